@@ -1,0 +1,4 @@
+#!/usr/bin/env node
+import { launch } from '@pcapmesh/shared/launch';
+
+await launch(import.meta.url, 'cli/main');
