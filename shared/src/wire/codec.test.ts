@@ -1,0 +1,44 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { encode as rawCbor } from 'cbor-x';
+import { decodeMessage, encodeMessage, MAX_PAYLOAD_BYTES } from './codec.js';
+import { Sequencer } from './sequencer.js';
+import { SCHEMA_VERSION } from './schemas.js';
+
+const seq = new Sequencer(41, () => 1_700_000_000_000);
+
+test('a stamped message round-trips with its envelope', () => {
+  const msg = seq.stamp('state', { status: 'online', bdSeq: 3, version: '0.1.0', location: 'lab', interfaces: [] });
+  const back = decodeMessage('state', encodeMessage('state', msg));
+  assert.ok(back.ok);
+  assert.deepEqual(back.message, { ...msg });
+  assert.equal(back.message.seq, 41);
+  assert.equal(back.message.v, SCHEMA_VERSION);
+  assert.equal(seq.next, 42);
+});
+
+test('decode failures are typed, never thrown', () => {
+  const notCbor = decodeMessage('health', Uint8Array.from([0xff, 0xfe, 0x00]));
+  assert.equal(notCbor.ok ? 'ok' : notCbor.reason, 'not-cbor');
+
+  const wrongShape = decodeMessage('health', rawCbor({ v: 1, sentAt: 1, seq: 1, cpu: 'high' }));
+  assert.ok(!wrongShape.ok);
+  assert.equal(wrongShape.reason, 'schema');
+  assert.match(wrongShape.detail, /health: cpu/);
+
+  const future = decodeMessage('state', rawCbor({ v: SCHEMA_VERSION + 1, sentAt: 1, seq: 1, status: 'online', bdSeq: 0 }));
+  assert.equal(future.ok ? 'ok' : future.reason, 'version');
+
+  const big = decodeMessage('pcap', new Uint8Array(MAX_PAYLOAD_BYTES + 1));
+  assert.equal(big.ok ? 'ok' : big.reason, 'oversized');
+});
+
+test('random bytes never throw', () => {
+  let state = 12345;
+  const rnd = () => ((state = (state * 1103515245 + 12345) >>> 0) >>> 24);
+  for (let i = 0; i < 2000; i++) {
+    const bytes = Uint8Array.from({ length: 1 + (i % 97) }, rnd);
+    const r = decodeMessage('health', bytes);
+    assert.equal(r.ok, false);
+  }
+});

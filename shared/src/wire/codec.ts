@@ -1,0 +1,56 @@
+/**
+ * CBOR codec for agent ↔ collector messages. `decodeMessage` never throws: it returns the typed
+ * message or a decode error with a reason the collector counts (`health/summary`).
+ *
+ * @example
+ *   const bytes = encodeMessage('health', { ...body, v: SCHEMA_VERSION, sentAt: Date.now(), seq: 7 });
+ *   const r = decodeMessage('health', bytes);
+ *   if (r.ok) use(r.message); else count(r.reason);
+ */
+import { Encoder } from 'cbor-x';
+import { SCHEMA_VERSION, messageSchemas, type MessageKind, type MessageOf } from './schemas.js';
+
+/** Largest payload accepted on any sensor topic. Bigger ones are rejected before decoding. */
+export const MAX_PAYLOAD_BYTES = 256 * 1024;
+
+export type DecodeFailure = 'oversized' | 'not-cbor' | 'schema' | 'version';
+export const DECODE_FAILURES: readonly DecodeFailure[] = ['oversized', 'not-cbor', 'schema', 'version'];
+
+export type DecodeResult<K extends MessageKind> =
+  | { ok: true; message: MessageOf<K> }
+  | { ok: false; reason: DecodeFailure; detail: string };
+
+// Plain CBOR maps (no cbor-x record extension), so any CBOR library can read what we send.
+const cbor = new Encoder({ useRecords: false, mapsAsObjects: true, tagUint8Array: false });
+
+export function encodeMessage<K extends MessageKind>(kind: K, message: MessageOf<K>): Uint8Array {
+  return cbor.encode(message);
+}
+
+export function decodeMessage<K extends MessageKind>(kind: K, payload: Uint8Array): DecodeResult<K> {
+  if (payload.byteLength > MAX_PAYLOAD_BYTES) {
+    return { ok: false, reason: 'oversized', detail: `${payload.byteLength} bytes, limit ${MAX_PAYLOAD_BYTES}` };
+  }
+  let value: unknown;
+  try {
+    value = cbor.decode(payload);
+  } catch (err) {
+    return { ok: false, reason: 'not-cbor', detail: err instanceof Error ? err.message : String(err) };
+  }
+  const v = (value as { v?: unknown } | null)?.v;
+  if (typeof v === 'number' && v > SCHEMA_VERSION) {
+    return { ok: false, reason: 'version', detail: `schema version ${v}, this collector reads up to ${SCHEMA_VERSION}` };
+  }
+  const parsed = messageSchemas[kind].safeParse(value);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = issue && issue.path.length > 0 ? issue.path.join('.') : '(message)';
+    return { ok: false, reason: 'schema', detail: `${kind}: ${where}: ${issue?.message ?? 'invalid'}` };
+  }
+  return { ok: true, message: parsed.data as MessageOf<K> };
+}
+
+/** JSON for the `events/` tree: integrations (Telegraf, Node-RED, SIEMs) read it without code. */
+export function encodeEvent(event: Record<string, unknown>): Buffer {
+  return Buffer.from(JSON.stringify(event));
+}

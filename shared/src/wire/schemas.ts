@@ -1,0 +1,188 @@
+/**
+ * Message schemas of the wire protocol. Every agent message carries an envelope: the schema
+ * version `v`, the sending time `sentAt` (ms since the epoch, the sender's clock) and `seq`, a
+ * per-agent sequence number that increases by one per message and survives restarts (the spool
+ * persists it), so the collector can order and de-duplicate.
+ *
+ * Birth and last will carry `bdSeq` (the Sparkplug B birth/death sequence): the agent increments
+ * it on every connect and puts the same value in that session's birth and will. The collector
+ * keeps the highest bdSeq it has seen per sensor and ignores an offline state whose bdSeq is
+ * older, so a will delivered late can never mark a reconnected sensor offline.
+ */
+import { z } from 'zod';
+
+/** The schema version this code writes; readers accept 1..SCHEMA_VERSION. */
+export const SCHEMA_VERSION = 1;
+
+const count = z.number().int().nonnegative();
+const name = z.string().min(1).max(256);
+
+export const timestampSchema = z.object({
+  sec: z.number().int(),
+  nsec: z.number().int().min(0).max(999_999_999),
+});
+
+const envelope = {
+  v: z.number().int().min(1),
+  sentAt: z.number().int().nonnegative(),
+  seq: count,
+};
+
+export const captureInterfaceSchema = z.object({
+  /** Interface name (eth0) or, for a watched directory, the directory's label. */
+  name,
+  /** True when the agent runs the capture itself (tcpdump); false when it only watches files. */
+  managed: z.boolean(),
+  directory: z.string().max(4096),
+});
+
+export const stateSchema = z.object({
+  ...envelope,
+  status: z.enum(['online', 'offline']),
+  bdSeq: count,
+  /** Why offline: "shutdown" (clean stop) or "lost" (the last will). */
+  reason: z.string().max(256).optional(),
+  version: z.string().max(64).optional(),
+  location: z.string().max(256).optional(),
+  hostname: z.string().max(256).optional(),
+  interfaces: z.array(captureInterfaceSchema).max(256).optional(),
+  capabilities: z.array(z.string().max(64)).max(64).optional(),
+});
+
+export const diskSchema = z.object({
+  mount: z.string().max(4096),
+  fs: z.string().max(256),
+  size: count,
+  used: count,
+  available: count,
+  /** The capture directories on this filesystem. */
+  directories: z.array(z.string().max(4096)).max(256),
+});
+
+export const interfaceCountersSchema = z.object({
+  name,
+  up: z.boolean().optional(),
+  rxBytes: count,
+  txBytes: count,
+  rxPackets: count,
+  txPackets: count,
+  rxDropped: count,
+  rxErrors: count,
+});
+
+export const captureProcessSchema = z.object({
+  interface: name,
+  running: z.boolean(),
+  pid: count.optional(),
+  packets: count.optional(),
+  drops: count.optional(),
+  /** Last error of the capture process (exit reason), if any. */
+  error: z.string().max(1024).optional(),
+});
+
+export const healthSchema = z.object({
+  ...envelope,
+  cpu: z.object({ usage: z.number().min(0).max(100), cores: count }),
+  memory: z.object({ total: count, used: count, available: count }),
+  load: z.tuple([z.number(), z.number(), z.number()]),
+  uptime: z.number().nonnegative(),
+  disks: z.array(diskSchema).max(64),
+  interfaces: z.array(interfaceCountersSchema).max(256),
+  captures: z.array(captureProcessSchema).max(256),
+  /** Collector clock minus agent clock in ms, when the agent has measured it. */
+  clockOffsetMs: z.number().nullable().optional(),
+  /** Messages the agent's spool dropped because it was full, since start. */
+  spoolDropped: count.optional(),
+});
+
+export const gapSchema = z.object({ from: timestampSchema, to: timestampSchema });
+
+export const fileProblemSchema = z.object({
+  file: z.string().max(4096),
+  offset: count,
+  reason: z.string().max(1024),
+});
+
+export const pcapSourceSchema = z.object({
+  /** Interface name or directory label, as in the birth's interfaces. */
+  name,
+  directory: z.string().max(4096),
+  oldest: timestampSchema.nullable(),
+  newest: timestampSchema.nullable(),
+  files: count,
+  bytes: count,
+  /** Intervals inside [oldest, newest] that no file covers. */
+  gaps: z.array(gapSchema).max(1000),
+  /** Damaged files (truncated, unreadable); reported, never fatal. */
+  problems: z.array(fileProblemSchema).max(1000),
+});
+
+export const pcapSchema = z.object({
+  ...envelope,
+  sources: z.array(pcapSourceSchema).max(256),
+});
+
+export const trafficSchema = z.object({
+  ...envelope,
+  intervalStart: z.number().int().nonnegative(),
+  intervalSeconds: z.number().int().positive(),
+  flows: z
+    .array(z.object({ srcNet: z.string().max(64), dstNet: z.string().max(64), packets: count, bytes: count }))
+    .max(10_000),
+});
+
+export const TASK_STATES = ['accepted', 'waiting', 'scanning', 'uploading', 'done', 'failed', 'cancelled', 'skipped'] as const;
+
+export const taskStatusSchema = z.object({
+  ...envelope,
+  taskId: z.string().min(1).max(64),
+  status: z.enum(TASK_STATES),
+  progress: z
+    .object({ filesScanned: count, filesTotal: count, packets: count, bytes: count })
+    .optional(),
+  result: z.object({ packets: count, bytes: count, sha256: z.string().regex(/^[0-9a-f]{64}$/) }).optional(),
+  error: z.string().max(2048).optional(),
+});
+
+export const taskCommandSchema = z.object({
+  ...envelope,
+  taskId: z.string().min(1).max(64),
+  jobId: z.string().min(1).max(64),
+  window: z.object({ from: timestampSchema, to: timestampSchema }),
+  /** Canonical filter expression (the PCAP library's filter language); empty matches everything. */
+  filter: z.string().max(4096),
+  upload: z.object({ url: z.string().url().max(2048), token: z.string().min(1).max(4096) }),
+});
+
+export const cancelCommandSchema = z.object({
+  ...envelope,
+  taskId: z.string().min(1).max(64),
+  reason: z.string().max(1024).optional(),
+});
+
+export type Timestamp = z.infer<typeof timestampSchema>;
+export type StateMessage = z.infer<typeof stateSchema>;
+export type HealthMessage = z.infer<typeof healthSchema>;
+export type PcapMessage = z.infer<typeof pcapSchema>;
+export type PcapSource = z.infer<typeof pcapSourceSchema>;
+export type TrafficMessage = z.infer<typeof trafficSchema>;
+export type TaskStatusMessage = z.infer<typeof taskStatusSchema>;
+export type TaskCommand = z.infer<typeof taskCommandSchema>;
+export type CancelCommand = z.infer<typeof cancelCommandSchema>;
+export type TaskState = (typeof TASK_STATES)[number];
+
+/** Schemas by message kind: the topic decides the kind (see topics.ts). */
+export const messageSchemas = {
+  state: stateSchema,
+  health: healthSchema,
+  pcap: pcapSchema,
+  traffic: trafficSchema,
+  'task-status': taskStatusSchema,
+  task: taskCommandSchema,
+  cancel: cancelCommandSchema,
+} as const;
+
+export type MessageKind = keyof typeof messageSchemas;
+export type MessageOf<K extends MessageKind> = z.infer<(typeof messageSchemas)[K]>;
+/** A message as a sender builds it: the envelope is filled in by the sender's sequencer. */
+export type Body<K extends MessageKind> = Omit<MessageOf<K>, 'v' | 'sentAt' | 'seq'>;
