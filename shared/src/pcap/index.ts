@@ -1,0 +1,7 @@
+/**
+ * The PCAP library: read pcap/pcapng, write, merge, time ranges, info, sidecar index (and, from
+ * the other parts of the engine, decode, filter, extract, analyse). Each part adds its exports here.
+ */
+export * from './types.js';
+export { openCapture, readerFromBytes, isCaptureFormatError, CaptureFormatError } from './reader.js';
+export type { CaptureReader, OpenOptions, CaptureErrorCode } from './reader.js';

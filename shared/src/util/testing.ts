@@ -1,0 +1,52 @@
+/**
+ * Test helpers shared by every workspace.
+ *
+ * House rule: with CI=true a test that lacks what it needs (a binary, a server) FAILS; outside
+ * CI it may skip with a clear message.
+ */
+import { spawnSync } from 'node:child_process';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { TestContext } from 'node:test';
+
+/** True when running in CI (env CI=true or 1). */
+export function inCi(): boolean {
+  return process.env.CI === 'true' || process.env.CI === '1';
+}
+
+/** Absolute path of a program on PATH, or null. */
+export function findTool(name: string): string | null {
+  const r = spawnSync('sh', ['-c', `command -v "$1"`, 'sh', name], { encoding: 'utf8' });
+  const path = r.stdout.trim();
+  return r.status === 0 && path ? path : null;
+}
+
+/**
+ * Returns the tool's path when it is installed. When it is not: in CI throws (the test fails);
+ * elsewhere marks the test skipped with a message naming the tool and returns null.
+ * @example
+ * test('merge equals mergecap', (t) => {
+ *   const mergecap = requireTool(t, 'mergecap');
+ *   if (!mergecap) return;
+ *   ...
+ * });
+ */
+export function requireTool(t: TestContext, name: string): string | null {
+  const path = findTool(name);
+  if (path) return path;
+  const message = `${name} is not installed (apt: scripts/install-deps.sh)`;
+  if (inCi()) throw new Error(`${message}; CI=true requires it`);
+  t.skip(message);
+  return null;
+}
+
+/** The repository root (where the root package.json lives). */
+export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+
+/**
+ * The shared real-capture corpus: env PCAPMESH_PCAPS, else `../shared/pcaps` relative to the
+ * repository root (i.e. /work/shared/pcaps next to /work/main).
+ */
+export function pcapsDir(): string {
+  return process.env.PCAPMESH_PCAPS ?? resolve(repoRoot, '../shared/pcaps');
+}
