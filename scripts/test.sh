@@ -1,23 +1,56 @@
 #!/usr/bin/env bash
-# Runs every test: `npm test` (unit + integration) or `npm test -- unit` for the unit tier alone.
-# Installs the Debian packages the tests need when they are missing, and starts PostgreSQL,
-# Redis and Mosquitto on loopback ports of their own (scripts/services.sh), stopping them after.
+# Runs every test: `npm test` (unit + integration), `npm test -- unit` or `npm test -- integration` for one tier.
+#
+# 1. installs the Debian packages the tests need when they are missing (scripts/install-deps.sh),
+# 2. builds the workspaces (a type error fails here, before any test runs),
+# 3. starts PostgreSQL, Redis and Mosquitto on loopback ports of their own (scripts/services.sh) and exports
+#    PCAPMESH_TEST_DATABASE_URL, PCAPMESH_TEST_REDIS_URL, PCAPMESH_TEST_MQTT_URL, … for the tests,
+# 4. runs the unit tests (every *.test.ts under shared/src, agent/src, collector/src), then the integration
+#    tests (test/integration/*.test.ts: real collector and agent processes over real sockets),
+# 5. stops the services it started, whatever happened (trap).
+#
+# With CI=true a test that lacks a service or a binary fails instead of skipping.
+# Env: TEST_CONCURRENCY (unit files in parallel, default 2), INTEGRATION_CONCURRENCY (default 2),
+# SKIP_BUILD=1 to reuse an existing build. Child process logs of failed integration tests are kept under
+# test-artifacts/integration/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tier=${1:-all}
+case "$tier" in all | unit | integration) ;; *) echo "usage: $0 [all|unit|integration]" >&2; exit 2 ;; esac
 
 scripts/install-deps.sh
-npm run build --silent
+[ "${SKIP_BUILD:-}" = 1 ] || npm run build --silent
+
+# Leave services alone that were running before us (a developer's session); stop the ones we start.
+if scripts/services.sh status >/dev/null 2>&1; then
+  started_services=0
+else
+  started_services=1
+fi
+stop_services() { [ "$started_services" = 1 ] && scripts/services.sh stop || true; }
+trap stop_services EXIT
+scripts/services.sh start
+eval "$(scripts/services.sh env)"
 
 run_tests() {
+  local concurrency=$1; shift
   # node 20's test runner takes no globs: list the files.
-  mapfile -t files < <(find "$@" -name '*.test.ts' -not -path '*/node_modules/*' | sort)
+  local files
+  mapfile -t files < <(find "$@" -name '*.test.ts' -not -path '*/node_modules/*' 2>/dev/null | sort)
   [ ${#files[@]} -eq 0 ] && return 0
-  node --conditions=pcapmesh-src --import tsx --test --test-concurrency="${TEST_CONCURRENCY:-2}" \
-    --test-timeout=600000 "${files[@]}"
+  node --conditions=pcapmesh-src --import tsx --test --test-reporter=spec --test-concurrency="$concurrency" \
+    --test-timeout=900000 "${files[@]}"
 }
 
-run_tests shared/src agent/src collector/src
-if [ "$tier" = all ]; then
-  run_tests test
+status=0
+started=$SECONDS
+if [ "$tier" != integration ]; then
+  echo "== unit tests"
+  run_tests "${TEST_CONCURRENCY:-2}" shared/src agent/src collector/src || status=1
 fi
+if [ "$tier" != unit ]; then
+  echo "== integration tests"
+  run_tests "${INTEGRATION_CONCURRENCY:-2}" test/integration || status=1
+fi
+echo "== tests finished in $((SECONDS - started)) s: $([ $status -eq 0 ] && echo passed || echo FAILED)"
+exit $status
