@@ -1,0 +1,448 @@
+/**
+ * Bounded on-disk spool for the agent's QoS 1 messages: every message is appended here first and
+ * published from here, so what is produced while the broker is unreachable is delivered after
+ * reconnect, in order.
+ *
+ * Contract:
+ * - `append` writes a record (see spool-format.ts) to the current segment file under `dir`.
+ * - `takeNext` hands out the unacknowledged records in id order, each once per connection;
+ *   `ack(id)` (on PUBACK) retires one; `rewind()` (on disconnect) makes every unacknowledged
+ *   record due again, oldest first.
+ * - The acknowledged prefix (`ackedThrough`) and the next message sequence number are persisted
+ *   in `meta.json` (write + rename), debounced and on close; a crash may therefore re-send a few
+ *   acknowledged records (at-least-once; the collector de-duplicates by `seq`), never lose one.
+ * - Bound: when the records on disk would exceed `maxBytes`, victims are dropped in this order:
+ *   retained records superseded by a newer one on the same topic (latest wins anyway), then the
+ *   oldest health records, then the oldest records of any kind. Records in flight are never
+ *   dropped. Every drop is counted (`dropped`, reported as health `spoolDropped`) and logged once
+ *   per burst; the segments holding victims are rewritten so the disk bound holds.
+ * - Crash safety: on open, a torn or damaged record ends its segment, which is truncated there
+ *   (the damage is logged).
+ */
+import { closeSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, unlinkSync, writeFileSync, writeSync, ftruncateSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { decodeRecord, encodeRecord, type SpoolKind, type SpoolRecord } from './spool-format.js';
+
+export interface SpoolOptions {
+  /** Bound of the records on disk, in bytes. */
+  maxBytes: number;
+  /** Segment size at which a new segment file starts (default maxBytes / 8, 64 KiB … 8 MiB). */
+  segmentBytes?: number;
+  logger?: Logger;
+  /** Delay before persisting the ack pointer after an ack (ms). */
+  metaDelayMs?: number;
+}
+
+export interface SpoolStats {
+  /** Unacknowledged records. */
+  pending: number;
+  /** Bytes of the segment files. */
+  bytes: number;
+  /** Records dropped because the spool was full, since this process opened it. */
+  dropped: number;
+  appended: number;
+  acked: number;
+}
+
+type EntryState = 'due' | 'inflight' | 'acked';
+
+interface Segment {
+  no: number;
+  path: string;
+  bytes: number;
+}
+
+interface Entry {
+  id: number;
+  seq: number;
+  kind: SpoolKind;
+  topic: string;
+  retain: boolean;
+  segment: Segment;
+  offset: number;
+  size: number;
+  state: EntryState;
+}
+
+interface Meta {
+  ackedThrough: number;
+  nextSeq: number;
+}
+
+const SEGMENT_RE = /^(\d{10})\.seg$/;
+
+export class Spool {
+  /** Unretired entries in id order (acked ones linger only until the prefix before them is acked). */
+  private entries: Entry[] = [];
+  /** Index in `entries` from which `takeNext` looks for a due record. */
+  private cursor = 0;
+  private segments: Segment[] = [];
+  private fd: number | null = null;
+  private nextId = 1;
+  private maxSeq = -1;
+  private ackedThrough = 0;
+  private metaTimer: NodeJS.Timeout | null = null;
+  private dropBurst = 0;
+  private readonly segmentBytes: number;
+  private readonly counters = { dropped: 0, appended: 0, acked: 0 };
+  private closed = false;
+
+  private constructor(
+    private readonly dir: string,
+    private readonly opts: SpoolOptions,
+  ) {
+    this.segmentBytes = opts.segmentBytes ?? Math.min(8 << 20, Math.max(64 << 10, Math.floor(opts.maxBytes / 8)));
+  }
+
+  /** Opens (creating if needed) the spool in `dir`, recovering from a torn tail. */
+  static open(dir: string, opts: SpoolOptions): Spool {
+    const spool = new Spool(dir, opts);
+    try {
+      mkdirSync(dir, { recursive: true });
+      spool.recover();
+    } catch (err) {
+      throw new Error(`cannot open spool in ${dir}`, { cause: err });
+    }
+    return spool;
+  }
+
+  /** The sequence number the next message must carry (restored across restarts). */
+  get nextSeq(): number {
+    return this.maxSeq + 1;
+  }
+
+  get stats(): SpoolStats {
+    return {
+      pending: this.entries.filter((e) => e.state !== 'acked').length,
+      bytes: this.segments.reduce((n, s) => n + s.bytes, 0),
+      ...this.counters,
+    };
+  }
+
+  /**
+   * Records that `seq` was used by a message that bypasses the spool (birth, shutdown state), so
+   * the restored sequence never repeats it.
+   */
+  noteSeq(seq: number): void {
+    if (seq > this.maxSeq) this.maxSeq = seq;
+    this.scheduleMeta();
+  }
+
+  /** Appends a message; returns its record id, or null when it alone exceeds the bound (counted as dropped). */
+  append(msg: { kind: SpoolKind; topic: string; payload: Uint8Array; retain: boolean; seq: number }): number | null {
+    this.assertOpen();
+    const record: SpoolRecord = { ...msg, id: this.nextId };
+    const bytes = encodeRecord(record);
+    if (bytes.length > this.opts.maxBytes) {
+      this.noteDrops(1, `a ${msg.kind} record of ${bytes.length} bytes exceeds the spool bound`);
+      this.noteSeq(msg.seq);
+      return null;
+    }
+    this.makeRoom(bytes.length);
+    let seg = this.segments.at(-1);
+    if (!seg || this.fd === null || (seg.bytes > 0 && seg.bytes + bytes.length > this.segmentBytes)) seg = this.startSegment();
+    writeSync(this.fd!, bytes);
+    const entry: Entry = {
+      id: record.id, seq: msg.seq, kind: msg.kind, topic: msg.topic, retain: msg.retain,
+      segment: seg, offset: seg.bytes, size: bytes.length, state: 'due',
+    };
+    seg.bytes += bytes.length;
+    this.entries.push(entry);
+    this.nextId++;
+    this.counters.appended++;
+    if (msg.seq > this.maxSeq) this.maxSeq = msg.seq;
+    return record.id;
+  }
+
+  /** The oldest due record, now marked in flight; null when none is due. */
+  takeNext(): SpoolRecord | null {
+    this.assertOpen();
+    while (this.cursor < this.entries.length && this.entries[this.cursor]!.state !== 'due') this.cursor++;
+    const entry = this.entries[this.cursor];
+    if (!entry) return null;
+    entry.state = 'inflight';
+    this.cursor++;
+    return this.read(entry);
+  }
+
+  /** Marks a record delivered (PUBACK received). Unknown or already acked ids are ignored. */
+  ack(id: number): void {
+    const i = this.indexOf(id);
+    if (i < 0 || this.entries[i]!.state === 'acked') return;
+    this.entries[i]!.state = 'acked';
+    this.counters.acked++;
+    let n = 0;
+    while (n < this.entries.length && this.entries[n]!.state === 'acked') n++;
+    if (n > 0) {
+      this.ackedThrough = this.entries[n - 1]!.id;
+      this.entries.splice(0, n);
+      this.cursor = Math.max(0, this.cursor - n);
+      this.releaseSegments();
+      this.scheduleMeta();
+    }
+  }
+
+  /** After a disconnect: every record in flight becomes due again, to be re-sent in order. */
+  rewind(): void {
+    for (const e of this.entries) if (e.state === 'inflight') e.state = 'due';
+    this.cursor = 0;
+  }
+
+  /** Persists the ack pointer and closes the segment file. */
+  close(): void {
+    if (this.closed) return;
+    if (this.metaTimer) clearTimeout(this.metaTimer);
+    this.writeMeta();
+    if (this.fd !== null) closeSync(this.fd);
+    this.fd = null;
+    this.closed = true;
+  }
+
+  // ── recovery ────────────────────────────────────────────────────────────────────────────────
+
+  private recover(): void {
+    const meta = this.readMeta();
+    this.ackedThrough = meta.ackedThrough;
+    this.maxSeq = meta.nextSeq - 1;
+    const names = readdirSync(this.dir).filter((n) => SEGMENT_RE.test(n)).sort();
+    let maxId = meta.ackedThrough;
+    for (const name of names) {
+      const seg: Segment = { no: Number(SEGMENT_RE.exec(name)![1]), path: join(this.dir, name), bytes: 0 };
+      const buf = readFileSync(seg.path);
+      let offset = 0;
+      while (offset < buf.length) {
+        const r = decodeRecord(buf, offset);
+        if ('damage' in r) {
+          this.opts.logger?.warn({ segment: seg.path, offset, damage: r.damage, cutBytes: buf.length - offset }, 'spool: torn or damaged tail truncated');
+          const fd = openSync(seg.path, 'r+');
+          try {
+            ftruncateSync(fd, offset);
+          } finally {
+            closeSync(fd);
+          }
+          break;
+        }
+        const rec = r.record;
+        if (rec.seq > this.maxSeq) this.maxSeq = rec.seq;
+        if (rec.id > maxId) maxId = rec.id;
+        if (rec.id > this.ackedThrough) {
+          this.entries.push({ id: rec.id, seq: rec.seq, kind: rec.kind, topic: rec.topic, retain: rec.retain, segment: seg, offset, size: r.size, state: 'due' });
+        }
+        offset += r.size;
+      }
+      seg.bytes = offset;
+      this.segments.push(seg);
+    }
+    this.entries.sort((a, b) => a.id - b.id);
+    this.nextId = maxId + 1;
+    this.releaseSegments(true);
+  }
+
+  private readMeta(): Meta {
+    let text: string;
+    try {
+      text = readFileSync(join(this.dir, 'meta.json'), 'utf8');
+    } catch {
+      return { ackedThrough: 0, nextSeq: 0 };
+    }
+    try {
+      const m = JSON.parse(text) as Partial<Meta>;
+      if (Number.isSafeInteger(m.ackedThrough) && Number.isSafeInteger(m.nextSeq)) return m as Meta;
+    } catch {
+      // fall through: a damaged meta file means "replay everything", which loses nothing
+    }
+    this.opts.logger?.warn({ dir: this.dir }, 'spool: meta.json unreadable, replaying every record on disk');
+    return { ackedThrough: 0, nextSeq: 0 };
+  }
+
+  private writeMeta(): void {
+    const path = join(this.dir, 'meta.json');
+    const meta: Meta = { ackedThrough: this.ackedThrough, nextSeq: this.nextSeq };
+    writeFileSync(`${path}.tmp`, JSON.stringify(meta));
+    renameSync(`${path}.tmp`, path);
+  }
+
+  private scheduleMeta(): void {
+    if (this.metaTimer || this.closed) return;
+    this.metaTimer = setTimeout(() => {
+      this.metaTimer = null;
+      if (!this.closed) this.writeMeta();
+    }, this.opts.metaDelayMs ?? 250);
+    this.metaTimer.unref();
+  }
+
+  // ── segments ────────────────────────────────────────────────────────────────────────────────
+
+  private startSegment(): Segment {
+    if (this.fd !== null) closeSync(this.fd);
+    const no = (this.segments.at(-1)?.no ?? 0) + 1;
+    const seg: Segment = { no, path: join(this.dir, `${String(no).padStart(10, '0')}.seg`), bytes: 0 };
+    this.fd = openSync(seg.path, 'a');
+    seg.bytes = fstatSync(this.fd).size;
+    this.segments.push(seg);
+    return seg;
+  }
+
+  /** Deletes segments that hold no unretired record (the meta is written first, so ids stay known). */
+  private releaseSegments(atOpen = false): void {
+    const live = new Set(this.entries.filter((e) => e.state !== 'acked').map((e) => e.segment));
+    const dead = this.segments.filter((s) => !live.has(s) && (atOpen || s !== this.segments.at(-1) || s.bytes >= this.segmentBytes / 2));
+    if (dead.length === 0) return;
+    this.writeMeta();
+    for (const seg of dead) {
+      if (seg === this.segments.at(-1) && this.fd !== null) {
+        closeSync(this.fd);
+        this.fd = null;
+      }
+      unlinkSync(seg.path);
+    }
+    this.segments = this.segments.filter((s) => !dead.includes(s));
+    this.entries = this.entries.filter((e) => !dead.includes(e.segment));
+    this.cursor = 0;
+  }
+
+  // ── bound ───────────────────────────────────────────────────────────────────────────────────
+
+  /** Drops victims (see the contract) until `incoming` more bytes fit under maxBytes. */
+  private makeRoom(incoming: number): void {
+    const used = this.segments.reduce((n, s) => n + s.bytes, 0);
+    if (used + incoming <= this.opts.maxBytes) {
+      this.endBurst();
+      return;
+    }
+    let live = this.entries.reduce((n, e) => n + (e.state === 'acked' ? 0 : e.size), 0);
+    if (live + incoming <= this.opts.maxBytes) {
+      this.compact();
+      return;
+    }
+    // Free an extra 1/16 of the bound so compaction does not run again on every append.
+    const target = this.opts.maxBytes - incoming - Math.floor(this.opts.maxBytes / 16);
+    const victims = new Set<Entry>();
+    for (const candidate of this.victimOrder()) {
+      if (live <= target) break;
+      victims.add(candidate);
+      live -= candidate.size;
+    }
+    if (victims.size > 0) {
+      this.entries = this.entries.filter((e) => !victims.has(e));
+      this.cursor = 0;
+      this.noteDrops(victims.size, 'spool full');
+    }
+    this.compact();
+  }
+
+  /** Droppable entries, most expendable first. */
+  private *victimOrder(): Generator<Entry> {
+    const due = this.entries.filter((e) => e.state === 'due');
+    const newestOfTopic = new Map<string, Entry>();
+    for (const e of due) if (e.retain) newestOfTopic.set(e.topic, e);
+    const taken = new Set<Entry>();
+    for (const e of due) {
+      if (e.retain && newestOfTopic.get(e.topic) !== e) {
+        taken.add(e);
+        yield e;
+      }
+    }
+    for (const e of due) {
+      if (e.kind === 'health' && !taken.has(e)) {
+        taken.add(e);
+        yield e;
+      }
+    }
+    for (const e of due) if (!taken.has(e)) yield e;
+  }
+
+  /** Rewrites every segment that holds dropped or acknowledged bytes with only its live records. */
+  private compact(): void {
+    const liveBySeg = new Map<Segment, Entry[]>();
+    for (const e of this.entries) {
+      if (e.state === 'acked') continue;
+      const list = liveBySeg.get(e.segment) ?? [];
+      list.push(e);
+      liveBySeg.set(e.segment, list);
+    }
+    this.writeMeta();
+    if (this.fd !== null) {
+      closeSync(this.fd);
+      this.fd = null;
+    }
+    const kept: Segment[] = [];
+    for (const seg of this.segments) {
+      const live = liveBySeg.get(seg) ?? [];
+      const liveBytes = live.reduce((n, e) => n + e.size, 0);
+      if (liveBytes === seg.bytes) {
+        kept.push(seg);
+        continue;
+      }
+      if (live.length === 0) {
+        unlinkSync(seg.path);
+        continue;
+      }
+      const old = readFileSync(seg.path);
+      const out = Buffer.allocUnsafe(liveBytes);
+      let o = 0;
+      for (const e of live) {
+        old.copy(out, o, e.offset, e.offset + e.size);
+        e.offset = o;
+        o += e.size;
+      }
+      writeFileSync(`${seg.path}.tmp`, out);
+      renameSync(`${seg.path}.tmp`, seg.path);
+      seg.bytes = liveBytes;
+      kept.push(seg);
+    }
+    this.segments = kept;
+    // Acknowledged records are gone from disk now; the ack pointer moves on with the next front ack.
+    this.entries = this.entries.filter((e) => e.state !== 'acked');
+    const last = this.segments.at(-1);
+    if (last) {
+      this.fd = openSync(last.path, 'a');
+    }
+  }
+
+  private noteDrops(n: number, why: string): void {
+    this.counters.dropped += n;
+    if (this.dropBurst === 0) this.opts.logger?.warn({ dropped: n, totalDropped: this.counters.dropped, why }, 'spool: dropping oldest records');
+    this.dropBurst += n;
+  }
+
+  private endBurst(): void {
+    if (this.dropBurst === 0) return;
+    this.opts.logger?.warn({ droppedInBurst: this.dropBurst, totalDropped: this.counters.dropped }, 'spool: drop burst over');
+    this.dropBurst = 0;
+  }
+
+  // ── helpers ─────────────────────────────────────────────────────────────────────────────────
+
+  private read(entry: Entry): SpoolRecord {
+    const buf = Buffer.allocUnsafe(entry.size);
+    const fd = openSync(entry.segment.path, 'r');
+    try {
+      readSync(fd, buf, 0, entry.size, entry.offset);
+    } finally {
+      closeSync(fd);
+    }
+    const r = decodeRecord(buf, 0);
+    if ('damage' in r) throw new Error(`spool record ${entry.id} in ${entry.segment.path} is damaged: ${r.damage}`);
+    return r.record;
+  }
+
+  private indexOf(id: number): number {
+    // Ids increase along `entries`: binary search.
+    let lo = 0;
+    let hi = this.entries.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const v = this.entries[mid]!.id;
+      if (v === id) return mid;
+      if (v < id) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return -1;
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new Error(`spool in ${this.dir} is closed`);
+  }
+}
