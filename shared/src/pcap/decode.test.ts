@@ -1,28 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { decodePacket, formatIpv4, formatIpv6, newDecodedPacket } from './decode.js';
-import { L3, LinkType, type PacketView } from './types.js';
-
-function view(linkType: number, bytes: number[], caplen = bytes.length): PacketView {
-  const data = Uint8Array.from(bytes.slice(0, caplen));
-  return { sec: 0, nsec: 0, caplen, origLen: bytes.length, linkType, data, interfaceId: 0, offset: 0 };
-}
-
-const MACS = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11];
-const be16 = (n: number): number[] => [n >> 8, n & 255];
-const ipv4 = (proto: number, l4: number[], frag = 0): number[] => {
-  const total = 20 + l4.length;
-  return [0x45, 0, ...be16(total), 0, 1, ...be16(frag), 64, proto, 0, 0, 10, 0, 0, 1, 192, 168, 1, 2, ...l4];
-};
-const tcp = (sport: number, dport: number, flags = 0x12): number[] => [
-  ...be16(sport), ...be16(dport), 0, 0, 0, 1, 0, 0, 0, 0, 0x50, flags, 0xff, 0xff, 0, 0, 0, 0, 0x61, 0x62,
-];
-const udp = (sport: number, dport: number): number[] => [...be16(sport), ...be16(dport), 0, 10, 0, 0, 0x41, 0x42];
-const ipv6 = (next: number, rest: number[]): number[] => {
-  const src = [0x20, 0x01, 0x0d, 0xb8, ...new Array<number>(11).fill(0), 1];
-  const dst = [0xfe, 0x80, ...new Array<number>(13).fill(0), 2];
-  return [0x60, 0, 0, 0, ...be16(rest.length), next, 64, ...src, ...dst, ...rest];
-};
+import { L3, LinkType } from './types.js';
+import { MACS, be16, ipv4, ipv6, tcp, udp, view } from './decode.fixture.js';
 
 test('Ethernet IPv4 TCP: addresses, ports, flags, payload', () => {
   const p = decodePacket(view(LinkType.ETHERNET, [...MACS, 0x08, 0x00, ...ipv4(6, tcp(443, 51000))]), newDecodedPacket());
