@@ -1,0 +1,113 @@
+/**
+ * Per-file capture facts like `capinfos -c -a -e -d -s -t -E`: format, link types, packets,
+ * bytes, earliest and latest packet time (capinfos' "first"/"last" are the earliest/latest), and
+ * any damage. Reads the whole file once (fast path of the reader; no hashing).
+ */
+import { statSync } from 'node:fs';
+import { openCapture } from './reader.js';
+import { compareTimestamps, copyTimestamp, formatTimestamp } from './timestamp.js';
+import type { CaptureProblem, Timestamp } from './types.js';
+
+/** tcpdump.org short names of the link types we are likely to meet. */
+const LINK_TYPE_NAMES: Record<number, string> = {
+  0: 'NULL', 1: 'EN10MB', 9: 'PPP', 12: 'RAW12', 50: 'PPP_HDLC', 101: 'RAW', 104: 'C_HDLC', 105: 'IEEE802_11',
+  108: 'LOOP', 113: 'LINUX_SLL', 127: 'IEEE802_11_RADIO', 228: 'IPV4', 229: 'IPV6', 239: 'NFLOG',
+  253: 'NETLINK', 258: 'PKTAP', 271: 'VSOCK', 276: 'LINUX_SLL2',
+};
+
+export function linkTypeName(linkType: number): string {
+  return LINK_TYPE_NAMES[linkType] ?? `LINKTYPE_${linkType}`;
+}
+
+export interface CaptureInfo {
+  path: string;
+  format: 'pcap' | 'pcapng';
+  /** capinfos' file type name: pcap, nsecpcap or pcapng. */
+  fileType: 'pcap' | 'nsecpcap' | 'pcapng';
+  nanosecond: boolean;
+  linkTypes: { id: number; name: string }[];
+  snaplen: number;
+  packets: number;
+  /** File size. */
+  fileBytes: number;
+  /** Sum of captured lengths (capinfos "data size"). */
+  dataBytes: number;
+  /** Earliest and latest packet time, null without packets. */
+  first: Timestamp | null;
+  last: Timestamp | null;
+  /** False when some packet is earlier than the one before it (capinfos "strict time order"). */
+  ordered: boolean;
+  problems: CaptureProblem[];
+}
+
+/**
+ * @throws CaptureFormatError / fs errors (nothing valid in the file), like openCapture.
+ * @example
+ * const info = captureInfo('a.pcapng');
+ * console.log(info.packets, formatTimestamp(info.first!, info.nanosecond ? 9 : 6));
+ */
+export function captureInfo(path: string): CaptureInfo {
+  const fileBytes = statSync(path).size;
+  const reader = openCapture(path);
+  try {
+    let packets = 0;
+    let dataBytes = 0;
+    let ordered = true;
+    let first: Timestamp | null = null;
+    let last: Timestamp | null = null;
+    const prev = { sec: 0, nsec: 0 };
+    for (let p = reader.next(); p; p = reader.next()) {
+      if (packets > 0 && compareTimestamps(p, prev) < 0) ordered = false;
+      if (first === null || compareTimestamps(p, first) < 0) first = copyTimestamp(p);
+      if (last === null || compareTimestamps(p, last) > 0) last = copyTimestamp(p);
+      prev.sec = p.sec;
+      prev.nsec = p.nsec;
+      packets++;
+      dataBytes += p.caplen;
+    }
+    const fileType = reader.format === 'pcapng' ? 'pcapng' : reader.nanosecond ? 'nsecpcap' : 'pcap';
+    return {
+      path,
+      format: reader.format,
+      fileType,
+      nanosecond: reader.nanosecond,
+      linkTypes: reader.linkTypes.map((id) => ({ id, name: linkTypeName(id) })),
+      snaplen: reader.snaplen,
+      packets,
+      fileBytes,
+      dataBytes,
+      first,
+      last,
+      ordered,
+      problems: [...reader.problems],
+    };
+  } finally {
+    reader.close();
+  }
+}
+
+/** Human-readable report of one file (the CLI's default output). */
+export function formatInfo(info: CaptureInfo): string {
+  const digits = info.nanosecond ? 9 : 6;
+  const time = (t: Timestamp | null) => (t ? formatTimestamp(t, digits) : 'n/a');
+  const lines = [
+    `File:        ${info.path}`,
+    `Format:      ${info.fileType}${info.format === 'pcap' ? ` (${info.nanosecond ? 'ns' : 'µs'})` : ''}`,
+    `Link types:  ${info.linkTypes.map((l) => `${l.id} (${l.name})`).join(', ') || 'none'}`,
+    `Snaplen:     ${info.snaplen}`,
+    `Packets:     ${info.packets}`,
+    `File size:   ${info.fileBytes} bytes`,
+    `Data size:   ${info.dataBytes} bytes`,
+    `First:       ${time(info.first)}`,
+    `Last:        ${time(info.last)}`,
+    `In order:    ${info.ordered ? 'yes' : 'no'}`,
+  ];
+  for (const p of info.problems) lines.push(`Problem:     at ${p.offset}: ${p.reason}`);
+  return lines.join('\n');
+}
+
+/** JSON-friendly form: times as ISO strings with ns digits and exact decimal seconds. */
+export function infoToJson(info: CaptureInfo): Record<string, unknown> {
+  const time = (t: Timestamp | null) => (t ? { iso: formatTimestamp(t, 9), sec: t.sec, nsec: t.nsec } : null);
+  return { ...info, first: time(info.first), last: time(info.last) };
+}
