@@ -1,0 +1,183 @@
+/**
+ * Collector configuration: `collector.yaml` (optional) plus environment overrides, validated once
+ * at start. Every key is documented here; the README's config reference is written from this file.
+ *
+ * Environment overrides: `PCAPMESH_` + the key path in UPPER_SNAKE joined by `__`
+ * (`http.port` → `PCAPMESH_HTTP__PORT`, `mqtt.tls.certFile` → `PCAPMESH_MQTT__TLS__CERT_FILE`).
+ * Conventional aliases: `DATABASE_URL` → database.url, `REDIS_URL` → redis.url,
+ * `MQTT_URL` → mqtt.url (the prefixed form wins when both are set).
+ *
+ * @example
+ *   const config = loadCollectorConfig({ file: 'collector.yaml' }); // throws ConfigError listing every bad key
+ */
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import { ConfigError, loadConfig } from '@pcapmesh/shared/util/config';
+
+export { ConfigError };
+
+export const ENV_PREFIX = 'PCAPMESH_';
+export const ENV_ALIASES = { DATABASE_URL: 'database.url', REDIS_URL: 'redis.url', MQTT_URL: 'mqtt.url' } as const;
+
+const port = z.number().int().min(1).max(65535);
+/** An optional string where an empty value (e.g. `DATABASE_URL=`) means "not set". */
+const optionalText = z
+  .string()
+  .optional()
+  .transform((s) => (s === undefined || s.trim() === '' ? undefined : s));
+const urlWithScheme = (schemes: string[]) =>
+  optionalText.refine(
+    (s) => s === undefined || schemes.some((scheme) => s.startsWith(`${scheme}://`)),
+    `must be a URL starting with ${schemes.map((s) => `${s}://`).join(' or ')}`,
+  );
+
+export const collectorConfigSchema = z.strictObject({
+  /** Directory for the embedded database (`<dataDir>/db`), the generated API token and other state. Default ./data. */
+  dataDir: z.string().min(1).default('./data'),
+
+  http: z
+    .strictObject({
+      /** Address the HTTP API listens on. Default 127.0.0.1 (this machine only); 0.0.0.0 for every interface. */
+      host: z.string().min(1).default('127.0.0.1'),
+      /** HTTP port. Default 8080. */
+      port: port.default(8080),
+      /** Bearer token for the API. Unset: one is generated on first start and written to `<dataDir>/api-token`. */
+      apiToken: optionalText.refine((s) => s === undefined || s.length >= 16, 'must be at least 16 characters'),
+    })
+    .prefault({}),
+
+  mqtt: z
+    .strictObject({
+      /** Address the embedded broker listens on. Default 127.0.0.1; use 0.0.0.0 (with TLS) for remote sensors. */
+      host: z.string().min(1).default('127.0.0.1'),
+      /** Plain MQTT port of the embedded broker. Default 1883. */
+      port: port.default(1883),
+      tls: z
+        .strictObject({
+          /** PEM certificate (chain) for MQTT over TLS. With keyFile, enables the TLS listener. */
+          certFile: optionalText,
+          /** PEM private key for certFile. */
+          keyFile: optionalText,
+          /** Port of the TLS listener. Default 8883. */
+          port: port.default(8883),
+        })
+        .prefault({}),
+      /** External broker URL (mqtt://, mqtts://, ws://, wss://). Set: the collector is a client of it and runs no broker. */
+      url: urlWithScheme(['mqtt', 'mqtts', 'ws', 'wss', 'tcp', 'ssl']),
+      /** Username on the external broker. */
+      username: optionalText,
+      /** Password on the external broker (never logged). */
+      password: optionalText,
+      /** MQTT 5 shared-subscription group on the external broker, so several collectors split the load. */
+      sharedGroup: z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only').default('pcapmesh-collectors'),
+    })
+    .prefault({}),
+
+  database: z
+    .strictObject({
+      /** PostgreSQL URL (postgres://user:pass@host:port/db). Unset: embedded PGlite at `<dataDir>/db`; `memory://` for a throw-away in-memory PGlite. */
+      url: urlWithScheme(['postgres', 'postgresql', 'memory']),
+    })
+    .prefault({}),
+
+  redis: z
+    .strictObject({
+      /** Redis URL (redis://, rediss://) for cache, tokens and live-event fan-out. Unset: in-process memory. */
+      url: urlWithScheme(['redis', 'rediss']),
+    })
+    .prefault({}),
+
+  ingest: z
+    .strictObject({
+      /** Expected interval of agent health messages, seconds. Default 10. */
+      healthIntervalSeconds: z.number().int().min(1).max(3600).default(10),
+      /** A sensor silent this long is marked offline ('heartbeat timeout'). Default 3 × healthIntervalSeconds. */
+      heartbeatTimeoutSeconds: z.number().int().min(1).max(86_400).optional(),
+    })
+    .prefault({}),
+
+  retention: z
+    .strictObject({
+      /** Days of health samples kept (daily partitions older than this are dropped). Default 30. */
+      healthDays: z.number().int().min(1).max(3650).default(30),
+      /** Days of traffic samples kept. Default 30. */
+      trafficDays: z.number().int().min(1).max(3650).default(30),
+      /** Daily partitions created ahead of today. Default 3. */
+      partitionsAhead: z.number().int().min(1).max(60).default(3),
+    })
+    .prefault({}),
+
+  log: z
+    .strictObject({
+      /** Log level: fatal, error, warn, info, debug, trace or silent. Default info. */
+      level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    })
+    .prefault({}),
+})
+  .superRefine((cfg, ctx) => {
+    const { certFile, keyFile } = cfg.mqtt.tls;
+    if ((certFile === undefined) !== (keyFile === undefined)) {
+      const missing = certFile === undefined ? 'certFile' : 'keyFile';
+      ctx.addIssue({ code: 'custom', path: ['mqtt', 'tls', missing], message: 'required when the other of certFile/keyFile is set' });
+    }
+    if (cfg.mqtt.tls.certFile !== undefined && cfg.mqtt.tls.port === cfg.mqtt.port) {
+      ctx.addIssue({ code: 'custom', path: ['mqtt', 'tls', 'port'], message: `must differ from mqtt.port (${cfg.mqtt.port})` });
+    }
+  });
+
+type Parsed = z.infer<typeof collectorConfigSchema>;
+
+/** The validated configuration with derived values filled in. */
+export type CollectorConfig = Omit<Parsed, 'mqtt' | 'ingest'> & {
+  /** Absolute path of dataDir. */
+  dataDir: string;
+  mqtt: Parsed['mqtt'] & {
+    /** 'external' when mqtt.url is set, else 'embedded'. */
+    mode: 'embedded' | 'external';
+  };
+  ingest: { healthIntervalSeconds: number; heartbeatTimeoutSeconds: number };
+};
+
+export interface LoadCollectorConfigOptions {
+  /** YAML file; undefined: defaults and environment only. */
+  file?: string | undefined;
+  env?: NodeJS.ProcessEnv;
+  /** Base for a relative dataDir. Default process.cwd(). */
+  cwd?: string;
+}
+
+/** Loads and validates; throws ConfigError naming every bad, unknown or missing key. */
+export function loadCollectorConfig(opts: LoadCollectorConfigOptions = {}): CollectorConfig {
+  const parsed = loadConfig(collectorConfigSchema, {
+    file: opts.file,
+    envPrefix: ENV_PREFIX,
+    env: opts.env ?? process.env,
+    aliases: ENV_ALIASES,
+  });
+  return resolveConfig(parsed, opts.cwd ?? process.cwd());
+}
+
+/** Fills the derived values of an already-validated configuration (also for configs built in code). */
+export function resolveConfig(parsed: Parsed, cwd: string = process.cwd()): CollectorConfig {
+  return {
+    ...parsed,
+    dataDir: resolve(cwd, parsed.dataDir),
+    mqtt: { ...parsed.mqtt, mode: parsed.mqtt.url === undefined ? 'embedded' : 'external' },
+    ingest: {
+      healthIntervalSeconds: parsed.ingest.healthIntervalSeconds,
+      heartbeatTimeoutSeconds: parsed.ingest.heartbeatTimeoutSeconds ?? 3 * parsed.ingest.healthIntervalSeconds,
+    },
+  };
+}
+
+/** A full configuration from partial input, validated (for tests and embedding). Throws ConfigError. */
+export function collectorConfig(input: z.input<typeof collectorConfigSchema> = {}, cwd?: string): CollectorConfig {
+  const result = collectorConfigSchema.safeParse(input);
+  if (!result.success) {
+    throw new ConfigError(
+      result.error.issues.map((i) => `${i.path.join('.') || '(top level)'}: ${i.message}`),
+      'collectorConfig()',
+    );
+  }
+  return resolveConfig(result.data, cwd);
+}

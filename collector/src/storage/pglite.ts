@@ -1,0 +1,92 @@
+/**
+ * The embedded database: PGlite (PostgreSQL 18 in WASM) in a data directory guarded by a PID
+ * lock (storage/lock.ts), or in memory for tests. Implements the Db contract of storage/db.ts.
+ */
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { PGlite, types, type Transaction } from '@electric-sql/pglite';
+import { acquireLock, type DirLock } from './lock.js';
+import { parseInt8, type Db, type Queryable } from './db.js';
+
+export interface PgliteOptions {
+  /** Parent directory: the database lives in `<dataDir>/db`, the lock in `<dataDir>/db.lock`. */
+  dataDir?: string;
+  /** In-memory instance (nothing on disk, no lock). */
+  memory?: boolean;
+  /** A data-dir dump (PGlite.dumpDataDir) to start from instead of running initdb. */
+  loadDataDir?: Blob | File;
+}
+
+const parsers = { [types.INT8]: (text: string) => parseInt8(text) };
+
+export async function openPglite(opts: PgliteOptions): Promise<Db> {
+  let lock: DirLock | undefined;
+  let where = 'memory://';
+  if (!opts.memory) {
+    if (!opts.dataDir) throw new Error('openPglite: dataDir is required unless memory is set');
+    const dataDir = resolve(opts.dataDir);
+    where = join(dataDir, 'db');
+    mkdirSync(where, { recursive: true });
+    lock = acquireLock(join(dataDir, 'db.lock'));
+  }
+  let pg: PGlite;
+  try {
+    const options = { parsers, ...(opts.loadDataDir ? { loadDataDir: opts.loadDataDir } : {}) };
+    pg = await PGlite.create(opts.memory ? 'memory://' : where, options);
+  } catch (err) {
+    lock?.release();
+    throw new Error(`cannot open embedded database at ${where}`, { cause: err });
+  }
+  return new PgliteDb(pg, where, lock);
+}
+
+class PgliteDb implements Db {
+  readonly kind = 'pglite' as const;
+  private closing: Promise<void> | undefined;
+
+  constructor(
+    /** The raw PGlite instance (dumpDataDir in tests); repositories never touch it. */
+    readonly pglite: PGlite,
+    readonly description: string,
+    private readonly lock: DirLock | undefined,
+  ) {}
+
+  async query<T>(sql: string, params?: readonly unknown[]): Promise<T[]> {
+    return (await this.pglite.query<T>(sql, params as unknown[] | undefined)).rows;
+  }
+
+  async exec(sqlText: string): Promise<void> {
+    await this.pglite.exec(sqlText);
+  }
+
+  transaction<R>(fn: (tx: Queryable) => Promise<R>): Promise<R> {
+    return this.pglite.transaction((tx) => fn(wrapTx(tx)));
+  }
+
+  async ping(): Promise<void> {
+    if (this.pglite.closed) throw new Error(`embedded database ${this.description} is closed`);
+    await this.pglite.query('SELECT 1');
+  }
+
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      try {
+        if (!this.pglite.closed) await this.pglite.close();
+      } finally {
+        this.lock?.release();
+      }
+    })();
+    return this.closing;
+  }
+}
+
+function wrapTx(tx: Transaction): Queryable {
+  return {
+    async query<T>(sql: string, params?: readonly unknown[]) {
+      return (await tx.query<T>(sql, params as unknown[] | undefined)).rows;
+    },
+    async exec(sqlText: string) {
+      await tx.exec(sqlText);
+    },
+  };
+}

@@ -1,0 +1,92 @@
+/**
+ * PostgreSQL through a pg Pool (when database.url / DATABASE_URL is set). Implements the Db
+ * contract of storage/db.ts: int8 is parsed to number like on PGlite; `exec` uses the simple
+ * query protocol (no parameters), which runs multi-statement scripts.
+ */
+import pg from 'pg';
+import { redactUrl } from '../log.js';
+import { parseInt8, type Db, type Queryable } from './db.js';
+
+export interface PostgresOptions {
+  max: number;
+  /** Errors of idle connections (server restart); the pool replaces the client. Default: ignored. */
+  onError?: (err: Error) => void;
+}
+
+const INT8_OID = 20;
+const typeParsers = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === INT8_OID && format !== 'binary' ? parseInt8 : pg.types.getTypeParser(oid, format ?? 'text')) as typeof pg.types.getTypeParser,
+};
+
+/** Opens a pool and checks that the server answers; the error names the URL without its password. */
+export async function openPostgres(url: string, opts: PostgresOptions): Promise<Db> {
+  const description = redactUrl(url);
+  const pool = new pg.Pool({ connectionString: url, max: opts.max, types: typeParsers });
+  pool.on('error', (err) => opts.onError?.(err));
+  try {
+    await pool.query('SELECT 1');
+  } catch (err) {
+    await pool.end().catch(() => undefined);
+    throw new Error(`cannot connect to PostgreSQL at ${description}: ${(err as Error).message}`, { cause: err });
+  }
+  return new PostgresDb(pool, description);
+}
+
+class PostgresDb implements Db {
+  readonly kind = 'postgres' as const;
+  private closing: Promise<void> | undefined;
+
+  constructor(
+    private readonly pool: pg.Pool,
+    readonly description: string,
+  ) {}
+
+  async query<T>(sql: string, params?: readonly unknown[]): Promise<T[]> {
+    return (await this.pool.query(sql, params as unknown[] | undefined)).rows as T[];
+  }
+
+  async exec(sqlText: string): Promise<void> {
+    await this.pool.query(sqlText);
+  }
+
+  async transaction<R>(fn: (tx: Queryable) => Promise<R>): Promise<R> {
+    const client = await this.pool.connect();
+    let broken: Error | undefined;
+    try {
+      await client.query('BEGIN');
+      const result = await fn(clientQueryable(client));
+      await client.query('COMMIT');
+      return result;
+    } catch (err) {
+      try {
+        await client.query('ROLLBACK');
+      } catch (rollbackErr) {
+        broken = rollbackErr as Error; // the connection is unusable: destroy it
+      }
+      throw err;
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  async ping(): Promise<void> {
+    await this.pool.query('SELECT 1');
+  }
+
+  close(): Promise<void> {
+    this.closing ??= this.pool.end();
+    return this.closing;
+  }
+}
+
+function clientQueryable(client: pg.PoolClient): Queryable {
+  return {
+    async query<T>(sql: string, params?: readonly unknown[]) {
+      return (await client.query(sql, params as unknown[] | undefined)).rows as T[];
+    },
+    async exec(sqlText: string) {
+      await client.query(sqlText);
+    },
+  };
+}
