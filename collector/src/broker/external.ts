@@ -1,0 +1,160 @@
+/**
+ * The collector as a client of an external MQTT broker (`mqtt.url`, e.g. Mosquitto 2, EMQX):
+ * the broker enforces the sensors' ACL; the collector only consumes and publishes.
+ *
+ * - Connects with MQTT 5 and consumes through the shared subscription
+ *   `$share/{group}/pcapmesh/v1/sensors/#`, so several collectors split the sensors' messages.
+ *   A broker that refuses MQTT 5 (CONNACK "unacceptable protocol version") or announces no shared
+ *   subscriptions gets MQTT 3.1.1 / a plain subscription instead — logged, since every collector
+ *   then receives every message.
+ * - A QoS 1 message is acknowledged only after the handler has finished with it (mqtt.js sends the
+ *   PUBACK when `handleMessage` calls back), so a collector that dies mid-message gets it again.
+ * - Shared subscriptions receive no retained messages (MQTT 5 §4.8.2): births and availability
+ *   published before the collector subscribed arrive with the agent's next publish or reconnect.
+ * - The initial connection must succeed (start fails with the broker's answer); afterwards
+ *   mqtt.js reconnects every second, re-subscribing.
+ */
+import { connect, type IClientOptions, type IConnackPacket, type MqttClient } from 'mqtt';
+import type { Logger } from 'pino';
+import { topics } from '@pcapmesh/shared/wire';
+import type { BrokerStatus, BrokerTransport, PublishOptions, SensorMessageHandler } from './transport.js';
+
+export interface ExternalBrokerOptions {
+  url: string;
+  username?: string | undefined;
+  password?: string | undefined;
+  /** Shared-subscription group name. */
+  sharedGroup: string;
+  /** MQTT client id; default a unique `pcapmesh-collector-…`. */
+  clientId?: string;
+  log: Logger;
+  /** Connection timeout in ms. Default 10,000. */
+  connectTimeoutMs?: number;
+}
+
+export interface ExternalBroker extends BrokerTransport {
+  readonly mode: 'external';
+  /** 5 or 4 (= MQTT 3.1.1), as negotiated. */
+  readonly protocolVersion: 4 | 5;
+  /** The subscription actually used for sensor messages. */
+  readonly subscription: string;
+}
+
+/** CONNACK codes meaning "this broker does not speak the requested protocol version". */
+const UNSUPPORTED_VERSION = new Set([1, 0x84]);
+
+function safeUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return '(unparseable url)';
+  }
+}
+
+/** Connects once; resolves with the client and its CONNACK, or rejects with the broker's refusal. */
+function connectOnce(url: string, options: IClientOptions): Promise<{ client: MqttClient; connack: IConnackPacket }> {
+  return new Promise((resolve, reject) => {
+    const client = connect(url, options);
+    const cleanup = () => {
+      client.off('connect', onConnect);
+      client.off('error', onError);
+      client.off('close', onClose);
+    };
+    const onConnect = (connack: IConnackPacket) => {
+      cleanup();
+      resolve({ client, connack });
+    };
+    const onError = (err: Error & { code?: number }) => {
+      cleanup();
+      client.end(true);
+      reject(err);
+    };
+    const onClose = () => onError(new Error('connection closed before CONNACK'));
+    client.on('connect', onConnect);
+    client.on('error', onError);
+    client.on('close', onClose);
+  });
+}
+
+export async function connectExternalBroker(options: ExternalBrokerOptions): Promise<ExternalBroker> {
+  const log = options.log.child({ component: 'broker', mode: 'external', url: safeUrl(options.url) });
+  const base: IClientOptions = {
+    username: options.username,
+    password: options.password,
+    clientId: options.clientId ?? `pcapmesh-collector-${process.pid}-${Math.random().toString(16).slice(2, 10)}`,
+    clean: true,
+    reconnectPeriod: 1_000,
+    connectTimeout: options.connectTimeoutMs ?? 10_000,
+    resubscribe: true,
+  };
+
+  let protocolVersion: 4 | 5 = 5;
+  let connected: { client: MqttClient; connack: IConnackPacket };
+  try {
+    connected = await connectOnce(options.url, { ...base, protocolVersion: 5 });
+  } catch (err) {
+    const code = (err as { code?: number }).code;
+    if (code === undefined || !UNSUPPORTED_VERSION.has(code)) {
+      throw new Error(`cannot connect to the MQTT broker ${safeUrl(options.url)}`, { cause: err });
+    }
+    log.warn('broker refused MQTT 5; using MQTT 3.1.1 without shared subscriptions');
+    protocolVersion = 4;
+    try {
+      connected = await connectOnce(options.url, { ...base, protocolVersion: 4 });
+    } catch (err311) {
+      throw new Error(`cannot connect to the MQTT broker ${safeUrl(options.url)} (MQTT 3.1.1)`, { cause: err311 });
+    }
+  }
+  const { client, connack } = connected;
+  const shared = protocolVersion === 5 && connack.properties?.sharedSubscriptionAvailable !== false;
+  if (protocolVersion === 5 && !shared) log.warn('broker announces no shared subscriptions; every collector receives every message');
+  const subscription = shared ? `$share/${options.sharedGroup}/${topics.filters.allSensors}` : topics.filters.allSensors;
+
+  client.on('error', (err) => log.warn({ err: err.message }, 'MQTT client error'));
+  client.on('offline', () => log.warn('disconnected from the MQTT broker; reconnecting'));
+  client.on('connect', () => log.info('reconnected to the MQTT broker'));
+  log.info({ protocolVersion, subscription }, 'connected to the external MQTT broker');
+
+  let consuming = false;
+  let closed = false;
+  return {
+    mode: 'external',
+    protocolVersion,
+    subscription,
+    async consume(handler: SensorMessageHandler) {
+      if (consuming) throw new Error('external broker: consume() called twice');
+      consuming = true;
+      client.handleMessage = (packet, callback) => {
+        const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
+        handler(packet.topic, payload).then(
+          () => callback(),
+          (err: unknown) => {
+            log.error({ err, topic: packet.topic }, 'sensor message handler failed');
+            callback();
+          },
+        );
+      };
+      const granted = await client.subscribeAsync(subscription, { qos: 1 });
+      const refused = granted.filter((g) => g.qos === 128 || g.qos > 2);
+      if (refused.length > 0) throw new Error(`the MQTT broker refused the subscription ${subscription}`);
+    },
+    async publish(topic: string, payload: Buffer, { qos, retain = false }: PublishOptions) {
+      try {
+        await client.publishAsync(topic, payload, { qos, retain });
+      } catch (err) {
+        throw new Error(`publish to ${topic} failed`, { cause: err });
+      }
+    },
+    status(): BrokerStatus {
+      return { mode: 'external', clients: client.connected ? 1 : 0, ok: !closed && client.connected };
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await client.endAsync();
+      log.info('disconnected from the external MQTT broker');
+    },
+  };
+}

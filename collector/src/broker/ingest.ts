@@ -1,0 +1,97 @@
+/**
+ * Ingest: turns sensor messages into service calls. One dispatch table by topic channel:
+ *
+ *   topic ──parseTopic──▶ channel ──decodeMessage(kind)──▶ typed message ──▶ service.ingestX(sensor, msg)
+ *
+ * Contract:
+ * - `handle()` never rejects. Every message ends as exactly one count in IngestStats: accepted by
+ *   kind, or rejected by reason (decode failures, unknown-topic, unknown-sensor, duplicate, stale,
+ *   store-error). Store errors are logged with the sensor; the rest only counted (hot path).
+ * - A sensor's messages are applied one at a time in arrival order (a queue per sensor); different
+ *   sensors proceed concurrently.
+ * - `drain()` resolves once everything handed in so far has been applied (used at shutdown).
+ *
+ * Task status messages (`sensors/{name}/tasks/{id}`) have no handler until jobs exist: they are
+ * counted as 'unknown-topic'.
+ */
+import type { Logger } from 'pino';
+import { decodeMessage, parseTopic, type MessageOf, type SensorChannel } from '@pcapmesh/shared/wire';
+import { isDomainError } from '../domain/errors.js';
+import type { IngestStats } from '../domain/ingest-stats.js';
+
+/**
+ * What a service reports back when it did not apply a message: 'duplicate' (already stored) or
+ * 'stale' (an offline state older than the current birth). void means applied.
+ */
+export type IngestOutcome = void | 'applied' | 'duplicate' | 'stale';
+
+/** The slice of SensorService that ingest calls. */
+export interface IngestTarget {
+  ingestState(sensor: string, msg: MessageOf<'state'>): Promise<IngestOutcome>;
+  ingestHealth(sensor: string, msg: MessageOf<'health'>): Promise<IngestOutcome>;
+  ingestPcap(sensor: string, msg: MessageOf<'pcap'>): Promise<IngestOutcome>;
+  ingestTraffic(sensor: string, msg: MessageOf<'traffic'>): Promise<IngestOutcome>;
+}
+
+type Apply<K extends SensorChannel> = (target: IngestTarget, sensor: string, msg: MessageOf<K>) => Promise<IngestOutcome>;
+
+/** The dispatch table: one entry per sensor channel (the channel name is also the message kind). */
+const dispatch: { [K in SensorChannel]: Apply<K> } = {
+  state: (target, sensor, msg) => target.ingestState(sensor, msg),
+  health: (target, sensor, msg) => target.ingestHealth(sensor, msg),
+  pcap: (target, sensor, msg) => target.ingestPcap(sensor, msg),
+  traffic: (target, sensor, msg) => target.ingestTraffic(sensor, msg),
+};
+
+export class Ingest {
+  /** Tail of each sensor's queue; removed when the sensor's queue runs empty. */
+  private readonly queues = new Map<string, Promise<void>>();
+
+  constructor(
+    private readonly target: IngestTarget,
+    private readonly stats: IngestStats,
+    private readonly log: Logger,
+  ) {}
+
+  /** Handles one message; resolves when it has been applied or counted as rejected. Never rejects. */
+  handle(topic: string, payload: Uint8Array): Promise<void> {
+    const parsed = parseTopic(topic);
+    if (parsed === null || parsed.kind !== 'sensor') {
+      this.stats.rejected('unknown-topic');
+      return Promise.resolve();
+    }
+    const { sensor, channel } = parsed;
+    const previous = this.queues.get(sensor) ?? Promise.resolve();
+    const next = previous.then(() => this.apply(sensor, channel, payload));
+    this.queues.set(sensor, next);
+    void next.then(() => {
+      if (this.queues.get(sensor) === next) this.queues.delete(sensor);
+    });
+    return next;
+  }
+
+  /** Resolves when every message handed in so far has been applied. */
+  async drain(): Promise<void> {
+    while (this.queues.size > 0) await Promise.all(this.queues.values());
+  }
+
+  private async apply<K extends SensorChannel>(sensor: string, channel: K, payload: Uint8Array): Promise<void> {
+    const decoded = decodeMessage(channel, payload);
+    if (!decoded.ok) {
+      this.stats.rejected(decoded.reason);
+      return;
+    }
+    try {
+      const outcome = await dispatch[channel](this.target, sensor, decoded.message);
+      if (outcome === 'duplicate' || outcome === 'stale') this.stats.rejected(outcome);
+      else this.stats.accepted(channel);
+    } catch (err) {
+      if (isDomainError(err, 'not_found')) {
+        this.stats.rejected('unknown-sensor');
+        return;
+      }
+      this.stats.rejected('store-error');
+      this.log.error({ sensor, channel, err }, 'storing a sensor message failed');
+    }
+  }
+}

@@ -1,0 +1,97 @@
+/**
+ * Access policy of the embedded broker, as aedes hooks (DESIGN.md "Access control in the broker").
+ *
+ * - authenticate: username = sensor name, password = its secret, and the MQTT client id must equal
+ *   the name, so a sensor can never take over another sensor's session by reusing its client id.
+ * - authorizePublish: a sensor publishes only under `sensors/{own name}/` (wire `sensorMayPublish`).
+ *   Refusing a publish makes aedes close the connection (MQTT 3.1.1 has no negative PUBACK).
+ * - authorizeSubscribe: a sensor subscribes only inside `commands/{own name}/`; `$share/` is refused
+ *   explicitly because aedes would treat it as a literal topic and silently deliver nothing.
+ *   A refused subscription gets SUBACK 0x80; the connection stays open.
+ *
+ * Every refusal is reported through `onRefused` (counted as 'not-permitted' by the collector) and
+ * logged with the sensor name, never with the secret.
+ */
+import type { AedesOptions, AuthenticateError, Client } from 'aedes';
+import type { Logger } from 'pino';
+import { isValidSensorName, sensorMayPublish, sensorMaySubscribe } from '@pcapmesh/shared/wire';
+
+/** Checks a sensor's secret; false for unknown sensors. Must not throw for bad credentials. */
+export type VerifySecret = (name: string, secret: string) => Promise<boolean>;
+
+export type RefusalKind = 'authenticate' | 'publish' | 'subscribe';
+
+export interface SensorPolicyOptions {
+  verifySecret: VerifySecret;
+  log: Logger;
+  /** Called once per refused connection, publish or subscription. */
+  onRefused?: (kind: RefusalKind, sensor: string, detail: string) => void;
+}
+
+type PolicyHooks = Required<Pick<AedesOptions, 'authenticate' | 'authorizePublish' | 'authorizeSubscribe'>>;
+
+// aedes' AuthErrorCode is a `const enum`, which isolatedModules cannot inline: the MQTT 3.1.1
+// CONNACK return codes (spec 3.2.2.3) are spelled out here.
+const IDENTIFIER_REJECTED = 2;
+const SERVER_UNAVAILABLE = 3;
+const BAD_USERNAME_OR_PASSWORD = 4;
+
+function authError(message: string, returnCode: number): AuthenticateError {
+  return Object.assign(new Error(message), { returnCode }) as AuthenticateError;
+}
+
+export function sensorPolicy({ verifySecret, log, onRefused }: SensorPolicyOptions): PolicyHooks {
+  const refuse = (kind: RefusalKind, sensor: string, detail: string): void => {
+    log.warn({ sensor, refused: kind, detail }, `broker refused ${kind}`);
+    onRefused?.(kind, sensor, detail);
+  };
+
+  const authenticate: PolicyHooks['authenticate'] = (client, username, password, done) => {
+    const name = username ?? '';
+    if (!isValidSensorName(name) || password === undefined) {
+      refuse('authenticate', name, 'missing or invalid username/password');
+      done(authError('bad username or password', BAD_USERNAME_OR_PASSWORD), false);
+      return;
+    }
+    if (client.id !== name) {
+      refuse('authenticate', name, `client id ${JSON.stringify(client.id)} differs from the sensor name`);
+      done(authError('client id must equal the sensor name', IDENTIFIER_REJECTED), false);
+      return;
+    }
+    verifySecret(name, password.toString('utf8')).then(
+      (ok) => {
+        if (ok) {
+          done(null, true);
+        } else {
+          refuse('authenticate', name, 'wrong secret or unknown sensor');
+          done(authError('bad username or password', BAD_USERNAME_OR_PASSWORD), false);
+        }
+      },
+      (err: unknown) => {
+        log.error({ sensor: name, err }, 'secret verification failed');
+        done(authError('credentials cannot be checked now', SERVER_UNAVAILABLE), false);
+      },
+    );
+  };
+
+  const authorizePublish: PolicyHooks['authorizePublish'] = (client, packet, done) => {
+    // client null: the collector's own in-process publish (commands, events).
+    if (client === null || sensorMayPublish(client.id, packet.topic)) {
+      done(null);
+      return;
+    }
+    refuse('publish', client.id, packet.topic);
+    done(new Error(`sensor ${client.id} may not publish to ${packet.topic}`));
+  };
+
+  const authorizeSubscribe: PolicyHooks['authorizeSubscribe'] = (client: Client, subscription, done) => {
+    if (!subscription.topic.startsWith('$share/') && sensorMaySubscribe(client.id, subscription.topic)) {
+      done(null, subscription);
+      return;
+    }
+    refuse('subscribe', client.id, subscription.topic);
+    done(null, null);
+  };
+
+  return { authenticate, authorizePublish, authorizeSubscribe };
+}
