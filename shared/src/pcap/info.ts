@@ -47,9 +47,9 @@ export interface CaptureInfo {
  * console.log(info.packets, formatTimestamp(info.first!, info.nanosecond ? 9 : 6));
  */
 export function captureInfo(path: string): CaptureInfo {
-  const fileBytes = statSync(path).size;
   const reader = openCapture(path);
   try {
+    const fileBytes = statSync(path).size;
     let packets = 0;
     let dataBytes = 0;
     let ordered = true;
