@@ -1,0 +1,70 @@
+/**
+ * Application-layer names seen in TCP/UDP payloads: DNS query names, TLS ClientHello SNI and
+ * HTTP Host headers, each counted in a bounded table. Cheap first-byte checks keep the cost
+ * negligible for packets that cannot carry one.
+ */
+import type { DecodedPacket, PacketView } from '../types.js';
+import { dnsQueryName } from './app/dns.js';
+import { httpRequestHost } from './app/http.js';
+import { tlsClientHelloSni } from './app/tls.js';
+import { BoundedTable } from './bounded-table.js';
+import type { NameCount } from './report.js';
+
+const DNS_PORT = 53;
+const MDNS_PORT = 5353;
+
+interface Count {
+  n: number;
+}
+const blank = (): Count => ({ n: 0 });
+const reset = (c: Count): void => {
+  c.n = 0;
+};
+
+export class NameCounter {
+  private readonly dns: BoundedTable<Count>;
+  private readonly sni: BoundedTable<Count>;
+  private readonly http: BoundedTable<Count>;
+
+  constructor(cap = 50_000, sketch = 5_000) {
+    this.dns = new BoundedTable(cap, blank, reset, sketch);
+    this.sni = new BoundedTable(cap, blank, reset, sketch);
+    this.http = new BoundedTable(cap, blank, reset, sketch);
+  }
+
+  add(view: PacketView, pkt: DecodedPacket): void {
+    const len = pkt.payloadLength;
+    if (len <= 0 || pkt.payloadOffset < 0) return;
+    const d = view.data;
+    const off = pkt.payloadOffset;
+    const { sport, dport } = pkt;
+    if (pkt.ipProto === 17) {
+      if (sport === DNS_PORT || dport === DNS_PORT || sport === MDNS_PORT || dport === MDNS_PORT) {
+        this.bump(this.dns, dnsQueryName(d, off, len, false));
+      }
+      return;
+    }
+    if (pkt.ipProto !== 6) return;
+    if (sport === DNS_PORT || dport === DNS_PORT) {
+      this.bump(this.dns, dnsQueryName(d, off, len, true));
+      return;
+    }
+    const first = d[off]!;
+    if (first === 0x16) this.bump(this.sni, tlsClientHelloSni(d, off, len));
+    else if (first >= 0x41 && first <= 0x54) this.bump(this.http, httpRequestHost(d, off, len)); // 'A'..'T'
+  }
+
+  rows(n: number): { dns: NameCount[]; tlsSni: NameCount[]; httpHosts: NameCount[] } {
+    const list = (t: BoundedTable<Count>): NameCount[] =>
+      t.top(n, (c) => c.n).map(({ key, value, approximate }) => ({
+        name: key,
+        count: value.n,
+        ...(approximate ? { approximate: true as const } : {}),
+      }));
+    return { dns: list(this.dns), tlsSni: list(this.sni), httpHosts: list(this.http) };
+  }
+
+  private bump(table: BoundedTable<Count>, name: string | null): void {
+    if (name !== null) table.touch(name, 1).n++;
+  }
+}
