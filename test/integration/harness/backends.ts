@@ -1,0 +1,57 @@
+/**
+ * The storage backends every acceptance scenario runs on: the embedded default (PGlite in the
+ * collector's data dir, in-memory cache) and PostgreSQL 15 with Redis (scripts/services.sh). Each
+ * PostgreSQL run gets a database of its own, dropped at the end; each gets its own Redis db index.
+ */
+import { randomBytes, randomInt } from 'node:crypto';
+import pg from 'pg';
+import { openDb, type Db } from '../../../collector/src/storage/db.js';
+import { requireEnv } from './env.js';
+import type { TestScope } from './scope.js';
+
+export type BackendName = 'pglite' | 'postgres';
+export const BACKENDS: readonly BackendName[] = ['pglite', 'postgres'];
+
+export interface Backend {
+  name: BackendName;
+  /** The collector's `database` and `redis` config sections for this backend. */
+  config: { database: { url?: string }; redis: { url?: string } };
+  /**
+   * Opens the collector's database from the test process, to check what was stored. For PGlite the
+   * collector must be stopped (the data dir is locked while it runs). Close it after use.
+   */
+  openDb(collectorDataDir: string): Promise<Db>;
+}
+
+/** Prepares a backend for one test, or returns null when the test was skipped (outside CI). */
+export async function prepareBackend(scope: TestScope, name: BackendName): Promise<Backend | null> {
+  if (name === 'pglite') {
+    return { name, config: { database: {}, redis: {} }, openDb: (dataDir) => openDb({ dataDir }) };
+  }
+  const baseUrl = requireEnv(scope.t, 'PCAPMESH_TEST_DATABASE_URL', 'PostgreSQL');
+  if (baseUrl === null) return null;
+  const redisUrl = requireEnv(scope.t, 'PCAPMESH_TEST_REDIS_URL', 'Redis');
+  if (redisUrl === null) return null;
+  const database = `pcapmesh_it_${randomBytes(6).toString('hex')}`;
+  await adminQuery(baseUrl, `CREATE DATABASE ${database}`);
+  scope.defer(() => adminQuery(baseUrl, `DROP DATABASE IF EXISTS ${database} WITH (FORCE)`));
+  const url = new URL(baseUrl);
+  url.pathname = `/${database}`;
+  return {
+    name,
+    config: { database: { url: url.toString() }, redis: { url: `${redisUrl.replace(/\/\d*$/, '')}/${randomInt(1, 16)}` } },
+    openDb: () => openDb({ url: url.toString(), maxConnections: 2 }),
+  };
+}
+
+async function adminQuery(url: string, sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } catch (err) {
+    throw new Error(`PostgreSQL admin query failed: ${sql}`, { cause: err });
+  } finally {
+    await client.end();
+  }
+}
