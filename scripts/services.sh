@@ -214,7 +214,7 @@ print_env() {
   cat <<EOF
 export PCAPMESH_TEST_DATABASE_URL='postgres://pcapmesh:pcapmesh@127.0.0.1:$pg_port/pcapmesh'
 export PCAPMESH_TEST_REDIS_URL='redis://127.0.0.1:$redis_port'
-export PCAPMESH_TEST_MQTT_URL='mqtt://$collector_user:$secret@127.0.0.1:$mqtt_port'
+export PCAPMESH_TEST_MQTT_URL='mqtt://127.0.0.1:$mqtt_port'
 export PCAPMESH_TEST_MQTT_USERNAME='$collector_user'
 export PCAPMESH_TEST_MQTT_PASSWORD='$secret'
 export PCAPMESH_TEST_MQTT_EVENTS_USERNAME='$events_user'
