@@ -5,3 +5,7 @@
 export * from './types.js';
 export { openCapture, readerFromBytes, isCaptureFormatError, CaptureFormatError } from './reader.js';
 export type { CaptureReader, OpenOptions, CaptureErrorCode } from './reader.js';
+export { decodePacket, newDecodedPacket, EtherType, IpProto, formatIpv4, formatIpv6 } from './decode.js';
+export * from './filter/index.js';
+export { extract, resolveFilter, type ExtractOptions, type ExtractStats, type ExtractProgress } from './extract.js';
+export { parseTimeBound } from './extract-time.js';

@@ -1,0 +1,73 @@
+/** `pcapmesh-pcap extract [--from T] [--to T] [--filter EXPR] [--no-index] [--workers N] [--json] -o OUT PATH...` */
+import { extract } from '../../pcap/extract.js';
+import { parseTimeBound } from '../../pcap/extract-time.js';
+import { FilterSyntaxError, FilterUnsupportedError } from '../../pcap/filter/errors.js';
+import { parseFilter } from '../../pcap/filter/parser.js';
+import { UsageError, parseCommandLine, type CliCommand } from '../command.js';
+
+export const command: CliCommand = {
+  summary: 'write the packets of a time window matching a filter',
+  usage: `usage: pcapmesh-pcap extract [--from T] [--to T] [--filter EXPR] [--no-index] [--workers N] [--json] -o OUT PATH...
+
+The packets in [from, to) that match the filter, from capture files or directories (recursive),
+written to OUT in time order: pcap (ns when an input is ns), pcapng when link types differ.
+  -o, --output OUT   the result (required)
+  --from T, --to T   window start (inclusive) / end (exclusive): ISO 8601 with zone
+                     (2026-01-01T09:00:00.123456789Z) or epoch seconds (1767258000.5)
+  -f, --filter EXPR  tcpdump filter: host, src/dst host, net CIDR, net A mask M, port, portrange,
+                     tcp, udp, sctp, icmp, icmp6, ip, ip6, arp, rarp, vlan [id], proto N, ip proto N,
+                     less/greater N, and/or/not (&&, ||, !) and parentheses; matched through VLAN tags
+  --no-index         do not use .pmidx sidecar indexes (scan every selected file)
+  --workers N        worker threads (default: one per core; 0 = this thread)
+  --json             print the stats as JSON on stdout
+Damaged or unreadable inputs are reported on stderr; their valid packets are extracted.`,
+  async run(args) {
+    const { values, positionals } = parseCommandLine(args, {
+      output: { type: 'string', short: 'o' },
+      from: { type: 'string' },
+      to: { type: 'string' },
+      filter: { type: 'string', short: 'f' },
+      'no-index': { type: 'boolean' },
+      workers: { type: 'string' },
+      json: { type: 'boolean' },
+    });
+    if (!values.output) throw new UsageError('-o OUT is required');
+    if (positionals.length === 0) throw new UsageError('no input given');
+    const bound = (text: string | undefined, what: string) => {
+      if (text === undefined) return undefined;
+      try {
+        return parseTimeBound(text, what);
+      } catch (error) {
+        throw new UsageError((error as Error).message, { cause: error });
+      }
+    };
+    const from = bound(values.from, '--from');
+    const to = bound(values.to, '--to');
+    let filter;
+    try {
+      filter = parseFilter(values.filter ?? '');
+    } catch (error) {
+      if (error instanceof FilterSyntaxError || error instanceof FilterUnsupportedError) {
+        const caret = `  ${values.filter}\n  ${' '.repeat(error.position)}^`;
+        throw new UsageError(`--filter: ${error.message}\n${caret}`, { cause: error });
+      }
+      throw error;
+    }
+    let workers: number | undefined;
+    if (values.workers !== undefined) {
+      workers = Number(values.workers);
+      if (!Number.isInteger(workers) || workers < 0) throw new UsageError(`--workers must be a whole number >= 0, not "${values.workers}"`);
+    }
+    const stats = await extract({ inputs: positionals, output: values.output, filter, from, to, useIndex: !values['no-index'], workers });
+    for (const p of stats.problems) console.error(`pcapmesh-pcap extract: warning: ${p.file}: at ${p.offset}: ${p.reason}`);
+    if (values.json) console.log(JSON.stringify({ output: values.output, ...stats }));
+    else {
+      console.error(
+        `extracted ${stats.packets} packets, ${stats.bytes} bytes (${stats.format}) → ${values.output}\n` +
+          `files scanned ${stats.filesScanned}, skipped by time ${stats.filesSkippedByTime}, skipped by index ${stats.filesSkippedByIndex}, ` +
+          `blocks skipped ${stats.blocksSkipped}; read ${stats.packetsScanned} packets, ${stats.bytesScanned} bytes`,
+      );
+    }
+    return 0;
+  },
+};

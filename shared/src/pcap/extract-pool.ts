@@ -1,0 +1,85 @@
+/**
+ * A small pool of extract worker threads (one per core by default) that scans files in
+ * parallel; in-process when `workers` is 0 (small jobs: no thread start-up cost).
+ */
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { scanFile, type ScanResult, type ScanTask } from './extract-scan.js';
+
+export interface PoolOptions {
+  workers: number;
+  signal?: AbortSignal;
+  /** Called as each file finishes, in completion order. */
+  onResult?: (result: ScanResult) => void;
+}
+
+/**
+ * Starts a scan worker: the compiled worker from dist/, or — running from TypeScript source —
+ * a bootstrap that registers tsx in the thread first (loader hooks do not reach workers on Node 20).
+ */
+function startWorker(): Worker {
+  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./extract-worker.js', import.meta.url));
+  const tsx = import.meta.resolve('tsx/esm/api');
+  const entry = new URL('./extract-worker.ts', import.meta.url).href;
+  const boot = `import(${JSON.stringify(tsx)}).then((api) => { api.register(); return import(${JSON.stringify(entry)}); })`;
+  return new Worker(boot, { eval: true });
+}
+
+export function defaultWorkerCount(): number {
+  return Math.max(1, availableParallelism());
+}
+
+/** Runs every task; results come back in task order. Rejects with the signal's reason on abort. */
+export async function runScans(tasks: ScanTask[], opts: PoolOptions): Promise<ScanResult[]> {
+  const results: ScanResult[] = new Array<ScanResult>(tasks.length);
+  const signal = opts.signal;
+  if (opts.workers <= 0 || tasks.length <= 1) {
+    for (let i = 0; i < tasks.length; i++) {
+      signal?.throwIfAborted();
+      results[i] = scanFile(tasks[i]!, () => signal?.aborted ?? false);
+      opts.onResult?.(results[i]!);
+    }
+    signal?.throwIfAborted();
+    return results;
+  }
+  const workers: Worker[] = [];
+  let next = 0;
+  try {
+    await new Promise<void>((resolve, reject) => {
+      let running = 0;
+      const onAbort = (): void => reject(signal?.reason ?? new Error('extract aborted'));
+      signal?.addEventListener('abort', onAbort, { once: true });
+      const feed = (w: Worker): void => {
+        if (next >= tasks.length) {
+          if (running === 0) {
+            signal?.removeEventListener('abort', onAbort);
+            resolve();
+          }
+          return;
+        }
+        const id = next++;
+        running++;
+        w.postMessage({ id, task: tasks[id] });
+      };
+      for (let i = 0; i < Math.min(opts.workers, tasks.length); i++) {
+        const w = startWorker();
+        workers.push(w);
+        w.on('message', (msg: { id: number; result?: ScanResult; error?: string }) => {
+          running--;
+          if (msg.error !== undefined || !msg.result) {
+            reject(new Error(`extract worker failed: ${msg.error}`));
+            return;
+          }
+          results[msg.id] = msg.result;
+          opts.onResult?.(msg.result);
+          feed(w);
+        });
+        w.on('error', (error) => reject(new Error(`extract worker crashed: ${error.message}`, { cause: error })));
+        feed(w);
+      }
+    });
+  } finally {
+    await Promise.all(workers.map((w) => w.terminate()));
+  }
+  return results;
+}

@@ -1,0 +1,207 @@
+/**
+ * extract: the packets of many captures that fall in [from, to) and match a filter, written to
+ * one file in time order.
+ *
+ * Plan: expand inputs (directories recursively) → drop files whose first..last packet time
+ * misses the window (captureTimeRange: head + tail, no full read) → scan the rest in worker
+ * threads, one file per task, each writing its matches (file order) to a temporary pcapng →
+ * merge the temporaries by time into the output (groups of time-overlapping parts are k-way
+ * merged, disjoint groups concatenated, so memory stays bounded however many files there are).
+ *
+ * Output: classic pcap (ns when any input is ns) when the matches share one link type, pcapng
+ * when they differ. The filter is applied "through VLAN tags" (see `throughVlanTags`), which is
+ * what `tcpdump -r F 'F or (vlan and (F or (vlan and F)))'` selects.
+ *
+ * Bad input: a filter error throws before any work; a damaged or unreadable file is reported in
+ * `problems` (its packets before the damage are kept) and does not stop the others.
+ *
+ * @example
+ * const stats = await extract({ inputs: ['/var/capture'], output: 'out.pcap', filter: 'host 10.0.0.1',
+ *   from: parseTimeBound('2026-01-01T09:00Z'), to: parseTimeBound('2026-01-01T09:20Z') });
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { expandInputs } from './extract-inputs.js';
+import { defaultWorkerCount, runScans } from './extract-pool.js';
+import type { ScanResult, ScanTask } from './extract-scan.js';
+import { throughVlanTags, type FilterNode } from './filter/ast.js';
+import { parseFilter } from './filter/parser.js';
+import { structuredToFilter, type StructuredFilter } from './filter/structured.js';
+import { mergeReaders } from './merge.js';
+import { openCapture, type CaptureReader } from './reader.js';
+import { captureTimeRange } from './time-range.js';
+import { compareTimestamps } from './timestamp.js';
+import type { CaptureProblem, Timestamp } from './types.js';
+import { PcapWriter, PcapngWriter, type PacketWriter } from './writer.js';
+
+export interface ExtractOptions {
+  /** Files and directories (searched recursively). */
+  inputs: string[];
+  /** Output file (pcap or pcapng, see above). */
+  output: string;
+  /** tcpdump filter text, a parsed AST, or the structured job form; absent = every packet. */
+  filter?: string | FilterNode | StructuredFilter;
+  /** Window start (inclusive) and end (exclusive). */
+  from?: Timestamp;
+  to?: Timestamp;
+  /** Use `.pmidx` sidecars to skip files and blocks (default true). */
+  useIndex?: boolean;
+  /** Worker threads; 0 = scan in this thread. Default: one per core, in-process below 32 MB of input. */
+  workers?: number;
+  /** Progress after each file. */
+  onProgress?: (p: ExtractProgress) => void;
+  /** Cancels the extract: the promise rejects with the signal's reason and no output is left. */
+  signal?: AbortSignal;
+}
+
+export interface ExtractProgress {
+  filesDone: number;
+  filesTotal: number;
+  packets: number;
+  bytesScanned: number;
+}
+
+export interface ExtractStats {
+  /** Packets and captured bytes written. */
+  packets: number;
+  bytes: number;
+  /** Files read, and files left out because their time span misses the window. */
+  filesScanned: number;
+  filesSkippedByTime: number;
+  /** Files and blocks the index proved to hold no match. */
+  filesSkippedByIndex: number;
+  blocksSkipped: number;
+  /** Packets and bytes read. */
+  packetsScanned: number;
+  bytesScanned: number;
+  /** Damaged or unreadable inputs (their valid packets are in the output). */
+  problems: CaptureProblem[];
+  format: 'pcap' | 'nsecpcap' | 'pcapng';
+}
+
+const IN_PROCESS_BELOW = 32 * 1024 * 1024;
+
+/** Parses/accepts the filter forms of ExtractOptions; throws the parser's positioned error. */
+export function resolveFilter(filter: ExtractOptions['filter']): FilterNode {
+  if (filter === undefined) return { kind: 'all' };
+  if (typeof filter === 'string') return parseFilter(filter);
+  if ('kind' in filter && typeof filter.kind === 'string') return filter as FilterNode;
+  return structuredToFilter(filter as StructuredFilter);
+}
+
+export async function extract(opts: ExtractOptions): Promise<ExtractStats> {
+  const userFilter = resolveFilter(opts.filter);
+  const filter = throughVlanTags(userFilter);
+  if (opts.from && opts.to && compareTimestamps(opts.from, opts.to) >= 0) {
+    throw new Error('extract: the window is empty (--from must be before --to)');
+  }
+  const files = expandInputs(opts.inputs);
+  const stats: ExtractStats = {
+    packets: 0, bytes: 0, filesScanned: 0, filesSkippedByTime: 0, filesSkippedByIndex: 0, blocksSkipped: 0,
+    packetsScanned: 0, bytesScanned: 0, problems: [], format: 'pcap',
+  };
+  const selected = selectByTime(files, opts, stats);
+  const parts = mkdtempSync(join(dirname(opts.output), `.${basename(opts.output)}.parts-`));
+  try {
+    const tasks: ScanTask[] = selected.map((f, i) => ({
+      path: f.path, output: join(parts, `${i}.pcapng`), filter, from: opts.from, to: opts.to,
+    }));
+    const totalBytes = selected.reduce((sum, f) => sum + f.bytes, 0);
+    const workers = opts.workers ?? (totalBytes < IN_PROCESS_BELOW ? 0 : defaultWorkerCount());
+    let filesDone = 0;
+    const results = await runScans(tasks, {
+      workers,
+      signal: opts.signal,
+      onResult: (r) => {
+        filesDone++;
+        stats.packets += r.packets;
+        stats.bytesScanned += r.bytesScanned;
+        opts.onProgress?.({ filesDone, filesTotal: tasks.length, packets: stats.packets, bytesScanned: stats.bytesScanned });
+      },
+    });
+    opts.signal?.throwIfAborted();
+    stats.packets = 0;
+    stats.bytesScanned = 0;
+    for (const r of results) {
+      stats.filesScanned++;
+      stats.packetsScanned += r.packetsScanned;
+      stats.bytesScanned += r.bytesScanned;
+      stats.problems.push(...r.problems);
+    }
+    const written = writeMerged(results, opts.output);
+    stats.packets = written.packets;
+    stats.bytes = written.bytes;
+    stats.format = written.format;
+    return stats;
+  } catch (error) {
+    rmSync(opts.output, { force: true });
+    throw error;
+  } finally {
+    rmSync(parts, { recursive: true, force: true });
+  }
+}
+
+/** Files whose packet-time span meets the window (all files when there is no window). */
+function selectByTime(files: string[], opts: ExtractOptions, stats: ExtractStats): Array<{ path: string; bytes: number }> {
+  const out: Array<{ path: string; bytes: number }> = [];
+  for (const path of files) {
+    let range: ReturnType<typeof captureTimeRange>;
+    try {
+      range = captureTimeRange(path);
+    } catch (error) {
+      stats.problems.push({ file: path, offset: 0, reason: (error as Error).message });
+      continue;
+    }
+    const { first, last } = range;
+    const misses =
+      (opts.to !== undefined && first !== null && compareTimestamps(first, opts.to) >= 0) ||
+      (opts.from !== undefined && last !== null && compareTimestamps(last, opts.from) < 0);
+    if (misses) {
+      stats.filesSkippedByTime++;
+      continue;
+    }
+    out.push({ path, bytes: range.bytes });
+  }
+  return out;
+}
+
+/** Merges the per-file parts into `output` in time order (see the module comment). */
+function writeMerged(results: ScanResult[], output: string): { packets: number; bytes: number; format: ExtractStats['format'] } {
+  const parts = results.filter((r) => r.output !== null && r.first && r.last);
+  const linkTypes = new Set(parts.flatMap((r) => r.linkTypes));
+  const nanosecond = results.some((r) => r.nanosecond);
+  const format: ExtractStats['format'] = linkTypes.size > 1 ? 'pcapng' : nanosecond ? 'nsecpcap' : 'pcap';
+  const linkType = [...linkTypes][0] ?? results.find((r) => r.linkTypes.length > 0)?.linkTypes[0] ?? 1;
+  const snaplen = Math.max(0, ...results.map((r) => r.snaplen)) || undefined;
+  const writer: PacketWriter =
+    format === 'pcapng' ? PcapngWriter.toFile(output, { nanosecond }) : PcapWriter.toFile(output, { linkType, nanosecond, snaplen });
+  let packets = 0;
+  let bytes = 0;
+  try {
+    parts.sort((a, b) => compareTimestamps(a.first!, b.first!));
+    for (let i = 0; i < parts.length; ) {
+      // A group: parts whose [first, last] overlap, merged together; groups follow each other in time.
+      let end = parts[i]!.last!;
+      let j = i + 1;
+      while (j < parts.length && compareTimestamps(parts[j]!.first!, end) <= 0) {
+        if (compareTimestamps(parts[j]!.last!, end) > 0) end = parts[j]!.last!;
+        j++;
+      }
+      const group = parts.slice(i, j);
+      const bufferSize = Math.max(64 * 1024, Math.min(2 * 1024 * 1024, Math.floor((64 * 1024 * 1024) / group.length)));
+      const readers: CaptureReader[] = [];
+      try {
+        for (const part of group) readers.push(openCapture(part.output!, { bufferSize }));
+        const merged = mergeReaders(readers, writer);
+        packets += merged.packets;
+        bytes += merged.bytes;
+      } finally {
+        for (const r of readers) r.close();
+      }
+      i = j;
+    }
+  } finally {
+    writer.close();
+  }
+  return { packets, bytes, format };
+}
