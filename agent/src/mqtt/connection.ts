@@ -1,0 +1,246 @@
+/**
+ * The agent's MQTT session with the collector's broker (mqtt.js).
+ *
+ * On every connect attempt:
+ *   1. bdSeq is incremented and persisted; the last will (retained QoS 1 `state` offline,
+ *      reason "lost", this bdSeq) is set for the attempt.
+ *   2. After CONNACK the agent subscribes to `commands/{name}/#` FIRST, so a task the collector
+ *      sends in reaction to the birth cannot be missed,
+ *   3. then publishes the retained birth (online, bdSeq, version, location, hostname, interfaces,
+ *      capabilities) and waits for its PUBACK,
+ *   4. then replays the spool in order with at most `window` messages in flight; each PUBACK
+ *      acknowledges its spool record.
+ *
+ * Session choice: `clean: true`. The spool, not the broker session, is the source of truth for
+ * what the agent sends (a persistent session would make mqtt.js re-send its own in-flight copy
+ * next to the spool's replay), and the collector re-sends pending tasks when a sensor comes
+ * online, so nothing needs to wait in the broker for a disconnected agent.
+ *
+ * Reconnects use exponential backoff with jitter (1 s doubling to 30 s, each delay drawn from
+ * [d/2, d]); every attempt is a fresh mqtt.js client, so one session's callbacks can never act on
+ * the next. `stop()` publishes the retained state offline with reason "shutdown" (same bdSeq)
+ * and disconnects cleanly, so the broker discards the will.
+ */
+import { readFileSync } from 'node:fs';
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import type { Logger } from 'pino';
+import { decodeMessage, encodeMessage, parseTopic, topics, type Body, type Sequencer } from '@pcapmesh/shared/wire';
+import type { BdSeqStore } from './bd-seq.js';
+import type { Spool } from './spool.js';
+
+export interface ConnectionOptions {
+  sensor: string;
+  url: string;
+  username: string;
+  password: string | undefined;
+  protocolVersion: 4 | 5;
+  keepaliveSeconds: number;
+  tls: { caFile?: string | undefined; rejectUnauthorized: boolean };
+  spool: Spool;
+  sequencer: Sequencer;
+  bdSeq: BdSeqStore;
+  /** What the birth says besides status and bdSeq (asked on every connect: interfaces may change). */
+  describe: () => Omit<Body<'state'>, 'status' | 'bdSeq' | 'reason'>;
+  logger: Logger;
+  /** Most spool records in flight at once (STACK.md pitfall 3). */
+  window?: number;
+  /** Called after each successful connect + birth (for the `ready` line). */
+  onOnline?: (info: { bdSeq: number }) => void;
+}
+
+const MIN_BACKOFF_MS = 1_000;
+const MAX_BACKOFF_MS = 30_000;
+const ACK_TIMEOUT_MS = 5_000;
+
+interface Session {
+  client: MqttClient;
+  bdSeq: number;
+  inflight: number;
+  online: boolean;
+}
+
+export class MqttConnection {
+  private session: Session | null = null;
+  private attempts = 0;
+  private timer: NodeJS.Timeout | null = null;
+  private stopping = false;
+  private lastError = '';
+  private readonly ca: Buffer | undefined;
+  /** Counters for health and tests. */
+  readonly counters = { connects: 0, published: 0, acked: 0, commandsReceived: 0, commandsRejected: 0 };
+
+  constructor(private readonly opts: ConnectionOptions) {
+    const caFile = opts.tls.caFile;
+    try {
+      this.ca = caFile ? readFileSync(caFile) : undefined;
+    } catch (err) {
+      throw new Error(`cannot read mqtt.tls.caFile ${caFile}`, { cause: err });
+    }
+  }
+
+  get online(): boolean {
+    return this.session?.online ?? false;
+  }
+
+  start(): void {
+    this.connect();
+  }
+
+  /** New records are in the spool: publish what the window allows. */
+  notify(): void {
+    this.pump();
+  }
+
+  /** Clean shutdown: retained offline "shutdown" state (same bdSeq), then DISCONNECT. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    if (this.timer) clearTimeout(this.timer);
+    const s = this.session;
+    if (!s) return;
+    if (s.online) {
+      try {
+        await this.publishState(s, 'offline', 'shutdown');
+      } catch (err) {
+        this.opts.logger.warn({ err }, 'could not publish the shutdown state; the broker will send the last will');
+      }
+      await s.client.endAsync().catch(() => undefined);
+    } else {
+      await s.client.endAsync(true).catch(() => undefined);
+    }
+    this.session = null;
+  }
+
+  private connect(): void {
+    const { sensor, logger } = this.opts;
+    const bdSeq = this.opts.bdSeq.next();
+    const will = this.stateMessage(bdSeq, 'offline', 'lost');
+    const options: IClientOptions = {
+      clientId: sensor,
+      username: this.opts.username,
+      password: this.opts.password,
+      protocolVersion: this.opts.protocolVersion,
+      keepalive: this.opts.keepaliveSeconds,
+      clean: true,
+      reconnectPeriod: 0,
+      connectTimeout: 10_000,
+      will: { topic: topics.sensor(sensor, 'state'), payload: Buffer.from(will), qos: 1, retain: true },
+      rejectUnauthorized: this.opts.tls.rejectUnauthorized,
+      ...(this.ca ? { ca: this.ca } : {}),
+    };
+    const client = mqtt.connect(this.opts.url, options);
+    const session: Session = { client, bdSeq, inflight: 0, online: false };
+    this.session = session;
+    logger.debug({ url: this.opts.url, bdSeq }, 'mqtt: connecting');
+
+    client.on('connect', () => {
+      this.onConnect(session).catch((err: unknown) => {
+        logger.warn({ err }, 'mqtt: session setup failed; reconnecting');
+        client.end(true);
+      });
+    });
+    client.on('message', (topic, payload) => this.onMessage(topic, payload));
+    client.on('error', (err) => {
+      const text = err.message;
+      if (text !== this.lastError) logger.warn({ err: text, url: this.opts.url }, 'mqtt: connection error');
+      this.lastError = text;
+    });
+    client.on('close', () => this.onClose(session));
+  }
+
+  private async onConnect(s: Session): Promise<void> {
+    const { logger, sensor } = this.opts;
+    this.counters.connects++;
+    // One topic per SUBSCRIBE (STACK.md pitfall 2): a refusal must not hide behind a batch.
+    const grants = await s.client.subscribeAsync(topics.filters.sensorCommands(sensor), { qos: 1 });
+    if (grants.some((g) => g.qos === 128)) logger.error({ filter: topics.filters.sensorCommands(sensor) }, 'mqtt: command subscription refused by the broker');
+    await this.publishState(s, 'online');
+    if (this.session !== s) return;
+    s.online = true;
+    this.attempts = 0;
+    this.lastError = '';
+    logger.info({ bdSeq: s.bdSeq, pending: this.opts.spool.stats.pending }, 'mqtt: online');
+    this.opts.onOnline?.({ bdSeq: s.bdSeq });
+    this.pump();
+  }
+
+  private onClose(s: Session): void {
+    if (this.session !== s) return;
+    const wasOnline = s.online;
+    s.online = false;
+    s.client.removeAllListeners();
+    s.client.on('error', () => undefined);
+    s.client.end(true);
+    this.opts.spool.rewind();
+    if (this.stopping) return;
+    if (wasOnline) this.opts.logger.warn({ bdSeq: s.bdSeq }, 'mqtt: connection lost; spooling');
+    const ceiling = Math.min(MAX_BACKOFF_MS, MIN_BACKOFF_MS * 2 ** this.attempts++);
+    const delay = Math.round(ceiling / 2 + Math.random() * (ceiling / 2));
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      if (!this.stopping) this.connect();
+    }, delay);
+  }
+
+  /** Publishes due spool records while the window has room. */
+  private pump(): void {
+    const s = this.session;
+    const window = this.opts.window ?? 500;
+    if (!s?.online) return;
+    while (s.inflight < window) {
+      const rec = this.opts.spool.takeNext();
+      if (!rec) return;
+      s.inflight++;
+      this.counters.published++;
+      s.client.publish(rec.topic, Buffer.from(rec.payload), { qos: 1, retain: rec.retain }, (err) => {
+        if (this.session !== s) return;
+        s.inflight--;
+        if (err) return; // the connection is going down; the record is replayed after reconnect
+        this.counters.acked++;
+        this.opts.spool.ack(rec.id);
+        this.pump();
+      });
+    }
+  }
+
+  private stateMessage(bdSeq: number, status: 'online' | 'offline', reason?: string): Uint8Array {
+    const body: Body<'state'> = status === 'online'
+      ? { ...this.opts.describe(), status, bdSeq }
+      : { status, bdSeq, ...(reason ? { reason } : {}) };
+    const message = this.opts.sequencer.stamp('state', body);
+    this.opts.spool.noteSeq(message.seq);
+    return encodeMessage('state', message);
+  }
+
+  private async publishState(s: Session, status: 'online' | 'offline', reason?: string): Promise<void> {
+    const payload = Buffer.from(this.stateMessage(s.bdSeq, status, reason));
+    const topic = topics.sensor(this.opts.sensor, 'state');
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no PUBACK for the ${status} state within ${ACK_TIMEOUT_MS} ms`)), ACK_TIMEOUT_MS);
+    });
+    try {
+      await Promise.race([s.client.publishAsync(topic, payload, { qos: 1, retain: true }), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Commands: decoded and logged. Task execution arrives with a later issue; nothing is faked. */
+  private onMessage(topic: string, payload: Buffer): void {
+    const { logger, sensor } = this.opts;
+    this.counters.commandsReceived++;
+    const parsed = parseTopic(topic);
+    if (parsed?.kind !== 'command' || parsed.sensor !== sensor) {
+      this.counters.commandsRejected++;
+      logger.warn({ topic }, 'mqtt: message on a topic that is not one of our commands');
+      return;
+    }
+    const decoded = parsed.command === 'tasks' ? decodeMessage('task', payload) : decodeMessage('cancel', payload);
+    if (!decoded.ok) {
+      this.counters.commandsRejected++;
+      logger.warn({ topic, reason: decoded.reason, detail: decoded.detail }, 'mqtt: undecodable command');
+      return;
+    }
+    logger.info({ command: parsed.command, task: decoded.message.taskId, seq: decoded.message.seq }, 'mqtt: command received (task execution is not implemented yet)');
+  }
+}

@@ -1,0 +1,34 @@
+/**
+ * The one way agent modules send messages: stamp the envelope (schema version, time, seq),
+ * encode to CBOR, append to the spool, and nudge the connection to publish. Everything sent here
+ * is QoS 1 and survives outages and restarts (within the spool's bound).
+ */
+import { encodeMessage, topics, type Body, type Sequencer } from '@pcapmesh/shared/wire';
+import type { Spool } from './spool.js';
+
+type SpooledChannel = 'health' | 'pcap' | 'traffic';
+
+export class Outbox {
+  constructor(
+    private readonly sensor: string,
+    private readonly spool: Spool,
+    private readonly sequencer: Sequencer,
+    private readonly notify: () => void,
+  ) {}
+
+  /**
+   * Queues a message on `sensors/{name}/{channel}`. Availability (`pcap`) is retained: the latest
+   * report is what a newly started collector must see.
+   */
+  send<K extends SpooledChannel>(channel: K, body: Body<K>): void {
+    const message = this.sequencer.stamp(channel, body);
+    this.spool.append({
+      kind: channel,
+      topic: topics.sensor(this.sensor, channel),
+      payload: encodeMessage(channel, message),
+      retain: channel === 'pcap',
+      seq: message.seq,
+    });
+    this.notify();
+  }
+}
