@@ -9,3 +9,12 @@ export { decodePacket, newDecodedPacket, EtherType, IpProto, formatIpv4, formatI
 export * from './filter/index.js';
 export { extract, resolveFilter, type ExtractOptions, type ExtractStats, type ExtractProgress } from './extract.js';
 export { parseTimeBound } from './extract-time.js';
+export { PcapWriter, PcapngWriter, FileSink, MemorySink, type PacketWriter, type ByteSink } from './writer.js';
+export { mergeCaptures, mergeReaders, chooseFormat, DEFAULT_DEDUP_WINDOW_NS, type MergeOptions, type MergeStats, type MergeFormat } from './merge.js';
+export { captureTimeRange, type CaptureTimeRange } from './time-range.js';
+export { captureInfo, formatInfo, infoToJson, linkTypeName, type CaptureInfo } from './info.js';
+export { compareTimestamps, formatTimestamp, timestampToDecimal, copyTimestamp } from './timestamp.js';
+export {
+  openIndex, loadIndex, buildIndex, sidecarPath, isStillBeingWritten, CaptureIndex, IndexBlock,
+  DEFAULT_SETTLE_MS, type OpenIndexResult, type LoadResult,
+} from './sidecar/index.js';

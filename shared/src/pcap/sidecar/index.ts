@@ -1,0 +1,128 @@
+/**
+ * The sidecar index of a closed capture file: `<capture>.pmidx` beside it. It lets extract skip
+ * files and blocks (~1 MiB runs of packets) that cannot match by time, address, port or protocol.
+ *
+ * Query API (what extract uses):
+ * @example
+ * import { openIndex } from '@pcapmesh/shared/pcap/sidecar/index';
+ * const { index } = openIndex(path);               // loads, or (re)builds when missing/stale/corrupt
+ * if (!index.mayOverlap(from, to)) return;          // whole file out of the window
+ * const mayMatch = filterSummary(parseFilter(expr)); // filter/summary.ts
+ * const reader = openCapture(path);
+ * for (const block of index.blocks) {
+ *   if (!block.mustRead && (!block.mayOverlap(from, to) || !mayMatch(block))) continue;
+ *   reader.seek(block.offset);
+ *   for (let p = reader.next(); p && p.offset < block.end; p = reader.next()) ...
+ * }
+ *
+ * Blocks tile the packet records: block[i].end === block[i+1].offset; the first block starts at
+ * the first packet, the last ends at end of file. A block with `mustRead` holds the first packet
+ * of a pcapng interface (its IDB precedes it inside the block): never skip it.
+ *
+ * A stale sidecar (capture size, mtime or first-64-KiB CRC changed) or a corrupt one (magic,
+ * CRC-32, shape) is never trusted: `openIndex` rebuilds it and says why.
+ */
+import { readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import type { CaptureProblem, Timestamp } from '../types.js';
+import { IndexBlock } from './block-summary.js';
+import { DEFAULT_BLOCK_BYTES, buildIndexData, captureIdentity } from './build.js';
+import { decodeSidecar, encodeSidecar, type SidecarData } from './file-format.js';
+
+export { IndexBlock, type BlockRecord } from './block-summary.js';
+export { DEFAULT_BLOCK_BYTES, buildIndexData, captureIdentity } from './build.js';
+export { CorruptSidecarError, decodeSidecar, encodeSidecar, type SidecarData } from './file-format.js';
+export { isStillBeingWritten, DEFAULT_SETTLE_MS } from './settle.js';
+
+export const SIDECAR_SUFFIX = '.pmidx';
+
+export function sidecarPath(capturePath: string): string {
+  return capturePath + SIDECAR_SUFFIX;
+}
+
+/** A loaded index with the query API. */
+export class CaptureIndex {
+  readonly blocks: IndexBlock[];
+
+  constructor(
+    readonly capturePath: string,
+    readonly data: SidecarData,
+  ) {
+    this.blocks = data.blocks.map((b) => new IndexBlock(b));
+  }
+
+  get format(): 'pcap' | 'pcapng' { return this.data.format; }
+  get packets(): number { return this.data.packets; }
+  get first(): Timestamp | null { return this.data.first; }
+  get last(): Timestamp | null { return this.data.last; }
+  get linkTypes(): number[] { return this.data.linkTypes; }
+  get problems(): CaptureProblem[] { return this.data.problems; }
+
+  /** May the file hold a packet with time in [from, to] (null = unbounded)? */
+  mayOverlap(from: Timestamp | null, to: Timestamp | null): boolean {
+    return this.blocks.some((b) => b.mayOverlap(from, to));
+  }
+}
+
+export type LoadResult =
+  | { status: 'fresh'; index: CaptureIndex }
+  | { status: 'missing' | 'stale' | 'corrupt'; reason: string };
+
+/** Loads the sidecar if it exists and describes the capture as it is now. Never throws for a bad sidecar. */
+export function loadIndex(capturePath: string): LoadResult {
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(sidecarPath(capturePath));
+  } catch (error) {
+    return { status: 'missing', reason: `no sidecar (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})` };
+  }
+  let data: SidecarData;
+  try {
+    data = decodeSidecar(bytes);
+  } catch (error) {
+    return { status: 'corrupt', reason: (error as Error).message };
+  }
+  const now = captureIdentity(capturePath);
+  const then = data.capture;
+  if (now.size !== then.size) return { status: 'stale', reason: `capture size changed (${then.size} → ${now.size})` };
+  if (now.mtimeMs !== then.mtimeMs) return { status: 'stale', reason: 'capture modification time changed' };
+  if (now.headCrc !== then.headCrc) return { status: 'stale', reason: 'capture head changed (CRC of first 64 KiB)' };
+  return { status: 'fresh', index: new CaptureIndex(capturePath, data) };
+}
+
+/** Builds the index and writes the sidecar atomically (temp file + rename). */
+export function buildIndex(capturePath: string, opts: { blockBytes?: number; persist?: boolean } = {}): { index: CaptureIndex; persistError?: string } {
+  const data = buildIndexData(capturePath, opts.blockBytes ?? DEFAULT_BLOCK_BYTES);
+  const index = new CaptureIndex(capturePath, data);
+  if (opts.persist === false) return { index };
+  const target = sidecarPath(capturePath);
+  const temp = `${target}.tmp-${process.pid}`;
+  try {
+    writeFileSync(temp, encodeSidecar(data));
+    renameSync(temp, target);
+    return { index };
+  } catch (error) {
+    try { unlinkSync(temp); } catch { /* never created */ }
+    return { index, persistError: `${target}: cannot write index: ${(error as Error).message}` };
+  }
+}
+
+export interface OpenIndexResult {
+  index: CaptureIndex;
+  /** fresh: loaded as is; built: there was none; rebuilt: it was stale or corrupt (see reason). */
+  status: 'fresh' | 'built' | 'rebuilt';
+  reason?: string;
+  /** Set when the rebuilt index could not be written (read-only directory); the index is still usable. */
+  persistError?: string;
+}
+
+/**
+ * The index of a capture: loaded when fresh, else built (and written unless `persist: false`).
+ * @throws CaptureFormatError / fs errors when the capture itself cannot be read.
+ */
+export function openIndex(capturePath: string, opts: { blockBytes?: number; persist?: boolean; force?: boolean } = {}): OpenIndexResult {
+  const loaded: LoadResult = opts.force ? { status: 'stale', reason: 'rebuild forced' } : loadIndex(capturePath);
+  if (loaded.status === 'fresh') return { index: loaded.index, status: 'fresh' };
+  const { index, persistError } = buildIndex(capturePath, opts);
+  const status = loaded.status === 'missing' ? 'built' : 'rebuilt';
+  return { index, status, ...(status === 'rebuilt' ? { reason: loaded.reason } : {}), ...(persistError ? { persistError } : {}) };
+}
