@@ -5,8 +5,8 @@
  *
  * Contract:
  * - `handle()` never rejects. Every message ends as exactly one count in IngestStats: accepted by
- *   kind, or rejected by reason (decode failures, unknown-topic, unknown-sensor, duplicate, stale,
- *   store-error). Store errors are logged with the sensor; the rest only counted (hot path).
+ *   kind, or rejected by reason (decode failures, unknown-topic, the service's outcome
+ *   unknown-sensor / duplicate / stale, store-error). Store errors are logged with the sensor; the rest only counted (hot path).
  * - A sensor's messages are applied one at a time in arrival order (a queue per sensor); different
  *   sensors proceed concurrently.
  * - `drain()` resolves once everything handed in so far has been applied (used at shutdown).
@@ -18,20 +18,11 @@ import type { Logger } from 'pino';
 import { decodeMessage, parseTopic, type MessageOf, type SensorChannel } from '@pcapmesh/shared/wire';
 import { isDomainError } from '../domain/errors.js';
 import type { IngestStats } from '../domain/ingest-stats.js';
-
-/**
- * What a service reports back when it did not apply a message: 'duplicate' (already stored) or
- * 'stale' (an offline state older than the current birth). void means applied.
- */
-export type IngestOutcome = void | 'applied' | 'duplicate' | 'stale';
+import type { SensorService } from '../domain/sensors.service.js';
+import type { IngestOutcome } from '../domain/sensors.types.js';
 
 /** The slice of SensorService that ingest calls. */
-export interface IngestTarget {
-  ingestState(sensor: string, msg: MessageOf<'state'>): Promise<IngestOutcome>;
-  ingestHealth(sensor: string, msg: MessageOf<'health'>): Promise<IngestOutcome>;
-  ingestPcap(sensor: string, msg: MessageOf<'pcap'>): Promise<IngestOutcome>;
-  ingestTraffic(sensor: string, msg: MessageOf<'traffic'>): Promise<IngestOutcome>;
-}
+export type IngestTarget = Pick<SensorService, 'ingestState' | 'ingestHealth' | 'ingestPcap' | 'ingestTraffic'>;
 
 type Apply<K extends SensorChannel> = (target: IngestTarget, sensor: string, msg: MessageOf<K>) => Promise<IngestOutcome>;
 
@@ -83,8 +74,8 @@ export class Ingest {
     }
     try {
       const outcome = await dispatch[channel](this.target, sensor, decoded.message);
-      if (outcome === 'duplicate' || outcome === 'stale') this.stats.rejected(outcome);
-      else this.stats.accepted(channel);
+      if (outcome === 'applied') this.stats.accepted(channel);
+      else this.stats.rejected(outcome);
     } catch (err) {
       if (isDomainError(err, 'not_found')) {
         this.stats.rejected('unknown-sensor');

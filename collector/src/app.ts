@@ -1,0 +1,223 @@
+/**
+ * Wires the collector together: database (+ migrations), domain services, API token, MQTT broker
+ * (embedded aedes or external client), ingest, `events/` publisher, HTTP API with the live feed,
+ * and the heartbeat sweeper.
+ *
+ * Contract:
+ * - `start()` brings everything up in dependency order; if a step fails, what was already started
+ *   is stopped again and the error (naming the step) is thrown.
+ * - `stop()` closes in reverse order: sweeper, HTTP, events publisher, broker, then waits for ingest
+ *   to finish what it received, then the database. No timers, sockets or file locks are left. Idempotent.
+ * - Ports configured as 0 are ephemeral; `httpUrl` / `mqttPort` report the real ones after start.
+ *
+ * @example
+ *   const collector = createCollector(loadCollectorConfig({ file }), { log });
+ *   await collector.start();
+ *   console.log(collector.httpUrl, collector.mqttPort);
+ *   await collector.stop();
+ */
+import { readFileSync } from 'node:fs';
+import type { Logger } from 'pino';
+import { startEmbeddedBroker, type EmbeddedBroker } from './broker/embedded.js';
+import { publishDomainEvents } from './broker/events-publisher.js';
+import { connectExternalBroker, type ExternalBroker } from './broker/external.js';
+import { Ingest } from './broker/ingest.js';
+import type { BrokerTransport } from './broker/transport.js';
+import type { CollectorConfig } from './config.js';
+import { DomainEvents } from './domain/events.js';
+import { IngestStats } from './domain/ingest-stats.js';
+import { SensorService } from './domain/sensors.service.js';
+import { ApiTokenVerifier, ensureApiToken } from './http/api-tokens.js';
+import { createHttpApp } from './http/app.js';
+import { domainLiveFeed } from './http/live-feed.js';
+import { startHttpServer } from './http/server.js';
+import { createLogger } from './log.js';
+import { ApiTokensRepo } from './storage/api-tokens.repo.js';
+import { openDb, type Db } from './storage/db.js';
+import { migrate } from './storage/migrate.js';
+import { COLLECTOR_VERSION } from './version.js';
+
+export interface CollectorServices {
+  db: Db;
+  sensors: SensorService;
+  events: DomainEvents;
+  ingestStats: IngestStats;
+  broker: BrokerTransport;
+}
+
+export interface Collector {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** http://host:port of the API (after start). */
+  readonly httpUrl: string;
+  /** Port of the embedded broker's plain listener; null with an external broker or TLS only. */
+  readonly mqttPort: number | null;
+  /** Port of the embedded broker's TLS listener, when configured. */
+  readonly mqttsPort: number | null;
+  /** Where a generated API token was written on this start, if one was. */
+  readonly apiTokenFile: string | null;
+  /** Available after start. */
+  readonly services: CollectorServices;
+}
+
+export interface CreateCollectorOptions {
+  log?: Logger;
+}
+
+export function createCollector(config: CollectorConfig, opts: CreateCollectorOptions = {}): Collector {
+  const log = opts.log ?? createLogger(config);
+  /** Undo steps of what has been started, run last-first by stop(). */
+  const closers: { what: string; close: () => Promise<void> | void }[] = [];
+  let services: CollectorServices | undefined;
+  let httpUrl = '';
+  let ports = { mqtt: null as number | null, mqtts: null as number | null };
+  let apiTokenFile: string | null = null;
+  let stopping: Promise<void> | undefined;
+
+  async function step<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      throw new Error(`collector start failed at "${what}": ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    }
+  }
+
+  async function startAll(): Promise<void> {
+    const db = await step('open database', () => openDb({ url: config.database.url, dataDir: config.dataDir }));
+    closers.push({ what: 'database', close: () => db.close() });
+    log.info({ database: db.description, kind: db.kind }, 'database open');
+    const migrated = await step('migrate database', () => migrate(db));
+    if (migrated.applied.length > 0) log.info({ applied: migrated.applied.map((m) => m.file) }, 'migrations applied');
+
+    const events = new DomainEvents((err, name) => log.error({ err, event: name }, 'domain event listener failed'));
+    const ingestStats = new IngestStats();
+    const sensors = new SensorService({
+      db,
+      events,
+      log: log.child({ component: 'sensors' }),
+      heartbeatTimeoutSeconds: config.ingest.heartbeatTimeoutSeconds,
+    });
+
+    const tokensRepo = new ApiTokensRepo(db);
+    ({ writtenTo: apiTokenFile } = await step('API token', () =>
+      ensureApiToken(tokensRepo, { configured: config.http.apiToken, dataDir: config.dataDir, log }),
+    ));
+
+    const ingest = new Ingest(sensors, ingestStats, log.child({ component: 'ingest' }));
+    // Closers run last-first: the broker stops delivering, then ingest finishes what it has.
+    closers.push({ what: 'ingest', close: () => ingest.drain() });
+    const broker = await step('MQTT broker', () => openBroker(config, sensors, ingestStats, log));
+    closers.push({ what: 'MQTT broker', close: () => broker.close() });
+    if (broker.mode === 'embedded') ports = broker.ports;
+
+    await step('consume sensor messages', () => broker.consume((topic, payload) => ingest.handle(topic, payload)));
+    closers.push({ what: 'events publisher', close: publishDomainEvents(events, broker, log.child({ component: 'events' })) });
+
+    const { app } = createHttpApp({
+      log,
+      version: COLLECTOR_VERSION,
+      sensors,
+      ingestStats,
+      db,
+      broker,
+      tokens: new ApiTokenVerifier(tokensRepo, log.child({ component: 'auth' })),
+      live: domainLiveFeed(events),
+    });
+    const server = await step('HTTP server', () => startHttpServer(app, { host: config.http.host, port: config.http.port, log }));
+    closers.push({ what: 'HTTP server', close: () => server.close() });
+    httpUrl = server.url;
+
+    const sweepMs = config.ingest.healthIntervalSeconds * 1000;
+    const sweeper = setInterval(() => {
+      sensors.sweepHeartbeats().then(
+        (offline) => {
+          if (offline.length > 0) log.info({ sensors: offline }, 'heartbeat timeout: marked offline');
+        },
+        (err: unknown) => log.error({ err }, 'heartbeat sweep failed'),
+      );
+    }, sweepMs);
+    closers.push({ what: 'heartbeat sweeper', close: () => clearInterval(sweeper) });
+
+    services = { db, sensors, events, ingestStats, broker };
+  }
+
+  async function closeAll(): Promise<void> {
+    while (closers.length > 0) {
+      const { what, close } = closers.pop()!;
+      try {
+        await close();
+      } catch (err) {
+        log.error({ err, what }, 'error while stopping');
+      }
+    }
+  }
+
+  return {
+    async start() {
+      if (services) throw new Error('collector already started');
+      try {
+        await startAll();
+      } catch (err) {
+        await closeAll();
+        throw err;
+      }
+      log.info({ http: httpUrl, mqtt: ports.mqtt, mqtts: ports.mqtts, broker: config.mqtt.mode }, 'collector ready');
+    },
+    stop() {
+      stopping ??= closeAll().then(() => log.info('collector stopped'));
+      return stopping;
+    },
+    get httpUrl() {
+      return httpUrl;
+    },
+    get mqttPort() {
+      return ports.mqtt;
+    },
+    get mqttsPort() {
+      return ports.mqtts;
+    },
+    get apiTokenFile() {
+      return apiTokenFile;
+    },
+    get services() {
+      if (!services) throw new Error('collector not started');
+      return services;
+    },
+  };
+}
+
+async function openBroker(
+  config: CollectorConfig,
+  sensors: SensorService,
+  stats: IngestStats,
+  log: Logger,
+): Promise<EmbeddedBroker | ExternalBroker> {
+  const { mqtt } = config;
+  if (mqtt.mode === 'external' && mqtt.url !== undefined) {
+    return connectExternalBroker({ url: mqtt.url, username: mqtt.username, password: mqtt.password, sharedGroup: mqtt.sharedGroup, log });
+  }
+  const tls =
+    mqtt.tls.certFile !== undefined && mqtt.tls.keyFile !== undefined
+      ? { port: mqtt.tls.port, cert: readTlsFile(mqtt.tls.certFile, 'mqtt.tls.certFile'), key: readTlsFile(mqtt.tls.keyFile, 'mqtt.tls.keyFile') }
+      : undefined;
+  return startEmbeddedBroker({
+    host: mqtt.host,
+    port: mqtt.port,
+    tls,
+    log,
+    policy: {
+      verifySecret: (name, secret) => sensors.verifySecret(name, secret),
+      onRefused: (kind) => {
+        if (kind === 'publish') stats.rejected('not-permitted');
+      },
+    },
+  });
+}
+
+function readTlsFile(path: string, key: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    throw new Error(`${key}: cannot read ${path}`, { cause: err });
+  }
+}

@@ -1,0 +1,69 @@
+/**
+ * GET /ws (read): the live feed. After the upgrade the server sends `{ "type": "hello", "time" }`,
+ * then one JSON text frame per event: `sensor.status` (SensorStatusEvent) and `sensor.health`
+ * (SensorHealthEvent). Clients only listen; what they send is ignored.
+ *
+ * Authentication: Authorization header, `?token=`, or Sec-WebSocket-Protocol
+ * `pcapmesh.v1, bearer.<token>` (browsers: `new WebSocket(url, ['pcapmesh.v1', 'bearer.' + token])`).
+ *
+ * A client that does not keep up (more than 4 MiB unsent) is closed with 1013 "try again later"
+ * rather than buffering without bound. A plain GET (no upgrade) gets 426.
+ */
+import { Hono } from 'hono';
+import { upgradeWebSocket } from '@hono/node-server';
+import type { AppEnv } from '../env.js';
+import type { HttpDeps } from '../deps.js';
+import { errorResponse } from '../errors.js';
+import type { RouteTools } from './tools.js';
+
+const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
+
+export interface LiveFeedCounters {
+  clients: number;
+  sent: number;
+  droppedSlowClients: number;
+}
+
+export function wsRoutes(deps: HttpDeps, { permit, now }: RouteTools, counters: LiveFeedCounters): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+
+  app.get(
+    '/ws',
+    permit('read'),
+    upgradeWebSocket((c) => {
+      const log = c.var.log.child({ component: 'live-feed' });
+      let unsubscribe: (() => void) | undefined;
+      return {
+        onOpen(_event, ws) {
+          counters.clients += 1;
+          log.info({ principal: c.var.principal?.name }, 'live feed client connected');
+          ws.send(JSON.stringify({ type: 'hello', time: now().toISOString() }));
+          unsubscribe = deps.live.subscribe((event) => {
+            const raw = ws.raw;
+            if (raw !== undefined && raw.readyState !== 1) return;
+            if (raw !== undefined && (raw as unknown as { bufferedAmount: number }).bufferedAmount > MAX_BUFFERED_BYTES) {
+              counters.droppedSlowClients += 1;
+              log.warn('live feed client too slow; closing');
+              unsubscribe?.();
+              ws.close(1013, 'too slow');
+              return;
+            }
+            ws.send(JSON.stringify(event));
+            counters.sent += 1;
+          });
+        },
+        onClose() {
+          if (unsubscribe) {
+            unsubscribe();
+            unsubscribe = undefined;
+            counters.clients -= 1;
+            log.info('live feed client disconnected');
+          }
+        },
+      };
+    }),
+    (c) => errorResponse(c, 426, 'invalid', 'this endpoint speaks WebSocket only (send an Upgrade: websocket request)'),
+  );
+
+  return app;
+}

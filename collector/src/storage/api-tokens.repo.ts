@@ -1,0 +1,36 @@
+/**
+ * SQL of the `api_tokens` table (sql/0003_api_tokens.sql): interim bearer tokens, stored as
+ * argon2id hashes only.
+ */
+import type { Queryable } from './db.js';
+
+export interface ApiTokenRow {
+  name: string;
+  tokenHash: string;
+}
+
+export class ApiTokensRepo {
+  constructor(private readonly db: Queryable) {}
+
+  async list(): Promise<ApiTokenRow[]> {
+    return this.db.query<ApiTokenRow>('SELECT name, token_hash AS "tokenHash" FROM api_tokens ORDER BY id');
+  }
+
+  async find(name: string): Promise<ApiTokenRow | null> {
+    const rows = await this.db.query<ApiTokenRow>('SELECT name, token_hash AS "tokenHash" FROM api_tokens WHERE name = $1', [name]);
+    return rows[0] ?? null;
+  }
+
+  /** Inserts or replaces the token called `name`. */
+  async put(name: string, tokenHash: string): Promise<void> {
+    await this.db.query(
+      `INSERT INTO api_tokens (name, token_hash) VALUES ($1, $2)
+       ON CONFLICT (name) DO UPDATE SET token_hash = EXCLUDED.token_hash, created_at = now(), last_used_at = NULL`,
+      [name, tokenHash],
+    );
+  }
+
+  async touch(name: string, at: Date): Promise<void> {
+    await this.db.query('UPDATE api_tokens SET last_used_at = $2 WHERE name = $1', [name, at]);
+  }
+}
