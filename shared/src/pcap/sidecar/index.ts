@@ -34,6 +34,12 @@ export { CorruptSidecarError, decodeSidecar, encodeSidecar, type SidecarData } f
 export { isStillBeingWritten, DEFAULT_SETTLE_MS } from './settle.js';
 
 export const SIDECAR_SUFFIX = '.pmidx';
+/**
+ * Captures smaller than this are not worth a sidecar (reading them whole takes about a
+ * millisecond) and would break the "index ≤ 3 % of the capture" budget with its fixed header;
+ * the `index` command skips them and extract reads them whole.
+ */
+export const MIN_INDEXED_BYTES = 1024 * 1024;
 
 export function sidecarPath(capturePath: string): string {
   return capturePath + SIDECAR_SUFFIX;
