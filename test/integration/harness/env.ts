@@ -28,8 +28,11 @@ export function requireEnv(t: TestContext, name: string, what: string): string |
 /** Where child process logs of integration tests are kept (gitignored), one folder per test. */
 export const artifactsRoot = `${repoRoot}/test-artifacts/integration`;
 
-/** Node arguments that run a workspace's TypeScript source directly (no build, no launcher process). */
-export const NODE_TS_ARGS = ['--conditions=pcapmesh-src', '--import', 'tsx'] as const;
+/**
+ * Node arguments that run a workspace's TypeScript source directly (no build, no launcher process).
+ * tsx is named by absolute URL: `--import tsx` would resolve from the child's cwd (a temp dir).
+ */
+export const NODE_TS_ARGS = ['--conditions=pcapmesh-src', '--import', import.meta.resolve('tsx')] as const;
 
 export const COLLECTOR_MAIN = `${repoRoot}/collector/src/cli/main.ts`;
 export const AGENT_MAIN = `${repoRoot}/agent/src/main.ts`;
