@@ -1,0 +1,36 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePercent, sweep } from './retention.js';
+
+function ring(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'ring-'));
+  for (let i = 0; i < 5; i++) writeFileSync(join(dir, `eth0-2026010100${String(i).padStart(2, '0')}00.pcap`), Buffer.alloc(1000));
+  writeFileSync(join(dir, 'eth1-20260101000000.pcap'), Buffer.alloc(5000)); // another interface's ring
+  writeFileSync(join(dir, 'evidence.pcap'), Buffer.alloc(5000)); // someone else's file
+  return dir;
+}
+
+test('oldest ring files go until the directory fits maxBytes; foreign files stay', () => {
+  const dir = ring();
+  const r = sweep({ directory: dir, interface: 'eth0', maxBytes: 2500, minFreePercent: 0 });
+  assert.deepEqual(r.deleted.map((p) => p.slice(dir.length + 1)), ['eth0-20260101000000.pcap', 'eth0-20260101000100.pcap', 'eth0-20260101000200.pcap']);
+  assert.equal(r.keptBytes, 2000);
+  assert.ok(existsSync(join(dir, 'evidence.pcap')) && existsSync(join(dir, 'eth1-20260101000000.pcap')));
+});
+
+test('low free space deletes down to the newest file, never the newest', () => {
+  const dir = ring();
+  const r = sweep({ directory: dir, interface: 'eth0', maxBytes: 0, minFreePercent: 10 }, () => 5);
+  assert.equal(r.deleted.length, 4);
+  assert.deepEqual(readdirSync(dir).sort(), ['eth0-20260101000400.pcap', 'eth1-20260101000000.pcap', 'evidence.pcap']);
+});
+
+test('within limits nothing is deleted; free space is read from the real filesystem', () => {
+  const dir = ring();
+  const free = freePercent(dir);
+  assert.ok(free > 0 && free <= 100, `free ${free}%`);
+  assert.equal(sweep({ directory: dir, interface: 'eth0', maxBytes: 10_000, minFreePercent: 0 }).deleted.length, 0);
+});

@@ -1,0 +1,69 @@
+/**
+ * Ring retention for a managed capture directory: deletes the oldest files the agent's tcpdump
+ * wrote (`{interface}-YYYYMMDDhhmmss.pcap`, UTC names, so name order is time order) while the
+ * directory holds more than `maxBytes` (0 = no byte limit) or its filesystem has less than
+ * `minFreePercent` free. The newest file (being written) is never deleted, nor any file that
+ * does not carry the agent's name pattern.
+ */
+import { readdirSync, statfsSync, statSync, unlinkSync } from 'node:fs';
+import { join } from 'node:path';
+
+export interface RetentionPolicy {
+  directory: string;
+  interface: string;
+  maxBytes: number;
+  minFreePercent: number;
+}
+
+export interface SweepResult {
+  deleted: string[];
+  deletedBytes: number;
+  /** Bytes of the agent's files left in the directory. */
+  keptBytes: number;
+}
+
+/** The file name tcpdump writes for `iface` (strftime pattern for -w with -G). */
+export function ringPattern(iface: string): string {
+  return `${iface}-%Y%m%d%H%M%S.pcap`;
+}
+
+function ringRegExp(iface: string): RegExp {
+  return new RegExp(`^${iface.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}-\\d{14}\\.pcap$`);
+}
+
+/** Percentage of the filesystem holding `dir` that unprivileged users can still write. */
+export function freePercent(dir: string): number {
+  const s = statfsSync(dir);
+  return s.blocks > 0 ? (s.bavail / s.blocks) * 100 : 100;
+}
+
+export function sweep(policy: RetentionPolicy, free: (dir: string) => number = freePercent): SweepResult {
+  const pattern = ringRegExp(policy.interface);
+  const files = readdirSync(policy.directory)
+    .filter((n) => pattern.test(n))
+    .sort()
+    .flatMap((name) => {
+      try {
+        return [{ path: join(policy.directory, name), size: statSync(join(policy.directory, name)).size }];
+      } catch {
+        return [];
+      }
+    });
+  let total = files.reduce((n, f) => n + f.size, 0);
+  const result: SweepResult = { deleted: [], deletedBytes: 0, keptBytes: total };
+  const overBytes = () => policy.maxBytes > 0 && total > policy.maxBytes;
+  const lowSpace = () => policy.minFreePercent > 0 && free(policy.directory) < policy.minFreePercent;
+  for (const f of files.slice(0, -1)) {
+    if (!overBytes() && !lowSpace()) break;
+    try {
+      unlinkSync(f.path);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new Error(`ring retention cannot delete ${f.path}`, { cause: err });
+    }
+    total -= f.size;
+    result.deleted.push(f.path);
+    result.deletedBytes += f.size;
+  }
+  result.keptBytes = total;
+  return result;
+}
