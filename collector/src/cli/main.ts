@@ -1,0 +1,88 @@
+/**
+ * The `pcapmesh` command (see usage.ts). Exit status: 0 success, 1 failure, 2 bad usage or
+ * configuration (every bad key is listed).
+ */
+import { parseArgs } from 'node:util';
+import { ConfigError } from '../config.js';
+import { isDomainError } from '../domain/errors.js';
+import { runStandalone } from '../standalone.js';
+import { runCollector } from './collector.js';
+import { cliContext, UsageError } from './context.js';
+import { dbMigrate, dbReset } from './db.js';
+import { sensorAdd } from './sensor.js';
+import { USAGE } from './usage.js';
+
+async function main(argv: string[]): Promise<void> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        config: { type: 'string', short: 'c' },
+        location: { type: 'string' },
+        force: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (err) {
+    throw new UsageError(err instanceof Error ? err.message : String(err));
+  }
+  const { values, positionals } = parsed;
+  const [command, sub, ...rest] = positionals;
+  if (values.help || command === undefined || command === 'help') {
+    process.stdout.write(USAGE);
+    return;
+  }
+  const context = () => cliContext(values.config);
+  const expectNoMore = (args: (string | undefined)[]) => {
+    const extra = args.filter((a) => a !== undefined);
+    if (extra.length > 0) throw new UsageError(`unexpected argument(s): ${extra.join(' ')}`);
+  };
+
+  switch (command) {
+    case 'collector':
+      expectNoMore([sub, ...rest]);
+      return runCollector(context());
+    case 'standalone':
+      expectNoMore([sub, ...rest]);
+      return runStandalone(context());
+    case 'db':
+      expectNoMore(rest);
+      if (sub === 'migrate') return dbMigrate(context());
+      if (sub === 'reset') return dbReset(context(), values.force === true);
+      throw new UsageError(`unknown db command ${JSON.stringify(sub ?? '')} (migrate, reset)`);
+    case 'sensor': {
+      const [name, ...more] = rest;
+      expectNoMore(more);
+      if (sub !== 'add') throw new UsageError(`unknown sensor command ${JSON.stringify(sub ?? '')} (add)`);
+      if (name === undefined) throw new UsageError('sensor add needs a NAME');
+      return sensorAdd(context(), name, values.location);
+    }
+    default:
+      throw new UsageError(`unknown command ${JSON.stringify(command)}`);
+  }
+}
+
+/** The message and its causes, one per line ("caused by: …"). */
+function describe(err: unknown): string {
+  const lines: string[] = [];
+  for (let e: unknown = err, depth = 0; e !== undefined && depth < 5; depth++) {
+    lines.push(e instanceof Error ? e.message : String(e));
+    e = e instanceof Error ? e.cause : undefined;
+  }
+  return lines.join('\n  caused by: ');
+}
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  if (err instanceof ConfigError) {
+    process.stderr.write(`pcapmesh: ${err.message}\n`);
+    process.exit(2);
+  }
+  if (err instanceof UsageError || isDomainError(err, 'invalid')) {
+    process.stderr.write(`pcapmesh: ${err.message}\n\n${USAGE}`);
+    process.exit(2);
+  }
+  process.stderr.write(`pcapmesh: ${describe(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,19 @@
+/** The `pcapmesh --help` text. */
+export const USAGE = `pcapmesh — PCAP server and sensor fleet collector
+
+Usage:
+  pcapmesh collector [--config FILE]          run the collector (API, broker, ingest)
+  pcapmesh standalone [--config FILE]         collector + a local agent (sensor "local")
+                                              watching <dataDir>/pcap; Ctrl-C stops both
+  pcapmesh db migrate [--config FILE]         apply pending sql/ migrations
+  pcapmesh db reset --force [--config FILE]   drop everything, then migrate from zero
+  pcapmesh sensor add NAME [--location LOC] [--config FILE]
+                                              register a sensor; prints its secret once
+  pcapmesh --help
+
+Configuration: a YAML file (--config) plus environment overrides PCAPMESH_<KEY__PATH>
+(e.g. PCAPMESH_HTTP__PORT=8080), and DATABASE_URL, REDIS_URL, MQTT_URL.
+"collector" and "standalone" print one JSON line to stdout when ready:
+  {"event":"ready","http":"http://127.0.0.1:8080","mqtt":1883}
+Logs go to stderr. Exit status: 0 success, 1 failure, 2 bad usage or configuration.
+`;
