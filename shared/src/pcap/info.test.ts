@@ -20,6 +20,7 @@ test('info: earliest/latest times, sizes, order, problems, link types', () => {
     assert.equal(info.fileType, 'nsecpcap');
     assert.equal(info.packets, 2);
     assert.equal(info.dataBytes, 30);
+    assert.equal(info.capturedBytes, 30);
     assert.equal(info.fileBytes, bytes.length - 3);
     assert.deepEqual(info.first, { sec: 10, nsec: 7 });
     assert.deepEqual(info.last, { sec: 20, nsec: 5 });

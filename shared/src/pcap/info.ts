@@ -30,8 +30,10 @@ export interface CaptureInfo {
   packets: number;
   /** File size. */
   fileBytes: number;
-  /** Sum of captured lengths (capinfos "data size"). */
+  /** Sum of original (on-the-wire) lengths: capinfos "data size". */
   dataBytes: number;
+  /** Sum of captured lengths (what the file holds of the packets). */
+  capturedBytes: number;
   /** Earliest and latest packet time, null without packets. */
   first: Timestamp | null;
   last: Timestamp | null;
@@ -52,6 +54,7 @@ export function captureInfo(path: string): CaptureInfo {
     const fileBytes = statSync(path).size;
     let packets = 0;
     let dataBytes = 0;
+    let capturedBytes = 0;
     let ordered = true;
     let first: Timestamp | null = null;
     let last: Timestamp | null = null;
@@ -63,7 +66,8 @@ export function captureInfo(path: string): CaptureInfo {
       prev.sec = p.sec;
       prev.nsec = p.nsec;
       packets++;
-      dataBytes += p.caplen;
+      dataBytes += p.origLen;
+      capturedBytes += p.caplen;
     }
     const fileType = reader.format === 'pcapng' ? 'pcapng' : reader.nanosecond ? 'nsecpcap' : 'pcap';
     return {
@@ -76,6 +80,7 @@ export function captureInfo(path: string): CaptureInfo {
       packets,
       fileBytes,
       dataBytes,
+      capturedBytes,
       first,
       last,
       ordered,
@@ -97,7 +102,7 @@ export function formatInfo(info: CaptureInfo): string {
     `Snaplen:     ${info.snaplen}`,
     `Packets:     ${info.packets}`,
     `File size:   ${info.fileBytes} bytes`,
-    `Data size:   ${info.dataBytes} bytes`,
+    `Data size:   ${info.dataBytes} bytes on the wire, ${info.capturedBytes} captured`,
     `First:       ${time(info.first)}`,
     `Last:        ${time(info.last)}`,
     `In order:    ${info.ordered ? 'yes' : 'no'}`,
