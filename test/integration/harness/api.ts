@@ -2,7 +2,7 @@
  * A small client of the collector's HTTP API for tests: bearer token, JSON, and errors that carry
  * the status and body. Only the routes the acceptance tests read are wrapped.
  */
-import type { SensorStatusView, SensorView } from '../../../collector/src/domain/sensors.types.js';
+import type { HealthPoint, SensorStatusView, SensorView } from '../../../collector/src/domain/sensors.types.js';
 import type { IngestSnapshot } from '../../../collector/src/domain/ingest-stats.js';
 import { eventually } from './wait.js';
 
@@ -37,6 +37,12 @@ export class Api {
 
   status(name: string): Promise<SensorStatusView> {
     return this.get<SensorStatusView>(`/sensors/${encodeURIComponent(name)}/status`);
+  }
+
+  /** GET /sensors/{name}/health?from=&to=&maxPoints= (points in time order). */
+  async healthSeries(name: string, from: Date, to: Date, maxPoints = 10_000): Promise<HealthPoint[]> {
+    const q = new URLSearchParams({ from: from.toISOString(), to: to.toISOString(), maxPoints: String(maxPoints) });
+    return (await this.get<{ points: HealthPoint[] }>(`/sensors/${encodeURIComponent(name)}/health?${q}`)).points;
   }
 
   summary(): Promise<HealthSummary> {

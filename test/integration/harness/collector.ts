@@ -1,7 +1,8 @@
 /**
  * A real collector process for a test: `node --import tsx collector/src/cli/main.ts collector
  * --config <file>` with ports of its own, a data dir in the test's scratch space, a fixed API token,
- * and the chosen storage backend and broker. Ready means `GET /api/v1/health` answers 200.
+ * and the chosen storage backend and broker. Ready means its ready line (`{"event":"ready",…}`) on
+ * stdout, with the configured ports, and `GET /api/v1/health` answering.
  * It can be stopped and started again on the same data dir and ports (the outage test).
  */
 import { randomBytes } from 'node:crypto';
@@ -13,7 +14,6 @@ import { COLLECTOR_MAIN, NODE_TS_ARGS, repoRoot } from './env.js';
 import { freePort } from './ports.js';
 import { describeExit, type Exit, type ManagedProcess } from './process.js';
 import type { TestScope } from './scope.js';
-import { eventually } from './wait.js';
 
 export interface ExternalBroker {
   url: string;
@@ -30,6 +30,9 @@ export interface CollectorOptions {
   /** Label for logs when a test runs more than one collector. */
   label?: string;
 }
+
+/** The JSON line `pcapmesh collector` prints on stdout once it serves (cli/ready.ts). */
+export const READY_LINE = /^\{"event":"ready"/;
 
 let instances = 0;
 
@@ -124,16 +127,13 @@ export class Collector {
       cwd: repoRoot,
     });
     this.proc = proc;
-    await eventually(
-      async () => {
-        if (!proc.running) throw new Error(`exited (${describeExit(await proc.exited)})`);
-        await this.api.get('/health', { auth: false });
-        return true;
-      },
-      { what: `${this.label} API on port ${this.httpPort}`, timeoutMs, intervalMs: 200 },
-    ).catch((err: unknown) => {
-      throw new Error(`${this.label} did not become ready; output:\n${proc.tail(30)}`, { cause: err });
-    });
+    const line = await proc.waitForLine(READY_LINE, timeoutMs);
+    const ready = JSON.parse(line) as { http: string; mqtt: number | null };
+    if (ready.http !== this.api.baseUrl) throw new Error(`${this.label} ready on ${ready.http}, configured ${this.api.baseUrl}`);
+    if (!this.opts.externalBroker && ready.mqtt !== this.mqttPort) {
+      throw new Error(`${this.label} broker ready on port ${ready.mqtt}, configured ${this.mqttPort}`);
+    }
+    await this.api.get('/health', { auth: false });
   }
 
   /** Stops it with SIGTERM and expects a clean exit (code 0). */
