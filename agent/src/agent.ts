@@ -1,0 +1,134 @@
+/**
+ * Composes the agent from its parts and owns their lifecycle:
+ *
+ *   spool + sequencer ─ outbox ─┬─ health (every intervals.healthSeconds)
+ *                               └─ availability (scan every intervals.scanSeconds, publish on
+ *                                  change, at least every intervals.availabilitySeconds)
+ *   MQTT connection: birth/will, replays the spool         clock: offset to the collector
+ *   tcpdump captures (interface set, capture.enabled) + ring retention sweeps
+ *
+ * `stop()` ends the schedules, stops tcpdump, publishes the offline "shutdown" state, disconnects
+ * and closes the spool, in that order.
+ */
+import { hostname } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { Logger } from 'pino';
+import { Sequencer } from '@pcapmesh/shared/wire';
+import type { AgentConfig } from './config.js';
+import { CollectorClock } from './clock.js';
+import { every } from './every.js';
+import { HealthCollector } from './health/collect.js';
+import { BdSeqStore } from './mqtt/bd-seq.js';
+import { MqttConnection } from './mqtt/connection.js';
+import { Outbox } from './mqtt/outbox.js';
+import { Spool } from './mqtt/spool.js';
+import { AvailabilityScanner } from './pcap/availability.js';
+import { AvailabilityReporter } from './pcap/reporter.js';
+import { TcpdumpCapture } from './capture/tcpdump.js';
+import { sweep } from './capture/retention.js';
+import { AGENT_VERSION } from './version.js';
+
+export interface AgentEvents {
+  /** Each time the agent is online (birth acknowledged). */
+  onOnline?: (info: { bdSeq: number; first: boolean }) => void;
+}
+
+export class Agent {
+  private readonly spool: Spool;
+  private readonly connection: MqttConnection;
+  private readonly captures: { config: AgentConfig['captures'][number]; tcpdump: TcpdumpCapture }[];
+  private readonly clock: CollectorClock;
+  private readonly health: HealthCollector;
+  private readonly availability: AvailabilityReporter;
+  private readonly outbox: Outbox;
+  private stops: (() => Promise<void>)[] = [];
+  private onlineCount = 0;
+
+  constructor(private readonly config: AgentConfig, private readonly logger: Logger, events: AgentEvents = {}) {
+    const stateDir = resolve(config.stateDir);
+    this.spool = Spool.open(join(stateDir, 'spool'), { maxBytes: config.spool.maxBytes, logger });
+    const sequencer = new Sequencer(this.spool.nextSeq);
+    const managed = (c: AgentConfig['captures'][number]) => c.interface !== undefined && config.capture.enabled;
+
+    this.captures = config.captures.filter(managed).map((c) => ({
+      config: c,
+      tcpdump: new TcpdumpCapture({
+        interface: c.interface!, directory: resolve(c.directory), snaplen: c.snaplen, rotateSeconds: c.rotateSeconds,
+        tcpdumpPath: config.capture.tcpdumpPath, logger: logger.child({ interface: c.interface }),
+        statsIntervalMs: config.intervals.healthSeconds * 1000,
+      }),
+    }));
+
+    this.connection = new MqttConnection({
+      sensor: config.name,
+      url: config.mqtt.url,
+      username: config.mqtt.username ?? config.name,
+      password: config.mqtt.password,
+      protocolVersion: config.mqtt.protocolVersion,
+      keepaliveSeconds: config.mqtt.keepaliveSeconds,
+      tls: config.mqtt.tls,
+      spool: this.spool,
+      sequencer,
+      bdSeq: new BdSeqStore(join(stateDir, 'bdseq')),
+      logger,
+      describe: () => ({
+        version: AGENT_VERSION,
+        location: config.location,
+        hostname: hostname(),
+        interfaces: config.captures.map((c) => ({ name: c.interface ?? c.name, managed: managed(c), directory: resolve(c.directory) })),
+        capabilities: ['health', 'pcap-availability', ...(this.captures.length > 0 ? ['tcpdump'] : [])],
+      }),
+      onOnline: ({ bdSeq }) => events.onOnline?.({ bdSeq, first: this.onlineCount++ === 0 }),
+    });
+    this.outbox = new Outbox(config.name, this.spool, sequencer, () => this.connection.notify());
+    this.clock = new CollectorClock(config.collectorUrl, logger);
+    this.health = new HealthCollector({
+      directories: config.captures.map((c) => resolve(c.directory)),
+      captures: () => this.captures.map((c) => c.tcpdump.state()),
+      clockOffsetMs: () => this.clock.offsetMs,
+      spoolDropped: () => this.spool.stats.dropped,
+    });
+    const rotate = (c: AgentConfig['captures'][number]) => c.rotateSeconds;
+    this.availability = new AvailabilityReporter(
+      new AvailabilityScanner(config.captures.map((c) => ({
+        name: c.interface ?? c.name,
+        directory: resolve(c.directory),
+        gapSeconds: Math.max(60, 2 * rotate(c)),
+        activeSeconds: rotate(c) + 10,
+      }))),
+      this.outbox,
+      config.intervals.availabilitySeconds * 1000,
+    );
+  }
+
+  async start(): Promise<void> {
+    const { intervals } = this.config;
+    for (const c of this.captures) c.tcpdump.start();
+    this.connection.start();
+    await this.health.prime();
+    this.stops.push(
+      every('availability scan', intervals.scanSeconds * 1000, () => this.availability.tick(), this.logger),
+      // The first report 1 s after the CPU baseline, so it measures something.
+      every('health report', intervals.healthSeconds * 1000, async () => this.outbox.send('health', await this.health.collect()), this.logger, 1_000),
+      every('clock offset', intervals.clockSeconds * 1000, () => this.clock.refresh(), this.logger),
+      every('ring retention', 10_000, () => this.sweepRings(), this.logger),
+    );
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.stops.map((stop) => stop()));
+    this.stops = [];
+    await Promise.all(this.captures.map((c) => c.tcpdump.stop()));
+    await this.connection.stop();
+    this.spool.close();
+  }
+
+  private sweepRings(): void {
+    for (const { config: c } of this.captures) {
+      const r = sweep({ directory: resolve(c.directory), interface: c.interface!, maxBytes: c.maxBytes, minFreePercent: c.minFreePercent });
+      if (r.deleted.length > 0) {
+        this.logger.info({ interface: c.interface, deleted: r.deleted.length, bytes: r.deletedBytes, keptBytes: r.keptBytes }, 'capture: ring retention deleted the oldest files');
+      }
+    }
+  }
+}

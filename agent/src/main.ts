@@ -1,0 +1,86 @@
+/**
+ * `pcapmesh-agent [run] [--config FILE]`: loads the configuration (FILE, else
+ * /etc/pcapmesh/agent.yaml when it exists, else defaults and PCAPMESH_AGENT_* variables), starts
+ * the agent and stops it cleanly on SIGINT/SIGTERM.
+ *
+ * Exit codes: 0 clean stop, 1 failure at start or during shutdown, 2 bad usage or configuration
+ * (every problem is listed on stderr, naming the key or variable).
+ *
+ * stdout carries only event lines (JSON), for supervisors and tests:
+ *   {"event":"ready","sensor":…,"bdSeq":…,"version":…,"pid":…}   first time online (birth acknowledged)
+ *   {"event":"online","sensor":…,"bdSeq":…}                      every later reconnect
+ *   {"event":"stopped","sensor":…}                               after a clean shutdown
+ * Logs (pino JSON) go to stderr.
+ */
+import { existsSync } from 'node:fs';
+import { ConfigError } from '@pcapmesh/shared/util/config';
+import { Agent } from './agent.js';
+import { parseArgs, USAGE } from './cli.js';
+import { loadAgentConfig } from './config.js';
+import { createLogger } from './log.js';
+import { AGENT_VERSION } from './version.js';
+
+const DEFAULT_CONFIG = '/etc/pcapmesh/agent.yaml';
+const SHUTDOWN_LIMIT_MS = 8_000;
+
+function event(e: Record<string, unknown>): void {
+  process.stdout.write(`${JSON.stringify(e)}\n`);
+}
+
+async function main(): Promise<number> {
+  const args = parseArgs(process.argv.slice(2));
+  if ('error' in args) {
+    process.stderr.write(`pcapmesh-agent: ${args.error}\n${USAGE}`);
+    return 2;
+  }
+  if (args.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  if (args.version) {
+    process.stdout.write(`${AGENT_VERSION}\n`);
+    return 0;
+  }
+  let config;
+  try {
+    config = loadAgentConfig(args.config ?? (existsSync(DEFAULT_CONFIG) ? DEFAULT_CONFIG : undefined));
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`pcapmesh-agent: ${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+  const logger = createLogger(config.log.level, config.name);
+  const sensor = config.name;
+  const agent = new Agent(config, logger, {
+    onOnline: ({ bdSeq, first }) => event(first ? { event: 'ready', sensor, bdSeq, version: AGENT_VERSION, pid: process.pid } : { event: 'online', sensor, bdSeq }),
+  });
+  await agent.start();
+  logger.info({ version: AGENT_VERSION, mqtt: config.mqtt.url, captures: config.captures.length }, 'agent started');
+
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGINT', () => resolve('SIGINT'));
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+  });
+  logger.info({ signal }, 'agent stopping');
+  const force = setTimeout(() => {
+    logger.error({ limitMs: SHUTDOWN_LIMIT_MS }, 'shutdown took too long; exiting');
+    process.exit(1);
+  }, SHUTDOWN_LIMIT_MS);
+  force.unref();
+  process.once('SIGINT', () => process.exit(1));
+  process.once('SIGTERM', () => process.exit(1));
+  await agent.stop();
+  event({ event: 'stopped', sensor });
+  return 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`pcapmesh-agent: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    if (err instanceof Error && err.cause) process.stderr.write(`  caused by: ${String(err.cause)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,157 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Sequencer } from '@pcapmesh/shared/wire';
+import { createLogger } from '../log.js';
+import { BdSeqStore } from './bd-seq.js';
+import { TestBroker } from './broker.fixture.js';
+import { MqttConnection } from './connection.js';
+import { Outbox } from './outbox.js';
+import { Spool } from './spool.js';
+
+const logger = createLogger('silent');
+const health = (n: number) => ({
+  cpu: { usage: n % 100, cores: 2 }, memory: { total: 1, used: 0, available: 1 }, load: [0, 0, 0] as [number, number, number],
+  uptime: n, disks: [], interfaces: [], captures: [],
+});
+
+function agentParts(broker: TestBroker, stateDir = mkdtempSync(join(tmpdir(), 'conn-')), password = 's3cret') {
+  const spool = Spool.open(join(stateDir, 'spool'), { maxBytes: 1 << 20 });
+  const sequencer = new Sequencer(spool.nextSeq);
+  const onlines: number[] = [];
+  const connection = new MqttConnection({
+    sensor: 'alpha', url: broker.url, username: 'alpha', password, protocolVersion: 4, keepaliveSeconds: 30,
+    tls: { rejectUnauthorized: true }, spool, sequencer, bdSeq: new BdSeqStore(join(stateDir, 'bdseq')), logger,
+    describe: () => ({ version: '0.1.0', location: 'lab', hostname: 'h', interfaces: [], capabilities: ['health'] }),
+    onOnline: ({ bdSeq }) => onlines.push(bdSeq),
+  });
+  const outbox = new Outbox('alpha', spool, sequencer, () => connection.notify());
+  return { spool, connection, outbox, onlines, stateDir };
+}
+
+test('birth on connect; the last will marks the session lost with the same bdSeq', async () => {
+  const broker = new TestBroker({ username: 'alpha', password: 's3cret' });
+  await broker.start();
+  const a = agentParts(broker);
+  a.connection.start();
+  try {
+    await broker.until('birth', () => a.onlines.length === 1);
+    const [birth] = broker.of('state');
+    assert.equal(birth!.message.status, 'online');
+    assert.equal(birth!.message.bdSeq, 1);
+    assert.equal(birth!.retain, true);
+    assert.equal(birth!.message.location, 'lab');
+    // The broker drops the connection (as on kill -9 of the agent's host link): the will fires.
+    await broker.stop();
+    await broker.start();
+    await broker.until('reconnect and second birth', () => a.onlines.length === 2);
+    assert.deepEqual(a.onlines, [1, 2], 'bdSeq increases on every connect');
+  } finally {
+    await a.connection.stop();
+    a.spool.close();
+    await broker.stop();
+  }
+  const states = broker.of('state').map((s) => [s.message.status, s.message.bdSeq, s.message.reason]);
+  assert.deepEqual(states.at(-1), ['offline', 2, 'shutdown'], 'a clean stop says shutdown with the session bdSeq');
+});
+
+test('the will is published by the broker when the agent vanishes', async () => {
+  const broker = new TestBroker();
+  await broker.start();
+  const a = agentParts(broker);
+  a.connection.start();
+  try {
+    await broker.until('birth', () => a.onlines.length === 1);
+    // Simulate a crash: destroy the client's socket without DISCONNECT.
+    (a.connection as unknown as { session: { client: { stream: { destroy(): void } } } }).session.client.stream.destroy();
+    await broker.until('the will', () => broker.of('state').some((s) => s.message.status === 'offline'));
+    const will = broker.of('state').find((s) => s.message.status === 'offline')!;
+    assert.equal(will.message.reason, 'lost');
+    assert.equal(will.message.bdSeq, 1);
+  } finally {
+    await a.connection.stop();
+    a.spool.close();
+    await broker.stop();
+  }
+});
+
+test('messages produced during a broker outage arrive after it, in order, none twice, after the birth', async () => {
+  const broker = new TestBroker();
+  await broker.start();
+  const a = agentParts(broker);
+  a.connection.start();
+  try {
+    await broker.until('birth', () => a.onlines.length === 1);
+    for (let i = 0; i < 5; i++) a.outbox.send('health', health(i));
+    await broker.until('live messages', () => broker.of('health').length === 5);
+    await broker.stop();
+    for (let i = 5; i < 1505; i++) a.outbox.send('health', health(i)); // 1,500 in the outage: more than the window
+    await new Promise((r) => setTimeout(r, 300));
+    await broker.start();
+    await broker.until('replay', () => broker.of('health').length >= 1505, 30_000);
+    await broker.until('spool drained', () => a.spool.stats.pending === 0);
+    const uptimes = broker.of('health').map((h) => h.message.uptime);
+    assert.deepEqual(uptimes, Array.from({ length: 1505 }, (_, i) => i), 'in order, none twice, none lost');
+    const seqs = broker.of('health').map((h) => h.message.seq);
+    assert.equal(new Set(seqs).size, seqs.length);
+    // bdSeq grew with every failed attempt during the outage; the birth after it is the 2nd online.
+    const secondBirth = broker.received.findIndex((r, i) => r.kind === 'state' && r.message.status === 'online' && i > 0);
+    const firstReplayed = broker.received.findIndex((r) => r.kind === 'health' && r.message.uptime === 5);
+    assert.ok(secondBirth >= 0 && secondBirth < firstReplayed, 'the birth precedes the replay');
+  } finally {
+    await a.connection.stop();
+    a.spool.close();
+    await broker.stop();
+  }
+});
+
+test('spooled messages survive an agent restart and seq keeps increasing', async () => {
+  const broker = new TestBroker();
+  await broker.start();
+  const port = broker.port;
+  await broker.stop(); // broker down while the first agent runs
+  const stateDir = mkdtempSync(join(tmpdir(), 'conn-'));
+  const first = agentParts(broker, stateDir);
+  first.connection.start();
+  for (let i = 0; i < 10; i++) first.outbox.send('health', health(i));
+  await first.connection.stop();
+  first.spool.close();
+
+  broker.port = port;
+  await broker.start();
+  const second = agentParts(broker, stateDir);
+  second.connection.start();
+  try {
+    await broker.until('replay after restart', () => broker.of('health').length === 10);
+    for (let i = 10; i < 12; i++) second.outbox.send('health', health(i));
+    await broker.until('new messages', () => broker.of('health').length === 12);
+    const seqs = broker.of('health').map((h) => h.message.seq);
+    assert.deepEqual(seqs, [...seqs].sort((x, y) => x - y));
+    assert.deepEqual(broker.of('health').map((h) => h.message.uptime), Array.from({ length: 12 }, (_, i) => i));
+    const birth = broker.of('state')[0]!;
+    assert.ok(birth.message.seq > seqs[9]!, 'the birth of the new process has a fresh seq');
+  } finally {
+    await second.connection.stop();
+    second.spool.close();
+    await broker.stop();
+  }
+});
+
+test('wrong credentials are refused and retried, never online', async () => {
+  const broker = new TestBroker({ username: 'alpha', password: 'right' });
+  await broker.start();
+  const a = agentParts(broker, undefined, 'wrong');
+  a.connection.start();
+  try {
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.equal(a.connection.online, false);
+    assert.equal(a.onlines.length, 0);
+    assert.equal(broker.of('state').length, 0);
+  } finally {
+    await a.connection.stop();
+    a.spool.close();
+    await broker.stop();
+  }
+});
