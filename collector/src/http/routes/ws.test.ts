@@ -1,0 +1,94 @@
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { pino } from 'pino';
+import WebSocket from 'ws';
+import { createTestHttp, type TestHttp } from '../app.fixture.js';
+import { startHttpServer, type HttpServer } from '../server.js';
+import type { SensorStatusEvent } from '../../domain/events.js';
+
+let t: TestHttp;
+let server: HttpServer;
+let wsUrl: string;
+
+before(async () => {
+  t = await createTestHttp();
+  server = await startHttpServer(t.app, { host: '127.0.0.1', port: 0, log: pino({ level: 'silent' }) });
+  wsUrl = `${server.url.replace('http', 'ws')}/api/v1/ws`;
+});
+
+after(async () => {
+  await server.close();
+  await t.close();
+});
+
+/** Opens a socket and resolves with it once the server's hello arrived; collects later messages. */
+async function connect(url: string, protocols?: string[], headers?: Record<string, string>) {
+  const ws = new WebSocket(url, protocols, headers ? { headers } : {});
+  const messages: Record<string, unknown>[] = [];
+  const hello = new Promise<Record<string, unknown>>((resolve, reject) => {
+    ws.once('error', reject);
+    ws.once('unexpected-response', (_req, res) => reject(new Error(`upgrade refused: ${res.statusCode}`)));
+    ws.on('message', (data: Buffer) => {
+      const msg = JSON.parse(data.toString()) as Record<string, unknown>;
+      if (msg.type === 'hello') resolve(msg);
+      else messages.push(msg);
+    });
+  });
+  return { ws, hello: await hello, messages };
+}
+
+async function until(cond: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 200 && !cond(); i++) await new Promise((r) => setTimeout(r, 10));
+  assert.ok(cond(), what);
+}
+
+test('the live feed pushes sensor status changes (token in Sec-WebSocket-Protocol)', async () => {
+  const { ws, hello, messages } = await connect(wsUrl, ['pcapmesh.v1', `bearer.${t.token}`]);
+  assert.equal(ws.protocol, 'pcapmesh.v1', 'the server selects our protocol, never echoes the token');
+  assert.match(String(hello.time), /^\d{4}-\d{2}-\d{2}T/);
+  assert.equal(t.counters.liveFeed.clients, 1);
+
+  const change: SensorStatusEvent = {
+    type: 'sensor.status',
+    sensor: 'edge-1',
+    status: 'offline',
+    previous: 'online',
+    reason: 'last will',
+    at: new Date().toISOString(),
+  };
+  t.events.emit('sensor.status', change);
+  await until(() => messages.length === 1, 'status event delivered');
+  assert.deepEqual(messages[0], { ...change });
+
+  ws.close();
+  await once(ws, 'close');
+  await until(() => t.events.listenerCount('sensor.status') === 0, 'listener removed on close');
+  assert.equal(t.counters.liveFeed.clients, 0);
+});
+
+test('the live feed pushes health samples (token as ?token=)', async () => {
+  const { ws, messages } = await connect(`${wsUrl}?token=${encodeURIComponent(t.token)}`);
+  t.events.emit('sensor.health', {
+    type: 'sensor.health',
+    sensor: 'edge-2',
+    at: new Date().toISOString(),
+    cpu: 12.5,
+    memoryUsed: 1,
+    memoryTotal: 2,
+    load1: 0.5,
+    disks: [],
+  });
+  await until(() => messages.length === 1, 'health event delivered');
+  assert.equal(messages[0]?.type, 'sensor.health');
+  assert.equal(messages[0]?.sensor, 'edge-2');
+  ws.close();
+  await once(ws, 'close');
+});
+
+test('an upgrade without a valid token is refused with 401', async () => {
+  await assert.rejects(connect(wsUrl), /upgrade refused: 401/);
+  await assert.rejects(connect(`${wsUrl}?token=pmt_not-a-real-token-at-all`), /upgrade refused: 401/);
+  await assert.rejects(connect(wsUrl, ['pcapmesh.v1', 'bearer.pmt_wrongwrongwrongwrong']), /upgrade refused: 401/);
+  assert.equal(t.events.listenerCount('sensor.status'), 0);
+});
