@@ -5,7 +5,7 @@
  */
 import { statSync } from 'node:fs';
 import { openCapture } from './reader.js';
-import { compareTimestamps, copyTimestamp, formatTimestamp } from './timestamp.js';
+import { formatTimestamp } from './timestamp.js';
 import type { CaptureProblem, Timestamp } from './types.js';
 
 /** tcpdump.org short names of the link types we are likely to meet. */
@@ -56,19 +56,27 @@ export function captureInfo(path: string): CaptureInfo {
     let dataBytes = 0;
     let capturedBytes = 0;
     let ordered = true;
-    let first: Timestamp | null = null;
-    let last: Timestamp | null = null;
-    const prev = { sec: 0, nsec: 0 };
+    // Plain numbers on the hot path: no allocation per packet.
+    let minSec = 0, minNsec = 0, maxSec = 0, maxNsec = 0, prevSec = 0, prevNsec = 0;
     for (let p = reader.next(); p; p = reader.next()) {
-      if (packets > 0 && compareTimestamps(p, prev) < 0) ordered = false;
-      if (first === null || compareTimestamps(p, first) < 0) first = copyTimestamp(p);
-      if (last === null || compareTimestamps(p, last) > 0) last = copyTimestamp(p);
-      prev.sec = p.sec;
-      prev.nsec = p.nsec;
+      const sec = p.sec;
+      const nsec = p.nsec;
+      if (packets === 0) {
+        minSec = maxSec = sec;
+        minNsec = maxNsec = nsec;
+      } else {
+        if (sec < prevSec || (sec === prevSec && nsec < prevNsec)) ordered = false;
+        if (sec < minSec || (sec === minSec && nsec < minNsec)) { minSec = sec; minNsec = nsec; }
+        if (sec > maxSec || (sec === maxSec && nsec > maxNsec)) { maxSec = sec; maxNsec = nsec; }
+      }
+      prevSec = sec;
+      prevNsec = nsec;
       packets++;
       dataBytes += p.origLen;
       capturedBytes += p.caplen;
     }
+    const first: Timestamp | null = packets > 0 ? { sec: minSec, nsec: minNsec } : null;
+    const last: Timestamp | null = packets > 0 ? { sec: maxSec, nsec: maxNsec } : null;
     const fileType = reader.format === 'pcapng' ? 'pcapng' : reader.nanosecond ? 'nsecpcap' : 'pcap';
     return {
       path,

@@ -1,0 +1,94 @@
+/**
+ * Bench helpers shared by every bench script: run a command N times, take the median wall time
+ * and the peak resident memory (GNU time's %M), and print markdown rows with ratios against the
+ * reference tool measured in the same run.
+ *
+ * @example
+ * const ours = measure('ours', 'node', ['shared/bin/pcapmesh-pcap.js', 'merge', ...]);
+ * const ref = measure('mergecap', 'mergecap', ['-F', 'pcap', ...]);
+ * printTable('merge of 8 × 128 MB', [ours, ref], { bytes: total });
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+
+export interface Measurement {
+  label: string;
+  /** Median wall time over the runs, seconds. */
+  seconds: number;
+  /** Every run's wall time, seconds. */
+  runs: number[];
+  /** Largest peak RSS over the runs, MiB. */
+  peakRssMiB: number;
+}
+
+export interface MeasureOptions {
+  runs?: number;
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Called before each run (e.g. remove the previous output). */
+  before?: () => void;
+}
+
+const GNU_TIME = '/usr/bin/time';
+
+/** Runs `command args` `runs` times (default 3); throws with its stderr when it fails. */
+export function measure(label: string, command: string, args: string[], opts: MeasureOptions = {}): Measurement {
+  if (!existsSync(GNU_TIME)) throw new Error(`${GNU_TIME} is missing: apt-get install time (scripts/install-deps.sh)`);
+  const dir = mkdtempSync(join(tmpdir(), 'pcapmesh-bench-'));
+  const runs: number[] = [];
+  let peakKiB = 0;
+  try {
+    for (let i = 0; i < (opts.runs ?? 3); i++) {
+      opts.before?.();
+      const out = join(dir, `time-${i}`);
+      const started = process.hrtime.bigint();
+      const r = spawnSync(GNU_TIME, ['-f', '%e %M', '-o', out, command, ...args], {
+        cwd: opts.cwd, env: opts.env ?? process.env, stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 1 << 24,
+      });
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      if (r.status !== 0) throw new Error(`${label}: ${command} ${args.join(' ')} exited ${r.status}: ${r.stderr?.toString().slice(-2000)}`);
+      const [, rss] = readFileSync(out, 'utf8').trim().split('\n').at(-1)!.split(' ');
+      runs.push(seconds);
+      peakKiB = Math.max(peakKiB, Number(rss));
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const sorted = [...runs].sort((a, b) => a - b);
+  return { label, seconds: sorted[Math.floor(sorted.length / 2)]!, runs, peakRssMiB: peakKiB / 1024 };
+}
+
+/** "AMD EPYC, 2 cores, 23.5 GiB, Node v20.20.2, 2026-11-28T05:30Z" */
+export function machine(): string {
+  const cpu = cpus();
+  const when = new Date().toISOString().slice(0, 16);
+  return `${cpu[0]?.model ?? 'unknown CPU'}, ${cpu.length} cores, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}, ${when}Z`;
+}
+
+/**
+ * Prints a markdown table: one row per measurement with wall time, throughput (when `bytes`
+ * given), peak RSS, and the speed ratio of the first row against each other row
+ * (reference time ÷ ours: > 1 means ours is faster).
+ */
+export function printTable(title: string, rows: Measurement[], opts: { bytes?: number } = {}): string {
+  const ours = rows[0]!;
+  const lines = [
+    `### ${title}`,
+    '',
+    `Machine: ${machine()}`,
+    '',
+    '| tool | median wall s | runs | MB/s | peak RSS MiB | speed vs ours |',
+    '|---|---:|---|---:|---:|---:|',
+    ...rows.map((m) => {
+      const mbs = opts.bytes ? (opts.bytes / 1e6 / m.seconds).toFixed(0) : '–';
+      const ratio = m === ours ? '1.00× (ours)' : `ours ${(m.seconds / ours.seconds).toFixed(2)}× as fast`;
+      return `| ${m.label} | ${m.seconds.toFixed(2)} | ${m.runs.map((r) => r.toFixed(2)).join(' / ')} | ${mbs} | ${m.peakRssMiB.toFixed(0)} | ${ratio} |`;
+    }),
+    '',
+  ];
+  const text = lines.join('\n');
+  console.log(text);
+  return text;
+}
