@@ -20,3 +20,4 @@ export * from './harness/collector.js';
 export * from './harness/agent.js';
 export * from './harness/mqtt-client.js';
 export * from './harness/mosquitto.js';
+export * from './harness/proc-tree.js';

@@ -144,12 +144,9 @@ export class Collector {
 }
 
 /**
- * The secret in `pcapmesh sensor add` output: a `secret: …` / `secret=…` line, or a JSON
- * `"secret": "…"` field.
+ * The secret in `pcapmesh sensor add` output: its `secret: …` line (stdout). Log lines on stderr
+ * never carry it (they are redacted), so only a whole line of that form counts.
  */
 export function parseSecret(output: string): string | null {
-  const json = /"secret"\s*:\s*"([^"]+)"/.exec(output);
-  if (json?.[1]) return json[1];
-  const line = /secret\s*[:=]\s*(\S+)/i.exec(output);
-  return line?.[1] ?? null;
+  return /^secret:\s*(\S+)\s*$/m.exec(output)?.[1] ?? null;
 }
