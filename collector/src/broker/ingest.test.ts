@@ -1,0 +1,82 @@
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { encode as rawCbor } from 'cbor-x';
+import { pino } from 'pino';
+import { encodeMessage, MAX_PAYLOAD_BYTES, SCHEMA_VERSION, Sequencer, topics } from '@pcapmesh/shared/wire';
+import { DomainEvents } from '../domain/events.js';
+import { IngestStats } from '../domain/ingest-stats.js';
+import { SensorService } from '../domain/sensors.service.js';
+import { openDb, type Db } from '../storage/db.js';
+import { migrate } from '../storage/migrate.js';
+import { Ingest } from './ingest.js';
+
+const log = pino({ level: 'silent' });
+let db: Db;
+let sensors: SensorService;
+
+before(async () => {
+  db = await openDb({ url: 'memory://' });
+  await migrate(db);
+  sensors = new SensorService({ db, events: new DomainEvents(), log, heartbeatTimeoutSeconds: 30 });
+  await sensors.register({ name: 'alpha', location: 'lab' });
+});
+after(() => db.close());
+
+const seq = new Sequencer(1);
+const state = (status: 'online' | 'offline', bdSeq: number) =>
+  encodeMessage('state', seq.stamp('state', { status, bdSeq, version: '0.1.0', location: 'lab', interfaces: [] }));
+
+test('every message ends as exactly one count: accepted by kind or rejected by reason', async () => {
+  const stats = new IngestStats();
+  const ingest = new Ingest(sensors, stats, log);
+  const health = topics.sensor('alpha', 'health');
+  await Promise.all([
+    ingest.handle(topics.sensor('alpha', 'state'), state('online', 1)),
+    ingest.handle(health, Uint8Array.from([0xff, 0xfe, 0x00])),
+    ingest.handle(health, rawCbor({ v: 1, sentAt: 1, seq: 1, cpu: 'high' })),
+    ingest.handle(health, rawCbor({ v: SCHEMA_VERSION + 1, sentAt: 1, seq: 1 })),
+    ingest.handle(health, new Uint8Array(MAX_PAYLOAD_BYTES + 1)),
+    ingest.handle('pcapmesh/v1/sensors/alpha/bogus', state('online', 1)),
+    ingest.handle(topics.taskStatus('alpha', 'task-1'), state('online', 1)),
+    ingest.handle('elsewhere/alpha/state', state('online', 1)),
+    ingest.handle(topics.sensor('ghost', 'state'), state('online', 1)),
+  ]);
+  const snap = stats.snapshot();
+  assert.equal(snap.accepted.state, 1);
+  assert.equal(snap.acceptedTotal, 1);
+  assert.deepEqual(
+    Object.fromEntries(Object.entries(snap.rejected).filter(([, n]) => n > 0)),
+    { 'not-cbor': 1, schema: 1, version: 1, oversized: 1, 'unknown-topic': 3, 'unknown-sensor': 1 },
+  );
+  assert.equal(snap.rejectedTotal, 8);
+  assert.equal((await sensors.status('alpha')).status, 'online');
+});
+
+test("a sensor's messages are applied in arrival order", async () => {
+  const stats = new IngestStats();
+  const ingest = new Ingest(sensors, stats, log);
+  const topic = topics.sensor('alpha', 'state');
+  // Handed in without waiting: unordered application would often leave a different final state.
+  const pending: Promise<void>[] = [];
+  for (let bdSeq = 10; bdSeq < 30; bdSeq++) {
+    pending.push(ingest.handle(topic, state('online', bdSeq)));
+    pending.push(ingest.handle(topic, state('offline', bdSeq)));
+  }
+  pending.push(ingest.handle(topic, state('online', 30)));
+  await ingest.drain();
+  await Promise.all(pending);
+  assert.equal(stats.snapshot().acceptedTotal + stats.snapshot().rejectedTotal, 41);
+  assert.equal((await sensors.status('alpha')).status, 'online');
+});
+
+test('a failing store is counted as store-error and never rejects', async () => {
+  const broken = await openDb({ url: 'memory://' });
+  await migrate(broken);
+  const service = new SensorService({ db: broken, events: new DomainEvents(), log, heartbeatTimeoutSeconds: 30 });
+  await service.register({ name: 'alpha' });
+  await broken.close();
+  const stats = new IngestStats();
+  const ingest = new Ingest(service, stats, log);
+  await ingest.handle(topics.sensor('alpha', 'state'), state('online', 1));
+  assert.equal(stats.snapshot().rejected['store-error'], 1);
+});
