@@ -24,14 +24,14 @@ function merged(inputs: FixturePacket[][], dedup = false, windowNs?: number): { 
   return { order, stats };
 }
 
-test('merge orders by time; ties keep input order; exhausted inputs drop out', () => {
+test('merge orders by time; ties go later input first (mergecap order); exhausted inputs drop out', () => {
   const { order, stats } = merged([
     [p(1, 0, 10), p(3, 0, 11), p(3, 0, 12)],
     [p(0, 5, 20), p(3, 0, 21), p(9, 0, 22)],
     [],
     [p(3, 0, 40)],
   ]);
-  assert.deepEqual(order, [[0, 5, 20], [1, 0, 10], [3, 0, 11], [3, 0, 12], [3, 0, 21], [3, 0, 40], [9, 0, 22]]);
+  assert.deepEqual(order, [[0, 5, 20], [1, 0, 10], [3, 0, 40], [3, 0, 21], [3, 0, 11], [3, 0, 12], [9, 0, 22]]);
   assert.equal(stats.packets, 7);
   assert.equal(stats.bytes, 7 * 20);
   assert.equal(stats.duplicates, 0);
@@ -46,7 +46,7 @@ test('dedup drops equal packets from another input inside the window only', () =
     true,
     1_000_000,
   );
-  assert.deepEqual(order, [[1, 0, 1], [1, 0, 1], [1, 2000, 1], [5, 0, 3], [5, 0, 4]]);
+  assert.deepEqual(order, [[1, 0, 1], [1, 0, 1], [1, 2000, 1], [5, 0, 4], [5, 0, 3]]);
   assert.equal(stats.duplicates, 1);
   assert.equal(stats.packets, 5);
 });

@@ -3,8 +3,11 @@
  * sensors. Memory is constant in input size: one read buffer per input, one write buffer, a
  * k-entry heap, and (with dedup) the packets inside the dedup window.
  *
- * Order: (sec, nsec, input index) — ties keep input order, like `mergecap`. With format 'pcap'
- * and classic pcap inputs of one link type the output is byte-identical to `mergecap -F pcap -w`.
+ * Order: by (sec, nsec); packets with equal times go out LATER INPUT FIRST, exactly as mergecap
+ * 4.0 does (its selection scan keeps the last input whose head is earlier-or-equal; verified by
+ * reference.test.ts on hand-made ties). Within one input, file order is kept. With format
+ * 'pcap' and classic pcap inputs of one link type the output is byte-identical to
+ * `mergecap -F pcap -w`.
  */
 import { DuplicateFilter } from './merge-dedup.js';
 import { MAX_CAPLEN } from './pcap-format.js';
@@ -116,8 +119,9 @@ export function mergeCaptures(inputs: string[], output: string, opts: MergeOptio
 }
 
 /**
- * Binary min-heap of input indices keyed by their head packet's (sec, nsec, index). Inputs whose
- * head is null (exhausted) leave the heap.
+ * Binary min-heap of input indices keyed by their head packet's (sec, nsec, -index): on equal
+ * times the higher input index comes first (mergecap's order). Inputs whose head is null
+ * (exhausted) leave the heap.
  */
 class InputHeap {
   private readonly items: number[] = [];
@@ -148,7 +152,7 @@ class InputHeap {
     const pb = this.heads[b] as PacketView;
     if (pa.sec !== pb.sec) return pa.sec < pb.sec;
     if (pa.nsec !== pb.nsec) return pa.nsec < pb.nsec;
-    return a < b;
+    return a > b;
   }
 
   private down(i: number): void {

@@ -15,6 +15,8 @@ import { mergeCaptures } from './merge.js';
 import { openCapture } from './reader.js';
 import { captureTimeRange } from './time-range.js';
 import { compareTimestamps, copyTimestamp, formatTimestamp } from './timestamp.js';
+import { payload, pcapBytes } from './reader.fixture.js';
+import { writeFileSync } from 'node:fs';
 import type { CaptureProblem, Timestamp } from './types.js';
 
 type Row = Record<string, string>;
@@ -188,6 +190,17 @@ test('corpus: merge equals mergecap -F pcap byte for byte', (t) => {
       assert.ok(readFileSync(ours).equals(readFileSync(reference)), `set ${i} (${set.join(', ')}): differs from mergecap`);
     }
     assert.ok(readFileSync(join(dir, 'ours-0.pcap')).equals(readFileSync(p('pcapplusplus/Pcap++Test/DnsPackets.pcap'))), 'rolling-dns merged back is the original');
+    // Ties across three inputs at several times (the corpus sets tie only on identical packets).
+    const tied = (['A', 'B', 'C'] as const).map((name, i) => {
+      const path = join(dir, `tie-${name}.pcap`);
+      const times = [[5, 5, 7], [5, 6, 7], [4, 5, 7]][i]!;
+      writeFileSync(path, pcapBytes({ packets: times.map((sec, k) => ({ sec, frac: 0, data: payload(10 + k, 16 * i + k) })) }));
+      return path;
+    });
+    const tieRef = join(dir, 'tie-ref.pcap');
+    assert.equal(spawnSync('mergecap', ['-F', 'pcap', '-w', tieRef, ...tied]).status, 0);
+    mergeCaptures(tied, join(dir, 'tie-ours.pcap'), { format: 'pcap' });
+    assert.ok(readFileSync(join(dir, 'tie-ours.pcap')).equals(readFileSync(tieRef)), 'ties ordered like mergecap');
     // The same through the command line users run.
     const cliOut = join(dir, 'cli.pcap');
     const cli = spawnSync(process.execPath, [join(repoRoot, 'shared/bin/pcapmesh-pcap.js'), 'merge', '--format', 'pcap', '-o', cliOut, ...sets[2]!.map(p)], { encoding: 'utf8' });

@@ -8,8 +8,8 @@ export const command: CliCommand = {
   summary: 'merge captures by timestamp, optionally dropping duplicates',
   usage: `usage: pcapmesh-pcap merge [--dedup] [--dedup-window D] [--format F] [--json] -o OUT IN...
 
-Streaming k-way merge by packet time; equal times keep input order (like mergecap). Memory does
-not grow with input size.
+Streaming k-way merge by packet time; on equal times the later input goes first, exactly like
+mergecap. Memory does not grow with input size.
   -o, --output OUT     the merged capture (required)
   --dedup              drop a packet whose bytes equal a packet from another input within the window
   --dedup-window D     the window, e.g. 500us, 1ms (default), 2s
