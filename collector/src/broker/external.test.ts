@@ -1,0 +1,137 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Aedes } from 'aedes';
+import { connectAsync } from 'mqtt';
+import { pino } from 'pino';
+import { requireTool } from '@pcapmesh/shared/util/testing';
+import { topics } from '@pcapmesh/shared/wire';
+import { connectExternalBroker, type ExternalBroker } from './external.js';
+
+const log = pino({ level: 'silent' });
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+async function eventually(cond: () => boolean, what: string, ms = 5_000): Promise<void> {
+  const until = Date.now() + ms;
+  while (!cond() && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+  assert.ok(cond(), what);
+}
+
+/** A throw-away Mosquitto 2 on a free loopback port (anonymous, no persistence). */
+async function startMosquitto(binary: string): Promise<{ url: string; stop(): Promise<void> }> {
+  const dir = mkdtempSync(join(tmpdir(), 'pcapmesh-mosquitto-'));
+  const port = await freePort();
+  const conf = join(dir, 'mosquitto.conf');
+  writeFileSync(conf, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\n`);
+  const proc = spawn(binary, ['-c', conf], { stdio: 'ignore' });
+  const url = `mqtt://127.0.0.1:${port}`;
+  for (let i = 0; ; i++) {
+    try {
+      const probe = await connectAsync(url, { reconnectPeriod: 0, connectTimeout: 500 }, false);
+      await probe.endAsync();
+      break;
+    } catch (err) {
+      if (i > 50) throw new Error('mosquitto did not start', { cause: err });
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  return {
+    url,
+    async stop() {
+      const exited = new Promise((resolve) => proc.once('exit', resolve));
+      proc.kill('SIGTERM');
+      await exited;
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+test('MQTT 5 shared subscription splits sensor messages between collectors, each exactly once', async (t) => {
+  const binary = requireTool(t, 'mosquitto');
+  if (!binary) return;
+  const mosquitto = await startMosquitto(binary);
+  const collectors: ExternalBroker[] = [];
+  try {
+    const received: string[][] = [[], []];
+    for (const [i, bucket] of received.entries()) {
+      const c = await connectExternalBroker({ url: mosquitto.url, sharedGroup: 'test-group', log, clientId: `collector-${i}` });
+      collectors.push(c);
+      assert.equal(c.protocolVersion, 5);
+      assert.equal(c.subscription, `$share/test-group/${topics.filters.allSensors}`);
+      await c.consume(async (topic, payload) => {
+        bucket.push(`${topic} ${payload.toString()}`);
+      });
+    }
+    const sensor = await connectAsync(mosquitto.url, { reconnectPeriod: 0, protocolVersion: 4 }, false);
+    const sent: string[] = [];
+    for (let n = 0; n < 40; n++) {
+      const topic = topics.sensor(`s${n % 4}`, 'health');
+      await sensor.publishAsync(topic, String(n), { qos: 1 });
+      sent.push(`${topic} ${n}`);
+    }
+    await eventually(() => received[0]!.length + received[1]!.length >= 40, 'all 40 messages consumed');
+    await new Promise((r) => setTimeout(r, 200)); // nothing more (no duplicates) arrives
+    assert.deepEqual([...received[0]!, ...received[1]!].sort(), [...sent].sort());
+    assert.ok(received[0]!.length > 0 && received[1]!.length > 0, `both collectors got a share: ${received[0]!.length}/${received[1]!.length}`);
+
+    // The collector publishes (events, commands) through the same connection.
+    const watcher = await connectAsync(mosquitto.url, { reconnectPeriod: 0 }, false);
+    await watcher.subscribeAsync(topics.filters.allEvents, { qos: 1 });
+    const got = new Promise<string>((resolve) => watcher.once('message', (topic) => resolve(topic)));
+    await collectors[0]!.publish(topics.event('sensors', 's1', 'status'), Buffer.from('{}'), { qos: 1 });
+    assert.equal(await got, topics.event('sensors', 's1', 'status'));
+    assert.deepEqual(collectors[0]!.status(), { mode: 'external', clients: 1, ok: true });
+    await Promise.all([sensor.endAsync(), watcher.endAsync()]);
+  } finally {
+    await Promise.all(collectors.map((c) => c.close()));
+    await mosquitto.stop();
+  }
+  assert.equal(collectors[0]!.status().ok, false);
+});
+
+test('a broker without MQTT 5 gets MQTT 3.1.1 and a plain subscription', async () => {
+  const aedes = await Aedes.createBroker();
+  const server = createServer(aedes.handle);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `mqtt://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const collector = await connectExternalBroker({ url, sharedGroup: 'g', log });
+  try {
+    assert.equal(collector.protocolVersion, 4);
+    assert.equal(collector.subscription, topics.filters.allSensors);
+    const got: string[] = [];
+    await collector.consume(async (topic) => {
+      got.push(topic);
+    });
+    const sensor = await connectAsync(url, { reconnectPeriod: 0 }, false);
+    await sensor.publishAsync(topics.sensor('s1', 'state'), 'x', { qos: 1 });
+    await eventually(() => got.length === 1, 'message consumed');
+    await sensor.endAsync();
+  } finally {
+    await collector.close();
+    await new Promise<void>((resolve) => aedes.close(() => resolve()));
+    await new Promise((resolve) => server.close(resolve));
+  }
+});
+
+test('an unreachable broker fails the start, naming the URL without its password', async () => {
+  const port = await freePort();
+  await assert.rejects(
+    connectExternalBroker({ url: `mqtt://user:hunter2@127.0.0.1:${port}`, sharedGroup: 'g', log, connectTimeoutMs: 2_000 }),
+    (err: Error) => {
+      assert.match(err.message, new RegExp(`cannot connect to the MQTT broker mqtt://user:\\*\\*\\*@127\\.0\\.0\\.1:${port}`));
+      assert.doesNotMatch(err.message, /hunter2/);
+      return true;
+    },
+  );
+});
