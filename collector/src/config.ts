@@ -19,7 +19,8 @@ export { ConfigError };
 export const ENV_PREFIX = 'PCAPMESH_';
 export const ENV_ALIASES = { DATABASE_URL: 'database.url', REDIS_URL: 'redis.url', MQTT_URL: 'mqtt.url' } as const;
 
-const port = z.number().int().min(1).max(65535);
+/** A TCP port; 0 = an ephemeral port chosen at start (tests; the real one is reported in the ready line). */
+const port = z.number().int().min(0).max(65535);
 /** An optional string where an empty value (e.g. `DATABASE_URL=`) means "not set". */
 const optionalText = z
   .string()
