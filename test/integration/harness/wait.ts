@@ -20,7 +20,7 @@ export interface EventuallyOptions {
  */
 export async function eventually<T>(probe: () => Promise<T | undefined>, opts: EventuallyOptions): Promise<T> {
   const deadline = Date.now() + opts.timeoutMs;
-  let last: unknown = 'no attempt finished';
+  let last: unknown;
   for (;;) {
     try {
       const value = await probe();
