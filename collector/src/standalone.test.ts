@@ -58,9 +58,10 @@ test('standalone: the local agent shows online with health and availability with
     let points = 0;
     const readyAt = Date.now();
     while (Date.now() - readyAt < 30_000) {
-      sensor = await api('/sensors/local');
+      const current = await api<NonNullable<typeof sensor>>('/sensors/local');
+      sensor = current;
       points = (await api<{ points: unknown[] }>('/sensors/local/health')).points.length;
-      if (sensor.status === 'online' && points > 0 && sensor.pcap.sources.some((s) => s.files === 1)) break;
+      if (current.status === 'online' && points > 0 && current.pcap.sources.some((s) => s.files === 1)) break;
       await new Promise((r) => setTimeout(r, 500));
     }
     assert.equal(sensor?.status, 'online', `local online; stderr:\n${stderr.slice(-3000)}`);
