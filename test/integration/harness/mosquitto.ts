@@ -14,7 +14,7 @@ import { eventually } from './wait.js';
 export interface Mosquitto {
   /** The collector's account. */
   collector: ExternalBroker;
-  /** Adds (or resets) a sensor account and waits until Mosquitto accepts it. */
+  /** Adds (or resets) a sensor account and waits until Mosquitto accepts it; removed at the end of the test. */
   addSensor(name: string, secret: string): Promise<void>;
 }
 
@@ -31,8 +31,13 @@ export function externalMosquitto(scope: TestScope): Mosquitto | null {
   return {
     collector: { url, username, password },
     async addSensor(name, secret) {
+      const reload = () => process.kill(Number(readFileSync(pidFile, 'utf8').trim()), 'SIGHUP');
       execFileSync(mosquittoPasswd, ['-b', passwordFile, name, secret]);
-      process.kill(Number(readFileSync(pidFile, 'utf8').trim()), 'SIGHUP');
+      scope.defer(() => {
+        execFileSync(mosquittoPasswd, ['-D', passwordFile, name]);
+        reload();
+      });
+      reload();
       await eventually(
         async () => {
           const client = await connectClient({ url, username: name, password: secret, clientId: `${name}-probe` });
