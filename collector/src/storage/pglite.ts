@@ -40,6 +40,12 @@ export async function openPglite(opts: PgliteOptions): Promise<Db> {
   return new PgliteDb(pg, where, lock);
 }
 
+/** A dump of the embedded database's data dir (a tarball PGlite can start from; test templates). */
+export async function dumpPglite(db: Db): Promise<Blob> {
+  if (!(db instanceof PgliteDb)) throw new Error(`dumpPglite: ${db.description} is not an embedded PGlite database`);
+  return db.pglite.dumpDataDir('none');
+}
+
 class PgliteDb implements Db {
   readonly kind = 'pglite' as const;
   private closing: Promise<void> | undefined;
