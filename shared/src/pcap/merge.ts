@@ -92,13 +92,13 @@ export function chooseFormat(readers: CaptureReader[], requested: MergeFormat = 
 }
 
 /**
- * Merges capture files into `output`.
+ * Merges capture files into `output` (a path, or an open descriptor such as 1 for stdout).
  * @throws when an input cannot be opened (missing, empty, not a capture) — before writing anything.
  * @example
  * const stats = mergeCaptures(['site-a.pcapng', 'site-b.pcap'], 'all.pcap', { dedup: true });
  * console.log(`${stats.packets} packets, ${stats.duplicates} duplicates dropped`);
  */
-export function mergeCaptures(inputs: string[], output: string, opts: MergeOptions = {}): MergeStats {
+export function mergeCaptures(inputs: string[], output: string | number, opts: MergeOptions = {}): MergeStats {
   const readers: CaptureReader[] = [];
   try {
     for (const path of inputs) readers.push(openCapture(path, { bufferSize: opts.bufferSize ?? 2 * 1024 * 1024 }));

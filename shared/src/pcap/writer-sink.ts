@@ -10,33 +10,48 @@ export interface ByteSink {
   close(): void;
 }
 
-/** Writes to a file (created or truncated), synchronously. */
+/**
+ * Writes synchronously to a file (created or truncated) or to an open descriptor (e.g. 1 for
+ * stdout), which the caller keeps owning: `close()` closes only descriptors it opened.
+ */
 export class FileSink implements ByteSink {
   private fd: number | null;
+  private readonly owned: boolean;
+  readonly path: string;
   /** Bytes written so far. */
   bytes = 0;
 
-  constructor(readonly path: string) {
+  constructor(target: string | number) {
+    this.path = typeof target === 'number' ? `fd ${target}` : target;
+    this.owned = typeof target === 'string';
+    if (typeof target === 'number') {
+      this.fd = target;
+      return;
+    }
     try {
-      this.fd = openSync(path, 'w');
+      this.fd = openSync(target, 'w');
     } catch (cause) {
-      throw new Error(`${path}: cannot create output: ${(cause as Error).message}`, { cause });
+      throw new Error(`${target}: cannot create output: ${(cause as Error).message}`, { cause });
     }
   }
 
   write(chunk: Uint8Array): void {
     if (this.fd === null) throw new Error(`${this.path}: write after close`);
     for (let done = 0; done < chunk.length; ) {
-      done += writeSync(this.fd, chunk, done, chunk.length - done);
+      try {
+        done += writeSync(this.fd, chunk, done, chunk.length - done);
+      } catch (error) {
+        // A non-blocking pipe (stdout) that is full: wait a moment for the reader, then retry.
+        if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') throw error;
+        Atomics.wait(PAUSE, 0, 0, 2);
+      }
     }
     this.bytes += chunk.length;
   }
 
   close(): void {
-    if (this.fd !== null) {
-      closeSync(this.fd);
-      this.fd = null;
-    }
+    if (this.fd !== null && this.owned) closeSync(this.fd);
+    this.fd = null;
   }
 }
 

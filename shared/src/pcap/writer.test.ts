@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openCapture, readerFromBytes } from './reader.js';
@@ -92,6 +92,15 @@ test('writers to files: what is read back is what was written', () => {
     assert.equal(r.nanosecond, true);
     r.close();
     assert.throws(() => PcapWriter.toFile(join(dir, 'missing', 'x.pcap'), { linkType: 1 }), /missing\/x\.pcap: cannot create output/);
+    // An open descriptor stays open after close(): the caller owns it.
+    const fdPath = join(dir, 'fd.pcapng');
+    const fd = openSync(fdPath, 'w');
+    const byFd = PcapngWriter.toFile(fd, {});
+    byFd.write(packets[0] as PacketView);
+    byFd.close();
+    writeSync(fd, new Uint8Array(0));
+    closeSync(fd);
+    assert.equal(readBack(readFileSync(fdPath)).length, 1);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

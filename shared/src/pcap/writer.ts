@@ -104,7 +104,8 @@ export class PcapWriter extends BufferedWriter {
     this.pos = 24;
   }
 
-  static toFile(path: string, opts: PcapWriterOptions): PcapWriter {
+  /** Writes to a path, or to an open descriptor the caller keeps owning (e.g. 1 = stdout). */
+  static toFile(path: string | number, opts: PcapWriterOptions): PcapWriter {
     return new PcapWriter(new FileSink(path), opts);
   }
 
@@ -161,7 +162,7 @@ export class PcapngWriter extends BufferedWriter {
     this.pos = 28;
   }
 
-  static toFile(path: string, opts: PcapngWriterOptions = {}): PcapngWriter {
+  static toFile(path: string | number, opts: PcapngWriterOptions = {}): PcapngWriter {
     return new PcapngWriter(new FileSink(path), opts);
   }
 
