@@ -10,6 +10,9 @@ export interface ByteSink {
   close(): void;
 }
 
+/** Something to wait on for a few milliseconds without spinning. */
+const PAUSE = new Int32Array(new SharedArrayBuffer(4));
+
 /**
  * Writes synchronously to a file (created or truncated) or to an open descriptor (e.g. 1 for
  * stdout), which the caller keeps owning: `close()` closes only descriptors it opened.
