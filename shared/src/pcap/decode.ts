@@ -42,6 +42,9 @@ export const IpProto = {
   SCTP: 132,
 } as const;
 
+/** Link types `decodePacket` understands (others decode to nothing: l3 NONE). */
+export const DECODED_LINK_TYPES: ReadonlySet<number> = new Set([0, 1, 9, 50, 101, 104, 108, 113, 228, 229, 276]);
+
 /** Most VLAN tags recorded in `vlanIds` (deeper tags are skipped but still counted). */
 export const MAX_VLAN_IDS = 8;
 
@@ -135,6 +138,20 @@ export function decodePacket(view: PacketView, out: DecodedPacket): DecodedPacke
     case LinkType.NULL:
     case LinkType.LOOP:
       if (caplen >= 4) decodeLoopback(d, caplen, out);
+      break;
+    case 9: // PPP: address, control, 2-byte PPP protocol
+    case 50: // PPP in HDLC-like framing
+      if (caplen >= 4) {
+        const proto = (d[2]! << 8) | d[3]!;
+        out.etherType = proto === 0x0021 ? EtherType.IPV4 : proto === 0x0057 ? EtherType.IPV6 : -1;
+        decodeNetwork(d, caplen, 4, out);
+      }
+      break;
+    case 104: // Cisco HDLC: address, control, EtherType
+      if (caplen >= 4) {
+        out.etherType = (d[2]! << 8) | d[3]!;
+        decodeNetwork(d, caplen, 4, out);
+      }
       break;
     default:
       break;

@@ -7,7 +7,10 @@
  */
 import { compileFilter, type CompiledFilter } from './filter/compile.js';
 import type { FilterNode } from './filter/ast.js';
+import { filterSummary, type BlockPredicate } from './filter/summary.js';
+import { DECODED_LINK_TYPES } from './decode.js';
 import { openCapture, type CaptureReader } from './reader.js';
+import { loadIndex, type CaptureIndex } from './sidecar/index.js';
 import type { CaptureProblem, Timestamp } from './types.js';
 import { PcapngWriter, type PacketWriter } from './writer.js';
 
@@ -19,6 +22,8 @@ export interface ScanTask {
   filter: FilterNode;
   from?: Timestamp;
   to?: Timestamp;
+  /** The user's filter (before throughVlanTags), for the index summary; undefined = no index. */
+  indexFilter?: FilterNode;
 }
 
 export interface ScanResult {
@@ -37,19 +42,61 @@ export interface ScanResult {
   nanosecond: boolean;
   snaplen: number;
   problems: CaptureProblem[];
+  /** A fresh index proved the whole file holds no match (it was not read). */
+  skippedByIndex: boolean;
+  /** Index blocks not read. */
+  blocksSkipped: number;
 }
 
 /** Counters for the hot path, summed over every scan of this thread (for logs and benches). */
 export const scanCounters = { files: 0, packets: 0, bytes: 0, matched: 0 };
 
 const compiledCache = new WeakMap<FilterNode, CompiledFilter>();
+const summaryCache = new WeakMap<FilterNode, BlockPredicate>();
+
+/**
+ * The byte ranges of the file worth reading according to its sidecar index, or null to read it
+ * all (no fresh index, or link types the decoder — hence the index — does not understand).
+ * An empty list means nothing can match.
+ */
+function plannedRanges(task: ScanTask, result: ScanResult): Array<[number, number]> | null {
+  if (!task.indexFilter) return null;
+  const loaded = loadIndex(task.path);
+  if (loaded.status !== 'fresh') return null;
+  const index: CaptureIndex = loaded.index;
+  if (!index.linkTypes.every((lt) => DECODED_LINK_TYPES.has(lt))) return null;
+  let mayMatch = summaryCache.get(task.indexFilter);
+  if (!mayMatch) {
+    mayMatch = filterSummary(task.indexFilter);
+    summaryCache.set(task.indexFilter, mayMatch);
+  }
+  const from = task.from ?? null;
+  const to = task.to ?? null;
+  const ranges: Array<[number, number]> = [];
+  for (const block of index.blocks) {
+    if (!block.mustRead && (!block.mayOverlap(from, to) || !mayMatch(block))) {
+      result.blocksSkipped++;
+      continue;
+    }
+    const prev = ranges[ranges.length - 1];
+    if (prev && prev[1] === block.offset) prev[1] = block.end;
+    else ranges.push([block.offset, block.end]);
+  }
+  return ranges;
+}
 
 /** Scans one file. `isAborted` is polled every 64k packets. */
 export function scanFile(task: ScanTask, isAborted: () => boolean = () => false): ScanResult {
   const result: ScanResult = {
     path: task.path, output: null, packets: 0, bytes: 0, packetsScanned: 0, bytesScanned: 0,
     first: null, last: null, linkTypes: [], nanosecond: false, snaplen: 0, problems: [],
+    skippedByIndex: false, blocksSkipped: 0,
   };
+  const ranges = plannedRanges(task, result);
+  if (ranges !== null && ranges.length === 0) {
+    result.skippedByIndex = true;
+    return result;
+  }
   let reader: CaptureReader;
   try {
     reader = openCapture(task.path);
@@ -74,26 +121,31 @@ export function scanFile(task: ScanTask, isAborted: () => boolean = () => false)
   let scannedBytes = 0;
   let first: Timestamp | null = null;
   let last: Timestamp | null = null;
+  // Without an index: one range, the whole file.
+  const plan: Array<[number, number]> = ranges ?? [[-1, Infinity]];
   try {
-    for (let v = reader.next(); v !== null; v = reader.next()) {
-      scanned++;
-      scannedBytes += v.caplen;
-      if ((scanned & 0xffff) === 0 && isAborted()) break;
-      const sec = v.sec;
-      if (sec < fromSec || (sec === fromSec && v.nsec < fromNsec)) continue;
-      if (sec > toSec || (sec === toSec && v.nsec >= toNsec)) continue;
-      if (v.linkType !== linkType) {
-        linkType = v.linkType;
-        predicate = compiled.forLinkType(linkType);
+    for (const [start, end] of plan) {
+      if (start >= 0) reader.seek(start);
+      for (let v = reader.next(); v !== null && v.offset < end; v = reader.next()) {
+        scanned++;
+        scannedBytes += v.caplen;
+        if ((scanned & 0xffff) === 0 && isAborted()) break;
+        const sec = v.sec;
+        if (sec < fromSec || (sec === fromSec && v.nsec < fromNsec)) continue;
+        if (sec > toSec || (sec === toSec && v.nsec >= toNsec)) continue;
+        if (v.linkType !== linkType) {
+          linkType = v.linkType;
+          predicate = compiled.forLinkType(linkType);
+        }
+        if (!predicate(v.data, v.caplen, v.origLen)) continue;
+        writer ??= PcapngWriter.toFile(task.output, { nanosecond: true });
+        writer.write(v, reader.snaplen || undefined);
+        written.add(linkType);
+        result.packets++;
+        result.bytes += v.caplen;
+        if (!first || sec < first.sec || (sec === first.sec && v.nsec < first.nsec)) first = { sec, nsec: v.nsec };
+        if (!last || sec > last.sec || (sec === last.sec && v.nsec > last.nsec)) last = { sec, nsec: v.nsec };
       }
-      if (!predicate(v.data, v.caplen, v.origLen)) continue;
-      writer ??= PcapngWriter.toFile(task.output, { nanosecond: true });
-      writer.write(v, reader.snaplen || undefined);
-      written.add(linkType);
-      result.packets++;
-      result.bytes += v.caplen;
-      if (!first || sec < first.sec || (sec === first.sec && v.nsec < first.nsec)) first = { sec, nsec: v.nsec };
-      if (!last || sec > last.sec || (sec === last.sec && v.nsec > last.nsec)) last = { sec, nsec: v.nsec };
     }
   } finally {
     writer?.close();

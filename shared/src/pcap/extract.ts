@@ -105,6 +105,7 @@ export async function extract(opts: ExtractOptions): Promise<ExtractStats> {
   try {
     const tasks: ScanTask[] = selected.map((f, i) => ({
       path: f.path, output: join(parts, `${i}.pcapng`), filter, from: opts.from, to: opts.to,
+      indexFilter: opts.useIndex === false ? undefined : userFilter,
     }));
     const totalBytes = selected.reduce((sum, f) => sum + f.bytes, 0);
     const workers = opts.workers ?? (totalBytes < IN_PROCESS_BELOW ? 0 : defaultWorkerCount());
@@ -123,6 +124,11 @@ export async function extract(opts: ExtractOptions): Promise<ExtractStats> {
     stats.packets = 0;
     stats.bytesScanned = 0;
     for (const r of results) {
+      stats.blocksSkipped += r.blocksSkipped;
+      if (r.skippedByIndex) {
+        stats.filesSkippedByIndex++;
+        continue;
+      }
       stats.filesScanned++;
       stats.packetsScanned += r.packetsScanned;
       stats.bytesScanned += r.bytesScanned;
