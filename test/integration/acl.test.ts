@@ -5,21 +5,10 @@
  */
 import assert from 'node:assert/strict';
 import { topics } from '@pcapmesh/shared/wire';
-import type { MqttClient } from 'mqtt';
 import {
-  Agent, BACKENDS, Collector, MessageFactory, closed, connectClient, eventually, integrationTest, prepareBackend,
+  Agent, BACKENDS, Collector, MessageFactory, closed, connectClient, eventually, grantedQos, integrationTest, prepareBackend,
 } from './harness.js';
 
-/** The granted QoS of one subscription, or 128 when the broker refused it (mqtt.js rejects then). */
-async function grantedQos(client: MqttClient, filter: string): Promise<number> {
-  try {
-    const granted = await client.subscribeAsync(filter, { qos: 1 });
-    return granted[0]?.qos ?? -1;
-  } catch (err) {
-    if (/subscribe error|not authori[sz]ed|unspecified|128/i.test(String(err))) return 128;
-    throw err;
-  }
-}
 
 for (const backendName of BACKENDS) {
   integrationTest(`broker access control: wrong secret, foreign publish, foreign subscribe [${backendName}]`, async (scope) => {
@@ -67,6 +56,7 @@ for (const backendName of BACKENDS) {
       closed(alpha),
       new Promise((_, reject) => setTimeout(() => reject(new Error('the broker kept the connection of a sensor that published under another sensor')), 10_000)),
     ]);
+    alpha.end(true);
     await api.waitForRejected('not-permitted', refusedBefore + 1, 10_000);
     // Later messages of B have been ingested since: the forged one had every chance to land.
     await eventually(async () => {

@@ -16,22 +16,11 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { topics } from '@pcapmesh/shared/wire';
-import type { MqttClient } from 'mqtt';
 import {
-  Agent, Collector, MessageFactory, connectClient, eventually, externalMosquitto, integrationTest, prepareBackend,
+  Agent, Collector, MessageFactory, connectClient, eventually, externalMosquitto, grantedQos, integrationTest, prepareBackend,
 } from './harness.js';
 import { killShowsOfflineWithin5s, restartShowsOnline, staleWillIsIgnored } from './scenarios/liveness.js';
 
-/** QoS granted to one subscription; 128 or more is a refusal (MQTT 5 reason codes ≥ 0x80). */
-async function grantedQos(client: MqttClient, filter: string): Promise<number> {
-  try {
-    const granted = await client.subscribeAsync(filter, { qos: 1 });
-    return granted[0]?.qos ?? -1;
-  } catch (err) {
-    if (/subscribe error|not authori[sz]ed|unspecified|128|135/i.test(String(err))) return 128;
-    throw err;
-  }
-}
 
 integrationTest('external Mosquitto: ingest, access control, last will, restart, stale will [postgres + redis]', async (scope) => {
   const mosquitto = externalMosquitto(scope);

@@ -46,6 +46,22 @@ export function closed(client: MqttClient): Promise<void> {
   return new Promise((resolve) => client.once('close', () => resolve()));
 }
 
+/**
+ * The QoS the broker granted to one subscription, or 128 when it refused it — whether the refusal
+ * arrives as a SUBACK failure code (0x80, MQTT 5 0x87) or as a rejected subscribeAsync.
+ */
+export async function grantedQos(client: MqttClient, filter: string): Promise<number> {
+  try {
+    const granted = await client.subscribeAsync(filter, { qos: 1 });
+    const qos = granted[0]?.qos;
+    if (qos === undefined) throw new Error(`no SUBACK entry for ${filter}`);
+    return qos >= 128 ? 128 : qos;
+  } catch (err) {
+    if (/subscribe error|not authori[sz]ed|unspecified|\b128\b|\b135\b/i.test(String(err))) return 128;
+    throw err;
+  }
+}
+
 /** Builds wire messages with a proper envelope, as an agent would. */
 export class MessageFactory {
   private readonly sequencer: Sequencer;
