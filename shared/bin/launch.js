@@ -1,7 +1,7 @@
 // Starts a workspace command from its compiled output (dist/) when it has been built, or from
 // its TypeScript source through tsx when it has not (a fresh checkout, tests, development).
 // Set PCAPMESH_FROM_SOURCE=1 to force the source even when dist/ exists.
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -17,11 +17,17 @@ export async function launch(binUrl, entry) {
     return;
   }
   const source = fileURLToPath(new URL(`src/${entry}.ts`, root));
-  const result = spawnSync(
+  const child = spawn(
     process.execPath,
     ['--conditions=pcapmesh-src', '--import', 'tsx', source, ...process.argv.slice(2)],
     { stdio: 'inherit' },
   );
-  if (result.signal) process.kill(process.pid, result.signal);
-  process.exit(result.status ?? 1);
+  // Forward stop signals so the command can shut down cleanly (SIGKILL cannot be forwarded).
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => child.kill(sig));
+  child.on('exit', (code, signal) => {
+    if (signal) {
+      process.removeAllListeners(signal);
+      process.kill(process.pid, signal);
+    } else process.exit(code ?? 1);
+  });
 }
