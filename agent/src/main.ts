@@ -69,8 +69,10 @@ async function main(): Promise<number> {
     process.exit(1);
   }, SHUTDOWN_LIMIT_MS);
   force.unref();
-  process.once('SIGINT', () => process.exit(1));
-  process.once('SIGTERM', () => process.exit(1));
+  // A terminal's Ctrl-C reaches both the launcher (which forwards it) and this process: later
+  // signals are ignored; the limit above bounds the shutdown.
+  process.on('SIGINT', () => undefined);
+  process.on('SIGTERM', () => undefined);
   await agent.stop();
   event({ event: 'stopped', sensor });
   return 0;

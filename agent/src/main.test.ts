@@ -1,0 +1,90 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { inCi, pcapsDir, repoRoot } from '@pcapmesh/shared/util/testing';
+import { TestBroker } from './mqtt/broker.fixture.js';
+
+const BIN = join(repoRoot, 'agent/bin/pcapmesh-agent.js');
+const cleanEnv = () => Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('PCAPMESH_AGENT_')));
+
+function runBin(args: string[], env: NodeJS.ProcessEnv = {}) {
+  return spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...cleanEnv(), ...env }, timeout: 60_000 });
+}
+
+test('a config file with a bad key: exit 2, naming every bad key', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'agent-cfg-'));
+  const file = join(dir, 'agent.yaml');
+  writeFileSync(file, 'name: alpha\nmqtt:\n  url: mqtt://127.0.0.1:1\n  passwrod: x\nintervals:\n  healthSeconds: soon\n');
+  const r = runBin(['run', '--config', file]);
+  assert.equal(r.status, 2, r.stderr);
+  assert.match(r.stderr, /mqtt\.passwrod: unknown key/);
+  assert.match(r.stderr, /intervals\.healthSeconds: /);
+});
+
+test('a bad sensor name from the environment is named with its variable; bad usage exits 2', () => {
+  const r = runBin([], { PCAPMESH_AGENT_NAME: 'Bad/Name' });
+  assert.equal(r.status, 2, r.stderr);
+  assert.match(r.stderr, /name: invalid sensor name.*\(from PCAPMESH_AGENT_NAME\)/);
+  const usage = runBin(['--frobnicate']);
+  assert.equal(usage.status, 2);
+  assert.match(usage.stderr, /unknown argument "--frobnicate"/);
+});
+
+test('the real agent process: ready line, birth, health and availability; SIGTERM stops it cleanly', async (t) => {
+  const pcaps = pcapsDir();
+  if (!existsSync(join(pcaps, 'derived/formats/DnsPackets.pcapng'))) {
+    if (inCi()) assert.fail(`PCAP corpus missing at ${pcaps}`);
+    t.skip(`PCAP corpus missing at ${pcaps}`);
+    return;
+  }
+  const broker = new TestBroker({ username: 'alpha', password: '1234' });
+  await broker.start();
+  const dir = mkdtempSync(join(tmpdir(), 'agent-e2e-'));
+  mkdirSync(join(dir, 'pcap'));
+  copyFileSync(join(pcaps, 'derived/formats/DnsPackets.pcapng'), join(dir, 'pcap/dns.pcapng'));
+  const child = spawn(process.execPath, [BIN, 'run'], {
+    env: {
+      ...cleanEnv(),
+      PCAPMESH_AGENT_NAME: 'alpha',
+      PCAPMESH_AGENT_LOCATION: 'lab',
+      PCAPMESH_AGENT_MQTT__URL: broker.url,
+      PCAPMESH_AGENT_MQTT__PASSWORD: '1234', // YAML reads a number: still a valid password
+      PCAPMESH_AGENT_STATE_DIR: join(dir, 'state'),
+      PCAPMESH_AGENT_CAPTURES: `[{name: local, directory: ${join(dir, 'pcap')}}]`,
+      PCAPMESH_AGENT_INTERVALS__HEALTH_SECONDS: '1',
+      PCAPMESH_AGENT_LOG__LEVEL: 'warn',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const events: Record<string, unknown>[] = [];
+  createInterface({ input: child.stdout }).on('line', (l) => events.push(JSON.parse(l) as Record<string, unknown>));
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  try {
+    await broker.until('ready line', () => events.some((e) => e.event === 'ready'), 30_000);
+    await broker.until('health and availability', () => broker.of('health').length >= 2 && broker.of('pcap').length >= 1, 15_000);
+  } finally {
+    child.kill('SIGTERM');
+  }
+  const code = await exited;
+  await broker.stop();
+  assert.equal(code, 0, `${stderr}\n${JSON.stringify(events)}`);
+  assert.deepEqual(events.map((e) => e.event), ['ready', 'stopped']);
+  assert.equal(events[0]!.sensor, 'alpha');
+  const states = broker.of('state').map((s) => [s.message.status, s.message.reason ?? null]);
+  assert.deepEqual(states, [['online', null], ['offline', 'shutdown']]);
+  const pcap = broker.of('pcap')[0]!.message as { sources: { name: string; files: number; oldest: { sec: number } }[] };
+  assert.equal(pcap.sources[0]!.name, 'local');
+  assert.equal(pcap.sources[0]!.files, 1);
+  assert.equal(pcap.sources[0]!.oldest.sec, 1413054930);
+  const h = broker.of('health').at(-1)!.message as { cpu: { cores: number }; disks: { directories: string[] }[]; interfaces: { name: string }[] };
+  assert.ok(h.cpu.cores >= 1);
+  assert.deepEqual(h.disks.flatMap((d) => d.directories), [join(dir, 'pcap')]);
+  assert.ok(h.interfaces.some((i) => i.name === 'lo'));
+  assert.ok(!stderr.includes('1234'), 'the secret never reaches the logs');
+});
