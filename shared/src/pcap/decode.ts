@@ -125,6 +125,8 @@ export function decodePacket(view: PacketView, out: DecodedPacket): DecodedPacke
       }
       break;
     case LinkType.RAW:
+    case 12: // DLT_RAW as written by some BSDs; libpcap and tshark read it as raw IP
+    case 14: // DLT_RAW of BSD/OS, likewise
       if (caplen >= 1) decodeRawIp(d, caplen, 0, out);
       break;
     case LinkType.IPV4:
