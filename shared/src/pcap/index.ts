@@ -3,7 +3,7 @@
  * the other parts of the engine, decode, filter, extract, analyse). Each part adds its exports here.
  */
 export * from './types.js';
-export { openCapture, readerFromBytes, isCaptureFormatError, CaptureFormatError } from './reader.js';
+export { openCapture, readerFromBytes, isCaptureFormatError, CaptureFormatError, readerCounters } from './reader.js';
 export type { CaptureReader, OpenOptions, CaptureErrorCode } from './reader.js';
 export { decodePacket, newDecodedPacket, EtherType, IpProto, formatIpv4, formatIpv6 } from './decode.js';
 export * from './filter/index.js';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openCapture, readerFromBytes, type CaptureReader } from './reader.js';
+import { openCapture, readerCounters, readerFromBytes, type CaptureReader } from './reader.js';
 import { PcapngBuilder, payload, pcapBytes } from './reader.fixture.js';
 
 interface Seen { sec: number; nsec: number; caplen: number; origLen: number; linkType: number; interfaceId: number; offset: number; data: number[] }
@@ -212,4 +212,16 @@ test('file reader: tiny buffer (refill + growth) gives exactly what the in-memor
     assert.deepEqual(readAll(r), readAll(readerFromBytes(mixedPcapng())));
     r.close();
   });
+});
+
+test('readerCounters add up what readers delivered, once per reader', () => {
+  const before = { ...readerCounters };
+  const r = readerFromBytes(pcapBytes({ packets: threePackets }));
+  readAll(r);
+  r.close();
+  r.close();
+  assert.deepEqual(
+    [readerCounters.captures - before.captures, readerCounters.packets - before.packets, readerCounters.bytes - before.bytes],
+    [1, 3, 61],
+  );
 });
