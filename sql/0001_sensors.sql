@@ -34,6 +34,8 @@ CREATE TABLE sensors (
   pcap_newest       timestamptz,
   pcap              jsonb NOT NULL DEFAULT '[]',
   pcap_updated_at   timestamptz,
+  -- Envelope seq of the PCAP availability message in `pcap` (a retained replay never goes back).
+  pcap_seq          bigint,
   clock_offset_ms   double precision,
   created_at        timestamptz NOT NULL DEFAULT now(),
   updated_at        timestamptz NOT NULL DEFAULT now()

@@ -1,90 +1,235 @@
 /**
- * The sensor fleet: registration and secrets, ingest of agent messages (state, health, PCAP
- * availability, traffic), offline detection, and the read views the API serves.
+ * The sensor fleet: registration and secrets, ingest of agent messages (delegated to
+ * SensorIngest), offline detection by heartbeat, and the read views the API serves.
  * Transport (broker/, http/) calls this; this calls storage/*.repo.ts only.
- * (Interim commit: signatures are the contract; bodies land next.)
+ *
+ * @example
+ *   const sensors = new SensorService({ db, events, log, heartbeatTimeoutSeconds: 30 });
+ *   const { secret } = await sensors.register({ name: 'edge-1', location: 'lab' });
+ *   await sensors.verifySecret('edge-1', secret); // true
  */
-import type { HealthMessage, PcapMessage, StateMessage, TrafficMessage } from '@pcapmesh/shared/wire';
+import { randomBytes } from 'node:crypto';
+import { hash, verify } from '@node-rs/argon2';
+import { isValidSensorName, type HealthMessage, type PcapMessage, type StateMessage, type TrafficMessage } from '@pcapmesh/shared/wire';
+import type { SensorStatusEvent } from '@pcapmesh/shared/wire';
 import type { Logger } from '../log.js';
 import type { Db } from '../storage/db.js';
-import { DomainError } from './errors.js';
+import { listDevices } from '../storage/devices.repo.js';
+import { healthBuckets } from '../storage/health.repo.js';
+import { ensureLocation, listLocations } from '../storage/locations.repo.js';
+import {
+  countByStatus,
+  findSensor,
+  insertSensor,
+  isSilentLive,
+  listSensors,
+  lockSensor,
+  secretHash,
+  sensorId,
+  setSecretHash,
+  silentLiveSensors,
+} from '../storage/sensors.repo.js';
+import { listTransitions } from '../storage/status-history.repo.js';
+import { DomainError, conflict, invalid, notFound } from './errors.js';
 import type { DomainEvents } from './events.js';
-import type {
-  ActivityEntry,
-  DeviceView,
-  HealthPoint,
-  IngestOutcome,
-  LocationView,
-  SensorStatus,
-  SensorStatusView,
-  SensorView,
+import { SensorIngest } from './sensor-ingest.js';
+import { transition } from './sensor-status.js';
+import { toDeviceView, toSensorView } from './sensor-views.js';
+import {
+  SENSOR_STATUSES,
+  type ActivityEntry,
+  type DeviceView,
+  type HealthPoint,
+  type IngestOutcome,
+  type LocationView,
+  type SensorStatus,
+  type SensorStatusView,
+  type SensorView,
 } from './sensors.types.js';
 
 export interface SensorServiceDeps {
   db: Db;
   events: DomainEvents;
   log: Logger;
-  /** config.ingest.heartbeatTimeoutSeconds */
+  /** config.ingest.heartbeatTimeoutSeconds: a live sensor silent this long goes offline. */
   heartbeatTimeoutSeconds: number;
+  /** Clock (tests). Default () => new Date(). */
+  now?: () => Date;
+}
+
+/** Secret of a sensor: 32 random bytes, base64url. */
+function newSecret(): string {
+  return randomBytes(32).toString('base64url');
 }
 
 export class SensorService {
-  constructor(private readonly deps: SensorServiceDeps) {}
+  private readonly ingest: SensorIngest;
+  private readonly now: () => Date;
+  private readonly startedAt: Date;
+  /** A hash to verify against for unknown names, so they cost the same as known ones. */
+  private readonly decoyHash: Promise<string>;
 
-  /** Registers a sensor; returns it and its secret (shown once). conflict if the name exists; invalid if the name is bad. */
-  register(input: { name: string; location?: string }): Promise<{ sensor: SensorView; secret: string }> {
-    return todo(input);
+  constructor(private readonly deps: SensorServiceDeps) {
+    this.now = deps.now ?? (() => new Date());
+    this.startedAt = this.now();
+    this.ingest = new SensorIngest({ db: deps.db, events: deps.events, log: deps.log, now: this.now });
+    this.decoyHash = hash(newSecret());
   }
+
+  /** Registers a sensor; returns it and its secret (shown once). invalid: bad name; conflict: name taken. */
+  async register(input: { name: string; location?: string }): Promise<{ sensor: SensorView; secret: string }> {
+    if (!isValidSensorName(input.name)) {
+      throw invalid(`invalid sensor name ${JSON.stringify(input.name)}: use a-z, 0-9, '.', '_', '-' (1-63 characters, starting with a letter or digit)`);
+    }
+    const location = input.location?.trim();
+    if (location !== undefined && (location === '' || location.length > 256)) throw invalid('location must be 1-256 characters');
+    const secret = newSecret();
+    const secretHashed = await hash(secret);
+    try {
+      await this.deps.db.transaction(async (tx) => {
+        const locationId = location ? await ensureLocation(tx, location) : null;
+        await insertSensor(tx, { name: input.name, locationId, secretHash: secretHashed });
+      });
+    } catch (err) {
+      if ((err as { code?: string }).code === '23505') throw conflict(`sensor ${input.name} already exists`);
+      throw new Error(`cannot register sensor ${input.name}`, { cause: err });
+    }
+    this.deps.log.info({ sensor: input.name, location: location ?? null }, 'sensor registered');
+    return { sensor: await this.get(input.name), secret };
+  }
+
   /** A new secret for `name`; the old one is invalid at once. not_found if unknown. */
-  rotateSecret(name: string): Promise<string> {
-    return todo(name);
+  async rotateSecret(name: string): Promise<string> {
+    const secret = newSecret();
+    if (!(await setSecretHash(this.deps.db, name, await hash(secret)))) throw notFound(`sensor ${name}`);
+    this.deps.log.info({ sensor: name }, 'sensor secret rotated');
+    return secret;
   }
-  /** argon2id verify; unknown sensor → false (after the same work as a real check). */
-  verifySecret(name: string, secret: string): Promise<boolean> {
-    return todo(name, secret);
+
+  /** argon2id check of a sensor's secret. Unknown sensor or malformed stored hash → false. */
+  async verifySecret(name: string, secret: string): Promise<boolean> {
+    const stored = await secretHash(this.deps.db, name);
+    try {
+      const ok = await verify(stored ?? (await this.decoyHash), secret);
+      return stored !== null && ok;
+    } catch (err) {
+      this.deps.log.error({ sensor: name, err }, 'stored secret hash cannot be verified');
+      return false;
+    }
   }
+
+  /** Birth or last will / shutdown. 'stale': a will older than the current session (bdSeq rule). */
   ingestState(sensor: string, msg: StateMessage): Promise<IngestOutcome> {
-    return todo(sensor, msg);
+    return this.ingest.state(sensor, msg);
   }
+
+  /** Health sample (stored once), last seen, disks, devices, online/degraded. */
   ingestHealth(sensor: string, msg: HealthMessage): Promise<IngestOutcome> {
-    return todo(sensor, msg);
+    return this.ingest.health(sensor, msg);
   }
+
+  /** PCAP availability: oldest/newest over all sources plus the per-source detail. */
   ingestPcap(sensor: string, msg: PcapMessage): Promise<IngestOutcome> {
-    return todo(sensor, msg);
+    return this.ingest.pcap(sensor, msg);
   }
+
+  /** Traffic by subnet pair for one interval. */
   ingestTraffic(sensor: string, msg: TrafficMessage): Promise<IngestOutcome> {
-    return todo(sensor, msg);
+    return this.ingest.traffic(sensor, msg);
   }
-  /** Online/degraded sensors silent longer than the heartbeat timeout → offline 'heartbeat timeout'. Returns their names. */
-  sweepHeartbeats(now: Date = new Date()): Promise<string[]> {
-    return todo(now);
+
+  /**
+   * Marks offline ('heartbeat timeout') every online/degraded sensor silent for longer than the
+   * heartbeat timeout. Silence before this service started does not count (after a collector
+   * restart every sensor gets one full timeout to report). Returns the names marked offline.
+   */
+  async sweepHeartbeats(now: Date = this.now()): Promise<string[]> {
+    const timeoutMs = this.deps.heartbeatTimeoutSeconds * 1000;
+    const cutoff = new Date(now.getTime() - timeoutMs);
+    if (this.startedAt.getTime() > cutoff.getTime()) return [];
+    const marked: string[] = [];
+    for (const name of await silentLiveSensors(this.deps.db, cutoff)) {
+      const event = await this.deps.db.transaction(async (tx): Promise<SensorStatusEvent | null> => {
+        const row = await lockSensor(tx, name);
+        if (!row || !(await isSilentLive(tx, row.id, cutoff))) return null; // a message arrived meanwhile
+        return transition(tx, row, 'offline', 'heartbeat timeout', now);
+      });
+      if (event) {
+        marked.push(name);
+        this.deps.log.info({ sensor: name, status: 'offline', previous: event.previous, reason: event.reason }, 'sensor status changed');
+        this.deps.events.emit('sensor.status', event);
+      }
+    }
+    return marked;
   }
-  list(): Promise<SensorView[]> {
-    return todo();
+
+  async list(): Promise<SensorView[]> {
+    return (await listSensors(this.deps.db)).map(toSensorView);
   }
-  get(name: string): Promise<SensorView> {
-    return todo(name);
+
+  /** not_found if unknown. */
+  async get(name: string): Promise<SensorView> {
+    const row = await findSensor(this.deps.db, name);
+    if (!row) throw notFound(`sensor ${name}`);
+    return toSensorView(row);
   }
-  status(name: string): Promise<SensorStatusView> {
-    return todo(name);
+
+  async status(name: string): Promise<SensorStatusView> {
+    const s = await this.get(name);
+    return { name: s.name, status: s.status, reason: s.statusReason, since: s.statusChangedAt, lastSeen: s.lastSeen };
   }
-  devices(name: string): Promise<DeviceView[]> {
-    return todo(name);
+
+  async devices(name: string): Promise<DeviceView[]> {
+    return (await listDevices(this.deps.db, await this.idOf(name))).map(toDeviceView);
   }
-  healthSeries(name: string, from: Date, to: Date, maxPoints = 500): Promise<HealthPoint[]> {
-    return todo(name, from, to, maxPoints);
+
+  /**
+   * Health time series in [from, to): at most `maxPoints` points (1..10000), each the average of
+   * the samples in its bucket (disk: the maximum). invalid when the range is empty or reversed.
+   */
+  async healthSeries(name: string, from: Date, to: Date, maxPoints = 500): Promise<HealthPoint[]> {
+    if (Number.isNaN(from.getTime()) || Number.isNaN(to.getTime())) throw invalid('from and to must be valid times');
+    if (from.getTime() >= to.getTime()) throw invalid('from must be before to');
+    if (!Number.isInteger(maxPoints) || maxPoints < 1 || maxPoints > 10_000) throw invalid('maxPoints must be an integer 1..10000');
+    const id = await this.idOf(name);
+    const bucketSeconds = Math.max(0.001, (to.getTime() - from.getTime()) / 1000 / maxPoints);
+    const rows = await healthBuckets(this.deps.db, id, from, to, bucketSeconds);
+    return rows.map((r) => ({
+      at: r.at.toISOString(),
+      cpu: r.cpu,
+      memoryUsed: r.memoryUsed,
+      memoryTotal: r.memoryTotal,
+      load1: r.load1,
+      diskUsedPercent: r.diskUsedPercent,
+      samples: r.samples,
+    }));
   }
-  activity(opts: { since?: Date; limit: number }): Promise<ActivityEntry[]> {
-    return todo(opts);
+
+  /** Status transitions across sensors, newest first. limit 1..1000. */
+  async activity(opts: { since?: Date; limit: number; sensor?: string }): Promise<ActivityEntry[]> {
+    if (!Number.isInteger(opts.limit) || opts.limit < 1 || opts.limit > 1000) throw invalid('limit must be an integer 1..1000');
+    if (opts.since && Number.isNaN(opts.since.getTime())) throw invalid('since must be a valid time');
+    const id = opts.sensor === undefined ? undefined : await this.idOf(opts.sensor);
+    const rows = await listTransitions(this.deps.db, { since: opts.since ?? null, limit: opts.limit, ...(id ? { sensorId: id } : {}) });
+    return rows.map((r) => ({ sensor: r.sensor, from: r.from as SensorStatus, to: r.to as SensorStatus, reason: r.reason, at: r.at.toISOString() }));
   }
-  locations(): Promise<LocationView[]> {
-    return todo();
+
+  async locations(): Promise<LocationView[]> {
+    return listLocations(this.deps.db);
   }
-  statusCounts(): Promise<Record<SensorStatus, number>> {
-    return todo();
+
+  /** Number of sensors per status; every status present (0 when none). */
+  async statusCounts(): Promise<Record<SensorStatus, number>> {
+    const counts = Object.fromEntries(SENSOR_STATUSES.map((s) => [s, 0])) as Record<SensorStatus, number>;
+    for (const { status, n } of await countByStatus(this.deps.db)) counts[status as SensorStatus] = n;
+    return counts;
+  }
+
+  private async idOf(name: string): Promise<number> {
+    const id = await sensorId(this.deps.db, name);
+    if (id === null) throw notFound(`sensor ${name}`);
+    return id;
   }
 }
 
-function todo(..._args: unknown[]): Promise<never> {
-  return Promise.reject(new DomainError('unavailable', 'not implemented yet'));
-}
+export { DomainError };

@@ -1,0 +1,34 @@
+/** Storage rows → the JSON-ready views of sensors.types.ts. */
+import type { PcapSource } from '@pcapmesh/shared/wire';
+import type { DeviceRow } from '../storage/devices.repo.js';
+import type { SensorRow } from '../storage/sensors.repo.js';
+import type { DeviceView, SensorStatus, SensorView } from './sensors.types.js';
+import { iso } from './time.js';
+
+export function toSensorView(r: SensorRow): SensorView {
+  return {
+    name: r.name,
+    location: r.location,
+    status: r.status as SensorStatus,
+    statusReason: r.statusReason,
+    statusChangedAt: iso(r.statusChangedAt),
+    version: r.version,
+    hostname: r.hostname,
+    capabilities: r.capabilities,
+    lastSeen: iso(r.lastSeen),
+    registeredAt: r.createdAt.toISOString(),
+    disks: r.disks as SensorView['disks'],
+    interfaces: r.interfaces as SensorView['interfaces'],
+    pcap: {
+      oldest: iso(r.pcapOldest),
+      newest: iso(r.pcapNewest),
+      sources: r.pcap as PcapSource[],
+      updatedAt: iso(r.pcapUpdatedAt),
+    },
+    clockOffsetMs: r.clockOffsetMs,
+  };
+}
+
+export function toDeviceView(r: DeviceRow): DeviceView {
+  return { ...r, updatedAt: iso(r.updatedAt) };
+}

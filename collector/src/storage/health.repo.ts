@@ -1,0 +1,83 @@
+/** SQL of `health_samples` (partitioned by day on sampled_at). */
+import type { Queryable } from './db.js';
+import type { CaptureProcess, Disk, InterfaceCounters } from './wire-types.js';
+
+export interface HealthSampleInput {
+  sensorId: number;
+  sampledAt: Date;
+  seq: number;
+  cpuUsage: number;
+  cpuCores: number;
+  memoryTotal: number;
+  memoryUsed: number;
+  memoryAvailable: number;
+  load: [number, number, number];
+  uptimeSeconds: number;
+  diskUsedPercent: number | null;
+  disks: Disk[];
+  interfaces: InterfaceCounters[];
+  captures: CaptureProcess[];
+  clockOffsetMs: number | null;
+  spoolDropped: number | null;
+}
+
+/** Stores a sample; false when (sensor, sampled_at, seq) is already stored (a replay). */
+export async function insertHealthSample(q: Queryable, s: HealthSampleInput): Promise<boolean> {
+  const rows = await q.query(
+    `INSERT INTO health_samples (sensor_id, sampled_at, seq, cpu_usage, cpu_cores, memory_total, memory_used, memory_available,
+                                 load1, load5, load15, uptime_seconds, disk_used_percent, disks, interfaces, captures,
+                                 clock_offset_ms, spool_dropped)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14::jsonb, $15::jsonb, $16::jsonb, $17, $18)
+     ON CONFLICT DO NOTHING RETURNING 1`,
+    [
+      s.sensorId,
+      s.sampledAt,
+      s.seq,
+      s.cpuUsage,
+      s.cpuCores,
+      s.memoryTotal,
+      s.memoryUsed,
+      s.memoryAvailable,
+      s.load[0],
+      s.load[1],
+      s.load[2],
+      s.uptimeSeconds,
+      s.diskUsedPercent,
+      JSON.stringify(s.disks),
+      JSON.stringify(s.interfaces),
+      JSON.stringify(s.captures),
+      s.clockOffsetMs,
+      s.spoolDropped,
+    ],
+  );
+  return rows.length === 1;
+}
+
+export interface HealthBucketRow {
+  at: Date;
+  cpu: number;
+  memoryUsed: number;
+  memoryTotal: number;
+  load1: number;
+  diskUsedPercent: number | null;
+  samples: number;
+}
+
+/**
+ * Samples of one sensor in [from, to), averaged per bucket of `bucketSeconds` (the disk column
+ * takes the bucket's maximum); `at` is the mean time of the bucket's samples, so a bucket of one
+ * sample keeps its exact time.
+ */
+export async function healthBuckets(q: Queryable, sensorId: number, from: Date, to: Date, bucketSeconds: number): Promise<HealthBucketRow[]> {
+  return q.query<HealthBucketRow>(
+    `SELECT to_timestamp(avg(extract(epoch FROM sampled_at))::float8) AS at,
+            avg(cpu_usage)::float8 AS cpu, round(avg(memory_used))::int8 AS "memoryUsed",
+            round(avg(memory_total))::int8 AS "memoryTotal", avg(load1)::float8 AS load1,
+            max(disk_used_percent)::float8 AS "diskUsedPercent", count(*)::int AS samples
+       FROM health_samples
+      WHERE sensor_id = $1 AND sampled_at >= $2 AND sampled_at < $3
+      GROUP BY floor(extract(epoch FROM sampled_at) / $4::float8)
+      ORDER BY 1`,
+    [sensorId, from, to, bucketSeconds],
+  );
+}

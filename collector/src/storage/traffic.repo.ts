@@ -1,0 +1,25 @@
+/** SQL of `traffic_samples` (partitioned by day on interval_start). */
+import type { Queryable } from './db.js';
+
+export interface TrafficFlow {
+  srcNet: string;
+  dstNet: string;
+  packets: number;
+  bytes: number;
+}
+
+/** Stores an interval's flows; returns how many were new (a replayed message stores none). */
+export async function insertTraffic(
+  q: Queryable,
+  t: { sensorId: number; intervalStart: Date; intervalSeconds: number; seq: number; flows: TrafficFlow[] },
+): Promise<number> {
+  if (t.flows.length === 0) return 0;
+  const rows = await q.query(
+    `INSERT INTO traffic_samples (sensor_id, interval_start, interval_seconds, src_net, dst_net, packets, bytes, seq)
+     SELECT $1, $2, $3, f."srcNet", f."dstNet", f.packets, f.bytes, $4
+       FROM jsonb_to_recordset($5::jsonb) AS f("srcNet" text, "dstNet" text, packets bigint, bytes bigint)
+     ON CONFLICT DO NOTHING RETURNING 1`,
+    [t.sensorId, t.intervalStart, t.intervalSeconds, t.seq, JSON.stringify(t.flows)],
+  );
+  return rows.length;
+}
