@@ -53,7 +53,7 @@ test('time range equals a full scan: pcap LE/BE/ns, pcapng, and tails cut anywhe
       check(path, name, false);
       for (const cut of [1, 5, 15, 16, 17, 100, 333]) {
         writeFileSync(path, bytes.subarray(0, bytes.length - cut));
-        check(path, `${name} minus ${cut}`, name.endsWith('.pcapng')); // a cut pcapng tail is read whole
+        check(path, `${name} minus ${cut}`, false);
       }
       writeFileSync(path, bytes.subarray(0, 200));
       check(path, `${name} small`, true);

@@ -10,14 +10,15 @@
  *   end of file (every record sane: caplen ≤ max, fraction in range, time not before the first
  *   packet minus a year). Failing that, a chain that ends in a truncated record (reported as a
  *   problem). Failing that too, the whole file is read.
- * - pcapng tail: walk back from end of file over trailing block lengths to the last packet block.
- *   A damaged or truncated tail (or an interface block near the end) falls back to reading the
- *   whole file, which gives the exact problem.
+ * - pcapng tail: walk back from end of file over trailing block lengths to the last packet block;
+ *   a cut tail (a file still being written) is searched like classic pcap for the block chain
+ *   that runs into the cut, which is then the problem. An interface or section block near the
+ *   end, or no sane chain, falls back to reading the whole file.
  * Small files (≤ the tail window) are always read whole.
  */
 import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { PcapParser, PCAP_FILE_HEADER_LENGTH, PCAP_RECORD_HEADER_LENGTH, parsePcapFileHeader } from './pcap-format.js';
-import { BLOCK_EPB, BLOCK_IDB, BLOCK_OPB, BLOCK_SHB, BLOCK_SPB, PcapngParser } from './pcapng-format.js';
+import { BLOCK_EPB, BLOCK_IDB, BLOCK_OPB, BLOCK_SHB, BLOCK_SPB, MAX_BLOCK_LENGTH, PcapngParser } from './pcapng-format.js';
 import { openCapture } from './reader.js';
 import { copyTimestamp } from './timestamp.js';
 import type { CaptureProblem, PacketView, Timestamp } from './types.js';
@@ -159,7 +160,12 @@ function pcapTail(fd: number, size: number, path: string, first: Timestamp): Tai
   return null;
 }
 
-/** pcapng: walk back over trailing block lengths to the last packet block. */
+/**
+ * pcapng: walk back over trailing block lengths to the last packet block; when the tail is cut
+ * (the trailing length is not a block's), search the last window for the block chain that runs
+ * into the cut instead. An interface or section block in the way means interfaces may differ
+ * from the head's: give up (null → full read).
+ */
 function pcapngTail(fd: number, size: number, path: string): Tail | null {
   // Interfaces (and their resolutions) come from the head: run the parser over the blocks
   // before the first packet.
@@ -176,6 +182,18 @@ function pcapngTail(fd: number, size: number, path: string): Tail | null {
     pos += r;
   }
   const interfaces = parser.interfaces.length;
+  /** Timestamp of the packet block in `bytes` (a whole block at file offset `at`), or null. */
+  const packetTime = (bytes: Uint8Array, at: number): Timestamp | null => {
+    const r = parser.step(bytes, new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, bytes.length, at, out);
+    if (r <= 0 || !parser.hasPacket || parser.interfaces.length !== interfaces || out.linkType === -1) return null;
+    return copyTimestamp(out);
+  };
+  return walkBack(fd, size, le, packetTime) ?? cutTail(fd, size, le, parser, packetTime);
+}
+
+const isPacketBlock = (type: number) => type === BLOCK_EPB || type === BLOCK_OPB || type === BLOCK_SPB;
+
+function walkBack(fd: number, size: number, le: boolean, packetTime: (b: Uint8Array, at: number) => Timestamp | null): Tail | null {
   let end = size;
   let window = readAt(fd, Math.max(0, size - TAIL_WINDOW), Math.min(size, TAIL_WINDOW));
   let windowStart = size - window.length;
@@ -194,18 +212,63 @@ function pcapngTail(fd: number, size: number, path: string): Tail | null {
       windowStart = at;
       continue;
     }
-    const v = new DataView(window.buffer, window.byteOffset, window.byteLength);
-    if (v.getUint32(at - windowStart + 4, le) !== length) return null;
-    const type = v.getUint32(at - windowStart, le);
-    if (type === BLOCK_SHB || type === BLOCK_IDB) return null; // interfaces may differ from the head's
-    if (type === BLOCK_EPB || type === BLOCK_OPB || type === BLOCK_SPB) {
-      const problems: CaptureProblem[] = [];
-      const block = window.subarray(at - windowStart, end - windowStart);
-      const r = parser.step(block, new DataView(block.buffer, block.byteOffset, block.byteLength), 0, block.length, at, out);
-      if (r <= 0 || !parser.hasPacket || parser.interfaces.length !== interfaces || out.linkType === -1) return null;
-      return { last: copyTimestamp(out), problems };
+    if (view.getUint32(at - windowStart + 4, le) !== length) return null;
+    const type = view.getUint32(at - windowStart, le);
+    if (type === BLOCK_SHB || type === BLOCK_IDB) return null;
+    if (isPacketBlock(type)) {
+      const last = packetTime(window.subarray(at - windowStart, end - windowStart), at);
+      return last && { last, problems: [] };
     }
     end = at;
   }
   return null;
+}
+
+/**
+ * A cut tail: dynamic programming over the 4-byte-aligned offsets of the last window, from its
+ * end backwards — ok[i] when a block at i has a sane length, its trailing length matches, and
+ * the chain continues to the cut (the last block may be partial). The earliest such offset
+ * starts the chain; its last whole packet block is the last packet, the partial block the problem.
+ */
+function cutTail(
+  fd: number, size: number, le: boolean, parser: PcapngParser,
+  packetTime: (b: Uint8Array, at: number) => Timestamp | null,
+): Tail | null {
+  const start = Math.max(0, size - TAIL_WINDOW) & ~3;
+  const buf = readAt(fd, start, size - start);
+  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  const n = buf.length;
+  const lengthAt = (i: number): number => {
+    const length = view.getUint32(i + 4, le);
+    return length >= 12 && length % 4 === 0 && length <= MAX_BLOCK_LENGTH ? length : -1;
+  };
+  const ok = new Uint8Array(n + 1);
+  ok.fill(1, Math.max(0, n - 11), n + 1); // a partial block header at the cut ends a chain
+  let earliest = -1;
+  for (let i = (n - 12) & ~3; i >= 0; i -= 4) {
+    const length = lengthAt(i);
+    if (length < 0) continue;
+    const whole = i + length <= n;
+    if (whole ? view.getUint32(i + length - 4, le) === length && ok[i + length] === 1 : true) {
+      ok[i] = 1;
+      earliest = i;
+    }
+  }
+  if (earliest < 0) return null;
+  let last: Timestamp | null = null;
+  let i = earliest;
+  while (i + 12 <= n) {
+    const length = lengthAt(i);
+    if (length < 0 || i + length > n) break;
+    const type = view.getUint32(i, le);
+    if (type === BLOCK_SHB || type === BLOCK_IDB) return null;
+    if (isPacketBlock(type)) {
+      last = packetTime(buf.subarray(i, i + length), start + i);
+      if (!last) return null;
+    }
+    i += length;
+  }
+  if (!last) return null;
+  const problems = i < n ? [parser.truncation(view, i, n - i, start + i)] : [];
+  return { last, problems };
 }
