@@ -130,7 +130,7 @@ test('corpus: captureTimeRange gives the first/last packet in file order and the
   assert.deepEqual(mismatches, []);
 });
 
-test('corpus: info matches capinfos (file type, packets, data size, start and end time)', (t) => {
+test('corpus: info (and the quick time range, for files in time order) matches capinfos: file type, packets, data size, start and end time', (t) => {
   const c = corpus(t);
   if (!c || !requireTool(t, 'capinfos')) return;
   const names = [...c.rows].filter(([, row]) => isCapture(row) && row.structural_error !== 'short global header').map(([name]) => name);
@@ -143,6 +143,11 @@ test('corpus: info matches capinfos (file type, packets, data size, start and en
     if (!name) continue;
     const info = captureInfo(join(c.root, name));
     compared++;
+    // The agent's quick range must give capinfos' times too when packets are in time order.
+    const range = info.ordered ? captureTimeRange(join(c.root, name)) : null;
+    if (range && JSON.stringify([range.first, range.last]) !== JSON.stringify([info.first, info.last])) {
+      mismatches.push(`${name}: time range ${JSON.stringify([range.first, range.last])} vs info ${JSON.stringify([info.first, info.last])}`);
+    }
     if (info.fileType !== type) mismatches.push(`${name}: type ${info.fileType}, capinfos ${type}`);
     if (String(info.packets) !== packets) mismatches.push(`${name}: ${info.packets} packets, capinfos ${packets}`);
     if (String(info.dataBytes) !== dataBytes) mismatches.push(`${name}: ${info.dataBytes} data bytes, capinfos ${dataBytes}`);
