@@ -15,6 +15,7 @@
 import { existsSync } from 'node:fs';
 import { ConfigError } from '@pcapmesh/shared/util/config';
 import { Agent } from './agent.js';
+import { redactUrl } from './mqtt/connection.js';
 import { parseArgs, USAGE } from './cli.js';
 import { loadAgentConfig } from './config.js';
 import { createLogger } from './log.js';
@@ -57,7 +58,7 @@ async function main(): Promise<number> {
     onOnline: ({ bdSeq, first }) => event(first ? { event: 'ready', sensor, bdSeq, version: AGENT_VERSION, pid: process.pid } : { event: 'online', sensor, bdSeq }),
   });
   await agent.start();
-  logger.info({ version: AGENT_VERSION, mqtt: config.mqtt.url, captures: config.captures.length }, 'agent started');
+  logger.info({ version: AGENT_VERSION, mqtt: redactUrl(config.mqtt.url), captures: config.captures.length }, 'agent started');
 
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGINT', () => resolve('SIGINT'));

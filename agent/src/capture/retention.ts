@@ -39,7 +39,15 @@ export function freePercent(dir: string): number {
 
 export function sweep(policy: RetentionPolicy, free: (dir: string) => number = freePercent): SweepResult {
   const pattern = ringRegExp(policy.interface);
-  const files = readdirSync(policy.directory)
+  let names: string[];
+  try {
+    names = readdirSync(policy.directory);
+  } catch (err) {
+    // Not created yet (tcpdump creates it on start): nothing to retain.
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { deleted: [], deletedBytes: 0, keptBytes: 0 };
+    throw new Error(`ring retention cannot list ${policy.directory}`, { cause: err });
+  }
+  const files = names
     .filter((n) => pattern.test(n))
     .sort()
     .flatMap((name) => {

@@ -23,7 +23,10 @@ export class TestBroker {
   private server: Server | null = null;
   private sockets = new Set<Socket>();
 
-  constructor(private readonly credentials?: { username: string; password: string }) {}
+  constructor(
+    private readonly credentials?: { username: string; password: string },
+    private readonly policy: { refuseSubscriptions?: boolean } = {},
+  ) {}
 
   get url(): string {
     return `mqtt://127.0.0.1:${this.port}`;
@@ -39,6 +42,7 @@ export class TestBroker {
         return done(err, false);
       },
     });
+    broker.authorizeSubscribe = (_client, sub, done) => done(null, this.policy.refuseSubscriptions ? null : sub);
     broker.on('publish', (packet) => {
       const parsed = parseTopic(packet.topic);
       if (!parsed || (parsed.kind !== 'sensor' && parsed.kind !== 'task-status')) return;

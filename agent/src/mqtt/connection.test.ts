@@ -7,7 +7,7 @@ import { Sequencer } from '@pcapmesh/shared/wire';
 import { createLogger } from '../log.js';
 import { BdSeqStore } from './bd-seq.js';
 import { TestBroker } from './broker.fixture.js';
-import { MqttConnection } from './connection.js';
+import { MqttConnection, redactUrl } from './connection.js';
 import { Outbox } from './outbox.js';
 import { Spool } from './spool.js';
 
@@ -154,4 +154,25 @@ test('wrong credentials are refused and retried, never online', async () => {
     a.spool.close();
     await broker.stop();
   }
+});
+
+test('a refused command subscription is reported but the sensor still goes online', async () => {
+  const broker = new TestBroker(undefined, { refuseSubscriptions: true });
+  await broker.start();
+  const a = agentParts(broker);
+  a.connection.start();
+  try {
+    await broker.until('birth despite the refusal', () => a.onlines.length === 1);
+    a.outbox.send('health', health(1));
+    await broker.until('health', () => broker.of('health').length === 1);
+  } finally {
+    await a.connection.stop();
+    a.spool.close();
+    await broker.stop();
+  }
+});
+
+test('URLs lose their user info before they are logged', () => {
+  assert.equal(redactUrl('mqtts://alpha:s3cret@broker:8883'), 'mqtts://broker:8883');
+  assert.equal(redactUrl('mqtt://127.0.0.1:1883'), 'mqtt://127.0.0.1:1883');
 });

@@ -48,6 +48,20 @@ export interface ConnectionOptions {
   onOnline?: (info: { bdSeq: number }) => void;
 }
 
+/** The URL without user info, for logs (a password may hide in mqtt://user:pass@host). */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.username || u.password) {
+      u.username = '';
+      u.password = '';
+    }
+    return u.toString();
+  } catch {
+    return '(unparseable URL)';
+  }
+}
+
 const MIN_BACKOFF_MS = 1_000;
 const MAX_BACKOFF_MS = 30_000;
 const ACK_TIMEOUT_MS = 5_000;
@@ -130,7 +144,7 @@ export class MqttConnection {
     const client = mqtt.connect(this.opts.url, options);
     const session: Session = { client, bdSeq, inflight: 0, online: false };
     this.session = session;
-    logger.debug({ url: this.opts.url, bdSeq }, 'mqtt: connecting');
+    logger.debug({ url: redactUrl(this.opts.url), bdSeq }, 'mqtt: connecting');
 
     client.on('connect', () => {
       this.onConnect(session).catch((err: unknown) => {
@@ -141,7 +155,7 @@ export class MqttConnection {
     client.on('message', (topic, payload) => this.onMessage(topic, payload));
     client.on('error', (err) => {
       const text = err.message;
-      if (text !== this.lastError) logger.warn({ err: text, url: this.opts.url }, 'mqtt: connection error');
+      if (text !== this.lastError) logger.warn({ err: text, url: redactUrl(this.opts.url) }, 'mqtt: connection error');
       this.lastError = text;
     });
     client.on('close', () => this.onClose(session));
@@ -151,8 +165,15 @@ export class MqttConnection {
     const { logger, sensor } = this.opts;
     this.counters.connects++;
     // One topic per SUBSCRIBE (STACK.md pitfall 2): a refusal must not hide behind a batch.
-    const grants = await s.client.subscribeAsync(topics.filters.sensorCommands(sensor), { qos: 1 });
-    if (grants.some((g) => g.qos === 128)) logger.error({ filter: topics.filters.sensorCommands(sensor) }, 'mqtt: command subscription refused by the broker');
+    // A refused subscription must not keep the sensor offline: report it and carry on.
+    const filter = topics.filters.sensorCommands(sensor);
+    try {
+      const grants = await s.client.subscribeAsync(filter, { qos: 1 });
+      if (grants.some((g) => g.qos === 128)) logger.error({ filter }, 'mqtt: command subscription refused by the broker');
+    } catch (err) {
+      logger.error({ filter, err: (err as Error).message }, 'mqtt: command subscription failed');
+    }
+    if (this.session !== s) return;
     await this.publishState(s, 'online');
     if (this.session !== s) return;
     s.online = true;
