@@ -11,6 +11,8 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { inCi, pcapsDir, repoRoot, requireTool } from '../util/testing.js';
 import { captureInfo } from './info.js';
+import { CaptureFormatError } from './reader-error.js';
+import { buildIndexData } from './sidecar/build.js';
 import { mergeCaptures } from './merge.js';
 import { openCapture } from './reader.js';
 import { captureTimeRange } from './time-range.js';
@@ -211,6 +213,37 @@ test('corpus: merge equals mergecap -F pcap byte for byte', (t) => {
     const cli = spawnSync(process.execPath, [join(repoRoot, 'shared/bin/pcapmesh-pcap.js'), 'merge', '--format', 'pcap', '-o', cliOut, ...sets[2]!.map(p)], { encoding: 'utf8' });
     assert.equal(cli.status, 0, cli.stderr);
     assert.ok(readFileSync(cliOut).equals(readFileSync(join(dir, 'ref-2.pcap'))));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('never-crash corpus: the 830 tcpdump test captures read, range, info and index without an unexpected throw', (t) => {
+  const c = corpus(t);
+  if (!c || !requireTool(t, 'xz')) return;
+  const dir = mkdtempSync(join(tmpdir(), 'pcapmesh-tcpdump-corpus-'));
+  try {
+    const untar = spawnSync('tar', ['-xJf', join(c.root, 'tcpdump/ALL-tcpdump-test-captures.tar.xz'), '-C', dir], { encoding: 'utf8' });
+    assert.equal(untar.status, 0, untar.stderr);
+    const files = walk(dir);
+    assert.ok(files.length >= 800, `${files.length} files`);
+    const crashes: string[] = [];
+    let read = 0;
+    for (const path of files) {
+      try {
+        const r = openCapture(path);
+        for (let p = r.next(); p; p = r.next()) assert.ok(p.data.length === p.caplen);
+        r.close();
+        captureTimeRange(path);
+        captureInfo(path);
+        buildIndexData(path);
+        read++;
+      } catch (error) {
+        if (!(error instanceof CaptureFormatError)) crashes.push(`${relative(dir, path)}: ${(error as Error).stack}`);
+      }
+    }
+    assert.deepEqual(crashes, []);
+    assert.ok(read >= 800, `only ${read} captures read`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
