@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { inCi, pcapsDir, repoRoot } from '@pcapmesh/shared/util/testing';
+import type { HealthMessage, PcapMessage } from '@pcapmesh/shared/wire';
 import { TestBroker } from './mqtt/broker.fixture.js';
 
 const BIN = join(repoRoot, 'agent/bin/pcapmesh-agent.js');
@@ -78,11 +79,11 @@ test('the real agent process: ready line, birth, health and availability; SIGTER
   assert.equal(events[0]!.sensor, 'alpha');
   const states = broker.of('state').map((s) => [s.message.status, s.message.reason ?? null]);
   assert.deepEqual(states, [['online', null], ['offline', 'shutdown']]);
-  const pcap = broker.of('pcap')[0]!.message as { sources: { name: string; files: number; oldest: { sec: number } }[] };
+  const pcap = broker.of('pcap')[0]!.message as unknown as PcapMessage;
   assert.equal(pcap.sources[0]!.name, 'local');
   assert.equal(pcap.sources[0]!.files, 1);
-  assert.equal(pcap.sources[0]!.oldest.sec, 1413054930);
-  const h = broker.of('health').at(-1)!.message as { cpu: { cores: number }; disks: { directories: string[] }[]; interfaces: { name: string }[] };
+  assert.equal(pcap.sources[0]!.oldest?.sec, 1413054930);
+  const h = broker.of('health').at(-1)!.message as unknown as HealthMessage;
   assert.ok(h.cpu.cores >= 1);
   assert.deepEqual(h.disks.flatMap((d) => d.directories), [join(dir, 'pcap')]);
   assert.ok(h.interfaces.some((i) => i.name === 'lo'));
