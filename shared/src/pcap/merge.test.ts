@@ -103,6 +103,9 @@ test('mergeCaptures on files: mixed link types become pcapng, damaged input keep
     for (let q = r.next(); q; q = r.next()) seen.push(q.linkType);
     assert.deepEqual(seen, [1, 113, 1]);
     assert.throws(() => mergeCaptures([a, join(dir, 'nope.pcap')], out), /nope\.pcap: cannot open capture/);
+    const before = readFileSync(a);
+    assert.throws(() => mergeCaptures([b, a], a), /is the input .*a\.pcap: refusing to overwrite it/);
+    assert.deepEqual(readFileSync(a), before, 'the input is untouched');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

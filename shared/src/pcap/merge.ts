@@ -9,6 +9,7 @@
  * 'pcap' and classic pcap inputs of one link type the output is byte-identical to
  * `mergecap -F pcap -w`.
  */
+import { statSync, type Stats } from 'node:fs';
 import { DuplicateFilter } from './merge-dedup.js';
 import { MAX_CAPLEN } from './pcap-format.js';
 import { openCapture, type CaptureReader } from './reader.js';
@@ -99,6 +100,7 @@ export function chooseFormat(readers: CaptureReader[], requested: MergeFormat = 
  * console.log(`${stats.packets} packets, ${stats.duplicates} duplicates dropped`);
  */
 export function mergeCaptures(inputs: string[], output: string | number, opts: MergeOptions = {}): MergeStats {
+  if (typeof output === 'string') refuseOverwritingAnInput(inputs, output);
   const readers: CaptureReader[] = [];
   try {
     for (const path of inputs) readers.push(openCapture(path, { bufferSize: opts.bufferSize ?? 2 * 1024 * 1024 }));
@@ -115,6 +117,22 @@ export function mergeCaptures(inputs: string[], output: string | number, opts: M
     }
   } finally {
     for (const r of readers) r.close();
+  }
+}
+
+/** Writing the output over one of the inputs would destroy it before it is read. */
+function refuseOverwritingAnInput(inputs: string[], output: string): void {
+  let out: Stats;
+  try {
+    out = statSync(output);
+  } catch {
+    return; // does not exist yet
+  }
+  for (const input of inputs) {
+    const s = statSync(input, { throwIfNoEntry: false });
+    if (s && s.ino === out.ino && s.dev === out.dev) {
+      throw new Error(`output ${output} is the input ${input}: refusing to overwrite it`);
+    }
   }
 }
 
