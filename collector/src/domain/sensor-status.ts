@@ -4,7 +4,7 @@
  */
 import type { HealthMessage, SensorStatusEvent } from '@pcapmesh/shared/wire';
 import type { Queryable } from '../storage/db.js';
-import { setStatus } from '../storage/sensors.repo.js';
+import { setStatus, setStatusReason } from '../storage/sensors.repo.js';
 import { insertTransition } from '../storage/status-history.repo.js';
 import type { SensorStatus } from './sensors.types.js';
 
@@ -14,20 +14,28 @@ export const DISK_FULL_RATIO = 0.9;
 /**
  * Moves the sensor to `to` (inside the caller's transaction, with the sensor row locked):
  * updates the row and writes a history row. Returns the event to emit after commit, or null
- * when the status does not change.
+ * when the status does not change (a degraded sensor degraded for another reason only gets its
+ * reason updated: no history row, no event).
  */
 export async function transition(
   tx: Queryable,
-  sensor: { id: number; name: string; status: string },
+  sensor: { id: number; name: string; status: string; statusReason: string | null },
   to: Exclude<SensorStatus, 'unknown'>,
   reason: string,
   at: Date,
 ): Promise<SensorStatusEvent | null> {
   const from = sensor.status as SensorStatus;
-  if (from === to) return null;
+  if (from === to) {
+    if (to === 'degraded' && sensor.statusReason !== reason) {
+      await setStatusReason(tx, sensor.id, reason);
+      sensor.statusReason = reason;
+    }
+    return null;
+  }
   await setStatus(tx, sensor.id, to, reason, at);
   await insertTransition(tx, { sensorId: sensor.id, from, to, reason, at });
   sensor.status = to;
+  sensor.statusReason = reason;
   return { type: 'sensor.status', sensor: sensor.name, status: to, previous: from, reason, at: at.toISOString() };
 }
 

@@ -20,8 +20,8 @@ export function toSensorView(r: SensorRow): SensorView {
     disks: r.disks as SensorView['disks'],
     interfaces: r.interfaces as SensorView['interfaces'],
     pcap: {
-      oldest: iso(r.pcapOldest),
-      newest: iso(r.pcapNewest),
+      oldest: r.pcapOldest,
+      newest: r.pcapNewest,
       sources: r.pcap as PcapSource[],
       updatedAt: iso(r.pcapUpdatedAt),
     },

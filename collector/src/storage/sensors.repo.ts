@@ -19,8 +19,9 @@ export interface SensorRow {
   lastSeen: Date | null;
   disks: unknown[];
   interfaces: unknown[];
-  pcapOldest: Date | null;
-  pcapNewest: Date | null;
+  /** ISO 8601 with microseconds (a Date would cut them to ms). */
+  pcapOldest: string | null;
+  pcapNewest: string | null;
   pcap: unknown[];
   pcapUpdatedAt: Date | null;
   pcapSeq: number | null;
@@ -29,13 +30,16 @@ export interface SensorRow {
 }
 
 /** The ingest-relevant part of a sensor row, read under a row lock. */
-export type SensorLockRow = Pick<SensorRow, 'id' | 'name' | 'status' | 'bdSeq' | 'lastSeq' | 'pcapSeq'>;
+export type SensorLockRow = Pick<SensorRow, 'id' | 'name' | 'status' | 'statusReason' | 'bdSeq' | 'lastSeq' | 'pcapSeq'>;
+
+/** SQL rendering a timestamptz column as ISO 8601 UTC with microseconds. */
+const isoMicros = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
 
 const SELECT_VIEW = `
   SELECT s.id, s.name, l.name AS location, s.status, s.status_reason AS "statusReason",
          s.status_changed_at AS "statusChangedAt", s.bd_seq AS "bdSeq", s.last_seq AS "lastSeq",
          s.version, s.hostname, s.capabilities, s.last_seen AS "lastSeen", s.disks, s.interfaces,
-         s.pcap_oldest AS "pcapOldest", s.pcap_newest AS "pcapNewest", s.pcap,
+         ${isoMicros('s.pcap_oldest')} AS "pcapOldest", ${isoMicros('s.pcap_newest')} AS "pcapNewest", s.pcap,
          s.pcap_updated_at AS "pcapUpdatedAt", s.pcap_seq AS "pcapSeq",
          s.clock_offset_ms AS "clockOffsetMs", s.created_at AS "createdAt"
     FROM sensors s LEFT JOIN locations l ON l.id = s.location_id`;
@@ -77,7 +81,7 @@ export async function setSecretHash(q: Queryable, name: string, hash: string): P
 /** Reads and row-locks (FOR UPDATE) the sensor for an ingest or status change; call inside a transaction. */
 export async function lockSensor(q: Queryable, name: string): Promise<SensorLockRow | null> {
   const [row] = await q.query<SensorLockRow>(
-    `SELECT id, name, status, bd_seq AS "bdSeq", last_seq AS "lastSeq", pcap_seq AS "pcapSeq"
+    `SELECT id, name, status, status_reason AS "statusReason", bd_seq AS "bdSeq", last_seq AS "lastSeq", pcap_seq AS "pcapSeq"
        FROM sensors WHERE name = $1 FOR UPDATE`,
     [name],
   );
@@ -91,6 +95,11 @@ export async function setStatus(q: Queryable, id: number, status: string, reason
     reason,
     at,
   ]);
+}
+
+/** Changes only the reason of the current status (degraded for another reason: not a transition). */
+export async function setStatusReason(q: Queryable, id: number, reason: string): Promise<void> {
+  await q.query('UPDATE sensors SET status_reason = $2, updated_at = now() WHERE id = $1', [id, reason]);
 }
 
 /** Records that a message arrived: last_seen (collector clock) and the highest envelope seq. */

@@ -1,0 +1,248 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { forEachDatabase } from '../testing/databases.js';
+import { isDomainError } from './errors.js';
+import { birth, health, pcap, serviceHarness, traffic, uniqueName, will } from './sensors.fixture.js';
+
+forEachDatabase('SensorService', (ctx) => {
+  test('register, verify, rotate; bad and duplicate names refused', async () => {
+    const { sensors } = serviceHarness(ctx.db);
+    const name = uniqueName();
+    const { sensor, secret } = await sensors.register({ name, location: 'lab' });
+    assert.equal(sensor.name, name);
+    assert.equal(sensor.status, 'unknown');
+    assert.equal(sensor.location, 'lab');
+    assert.match(secret, /^[A-Za-z0-9_-]{43}$/, '32 random bytes, base64url');
+    assert.equal(await sensors.verifySecret(name, secret), true);
+    assert.equal(await sensors.verifySecret(name, secret + 'x'), false);
+    assert.equal(await sensors.verifySecret('no-such-sensor', secret), false);
+    const [row] = await ctx.db.query<{ h: string }>('SELECT secret_hash AS h FROM sensors WHERE name = $1', [name]);
+    assert.match(row!.h, /^\$argon2id\$/);
+    assert.ok(!row!.h.includes(secret));
+
+    const rotated = await sensors.rotateSecret(name);
+    assert.notEqual(rotated, secret);
+    assert.equal(await sensors.verifySecret(name, secret), false, 'old secret invalid at once');
+    assert.equal(await sensors.verifySecret(name, rotated), true);
+
+    await assert.rejects(sensors.register({ name }), (err) => isDomainError(err, 'conflict') && /already exists/.test(err.message));
+    await assert.rejects(sensors.register({ name: 'Bad Name' }), (err) => isDomainError(err, 'invalid') && /Bad Name/.test(err.message));
+    await assert.rejects(sensors.rotateSecret('no-such-sensor'), (err) => isDomainError(err, 'not_found'));
+    await assert.rejects(sensors.get('no-such-sensor'), (err) => isDomainError(err, 'not_found'));
+  });
+
+  test('bdSeq rule: a stale will delivered late does not flip a reconnected sensor offline', async () => {
+    const { sensors, emitted } = serviceHarness(ctx.db);
+    const name = uniqueName();
+    await sensors.register({ name });
+    assert.equal(await sensors.ingestState(name, birth(1, 10, { location: 'dc-1', interfaces: [{ name: 'eth0', managed: true, directory: '/data/pcap' }] })), 'applied');
+    assert.equal((await sensors.status(name)).status, 'online');
+    // The agent is killed and restarts before its will is delivered: birth with bdSeq 2 first.
+    assert.equal(await sensors.ingestState(name, birth(2, 20)), 'applied');
+    assert.equal(await sensors.ingestState(name, will(1, 10)), 'stale');
+    assert.equal((await sensors.status(name)).status, 'online');
+    // The will of the current session counts.
+    assert.equal(await sensors.ingestState(name, will(2, 20)), 'applied');
+    const status = await sensors.status(name);
+    assert.equal(status.status, 'offline');
+    assert.equal(status.reason, 'last will');
+    // A replayed birth (same session, old seq) changes nothing.
+    assert.equal(await sensors.ingestState(name, birth(2, 20)), 'duplicate');
+    assert.equal((await sensors.status(name)).status, 'offline');
+
+    const history = await sensors.activity({ limit: 10, sensor: name });
+    assert.deepEqual(
+      history.map((h) => [h.from, h.to, h.reason]),
+      [
+        ['online', 'offline', 'last will'],
+        ['unknown', 'online', 'birth'],
+      ],
+    );
+    const statusEvents = emitted.filter((e) => e.name === 'sensor.status').map((e) => e.event);
+    assert.deepEqual(
+      statusEvents.map((e) => e.type === 'sensor.status' && [e.sensor, e.previous, e.status, e.reason]),
+      [
+        [name, 'unknown', 'online', 'birth'],
+        [name, 'online', 'offline', 'last will'],
+      ],
+    );
+    const view = await sensors.get(name);
+    assert.equal(view.location, 'dc-1');
+    assert.equal(view.version, '0.1.0');
+    assert.deepEqual((await sensors.devices(name)).map((d) => [d.name, d.managed, d.status]), [['eth0', true, 'unknown']]);
+  });
+
+  test('heartbeat timeout marks a silent sensor offline, not before', async () => {
+    const t0 = new Date('2026-03-01T10:00:00Z');
+    const h = serviceHarness(ctx.db, { heartbeatTimeoutSeconds: 30, start: t0 });
+    const name = uniqueName();
+    await h.sensors.register({ name });
+    await h.sensors.ingestState(name, birth(1, 1));
+    h.clock.now = new Date(t0.getTime() + 20_000);
+    await h.sensors.ingestHealth(name, health(2, h.clock.now.getTime(), { captures: [] }));
+    h.clock.now = new Date(t0.getTime() + 45_000);
+    assert.ok(!(await h.sensors.sweepHeartbeats()).includes(name), 'seen 25 s ago: still online');
+    assert.equal((await h.sensors.status(name)).status, 'online');
+    h.clock.now = new Date(t0.getTime() + 51_000);
+    assert.ok((await h.sensors.sweepHeartbeats()).includes(name));
+    const status = await h.sensors.status(name);
+    assert.equal(status.status, 'offline');
+    assert.equal(status.reason, 'heartbeat timeout');
+    assert.equal(status.since, h.clock.now.toISOString());
+    assert.ok(!(await h.sensors.sweepHeartbeats()).includes(name), 'only once');
+    const [last] = await h.sensors.activity({ limit: 1, sensor: name });
+    assert.deepEqual([last?.from, last?.to, last?.reason], ['online', 'offline', 'heartbeat timeout']);
+    // Health again: online with a reason.
+    h.clock.now = new Date(t0.getTime() + 60_000);
+    await h.sensors.ingestHealth(name, health(3, h.clock.now.getTime(), { captures: [] }));
+    assert.deepEqual(await h.sensors.status(name).then((s) => [s.status, s.reason]), ['online', 'health received']);
+  });
+
+  test('a sweep right after start gives every sensor one full timeout', async () => {
+    const t0 = new Date('2026-03-02T10:00:00Z');
+    const first = serviceHarness(ctx.db, { start: t0 });
+    const name = uniqueName();
+    await first.sensors.register({ name });
+    await first.sensors.ingestState(name, birth(1, 1));
+    // A new collector process starts an hour later: the sensor's old last_seen must not count yet.
+    const later = serviceHarness(ctx.db, { start: new Date(t0.getTime() + 3_600_000) });
+    assert.ok(!(await later.sensors.sweepHeartbeats()).includes(name));
+    later.clock.now = new Date(later.clock.now.getTime() + 31_000);
+    assert.ok((await later.sensors.sweepHeartbeats()).includes(name));
+  });
+
+  test('a replayed health message is stored once; health updates disks, devices and degraded status', async () => {
+    const { sensors, emitted } = serviceHarness(ctx.db);
+    const name = uniqueName();
+    await sensors.register({ name });
+    await sensors.ingestState(name, birth(1, 1, { interfaces: [{ name: 'eth0', managed: true, directory: '/data/pcap' }, { name: 'upload', managed: false, directory: '/srv/in' }] }));
+    const sentAt = Date.now();
+    const msg = health(2, sentAt);
+    assert.equal(await sensors.ingestHealth(name, msg), 'applied');
+    assert.equal(await sensors.ingestHealth(name, msg), 'duplicate');
+    const [{ n }] = (await ctx.db.query<{ n: number }>(
+      'SELECT count(*)::int AS n FROM health_samples h JOIN sensors s ON s.id = h.sensor_id WHERE s.name = $1',
+      [name],
+    )) as [{ n: number }];
+    assert.equal(n, 1);
+    assert.equal(emitted.filter((e) => e.name === 'sensor.health').length, 1);
+
+    const view = await sensors.get(name);
+    assert.equal(view.status, 'online');
+    assert.equal(view.disks[0]?.mount, '/data');
+    assert.equal(view.clockOffsetMs, 3);
+    const devices = await sensors.devices(name);
+    assert.deepEqual(
+      devices.map((d) => [d.name, d.status, d.packets, d.drops, d.rxBytes]),
+      [
+        ['eth0', 'running', 1000, 2, 100],
+        ['upload', 'watching', null, null, null],
+      ],
+    );
+
+    assert.equal(await sensors.ingestHealth(name, health(3, sentAt + 10_000, { captures: [{ interface: 'eth0', running: false, error: 'tcpdump exited 1' }] })), 'applied');
+    assert.deepEqual(await sensors.status(name).then((s) => [s.status, s.reason]), ['degraded', 'capture eth0 not running: tcpdump exited 1']);
+    const fullDisk = [{ mount: '/data', fs: 'ext4', size: 1000, used: 950, available: 50, directories: ['/data/pcap'] }];
+    await sensors.ingestHealth(name, health(4, sentAt + 20_000, { disks: fullDisk }));
+    assert.deepEqual(await sensors.status(name).then((s) => [s.status, s.reason]), ['degraded', 'disk /data 95% full']);
+    await sensors.ingestHealth(name, health(5, sentAt + 30_000));
+    assert.deepEqual(await sensors.status(name).then((s) => [s.status, s.reason]), ['online', 'recovered']);
+    // A spooled (older) message is stored but does not change the current state.
+    assert.equal(await sensors.ingestHealth(name, health(4, sentAt + 15_000, { disks: fullDisk })), 'applied');
+    assert.equal((await sensors.status(name)).status, 'online');
+    const history = await sensors.activity({ limit: 10, sensor: name });
+    assert.deepEqual(history.map((x) => x.to).reverse(), ['online', 'degraded', 'online']);
+  });
+
+  test('health series downsamples to at most maxPoints', async () => {
+    const { sensors } = serviceHarness(ctx.db);
+    const name = uniqueName();
+    await sensors.register({ name });
+    const t0 = Date.parse('2026-03-03T00:00:00Z');
+    for (let i = 0; i < 10; i++) {
+      await sensors.ingestHealth(name, health(i + 1, t0 + i * 10_000, { cpu: { usage: i * 10, cores: 4 } }));
+    }
+    const raw = await sensors.healthSeries(name, new Date(t0), new Date(t0 + 100_000), 100);
+    assert.equal(raw.length, 10);
+    assert.equal(raw[3]!.at, new Date(t0 + 30_000).toISOString());
+    assert.equal(raw[3]!.cpu, 30);
+    const five = await sensors.healthSeries(name, new Date(t0), new Date(t0 + 100_000), 5);
+    assert.equal(five.length, 5);
+    assert.deepEqual(five.map((p) => [p.samples, p.cpu]), [[2, 5], [2, 25], [2, 45], [2, 65], [2, 85]]);
+    assert.equal(five[0]!.diskUsedPercent, 50);
+    await assert.rejects(sensors.healthSeries(name, new Date(t0 + 1), new Date(t0)), (err) => isDomainError(err, 'invalid'));
+    await assert.rejects(sensors.healthSeries('no-such-sensor', new Date(t0), new Date(t0 + 1)), (err) => isDomainError(err, 'not_found'));
+  });
+
+  test('pcap availability: overall oldest/newest in µs, replays ignored', async () => {
+    const { sensors } = serviceHarness(ctx.db);
+    const name = uniqueName();
+    await sensors.register({ name });
+    const source = (n: string, oldest: number, newest: number) => ({
+      name: n,
+      directory: `/data/${n}`,
+      oldest: { sec: oldest, nsec: 123_456_789 },
+      newest: { sec: newest, nsec: 5_000 },
+      files: 3,
+      bytes: 3000,
+      gaps: [],
+      problems: [],
+    });
+    assert.equal(await sensors.ingestPcap(name, pcap(5, [source('eth0', 1_700_000_100, 1_700_000_900), source('eth1', 1_700_000_000, 1_700_000_500)])), 'applied');
+    let view = await sensors.get(name);
+    assert.equal(view.pcap.oldest, '2023-11-14T22:13:20.123456Z');
+    assert.equal(view.pcap.newest, '2023-11-14T22:28:20.000005Z');
+    assert.equal(view.pcap.sources.length, 2);
+    assert.equal(await sensors.ingestPcap(name, pcap(5, [])), 'duplicate');
+    assert.equal(await sensors.ingestPcap(name, pcap(4, [])), 'stale');
+    assert.equal(await sensors.ingestPcap(name, pcap(6, [{ ...source('eth0', 0, 0), oldest: null, newest: null, files: 0 }])), 'applied');
+    view = await sensors.get(name);
+    assert.equal(view.pcap.oldest, null);
+    assert.equal(view.pcap.sources.length, 1);
+  });
+
+  test('traffic stored once; unknown sensors reported, not thrown', async () => {
+    const { sensors } = serviceHarness(ctx.db);
+    const name = uniqueName();
+    await sensors.register({ name });
+    const msg = traffic(7, Date.parse('2026-03-04T00:00:00Z'), [
+      { srcNet: '10.0.0.0/24', dstNet: '10.0.1.0/24', packets: 10, bytes: 1000 },
+      { srcNet: '10.0.1.0/24', dstNet: '10.0.0.0/24', packets: 5, bytes: 500 },
+    ]);
+    assert.equal(await sensors.ingestTraffic(name, msg), 'applied');
+    assert.equal(await sensors.ingestTraffic(name, msg), 'duplicate');
+    const [row] = await ctx.db.query<{ n: number; bytes: number }>(
+      'SELECT count(*)::int AS n, sum(bytes)::int8 AS bytes FROM traffic_samples t JOIN sensors s ON s.id = t.sensor_id WHERE s.name = $1',
+      [name],
+    );
+    assert.deepEqual(row, { n: 2, bytes: 1500 });
+    assert.equal(await sensors.ingestTraffic('no-such-sensor', msg), 'unknown-sensor');
+    assert.equal(await sensors.ingestHealth('no-such-sensor', health(1, Date.now())), 'unknown-sensor');
+    assert.equal(await sensors.ingestState('no-such-sensor', birth(1, 1)), 'unknown-sensor');
+  });
+
+  test('status counts and locations', async () => {
+    const fresh = await ctx.fresh({ migrate: true });
+    try {
+      const { sensors } = serviceHarness(fresh.db);
+      await sensors.register({ name: 'a1', location: 'north' });
+      await sensors.register({ name: 'a2', location: 'north' });
+      await sensors.register({ name: 'b1', location: 'south' });
+      await sensors.register({ name: 'c1' });
+      await sensors.ingestState('a1', birth(1, 1));
+      await sensors.ingestState('b1', birth(1, 1));
+      await sensors.ingestState('b1', will(1, 1));
+      assert.deepEqual(await sensors.statusCounts(), { unknown: 2, online: 1, offline: 1, degraded: 0 });
+      assert.deepEqual(
+        (await sensors.locations()).map((l) => [l.name, l.sensors, l.online]),
+        [
+          ['north', 2, 1],
+          ['south', 1, 0],
+        ],
+      );
+      assert.deepEqual((await sensors.list()).map((s) => s.name), ['a1', 'a2', 'b1', 'c1']);
+    } finally {
+      await fresh.drop();
+    }
+  });
+});
