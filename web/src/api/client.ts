@@ -1,0 +1,142 @@
+/**
+ * The typed client of the collector's REST API — the ONLY caller of `fetch` in the dashboard.
+ *
+ * Contract:
+ * - every call sends `Authorization: Bearer <token>` when the session has one;
+ * - a 401 on an authenticated call triggers ONE `auth.refresh()`; when that yields a new token the
+ *   call is retried once, otherwise the ApiError(401) propagates (the session then signs out);
+ * - a non-2xx answer becomes an `ApiError` carrying the status, the server's error code and
+ *   message (`{ error: { code, message } }`), and for 429 the Retry-After seconds;
+ * - a network failure becomes ApiError(0, 'network') naming the request, with the cause kept.
+ *
+ * @example
+ *   const api = makeApiClient({ auth: { token: () => session.token(), refresh: () => session.refresh() } });
+ *   const { sensors } = await api.sensors();
+ */
+import type {
+  ActivityEntry,
+  DeviceView,
+  ErrorBody,
+  HealthPoint,
+  HealthSummary,
+  LocationView,
+  LoginResult,
+  Preferences,
+  SensorView,
+  User,
+} from './types.js';
+
+export const API_BASE = '/api/v1';
+
+export class ApiError extends Error {
+  constructor(
+    message: string,
+    /** HTTP status; 0 when the request never got an answer. */
+    readonly status: number,
+    /** The server's error code ('unauthenticated', 'not_found', ...) or 'network' / 'http'. */
+    readonly code: string,
+    /** Seconds to wait, from Retry-After (429). */
+    readonly retryAfter: number | null = null,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.name = 'ApiError';
+  }
+}
+
+/** Where the client gets its bearer token, and how it renews it after a 401. */
+export interface TokenSource {
+  token(): string | null;
+  /** Tries to obtain a fresh token; resolves true when `token()` now returns a new one. */
+  refresh(): Promise<boolean>;
+}
+
+export interface ApiClientOptions {
+  auth: TokenSource;
+  base?: string;
+  fetch?: typeof fetch;
+}
+
+interface RequestOptions {
+  method?: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  body?: unknown;
+  query?: Record<string, string | number | undefined>;
+  /** false: no bearer token and no refresh-on-401 (login, refresh). */
+  auth?: boolean;
+}
+
+export type ApiClient = ReturnType<typeof makeApiClient>;
+
+export function makeApiClient(opts: ApiClientOptions) {
+  const base = opts.base ?? API_BASE;
+  const doFetch = opts.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => globalThis.fetch(input, init));
+
+  async function send(path: string, o: RequestOptions): Promise<Response> {
+    const method = o.method ?? 'GET';
+    const headers: Record<string, string> = { accept: 'application/json' };
+    const token = o.auth === false ? null : opts.auth.token();
+    if (token) headers.authorization = `Bearer ${token}`;
+    if (o.body !== undefined) headers['content-type'] = 'application/json';
+    const query = Object.entries(o.query ?? {}).filter((e): e is [string, string | number] => e[1] !== undefined);
+    const url = base + path + (query.length ? `?${new URLSearchParams(query.map(([k, v]) => [k, String(v)]))}` : '');
+    try {
+      return await doFetch(url, {
+        method,
+        headers,
+        credentials: 'same-origin',
+        ...(o.body !== undefined ? { body: JSON.stringify(o.body) } : {}),
+      });
+    } catch (err) {
+      throw new ApiError(`${method} ${path}: the collector cannot be reached`, 0, 'network', null, { cause: err });
+    }
+  }
+
+  async function toError(res: Response, method: string, path: string): Promise<ApiError> {
+    let code = 'http';
+    let message = `${method} ${path} failed with HTTP ${res.status}`;
+    try {
+      const body = (await res.json()) as Partial<ErrorBody>;
+      if (body.error && typeof body.error.message === 'string') {
+        code = body.error.code ?? code;
+        message = body.error.message;
+      }
+    } catch {
+      // not JSON: keep the generic message
+    }
+    const retry = Number(res.headers.get('retry-after'));
+    return new ApiError(message, res.status, code, res.status === 429 && Number.isFinite(retry) ? retry : null);
+  }
+
+  async function request<T>(path: string, o: RequestOptions = {}): Promise<T> {
+    let res = await send(path, o);
+    if (res.status === 401 && o.auth !== false && (await opts.auth.refresh())) res = await send(path, o);
+    if (!res.ok) throw await toError(res, o.method ?? 'GET', path);
+    if (res.status === 204) return undefined as T;
+    return (await res.json()) as T;
+  }
+
+  const seg = encodeURIComponent;
+
+  return {
+    health: () => request<{ status: string; version: string; time: string }>('/health', { auth: false }),
+    summary: () => request<HealthSummary>('/health/summary'),
+    sensors: () => request<{ sensors: SensorView[] }>('/sensors'),
+    sensor: (name: string) => request<SensorView>(`/sensors/${seg(name)}`),
+    devices: (name: string) => request<{ devices: DeviceView[] }>(`/sensors/${seg(name)}/devices`),
+    healthSeries: (name: string, from: Date, to: Date, maxPoints = 600) =>
+      request<{ from: string; to: string; points: HealthPoint[] }>(`/sensors/${seg(name)}/health`, {
+        query: { from: from.toISOString(), to: to.toISOString(), maxPoints },
+      }),
+    activity: (limit = 50) => request<{ entries: ActivityEntry[] }>('/sensors/activity', { query: { limit } }),
+    locations: () => request<{ locations: LocationView[] }>('/locations'),
+
+    login: (username: string, password: string) =>
+      request<LoginResult>('/login', { method: 'POST', body: { username, password }, auth: false }),
+    /** Uses the httpOnly refresh cookie; rotates it. */
+    refresh: () => request<LoginResult>('/refresh', { method: 'POST', auth: false }),
+    logout: () => request<void>('/logout', { method: 'POST' }),
+    me: () => request<User & { preferences?: Preferences }>('/me'),
+    preferences: () => request<Preferences>('/preferences'),
+    savePreferences: (p: Preferences) => request<Preferences>('/preferences', { method: 'PUT', body: p }),
+  };
+}

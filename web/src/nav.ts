@@ -1,0 +1,22 @@
+/**
+ * The navigation, filtered by role: an item shows for its `minRole` and every role above it
+ * (viewer < analyst < admin). Admin pages join here as their API lands (issue 4).
+ */
+import type { Role } from './api/types.js';
+
+export const ROLE_RANK: Record<Role, number> = { viewer: 0, analyst: 1, admin: 2 };
+
+export interface NavItem {
+  href: string;
+  label: string;
+  minRole: Role;
+}
+
+export const NAV_ITEMS: readonly NavItem[] = [
+  { href: '/', label: 'Fleet', minRole: 'viewer' },
+  { href: '/sensors', label: 'Sensors', minRole: 'viewer' },
+];
+
+export function navFor(role: Role, items: readonly NavItem[] = NAV_ITEMS): NavItem[] {
+  return items.filter((i) => ROLE_RANK[role] >= ROLE_RANK[i.minRole]);
+}

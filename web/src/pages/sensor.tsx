@@ -1,0 +1,127 @@
+/**
+ * Sensor detail: status and identity, capture disks, PCAP availability, the devices table, and
+ * health history charts over a chosen time range (uPlot, loaded lazily).
+ */
+import { A, useParams } from '@solidjs/router';
+import { ErrorBoundary, For, lazy, Show, Suspense, type JSX } from 'solid-js';
+import { AvailabilityBar } from '../components/availability-bar.jsx';
+import { Gauge } from '../components/gauge.jsx';
+import { RangePicker } from '../components/range-picker.jsx';
+import { StatusBadge } from '../components/status-badge.jsx';
+import { useApp } from '../context.jsx';
+import { diskPercent } from '../state/fleet-math.js';
+import { formatDateTime } from '../time/zone.js';
+import { loadSensor } from './sensor.data.js';
+
+const HealthChart = lazy(() => import('../charts/health-chart.jsx').then((m) => ({ default: m.HealthChart })));
+
+export default function SensorPage(): JSX.Element {
+  const app = useApp();
+  const params = useParams<{ name: string }>();
+  const data = loadSensor(app, () => params.name);
+  const tz = () => app.preferences.timeZone();
+  const when = (iso: string | null | undefined) => (iso ? formatDateTime(Date.parse(iso), tz()) : '–');
+
+  return (
+    <section aria-labelledby="sensor-title">
+      <p>
+        <A href="/sensors">← Sensors</A>
+      </p>
+      <h1 id="sensor-title">{params.name}</h1>
+      <Show when={data.fetchError()}>
+        <p class="field-error" role="alert">
+          {data.fetchError()?.message}
+        </p>
+      </Show>
+      <Show when={data.sensor()}>
+        {(s) => (
+          <>
+            <dl class="facts card">
+              <dt>Status</dt>
+              <dd>
+                <StatusBadge status={s().status} /> <span class="muted">{s().statusReason ?? ''}</span>
+              </dd>
+              <dt>Since</dt>
+              <dd>{when(s().statusChangedAt)}</dd>
+              <dt>Last seen</dt>
+              <dd>{when(s().lastSeen)}</dd>
+              <dt>Location</dt>
+              <dd>{s().location ?? '–'}</dd>
+              <dt>Host / version</dt>
+              <dd>
+                {s().hostname ?? '–'} / {s().version ?? '–'}
+              </dd>
+              <dt>CPU / memory</dt>
+              <dd class="inline-gauges">
+                <Gauge label="CPU" value={app.fleet.state.metrics[s().name]?.cpu ?? null} />
+                <Gauge label="Memory" value={app.fleet.state.metrics[s().name]?.memoryPercent ?? null} />
+              </dd>
+              <dt>PCAP</dt>
+              <dd>
+                <AvailabilityBar sensor={s()} />
+                <span class="muted">
+                  {when(s().pcap.oldest)} → {when(s().pcap.newest)}
+                </span>
+              </dd>
+            </dl>
+
+            <h2>Capture disks</h2>
+            <Show when={s().disks.length > 0} fallback={<p class="muted">No disk reported yet.</p>}>
+              <ul class="plain-list">
+                <For each={s().disks}>
+                  {(d) => (
+                    <li class="disk-line">
+                      <code>{d.mount}</code> <Gauge label={`disk ${d.mount}`} value={diskPercent(d)} />
+                    </li>
+                  )}
+                </For>
+              </ul>
+            </Show>
+          </>
+        )}
+      </Show>
+
+      <h2 id="devices-title">Devices</h2>
+      <Show when={!data.devices.error} fallback={<p role="alert">Could not load devices: {(data.devices.error as Error).message}</p>}>
+        <div class="table-scroll">
+          <table aria-labelledby="devices-title">
+            <thead>
+              <tr>
+                <th scope="col">Interface</th>
+                <th scope="col">Status</th>
+                <th scope="col">Directory</th>
+                <th scope="col">Packets</th>
+                <th scope="col">Drops</th>
+                <th scope="col">Updated</th>
+              </tr>
+            </thead>
+            <tbody>
+              <For each={data.devices.latest ?? []} fallback={<tr><td colspan="6">No devices reported.</td></tr>}>
+                {(d) => (
+                  <tr>
+                    <td>{d.name}</td>
+                    <td>{d.status}</td>
+                    <td>
+                      <code>{d.directory}</code>
+                    </td>
+                    <td>{d.packets ?? d.rxPackets ?? '–'}</td>
+                    <td>{d.drops ?? d.rxDropped ?? '–'}</td>
+                    <td>{when(d.updatedAt)}</td>
+                  </tr>
+                )}
+              </For>
+            </tbody>
+          </table>
+        </div>
+      </Show>
+
+      <h2>Health history</h2>
+      <RangePicker value={data.range()} timeZone={tz()} onChange={data.setRange} />
+      <ErrorBoundary fallback={(err: Error) => <p role="alert">Could not load health history: {err.message}</p>}>
+        <Suspense fallback={<p class="muted">Loading chart…</p>}>
+          <HealthChart points={data.health() ?? []} title={`${params.name}: CPU, memory, disk, load`} />
+        </Suspense>
+      </ErrorBoundary>
+    </section>
+  );
+}

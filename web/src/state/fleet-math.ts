@@ -1,0 +1,94 @@
+/**
+ * Pure fleet arithmetic the dashboard shows: status counts, retained PCAP history, disk alerts,
+ * and the availability window of one sensor (covered spans and gaps). Times in ms since epoch.
+ */
+import type { SensorStatus, SensorView } from '../api/types.js';
+
+/** A disk this full (percent) raises an alert; the collector marks the sensor degraded at the same level. */
+export const DISK_ALERT_PERCENT = 90;
+
+export type StatusCounts = Record<SensorStatus, number>;
+
+export function countByStatus(sensors: readonly Pick<SensorView, 'status'>[]): StatusCounts {
+  const counts: StatusCounts = { online: 0, offline: 0, degraded: 0, unknown: 0 };
+  for (const s of sensors) counts[s.status] += 1;
+  return counts;
+}
+
+/** newest − oldest of a sensor's PCAP, ms; 0 without PCAP. */
+export function retainedMs(sensor: Pick<SensorView, 'pcap'>): number {
+  const { oldest, newest } = sensor.pcap;
+  if (!oldest || !newest) return 0;
+  return Math.max(0, Date.parse(newest) - Date.parse(oldest));
+}
+
+/** Sum of every sensor's retained history, ms. */
+export function totalRetainedMs(sensors: readonly Pick<SensorView, 'pcap'>[]): number {
+  return sensors.reduce((sum, s) => sum + retainedMs(s), 0);
+}
+
+export interface DiskAlert {
+  sensor: string;
+  mount: string;
+  usedPercent: number;
+}
+
+export function diskPercent(disk: { size: number; used: number }): number {
+  return disk.size > 0 ? (disk.used / disk.size) * 100 : 0;
+}
+
+/** Every capture filesystem at or above DISK_ALERT_PERCENT, fullest first. */
+export function diskAlerts(sensors: readonly Pick<SensorView, 'name' | 'disks'>[]): DiskAlert[] {
+  const alerts: DiskAlert[] = [];
+  for (const s of sensors) {
+    for (const d of s.disks) {
+      const usedPercent = diskPercent(d);
+      if (usedPercent >= DISK_ALERT_PERCENT) alerts.push({ sensor: s.name, mount: d.mount, usedPercent });
+    }
+  }
+  return alerts.sort((a, b) => b.usedPercent - a.usedPercent);
+}
+
+export interface Span {
+  from: number;
+  to: number;
+}
+
+function toMs(t: { sec: number; nsec: number }): number {
+  return t.sec * 1000 + Math.floor(t.nsec / 1e6);
+}
+
+/**
+ * Where a sensor has PCAP: per source [oldest, newest] minus its gaps, merged over all sources.
+ * The result is sorted and non-overlapping; what lies between spans (and around them inside the
+ * window) is a gap.
+ */
+export function coveredSpans(sensor: Pick<SensorView, 'pcap'>): Span[] {
+  const spans: Span[] = [];
+  for (const source of sensor.pcap.sources) {
+    if (!source.oldest || !source.newest) continue;
+    let cursor = toMs(source.oldest);
+    const end = toMs(source.newest);
+    const gaps = [...source.gaps].map((g) => ({ from: toMs(g.from), to: toMs(g.to) })).sort((a, b) => a.from - b.from);
+    for (const gap of gaps) {
+      if (gap.from > cursor) spans.push({ from: cursor, to: Math.min(gap.from, end) });
+      cursor = Math.max(cursor, gap.to);
+    }
+    if (end >= cursor) spans.push({ from: cursor, to: end });
+  }
+  spans.sort((a, b) => a.from - b.from);
+  const merged: Span[] = [];
+  for (const s of spans) {
+    const last = merged[merged.length - 1];
+    if (last && s.from <= last.to) last.to = Math.max(last.to, s.to);
+    else merged.push({ ...s });
+  }
+  return merged;
+}
+
+/** The gaps between covered spans (not before the first or after the last). */
+export function gapsBetween(spans: readonly Span[]): Span[] {
+  const gaps: Span[] = [];
+  for (let i = 1; i < spans.length; i++) gaps.push({ from: spans[i - 1]!.to, to: spans[i]!.from });
+  return gaps.filter((g) => g.to > g.from);
+}

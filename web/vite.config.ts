@@ -1,0 +1,23 @@
+/**
+ * Vite build of the dashboard (served by the collector from web/dist) and its component tests.
+ * `npm run dev -w web` proxies /api (with the live-feed WebSocket) to a collector on 127.0.0.1:8080.
+ */
+import { defineConfig } from 'vitest/config';
+import solid from 'vite-plugin-solid';
+
+export default defineConfig({
+  plugins: [solid()],
+  server: {
+    proxy: { '/api': { target: 'http://127.0.0.1:8080', ws: true, changeOrigin: false } },
+  },
+  build: {
+    target: 'es2022',
+    // Hashed file names under assets/ are cached forever by the collector (collector/src/http/static.ts).
+    assetsDir: 'assets',
+    sourcemap: true,
+  },
+  test: {
+    environment: 'happy-dom',
+    include: ['src/**/*.test.{ts,tsx}'],
+  },
+});
