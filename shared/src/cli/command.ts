@@ -25,8 +25,11 @@ export class UsageError extends Error {
   }
 }
 
-/** `util.parseArgs` (strict) whose errors become UsageErrors. */
-export function parseCommandLine<T extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: T) {
+type Options = NonNullable<ParseArgsConfig['options']>;
+type Parsed<T extends Options> = ReturnType<typeof parseArgs<{ args: string[]; options: T; allowPositionals: true; strict: true }>>;
+
+/** `util.parseArgs` (strict, positionals allowed) whose errors become UsageErrors. */
+export function parseCommandLine<T extends Options>(args: string[], options: T): Parsed<T> {
   try {
     return parseArgs({ args, options, allowPositionals: true, strict: true });
   } catch (cause) {
