@@ -5,7 +5,7 @@
  * (Mosquitto's password file and ACL do the authentication and authorisation there).
  *
  * Shown here: birth and health ingested; a wrong secret refused; a publish under another sensor's
- * topics and a subscription to its commands refused, the other sensor unchanged; kill -9 → offline
+ * topics refused (the other sensor unchanged) and its commands never delivered to the wrong account; kill -9 → offline
  * within 5 s; restart → online; and a stale will replayed by a second client holding the sensor's
  * credentials WHILE the restarted agent stays connected (Mosquitto, unlike the embedded broker, does
  * not tie the client id to the account) does not flip it.
@@ -66,8 +66,26 @@ integrationTest('external Mosquitto: ingest, access control, last will, restart,
   await impostor
     .publishAsync(topics.sensor(b, 'state'), forged.encode('state', { status: 'online', bdSeq: 99, location: 'hijacked' }), { qos: 1 })
     .catch(() => undefined); // MQTT 5: PUBACK "not authorized" (0x87)
-  assert.equal(await grantedQos(impostor, topics.filters.sensorCommands(b)), 128, `${a} must not subscribe to ${b}'s commands`);
+  // Mosquitto's ACL grants any SUBSCRIBE and filters at delivery ("read" rules), so the property
+  // to show is that A never receives B's commands: the collector account sends one to B, then one
+  // to A on the same connection; by the time A's arrives, B's would have been delivered before it.
+  const received: string[] = [];
+  impostor.on('message', (topic) => received.push(topic));
+  const refusedOrGranted = await grantedQos(impostor, topics.filters.sensorCommands(b));
+  assert.ok([0, 1, 128].includes(refusedOrGranted), `unexpected SUBACK ${refusedOrGranted}`);
   assert.equal(await grantedQos(impostor, topics.filters.sensorCommands(a)), 1, `${a} may subscribe to its own commands`);
+  const commander = await connectClient({
+    url: mosquitto.collector.url, username: mosquitto.collector.username, password: mosquitto.collector.password,
+    clientId: `pcapmesh-test-${run}`, protocolVersion: 5,
+  });
+  await commander.publishAsync(topics.command(b, 'cancel'), forged.encode('cancel', { taskId: 'for-b', reason: 'test' }), { qos: 1 });
+  await commander.publishAsync(topics.command(a, 'cancel'), forged.encode('cancel', { taskId: 'for-a', reason: 'test' }), { qos: 1 });
+  await commander.endAsync();
+  await eventually(async () => (received.includes(topics.command(a, 'cancel')) ? true : undefined), {
+    what: `${a}'s own command delivered`,
+    timeoutMs: 10_000,
+  });
+  assert.deepEqual(received, [topics.command(a, 'cancel')], `${a} must receive its own command and never ${b}'s`);
   // A message published after the forged one has been ingested: the forged one had every chance.
   const marker = (await api.summary()).ingest.accepted.health;
   await eventually(async () => ((await api.summary()).ingest.accepted.health > marker + 1 ? true : undefined), {

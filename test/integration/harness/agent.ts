@@ -76,8 +76,13 @@ export class Agent {
     return this.process.kill9();
   }
 
-  /** SIGTERM and expect a clean exit. */
+  /**
+   * SIGTERM and expect a clean exit. Waits for the agent to have finished starting first: the agent
+   * installs its signal handlers only then (agent/src/main.ts), so an earlier SIGTERM kills it
+   * outright — a start-up window this test does not mean to probe.
+   */
   async stop(): Promise<void> {
+    if (this.process.running) await this.process.waitForLine(/"msg":"agent started"/, 60_000);
     const exit = await this.process.stop('SIGTERM');
     if (exit.code !== 0) throw new Error(`agent ${this.opts.name} did not exit cleanly (${describeExit(exit)}):\n${this.process.tail(30)}`);
   }

@@ -91,7 +91,7 @@ export class Collector {
   }
 
   /** Runs a `pcapmesh` subcommand with this collector's config; resolves with its exit and output. */
-  async cli(args: readonly string[], timeoutMs = 60_000): Promise<{ exit: Exit; output: string }> {
+  async cli(args: readonly string[], timeoutMs = 180_000): Promise<{ exit: Exit; output: string }> {
     const proc = this.scope.spawn({
       name: `${this.label}-cli-${args.slice(0, 2).join('-')}`,
       command: process.execPath,
@@ -117,7 +117,7 @@ export class Collector {
   }
 
   /** Starts the process and waits until the API answers. */
-  async start(timeoutMs = 60_000): Promise<void> {
+  async start(timeoutMs = 180_000): Promise<void> {
     if (this.proc?.running) throw new Error(`${this.label} is already running`);
     this.starts += 1;
     const proc = this.scope.spawn({

@@ -67,7 +67,9 @@ process.once('exit', () => {
 });
 
 function slugOf(name: string): string {
-  return name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 80);
+  const slug = name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
+  // Keep the end too: it names the backend ("…-pglite").
+  return slug.length <= 80 ? slug : `${slug.slice(0, 59)}--${slug.slice(-19)}`;
 }
 
 /**
