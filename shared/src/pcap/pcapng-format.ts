@@ -5,9 +5,11 @@
  * Interface Description Blocks (link type, snaplen, if_tsresol, if_tsoffset), Enhanced, Simple
  * and obsolete Packet Blocks. Every other block (NRB, ISB, DSB, custom, unknown) is skipped.
  *
- * Simple Packet Blocks carry no timestamp and no interface id: like libpcap, the packet gets
- * time 0 (1970-01-01T00:00:00Z) and interface 0 of the section; its caplen is the smaller of
- * the block's room, the original length and the interface snaplen.
+ * Simple Packet Blocks carry no timestamp and no interface id: like libpcap (tcpdump prints
+ * 0.000000), the packet gets time 0 (1970-01-01T00:00:00Z) and interface 0 of the section; its
+ * caplen is the smaller of the block's room, the original length and the interface snaplen.
+ * (tshark shows such packets without a time and capinfos leaves them out of start/end; dumpcap
+ * never writes SPBs.)
  */
 import { CaptureFormatError } from './reader-error.js';
 import type { CaptureProblem, PacketView, Timestamp } from './types.js';
