@@ -110,7 +110,8 @@ export class Agent {
       every('availability scan', intervals.scanSeconds * 1000, () => this.availability.tick(), this.logger),
       // The first report 1 s after the CPU baseline, so it measures something.
       every('health report', intervals.healthSeconds * 1000, async () => this.outbox.send('health', await this.health.collect()), this.logger, 1_000),
-      every('clock offset', intervals.clockSeconds * 1000, () => this.clock.refresh(), this.logger),
+      // Checked every 30 s: retried while unknown, re-measured every intervals.clockSeconds.
+      every('clock offset', 30_000, () => this.clock.refreshIfDue(intervals.clockSeconds * 1000), this.logger),
       every('ring retention', 10_000, () => this.sweepRings(), this.logger),
     );
   }

@@ -33,6 +33,9 @@ test('the offset to a skewed collector is measured within the round trip', async
       const offset = await clock.refresh();
       assert.ok(offset !== null && Math.abs(offset + 42_000) <= 5 + (clock.rttMs ?? 0), `${form}: offset ${offset}`);
       assert.equal(clock.offsetMs, offset);
+      const rtt = clock.rttMs;
+      assert.equal(await clock.refreshIfDue(60_000), offset, 'a fresh offset is not re-measured');
+      assert.equal(clock.rttMs, rtt);
     } finally {
       server.close();
     }

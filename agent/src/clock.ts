@@ -27,6 +27,7 @@ export function serverTimeOf(body: unknown): number | null {
 export class CollectorClock {
   private offset: number | null = null;
   private rtt: number | null = null;
+  private measuredAt = 0;
 
   constructor(
     private readonly baseUrl: string | undefined,
@@ -45,6 +46,15 @@ export class CollectorClock {
     return this.rtt;
   }
 
+  /**
+   * Refreshes when the offset is unknown or older than `maxAgeMs` (call it often: an unknown
+   * offset is retried at every call, a known one only once it has aged).
+   */
+  async refreshIfDue(maxAgeMs: number, now = Date.now()): Promise<number | null> {
+    if (this.offset !== null && now - this.measuredAt < maxAgeMs) return this.offset;
+    return this.refresh();
+  }
+
   /** Takes `samples` measurements and keeps the min-RTT one; returns the new offset or null. */
   async refresh(): Promise<number | null> {
     if (!this.baseUrl) return null;
@@ -59,6 +69,7 @@ export class CollectorClock {
       }
     }
     this.offset = best ? Math.round(best.offsetMs) : null;
+    this.measuredAt = Date.now();
     this.rtt = best ? best.rttMs : null;
     if (!best) this.logger.debug({ err: lastError }, 'clock: collector time unavailable');
     return this.offset;

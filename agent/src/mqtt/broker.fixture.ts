@@ -5,6 +5,7 @@
  * on the same port brings a fresh broker back.
  */
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
 import { Aedes } from 'aedes';
 import { decodeMessage, parseTopic, type MessageKind } from '@pcapmesh/shared/wire';
 
@@ -25,11 +26,11 @@ export class TestBroker {
 
   constructor(
     private readonly credentials?: { username: string; password: string },
-    private readonly policy: { refuseSubscriptions?: boolean } = {},
+    private readonly policy: { refuseSubscriptions?: boolean; tls?: { key: Buffer; cert: Buffer } } = {},
   ) {}
 
   get url(): string {
-    return `mqtt://127.0.0.1:${this.port}`;
+    return `${this.policy.tls ? 'mqtts' : 'mqtt'}://127.0.0.1:${this.port}`;
   }
 
   async start(): Promise<void> {
@@ -51,11 +52,12 @@ export class TestBroker {
       if (!decoded.ok) throw new Error(`undecodable ${packet.topic}: ${decoded.detail}`);
       this.received.push({ topic: packet.topic, kind, retain: packet.retain, message: decoded.message as Received['message'], at: Date.now() });
     });
-    const server = createServer((socket) => {
+    const onSocket = (socket: Socket) => {
       this.sockets.add(socket);
       socket.on('close', () => this.sockets.delete(socket));
       broker.handle(socket);
-    });
+    };
+    const server = this.policy.tls ? createTlsServer(this.policy.tls, onSocket) : createServer(onSocket);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(this.port, '127.0.0.1', () => resolve());

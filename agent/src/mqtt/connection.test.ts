@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { requireTool } from '@pcapmesh/shared/util/testing';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Sequencer } from '@pcapmesh/shared/wire';
@@ -17,13 +19,13 @@ const health = (n: number) => ({
   uptime: n, disks: [], interfaces: [], captures: [],
 });
 
-function agentParts(broker: TestBroker, stateDir = mkdtempSync(join(tmpdir(), 'conn-')), password = 's3cret') {
+function agentParts(broker: TestBroker, stateDir = mkdtempSync(join(tmpdir(), 'conn-')), password = 's3cret', tls: { caFile?: string; rejectUnauthorized: boolean } = { rejectUnauthorized: true }) {
   const spool = Spool.open(join(stateDir, 'spool'), { maxBytes: 1 << 20 });
   const sequencer = new Sequencer(spool.nextSeq);
   const onlines: number[] = [];
   const connection = new MqttConnection({
     sensor: 'alpha', url: broker.url, username: 'alpha', password, protocolVersion: 4, keepaliveSeconds: 30,
-    tls: { rejectUnauthorized: true }, spool, sequencer, bdSeq: new BdSeqStore(join(stateDir, 'bdseq')), logger,
+    tls, spool, sequencer, bdSeq: new BdSeqStore(join(stateDir, 'bdseq')), logger,
     describe: () => ({ version: '0.1.0', location: 'lab', hostname: 'h', interfaces: [], capabilities: ['health'] }),
     onOnline: ({ bdSeq }) => onlines.push(bdSeq),
   });
@@ -175,4 +177,40 @@ test('a refused command subscription is reported but the sensor still goes onlin
 test('URLs lose their user info before they are logged', () => {
   assert.equal(redactUrl('mqtts://alpha:s3cret@broker:8883'), 'mqtts://broker:8883');
   assert.equal(redactUrl('mqtt://127.0.0.1:1883'), 'mqtt://127.0.0.1:1883');
+});
+
+/** A throw-away CA and a server certificate for 127.0.0.1, made with openssl. */
+function certificates(openssl: string): { dir: string; key: Buffer; cert: Buffer } {
+  const dir = mkdtempSync(join(tmpdir(), 'tls-'));
+  const run = (...args: string[]) => execFileSync(openssl, args, { cwd: dir, stdio: 'pipe' });
+  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+  run('req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '1', '-subj', '/CN=pcapmesh test CA');
+  run('req', ...ec, '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=127.0.0.1');
+  writeFileSync(join(dir, 'san.ext'), 'subjectAltName=IP:127.0.0.1\n');
+  run('x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.pem', '-days', '1', '-extfile', 'san.ext');
+  return { dir, key: readFileSync(join(dir, 'server.key')), cert: readFileSync(join(dir, 'server.pem')) };
+}
+
+test('mqtts: the broker certificate is verified against mqtt.tls.caFile', async (t) => {
+  const openssl = requireTool(t, 'openssl');
+  if (!openssl) return;
+  const { dir, key, cert } = certificates(openssl);
+  const broker = new TestBroker(undefined, { tls: { key, cert } });
+  await broker.start();
+  const trusted = agentParts(broker, undefined, 's3cret', { caFile: join(dir, 'ca.pem'), rejectUnauthorized: true });
+  const untrusted = agentParts(broker, undefined, 's3cret', { rejectUnauthorized: true });
+  trusted.connection.start();
+  untrusted.connection.start();
+  try {
+    await broker.until('birth over TLS', () => trusted.onlines.length === 1);
+    await new Promise((r) => setTimeout(r, 1000));
+    assert.equal(untrusted.onlines.length, 0, 'an unknown CA is refused');
+    assert.equal(broker.of('state').length, 1);
+  } finally {
+    await trusted.connection.stop();
+    await untrusted.connection.stop();
+    trusted.spool.close();
+    untrusted.spool.close();
+    await broker.stop();
+  }
 });
