@@ -17,7 +17,7 @@ import { mergeCaptures } from './merge.js';
 import { openCapture } from './reader.js';
 import { captureTimeRange } from './time-range.js';
 import { compareTimestamps, copyTimestamp, formatTimestamp } from './timestamp.js';
-import { payload, pcapBytes } from './reader.fixture.js';
+import { PcapngBuilder, payload, pcapBytes } from './reader.fixture.js';
 import { writeFileSync } from 'node:fs';
 import type { CaptureProblem, Timestamp } from './types.js';
 
@@ -291,3 +291,34 @@ function compareWithCapinfos(dir: string, names: string[]): void {
   assert.ok(compared >= 800, `compared ${compared}`);
   assert.deepEqual([...seen].sort(), Object.keys(CAPINFOS_DIVERGENCES).sort(), 'every listed divergence still happens');
 }
+
+test('pcapng timestamps equal tshark\'s: corpus pcapng files and a hand-made file (both byte orders, ns, tsoffset, 2^-10 units, OPB)', (t) => {
+  const c = corpus(t);
+  if (!c || !requireTool(t, 'tshark')) return;
+  const dir = mkdtempSync(join(tmpdir(), 'pcapmesh-tshark-'));
+  try {
+    const handMade = join(dir, 'mixed.pcapng');
+    writeFileSync(handMade, new PcapngBuilder().section(true).interface(1, 65535).interface(1, 262144, { tsresol: 9, tsoffset: 100 })
+      .epb(0, 1_700_000_000_123_456n, payload(60, 3)).epb(1, 1_700_000_000_123_456_789n, payload(60, 4))
+      .section(false).interface(1, 128, { tsresol: 0x80 | 10 })
+      .opb(0, 1024n * 1_700_000_005n + 512n, payload(60, 6)).epb(0, 1024n * 1_700_000_006n + 3n, payload(60, 7)).bytes());
+    const files = [handMade, ...[...c.rows].filter(([, row]) => row.container === 'pcapng').map(([name]) => join(c.root, name))];
+    const mismatches: string[] = [];
+    let compared = 0;
+    for (const path of files) {
+      const run = spawnSync('tshark', ['-r', path, '-T', 'fields', '-e', 'frame.time_epoch'], { encoding: 'utf8', maxBuffer: 1 << 24 });
+      if (run.status !== 0) continue; // damaged: tshark stops earlier than we do (see the manifest test)
+      const theirs = run.stdout.trim().split('\n').filter(Boolean);
+      const r = openCapture(path);
+      const ours: string[] = [];
+      for (let p = r.next(); p; p = r.next()) ours.push(`${p.sec}.${String(p.nsec).padStart(9, '0')}`);
+      r.close();
+      compared++;
+      if (JSON.stringify(ours) !== JSON.stringify(theirs)) mismatches.push(`${relative(c.root, path)}: first difference at packet ${ours.findIndex((x, i) => x !== theirs[i])}`);
+    }
+    assert.deepEqual(mismatches, []);
+    assert.ok(compared >= 12, `compared ${compared} files`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
