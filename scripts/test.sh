@@ -47,10 +47,11 @@ started=$SECONDS
 if [ "$tier" != integration ]; then
   echo "== unit tests"
   run_tests "${TEST_CONCURRENCY:-2}" shared/src agent/src collector/src || status=1
+  npm test -w web --silent || status=1 # dashboard component tests (vitest + happy-dom)
 fi
 if [ "$tier" != unit ]; then
   echo "== integration tests"
-  run_tests "${INTEGRATION_CONCURRENCY:-2}" test/integration || status=1
+  run_tests "${INTEGRATION_CONCURRENCY:-2}" test/integration test/e2e || status=1
 fi
 echo "== tests finished in $((SECONDS - started)) s: $([ $status -eq 0 ] && echo passed || echo FAILED)"
 exit $status

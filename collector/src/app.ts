@@ -122,6 +122,7 @@ export function createCollector(config: CollectorConfig, opts: CreateCollectorOp
       broker,
       tokens: new ApiTokenVerifier(tokensRepo, log.child({ component: 'auth' })),
       live: domainLiveFeed(events),
+      webRoot: config.http.webRoot,
     });
     const server = await step('HTTP server', () => startHttpServer(app, { host: config.http.host, port: config.http.port, log }));
     closers.push({ what: 'HTTP server', close: () => server.close() });

@@ -44,6 +44,8 @@ export const collectorConfigSchema = z.strictObject({
       port: port.default(8080),
       /** Bearer token for the API. Unset: one is generated on first start and written to `<dataDir>/api-token`. */
       apiToken: optionalText.refine((s) => s === undefined || s.length >= 16, 'must be at least 16 characters'),
+      /** Directory of the dashboard build served at `/`. Default: web/dist of this installation. */
+      webRoot: optionalText,
     })
     .prefault({}),
 

@@ -29,4 +29,6 @@ export interface HttpDeps {
   now?: () => Date;
   /** Largest accepted request body. Default 1 MiB. */
   bodyLimitBytes?: number;
+  /** Dashboard build served at `/` (static.ts). Default: defaultWebRoot(). */
+  webRoot?: string | undefined;
 }
