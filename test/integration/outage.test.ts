@@ -89,5 +89,5 @@ for (const backendName of BACKENDS) {
     }
     // And the API serves the same samples for the outage window.
     assert.equal(servedSamples, during.length, 'the health series API must count every stored outage sample');
-  }, { timeoutMs: 420_000 });
+  }, { timeoutMs: 900_000 });
 }

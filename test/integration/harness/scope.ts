@@ -78,7 +78,7 @@ function slugOf(name: string): string {
  *   integrationTest('kill -9 of the agent [pglite]', async (scope) => { ... });
  */
 export function integrationTest(name: string, body: (scope: TestScope) => Promise<void>, options: { timeoutMs?: number } = {}): void {
-  test(name, { timeout: options.timeoutMs ?? 300_000 }, async (t) => {
+  test(name, { timeout: options.timeoutMs ?? 600_000 }, async (t) => {
     const scope = new TestScope(t, slugOf(name));
     const processes = scope.processes;
     live.add(processes);
