@@ -27,7 +27,10 @@ export interface TestBroker {
   close(): Promise<void>;
 }
 
-export async function createTestBroker(sensorNames: string[]): Promise<TestBroker> {
+export async function createTestBroker(
+  sensorNames: string[],
+  opts: { tls?: { cert: string | Buffer; key: string | Buffer } } = {},
+): Promise<TestBroker> {
   const log = pino({ level: 'silent' });
   const db = await openDb({ url: 'memory://' });
   await migrate(db);
@@ -40,6 +43,7 @@ export async function createTestBroker(sensorNames: string[]): Promise<TestBroke
   const broker = await startEmbeddedBroker({
     host: '127.0.0.1',
     port: 0,
+    tls: opts.tls ? { port: 0, ...opts.tls } : undefined,
     log,
     policy: {
       verifySecret: (name, secret) => sensors.verifySecret(name, secret),
