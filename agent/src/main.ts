@@ -54,26 +54,26 @@ async function main(): Promise<number> {
   }
   const logger = createLogger(config.log.level, config.name);
   const sensor = config.name;
+  // Listen before starting anything: a stop requested during start-up is honoured after it.
+  // Later signals change nothing (a terminal's Ctrl-C reaches both the launcher, which forwards
+  // it, and this process); SHUTDOWN_LIMIT_MS bounds the shutdown.
+  const stopSignal = new Promise<NodeJS.Signals>((resolve) => {
+    process.on('SIGINT', () => resolve('SIGINT'));
+    process.on('SIGTERM', () => resolve('SIGTERM'));
+  });
   const agent = new Agent(config, logger, {
     onOnline: ({ bdSeq, first }) => event(first ? { event: 'ready', sensor, bdSeq, version: AGENT_VERSION, pid: process.pid } : { event: 'online', sensor, bdSeq }),
   });
   await agent.start();
   logger.info({ version: AGENT_VERSION, mqtt: redactUrl(config.mqtt.url), captures: config.captures.length }, 'agent started');
 
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    process.once('SIGINT', () => resolve('SIGINT'));
-    process.once('SIGTERM', () => resolve('SIGTERM'));
-  });
+  const signal = await stopSignal;
   logger.info({ signal }, 'agent stopping');
   const force = setTimeout(() => {
     logger.error({ limitMs: SHUTDOWN_LIMIT_MS }, 'shutdown took too long; exiting');
     process.exit(1);
   }, SHUTDOWN_LIMIT_MS);
   force.unref();
-  // A terminal's Ctrl-C reaches both the launcher (which forwards it) and this process: later
-  // signals are ignored; the limit above bounds the shutdown.
-  process.on('SIGINT', () => undefined);
-  process.on('SIGTERM', () => undefined);
   await agent.stop();
   event({ event: 'stopped', sensor });
   return 0;
