@@ -1,13 +1,13 @@
 /**
- * Wires the collector together: database (+ migrations), domain services, API token, MQTT broker
- * (embedded aedes or external client), ingest, `events/` publisher, HTTP API with the live feed,
- * and the heartbeat sweeper.
+ * Wires the collector together: database (+ migrations), cache (Redis or memory), domain services,
+ * API token, MQTT broker (embedded aedes or external client), ingest, `events/` publisher, live feed
+ * (through the cache's pub/sub), HTTP API, and the heartbeat sweeper.
  *
  * Contract:
  * - `start()` brings everything up in dependency order; if a step fails, what was already started
  *   is stopped again and the error (naming the step) is thrown.
- * - `stop()` closes in reverse order: sweeper, HTTP, events publisher, broker, then waits for ingest
- *   to finish what it received, then the database. No timers, sockets or file locks are left. Idempotent.
+ * - `stop()` closes in reverse order: sweeper, HTTP, live feed, events publisher, broker, then waits
+ *   for ingest to finish what it received, then the cache and the database. No timers, sockets or file locks are left. Idempotent.
  * - Ports configured as 0 are ephemeral; `httpUrl` / `mqttPort` report the real ones after start.
  *
  * @example
@@ -23,13 +23,14 @@ import { publishDomainEvents } from './broker/events-publisher.js';
 import { connectExternalBroker, type ExternalBroker } from './broker/external.js';
 import { Ingest } from './broker/ingest.js';
 import type { BrokerTransport } from './broker/transport.js';
+import { openCache, type CacheStore } from './cache/store.js';
 import type { CollectorConfig } from './config.js';
 import { DomainEvents } from './domain/events.js';
 import { IngestStats } from './domain/ingest-stats.js';
 import { SensorService } from './domain/sensors.service.js';
 import { ApiTokenVerifier, ensureApiToken } from './http/api-tokens.js';
 import { createHttpApp } from './http/app.js';
-import { domainLiveFeed } from './http/live-feed.js';
+import { openLiveFeed } from './http/live-feed.js';
 import { startHttpServer } from './http/server.js';
 import { createLogger } from './log.js';
 import { ApiTokensRepo } from './storage/api-tokens.repo.js';
@@ -39,6 +40,7 @@ import { COLLECTOR_VERSION } from './version.js';
 
 export interface CollectorServices {
   db: Db;
+  cache: CacheStore;
   sensors: SensorService;
   events: DomainEvents;
   ingestStats: IngestStats;
@@ -89,6 +91,10 @@ export function createCollector(config: CollectorConfig, opts: CreateCollectorOp
     const migrated = await step('migrate database', () => migrate(db));
     if (migrated.applied.length > 0) log.info({ applied: migrated.applied.map((m) => m.file) }, 'migrations applied');
 
+    const cache = await step('open cache', () => openCache({ url: config.redis.url }));
+    closers.push({ what: 'cache', close: () => cache.close() });
+    log.info({ kind: cache.kind }, 'cache open');
+
     const events = new DomainEvents((err, name) => log.error({ err, event: name }, 'domain event listener failed'));
     const ingestStats = new IngestStats();
     const sensors = new SensorService({
@@ -113,6 +119,8 @@ export function createCollector(config: CollectorConfig, opts: CreateCollectorOp
     await step('consume sensor messages', () => broker.consume((topic, payload) => ingest.handle(topic, payload)));
     closers.push({ what: 'events publisher', close: publishDomainEvents(events, broker, log.child({ component: 'events' })) });
 
+    const live = await step('live feed', () => openLiveFeed(events, cache, log.child({ component: 'live-feed' })));
+    closers.push({ what: 'live feed', close: () => live.close() });
     const { app } = createHttpApp({
       log,
       version: COLLECTOR_VERSION,
@@ -121,7 +129,7 @@ export function createCollector(config: CollectorConfig, opts: CreateCollectorOp
       db,
       broker,
       tokens: new ApiTokenVerifier(tokensRepo, log.child({ component: 'auth' })),
-      live: domainLiveFeed(events),
+      live,
       webRoot: config.http.webRoot,
     });
     const server = await step('HTTP server', () => startHttpServer(app, { host: config.http.host, port: config.http.port, log }));
@@ -139,7 +147,7 @@ export function createCollector(config: CollectorConfig, opts: CreateCollectorOp
     }, sweepMs);
     closers.push({ what: 'heartbeat sweeper', close: () => clearInterval(sweeper) });
 
-    services = { db, sensors, events, ingestStats, broker };
+    services = { db, cache, sensors, events, ingestStats, broker };
   }
 
   async function closeAll(): Promise<void> {

@@ -1,10 +1,12 @@
 /**
  * Test fixture: the HTTP app over real parts — an in-memory PGlite with the migrations applied,
- * the real SensorService, an embedded broker on an ephemeral port, and one stored API token.
+ * the real SensorService, the memory cache carrying the live feed, an embedded broker on an
+ * ephemeral port, and one stored API token.
  */
 import { hash } from '@node-rs/argon2';
 import { pino } from 'pino';
 import { startEmbeddedBroker, type EmbeddedBroker } from '../broker/embedded.js';
+import { MemoryCache } from '../cache/memory.js';
 import { DomainEvents } from '../domain/events.js';
 import { IngestStats } from '../domain/ingest-stats.js';
 import { SensorService } from '../domain/sensors.service.js';
@@ -13,7 +15,7 @@ import { openDb, type Db } from '../storage/db.js';
 import { migrate } from '../storage/migrate.js';
 import { ApiTokenVerifier, generateApiToken } from './api-tokens.js';
 import { createHttpApp, type HttpApp } from './app.js';
-import { domainLiveFeed } from './live-feed.js';
+import { openLiveFeed, type LiveFeedHub } from './live-feed.js';
 
 export interface TestHttp extends HttpApp {
   token: string;
@@ -22,6 +24,7 @@ export interface TestHttp extends HttpApp {
   events: DomainEvents;
   stats: IngestStats;
   broker: EmbeddedBroker;
+  live: LiveFeedHub;
   close(): Promise<void>;
 }
 
@@ -41,6 +44,8 @@ export async function createTestHttp(opts: { now?: () => Date } = {}): Promise<T
     log,
     policy: { verifySecret: (name, secret) => sensors.verifySecret(name, secret) },
   });
+  const cache = new MemoryCache('test:');
+  const live = await openLiveFeed(events, cache, log);
   const http = createHttpApp({
     log,
     version: '9.9.9',
@@ -49,7 +54,7 @@ export async function createTestHttp(opts: { now?: () => Date } = {}): Promise<T
     db,
     broker,
     tokens: new ApiTokenVerifier(repo, log),
-    live: domainLiveFeed(events),
+    live,
     ...(opts.now ? { now: opts.now } : {}),
   });
   return {
@@ -60,7 +65,10 @@ export async function createTestHttp(opts: { now?: () => Date } = {}): Promise<T
     events,
     stats,
     broker,
+    live,
     async close() {
+      await live.close();
+      await cache.close();
       await broker.close();
       await db.close();
     },
