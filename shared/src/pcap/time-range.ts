@@ -1,43 +1,46 @@
 /**
- * The quick first/last packet time of a capture, without reading the whole file: the agent's
- * availability scan calls it for every file it keeps.
+ * The quick time range of a capture, without reading the whole file: the agent's availability
+ * scan and extract's file selection call it for every file.
  *
- * "First" and "last" are the first and last packets IN FILE ORDER (for captures whose time never
- * goes backwards these are also the earliest and latest, which is what capinfos prints).
+ * `first` is the EARLIEST packet time among the packets of the head window (the first 1 MiB),
+ * `last` the LATEST among the packets of the tail window (the last 1 MiB): packets slightly
+ * out of order near either end (multi-queue NICs) are accounted for. When the file is read whole
+ * (small files, no sane tail chain) they are the exact earliest/latest, as capinfos prints.
+ * A time that jumps far back in the MIDDLE of a big file is seen only by a full read or by the
+ * sidecar index (whose per-block spans are exact).
  *
- * - Head: the first record, through the normal reader.
- * - Classic pcap tail: the last 256 KiB are searched for the record chain that ends exactly at
- *   end of file (every record sane: caplen ≤ max, fraction in range, time not before the first
+ * - Classic pcap tail: the tail window is searched for the record chain that ends exactly at end
+ *   of file (every record sane: caplen ≤ max, fraction in range, time not before the first
  *   packet minus a year). Failing that, a chain that ends in a truncated record (reported as a
- *   problem). Failing that too, the whole file is read.
- * - pcapng tail: walk back from end of file over trailing block lengths to the last packet block;
- *   a cut tail (a file still being written) is searched like classic pcap for the block chain
- *   that runs into the cut, which is then the problem. An interface or section block near the
- *   end, or no sane chain, falls back to reading the whole file.
- * Small files (≤ the tail window) are always read whole.
+ *   problem, like a full read would). Failing that too, the whole file is read.
+ * - pcapng tail: the same search over 4-byte-aligned block starts (block length sane, trailing
+ *   length equal); a cut last block is the problem. An interface or section block in the tail
+ *   (interfaces may differ from the head's), or no chain, falls back to reading the whole file.
  */
-import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { PcapParser, PCAP_FILE_HEADER_LENGTH, PCAP_RECORD_HEADER_LENGTH, parsePcapFileHeader } from './pcap-format.js';
 import { BLOCK_EPB, BLOCK_IDB, BLOCK_OPB, BLOCK_SHB, BLOCK_SPB, MAX_BLOCK_LENGTH, PcapngParser } from './pcapng-format.js';
 import { openCapture } from './reader.js';
-import { copyTimestamp } from './timestamp.js';
+import { compareTimestamps, copyTimestamp } from './timestamp.js';
 import type { CaptureProblem, PacketView, Timestamp } from './types.js';
 
 export interface CaptureTimeRange {
   format: 'pcap' | 'pcapng';
+  /** Earliest packet time of the head window (of the file, when read whole); null without packets. */
   first: Timestamp | null;
+  /** Latest packet time of the tail window (of the file, when read whole). */
   last: Timestamp | null;
   /** Damage met (a truncated tail, …); the times are those of the valid packets. */
   problems: CaptureProblem[];
   /** File size in bytes. */
   bytes: number;
-  /** True when the whole file had to be read (small file, damaged pcapng tail, no sane chain). */
+  /** True when the whole file was read (small file, no sane tail chain): times are exact. */
   fullScan: boolean;
   packets?: never;
 }
 
-/** Bytes searched at the end of a classic pcap file. */
-export const TAIL_WINDOW = 256 * 1024;
+/** Bytes of the head and of the tail looked at (room for the largest record, 256 KiB + header). */
+export const TAIL_WINDOW = 1024 * 1024;
 const YEAR = 366 * 86_400;
 
 /**
@@ -46,43 +49,55 @@ const YEAR = 366 * 86_400;
  * const { first, last, problems } = captureTimeRange('/var/capture/eth0-20260101.pcap');
  */
 export function captureTimeRange(path: string): CaptureTimeRange {
+  const size = statSync(path).size;
+  if (size <= 2 * TAIL_WINDOW) return fullScan(path);
   const reader = openCapture(path, { bufferSize: 64 * 1024 });
-  let head: Timestamp | null;
-  let format: 'pcap' | 'pcapng';
+  const format = reader.format;
+  const head = new Span();
   try {
-    format = reader.format;
-    const p = reader.next();
-    head = p ? copyTimestamp(p) : null;
+    for (let p = reader.next(); p && p.offset < TAIL_WINDOW; p = reader.next()) head.add(p);
   } finally {
     reader.close();
   }
+  if (head.empty) return fullScan(path);
   const fd = openSync(path, 'r');
+  let tail: Tail | null;
   try {
-    const size = fstatSync(fd).size;
-    if (head !== null && size > TAIL_WINDOW + PCAP_FILE_HEADER_LENGTH) {
-      const tail = format === 'pcap' ? pcapTail(fd, size, path, head) : pcapngTail(fd, size, path);
-      if (tail) return { format, first: head, last: tail.last, problems: tail.problems, bytes: size, fullScan: false };
-    }
+    tail = format === 'pcap' ? pcapTail(fd, size, path, head.min) : pcapngTail(fd, size, path);
   } finally {
     closeSync(fd);
   }
-  return fullScan(path);
+  if (!tail) return fullScan(path);
+  return { format, first: head.min, last: tail.last, problems: tail.problems, bytes: size, fullScan: false };
 }
 
-/** Reads every packet: exact first, last and problems. */
+/** Earliest and latest of the times added. */
+class Span {
+  min: Timestamp = { sec: 0, nsec: 0 };
+  max: Timestamp = { sec: 0, nsec: 0 };
+  empty = true;
+
+  add(t: Timestamp): void {
+    if (this.empty || compareTimestamps(t, this.min) < 0) this.min = copyTimestamp(t);
+    if (this.empty || compareTimestamps(t, this.max) > 0) this.max = copyTimestamp(t);
+    this.empty = false;
+  }
+}
+
+/** Reads every packet: exact earliest, latest and problems. */
 function fullScan(path: string): CaptureTimeRange {
   const reader = openCapture(path);
   try {
-    let first: Timestamp | null = null;
-    const last: Timestamp = { sec: 0, nsec: 0 };
-    let any = false;
-    for (let p = reader.next(); p; p = reader.next()) {
-      if (!any) first = copyTimestamp(p);
-      any = true;
-      last.sec = p.sec;
-      last.nsec = p.nsec;
-    }
-    return { format: reader.format, first, last: any ? last : null, problems: [...reader.problems], bytes: statSync(path).size, fullScan: true };
+    const span = new Span();
+    for (let p = reader.next(); p; p = reader.next()) span.add(p);
+    return {
+      format: reader.format,
+      first: span.empty ? null : span.min,
+      last: span.empty ? null : span.max,
+      problems: [...reader.problems],
+      bytes: statSync(path).size,
+      fullScan: true,
+    };
   } finally {
     reader.close();
   }
@@ -135,40 +150,43 @@ function pcapTail(fd: number, size: number, path: string, first: Timestamp): Tai
     let earliest = -1;
     for (let i = n - PCAP_RECORD_HEADER_LENGTH; i >= 0; i--) {
       const len = sane(i);
-      if (len > 0 && (i + len <= n ? ok[i + len] === 1 : allowTruncated)) {
-        ok[i] = 1;
-        earliest = i;
+      if (len < 0) continue;
+      if (i + len <= n) {
+        if (ok[i + len] === 1) {
+          ok[i] = 1;
+          earliest = i;
+        }
+      } else if (allowTruncated) {
+        ok[i] = 1; // a truncated last record: it may end a chain, never start one
       }
     }
     if (earliest < 0) continue;
-    // Walk the chain forward: the last whole record, and what follows it.
+    // Walk the chain forward: the latest time of its whole records, and what follows them.
     const out = { sec: 0, nsec: 0, caplen: 0, origLen: 0, linkType: 0, data: buf, interfaceId: 0, offset: 0 } as PacketView;
-    let lastAt = -1;
+    const span = new Span();
     let i = earliest;
     while (i < n) {
       const len = sane(i);
       if (len < 0 || i + len > n) break;
-      lastAt = i;
+      parser.step(buf, view, i, n, start, out);
+      span.add(out);
       i += len;
     }
-    if (lastAt < 0) continue;
-    parser.step(buf, view, lastAt, n, start, out);
+    if (span.empty) continue;
     const problems: CaptureProblem[] = [];
     if (i < n) problems.push(parser.truncation(view, i, n - i, start + i));
-    return { last: copyTimestamp(out), problems };
+    return { last: span.max, problems };
   }
   return null;
 }
 
 /**
- * pcapng: walk back over trailing block lengths to the last packet block; when the tail is cut
- * (the trailing length is not a block's), search the last window for the block chain that runs
- * into the cut instead. An interface or section block in the way means interfaces may differ
- * from the head's: give up (null → full read).
+ * pcapng: the same chain search over 4-byte-aligned offsets (blocks start 4-aligned from the SHB
+ * at 0): ok[i] when the block at i has a sane length, its trailing length matches and the chain
+ * continues to the end (pass 2: or into a cut last block). Interfaces and resolutions come from
+ * the head; an interface or section block in the tail chain makes it give up (null → full read).
  */
 function pcapngTail(fd: number, size: number, path: string): Tail | null {
-  // Interfaces (and their resolutions) come from the head: run the parser over the blocks
-  // before the first packet.
   const head = readAt(fd, 0, Math.min(size, 1024 * 1024));
   const headView = new DataView(head.buffer, head.byteOffset, head.byteLength);
   const parser = new PcapngParser(path, []);
@@ -182,59 +200,7 @@ function pcapngTail(fd: number, size: number, path: string): Tail | null {
     pos += r;
   }
   const interfaces = parser.interfaces.length;
-  /** Timestamp of the packet block in `bytes` (a whole block at file offset `at`), or null. */
-  const packetTime = (bytes: Uint8Array, at: number): Timestamp | null => {
-    const r = parser.step(bytes, new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, bytes.length, at, out);
-    if (r <= 0 || !parser.hasPacket || parser.interfaces.length !== interfaces || out.linkType === -1) return null;
-    return copyTimestamp(out);
-  };
-  return walkBack(fd, size, le, packetTime) ?? cutTail(fd, size, le, parser, packetTime);
-}
-
-const isPacketBlock = (type: number) => type === BLOCK_EPB || type === BLOCK_OPB || type === BLOCK_SPB;
-
-function walkBack(fd: number, size: number, le: boolean, packetTime: (b: Uint8Array, at: number) => Timestamp | null): Tail | null {
-  let end = size;
-  let window = readAt(fd, Math.max(0, size - TAIL_WINDOW), Math.min(size, TAIL_WINDOW));
-  let windowStart = size - window.length;
-  for (let steps = 0; steps < 100_000 && end > 0; steps++) {
-    if (end - 4 < windowStart) {
-      const from = Math.max(0, end - TAIL_WINDOW);
-      window = readAt(fd, from, end - from);
-      windowStart = from;
-    }
-    const view = new DataView(window.buffer, window.byteOffset, window.byteLength);
-    const length = view.getUint32(end - 4 - windowStart, le);
-    if (length < 12 || length % 4 !== 0 || length > end) return null;
-    const at = end - length;
-    if (at < windowStart) {
-      window = readAt(fd, at, end - at);
-      windowStart = at;
-      continue;
-    }
-    if (view.getUint32(at - windowStart + 4, le) !== length) return null;
-    const type = view.getUint32(at - windowStart, le);
-    if (type === BLOCK_SHB || type === BLOCK_IDB) return null;
-    if (isPacketBlock(type)) {
-      const last = packetTime(window.subarray(at - windowStart, end - windowStart), at);
-      return last && { last, problems: [] };
-    }
-    end = at;
-  }
-  return null;
-}
-
-/**
- * A cut tail: dynamic programming over the 4-byte-aligned offsets of the last window, from its
- * end backwards — ok[i] when a block at i has a sane length, its trailing length matches, and
- * the chain continues to the cut (the last block may be partial). The earliest such offset
- * starts the chain; its last whole packet block is the last packet, the partial block the problem.
- */
-function cutTail(
-  fd: number, size: number, le: boolean, parser: PcapngParser,
-  packetTime: (b: Uint8Array, at: number) => Timestamp | null,
-): Tail | null {
-  const start = Math.max(0, size - TAIL_WINDOW) & ~3;
+  const start = (size - TAIL_WINDOW) & ~3;
   const buf = readAt(fd, start, size - start);
   const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   const n = buf.length;
@@ -242,33 +208,41 @@ function cutTail(
     const length = view.getUint32(i + 4, le);
     return length >= 12 && length % 4 === 0 && length <= MAX_BLOCK_LENGTH ? length : -1;
   };
-  const ok = new Uint8Array(n + 1);
-  ok.fill(1, Math.max(0, n - 11), n + 1); // a partial block header at the cut ends a chain
-  let earliest = -1;
-  for (let i = (n - 12) & ~3; i >= 0; i -= 4) {
-    const length = lengthAt(i);
-    if (length < 0) continue;
-    const whole = i + length <= n;
-    if (whole ? view.getUint32(i + length - 4, le) === length && ok[i + length] === 1 : true) {
-      ok[i] = 1;
-      earliest = i;
+  for (const allowCut of [false, true]) {
+    const ok = new Uint8Array(n + 1);
+    ok[n] = 1;
+    if (allowCut) ok.fill(1, Math.max(0, n - 11), n); // a partial block header at the cut ends a chain
+    let earliest = -1;
+    for (let i = (n - 12) & ~3; i >= 0; i -= 4) {
+      const length = lengthAt(i);
+      if (length < 0) continue;
+      if (i + length <= n) {
+        if (view.getUint32(i + length - 4, le) === length && ok[i + length] === 1) {
+          ok[i] = 1;
+          earliest = i;
+        }
+      } else if (allowCut) {
+        ok[i] = 1; // a cut last block: it may end a chain, never start one
+      }
     }
-  }
-  if (earliest < 0) return null;
-  let last: Timestamp | null = null;
-  let i = earliest;
-  while (i + 12 <= n) {
-    const length = lengthAt(i);
-    if (length < 0 || i + length > n) break;
-    const type = view.getUint32(i, le);
-    if (type === BLOCK_SHB || type === BLOCK_IDB) return null;
-    if (isPacketBlock(type)) {
-      last = packetTime(buf.subarray(i, i + length), start + i);
-      if (!last) return null;
+    if (earliest < 0) continue;
+    const span = new Span();
+    let i = earliest;
+    while (i + 12 <= n) {
+      const length = lengthAt(i);
+      if (length < 0 || i + length > n) break;
+      const type = view.getUint32(i, le);
+      if (type === BLOCK_SHB || type === BLOCK_IDB) return null;
+      if (type === BLOCK_EPB || type === BLOCK_OPB || type === BLOCK_SPB) {
+        const r = parser.step(buf, view, i, i + length, start, out);
+        if (r <= 0 || !parser.hasPacket || parser.interfaces.length !== interfaces || out.linkType === -1) return null;
+        span.add(out);
+      }
+      i += length;
     }
-    i += length;
+    if (span.empty) continue;
+    const problems = i < n ? [parser.truncation(view, i, n - i, start + i)] : [];
+    return { last: span.max, problems };
   }
-  if (!last) return null;
-  const problems = i < n ? [parser.truncation(view, i, n - i, start + i)] : [];
-  return { last, problems };
+  return null;
 }
