@@ -45,7 +45,7 @@ test('birth on connect; the last will marks the session lost with the same bdSeq
     assert.equal(birth!.message.bdSeq, 1);
     assert.equal(birth!.retain, true);
     assert.equal(birth!.message.location, 'lab');
-    // The broker drops the connection (as on kill -9 of the agent's host link): the will fires.
+    // A broker outage: the agent reconnects with a new session (and a new bdSeq).
     await broker.stop();
     await broker.start();
     await broker.until('reconnect and second birth', () => a.onlines.length === 2);
@@ -72,6 +72,7 @@ test('the will is published by the broker when the agent vanishes', async () => 
     const will = broker.of('state').find((s) => s.message.status === 'offline')!;
     assert.equal(will.message.reason, 'lost');
     assert.equal(will.message.bdSeq, 1);
+    assert.equal(will.message.seq, broker.of('state')[0]!.message.seq, 'the will shares its birth\'s seq');
   } finally {
     await a.connection.stop();
     a.spool.close();
@@ -98,6 +99,8 @@ test('messages produced during a broker outage arrive after it, in order, none t
     assert.deepEqual(uptimes, Array.from({ length: 1505 }, (_, i) => i), 'in order, none twice, none lost');
     const seqs = broker.of('health').map((h) => h.message.seq);
     assert.equal(new Set(seqs).size, seqs.length);
+    // Failed connect attempts during the outage used up no sequence numbers: no holes.
+    assert.deepEqual(seqs.slice(5), Array.from({ length: 1500 }, (_, i) => seqs[5]! + i));
     // bdSeq grew with every failed attempt during the outage; the birth after it is the 2nd online.
     const secondBirth = broker.received.findIndex((r, i) => r.kind === 'state' && r.message.status === 'online' && i > 0);
     const firstReplayed = broker.received.findIndex((r) => r.kind === 'health' && r.message.uptime === 5);

@@ -3,7 +3,9 @@
  *
  * On every connect attempt:
  *   1. bdSeq is incremented and persisted; the last will (retained QoS 1 `state` offline,
- *      reason "lost", this bdSeq) is set for the attempt.
+ *      reason "lost", this bdSeq) is set for the attempt. The will carries the seq its session's
+ *      birth will take, without using it up: attempts that never connect leave no holes in the
+ *      sequence, so spooled messages stay consecutive (the collector can tell loss from a gap).
  *   2. After CONNACK the agent subscribes to `commands/{name}/#` FIRST, so a task the collector
  *      sends in reaction to the birth cannot be missed,
  *   3. then publishes the retained birth (online, bdSeq, version, location, hostname, interfaces,
@@ -24,7 +26,7 @@
 import { readFileSync } from 'node:fs';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
-import { decodeMessage, encodeMessage, parseTopic, topics, type Body, type Sequencer } from '@pcapmesh/shared/wire';
+import { SCHEMA_VERSION, decodeMessage, encodeMessage, parseTopic, topics, type Body, type Sequencer } from '@pcapmesh/shared/wire';
 import type { BdSeqStore } from './bd-seq.js';
 import type { Spool } from './spool.js';
 
@@ -127,7 +129,7 @@ export class MqttConnection {
   private connect(): void {
     const { sensor, logger } = this.opts;
     const bdSeq = this.opts.bdSeq.next();
-    const will = this.stateMessage(bdSeq, 'offline', 'lost');
+    const will = this.willMessage(bdSeq);
     const options: IClientOptions = {
       clientId: sensor,
       username: this.opts.username,
@@ -230,6 +232,12 @@ export class MqttConnection {
     const message = this.opts.sequencer.stamp('state', body);
     this.opts.spool.noteSeq(message.seq);
     return encodeMessage('state', message);
+  }
+
+  /** The session's last will: stamped with the next seq, which only the birth then uses up. */
+  private willMessage(bdSeq: number): Uint8Array {
+    const { sequencer } = this.opts;
+    return encodeMessage('state', { v: SCHEMA_VERSION, sentAt: Date.now(), seq: sequencer.next, status: 'offline', bdSeq, reason: 'lost' });
   }
 
   private async publishState(s: Session, status: 'online' | 'offline', reason?: string): Promise<void> {
