@@ -21,10 +21,13 @@ export const ENV_ALIASES = { DATABASE_URL: 'database.url', REDIS_URL: 'redis.url
 
 /** A TCP port; 0 = an ephemeral port chosen at start (tests; the real one is reported in the ready line). */
 const port = z.number().int().min(0).max(65535);
-/** An optional string where an empty value (e.g. `DATABASE_URL=`) means "not set". */
+/**
+ * An optional string where an empty value (e.g. `DATABASE_URL=`) means "not set". Numbers and
+ * booleans are taken as their text: environment values are read as YAML, so a password `123456`
+ * arrives as a number.
+ */
 const optionalText = z
-  .string()
-  .optional()
+  .preprocess((v) => (typeof v === 'number' || typeof v === 'boolean' ? String(v) : v), z.string().optional())
   .transform((s) => (s === undefined || s.trim() === '' ? undefined : s));
 const urlWithScheme = (schemes: string[]) =>
   optionalText.refine(
@@ -74,6 +77,17 @@ export const collectorConfigSchema = z.strictObject({
       /** MQTT 5 shared-subscription group on the external broker, so several collectors split the load. */
       sharedGroup: z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only').default('pcapmesh-collectors'),
     })
+    // Checked on the section, so these are reported even when other sections have problems.
+    .superRefine((mqtt, ctx) => {
+      const { certFile, keyFile } = mqtt.tls;
+      if ((certFile === undefined) !== (keyFile === undefined)) {
+        const missing = certFile === undefined ? 'certFile' : 'keyFile';
+        ctx.addIssue({ code: 'custom', path: ['tls', missing], message: 'required when the other of certFile/keyFile is set' });
+      }
+      if (certFile !== undefined && mqtt.port !== 0 && mqtt.tls.port === mqtt.port) {
+        ctx.addIssue({ code: 'custom', path: ['tls', 'port'], message: `must differ from mqtt.port (${mqtt.port})` });
+      }
+    })
     .prefault({}),
 
   database: z
@@ -116,17 +130,7 @@ export const collectorConfigSchema = z.strictObject({
       level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     })
     .prefault({}),
-})
-  .superRefine((cfg, ctx) => {
-    const { certFile, keyFile } = cfg.mqtt.tls;
-    if ((certFile === undefined) !== (keyFile === undefined)) {
-      const missing = certFile === undefined ? 'certFile' : 'keyFile';
-      ctx.addIssue({ code: 'custom', path: ['mqtt', 'tls', missing], message: 'required when the other of certFile/keyFile is set' });
-    }
-    if (cfg.mqtt.tls.certFile !== undefined && cfg.mqtt.tls.port === cfg.mqtt.port) {
-      ctx.addIssue({ code: 'custom', path: ['mqtt', 'tls', 'port'], message: `must differ from mqtt.port (${cfg.mqtt.port})` });
-    }
-  });
+});
 
 type Parsed = z.infer<typeof collectorConfigSchema>;
 

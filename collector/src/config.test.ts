@@ -1,0 +1,95 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { leafPaths } from '@pcapmesh/shared/util/config';
+import { ConfigError, collectorConfig, collectorConfigSchema, loadCollectorConfig } from './config.js';
+
+function file(text: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'collector-cfg-'));
+  writeFileSync(join(dir, 'collector.yaml'), text);
+  return join(dir, 'collector.yaml');
+}
+
+test('defaults: safe loopback listeners, embedded everything, derived heartbeat timeout', () => {
+  const cfg = loadCollectorConfig({ env: {}, cwd: '/srv/pcapmesh' });
+  assert.equal(cfg.dataDir, '/srv/pcapmesh/data');
+  assert.equal(cfg.http.host, '127.0.0.1');
+  assert.equal(cfg.http.port, 8080);
+  assert.equal(cfg.http.apiToken, undefined);
+  assert.equal(cfg.mqtt.mode, 'embedded');
+  assert.equal(cfg.mqtt.port, 1883);
+  assert.equal(cfg.mqtt.host, '127.0.0.1');
+  assert.equal(cfg.mqtt.tls.port, 8883);
+  assert.equal(cfg.mqtt.sharedGroup, 'pcapmesh-collectors');
+  assert.equal(cfg.database.url, undefined);
+  assert.equal(cfg.redis.url, undefined);
+  assert.deepEqual(cfg.ingest, { healthIntervalSeconds: 10, heartbeatTimeoutSeconds: 30 });
+  assert.deepEqual(cfg.retention, { healthDays: 30, trafficDays: 30, partitionsAhead: 3 });
+  assert.equal(cfg.log.level, 'info');
+});
+
+test('file, PCAPMESH_ overrides and the conventional aliases combine', () => {
+  const cfg = loadCollectorConfig({
+    file: file('dataDir: /var/lib/pcapmesh\nhttp:\n  port: 9000\ningest:\n  healthIntervalSeconds: 5\n'),
+    env: {
+      PCAPMESH_HTTP__HOST: '0.0.0.0',
+      DATABASE_URL: 'postgres://pcapmesh@db/pcapmesh',
+      REDIS_URL: 'redis://cache:6379',
+      MQTT_URL: 'mqtt://broker:1883',
+      PCAPMESH_MQTT__PASSWORD: '123456',
+      PCAPMESH_RETENTION__HEALTH_DAYS: '7',
+    },
+  });
+  assert.equal(cfg.dataDir, '/var/lib/pcapmesh');
+  assert.equal(cfg.http.port, 9000);
+  assert.equal(cfg.http.host, '0.0.0.0');
+  assert.equal(cfg.database.url, 'postgres://pcapmesh@db/pcapmesh');
+  assert.equal(cfg.redis.url, 'redis://cache:6379');
+  assert.equal(cfg.mqtt.mode, 'external');
+  assert.equal(cfg.retention.healthDays, 7);
+  assert.equal(cfg.ingest.heartbeatTimeoutSeconds, 15, '3 × the health interval');
+  assert.equal(cfg.mqtt.password, '123456');
+});
+
+test('an empty DATABASE_URL means unset (embedded PGlite)', () => {
+  assert.equal(loadCollectorConfig({ env: { DATABASE_URL: '' } }).database.url, undefined);
+  assert.equal(loadCollectorConfig({ env: { PCAPMESH_DATABASE__URL: '' } }).database.url, undefined);
+});
+
+test('every bad key is named at once, with the variable it came from', () => {
+  try {
+    loadCollectorConfig({
+      file: file('htp:\n  port: 1\nhttp:\n  port: 70000\nmqtt:\n  tls:\n    certFile: /c.pem\nretention:\n  healthDays: -1\n'),
+      env: { DATABASE_URL: 'mysql://x', PCAPMESH_LOG__LEVEL: 'loud' },
+    });
+    assert.fail('expected a ConfigError');
+  } catch (err) {
+    assert.ok(err instanceof ConfigError);
+    const text = err.problems.join('\n');
+    assert.match(text, /^htp: unknown key/m);
+    assert.match(text, /^http\.port: /m);
+    assert.match(text, /^mqtt\.tls\.keyFile: required when/m);
+    assert.match(text, /^retention\.healthDays: /m);
+    assert.match(text, /^database\.url: must be a URL starting with postgres:\/\/ or postgresql:\/\/ or memory:\/\/ \(from DATABASE_URL\)/m);
+    assert.match(text, /^log\.level: .*\(from PCAPMESH_LOG__LEVEL\)/m);
+    assert.equal(err.problems.length, 6);
+  }
+});
+
+test('every key is documented in the schema file and reachable by an environment variable', async () => {
+  const { readFileSync } = await import('node:fs');
+  const source = readFileSync(new URL('./config.ts', import.meta.url), 'utf8');
+  for (const path of leafPaths(collectorConfigSchema)) {
+    const key = path[path.length - 1]!;
+    assert.match(source, new RegExp(`/\\*\\*[^*]*\\*/\\s*\\n\\s*${key}:`), `${path.join('.')} has a doc comment`);
+  }
+});
+
+test('collectorConfig() builds a validated config in code', () => {
+  const cfg = collectorConfig({ database: { url: 'memory://' }, http: { port: 18080 } }, '/tmp');
+  assert.equal(cfg.database.url, 'memory://');
+  assert.equal(cfg.dataDir, '/tmp/data');
+  assert.throws(() => collectorConfig({ http: { port: 70000 } }), /http\.port/);
+});
