@@ -32,8 +32,8 @@ export interface LiveFeedOptions {
 
 export interface LiveFeed {
   state: Accessor<LiveState>;
-  /** Frames received and frames dropped as malformed. */
-  counters: { received: number; dropped: number; reconnects: number };
+  /** Frames received, frames dropped as malformed, reconnect attempts, socket errors. */
+  counters: { received: number; dropped: number; reconnects: number; errors: number };
   close(): void;
 }
 
@@ -53,7 +53,7 @@ export function createLiveFeed(opts: LiveFeedOptions): LiveFeed {
   const Ws = opts.WebSocket ?? WebSocket;
   const backoff = opts.backoff ?? defaultBackoff;
   const [state, setState] = createSignal<LiveState>('connecting');
-  const counters = { received: 0, dropped: 0, reconnects: 0 };
+  const counters = { received: 0, dropped: 0, reconnects: 0, errors: 0 };
   let socket: WebSocket | undefined;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let attempt = 0;
@@ -84,6 +84,10 @@ export function createLiveFeed(opts: LiveFeedOptions): LiveFeed {
       }
       counters.received += 1;
       opts.onMessage(message as LiveMessage);
+    };
+    // A failed connection fires error, then close: the close handler retries.
+    ws.onerror = () => {
+      counters.errors += 1;
     };
     ws.onclose = () => {
       if (socket !== ws) return;
