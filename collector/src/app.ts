@@ -1,13 +1,14 @@
 /**
- * Wires the collector together: database (+ migrations), cache (Redis or memory), domain services,
- * API token, MQTT broker (embedded aedes or external client), ingest, `events/` publisher, live feed
- * (through the cache's pub/sub), HTTP API, and the heartbeat sweeper.
+ * Wires the collector together: database (+ migrations and partition maintenance, at start and
+ * hourly), cache (Redis or memory), domain services, API token, MQTT broker (embedded aedes or
+ * external client), ingest, `events/` publisher, live feed (through the cache's pub/sub), HTTP API,
+ * and the heartbeat sweeper.
  *
  * Contract:
  * - `start()` brings everything up in dependency order; if a step fails, what was already started
  *   is stopped again and the error (naming the step) is thrown.
- * - `stop()` closes in reverse order: sweeper, HTTP, live feed, events publisher, broker, then waits
- *   for ingest to finish what it received, then the cache and the database. No timers, sockets or file locks are left. Idempotent.
+ * - `stop()` closes in reverse order: timers (waiting for a run in progress), HTTP, live feed, events
+ *   publisher, broker, then waits for ingest to finish what it received, then cache and database. No timers, sockets or file locks are left. Idempotent.
  * - Ports configured as 0 are ephemeral; `httpUrl` / `mqttPort` report the real ones after start.
  *
  * @example
@@ -36,7 +37,11 @@ import { createLogger } from './log.js';
 import { ApiTokensRepo } from './storage/api-tokens.repo.js';
 import { openDb, type Db } from './storage/db.js';
 import { migrate } from './storage/migrate.js';
+import { PartitionManager, partitionedTables } from './storage/partitions.js';
 import { COLLECTOR_VERSION } from './version.js';
+
+/** Partition maintenance runs at start and then hourly. */
+const PARTITION_INTERVAL_MS = 3_600_000;
 
 export interface CollectorServices {
   db: Db;
@@ -90,6 +95,13 @@ export function createCollector(config: CollectorConfig, opts: CreateCollectorOp
     log.info({ database: db.description, kind: db.kind }, 'database open');
     const migrated = await step('migrate database', () => migrate(db));
     if (migrated.applied.length > 0) log.info({ applied: migrated.applied.map((m) => m.file) }, 'migrations applied');
+    const partitions = new PartitionManager({
+      db,
+      log: log.child({ component: 'partitions' }),
+      ahead: config.retention.partitionsAhead,
+      tables: partitionedTables(config.retention),
+    });
+    await step('create partitions', () => partitions.run());
 
     const cache = await step('open cache', () => openCache({ url: config.redis.url }));
     closers.push({ what: 'cache', close: () => cache.close() });
@@ -136,16 +148,13 @@ export function createCollector(config: CollectorConfig, opts: CreateCollectorOp
     closers.push({ what: 'HTTP server', close: () => server.close() });
     httpUrl = server.url;
 
-    const sweepMs = config.ingest.healthIntervalSeconds * 1000;
-    const sweeper = setInterval(() => {
-      sensors.sweepHeartbeats().then(
-        (offline) => {
-          if (offline.length > 0) log.info({ sensors: offline }, 'heartbeat timeout: marked offline');
-        },
-        (err: unknown) => log.error({ err }, 'heartbeat sweep failed'),
-      );
-    }, sweepMs);
-    closers.push({ what: 'heartbeat sweeper', close: () => clearInterval(sweeper) });
+    const sweeper = every(config.ingest.healthIntervalSeconds * 1000, async () => {
+      const offline = await sensors.sweepHeartbeats();
+      if (offline.length > 0) log.info({ sensors: offline }, 'heartbeat timeout: marked offline');
+    }, (err) => log.error({ err }, 'heartbeat sweep failed'));
+    closers.push({ what: 'heartbeat sweeper', close: () => sweeper.stop() });
+    const partitionTimer = every(PARTITION_INTERVAL_MS, () => partitions.run(), (err) => log.error({ err }, 'partition maintenance failed'));
+    closers.push({ what: 'partition manager', close: () => partitionTimer.stop() });
 
     services = { db, cache, sensors, events, ingestStats, broker };
   }
@@ -229,4 +238,27 @@ function readTlsFile(path: string, key: string): Buffer {
   } catch (err) {
     throw new Error(`${key}: cannot read ${path}`, { cause: err });
   }
+}
+
+/**
+ * Runs `task` every `ms` (never two at once; a run that overlaps the next tick skips it). `stop()`
+ * clears the timer and waits for a run in progress, so nothing touches a closed database.
+ */
+function every(ms: number, task: () => Promise<unknown>, onError: (err: unknown) => void): { stop(): Promise<void> } {
+  let running: Promise<void> | undefined;
+  const timer = setInterval(() => {
+    if (running) return;
+    running = task().then(
+      () => undefined,
+      (err: unknown) => onError(err),
+    ).finally(() => {
+      running = undefined;
+    });
+  }, ms);
+  return {
+    async stop() {
+      clearInterval(timer);
+      await running;
+    },
+  };
 }
