@@ -11,6 +11,7 @@
  */
 import { L3, type CaptureProblem, type DecodedPacket, type PacketView } from '../types.js';
 import { ConversationTables, type TableLimits } from './conversations.js';
+import { ipHeaderSane } from './ip-sanity.js';
 import { NameCounter } from './names.js';
 import { PortCounter } from './ports.js';
 import { ProtocolCounter } from './protocols.js';
@@ -54,8 +55,10 @@ export class Analyzer {
     if (time < this.first) this.first = time;
     if (time > this.last) this.last = time;
     this.timeline.add(view.sec, view.origLen);
-    this.protocols.add(view, pkt);
-    if (pkt.l3 !== L3.IPV4 && pkt.l3 !== L3.IPV6) return;
+    const ip = pkt.l3 === L3.IPV4 || pkt.l3 === L3.IPV6;
+    const sane = ip && ipHeaderSane(view.data, pkt);
+    this.protocols.add(view, pkt, sane);
+    if (!sane) return;
     this.conversations.add(view, pkt, time);
     if (pkt.l4Offset < 0) return;
     this.ports.add(pkt, view.origLen);

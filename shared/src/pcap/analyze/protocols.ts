@@ -12,7 +12,8 @@ export class ProtocolCounter {
   private readonly packets = new Float64Array(PROTOCOL_NAMES.length);
   private readonly bytes = new Float64Array(PROTOCOL_NAMES.length);
 
-  add(view: PacketView, pkt: DecodedPacket): void {
+  /** `ipSane`: false for a bogus IP header (see ip-sanity.ts): its transport is not counted. */
+  add(view: PacketView, pkt: DecodedPacket, ipSane: boolean): void {
     const len = view.origLen;
     if (view.linkType === LinkType.ETHERNET) this.count(P.ETHERNET, len);
     if (pkt.vlanCount > 0) this.count(P.VLAN, len);
@@ -30,7 +31,8 @@ export class ProtocolCounter {
         this.count(P.OTHER, len);
         return;
     }
-    if (pkt.l4Offset < 0) return; // a later fragment, or the transport header was not captured
+    // A later fragment, a transport header not captured, or an IP header not to be trusted.
+    if (pkt.l4Offset < 0 || !ipSane) return;
     switch (pkt.ipProto) {
       case 6:
         this.count(P.TCP, len);
