@@ -50,6 +50,18 @@ forEachDatabase(
       assert.deepEqual(await appliedMigrations(ctx.db), rows);
     });
 
+    test('concurrent runs (several collectors starting at once) apply each migration once', async () => {
+      const fresh = await ctx.fresh();
+      try {
+        const results = await Promise.all([migrate(fresh.db), migrate(fresh.db), migrate(fresh.db)]);
+        const files = readMigrations();
+        assert.equal(results.reduce((n, r) => n + r.applied.length, 0), files.length);
+        assert.deepEqual((await appliedMigrations(fresh.db)).map((r) => r.version), files.map((m) => m.version));
+      } finally {
+        await fresh.drop();
+      }
+    });
+
     test('an applied file that changed is refused, naming it', async () => {
       const dir = mkdtempSync(join(tmpdir(), 'mig-'));
       writeFileSync(join(dir, '0001_first.sql'), 'CREATE TABLE mig_probe (id int);');
