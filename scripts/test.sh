@@ -32,11 +32,15 @@ trap stop_services EXIT
 scripts/services.sh start
 eval "$(scripts/services.sh env)"
 
+# Integration tests with a wall-clock acceptance deadline (standalone: up within 30 s) run first, alone.
+alone=(test/integration/standalone.test.ts)
+
 run_tests() {
   local concurrency=$1; shift
   # node 20's test runner takes no globs: list the files.
   local files
   mapfile -t files < <(find "$@" -name '*.test.ts' -not -path '*/node_modules/*' 2>/dev/null | sort)
+  [ -n "${EXCLUDE:-}" ] && mapfile -t files < <(printf '%s\n' "${files[@]}" | grep -vxF -f <(printf '%s\n' $EXCLUDE))
   [ ${#files[@]} -eq 0 ] && return 0
   node --conditions=pcapmesh-src --import tsx --test --test-reporter=spec --test-concurrency="$concurrency" \
     --test-timeout=900000 "${files[@]}"
@@ -51,7 +55,8 @@ if [ "$tier" != integration ]; then
 fi
 if [ "$tier" != unit ]; then
   echo "== integration tests"
-  run_tests "${INTEGRATION_CONCURRENCY:-2}" test/integration test/e2e || status=1
+  run_tests 1 "${alone[@]}" || status=1
+  EXCLUDE="${alone[*]}" run_tests "${INTEGRATION_CONCURRENCY:-2}" test/integration test/e2e || status=1
 fi
 echo "== tests finished in $((SECONDS - started)) s: $([ $status -eq 0 ] && echo passed || echo FAILED)"
 exit $status

@@ -76,16 +76,20 @@ for (const backendName of BACKENDS) {
     for (let i = 1; i < rows.length; i++) {
       assert.ok(rows[i]!.seq > rows[i - 1]!.seq, `out of order at ${rows[i]!.sampledAt.toISOString()}: seq ${rows[i - 1]!.seq} then ${rows[i]!.seq}`);
     }
-    // Everything produced during the outage is there: consecutive sequence numbers from the last
-    // report before the stop to the last one produced before the restart.
+    // Everything produced during the outage is there: from the last report before the stop on,
+    // sequence numbers are consecutive, except for one jump at the reconnect, where the agent's
+    // new birth (and its availability report) take numbers of their own.
     const before = rows.filter((r) => r.sampledAt < stoppedAt);
     const during = rows.filter((r) => r.sampledAt >= stoppedAt && r.sampledAt < restartedAt);
+    const sinceStop = rows.slice(before.length - 1);
     assert.ok(before.length >= 3, `expected reports before the outage, got ${before.length}`);
-    const expectedAtLeast = Math.floor(OUTAGE_MS / 1000) - 5;
-    assert.ok(during.length >= expectedAtLeast, `expected ≥ ${expectedAtLeast} reports from the 60 s outage, got ${during.length}`);
-    const chain = [before.at(-1)!, ...during];
-    for (let i = 1; i < chain.length; i++) {
-      assert.equal(chain[i]!.seq, chain[i - 1]!.seq + 1, `report(s) lost between seq ${chain[i - 1]!.seq} and ${chain[i]!.seq}`);
+    // At one report a second even a loaded machine produces many in 60 s; 10 proves the spool was used.
+    assert.ok(during.length >= 10, `expected reports produced during the 60 s outage, got ${during.length}`);
+    const jumps = sinceStop.slice(1).map((r, i) => ({ from: sinceStop[i]!, to: r })).filter((j) => j.to.seq !== j.from.seq + 1);
+    assert.ok(jumps.length <= 1, `reports lost: ${JSON.stringify(jumps.map((j) => [j.from.seq, j.to.seq]))}`);
+    for (const j of jumps) {
+      assert.ok(j.to.seq - j.from.seq <= 3, `reports lost between seq ${j.from.seq} and ${j.to.seq}`);
+      assert.ok(j.from.sampledAt >= during.at(-1)!.sampledAt, `a jump inside the outage, between seq ${j.from.seq} and ${j.to.seq}`);
     }
     // And the API serves the same samples for the outage window.
     assert.equal(servedSamples, during.length, 'the health series API must count every stored outage sample');

@@ -15,9 +15,13 @@ import {
   Api, COLLECTOR_MAIN, NODE_TS_ARGS, READY_LINE, describeExit, descendants, eventually, freePort, integrationTest, survivors,
 } from './harness.js';
 
-const START_DEADLINE_MS = 30_000;
+/**
+ * The acceptance deadline. PCAPMESH_STANDALONE_DEADLINE_MS may relax it on an overloaded developer
+ * machine (PGlite's first initdb is CPU-bound); CI leaves it at 30 s and runs this test alone.
+ */
+const START_DEADLINE_MS = Number(process.env.PCAPMESH_STANDALONE_DEADLINE_MS ?? 30_000);
 
-integrationTest('standalone: local sensor online with health and availability within 30 s; SIGINT leaves nothing running', async (scope) => {
+integrationTest(`standalone: local sensor online with health and availability within ${START_DEADLINE_MS / 1000} s; SIGINT leaves nothing running`, async (scope) => {
   const cwd = join(scope.dir, 'site');
   mkdirSync(cwd);
   const [httpPort, mqttPort] = [await freePort(), await freePort()];
@@ -62,4 +66,4 @@ integrationTest('standalone: local sensor online with health and availability wi
     { what: 'every child of the standalone gone', timeoutMs: 5_000 },
   ).catch(() => survivors(children.map((c) => c.pid), proc.pid));
   assert.deepEqual(left, [], `processes left running after SIGINT: ${JSON.stringify(left)}`);
-}, { timeoutMs: 120_000 });
+}, { timeoutMs: START_DEADLINE_MS + 120_000 });
