@@ -107,3 +107,52 @@ test('the permission walk catches a route that forgot its declaration', () => {
   sample.post('/ok', (c) => c.text('other method'));
   assert.deepEqual(routesWithoutPermission(sample), ['GET /forgot', 'POST /ok']);
 });
+
+test('sensor routes return the service views; an unknown sensor is 404 not_found', async () => {
+  await t.sensors.register({ name: 'edge-1', location: 'lab' });
+
+  const list = (await (await get('/sensors')).json()) as { sensors: { name: string; status: string; location: string }[] };
+  assert.deepEqual(list.sensors.map((s) => [s.name, s.status, s.location]), [['edge-1', 'unknown', 'lab']]);
+
+  const one = await get('/sensors/edge-1');
+  assert.equal(one.status, 200);
+  assert.equal(((await one.json()) as { name: string }).name, 'edge-1');
+
+  const status = (await (await get('/sensors/edge-1/status')).json()) as { name: string; status: string };
+  assert.deepEqual([status.name, status.status], ['edge-1', 'unknown']);
+
+  assert.deepEqual(await (await get('/sensors/edge-1/devices')).json(), { devices: [] });
+
+  const series = (await (await get('/sensors/edge-1/health?from=2026-01-01T00:00:00Z&to=1767322800000')).json()) as Record<string, unknown>;
+  assert.deepEqual(series, { sensor: 'edge-1', from: '2026-01-01T00:00:00.000Z', to: '2026-01-02T03:00:00.000Z', points: [] });
+
+  const activity = (await (await get('/sensors/activity?limit=10')).json()) as { entries: unknown[] };
+  assert.ok(Array.isArray(activity.entries));
+
+  const locations = (await (await get('/locations')).json()) as { locations: { name: string; sensors: number }[] };
+  assert.deepEqual(locations.locations.map((l) => [l.name, l.sensors]), [['lab', 1]]);
+
+  for (const path of ['/sensors/ghost', '/sensors/ghost/status', '/sensors/ghost/devices', '/sensors/ghost/health']) {
+    const res = await get(path);
+    assert.equal(res.status, 404, path);
+    assert.equal((await errorOf(res)).code, 'not_found', path);
+  }
+});
+
+test('health/summary: sensors by status, ingest counters, database and broker state', async () => {
+  t.stats.accepted('health');
+  t.stats.rejected('schema');
+  const res = await get('/health/summary');
+  assert.equal(res.status, 200);
+  const body = (await res.json()) as {
+    sensors: Record<string, number>;
+    ingest: { accepted: Record<string, number>; rejected: Record<string, number> };
+    database: { kind: string; ok: boolean; latencyMs: number };
+    broker: { mode: string; clients: number; ok: boolean };
+  };
+  assert.deepEqual(Object.keys(body.sensors).sort(), ['degraded', 'offline', 'online', 'unknown']);
+  assert.equal(body.ingest.accepted.health, 1);
+  assert.equal(body.ingest.rejected.schema, 1);
+  assert.deepEqual([body.database.kind, body.database.ok, typeof body.database.latencyMs], ['pglite', true, 'number']);
+  assert.deepEqual(body.broker, { mode: 'embedded', clients: 0, ok: true });
+});
