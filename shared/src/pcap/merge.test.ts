@@ -42,12 +42,13 @@ test('dedup drops equal packets from another input inside the window only', () =
     [
       [p(1, 0, 1), p(1, 0, 1), p(5, 0, 3)], // same-input repeat is kept
       [p(1, 500, 1), p(1, 2000, 1), p(5, 0, 4)], // +0.5 ms: duplicate; +2 ms: outside window; different bytes: kept
+      [p(1, 1000, 1)], // exactly +1 ms (the window): still a duplicate
     ],
     true,
     1_000_000,
   );
   assert.deepEqual(order, [[1, 0, 1], [1, 0, 1], [1, 2000, 1], [5, 0, 4], [5, 0, 3]]);
-  assert.equal(stats.duplicates, 1);
+  assert.equal(stats.duplicates, 2);
   assert.equal(stats.packets, 5);
 });
 
@@ -109,4 +110,37 @@ test('mergeCaptures on files: mixed link types become pcapng, damaged input keep
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('dedup filter agrees with a naive reference on random traffic (ring, arena and bucket growth)', () => {
+  let seed = 12345;
+  const rand = (n: number) => {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    return seed % n;
+  };
+  const windowNs = 2_000_000;
+  const filter = new DuplicateFilter(windowNs);
+  const seen: { t: number; input: number; bytes: number[]; origLen: number }[] = [];
+  const pool = Array.from({ length: 300 }, (_, i) => payload(1 + ((i * 977) % 1600), i));
+  pool.push(payload(5_000_000, 1)); // bigger than the initial arena
+  const burstPool = Array.from({ length: 30_000 }, (_, i) => Uint8Array.of(i & 0xff, i >> 8, 1, 2, 3));
+  let t = 1_000_000_000_000_000; // ns
+  let duplicates = 0;
+  for (let i = 0; i < 24_000; i++) {
+    const burst = i >= 10_000 && i < 18_000;
+    t += burst ? rand(2) : rand(400_000); // ~10 per window, then a burst of 8000 in one window
+    const data = burst ? burstPool[rand(30_000)]! : pool[i === 7000 || i === 7001 ? 300 : rand(300)]!;
+    const input = rand(3);
+    const origLen = data.length + (rand(50) === 0 ? 1 : 0);
+    const naive = seen.some((s) => t - s.t <= windowNs && s.input !== input && s.origLen === origLen
+      && s.bytes.length === data.length && s.bytes.every((b, k) => b === data[k]));
+    const view = { sec: Math.floor(t / 1e9), nsec: t % 1e9, caplen: data.length, origLen, linkType: 1, data, interfaceId: 0, offset: 0 };
+    assert.equal(filter.isDuplicate(view, input), naive, `packet ${i}`);
+    if (i === 17_999) assert.ok(filter.size > 4096, `burst held ${filter.size} entries`);
+    if (naive) duplicates++;
+    else seen.push({ t, input, bytes: [...data.subarray(0, 2000)].concat(data.length > 2000 ? [...data.subarray(2000)] : []), origLen });
+    while (seen.length > 0 && t - seen[0]!.t > windowNs) seen.shift();
+  }
+  assert.ok(duplicates > 500, `${duplicates} duplicates exercised`);
+  assert.equal(filter.size <= 20, true);
 });
