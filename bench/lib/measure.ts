@@ -19,6 +19,8 @@ export interface Measurement {
   seconds: number;
   /** Every run's wall time, seconds. */
   runs: number[];
+  /** Median CPU time (user + system) over the runs, seconds: less sensitive to a busy machine. */
+  cpuSeconds: number;
   /** Largest peak RSS over the runs, MiB. */
   peakRssMiB: number;
 }
@@ -38,26 +40,28 @@ export function measure(label: string, command: string, args: string[], opts: Me
   if (!existsSync(GNU_TIME)) throw new Error(`${GNU_TIME} is missing: apt-get install time (scripts/install-deps.sh)`);
   const dir = mkdtempSync(join(tmpdir(), 'pcapmesh-bench-'));
   const runs: number[] = [];
+  const cpu: number[] = [];
   let peakKiB = 0;
   try {
     for (let i = 0; i < (opts.runs ?? 3); i++) {
       opts.before?.();
       const out = join(dir, `time-${i}`);
       const started = process.hrtime.bigint();
-      const r = spawnSync(GNU_TIME, ['-f', '%e %M', '-o', out, command, ...args], {
+      const r = spawnSync(GNU_TIME, ['-f', '%e %M %U %S', '-o', out, command, ...args], {
         cwd: opts.cwd, env: opts.env ?? process.env, stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 1 << 24,
       });
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       if (r.status !== 0) throw new Error(`${label}: ${command} ${args.join(' ')} exited ${r.status}: ${r.stderr?.toString().slice(-2000)}`);
-      const [, rss] = readFileSync(out, 'utf8').trim().split('\n').at(-1)!.split(' ');
+      const [, rss, user, system] = readFileSync(out, 'utf8').trim().split('\n').at(-1)!.split(' ');
       runs.push(seconds);
+      cpu.push(Number(user) + Number(system));
       peakKiB = Math.max(peakKiB, Number(rss));
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  const sorted = [...runs].sort((a, b) => a - b);
-  return { label, seconds: sorted[Math.floor(sorted.length / 2)]!, runs, peakRssMiB: peakKiB / 1024 };
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  return { label, seconds: median(runs), runs, cpuSeconds: median(cpu), peakRssMiB: peakKiB / 1024 };
 }
 
 /** "AMD EPYC, 2 cores, 23.5 GiB, Node v20.20.2, 2026-11-28T05:30Z" */
@@ -68,9 +72,9 @@ export function machine(): string {
 }
 
 /**
- * Prints a markdown table: one row per measurement with wall time, throughput (when `bytes`
- * given), peak RSS, and the speed ratio of the first row against each other row
- * (reference time ÷ ours: > 1 means ours is faster).
+ * Prints a markdown table: one row per measurement with wall time, CPU time, throughput (when
+ * `bytes` given), peak RSS, and the speed ratio of the first row against each other row
+ * (reference time ÷ ours: > 1 means ours is faster), by wall time and by CPU time.
  */
 export function printTable(title: string, rows: Measurement[], opts: { bytes?: number } = {}): string {
   const ours = rows[0]!;
@@ -79,12 +83,13 @@ export function printTable(title: string, rows: Measurement[], opts: { bytes?: n
     '',
     `Machine: ${machine()}`,
     '',
-    '| tool | median wall s | runs | MB/s | peak RSS MiB | speed vs ours |',
-    '|---|---:|---|---:|---:|---:|',
+    '| tool | median wall s | runs (wall s) | MB/s (wall) | median CPU s | peak RSS MiB | ours faster by (wall) | ours faster by (CPU) |',
+    '|---|---:|---|---:|---:|---:|---:|---:|',
     ...rows.map((m) => {
       const mbs = opts.bytes ? (opts.bytes / 1e6 / m.seconds).toFixed(0) : '–';
-      const ratio = m === ours ? '1.00× (ours)' : `ours ${(m.seconds / ours.seconds).toFixed(2)}× as fast`;
-      return `| ${m.label} | ${m.seconds.toFixed(2)} | ${m.runs.map((r) => r.toFixed(2)).join(' / ')} | ${mbs} | ${m.peakRssMiB.toFixed(0)} | ${ratio} |`;
+      const wall = m === ours ? '(ours)' : `${(m.seconds / ours.seconds).toFixed(2)}×`;
+      const cpu = m === ours ? '(ours)' : `${(m.cpuSeconds / ours.cpuSeconds).toFixed(2)}×`;
+      return `| ${m.label} | ${m.seconds.toFixed(2)} | ${m.runs.map((r) => r.toFixed(2)).join(' / ')} | ${mbs} | ${m.cpuSeconds.toFixed(2)} | ${m.peakRssMiB.toFixed(0)} | ${wall} | ${cpu} |`;
     }),
     '',
   ];
