@@ -54,7 +54,7 @@ export function* tcpSession(ctx: FlowContext, kind: 'tls' | 'http' | 'other'): F
   const client = rng.pick(ctx.clients);
   const [up, down] = pathsBetween(client, serverFor(ctx, client));
   const sport = ephemeralPort(rng);
-  const dport = kind === 'tls' ? 443 : kind === 'http' ? 80 : rng.pick([22, 8080, 5432, 3389, 8443, 25]);
+  const dport = kind === 'tls' ? 443 : kind === 'http' ? 80 : rng.pick([22, 5432, 3389, 8443, 25, 9100]);
   let c = rng.u32();
   let s = rng.u32();
   yield w.tcp(up, sport, dport, c, 0, SYN, null, 0, 1460);
