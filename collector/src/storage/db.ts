@@ -44,6 +44,8 @@ export interface OpenDbOptions {
   dataDir?: string;
   /** pg pool size. Default 10. */
   maxConnections?: number;
+  /** PostgreSQL: errors of idle pooled connections (server restart, network); the pool replaces them. */
+  onError?: (err: Error) => void;
 }
 
 /** Opens the database `opts` point to. Errors name the target (without password) and keep the cause. */
@@ -60,7 +62,7 @@ export async function openDb(opts: OpenDbOptions): Promise<Db> {
   }
   if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
     const { openPostgres } = await import('./postgres.js');
-    return openPostgres(url, { max: opts.maxConnections ?? 10 });
+    return openPostgres(url, { max: opts.maxConnections ?? 10, ...(opts.onError ? { onError: opts.onError } : {}) });
   }
   throw new Error(`openDb: unsupported database URL scheme in ${JSON.stringify(url.split(':')[0])} (use postgres://, postgresql:// or memory://)`);
 }
