@@ -51,6 +51,8 @@ interface Segment {
   no: number;
   path: string;
   bytes: number;
+  /** Records in this segment that are neither acknowledged nor dropped. */
+  live: number;
 }
 
 interface Entry {
@@ -73,12 +75,20 @@ interface Meta {
 const SEGMENT_RE = /^(\d{10})\.seg$/;
 
 export class Spool {
-  /** Unretired entries in id order (acked ones linger only until the prefix before them is acked). */
+  /**
+   * Entries in id order from index `head` on (the ones before `head` are retired and dropped from
+   * the array now and then); acknowledged ones linger only until the prefix before them is acked.
+   * Every operation on the hot path (append, takeNext, ack) is O(1) amortised or O(log n).
+   */
   private entries: Entry[] = [];
+  private head = 0;
   /** Index in `entries` from which `takeNext` looks for a due record. */
   private cursor = 0;
+  private pending = 0;
   private segments: Segment[] = [];
   private fd: number | null = null;
+  /** Read descriptor of the segment replayed last (replay reads segment after segment). */
+  private reader: { segment: Segment; fd: number } | null = null;
   private nextId = 1;
   private maxSeq = -1;
   private ackedThrough = 0;
@@ -114,7 +124,7 @@ export class Spool {
 
   get stats(): SpoolStats {
     return {
-      pending: this.entries.filter((e) => e.state !== 'acked').length,
+      pending: this.pending,
       bytes: this.segments.reduce((n, s) => n + s.bytes, 0),
       ...this.counters,
     };
@@ -148,6 +158,8 @@ export class Spool {
       segment: seg, offset: seg.bytes, size: bytes.length, state: 'due',
     };
     seg.bytes += bytes.length;
+    seg.live++;
+    this.pending++;
     this.entries.push(entry);
     this.nextId++;
     this.counters.appended++;
@@ -158,6 +170,7 @@ export class Spool {
   /** The oldest due record, now marked in flight; null when none is due. */
   takeNext(): SpoolRecord | null {
     this.assertOpen();
+    if (this.cursor < this.head) this.cursor = this.head;
     while (this.cursor < this.entries.length && this.entries[this.cursor]!.state !== 'due') this.cursor++;
     const entry = this.entries[this.cursor];
     if (!entry) return null;
@@ -169,24 +182,25 @@ export class Spool {
   /** Marks a record delivered (PUBACK received). Unknown or already acked ids are ignored. */
   ack(id: number): void {
     const i = this.indexOf(id);
-    if (i < 0 || this.entries[i]!.state === 'acked') return;
-    this.entries[i]!.state = 'acked';
+    const entry = this.entries[i];
+    if (!entry || entry.state === 'acked') return;
+    entry.state = 'acked';
+    entry.segment.live--;
+    this.pending--;
     this.counters.acked++;
-    let n = 0;
-    while (n < this.entries.length && this.entries[n]!.state === 'acked') n++;
-    if (n > 0) {
-      this.ackedThrough = this.entries[n - 1]!.id;
-      this.entries.splice(0, n);
-      this.cursor = Math.max(0, this.cursor - n);
-      this.releaseSegments();
-      this.scheduleMeta();
-    }
+    const before = this.head;
+    while (this.head < this.entries.length && this.entries[this.head]!.state === 'acked') this.head++;
+    if (this.head === before) return;
+    this.ackedThrough = this.entries[this.head - 1]!.id;
+    if (this.head > 4096 && this.head * 2 > this.entries.length) this.rebase(this.entries.slice(this.head));
+    if (entry.segment.live === 0) this.releaseSegments();
+    this.scheduleMeta();
   }
 
   /** After a disconnect: every record in flight becomes due again, to be re-sent in order. */
   rewind(): void {
-    for (const e of this.entries) if (e.state === 'inflight') e.state = 'due';
-    this.cursor = 0;
+    for (let i = this.head; i < this.entries.length; i++) if (this.entries[i]!.state === 'inflight') this.entries[i]!.state = 'due';
+    this.cursor = this.head;
   }
 
   /** Persists the ack pointer and closes the segment file. */
@@ -196,6 +210,7 @@ export class Spool {
     this.writeMeta();
     if (this.fd !== null) closeSync(this.fd);
     this.fd = null;
+    this.closeReader();
     this.closed = true;
   }
 
@@ -208,7 +223,7 @@ export class Spool {
     const names = readdirSync(this.dir).filter((n) => SEGMENT_RE.test(n)).sort();
     let maxId = meta.ackedThrough;
     for (const name of names) {
-      const seg: Segment = { no: Number(SEGMENT_RE.exec(name)![1]), path: join(this.dir, name), bytes: 0 };
+      const seg: Segment = { no: Number(SEGMENT_RE.exec(name)![1]), path: join(this.dir, name), bytes: 0, live: 0 };
       const buf = readFileSync(seg.path);
       let offset = 0;
       while (offset < buf.length) {
@@ -227,6 +242,8 @@ export class Spool {
         if (rec.seq > this.maxSeq) this.maxSeq = rec.seq;
         if (rec.id > maxId) maxId = rec.id;
         if (rec.id > this.ackedThrough) {
+          seg.live++;
+          this.pending++;
           this.entries.push({ id: rec.id, seq: rec.seq, kind: rec.kind, topic: rec.topic, retain: rec.retain, segment: seg, offset, size: r.size, state: 'due' });
         }
         offset += r.size;
@@ -277,7 +294,7 @@ export class Spool {
   private startSegment(): Segment {
     if (this.fd !== null) closeSync(this.fd);
     const no = (this.segments.at(-1)?.no ?? 0) + 1;
-    const seg: Segment = { no, path: join(this.dir, `${String(no).padStart(10, '0')}.seg`), bytes: 0 };
+    const seg: Segment = { no, path: join(this.dir, `${String(no).padStart(10, '0')}.seg`), bytes: 0, live: 0 };
     this.fd = openSync(seg.path, 'a');
     seg.bytes = fstatSync(this.fd).size;
     this.segments.push(seg);
@@ -286,10 +303,11 @@ export class Spool {
 
   /** Deletes segments that hold no unretired record (the meta is written first, so ids stay known). */
   private releaseSegments(atOpen = false): void {
-    const live = new Set(this.entries.filter((e) => e.state !== 'acked').map((e) => e.segment));
-    const dead = this.segments.filter((s) => !live.has(s) && (atOpen || s !== this.segments.at(-1) || s.bytes >= this.segmentBytes / 2));
+    const active = this.segments.at(-1);
+    const dead = this.segments.filter((s) => s.live === 0 && (atOpen || s !== active || s.bytes >= this.segmentBytes / 2));
     if (dead.length === 0) return;
     this.writeMeta();
+    this.closeReader();
     for (const seg of dead) {
       if (seg === this.segments.at(-1) && this.fd !== null) {
         closeSync(this.fd);
@@ -297,9 +315,20 @@ export class Spool {
       }
       unlinkSync(seg.path);
     }
-    this.segments = this.segments.filter((s) => !dead.includes(s));
-    this.entries = this.entries.filter((e) => !dead.includes(e.segment));
-    this.cursor = 0;
+    const gone = new Set(dead);
+    this.segments = this.segments.filter((s) => !gone.has(s));
+    // Only acknowledged entries can still point into a deleted segment.
+    this.rebase(this.entries.slice(this.head).filter((e) => !gone.has(e.segment)));
+  }
+
+  /** Replaces the entry list (from `head` on) with `entries`; cursor back to the start. */
+  private rebase(entries: Entry[]): void {
+    this.entries = entries;
+    this.head = 0;
+    while (this.head < this.entries.length && this.entries[this.head]!.state === 'acked') this.head++;
+    // Everything before head is acknowledged, and what is no longer listed was acked or dropped.
+    if (this.head > 0) this.ackedThrough = Math.max(this.ackedThrough, this.entries[this.head - 1]!.id);
+    this.cursor = this.head;
   }
 
   // ── bound ───────────────────────────────────────────────────────────────────────────────────
@@ -311,7 +340,8 @@ export class Spool {
       this.endBurst();
       return;
     }
-    let live = this.entries.reduce((n, e) => n + (e.state === 'acked' ? 0 : e.size), 0);
+    let live = 0;
+    for (let i = this.head; i < this.entries.length; i++) if (this.entries[i]!.state !== 'acked') live += this.entries[i]!.size;
     if (live + incoming <= this.opts.maxBytes) {
       this.compact();
       return;
@@ -325,8 +355,9 @@ export class Spool {
       live -= candidate.size;
     }
     if (victims.size > 0) {
-      this.entries = this.entries.filter((e) => !victims.has(e));
-      this.cursor = 0;
+      for (const v of victims) v.segment.live--;
+      this.pending -= victims.size;
+      this.rebase(this.entries.slice(this.head).filter((e) => !victims.has(e)));
       this.noteDrops(victims.size, 'spool full');
     }
     this.compact();
@@ -334,7 +365,7 @@ export class Spool {
 
   /** Droppable entries, most expendable first. */
   private *victimOrder(): Generator<Entry> {
-    const due = this.entries.filter((e) => e.state === 'due');
+    const due = this.entries.slice(this.head).filter((e) => e.state === 'due');
     const newestOfTopic = new Map<string, Entry>();
     for (const e of due) if (e.retain) newestOfTopic.set(e.topic, e);
     const taken = new Set<Entry>();
@@ -356,13 +387,14 @@ export class Spool {
   /** Rewrites every segment that holds dropped or acknowledged bytes with only its live records. */
   private compact(): void {
     const liveBySeg = new Map<Segment, Entry[]>();
-    for (const e of this.entries) {
+    for (const e of this.entries.slice(this.head)) {
       if (e.state === 'acked') continue;
       const list = liveBySeg.get(e.segment) ?? [];
       list.push(e);
       liveBySeg.set(e.segment, list);
     }
     this.writeMeta();
+    this.closeReader();
     if (this.fd !== null) {
       closeSync(this.fd);
       this.fd = null;
@@ -394,7 +426,7 @@ export class Spool {
     }
     this.segments = kept;
     // Acknowledged records are gone from disk now; the ack pointer moves on with the next front ack.
-    this.entries = this.entries.filter((e) => e.state !== 'acked');
+    this.rebase(this.entries.slice(this.head).filter((e) => e.state !== 'acked'));
     const last = this.segments.at(-1);
     if (last) {
       this.fd = openSync(last.path, 'a');
@@ -417,20 +449,24 @@ export class Spool {
 
   private read(entry: Entry): SpoolRecord {
     const buf = Buffer.allocUnsafe(entry.size);
-    const fd = openSync(entry.segment.path, 'r');
-    try {
-      readSync(fd, buf, 0, entry.size, entry.offset);
-    } finally {
-      closeSync(fd);
+    if (this.reader?.segment !== entry.segment) {
+      this.closeReader();
+      this.reader = { segment: entry.segment, fd: openSync(entry.segment.path, 'r') };
     }
+    readSync(this.reader.fd, buf, 0, entry.size, entry.offset);
     const r = decodeRecord(buf, 0);
     if ('damage' in r) throw new Error(`spool record ${entry.id} in ${entry.segment.path} is damaged: ${r.damage}`);
     return r.record;
   }
 
+  private closeReader(): void {
+    if (this.reader) closeSync(this.reader.fd);
+    this.reader = null;
+  }
+
   private indexOf(id: number): number {
     // Ids increase along `entries`: binary search.
-    let lo = 0;
+    let lo = this.head;
     let hi = this.entries.length - 1;
     while (lo <= hi) {
       const mid = (lo + hi) >> 1;
