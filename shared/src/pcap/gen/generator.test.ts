@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { type SpawnSyncReturns, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -91,7 +91,7 @@ test('tcpdump reads every link type without complaint and counts the same packet
   for (const linkType of LINKS) {
     const path = join(dir, `td-${linkType}.pcap`);
     writeCapture(path, { seed: linkType, packets: 2500, linkType, nanosecond: linkType === LinkType.RAW });
-    const r = spawnSync(tcpdump, ['-nr', path, '-vv'], { encoding: 'utf8', maxBuffer: 64 << 20 });
+    const r: SpawnSyncReturns<string> = spawnSync(tcpdump, ['-nr', path, '-vv'], { encoding: 'utf8', maxBuffer: 64 << 20 });
     assert.equal(r.status, 0, r.stderr);
     const lines = r.stdout.split('\n').filter((l) => /^\d\d:\d\d:\d\d\.\d+ /.test(l));
     assert.equal(lines.length, 2500, `link type ${linkType}`);
@@ -106,13 +106,13 @@ test('tshark reads it, finds every checksum right and nothing malformed', (t) =>
   for (const linkType of LINKS) {
     const path = join(dir, `ts-${linkType}.pcap`);
     writeCapture(path, { seed: 100 + linkType, packets: 3000, linkType });
-    const count = spawnSync(tshark, ['-r', path, '-n', '-q', '-z', 'io,stat,0'], { encoding: 'utf8' });
+    const count: SpawnSyncReturns<string> = spawnSync(tshark, ['-r', path, '-n', '-q', '-z', 'io,stat,0'], { encoding: 'utf8' });
     assert.equal(count.status, 0, count.stderr);
     assert.match(count.stdout, /\|\s+3000\s+\|/, `link type ${linkType}: tshark frame count`);
     const checks = ['ip', 'tcp', 'udp'].flatMap((p) => ['-o', `${p}.check_checksum:TRUE`]);
     const filter = 'ip.checksum.status==2 || tcp.checksum.status==2 || udp.checksum.status==2 || icmp.checksum.status==2 || ' +
       'icmpv6.checksum.status==2 || _ws.malformed || _ws.expert.severity >= error';
-    const r = spawnSync(tshark, ['-r', path, '-n', ...checks, '-Y', filter], { encoding: 'utf8', maxBuffer: 64 << 20 });
+    const r: SpawnSyncReturns<string> = spawnSync(tshark, ['-r', path, '-n', ...checks, '-Y', filter], { encoding: 'utf8', maxBuffer: 64 << 20 });
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stdout.trim(), '', `link type ${linkType}: frames with bad checksums or malformed:\n${r.stdout.slice(0, 2000)}`);
   }
