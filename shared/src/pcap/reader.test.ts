@@ -107,6 +107,7 @@ test('unknown, compressed and empty inputs are refused with a code naming the pr
     assert.throws(() => readerFromBytes(bytes, 'f.bin'), (e: Error & { code?: string }) => e.code === code && e.message.includes('f.bin'));
   }
   assert.throws(() => openCapture('/nonexistent/x.pcap'), (e: Error & { code?: string }) => e.code === 'ENOENT' && e.message.includes('/nonexistent/x.pcap'));
+  assert.throws(() => openCapture(tmpdir()), new RegExp(`^Error: ${tmpdir()}: not a regular file$`));
 });
 
 function mixedPcapng(): Uint8Array {

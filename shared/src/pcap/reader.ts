@@ -246,7 +246,9 @@ export function openCapture(path: string, opts: OpenOptions = {}): CaptureReader
     throw error;
   }
   try {
-    const size = fstatSync(fd).size;
+    const stat = fstatSync(fd);
+    if (!stat.isFile()) throw Object.assign(new Error(`${path}: not a regular file`), { code: 'EISDIR' });
+    const size = stat.size;
     const buf = new Uint8Array(Math.max(opts.bufferSize ?? DEFAULT_BUFFER, MIN_BUFFER));
     let end = 0;
     while (end < Math.min(size, buf.length)) {
