@@ -113,7 +113,8 @@ export class MqttConnection {
     if (this.timer) clearTimeout(this.timer);
     const s = this.session;
     if (!s) return;
-    if (s.online) {
+    // Connected (even if the birth is still on its way): say "shutdown" rather than leave the will.
+    if (s.client.connected) {
       try {
         await this.publishState(s, 'offline', 'shutdown');
       } catch (err) {
