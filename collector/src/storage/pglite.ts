@@ -6,15 +6,14 @@ import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { PGlite, types, type Transaction } from '@electric-sql/pglite';
 import { acquireLock, type DirLock } from './lock.js';
+import { pgliteTemplate } from './pglite-template.js';
 import { parseInt8, type Db, type Queryable } from './db.js';
 
 export interface PgliteOptions {
   /** Parent directory: the database lives in `<dataDir>/db`, the lock in `<dataDir>/db.lock`. */
   dataDir?: string;
-  /** In-memory instance (nothing on disk, no lock). */
+  /** In-memory instance (nothing on disk, no lock); starts from a cached initdb dump (pglite-template.ts). */
   memory?: boolean;
-  /** A data-dir dump (PGlite.dumpDataDir) to start from instead of running initdb. */
-  loadDataDir?: Blob | File;
 }
 
 const parsers = { [types.INT8]: (text: string) => parseInt8(text) };
@@ -31,8 +30,9 @@ export async function openPglite(opts: PgliteOptions): Promise<Db> {
   }
   let pg: PGlite;
   try {
-    const options = { parsers, ...(opts.loadDataDir ? { loadDataDir: opts.loadDataDir } : {}) };
-    pg = await PGlite.create(opts.memory ? 'memory://' : where, options);
+    pg = opts.memory
+      ? await PGlite.create('memory://', { parsers, loadDataDir: await pgliteTemplate() })
+      : await PGlite.create(where, { parsers });
   } catch (err) {
     lock?.release();
     throw new Error(`cannot open embedded database at ${where}`, { cause: err });
@@ -40,19 +40,12 @@ export async function openPglite(opts: PgliteOptions): Promise<Db> {
   return new PgliteDb(pg, where, lock);
 }
 
-/** A dump of the embedded database's data dir (a tarball PGlite can start from; test templates). */
-export async function dumpPglite(db: Db): Promise<Blob> {
-  if (!(db instanceof PgliteDb)) throw new Error(`dumpPglite: ${db.description} is not an embedded PGlite database`);
-  return db.pglite.dumpDataDir('none');
-}
-
 class PgliteDb implements Db {
   readonly kind = 'pglite' as const;
   private closing: Promise<void> | undefined;
 
   constructor(
-    /** The raw PGlite instance (dumpDataDir in tests); repositories never touch it. */
-    readonly pglite: PGlite,
+    private readonly pglite: PGlite,
     readonly description: string,
     private readonly lock: DirLock | undefined,
   ) {}

@@ -14,15 +14,11 @@
  *   });
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
 import { inCi } from '@pcapmesh/shared/util/testing';
 import type { Db, DbKind } from '../storage/db.js';
-import { dumpPglite, openPglite } from '../storage/pglite.js';
+import { openPglite } from '../storage/pglite.js';
 import { openPostgres } from '../storage/postgres.js';
 import { migrate } from '../storage/migrate.js';
 
@@ -112,7 +108,7 @@ export async function createTestDatabase(kind: DbKind, opts: { migrate?: boolean
 }
 
 async function freshPglite(): Promise<TestDatabase> {
-  const db = await openPglite({ memory: true, loadDataDir: await pgliteTemplate() });
+  const db = await openPglite({ memory: true });
   return { kind: 'pglite', db, url: 'memory://', drop: () => db.close() };
 }
 
@@ -150,29 +146,4 @@ async function withAdmin<R>(url: string, fn: (client: pg.Client) => Promise<R>):
   } finally {
     await client.end();
   }
-}
-
-let template: Promise<Blob> | undefined;
-
-/**
- * A dump of a freshly initialised PGlite: loading it (~1 s) is much faster than initdb (~5 s).
- * Cached per process and on disk in the OS temp dir, keyed by the PGlite version.
- */
-function pgliteTemplate(): Promise<Blob> {
-  template ??= (async () => {
-    const entry = createRequire(import.meta.url).resolve('@electric-sql/pglite'); // <pkg>/dist/index.cjs
-    const { version } = JSON.parse(readFileSync(join(dirname(entry), '..', 'package.json'), 'utf8')) as { version: string };
-    const dir = join(tmpdir(), 'pcapmesh-test');
-    const file = join(dir, `pglite-${version}-template.tar`);
-    if (existsSync(file)) return new Blob([readFileSync(file)]);
-    const db = await openPglite({ memory: true });
-    const dump = await dumpPglite(db);
-    await db.close();
-    mkdirSync(dir, { recursive: true });
-    const temp = `${file}.${process.pid}.tmp`;
-    writeFileSync(temp, new Uint8Array(await dump.arrayBuffer()));
-    renameSync(temp, file);
-    return dump;
-  })();
-  return template;
 }
