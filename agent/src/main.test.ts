@@ -1,12 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { createSocket } from 'node:dgram';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { inCi, pcapsDir, repoRoot } from '@pcapmesh/shared/util/testing';
-import type { HealthMessage, PcapMessage } from '@pcapmesh/shared/wire';
+import { inCi, pcapsDir, repoRoot, requireTool } from '@pcapmesh/shared/util/testing';
+import type { HealthMessage, PcapMessage, StateMessage } from '@pcapmesh/shared/wire';
 import { TestBroker } from './mqtt/broker.fixture.js';
 
 const BIN = join(repoRoot, 'agent/bin/pcapmesh-agent.js');
@@ -88,4 +89,59 @@ test('the real agent process: ready line, birth, health and availability; SIGTER
   assert.deepEqual(h.disks.flatMap((d) => d.directories), [join(dir, 'pcap')]);
   assert.ok(h.interfaces.some((i) => i.name === 'lo'));
   assert.ok(!stderr.includes('1234'), 'the secret never reaches the logs');
+});
+
+test('the real agent process with a managed capture on lo: tcpdump runs, health and availability show it', async (t) => {
+  if (!requireTool(t, 'tcpdump')) return;
+  const broker = new TestBroker();
+  await broker.start();
+  const dir = mkdtempSync(join(tmpdir(), 'agent-lo-'));
+  const child = spawn(process.execPath, [BIN], {
+    env: {
+      ...cleanEnv(),
+      PCAPMESH_AGENT_NAME: 'beta',
+      PCAPMESH_AGENT_MQTT__URL: broker.url,
+      PCAPMESH_AGENT_STATE_DIR: join(dir, 'state'),
+      PCAPMESH_AGENT_CAPTURES: `[{name: loop, interface: lo, directory: ${join(dir, 'lo')}, rotateSeconds: 2}]`,
+      PCAPMESH_AGENT_INTERVALS__HEALTH_SECONDS: '1',
+      PCAPMESH_AGENT_INTERVALS__SCAN_SECONDS: '1',
+      PCAPMESH_AGENT_LOG__LEVEL: 'warn',
+    },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const udp = createSocket('udp4');
+  const traffic = setInterval(() => udp.send('pcapmesh agent e2e', 9, '127.0.0.1'), 50);
+  const captureOf = (h: HealthMessage) => h.captures.find((c) => c.interface === 'lo');
+  try {
+    await broker.until('a health report with the capture', () => broker.of('health').some((h) => captureOf(h.message as unknown as HealthMessage)), 30_000);
+    const first = captureOf(broker.of('health').at(-1)!.message as unknown as HealthMessage)!;
+    if (first.error && /permission|not permitted/i.test(first.error)) {
+      if (inCi()) assert.fail(`tcpdump is not permitted here: ${first.error}`);
+      t.skip(`tcpdump is not permitted here (run as root or with CAP_NET_RAW): ${first.error}`);
+      return;
+    }
+    await broker.until('packets counted', () => (captureOf(broker.of('health').at(-1)!.message as unknown as HealthMessage)?.packets ?? 0) > 10, 20_000);
+    await broker.until('availability of the ring', () =>
+      broker.of('pcap').some((p) => ((p.message as unknown as PcapMessage).sources[0]?.newest ?? null) !== null), 20_000);
+  } finally {
+    clearInterval(traffic);
+    udp.close();
+    child.kill('SIGTERM');
+  }
+  assert.equal(await exited, 0, stderr);
+  await broker.stop();
+  const birth = broker.of('state')[0]!.message as unknown as StateMessage;
+  assert.deepEqual(birth.interfaces, [{ name: 'lo', managed: true, directory: join(dir, 'lo') }]);
+  assert.ok(birth.capabilities?.includes('tcpdump'));
+  const running = captureOf(broker.of('health').at(-1)!.message as unknown as HealthMessage)!;
+  assert.equal(running.running, true);
+  assert.ok(running.pid && running.pid > 0);
+  const source = (broker.of('pcap').at(-1)!.message as unknown as PcapMessage).sources[0]!;
+  assert.equal(source.name, 'lo');
+  assert.ok(source.files >= 1 && Math.abs(source.newest!.sec - Date.now() / 1000) < 60, JSON.stringify(source));
+  assert.ok(readdirSync(join(dir, 'lo')).every((f) => /^lo-\d{14}\.pcap$/.test(f)));
+  assert.equal(spawnSync('pgrep', ['-f', join(dir, 'lo')]).status, 1, 'no tcpdump left running');
 });
