@@ -11,7 +11,7 @@ async function runWithConfig(scope: TestScope, name: string, main: string, args:
   const file = join(scope.dir, `${name}.yaml`);
   writeFileSync(file, JSON.stringify(config, null, 2));
   const proc = scope.spawn({ name, command: process.execPath, args: [...NODE_TS_ARGS, main, ...args, '--config', file], cwd: scope.dir });
-  const timer = setTimeout(() => proc.killGroup(), 60_000);
+  const timer = setTimeout(() => proc.killGroup(), 180_000);
   const exit = await proc.exited;
   clearTimeout(timer);
   assert.equal(exit.signal, null, `${name} was killed (${describeExit(exit)}), it should exit by itself:\n${proc.tail()}`);
