@@ -23,7 +23,15 @@ function cssVar(name: string, fallback: string): string {
   return v || fallback;
 }
 
-export function HealthChart(props: { points: readonly HealthPoint[]; title: string }): JSX.Element {
+export interface HealthChartProps {
+  points: readonly HealthPoint[];
+  /** The queried range (ms): the x axis spans it even where there are no samples. */
+  from: number;
+  to: number;
+  title: string;
+}
+
+export function HealthChart(props: HealthChartProps): JSX.Element {
   let holder!: HTMLDivElement;
   let chart: UPlotInstance | undefined;
   const [failed, setFailed] = createSignal<string | null>(null);
@@ -55,7 +63,7 @@ export function HealthChart(props: { points: readonly HealthPoint[]; title: stri
         width: holder.clientWidth || 600,
         height: 260,
         title: props.title,
-        scales: { '%': { range: [0, 100] }, load: { auto: true } },
+        scales: { x: { time: true, range: () => [props.from / 1000, props.to / 1000] }, '%': { range: [0, 100] }, load: { auto: true } },
         series: [
           {},
           { label: 'CPU %', scale: '%', stroke: cssVar('--chart-1', '#2f7ed8'), width: 1.5 },

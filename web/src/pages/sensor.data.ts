@@ -30,7 +30,8 @@ export function loadSensor(app: Pick<AppServices, 'api' | 'fleet'>, name: Access
     () => ({ name: name(), range: range(), tick: tick() }),
     async (key) => {
       const { from, to } = resolveRange(key.range, Date.now());
-      return (await app.api.healthSeries(key.name, from, to, 600)).points;
+      const { points } = await app.api.healthSeries(key.name, from, to, 600);
+      return { points, from: from.getTime(), to: to.getTime() };
     },
   );
 

@@ -59,9 +59,11 @@ export default function SensorPage(): JSX.Element {
               <dt>PCAP</dt>
               <dd>
                 <AvailabilityBar sensor={s()} />
-                <span class="muted">
-                  {when(s().pcap.oldest)} → {when(s().pcap.newest)}
-                </span>
+                <Show when={s().pcap.oldest}>
+                  <span class="muted">
+                    {when(s().pcap.oldest)} → {when(s().pcap.newest)}
+                  </span>
+                </Show>
               </dd>
             </dl>
 
@@ -119,7 +121,9 @@ export default function SensorPage(): JSX.Element {
       <RangePicker value={data.range()} timeZone={tz()} onChange={data.setRange} />
       <ErrorBoundary fallback={(err: Error) => <p role="alert">Could not load health history: {err.message}</p>}>
         <Suspense fallback={<p class="muted">Loading chart…</p>}>
-          <HealthChart points={data.health() ?? []} title={`${params.name}: CPU, memory, disk, load`} />
+          <Show when={data.health()}>
+            {(h) => <HealthChart points={h().points} from={h().from} to={h().to} title={`${params.name}: CPU, memory, disk, load`} />}
+          </Show>
         </Suspense>
       </ErrorBoundary>
     </section>
