@@ -131,8 +131,9 @@ export class ManagedProcess {
 
   /** SIGKILL to every process of the group (the child and anything it started). Safe to call twice. */
   killGroup(): void {
+    if (this.child.pid === undefined) return; // never started
     try {
-      process.kill(-this.pid, 'SIGKILL');
+      process.kill(-this.child.pid, 'SIGKILL');
     } catch {
       // the group is already gone
     }
