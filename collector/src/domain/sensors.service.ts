@@ -10,8 +10,14 @@
  */
 import { randomBytes } from 'node:crypto';
 import { hash, verify } from '@node-rs/argon2';
-import { isValidSensorName, type HealthMessage, type PcapMessage, type StateMessage, type TrafficMessage } from '@pcapmesh/shared/wire';
-import type { SensorStatusEvent } from '@pcapmesh/shared/wire';
+import {
+  isValidSensorName,
+  type HealthMessage,
+  type PcapMessage,
+  type SensorStatusEvent,
+  type StateMessage,
+  type TrafficMessage,
+} from '@pcapmesh/shared/wire';
 import type { Logger } from '../log.js';
 import type { Db } from '../storage/db.js';
 import { listDevices } from '../storage/devices.repo.js';
@@ -30,7 +36,7 @@ import {
   silentLiveSensors,
 } from '../storage/sensors.repo.js';
 import { listTransitions } from '../storage/status-history.repo.js';
-import { DomainError, conflict, invalid, notFound } from './errors.js';
+import { conflict, invalid, notFound } from './errors.js';
 import type { DomainEvents } from './events.js';
 import { SensorIngest } from './sensor-ingest.js';
 import { transition } from './sensor-status.js';
@@ -232,4 +238,3 @@ export class SensorService {
   }
 }
 
-export { DomainError };
