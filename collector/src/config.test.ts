@@ -93,3 +93,9 @@ test('collectorConfig() builds a validated config in code', () => {
   assert.equal(cfg.dataDir, '/tmp/data');
   assert.throws(() => collectorConfig({ http: { port: 70000 } }), /http\.port/);
 });
+
+test('TLS settings come from the environment too, and the TLS port must differ from the plain one', () => {
+  const env = { PCAPMESH_MQTT__TLS__CERT_FILE: '/c.pem', PCAPMESH_MQTT__TLS__KEY_FILE: '/k.pem' };
+  assert.deepEqual(loadCollectorConfig({ env }).mqtt.tls, { certFile: '/c.pem', keyFile: '/k.pem', port: 8883 });
+  assert.throws(() => loadCollectorConfig({ env: { ...env, PCAPMESH_MQTT__PORT: '8883' } }), /mqtt\.tls\.port: must differ from mqtt\.port \(8883\)/);
+});
