@@ -11,7 +11,7 @@
  * - Permission is checked by trying: a tcpdump that exits (e.g. "You don't have permission to
  *   capture on that device") is restarted with backoff (1 s doubling to 60 s; reset after a run of
  *   a minute), and its last stderr line is the `error` in health captures[].
- * - Counters: every `statsIntervalMs` tcpdump is sent SIGUSR1 and prints "N packets captured, …
+ * - Counters: every `statsIntervalMs` (once tcpdump is listening) it is sent SIGUSR1 and prints "N packets captured, …
  *   N packets dropped by kernel"; the same figures are printed at exit. Packets and drops add up
  *   across restarts.
  * - `stop()` sends SIGTERM, and SIGKILL after `stopTimeoutMs`; it resolves once tcpdump has exited.
@@ -73,6 +73,8 @@ export class TcpdumpCapture {
   private run = { packets: 0, drops: 0 };
   /** Messages of the current run (not statistics), the last few kept for the exit error. */
   private stderrLines: string[] = [];
+  /** The current run has printed "listening on" (its signal handlers are in place). */
+  private listening = false;
   private error: string | undefined;
   readonly counters = { starts: 0, exits: 0 };
 
@@ -81,7 +83,10 @@ export class TcpdumpCapture {
   start(): void {
     this.stopping = false;
     this.launch();
-    this.statsTimer = setInterval(() => this.child?.kill('SIGUSR1'), this.opts.statsIntervalMs ?? 10_000);
+    // Only once tcpdump said "listening on": before that SIGUSR1 is not handled yet and kills it.
+    this.statsTimer = setInterval(() => {
+      if (this.listening) this.child?.kill('SIGUSR1');
+    }, this.opts.statsIntervalMs ?? 10_000);
     this.statsTimer.unref();
   }
 
@@ -128,6 +133,7 @@ export class TcpdumpCapture {
     this.child = child;
     this.run = { packets: 0, drops: 0 };
     this.stderrLines = [];
+    this.listening = false;
     this.startedAt = Date.now();
     this.counters.starts++;
     logger.info({ interface: this.opts.interface, cmd: [tcpdumpPath, ...args].join(' ') }, 'capture: tcpdump starting');
@@ -150,6 +156,7 @@ export class TcpdumpCapture {
     if (stats.dropped !== undefined) this.run.drops = stats.dropped;
     if (stats.captured !== undefined || stats.dropped !== undefined || /received by filter/.test(line) || line.trim() === '') return;
     if (/listening on/.test(line)) {
+      this.listening = true;
       this.error = undefined;
       this.opts.logger.info({ interface: this.opts.interface, pid: this.child?.pid }, 'capture: tcpdump running');
       return;
@@ -163,6 +170,7 @@ export class TcpdumpCapture {
     this.base.drops += this.run.drops;
     this.run = { packets: 0, drops: 0 };
     this.child = null;
+    this.listening = false;
     if (this.stopping) {
       this.opts.logger.info({ interface: this.opts.interface, packets: this.base.packets, drops: this.base.drops }, 'capture: tcpdump stopped');
       return;
