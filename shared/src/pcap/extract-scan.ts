@@ -51,6 +51,12 @@ export interface ScanResult {
 /** Counters for the hot path, summed over every scan of this thread (for logs and benches). */
 export const scanCounters = { files: 0, packets: 0, bytes: 0, matched: 0 };
 
+/**
+ * Read buffer per file. 1 MiB reads as fast as 4 MiB here and keeps memory flat: each file's
+ * buffer is garbage until the next GC, and V8 does not hurry for external memory.
+ */
+const READ_BUFFER = 1024 * 1024;
+
 const compiledCache = new WeakMap<FilterNode, CompiledFilter>();
 const summaryCache = new WeakMap<FilterNode, BlockPredicate>();
 
@@ -99,7 +105,7 @@ export function scanFile(task: ScanTask, isAborted: () => boolean = () => false)
   }
   let reader: CaptureReader;
   try {
-    reader = openCapture(task.path);
+    reader = openCapture(task.path, { bufferSize: READ_BUFFER });
   } catch (error) {
     result.problems.push({ file: task.path, offset: 0, reason: (error as Error).message });
     return result;

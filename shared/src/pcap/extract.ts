@@ -19,7 +19,7 @@
  * const stats = await extract({ inputs: ['/var/capture'], output: 'out.pcap', filter: 'host 10.0.0.1',
  *   from: parseTimeBound('2026-01-01T09:00Z'), to: parseTimeBound('2026-01-01T09:20Z') });
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { expandInputs } from './extract-inputs.js';
 import { defaultWorkerCount, runScans } from './extract-pool.js';
@@ -149,6 +149,8 @@ export async function extract(opts: ExtractOptions): Promise<ExtractStats> {
 
 /** Files whose packet-time span meets the window (all files when there is no window). */
 function selectByTime(files: string[], opts: ExtractOptions, stats: ExtractStats): Array<{ path: string; bytes: number }> {
+  // No window: every file is read anyway; its size is all the plan needs.
+  if (!opts.from && !opts.to) return files.map((path) => ({ path, bytes: statSync(path).size }));
   const out: Array<{ path: string; bytes: number }> = [];
   for (const path of files) {
     let range: ReturnType<typeof captureTimeRange>;

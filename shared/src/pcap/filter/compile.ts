@@ -129,6 +129,15 @@ export function compileFilter(filter: FilterNode): CompiledFilter {
 
 const hex = (v: number): string => `0x${v.toString(16)}`;
 
+/**
+ * The 32-bit word at `o` under `mask` equals `value`. A full mask compiles to byte compares
+ * (the first differing byte exits; a byte past caplen is undefined, never equal).
+ */
+function word(o: number, mask: number, value: number): string {
+  if (mask !== -1) return `m32(d, n, ${o}, ${mask}, ${value})`;
+  return `(${[24, 16, 8, 0].map((shift, i) => `d[${o + i}] === ${(value >>> shift) & 255}`).join(' && ')})`;
+}
+
 /** Emits one JS expression; `level` counts `vlan` primitives already emitted (libpcap's offset shift). */
 class CodeGen {
   private level = 0;
@@ -226,7 +235,7 @@ class CodeGen {
           if (bits === 0) break;
           const mask = bits === 32 ? -1 : (0xffffffff << (32 - bits)) | 0;
           const value = (((bytes[4 * w]! << 24) | (bytes[4 * w + 1]! << 16) | (bytes[4 * w + 2]! << 8) | bytes[4 * w + 3]!) & mask) | 0;
-          parts.push(`m32(d, n, ${base + 4 * w}, ${mask}, ${value})`);
+          parts.push(word(base + 4 * w, mask, value));
         }
         return parts.length ? `(${parts.join(' && ')})` : `(n >= ${base + 16})`;
       };
@@ -234,7 +243,7 @@ class CodeGen {
     }
     const mask = f.net.mask | 0;
     const value = (f.net.addr & f.net.mask) | 0;
-    const at = (o: number): string => `m32(d, n, ${o}, ${mask}, ${value})`;
+    const at = (o: number): string => word(o, mask, value);
     const alternatives: string[] = [];
     if (f.via === undefined || f.via === 'ip') alternatives.push(`(${this.isProto('ip')} && ${dirTest(f.dir, at(N + 12), at(N + 16))})`);
     for (const p of ['arp', 'rarp'] as const) {
