@@ -10,6 +10,9 @@ import { tlsClientHelloSni } from './app/tls.js';
 import { BoundedTable } from './bounded-table.js';
 import type { NameCount } from './report.js';
 
+/** First letters of HTTP methods (GET, POST, PUT, PATCH, HEAD, DELETE, OPTIONS, CONNECT, TRACE). */
+const HTTP_METHOD_INITIALS = new Uint8Array(256);
+for (const c of 'GPHDOCT') HTTP_METHOD_INITIALS[c.charCodeAt(0)] = 1;
 const DNS_PORT = 53;
 const MDNS_PORT = 5353;
 
@@ -51,7 +54,7 @@ export class NameCounter {
     }
     const first = d[off]!;
     if (first === 0x16) this.bump(this.sni, tlsClientHelloSni(d, off, len));
-    else if (first >= 0x41 && first <= 0x54) this.bump(this.http, httpRequestHost(d, off, len)); // 'A'..'T'
+    else if (HTTP_METHOD_INITIALS[first] === 1) this.bump(this.http, httpRequestHost(d, off, len));
   }
 
   rows(n: number): { dns: NameCount[]; tlsSni: NameCount[]; httpHosts: NameCount[] } {
