@@ -23,6 +23,7 @@ export default defineConfig({
   test: {
     environment: 'happy-dom',
     include: ['src/**/*.test.{ts,tsx}'],
+    setupFiles: ['src/test-setup.ts'],
     // vite-plugin-solid resolves with the 'browser' condition, which maps ws to its browser stub.
     alias: [{ find: /^ws$/, replacement: fileURLToPath(import.meta.resolve('ws').replace(/index\.js$/, 'wrapper.mjs')) }],
     testTimeout: 60_000,

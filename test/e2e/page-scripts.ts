@@ -84,6 +84,22 @@ export function horizontalOverflow(): number {
   return document.documentElement.scrollWidth - document.documentElement.clientWidth;
 }
 
+/** Frame-to-frame times (ms) of `n` animation frames with nothing happening: the machine's baseline. */
+export function idleFrames(n: number): Promise<number[]> {
+  const deltas: number[] = [];
+  return new Promise((resolve) => {
+    let last = performance.now();
+    const frame = () => {
+      const now = performance.now();
+      deltas.push(now - last);
+      last = now;
+      if (deltas.length > n) resolve(deltas.slice(1));
+      else requestAnimationFrame(frame);
+    };
+    requestAnimationFrame(frame);
+  });
+}
+
 /**
  * Scrolls the sensors grid from top to bottom by `step` px per animation frame; resolves with the
  * frame-to-frame times (ms) and the most rows that were in the DOM at once.

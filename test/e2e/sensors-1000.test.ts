@@ -88,6 +88,8 @@ integrationTest('dashboard: the sensors page with 1,000 sensors renders and scro
   assert.ok((await page.locator('[role=grid] [data-gap]').count()) > 0, 'availability gaps are drawn');
   await screenshot(page, '10-sensors-1000');
 
+  // Baseline in the same page and run: frames with nothing to do (the machine is shared).
+  const idle = frameStats(await page.evaluate(scripts.idleFrames, 120));
   const scroll = await page.evaluate(scripts.scrollGridMeasuringFrames, 132);
   assert.equal(scroll.lastKey, 'sensor-1000', 'scrolling reaches the last sensor');
   assert.ok(scroll.maxRowsInDom < 100, `rows in the DOM while scrolling: ${scroll.maxRowsInDom}`);
@@ -103,7 +105,8 @@ integrationTest('dashboard: the sensors page with 1,000 sensors renders and scro
     rowsInDom,
     maxRowsInDomWhileScrolling: scroll.maxRowsInDom,
     scrollPxPerFrame: 132,
-    ...frameStats(scroll.deltas),
+    scrolling: frameStats(scroll.deltas),
+    idleBaseline: idle,
   });
   assert.deepEqual(pageErrors, [], 'no uncaught errors in the page');
   await context.close();

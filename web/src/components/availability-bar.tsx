@@ -3,18 +3,18 @@
  * spans filled and gaps drawn as hatched holes. Text for screen readers names the window and the
  * number of gaps.
  */
-import { For, Show, type JSX } from 'solid-js';
+import { createMemo, For, Show, type JSX } from 'solid-js';
 import type { SensorView } from '../api/types.js';
 import { coveredSpans, gapsBetween } from '../state/fleet-math.js';
 import { formatDuration } from '../time/zone.js';
 
 export function AvailabilityBar(props: { sensor: Pick<SensorView, 'name' | 'pcap'> }): JSX.Element {
-  const spans = () => coveredSpans(props.sensor);
+  const spans = createMemo(() => coveredSpans(props.sensor));
   const start = () => spans()[0]?.from ?? 0;
   const end = () => spans()[spans().length - 1]?.to ?? 0;
   const width = () => Math.max(1, end() - start());
   const pos = (ms: number) => `${((ms - start()) / width()) * 100}%`;
-  const gaps = () => gapsBetween(spans());
+  const gaps = createMemo(() => gapsBetween(spans()));
   const summary = () =>
     `${props.sensor.name}: ${formatDuration(end() - start())} of PCAP, ${gaps().length} gap${gaps().length === 1 ? '' : 's'}`;
   return (
