@@ -18,6 +18,9 @@ const COMMANDS: Record<string, string> = {
   analyze: 'protocols, conversations and top talkers of a capture',
 };
 
+/** Commands left out of the help: `gen` (deterministic test traffic, for benches and tests). */
+const HIDDEN = new Set(['gen']);
+
 function help(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((n) => n.length));
   const lines = Object.entries(COMMANDS).map(([name, summary]) => `  ${name.padEnd(width)}  ${summary}`);
@@ -35,7 +38,7 @@ export async function main(argv: string[]): Promise<number> {
     console.log(help());
     return name === undefined ? 2 : 0;
   }
-  if (!Object.hasOwn(COMMANDS, name)) {
+  if (!Object.hasOwn(COMMANDS, name) && !HIDDEN.has(name)) {
     console.error(`pcapmesh-pcap: unknown command "${name}"\n\n${help()}`);
     return 2;
   }

@@ -55,7 +55,9 @@ test('past the table cap, totals stay exact and the report says rows are estimat
 });
 
 const bin = fileURLToPath(new URL('../../../bin/pcapmesh-pcap.js', import.meta.url));
-const cli = (...args: string[]) => spawnSync(process.execPath, [bin, 'analyze', ...args], { encoding: 'utf8' });
+// From source: a stale shared/dist must not stand in for the code under test.
+const cli = (...args: string[]) =>
+  spawnSync(process.execPath, [bin, 'analyze', ...args], { encoding: 'utf8', env: { ...process.env, PCAPMESH_FROM_SOURCE: '1' } });
 
 test('the analyze command prints the JSON report, and a human summary', () => {
   const json = cli('--json', '--top', '3', capture);

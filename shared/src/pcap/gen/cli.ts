@@ -14,7 +14,7 @@ import { LinkType } from '../types.js';
 import type { GenOptions } from './generator.js';
 import { type GenSummary, writeCapture, writeRollingCaptures } from './output.js';
 
-export const GEN_USAGE = `usage: gen --out PATH [--bytes SIZE | --packets N] [--duration SECONDS]
+export const GEN_USAGE = `usage: pcapmesh-pcap gen --out PATH [--bytes SIZE | --packets N] [--duration SECONDS]
            [--files N | --rotate SECONDS] [--seed N] [--start UNIX|ISO-8601] [--nano]
            [--link ethernet|sll|sll2|raw] [--hosts ADDR[%VLAN[.VLAN]],...]
   SIZE takes k, M, G suffixes (powers of 1024), e.g. 1G.`;
