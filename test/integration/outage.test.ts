@@ -20,7 +20,7 @@ for (const backendName of BACKENDS) {
   integrationTest(`outage: collector down 60 s, every spooled QoS 1 message stored in order, none twice [${backendName}]`, async (scope) => {
     const backend = await prepareBackend(scope, backendName);
     if (!backend) return;
-    const collector = await Collector.create(scope, { backend, healthIntervalSeconds: 1 });
+    const collector = await Collector.create(scope, { backend });
     const secret = await collector.addSensor('alpha');
     await collector.start();
     const { api } = collector;

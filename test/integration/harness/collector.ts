@@ -25,7 +25,10 @@ export interface CollectorOptions {
   backend: Backend;
   /** Run as a client of this broker instead of the embedded one. */
   externalBroker?: ExternalBroker;
-  /** ingest.healthIntervalSeconds (heartbeat timeout defaults to 3×). Default 1. */
+  /**
+   * ingest.healthIntervalSeconds (heartbeat timeout 3×). Default 60: a loaded test machine can delay
+   * an agent's 1 s health reports by seconds, and only tests about the heartbeat want it short.
+   */
   healthIntervalSeconds?: number;
   /** Label for logs when a test runs more than one collector. */
   label?: string;
@@ -85,7 +88,7 @@ export class Collector {
         : { host: '127.0.0.1', port: this.mqttPort },
       database: backend.config.database,
       redis: backend.config.redis,
-      ingest: { healthIntervalSeconds: this.opts.healthIntervalSeconds ?? 1 },
+      ingest: { healthIntervalSeconds: this.opts.healthIntervalSeconds ?? 60 },
       log: { level: 'debug' },
     };
   }
