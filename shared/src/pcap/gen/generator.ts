@@ -14,6 +14,7 @@
  * let n = 0;
  * for (let len; (len = gen.nextRecord(buf, n)) > 0; ) n += len; // 1000 records
  */
+import { MAX_CAPLEN, PCAP_MAGIC_MICRO, PCAP_MAGIC_NANO } from '../pcap-format.js';
 import { LinkType } from '../types.js';
 import { PayloadPool } from './checksum.js';
 import { FrameWriter } from './frame.js';
@@ -44,7 +45,8 @@ export interface GenOptions {
 
 /** Largest record the generator writes (16-byte header + frame): size output buffers above it. */
 export const MAX_RECORD = 2048;
-export const SNAPLEN = 262144;
+/** Header snaplen: what libpcap and mergecap write (no generated frame comes near it). */
+export const SNAPLEN = MAX_CAPLEN;
 
 /** Relative frequency of each flow kind (per flow started, not per packet). */
 const MIX: readonly [number, string][] = [
@@ -68,6 +70,9 @@ export class TrafficGenerator {
   nsec = 0;
 
   private readonly rng: Prng;
+  /** DataView over the last output buffer (one per buffer, not per record). */
+  private view: DataView | null = null;
+  private viewOf: Uint8Array | null = null;
   private readonly ctx: FlowContext;
   private readonly w: FrameWriter;
   private readonly pool: PayloadPool;
@@ -129,7 +134,7 @@ export class TrafficGenerator {
   globalHeader(): Uint8Array {
     const out = new Uint8Array(24);
     const dv = new DataView(out.buffer);
-    dv.setUint32(0, this.nanosecond ? 0xa1b23c4d : 0xa1b2c3d4, true);
+    dv.setUint32(0, this.nanosecond ? PCAP_MAGIC_NANO : PCAP_MAGIC_MICRO, true);
     dv.setUint16(4, 2, true);
     dv.setUint16(6, 4, true);
     dv.setUint32(16, SNAPLEN, true);
@@ -158,11 +163,15 @@ export class TrafficGenerator {
     this.w.pos = pos + 16;
     const len = this.nextFrame();
     this.stamp();
-    const dv = new DataView(buf.buffer, buf.byteOffset + pos, 16);
-    dv.setUint32(0, this.sec, true);
-    dv.setUint32(4, this.nanosecond ? this.nsec : Math.floor(this.nsec / 1000), true);
-    dv.setUint32(8, len, true);
-    dv.setUint32(12, len, true);
+    if (this.view?.buffer !== buf.buffer || this.viewOf !== buf) {
+      this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+      this.viewOf = buf;
+    }
+    const dv = this.view;
+    dv.setUint32(pos, this.sec, true);
+    dv.setUint32(pos + 4, this.nanosecond ? this.nsec : Math.floor(this.nsec / 1000), true);
+    dv.setUint32(pos + 8, len, true);
+    dv.setUint32(pos + 12, len, true);
     this.packets++;
     this.bytes += 16 + len;
     return 16 + len;
