@@ -18,3 +18,9 @@ export {
   openIndex, loadIndex, buildIndex, sidecarPath, isStillBeingWritten, CaptureIndex, IndexBlock,
   DEFAULT_SETTLE_MS, type OpenIndexResult, type LoadResult,
 } from './sidecar/index.js';
+export { Analyzer, type AnalyzerOptions } from './analyze/analyzer.js';
+export { analyzeFiles } from './analyze/analyze-files.js';
+export { formatReport } from './analyze/format.js';
+export * from './analyze/report.js';
+export { TrafficGenerator, type GenOptions } from './gen/generator.js';
+export { writeCapture, writeRollingCaptures, type GenSummary } from './gen/output.js';
