@@ -1,6 +1,10 @@
 /**
- * The input of the extract benches: a 1-hour rolling directory of ~1.07 GB (16 files of 225 s,
- * ~67 MB each), generated once under bench/data/extract-1h/ with the deterministic generator.
+ * The inputs of the extract benches, generated once under bench/data/ with the deterministic
+ * generator: 1-hour rolling directories of ~1.07 GB (16 files of 225 s, ~67 MB each).
+ *
+ * - `extract-1h`: the generator's default host mix (12 clients: every host is in every block).
+ * - `extract-1h-hosts`: 4,000 clients (IPv4 10.64.0.0/20 untagged, a quarter on VLAN 64), so that
+ *   "one host" is as selective as on a real sensor link — what an index can exploit.
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,14 +16,15 @@ export const DURATION = 3600;
 const BYTES = 1024 * 1024 * 1024;
 
 /** The directory and its capture files (sidecars excluded), generating them when missing. */
-export function extractBenchDir(): { dir: string; files: string[]; bytes: number } {
-  const dir = join(dataDir, 'extract-1h');
+export function extractBenchDir(manyHosts = false): { dir: string; files: string[]; bytes: number } {
+  const dir = join(dataDir, manyHosts ? 'extract-1h-hosts' : 'extract-1h');
   const list = (): string[] => (existsSync(dir) ? readdirSync(dir).filter((n) => n.endsWith('.pcap')).sort().map((n) => join(dir, n)) : []);
   let files = list();
   let bytes = files.reduce((n, f) => n + statSync(f).size, 0);
   if (bytes < BYTES) {
     console.error(`generating ${dir} (1 GiB over 1 hour)…`);
-    writeRollingCaptures(dir, { seed: 42, bytes: BYTES, start: START, duration: DURATION }, 225);
+    const hosts = manyHosts ? Array.from({ length: 4000 }, (_, i) => `10.64.${i >> 8}.${i & 255}${i % 4 === 3 ? '%64' : ''}`) : undefined;
+    writeRollingCaptures(dir, { seed: 42, bytes: BYTES, start: START, duration: DURATION, hosts }, 225);
     files = list();
     bytes = files.reduce((n, f) => n + statSync(f).size, 0);
   }

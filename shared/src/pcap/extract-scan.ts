@@ -12,7 +12,7 @@ import { DECODED_LINK_TYPES } from './decode.js';
 import { openCapture, type CaptureReader } from './reader.js';
 import { loadIndex, type CaptureIndex } from './sidecar/index.js';
 import type { CaptureProblem, Timestamp } from './types.js';
-import { PcapngWriter, type PacketWriter } from './writer.js';
+import { PcapWriter, PcapngWriter, type PacketWriter } from './writer.js';
 
 export interface ScanTask {
   path: string;
@@ -24,6 +24,11 @@ export interface ScanTask {
   to?: Timestamp;
   /** The user's filter (before throughVlanTags), for the index summary; undefined = no index. */
   indexFilter?: FilterNode;
+  /**
+   * Write a classic-pcap input's matches as classic pcap with this precision (so extract can
+   * append the part to the output as bytes); absent, or a pcapng input: pcapng with ns times.
+   */
+  classicNanosecond?: boolean;
 }
 
 export interface ScanResult {
@@ -42,6 +47,9 @@ export interface ScanResult {
   nanosecond: boolean;
   snaplen: number;
   problems: CaptureProblem[];
+  /** The part is classic pcap: `linkTypes[0]`, precision `partNanosecond`, header 24 bytes. */
+  partIsPcap: boolean;
+  partNanosecond: boolean;
   /** A fresh index proved the whole file holds no match (it was not read). */
   skippedByIndex: boolean;
   /** Index blocks not read. */
@@ -96,7 +104,7 @@ export function scanFile(task: ScanTask, isAborted: () => boolean = () => false)
   const result: ScanResult = {
     path: task.path, output: null, packets: 0, bytes: 0, packetsScanned: 0, bytesScanned: 0,
     first: null, last: null, linkTypes: [], nanosecond: false, snaplen: 0, problems: [],
-    skippedByIndex: false, blocksSkipped: 0,
+    skippedByIndex: false, blocksSkipped: 0, partIsPcap: false, partNanosecond: true,
   };
   const ranges = plannedRanges(task, result);
   if (ranges !== null && ranges.length === 0) {
@@ -127,6 +135,12 @@ export function scanFile(task: ScanTask, isAborted: () => boolean = () => false)
   let scannedBytes = 0;
   let first: Timestamp | null = null;
   let last: Timestamp | null = null;
+  // A classic pcap input holds one link type: its part can be classic pcap too.
+  const classic = reader.format === 'pcap' && task.classicNanosecond !== undefined && reader.linkTypes.length === 1;
+  const openPart = (): PacketWriter =>
+    classic
+      ? PcapWriter.toFile(task.output, { linkType: reader.linkTypes[0]!, nanosecond: task.classicNanosecond, snaplen: reader.snaplen || undefined })
+      : PcapngWriter.toFile(task.output, { nanosecond: true });
   // Without an index: one range, the whole file.
   const plan: Array<[number, number]> = ranges ?? [[-1, Infinity]];
   try {
@@ -144,7 +158,7 @@ export function scanFile(task: ScanTask, isAborted: () => boolean = () => false)
           predicate = compiled.forLinkType(linkType);
         }
         if (!predicate(v.data, v.caplen, v.origLen)) continue;
-        writer ??= PcapngWriter.toFile(task.output, { nanosecond: true });
+        writer ??= openPart();
         writer.write(v, reader.snaplen || undefined);
         written.add(linkType);
         result.packets++;
@@ -164,6 +178,8 @@ export function scanFile(task: ScanTask, isAborted: () => boolean = () => false)
   result.last = last;
   result.linkTypes = [...(written.size > 0 ? written : new Set(reader.linkTypes))];
   result.nanosecond = reader.nanosecond;
+  result.partIsPcap = classic;
+  result.partNanosecond = classic ? task.classicNanosecond === true : true;
   result.snaplen = reader.snaplen;
   result.problems = reader.problems.slice();
   scanCounters.files++;

@@ -4,9 +4,11 @@
  *
  * Plan: expand inputs (directories recursively) → drop files whose first..last packet time
  * misses the window (captureTimeRange: head + tail, no full read) → scan the rest in worker
- * threads, one file per task, each writing its matches (file order) to a temporary pcapng →
- * merge the temporaries by time into the output (groups of time-overlapping parts are k-way
- * merged, disjoint groups concatenated, so memory stays bounded however many files there are).
+ * threads, one file per task, each writing its matches (file order) to a temporary part (classic
+ * pcap in the output's precision for classic inputs, else pcapng) → assemble the output: when the
+ * parts are classic pcap of one link type and disjoint in time (a rolling directory), their
+ * records are appended as bytes; otherwise they are merged by time (groups of time-overlapping
+ * parts k-way merged, disjoint groups concatenated, so memory stays bounded however many files).
  *
  * Output: classic pcap (ns when any input is ns) when the matches share one link type, pcapng
  * when they differ. The filter is applied "through VLAN tags" (see `throughVlanTags`), which is
@@ -19,7 +21,7 @@
  * const stats = await extract({ inputs: ['/var/capture'], output: 'out.pcap', filter: 'host 10.0.0.1',
  *   from: parseTimeBound('2026-01-01T09:00Z'), to: parseTimeBound('2026-01-01T09:20Z') });
  */
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readSync, rmSync, statSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { expandInputs } from './extract-inputs.js';
 import { defaultWorkerCount, runScans } from './extract-pool.js';
@@ -30,6 +32,7 @@ import { structuredToFilter, type StructuredFilter } from './filter/structured.j
 import { mergeReaders } from './merge.js';
 import { openCapture, type CaptureReader } from './reader.js';
 import { captureTimeRange } from './time-range.js';
+import { loadIndex } from './sidecar/index.js';
 import { compareTimestamps } from './timestamp.js';
 import type { CaptureProblem, Timestamp } from './types.js';
 import { PcapWriter, PcapngWriter, type PacketWriter } from './writer.js';
@@ -46,7 +49,7 @@ export interface ExtractOptions {
   to?: Timestamp;
   /** Use `.pmidx` sidecars to skip files and blocks (default true). */
   useIndex?: boolean;
-  /** Worker threads; 0 = scan in this thread. Default: one per core, in-process below 32 MB of input. */
+  /** Worker threads; 0 = scan in this thread. Default: one per core, in-process below 256 MB of input. */
   workers?: number;
   /** Progress after each file. */
   onProgress?: (p: ExtractProgress) => void;
@@ -79,7 +82,8 @@ export interface ExtractStats {
   format: 'pcap' | 'nsecpcap' | 'pcapng';
 }
 
-const IN_PROCESS_BELOW = 32 * 1024 * 1024;
+/** Below this much selected input, starting worker threads (module load, JIT warm-up) costs more than it saves. */
+const IN_PROCESS_BELOW = 256 * 1024 * 1024;
 
 /** Parses/accepts the filter forms of ExtractOptions; throws the parser's positioned error. */
 export function resolveFilter(filter: ExtractOptions['filter']): FilterNode {
@@ -103,8 +107,9 @@ export async function extract(opts: ExtractOptions): Promise<ExtractStats> {
   const selected = selectByTime(files, opts, stats);
   const parts = mkdtempSync(join(dirname(opts.output), `.${basename(opts.output)}.parts-`));
   try {
+    const nanosecond = anyNanosecond(selected.map((f) => f.path));
     const tasks: ScanTask[] = selected.map((f, i) => ({
-      path: f.path, output: join(parts, `${i}.pcapng`), filter, from: opts.from, to: opts.to,
+      path: f.path, output: join(parts, `${i}.part`), filter, from: opts.from, to: opts.to, classicNanosecond: nanosecond,
       indexFilter: opts.useIndex === false ? undefined : userFilter,
     }));
     const totalBytes = selected.reduce((sum, f) => sum + f.bytes, 0);
@@ -153,9 +158,14 @@ function selectByTime(files: string[], opts: ExtractOptions, stats: ExtractStats
   if (!opts.from && !opts.to) return files.map((path) => ({ path, bytes: statSync(path).size }));
   const out: Array<{ path: string; bytes: number }> = [];
   for (const path of files) {
-    let range: ReturnType<typeof captureTimeRange>;
+    // A fresh sidecar knows the file's span (and min/max even when time goes backwards).
+    const indexed = opts.useIndex === false ? null : loadIndex(path);
+    let range: { first: Timestamp | null; last: Timestamp | null; bytes: number };
     try {
-      range = captureTimeRange(path);
+      range =
+        indexed?.status === 'fresh'
+          ? { first: indexed.index.first, last: indexed.index.last, bytes: indexed.index.data.capture.size }
+          : captureTimeRange(path);
     } catch (error) {
       stats.problems.push({ file: path, offset: 0, reason: (error as Error).message });
       continue;
@@ -173,6 +183,48 @@ function selectByTime(files: string[], opts: ExtractOptions, stats: ExtractStats
   return out;
 }
 
+/** Does any input have nanosecond timestamps (header probe; unreadable files count as no)? */
+function anyNanosecond(paths: string[]): boolean {
+  return paths.some((path) => {
+    try {
+      const r = openCapture(path, { bufferSize: 64 * 1024 });
+      r.close();
+      return r.nanosecond;
+    } catch {
+      return false;
+    }
+  });
+}
+
+/**
+ * The fast path: every part is classic pcap in the output's link type and precision, and the
+ * parts do not overlap in time (a rolling directory) — the output is their records appended.
+ */
+function appendParts(parts: ScanResult[], output: string, linkType: number, nanosecond: boolean, snaplen: number | undefined): boolean {
+  const sorted = [...parts].sort((a, b) => compareTimestamps(a.first!, b.first!));
+  for (let i = 0; i < sorted.length; i++) {
+    const p = sorted[i]!;
+    if (!p.partIsPcap || p.partNanosecond !== nanosecond || p.linkTypes[0] !== linkType) return false;
+    if (i > 0 && compareTimestamps(p.first!, sorted[i - 1]!.last!) < 0) return false;
+  }
+  PcapWriter.toFile(output, { linkType, nanosecond, snaplen }).close();
+  const out = openSync(output, 'a');
+  const chunk = new Uint8Array(8 * 1024 * 1024);
+  try {
+    for (const p of sorted) {
+      const fd = openSync(p.output!, 'r');
+      try {
+        for (let at = 24, n; (n = readSync(fd, chunk, 0, chunk.length, at)) > 0; at += n) writeSync(out, chunk, 0, n);
+      } finally {
+        closeSync(fd);
+      }
+    }
+  } finally {
+    closeSync(out);
+  }
+  return true;
+}
+
 /** Merges the per-file parts into `output` in time order (see the module comment). */
 function writeMerged(results: ScanResult[], output: string): { packets: number; bytes: number; format: ExtractStats['format'] } {
   const parts = results.filter((r) => r.output !== null && r.first && r.last);
@@ -181,6 +233,9 @@ function writeMerged(results: ScanResult[], output: string): { packets: number; 
   const format: ExtractStats['format'] = linkTypes.size > 1 ? 'pcapng' : nanosecond ? 'nsecpcap' : 'pcap';
   const linkType = [...linkTypes][0] ?? results.find((r) => r.linkTypes.length > 0)?.linkTypes[0] ?? 1;
   const snaplen = Math.max(0, ...results.map((r) => r.snaplen)) || undefined;
+  if (format !== 'pcapng' && appendParts(parts, output, linkType, nanosecond, snaplen)) {
+    return { packets: parts.reduce((n, p) => n + p.packets, 0), bytes: parts.reduce((n, p) => n + p.bytes, 0), format };
+  }
   const writer: PacketWriter =
     format === 'pcapng' ? PcapngWriter.toFile(output, { nanosecond }) : PcapWriter.toFile(output, { linkType, nanosecond, snaplen });
   let packets = 0;
