@@ -84,6 +84,24 @@ export function horizontalOverflow(): number {
   return document.documentElement.scrollWidth - document.documentElement.clientWidth;
 }
 
+/**
+ * Replaces the page with the REFERENCE for the scroll measurement: the same number of rows, with
+ * similar cells (text, a badge, three bars, a striped availability bar), as plain static HTML in
+ * one scroll container — no framework, no virtualisation: what the browser itself costs.
+ */
+export function showStaticReference(n: number): void {
+  const cells = (i: number) =>
+    `<div>sensor-${i}</div><div><span class="badge badge-online">online</span></div><div>site-${i % 10}</div><div>${i} s ago</div>` +
+    `<div><div class="gauge"><div class="gauge-fill" style="width:${i % 100}%"></div></div></div>`.repeat(3) +
+    `<div><div class="avail"><div class="avail-span" style="left:0;width:100%"></div><div class="avail-gap" style="left:50%;width:10%"></div></div></div>`;
+  const rows: string[] = [];
+  for (let i = 1; i <= n; i++) {
+    rows.push(`<div role="row" data-key="ref-${String(i).padStart(4, '0')}" style="display:grid;grid-template-columns:1.4fr 100px 1fr 110px 90px 90px 90px 2fr;height:44px;align-items:center">${cells(i)}</div>`);
+  }
+  (document.body as unknown as { innerHTML: string }).innerHTML =
+    `<div role="grid" style="height:600px;overflow:auto;margin:1rem">${rows.join('')}</div>`;
+}
+
 /** Frame-to-frame times (ms) of `n` animation frames with nothing happening: the machine's baseline. */
 export function idleFrames(n: number): Promise<number[]> {
   const deltas: number[] = [];

@@ -99,13 +99,22 @@ integrationTest('dashboard: the sensors page with 1,000 sensors renders and scro
   await page.fill('#sensor-filter', 'site-3');
   await page.getByText(`100 of ${SENSORS} sensors`).waitFor();
 
+  // Reference in the same browser and run: the same rows as static HTML, scrolled the same way.
+  await page.evaluate(scripts.showStaticReference, SENSORS);
+  const reference = await page.evaluate(scripts.scrollGridMeasuringFrames, 132);
+  assert.equal(reference.lastKey, 'ref-1000');
+  const scrolling = frameStats(scroll.deltas);
+  const referenceStats = frameStats(reference.deltas);
+
   recordBudget('sensors1000', {
     sensors: SENSORS,
     signInToFirstRowsMs: firstRenderMs,
     rowsInDom,
     maxRowsInDomWhileScrolling: scroll.maxRowsInDom,
     scrollPxPerFrame: 132,
-    scrolling: frameStats(scroll.deltas),
+    scrolling,
+    staticHtmlReference: referenceStats,
+    p50RatioToReference: Math.round((scrolling.p50Ms! / Math.max(0.1, referenceStats.p50Ms!)) * 100) / 100,
     idleBaseline: idle,
   });
   assert.deepEqual(pageErrors, [], 'no uncaught errors in the page');
