@@ -34,6 +34,8 @@ import { createHttpApp } from './http/app.js';
 import { openLiveFeed } from './http/live-feed.js';
 import { startHttpServer } from './http/server.js';
 import { createLogger } from './log.js';
+import { auditPartitionedTable } from './storage/audit.repo.js';
+import { UsersService } from './domain/users.service.js';
 import { ApiTokensRepo } from './storage/api-tokens.repo.js';
 import { openDb, type Db } from './storage/db.js';
 import { migrate } from './storage/migrate.js';
@@ -63,6 +65,8 @@ export interface Collector {
   readonly mqttsPort: number | null;
   /** Where a generated API token was written on this start, if one was. */
   readonly apiTokenFile: string | null;
+  /** The first admin's password when it was generated on this start (print it once), else null. */
+  readonly generatedAdminPassword: string | null;
   /** Available after start. */
   readonly services: CollectorServices;
 }
@@ -79,6 +83,7 @@ export function createCollector(config: CollectorConfig, opts: CreateCollectorOp
   let httpUrl = '';
   let ports = { mqtt: null as number | null, mqtts: null as number | null };
   let apiTokenFile: string | null = null;
+  let generatedAdminPassword: string | null = null;
   let stopping: Promise<void> | undefined;
 
   async function step<T>(what: string, fn: () => Promise<T>): Promise<T> {
@@ -99,7 +104,7 @@ export function createCollector(config: CollectorConfig, opts: CreateCollectorOp
       db,
       log: log.child({ component: 'partitions' }),
       ahead: config.retention.partitionsAhead,
-      tables: partitionedTables(config.retention),
+      tables: [...partitionedTables(config.retention), auditPartitionedTable(config.retention.auditDays)],
     });
     await step('create partitions', () => partitions.run());
 
@@ -121,6 +126,10 @@ export function createCollector(config: CollectorConfig, opts: CreateCollectorOp
       ensureApiToken(tokensRepo, { configured: config.http.apiToken, dataDir: config.dataDir, log }),
     ));
 
+    const users = new UsersService({ db, log: log.child({ component: 'users' }) });
+    const firstAdmin = await step('first admin', () => users.ensureFirstAdmin(config.auth.adminPassword));
+    if (firstAdmin.created) log.info({ user: 'admin', generated: firstAdmin.generatedPassword !== null }, 'first admin user created');
+    generatedAdminPassword = firstAdmin.generatedPassword;
     const ingest = new Ingest(sensors, ingestStats, log.child({ component: 'ingest' }));
     // Closers run last-first: the broker stops delivering, then ingest finishes what it has.
     closers.push({ what: 'ingest', close: () => ingest.drain() });
@@ -196,6 +205,9 @@ export function createCollector(config: CollectorConfig, opts: CreateCollectorOp
     },
     get apiTokenFile() {
       return apiTokenFile;
+    },
+    get generatedAdminPassword() {
+      return generatedAdminPassword;
     },
     get services() {
       if (!services) throw new Error('collector not started');

@@ -17,7 +17,12 @@ import { ConfigError, loadConfig } from '@pcapmesh/shared/util/config';
 export { ConfigError };
 
 export const ENV_PREFIX = 'PCAPMESH_';
-export const ENV_ALIASES = { DATABASE_URL: 'database.url', REDIS_URL: 'redis.url', MQTT_URL: 'mqtt.url' } as const;
+export const ENV_ALIASES = {
+  DATABASE_URL: 'database.url',
+  REDIS_URL: 'redis.url',
+  MQTT_URL: 'mqtt.url',
+  PCAPMESH_ADMIN_PASSWORD: 'auth.adminPassword',
+} as const;
 
 /** A TCP port; 0 = an ephemeral port chosen at start (tests; the real one is reported in the ready line). */
 const port = z.number().int().min(0).max(65535);
@@ -119,11 +124,29 @@ export const collectorConfigSchema = z.strictObject({
       healthDays: z.number().int().min(1).max(3650).default(30),
       /** Days of traffic samples kept. Default 30. */
       trafficDays: z.number().int().min(1).max(3650).default(30),
+      /** Days of audit log kept. Default 365. */
+      auditDays: z.number().int().min(1).max(3650).default(365),
       /** Daily partitions created ahead of today. Default 3. */
       partitionsAhead: z.number().int().min(1).max(60).default(3),
     })
     .prefault({}),
 
+  auth: z
+    .strictObject({
+      /** Password of the `admin` user created on the first start (alias PCAPMESH_ADMIN_PASSWORD). Unset: generated and printed once. */
+      adminPassword: optionalText.refine((s) => s === undefined || s.length >= 10, 'must be at least 10 characters'),
+      /** Lifetime of an access JWT, minutes. Default 15. */
+      accessTokenMinutes: z.number().int().min(1).max(1440).default(15),
+      /** Lifetime of a refresh token (each use rotates it), days. Default 7. */
+      refreshTokenDays: z.number().int().min(1).max(365).default(7),
+      /** Failed logins of one username before it is locked out for lockoutSeconds. Default 5. */
+      maxFailuresPerUser: z.number().int().min(1).max(1000).default(5),
+      /** Failed logins from one source address before it is locked out. Default 50. */
+      maxFailuresPerAddress: z.number().int().min(1).max(100_000).default(50),
+      /** Window in which failures are counted and length of a lockout, seconds. Default 900. */
+      lockoutSeconds: z.number().int().min(1).max(86_400).default(900),
+    })
+    .prefault({}),
   log: z
     .strictObject({
       /** Log level: fatal, error, warn, info, debug, trace or silent. Default info. */

@@ -9,5 +9,8 @@ export async function runCollector({ config, log }: CliContext): Promise<void> {
   await collector.start();
   stopOnSignal(() => collector.stop(), log);
   if (collector.apiTokenFile) process.stderr.write(`API token written to ${collector.apiTokenFile}\n`);
+  if (collector.generatedAdminPassword) {
+    process.stderr.write(`first start: user "admin" created with password ${collector.generatedAdminPassword} (shown only this once; change it with "pcapmesh user passwd admin")\n`);
+  }
   printReady({ http: collector.httpUrl, mqtt: collector.mqttPort, ...(collector.mqttsPort !== null ? { mqtts: collector.mqttsPort } : {}) });
 }

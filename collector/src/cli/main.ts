@@ -10,6 +10,7 @@ import { runCollector } from './collector.js';
 import { cliContext, UsageError } from './context.js';
 import { dbMigrate, dbReset } from './db.js';
 import { sensorAdd } from './sensor.js';
+import { userCommand } from './user.js';
 import { USAGE } from './usage.js';
 
 async function main(argv: string[]): Promise<void> {
@@ -22,6 +23,8 @@ async function main(argv: string[]): Promise<void> {
         config: { type: 'string', short: 'c' },
         location: { type: 'string' },
         force: { type: 'boolean' },
+        role: { type: 'string' },
+        'password-stdin': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -58,6 +61,11 @@ async function main(argv: string[]): Promise<void> {
       if (sub !== 'add') throw new UsageError(`unknown sensor command ${JSON.stringify(sub ?? '')} (add)`);
       if (name === undefined) throw new UsageError('sensor add needs a NAME');
       return sensorAdd(context(), name, values.location);
+    }
+    case 'user': {
+      const [name, ...more] = rest;
+      expectNoMore(more);
+      return userCommand(context(), sub, name, { role: values.role, passwordStdin: values['password-stdin'] });
     }
     default:
       throw new UsageError(`unknown command ${JSON.stringify(command)}`);

@@ -9,6 +9,13 @@ Usage:
   pcapmesh db reset --force [--config FILE]   drop everything, then migrate from zero
   pcapmesh sensor add NAME [--location LOC] [--config FILE]
                                               register a sensor; prints its secret once
+  pcapmesh user add NAME [--role admin|analyst|viewer] [--password-stdin]
+                                              add a local user (default role viewer)
+  pcapmesh user passwd NAME [--password-stdin]  set a new password
+  pcapmesh user disable|enable NAME           lock a user out / let them back in
+  pcapmesh user list                          users, roles and last logins
+                                              (without --password-stdin a password is
+                                              generated and printed once)
   pcapmesh --help
 
 Configuration: a YAML file (--config) plus environment overrides PCAPMESH_<KEY__PATH>

@@ -1,0 +1,49 @@
+/**
+ * Roles and what they may do. Routes declare a permission level (http/auth.ts `permit(level)`);
+ * `roleAllows` decides whether a role reaches it:
+ *
+ *   'public'    anyone, unauthenticated
+ *   'read'      viewer, analyst, admin — read sensors, jobs and the fleet
+ *   'analyst'   analyst, admin        — submit and cancel jobs (their own; see `mayTouchJob`)
+ *   'download'  analyst, admin        — download packets (a viewer never can)
+ *   'admin'     admin                 — users, sensors, configuration, the audit log
+ */
+export const ROLES = ['admin', 'analyst', 'viewer'] as const;
+export type Role = (typeof ROLES)[number];
+
+export const PERMISSIONS = ['public', 'read', 'analyst', 'download', 'admin'] as const;
+export type Permission = (typeof PERMISSIONS)[number];
+
+const ALLOWED: Record<Permission, readonly Role[]> = {
+  public: ROLES,
+  read: ROLES,
+  analyst: ['analyst', 'admin'],
+  download: ['analyst', 'admin'],
+  admin: ['admin'],
+};
+
+export function isRole(value: unknown): value is Role {
+  return typeof value === 'string' && (ROLES as readonly string[]).includes(value);
+}
+
+/** True when `role` reaches routes declared with `permission`. */
+export function roleAllows(role: Role, permission: Permission): boolean {
+  return ALLOWED[permission].includes(role);
+}
+
+/** The part of an authenticated caller that ownership checks need. */
+export interface Actor {
+  /** Username (or the API token's label). */
+  name: string;
+  role: Role;
+}
+
+/**
+ * Job ownership: an admin touches any job; an analyst only the jobs they own; a viewer may read
+ * any job (`action: 'read'`) but never submit, cancel or download one.
+ */
+export function mayTouchJob(actor: Actor, job: { owner: string }, action: 'read' | 'cancel' | 'download'): boolean {
+  if (actor.role === 'admin') return true;
+  if (action === 'read') return true;
+  return actor.role === 'analyst' && job.owner === actor.name;
+}
