@@ -30,7 +30,8 @@ function pcapmesh(args: string[], opts: { env?: NodeJS.ProcessEnv; onStdout?: (t
       opts.onStdout?.(stdout, (s) => child.kill(s));
     });
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    // Generous: PGlite start-up takes tens of seconds on a loaded machine.
+    const timer = setTimeout(() => child.kill('SIGKILL'), 180_000);
     child.on('error', reject);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
