@@ -40,7 +40,7 @@ export interface TalkerRow extends Counted {
 }
 
 /** Counts of one direction of a conversation. */
-export interface Direction {
+export interface DirectionTotals {
   packets: number;
   bytes: number;
 }
@@ -49,8 +49,8 @@ export interface IpConversationRow extends Counted {
   /** The source of the conversation's first packet. */
   a: string;
   b: string;
-  aToB: Direction;
-  bToA: Direction;
+  aToB: DirectionTotals;
+  bToA: DirectionTotals;
   /** First and last packet times (Unix seconds). */
   first: number;
   last: number;
