@@ -22,7 +22,7 @@ echo "build-deb: building pcapmesh-collector $version ($arch) from $(git -C "$re
 src="$work/src"
 mkdir -p "$src"
 git -C "$repo" archive HEAD | tar -x -C "$src"
-(cd "$src" && npm ci --prefer-offline --no-audit --no-fund --loglevel=error && npx tsc -b shared collector)
+(cd "$src" && npm ci --prefer-offline --no-audit --no-fund --loglevel=error && npx tsc -b shared collector && npm run build -w web)
 # Production dependencies only (native modules included, built for this architecture).
 (cd "$src" && npm prune --omit=dev --no-audit --no-fund --loglevel=error)
 
@@ -35,6 +35,8 @@ for ws in shared collector; do
   cp -r "$src/$ws/package.json" "$src/$ws/bin" "$src/$ws/dist" "$app/$ws/"
 done
 cp -r "$src/sql" "$app/sql"
+# The dashboard build, where the collector looks by default (http.webRoot: <app>/web/dist).
+mkdir -p "$app/web" && cp -r "$src/web/dist" "$app/web/dist"
 # node_modules: workspace links point at ../shared and ../collector, which exist in the package;
 # links to workspaces that are not shipped (agent, web) are dropped.
 cp -a "$src/node_modules" "$app/node_modules"
