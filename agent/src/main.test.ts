@@ -68,13 +68,15 @@ test('the real agent process: ready line, birth, health and availability; SIGTER
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   try {
-    await broker.until('ready line', () => events.some((e) => e.event === 'ready'), 30_000);
-    await broker.until('health and availability', () => broker.of('health').length >= 2 && broker.of('pcap').length >= 1, 15_000);
+    await broker.until('ready line', () => events.some((e) => e.event === 'ready'), 90_000);
+    await broker.until('health and availability', () => broker.of('health').length >= 2 && broker.of('pcap').length >= 1, 30_000);
   } finally {
+    // Also on failure: a live agent or broker would keep this test file from ever ending.
     child.kill('SIGTERM');
+    await exited;
+    await broker.stop();
   }
   const code = await exited;
-  await broker.stop();
   assert.equal(code, 0, `${stderr}\n${JSON.stringify(events)}`);
   assert.deepEqual(events.map((e) => e.event), ['ready', 'stopped']);
   assert.equal(events[0]!.sensor, 'alpha');
@@ -116,7 +118,7 @@ test('the real agent process with a managed capture on lo: tcpdump runs, health 
   const traffic = setInterval(() => udp.send('pcapmesh agent e2e', 9, '127.0.0.1'), 50);
   const captureOf = (h: HealthMessage) => h.captures.find((c) => c.interface === 'lo');
   try {
-    await broker.until('a health report with the capture', () => broker.of('health').some((h) => captureOf(h.message as unknown as HealthMessage)), 30_000);
+    await broker.until('a health report with the capture', () => broker.of('health').some((h) => captureOf(h.message as unknown as HealthMessage)), 90_000);
     const first = captureOf(broker.of('health').at(-1)!.message as unknown as HealthMessage)!;
     if (first.error && /permission|not permitted/i.test(first.error)) {
       if (inCi()) assert.fail(`tcpdump is not permitted here: ${first.error}`);
@@ -130,9 +132,10 @@ test('the real agent process with a managed capture on lo: tcpdump runs, health 
     clearInterval(traffic);
     udp.close();
     child.kill('SIGTERM');
+    await exited;
+    await broker.stop();
   }
   assert.equal(await exited, 0, stderr);
-  await broker.stop();
   const birth = broker.of('state')[0]!.message as unknown as StateMessage;
   assert.deepEqual(birth.interfaces, [{ name: 'lo', managed: true, directory: join(dir, 'lo') }]);
   assert.ok(birth.capabilities?.includes('tcpdump'));
