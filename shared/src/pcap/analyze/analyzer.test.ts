@@ -29,6 +29,18 @@ test('totals add up and every section is filled from a generated mix', () => {
   assert.equal(r.conversations.ip.length, 5);
   assert.equal(r.conversations.ipTable.capped, false);
   assert.ok(r.topPorts.some((p) => p.transport === 'tcp' && p.port === 443));
+  // Flows: directions add up, each flow lies within the conversation of its address pair.
+  const all = analyzeInto(new Analyzer({ top: 10_000 }), [capture]).report;
+  const pairs = new Map(all.conversations.ip.map((c) => [[c.a, c.b].sort().join(' '), c]));
+  assert.ok(all.conversations.flows.some((f) => f.a.includes(':')) && all.conversations.flows.some((f) => !f.a.includes(':')));
+  for (const f of all.conversations.flows) {
+    assert.equal(f.packets, f.aToB.packets + f.bToA.packets);
+    assert.ok(f.aPort >= 0 && f.bPort >= 0 && (f.transport === 'tcp' || f.transport === 'udp'));
+    const pair = pairs.get([f.a, f.b].sort().join(' '));
+    assert.ok(pair && pair.packets >= f.packets && pair.first <= f.first && pair.last >= f.last, `flow ${f.a} ${f.aPort} → ${f.b} ${f.bPort}`);
+  }
+  const tls = all.conversations.flows.filter((f) => f.transport === 'tcp' && f.bPort === 443);
+  assert.ok(tls.length > 0 && tls.every((f) => f.aToB.packets > 0 && f.bToA.packets > 0), 'client → :443 flows, both ways');
   assert.equal(r.timeline.packets.reduce((a, b) => a + b, 0), 6000);
   assert.ok(r.timeline.packets.length >= 119 && r.timeline.packets.length <= 121);
   for (const list of [r.dns, r.tlsSni, r.httpHosts]) {
