@@ -1,24 +1,18 @@
 /**
  * Measurements of the browser tests (never asserted as timings): collected into
- * test-artifacts/e2e/budgets.json and copied by hand into bench/README.md.
+ * test-artifacts/e2e/budget-<key>.json and copied by hand into bench/README.md.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { e2eArtifacts } from './browser.js';
 
-const file = join(e2eArtifacts, 'budgets.json');
-
-/** Merges `values` under `key` into budgets.json (keeps what other tests recorded). */
+/**
+ * Writes `values` to test-artifacts/e2e/budget-<key>.json (one file per key: the e2e tests may run
+ * in parallel) and prints them.
+ */
 export function recordBudget(key: string, values: Record<string, unknown>): void {
   mkdirSync(e2eArtifacts, { recursive: true });
-  let all: Record<string, unknown> = {};
-  try {
-    all = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
-  } catch {
-    // first record
-  }
-  all[key] = { ...values, measuredAt: new Date().toISOString() };
-  writeFileSync(file, `${JSON.stringify(all, null, 2)}\n`);
+  writeFileSync(join(e2eArtifacts, `budget-${key}.json`), `${JSON.stringify({ ...values, measuredAt: new Date().toISOString() }, null, 2)}\n`);
   console.log(`[budget] ${key}: ${JSON.stringify(values)}`);
 }
 

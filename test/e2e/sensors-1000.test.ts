@@ -3,7 +3,7 @@
  * the DOM) and scrolls through them. The sensors are real rows in the collector's database, each
  * with PCAP availability (a gap in every third) and a capture disk, written before the collector
  * starts. Frame times while scrolling are measured in the page with requestAnimationFrame and
- * RECORDED (test-artifacts/e2e/budgets.json → bench/README.md), never asserted.
+ * RECORDED (test-artifacts/e2e/budget-sensors1000.json → bench/README.md), never asserted.
  */
 import assert from 'node:assert/strict';
 import { hash } from '@node-rs/argon2';
