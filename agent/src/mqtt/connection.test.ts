@@ -49,14 +49,15 @@ test('birth on connect; the last will marks the session lost with the same bdSeq
     await broker.stop();
     await broker.start();
     await broker.until('reconnect and second birth', () => a.onlines.length === 2);
-    assert.deepEqual(a.onlines, [1, 2], 'bdSeq increases on every connect');
+    assert.equal(a.onlines[0], 1);
+    assert.ok(a.onlines[1]! > a.onlines[0]!, `bdSeq increases on every connect attempt: ${a.onlines.join(', ')}`);
   } finally {
     await a.connection.stop();
     a.spool.close();
     await broker.stop();
   }
   const states = broker.of('state').map((s) => [s.message.status, s.message.bdSeq, s.message.reason]);
-  assert.deepEqual(states.at(-1), ['offline', 2, 'shutdown'], 'a clean stop says shutdown with the session bdSeq');
+  assert.deepEqual(states.at(-1), ['offline', a.onlines[1], 'shutdown'], 'a clean stop says shutdown with the session bdSeq');
 });
 
 test('the will is published by the broker when the agent vanishes', async () => {
