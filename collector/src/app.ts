@@ -31,11 +31,12 @@ import { IngestStats } from './domain/ingest-stats.js';
 import { SensorService } from './domain/sensors.service.js';
 import { ApiTokenVerifier, ensureApiToken } from './http/api-tokens.js';
 import { createHttpApp } from './http/app.js';
+import { CredentialVerifier } from './http/credentials.js';
 import { openLiveFeed } from './http/live-feed.js';
 import { startHttpServer } from './http/server.js';
 import { createLogger } from './log.js';
 import { auditPartitionedTable } from './storage/audit.repo.js';
-import { UsersService } from './domain/users.service.js';
+import { createAccounts } from './domain/accounts.js';
 import { ApiTokensRepo } from './storage/api-tokens.repo.js';
 import { openDb, type Db } from './storage/db.js';
 import { migrate } from './storage/migrate.js';
@@ -126,8 +127,8 @@ export function createCollector(config: CollectorConfig, opts: CreateCollectorOp
       ensureApiToken(tokensRepo, { configured: config.http.apiToken, dataDir: config.dataDir, log }),
     ));
 
-    const users = new UsersService({ db, log: log.child({ component: 'users' }) });
-    const firstAdmin = await step('first admin', () => users.ensureFirstAdmin(config.auth.adminPassword));
+    const accounts = await step('accounts', () => createAccounts({ db, cache, log, config: config.auth }));
+    const firstAdmin = await step('first admin', () => accounts.users.ensureFirstAdmin(config.auth.adminPassword));
     if (firstAdmin.created) log.info({ user: 'admin', generated: firstAdmin.generatedPassword !== null }, 'first admin user created');
     generatedAdminPassword = firstAdmin.generatedPassword;
     const ingest = new Ingest(sensors, ingestStats, log.child({ component: 'ingest' }));
@@ -149,7 +150,8 @@ export function createCollector(config: CollectorConfig, opts: CreateCollectorOp
       ingestStats,
       db,
       broker,
-      tokens: new ApiTokenVerifier(tokensRepo, log.child({ component: 'auth' })),
+      tokens: new CredentialVerifier(accounts.access, new ApiTokenVerifier(tokensRepo, log.child({ component: 'auth' }))),
+      accounts: { ...accounts, refreshTokenDays: config.auth.refreshTokenDays },
       live,
       webRoot: config.http.webRoot,
     });

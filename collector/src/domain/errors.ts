@@ -3,7 +3,7 @@
  * vocabulary once (http/errors.ts: not_found → 404, ...). The domain never throws HTTP errors.
  */
 
-export const DOMAIN_ERROR_CODES = ['not_found', 'invalid', 'conflict', 'unauthenticated', 'forbidden', 'unavailable'] as const;
+export const DOMAIN_ERROR_CODES = ['not_found', 'invalid', 'conflict', 'unauthenticated', 'forbidden', 'unavailable', 'throttled'] as const;
 export type DomainErrorCode = (typeof DOMAIN_ERROR_CODES)[number];
 
 export class DomainError extends Error {

@@ -39,8 +39,8 @@ test('a generated token is written once (0600) and stored only as an argon2id ha
   assert.equal((await repo.find('generated'))?.tokenHash, stored?.tokenHash);
 
   const verifier = new ApiTokenVerifier(repo, log);
-  assert.deepEqual(await verifier.verify(token), { kind: 'api-token', name: 'generated' });
-  assert.deepEqual(await verifier.verify(token), { kind: 'api-token', name: 'generated' });
+  assert.deepEqual(await verifier.verify(token), { kind: 'api-token', name: 'generated', role: 'admin' });
+  assert.deepEqual(await verifier.verify(token), { kind: 'api-token', name: 'generated', role: 'admin' });
   assert.equal(verifier.counters.cached, 1, 'the second check is served from the verified-token cache');
   assert.equal(await verifier.verify(generateApiToken()), null);
   assert.equal(await verifier.verify('short'), null);
@@ -57,6 +57,6 @@ test('a configured token is stored under "config" and re-hashed only when it cha
   const changed = 'another-configured-token-987654';
   await ensureApiToken(repo, { configured: changed, dataDir: dir, log });
   const verifier = new ApiTokenVerifier(repo, log);
-  assert.deepEqual(await verifier.verify(changed), { kind: 'api-token', name: 'config' });
+  assert.deepEqual(await verifier.verify(changed), { kind: 'api-token', name: 'config', role: 'admin' });
   assert.equal(await verifier.verify(configured), null, 'the old configured token no longer works');
 });

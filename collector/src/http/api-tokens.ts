@@ -15,6 +15,7 @@ import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { hash, verify } from '@node-rs/argon2';
 import type { Logger } from 'pino';
+import { isRole } from '../domain/roles.js';
 import type { ApiTokensRepo } from '../storage/api-tokens.repo.js';
 import type { TokenVerifier } from './auth.js';
 import type { Principal } from './env.js';
@@ -84,7 +85,7 @@ export class ApiTokenVerifier implements TokenVerifier {
     this.recent.delete(key);
     for (const row of await this.repo.list()) {
       if (await verify(row.tokenHash, token)) {
-        const principal: Principal = { kind: 'api-token', name: row.name };
+        const principal: Principal = { kind: 'api-token', name: row.name, role: isRole(row.role) ? row.role : 'viewer' };
         this.recent.set(key, { principal, until: this.now() + CACHE_MS });
         this.counters.verified += 1;
         this.repo.touch(row.name, new Date(this.now())).catch((err: unknown) =>

@@ -1,7 +1,8 @@
 /**
  * Test fixture: the HTTP app over real parts — an in-memory PGlite with the migrations applied,
  * the real SensorService, the memory cache carrying the live feed, an embedded broker on an
- * ephemeral port, and one stored API token.
+ * ephemeral port, one stored API token, and the accounts stack (users, sessions, audit) with one
+ * user per role (password `USER_PASSWORD`).
  */
 import { hash } from '@node-rs/argon2';
 import { pino } from 'pino';
@@ -13,12 +14,19 @@ import { SensorService } from '../domain/sensors.service.js';
 import { ApiTokensRepo } from '../storage/api-tokens.repo.js';
 import { openDb, type Db } from '../storage/db.js';
 import { migrate } from '../storage/migrate.js';
+import { createAccounts, type Accounts } from '../domain/accounts.js';
 import { ApiTokenVerifier, generateApiToken } from './api-tokens.js';
+import { CredentialVerifier } from './credentials.js';
 import { createHttpApp, type HttpApp } from './app.js';
 import { openLiveFeed, type LiveFeedHub } from './live-feed.js';
 
+/** Password of the fixture's users admin1, analyst1, analyst2 and viewer1. */
+export const USER_PASSWORD = 'fixture password';
+
 export interface TestHttp extends HttpApp {
   token: string;
+  accounts: Accounts;
+  cache: MemoryCache;
   db: Db;
   sensors: SensorService;
   events: DomainEvents;
@@ -28,7 +36,9 @@ export interface TestHttp extends HttpApp {
   close(): Promise<void>;
 }
 
-export async function createTestHttp(opts: { now?: () => Date } = {}): Promise<TestHttp> {
+export async function createTestHttp(
+  opts: { now?: () => Date; limits?: { maxFailuresPerUser?: number; maxFailuresPerAddress?: number; lockoutSeconds?: number } } = {},
+): Promise<TestHttp> {
   const log = pino({ level: 'silent' });
   const token = generateApiToken();
   const db = await openDb({ url: 'memory://' });
@@ -46,6 +56,16 @@ export async function createTestHttp(opts: { now?: () => Date } = {}): Promise<T
   });
   const cache = new MemoryCache('test:');
   const live = await openLiveFeed(events, cache, log);
+  const accounts = await createAccounts({
+    db,
+    cache,
+    log,
+    config: { accessTokenMinutes: 15, refreshTokenDays: 7, maxFailuresPerUser: 5, maxFailuresPerAddress: 50, lockoutSeconds: 900, ...opts.limits },
+    ...(opts.now ? { now: opts.now } : {}),
+  });
+  for (const [username, role] of [['admin1', 'admin'], ['analyst1', 'analyst'], ['analyst2', 'analyst'], ['viewer1', 'viewer']] as const) {
+    await accounts.users.create({ username, role, password: USER_PASSWORD });
+  }
   const http = createHttpApp({
     log,
     version: '9.9.9',
@@ -53,13 +73,16 @@ export async function createTestHttp(opts: { now?: () => Date } = {}): Promise<T
     ingestStats: stats,
     db,
     broker,
-    tokens: new ApiTokenVerifier(repo, log),
+    tokens: new CredentialVerifier(accounts.access, new ApiTokenVerifier(repo, log)),
+    accounts: { ...accounts, refreshTokenDays: 7 },
     live,
     ...(opts.now ? { now: opts.now } : {}),
   });
   return {
     ...http,
     token,
+    accounts,
+    cache,
     db,
     sensors,
     events,

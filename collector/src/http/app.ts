@@ -21,6 +21,7 @@ import { errorResponse, notFound, onError } from './errors.js';
 import { healthRoutes } from './routes/health.js';
 import { locationRoutes } from './routes/locations.js';
 import { sensorRoutes } from './routes/sensors.js';
+import { sessionRoutes } from './routes/session.js';
 import { defaultWebRoot, serveWeb } from './static.js';
 import type { RouteTools } from './routes/tools.js';
 import { wsRoutes, type LiveFeedCounters } from './routes/ws.js';
@@ -60,7 +61,7 @@ export function createHttpApp(deps: HttpDeps): HttpApp {
     }),
   );
 
-  for (const routes of [healthRoutes, sensorRoutes, locationRoutes]) app.route(API_PREFIX, routes(deps, tools));
+  for (const routes of [healthRoutes, sensorRoutes, locationRoutes, sessionRoutes]) app.route(API_PREFIX, routes(deps, tools));
   app.route(API_PREFIX, wsRoutes(deps, tools, counters.liveFeed));
   app.use(serveWeb({ root: deps.webRoot ?? defaultWebRoot() })); // the dashboard at `/` (after the API; never /api)
 

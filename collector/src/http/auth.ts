@@ -1,13 +1,16 @@
 /**
  * Route permissions. Every route declares what it needs with `permit(level)` as its first handler:
  *
- *   'public'  anyone (GET /api/v1/health)
- *   'read'    an authenticated caller
- *   'admin'   an authenticated caller allowed to change things
+ *   'public'    anyone (GET /api/v1/health, POST /login)
+ *   'read'      any authenticated caller (viewer, analyst, admin)
+ *   'analyst'   analyst or admin (submit and cancel jobs)
+ *   'download'  analyst or admin (packet downloads; never a viewer)
+ *   'admin'     admin only
  *
- * Until the users-and-roles issue lands, callers authenticate with a bearer API token (api-tokens.ts)
- * and a valid token grants both 'read' and 'admin'. `routesWithoutPermission(app)` lets a test walk
- * every registered route and fail on one that forgot its declaration.
+ * Callers authenticate with a bearer credential: a user's access JWT or an integrator's API token,
+ * each carrying a role (domain/roles.ts decides what a role reaches). No credential or a bad one
+ * → 401; a valid one whose role falls short → 403. `routesWithoutPermission(app)` lets a test
+ * walk every registered route and fail on one that forgot its declaration.
  *
  * Browsers cannot set headers on a WebSocket, so an upgrade request may instead carry the token as
  * `?token=…` or as a `bearer.<token>` entry of Sec-WebSocket-Protocol (with `pcapmesh.v1` beside it,
@@ -15,10 +18,11 @@
  * up in proxy logs.
  */
 import type { Hono, MiddlewareHandler } from 'hono';
+import { roleAllows, type Permission } from '../domain/roles.js';
 import type { AppEnv, Principal } from './env.js';
 import { errorResponse } from './errors.js';
 
-export type Permission = 'public' | 'read' | 'admin';
+export type { Permission };
 
 /** Resolves a presented token to a principal, or null when it is not valid. Never throws for bad tokens. */
 export interface TokenVerifier {
@@ -57,6 +61,10 @@ export function createPermit(verifier: TokenVerifier): (level: Permission) => Mi
         if (principal === null) {
           c.header('WWW-Authenticate', 'Bearer realm="pcapmesh"');
           return errorResponse(c, 401, 'unauthenticated', token === null ? 'missing bearer token' : 'invalid token');
+        }
+        if (!roleAllows(principal.role, level)) {
+          c.var.log.info({ principal: principal.name, role: principal.role, permission: level }, 'forbidden');
+          return errorResponse(c, 403, 'forbidden', `role ${principal.role} may not do this (needs ${level})`);
         }
         c.set('principal', principal);
         c.var.log.debug({ principal: principal.name, permission: level }, 'authorised');

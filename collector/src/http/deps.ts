@@ -4,7 +4,10 @@
  */
 import type { Logger } from 'pino';
 import type { BrokerStatus } from '../broker/transport.js';
+import type { AuditService } from '../domain/audit.service.js';
+import type { AuthService } from '../domain/auth.service.js';
 import type { IngestStats } from '../domain/ingest-stats.js';
+import type { UsersService } from '../domain/users.service.js';
 import type { SensorService } from '../domain/sensors.service.js';
 import type { Db } from '../storage/db.js';
 import type { TokenVerifier } from './auth.js';
@@ -24,6 +27,14 @@ export interface HttpDeps {
   db: Pick<Db, 'kind' | 'ping'>;
   broker: { status(): BrokerStatus };
   tokens: TokenVerifier;
+  /** Users, sessions and the audit log (routes/session.ts, preferences, admin). */
+  accounts: {
+    auth: AuthService;
+    users: UsersService;
+    audit: AuditService;
+    /** config.auth.refreshTokenDays: the refresh cookie's Max-Age. */
+    refreshTokenDays: number;
+  };
   live: LiveFeed;
   /** Collector clock; default `() => new Date()`. */
   now?: () => Date;

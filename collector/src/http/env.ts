@@ -4,12 +4,15 @@
  */
 import type { Logger } from 'pino';
 import type { RequestIdVariables } from 'hono/request-id';
+import type { Role } from '../domain/roles.js';
 
-/** Who made the request, once authenticated. Until users and roles land, only API tokens exist. */
+/** Who made the request, once authenticated: a user (access JWT) or an integrator's API token. */
 export interface Principal {
-  kind: 'api-token';
-  /** Token label, safe to log (never the token itself). */
+  kind: 'api-token' | 'user';
+  /** Username, or the token's label; safe to log (never the token itself). */
   name: string;
+  /** Decides which permission levels it reaches (domain/roles.ts). */
+  role: Role;
 }
 
 export type AppEnv = {

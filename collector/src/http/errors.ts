@@ -1,7 +1,7 @@
 /**
  * The one place where errors become HTTP responses: `{ "error": { "code", "message" } }`.
  *
- *   DomainError(code)   → the status of its code (not_found 404, invalid 400, conflict 409, ...)
+ *   DomainError(code)   → the status of its code (not_found 404, invalid 400, conflict 409, throttled 429 + Retry-After, ...)
  *   ZodError            → 400 invalid, naming the first bad field ("from: expected ...")
  *   HTTPException       → its own status (body limit 413, ...)
  *   anything else       → 500 internal, logged with the request id; no internals in the body
@@ -26,6 +26,7 @@ const statusOfCode: Record<DomainErrorCode, ContentfulStatusCode> = {
   not_found: 404,
   conflict: 409,
   unavailable: 503,
+  throttled: 429,
 };
 
 const codeOfStatus: Partial<Record<number, ErrorCode>> = {
@@ -35,6 +36,7 @@ const codeOfStatus: Partial<Record<number, ErrorCode>> = {
   404: 'not_found',
   409: 'conflict',
   413: 'too_large',
+  429: 'throttled',
   503: 'unavailable',
 };
 
@@ -51,6 +53,8 @@ export function describeZodError(err: ZodError): string {
 
 export const onError: ErrorHandler<AppEnv> = (err, c) => {
   if (err instanceof DomainError) {
+    // ThrottledError (domain/login-throttle.ts) says when to come back.
+    if ('retryAfterSeconds' in err && typeof err.retryAfterSeconds === 'number') c.header('Retry-After', String(err.retryAfterSeconds));
     return errorResponse(c, statusOfCode[err.code], err.code, err.message);
   }
   if (err instanceof ZodError) {

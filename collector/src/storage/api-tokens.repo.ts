@@ -7,17 +7,19 @@ import type { Queryable } from './db.js';
 export interface ApiTokenRow {
   name: string;
   tokenHash: string;
+  /** admin, analyst or viewer (sql/0004_users.sql; tokens from before are admin). */
+  role: string;
 }
 
 export class ApiTokensRepo {
   constructor(private readonly db: Queryable) {}
 
   async list(): Promise<ApiTokenRow[]> {
-    return this.db.query<ApiTokenRow>('SELECT name, token_hash AS "tokenHash" FROM api_tokens ORDER BY id');
+    return this.db.query<ApiTokenRow>('SELECT name, token_hash AS "tokenHash", role FROM api_tokens ORDER BY id');
   }
 
   async find(name: string): Promise<ApiTokenRow | null> {
-    const rows = await this.db.query<ApiTokenRow>('SELECT name, token_hash AS "tokenHash" FROM api_tokens WHERE name = $1', [name]);
+    const rows = await this.db.query<ApiTokenRow>('SELECT name, token_hash AS "tokenHash", role FROM api_tokens WHERE name = $1', [name]);
     return rows[0] ?? null;
   }
 

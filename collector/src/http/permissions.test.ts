@@ -1,0 +1,59 @@
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { Hono } from 'hono';
+import { pino } from 'pino';
+import { ApiTokensRepo } from '../storage/api-tokens.repo.js';
+import { ApiTokenVerifier } from './api-tokens.js';
+import { PERMISSIONS } from '../domain/roles.js';
+import { createTestHttp, USER_PASSWORD, type TestHttp } from './app.fixture.js';
+import { API_PREFIX } from './app.js';
+import { createPermit } from './auth.js';
+import type { AppEnv } from './env.js';
+import { CredentialVerifier } from './credentials.js';
+
+let t: TestHttp;
+const bearer: Record<string, string> = {};
+before(async () => {
+  t = await createTestHttp();
+  for (const username of ['admin1', 'analyst1', 'viewer1']) {
+    const res = await t.app.request(`${API_PREFIX}/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username, password: USER_PASSWORD }),
+    });
+    bearer[username] = ((await res.json()) as { accessToken: string }).accessToken;
+  }
+});
+after(() => t.close());
+
+test('each permission level admits exactly the roles it should (viewer cannot download or submit; analyst is not admin)', async () => {
+  // One route per level, guarded by the very permit() machinery the app uses, over real logins.
+  const permit = createPermit(new CredentialVerifier(t.accounts.access, { verify: () => Promise.resolve(null) }));
+  const sample = new Hono<AppEnv>();
+  sample.use(async (c, next) => {
+    c.set('log', pino({ level: 'silent' }));
+    await next();
+  });
+  for (const level of PERMISSIONS) sample.get(`/${level}`, permit(level), (c) => c.text('ok'));
+  const status = async (user: string | null, level: string) =>
+    (await sample.request(`/${level}`, user ? { headers: { authorization: `Bearer ${bearer[user]}` } } : {})).status;
+  const seen: Record<string, number[]> = {};
+  for (const user of [null, 'viewer1', 'analyst1', 'admin1']) {
+    seen[user ?? 'anonymous'] = await Promise.all(PERMISSIONS.map((level) => status(user, level)));
+  }
+  // Columns: public, read, analyst, download, admin.
+  assert.deepEqual(seen, {
+    anonymous: [200, 401, 401, 401, 401],
+    viewer1: [200, 200, 403, 403, 403],
+    analyst1: [200, 200, 200, 200, 403],
+    admin1: [200, 200, 200, 200, 200],
+  });
+});
+
+test('API tokens stay valid integrator credentials; a role-scoped token gets its role', async () => {
+  const res = await t.app.request(`${API_PREFIX}/me`, { headers: { authorization: `Bearer ${t.token}` } });
+  assert.deepEqual(await res.json(), { username: 'test', role: 'admin', kind: 'api-token' });
+  await t.db.query("UPDATE api_tokens SET role = 'viewer' WHERE name = 'test'");
+  const fresh = new ApiTokenVerifier(new ApiTokensRepo(t.db), pino({ level: 'silent' }));
+  assert.deepEqual(await fresh.verify(t.token), { kind: 'api-token', name: 'test', role: 'viewer' });
+});
