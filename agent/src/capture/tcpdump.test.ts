@@ -80,7 +80,7 @@ test('a tcpdump that cannot start is reported in health and retried with backoff
     await until('the first exit', () => capture.state().error !== undefined);
     assert.match(capture.state().error!, /nosuchif0/);
     assert.equal(capture.state().running, false);
-    await until('a restart after ~1 s', () => capture.counters.starts >= 2, 5_000);
+    await until('a restart after ~1 s', () => capture.counters.starts >= 2, 15_000);
   } finally {
     await capture.stop();
   }

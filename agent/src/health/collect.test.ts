@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createSocket } from 'node:dgram';
 import { mkdtempSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -36,6 +37,10 @@ test('a real health report of this machine passes the wire schema', async () => 
     spoolDropped: () => 3,
   });
   await collector.prime();
+  // Loopback traffic of our own, so its counters cannot be zero even on a fresh CI machine.
+  const udp = createSocket('udp4');
+  await new Promise<void>((resolve) => udp.send('pcapmesh health test', 9, '127.0.0.1', () => resolve()));
+  udp.close();
   await new Promise((r) => setTimeout(r, 200));
   const body = await collector.collect();
   const parsed = healthSchema.safeParse({ ...body, v: 1, sentAt: Date.now(), seq: 0 });
