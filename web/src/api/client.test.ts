@@ -85,9 +85,26 @@ describe('API client against the real collector app', () => {
     expect(calls).toHaveLength(1);
   });
 
-  test('routes the collector does not have yet answer 404 (login before users and roles)', async () => {
+  test('login with wrong credentials is refused with the server\'s error (404 before the collector has accounts)', async () => {
     const { api } = clientWith({ token: () => null, refresh: async () => false });
-    await expect(api.login('admin', 'x')).rejects.toMatchObject({ status: 404 });
+    const err = await api.login('analyst1', 'not the password').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ApiError);
+    expect([401, 404]).toContain((err as ApiError).status);
+  });
+
+  test('login, then /me with the access token (when the collector has accounts)', async (ctx) => {
+    const fixture = (await import('../../../collector/src/http/app.fixture.js')) as Record<string, unknown>;
+    if (typeof fixture.USER_PASSWORD !== 'string') {
+      ctx.skip();
+      return;
+    }
+    const { api } = clientWith({ token: () => null, refresh: async () => false });
+    const result = await api.login('analyst1', fixture.USER_PASSWORD);
+    expect(result.user).toEqual({ username: 'analyst1', role: 'analyst' });
+    expect(result.expiresIn).toBeGreaterThan(0);
+    const { api: signedIn } = clientWith({ token: () => result.accessToken, refresh: async () => false });
+    expect(await signedIn.me()).toMatchObject({ username: 'analyst1', role: 'analyst' });
+    expect((await signedIn.sensors()).sensors.map((s) => s.name)).toEqual(['edge-1']);
   });
 
   test('an unreachable collector is a network error naming the request', async () => {

@@ -35,6 +35,9 @@ export function SensorsPage(): JSX.Element {
   const tick = setInterval(() => setNow(Date.now()), 5_000);
   onCleanup(() => clearInterval(tick));
 
+  // CPU and memory come from live health samples; an offline sensor's last sample is not current.
+  const liveMetric = (s: SensorView, key: 'cpu' | 'memoryPercent') =>
+    s.status === 'offline' ? null : (fleet.state.metrics[s.name]?.[key] ?? null);
   const rows = createMemo(() => fleet.list().filter((s) => matchesFilter(s, filter())));
   const open = (s: SensorView) => navigate(`/sensors/${encodeURIComponent(s.name)}`);
 
@@ -56,12 +59,12 @@ export function SensorsPage(): JSX.Element {
         ),
       optional: true,
     },
-    { key: 'cpu', header: 'CPU', width: '90px', cell: (s) => <Gauge label={`${s.name} CPU`} value={fleet.state.metrics[s.name]?.cpu ?? null} />, optional: true },
+    { key: 'cpu', header: 'CPU', width: '90px', cell: (s) => <Gauge label={`${s.name} CPU`} value={liveMetric(s, 'cpu')} />, optional: true },
     {
       key: 'memory',
       header: 'Memory',
       width: '90px',
-      cell: (s) => <Gauge label={`${s.name} memory`} value={fleet.state.metrics[s.name]?.memoryPercent ?? null} />,
+      cell: (s) => <Gauge label={`${s.name} memory`} value={liveMetric(s, 'memoryPercent')} />,
       optional: true,
     },
     { key: 'disk', header: 'Disk', width: '90px', cell: (s) => <Gauge label={`${s.name} disk`} value={fullestDisk(s)} /> },
