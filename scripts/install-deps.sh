@@ -6,7 +6,7 @@ set -euo pipefail
 
 need=()
 have() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
-for pkg in postgresql redis-server mosquitto mosquitto-clients tcpdump tshark wireshark-common tcpreplay slapd ldap-utils chromium time; do
+for pkg in systemd postgresql redis-server mosquitto mosquitto-clients tcpdump tshark wireshark-common tcpreplay slapd ldap-utils chromium time; do
   have "$pkg" || need+=("$pkg")
 done
 [ ${#need[@]} -eq 0 ] && { echo "install-deps: all packages present"; exit 0; }
