@@ -5,7 +5,8 @@
 # 2. builds the workspaces (a type error fails here, before any test runs),
 # 3. starts PostgreSQL, Redis and Mosquitto on loopback ports of their own (scripts/services.sh) and exports
 #    PCAPMESH_TEST_DATABASE_URL, PCAPMESH_TEST_REDIS_URL, PCAPMESH_TEST_MQTT_URL, … for the tests,
-# 4. runs the unit tests (every *.test.ts under shared/src, agent/src, collector/src), then the integration
+# 4. type-checks and lints everything, runs the unit tests (every *.test.ts under shared/src, agent/src,
+#    collector/src, test/docs) and the dashboard's component tests, then the integration
 #    tests (test/integration/*.test.ts: real collector and agent processes over real sockets),
 # 5. stops the services it started, whatever happened (trap).
 #
@@ -49,8 +50,11 @@ run_tests() {
 status=0
 started=$SECONDS
 if [ "$tier" != integration ]; then
+  echo "== static checks"
+  npm run typecheck --silent || status=1
+  npm run lint --silent || status=1
   echo "== unit tests"
-  run_tests "${TEST_CONCURRENCY:-2}" shared/src agent/src collector/src || status=1
+  run_tests "${TEST_CONCURRENCY:-2}" shared/src agent/src collector/src test/docs || status=1
   npm test -w web --silent || status=1 # dashboard component tests (vitest + happy-dom)
 fi
 if [ "$tier" != unit ]; then
