@@ -35,6 +35,7 @@ import { CredentialVerifier } from './http/credentials.js';
 import { openLiveFeed } from './http/live-feed.js';
 import { startHttpServer } from './http/server.js';
 import { createLogger } from './log.js';
+import { recentLogs } from './log-ring.js';
 import { auditPartitionedTable } from './storage/audit.repo.js';
 import { createAccounts } from './domain/accounts.js';
 import { ApiTokensRepo } from './storage/api-tokens.repo.js';
@@ -154,6 +155,7 @@ export function createCollector(config: CollectorConfig, opts: CreateCollectorOp
       accounts: { ...accounts, refreshTokenDays: config.auth.refreshTokenDays },
       live,
       webRoot: config.http.webRoot,
+      system: { db, startedAt: new Date(), dataDir: config.database.url === undefined ? config.dataDir : null, logs: recentLogs },
     });
     const server = await step('HTTP server', () => startHttpServer(app, { host: config.http.host, port: config.http.port, log }));
     closers.push({ what: 'HTTP server', close: () => server.close() });

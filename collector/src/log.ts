@@ -7,6 +7,7 @@
  *   log.child({ sensor: 'edge-1' }).info({ status: 'online' }, 'sensor status changed');
  */
 import { pino, type DestinationStream, type Logger } from 'pino';
+import { recentLogs } from './log-ring.js';
 
 export type { Logger };
 
@@ -30,6 +31,8 @@ export function createLogger(config: { log: { level: string } }, opts: LoggerOpt
       base: opts.base ?? { service: 'collector' },
       redact: { paths: REDACT_PATHS, censor: '[redacted]' },
       timestamp: pino.stdTimeFunctions.isoTime,
+      // Every line (already redacted) is kept in the ring GET /admin/logs serves.
+      hooks: { streamWrite: (line: string) => (recentLogs.push(line), line) },
     },
     opts.destination,
   );

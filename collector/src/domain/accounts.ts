@@ -10,6 +10,7 @@ import { AccessTokens } from './access-tokens.js';
 import { AuditService } from './audit.service.js';
 import { AuthService, type PasswordAuthenticator } from './auth.service.js';
 import { LoginThrottle, type LoginThrottleLimits } from './login-throttle.js';
+import { PreferencesService } from './preferences.js';
 import { RefreshTokens } from './refresh-tokens.js';
 import { UsersService } from './users.service.js';
 
@@ -25,6 +26,7 @@ export interface Accounts {
   refresh: RefreshTokens;
   throttle: LoginThrottle;
   auth: AuthService;
+  preferences: PreferencesService;
 }
 
 export async function createAccounts(opts: {
@@ -43,5 +45,5 @@ export async function createAccounts(opts: {
   const refresh = new RefreshTokens(opts.cache, opts.config.refreshTokenDays);
   const throttle = new LoginThrottle(opts.cache, opts.config, () => now().getTime());
   const auth = new AuthService({ users, access, refresh, throttle, audit, ldap: opts.ldap });
-  return { users, audit, access, refresh, throttle, auth };
+  return { users, audit, access, refresh, throttle, auth, preferences: new PreferencesService(opts.db) };
 }

@@ -19,11 +19,13 @@ import { ApiTokenVerifier, generateApiToken } from './api-tokens.js';
 import { CredentialVerifier } from './credentials.js';
 import { createHttpApp, type HttpApp } from './app.js';
 import { openLiveFeed, type LiveFeedHub } from './live-feed.js';
+import { LogRing } from '../log-ring.js';
 
 /** Password of the fixture's users admin1, analyst1, analyst2 and viewer1. */
 export const USER_PASSWORD = 'fixture password';
 
 export interface TestHttp extends HttpApp {
+  logs: LogRing;
   token: string;
   accounts: Accounts;
   cache: MemoryCache;
@@ -39,7 +41,9 @@ export interface TestHttp extends HttpApp {
 export async function createTestHttp(
   opts: { now?: () => Date; limits?: { maxFailuresPerUser?: number; maxFailuresPerAddress?: number; lockoutSeconds?: number } } = {},
 ): Promise<TestHttp> {
-  const log = pino({ level: 'silent' });
+  // Lines go to the fixture's own ring (GET /admin/logs), not to the test output.
+  const logs = new LogRing(500);
+  const log = pino({ level: 'info', hooks: { streamWrite: (line: string) => (logs.push(line), line) } }, { write: () => undefined });
   const token = generateApiToken();
   const db = await openDb({ url: 'memory://' });
   await migrate(db);
@@ -76,11 +80,13 @@ export async function createTestHttp(
     tokens: new CredentialVerifier(accounts.access, new ApiTokenVerifier(repo, log)),
     accounts: { ...accounts, refreshTokenDays: 7 },
     live,
+    system: { db, startedAt: new Date(Date.now() - 5_000), dataDir: null, logs },
     ...(opts.now ? { now: opts.now } : {}),
   });
   return {
     ...http,
     token,
+    logs,
     accounts,
     cache,
     db,

@@ -22,6 +22,10 @@ import { healthRoutes } from './routes/health.js';
 import { locationRoutes } from './routes/locations.js';
 import { sensorRoutes } from './routes/sensors.js';
 import { sessionRoutes } from './routes/session.js';
+import { adminAuditRoutes } from './routes/admin-audit.js';
+import { adminSystemRoutes } from './routes/admin-system.js';
+import { adminUserRoutes } from './routes/admin-users.js';
+import { preferencesRoutes } from './routes/preferences.js';
 import { defaultWebRoot, serveWeb } from './static.js';
 import type { RouteTools } from './routes/tools.js';
 import { wsRoutes, type LiveFeedCounters } from './routes/ws.js';
@@ -61,8 +65,9 @@ export function createHttpApp(deps: HttpDeps): HttpApp {
     }),
   );
 
-  for (const routes of [healthRoutes, sensorRoutes, locationRoutes, sessionRoutes]) app.route(API_PREFIX, routes(deps, tools));
+  for (const routes of [healthRoutes, sensorRoutes, locationRoutes, sessionRoutes, preferencesRoutes, adminUserRoutes, adminAuditRoutes]) app.route(API_PREFIX, routes(deps, tools));
   app.route(API_PREFIX, wsRoutes(deps, tools, counters.liveFeed));
+  app.route(API_PREFIX, adminSystemRoutes(deps, tools, counters.liveFeed));
   app.use(serveWeb({ root: deps.webRoot ?? defaultWebRoot() })); // the dashboard at `/` (after the API; never /api)
 
   app.onError(onError);

@@ -7,7 +7,10 @@ import type { BrokerStatus } from '../broker/transport.js';
 import type { AuditService } from '../domain/audit.service.js';
 import type { AuthService } from '../domain/auth.service.js';
 import type { IngestStats } from '../domain/ingest-stats.js';
+import type { PreferencesService } from '../domain/preferences.js';
 import type { UsersService } from '../domain/users.service.js';
+import type { LogRing } from '../log-ring.js';
+import type { Queryable } from '../storage/db.js';
 import type { SensorService } from '../domain/sensors.service.js';
 import type { Db } from '../storage/db.js';
 import type { TokenVerifier } from './auth.js';
@@ -32,10 +35,19 @@ export interface HttpDeps {
     auth: AuthService;
     users: UsersService;
     audit: AuditService;
+    preferences: PreferencesService;
     /** config.auth.refreshTokenDays: the refresh cookie's Max-Age. */
     refreshTokenDays: number;
   };
   live: LiveFeed;
+  /** What the admin system views read (routes/admin-system.ts). */
+  system: {
+    db: Queryable;
+    startedAt: Date;
+    /** config.dataDir (disk usage in /admin/storage); null when not on disk. */
+    dataDir: string | null;
+    logs: LogRing;
+  };
   /** Collector clock; default `() => new Date()`. */
   now?: () => Date;
   /** Largest accepted request body. Default 1 MiB. */

@@ -1,0 +1,74 @@
+/**
+ * User administration (all 'admin'); every change is audited and ends the user's sessions when
+ * it takes rights away (disabled, deleted, new password):
+ *
+ *   GET    /admin/users              { users: UserView[] }
+ *   POST   /admin/users              { username, role, password } → 201 UserView
+ *   GET    /admin/users/:username    UserView
+ *   PUT    /admin/users/:username    { role?, disabled?, password? } → UserView
+ *   DELETE /admin/users/:username    → 204
+ *
+ * 400 invalid input (named), 404 unknown user, 409 duplicate or the last enabled admin.
+ */
+import { Hono } from 'hono';
+import { z } from 'zod';
+import { ROLES } from '../../domain/roles.js';
+import { USERNAME_PATTERN } from '../../domain/users.service.js';
+import { actorOf } from '../actor.js';
+import { jsonBody } from '../client.js';
+import type { HttpDeps } from '../deps.js';
+import type { AppEnv } from '../env.js';
+import type { RouteTools } from './tools.js';
+
+export const usernameParams = z.object({
+  username: z.string().regex(USERNAME_PATTERN, 'not a valid username (a-z, 0-9, ".", "_", "@", "-"; 1-64 characters)'),
+});
+
+const createBody = z.strictObject({ username: z.string().max(64), role: z.enum(ROLES), password: z.string().max(1024) });
+const updateBody = z.strictObject({ role: z.enum(ROLES).optional(), disabled: z.boolean().optional(), password: z.string().max(1024).optional() });
+
+export function adminUserRoutes(deps: HttpDeps, { permit }: RouteTools): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  const { users, audit, auth } = deps.accounts;
+
+  app.get('/admin/users', permit('admin'), async (c) => c.json({ users: await users.list() }));
+
+  app.post('/admin/users', permit('admin'), async (c) => {
+    const body = await jsonBody(c, createBody);
+    const user = await users.create(body);
+    await audit.record({ ...actorOf(c), action: 'user.create', target: user.username, outcome: 'ok', details: { role: user.role } });
+    return c.json(user, 201);
+  });
+
+  app.get('/admin/users/:username', permit('admin'), async (c) => {
+    const { username } = usernameParams.parse(c.req.param());
+    return c.json(await users.get(username));
+  });
+
+  app.put('/admin/users/:username', permit('admin'), async (c) => {
+    const { username } = usernameParams.parse(c.req.param());
+    const { password, ...change } = await jsonBody(c, updateBody);
+    await users.get(username); // 404 before anything changes
+    if (password !== undefined) await users.setPassword(username, password);
+    const user = change.role !== undefined || change.disabled !== undefined ? await users.update(username, change) : await users.get(username);
+    if (password !== undefined || change.disabled === true || change.role !== undefined) await auth.revokeUser(username);
+    await audit.record({
+      ...actorOf(c),
+      action: 'user.update',
+      target: username,
+      outcome: 'ok',
+      details: { ...change, ...(password !== undefined ? { password: 'changed' } : {}) },
+    });
+    return c.json(user);
+  });
+
+  app.delete('/admin/users/:username', permit('admin'), async (c) => {
+    const { username } = usernameParams.parse(c.req.param());
+    await users.remove(username);
+    await auth.revokeUser(username);
+    await audit.record({ ...actorOf(c), action: 'user.delete', target: username, outcome: 'ok' });
+    return c.body(null, 204);
+  });
+
+  return app;
+}
