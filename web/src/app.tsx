@@ -20,6 +20,7 @@ import { createSession } from './state/session.js';
 
 // The detail page pulls in the chart code path: its own chunk.
 const SensorPage = lazy(() => import('./pages/sensor.jsx'));
+const PreferencesPage = lazy(() => import('./pages/preferences.jsx'));
 
 export function createServices(): AppServices {
   // Late-bound: the client asks the session for the token, the session calls the client to log in.
@@ -76,6 +77,7 @@ export function App(props: { services: AppServices; ready: () => boolean }): JSX
               <Route path="/" component={FleetPage} />
               <Route path="/sensors" component={SensorsPage} />
               <Route path="/sensors/:name" component={SensorPage} />
+              <Route path="/preferences" component={PreferencesPage} />
               <Route path="*" component={NotFoundPage} />
             </Route>
           </Router>

@@ -60,6 +60,8 @@ export interface ApiClientOptions {
 interface RequestOptions {
   method?: 'GET' | 'POST' | 'PUT' | 'DELETE';
   body?: unknown;
+  /** A raw body (an uploaded file) instead of JSON. */
+  raw?: Blob;
   query?: Record<string, string | number | undefined>;
   /** false: no bearer token and no refresh-on-401 (login, refresh). */
   auth?: boolean;
@@ -77,6 +79,7 @@ export function makeApiClient(opts: ApiClientOptions) {
     const token = o.auth === false ? null : opts.auth.token();
     if (token) headers.authorization = `Bearer ${token}`;
     if (o.body !== undefined) headers['content-type'] = 'application/json';
+    if (o.raw) headers['content-type'] = o.raw.type || 'application/octet-stream';
     const query = Object.entries(o.query ?? {}).filter((e): e is [string, string | number] => e[1] !== undefined);
     const url = base + path + (query.length ? `?${new URLSearchParams(query.map(([k, v]) => [k, String(v)]))}` : '');
     try {
@@ -84,7 +87,7 @@ export function makeApiClient(opts: ApiClientOptions) {
         method,
         headers,
         credentials: 'same-origin',
-        ...(o.body !== undefined ? { body: JSON.stringify(o.body) } : {}),
+        ...(o.body !== undefined ? { body: JSON.stringify(o.body) } : o.raw ? { body: o.raw } : {}),
       });
     } catch (err) {
       throw new ApiError(`${method} ${path}: the collector cannot be reached`, 0, 'network', null, { cause: err });
@@ -137,6 +140,10 @@ export function makeApiClient(opts: ApiClientOptions) {
     logout: () => request<void>('/logout', { method: 'POST' }),
     me: () => request<User & { preferences?: Preferences }>('/me'),
     preferences: () => request<Preferences>('/preferences'),
-    savePreferences: (p: Preferences) => request<Preferences>('/preferences', { method: 'PUT', body: p }),
+    /** Merges the given keys (avatar: use uploadAvatar / deleteAvatar). */
+    savePreferences: (p: Partial<Omit<Preferences, 'avatar'>>) => request<Preferences>('/preferences', { method: 'PUT', body: p }),
+    /** PNG, JPEG or WebP of at most 256 KB (checked by the collector too). */
+    uploadAvatar: (image: Blob) => request<void>('/preferences/avatar', { method: 'PUT', raw: image }),
+    deleteAvatar: () => request<void>('/preferences/avatar', { method: 'DELETE' }),
   };
 }

@@ -64,7 +64,12 @@ export function Shell(props: { children?: JSX.Element }): JSX.Element {
           {liveLabel()}
         </span>
         <span class="user">
-          {session.user()?.username} <span class="role">({session.user()?.role})</span>
+          <Show when={session.kind() === 'user'} fallback={session.user()?.username}>
+            <A href="/preferences" title="Preferences">
+              {session.user()?.username}
+            </A>
+          </Show>{' '}
+          <span class="role">({session.user()?.role})</span>
         </span>
         <button type="button" onClick={() => void signOut()}>
           Sign out

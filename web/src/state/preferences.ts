@@ -45,6 +45,8 @@ export function createPreferences(api: Pick<ApiClient, 'preferences'>, root: HTM
     prefs,
     fromServer,
     load,
+    /** Adopts what the collector answered after a save. */
+    set: (p: Preferences) => setPrefs({ ...defaultPreferences(), ...p }),
     timeZone: () => prefs().timeZone,
     reset: () => setPrefs(defaultPreferences()),
   };
