@@ -172,7 +172,17 @@ integrationTest('dashboard: sign in, sensor online live, kill -9 → offline wit
     await page.fill('#login-password', ADMIN_PASSWORD);
     await page.press('#login-password', 'Enter');
     await page.waitForURL(`${base}/sensors`);
-    await page.getByText('admin (admin)').waitFor();
+    await page.getByText('(admin)').waitFor();
+    // Preferences: every input labelled; a saved theme applies at once.
+    await page.getByRole('link', { name: 'admin', exact: true }).click();
+    await page.waitForURL(`${base}/preferences`);
+    await page.getByLabel('Theme').waitFor();
+    await assertAllLabelled(page, 'preferences');
+    await page.getByLabel('Theme').selectOption('light');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByText('Preferences saved.').waitFor();
+    assert.equal(await page.getAttribute('html', 'data-theme'), 'light');
+    await screenshot(page, '08-preferences');
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.waitForURL(/\/login/);
   }
