@@ -183,6 +183,20 @@ integrationTest('dashboard: sign in, sensor online live, kill -9 → offline wit
     await page.getByText('Preferences saved.').waitFor();
     assert.equal(await page.getAttribute('html', 'data-theme'), 'light');
     await screenshot(page, '08-preferences');
+    // Admin pages follow the role: add a user, then find it in the audit log.
+    await navTo(page, 'Users');
+    await page.locator('tr[data-user="admin"]').waitFor();
+    await assertAllLabelled(page, 'users');
+    await page.fill('#new-username', 'viewer-e2e');
+    await page.selectOption('#new-role', 'viewer');
+    await page.fill('#new-password', 'a long enough password');
+    await page.getByRole('button', { name: 'Add user' }).click();
+    await page.locator('tr[data-user="viewer-e2e"]').waitFor();
+    await screenshot(page, '09-admin-users');
+    await navTo(page, 'Audit log');
+    await assertAllLabelled(page, 'audit log');
+    await page.locator('tr[data-action="user.create"]').first().waitFor();
+    await page.locator('tr[data-action="login"]').first().waitFor();
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.waitForURL(/\/login/);
   }

@@ -21,6 +21,8 @@ import { createSession } from './state/session.js';
 // The detail page pulls in the chart code path: its own chunk.
 const SensorPage = lazy(() => import('./pages/sensor.jsx'));
 const PreferencesPage = lazy(() => import('./pages/preferences.jsx'));
+const UsersPage = lazy(() => import('./pages/admin-users.jsx'));
+const AuditPage = lazy(() => import('./pages/admin-audit.jsx'));
 
 export function createServices(): AppServices {
   // Late-bound: the client asks the session for the token, the session calls the client to log in.
@@ -78,6 +80,8 @@ export function App(props: { services: AppServices; ready: () => boolean }): JSX
               <Route path="/sensors" component={SensorsPage} />
               <Route path="/sensors/:name" component={SensorPage} />
               <Route path="/preferences" component={PreferencesPage} />
+              <Route path="/admin/users" component={UsersPage} />
+              <Route path="/admin/audit" component={AuditPage} />
               <Route path="*" component={NotFoundPage} />
             </Route>
           </Router>

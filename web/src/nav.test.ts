@@ -11,4 +11,5 @@ test('navigation follows the role: an item shows for its role and every role abo
   expect(navFor('analyst', items).map((i) => i.label)).toEqual(['Fleet', 'Jobs']);
   expect(navFor('admin', items).map((i) => i.label)).toEqual(['Fleet', 'Jobs', 'Users']);
   expect(navFor('viewer').map((i) => i.href)).toEqual(['/', '/sensors']);
+  expect(navFor('admin').map((i) => i.href)).toEqual(['/', '/sensors', '/admin/users', '/admin/audit']);
 });

@@ -15,6 +15,8 @@ export interface NavItem {
 export const NAV_ITEMS: readonly NavItem[] = [
   { href: '/', label: 'Fleet', minRole: 'viewer' },
   { href: '/sensors', label: 'Sensors', minRole: 'viewer' },
+  { href: '/admin/users', label: 'Users', minRole: 'admin' },
+  { href: '/admin/audit', label: 'Audit log', minRole: 'admin' },
 ];
 
 export function navFor(role: Role, items: readonly NavItem[] = NAV_ITEMS): NavItem[] {

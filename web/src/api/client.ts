@@ -24,6 +24,9 @@ import type {
   Preferences,
   SensorView,
   User,
+  UserView,
+  AuditEntry,
+  Role,
 } from './types.js';
 
 export const API_BASE = '/api/v1';
@@ -144,6 +147,14 @@ export function makeApiClient(opts: ApiClientOptions) {
     savePreferences: (p: Partial<Omit<Preferences, 'avatar'>>) => request<Preferences>('/preferences', { method: 'PUT', body: p }),
     /** PNG, JPEG or WebP of at most 256 KB (checked by the collector too). */
     uploadAvatar: (image: Blob) => request<void>('/preferences/avatar', { method: 'PUT', raw: image }),
+    users: () => request<{ users: UserView[] }>('/admin/users'),
+    createUser: (u: { username: string; role: Role; password: string }) => request<UserView>('/admin/users', { method: 'POST', body: u }),
+    updateUser: (username: string, change: { role?: Role; disabled?: boolean; password?: string }) =>
+      request<UserView>(`/admin/users/${seg(username)}`, { method: 'PUT', body: change }),
+    deleteUser: (username: string) => request<void>(`/admin/users/${seg(username)}`, { method: 'DELETE' }),
+    /** Newest first; pass the previous page's `next` as cursor. */
+    audit: (q: { action?: string; outcome?: string; actor?: string; limit?: number; cursor?: string }) =>
+      request<{ entries: AuditEntry[]; next: string | null }>('/admin/audit', { query: q }),
     deleteAvatar: () => request<void>('/preferences/avatar', { method: 'DELETE' }),
   };
 }

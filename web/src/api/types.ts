@@ -42,6 +42,29 @@ export interface Preferences {
   avatar?: string;
 }
 
+/** A user as GET /admin/users shows it (collector domain/users.service.ts UserView). */
+export interface UserView {
+  username: string;
+  role: Role;
+  source: 'local' | 'ldap';
+  disabled: boolean;
+  createdAt: string;
+  updatedAt: string;
+  lastLoginAt: string | null;
+}
+
+/** One audit log entry (collector domain/audit.service.ts AuditEntryView). */
+export interface AuditEntry {
+  id: number;
+  at: string;
+  actor: string | null;
+  action: string;
+  target: string | null;
+  outcome: 'ok' | 'denied' | 'failed';
+  sourceIp: string | null;
+  details: Record<string, unknown>;
+}
+
 /** GET /health/summary. */
 export interface HealthSummary {
   sensors: Record<string, number>;
