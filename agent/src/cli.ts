@@ -1,6 +1,7 @@
 /** Command line of `pcapmesh-agent`. */
 
 export const USAGE = `usage: pcapmesh-agent [run] [--config FILE]
+       pcapmesh-agent enroll --collector URL --token TOKEN [--config FILE]
        pcapmesh-agent --help | --version
 
   run            start the agent (the default command)

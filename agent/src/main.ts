@@ -19,6 +19,7 @@ import { redactUrl } from './mqtt/connection.js';
 import { parseArgs, USAGE } from './cli.js';
 import { loadAgentConfig } from './config.js';
 import { createLogger } from './log.js';
+import { enroll, ENROLL_USAGE, parseEnrollArgs } from './enroll.js';
 import { AGENT_VERSION } from './version.js';
 
 const DEFAULT_CONFIG = '/etc/pcapmesh/agent.yaml';
@@ -28,7 +29,20 @@ function event(e: Record<string, unknown>): void {
   process.stdout.write(`${JSON.stringify(e)}\n`);
 }
 
+/** `pcapmesh-agent enroll …` (enroll.ts). */
+async function runEnroll(argv: string[]): Promise<number> {
+  const args = parseEnrollArgs(argv, DEFAULT_CONFIG);
+  if ('error' in args) {
+    process.stderr.write(`pcapmesh-agent enroll: ${args.error}\n${ENROLL_USAGE}`);
+    return 2;
+  }
+  const sensor = await enroll(args);
+  process.stdout.write(`${JSON.stringify({ event: 'enrolled', sensor, config: args.config })}\n`);
+  return 0;
+}
+
 async function main(): Promise<number> {
+  if (process.argv[2] === 'enroll') return runEnroll(process.argv.slice(3));
   const args = parseArgs(process.argv.slice(2));
   if ('error' in args) {
     process.stderr.write(`pcapmesh-agent: ${args.error}\n${USAGE}`);

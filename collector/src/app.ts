@@ -38,6 +38,8 @@ import { createLogger } from './log.js';
 import { recentLogs } from './log-ring.js';
 import { auditPartitionedTable } from './storage/audit.repo.js';
 import { createAccounts } from './domain/accounts.js';
+import { EnrolmentService, type KickClients } from './domain/enrolment.service.js';
+import { IntegrationsService } from './domain/integrations.service.js';
 import { ApiTokensRepo } from './storage/api-tokens.repo.js';
 import { openDb, type Db } from './storage/db.js';
 import { migrate } from './storage/migrate.js';
@@ -135,7 +137,11 @@ export function createCollector(config: CollectorConfig, opts: CreateCollectorOp
     const ingest = new Ingest(sensors, ingestStats, log.child({ component: 'ingest' }));
     // Closers run last-first: the broker stops delivering, then ingest finishes what it has.
     closers.push({ what: 'ingest', close: () => ingest.drain() });
-    const broker = await step('MQTT broker', () => openBroker(config, sensors, ingestStats, log));
+    const integrations = new IntegrationsService({ db, audit: accounts.audit, kick: (match) => kick(match) });
+    const broker = await step('MQTT broker', () => openBroker(config, sensors, ingestStats, log, integrations));
+    // An external broker cannot be told to drop a client: a revoked sensor is refused on its next connect there.
+    const kick: KickClients = (match) => (broker.mode === 'embedded' ? broker.disconnect(match) : 0);
+    const enrolment = new EnrolmentService({ db, sensors, audit: accounts.audit, kick, log: log.child({ component: 'enrolment' }) });
     closers.push({ what: 'MQTT broker', close: () => broker.close() });
     if (broker.mode === 'embedded') ports = broker.ports;
 
@@ -153,6 +159,7 @@ export function createCollector(config: CollectorConfig, opts: CreateCollectorOp
       broker,
       tokens: new CredentialVerifier(accounts.access, new ApiTokenVerifier(tokensRepo, log.child({ component: 'auth' }))),
       accounts: { ...accounts, refreshTokenDays: config.auth.refreshTokenDays },
+      fleet: { enrolment, integrations },
       live,
       webRoot: config.http.webRoot,
       system: { db, startedAt: new Date(), dataDir: config.database.url === undefined ? config.dataDir : null, logs: recentLogs },
@@ -225,6 +232,7 @@ async function openBroker(
   sensors: SensorService,
   stats: IngestStats,
   log: Logger,
+  integrations: IntegrationsService,
 ): Promise<EmbeddedBroker | ExternalBroker> {
   const { mqtt } = config;
   if (mqtt.mode === 'external' && mqtt.url !== undefined) {
@@ -241,6 +249,7 @@ async function openBroker(
     log,
     policy: {
       verifySecret: (name, secret) => sensors.verifySecret(name, secret),
+      verifyIntegration: (name, secret) => integrations.verify(name, secret),
       onRefused: (kind) => {
         if (kind === 'publish') stats.rejected('not-permitted');
       },

@@ -14,7 +14,7 @@
  */
 import { createServer as createTcpServer, type AddressInfo, type Server } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
-import { Aedes } from 'aedes';
+import { Aedes, type Client } from 'aedes';
 import type { Logger } from 'pino';
 import { topics } from '@pcapmesh/shared/wire';
 import { sensorPolicy, type SensorPolicyOptions } from './policy.js';
@@ -31,6 +31,8 @@ export interface EmbeddedBrokerOptions {
 
 export interface EmbeddedBroker extends BrokerTransport {
   readonly mode: 'embedded';
+  /** Closes the connections of the clients whose id matches (a revoked sensor); returns how many. */
+  disconnect(match: (clientId: string) => boolean): number;
   /** The ports actually bound (useful when configured as 0). */
   readonly ports: { mqtt: number | null; mqtts: number | null };
 }
@@ -107,6 +109,18 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
           err ? reject(new Error(`publish to ${topic} failed`, { cause: err })) : resolve(),
         ),
       );
+    },
+    disconnect(match: (clientId: string) => boolean): number {
+      let n = 0;
+      // aedes keeps connected clients by id in `clients` (not in its type declarations).
+      const clients = (aedes as unknown as { clients: Record<string, Client> }).clients;
+      for (const [id, client] of Object.entries(clients)) {
+        if (!match(id)) continue;
+        client.close();
+        n += 1;
+      }
+      if (n > 0) log.info({ clients: n }, 'disconnected clients on request');
+      return n;
     },
     status(): BrokerStatus {
       return { mode: 'embedded', clients: aedes.connectedClients, ok: !closed && !aedes.closed };

@@ -9,12 +9,16 @@
  *   explicitly because aedes would treat it as a literal topic and silently deliver nothing.
  *   A refused subscription gets SUBACK 0x80; the connection stays open.
  *
+ * Integration accounts (domain/integrations.service.ts) log in as `integration:<name>` with a
+ * client id starting with that username; they may subscribe to `events/` only (wire
+ * `integrationMaySubscribe`) and never publish.
+ *
  * Every refusal is reported through `onRefused` (counted as 'not-permitted' by the collector) and
  * logged with the sensor name, never with the secret.
  */
 import type { AedesOptions, AuthenticateError, Client } from 'aedes';
 import type { Logger } from 'pino';
-import { isValidSensorName, sensorMayPublish, sensorMaySubscribe } from '@pcapmesh/shared/wire';
+import { integrationMaySubscribe, isValidSensorName, sensorMayPublish, sensorMaySubscribe } from '@pcapmesh/shared/wire';
 
 /** Checks a sensor's secret; false for unknown sensors. Must not throw for bad credentials. */
 export type VerifySecret = (name: string, secret: string) => Promise<boolean>;
@@ -23,6 +27,8 @@ export type RefusalKind = 'authenticate' | 'publish' | 'subscribe';
 
 export interface SensorPolicyOptions {
   verifySecret: VerifySecret;
+  /** Checks an integration account's secret (username `integration:<name>`); absent: none may connect. */
+  verifyIntegration?: VerifySecret;
   log: Logger;
   /** Called once per refused connection, publish or subscription. */
   onRefused?: (kind: RefusalKind, sensor: string, detail: string) => void;
@@ -40,7 +46,11 @@ function authError(message: string, returnCode: number): AuthenticateError {
   return Object.assign(new Error(message), { returnCode }) as AuthenticateError;
 }
 
-export function sensorPolicy({ verifySecret, log, onRefused }: SensorPolicyOptions): PolicyHooks {
+const INTEGRATION_PREFIX = 'integration:';
+
+export function sensorPolicy({ verifySecret, verifyIntegration, log, onRefused }: SensorPolicyOptions): PolicyHooks {
+  /** Clients that authenticated as integration accounts. */
+  const integrations = new WeakSet<Client>();
   const refuse = (kind: RefusalKind, sensor: string, detail: string): void => {
     log.warn({ sensor, refused: kind, detail }, `broker refused ${kind}`);
     onRefused?.(kind, sensor, detail);
@@ -48,6 +58,25 @@ export function sensorPolicy({ verifySecret, log, onRefused }: SensorPolicyOptio
 
   const authenticate: PolicyHooks['authenticate'] = (client, username, password, done) => {
     const name = username ?? '';
+    if (name.startsWith(INTEGRATION_PREFIX) && verifyIntegration && password !== undefined) {
+      if (client.id !== name && !client.id.startsWith(`${name}:`)) {
+        refuse('authenticate', name, 'an integration client id must start with its username');
+        done(authError('client id must start with the integration username', IDENTIFIER_REJECTED), false);
+        return;
+      }
+      verifyIntegration(name.slice(INTEGRATION_PREFIX.length), password.toString('utf8')).then(
+        (ok) => {
+          if (ok) integrations.add(client);
+          else refuse('authenticate', name, 'wrong secret or unknown integration');
+          done(ok ? null : authError('bad username or password', BAD_USERNAME_OR_PASSWORD), ok);
+        },
+        (err: unknown) => {
+          log.error({ integration: name, err }, 'integration secret verification failed');
+          done(authError('credentials cannot be checked now', SERVER_UNAVAILABLE), false);
+        },
+      );
+      return;
+    }
     if (!isValidSensorName(name) || password === undefined) {
       refuse('authenticate', name, 'missing or invalid username/password');
       done(authError('bad username or password', BAD_USERNAME_OR_PASSWORD), false);
@@ -76,7 +105,7 @@ export function sensorPolicy({ verifySecret, log, onRefused }: SensorPolicyOptio
 
   const authorizePublish: PolicyHooks['authorizePublish'] = (client, packet, done) => {
     // client null: the collector's own in-process publish (commands, events).
-    if (client === null || sensorMayPublish(client.id, packet.topic)) {
+    if (client === null || (!integrations.has(client) && sensorMayPublish(client.id, packet.topic))) {
       done(null);
       return;
     }
@@ -85,7 +114,8 @@ export function sensorPolicy({ verifySecret, log, onRefused }: SensorPolicyOptio
   };
 
   const authorizeSubscribe: PolicyHooks['authorizeSubscribe'] = (client: Client, subscription, done) => {
-    if (!subscription.topic.startsWith('$share/') && sensorMaySubscribe(client.id, subscription.topic)) {
+    const allowed = integrations.has(client) ? integrationMaySubscribe(subscription.topic) : sensorMaySubscribe(client.id, subscription.topic);
+    if (!subscription.topic.startsWith('$share/') && allowed) {
       done(null, subscription);
       return;
     }

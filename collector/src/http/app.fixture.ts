@@ -20,6 +20,8 @@ import { CredentialVerifier } from './credentials.js';
 import { createHttpApp, type HttpApp } from './app.js';
 import { openLiveFeed, type LiveFeedHub } from './live-feed.js';
 import { LogRing } from '../log-ring.js';
+import { EnrolmentService } from '../domain/enrolment.service.js';
+import { IntegrationsService } from '../domain/integrations.service.js';
 
 /** Password of the fixture's users admin1, analyst1, analyst2 and viewer1. */
 export const USER_PASSWORD = 'fixture password';
@@ -52,11 +54,16 @@ export async function createTestHttp(
   const events = new DomainEvents();
   const stats = new IngestStats();
   const sensors = new SensorService({ db, events, log, heartbeatTimeoutSeconds: 30 });
+  // The broker's policy needs the integrations service, which needs the broker (to kick clients).
+  const late: { integrations?: IntegrationsService } = {};
   const broker = await startEmbeddedBroker({
     host: '127.0.0.1',
     port: 0,
     log,
-    policy: { verifySecret: (name, secret) => sensors.verifySecret(name, secret) },
+    policy: {
+      verifySecret: (name, secret) => sensors.verifySecret(name, secret),
+      verifyIntegration: (name, secret) => late.integrations!.verify(name, secret),
+    },
   });
   const cache = new MemoryCache('test:');
   const live = await openLiveFeed(events, cache, log);
@@ -67,6 +74,9 @@ export async function createTestHttp(
     config: { accessTokenMinutes: 15, refreshTokenDays: 7, maxFailuresPerUser: 5, maxFailuresPerAddress: 50, lockoutSeconds: 900, ...opts.limits },
     ...(opts.now ? { now: opts.now } : {}),
   });
+  const kick = (match: (id: string) => boolean) => broker.disconnect(match);
+  const integrations = (late.integrations = new IntegrationsService({ db, audit: accounts.audit, kick }));
+  const fleet = { enrolment: new EnrolmentService({ db, sensors, audit: accounts.audit, kick, log }), integrations };
   for (const [username, role] of [['admin1', 'admin'], ['analyst1', 'analyst'], ['analyst2', 'analyst'], ['viewer1', 'viewer']] as const) {
     await accounts.users.create({ username, role, password: USER_PASSWORD });
   }
@@ -80,6 +90,7 @@ export async function createTestHttp(
     tokens: new CredentialVerifier(accounts.access, new ApiTokenVerifier(repo, log)),
     accounts: { ...accounts, refreshTokenDays: 7 },
     live,
+    fleet,
     system: { db, startedAt: new Date(Date.now() - 5_000), dataDir: null, logs },
     ...(opts.now ? { now: opts.now } : {}),
   });

@@ -6,6 +6,8 @@ import type { Logger } from 'pino';
 import type { BrokerStatus } from '../broker/transport.js';
 import type { AuditService } from '../domain/audit.service.js';
 import type { AuthService } from '../domain/auth.service.js';
+import type { EnrolmentService } from '../domain/enrolment.service.js';
+import type { IntegrationsService } from '../domain/integrations.service.js';
 import type { IngestStats } from '../domain/ingest-stats.js';
 import type { PreferencesService } from '../domain/preferences.js';
 import type { UsersService } from '../domain/users.service.js';
@@ -40,6 +42,8 @@ export interface HttpDeps {
     refreshTokenDays: number;
   };
   live: LiveFeed;
+  /** Sensor enrolment, secret rotation/revocation, MQTT integration accounts (routes/admin-sensors.ts). */
+  fleet: { enrolment: EnrolmentService; integrations: IntegrationsService };
   /** What the admin system views read (routes/admin-system.ts). */
   system: {
     db: Queryable;

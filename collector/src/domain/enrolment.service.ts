@@ -1,0 +1,97 @@
+/**
+ * Sensor enrolment and secret lifecycle (replaces printing secrets):
+ *
+ * - `createSensor` registers a sensor (its initial secret is discarded unseen) and returns a
+ *   one-time enrolment token with an expiry;
+ * - `enroll(token)` — the agent's `pcapmesh-agent enroll` — claims the token (single use; of two
+ *   concurrent uses exactly one succeeds) and returns a fresh secret for the sensor;
+ * - `rotate` gives the sensor a new secret; `revoke` replaces it with one nobody knows. Both void
+ *   unused enrolment tokens and disconnect the sensor from the broker at once.
+ *
+ * Enrolment tokens are `pme_` + 32 random bytes; only their SHA-256 is stored. Every step is audited.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import type { Logger } from '../log.js';
+import type { Db } from '../storage/db.js';
+import { claimEnrolmentToken, insertEnrolmentToken, voidEnrolmentTokens } from '../storage/enrolment.repo.js';
+import type { AuditService } from './audit.service.js';
+import { DomainError, invalid, notFound } from './errors.js';
+import type { SensorService } from './sensors.service.js';
+import type { SensorView } from './sensors.types.js';
+
+/** Disconnects the broker clients whose id matches; returns how many. */
+export type KickClients = (match: (clientId: string) => boolean) => number;
+
+export interface EnrolmentToken {
+  token: string;
+  expiresAt: string;
+}
+
+const sha256 = (token: string) => createHash('sha256').update(token).digest('hex');
+
+export class EnrolmentService {
+  private readonly now: () => Date;
+
+  constructor(
+    private readonly deps: {
+      db: Db;
+      sensors: Pick<SensorService, 'register' | 'rotateSecret' | 'get'>;
+      audit: AuditService;
+      kick: KickClients;
+      log: Logger;
+      now?: () => Date;
+    },
+  ) {
+    this.now = deps.now ?? (() => new Date());
+  }
+
+  async createSensor(
+    input: { name: string; location?: string | undefined; expiresInHours: number },
+    who: { actor: string | null; sourceIp?: string },
+  ): Promise<{ sensor: SensorView; enrolment: EnrolmentToken }> {
+    const { sensor } = await this.deps.sensors.register(input.location === undefined ? { name: input.name } : { name: input.name, location: input.location });
+    const enrolment = await this.issueToken(sensor.name, input.expiresInHours, who.actor);
+    await this.deps.audit.record({ ...who, action: 'sensor.create', target: sensor.name, outcome: 'ok', details: { enrolmentExpiresAt: enrolment.expiresAt } });
+    return { sensor, enrolment };
+  }
+
+  async issueToken(sensor: string, expiresInHours: number, createdBy: string | null): Promise<EnrolmentToken> {
+    if (!Number.isInteger(expiresInHours) || expiresInHours < 1 || expiresInHours > 720) throw invalid('expiresInHours must be a whole number from 1 to 720');
+    const token = `pme_${randomBytes(32).toString('base64url')}`;
+    const expiresAt = new Date(this.now().getTime() + expiresInHours * 3_600_000);
+    if (!(await insertEnrolmentToken(this.deps.db, { sensor, tokenHash: sha256(token), expiresAt, createdBy }))) throw notFound(`sensor ${sensor}`);
+    return { token, expiresAt: expiresAt.toISOString() };
+  }
+
+  /** Exchanges a one-time token for the sensor's new secret. unauthenticated when unknown, used or expired. */
+  async enroll(token: string, sourceIp: string): Promise<{ sensor: string; secret: string }> {
+    const sensor = token.length <= 128 ? await claimEnrolmentToken(this.deps.db, sha256(token), this.now()) : null;
+    if (sensor === null) {
+      await this.deps.audit.record({ actor: null, action: 'sensor.enroll', outcome: 'denied', sourceIp });
+      throw new DomainError('unauthenticated', 'enrolment token unknown, already used or expired; ask an admin for a new one');
+    }
+    const secret = await this.deps.sensors.rotateSecret(sensor);
+    this.deps.kick((id) => id === sensor);
+    await this.deps.audit.record({ actor: `sensor:${sensor}`, action: 'sensor.enroll', target: sensor, outcome: 'ok', sourceIp });
+    this.deps.log.info({ sensor }, 'sensor enrolled');
+    return { sensor, secret };
+  }
+
+  /** A new secret; the old one stops working and a connected sensor is disconnected at once. */
+  async rotate(sensor: string, who: { actor: string | null; sourceIp?: string }): Promise<string> {
+    const secret = await this.deps.sensors.rotateSecret(sensor);
+    await voidEnrolmentTokens(this.deps.db, sensor, this.now());
+    const kicked = this.deps.kick((id) => id === sensor);
+    await this.deps.audit.record({ ...who, action: 'sensor.rotate', target: sensor, outcome: 'ok', details: { disconnected: kicked } });
+    return secret;
+  }
+
+  /** No secret works any more (until rotate or a new enrolment); disconnected at once. */
+  async revoke(sensor: string, who: { actor: string | null; sourceIp?: string }): Promise<void> {
+    await this.deps.sensors.rotateSecret(sensor); // the new secret is dropped unseen
+    await voidEnrolmentTokens(this.deps.db, sensor, this.now());
+    const kicked = this.deps.kick((id) => id === sensor);
+    await this.deps.audit.record({ ...who, action: 'sensor.revoke', target: sensor, outcome: 'ok', details: { disconnected: kicked } });
+    this.deps.log.info({ sensor, disconnected: kicked }, 'sensor secret revoked');
+  }
+}
