@@ -154,6 +154,9 @@ export function scanFile(task: ScanTask, isAborted: () => boolean = () => false)
         if (sec < fromSec || (sec === fromSec && v.nsec < fromNsec)) continue;
         if (sec > toSec || (sec === toSec && v.nsec >= toNsec)) continue;
         if (v.linkType !== linkType) {
+          // A packet on an undeclared interface (damaged pcapng: the reader reports it) has no
+          // link type to interpret or write it with.
+          if (v.linkType < 0) continue;
           linkType = v.linkType;
           predicate = compiled.forLinkType(linkType);
         }
