@@ -207,6 +207,50 @@ mqtt_stop() {
   rm -f "$mq/mosquitto.pid"
 }
 
+# ---------------------------------------------------------------- LDAP (OpenLDAP slapd; users engineer)
+# A test directory dc=pcapmesh,dc=test on 127.0.0.1:$ldap_port (PCAPMESH_LDAP_PORT, default 50389):
+# users alice (group analysts), bob (group admins), carol (no group) under ou=people, each with the
+# password "<name>-password"; groups are groupOfNames under ou=groups. Rebuilt on every start.
+ldap_port=${PCAPMESH_LDAP_PORT:-50389}
+ld="$dir/ldap"
+ldap_running() { [ -f "$ld/slapd.pid" ] && kill -0 "$(cat "$ld/slapd.pid")" 2>/dev/null; }
+
+ldap_start() {
+  local slapd=/usr/sbin/slapd slapadd=/usr/sbin/slapadd
+  [ -x "$slapd" ] || die "slapd not found: install it with scripts/install-deps.sh (slapd)"
+  if ldap_running; then log "slapd already running on 127.0.0.1:$ldap_port"; return; fi
+  rm -rf "$ld"; mkdir -p "$ld/db"
+  printf '%s\n' 'include /etc/ldap/schema/core.schema' 'include /etc/ldap/schema/cosine.schema' \
+    'include /etc/ldap/schema/inetorgperson.schema' 'modulepath /usr/lib/ldap' 'moduleload back_mdb' \
+    "pidfile $ld/slapd.pid" 'database mdb' 'maxsize 10485760' 'suffix "dc=pcapmesh,dc=test"' \
+    'rootdn "cn=admin,dc=pcapmesh,dc=test"' 'rootpw admin-password' "directory $ld/db" >"$ld/slapd.conf"
+  {
+    printf 'dn: dc=pcapmesh,dc=test\nobjectClass: dcObject\nobjectClass: organization\no: pcapmesh\ndc: pcapmesh\n\n'
+    printf 'dn: ou=people,dc=pcapmesh,dc=test\nobjectClass: organizationalUnit\nou: people\n\n'
+    printf 'dn: ou=groups,dc=pcapmesh,dc=test\nobjectClass: organizationalUnit\nou: groups\n\n'
+    local u
+    for u in alice bob carol; do
+      printf 'dn: uid=%s,ou=people,dc=pcapmesh,dc=test\nobjectClass: inetOrgPerson\nuid: %s\ncn: %s\nsn: %s\nuserPassword: %s-password\n\n' "$u" "$u" "$u" "$u" "$u"
+    done
+    printf 'dn: cn=analysts,ou=groups,dc=pcapmesh,dc=test\nobjectClass: groupOfNames\ncn: analysts\nmember: uid=alice,ou=people,dc=pcapmesh,dc=test\n\n'
+    printf 'dn: cn=admins,ou=groups,dc=pcapmesh,dc=test\nobjectClass: groupOfNames\ncn: admins\nmember: uid=bob,ou=people,dc=pcapmesh,dc=test\n\n'
+  } >"$ld/data.ldif"
+  "$slapadd" -q -f "$ld/slapd.conf" -l "$ld/data.ldif" || die "slapadd failed"
+  "$slapd" -f "$ld/slapd.conf" -h "ldap://127.0.0.1:$ldap_port/" || die "slapd did not start"
+  local i
+  for i in $(seq 50); do ldap_running && { log "slapd started on 127.0.0.1:$ldap_port"; return; }; sleep 0.1; done
+  die "slapd did not start on 127.0.0.1:$ldap_port"
+}
+
+ldap_stop() {
+  ldap_running || return 0
+  local pid; pid=$(cat "$ld/slapd.pid")
+  kill "$pid"
+  local i
+  for i in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  log "slapd stopped"
+}
+
 # ---------------------------------------------------------------- commands
 print_env() {
   [ -s "$mq/collector.secret" ] || die "not started: run scripts/services.sh start first"
@@ -222,6 +266,7 @@ export PCAPMESH_TEST_MQTT_EVENTS_PASSWORD='$(cat "$mq/events.secret")'
 export PCAPMESH_TEST_MQTT_PASSWORD_FILE='$mq/passwd'
 export PCAPMESH_TEST_MQTT_ACL_FILE='$mq/acl'
 export PCAPMESH_TEST_MQTT_PID_FILE='$mq/mosquitto.pid'
+export PCAPMESH_TEST_LDAP_URL='ldap://127.0.0.1:$ldap_port'
 EOF
 }
 
@@ -230,18 +275,19 @@ status() {
   pg_running || { log "postgres is not answering on 127.0.0.1:$pg_port"; ok=1; }
   redis_running || { log "redis is not answering on 127.0.0.1:$redis_port"; ok=1; }
   mqtt_running || { log "mosquitto is not running on 127.0.0.1:$mqtt_port"; ok=1; }
+  ldap_running || { log "slapd is not running on 127.0.0.1:$ldap_port"; ok=1; }
   [ $ok -eq 0 ] && log "postgres :$pg_port, redis :$redis_port, mosquitto :$mqtt_port all running"
   return $ok
 }
 
 mkdir -p "$dir"
 case "${1:-}" in
-  start) pg_start; redis_start; mqtt_start ;;
-  stop) mqtt_stop; redis_stop; pg_stop ;;
+  start) pg_start; redis_start; mqtt_start; ldap_start ;;
+  stop) ldap_stop; mqtt_stop; redis_stop; pg_stop ;;
   status) status ;;
   env) print_env ;;
   clean)
-    mqtt_stop; redis_stop; pg_stop
+    ldap_stop; mqtt_stop; redis_stop; pg_stop
     [ -f "$dir/postgres.path" ] && rm -rf "$(cat "$dir/postgres.path")"
     rm -rf "$dir"; log "removed $dir" ;;
   *) echo "usage: $0 start|stop|status|env|clean" >&2; exit 2 ;;

@@ -34,6 +34,7 @@ import { createHttpApp } from './http/app.js';
 import { CredentialVerifier } from './http/credentials.js';
 import { openLiveFeed } from './http/live-feed.js';
 import { startHttpServer } from './http/server.js';
+import { LdapAuthenticator } from './ldap/authenticator.js';
 import { createLogger } from './log.js';
 import { recentLogs } from './log-ring.js';
 import { auditPartitionedTable } from './storage/audit.repo.js';
@@ -130,7 +131,16 @@ export function createCollector(config: CollectorConfig, opts: CreateCollectorOp
       ensureApiToken(tokensRepo, { configured: config.http.apiToken, dataDir: config.dataDir, log }),
     ));
 
-    const accounts = await step('accounts', () => createAccounts({ db, cache, log, config: config.auth }));
+    const ldapConfig = config.auth.ldap;
+    const accounts = await step('accounts', () =>
+      createAccounts({
+        db,
+        cache,
+        log,
+        config: config.auth,
+        ...(ldapConfig ? { ldap: (users) => new LdapAuthenticator(ldapConfig, users, log.child({ component: 'ldap' })) } : {}),
+      }),
+    );
     const firstAdmin = await step('first admin', () => accounts.users.ensureFirstAdmin(config.auth.adminPassword));
     if (firstAdmin.created) log.info({ user: 'admin', generated: firstAdmin.generatedPassword !== null }, 'first admin user created');
     generatedAdminPassword = firstAdmin.generatedPassword;

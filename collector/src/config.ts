@@ -145,6 +145,25 @@ export const collectorConfigSchema = z.strictObject({
       maxFailuresPerAddress: z.number().int().min(1).max(100_000).default(50),
       /** Window in which failures are counted and length of a lockout, seconds. Default 900. */
       lockoutSeconds: z.number().int().min(1).max(86_400).default(900),
+      /** Optional LDAP bind authentication; LDAP users are created on their first login. */
+      ldap: z
+        .strictObject({
+          /** ldap:// or ldaps:// URL of the directory. */
+          url: z.string().regex(/^ldaps?:\/\/\S+$/, 'an ldap:// or ldaps:// URL'),
+          /** Bind DN of a user with {username}, e.g. uid={username},ou=people,dc=example,dc=org */
+          userDnTemplate: z.string().includes('{username}', { message: 'must contain {username}' }),
+          /** Base DN of the groups, e.g. ou=groups,dc=example,dc=org */
+          groupBaseDn: z.string().min(1),
+          /** Filter finding a user's groups, with {dn}. Default (member={dn}). */
+          groupFilter: z.string().includes('{dn}', { message: 'must contain {dn}' }).default('(member={dn})'),
+          /** Group DN → role (admin, analyst, viewer); the highest role of the user's groups wins. */
+          groupRoles: z.record(z.string().min(1), z.enum(['admin', 'analyst', 'viewer'])).default({}),
+          /** Role of users in no mapped group. Unset: such users cannot log in. */
+          defaultRole: z.enum(['admin', 'analyst', 'viewer']).optional(),
+          /** Connect and operation timeout, milliseconds. Default 5000. */
+          timeoutMs: z.number().int().min(100).max(60_000).default(5000),
+        })
+        .optional(),
     })
     .prefault({}),
   log: z

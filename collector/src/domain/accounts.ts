@@ -34,7 +34,8 @@ export async function createAccounts(opts: {
   cache: CacheStore;
   log: Logger;
   config: AccountsConfig;
-  ldap?: PasswordAuthenticator | undefined;
+  /** Builds the LDAP authenticator over the users service (config auth.ldap). */
+  ldap?: ((users: UsersService) => PasswordAuthenticator) | undefined;
   now?: () => Date;
 }): Promise<Accounts> {
   const now = opts.now ?? (() => new Date());
@@ -44,6 +45,6 @@ export async function createAccounts(opts: {
   const access = await AccessTokens.open({ db: opts.db, minutes: opts.config.accessTokenMinutes, now });
   const refresh = new RefreshTokens(opts.cache, opts.config.refreshTokenDays);
   const throttle = new LoginThrottle(opts.cache, opts.config, () => now().getTime());
-  const auth = new AuthService({ users, access, refresh, throttle, audit, ldap: opts.ldap });
+  const auth = new AuthService({ users, access, refresh, throttle, audit, ldap: opts.ldap?.(users) });
   return { users, audit, access, refresh, throttle, auth, preferences: new PreferencesService(opts.db) };
 }
