@@ -197,6 +197,9 @@ integrationTest('dashboard: sign in, sensor online live, kill -9 → offline wit
     await assertAllLabelled(page, 'audit log');
     await page.locator('tr[data-action="user.create"]').first().waitFor();
     await page.locator('tr[data-action="login"]').first().waitFor();
+    await navTo(page, 'Logs');
+    await page.locator('tr[data-level="info"]').first().waitFor();
+    await assertAllLabelled(page, 'logs');
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.waitForURL(/\/login/);
   }

@@ -23,6 +23,7 @@ const SensorPage = lazy(() => import('./pages/sensor.jsx'));
 const PreferencesPage = lazy(() => import('./pages/preferences.jsx'));
 const UsersPage = lazy(() => import('./pages/admin-users.jsx'));
 const AuditPage = lazy(() => import('./pages/admin-audit.jsx'));
+const LogsPage = lazy(() => import('./pages/admin-logs.jsx'));
 
 export function createServices(): AppServices {
   // Late-bound: the client asks the session for the token, the session calls the client to log in.
@@ -82,6 +83,7 @@ export function App(props: { services: AppServices; ready: () => boolean }): JSX
               <Route path="/preferences" component={PreferencesPage} />
               <Route path="/admin/users" component={UsersPage} />
               <Route path="/admin/audit" component={AuditPage} />
+              <Route path="/admin/logs" component={LogsPage} />
               <Route path="*" component={NotFoundPage} />
             </Route>
           </Router>

@@ -11,5 +11,11 @@ test('navigation follows the role: an item shows for its role and every role abo
   expect(navFor('analyst', items).map((i) => i.label)).toEqual(['Fleet', 'Jobs']);
   expect(navFor('admin', items).map((i) => i.label)).toEqual(['Fleet', 'Jobs', 'Users']);
   expect(navFor('viewer').map((i) => i.href)).toEqual(['/', '/sensors']);
-  expect(navFor('admin').map((i) => i.href)).toEqual(['/', '/sensors', '/admin/users', '/admin/audit']);
+  expect(navFor('admin').map((i) => i.href)).toEqual(['/', '/sensors', '/admin/users', '/admin/audit', '/admin/logs']);
+});
+
+test('log levels are named as pino numbers them', async () => {
+  const { levelName } = await import('./pages/admin-logs.data.js');
+  expect([10, 30, 40, 60].map(levelName)).toEqual(['trace', 'info', 'warn', 'fatal']);
+  expect(levelName(35)).toBe('35');
 });

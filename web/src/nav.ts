@@ -17,6 +17,7 @@ export const NAV_ITEMS: readonly NavItem[] = [
   { href: '/sensors', label: 'Sensors', minRole: 'viewer' },
   { href: '/admin/users', label: 'Users', minRole: 'admin' },
   { href: '/admin/audit', label: 'Audit log', minRole: 'admin' },
+  { href: '/admin/logs', label: 'Logs', minRole: 'admin' },
 ];
 
 export function navFor(role: Role, items: readonly NavItem[] = NAV_ITEMS): NavItem[] {

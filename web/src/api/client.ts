@@ -155,6 +155,8 @@ export function makeApiClient(opts: ApiClientOptions) {
     /** Newest first; pass the previous page's `next` as cursor. */
     audit: (q: { action?: string; outcome?: string; actor?: string; limit?: number; cursor?: string }) =>
       request<{ entries: AuditEntry[]; next: string | null }>('/admin/audit', { query: q }),
+    /** Recent structured log lines of the collector, oldest first. */
+    logs: (q: { level?: string; component?: string; limit?: number }) => request<{ lines: Record<string, unknown>[] }>('/admin/logs', { query: q }),
     deleteAvatar: () => request<void>('/preferences/avatar', { method: 'DELETE' }),
   };
 }
