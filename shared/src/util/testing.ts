@@ -5,7 +5,8 @@
  * CI it may skip with a clear message.
  */
 import { spawnSync } from 'node:child_process';
-import { dirname, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TestContext } from 'node:test';
 
@@ -43,10 +44,16 @@ export function requireTool(t: TestContext, name: string): string | null {
 /** The repository root (where the root package.json lives). */
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 
+/** Where the team's real-capture corpus is looked for when PCAPMESH_PCAPS is not set, in order. */
+const PCAPS_CANDIDATES = [resolve(repoRoot, '../shared/pcaps'), '/work/shared/pcaps'];
+
 /**
- * The shared real-capture corpus: env PCAPMESH_PCAPS, else `../shared/pcaps` relative to the
- * repository root (i.e. /work/shared/pcaps next to /work/main).
+ * The shared real-capture corpus: env PCAPMESH_PCAPS, else the first of `../shared/pcaps`
+ * relative to the repository root (a checkout beside the team material) and `/work/shared/pcaps`
+ * (a clone elsewhere on the team's machine, as CI makes) that holds a MANIFEST.tsv. When none
+ * does, the first candidate is returned and the tests that need it report it missing.
  */
 export function pcapsDir(): string {
-  return process.env.PCAPMESH_PCAPS ?? resolve(repoRoot, '../shared/pcaps');
+  if (process.env.PCAPMESH_PCAPS) return process.env.PCAPMESH_PCAPS;
+  return PCAPS_CANDIDATES.find((dir) => existsSync(join(dir, 'MANIFEST.tsv'))) ?? PCAPS_CANDIDATES[0]!;
 }
