@@ -3,9 +3,9 @@
  * the audit entries they leave. Transport (http/routes/session.ts) calls this.
  *
  * Contract:
- * - `login` checks the throttle first (ThrottledError → 429), then the password; a wrong one is
- *   `unauthenticated` with the same message whether the user exists or not; failures and
- *   lockouts are audited ('login' failed, 'login.lockout');
+ * - `login` checks the throttle first (ThrottledError → 429, no password check, no database
+ *   write), then the password; a wrong one is `unauthenticated` with the same message whether the
+ *   user exists or not; failures and lockouts are audited ('login' failed, 'login.lockout');
  * - `refresh` rotates the refresh token; reuse of a used token revokes its family and is audited
  *   ('refresh.reuse'); a user disabled or deleted since cannot refresh;
  * - `logout` revokes the family of the presented refresh token.
@@ -46,13 +46,18 @@ export class AuthService {
   constructor(private readonly deps: AuthServiceDeps) {}
 
   async login(username: string, password: string, sourceIp: string): Promise<Session> {
+    const { throttle } = this.deps;
+    // Refused attempts while locked out are counted (throttle.counters.refused), not audited one by
+    // one: the lockout itself is audited, and a database write per attempt would hand an attacker a
+    // cheap way to load the database (bench/login-throttle.ts).
+    await throttle.check(username, sourceIp);
+    return throttle.exclusive(sourceIp, () => this.checkPassword(username, password, sourceIp));
+  }
+
+  /** The password check of one attempt, serialised per address by the throttle. */
+  private async checkPassword(username: string, password: string, sourceIp: string): Promise<Session> {
     const { throttle, audit } = this.deps;
-    try {
-      await throttle.check(username, sourceIp);
-    } catch (err) {
-      await audit.record({ actor: null, action: 'login', target: username, outcome: 'denied', sourceIp, details: { reason: 'throttled' } });
-      throw err;
-    }
+    await throttle.check(username, sourceIp); // again: a lockout may have landed while queued
     const user = (await this.deps.users.verifyPassword(username, password)) ?? (await this.deps.ldap?.authenticate(username, password)) ?? null;
     if (user === null) {
       const locked = await throttle.failed(username, sourceIp);

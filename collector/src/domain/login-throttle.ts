@@ -6,6 +6,15 @@
  *
  * Counters count within a fixed window of `lockoutSeconds` from the first failure; a successful
  * login clears the username's counter (not the address's).
+ *
+ * A refused attempt is answered after TARPIT_MS: a scripted attacker's parallel connections then
+ * cost this process a few hundred cheap answers a second instead of thousands (see
+ * bench/login-throttle.ts); a person waiting for Retry-After does not notice.
+ *
+ * `exclusive(address, fn)` runs the password checks of one source address one at a time in this
+ * process, so a burst of parallel guesses cannot overshoot the limit before the lockout lands
+ * (each check costs an argon2 verification); more than MAX_WAITING queued attempts of one address
+ * are refused at once.
  */
 import type { CacheStore } from '../cache/store.js';
 import { DomainError } from './errors.js';
@@ -25,13 +34,19 @@ export class ThrottledError extends DomainError {
 
 export type LockoutScope = 'user' | 'address';
 
+const MAX_WAITING = 64;
+export const TARPIT_MS = 200;
+
 export class LoginThrottle {
   readonly counters = { refused: 0, failures: 0, lockouts: 0 };
+  /** Per address: the tail of its queue and how many wait in it. */
+  private readonly queues = new Map<string, { tail: Promise<unknown>; waiting: number }>();
 
   constructor(
     private readonly cache: CacheStore,
     private readonly limits: LoginThrottleLimits,
     private readonly now: () => number = Date.now,
+    private readonly tarpitMs: number = TARPIT_MS,
   ) {}
 
   /** Throws ThrottledError when the username or the address is locked out. */
@@ -41,7 +56,27 @@ export class LoginThrottle {
     const left = Math.ceil((until - this.now()) / 1000);
     if (left > 0) {
       this.counters.refused += 1;
+      await new Promise((resolve) => setTimeout(resolve, this.tarpitMs));
       throw new ThrottledError(left);
+    }
+  }
+
+  /** Runs `fn` after every earlier `exclusive` call of the same address has finished. */
+  async exclusive<T>(address: string, fn: () => Promise<T>): Promise<T> {
+    const queue = this.queues.get(address) ?? { tail: Promise.resolve(), waiting: 0 };
+    if (queue.waiting >= MAX_WAITING) {
+      this.counters.refused += 1;
+      throw new ThrottledError(1);
+    }
+    queue.waiting += 1;
+    this.queues.set(address, queue);
+    const run = queue.tail.then(fn, fn);
+    queue.tail = run.catch(() => undefined);
+    try {
+      return await run;
+    } finally {
+      queue.waiting -= 1;
+      if (queue.waiting === 0) this.queues.delete(address);
     }
   }
 
