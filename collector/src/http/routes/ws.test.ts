@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { pino } from 'pino';
 import WebSocket from 'ws';
-import { createTestHttp, type TestHttp } from '../app.fixture.js';
+import { createTestHttp, USER_PASSWORD, type TestHttp } from '../app.fixture.js';
 import { startHttpServer, type HttpServer } from '../server.js';
 import type { SensorStatusEvent } from '../../domain/events.js';
 
@@ -82,6 +82,20 @@ test('the live feed pushes health samples (token as ?token=)', async () => {
   await until(() => messages.length === 1, 'health event delivered');
   assert.equal(messages[0]?.type, 'sensor.health');
   assert.equal(messages[0]?.sensor, 'edge-2');
+  ws.close();
+  await once(ws, 'close');
+});
+
+test('the access JWT of a signed-in user opens the live feed (bearer.<jwt> in Sec-WebSocket-Protocol)', async () => {
+  const login = await t.app.request('/api/v1/login', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: 'viewer1', password: USER_PASSWORD }),
+  });
+  const { accessToken } = (await login.json()) as { accessToken: string };
+  const { ws, hello } = await connect(wsUrl, ['pcapmesh.v1', `bearer.${accessToken}`]);
+  assert.equal(ws.protocol, 'pcapmesh.v1');
+  assert.equal(hello.type, 'hello');
   ws.close();
   await once(ws, 'close');
 });
