@@ -1,7 +1,6 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -57,6 +56,9 @@ function agentEnroll(args: string[]): Promise<{ code: number | null; stdout: str
   });
 }
 
+/** Resolves when the client's connection closes. */
+const whenClosed = (client: mqtt.MqttClient) => new Promise<void>((resolve) => client.once('close', () => resolve()));
+
 function connect(opts: { clientId: string; username: string; password: string }): Promise<mqtt.MqttClient> {
   const client = mqtt.connect(`mqtt://127.0.0.1:${t.broker.ports.mqtt}`, { ...opts, reconnectPeriod: 0, protocolVersion: 4 });
   return new Promise((resolve, reject) => {
@@ -95,7 +97,7 @@ test('enrolment: admin creates a sensor, the agent enrolls once (config 0600), a
   assert.equal(usage.code, 2);
 
   const client = await connect({ clientId: 'edge-9', username: 'edge-9', password: written.mqtt.password });
-  const closed = once(client, 'close');
+  const closed = whenClosed(client);
   assert.equal((await api('POST', '/admin/sensors/edge-9/revoke')).status, 204);
   await closed;
   client.end(true);
@@ -124,7 +126,7 @@ test('integration accounts subscribe to events only, never publish, and are cut 
   const granted = await client.subscribeAsync(topics.filters.allEvents);
   assert.deepEqual(granted.map((g) => g.qos), [0], 'events/# granted');
   await assert.rejects(client.subscribeAsync(topics.filters.allSensors), /Subscribe error/, 'sensors/# refused (SUBACK 0x80)');
-  const closed = once(client, 'close');
+  const closed = whenClosed(client);
   assert.equal((await api('DELETE', '/admin/integrations/siem')).status, 204);
   await closed;
   client.end(true);
@@ -133,7 +135,7 @@ test('integration accounts subscribe to events only, never publish, and are cut 
     const again = (await (await api('POST', '/admin/integrations', { name: 'siem2' })).json()) as { username: string; secret: string };
     return connect({ clientId: 'integration:siem2', username: again.username, password: again.secret });
   })();
-  const dropped = once(publisher, 'close');
+  const dropped = whenClosed(publisher);
   publisher.publish(topics.sensor('edge-1', 'state'), Buffer.from('x'), { qos: 1 });
   await dropped;
   publisher.end(true);

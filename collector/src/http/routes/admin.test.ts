@@ -22,7 +22,7 @@ before(async () => {
 });
 after(() => t.close());
 
-function call(user: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Response> {
+async function call(user: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Response> {
   const init: RequestInit = { method, headers: { authorization: `Bearer ${bearer[user]}`, ...headers } };
   if (body instanceof Uint8Array) init.body = body;
   else if (body !== undefined) {
