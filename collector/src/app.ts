@@ -168,7 +168,7 @@ export function createCollector(config: CollectorConfig, opts: CreateCollectorOp
       db,
       broker,
       tokens: new CredentialVerifier(accounts.access, new ApiTokenVerifier(tokensRepo, log.child({ component: 'auth' }))),
-      accounts: { ...accounts, refreshTokenDays: config.auth.refreshTokenDays },
+      accounts: { ...accounts, refreshTokenDays: config.auth.refreshTokenDays, apiTokens: tokensRepo },
       fleet: { enrolment, integrations },
       live,
       webRoot: config.http.webRoot,

@@ -15,7 +15,7 @@ import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { hash, verify } from '@node-rs/argon2';
 import type { Logger } from 'pino';
-import { isRole } from '../domain/roles.js';
+import { isRole, type Role } from '../domain/roles.js';
 import type { ApiTokensRepo } from '../storage/api-tokens.repo.js';
 import type { TokenVerifier } from './auth.js';
 import type { Principal } from './env.js';
@@ -26,6 +26,13 @@ const CACHE_MS = 60_000;
 /** A new random token: `pmt_` + 32 random bytes in base64url (valid as a WebSocket sub-protocol too). */
 export function generateApiToken(): string {
   return `pmt_${randomBytes(32).toString('base64url')}`;
+}
+
+/** A new admin-created, role-scoped token called `name`; returns its plaintext (show it once). */
+export async function createApiToken(repo: ApiTokensRepo, name: string, role: Role): Promise<string> {
+  const token = generateApiToken();
+  await repo.put(name, await hash(token), role);
+  return token;
 }
 
 export interface EnsureApiTokenResult {

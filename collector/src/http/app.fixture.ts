@@ -88,7 +88,7 @@ export async function createTestHttp(
     db,
     broker,
     tokens: new CredentialVerifier(accounts.access, new ApiTokenVerifier(repo, log)),
-    accounts: { ...accounts, refreshTokenDays: 7 },
+    accounts: { ...accounts, refreshTokenDays: 7, apiTokens: repo },
     live,
     fleet,
     system: { db, startedAt: new Date(Date.now() - 5_000), dataDir: null, logs },

@@ -26,6 +26,7 @@ import { adminAuditRoutes } from './routes/admin-audit.js';
 import { adminSystemRoutes } from './routes/admin-system.js';
 import { adminUserRoutes } from './routes/admin-users.js';
 import { adminSensorRoutes } from './routes/admin-sensors.js';
+import { adminApiTokenRoutes } from './routes/admin-api-tokens.js';
 import { preferencesRoutes } from './routes/preferences.js';
 import { defaultWebRoot, serveWeb } from './static.js';
 import type { RouteTools } from './routes/tools.js';
@@ -66,7 +67,7 @@ export function createHttpApp(deps: HttpDeps): HttpApp {
     }),
   );
 
-  for (const routes of [healthRoutes, sensorRoutes, locationRoutes, sessionRoutes, preferencesRoutes, adminUserRoutes, adminAuditRoutes, adminSensorRoutes]) app.route(API_PREFIX, routes(deps, tools));
+  for (const routes of [healthRoutes, sensorRoutes, locationRoutes, sessionRoutes, preferencesRoutes, adminUserRoutes, adminAuditRoutes, adminSensorRoutes, adminApiTokenRoutes]) app.route(API_PREFIX, routes(deps, tools));
   app.route(API_PREFIX, wsRoutes(deps, tools, counters.liveFeed));
   app.route(API_PREFIX, adminSystemRoutes(deps, tools, counters.liveFeed));
   app.use(serveWeb({ root: deps.webRoot ?? defaultWebRoot() })); // the dashboard at `/` (after the API; never /api)

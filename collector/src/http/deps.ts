@@ -12,6 +12,7 @@ import type { IngestStats } from '../domain/ingest-stats.js';
 import type { PreferencesService } from '../domain/preferences.js';
 import type { UsersService } from '../domain/users.service.js';
 import type { LogRing } from '../log-ring.js';
+import type { ApiTokensRepo } from '../storage/api-tokens.repo.js';
 import type { Queryable } from '../storage/db.js';
 import type { SensorService } from '../domain/sensors.service.js';
 import type { Db } from '../storage/db.js';
@@ -38,6 +39,8 @@ export interface HttpDeps {
     users: UsersService;
     audit: AuditService;
     preferences: PreferencesService;
+    /** Integrator API tokens (routes/admin-api-tokens.ts). */
+    apiTokens: ApiTokensRepo;
     /** config.auth.refreshTokenDays: the refresh cookie's Max-Age. */
     refreshTokenDays: number;
   };

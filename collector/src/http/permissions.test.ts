@@ -57,3 +57,21 @@ test('API tokens stay valid integrator credentials; a role-scoped token gets its
   const fresh = new ApiTokenVerifier(new ApiTokensRepo(t.db), pino({ level: 'silent' }));
   assert.deepEqual(await fresh.verify(t.token), { kind: 'api-token', name: 'test', role: 'viewer' });
 });
+
+test('admins create role-scoped API tokens (shown once) and delete them; a viewer token reads but cannot administer', async () => {
+  const admin = { authorization: `Bearer ${bearer.admin1}`, 'content-type': 'application/json' };
+  const created = await t.app.request(`${API_PREFIX}/admin/api-tokens`, { method: 'POST', headers: admin, body: JSON.stringify({ name: 'grafana', role: 'viewer' }) });
+  assert.equal(created.status, 201);
+  const { token, role } = (await created.json()) as { token: string; role: string };
+  assert.equal(role, 'viewer');
+  const dup = await t.app.request(`${API_PREFIX}/admin/api-tokens`, { method: 'POST', headers: admin, body: JSON.stringify({ name: 'grafana', role: 'admin' }) });
+  assert.equal(dup.status, 409);
+  const asToken = (path: string) => t.app.request(`${API_PREFIX}${path}`, { headers: { authorization: `Bearer ${token}` } });
+  assert.equal((await asToken('/sensors')).status, 200);
+  assert.equal((await asToken('/admin/users')).status, 403);
+  const list = (await (await t.app.request(`${API_PREFIX}/admin/api-tokens`, { headers: admin })).json()) as { tokens: { name: string }[] };
+  assert.ok(list.tokens.some((x) => x.name === 'grafana'));
+  assert.ok(!JSON.stringify(list).includes('$argon2'), 'hashes never leave the server');
+  assert.equal((await t.app.request(`${API_PREFIX}/admin/api-tokens/grafana`, { method: 'DELETE', headers: admin })).status, 204);
+  assert.equal((await t.app.request(`${API_PREFIX}/admin/api-tokens/grafana`, { method: 'DELETE', headers: admin })).status, 404);
+});

@@ -23,13 +23,18 @@ export class ApiTokensRepo {
     return rows[0] ?? null;
   }
 
-  /** Inserts or replaces the token called `name`. */
-  async put(name: string, tokenHash: string): Promise<void> {
+  /** Inserts or replaces the token called `name` (role: admin unless given). */
+  async put(name: string, tokenHash: string, role = 'admin'): Promise<void> {
     await this.db.query(
-      `INSERT INTO api_tokens (name, token_hash) VALUES ($1, $2)
-       ON CONFLICT (name) DO UPDATE SET token_hash = EXCLUDED.token_hash, created_at = now(), last_used_at = NULL`,
-      [name, tokenHash],
+      `INSERT INTO api_tokens (name, token_hash, role) VALUES ($1, $2, $3)
+       ON CONFLICT (name) DO UPDATE SET token_hash = EXCLUDED.token_hash, role = EXCLUDED.role, created_at = now(), last_used_at = NULL`,
+      [name, tokenHash, role],
     );
+  }
+
+  /** Deletes the token called `name`; false when there is none. */
+  async remove(name: string): Promise<boolean> {
+    return (await this.db.query('DELETE FROM api_tokens WHERE name = $1 RETURNING 1', [name])).length > 0;
   }
 
   async touch(name: string, at: Date): Promise<void> {
