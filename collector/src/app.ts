@@ -167,7 +167,7 @@ export function createCollector(config: CollectorConfig, opts: CreateCollectorOp
       ingestStats,
       db,
       broker,
-      tokens: new CredentialVerifier(accounts.access, new ApiTokenVerifier(tokensRepo, log.child({ component: 'auth' }))),
+      tokens: new CredentialVerifier(accounts.access, new ApiTokenVerifier(tokensRepo, log.child({ component: 'auth' })), accounts.users),
       accounts: { ...accounts, refreshTokenDays: config.auth.refreshTokenDays, apiTokens: tokensRepo },
       fleet: { enrolment, integrations },
       live,

@@ -87,7 +87,7 @@ export async function createTestHttp(
     ingestStats: stats,
     db,
     broker,
-    tokens: new CredentialVerifier(accounts.access, new ApiTokenVerifier(repo, log)),
+    tokens: new CredentialVerifier(accounts.access, new ApiTokenVerifier(repo, log), accounts.users, 200),
     accounts: { ...accounts, refreshTokenDays: 7, apiTokens: repo },
     live,
     fleet,

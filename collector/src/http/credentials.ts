@@ -1,22 +1,43 @@
 /**
  * The bearer credential verifier behind `permit()`: a token shaped like a JWT is checked as a
- * user's access token (AccessTokens, no database round trip), anything else as an integrator's
- * API token (ApiTokenVerifier). A JWT is never tried as an API token, so a bad JWT costs no argon2.
+ * user's access token (AccessTokens), anything else as an integrator's API token
+ * (ApiTokenVerifier). A JWT is never tried as an API token, so a bad JWT costs no argon2.
+ *
+ * With `users`, a valid JWT is also checked against the user's current record (remembered for
+ * `recheckMs`, default 2 s): a user disabled or deleted since the token was issued is refused, and
+ * a changed role applies, within that time rather than when the token expires.
  */
 import type { AccessTokens } from '../domain/access-tokens.js';
 import { looksLikeJwt } from '../domain/access-tokens.js';
+import type { AuthenticatedUser, UsersService } from '../domain/users.service.js';
 import type { TokenVerifier } from './auth.js';
 import type { Principal } from './env.js';
 
 export class CredentialVerifier implements TokenVerifier {
+  private readonly current = new Map<string, { user: AuthenticatedUser | null; until: number }>();
+
   constructor(
     private readonly access: Pick<AccessTokens, 'verify'>,
     private readonly apiTokens: TokenVerifier,
+    private readonly users?: Pick<UsersService, 'current'>,
+    private readonly recheckMs = 2_000,
+    private readonly now: () => number = Date.now,
   ) {}
 
   async verify(token: string): Promise<Principal | null> {
     if (!looksLikeJwt(token)) return this.apiTokens.verify(token);
-    const user = await this.access.verify(token);
+    const claimed = await this.access.verify(token);
+    if (claimed === null) return null;
+    const user = this.users ? await this.recheck(claimed.username) : claimed;
     return user === null ? null : { kind: 'user', name: user.username, role: user.role };
+  }
+
+  private async recheck(username: string): Promise<AuthenticatedUser | null> {
+    const hit = this.current.get(username);
+    if (hit && hit.until > this.now()) return hit.user;
+    const user = await this.users!.current(username);
+    if (this.current.size > 10_000) this.current.clear();
+    this.current.set(username, { user, until: this.now() + this.recheckMs });
+    return user;
   }
 }

@@ -64,7 +64,12 @@ test('admin users CRUD: create, update, disable (sessions end, login refused), d
     body: JSON.stringify({ refreshToken: session.refreshToken }),
   });
   assert.equal(refreshed.status, 401, 'a role change ends the sessions (the next login carries the new role)');
+  const carolToken = ((await (await login('carol', 'carol password 1')).json()) as { accessToken: string }).accessToken;
+  const asCarol = () => t.app.request(`${API_PREFIX}/me`, { headers: { authorization: `Bearer ${carolToken}` } });
+  assert.equal((await asCarol()).status, 200);
   assert.equal((await call('admin1', 'PUT', '/admin/users/carol', { disabled: true })).status, 200);
+  await new Promise((r) => setTimeout(r, 250)); // the fixture's re-check interval (200 ms)
+  assert.equal((await asCarol()).status, 401, 'an unexpired access token of a disabled user is refused');
   assert.equal((await login('carol', 'carol password 1')).status, 401, 'disabled users cannot log in');
   assert.equal((await call('admin1', 'PUT', '/admin/users/carol', { disabled: false, password: 'carol password 2' })).status, 200);
   assert.equal((await login('carol', 'carol password 2')).status, 200);
