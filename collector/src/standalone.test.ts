@@ -48,6 +48,18 @@ test('standalone: the local agent shows online with health and availability with
     const ready = JSON.parse(stdout.split('\n')[0]!) as { event: string; http: string; mqtt: number };
     assert.equal(ready.event, 'ready');
     const token = readFileSync(join(dir, 'api-token'), 'utf8').trim();
+    // First start: the operator learns how to sign in to the dashboard, once.
+    // (written to stderr just before the ready line on stdout; the two pipes may arrive in either order)
+    const printed = /user "admin" created with password (\S+)/;
+    for (let i = 0; i < 50 && !printed.test(stderr); i++) await new Promise((r) => setTimeout(r, 100));
+    const password = printed.exec(stderr)?.[1];
+    assert.ok(password, `the generated admin password is printed; stderr:\n${stderr.slice(-3000)}`);
+    const login = await fetch(`${ready.http}/api/v1/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'admin', password }),
+    });
+    assert.equal(login.status, 200, 'admin signs in with the printed password');
     const api = async <T>(path: string): Promise<T> => {
       const res = await fetch(`${ready.http}/api/v1${path}`, { headers: { authorization: `Bearer ${token}` } });
       assert.equal(res.status, 200, `${path}: ${res.status}`);

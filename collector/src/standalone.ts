@@ -16,7 +16,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createCollector } from './app.js';
-import { printReady } from './cli/ready.js';
+import { printFirstStartNotes, printReady } from './cli/ready.js';
 import { stopOnSignal } from './cli/signals.js';
 import type { CliContext } from './cli/context.js';
 import { UsageError } from './cli/context.js';
@@ -120,6 +120,6 @@ export async function runStandalone({ config, log }: CliContext): Promise<void> 
     throw new Error('standalone: starting the local agent failed', { cause: err });
   }
 
-  if (collector.apiTokenFile) process.stderr.write(`API token written to ${collector.apiTokenFile}\n`);
+  printFirstStartNotes(collector);
   printReady({ http: collector.httpUrl, mqtt: collector.mqttPort });
 }
