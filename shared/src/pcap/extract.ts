@@ -32,7 +32,7 @@ import { structuredToFilter, type StructuredFilter } from './filter/structured.j
 import { mergeReaders } from './merge.js';
 import { openCapture, type CaptureReader } from './reader.js';
 import { captureTimeRange } from './time-range.js';
-import { loadIndex } from './sidecar/index.js';
+import { loadIndex, type CaptureIndex } from './sidecar/index.js';
 import { compareTimestamps } from './timestamp.js';
 import type { CaptureProblem, Timestamp } from './types.js';
 import { PcapWriter, PcapngWriter, type PacketWriter } from './writer.js';
@@ -115,9 +115,11 @@ export async function extract(opts: ExtractOptions): Promise<ExtractStats> {
     const totalBytes = selected.reduce((sum, f) => sum + f.bytes, 0);
     const workers = opts.workers ?? (totalBytes < IN_PROCESS_BELOW ? 0 : defaultWorkerCount());
     let filesDone = 0;
+    const indexes = new Map(selected.flatMap((f) => (f.index ? [[f.path, f.index] as const] : [])));
     const results = await runScans(tasks, {
       workers,
       signal: opts.signal,
+      indexes,
       onResult: (r) => {
         filesDone++;
         stats.packets += r.packets;
@@ -153,10 +155,10 @@ export async function extract(opts: ExtractOptions): Promise<ExtractStats> {
 }
 
 /** Files whose packet-time span meets the window (all files when there is no window). */
-function selectByTime(files: string[], opts: ExtractOptions, stats: ExtractStats): Array<{ path: string; bytes: number }> {
+function selectByTime(files: string[], opts: ExtractOptions, stats: ExtractStats): SelectedFile[] {
   // No window: every file is read anyway; its size is all the plan needs.
   if (!opts.from && !opts.to) return files.map((path) => ({ path, bytes: statSync(path).size }));
-  const out: Array<{ path: string; bytes: number }> = [];
+  const out: SelectedFile[] = [];
   for (const path of files) {
     // A fresh sidecar knows the file's span (and min/max even when time goes backwards).
     const indexed = opts.useIndex === false ? null : loadIndex(path);
@@ -178,9 +180,16 @@ function selectByTime(files: string[], opts: ExtractOptions, stats: ExtractStats
       stats.filesSkippedByTime++;
       continue;
     }
-    out.push({ path, bytes: range.bytes });
+    out.push({ path, bytes: range.bytes, index: indexed?.status === 'fresh' ? indexed.index : undefined });
   }
   return out;
+}
+
+/** A file the window selects, with its fresh index when it has one. */
+interface SelectedFile {
+  path: string;
+  bytes: number;
+  index?: CaptureIndex;
 }
 
 /** Does any input have nanosecond timestamps (header probe; unreadable files count as no)? */

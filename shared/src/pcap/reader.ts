@@ -51,6 +51,8 @@ const DEFAULT_BUFFER = 4 * 1024 * 1024;
  * is closed or reaches its end, so the hot path only bumps two fields of its own.
  */
 export const readerCounters = { captures: 0, packets: 0, bytes: 0, problems: 0 };
+/** Bytes read at open: the file header, and for pcapng the interface blocks before the first packet. */
+const OPEN_READ = 64 * 1024;
 /** Smallest buffer: room for any file header (24 bytes pcap, 28 pcapng). */
 const MIN_BUFFER = 64;
 
@@ -250,9 +252,11 @@ export function openCapture(path: string, opts: OpenOptions = {}): CaptureReader
     if (!stat.isFile()) throw Object.assign(new Error(`${path}: not a regular file`), { code: 'EISDIR' });
     const size = stat.size;
     const buf = new Uint8Array(Math.max(opts.bufferSize ?? DEFAULT_BUFFER, MIN_BUFFER));
+    // Only the head now: an indexed extract seeks away at once; a sequential read fills the rest next.
+    const first = Math.min(size, buf.length, OPEN_READ);
     let end = 0;
-    while (end < Math.min(size, buf.length)) {
-      const n = readSync(fd, buf, end, buf.length - end, end);
+    while (end < first) {
+      const n = readSync(fd, buf, end, first - end, end);
       if (n === 0) break;
       end += n;
     }

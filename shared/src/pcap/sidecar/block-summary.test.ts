@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { crc32 } from 'node:zlib';
 import { BlockAccumulator, IndexBlock, ipv6Key } from './block-summary.js';
 import { decodeSidecar, encodeSidecar, SIDECAR_VERSION } from './file-format.js';
 
@@ -57,4 +58,33 @@ test('small blocks keep exact lists; masked IPv4 queries are exact on them', () 
   assert.equal(block.mayHaveIpv6(v6(1), 128), false);
   assert.equal(block.mayOverlap({ sec: 1, nsec: 1 }, null), false);
   assert.equal(block.mayOverlap(null, { sec: 1, nsec: 0 }), true);
+});
+
+test('sidecar format: an older version and a layout that does not fit are refused, naming why', () => {
+  const acc = new BlockAccumulator(24);
+  acc.ipv4.add(0x0a000105);
+  acc.time(1, 0);
+  const encoded = encodeSidecar({
+    version: SIDECAR_VERSION, capture: { size: 100, mtimeMs: 1, headCrc: 2 }, format: 'pcapng', linkTypes: [1, 113],
+    packets: 1, first: { sec: 1, nsec: 0 }, last: { sec: 1, nsec: 0 }, problems: [{ file: 'f', offset: 90, reason: 'truncated' }],
+    blockBytes: 1 << 20, blocks: [acc.finish(100)],
+  });
+  const decoded = decodeSidecar(encoded);
+  assert.deepEqual([decoded.format, decoded.linkTypes, decoded.problems], ['pcapng', [1, 113], [{ file: 'f', offset: 90, reason: 'truncated' }]]);
+  // Views on an unaligned copy still decode (the decoder realigns).
+  const unaligned = new Uint8Array(encoded.length + 1).subarray(1);
+  unaligned.set(encoded);
+  assert.deepEqual(decodeSidecar(unaligned).blocks[0]?.ipv4, Uint32Array.of(0x0a000105));
+
+  const resealed = (mutate: (b: Uint8Array, v: DataView) => void): Uint8Array => {
+    const b = Uint8Array.from(encoded);
+    const v = new DataView(b.buffer);
+    mutate(b, v);
+    v.setUint32(b.length - 4, crc32(b.subarray(0, b.length - 4)), true);
+    return b;
+  };
+  assert.throws(() => decodeSidecar(resealed((b) => { b[6] = 1; })), /index format version 1, expected 2/);
+  assert.throws(() => decodeSidecar(resealed((_, v) => v.setUint32(76, 1000, true))), /header lengths do not fit/);
+  assert.throws(() => decodeSidecar(resealed((_, v) => v.setUint32(encoded.length - 4 - 8 - 72 + 52, 4000, true))), /summary outside the file/);
+  assert.throws(() => decodeSidecar(encoded.subarray(0, 50)), /bad magic/);
 });

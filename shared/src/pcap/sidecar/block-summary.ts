@@ -18,7 +18,7 @@ const MAX_IPV6_LIST = 512;
 const MAX_PORT_LIST = 2048;
 const TWO_POW_32 = 4_294_967_296;
 
-/** The serialised form (CBOR-friendly: typed arrays and numbers). */
+/** The serialised form (file-format.ts stores it: typed arrays and numbers). */
 export interface BlockRecord {
   /** File offset of the block's first packet record (a seek target). */
   offset: number;

@@ -1,15 +1,32 @@
 /**
- * The `.pmidx` sidecar file: 8-byte magic, a CBOR payload, and a CRC-32 of everything before
- * it (little-endian u32). The payload identifies the capture it describes (size, mtime, CRC-32
- * of its first 64 KiB) so a stale sidecar is recognised; the trailing CRC catches corruption.
+ * The `.pmidx` sidecar file, version 2: a fixed little-endian binary layout that loads with one
+ * read and no parsing beyond bounds checks — the block summaries become typed-array views on the
+ * file's bytes. (Version 1 was CBOR; decoding it, and loading the CBOR library, cost more than the
+ * rest of a selective extract. A version-1 sidecar is reported corrupt and rebuilt.)
+ *
+ *   header   magic "PMIDX\0\2\n" · u32 version · u32 header bytes H (multiple of 8)
+ *            f64 capture size · f64 capture mtimeMs · u32 head CRC · u8 format · u8 has-time ·
+ *            u16 link types · f64 packets · f64 first.sec · u32 first.nsec · u32 last.nsec ·
+ *            f64 last.sec · u32 blockBytes · u32 blocks · u32 problems-JSON bytes · u32 0 ·
+ *            u32 link type × n · problems as JSON (UTF-8) · zero padding to H
+ *   blocks   one 72-byte record each: f64 offset · f64 end · f64 first.sec · f64 last.sec ·
+ *            u32 first.nsec · u32 last.nsec · u32 packets · u32 flags · u32 data offset ·
+ *            u32 ipv4 · u32 ipv6 · u32 ports · u32 protos (lengths: elements for lists, bytes for
+ *            Bloom filters and the port bitmap, see flags) · u32 0
+ *   data     per block, each part 8-byte aligned: IPv4 (u32 list or Bloom) · IPv6 (f64 hash list or
+ *            Bloom) · ports (u16 list or 8 KiB bitmap) · IP protocols (u8 list)
+ *   trailer  u32 CRC-32 of every byte before it
+ *
+ * The payload identifies the capture it describes (size, mtime, CRC-32 of its first 64 KiB) so
+ * a stale sidecar is recognised; the trailing CRC catches corruption.
  */
+import { endianness } from 'node:os';
 import { crc32 } from 'node:zlib';
-import { decode, encode } from 'cbor-x';
 import type { CaptureProblem, Timestamp } from '../types.js';
 import type { BlockRecord } from './block-summary.js';
 
-export const SIDECAR_MAGIC = Uint8Array.from([0x50, 0x4d, 0x49, 0x44, 0x58, 0x00, 0x01, 0x0a]); // "PMIDX\0\1\n"
-export const SIDECAR_VERSION = 1;
+export const SIDECAR_MAGIC = Uint8Array.from([0x50, 0x4d, 0x49, 0x44, 0x58, 0x00, 0x02, 0x0a]); // "PMIDX\0\2\n"
+export const SIDECAR_VERSION = 2;
 /** Bytes of the capture's head covered by `headCrc`. */
 export const HEAD_BYTES = 64 * 1024;
 
@@ -35,15 +52,6 @@ export interface SidecarData {
   blocks: BlockRecord[];
 }
 
-export function encodeSidecar(data: SidecarData): Uint8Array {
-  const payload = encode(data) as Uint8Array;
-  const out = new Uint8Array(SIDECAR_MAGIC.length + payload.length + 4);
-  out.set(SIDECAR_MAGIC, 0);
-  out.set(payload, SIDECAR_MAGIC.length);
-  new DataView(out.buffer).setUint32(out.length - 4, crc32(out.subarray(0, out.length - 4)), true);
-  return out;
-}
-
 /** Why bytes are not a usable sidecar; thrown by decodeSidecar. */
 export class CorruptSidecarError extends Error {
   constructor(reason: string, options?: ErrorOptions) {
@@ -52,48 +60,219 @@ export class CorruptSidecarError extends Error {
   }
 }
 
-/** @throws CorruptSidecarError naming what is wrong (magic, checksum, payload shape). */
-export function decodeSidecar(bytes: Uint8Array): SidecarData {
-  if (bytes.length < SIDECAR_MAGIC.length + 4 || !SIDECAR_MAGIC.every((b, i) => bytes[i] === b)) {
+const FIXED_HEADER = 88;
+const BLOCK_RECORD = 72;
+const PORT_BITMAP_BYTES = 8192;
+const FLAG_MUST_READ = 1;
+const FLAG_IPV4_BLOOM = 2;
+const FLAG_IPV6_BLOOM = 4;
+const FLAG_PORT_BITMAP = 8;
+/** Typed-array views on the file work only where the host is little-endian like the file. */
+const LITTLE_ENDIAN_HOST = endianness() === 'LE';
+
+const align8 = (n: number): number => (n + 7) & ~7;
+
+/** The four summary parts of a block as stored: [bytes, length field]. */
+function blockParts(b: BlockRecord): Array<[Uint8Array, number]> {
+  const bytesOf = (a: Typed): Uint8Array => {
+    const raw = new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+    return LITTLE_ENDIAN_HOST || a.BYTES_PER_ELEMENT === 1 ? raw : swapped(raw.slice(), a.BYTES_PER_ELEMENT);
+  };
+  const v4 = b.ipv4 ?? b.ipv4Bloom;
+  const v6 = b.ipv6 ?? b.ipv6Bloom;
+  const ports = b.ports ?? b.portBitmap;
+  if (!v4 || !v6 || !ports) throw new Error('block record without an IPv4, IPv6 or port summary');
+  return [
+    [bytesOf(v4), b.ipv4 ? b.ipv4.length : v4.byteLength],
+    [bytesOf(v6), b.ipv6 ? b.ipv6.length : v6.byteLength],
+    [bytesOf(ports), b.ports ? b.ports.length : ports.byteLength],
+    [b.ipProtos, b.ipProtos.length],
+  ];
+}
+
+export function encodeSidecar(data: SidecarData): Uint8Array {
+  const problems = new TextEncoder().encode(JSON.stringify(data.problems));
+  const headerBytes = align8(FIXED_HEADER + 4 * data.linkTypes.length + problems.length);
+  const tableBytes = BLOCK_RECORD * data.blocks.length;
+  const parts = data.blocks.map(blockParts);
+  const dataBytes = parts.reduce((sum, ps) => sum + ps.reduce((s, [bytes]) => s + align8(bytes.length), 0), 0);
+  const out = new Uint8Array(headerBytes + tableBytes + dataBytes + 4);
+  const view = new DataView(out.buffer);
+
+  out.set(SIDECAR_MAGIC, 0);
+  view.setUint32(8, SIDECAR_VERSION, true);
+  view.setUint32(12, headerBytes, true);
+  view.setFloat64(16, data.capture.size, true);
+  view.setFloat64(24, data.capture.mtimeMs, true);
+  view.setUint32(32, data.capture.headCrc, true);
+  view.setUint8(36, data.format === 'pcapng' ? 1 : 0);
+  view.setUint8(37, data.first && data.last ? 1 : 0);
+  view.setUint16(38, data.linkTypes.length, true);
+  view.setFloat64(40, data.packets, true);
+  view.setFloat64(48, data.first?.sec ?? 0, true);
+  view.setUint32(56, data.first?.nsec ?? 0, true);
+  view.setUint32(60, data.last?.nsec ?? 0, true);
+  view.setFloat64(64, data.last?.sec ?? 0, true);
+  view.setUint32(72, data.blockBytes, true);
+  view.setUint32(76, data.blocks.length, true);
+  view.setUint32(80, problems.length, true);
+  data.linkTypes.forEach((lt, i) => view.setUint32(FIXED_HEADER + 4 * i, lt, true));
+  out.set(problems, FIXED_HEADER + 4 * data.linkTypes.length);
+
+  const dataStart = headerBytes + tableBytes;
+  let at = dataStart;
+  data.blocks.forEach((b, i) => {
+    const r = headerBytes + BLOCK_RECORD * i;
+    const flags =
+      (b.mustRead ? FLAG_MUST_READ : 0) | (b.ipv4 ? 0 : FLAG_IPV4_BLOOM) | (b.ipv6 ? 0 : FLAG_IPV6_BLOOM) | (b.ports ? 0 : FLAG_PORT_BITMAP);
+    view.setFloat64(r, b.offset, true);
+    view.setFloat64(r + 8, b.end, true);
+    view.setFloat64(r + 16, b.first.sec, true);
+    view.setFloat64(r + 24, b.last.sec, true);
+    view.setUint32(r + 32, b.first.nsec, true);
+    view.setUint32(r + 36, b.last.nsec, true);
+    view.setUint32(r + 40, b.packets, true);
+    view.setUint32(r + 44, flags, true);
+    view.setUint32(r + 48, at - dataStart, true);
+    parts[i]!.forEach(([bytes, length], k) => {
+      view.setUint32(r + 52 + 4 * k, length, true);
+      out.set(bytes, at);
+      at += align8(bytes.length);
+    });
+  });
+  view.setUint32(out.length - 4, crc32(out.subarray(0, out.length - 4)), true);
+  return out;
+}
+
+/** @throws CorruptSidecarError naming what is wrong (magic, version, checksum, layout). */
+export function decodeSidecar(input: Uint8Array): SidecarData {
+  if (input.length < FIXED_HEADER + 4 || !SIDECAR_MAGIC.slice(0, 5).every((b, i) => input[i] === b)) {
     throw new CorruptSidecarError('not a pcapmesh index (bad magic)');
   }
-  const stored = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(bytes.length - 4, true);
+  // Typed-array views need their element alignment within the buffer.
+  const bytes = input.byteOffset % 8 === 0 ? input : input.slice();
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  // The magic's 7th byte is the format version; the header repeats it.
+  const version = bytes[6] === SIDECAR_VERSION ? view.getUint32(8, true) : (bytes[6] as number);
+  if (version !== SIDECAR_VERSION) throw new CorruptSidecarError(`index format version ${version}, expected ${SIDECAR_VERSION}`);
+  const stored = view.getUint32(bytes.length - 4, true);
   const actual = crc32(bytes.subarray(0, bytes.length - 4));
   if (stored !== actual) throw new CorruptSidecarError(`checksum mismatch (stored ${stored}, computed ${actual})`);
-  let data: SidecarData;
-  try {
-    data = decode(bytes.subarray(SIDECAR_MAGIC.length, bytes.length - 4)) as SidecarData;
-  } catch (cause) {
-    throw new CorruptSidecarError(`undecodable payload: ${(cause as Error).message}`, { cause });
+
+  const headerBytes = view.getUint32(12, true);
+  const linkTypeCount = view.getUint16(38, true);
+  const blockCount = view.getUint32(76, true);
+  const problemBytes = view.getUint32(80, true);
+  const dataStart = headerBytes + BLOCK_RECORD * blockCount;
+  if (headerBytes % 8 !== 0 || FIXED_HEADER + 4 * linkTypeCount + problemBytes > headerBytes || dataStart > bytes.length - 4) {
+    throw new CorruptSidecarError('header lengths do not fit the file');
   }
-  const problem = shapeProblem(data);
-  if (problem) throw new CorruptSidecarError(problem);
+  const format = view.getUint8(36);
+  if (format > 1) throw new CorruptSidecarError(`unknown format ${format}`);
+  let problems: CaptureProblem[];
+  try {
+    problems = JSON.parse(new TextDecoder().decode(bytes.subarray(FIXED_HEADER + 4 * linkTypeCount, FIXED_HEADER + 4 * linkTypeCount + problemBytes))) as CaptureProblem[];
+  } catch (cause) {
+    throw new CorruptSidecarError(`undecodable problems list: ${(cause as Error).message}`, { cause });
+  }
+  if (!Array.isArray(problems)) throw new CorruptSidecarError('problems list is not a list');
+  const hasTime = view.getUint8(37) === 1;
+  const data: SidecarData = {
+    version,
+    capture: { size: view.getFloat64(16, true), mtimeMs: view.getFloat64(24, true), headCrc: view.getUint32(32, true) },
+    format: format === 1 ? 'pcapng' : 'pcap',
+    linkTypes: Array.from({ length: linkTypeCount }, (_, i) => view.getUint32(FIXED_HEADER + 4 * i, true)),
+    packets: view.getFloat64(40, true),
+    first: hasTime ? { sec: view.getFloat64(48, true), nsec: view.getUint32(56, true) } : null,
+    last: hasTime ? { sec: view.getFloat64(64, true), nsec: view.getUint32(60, true) } : null,
+    problems,
+    blockBytes: view.getUint32(72, true),
+    blocks: [],
+  };
+
+  const parts = new PartReader(bytes, dataStart, bytes.length - 4);
+  let previousEnd = 0;
+  for (let i = 0; i < blockCount; i++) {
+    const r = headerBytes + BLOCK_RECORD * i;
+    const offset = view.getFloat64(r, true);
+    const end = view.getFloat64(r + 8, true);
+    if (!Number.isInteger(offset) || !Number.isInteger(end) || offset < previousEnd || end < offset || end > data.capture.size) {
+      throw new CorruptSidecarError(`block ${i}: bad offsets`);
+    }
+    previousEnd = end;
+    const flags = view.getUint32(r + 44, true);
+    const [v4, v6, ports, protos] = [52, 56, 60, 64].map((at) => view.getUint32(r + at, true)) as [number, number, number, number];
+    parts.seek(i, view.getUint32(r + 48, true));
+    const ipv4Bloom = flags & FLAG_IPV4_BLOOM ? parts.bloom(v4) : null;
+    const ipv4 = ipv4Bloom ? null : parts.next(Uint32Array, v4);
+    const ipv6Bloom = flags & FLAG_IPV6_BLOOM ? parts.bloom(v6) : null;
+    const ipv6 = ipv6Bloom ? null : parts.next(Float64Array, v6);
+    const portBitmap = flags & FLAG_PORT_BITMAP ? parts.next(Uint8Array, ports) : null;
+    if (portBitmap && portBitmap.length !== PORT_BITMAP_BYTES) throw new CorruptSidecarError(`block ${i}: port bitmap of ${portBitmap.length} bytes`);
+    data.blocks.push({
+      offset,
+      end,
+      packets: view.getUint32(r + 40, true),
+      first: { sec: view.getFloat64(r + 16, true), nsec: view.getUint32(r + 32, true) },
+      last: { sec: view.getFloat64(r + 24, true), nsec: view.getUint32(r + 36, true) },
+      mustRead: (flags & FLAG_MUST_READ) !== 0,
+      ipv4,
+      ipv4Bloom,
+      ipv6,
+      ipv6Bloom,
+      ports: portBitmap ? null : parts.next(Uint16Array, ports),
+      portBitmap,
+      ipProtos: parts.next(Uint8Array, protos),
+    });
+  }
   return data;
 }
 
-function isTime(t: unknown): boolean {
-  return typeof t === 'object' && t !== null && Number.isFinite((t as Timestamp).sec) && Number.isInteger((t as Timestamp).nsec);
+type Typed = Uint8Array | Uint16Array | Uint32Array | Float64Array;
+interface TypedCtor<T extends Typed> {
+  new (buffer: ArrayBufferLike, byteOffset: number, length: number): T;
+  readonly BYTES_PER_ELEMENT: number;
 }
 
-/** What is wrong with a decoded payload's shape, or null. */
-function shapeProblem(d: SidecarData): string | null {
-  if (typeof d !== 'object' || d === null) return 'payload is not a map';
-  if (d.version !== SIDECAR_VERSION) return `version ${String(d.version)}, expected ${SIDECAR_VERSION}`;
-  if (!d.capture || !Number.isInteger(d.capture.size) || typeof d.capture.mtimeMs !== 'number' || !Number.isInteger(d.capture.headCrc)) {
-    return 'capture identity missing';
+/** Walks one block's summary parts in the data area, as views on the file's bytes. */
+class PartReader {
+  private at = 0;
+  private block = 0;
+
+  constructor(
+    private readonly bytes: Uint8Array,
+    private readonly start: number,
+    private readonly end: number,
+  ) {}
+
+  seek(block: number, relative: number): void {
+    this.block = block;
+    this.at = this.start + relative;
   }
-  if (d.format !== 'pcap' && d.format !== 'pcapng') return `unknown format ${String(d.format)}`;
-  if (!Array.isArray(d.blocks) || !Array.isArray(d.linkTypes) || !Array.isArray(d.problems)) return 'blocks/linkTypes/problems missing';
-  let previousEnd = 0;
-  for (const [i, b] of d.blocks.entries()) {
-    if (!Number.isInteger(b.offset) || !Number.isInteger(b.end) || b.offset < previousEnd || b.end < b.offset || b.end > d.capture.size) {
-      return `block ${i}: bad offsets`;
+
+  /** `count` elements; a view, or a byte-swapped copy on a big-endian host. */
+  next<T extends Typed>(Ctor: TypedCtor<T>, count: number): T {
+    const size = Ctor.BYTES_PER_ELEMENT;
+    const byteLength = count * size;
+    if (this.at % 8 !== 0 || this.at + byteLength > this.end) throw new CorruptSidecarError(`block ${this.block}: summary outside the file`);
+    let part: T;
+    if (LITTLE_ENDIAN_HOST || size === 1) part = new Ctor(this.bytes.buffer, this.bytes.byteOffset + this.at, count);
+    else part = new Ctor(swapped(this.bytes.slice(this.at, this.at + byteLength), size).buffer, 0, count);
+    this.at += align8(byteLength);
+    return part;
+  }
+
+  /** A Bloom filter: a power-of-two number of bytes, at least 8 (bloom.ts masks bit numbers). */
+  bloom(byteLength: number): Uint8Array {
+    if (byteLength < 8 || (byteLength & (byteLength - 1)) !== 0) {
+      throw new CorruptSidecarError(`block ${this.block}: Bloom filter of ${byteLength} bytes (not a power of two)`);
     }
-    if (!isTime(b.first) || !isTime(b.last) || !(b.ipProtos instanceof Uint8Array)) return `block ${i}: bad fields`;
-    if (!(b.ipv4 instanceof Uint32Array || b.ipv4Bloom instanceof Uint8Array)) return `block ${i}: no IPv4 summary`;
-    if (!(b.ipv6 instanceof Float64Array || b.ipv6Bloom instanceof Uint8Array)) return `block ${i}: no IPv6 summary`;
-    if (!(b.ports instanceof Uint16Array || b.portBitmap instanceof Uint8Array)) return `block ${i}: no port summary`;
-    previousEnd = b.end;
+    return this.next(Uint8Array, byteLength);
   }
-  return null;
+}
+
+/** Reverses the byte order of each `size`-byte element, in place. */
+function swapped(bytes: Uint8Array, size: number): Uint8Array {
+  for (let k = 0; k < bytes.length; k += size) bytes.subarray(k, k + size).reverse();
+  return bytes;
 }
