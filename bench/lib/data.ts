@@ -23,22 +23,32 @@ export function generated(name: string, opts: GenOptions & { bytes: number }): s
   return path;
 }
 
+/** Where the benches' compiled copy of shared/ lives (see `pcapCli`). */
+export const sharedDist = join(dataDir, 'shared-dist');
+
 /**
- * The compiled `pcapmesh-pcap` entry (what the bin runs after `npm run build`), built from the
- * current sources into bench/data/shared-dist so benches never measure tsx compiling at start
- * nor a stale shared/dist. Built once per bench process.
+ * The `pcapmesh-pcap` entry the bin runs after `npm run build` — the bundle of the compiled
+ * CLI — built from the current sources into bench/data/shared-dist (tsc, then
+ * shared/scripts/bundle-cli.js) so benches never measure tsx compiling at start nor a stale
+ * shared/dist. Built once per bench process.
  */
 export function pcapCli(): string {
-  const outDir = join(dataDir, 'shared-dist');
+  const entry = join(sharedDist, 'bundle/pcapmesh-pcap.js');
   if (!built) {
     console.error('compiling shared/ for the bench…');
     const tsc = join(repoRoot, 'node_modules/typescript/bin/tsc');
-    const r = spawnSync(process.execPath, [tsc, '-p', join(repoRoot, 'shared/tsconfig.json'), '--outDir', outDir,
-      '--composite', 'false', '--incremental', 'false', '--declaration', 'false', '--sourceMap', 'false'], { encoding: 'utf8' });
-    const entry = join(outDir, 'cli/pcap.js');
-    if (!existsSync(entry)) throw new Error(`compiling shared/ failed: ${r.stdout}${r.stderr}`);
+    const steps = [
+      [tsc, '-p', join(repoRoot, 'shared/tsconfig.json'), '--outDir', sharedDist,
+        '--composite', 'false', '--incremental', 'false', '--declaration', 'false', '--sourceMap', 'false'],
+      [join(repoRoot, 'shared/scripts/bundle-cli.js'), sharedDist],
+    ];
+    for (const args of steps) {
+      const r = spawnSync(process.execPath, args, { encoding: 'utf8' });
+      if (r.status !== 0) throw new Error(`building the bench's pcapmesh-pcap failed: ${r.stdout}${r.stderr}`);
+    }
+    if (!existsSync(entry)) throw new Error(`building the bench's pcapmesh-pcap left no ${entry}`);
     built = true;
   }
-  return join(outDir, 'cli/pcap.js');
+  return entry;
 }
 let built = false;

@@ -71,6 +71,9 @@ export function machine(): string {
   return `${cpu[0]?.model ?? 'unknown CPU'}, ${cpu.length} cores, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}, ${when}Z`;
 }
 
+/** Seconds to print: two decimals, three below a tenth of a second. */
+const secs = (s: number): string => s.toFixed(s < 0.1 ? 3 : 2);
+
 /**
  * Prints a markdown table: one row per measurement with wall time, CPU time, throughput (when
  * `bytes` given), peak RSS, and the speed ratio of the first row against each other row
@@ -89,7 +92,7 @@ export function printTable(title: string, rows: Measurement[], opts: { bytes?: n
       const mbs = opts.bytes ? (opts.bytes / 1e6 / m.seconds).toFixed(0) : '–';
       const wall = m === ours ? '(ours)' : `${(m.seconds / ours.seconds).toFixed(2)}×`;
       const cpu = m === ours ? '(ours)' : `${(m.cpuSeconds / ours.cpuSeconds).toFixed(2)}×`;
-      return `| ${m.label} | ${m.seconds.toFixed(2)} | ${m.runs.map((r) => r.toFixed(2)).join(' / ')} | ${mbs} | ${m.cpuSeconds.toFixed(2)} | ${m.peakRssMiB.toFixed(0)} | ${wall} | ${cpu} |`;
+      return `| ${m.label} | ${secs(m.seconds)} | ${m.runs.map(secs).join(' / ')} | ${mbs} | ${secs(m.cpuSeconds)} | ${m.peakRssMiB.toFixed(0)} | ${wall} | ${cpu} |`;
     }),
     '',
   ];

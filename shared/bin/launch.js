@@ -8,11 +8,14 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 /**
  * @param {string} binUrl import.meta.url of the calling bin script
  * @param {string} entry path of the entry module below src/ or dist/, without extension (e.g. "cli/main")
+ * @param {string} [bundled] name of the bundled entry in dist/bundle/ (built by shared/scripts/bundle-cli.js),
+ *   preferred over dist/<entry>.js: it starts faster
  */
-export async function launch(binUrl, entry) {
+export async function launch(binUrl, entry, bundled) {
   const root = new URL('../', binUrl);
-  const compiled = fileURLToPath(new URL(`dist/${entry}.js`, root));
-  if (existsSync(compiled) && process.env.PCAPMESH_FROM_SOURCE !== '1') {
+  const candidates = [...(bundled ? [`dist/bundle/${bundled}.js`] : []), `dist/${entry}.js`];
+  const compiled = candidates.map((c) => fileURLToPath(new URL(c, root))).find((path) => existsSync(path));
+  if (compiled && process.env.PCAPMESH_FROM_SOURCE !== '1') {
     await import(pathToFileURL(compiled).href);
     return;
   }

@@ -1,4 +1,4 @@
 #!/usr/bin/env node
 import { launch } from './launch.js';
 
-await launch(import.meta.url, 'cli/pcap');
+await launch(import.meta.url, 'cli/pcap', 'pcapmesh-pcap');

@@ -1,18 +1,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { repoRoot } from '../util/testing.js';
+import { inCi, repoRoot } from '../util/testing.js';
 import { writeCapture } from '../pcap/gen/output.js';
 import { pcapBytes, payload } from '../pcap/reader.fixture.js';
 
-/** Runs the pcapmesh-pcap bin from source (never a stale dist/). */
-function cli(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [join(repoRoot, 'shared/bin/pcapmesh-pcap.js'), ...args], {
-    encoding: 'utf8', env: { ...process.env, PCAPMESH_FROM_SOURCE: '1' },
-  });
+/** Runs the pcapmesh-pcap bin from source (never a stale dist/), or as built when `built`. */
+function cli(args: string[], built = false): { status: number | null; stdout: string; stderr: string } {
+  const env = { ...process.env, PCAPMESH_FROM_SOURCE: built ? '0' : '1' };
+  const r = spawnSync(process.execPath, [join(repoRoot, 'shared/bin/pcapmesh-pcap.js'), ...args], { encoding: 'utf8', env });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -66,6 +65,35 @@ test('info --json, merge --dedup and index through the command line', () => {
     const again = cli(['index', big]);
     assert.equal(again.status, 0);
     assert.match(again.stdout, /^fresh +.*big\.pcap \(\d+ blocks/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the built bundle (npm run build) runs every command, and extract in worker threads equals extract in-thread', (t) => {
+  const bundle = join(repoRoot, 'shared/dist/bundle/pcapmesh-pcap.js');
+  if (!existsSync(bundle)) {
+    if (inCi()) throw new Error(`${bundle} is missing: npm run build bundles the CLI (shared/scripts/bundle-cli.js)`);
+    t.skip('shared/dist/bundle is not built (npm run build)');
+    return;
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'pcapmesh-bundle-'));
+  try {
+    const capture = join(dir, 'gen.pcap');
+    writeCapture(capture, { seed: 5, bytes: 2 * 1024 * 1024 });
+    for (const name of ['info', 'index', 'extract', 'merge', 'analyze']) {
+      const help = cli([name, '--help'], true);
+      assert.equal(help.status, 0, help.stderr);
+      assert.match(help.stdout, new RegExp(`usage: pcapmesh-pcap ${name}`));
+    }
+    const outputs = ['0', '2'].map((workers) => {
+      const out = join(dir, `w${workers}.pcap`);
+      const r = cli(['extract', '--json', '--workers', workers, '-f', 'tcp or udp', '-o', out, capture, capture], true);
+      assert.equal(r.status, 0, r.stderr);
+      assert.ok((JSON.parse(r.stdout) as { packets: number }).packets > 100);
+      return readFileSync(out);
+    });
+    assert.ok(outputs[0]!.equals(outputs[1]!), 'two worker threads wrote what one thread wrote');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

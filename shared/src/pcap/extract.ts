@@ -218,7 +218,8 @@ function appendParts(parts: ScanResult[], output: string, linkType: number, nano
   }
   PcapWriter.toFile(output, { linkType, nanosecond, snaplen }).close();
   const out = openSync(output, 'a');
-  const chunk = new Uint8Array(8 * 1024 * 1024);
+  // Sized to the parts: a selective extract's parts are small, and a fresh 8 MiB is not free.
+  const chunk = new Uint8Array(Math.min(8 * 1024 * 1024, Math.max(4096, ...sorted.map((p) => p.bytes + 16 * p.packets))));
   try {
     for (const p of sorted) {
       const fd = openSync(p.output!, 'r');

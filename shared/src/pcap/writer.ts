@@ -38,19 +38,28 @@ export type PcapngWriterOptions = Omit<PcapWriterOptions, 'linkType'>;
 const DEFAULT_BUFFER = 1024 * 1024;
 const TWO_POW_32 = 4_294_967_296;
 
-/** Buffering shared by both formats: `room(n)` guarantees n free bytes at `pos`. */
+/** The encode buffer starts this small and doubles up to its full size as output accumulates. */
+const FIRST_BUFFER = 64 * 1024;
+
+/**
+ * Buffering shared by both formats: `room(n)` guarantees n free bytes at `pos`. The buffer
+ * grows to `bufferSize` only when that much is written: most extract parts hold a few packets,
+ * and a fresh megabyte costs more in page faults than writing them.
+ */
 abstract class BufferedWriter implements PacketWriter {
   packets = 0;
   protected buf: Uint8Array;
   protected view: DataView;
   protected pos = 0;
   private closed = false;
+  private readonly bufferSize: number;
 
   constructor(
     protected readonly sink: ByteSink,
     bufferSize = DEFAULT_BUFFER,
   ) {
-    this.buf = new Uint8Array(bufferSize);
+    this.bufferSize = bufferSize;
+    this.buf = new Uint8Array(Math.min(bufferSize, FIRST_BUFFER));
     this.view = new DataView(this.buf.buffer);
   }
 
@@ -58,11 +67,19 @@ abstract class BufferedWriter implements PacketWriter {
 
   protected room(n: number): void {
     if (this.pos + n <= this.buf.length) return;
-    this.flush();
-    if (n > this.buf.length) {
-      this.buf = new Uint8Array(n);
-      this.view = new DataView(this.buf.buffer);
+    if (this.buf.length < this.bufferSize) {
+      this.resize(Math.max(this.pos + n, Math.min(this.buf.length * 2, this.bufferSize)));
+      return;
     }
+    this.flush();
+    if (n > this.buf.length) this.resize(n);
+  }
+
+  private resize(size: number): void {
+    const bigger = new Uint8Array(size);
+    bigger.set(this.buf.subarray(0, this.pos));
+    this.buf = bigger;
+    this.view = new DataView(bigger.buffer);
   }
 
   flush(): void {
