@@ -34,7 +34,8 @@ const from = { sec: START + 1200, nsec: 0 };
 const to = { sec: START + 1800, nsec: 0 };
 const { dir, files, bytes } = extractBenchDir(true, gib);
 
-const indexed = spawnSync(process.execPath, [pcapCli(), 'index', dir], { encoding: 'utf8' });
+// --settle 0: the generator closed every file (by default the newest files count as still being written).
+const indexed = spawnSync(process.execPath, [pcapCli(), 'index', '--settle', '0', dir], { encoding: 'utf8' });
 if (indexed.status !== 0) throw new Error(`pcapmesh-pcap index failed: ${indexed.stderr}`);
 const overlapping = files.filter((f) => {
   const { first, last } = captureTimeRange(f);

@@ -5,15 +5,12 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { scanFile, type ScanResult, type ScanTask } from './extract-scan.js';
-import type { CaptureIndex } from './sidecar/index.js';
 
 export interface PoolOptions {
   workers: number;
   signal?: AbortSignal;
   /** Called as each file finishes, in completion order. */
   onResult?: (result: ScanResult) => void;
-  /** Fresh indexes already loaded, by capture path (used in-process; a worker loads its own). */
-  indexes?: ReadonlyMap<string, CaptureIndex>;
 }
 
 /**
@@ -47,7 +44,7 @@ export async function runScans(tasks: ScanTask[], opts: PoolOptions): Promise<Sc
   if (opts.workers <= 0 || tasks.length <= 1) {
     for (let i = 0; i < tasks.length; i++) {
       signal?.throwIfAborted();
-      results[i] = scanFile(tasks[i]!, () => signal?.aborted ?? false, opts.indexes?.get(tasks[i]!.path));
+      results[i] = scanFile(tasks[i]!, () => signal?.aborted ?? false);
       opts.onResult?.(results[i]!);
     }
     signal?.throwIfAborted();

@@ -73,14 +73,11 @@ const summaryCache = new WeakMap<FilterNode, BlockPredicate>();
  * all (no fresh index, or link types the decoder — hence the index — does not understand).
  * An empty list means nothing can match.
  */
-function plannedRanges(task: ScanTask, result: ScanResult, preloaded: CaptureIndex | undefined): Array<[number, number]> | null {
+function plannedRanges(task: ScanTask, result: ScanResult): Array<[number, number]> | null {
   if (!task.indexFilter) return null;
-  let index = preloaded;
-  if (!index) {
-    const loaded = loadIndex(task.path);
-    if (loaded.status !== 'fresh') return null;
-    index = loaded.index;
-  }
+  const loaded = loadIndex(task.path);
+  if (loaded.status !== 'fresh') return null;
+  const index: CaptureIndex = loaded.index;
   if (!index.linkTypes.every((lt) => DECODED_LINK_TYPES.has(lt))) return null;
   let mayMatch = summaryCache.get(task.indexFilter);
   if (!mayMatch) {
@@ -102,17 +99,14 @@ function plannedRanges(task: ScanTask, result: ScanResult, preloaded: CaptureInd
   return ranges;
 }
 
-/**
- * Scans one file. `isAborted` is polled every 64k packets. `index`: the file's fresh index when
- * the caller has just loaded it (extract's time selection), so it is not read twice.
- */
-export function scanFile(task: ScanTask, isAborted: () => boolean = () => false, index?: CaptureIndex): ScanResult {
+/** Scans one file. `isAborted` is polled every 64k packets. */
+export function scanFile(task: ScanTask, isAborted: () => boolean = () => false): ScanResult {
   const result: ScanResult = {
     path: task.path, output: null, packets: 0, bytes: 0, packetsScanned: 0, bytesScanned: 0,
     first: null, last: null, linkTypes: [], nanosecond: false, snaplen: 0, problems: [],
     skippedByIndex: false, blocksSkipped: 0, partIsPcap: false, partNanosecond: true,
   };
-  const ranges = plannedRanges(task, result, index);
+  const ranges = plannedRanges(task, result);
   if (ranges !== null && ranges.length === 0) {
     result.skippedByIndex = true;
     return result;

@@ -32,7 +32,7 @@ import { structuredToFilter, type StructuredFilter } from './filter/structured.j
 import { mergeReaders } from './merge.js';
 import { openCapture, type CaptureReader } from './reader.js';
 import { captureTimeRange } from './time-range.js';
-import { loadIndex, type CaptureIndex } from './sidecar/index.js';
+import { loadIndexHeader } from './sidecar/index.js';
 import { compareTimestamps } from './timestamp.js';
 import type { CaptureProblem, Timestamp } from './types.js';
 import { PcapWriter, PcapngWriter, type PacketWriter } from './writer.js';
@@ -115,11 +115,9 @@ export async function extract(opts: ExtractOptions): Promise<ExtractStats> {
     const totalBytes = selected.reduce((sum, f) => sum + f.bytes, 0);
     const workers = opts.workers ?? (totalBytes < IN_PROCESS_BELOW ? 0 : defaultWorkerCount());
     let filesDone = 0;
-    const indexes = new Map(selected.flatMap((f) => (f.index ? [[f.path, f.index] as const] : [])));
     const results = await runScans(tasks, {
       workers,
       signal: opts.signal,
-      indexes,
       onResult: (r) => {
         filesDone++;
         stats.packets += r.packets;
@@ -160,13 +158,13 @@ function selectByTime(files: string[], opts: ExtractOptions, stats: ExtractStats
   if (!opts.from && !opts.to) return files.map((path) => ({ path, bytes: statSync(path).size }));
   const out: SelectedFile[] = [];
   for (const path of files) {
-    // A fresh sidecar knows the file's span (and min/max even when time goes backwards).
-    const indexed = opts.useIndex === false ? null : loadIndex(path);
+    // A fresh sidecar's header knows the file's span (and min/max even when time goes backwards).
+    const indexed = opts.useIndex === false ? null : loadIndexHeader(path);
     let range: { first: Timestamp | null; last: Timestamp | null; bytes: number };
     try {
       range =
         indexed?.status === 'fresh'
-          ? { first: indexed.index.first, last: indexed.index.last, bytes: indexed.index.data.capture.size }
+          ? { first: indexed.header.first, last: indexed.header.last, bytes: indexed.header.capture.size }
           : captureTimeRange(path);
     } catch (error) {
       stats.problems.push({ file: path, offset: 0, reason: (error as Error).message });
@@ -180,16 +178,15 @@ function selectByTime(files: string[], opts: ExtractOptions, stats: ExtractStats
       stats.filesSkippedByTime++;
       continue;
     }
-    out.push({ path, bytes: range.bytes, index: indexed?.status === 'fresh' ? indexed.index : undefined });
+    out.push({ path, bytes: range.bytes });
   }
   return out;
 }
 
-/** A file the window selects, with its fresh index when it has one. */
+/** A file the window selects. */
 interface SelectedFile {
   path: string;
   bytes: number;
-  index?: CaptureIndex;
 }
 
 /** Does any input have nanosecond timestamps (header probe; unreadable files count as no)? */

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { crc32 } from 'node:zlib';
 import { BlockAccumulator, IndexBlock, ipv6Key } from './block-summary.js';
-import { decodeSidecar, encodeSidecar, SIDECAR_VERSION } from './file-format.js';
+import { decodeSidecar, decodeSidecarHeader, encodeSidecar, SIDECAR_VERSION } from './file-format.js';
 
 function v6(i: number): Uint8Array {
   const a = new Uint8Array(16);
@@ -76,15 +76,26 @@ test('sidecar format: an older version and a layout that does not fit are refuse
   unaligned.set(encoded);
   assert.deepEqual(decodeSidecar(unaligned).blocks[0]?.ipv4, Uint32Array.of(0x0a000105));
 
+  // Damage that the checksums cannot see (both resealed): the layout checks still refuse it.
+  const headerBytes = new DataView(encoded.buffer).getUint32(12, true);
   const resealed = (mutate: (b: Uint8Array, v: DataView) => void): Uint8Array => {
     const b = Uint8Array.from(encoded);
     const v = new DataView(b.buffer);
     mutate(b, v);
+    v.setUint32(headerBytes - 4, crc32(b.subarray(0, headerBytes - 4)), true);
     v.setUint32(b.length - 4, crc32(b.subarray(0, b.length - 4)), true);
     return b;
   };
   assert.throws(() => decodeSidecar(resealed((b) => { b[6] = 1; })), /index format version 1, expected 2/);
-  assert.throws(() => decodeSidecar(resealed((_, v) => v.setUint32(76, 1000, true))), /header lengths do not fit/);
+  assert.throws(() => decodeSidecar(resealed((_, v) => v.setUint32(76, 1000, true))), /block table does not fit/);
+  assert.throws(() => decodeSidecar(resealed((_, v) => v.setUint32(80, 4000, true))), /header lengths do not fit/);
   assert.throws(() => decodeSidecar(resealed((_, v) => v.setUint32(encoded.length - 4 - 8 - 72 + 52, 4000, true))), /summary outside the file/);
   assert.throws(() => decodeSidecar(encoded.subarray(0, 50)), /bad magic/);
+
+  // The header stands alone (extract reads only it to skip a file by time), under its own checksum.
+  assert.deepEqual(decodeSidecarHeader(encoded.subarray(0, headerBytes)).linkTypes, [1, 113]);
+  assert.throws(() => decodeSidecarHeader(encoded.subarray(0, headerBytes - 8)), /header of \d+ bytes, only \d+ present/);
+  const flipped = Uint8Array.from(encoded);
+  flipped[50]! ^= 1; // first.sec
+  assert.throws(() => decodeSidecarHeader(flipped), /header checksum mismatch/);
 });

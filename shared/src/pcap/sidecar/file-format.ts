@@ -8,7 +8,8 @@
  *            f64 capture size · f64 capture mtimeMs · u32 head CRC · u8 format · u8 has-time ·
  *            u16 link types · f64 packets · f64 first.sec · u32 first.nsec · u32 last.nsec ·
  *            f64 last.sec · u32 blockBytes · u32 blocks · u32 problems-JSON bytes · u32 0 ·
- *            u32 link type × n · problems as JSON (UTF-8) · zero padding to H
+ *            u32 link type × n · problems as JSON (UTF-8) · zero padding · u32 CRC-32 of the
+ *            header's other bytes (the last 4 of H: extract decides by time from the header alone)
  *   blocks   one 72-byte record each: f64 offset · f64 end · f64 first.sec · f64 last.sec ·
  *            u32 first.nsec · u32 last.nsec · u32 packets · u32 flags · u32 data offset ·
  *            u32 ipv4 · u32 ipv6 · u32 ports · u32 protos (lengths: elements for lists, bytes for
@@ -36,6 +37,13 @@ export interface CaptureIdentity {
   mtimeMs: number;
   headCrc: number;
 }
+
+/** Everything but the blocks: what the header holds (see decodeSidecarHeader). */
+export type SidecarHeader = Omit<SidecarData, 'blocks'> & {
+  /** Bytes of the header (the blocks start here). */
+  headerBytes: number;
+  blockCount: number;
+};
 
 export interface SidecarData {
   version: number;
@@ -92,7 +100,7 @@ function blockParts(b: BlockRecord): Array<[Uint8Array, number]> {
 
 export function encodeSidecar(data: SidecarData): Uint8Array {
   const problems = new TextEncoder().encode(JSON.stringify(data.problems));
-  const headerBytes = align8(FIXED_HEADER + 4 * data.linkTypes.length + problems.length);
+  const headerBytes = align8(FIXED_HEADER + 4 * data.linkTypes.length + problems.length + 4);
   const tableBytes = BLOCK_RECORD * data.blocks.length;
   const parts = data.blocks.map(blockParts);
   const dataBytes = parts.reduce((sum, ps) => sum + ps.reduce((s, [bytes]) => s + align8(bytes.length), 0), 0);
@@ -118,6 +126,7 @@ export function encodeSidecar(data: SidecarData): Uint8Array {
   view.setUint32(80, problems.length, true);
   data.linkTypes.forEach((lt, i) => view.setUint32(FIXED_HEADER + 4 * i, lt, true));
   out.set(problems, FIXED_HEADER + 4 * data.linkTypes.length);
+  view.setUint32(headerBytes - 4, crc32(out.subarray(0, headerBytes - 4)), true);
 
   const dataStart = headerBytes + tableBytes;
   let at = dataStart;
@@ -144,40 +153,50 @@ export function encodeSidecar(data: SidecarData): Uint8Array {
   return out;
 }
 
-/** @throws CorruptSidecarError naming what is wrong (magic, version, checksum, layout). */
-export function decodeSidecar(input: Uint8Array): SidecarData {
-  if (input.length < FIXED_HEADER + 4 || !SIDECAR_MAGIC.slice(0, 5).every((b, i) => input[i] === b)) {
+/** Bytes that hold the header of any sidecar with fewer than ~900 link types and short problem lists. */
+export const SIDECAR_HEADER_PROBE = 4096;
+
+/** The header length a sidecar's first 16 bytes declare (unchecked), or 0 when they are too short. */
+export function sidecarHeaderBytes(start: Uint8Array): number {
+  return start.length < 16 ? 0 : new DataView(start.buffer, start.byteOffset, 16).getUint32(12, true);
+}
+
+/**
+ * The header alone, checked by its own CRC: `bytes` may be just the file's start, as long as it
+ * holds the whole header (read SIDECAR_HEADER_PROBE bytes; when `sidecarHeaderBytes` says the
+ * header is longer, read that much).
+ * @throws CorruptSidecarError naming what is wrong (magic, version, header checksum, layout).
+ */
+export function decodeSidecarHeader(bytes: Uint8Array): SidecarHeader {
+  if (bytes.length < FIXED_HEADER + 4 || !SIDECAR_MAGIC.slice(0, 5).every((b, i) => bytes[i] === b)) {
     throw new CorruptSidecarError('not a pcapmesh index (bad magic)');
   }
-  // Typed-array views need their element alignment within the buffer.
-  const bytes = input.byteOffset % 8 === 0 ? input : input.slice();
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   // The magic's 7th byte is the format version; the header repeats it.
   const version = bytes[6] === SIDECAR_VERSION ? view.getUint32(8, true) : (bytes[6] as number);
   if (version !== SIDECAR_VERSION) throw new CorruptSidecarError(`index format version ${version}, expected ${SIDECAR_VERSION}`);
-  const stored = view.getUint32(bytes.length - 4, true);
-  const actual = crc32(bytes.subarray(0, bytes.length - 4));
-  if (stored !== actual) throw new CorruptSidecarError(`checksum mismatch (stored ${stored}, computed ${actual})`);
-
   const headerBytes = view.getUint32(12, true);
+  if (headerBytes % 8 !== 0 || headerBytes < FIXED_HEADER + 8) throw new CorruptSidecarError(`header length ${headerBytes} is not valid`);
+  if (headerBytes > bytes.length) throw new CorruptSidecarError(`header of ${headerBytes} bytes, only ${bytes.length} present`);
+  const stored = view.getUint32(headerBytes - 4, true);
+  const actual = crc32(bytes.subarray(0, headerBytes - 4));
+  if (stored !== actual) throw new CorruptSidecarError(`header checksum mismatch (stored ${stored}, computed ${actual})`);
+
   const linkTypeCount = view.getUint16(38, true);
-  const blockCount = view.getUint32(76, true);
   const problemBytes = view.getUint32(80, true);
-  const dataStart = headerBytes + BLOCK_RECORD * blockCount;
-  if (headerBytes % 8 !== 0 || FIXED_HEADER + 4 * linkTypeCount + problemBytes > headerBytes || dataStart > bytes.length - 4) {
-    throw new CorruptSidecarError('header lengths do not fit the file');
-  }
+  if (FIXED_HEADER + 4 * linkTypeCount + problemBytes + 4 > headerBytes) throw new CorruptSidecarError('header lengths do not fit the header');
   const format = view.getUint8(36);
   if (format > 1) throw new CorruptSidecarError(`unknown format ${format}`);
   let problems: CaptureProblem[];
   try {
-    problems = JSON.parse(new TextDecoder().decode(bytes.subarray(FIXED_HEADER + 4 * linkTypeCount, FIXED_HEADER + 4 * linkTypeCount + problemBytes))) as CaptureProblem[];
+    const at = FIXED_HEADER + 4 * linkTypeCount;
+    problems = JSON.parse(new TextDecoder().decode(bytes.subarray(at, at + problemBytes))) as CaptureProblem[];
   } catch (cause) {
     throw new CorruptSidecarError(`undecodable problems list: ${(cause as Error).message}`, { cause });
   }
   if (!Array.isArray(problems)) throw new CorruptSidecarError('problems list is not a list');
   const hasTime = view.getUint8(37) === 1;
-  const data: SidecarData = {
+  return {
     version,
     capture: { size: view.getFloat64(16, true), mtimeMs: view.getFloat64(24, true), headCrc: view.getUint32(32, true) },
     format: format === 1 ? 'pcapng' : 'pcap',
@@ -187,8 +206,23 @@ export function decodeSidecar(input: Uint8Array): SidecarData {
     last: hasTime ? { sec: view.getFloat64(64, true), nsec: view.getUint32(60, true) } : null,
     problems,
     blockBytes: view.getUint32(72, true),
-    blocks: [],
+    headerBytes,
+    blockCount: view.getUint32(76, true),
   };
+}
+
+/** The whole sidecar. @throws CorruptSidecarError naming what is wrong (magic, version, checksum, layout). */
+export function decodeSidecar(input: Uint8Array): SidecarData {
+  // Typed-array views need their element alignment within the buffer.
+  const bytes = input.byteOffset % 8 === 0 ? input : input.slice();
+  const { headerBytes, blockCount, ...header } = decodeSidecarHeader(bytes);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const stored = view.getUint32(bytes.length - 4, true);
+  const actual = crc32(bytes.subarray(0, bytes.length - 4));
+  if (stored !== actual) throw new CorruptSidecarError(`checksum mismatch (stored ${stored}, computed ${actual})`);
+  const dataStart = headerBytes + BLOCK_RECORD * blockCount;
+  if (dataStart > bytes.length - 4) throw new CorruptSidecarError('block table does not fit the file');
+  const data: SidecarData = { ...header, blocks: [] };
 
   const parts = new PartReader(bytes, dataStart, bytes.length - 4);
   let previousEnd = 0;

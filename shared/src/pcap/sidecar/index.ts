@@ -22,15 +22,18 @@
  * A stale sidecar (capture size, mtime or first-64-KiB CRC changed) or a corrupt one (magic,
  * CRC-32, shape) is never trusted: `openIndex` rebuilds it and says why.
  */
-import { readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import type { CaptureProblem, Timestamp } from '../types.js';
 import { IndexBlock } from './block-summary.js';
 import { DEFAULT_BLOCK_BYTES, buildIndexData, captureIdentity } from './build.js';
-import { decodeSidecar, encodeSidecar, type SidecarData } from './file-format.js';
+import {
+  SIDECAR_HEADER_PROBE, decodeSidecar, decodeSidecarHeader, encodeSidecar, sidecarHeaderBytes, type CaptureIdentity, type SidecarData,
+  type SidecarHeader,
+} from './file-format.js';
 
 export { IndexBlock, type BlockRecord } from './block-summary.js';
 export { DEFAULT_BLOCK_BYTES, buildIndexData, captureIdentity } from './build.js';
-export { CorruptSidecarError, decodeSidecar, encodeSidecar, type SidecarData } from './file-format.js';
+export { CorruptSidecarError, decodeSidecar, decodeSidecarHeader, encodeSidecar, type SidecarData, type SidecarHeader } from './file-format.js';
 export { isStillBeingWritten, DEFAULT_SETTLE_MS } from './settle.js';
 
 export const SIDECAR_SUFFIX = '.pmidx';
@@ -69,9 +72,8 @@ export class CaptureIndex {
   }
 }
 
-export type LoadResult =
-  | { status: 'fresh'; index: CaptureIndex }
-  | { status: 'missing' | 'stale' | 'corrupt'; reason: string };
+type NotFresh = { status: 'missing' | 'stale' | 'corrupt'; reason: string };
+export type LoadResult = { status: 'fresh'; index: CaptureIndex } | NotFresh;
 
 /** Loads the sidecar if it exists and describes the capture as it is now. Never throws for a bad sidecar. */
 export function loadIndex(capturePath: string): LoadResult {
@@ -79,7 +81,7 @@ export function loadIndex(capturePath: string): LoadResult {
   try {
     bytes = readFileSync(sidecarPath(capturePath));
   } catch (error) {
-    return { status: 'missing', reason: `no sidecar (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})` };
+    return missing(error);
   }
   let data: SidecarData;
   try {
@@ -87,12 +89,56 @@ export function loadIndex(capturePath: string): LoadResult {
   } catch (error) {
     return { status: 'corrupt', reason: (error as Error).message };
   }
+  return staleness(capturePath, data.capture) ?? { status: 'fresh', index: new CaptureIndex(capturePath, data) };
+}
+
+/**
+ * Only the sidecar's header (its own CRC checked), if the capture is unchanged: the file's time
+ * span, packets and link types without reading the blocks — what extract needs to leave a file
+ * out of a window. Never throws for a bad sidecar.
+ */
+export function loadIndexHeader(capturePath: string): { status: 'fresh'; header: SidecarHeader } | NotFresh {
+  let head: Uint8Array;
+  try {
+    const fd = openSync(sidecarPath(capturePath), 'r');
+    try {
+      head = readAt(fd, SIDECAR_HEADER_PROBE);
+      const declared = sidecarHeaderBytes(head);
+      if (declared > head.length && head.length === SIDECAR_HEADER_PROBE) head = readAt(fd, declared);
+    } finally {
+      closeSync(fd);
+    }
+  } catch (error) {
+    return missing(error);
+  }
+  let header: SidecarHeader;
+  try {
+    header = decodeSidecarHeader(head);
+  } catch (error) {
+    return { status: 'corrupt', reason: (error as Error).message };
+  }
+  return staleness(capturePath, header.capture) ?? { status: 'fresh', header };
+}
+
+/** Up to `length` bytes from the start of `fd` (fewer at end of file). */
+function readAt(fd: number, length: number): Uint8Array {
+  const out = new Uint8Array(length);
+  let got = 0;
+  for (let n; got < length && (n = readSync(fd, out, got, length - got, got)) > 0; ) got += n;
+  return out.subarray(0, got);
+}
+
+function missing(error: unknown): NotFresh {
+  return { status: 'missing', reason: `no sidecar (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})` };
+}
+
+/** Why an index built from `then` no longer describes the capture, or null when it still does. */
+function staleness(capturePath: string, then: CaptureIdentity): NotFresh | null {
   const now = captureIdentity(capturePath);
-  const then = data.capture;
   if (now.size !== then.size) return { status: 'stale', reason: `capture size changed (${then.size} → ${now.size})` };
   if (now.mtimeMs !== then.mtimeMs) return { status: 'stale', reason: 'capture modification time changed' };
   if (now.headCrc !== then.headCrc) return { status: 'stale', reason: 'capture head changed (CRC of first 64 KiB)' };
-  return { status: 'fresh', index: new CaptureIndex(capturePath, data) };
+  return null;
 }
 
 /** Builds the index and writes the sidecar atomically (temp file + rename). */

@@ -8,7 +8,8 @@ import { writeCapture } from '../gen/output.js';
 import { openCapture } from '../reader.js';
 import { L3 } from '../types.js';
 import { ipv6Key } from './block-summary.js';
-import { isStillBeingWritten, loadIndex, openIndex, sidecarPath } from './index.js';
+import { buildIndexData, encodeSidecar, isStillBeingWritten, loadIndex, loadIndexHeader, openIndex, sidecarPath } from './index.js';
+import { SIDECAR_HEADER_PROBE } from './file-format.js';
 
 function withCapture(fn: (path: string, dir: string) => void): void {
   const dir = mkdtempSync(join(tmpdir(), 'pcapmesh-sidecar-'));
@@ -94,13 +95,20 @@ test('index: a corrupt or stale sidecar is detected and rebuilt, never trusted',
     assert.match(corrupt.reason ?? '', /checksum mismatch/);
     assert.deepEqual(readFileSync(side), good, 'rebuilt sidecar equals the original build');
 
-    writeFileSync(side, good.subarray(0, 100));
+    writeFileSync(side, good.subarray(0, new DataView(good.buffer, good.byteOffset).getUint32(12, true))); // the header only
     assert.equal(loadIndex(path).status, 'corrupt');
+    assert.equal(loadIndexHeader(path).status, 'fresh', 'the header alone is intact (extract decides by time from it)');
+    const badHeader = Uint8Array.from(good);
+    badHeader[20]! ^= 0x01; // capture size
+    writeFileSync(side, badHeader);
+    assert.match((loadIndexHeader(path) as { reason: string }).reason, /header checksum mismatch/);
     writeFileSync(side, 'garbage');
     assert.match(openIndex(path).reason ?? '', /bad magic/);
 
     const packetsBefore = openIndex(path).index.packets;
+    assert.equal(loadIndexHeader(path).status, 'fresh');
     appendFileSync(path, readFileSync(path).subarray(24, 24 + 16 + 60)); // one more (partial-looking) record
+    assert.match((loadIndexHeader(path) as { reason: string }).reason, /size changed/);
     const grown = openIndex(path);
     assert.equal(grown.status, 'rebuilt');
     assert.match(grown.reason ?? '', /size changed/);
@@ -114,5 +122,20 @@ test('index: a corrupt or stale sidecar is detected and rebuilt, never trusted',
     assert.equal(isStillBeingWritten(path), false);
     utimesSync(path, new Date(), new Date());
     assert.equal(isStillBeingWritten(path), true);
+  });
+});
+
+test('index header: read alone, also when it is longer than the first read', () => {
+  withCapture((path) => {
+    const data = buildIndexData(path);
+    const problems = Array.from({ length: 100 }, (_, i) => ({ file: path, offset: i, reason: `problem ${i}: ${'x'.repeat(60)}` }));
+    writeFileSync(sidecarPath(path), encodeSidecar({ ...data, problems }));
+    const loaded = loadIndexHeader(path);
+    assert.equal(loaded.status, 'fresh');
+    assert.ok(loaded.status === 'fresh' && loaded.header.headerBytes > SIDECAR_HEADER_PROBE);
+    assert.deepEqual(loaded.status === 'fresh' && [loaded.header.problems, loaded.header.first, loaded.header.blockCount],
+      [problems, data.first, data.blocks.length]);
+    rmSync(sidecarPath(path));
+    assert.match((loadIndexHeader(path) as { reason: string }).reason, /no sidecar \(ENOENT\)/);
   });
 });
