@@ -77,19 +77,8 @@ export type LoadResult = { status: 'fresh'; index: CaptureIndex } | NotFresh;
 
 /** Loads the sidecar if it exists and describes the capture as it is now. Never throws for a bad sidecar. */
 export function loadIndex(capturePath: string): LoadResult {
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(sidecarPath(capturePath));
-  } catch (error) {
-    return missing(error);
-  }
-  let data: SidecarData;
-  try {
-    data = decodeSidecar(bytes);
-  } catch (error) {
-    return { status: 'corrupt', reason: (error as Error).message };
-  }
-  return staleness(capturePath, data.capture) ?? { status: 'fresh', index: new CaptureIndex(capturePath, data) };
+  const loaded = loadChecked(capturePath, (sidecar) => readFileSync(sidecar), decodeSidecar);
+  return loaded.status === 'fresh' ? { status: 'fresh', index: new CaptureIndex(capturePath, loaded.value) } : loaded;
 }
 
 /**
@@ -98,26 +87,41 @@ export function loadIndex(capturePath: string): LoadResult {
  * out of a window. Never throws for a bad sidecar.
  */
 export function loadIndexHeader(capturePath: string): { status: 'fresh'; header: SidecarHeader } | NotFresh {
-  let head: Uint8Array;
+  const loaded = loadChecked(capturePath, readHeader, decodeSidecarHeader);
+  return loaded.status === 'fresh' ? { status: 'fresh', header: loaded.value } : loaded;
+}
+
+/** Reads (`read`) and decodes the capture's sidecar, then checks that it describes the capture as it is now. */
+function loadChecked<T extends { capture: CaptureIdentity }>(
+  capturePath: string,
+  read: (sidecar: string) => Uint8Array,
+  decode: (bytes: Uint8Array) => T,
+): { status: 'fresh'; value: T } | NotFresh {
+  let bytes: Uint8Array;
   try {
-    const fd = openSync(sidecarPath(capturePath), 'r');
-    try {
-      head = readAt(fd, SIDECAR_HEADER_PROBE);
-      const declared = sidecarHeaderBytes(head);
-      if (declared > head.length && head.length === SIDECAR_HEADER_PROBE) head = readAt(fd, declared);
-    } finally {
-      closeSync(fd);
-    }
+    bytes = read(sidecarPath(capturePath));
   } catch (error) {
-    return missing(error);
+    return { status: 'missing', reason: `no sidecar (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})` };
   }
-  let header: SidecarHeader;
+  let value: T;
   try {
-    header = decodeSidecarHeader(head);
+    value = decode(bytes);
   } catch (error) {
     return { status: 'corrupt', reason: (error as Error).message };
   }
-  return staleness(capturePath, header.capture) ?? { status: 'fresh', header };
+  return staleness(capturePath, value.capture) ?? { status: 'fresh', value };
+}
+
+/** The header bytes of a sidecar: the first SIDECAR_HEADER_PROBE, or as many as the header declares. */
+function readHeader(sidecar: string): Uint8Array {
+  const fd = openSync(sidecar, 'r');
+  try {
+    const head = readAt(fd, SIDECAR_HEADER_PROBE);
+    const declared = sidecarHeaderBytes(head);
+    return declared > head.length && head.length === SIDECAR_HEADER_PROBE ? readAt(fd, declared) : head;
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** Up to `length` bytes from the start of `fd` (fewer at end of file). */
@@ -126,10 +130,6 @@ function readAt(fd: number, length: number): Uint8Array {
   let got = 0;
   for (let n; got < length && (n = readSync(fd, out, got, length - got, got)) > 0; ) got += n;
   return out.subarray(0, got);
-}
-
-function missing(error: unknown): NotFresh {
-  return { status: 'missing', reason: `no sidecar (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})` };
 }
 
 /** Why an index built from `then` no longer describes the capture, or null when it still does. */
