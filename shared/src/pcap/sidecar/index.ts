@@ -132,9 +132,18 @@ function readAt(fd: number, length: number): Uint8Array {
   return out.subarray(0, got);
 }
 
-/** Why an index built from `then` no longer describes the capture, or null when it still does. */
+/**
+ * Why an index built from `then` no longer describes the capture, or null when it still does.
+ * A capture that cannot be read (deleted by retention since the directory was listed) makes the
+ * index stale: the caller then meets, and reports, the unreadable capture itself.
+ */
 function staleness(capturePath: string, then: CaptureIdentity): NotFresh | null {
-  const now = captureIdentity(capturePath);
+  let now: CaptureIdentity;
+  try {
+    now = captureIdentity(capturePath);
+  } catch (error) {
+    return { status: 'stale', reason: `capture cannot be read: ${(error as Error).message}` };
+  }
   if (now.size !== then.size) return { status: 'stale', reason: `capture size changed (${then.size} → ${now.size})` };
   if (now.mtimeMs !== then.mtimeMs) return { status: 'stale', reason: 'capture modification time changed' };
   if (now.headCrc !== then.headCrc) return { status: 'stale', reason: 'capture head changed (CRC of first 64 KiB)' };
