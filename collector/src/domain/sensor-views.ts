@@ -1,11 +1,13 @@
 /** Storage rows → the JSON-ready views of sensors.types.ts. */
 import type { PcapSource } from '@pcapmesh/shared/wire';
 import type { DeviceRow } from '../storage/devices.repo.js';
+import type { LatestHealthRow } from '../storage/health.repo.js';
 import type { SensorRow } from '../storage/sensors.repo.js';
-import type { DeviceView, SensorStatus, SensorView } from './sensors.types.js';
+import type { DeviceView, LatestHealth, SensorStatus, SensorView } from './sensors.types.js';
 import { iso } from './time.js';
 
-export function toSensorView(r: SensorRow): SensorView {
+/** A sensor row plus its newest health sample (undefined/null: none stored). */
+export function toSensorView(r: SensorRow, latest?: LatestHealthRow | null): SensorView {
   return {
     name: r.name,
     location: r.location,
@@ -26,7 +28,12 @@ export function toSensorView(r: SensorRow): SensorView {
       updatedAt: iso(r.pcapUpdatedAt),
     },
     clockOffsetMs: r.clockOffsetMs,
+    latestHealth: latest ? toLatestHealth(latest) : null,
   };
+}
+
+export function toLatestHealth(h: LatestHealthRow): LatestHealth {
+  return { at: h.at.toISOString(), cpu: h.cpu, memoryUsed: h.memoryUsed, memoryTotal: h.memoryTotal, load1: h.load1 };
 }
 
 export function toDeviceView(r: DeviceRow): DeviceView {

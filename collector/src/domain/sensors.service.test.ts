@@ -1,5 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createLogger } from '../log.js';
+import type { Db } from '../storage/db.js';
+import { PartitionManager, partitionedTables } from '../storage/partitions.js';
 import { forEachDatabase } from '../testing/databases.js';
 import { isDomainError } from './errors.js';
 import { birth, health, pcap, serviceHarness, traffic, uniqueName, will } from './sensors.fixture.js';
@@ -172,6 +175,70 @@ forEachDatabase('SensorService', (ctx) => {
     assert.equal(five[0]!.diskUsedPercent, 50);
     await assert.rejects(sensors.healthSeries(name, new Date(t0 + 1), new Date(t0)), (err) => isDomainError(err, 'invalid'));
     await assert.rejects(sensors.healthSeries('no-such-sensor', new Date(t0), new Date(t0 + 1)), (err) => isDomainError(err, 'not_found'));
+  });
+
+  test('latestHealth: each sensor its own newest sample, across day partitions and late spooled samples; none → null', async () => {
+    const fresh = await ctx.fresh({ migrate: true });
+    try {
+      const DAY = 86_400_000;
+      const day0 = Date.UTC(2026, 2, 10);
+      const tables = partitionedTables({ healthDays: 30, trafficDays: 7 });
+      await new PartitionManager({ db: fresh.db, log: createLogger({ log: { level: 'silent' } }), ahead: 1, tables }).run(new Date(day0 + 3_600_000));
+      const { sensors } = serviceHarness(fresh.db);
+      for (const name of ['lh-a', 'lh-b', 'lh-c']) await sensors.register({ name });
+      assert.equal((await sensors.get('lh-a')).latestHealth, null, 'no sample yet');
+
+      // lh-a: a sample on day 0, the newest on day 1 (another partition), then a spooled one from
+      // before day 0 (default partition) that arrives last.
+      await sensors.ingestHealth('lh-a', health(2, day0 + 60_000, { cpu: { usage: 10, cores: 4 } }));
+      const newest = health(3, day0 + DAY + 60_000, {
+        cpu: { usage: 33.3, cores: 4 },
+        memory: { total: 16_000_000_000, used: 5_250_000_000, available: 10_750_000_000 },
+        load: [1.25, 1, 0.5],
+      });
+      assert.equal(await sensors.ingestHealth('lh-a', newest), 'applied');
+      assert.equal(await sensors.ingestHealth('lh-a', health(1, day0 - 3 * DAY, { cpu: { usage: 99, cores: 4 } })), 'applied');
+      // lh-b: one sample of its own.
+      await sensors.ingestHealth('lh-b', health(1, day0 + 5_000, { cpu: { usage: 71.5, cores: 2 }, load: [0.75, 0.5, 0.25] }));
+
+      const expectedA = { at: new Date(day0 + DAY + 60_000).toISOString(), cpu: 33.3, memoryUsed: 5_250_000_000, memoryTotal: 16_000_000_000, load1: 1.25 };
+      const expectedB = { at: new Date(day0 + 5_000).toISOString(), cpu: 71.5, memoryUsed: 2_000_000_000, memoryTotal: 8_000_000_000, load1: 0.75 };
+      assert.deepEqual((await sensors.get('lh-a')).latestHealth, expectedA);
+      assert.deepEqual((await sensors.get('lh-b')).latestHealth, expectedB);
+      assert.deepEqual(
+        (await sensors.list()).map((s) => [s.name, s.latestHealth]),
+        [
+          ['lh-a', expectedA],
+          ['lh-b', expectedB],
+          ['lh-c', null],
+        ],
+      );
+      assert.deepEqual(JSON.parse(JSON.stringify(await sensors.get('lh-c'))).latestHealth, null, 'null on the wire, not absent');
+
+      // The list costs the same number of queries whatever the number of sensors.
+      const countQueries = async (): Promise<number> => {
+        let n = 0;
+        const counting = new Proxy(fresh.db, {
+          get(target, prop, receiver) {
+            if (prop === 'query') return (...args: Parameters<Db['query']>) => ((n += 1), target.query(...args));
+            const value: unknown = Reflect.get(target, prop, receiver);
+            return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+          },
+        });
+        await serviceHarness(counting).sensors.list();
+        return n;
+      };
+      const withThree = await countQueries();
+      for (let i = 0; i < 20; i++) {
+        const name = `lh-more-${i}`;
+        await sensors.register({ name });
+        await sensors.ingestHealth(name, health(1, day0 + i * 1000));
+      }
+      assert.equal(await countQueries(), withThree, '23 sensors cost as many queries as 3');
+      assert.equal(withThree, 2);
+    } finally {
+      await fresh.drop();
+    }
   });
 
   test('pcap availability: overall oldest/newest in µs, replays ignored', async () => {

@@ -21,7 +21,7 @@ import {
 import type { Logger } from '../log.js';
 import type { Db } from '../storage/db.js';
 import { listDevices } from '../storage/devices.repo.js';
-import { healthBuckets } from '../storage/health.repo.js';
+import { healthBuckets, latestHealthSamples } from '../storage/health.repo.js';
 import { ensureLocation, listLocations } from '../storage/locations.repo.js';
 import {
   countByStatus,
@@ -169,19 +169,25 @@ export class SensorService {
     return marked;
   }
 
+  /** Every sensor by name, each with its newest health sample (two queries whatever the fleet's size). */
   async list(): Promise<SensorView[]> {
-    return (await listSensors(this.deps.db)).map(toSensorView);
+    const rows = await listSensors(this.deps.db);
+    const latest = new Map((await latestHealthSamples(this.deps.db, rows.map((r) => r.id))).map((h) => [h.sensorId, h]));
+    return rows.map((r) => toSensorView(r, latest.get(r.id)));
   }
 
   /** not_found if unknown. */
   async get(name: string): Promise<SensorView> {
     const row = await findSensor(this.deps.db, name);
     if (!row) throw notFound(`sensor ${name}`);
-    return toSensorView(row);
+    const [latest] = await latestHealthSamples(this.deps.db, [row.id]);
+    return toSensorView(row, latest);
   }
 
   async status(name: string): Promise<SensorStatusView> {
-    const s = await this.get(name);
+    const row = await findSensor(this.deps.db, name);
+    if (!row) throw notFound(`sensor ${name}`);
+    const s = toSensorView(row);
     return { name: s.name, status: s.status, reason: s.statusReason, since: s.statusChangedAt, lastSeen: s.lastSeen };
   }
 

@@ -36,6 +36,22 @@ export interface SensorView {
   };
   /** Collector clock minus agent clock, ms, as the agent measured it. */
   clockOffsetMs: number | null;
+  /**
+   * The newest stored health sample (by the agent's sending time), so a client shows CPU, memory
+   * and load at once rather than after the next live `sensor.health` event; null when none.
+   */
+  latestHealth: LatestHealth | null;
+}
+
+/** CPU, memory and load of one health sample (the numbers of a live `sensor.health` event). */
+export interface LatestHealth {
+  /** The agent's sending time of the sample. */
+  at: string;
+  /** CPU usage, percent. */
+  cpu: number;
+  memoryUsed: number;
+  memoryTotal: number;
+  load1: number;
 }
 
 export interface SensorStatusView {

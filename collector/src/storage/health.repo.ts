@@ -81,3 +81,36 @@ export async function healthBuckets(q: Queryable, sensorId: number, from: Date, 
     [sensorId, from, to, bucketSeconds],
   );
 }
+
+export interface LatestHealthRow {
+  sensorId: number;
+  at: Date;
+  cpu: number;
+  memoryUsed: number;
+  memoryTotal: number;
+  load1: number;
+}
+
+/**
+ * The newest sample (by sampled_at, then seq) of each of `sensorIds`, in one query: a lateral
+ * LIMIT 1 per sensor walks the (sensor_id, sampled_at, seq) primary key of each day partition
+ * backwards, so it reads one index entry per partition, not a sensor's whole history. Sensors
+ * without a sample are absent from the result.
+ */
+export async function latestHealthSamples(q: Queryable, sensorIds: readonly number[]): Promise<LatestHealthRow[]> {
+  if (sensorIds.length === 0) return [];
+  // real columns come back as their shortest float4 text ('33.3'), not widened to float8 (33.29999923…).
+  return q.query<LatestHealthRow>(
+    `SELECT ids.id AS "sensorId", h.sampled_at AS at, h.cpu_usage AS cpu, h.memory_used AS "memoryUsed",
+            h.memory_total AS "memoryTotal", h.load1
+       FROM unnest($1::bigint[]) AS ids(id)
+       CROSS JOIN LATERAL (
+         SELECT sampled_at, cpu_usage, memory_used, memory_total, load1
+           FROM health_samples
+          WHERE sensor_id = ids.id
+          ORDER BY sampled_at DESC, seq DESC
+          LIMIT 1
+       ) h`,
+    [sensorIds],
+  );
+}
