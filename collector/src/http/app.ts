@@ -28,6 +28,7 @@ import { adminUserRoutes } from './routes/admin-users.js';
 import { adminSensorRoutes } from './routes/admin-sensors.js';
 import { adminApiTokenRoutes } from './routes/admin-api-tokens.js';
 import { preferencesRoutes } from './routes/preferences.js';
+import { openApiRoutes } from './openapi.js';
 import { defaultWebRoot, serveWeb } from './static.js';
 import type { RouteTools } from './routes/tools.js';
 import { wsRoutes, type LiveFeedCounters } from './routes/ws.js';
@@ -70,6 +71,7 @@ export function createHttpApp(deps: HttpDeps): HttpApp {
   for (const routes of [healthRoutes, sensorRoutes, locationRoutes, sessionRoutes, preferencesRoutes, adminUserRoutes, adminAuditRoutes, adminSensorRoutes, adminApiTokenRoutes]) app.route(API_PREFIX, routes(deps, tools));
   app.route(API_PREFIX, wsRoutes(deps, tools, counters.liveFeed));
   app.route(API_PREFIX, adminSystemRoutes(deps, tools, counters.liveFeed));
+  app.route(API_PREFIX, openApiRoutes(deps, tools, API_PREFIX)); // GET /api/v1/openapi.json
   app.use(serveWeb({ root: deps.webRoot ?? defaultWebRoot() })); // the dashboard at `/` (after the API; never /api)
 
   app.onError(onError);

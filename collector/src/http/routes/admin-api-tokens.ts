@@ -19,8 +19,8 @@ import type { HttpDeps } from '../deps.js';
 import type { AppEnv } from '../env.js';
 import type { RouteTools } from './tools.js';
 
-const tokenName = z.string().regex(/^[a-z0-9][a-z0-9_.-]{0,62}$/, 'a-z, 0-9, ".", "_", "-"; 1-63 characters');
-const createBody = z.strictObject({ name: tokenName, role: z.enum(ROLES) });
+export const tokenName = z.string().regex(/^[a-z0-9][a-z0-9_.-]{0,62}$/, 'a-z, 0-9, ".", "_", "-"; 1-63 characters');
+export const createApiTokenBody = z.strictObject({ name: tokenName, role: z.enum(ROLES) });
 
 export function adminApiTokenRoutes(deps: HttpDeps, { permit }: RouteTools): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
@@ -31,7 +31,7 @@ export function adminApiTokenRoutes(deps: HttpDeps, { permit }: RouteTools): Hon
   );
 
   app.post('/admin/api-tokens', permit('admin'), async (c) => {
-    const { name, role } = await jsonBody(c, createBody);
+    const { name, role } = await jsonBody(c, createApiTokenBody);
     if ((await repo.find(name)) !== null) throw conflict(`API token ${name} already exists`);
     const token = await createApiToken(repo, name, role);
     await deps.accounts.audit.record({ ...actorOf(c), action: 'api-token.create', target: name, outcome: 'ok', details: { role } });

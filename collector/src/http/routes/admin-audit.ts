@@ -18,7 +18,7 @@ import type { AppEnv } from '../env.js';
 import { instant } from '../params.js';
 import type { RouteTools } from './tools.js';
 
-const auditQuery = z.object({
+export const auditQuery = z.object({
   from: instant.optional(),
   to: instant.optional(),
   actor: z.string().regex(/^(token:)?[a-z0-9][a-z0-9._@-]{0,127}$/, 'a username, token:<label> or cli').optional(),

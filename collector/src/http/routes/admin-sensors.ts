@@ -21,17 +21,17 @@ import { sensorParams } from '../params.js';
 import type { RouteTools } from './tools.js';
 
 const expiresInHours = z.number().int().min(1).max(720).default(24);
-const createBody = z.strictObject({ name: z.string().max(63), location: z.string().min(1).max(256).optional(), expiresInHours });
-const enrolmentBody = z.strictObject({ expiresInHours });
-const enrollBody = z.strictObject({ token: z.string().min(1).max(128) });
-const integrationBody = z.strictObject({ name: z.string().max(63) });
+export const createSensorBody = z.strictObject({ name: z.string().max(63), location: z.string().min(1).max(256).optional(), expiresInHours });
+export const enrolmentBody = z.strictObject({ expiresInHours });
+export const enrollBody = z.strictObject({ token: z.string().min(1).max(128) });
+export const integrationBody = z.strictObject({ name: z.string().max(63) });
 
 export function adminSensorRoutes(deps: HttpDeps, { permit }: RouteTools): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const { enrolment, integrations } = deps.fleet;
 
   app.post('/admin/sensors', permit('admin'), async (c) => {
-    const body = await jsonBody(c, createBody);
+    const body = await jsonBody(c, createSensorBody);
     return c.json(await enrolment.createSensor(body, actorOf(c)), 201);
   });
 

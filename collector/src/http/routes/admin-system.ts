@@ -17,7 +17,7 @@ import type { AppEnv } from '../env.js';
 import type { LiveFeedCounters } from './ws.js';
 import type { RouteTools } from './tools.js';
 
-const logsQuery = z.object({
+export const logsQuery = z.object({
   level: z.enum(LOG_LEVEL_NAMES as [string, ...string[]]).optional(),
   component: z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, 'a component name such as http, broker, ingest').optional(),
   limit: z.coerce.number().int().min(1).max(2_000).default(200),

@@ -24,8 +24,8 @@ export const usernameParams = z.object({
   username: z.string().regex(USERNAME_PATTERN, 'not a valid username (a-z, 0-9, ".", "_", "@", "-"; 1-64 characters)'),
 });
 
-const createBody = z.strictObject({ username: z.string().max(64), role: z.enum(ROLES), password: z.string().max(1024) });
-const updateBody = z.strictObject({ role: z.enum(ROLES).optional(), disabled: z.boolean().optional(), password: z.string().max(1024).optional() });
+export const createUserBody = z.strictObject({ username: z.string().max(64), role: z.enum(ROLES), password: z.string().max(1024) });
+export const updateUserBody = z.strictObject({ role: z.enum(ROLES).optional(), disabled: z.boolean().optional(), password: z.string().max(1024).optional() });
 
 export function adminUserRoutes(deps: HttpDeps, { permit }: RouteTools): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
@@ -34,7 +34,7 @@ export function adminUserRoutes(deps: HttpDeps, { permit }: RouteTools): Hono<Ap
   app.get('/admin/users', permit('admin'), async (c) => c.json({ users: await users.list() }));
 
   app.post('/admin/users', permit('admin'), async (c) => {
-    const body = await jsonBody(c, createBody);
+    const body = await jsonBody(c, createUserBody);
     const user = await users.create(body);
     await audit.record({ ...actorOf(c), action: 'user.create', target: user.username, outcome: 'ok', details: { role: user.role } });
     return c.json(user, 201);
@@ -47,7 +47,7 @@ export function adminUserRoutes(deps: HttpDeps, { permit }: RouteTools): Hono<Ap
 
   app.put('/admin/users/:username', permit('admin'), async (c) => {
     const { username } = usernameParams.parse(c.req.param());
-    const { password, ...change } = await jsonBody(c, updateBody);
+    const { password, ...change } = await jsonBody(c, updateUserBody);
     await users.get(username); // 404 before anything changes
     if (password !== undefined) await users.setPassword(username, password);
     const user = change.role !== undefined || change.disabled !== undefined ? await users.update(username, change) : await users.get(username);

@@ -27,13 +27,13 @@ import type { RouteTools } from './tools.js';
 export const REFRESH_COOKIE = 'pcapmesh_refresh';
 const COOKIE_PATH = '/api/v1';
 
-const loginBody = z.object({
+export const loginBody = z.object({
   username: z.string().min(1).max(256),
   password: z.string().min(1).max(1024),
   client: z.enum(['api', 'browser']).optional(),
 });
 
-const refreshBody = z.object({ refreshToken: z.string().min(1).max(512).optional() }).strict();
+export const refreshBody = z.object({ refreshToken: z.string().min(1).max(512).optional() }).strict();
 
 /** A JSON body when there is one (API clients), else {} (a browser relying on its cookie). */
 async function optionalJson(c: Context): Promise<unknown> {

@@ -1,0 +1,862 @@
+/**
+ * The OpenAPI 3.1 document of the collector's HTTP API, served (public) at `GET /api/v1/openapi.json`.
+ *
+ * One module, read top to bottom: building blocks; the schemas (request bodies and query strings
+ * derived from the routes' own zod schemas with `z.toJSONSchema`, response views hand-written to
+ * mirror the view types of domain/*.ts); the error responses of http/errors.ts; then every
+ * operation, grouped by tag. openapi.test.ts walks the real app's routes and fails on drift in
+ * either direction (a route not documented, an operation not served, a permission that differs).
+ *
+ * Each operation carries the permission level its route enforces (`x-permission`, auth.ts
+ * `permit(level)`) and says it in its description. Nothing in here is secret.
+ *
+ * @example
+ *   const doc = openApiDocument({ version: '1.2.3', prefix: '/api/v1' });
+ *   doc.paths['/api/v1/sensors/{name}']?.get?.['x-permission'];   // 'read'
+ */
+import { Hono } from 'hono';
+import { z } from 'zod';
+import { pcapSourceSchema } from '@pcapmesh/shared/wire';
+import { DOMAIN_ERROR_CODES } from '../domain/errors.js';
+import { INGEST_KINDS, REJECT_REASONS } from '../domain/ingest-stats.js';
+import { AVATAR_MAX_BYTES, preferencesChangeSchema, preferencesSchema } from '../domain/preferences.js';
+import { ROLES, roleAllows, type Permission } from '../domain/roles.js';
+import { SENSOR_STATUSES } from '../domain/sensors.types.js';
+import { LOG_LEVEL_NAMES } from '../log-ring.js';
+import { WS_PROTOCOL } from './auth.js';
+import type { HttpDeps } from './deps.js';
+import type { AppEnv } from './env.js';
+import { activityQuery, sensorParams, seriesQuery } from './params.js';
+import { createApiTokenBody, tokenName } from './routes/admin-api-tokens.js';
+import { auditQuery } from './routes/admin-audit.js';
+import { createSensorBody, enrolmentBody, enrollBody, integrationBody } from './routes/admin-sensors.js';
+import { logsQuery } from './routes/admin-system.js';
+import { createUserBody, updateUserBody, usernameParams } from './routes/admin-users.js';
+import { loginBody, refreshBody } from './routes/session.js';
+import type { RouteTools } from './routes/tools.js';
+
+// ─── building blocks ─────────────────────────────────────────────────────────────────────────────
+
+/** A JSON Schema (2020-12, the dialect of OpenAPI 3.1) or any other OpenAPI object. */
+export type Json = { [key: string]: unknown };
+
+export type HttpMethod = 'get' | 'post' | 'put' | 'delete';
+
+export interface OpenApiDocument {
+  openapi: string;
+  info: { title: string; version: string; description: string; license: { name: string; identifier: string } };
+  tags: { name: string; description: string }[];
+  paths: Record<string, Partial<Record<HttpMethod, Json>>>;
+  components: { schemas: Record<string, Json>; responses: Record<string, Json>; securitySchemes: Record<string, Json> };
+}
+
+const ref = (schema: string): Json => ({ $ref: `#/components/schemas/${schema}` });
+const string: Json = { type: 'string' };
+const integer: Json = { type: 'integer' };
+const number: Json = { type: 'number' };
+const boolean: Json = { type: 'boolean' };
+const time: Json = { type: 'string', format: 'date-time', description: 'ISO 8601, UTC' };
+const orNull = (schema: Json): Json => ({ anyOf: [schema, { type: 'null' }] });
+const arrayOf = (items: Json): Json => ({ type: 'array', items });
+const oneOfValues = (values: readonly string[], description?: string): Json => ({ type: 'string', enum: [...values], ...(description ? { description } : {}) });
+const counts = (keys: readonly string[]): Json => object(Object.fromEntries(keys.map((k) => [k, integer])));
+
+/** An object whose properties are all required unless named in `optional`. */
+function object(properties: Record<string, Json>, opts: { optional?: string[]; description?: string } = {}): Json {
+  const required = Object.keys(properties).filter((key) => !opts.optional?.includes(key));
+  return { type: 'object', ...(opts.description ? { description: opts.description } : {}), properties, required };
+}
+
+/** The JSON Schema of a route's zod schema: what a client sends (`input`) or what it gets (`output`). */
+function fromZod(schema: z.ZodType, io: 'input' | 'output' = 'input'): Json {
+  const { $schema: _, ...json } = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as Json;
+  return json;
+}
+
+/** `json` with descriptions set on some of its properties (rules a zod refine or the domain checks). */
+function describe(json: Json, notes: Record<string, string>): Json {
+  const properties = { ...(json.properties as Record<string, Json>) };
+  for (const [key, description] of Object.entries(notes)) {
+    if (!properties[key]) throw new Error(`openapi: no property ${key} to describe`);
+    properties[key] = { ...properties[key], description };
+  }
+  return { ...json, properties };
+}
+
+/** OpenAPI parameters (`in`: path or query) from a zod object schema of a route. */
+function parametersOf(where: 'path' | 'query', schema: z.ZodType, notes: Record<string, string> = {}): Json[] {
+  const json = fromZod(schema);
+  const required = new Set((json.required as string[] | undefined) ?? []);
+  return Object.entries(json.properties as Record<string, Json>).map(([name, property]) => ({
+    name,
+    in: where,
+    required: where === 'path' || required.has(name),
+    schema: property,
+    ...(notes[name] ? { description: notes[name] } : {}),
+  }));
+}
+
+const SENSOR_NAME = 'sensor name: a-z, 0-9, ".", "_", "-"; 1-63 characters, starting with a letter or digit';
+const INSTANT = 'a point in time: ISO 8601 with a zone (2026-01-02T03:04:05Z) or epoch milliseconds';
+const sensorPath = parametersOf('path', sensorParams, { name: SENSOR_NAME });
+
+// ─── schemas ─────────────────────────────────────────────────────────────────────────────────────
+
+const ROLE_LIST = 'admin, analyst or viewer (what each may do: the permission levels of the operations)';
+
+const schemas: Record<string, Json> = {
+  // errors (http/errors.ts)
+  Error: object(
+    {
+      error: object({
+        code: oneOfValues([...DOMAIN_ERROR_CODES, 'too_large', 'internal', 'error']),
+        message: { type: 'string', description: 'a sentence for people; names the field at fault for invalid input' },
+      }),
+    },
+    { description: 'Every error response: `{ "error": { "code", "message" } }` with the matching HTTP status.' },
+  ),
+  Role: oneOfValues(ROLES, ROLE_LIST),
+  SensorStatus: oneOfValues(SENSOR_STATUSES, 'unknown: registered, never seen; degraded: online, but a managed capture is down or a capture disk is ≥ 90% full'),
+
+  // health
+  Health: object({ status: { const: 'ok' }, version: string, time: { ...time, description: 'the collector clock (agents measure their offset against it)' } }),
+  BrokerStatus: object({
+    mode: oneOfValues(['embedded', 'external']),
+    clients: { type: 'integer', description: 'connected MQTT clients (embedded), or 1/0 for the collector connection (external)' },
+    ok: boolean,
+  }),
+  HealthSummary: object({
+    sensors: { ...counts(SENSOR_STATUSES), description: 'sensors per status' },
+    ingest: object({
+      since: time,
+      accepted: { ...counts(INGEST_KINDS), description: 'messages applied, by kind' },
+      rejected: { ...counts(REJECT_REASONS), description: 'messages refused, by reason' },
+      acceptedTotal: integer,
+      rejectedTotal: integer,
+    }),
+    database: object({ kind: oneOfValues(['pglite', 'postgres']), ok: boolean, latencyMs: orNull(number) }),
+    broker: ref('BrokerStatus'),
+  }),
+
+  // sensors (domain/sensors.types.ts)
+  PcapSource: { ...fromZod(pcapSourceSchema, 'output'), description: 'A capture source as the agent reports it (times as { sec, nsec }).' },
+  SensorView: object({
+    name: string,
+    location: orNull(string),
+    status: ref('SensorStatus'),
+    statusReason: orNull({ type: 'string', description: "why it has its status ('birth', 'last will', 'heartbeat timeout', ...)" }),
+    statusChangedAt: orNull(time),
+    version: orNull(string),
+    hostname: orNull(string),
+    capabilities: arrayOf(string),
+    lastSeen: orNull({ ...time, description: 'collector time of the last message of any kind' }),
+    registeredAt: time,
+    disks: arrayOf(object({ mount: string, fs: string, size: integer, used: integer, available: integer, directories: arrayOf(string) })),
+    interfaces: arrayOf(object({ name: string, managed: boolean, directory: string })),
+    pcap: object({
+      oldest: orNull({ ...time, description: 'oldest packet over all sources (µs precision)' }),
+      newest: orNull(time),
+      sources: arrayOf(ref('PcapSource')),
+      updatedAt: orNull(time),
+    }),
+    clockOffsetMs: orNull({ type: 'number', description: 'collector clock minus agent clock, ms' }),
+  }),
+  SensorStatusView: object({ name: string, status: ref('SensorStatus'), reason: orNull(string), since: orNull(time), lastSeen: orNull(time) }),
+  DeviceView: object({
+    name: string,
+    managed: boolean,
+    directory: string,
+    status: oneOfValues(['running', 'stopped', 'watching', 'unknown']),
+    packets: orNull(integer),
+    drops: orNull(integer),
+    error: orNull(string),
+    rxBytes: orNull(integer),
+    rxPackets: orNull(integer),
+    rxDropped: orNull(integer),
+    updatedAt: orNull(time),
+  }),
+  HealthPoint: object(
+    {
+      at: time,
+      cpu: { type: 'number', description: 'CPU usage, percent' },
+      memoryUsed: number,
+      memoryTotal: number,
+      load1: number,
+      diskUsedPercent: orNull({ type: 'number', description: 'fullest capture filesystem, percent' }),
+      samples: { type: 'integer', description: 'raw samples in this point' },
+    },
+    { description: 'One point of a health series; when downsampled, averages (max for disk) over a bucket.' },
+  ),
+  HealthSeries: object({ sensor: string, from: time, to: time, points: arrayOf(ref('HealthPoint')) }),
+  ActivityEntry: object({ sensor: string, from: ref('SensorStatus'), to: ref('SensorStatus'), reason: string, at: time }),
+  LocationView: object({
+    name: string,
+    description: orNull(string),
+    latitude: orNull(number),
+    longitude: orNull(number),
+    sensors: integer,
+    online: integer,
+  }),
+
+  // live feed messages (routes/ws.ts, domain/events.ts)
+  LiveHello: object({ type: { const: 'hello' }, time }),
+  SensorStatusEvent: object({
+    type: { const: 'sensor.status' },
+    sensor: string,
+    status: oneOfValues(['online', 'offline', 'degraded']),
+    previous: oneOfValues(['online', 'offline', 'degraded', 'unknown']),
+    reason: string,
+    at: time,
+  }),
+  SensorHealthEvent: object({
+    type: { const: 'sensor.health' },
+    sensor: string,
+    at: { ...time, description: "the agent's sending time of the sample" },
+    cpu: number,
+    memoryUsed: number,
+    memoryTotal: number,
+    load1: number,
+    disks: arrayOf(object({ mount: string, size: integer, used: integer, usedPercent: number })),
+  }),
+
+  // session (routes/session.ts)
+  LoginRequest: describe(fromZod(loginBody), { client: '"api" returns the refresh token in the body instead of a cookie (as does the header X-Client: api)' }),
+  RefreshRequest: describe(fromZod(refreshBody), { refreshToken: "API clients: the token login returned; browsers send none (the cookie pcapmesh_refresh)" }),
+  Session: object(
+    {
+      accessToken: { type: 'string', description: 'an access JWT: send as Authorization: Bearer …' },
+      expiresIn: { type: 'integer', description: 'seconds the access token is valid' },
+      user: object({ username: string, role: ref('Role') }),
+      refreshToken: { type: 'string', description: 'API clients only (X-Client: api or "client": "api"); single use' },
+    },
+    { optional: ['refreshToken'] },
+  ),
+  Me: object({ username: { type: 'string', description: "username, or the API token's label" }, role: ref('Role'), kind: oneOfValues(['user', 'api-token']) }),
+
+  // preferences (domain/preferences.ts)
+  Preferences: (() => {
+    const json = fromZod(preferencesSchema, 'output');
+    return { ...json, properties: { ...(json.properties as Json), avatar: { type: 'string', description: 'a data URL (data:image/png;base64,…); absent when none is set' } } };
+  })(),
+  PreferencesChange: (() => {
+    const json = describe(fromZod(preferencesChangeSchema), { timeZone: 'an IANA zone name this server knows (Europe/Berlin) or UTC' });
+    const avatar = orNull({ type: 'string', description: `a data URL (data:image/png;base64,…) of a PNG, JPEG or WebP image of at most ${AVATAR_MAX_BYTES} bytes; null removes it` });
+    return { ...json, description: 'Any subset of the preferences; merged into the stored ones.', properties: { ...(json.properties as Json), avatar } };
+  })(),
+
+  // admin: users (domain/users.service.ts)
+  UserView: object({
+    username: string,
+    role: ref('Role'),
+    source: oneOfValues(['local', 'ldap']),
+    disabled: boolean,
+    createdAt: time,
+    updatedAt: time,
+    lastLoginAt: orNull(time),
+  }),
+  UserCreate: describe(fromZod(createUserBody), {
+    username: 'a-z, 0-9, ".", "_", "@", "-"; 1-64 characters (checked by the server)',
+    password: 'at least 10 characters (checked by the server)',
+  }),
+  UserUpdate: describe(fromZod(updateUserBody), {
+    disabled: 'true ends the user’s sessions',
+    password: 'at least 10 characters; ends the user’s sessions (local users only)',
+  }),
+
+  // admin: audit (domain/audit.service.ts)
+  AuditEntry: object({
+    id: integer,
+    at: time,
+    actor: orNull({ type: 'string', description: 'username, token:<label>, sensor:<name> or cli; null when nobody authenticated' }),
+    action: string,
+    target: orNull(string),
+    outcome: oneOfValues(['ok', 'denied', 'failed']),
+    sourceIp: orNull(string),
+    details: { type: 'object', additionalProperties: true },
+  }),
+  AuditPage: object({
+    entries: arrayOf(ref('AuditEntry')),
+    next: orNull({ type: 'string', description: 'the cursor of the next (older) page; null at the end' }),
+  }),
+
+  // admin: system (routes/admin-system.ts)
+  SystemStatus: object({
+    uptimeSeconds: integer,
+    startedAt: time,
+    versions: object({ collector: string, node: string }),
+    database: object({ kind: oneOfValues(['pglite', 'postgres']), bytes: integer }),
+    broker: ref('BrokerStatus'),
+    messages: object({ accepted: integer, rejected: integer, perSecond: number }),
+    queues: object({ liveFeedClients: integer, liveFeedSent: integer }),
+    audit: object({ recorded: integer, failed: integer }),
+  }),
+  Storage: object({
+    database: object({
+      kind: oneOfValues(['pglite', 'postgres']),
+      bytes: integer,
+      tables: arrayOf(
+        object({
+          table: string,
+          bytes: integer,
+          rows: { type: 'integer', description: 'estimated (planner statistics; -1 or 0 before the first ANALYZE)' },
+          partitions: integer,
+        }),
+      ),
+    }),
+    dataDir: orNull(object({ path: string, totalBytes: integer, freeBytes: integer })),
+  }),
+  LogLines: object({
+    lines: arrayOf({ type: 'object', additionalProperties: true, description: 'one structured (pino) log line: level, time, msg, component, ...' }),
+  }),
+
+  // admin: sensor enrolment and integrations (domain/enrolment.service.ts, integrations.service.ts)
+  SensorCreate: describe(fromZod(createSensorBody), { name: SENSOR_NAME }),
+  EnrolmentRequest: fromZod(enrolmentBody),
+  EnrolRequest: describe(fromZod(enrollBody), { token: 'the one-time enrolment token (pme_…) an admin was given' }),
+  EnrolmentToken: object({ token: { type: 'string', description: 'pme_…, single use; shown once' }, expiresAt: time }),
+  SensorCreated: object({ sensor: ref('SensorView'), enrolment: ref('EnrolmentToken') }),
+  SensorSecret: object({ sensor: string, secret: { type: 'string', description: "the sensor's MQTT password; shown once" } }),
+  IntegrationCreate: describe(fromZod(integrationBody), { name: 'a-z, 0-9, ".", "_", "-"; 1-63 characters (checked by the server)' }),
+  IntegrationView: object({
+    name: string,
+    username: { type: 'string', description: 'integration:<name>: the MQTT username; client ids start with it' },
+    createdBy: orNull(string),
+    createdAt: time,
+  }),
+  IntegrationCreated: object({
+    name: string,
+    username: string,
+    createdBy: orNull(string),
+    createdAt: time,
+    secret: { type: 'string', description: 'the MQTT password; shown once' },
+  }),
+
+  // admin: API tokens (routes/admin-api-tokens.ts)
+  ApiTokenCreate: fromZod(createApiTokenBody),
+  ApiTokenView: object({ name: string, role: ref('Role') }),
+  ApiTokenCreated: object({ name: string, role: ref('Role'), token: { type: 'string', description: 'send as Authorization: Bearer …; shown once' } }),
+};
+
+// ─── errors (http/errors.ts) ─────────────────────────────────────────────────────────────────────
+
+const errorContent = { 'application/json': { schema: ref('Error') } };
+const ERROR_RESPONSES: Record<number, [name: string, description: string, headers?: Json]> = {
+  400: ['Invalid', 'invalid (code `invalid`): a parameter or the body is wrong; the message names the field'],
+  401: [
+    'Unauthenticated',
+    'no credential, or one that is not valid (code `unauthenticated`)',
+    { 'WWW-Authenticate': { description: 'Bearer realm="pcapmesh" (when a bearer credential was missing or bad)', schema: string } },
+  ],
+  403: ['Forbidden', "the caller's role falls short of the operation's permission (code `forbidden`)"],
+  404: ['NotFound', 'no such item (code `not_found`)'],
+  409: ['Conflict', 'conflicts with what exists (code `conflict`)'],
+  413: ['TooLarge', 'the request body is larger than the body limit (default 1 MiB; code `too_large`)'],
+  426: ['UpgradeRequired', 'a plain request to a WebSocket endpoint (code `invalid`)'],
+  429: ['Throttled', 'too many failed attempts; come back later (code `throttled`)', { 'Retry-After': { description: 'seconds to wait', schema: integer } }],
+  500: ['Internal', 'unexpected failure, logged with the request id (code `internal`)'],
+};
+
+const responses: Record<string, Json> = Object.fromEntries(
+  Object.values(ERROR_RESPONSES).map(([name, description, headers]) => [name, { description, ...(headers ? { headers } : {}), content: errorContent }]),
+);
+
+const securitySchemes: Record<string, Json> = {
+  accessToken: {
+    type: 'http',
+    scheme: 'bearer',
+    bearerFormat: 'JWT',
+    description: 'A user’s access JWT from POST /api/v1/login (valid for auth.accessTokenMinutes, 15 by default; renew with /refresh).',
+  },
+  apiToken: {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'An integrator’s API token (role-scoped; created by an admin with POST /api/v1/admin/api-tokens), sent as Authorization: Bearer ….',
+  },
+};
+
+// ─── operations, by tag ──────────────────────────────────────────────────────────────────────────
+
+interface Operation {
+  method: HttpMethod;
+  /** Path under the API prefix, OpenAPI form (`/sensors/{name}`). */
+  path: string;
+  id: string;
+  tag: string;
+  summary: string;
+  description?: string;
+  permission: Permission;
+  /** Only a user's access JWT (an API token passes the permission but is refused with 403). */
+  usersOnly?: boolean;
+  parameters?: Json[];
+  /** A component schema name (JSON), or raw content for other media types. */
+  body?: { schema: string; required?: boolean } | { content: Json; description: string };
+  /** The success response: status, description, and a component schema name or raw content. */
+  ok: { status: number; description: string; schema?: string; content?: Json; headers?: Json };
+  /** Statuses besides 401/403 (from the permission), 413 (with a body) and 500 (always). */
+  errors?: number[];
+  extensions?: Json;
+}
+
+const TAGS: { name: string; description: string }[] = [
+  { name: 'health', description: 'Liveness, the collector clock, and a summary of the fleet and ingest.' },
+  { name: 'session', description: 'Sign-in: access JWTs and single-use refresh tokens.' },
+  { name: 'sensors', description: 'The sensor fleet: status, capture devices, health series, activity.' },
+  { name: 'locations', description: 'Sites and their sensor counts.' },
+  { name: 'live', description: 'The WebSocket live feed of sensor status and health.' },
+  { name: 'preferences', description: 'The signed-in user’s dashboard preferences and avatar.' },
+  { name: 'enrolment', description: 'Sensors exchanging a one-time token for their secret.' },
+  { name: 'admin-users', description: 'User accounts (admin).' },
+  { name: 'admin-audit', description: 'The audit log (admin).' },
+  { name: 'admin-system', description: 'System status, storage and recent logs (admin).' },
+  { name: 'admin-sensors', description: 'Creating sensors, enrolment tokens, rotating and revoking sensor secrets (admin).' },
+  { name: 'admin-integrations', description: 'Read-only MQTT accounts for `pcapmesh/v1/events/#` (admin).' },
+  { name: 'admin-api-tokens', description: 'Role-scoped API tokens for integrators (admin).' },
+  { name: 'meta', description: 'This document.' },
+];
+
+const json = (schema: string): Json => ({ 'application/json': { schema: ref(schema) } });
+const noContent = { status: 204, description: 'done (no body)' };
+
+const healthOps: Operation[] = [
+  {
+    method: 'get', path: '/health', id: 'getHealth', tag: 'health', permission: 'public',
+    summary: 'Liveness and the collector clock',
+    description: 'Agents measure their clock offset against `time`.',
+    ok: { status: 200, description: 'the collector is up', schema: 'Health' },
+  },
+  {
+    method: 'get', path: '/health/summary', id: 'getHealthSummary', tag: 'health', permission: 'read',
+    summary: 'Sensors by status, ingest counters, database and broker state',
+    ok: { status: 200, description: 'the summary', schema: 'HealthSummary' },
+  },
+];
+
+const sessionOps: Operation[] = [
+  {
+    method: 'post', path: '/login', id: 'login', tag: 'session', permission: 'public',
+    summary: 'Sign in with username and password',
+    description:
+      'Returns an access JWT. Browsers get the refresh token as the httpOnly, SameSite=Strict cookie `pcapmesh_refresh` ' +
+      '(path /api/v1); API clients (header `X-Client: api` or `"client": "api"`) get it in the body. Bad credentials give ' +
+      'the same 401 whether or not the user exists; failed attempts lock out the username or the source address (429).',
+    parameters: [{ name: 'X-Client', in: 'header', required: false, schema: oneOfValues(['api']), description: '`api`: refresh token in the body, no cookie' }],
+    body: { schema: 'LoginRequest' },
+    ok: { status: 200, description: 'signed in', schema: 'Session', headers: { 'Set-Cookie': { description: 'pcapmesh_refresh=… (browsers only)', schema: string } } },
+    errors: [400, 401, 429],
+  },
+  {
+    method: 'post', path: '/refresh', id: 'refresh', tag: 'session', permission: 'public',
+    summary: 'Exchange a refresh token for a new access JWT and refresh token',
+    description:
+      'The refresh token comes from the cookie `pcapmesh_refresh` or the body `{ refreshToken }` (then the new one is in the ' +
+      'body too). Single use: presenting a used token revokes its whole session.',
+    body: { schema: 'RefreshRequest', required: false },
+    ok: { status: 200, description: 'a new session', schema: 'Session', headers: { 'Set-Cookie': { description: 'pcapmesh_refresh=… (cookie clients)', schema: string } } },
+    errors: [400, 401],
+  },
+  {
+    method: 'post', path: '/logout', id: 'logout', tag: 'session', permission: 'public',
+    summary: 'Revoke the refresh token’s session and clear the cookie',
+    body: { schema: 'RefreshRequest', required: false },
+    ok: noContent,
+    errors: [400],
+  },
+  {
+    method: 'get', path: '/me', id: 'getMe', tag: 'session', permission: 'read',
+    summary: 'Who the credential belongs to',
+    ok: { status: 200, description: 'the caller', schema: 'Me' },
+  },
+];
+
+const sensorOps: Operation[] = [
+  {
+    method: 'get', path: '/sensors', id: 'listSensors', tag: 'sensors', permission: 'read',
+    summary: 'Every sensor',
+    ok: { status: 200, description: 'the sensors', content: { 'application/json': { schema: object({ sensors: arrayOf(ref('SensorView')) }) } } },
+  },
+  {
+    method: 'get', path: '/sensors/activity', id: 'listSensorActivity', tag: 'sensors', permission: 'read',
+    summary: 'Status changes across sensors, newest first',
+    parameters: parametersOf('query', activityQuery, { since: `only changes after this; ${INSTANT}`, limit: 'at most this many entries' }),
+    ok: { status: 200, description: 'the entries', content: { 'application/json': { schema: object({ entries: arrayOf(ref('ActivityEntry')) }) } } },
+    errors: [400],
+  },
+  {
+    method: 'get', path: '/sensors/{name}', id: 'getSensor', tag: 'sensors', permission: 'read',
+    summary: 'One sensor',
+    parameters: sensorPath,
+    ok: { status: 200, description: 'the sensor', schema: 'SensorView' },
+    errors: [400, 404],
+  },
+  {
+    method: 'get', path: '/sensors/{name}/status', id: 'getSensorStatus', tag: 'sensors', permission: 'read',
+    summary: 'A sensor’s status, why and since when',
+    parameters: sensorPath,
+    ok: { status: 200, description: 'the status', schema: 'SensorStatusView' },
+    errors: [400, 404],
+  },
+  {
+    method: 'get', path: '/sensors/{name}/devices', id: 'listSensorDevices', tag: 'sensors', permission: 'read',
+    summary: 'A sensor’s capture interfaces and watched directories',
+    parameters: sensorPath,
+    ok: { status: 200, description: 'the devices', content: { 'application/json': { schema: object({ devices: arrayOf(ref('DeviceView')) }) } } },
+    errors: [400, 404],
+  },
+  {
+    method: 'get', path: '/sensors/{name}/health', id: 'getSensorHealth', tag: 'sensors', permission: 'read',
+    summary: 'A sensor’s health time series',
+    description: 'Defaults to the last hour; downsampled to at most `maxPoints` points.',
+    parameters: [
+      ...sensorPath,
+      ...parametersOf('query', seriesQuery(() => new Date()), { from: `start (default: an hour before to); ${INSTANT}`, to: `end (default: now); ${INSTANT}` }),
+    ],
+    ok: { status: 200, description: 'the series', schema: 'HealthSeries' },
+    errors: [400, 404],
+  },
+  {
+    method: 'get', path: '/locations', id: 'listLocations', tag: 'locations', permission: 'read',
+    summary: 'Every location with its sensor counts',
+    ok: { status: 200, description: 'the locations', content: { 'application/json': { schema: object({ locations: arrayOf(ref('LocationView')) }) } } },
+  },
+];
+
+const liveOps: Operation[] = [
+  {
+    method: 'get', path: '/ws', id: 'liveFeed', tag: 'live', permission: 'read',
+    summary: 'WebSocket live feed of sensor status and health (upgrade endpoint)',
+    description:
+      'Send `Upgrade: websocket`. Browsers, which cannot set headers on a WebSocket, present the token as the sub-protocol ' +
+      `\`${WS_PROTOCOL}, bearer.<token>\` (the server selects \`${WS_PROTOCOL}\`) or as \`?token=\`. After the upgrade the ` +
+      'server sends `{ "type": "hello", "time" }`, then one JSON text frame per event: `sensor.status` (SensorStatusEvent) and ' +
+      '`sensor.health` (SensorHealthEvent). What clients send is ignored. A client more than 4 MiB behind is closed with ' +
+      '1013 "try again later". A plain GET (no upgrade) gets 426.',
+    parameters: [
+      { name: 'token', in: 'query', required: false, schema: string, description: 'the bearer credential (upgrade requests only; plain requests use the Authorization header)' },
+      { name: 'Sec-WebSocket-Protocol', in: 'header', required: false, schema: string, description: `\`${WS_PROTOCOL}, bearer.<token>\`` },
+    ],
+    ok: { status: 101, description: 'switching protocols: the live feed' },
+    errors: [426],
+    extensions: {
+      'x-websocket': {
+        subprotocol: WS_PROTOCOL,
+        serverMessages: { oneOf: [ref('LiveHello'), ref('SensorStatusEvent'), ref('SensorHealthEvent')], discriminator: { propertyName: 'type' } },
+      },
+    },
+  },
+];
+
+const preferencesOps: Operation[] = [
+  {
+    method: 'get', path: '/preferences', id: 'getPreferences', tag: 'preferences', permission: 'read', usersOnly: true,
+    summary: 'The signed-in user’s preferences (defaults filled in)',
+    ok: { status: 200, description: 'the preferences', schema: 'Preferences' },
+  },
+  {
+    method: 'put', path: '/preferences', id: 'updatePreferences', tag: 'preferences', permission: 'read', usersOnly: true,
+    summary: 'Change some preferences (and set or remove the avatar)',
+    description: 'Everything is validated before anything is stored.',
+    body: { schema: 'PreferencesChange' },
+    ok: { status: 200, description: 'the preferences after the change', schema: 'Preferences' },
+    errors: [400],
+  },
+  {
+    method: 'get', path: '/preferences/avatar', id: 'getAvatar', tag: 'preferences', permission: 'read', usersOnly: true,
+    summary: 'The avatar image',
+    ok: {
+      status: 200,
+      description: 'the image bytes',
+      content: Object.fromEntries(['image/png', 'image/jpeg', 'image/webp'].map((type) => [type, { schema: { type: 'string', contentMediaType: type } }])),
+    },
+    errors: [404],
+  },
+  {
+    method: 'put', path: '/preferences/avatar', id: 'putAvatar', tag: 'preferences', permission: 'read', usersOnly: true,
+    summary: 'Upload the avatar image',
+    description: `At most ${AVATAR_MAX_BYTES} bytes; PNG, JPEG or WebP, told by the content (not the Content-Type).`,
+    body: {
+      description: 'the raw image bytes',
+      content: { 'application/octet-stream': { schema: { type: 'string', contentMediaType: 'application/octet-stream' } }, 'image/*': { schema: { type: 'string' } } },
+    },
+    ok: noContent,
+    errors: [400],
+  },
+  {
+    method: 'delete', path: '/preferences/avatar', id: 'deleteAvatar', tag: 'preferences', permission: 'read', usersOnly: true,
+    summary: 'Remove the avatar image',
+    ok: noContent,
+  },
+];
+
+const usernamePath = parametersOf('path', usernameParams);
+
+const adminUserOps: Operation[] = [
+  {
+    method: 'get', path: '/admin/users', id: 'listUsers', tag: 'admin-users', permission: 'admin',
+    summary: 'Every user',
+    ok: { status: 200, description: 'the users', content: { 'application/json': { schema: object({ users: arrayOf(ref('UserView')) }) } } },
+  },
+  {
+    method: 'post', path: '/admin/users', id: 'createUser', tag: 'admin-users', permission: 'admin',
+    summary: 'Create a local user (audited)',
+    body: { schema: 'UserCreate' },
+    ok: { status: 201, description: 'created', schema: 'UserView' },
+    errors: [400, 409],
+  },
+  {
+    method: 'get', path: '/admin/users/{username}', id: 'getUser', tag: 'admin-users', permission: 'admin',
+    summary: 'One user',
+    parameters: usernamePath,
+    ok: { status: 200, description: 'the user', schema: 'UserView' },
+    errors: [400, 404],
+  },
+  {
+    method: 'put', path: '/admin/users/{username}', id: 'updateUser', tag: 'admin-users', permission: 'admin',
+    summary: 'Change a user’s role, disabled flag or password (audited)',
+    description: 'Taking rights away (disabled, a new role, a new password) ends the user’s sessions. 409 when it would leave no enabled admin.',
+    parameters: usernamePath,
+    body: { schema: 'UserUpdate' },
+    ok: { status: 200, description: 'the user after the change', schema: 'UserView' },
+    errors: [400, 404, 409],
+  },
+  {
+    method: 'delete', path: '/admin/users/{username}', id: 'deleteUser', tag: 'admin-users', permission: 'admin',
+    summary: 'Delete a user and end their sessions (audited)',
+    parameters: usernamePath,
+    ok: noContent,
+    errors: [400, 404, 409],
+  },
+];
+
+const adminAuditOps: Operation[] = [
+  {
+    method: 'get', path: '/admin/audit', id: 'listAudit', tag: 'admin-audit', permission: 'admin',
+    summary: 'The audit log, newest first, a page at a time',
+    parameters: parametersOf('query', auditQuery, {
+      from: `start; ${INSTANT}`,
+      to: `end; ${INSTANT}`,
+      actor: 'exact actor (username, token:<label>, cli)',
+      action: 'exact action, or a prefix ending in "." (login. → login.lockout, ...)',
+      cursor: 'the `next` of the previous page',
+    }),
+    ok: { status: 200, description: 'a page', schema: 'AuditPage' },
+    errors: [400],
+  },
+];
+
+const adminSystemOps: Operation[] = [
+  {
+    method: 'get', path: '/admin/system/status', id: 'getSystemStatus', tag: 'admin-system', permission: 'admin',
+    summary: 'Uptime, versions, database, broker, message rates, live-feed and audit counters',
+    ok: { status: 200, description: 'the status', schema: 'SystemStatus' },
+  },
+  {
+    method: 'get', path: '/admin/storage', id: 'getStorage', tag: 'admin-system', permission: 'admin',
+    summary: 'Database and table sizes, and the data directory’s disk',
+    ok: { status: 200, description: 'the sizes', schema: 'Storage' },
+  },
+  {
+    method: 'get', path: '/admin/logs', id: 'listLogs', tag: 'admin-system', permission: 'admin',
+    summary: 'Recent structured log lines of this process, oldest first',
+    parameters: parametersOf('query', logsQuery, {
+      level: `minimum level (${LOG_LEVEL_NAMES.join(', ')})`,
+      component: 'lines of this component only (http, broker, ingest, ...)',
+      limit: 'the newest this many matching lines',
+    }),
+    ok: { status: 200, description: 'the lines', schema: 'LogLines' },
+    errors: [400],
+  },
+];
+
+const adminSensorOps: Operation[] = [
+  {
+    method: 'post', path: '/admin/sensors', id: 'createSensor', tag: 'admin-sensors', permission: 'admin',
+    summary: 'Register a sensor and get its one-time enrolment token (audited)',
+    description: 'On the sensor: `pcapmesh-agent enroll --collector URL --token pme_…` redeems the token at POST /enroll.',
+    body: { schema: 'SensorCreate' },
+    ok: { status: 201, description: 'created', schema: 'SensorCreated' },
+    errors: [400, 409],
+  },
+  {
+    method: 'post', path: '/admin/sensors/{name}/enrolment', id: 'issueEnrolmentToken', tag: 'admin-sensors', permission: 'admin',
+    summary: 'A new one-time enrolment token for an existing sensor (re-enrol; audited)',
+    parameters: sensorPath,
+    body: { schema: 'EnrolmentRequest' },
+    ok: { status: 201, description: 'the token', schema: 'EnrolmentToken' },
+    errors: [400, 404],
+  },
+  {
+    method: 'post', path: '/admin/sensors/{name}/rotate', id: 'rotateSensorSecret', tag: 'admin-sensors', permission: 'admin',
+    summary: 'A new secret for a sensor; the old one dies and the sensor is disconnected at once (audited)',
+    parameters: sensorPath,
+    ok: { status: 200, description: 'the new secret (shown once)', schema: 'SensorSecret' },
+    errors: [400, 404],
+  },
+  {
+    method: 'post', path: '/admin/sensors/{name}/revoke', id: 'revokeSensorSecret', tag: 'admin-sensors', permission: 'admin',
+    summary: 'No secret works any more; the sensor is disconnected at once (audited)',
+    parameters: sensorPath,
+    ok: noContent,
+    errors: [400, 404],
+  },
+  {
+    method: 'post', path: '/enroll', id: 'enroll', tag: 'enrolment', permission: 'public',
+    summary: 'A sensor exchanges its one-time enrolment token for its secret',
+    description: 'The token is the credential (single use; expires). `pcapmesh-agent enroll` calls this.',
+    body: { schema: 'EnrolRequest' },
+    ok: { status: 200, description: 'the sensor’s name and MQTT secret (shown once)', schema: 'SensorSecret' },
+    errors: [400, 401],
+  },
+];
+
+const adminIntegrationOps: Operation[] = [
+  {
+    method: 'get', path: '/admin/integrations', id: 'listIntegrations', tag: 'admin-integrations', permission: 'admin',
+    summary: 'Every MQTT integration account',
+    ok: { status: 200, description: 'the accounts', content: { 'application/json': { schema: object({ integrations: arrayOf(ref('IntegrationView')) }) } } },
+  },
+  {
+    method: 'post', path: '/admin/integrations', id: 'createIntegration', tag: 'admin-integrations', permission: 'admin',
+    summary: 'Create a read-only MQTT account integration:<name> for events/# (audited)',
+    body: { schema: 'IntegrationCreate' },
+    ok: { status: 201, description: 'created; the secret is shown once', schema: 'IntegrationCreated' },
+    errors: [400, 409],
+  },
+  {
+    method: 'delete', path: '/admin/integrations/{name}', id: 'deleteIntegration', tag: 'admin-integrations', permission: 'admin',
+    summary: 'Delete an integration account and disconnect its clients (audited)',
+    parameters: parametersOf('path', sensorParams, { name: 'integration name: a-z, 0-9, ".", "_", "-"; 1-63 characters' }),
+    ok: noContent,
+    errors: [400, 404],
+  },
+];
+
+const adminApiTokenOps: Operation[] = [
+  {
+    method: 'get', path: '/admin/api-tokens', id: 'listApiTokens', tag: 'admin-api-tokens', permission: 'admin',
+    summary: 'Every API token (names and roles; never the tokens)',
+    ok: { status: 200, description: 'the tokens', content: { 'application/json': { schema: object({ tokens: arrayOf(ref('ApiTokenView')) }) } } },
+  },
+  {
+    method: 'post', path: '/admin/api-tokens', id: 'createApiToken', tag: 'admin-api-tokens', permission: 'admin',
+    summary: 'Create a role-scoped API token (shown once; audited)',
+    body: { schema: 'ApiTokenCreate' },
+    ok: { status: 201, description: 'created', schema: 'ApiTokenCreated' },
+    errors: [400, 409],
+  },
+  {
+    method: 'delete', path: '/admin/api-tokens/{name}', id: 'deleteApiToken', tag: 'admin-api-tokens', permission: 'admin',
+    summary: 'Delete an API token (audited)',
+    description: 'A process that verified the token just before may accept it for up to a minute more.',
+    parameters: parametersOf('path', z.object({ name: tokenName })),
+    ok: noContent,
+    errors: [400, 404],
+  },
+];
+
+const metaOps: Operation[] = [
+  {
+    method: 'get', path: '/openapi.json', id: 'getOpenApi', tag: 'meta', permission: 'public',
+    summary: 'This OpenAPI document',
+    ok: { status: 200, description: 'the document', content: { 'application/json': { schema: { type: 'object' } } } },
+  },
+];
+
+/** Every operation the API serves, in tag order. */
+const OPERATIONS: Operation[] = [
+  ...healthOps,
+  ...sessionOps,
+  ...sensorOps,
+  ...liveOps,
+  ...preferencesOps,
+  ...adminSensorOps,
+  ...adminUserOps,
+  ...adminAuditOps,
+  ...adminSystemOps,
+  ...adminIntegrationOps,
+  ...adminApiTokenOps,
+  ...metaOps,
+];
+
+// ─── assembly ────────────────────────────────────────────────────────────────────────────────────
+
+const whoReaches = (level: Permission): string =>
+  level === 'public' ? 'anyone, no credential' : `roles ${ROLES.filter((role) => roleAllows(role, level)).join(', ')}`;
+
+function toOperation(op: Operation): Json {
+  const errors = new Set(op.errors ?? []);
+  if (op.permission !== 'public') errors.add(401);
+  if (op.usersOnly || (op.permission !== 'public' && op.permission !== 'read')) errors.add(403);
+  if (op.body) errors.add(413);
+  errors.add(500);
+  const permissionLine =
+    `Permission: \`${op.permission}\` (${whoReaches(op.permission)}).` +
+    (op.usersOnly ? ' A user’s access JWT only: an API token gets 403.' : '');
+  const okResponse: Json = {
+    description: op.ok.description,
+    ...(op.ok.headers ? { headers: op.ok.headers } : {}),
+    ...(op.ok.schema ? { content: json(op.ok.schema) } : op.ok.content ? { content: op.ok.content } : {}),
+  };
+  const body = op.body
+    ? 'schema' in op.body
+      ? { required: op.body.required ?? true, content: json(op.body.schema) }
+      : { required: true, description: op.body.description, content: op.body.content }
+    : undefined;
+  return {
+    operationId: op.id,
+    tags: [op.tag],
+    summary: op.summary,
+    description: op.description ? `${permissionLine}\n\n${op.description}` : permissionLine,
+    'x-permission': op.permission,
+    security: op.permission === 'public' ? [] : op.usersOnly ? [{ accessToken: [] }] : [{ accessToken: [] }, { apiToken: [] }],
+    ...(op.parameters ? { parameters: op.parameters } : {}),
+    ...(body ? { requestBody: body } : {}),
+    responses: {
+      [String(op.ok.status)]: okResponse,
+      ...Object.fromEntries(
+        [...errors].sort((a, b) => a - b).map((status) => {
+          const known = ERROR_RESPONSES[status];
+          if (!known) throw new Error(`openapi: ${op.id} names status ${status}, which has no error response`);
+          return [String(status), { $ref: `#/components/responses/${known[0]}` }];
+        }),
+      ),
+    },
+    ...op.extensions,
+  };
+}
+
+/**
+ * The document, with paths under `prefix` (the app's API_PREFIX, '/api/v1') and `version` the
+ * collector's version.
+ */
+export function openApiDocument(opts: { version: string; prefix: string }): OpenApiDocument {
+  const paths: OpenApiDocument['paths'] = {};
+  for (const op of OPERATIONS) {
+    const item = (paths[opts.prefix + op.path] ??= {});
+    if (item[op.method]) throw new Error(`openapi: ${op.method.toUpperCase()} ${op.path} documented twice`);
+    item[op.method] = toOperation(op);
+  }
+  return {
+    openapi: '3.1.1',
+    info: {
+      title: 'pcapmesh collector API',
+      version: opts.version,
+      description:
+        'The REST API of the pcapmesh collector: the sensor fleet, users and sessions, administration, and a WebSocket live feed. ' +
+        'Authenticate with `Authorization: Bearer <token>`: a user’s access JWT (POST /api/v1/login) or an integrator’s API token. ' +
+        'Each operation states its permission level in `x-permission` (public, read, analyst, download, admin) and in its description. ' +
+        'Errors are `{ "error": { "code", "message" } }` with the matching HTTP status.',
+      license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
+    },
+    tags: TAGS,
+    paths,
+    components: { schemas, responses, securitySchemes },
+  };
+}
+
+/** `GET /openapi.json` (public): the document, built once per app. */
+export function openApiRoutes(deps: HttpDeps, { permit }: RouteTools, prefix: string): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  const doc = openApiDocument({ version: deps.version, prefix });
+  app.get('/openapi.json', permit('public'), (c) => c.json(doc));
+  return app;
+}
