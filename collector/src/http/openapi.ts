@@ -160,6 +160,14 @@ const schemas: Record<string, Json> = {
       updatedAt: orNull(time),
     }),
     clockOffsetMs: orNull({ type: 'number', description: 'collector clock minus agent clock, ms' }),
+    latestHealth: orNull({ ...ref('LatestHealth'), description: 'the newest stored health sample; null when none' }),
+  }),
+  LatestHealth: object({
+    at: { ...time, description: "the agent's sending time of the sample" },
+    cpu: { type: 'number', description: 'CPU usage, percent' },
+    memoryUsed: number,
+    memoryTotal: number,
+    load1: number,
   }),
   SensorStatusView: object({ name: string, status: ref('SensorStatus'), reason: orNull(string), since: orNull(time), lastSeen: orNull(time) }),
   DeviceView: object({
