@@ -1,74 +1,47 @@
 /**
- * The JSON shapes the dashboard reads. Sensor views and live events are the collector's own
- * types (type-only imports: erased at build, checked by `npm run typecheck -w web`); the auth and
- * preference shapes are the contract of the users-and-roles API (issue 4).
+ * The JSON shapes the dashboard reads: the collector's own types (type-only imports, erased at
+ * build, checked by `npm run typecheck -w web`), so a change on the server is a type error here
+ * rather than a silent mismatch. Only shapes the collector builds inline in a route (no domain
+ * type to import) are written out below.
  */
 export type {
   ActivityEntry,
   DeviceView,
   HealthPoint,
+  LatestHealth,
   LocationView,
   SensorStatus,
   SensorView,
 } from '../../../collector/src/domain/sensors.types.js';
 export type { SensorHealthEvent, SensorStatusEvent } from '../../../collector/src/domain/events.js';
+export type { Role } from '../../../collector/src/domain/roles.js';
+/** Who is signed in (`user` of POST /login and /refresh). */
+export type { AuthenticatedUser as User, UserView } from '../../../collector/src/domain/users.service.js';
+/** One audit log entry of GET /admin/audit. */
+export type { AuditEntryView as AuditEntry } from '../../../collector/src/domain/audit.service.js';
+import type { Session } from '../../../collector/src/domain/auth.service.js';
 import type { SensorHealthEvent, SensorStatusEvent } from '../../../collector/src/domain/events.js';
+import type { SensorStatus } from '../../../collector/src/domain/sensors.types.js';
+import type { IngestSnapshot } from '../../../collector/src/domain/ingest-stats.js';
+import type { Preferences as StoredPreferences } from '../../../collector/src/domain/preferences.js';
 
 /** One frame of the live feed (`GET /api/v1/ws`). */
 export type LiveMessage = { type: 'hello'; time: string } | SensorStatusEvent | SensorHealthEvent;
 
-export type Role = 'admin' | 'analyst' | 'viewer';
+/**
+ * 200 of POST /login and POST /refresh. A browser's refresh token travels only in its httpOnly
+ * cookie, so the dashboard never sees `refreshToken` (API clients get it in the body).
+ */
+export type LoginResult = Omit<Session, 'refreshToken'>;
 
-export interface User {
-  username: string;
-  role: Role;
-}
+/** GET /preferences: the stored values, plus the avatar as a data URL when one is set. */
+export type Preferences = StoredPreferences & { avatar?: string };
 
-/** 200 of POST /login and POST /refresh. */
-export interface LoginResult {
-  accessToken: string;
-  /** Seconds until the access token expires. */
-  expiresIn: number;
-  user: User;
-}
-
-export interface Preferences {
-  theme: 'system' | 'light' | 'dark';
-  /** IANA time zone, e.g. "Europe/Berlin". */
-  timeZone: string;
-  /** A relative range key of the range picker, e.g. "1h". */
-  defaultRange: string;
-  pageSize: number;
-  avatar?: string;
-}
-
-/** A user as GET /admin/users shows it (collector domain/users.service.ts UserView). */
-export interface UserView {
-  username: string;
-  role: Role;
-  source: 'local' | 'ldap';
-  disabled: boolean;
-  createdAt: string;
-  updatedAt: string;
-  lastLoginAt: string | null;
-}
-
-/** One audit log entry (collector domain/audit.service.ts AuditEntryView). */
-export interface AuditEntry {
-  id: number;
-  at: string;
-  actor: string | null;
-  action: string;
-  target: string | null;
-  outcome: 'ok' | 'denied' | 'failed';
-  sourceIp: string | null;
-  details: Record<string, unknown>;
-}
-
-/** GET /health/summary. */
+/** GET /health/summary (built in collector/src/http/routes/health.ts from these domain types). */
 export interface HealthSummary {
-  sensors: Record<string, number>;
-  ingest: { since: string; acceptedTotal: number; rejectedTotal: number };
+  sensors: Record<SensorStatus, number>;
+  /** The per-kind and per-reason counters are there too; the dashboard reads the totals. */
+  ingest: Pick<IngestSnapshot, 'since' | 'acceptedTotal' | 'rejectedTotal'>;
   database: { kind: string; ok: boolean; latencyMs: number | null };
   broker: Record<string, unknown>;
 }

@@ -25,7 +25,8 @@ export default function PreferencesPage(): JSX.Element {
     const change = {
       theme: String(form.get('theme')) as Preferences['theme'],
       timeZone: String(form.get('timeZone')),
-      defaultRange: String(form.get('defaultRange')),
+      // The select offers the range picker's keys; the collector checks the value and names a bad one.
+      defaultRange: String(form.get('defaultRange')) as Preferences['defaultRange'],
       pageSize: Number(form.get('pageSize')),
     };
     setBusy(true);

@@ -36,7 +36,7 @@ function contract(opts: { password?: string; refreshOk?: () => boolean; token?: 
       },
       async summary() {
         calls.push('summary');
-        return { sensors: {}, ingest: { since: '', acceptedTotal: 0, rejectedTotal: 0 }, database: { kind: 'pglite', ok: true, latencyMs: 1 }, broker: {} };
+        return { sensors: { online: 0, offline: 0, degraded: 0, unknown: 0 }, ingest: { since: '', acceptedTotal: 0, rejectedTotal: 0 }, database: { kind: 'pglite', ok: true, latencyMs: 1 }, broker: {} };
       },
     },
   };
