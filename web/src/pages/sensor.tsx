@@ -9,7 +9,7 @@ import { Gauge } from '../components/gauge.jsx';
 import { RangePicker } from '../components/range-picker.jsx';
 import { StatusBadge } from '../components/status-badge.jsx';
 import { useApp } from '../context.jsx';
-import { diskPercent } from '../state/fleet-math.js';
+import { diskPercent, sensorMetrics } from '../state/fleet-math.js';
 import { formatDateTime } from '../time/zone.js';
 import { loadSensor } from './sensor.data.js';
 
@@ -53,8 +53,8 @@ export default function SensorPage(): JSX.Element {
               </dd>
               <dt>CPU / memory</dt>
               <dd class="inline-gauges">
-                <Gauge label="CPU" value={app.fleet.state.metrics[s().name]?.cpu ?? null} />
-                <Gauge label="Memory" value={app.fleet.state.metrics[s().name]?.memoryPercent ?? null} />
+                <Gauge label="CPU" value={sensorMetrics(s())?.cpu ?? null} />
+                <Gauge label="Memory" value={sensorMetrics(s())?.memoryPercent ?? null} />
               </dd>
               <dt>PCAP</dt>
               <dd>

@@ -11,7 +11,7 @@ import { Gauge } from '../components/gauge.jsx';
 import { StatusBadge } from '../components/status-badge.jsx';
 import { VirtualTable, type Column } from '../components/virtual-table.jsx';
 import { useApp } from '../context.jsx';
-import { diskPercent } from '../state/fleet-math.js';
+import { diskPercent, sensorMetrics } from '../state/fleet-math.js';
 import { formatAgo, formatDateTime } from '../time/zone.js';
 import { loadFleet } from './fleet.data.js';
 
@@ -35,9 +35,9 @@ export function SensorsPage(): JSX.Element {
   const tick = setInterval(() => setNow(Date.now()), 5_000);
   onCleanup(() => clearInterval(tick));
 
-  // CPU and memory come from live health samples; an offline sensor's last sample is not current.
-  const liveMetric = (s: SensorView, key: 'cpu' | 'memoryPercent') =>
-    s.status === 'offline' ? null : (fleet.state.metrics[s.name]?.[key] ?? null);
+  // CPU and memory of the newest health sample (the snapshot's, then each live one); an offline
+  // sensor's last sample is not current.
+  const liveMetric = (s: SensorView, key: 'cpu' | 'memoryPercent') => (s.status === 'offline' ? null : (sensorMetrics(s)?.[key] ?? null));
   const rows = createMemo(() => fleet.list().filter((s) => matchesFilter(s, filter())));
   const open = (s: SensorView) => navigate(`/sensors/${encodeURIComponent(s.name)}`);
 

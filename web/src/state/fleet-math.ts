@@ -4,6 +4,21 @@
  */
 import type { SensorStatus, SensorView } from '../api/types.js';
 
+/** CPU and memory of a sensor's latest health sample, percent. */
+export interface SensorMetrics {
+  cpu: number;
+  memoryPercent: number;
+  /** The agent's sending time of the sample. */
+  at: string;
+}
+
+/** The gauges' numbers from a sensor's `latestHealth` (stored snapshot or live sample); null without one. */
+export function sensorMetrics(sensor: Pick<SensorView, 'latestHealth'>): SensorMetrics | null {
+  const h = sensor.latestHealth;
+  if (!h) return null;
+  return { cpu: h.cpu, memoryPercent: h.memoryTotal > 0 ? (h.memoryUsed / h.memoryTotal) * 100 : 0, at: h.at };
+}
+
 /** A disk this full (percent) raises an alert; the collector marks the sensor degraded at the same level. */
 export const DISK_ALERT_PERCENT = 90;
 

@@ -1,35 +1,33 @@
 /**
- * The fleet as the dashboard sees it: every sensor (GET /sensors), the latest health of each (from
- * the live feed), and recent status changes (GET /sensors/activity + live), kept current by
- * `apply()`-ing live-feed messages.
+ * The fleet as the dashboard sees it: every sensor (GET /sensors) with its latest health
+ * (`latestHealth`: the newest stored sample in the snapshot, then each live sample), and recent
+ * status changes (GET /sensors/activity + live), kept current by `apply()`-ing live-feed messages.
  *
- * - `hello` (every (re)connect of the feed) reloads the snapshot: nothing missed stays missing.
+ * - `hello` (every (re)connect of the feed) reloads the snapshot: nothing missed stays missing. A
+ *   live sample newer than the snapshot's (it arrived while the request was under way) is kept.
  * - `sensor.status` updates the sensor in place and prepends an activity entry; an unknown sensor
  *   (registered since the snapshot) triggers a reload.
- * - `sensor.health` updates CPU, memory, disks and last seen of that sensor.
+ * - `sensor.health` replaces the sensor's `latestHealth` (unless it is older) and updates its
+ *   disks and last seen.
  */
 import { batch, createMemo, createSignal } from 'solid-js';
 import { createStore, produce, reconcile } from 'solid-js/store';
 import type { ApiClient } from '../api/client.js';
-import type { ActivityEntry, LiveMessage, SensorView } from '../api/types.js';
+import type { ActivityEntry, LatestHealth, LiveMessage, SensorView } from '../api/types.js';
 import { countByStatus, diskAlerts, totalRetainedMs } from './fleet-math.js';
 
 export const ACTIVITY_LIMIT = 50;
 
-/** Latest health numbers of a sensor; null until its first health sample arrives on the feed. */
-export interface SensorMetrics {
-  cpu: number;
-  memoryPercent: number;
-  at: string;
-}
-
 export type Fleet = ReturnType<typeof createFleet>;
 
+/** The newer of two samples (by the agent's sending time); `a` on a tie. */
+function newer(a: LatestHealth | null, b: LatestHealth | null): LatestHealth | null {
+  if (!a || !b) return a ?? b;
+  return Date.parse(b.at) > Date.parse(a.at) ? b : a;
+}
+
 export function createFleet(api: Pick<ApiClient, 'sensors' | 'activity'>) {
-  const [state, setState] = createStore<{ sensors: Record<string, SensorView>; metrics: Record<string, SensorMetrics> }>({
-    sensors: {},
-    metrics: {},
-  });
+  const [state, setState] = createStore<{ sensors: Record<string, SensorView> }>({ sensors: {} });
   const [activity, setActivity] = createSignal<ActivityEntry[]>([]);
   const [loaded, setLoaded] = createSignal(false);
   const [error, setError] = createSignal<Error | null>(null);
@@ -39,7 +37,11 @@ export function createFleet(api: Pick<ApiClient, 'sensors' | 'activity'>) {
     loading ??= Promise.all([api.sensors(), api.activity(ACTIVITY_LIMIT)])
       .then(([{ sensors }, { entries }]) => {
         batch(() => {
-          setState('sensors', reconcile(Object.fromEntries(sensors.map((s) => [s.name, s]))));
+          const merged = sensors.map((s) => {
+            const live = state.sensors[s.name]?.latestHealth;
+            return { ...s, latestHealth: newer(s.latestHealth, live ? { ...live } : null) };
+          });
+          setState('sensors', reconcile(Object.fromEntries(merged.map((s) => [s.name, s]))));
           setActivity(entries);
           setLoaded(true);
           setError(null);
@@ -86,16 +88,19 @@ export function createFleet(api: Pick<ApiClient, 'sensors' | 'activity'>) {
       }
       case 'sensor.health': {
         if (!state.sensors[message.sensor]) return;
+        const sample: LatestHealth = {
+          at: message.at,
+          cpu: message.cpu,
+          memoryUsed: message.memoryUsed,
+          memoryTotal: message.memoryTotal,
+          load1: message.load1,
+        };
         batch(() => {
-          setState('metrics', message.sensor, {
-            cpu: message.cpu,
-            memoryPercent: message.memoryTotal > 0 ? (message.memoryUsed / message.memoryTotal) * 100 : 0,
-            at: message.at,
-          });
           setState(
             'sensors',
             message.sensor,
             produce((s) => {
+              s.latestHealth = newer(sample, s.latestHealth);
               s.lastSeen = new Date().toISOString();
               const byMount = new Map(s.disks.map((d) => [d.mount, d]));
               for (const d of message.disks) {
