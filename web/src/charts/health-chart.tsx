@@ -7,8 +7,9 @@
 import { createEffect, createSignal, onCleanup, onMount, Show, type JSX } from 'solid-js';
 import type { HealthPoint } from '../api/types.js';
 import { seriesOf, summarise } from './health-series.js';
+import type uPlot from 'uplot';
 
-type UPlotCtor = typeof import('uplot');
+type UPlotCtor = typeof uPlot;
 type UPlotInstance = InstanceType<UPlotCtor>;
 
 let loading: Promise<UPlotCtor> | undefined;
