@@ -98,3 +98,26 @@ test('the built bundle (npm run build) runs every command, and extract in worker
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('extract -o - writes the capture to stdout (the stats to stderr), byte for byte what -o FILE writes', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pcapmesh-stdout-'));
+  try {
+    const capture = join(dir, 'gen.pcap');
+    writeCapture(capture, { seed: 6, bytes: 512 * 1024 });
+    const file = join(dir, 'out.pcap');
+    assert.equal(cli(['extract', '-f', 'udp', '-o', file, capture]).status, 0);
+    const bin = join(repoRoot, 'shared/bin/pcapmesh-pcap.js');
+    const env = { ...process.env, PCAPMESH_FROM_SOURCE: '1' };
+    // Two inputs overlapping in time take the merge path; one takes the append path.
+    for (const inputs of [[capture], [capture, capture]]) {
+      const r = spawnSync(process.execPath, [bin, 'extract', '--json', '-f', 'udp', '-o', '-', ...inputs], { env, maxBuffer: 1 << 26 });
+      assert.equal(r.status, 0, r.stderr.toString());
+      const stats = JSON.parse(r.stderr.toString()) as { output: string; packets: number };
+      assert.equal(stats.output, 'stdout');
+      if (inputs.length === 1) assert.ok(r.stdout.equals(readFileSync(file)), 'stdout equals the file output');
+      else assert.equal(stats.packets, 2 * (JSON.parse(cli(['info', '--json', file]).stdout) as { packets: number }[])[0]!.packets);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -21,7 +21,8 @@
  * const stats = await extract({ inputs: ['/var/capture'], output: 'out.pcap', filter: 'host 10.0.0.1',
  *   from: parseTimeBound('2026-01-01T09:00Z'), to: parseTimeBound('2026-01-01T09:20Z') });
  */
-import { closeSync, mkdtempSync, openSync, readSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { expandInputs } from './extract-inputs.js';
 import { defaultWorkerCount, runScans } from './extract-pool.js';
@@ -35,13 +36,13 @@ import { captureTimeRange } from './time-range.js';
 import { loadIndexHeader } from './sidecar/index.js';
 import { compareTimestamps } from './timestamp.js';
 import type { CaptureProblem, Timestamp } from './types.js';
-import { PcapWriter, PcapngWriter, type PacketWriter } from './writer.js';
+import { FileSink, MemorySink, PcapWriter, PcapngWriter, type PacketWriter } from './writer.js';
 
 export interface ExtractOptions {
   /** Files and directories (searched recursively). */
   inputs: string[];
-  /** Output file (pcap or pcapng, see above). */
-  output: string;
+  /** Output file (pcap or pcapng, see above), or an open descriptor the caller keeps owning (1 = stdout). */
+  output: string | number;
   /** tcpdump filter text, a parsed AST, or the structured job form; absent = every packet. */
   filter?: string | FilterNode | StructuredFilter;
   /** Window start (inclusive) and end (exclusive). */
@@ -105,7 +106,11 @@ export async function extract(opts: ExtractOptions): Promise<ExtractStats> {
     packetsScanned: 0, bytesScanned: 0, problems: [], format: 'pcap',
   };
   const selected = selectByTime(files, opts, stats);
-  const parts = mkdtempSync(join(dirname(opts.output), `.${basename(opts.output)}.parts-`));
+  // Parts beside the output file (same filesystem, same permissions); for a descriptor, in the temp directory.
+  const parts =
+    typeof opts.output === 'number'
+      ? mkdtempSync(join(tmpdir(), 'pcapmesh-extract-parts-'))
+      : mkdtempSync(join(dirname(opts.output), `.${basename(opts.output)}.parts-`));
   try {
     const nanosecond = anyNanosecond(selected.map((f) => f.path));
     const tasks: ScanTask[] = selected.map((f, i) => ({
@@ -145,7 +150,7 @@ export async function extract(opts: ExtractOptions): Promise<ExtractStats> {
     stats.format = written.format;
     return stats;
   } catch (error) {
-    rmSync(opts.output, { force: true });
+    if (typeof opts.output === 'string') rmSync(opts.output, { force: true });
     throw error;
   } finally {
     rmSync(parts, { recursive: true, force: true });
@@ -206,34 +211,36 @@ function anyNanosecond(paths: string[]): boolean {
  * The fast path: every part is classic pcap in the output's link type and precision, and the
  * parts do not overlap in time (a rolling directory) — the output is their records appended.
  */
-function appendParts(parts: ScanResult[], output: string, linkType: number, nanosecond: boolean, snaplen: number | undefined): boolean {
+function appendParts(parts: ScanResult[], output: string | number, linkType: number, nanosecond: boolean, snaplen: number | undefined): boolean {
   const sorted = [...parts].sort((a, b) => compareTimestamps(a.first!, b.first!));
   for (let i = 0; i < sorted.length; i++) {
     const p = sorted[i]!;
     if (!p.partIsPcap || p.partNanosecond !== nanosecond || p.linkTypes[0] !== linkType) return false;
     if (i > 0 && compareTimestamps(p.first!, sorted[i - 1]!.last!) < 0) return false;
   }
-  PcapWriter.toFile(output, { linkType, nanosecond, snaplen }).close();
-  const out = openSync(output, 'a');
+  const header = new MemorySink();
+  new PcapWriter(header, { linkType, nanosecond, snaplen }).close();
+  const out = new FileSink(output);
   // Sized to the parts: a selective extract's parts are small, and a fresh 8 MiB is not free.
   const chunk = new Uint8Array(Math.min(8 * 1024 * 1024, Math.max(4096, ...sorted.map((p) => p.bytes + 16 * p.packets))));
   try {
+    out.write(header.bytes());
     for (const p of sorted) {
       const fd = openSync(p.output!, 'r');
       try {
-        for (let at = 24, n; (n = readSync(fd, chunk, 0, chunk.length, at)) > 0; at += n) writeSync(out, chunk, 0, n);
+        for (let at = 24, n; (n = readSync(fd, chunk, 0, chunk.length, at)) > 0; at += n) out.write(chunk.subarray(0, n));
       } finally {
         closeSync(fd);
       }
     }
   } finally {
-    closeSync(out);
+    out.close();
   }
   return true;
 }
 
 /** Merges the per-file parts into `output` in time order (see the module comment). */
-function writeMerged(results: ScanResult[], output: string): { packets: number; bytes: number; format: ExtractStats['format'] } {
+function writeMerged(results: ScanResult[], output: string | number): { packets: number; bytes: number; format: ExtractStats['format'] } {
   const parts = results.filter((r) => r.output !== null && r.first && r.last);
   const linkTypes = new Set(parts.flatMap((r) => r.linkTypes));
   const nanosecond = results.some((r) => r.nanosecond);

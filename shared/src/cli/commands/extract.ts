@@ -11,7 +11,7 @@ export const command: CliCommand = {
 
 The packets in [from, to) that match the filter, from capture files or directories (recursive),
 written to OUT in time order: pcap (ns when an input is ns), pcapng when link types differ.
-  -o, --output OUT   the result (required)
+  -o, --output OUT   the result (required; - writes to stdout, e.g. | tcpdump -nn -r -)
   --from T, --to T   window start (inclusive) / end (exclusive): ISO 8601 with zone
                      (2026-01-01T09:00:00.123456789Z) or epoch seconds (1767258000.5)
   -f, --filter EXPR  tcpdump filter: host, src/dst host, net CIDR, net A mask M, port, portrange,
@@ -32,6 +32,8 @@ Damaged or unreadable inputs are reported on stderr; their valid packets are ext
       json: { type: 'boolean' },
     });
     if (!values.output) throw new UsageError('-o OUT is required');
+    if (values.output === '-' && process.stdout.isTTY) throw new UsageError('refusing to write a capture to a terminal (-o -)');
+    const toStdout = values.output === '-';
     if (positionals.length === 0) throw new UsageError('no input given');
     const bound = (text: string | undefined, what: string) => {
       if (text === undefined) return undefined;
@@ -58,12 +60,13 @@ Damaged or unreadable inputs are reported on stderr; their valid packets are ext
       workers = Number(values.workers);
       if (!Number.isInteger(workers) || workers < 0) throw new UsageError(`--workers must be a whole number >= 0, not "${values.workers}"`);
     }
-    const stats = await extract({ inputs: positionals, output: values.output, filter, from, to, useIndex: !values['no-index'], workers });
+    const stats = await extract({ inputs: positionals, output: toStdout ? 1 : values.output, filter, from, to, useIndex: !values['no-index'], workers });
     for (const p of stats.problems) console.error(`pcapmesh-pcap extract: warning: ${p.file}: at ${p.offset}: ${p.reason}`);
-    if (values.json) console.log(JSON.stringify({ output: values.output, ...stats }));
+    // With the capture on stdout, the stats go to stderr.
+    if (values.json) (toStdout ? console.error : console.log)(JSON.stringify({ output: toStdout ? 'stdout' : values.output, ...stats }));
     else {
       console.error(
-        `extracted ${stats.packets} packets, ${stats.bytes} bytes (${stats.format}) → ${values.output}\n` +
+        `extracted ${stats.packets} packets, ${stats.bytes} bytes (${stats.format}) → ${toStdout ? 'stdout' : values.output}\n` +
           `files scanned ${stats.filesScanned}, skipped by time ${stats.filesSkippedByTime}, skipped by index ${stats.filesSkippedByIndex}, ` +
           `blocks skipped ${stats.blocksSkipped}; read ${stats.packetsScanned} packets, ${stats.bytesScanned} bytes`,
       );
