@@ -14,7 +14,17 @@ test('defaults fill everything but the name', () => {
   assert.equal(cfg.stateDir, './data/agent');
   assert.deepEqual(cfg.intervals, { healthSeconds: 10, availabilitySeconds: 60, scanSeconds: 5, clockSeconds: 300 });
   assert.equal(cfg.spool.maxBytes, 64 * 1024 * 1024);
+  assert.deepEqual(cfg.index, { enabled: true, settleSeconds: 60 });
   assert.deepEqual(cfg.captures, []);
+});
+
+test('index: switched off and settle time from the environment; a settle time of 0 is refused, naming the variable', () => {
+  const cfg = loadAgentConfig(undefined, { PCAPMESH_AGENT_NAME: 'alpha', PCAPMESH_AGENT_INDEX__ENABLED: 'false', PCAPMESH_AGENT_INDEX__SETTLE_SECONDS: '15' });
+  assert.deepEqual(cfg.index, { enabled: false, settleSeconds: 15 });
+  assert.throws(
+    () => loadAgentConfig(undefined, { PCAPMESH_AGENT_NAME: 'alpha', PCAPMESH_AGENT_INDEX__SETTLE_SECONDS: '0' }),
+    (err: unknown) => err instanceof ConfigError && err.problems.some((p) => /^index\.settleSeconds: .*\(from PCAPMESH_AGENT_INDEX__SETTLE_SECONDS\)/.test(p)),
+  );
 });
 
 test('captures come from a file or, as one YAML list, from the environment', () => {

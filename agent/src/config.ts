@@ -96,6 +96,14 @@ export const agentConfigSchema = z.strictObject({
       clockSeconds: seconds(300, 10),
     })
     .prefault({}),
+  index: z
+    .strictObject({
+      /** Build a sidecar index (`.pmidx`) of every closed capture file of at least 1 MiB, so extracts skip what cannot match. */
+      enabled: z.boolean().default(true),
+      /** A capture not modified for this long is closed and gets indexed (the newest file of a managed ring never is). */
+      settleSeconds: seconds(60),
+    })
+    .prefault({}),
   spool: z
     .strictObject({
       /** Disk bound of the outgoing QoS 1 spool; beyond it the oldest health records are dropped (counted). */

@@ -34,3 +34,16 @@ test('within limits nothing is deleted; free space is read from the real filesys
   assert.ok(free > 0 && free <= 100, `free ${free}%`);
   assert.equal(sweep({ directory: dir, interface: 'eth0', maxBytes: 10_000, minFreePercent: 0 }).deleted.length, 0);
 });
+
+test('a deleted ring file takes its sidecar index with it; sidecars count towards maxBytes; other sidecars stay', () => {
+  const dir = ring();
+  for (const name of ['eth0-20260101000000.pcap', 'eth0-20260101000100.pcap', 'eth0-20260101000400.pcap', 'evidence.pcap']) {
+    writeFileSync(join(dir, `${name}.pmidx`), Buffer.alloc(100));
+  }
+  // 5 × 1000 capture bytes + 3 × 100 sidecar bytes of the ring: 5300; one deletion leaves 4200, two 3100.
+  const r = sweep({ directory: dir, interface: 'eth0', maxBytes: 4100, minFreePercent: 0 });
+  assert.deepEqual(r.deleted.map((p) => p.slice(dir.length + 1)), ['eth0-20260101000000.pcap', 'eth0-20260101000100.pcap']);
+  assert.equal(r.deletedBytes, 2200);
+  assert.equal(r.keptBytes, 3100);
+  assert.deepEqual(readdirSync(dir).filter((n) => n.endsWith('.pmidx')).sort(), ['eth0-20260101000400.pcap.pmidx', 'evidence.pcap.pmidx']);
+});

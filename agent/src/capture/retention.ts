@@ -3,10 +3,12 @@
  * wrote (`{interface}-YYYYMMDDhhmmss.pcap`, UTC names, so name order is time order) while the
  * directory holds more than `maxBytes` (0 = no byte limit) or its filesystem has less than
  * `minFreePercent` free. The newest file (being written) is never deleted, nor any file that
- * does not carry the agent's name pattern.
+ * does not carry the agent's name pattern. A ring file's sidecar index (`<file>.pmidx`, see
+ * pcap/indexer.ts) counts with it and goes with it.
  */
 import { readdirSync, statfsSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
+import { sidecarPath } from '@pcapmesh/shared/pcap/sidecar/index';
 
 export interface RetentionPolicy {
   directory: string;
@@ -16,9 +18,11 @@ export interface RetentionPolicy {
 }
 
 export interface SweepResult {
+  /** Capture files deleted (their sidecars went with them). */
   deleted: string[];
+  /** Bytes of the deleted captures and their sidecars. */
   deletedBytes: number;
-  /** Bytes of the agent's files left in the directory. */
+  /** Bytes of the agent's files (ring captures and their sidecars) left in the directory. */
   keptBytes: number;
 }
 
@@ -51,8 +55,9 @@ export function sweep(policy: RetentionPolicy, free: (dir: string) => number = f
     .filter((n) => pattern.test(n))
     .sort()
     .flatMap((name) => {
+      const path = join(policy.directory, name);
       try {
-        return [{ path: join(policy.directory, name), size: statSync(join(policy.directory, name)).size }];
+        return [{ path, size: statSync(path).size + sizeIfAny(sidecarPath(path)) }];
       } catch {
         return [];
       }
@@ -63,15 +68,30 @@ export function sweep(policy: RetentionPolicy, free: (dir: string) => number = f
   const lowSpace = () => policy.minFreePercent > 0 && free(policy.directory) < policy.minFreePercent;
   for (const f of files.slice(0, -1)) {
     if (!overBytes() && !lowSpace()) break;
-    try {
-      unlinkSync(f.path);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new Error(`ring retention cannot delete ${f.path}`, { cause: err });
-    }
+    // The capture first: a sidecar without its capture is an orphan the indexer removes, a capture
+    // without its sidecar is merely unindexed.
+    unlinkIfAny(f.path);
+    unlinkIfAny(sidecarPath(f.path));
     total -= f.size;
     result.deleted.push(f.path);
     result.deletedBytes += f.size;
   }
   result.keptBytes = total;
   return result;
+}
+
+function sizeIfAny(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
+  }
+}
+
+function unlinkIfAny(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new Error(`ring retention cannot delete ${path}`, { cause: err });
+  }
 }
