@@ -3,7 +3,8 @@
  * parallel; in-process when `workers` is 0 (small jobs: no thread start-up cost).
  */
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startModuleWorker } from '../util/worker.js';
 import { scanFile, type ScanResult, type ScanTask } from './extract-scan.js';
 
 export interface PoolOptions {
@@ -13,16 +14,9 @@ export interface PoolOptions {
   onResult?: (result: ScanResult) => void;
 }
 
-/**
- * Starts a scan worker: the compiled worker from dist/, or — running from TypeScript source —
- * a bootstrap that registers tsx in the thread first (loader hooks do not reach workers on Node 20).
- */
+/** A scan worker: extract-worker.js beside this module (in dist/ or the CLI bundle), or its source. */
 function startWorker(): Worker {
-  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./extract-worker.js', import.meta.url));
-  const tsx = import.meta.resolve('tsx/esm/api');
-  const entry = new URL('./extract-worker.ts', import.meta.url).href;
-  const boot = `import(${JSON.stringify(tsx)}).then((api) => { api.register(); return import(${JSON.stringify(entry)}); })`;
-  return new Worker(boot, { eval: true });
+  return startModuleWorker(new URL('./extract-worker.js', import.meta.url));
 }
 
 /**
