@@ -4,10 +4,12 @@
  *   spool + sequencer ─ outbox ─┬─ health (every intervals.healthSeconds)
  *                               └─ availability (scan every intervals.scanSeconds, publish on
  *                                  change, at least every intervals.availabilitySeconds)
+ *                                    └─ indexer (sees each scan; builds closed files' sidecar
+ *                                       indexes in one worker thread, index.enabled)
  *   MQTT connection: birth/will, replays the spool         clock: offset to the collector
  *   tcpdump captures (interface set, capture.enabled) + ring retention sweeps
  *
- * `stop()` ends the schedules, stops tcpdump, publishes the offline "shutdown" state, disconnects
+ * `stop()` ends the schedules, stops tcpdump and the index worker, publishes the offline "shutdown" state, disconnects
  * and closes the spool, in that order.
  */
 import { hostname } from 'node:os';
@@ -23,6 +25,7 @@ import { MqttConnection } from './mqtt/connection.js';
 import { Outbox } from './mqtt/outbox.js';
 import { Spool } from './mqtt/spool.js';
 import { AvailabilityScanner } from './pcap/availability.js';
+import { CaptureIndexer } from './pcap/indexer.js';
 import { AvailabilityReporter } from './pcap/reporter.js';
 import { TcpdumpCapture } from './capture/tcpdump.js';
 import { sweep } from './capture/retention.js';
@@ -40,6 +43,7 @@ export class Agent {
   private readonly clock: CollectorClock;
   private readonly health: HealthCollector;
   private readonly availability: AvailabilityReporter;
+  private readonly indexer: CaptureIndexer | null;
   private readonly outbox: Outbox;
   private stops: (() => Promise<void>)[] = [];
   private onlineCount = 0;
@@ -76,7 +80,9 @@ export class Agent {
         location: config.location,
         hostname: hostname(),
         interfaces: config.captures.map((c) => ({ name: c.interface ?? c.name, managed: managed(c), directory: resolve(c.directory) })),
-        capabilities: ['health', 'pcap-availability', ...(this.captures.length > 0 ? ['tcpdump'] : [])],
+        capabilities: [
+          'health', 'pcap-availability', ...(this.indexer ? ['pcap-index'] : []), ...(this.captures.length > 0 ? ['tcpdump'] : []),
+        ],
       }),
       onOnline: ({ bdSeq }) => events.onOnline?.({ bdSeq, first: this.onlineCount++ === 0 }),
     });
@@ -89,13 +95,22 @@ export class Agent {
       spoolDropped: () => this.spool.stats.dropped,
     });
     const rotate = (c: AgentConfig['captures'][number]) => c.rotateSeconds;
+    const indexer = config.index.enabled
+      ? new CaptureIndexer({ settleSeconds: config.index.settleSeconds, logger: logger.child({ part: 'indexer' }) })
+      : null;
+    this.indexer = indexer;
     this.availability = new AvailabilityReporter(
-      new AvailabilityScanner(config.captures.map((c) => ({
-        name: c.interface ?? c.name,
-        directory: resolve(c.directory),
-        gapSeconds: Math.max(60, 2 * rotate(c)),
-        activeSeconds: rotate(c) + 10,
-      }))),
+      new AvailabilityScanner(
+        config.captures.map((c) => ({
+          name: c.interface ?? c.name,
+          directory: resolve(c.directory),
+          gapSeconds: Math.max(60, 2 * rotate(c)),
+          activeSeconds: rotate(c) + 10,
+          managed: managed(c),
+        })),
+        Date.now,
+        indexer ? (listing) => indexer.review(listing) : undefined,
+      ),
       this.outbox,
       config.intervals.availabilitySeconds * 1000,
     );
@@ -119,7 +134,7 @@ export class Agent {
   async stop(): Promise<void> {
     await Promise.all(this.stops.map((stop) => stop()));
     this.stops = [];
-    await Promise.all(this.captures.map((c) => c.tcpdump.stop()));
+    await Promise.all([...this.captures.map((c) => c.tcpdump.stop()), this.indexer?.stop()]);
     await this.connection.stop();
     this.spool.close();
   }

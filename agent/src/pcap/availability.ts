@@ -14,6 +14,9 @@
  *   newest file of a source that changed within `activeSeconds` is being written (tcpdump
  *   flushes in blocks): its partial last record is expected and not reported.
  * - Gaps: see intervals.ts; the threshold is `gapSeconds`.
+ * - An optional observer (the indexer, indexer.ts) sees each source's listing during the scan,
+ *   so the directories are walked once; what it returns (index counts and problems) is added to
+ *   that source's report.
  */
 import { openSync, readSync, closeSync, readdirSync, statSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
@@ -30,13 +33,39 @@ export interface SourceSpec {
   gapSeconds: number;
   /** A newest file modified this recently is still being written. */
   activeSeconds: number;
+  /** A ring the agent's own tcpdump writes: its newest file is open whatever its mtime. */
+  managed?: boolean;
 }
+
+/** One capture file as a scan saw it. */
+export interface ListedCapture {
+  path: string;
+  bytes: number;
+  mtimeMs: number;
+  ino: number;
+}
+
+/** What one scan saw of one source. */
+export interface SourceListing {
+  spec: SourceSpec;
+  /** The source's capture files (recognised by their magic), in path order. */
+  captures: ListedCapture[];
+  /** Every regular file listed (captures, sidecars, anything else), by path. */
+  files: ReadonlyMap<string, Stats>;
+}
+
+/** What an observer adds to a source's report. */
+export type SourceAddition = Partial<Pick<PcapSource, 'indexedFiles' | 'unindexedFiles'>> & { problems?: CaptureProblem[] };
+/** Sees each source's listing during a scan (synchronously; it must not throw). */
+export type SourceObserver = (listing: SourceListing) => SourceAddition;
 
 const CAPTURE_NAME = /\.(pcap|pcapng|cap)(\d+)?$/i;
 const MAX_PROBLEMS = 1000;
 
 /** What one file contributes, cached until the file changes. */
 interface FileFacts {
+  path: string;
+  ino: number;
   key: string;
   capture: boolean;
   first: Timestamp | null;
@@ -51,7 +80,11 @@ export class AvailabilityScanner {
   /** Files (re)read since start, for tests and health of the scanner itself. */
   readonly counters = { scans: 0, filesRead: 0 };
 
-  constructor(private readonly sources: SourceSpec[], private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly sources: SourceSpec[],
+    private readonly now: () => number = Date.now,
+    private readonly observer?: SourceObserver,
+  ) {}
 
   /** Scans every source; never throws for file-system or content problems. */
   scan(): PcapSource[] {
@@ -65,12 +98,14 @@ export class AvailabilityScanner {
   private scanSource(spec: SourceSpec, seen: Set<string>): PcapSource {
     const problems: CaptureProblem[] = [];
     const listed: FileFacts[] = [];
+    const all = new Map<string, Stats>();
     for (const { path, stat, error } of listFiles(spec.directory)) {
       if (error) {
         problems.push({ file: path, offset: 0, reason: error });
         continue;
       }
       seen.add(path);
+      all.set(path, stat!);
       const facts = this.factsOf(path, stat!);
       if (facts.capture || facts.problems.length > 0) listed.push(facts);
     }
@@ -83,6 +118,12 @@ export class AvailabilityScanner {
     const files = listed.filter((f) => f.capture);
     const intervals = files.flatMap((f) => (f.first && f.last ? [{ first: f.first, last: f.last }] : []));
     const { oldest, newest: newestTime, gaps } = coverage(intervals, spec.gapSeconds);
+    const added = this.observer?.({
+      spec,
+      captures: files.map((f) => ({ path: f.path, bytes: f.bytes, mtimeMs: f.mtimeMs, ino: f.ino })),
+      files: all,
+    });
+    if (added?.problems) problems.push(...added.problems);
     return {
       name: spec.name,
       directory: spec.directory,
@@ -92,6 +133,8 @@ export class AvailabilityScanner {
       bytes: files.reduce((n, f) => n + f.bytes, 0),
       gaps,
       problems: problems.slice(0, MAX_PROBLEMS),
+      ...(added?.indexedFiles !== undefined ? { indexedFiles: added.indexedFiles } : {}),
+      ...(added?.unindexedFiles !== undefined ? { unindexedFiles: added.unindexedFiles } : {}),
     };
   }
 
@@ -107,7 +150,7 @@ export class AvailabilityScanner {
 }
 
 function readFacts(path: string, stat: Stats, key: string): FileFacts {
-  const base = { key, bytes: stat.size, mtimeMs: stat.mtimeMs, first: null, last: null, problems: [] };
+  const base = { path, ino: stat.ino, key, bytes: stat.size, mtimeMs: stat.mtimeMs, first: null, last: null, problems: [] };
   const named = CAPTURE_NAME.test(path);
   let head: Uint8Array;
   try {

@@ -113,8 +113,18 @@ export const pcapSourceSchema = z.object({
   bytes: count,
   /** Intervals inside [oldest, newest] that no file covers. */
   gaps: z.array(gapSchema).max(1000),
-  /** Damaged files (truncated, unreadable); reported, never fatal. */
+  /** Damaged files (truncated, unreadable) and files whose index failed; reported, never fatal. */
   problems: z.array(fileProblemSchema).max(1000),
+  /**
+   * Capture files with a fresh sidecar index (`.pmidx`), so an extract skips what cannot match.
+   * Optional: absent from agents that do not index (older ones, or `index.enabled: false`).
+   */
+  indexedFiles: count.optional(),
+  /**
+   * Capture files of at least 1 MiB without a fresh index: being written, settling, queued, or
+   * failed (the failure is in `problems`). Smaller files need none and are in neither count.
+   */
+  unindexedFiles: count.optional(),
 });
 
 export const pcapSchema = z.object({
