@@ -8,6 +8,9 @@ import { extract } from '@pcapmesh/shared/pcap/extract';
 import { writeCapture } from '@pcapmesh/shared/pcap/gen/output';
 import { MIN_INDEXED_BYTES, loadIndexHeader, sidecarPath } from '@pcapmesh/shared/pcap/sidecar/index';
 import { pcapSourceSchema, type PcapSource } from '@pcapmesh/shared/wire';
+import { Agent } from '../agent.js';
+import { agentConfigSchema } from '../config.js';
+import { TestBroker } from '../mqtt/broker.fixture.js';
 import { AvailabilityScanner } from './availability.js';
 import { preciseNow, type WorkerOutcome } from './index-worker.js';
 import { CaptureIndexer, type IndexerOptions } from './indexer.js';
@@ -231,4 +234,41 @@ test('end to end: after the indexer ran, a selective extract skips by index', as
   assert.ok(indexed.filesSkippedByIndex > 0 || indexed.blocksSkipped > 0, JSON.stringify(indexed));
   assert.equal(indexed.packets, unindexed.packets, 'the same packets, fewer bytes read');
   assert.ok(indexed.bytesScanned < unindexed.bytesScanned);
+});
+
+test('the agent wires it: availability reports the indexed file, the birth announces pcap-index; index.enabled: false reports neither', async (t) => {
+  const broker = new TestBroker();
+  await broker.start();
+  t.after(() => broker.stop());
+  const dir = mkdtempSync(join(tmpdir(), 'indexer-agent-'));
+  mkdirSync(join(dir, 'pcap'));
+  const closed = capture(join(dir, 'pcap'), 'closed.pcap', 3600, { seed: 1 });
+  const run = async (name: string, enabled: boolean): Promise<PcapSource> => {
+    const config = agentConfigSchema.parse({
+      name,
+      mqtt: { url: broker.url },
+      stateDir: join(dir, `state-${name}`),
+      captures: [{ name: 'watched', directory: join(dir, 'pcap') }],
+      intervals: { scanSeconds: 1 },
+      index: { enabled, settleSeconds: 1 },
+    });
+    const agent = new Agent(config, pino({ level: 'silent' }));
+    await agent.start();
+    const sources = () => broker.of('pcap').filter((r) => r.topic.includes(`/${name}/`)).map((r) => (r.message as unknown as { sources: PcapSource[] }).sources[0]!);
+    try {
+      await broker.until(`${name}: availability`, () => sources().some((s) => !enabled || s.indexedFiles === 1), 60_000);
+    } finally {
+      await agent.stop();
+    }
+    const birth = broker.of('state').find((r) => r.topic.includes(`/${name}/`))!.message as { capabilities?: string[] };
+    assert.equal(birth.capabilities?.includes('pcap-index'), enabled);
+    return sources().at(-1)!;
+  };
+
+  const off = await run('indexer-off', false);
+  assert.ok(!('indexedFiles' in off) && !('unindexedFiles' in off), JSON.stringify(off));
+  assert.ok(!existsSync(sidecarPath(closed)));
+  const on = await run('indexer-on', true);
+  assert.deepEqual([on.files, on.indexedFiles, on.unindexedFiles], [1, 1, 0]);
+  assert.ok(fresh(closed));
 });
