@@ -145,6 +145,16 @@ export const collectorConfigSchema = z.strictObject({
       maxFailuresPerAddress: z.number().int().min(1).max(100_000).default(50),
       /** Window in which failures are counted and length of a lockout, seconds. Default 900. */
       lockoutSeconds: z.number().int().min(1).max(86_400).default(900),
+      /** Days a (user, source address) pair and a browser's device cookie stay known after a successful login; known sources are exempt from the per-user lockout and the global budget. Default 30. */
+      knownForDays: z.number().int().min(1).max(365).default(30),
+      /** Failed logins a minute (all sources, all collectors sharing the cache) above which unknown sources are rate-limited. Default 100. */
+      globalFailuresPerMinute: z.number().int().min(1).max(1_000_000).default(100),
+      /** Password checks a second shared by all unknown sources while over globalFailuresPerMinute; 0 refuses them all. Default 2. */
+      unknownChecksPerSecond: z.number().int().min(0).max(10_000).default(2),
+      /** Password checks (argon2) running at once in this process. Default: the number of CPUs. */
+      maxConcurrentChecks: z.number().int().min(1).max(1024).optional(),
+      /** Login attempts waiting for a password check before more are refused (429). Default 100. */
+      maxQueuedChecks: z.number().int().min(0).max(100_000).default(100),
       /** Optional LDAP bind authentication; LDAP users are created on their first login. */
       ldap: z
         .strictObject({

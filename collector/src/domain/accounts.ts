@@ -1,5 +1,6 @@
 /**
- * Builds the accounts stack — users, audit log, access and refresh tokens, login throttle, the
+ * Builds the accounts stack — users, audit log, access and refresh tokens, known clients, login
+ * throttle (whose global-budget transitions it logs and audits as `login.global-budget`), the
  * session service — over one database and cache store. The collector (app.ts) and the HTTP test
  * fixture build it the same way here.
  */
@@ -9,6 +10,7 @@ import type { Db } from '../storage/db.js';
 import { AccessTokens } from './access-tokens.js';
 import { AuditService } from './audit.service.js';
 import { AuthService, type PasswordAuthenticator } from './auth.service.js';
+import { KnownClients } from './known-clients.js';
 import { LoginThrottle, type LoginThrottleLimits } from './login-throttle.js';
 import { PreferencesService } from './preferences.js';
 import { RefreshTokens } from './refresh-tokens.js';
@@ -17,6 +19,8 @@ import { UsersService } from './users.service.js';
 export interface AccountsConfig extends LoginThrottleLimits {
   accessTokenMinutes: number;
   refreshTokenDays: number;
+  /** Days a source stays known after a successful login. Default 30. */
+  knownForDays?: number | undefined;
 }
 
 export interface Accounts {
@@ -25,6 +29,7 @@ export interface Accounts {
   access: AccessTokens;
   refresh: RefreshTokens;
   throttle: LoginThrottle;
+  known: KnownClients;
   auth: AuthService;
   preferences: PreferencesService;
 }
@@ -44,7 +49,22 @@ export async function createAccounts(opts: {
   const audit = new AuditService({ db: opts.db, log, now });
   const access = await AccessTokens.open({ db: opts.db, minutes: opts.config.accessTokenMinutes, now });
   const refresh = new RefreshTokens(opts.cache, opts.config.refreshTokenDays);
-  const throttle = new LoginThrottle(opts.cache, opts.config, () => now().getTime());
-  const auth = new AuthService({ users, access, refresh, throttle, audit, ldap: opts.ldap?.(users) });
-  return { users, audit, access, refresh, throttle, auth, preferences: new PreferencesService(opts.db) };
+  const known = await KnownClients.open({ db: opts.db, cache: opts.cache, days: opts.config.knownForDays ?? 30, now: () => now().getTime() });
+  const throttle = new LoginThrottle(opts.cache, opts.config, {
+    now: () => now().getTime(),
+    // Once per transition of this collector: a warning line and an audit entry.
+    onBudgetChange: async (change) => {
+      if (change.state === 'entered') log.warn(change, 'global login failure budget exceeded: unknown sources are rate-limited');
+      else log.info(change, 'global login failure budget back to normal');
+      await audit.record({
+        actor: null,
+        action: 'login.global-budget',
+        target: null,
+        outcome: change.state === 'entered' ? 'denied' : 'ok',
+        details: { ...change },
+      });
+    },
+  });
+  const auth = new AuthService({ users, access, refresh, throttle, known, audit, ldap: opts.ldap?.(users) });
+  return { users, audit, access, refresh, throttle, known, auth, preferences: new PreferencesService(opts.db) };
 }

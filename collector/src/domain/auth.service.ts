@@ -3,9 +3,13 @@
  * the audit entries they leave. Transport (http/routes/session.ts) calls this.
  *
  * Contract:
- * - `login` checks the throttle first (ThrottledError → 429, no password check, no database
- *   write), then the password; a wrong one is `unauthenticated` with the same message whether the
- *   user exists or not; failures and lockouts are audited ('login' failed, 'login.lockout');
+ * - `signIn` (and `login`, which drops the device cookie) first asks KnownClients whether the
+ *   attempt comes from a known source (the user signed in from this address before, or presents
+ *   their valid device cookie), then the throttle (ThrottledError → 429, no password check, no
+ *   database write), then checks the password in one of the throttle's bounded slots; a wrong one
+ *   is `unauthenticated` with the same message whether the user exists or not; failures and
+ *   lockouts are audited ('login' failed, 'login.lockout' with its scope user/address/known);
+ *   a success remembers the source as known and returns a new device cookie for the user;
  * - `refresh` rotates the refresh token; reuse of a used token revokes its family and is audited
  *   ('refresh.reuse'); a user disabled or deleted since cannot refresh;
  * - `logout` revokes the family of the presented refresh token.
@@ -13,7 +17,8 @@
 import type { AccessTokens } from './access-tokens.js';
 import type { AuditService } from './audit.service.js';
 import { DomainError } from './errors.js';
-import type { LoginThrottle } from './login-throttle.js';
+import type { KnownClients } from './known-clients.js';
+import type { LoginAttempt, LoginThrottle } from './login-throttle.js';
 import type { RefreshTokens } from './refresh-tokens.js';
 import type { AuthenticatedUser, UsersService } from './users.service.js';
 
@@ -35,9 +40,17 @@ export interface AuthServiceDeps {
   access: AccessTokens;
   refresh: RefreshTokens;
   throttle: LoginThrottle;
+  known: KnownClients;
   audit: AuditService;
   /** Tried when the local password check fails (config auth.ldap). */
   ldap?: PasswordAuthenticator | undefined;
+}
+
+/** A session and the device cookie value that marks the browser as known for its user. */
+export interface SignIn {
+  session: Session;
+  /** The device cookie's value and lifetime (seconds). */
+  knownCookie: { value: string; maxAge: number };
 }
 
 const BAD_CREDENTIALS = 'wrong username or password';
@@ -46,31 +59,42 @@ export class AuthService {
   constructor(private readonly deps: AuthServiceDeps) {}
 
   async login(username: string, password: string, sourceIp: string): Promise<Session> {
+    return (await this.signIn(username, password, sourceIp)).session;
+  }
+
+  /** Login with the device cookie the client presented (if any); see the contract above. */
+  async signIn(username: string, password: string, sourceIp: string, knownCookie?: string): Promise<SignIn> {
     const { throttle } = this.deps;
+    const attempt: LoginAttempt = { username, address: sourceIp, known: await this.deps.known.identify(username, sourceIp, knownCookie) };
     // Refused attempts while locked out are counted (throttle.counters.refused), not audited one by
     // one: the lockout itself is audited, and a database write per attempt would hand an attacker a
     // cheap way to load the database (bench/login-throttle.ts).
-    await throttle.check(username, sourceIp);
-    return throttle.exclusive(sourceIp, () => this.checkPassword(username, password, sourceIp));
+    await throttle.admit(attempt);
+    return throttle.exclusive(attempt, () => this.checkPassword(attempt, password));
   }
 
-  /** The password check of one attempt, serialised per address by the throttle. */
-  private async checkPassword(username: string, password: string, sourceIp: string): Promise<Session> {
+  /** The password check of one attempt, serialised per source by the throttle. */
+  private async checkPassword(attempt: LoginAttempt, password: string): Promise<SignIn> {
     const { throttle, audit } = this.deps;
-    await throttle.check(username, sourceIp); // again: a lockout may have landed while queued
-    const user = (await this.deps.users.verifyPassword(username, password)) ?? (await this.deps.ldap?.authenticate(username, password)) ?? null;
+    const { username, address: sourceIp } = attempt;
+    await throttle.checkLocks(attempt); // again: a lockout may have landed while queued
+    const user = await throttle.passwordCheck(
+      attempt,
+      async () => (await this.deps.users.verifyPassword(username, password)) ?? (await this.deps.ldap?.authenticate(username, password)) ?? null,
+    );
     if (user === null) {
-      const locked = await throttle.failed(username, sourceIp);
-      await audit.record({ actor: null, action: 'login', target: username, outcome: 'failed', sourceIp });
+      const locked = await throttle.failed(attempt);
+      await audit.record({ actor: null, action: 'login', target: username, outcome: 'failed', sourceIp, details: { known: attempt.known.length > 0 } });
       for (const scope of locked) {
-        await audit.record({ actor: null, action: 'login.lockout', target: scope === 'user' ? username : sourceIp, outcome: 'denied', sourceIp, details: { scope } });
+        await audit.record({ actor: null, action: 'login.lockout', target: scope === 'address' ? sourceIp : username, outcome: 'denied', sourceIp, details: { scope } });
       }
       throw new DomainError('unauthenticated', BAD_CREDENTIALS);
     }
-    await throttle.succeeded(username);
+    await throttle.succeeded(attempt);
+    const knownCookie = { value: await this.deps.known.remember(user.username, sourceIp), maxAge: this.deps.known.seconds };
     await this.deps.users.recordLogin(user.username);
-    await audit.record({ actor: user.username, action: 'login', target: user.username, outcome: 'ok', sourceIp });
-    return this.session(user, await this.deps.refresh.issue(user.username));
+    await audit.record({ actor: user.username, action: 'login', target: user.username, outcome: 'ok', sourceIp, details: { known: attempt.known.length > 0 } });
+    return { session: await this.session(user, await this.deps.refresh.issue(user.username)), knownCookie };
   }
 
   async refresh(token: string, sourceIp: string): Promise<Session> {

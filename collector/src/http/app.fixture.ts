@@ -15,6 +15,7 @@ import { ApiTokensRepo } from '../storage/api-tokens.repo.js';
 import { openDb, type Db } from '../storage/db.js';
 import { migrate } from '../storage/migrate.js';
 import { createAccounts, type Accounts } from '../domain/accounts.js';
+import type { LoginThrottleLimits } from '../domain/login-throttle.js';
 import { ApiTokenVerifier, generateApiToken } from './api-tokens.js';
 import { CredentialVerifier } from './credentials.js';
 import { createHttpApp, type HttpApp } from './app.js';
@@ -41,7 +42,7 @@ export interface TestHttp extends HttpApp {
 }
 
 export async function createTestHttp(
-  opts: { now?: () => Date; limits?: { maxFailuresPerUser?: number; maxFailuresPerAddress?: number; lockoutSeconds?: number } } = {},
+  opts: { now?: () => Date; limits?: Partial<LoginThrottleLimits> & { knownForDays?: number } } = {},
 ): Promise<TestHttp> {
   // Lines go to the fixture's own ring (GET /admin/logs), not to the test output.
   const logs = new LogRing(500);

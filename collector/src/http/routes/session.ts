@@ -11,8 +11,15 @@
  * with the header `X-Client: api` or `"client": "api"` in the login body, and then send
  * `{ "refreshToken": "…" }` to /refresh and /logout.
  *
+ * Browsers also get the device cookie `pcapmesh_known` (httpOnly, SameSite=Strict, path
+ * /api/v1/login, Secure over https, auth.knownForDays): signed by the server, it marks the browser as
+ * known for the user who signed in, so that user's attempts from it are exempt from the per-user
+ * lockout and the global failure budget (domain/known-clients.ts, domain/login-throttle.ts). A
+ * cookie that is forged, expired or names another user is ignored.
+ *
  * 401 { error } on bad credentials (the same message whether or not the user exists); 429 with
- * Retry-After when the username or the address is locked out (domain/login-throttle.ts).
+ * Retry-After when a lockout applies, the server is over its global failure budget (unknown
+ * sources), or too many password checks wait.
  */
 import { Hono, type Context } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
@@ -25,7 +32,9 @@ import type { AppEnv } from '../env.js';
 import type { RouteTools } from './tools.js';
 
 export const REFRESH_COOKIE = 'pcapmesh_refresh';
+export const KNOWN_COOKIE = 'pcapmesh_known';
 const COOKIE_PATH = '/api/v1';
+const KNOWN_COOKIE_PATH = '/api/v1/login';
 
 export const loginBody = z.object({
   username: z.string().min(1).max(256),
@@ -71,8 +80,17 @@ export function sessionRoutes(deps: HttpDeps, { permit }: RouteTools): Hono<AppE
   app.post('/login', permit('public'), async (c) => {
     const { username, password, client } = await jsonBody(c, loginBody);
     const api = client === 'api' || c.req.header('x-client') === 'api';
-    const session = await deps.accounts.auth.login(username, password, clientAddress(c));
+    const { session, knownCookie } = await deps.accounts.auth.signIn(username, password, clientAddress(c), getCookie(c, KNOWN_COOKIE));
     c.var.log.info({ user: session.user.username, api }, 'login');
+    if (!api) {
+      setCookie(c, KNOWN_COOKIE, knownCookie.value, {
+        httpOnly: true,
+        sameSite: 'Strict',
+        path: KNOWN_COOKIE_PATH,
+        secure: new URL(c.req.url).protocol === 'https:',
+        maxAge: knownCookie.maxAge,
+      });
+    }
     return respond(c, session, api);
   });
 
