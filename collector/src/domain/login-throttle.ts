@@ -148,7 +148,8 @@ export class LoginThrottle {
     await this.checkLocks(attempt);
     if (attempt.known.length > 0 || !(await this.globalState())) return;
     const second = Math.floor(this.now() / 1000);
-    const taken = await this.cache.incr(`login-global-checks:${second}`, 2);
+    // One counter per second, kept a minute (cheap): it must outlive its second on every clock.
+    const taken = await this.cache.incr(`login-global-checks:${second}`, 60);
     if (taken <= this.limits.unknownChecksPerSecond) return;
     this.counters.budgetRefused += 1;
     await this.countGlobal();
