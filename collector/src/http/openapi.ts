@@ -446,10 +446,13 @@ const sessionOps: Operation[] = [
     description:
       'Returns an access JWT. Browsers get the refresh token as the httpOnly, SameSite=Strict cookie `pcapmesh_refresh` ' +
       '(path /api/v1); API clients (header `X-Client: api` or `"client": "api"`) get it in the body. Bad credentials give ' +
-      'the same 401 whether or not the user exists; failed attempts lock out the username or the source address (429).',
+      'the same 401 whether or not the user exists. Browsers also get the signed device cookie `pcapmesh_known` (httpOnly, ' +
+      'SameSite=Strict, path /api/v1/login, auth.knownForDays) marking them as known for that user. 429 + Retry-After: failed ' +
+      'attempts lock out the username (unknown sources only), the source address or a known source; while the server is over ' +
+      'its global failure budget unknown sources share a few password checks a second; too many checks waiting.',
     parameters: [{ name: 'X-Client', in: 'header', required: false, schema: oneOfValues(['api']), description: '`api`: refresh token in the body, no cookie' }],
     body: { schema: 'LoginRequest' },
-    ok: { status: 200, description: 'signed in', schema: 'Session', headers: { 'Set-Cookie': { description: 'pcapmesh_refresh=… (browsers only)', schema: string } } },
+    ok: { status: 200, description: 'signed in', schema: 'Session', headers: { 'Set-Cookie': { description: 'pcapmesh_refresh=… and pcapmesh_known=… (browsers only)', schema: string } } },
     errors: [400, 401, 429],
   },
   {
