@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the tests and benchmarks run against: PostgreSQL 15, Redis,
-# Mosquitto, tcpdump, tshark/mergecap/capinfos, OpenLDAP (slapd) and Chromium.
+# Mosquitto, tcpdump, tshark/mergecap/capinfos, OpenLDAP (slapd), Chromium and strace (the spool's
+# durability test watches its fsync calls).
 # Idempotent: packages already present are left alone. Needs root (or sudo).
 set -euo pipefail
 
 need=()
 have() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
-for pkg in systemd postgresql redis-server mosquitto mosquitto-clients tcpdump tshark wireshark-common tcpreplay slapd ldap-utils chromium time; do
+for pkg in systemd postgresql redis-server mosquitto mosquitto-clients tcpdump tshark wireshark-common tcpreplay slapd ldap-utils chromium time strace; do
   have "$pkg" || need+=("$pkg")
 done
 [ ${#need[@]} -eq 0 ] && { echo "install-deps: all packages present"; exit 0; }

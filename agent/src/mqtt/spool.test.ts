@@ -1,8 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdtempSync, readdirSync, statSync, truncateSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { appendFileSync, mkdtempSync, readdirSync, readFileSync, statSync, truncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { requireTool } from '@pcapmesh/shared/util/testing';
 import { Spool } from './spool.js';
 import type { SpoolKind } from './spool-format.js';
 
@@ -160,4 +162,32 @@ test('a long replay with windowed, partly out-of-order acks retires everything a
   assert.equal(spool.nextSeq, total);
   assert.ok(diskBytes(dir) <= 256 * 1024, `left on disk: ${diskBytes(dir)}`);
   spool.close();
+});
+
+test('power loss: appends reach the disk by one fdatasync per burst, and meta.json is synced before it replaces the old one', (t) => {
+  const strace = requireTool(t, 'strace');
+  if (!strace) return;
+  const dir = mkdtempSync(join(tmpdir(), 'pcapmesh-spool-sync-'));
+  const log = join(dir, 'strace.log');
+  // A burst of three appends, a pause longer than the sync delay, one more append, an ack (meta), close.
+  const script = `
+    import { Spool } from ${JSON.stringify(new URL('./spool.ts', import.meta.url).href)};
+    const spool = Spool.open(${JSON.stringify(join(dir, 'spool'))}, { maxBytes: 1 << 20, syncDelayMs: 50, metaDelayMs: 10 });
+    const add = (seq) => spool.append({ kind: 'health', topic: 't', payload: new Uint8Array(64), retain: false, seq });
+    add(0); add(1); add(2);
+    await new Promise((r) => setTimeout(r, 300));
+    add(3);
+    spool.ack(spool.takeNext().id);
+    await new Promise((r) => setTimeout(r, 300));
+    spool.close();`;
+  const r = spawnSync(strace, ['-f', '-qq', '-e', 'trace=write,fdatasync,fsync,rename', '-o', log, process.execPath,
+    '--conditions=pcapmesh-src', '--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const calls = readFileSync(log, 'utf8').split('\n').map((l) => l.replace(/^\d+\s+/, '')).filter((l) => /^(fdatasync|fsync|rename)\(/.test(l));
+  const datasyncs = calls.filter((c) => c.startsWith('fdatasync('));
+  // Timers fire in expiry order: each burst's 50 ms sync runs before the 300 ms pause ends.
+  assert.equal(datasyncs.length, 2, `one fdatasync per burst, not one per append nor none: ${calls.join(' | ')}`);
+  const metaRenames = calls.map((c, i) => [c, i] as const).filter(([c]) => /^rename\(".*meta\.json\.tmp"/.test(c));
+  assert.ok(metaRenames.length > 0, 'meta.json written');
+  for (const [, i] of metaRenames) assert.match(calls[i - 1] ?? '', /^fsync\(/, 'meta.json.tmp synced right before its rename');
 });

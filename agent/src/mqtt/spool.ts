@@ -17,9 +17,13 @@
  *   dropped. Every drop is counted (`dropped`, reported as health `spoolDropped`) and logged once
  *   per burst; the segments holding victims are rewritten so the disk bound holds.
  * - Crash safety: on open, a torn or damaged record ends its segment, which is truncated there
- *   (the damage is logged).
+ *   (the damage is logged). Power loss: appended records reach the disk within `syncDelayMs`
+ *   (one fdatasync per burst, group commit; 0 = at every append), and `meta.json` is synced
+ *   before it replaces the old one, so it is never found empty.
  */
-import { closeSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, unlinkSync, writeFileSync, writeSync, ftruncateSync } from 'node:fs';
+import {
+  closeSync, fdatasyncSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, unlinkSync, writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { decodeRecord, encodeRecord, type SpoolKind, type SpoolRecord } from './spool-format.js';
@@ -32,6 +36,8 @@ export interface SpoolOptions {
   logger?: Logger;
   /** Delay before persisting the ack pointer after an ack (ms). */
   metaDelayMs?: number;
+  /** Most time an appended record stays only in the page cache before an fdatasync (ms; default 1000, 0 = every append). */
+  syncDelayMs?: number;
 }
 
 export interface SpoolStats {
@@ -93,6 +99,8 @@ export class Spool {
   private maxSeq = -1;
   private ackedThrough = 0;
   private metaTimer: NodeJS.Timeout | null = null;
+  /** Pending group commit of the current segment (appended bytes not yet synced). */
+  private syncTimer: NodeJS.Timeout | null = null;
   private dropBurst = 0;
   private readonly segmentBytes: number;
   private readonly counters = { dropped: 0, appended: 0, acked: 0 };
@@ -153,6 +161,7 @@ export class Spool {
     let seg = this.segments.at(-1);
     if (!seg || this.fd === null || (seg.bytes > 0 && seg.bytes + bytes.length > this.segmentBytes)) seg = this.startSegment();
     writeSync(this.fd!, bytes);
+    this.scheduleSync();
     const entry: Entry = {
       id: record.id, seq: msg.seq, kind: msg.kind, topic: msg.topic, retain: msg.retain,
       segment: seg, offset: seg.bytes, size: bytes.length, state: 'due',
@@ -208,6 +217,7 @@ export class Spool {
     if (this.closed) return;
     if (this.metaTimer) clearTimeout(this.metaTimer);
     this.writeMeta();
+    this.sync();
     if (this.fd !== null) closeSync(this.fd);
     this.fd = null;
     this.closeReader();
@@ -276,8 +286,27 @@ export class Spool {
   private writeMeta(): void {
     const path = join(this.dir, 'meta.json');
     const meta: Meta = { ackedThrough: this.ackedThrough, nextSeq: this.nextSeq };
-    writeFileSync(`${path}.tmp`, JSON.stringify(meta));
-    renameSync(`${path}.tmp`, path);
+    replaceDurably(path, Buffer.from(JSON.stringify(meta)));
+  }
+
+  /** Group commit: one fdatasync of the current segment `syncDelayMs` after the first unsynced append. */
+  private scheduleSync(): void {
+    const delay = this.opts.syncDelayMs ?? 1000;
+    if (delay <= 0) {
+      fdatasyncSync(this.fd!);
+      return;
+    }
+    if (this.syncTimer) return;
+    this.syncTimer = setTimeout(() => this.sync(), delay);
+    this.syncTimer.unref();
+  }
+
+  /** Flushes the current segment's appended records to the disk now, if any are unsynced. */
+  private sync(): void {
+    if (!this.syncTimer) return;
+    clearTimeout(this.syncTimer);
+    this.syncTimer = null;
+    if (this.fd !== null) fdatasyncSync(this.fd);
   }
 
   private scheduleMeta(): void {
@@ -292,6 +321,7 @@ export class Spool {
   // ── segments ────────────────────────────────────────────────────────────────────────────────
 
   private startSegment(): Segment {
+    this.sync();
     if (this.fd !== null) closeSync(this.fd);
     const no = (this.segments.at(-1)?.no ?? 0) + 1;
     const seg: Segment = { no, path: join(this.dir, `${String(no).padStart(10, '0')}.seg`), bytes: 0, live: 0 };
@@ -395,6 +425,7 @@ export class Spool {
     }
     this.writeMeta();
     this.closeReader();
+    this.sync();
     if (this.fd !== null) {
       closeSync(this.fd);
       this.fd = null;
@@ -419,8 +450,7 @@ export class Spool {
         e.offset = o;
         o += e.size;
       }
-      writeFileSync(`${seg.path}.tmp`, out);
-      renameSync(`${seg.path}.tmp`, seg.path);
+      replaceDurably(seg.path, out);
       seg.bytes = liveBytes;
       kept.push(seg);
     }
@@ -481,4 +511,19 @@ export class Spool {
   private assertOpen(): void {
     if (this.closed) throw new Error(`spool in ${this.dir} is closed`);
   }
+}
+
+/**
+ * Replaces `path` with `bytes` so that after a power loss either the old or the new content is
+ * there, never a truncated file: written to a temporary file, synced, then renamed over it.
+ */
+function replaceDurably(path: string, bytes: Uint8Array): void {
+  const fd = openSync(`${path}.tmp`, 'w');
+  try {
+    for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(`${path}.tmp`, path);
 }
