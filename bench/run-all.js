@@ -16,6 +16,7 @@ const ALL = [
   ['extract-indexed', ['5', '8']],
   ['broker', []],
   ['login-throttle', []],
+  ['login-spray', []],
   ['analyze', []],
 ];
 
