@@ -1,5 +1,6 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -154,7 +155,7 @@ test('an index that cannot be saved is reported once per file, kept in problems,
   assert.equal(scan().problems.length, 1);
 });
 
-test('orphan sidecars are removed, others kept; a capture deleted before or while it is indexed leaves no sidecar', async (t) => {
+test('orphan sidecars and abandoned temporary sidecars are removed, others kept; a capture deleted before or while it is indexed leaves no sidecar', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'indexer-orphan-'));
   const kept = capture(dir, 'kept.pcap', 3600, { seed: 1 });
   const doomed = capture(dir, 'doomed.pcap', 3000, { seed: 2 });
@@ -163,6 +164,10 @@ test('orphan sidecars are removed, others kept; a capture deleted before or whil
   writeFileSync(join(dir, 'notes.txt'), 'not a capture');
   writeFileSync(join(dir, 'notes.txt.pmidx'), 'not an orphan: notes.txt exists');
   writeFileSync(join(dir, 'gone.pcap.pmidx.txt'), 'not named *.pmidx');
+  // Temporary sidecars: of a crashed process (removed) and of a process still running, pid 1 (kept).
+  const dead = spawnSync(process.execPath, ['-e', '0']).pid;
+  writeFileSync(join(dir, `kept.pcap.pmidx.tmp-${dead}`), 'left by a crashed indexer');
+  writeFileSync(join(dir, 'kept.pcap.pmidx.tmp-1'), 'another process is writing it');
   const { settle, outcomes } = setup(t, dir, {
     // While the first file is built, one capture is deleted mid-build and one before its turn.
     onStart: (path) => {
@@ -171,7 +176,7 @@ test('orphan sidecars are removed, others kept; a capture deleted before or whil
     },
   });
   const source = await settle();
-  assert.deepEqual(readdirSync(dir).sort(), ['gone.pcap.pmidx.txt', 'kept.pcap', 'kept.pcap.pmidx', 'notes.txt', 'notes.txt.pmidx']);
+  assert.deepEqual(readdirSync(dir).sort(), ['gone.pcap.pmidx.txt', 'kept.pcap', 'kept.pcap.pmidx', 'kept.pcap.pmidx.tmp-1', 'notes.txt', 'notes.txt.pmidx']);
   assert.ok(fresh(kept));
   assert.deepEqual([source.files, source.indexedFiles, source.unindexedFiles], [1, 1, 0]);
   assert.deepEqual(source.problems, []);

@@ -153,19 +153,33 @@ export class CaptureIndexer {
     return fresh;
   }
 
-  /** Deletes `*.pmidx` files whose capture does not exist. */
+  /**
+   * Deletes `*.pmidx` files whose capture does not exist, and the `*.pmidx.tmp-<pid>` files of
+   * builds that no running process will finish (an agent or `pcapmesh-pcap index` that crashed).
+   */
   private removeOrphans(files: ReadonlyMap<string, unknown>): void {
     for (const path of files.keys()) {
+      const temp = TEMP_SIDECAR.exec(path);
+      if (temp) {
+        const pid = Number(temp[1]);
+        const building = this.current !== null && path === `${sidecarPath(this.current.path)}.tmp-${process.pid}`;
+        if (pid === process.pid ? !building : !isRunning(pid)) this.removeQuietly(path, 'the temporary file of an abandoned index build');
+        continue;
+      }
       if (!path.endsWith(SIDECAR_SUFFIX)) continue;
       const capture = path.slice(0, -SIDECAR_SUFFIX.length);
       if (files.has(capture) || existsSync(capture)) continue;
-      try {
-        unlinkSync(path);
-        this.counters.orphansRemoved++;
-        this.opts.logger.debug({ sidecar: path }, 'index: removed the sidecar of a deleted capture');
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') this.opts.logger.debug({ err, sidecar: path }, 'index: cannot remove an orphan sidecar');
-      }
+      this.removeQuietly(path, 'the sidecar of a deleted capture');
+    }
+  }
+
+  private removeQuietly(path: string, what: string): void {
+    try {
+      unlinkSync(path);
+      this.counters.orphansRemoved++;
+      this.opts.logger.debug({ path }, `index: removed ${what}`);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') this.opts.logger.debug({ err, path }, `index: cannot remove ${what}`);
     }
   }
 
@@ -265,4 +279,17 @@ function newestOf(captures: ListedCapture[]): ListedCapture | null {
 
 function oldestFirst(a: QueuedJob, b: QueuedJob): number {
   return a.mtimeMs - b.mtimeMs || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
+}
+
+/** `<capture>.pmidx.tmp-<pid>`: a sidecar being written by process `pid` (buildIndex renames it when done). */
+const TEMP_SIDECAR = new RegExp(`${SIDECAR_SUFFIX.replace('.', '\\.')}\\.tmp-(\\d+)$`);
+
+/** Is there a process with this id (ours or another user's)? */
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
