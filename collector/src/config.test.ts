@@ -99,3 +99,23 @@ test('TLS settings come from the environment too, and the TLS port must differ f
   assert.deepEqual(loadCollectorConfig({ env }).mqtt.tls, { certFile: '/c.pem', keyFile: '/k.pem', port: 8883 });
   assert.throws(() => loadCollectorConfig({ env: { ...env, PCAPMESH_MQTT__PORT: '8883' } }), /mqtt\.tls\.port: must differ from mqtt\.port \(8883\)/);
 });
+
+test('login throttle keys: defaults, environment overrides, and bad values named with their variable', () => {
+  const auth = loadCollectorConfig({ env: { PCAPMESH_AUTH__UNKNOWN_CHECKS_PER_SECOND: '0', PCAPMESH_AUTH__MAX_CONCURRENT_CHECKS: '3' } }).auth;
+  assert.deepEqual(
+    [auth.knownForDays, auth.globalFailuresPerMinute, auth.unknownChecksPerSecond, auth.maxConcurrentChecks, auth.maxQueuedChecks],
+    [30, 100, 0, 3, 100],
+  );
+  assert.equal(collectorConfig().auth.maxConcurrentChecks, undefined, 'unset: the CPU count, decided by the throttle');
+  try {
+    loadCollectorConfig({ env: { PCAPMESH_AUTH__KNOWN_FOR_DAYS: '0', PCAPMESH_AUTH__GLOBAL_FAILURES_PER_MINUTE: 'many', PCAPMESH_AUTH__MAX_CONCURRENT_CHECKS: '1.5' } });
+    assert.fail('expected a ConfigError');
+  } catch (err) {
+    assert.ok(err instanceof ConfigError);
+    const text = err.problems.join('\n');
+    assert.match(text, /^auth\.knownForDays: .*\(from PCAPMESH_AUTH__KNOWN_FOR_DAYS\)/m);
+    assert.match(text, /^auth\.globalFailuresPerMinute: .*\(from PCAPMESH_AUTH__GLOBAL_FAILURES_PER_MINUTE\)/m);
+    assert.match(text, /^auth\.maxConcurrentChecks: .*\(from PCAPMESH_AUTH__MAX_CONCURRENT_CHECKS\)/m);
+    assert.equal(err.problems.length, 3);
+  }
+});
