@@ -18,7 +18,7 @@ import { createAccounts, type Accounts } from '../domain/accounts.js';
 import type { LoginThrottleLimits } from '../domain/login-throttle.js';
 import { ApiTokenVerifier, generateApiToken } from './api-tokens.js';
 import { CredentialVerifier } from './credentials.js';
-import { createHttpApp, type HttpApp } from './app.js';
+import { API_PREFIX, createHttpApp, type HttpApp } from './app.js';
 import { openLiveFeed, type LiveFeedHub } from './live-feed.js';
 import { LogRing } from '../log-ring.js';
 import { EnrolmentService } from '../domain/enrolment.service.js';
@@ -38,6 +38,8 @@ export interface TestHttp extends HttpApp {
   stats: IngestStats;
   broker: EmbeddedBroker;
   live: LiveFeedHub;
+  /** Signs a fixture user in (POST /login with USER_PASSWORD) and returns its access token. */
+  accessTokenOf(username: string): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -107,6 +109,15 @@ export async function createTestHttp(
     stats,
     broker,
     live,
+    async accessTokenOf(username) {
+      const res = await http.app.request(`${API_PREFIX}/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username, password: USER_PASSWORD, client: 'api' }),
+      });
+      if (res.status !== 200) throw new Error(`fixture login of ${username}: ${res.status} ${await res.text()}`);
+      return ((await res.json()) as { accessToken: string }).accessToken;
+    },
     async close() {
       await live.close();
       await cache.close();

@@ -24,14 +24,7 @@ const bearer: Record<string, string> = {};
 before(async () => {
   t = await createTestHttp();
   doc = openApiDocument({ version: '9.9.9', prefix: API_PREFIX });
-  for (const username of ['admin1', 'viewer1']) {
-    const res = await t.app.request(`${API_PREFIX}/login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ username, password: USER_PASSWORD }),
-    });
-    bearer[username] = ((await res.json()) as { accessToken: string }).accessToken;
-  }
+  for (const username of ['admin1', 'viewer1']) bearer[username] = await t.accessTokenOf(username);
 });
 after(() => t.close());
 

@@ -5,7 +5,7 @@ import { pino } from 'pino';
 import { ApiTokensRepo } from '../storage/api-tokens.repo.js';
 import { ApiTokenVerifier } from './api-tokens.js';
 import { PERMISSIONS } from '../domain/roles.js';
-import { createTestHttp, USER_PASSWORD, type TestHttp } from './app.fixture.js';
+import { createTestHttp, type TestHttp } from './app.fixture.js';
 import { API_PREFIX } from './app.js';
 import { createPermit } from './auth.js';
 import type { AppEnv } from './env.js';
@@ -15,14 +15,7 @@ let t: TestHttp;
 const bearer: Record<string, string> = {};
 before(async () => {
   t = await createTestHttp();
-  for (const username of ['admin1', 'analyst1', 'viewer1']) {
-    const res = await t.app.request(`${API_PREFIX}/login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ username, password: USER_PASSWORD }),
-    });
-    bearer[username] = ((await res.json()) as { accessToken: string }).accessToken;
-  }
+  for (const username of ['admin1', 'analyst1', 'viewer1']) bearer[username] = await t.accessTokenOf(username);
 });
 after(() => t.close());
 
