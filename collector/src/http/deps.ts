@@ -2,6 +2,7 @@
  * What the HTTP app needs from the rest of the collector: narrow slices, so tests build it over
  * real services without a broker or a listening socket.
  */
+import type { LoginThrottle } from '../domain/login-throttle.js';
 import type { Logger } from 'pino';
 import type { BrokerStatus } from '../broker/transport.js';
 import type { AuditService } from '../domain/audit.service.js';
@@ -36,6 +37,8 @@ export interface HttpDeps {
   /** Users, sessions and the audit log (routes/session.ts, preferences, admin). */
   accounts: {
     auth: AuthService;
+    /** Login brute-force protection (domain/login-throttle.ts): its counters and state for admin/system/status. */
+    throttle: Pick<LoginThrottle, 'counters' | 'overBudget'>;
     users: UsersService;
     audit: AuditService;
     preferences: PreferencesService;

@@ -297,6 +297,21 @@ const schemas: Record<string, Json> = {
     messages: object({ accepted: integer, rejected: integer, perSecond: number }),
     queues: object({ liveFeedClients: integer, liveFeedSent: integer }),
     audit: object({ recorded: integer, failed: integer }),
+    logins: object(
+      {
+        overBudget: { type: 'boolean', description: 'failed logins exceed the global budget: unknown sources share the password-check bucket' },
+        refused: integer,
+        failures: integer,
+        lockouts: integer,
+        budgetRefused: integer,
+        busyRefused: integer,
+        passwordChecks: integer,
+        knownAttempts: integer,
+        budgetEntered: integer,
+        budgetLeft: integer,
+      },
+      { description: 'login brute-force protection (domain/login-throttle.ts) since this process started' },
+    ),
   }),
   Storage: object({
     database: object({

@@ -43,6 +43,7 @@ export function adminSystemRoutes(deps: HttpDeps, { permit, now }: RouteTools, l
       },
       queues: { liveFeedClients: liveFeed.clients, liveFeedSent: liveFeed.sent },
       audit: { ...deps.accounts.audit.counters },
+      logins: { overBudget: deps.accounts.throttle.overBudget, ...deps.accounts.throttle.counters },
     });
   });
 

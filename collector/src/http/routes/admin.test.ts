@@ -106,13 +106,18 @@ test('audit log: filters and keyset paging walk every entry once, newest first',
 });
 
 test('system status, storage and recent logs', async () => {
+  const failed = await login('viewer1', 'not the password');
+  assert.equal(failed.status, 401);
   const status = await json<{
     uptimeSeconds: number;
     versions: unknown;
     database: { bytes: number };
     broker: unknown;
     messages: { perSecond: number };
+    logins: { overBudget: boolean; failures: number; passwordChecks: number };
   }>(await call('admin1', 'GET', '/admin/system/status'));
+  assert.equal(status.logins.overBudget, false);
+  assert.ok(status.logins.failures >= 1 && status.logins.passwordChecks >= 5, 'the failed login and the fixture sign-ins are counted');
   assert.ok(status.uptimeSeconds >= 5);
   assert.deepEqual(status.versions, { collector: '9.9.9', node: process.versions.node });
   assert.ok(status.database.bytes > 0);
