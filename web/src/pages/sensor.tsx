@@ -1,5 +1,6 @@
 /**
- * Sensor detail: status and identity, capture disks, PCAP availability, the devices table, and
+ * Sensor detail: status and identity, PCAP availability (overall and per capture source, with how
+ * much the agent has indexed), capture disks, the devices table, and
  * health history charts over a chosen time range (uPlot, loaded lazily).
  */
 import { A, useParams } from '@solidjs/router';
@@ -9,7 +10,7 @@ import { Gauge } from '../components/gauge.jsx';
 import { RangePicker } from '../components/range-picker.jsx';
 import { StatusBadge } from '../components/status-badge.jsx';
 import { useApp } from '../context.jsx';
-import { diskPercent, sensorMetrics } from '../state/fleet-math.js';
+import { diskPercent, formatBytes, indexedLabel, sensorMetrics, timestampMs } from '../state/fleet-math.js';
 import { formatDateTime } from '../time/zone.js';
 import { loadSensor } from './sensor.data.js';
 
@@ -66,6 +67,46 @@ export default function SensorPage(): JSX.Element {
                 </Show>
               </dd>
             </dl>
+
+            <h2 id="sources-title">Capture sources</h2>
+            <Show when={s().pcap.sources.length > 0} fallback={<p class="muted">No PCAP availability reported yet.</p>}>
+              <div class="table-scroll">
+                <table aria-labelledby="sources-title">
+                  <thead>
+                    <tr>
+                      <th scope="col">Source</th>
+                      <th scope="col">Directory</th>
+                      <th scope="col">Oldest → newest packet</th>
+                      <th scope="col">Files</th>
+                      <th scope="col">Size</th>
+                      <th scope="col">Indexed</th>
+                      <th scope="col">Gaps</th>
+                      <th scope="col">Problems</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    <For each={s().pcap.sources}>
+                      {(src) => (
+                        <tr>
+                          <td>{src.name}</td>
+                          <td>
+                            <code>{src.directory}</code>
+                          </td>
+                          <td>
+                            {src.oldest ? formatDateTime(timestampMs(src.oldest), tz()) : '–'} → {src.newest ? formatDateTime(timestampMs(src.newest), tz()) : '–'}
+                          </td>
+                          <td>{src.files}</td>
+                          <td>{formatBytes(src.bytes)}</td>
+                          <td>{indexedLabel(src) ?? '–'}</td>
+                          <td>{src.gaps.length}</td>
+                          <td title={src.problems.slice(0, 5).map((p) => `${p.file}: ${p.reason}`).join('\n')}>{src.problems.length}</td>
+                        </tr>
+                      )}
+                    </For>
+                  </tbody>
+                </table>
+              </div>
+            </Show>
 
             <h2>Capture disks</h2>
             <Show when={s().disks.length > 0} fallback={<p class="muted">No disk reported yet.</p>}>

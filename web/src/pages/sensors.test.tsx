@@ -40,6 +40,17 @@ function sensor(name: string, latestHealth: LatestHealth | null): SensorView {
 }
 
 const snapshot = [sensor('edge-1', { at: AT, cpu: 42, memoryUsed: 2_000, memoryTotal: 8_000, load1: 0.5 }), sensor('edge-2', null)];
+// edge-2 reports one capture source, 12 of its 14 files indexed, one damaged file.
+snapshot[1]!.pcap = {
+  oldest: '2026-03-10T10:00:00.000Z',
+  newest: '2026-03-10T11:59:00.000Z',
+  updatedAt: AT,
+  sources: [{
+    name: 'eth1', directory: '/var/lib/pcapmesh/eth1', oldest: { sec: 1_773_136_800, nsec: 0 }, newest: { sec: 1_773_143_940, nsec: 0 },
+    files: 15, bytes: 1.5 * 2 ** 30, gaps: [], indexedFiles: 12, unindexedFiles: 2,
+    problems: [{ file: '/var/lib/pcapmesh/eth1/eth1-20260310100000.pcap', offset: 4096, reason: 'record at 4096 wants 1514 bytes, 700 left' }],
+  }],
+};
 
 type PageApi = Pick<ApiClient, 'sensors' | 'sensor' | 'activity' | 'devices' | 'healthSeries'>;
 const api: PageApi = {
@@ -94,5 +105,21 @@ describe('gauges start from the latest stored health', () => {
     const fleet = show('/sensors/edge-1', { loadFirst: true });
     expect((await meter('CPU')).getAttribute('aria-valuenow')).toBe('42');
     expect(fleet.state.sensors['edge-1']?.latestHealth?.cpu, 'shown from the store, not a fetch').toBe(42);
+  });
+});
+
+describe('capture sources', () => {
+  test('the sensor page lists each source: its span, files, size, how much is indexed, gaps and problems', async () => {
+    show('/sensors/edge-2');
+    const table = await waitFor(() => screen.getByRole('table', { name: 'Capture sources' }));
+    const cells = [...table.querySelectorAll('tbody td')].map((td) => td.textContent);
+    expect(cells).toEqual([
+      'eth1', '/var/lib/pcapmesh/eth1', 'Mar 10, 2026, 10:00:00 → Mar 10, 2026, 11:59:00', '15', '1.50 GiB', '12 of 14', '0', '1',
+    ]);
+  });
+
+  test('a sensor without availability says so', async () => {
+    show('/sensors/edge-1');
+    expect(await waitFor(() => screen.getByText('No PCAP availability reported yet.'))).toBeTruthy();
   });
 });

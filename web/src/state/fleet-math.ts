@@ -107,3 +107,33 @@ export function gapsBetween(spans: readonly Span[]): Span[] {
   for (let i = 1; i < spans.length; i++) gaps.push({ from: spans[i - 1]!.to, to: spans[i]!.from });
   return gaps.filter((g) => g.to > g.from);
 }
+
+type PcapSource = SensorView['pcap']['sources'][number];
+
+/** A wire timestamp ({ sec, nsec }) in ms since epoch. */
+export function timestampMs(t: { sec: number; nsec: number }): number {
+  return t.sec * 1000 + Math.floor(t.nsec / 1e6);
+}
+
+/** "1.5 GiB": binary units, 3 significant digits. */
+export function formatBytes(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB', 'EiB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  if (unit === 0) return `${bytes} B`;
+  // Past the last unit toPrecision would switch to exponent notation.
+  return `${value >= 1000 ? Math.round(value) : value.toPrecision(3)} ${units[unit]}`;
+}
+
+/**
+ * How much of a source the agent has indexed: "12 of 14" (files of at least 1 MiB with a fresh
+ * sidecar, of all such files), or null when the agent does not report it (older agent, indexing off).
+ */
+export function indexedLabel(source: Pick<PcapSource, 'indexedFiles' | 'unindexedFiles'>): string | null {
+  if (source.indexedFiles === undefined || source.unindexedFiles === undefined) return null;
+  return `${source.indexedFiles} of ${source.indexedFiles + source.unindexedFiles}`;
+}
