@@ -1,6 +1,6 @@
 /**
  * The navigation, filtered by role: an item shows for its `minRole` and every role above it
- * (viewer < analyst < admin). Admin pages join here as their API lands (issue 4).
+ * (viewer < analyst < admin).
  */
 import type { Role } from './api/types.js';
 

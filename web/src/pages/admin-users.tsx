@@ -8,10 +8,12 @@ import type { Role, UserView } from '../api/types.js';
 import { Modal } from '../components/modal.jsx';
 import { useToasts } from '../components/toasts.jsx';
 import { useApp } from '../context.jsx';
+import { ROLE_RANK } from '../nav.js';
 import { formatDateTime } from '../time/zone.js';
 import { loadUsers } from './admin-users.data.js';
 
-const ROLES: Role[] = ['viewer', 'analyst', 'admin'];
+/** Every role, least privileged first. */
+const ROLES = Object.keys(ROLE_RANK) as Role[];
 
 export default function UsersPage(): JSX.Element {
   const app = useApp();

@@ -69,10 +69,6 @@ export interface Span {
   to: number;
 }
 
-function toMs(t: { sec: number; nsec: number }): number {
-  return t.sec * 1000 + Math.floor(t.nsec / 1e6);
-}
-
 /**
  * Where a sensor has PCAP: per source [oldest, newest] minus its gaps, merged over all sources.
  * The result is sorted and non-overlapping; what lies between spans (and around them inside the
@@ -82,9 +78,9 @@ export function coveredSpans(sensor: Pick<SensorView, 'pcap'>): Span[] {
   const spans: Span[] = [];
   for (const source of sensor.pcap.sources) {
     if (!source.oldest || !source.newest) continue;
-    let cursor = toMs(source.oldest);
-    const end = toMs(source.newest);
-    const gaps = [...source.gaps].map((g) => ({ from: toMs(g.from), to: toMs(g.to) })).sort((a, b) => a.from - b.from);
+    let cursor = timestampMs(source.oldest);
+    const end = timestampMs(source.newest);
+    const gaps = [...source.gaps].map((g) => ({ from: timestampMs(g.from), to: timestampMs(g.to) })).sort((a, b) => a.from - b.from);
     for (const gap of gaps) {
       if (gap.from > cursor) spans.push({ from: cursor, to: Math.min(gap.from, end) });
       cursor = Math.max(cursor, gap.to);

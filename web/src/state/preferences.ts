@@ -1,7 +1,7 @@
 /**
  * The user's display preferences: theme and time zone (and default range). Read from
- * GET /api/v1/preferences when the collector has that API (users-and-roles); before that, and for
- * API-token sessions, the defaults apply: the OS theme and the browser's time zone.
+ * GET /api/v1/preferences; for API-token sessions (which have no preferences) the defaults apply:
+ * the OS theme and the browser's time zone.
  *
  * The theme is applied as `data-theme="light|dark"` on <html>; 'system' removes the attribute
  * and the CSS follows `prefers-color-scheme`.

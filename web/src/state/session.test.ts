@@ -1,7 +1,7 @@
 /**
- * Session timeout policy. The users-and-roles API (POST /login, /refresh, /logout) is not in the
- * collector yet, so these calls are answered here exactly as its contract says (LoginResult,
- * 401 ApiError); the API-token path is exercised against the real collector in the e2e test.
+ * Session timeout policy. POST /login, /refresh and /logout are answered here as the collector's
+ * contract says (LoginResult, 401 ApiError), so the timing can be driven; the real routes are
+ * exercised in api/client.test.ts and the e2e test.
  */
 import { createRoot } from 'solid-js';
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
