@@ -22,7 +22,9 @@ import { openSync, readSync, closeSync, readdirSync, statSync, type Stats } from
 import { join } from 'node:path';
 import { captureTimeRange } from '@pcapmesh/shared/pcap/time-range';
 import { sniffFormat } from '@pcapmesh/shared/pcap/pcap-format';
-import { isCaptureFormatError, type CaptureProblem, type Timestamp } from '@pcapmesh/shared/pcap';
+// Subpaths, not the '@pcapmesh/shared/pcap' barrel: it would load the analyser and generator at agent start-up.
+import { isCaptureFormatError } from '@pcapmesh/shared/pcap/reader';
+import type { CaptureProblem, Timestamp } from '@pcapmesh/shared/pcap/types';
 import type { PcapSource } from '@pcapmesh/shared/wire';
 import { coverage } from './intervals.js';
 

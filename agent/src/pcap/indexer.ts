@@ -32,7 +32,7 @@
 import { existsSync, rmSync, unlinkSync } from 'node:fs';
 import type { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
-import { MIN_INDEXED_BYTES, SIDECAR_SUFFIX, loadIndexHeader, sidecarPath } from '@pcapmesh/shared/pcap/sidecar/index';
+import { MIN_INDEXED_BYTES, SIDECAR_SUFFIX, loadIndexHeader, sidecarPath, sidecarTempPath, sidecarTempPid } from '@pcapmesh/shared/pcap/sidecar/index';
 import type { CaptureProblem } from '@pcapmesh/shared/pcap';
 import { startModuleWorker } from '@pcapmesh/shared/util/worker';
 import type { ListedCapture, SourceAddition, SourceListing } from './availability.js';
@@ -74,8 +74,6 @@ export class CaptureIndexer {
   private nextId = 1;
   private stopped = false;
   private idleWaiters: (() => void)[] = [];
-  /** Outcomes since start, for tests and logs. */
-  readonly counters = { built: 0, failed: 0, skipped: 0, orphansRemoved: 0, workersStarted: 0 };
 
   constructor(private readonly opts: IndexerOptions) {
     this.settleMs = opts.settleSeconds * 1000;
@@ -140,7 +138,7 @@ export class CaptureIndexer {
     this.current = null;
     if (worker) await worker.terminate();
     // buildIndex writes `<sidecar>.tmp-<pid>` (the worker shares the process id), then renames it.
-    if (current) rmSync(`${sidecarPath(current.path)}.tmp-${process.pid}`, { force: true });
+    if (current) rmSync(sidecarTempPath(current.path), { force: true });
     this.settleIdle();
   }
 
@@ -159,10 +157,9 @@ export class CaptureIndexer {
    */
   private removeOrphans(files: ReadonlyMap<string, unknown>): void {
     for (const path of files.keys()) {
-      const temp = TEMP_SIDECAR.exec(path);
-      if (temp) {
-        const pid = Number(temp[1]);
-        const building = this.current !== null && path === `${sidecarPath(this.current.path)}.tmp-${process.pid}`;
+      const pid = sidecarTempPid(path);
+      if (pid !== null) {
+        const building = this.current !== null && path === sidecarTempPath(this.current.path);
         if (pid === process.pid ? !building : !isRunning(pid)) this.removeQuietly(path, 'the temporary file of an abandoned index build');
         continue;
       }
@@ -176,7 +173,6 @@ export class CaptureIndexer {
   private removeQuietly(path: string, what: string): void {
     try {
       unlinkSync(path);
-      this.counters.orphansRemoved++;
       this.opts.logger.debug({ path }, `index: removed ${what}`);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') this.opts.logger.debug({ err, path }, `index: cannot remove ${what}`);
@@ -193,7 +189,8 @@ export class CaptureIndexer {
 
   private pump(): void {
     if (this.stopped || this.current !== null) return;
-    const job = [...this.queue.values()].sort(oldestFirst)[0];
+    // The oldest queued file: one pass, not a sort per built file (a large ring queues thousands at first start).
+    const job = [...this.queue.values()].reduce<QueuedJob | undefined>((min, j) => (!min || oldestFirst(j, min) < 0 ? j : min), undefined);
     if (!job) {
       this.settleIdle();
       return;
@@ -216,7 +213,6 @@ export class CaptureIndexer {
   private ensureWorker(): Worker {
     if (this.worker) return this.worker;
     const worker = startModuleWorker(new URL('./index-worker.js', import.meta.url));
-    this.counters.workersStarted++;
     let crash: Error | null = null;
     worker.on('message', (msg: IndexReply) => this.onReply(msg));
     worker.on('error', (err) => { crash = err; });
@@ -247,14 +243,11 @@ export class CaptureIndexer {
       : outcome.status === 'failed' ? `cannot index: ${outcome.error ?? 'unknown error'}` : null;
     if (problem !== null) {
       // Remembered per path, size and mtime: logged once, reported at every scan, not rebuilt.
-      this.counters.failed++;
       this.state.get(job.source)?.failures.set(job.path, { key: fileKey({ bytes: job.size, mtimeMs: job.mtimeMs }), reason: problem });
       log.warn({ source: job.source, file: job.path }, `index: ${problem}`);
     } else if (outcome.status === 'vanished' || outcome.status === 'changed' || outcome.status === 'fresh') {
-      this.counters.skipped++;
       log.debug({ source: job.source, file: job.path, reason: outcome.reason }, 'index: file skipped');
     } else {
-      this.counters.built++;
       log.debug({ source: job.source, file: job.path, status: outcome.status, reason: outcome.reason }, 'index: sidecar written');
     }
     this.opts.onResult?.(job.path, outcome);
@@ -280,9 +273,6 @@ function newestOf(captures: ListedCapture[]): ListedCapture | null {
 function oldestFirst(a: QueuedJob, b: QueuedJob): number {
   return a.mtimeMs - b.mtimeMs || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
 }
-
-/** `<capture>.pmidx.tmp-<pid>`: a sidecar being written by process `pid` (buildIndex renames it when done). */
-const TEMP_SIDECAR = new RegExp(`${SIDECAR_SUFFIX.replace('.', '\\.')}\\.tmp-(\\d+)$`);
 
 /** Is there a process with this id (ours or another user's)? */
 function isRunning(pid: number): boolean {

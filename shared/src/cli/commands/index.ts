@@ -2,7 +2,7 @@
 import { closeSync, openSync, readSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { sniffFormat } from '../../pcap/pcap-format.js';
-import { DEFAULT_SETTLE_MS, MIN_INDEXED_BYTES, SIDECAR_SUFFIX, isStillBeingWritten, openIndex, sidecarPath } from '../../pcap/sidecar/index.js';
+import { DEFAULT_SETTLE_MS, MIN_INDEXED_BYTES, SIDECAR_SUFFIX, isStillBeingWritten, openIndex, sidecarPath, sidecarTempPid } from '../../pcap/sidecar/index.js';
 import { UsageError, parseCommandLine, type CliCommand } from '../command.js';
 
 interface Outcome {
@@ -31,7 +31,7 @@ function* captureFiles(path: string, explicit: boolean): Generator<string> {
   const stat = statSync(path);
   if (stat.isDirectory()) {
     for (const name of readdirSync(path).sort()) {
-      if (name.endsWith(SIDECAR_SUFFIX) || name.includes(`${SIDECAR_SUFFIX}.tmp-`)) continue;
+      if (name.endsWith(SIDECAR_SUFFIX) || sidecarTempPid(name) !== null) continue;
       yield* captureFiles(join(path, name), false);
     }
   } else if (stat.isFile() && (explicit || looksLikeCapture(path))) {

@@ -48,6 +48,17 @@ export function sidecarPath(capturePath: string): string {
   return capturePath + SIDECAR_SUFFIX;
 }
 
+/** Where `buildIndex` in process `pid` writes the sidecar before renaming it into place. */
+export function sidecarTempPath(capturePath: string, pid: number = process.pid): string {
+  return `${sidecarPath(capturePath)}.tmp-${pid}`;
+}
+
+/** The writing process's id when `path` is a temporary sidecar (see sidecarTempPath), else null. */
+export function sidecarTempPid(path: string): number | null {
+  const m = /\.pmidx\.tmp-(\d+)$/.exec(path);
+  return m ? Number(m[1]) : null;
+}
+
 /** A loaded index with the query API. */
 export class CaptureIndex {
   readonly blocks: IndexBlock[];
@@ -156,7 +167,7 @@ export function buildIndex(capturePath: string, opts: { blockBytes?: number; per
   const index = new CaptureIndex(capturePath, data);
   if (opts.persist === false) return { index };
   const target = sidecarPath(capturePath);
-  const temp = `${target}.tmp-${process.pid}`;
+  const temp = sidecarTempPath(capturePath);
   try {
     writeFileSync(temp, encodeSidecar(data));
     renameSync(temp, target);
