@@ -10,12 +10,13 @@ import type { Context } from 'hono';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import type { z } from 'zod';
 import { invalid } from '../domain/errors.js';
+import { UNKNOWN_ADDRESS } from '../domain/known-clients.js';
 
 export function clientAddress(c: Context): string {
   try {
-    return getConnInfo(c).remote.address ?? 'unknown';
+    return getConnInfo(c).remote.address ?? UNKNOWN_ADDRESS;
   } catch {
-    return 'unknown';
+    return UNKNOWN_ADDRESS;
   }
 }
 

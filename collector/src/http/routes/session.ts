@@ -59,16 +59,12 @@ export function sessionRoutes(deps: HttpDeps, { permit }: RouteTools): Hono<AppE
   const app = new Hono<AppEnv>();
   const maxAge = deps.accounts.refreshTokenDays * 86_400;
 
+  /** An httpOnly, SameSite=Strict cookie for the dashboard, Secure when the request came over https. */
+  const browserCookie = (c: Context<AppEnv>, name: string, value: string, path: string, age: number) =>
+    setCookie(c, name, value, { httpOnly: true, sameSite: 'Strict', path, secure: new URL(c.req.url).protocol === 'https:', maxAge: age });
+
   const respond = (c: Context<AppEnv>, session: Session, api: boolean) => {
-    if (!api) {
-      setCookie(c, REFRESH_COOKIE, session.refreshToken, {
-        httpOnly: true,
-        sameSite: 'Strict',
-        path: COOKIE_PATH,
-        secure: new URL(c.req.url).protocol === 'https:',
-        maxAge,
-      });
-    }
+    if (!api) browserCookie(c, REFRESH_COOKIE, session.refreshToken, COOKIE_PATH, maxAge);
     return c.json({
       accessToken: session.accessToken,
       expiresIn: session.expiresIn,
@@ -82,15 +78,7 @@ export function sessionRoutes(deps: HttpDeps, { permit }: RouteTools): Hono<AppE
     const api = client === 'api' || c.req.header('x-client') === 'api';
     const { session, knownCookie } = await deps.accounts.auth.signIn(username, password, clientAddress(c), getCookie(c, KNOWN_COOKIE));
     c.var.log.info({ user: session.user.username, api }, 'login');
-    if (!api) {
-      setCookie(c, KNOWN_COOKIE, knownCookie.value, {
-        httpOnly: true,
-        sameSite: 'Strict',
-        path: KNOWN_COOKIE_PATH,
-        secure: new URL(c.req.url).protocol === 'https:',
-        maxAge: knownCookie.maxAge,
-      });
-    }
+    if (!api) browserCookie(c, KNOWN_COOKIE, knownCookie.value, KNOWN_COOKIE_PATH, knownCookie.maxAge);
     return respond(c, session, api);
   });
 
