@@ -14,11 +14,11 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectAsync, type IClientOptions } from 'mqtt';
 import { pino } from 'pino';
+import { freePort } from '@pcapmesh/shared/util/testing';
 import { decodeMessage, encodeMessage, Sequencer, topics } from '@pcapmesh/shared/wire';
 import { startEmbeddedBroker } from '../collector/src/broker/embedded.js';
 import { connectExternalBroker } from '../collector/src/broker/external.js';
@@ -52,13 +52,6 @@ const payload = Buffer.from(
 );
 const topic = topics.sensor(SENSOR, 'health');
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** One run: publish `messages`, resolve when the consumer has decoded them all. */
 async function run(url: string, client: IClientOptions, counter: { n: number; bad: number }) {

@@ -8,19 +8,13 @@ import { join } from 'node:path';
 import { Aedes } from 'aedes';
 import { connectAsync } from 'mqtt';
 import { pino } from 'pino';
+import { freePort } from '@pcapmesh/shared/util/testing';
 import { requireTool } from '@pcapmesh/shared/util/testing';
 import { topics } from '@pcapmesh/shared/wire';
 import { connectExternalBroker, type ExternalBroker } from './external.js';
 
 const log = pino({ level: 'silent' });
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 async function eventually(cond: () => boolean, what: string, ms = 5_000): Promise<void> {
   const until = Date.now() + ms;

@@ -5,6 +5,7 @@
  * CI it may skip with a clear message.
  */
 import { spawnSync } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -56,4 +57,19 @@ const PCAPS_CANDIDATES = [resolve(repoRoot, '../shared/pcaps'), '/work/shared/pc
 export function pcapsDir(): string {
   if (process.env.PCAPMESH_PCAPS) return process.env.PCAPMESH_PCAPS;
   return PCAPS_CANDIDATES.find((dir) => existsSync(join(dir, 'MANIFEST.tsv'))) ?? PCAPS_CANDIDATES[0]!;
+}
+
+/**
+ * A TCP port on 127.0.0.1 that was free a moment ago (the OS picks it). Another process could take
+ * it before ours binds, which is unlikely enough on a test machine; ports are never reused by us.
+ */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
 }
