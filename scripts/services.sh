@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Test services on loopback ports of their own, with their data under .tmp/services/ (gitignored):
 #
-#   scripts/services.sh start    start PostgreSQL 15, Redis and Mosquitto 2 where not already running
+#   scripts/services.sh start    start PostgreSQL 15, Redis, Mosquitto 2 and slapd where not already running
 #   scripts/services.sh stop     stop them (data is kept; `clean` also removes it)
-#   scripts/services.sh status   exit 0 when all three answer, 1 otherwise (prints which do not)
+#   scripts/services.sh status   exit 0 when all four answer, 1 otherwise (prints which do not)
 #   scripts/services.sh env      print `export …` lines for the tests:  eval "$(scripts/services.sh env)"
 #   scripts/services.sh clean    stop and delete the data directory
 #
@@ -11,7 +11,8 @@
 # scripts/install-deps.sh (PostgreSQL refuses to run as root: it runs as the `postgres` user) and as
 # an ordinary user who has the packages installed.
 #
-# Ports (override with env): PCAPMESH_PG_PORT=55432, PCAPMESH_REDIS_PORT=56379, PCAPMESH_MQTT_PORT=51883.
+# Ports (override with env): PCAPMESH_PG_PORT=55432, PCAPMESH_REDIS_PORT=56379, PCAPMESH_MQTT_PORT=51883,
+# PCAPMESH_LDAP_PORT=50389.
 # Data: PCAPMESH_SERVICES_DIR (default <repo>/.tmp/services).
 #
 # PostgreSQL: trust authentication on 127.0.0.1, database `pcapmesh` owned by role `pcapmesh` (CREATEDB, so
@@ -276,7 +277,7 @@ status() {
   redis_running || { log "redis is not answering on 127.0.0.1:$redis_port"; ok=1; }
   mqtt_running || { log "mosquitto is not running on 127.0.0.1:$mqtt_port"; ok=1; }
   ldap_running || { log "slapd is not running on 127.0.0.1:$ldap_port"; ok=1; }
-  [ $ok -eq 0 ] && log "postgres :$pg_port, redis :$redis_port, mosquitto :$mqtt_port all running"
+  [ $ok -eq 0 ] && log "postgres :$pg_port, redis :$redis_port, mosquitto :$mqtt_port, slapd :$ldap_port all running"
   return $ok
 }
 

@@ -3,7 +3,7 @@
 #
 # 1. installs the Debian packages the tests need when they are missing (scripts/install-deps.sh),
 # 2. builds the workspaces (a type error fails here, before any test runs),
-# 3. starts PostgreSQL, Redis and Mosquitto on loopback ports of their own (scripts/services.sh) and exports
+# 3. starts PostgreSQL, Redis, Mosquitto and slapd on loopback ports of their own (scripts/services.sh) and exports
 #    PCAPMESH_TEST_DATABASE_URL, PCAPMESH_TEST_REDIS_URL, PCAPMESH_TEST_MQTT_URL, … for the tests,
 # 4. type-checks and lints everything, runs the unit tests (every *.test.ts under shared/src, agent/src,
 #    collector/src, test/docs) and the dashboard's component tests, then the integration

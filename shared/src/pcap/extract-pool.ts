@@ -1,5 +1,5 @@
 /**
- * A small pool of extract worker threads (one per core by default) that scans files in
+ * A small pool of extract worker threads (CPUs − 1 by default, none on ≤ 2 CPUs) that scans files in
  * parallel; in-process when `workers` is 0 (small jobs: no thread start-up cost).
  */
 import { availableParallelism } from 'node:os';

@@ -50,7 +50,7 @@ export interface ExtractOptions {
   to?: Timestamp;
   /** Use `.pmidx` sidecars to skip files and blocks (default true). */
   useIndex?: boolean;
-  /** Worker threads; 0 = scan in this thread. Default: one per core, in-process below 256 MB of input. */
+  /** Worker threads; 0 = scan in this thread. Default: defaultWorkerCount() (CPUs − 1; none with ≤ 2 CPUs), in-process below 256 MB of input. */
   workers?: number;
   /** Progress after each file. */
   onProgress?: (p: ExtractProgress) => void;

@@ -18,7 +18,7 @@ written to OUT in time order: pcap (ns when an input is ns), pcapng when link ty
                      tcp, udp, sctp, icmp, icmp6, ip, ip6, arp, rarp, vlan [id], proto N, ip proto N,
                      less/greater N, and/or/not (&&, ||, !) and parentheses; matched through VLAN tags
   --no-index         do not use .pmidx sidecar indexes (scan every selected file)
-  --workers N        worker threads (default: one per core; 0 = this thread)
+  --workers N        worker threads (default: CPUs − 1, none with ≤ 2 CPUs; 0 = this thread)
   --json             print the stats as JSON on stdout
 Damaged or unreadable inputs are reported on stderr; their valid packets are extracted.`,
   async run(args) {
