@@ -12,4 +12,32 @@ export interface SensorStatusEvent {
   at: string;
 }
 
-export type PcapmeshEvent = SensorStatusEvent;
+export const JOB_STATUSES = ['pending', 'running', 'merging', 'complete', 'partial', 'failed', 'cancelled'] as const;
+export type JobStatus = (typeof JOB_STATUSES)[number];
+
+/**
+ * A job's life on `events/jobs/{jobId}/status` (docs/jobs.md): `submitted` once, `running` when its
+ * tasks are dispatched, `progress` as tasks move (at most once a second per job), then one of
+ * `complete` (with the merged file's size and SHA-256), `partial`, `failed`, `cancelled`.
+ */
+export interface JobStatusEvent {
+  type: 'job.status';
+  job: string;
+  /** What happened: the new state, or `submitted` / `progress`. */
+  event: 'submitted' | 'progress' | JobStatus;
+  status: JobStatus;
+  owner: string;
+  name: string | null;
+  window: { from: string; to: string };
+  tasks: { total: number; done: number; failed: number; running: number };
+  /** Packets matched so far (progress) or merged (complete, partial). */
+  packets: number;
+  bytes: number;
+  /** With complete and partial: the merged capture. */
+  result?: { fileBytes: number; sha256: string; packets: number };
+  /** With partial and failed: why, naming each sensor that failed or was skipped. */
+  reason?: string;
+  at: string;
+}
+
+export type PcapmeshEvent = SensorStatusEvent | JobStatusEvent;

@@ -141,33 +141,122 @@ export const trafficSchema = z.object({
     .max(10_000),
 });
 
+/**
+ * A task is one sensor's share of a job (docs/jobs.md). Its states, as the agent reports them:
+ *   accepted → waiting (window not closed yet) → scanning → uploading → done
+ *   and failed | cancelled | skipped (nothing to read: no file overlaps the window) from any of them.
+ * The collector keeps `pending` (created, not yet acknowledged) on its side only.
+ */
 export const TASK_STATES = ['accepted', 'waiting', 'scanning', 'uploading', 'done', 'failed', 'cancelled', 'skipped'] as const;
+
+/** Why a result holds fewer packets than matched: a limit of the job was reached. */
+export const TRUNCATION_REASONS = ['max-bytes', 'max-packets'] as const;
+
+const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/);
+const taskId = z.string().min(1).max(64);
+
+/** What a task's extract produced (the file that is, or was, uploaded). */
+export const taskResultSchema = z.object({
+  packets: count,
+  /** Captured bytes of the packets written (what pcapmesh-pcap extract reports as bytes). */
+  bytes: count,
+  /** Size and SHA-256 of the result file as uploaded. */
+  fileBytes: count,
+  sha256: sha256Hex,
+  /** Set when a limit stopped the extract early: which one. */
+  truncated: z.enum(TRUNCATION_REASONS).optional(),
+});
 
 export const taskStatusSchema = z.object({
   ...envelope,
-  taskId: z.string().min(1).max(64),
+  taskId,
+  /** The command's attempt this status belongs to; a status of an older attempt is ignored. */
+  attempt: count.default(0),
   status: z.enum(TASK_STATES),
+  /** While waiting: when the agent will start (window end plus the time its files need to close). */
+  waitUntil: timestampSchema.optional(),
+  /** While scanning (at least once a second) and uploading. */
   progress: z
-    .object({ filesScanned: count, filesTotal: count, packets: count, bytes: count })
+    .object({
+      filesScanned: count,
+      filesTotal: count,
+      /** Packets and captured bytes matched so far. */
+      packets: count,
+      bytes: count,
+      /** Bytes of capture read so far, of the total the selected files hold (for a progress bar). */
+      bytesScanned: count.optional(),
+      bytesTotal: count.optional(),
+      /** While uploading: bytes the collector has acknowledged, of the result file's size. */
+      uploaded: count.optional(),
+      uploadTotal: count.optional(),
+    })
     .optional(),
-  result: z.object({ packets: count, bytes: count, sha256: z.string().regex(/^[0-9a-f]{64}$/) }).optional(),
+  /** With `uploading` and `done`. */
+  result: taskResultSchema.optional(),
+  /** With `failed`, `cancelled` and `skipped`: a sentence naming the cause. */
   error: z.string().max(2048).optional(),
+  /** With `failed`: true when retrying may help (I/O error, upload refused for a transient reason). */
+  transient: z.boolean().optional(),
+});
+
+export const taskLimitsSchema = z.object({
+  /** Stop after this many captured bytes of matching packets (result marked truncated). */
+  maxBytes: count,
+  maxPackets: count,
 });
 
 export const taskCommandSchema = z.object({
   ...envelope,
-  taskId: z.string().min(1).max(64),
+  taskId,
   jobId: z.string().min(1).max(64),
+  /** 0 for the first dispatch; the collector increments it when it re-sends a failed task. */
+  attempt: count.default(0),
+  /** [from, to): packets with from ≤ time < to. `to` may lie in the future: the agent waits. */
   window: z.object({ from: timestampSchema, to: timestampSchema }),
   /** Canonical filter expression (the PCAP library's filter language); empty matches everything. */
   filter: z.string().max(4096),
+  limits: taskLimitsSchema,
+  /**
+   * Where and how to upload the result (docs/jobs.md "Upload"): `url` is the collector's
+   * `/api/v1/tasks/{taskId}/upload`, `token` a bearer JWT valid for this task only.
+   */
   upload: z.object({ url: z.string().url().max(2048), token: z.string().min(1).max(4096) }),
 });
 
 export const cancelCommandSchema = z.object({
   ...envelope,
-  taskId: z.string().min(1).max(64),
+  taskId,
   reason: z.string().max(1024).optional(),
+});
+
+/**
+ * A dry run's question to a sensor (`commands/{sensor}/estimate`): how much would this window and
+ * filter read and match? Answered from file listings and sidecar indexes, never by reading packets.
+ */
+export const estimateCommandSchema = z.object({
+  ...envelope,
+  requestId: taskId,
+  window: z.object({ from: timestampSchema, to: timestampSchema }),
+  filter: z.string().max(4096),
+});
+
+/** The answer (`sensors/{sensor}/estimates/{requestId}`). */
+export const estimateSchema = z.object({
+  ...envelope,
+  requestId: taskId,
+  /** Capture files overlapping the window, and their bytes (what an extract would open). */
+  files: count,
+  bytesInWindow: count,
+  /** Of those files, how many have a fresh sidecar index. */
+  indexedFiles: count,
+  /**
+   * From the indexes: packets and bytes in the blocks that may hold a match (an upper bound; the
+   * unindexed files' share is not in it). Null when no overlapping file is indexed.
+   */
+  matchUpperBound: z.object({ packets: count, bytes: count }).nullable(),
+  /** Bytes an extract would read: unindexed files whole, indexed files' candidate blocks. */
+  bytesToRead: count,
+  error: z.string().max(2048).optional(),
 });
 
 export type Timestamp = z.infer<typeof timestampSchema>;
@@ -180,6 +269,10 @@ export type TaskStatusMessage = z.infer<typeof taskStatusSchema>;
 export type TaskCommand = z.infer<typeof taskCommandSchema>;
 export type CancelCommand = z.infer<typeof cancelCommandSchema>;
 export type TaskState = (typeof TASK_STATES)[number];
+export type TaskResult = z.infer<typeof taskResultSchema>;
+export type TaskLimits = z.infer<typeof taskLimitsSchema>;
+export type EstimateCommand = z.infer<typeof estimateCommandSchema>;
+export type EstimateMessage = z.infer<typeof estimateSchema>;
 
 /** Schemas by message kind: the topic decides the kind (see topics.ts). */
 export const messageSchemas = {
@@ -190,6 +283,8 @@ export const messageSchemas = {
   'task-status': taskStatusSchema,
   task: taskCommandSchema,
   cancel: cancelCommandSchema,
+  estimate: estimateSchema,
+  'estimate-command': estimateCommandSchema,
 } as const;
 
 export type MessageKind = keyof typeof messageSchemas;

@@ -37,3 +37,12 @@ test('sensor ACL: own topics only', () => {
   assert.ok(integrationMaySubscribe('pcapmesh/v1/events/#'));
   assert.ok(!integrationMaySubscribe('pcapmesh/v1/sensors/#'));
 });
+
+test('dry-run estimates: a command to the sensor, the answer under its own tree', () => {
+  assert.equal(topics.estimate('alpha', 'r-1'), 'pcapmesh/v1/sensors/alpha/estimates/r-1');
+  assert.deepEqual(parseTopic(topics.estimate('alpha', 'r-1')), { kind: 'estimate', sensor: 'alpha', requestId: 'r-1' });
+  assert.deepEqual(parseTopic(topics.command('alpha', 'estimate')), { kind: 'command', sensor: 'alpha', command: 'estimate' });
+  assert.ok(sensorMayPublish('alpha', topics.estimate('alpha', 'r-1')));
+  assert.ok(!sensorMayPublish('beta', topics.estimate('alpha', 'r-1')));
+  assert.ok(sensorMaySubscribe('alpha', 'pcapmesh/v1/commands/alpha/estimate'));
+});

@@ -3,7 +3,8 @@
  *
  *   pcapmesh/v1/sensors/{sensor}/state|health|pcap|traffic    agent → collector (CBOR)
  *   pcapmesh/v1/sensors/{sensor}/tasks/{task}                  agent → collector (CBOR)
- *   pcapmesh/v1/commands/{sensor}/tasks|cancel                 collector → agent (CBOR)
+ *   pcapmesh/v1/sensors/{sensor}/estimates/{request}           agent → collector (CBOR), a dry run's answer
+ *   pcapmesh/v1/commands/{sensor}/tasks|cancel|estimate        collector → agent (CBOR)
  *   pcapmesh/v1/events/...                                     collector → integrations (JSON)
  */
 
@@ -13,7 +14,7 @@ export const TOPIC_PREFIX = 'pcapmesh/v1';
 export const SENSOR_CHANNELS = ['state', 'health', 'pcap', 'traffic'] as const;
 export type SensorChannel = (typeof SENSOR_CHANNELS)[number];
 
-export const COMMANDS = ['tasks', 'cancel'] as const;
+export const COMMANDS = ['tasks', 'cancel', 'estimate'] as const;
 export type Command = (typeof COMMANDS)[number];
 
 /**
@@ -44,6 +45,10 @@ export const topics = {
     if (!isValidTaskId(taskId)) throw new Error(`invalid task id ${JSON.stringify(taskId)}`);
     return `${TOPIC_PREFIX}/sensors/${checkedName(name)}/tasks/${taskId}`;
   },
+  estimate(name: string, requestId: string): string {
+    if (!isValidTaskId(requestId)) throw new Error(`invalid estimate request id ${JSON.stringify(requestId)}`);
+    return `${TOPIC_PREFIX}/sensors/${checkedName(name)}/estimates/${requestId}`;
+  },
   command(name: string, command: Command): string {
     return `${TOPIC_PREFIX}/commands/${checkedName(name)}/${command}`;
   },
@@ -65,6 +70,7 @@ export const topics = {
 export type ParsedTopic =
   | { kind: 'sensor'; sensor: string; channel: SensorChannel }
   | { kind: 'task-status'; sensor: string; taskId: string }
+  | { kind: 'estimate'; sensor: string; requestId: string }
   | { kind: 'command'; sensor: string; command: Command }
   | { kind: 'event'; levels: string[] };
 
@@ -85,6 +91,9 @@ export function parseTopic(topic: string): ParsedTopic | null {
     if (third === 'tasks' && fourth !== undefined && isValidTaskId(fourth)) {
       return { kind: 'task-status', sensor: name, taskId: fourth };
     }
+    if (third === 'estimates' && fourth !== undefined && isValidTaskId(fourth)) {
+      return { kind: 'estimate', sensor: name, requestId: fourth };
+    }
     return null;
   }
   if (root === 'commands' && fourth === undefined && (COMMANDS as readonly string[]).includes(third ?? '')) {
@@ -99,7 +108,7 @@ export function parseTopic(topic: string): ParsedTopic | null {
  */
 export function sensorMayPublish(sensor: string, topic: string): boolean {
   const parsed = parseTopic(topic);
-  return parsed !== null && (parsed.kind === 'sensor' || parsed.kind === 'task-status') && parsed.sensor === sensor;
+  return parsed !== null && (parsed.kind === 'sensor' || parsed.kind === 'task-status' || parsed.kind === 'estimate') && parsed.sensor === sensor;
 }
 
 export function sensorMaySubscribe(sensor: string, filter: string): boolean {
