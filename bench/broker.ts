@@ -24,7 +24,7 @@ import { startEmbeddedBroker } from '../collector/src/broker/embedded.js';
 import { connectExternalBroker } from '../collector/src/broker/external.js';
 import type { BrokerTransport } from '../collector/src/broker/transport.js';
 import { DomainEvents } from '../collector/src/domain/events.js';
-import { SensorService } from '../collector/src/domain/sensors.service.js';
+import { SensorService } from '../collector/src/domain/sensors/sensors.service.js';
 import { openDb } from '../collector/src/storage/db.js';
 import { migrate } from '../collector/src/storage/migrate.js';
 import { printTable, type Measurement } from './lib/measure.js';

@@ -6,7 +6,7 @@ import { connectAsync, type IClientOptions, type MqttClient } from 'mqtt';
 import { pino } from 'pino';
 import { DomainEvents } from '../domain/events.js';
 import { IngestStats } from '../domain/ingest-stats.js';
-import { SensorService } from '../domain/sensors.service.js';
+import { SensorService } from '../domain/sensors/sensors.service.js';
 import { openDb, type Db } from '../storage/db.js';
 import { migrate } from '../storage/migrate.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from './embedded.js';

@@ -5,7 +5,7 @@ import { pino } from 'pino';
 import { encodeMessage, MAX_PAYLOAD_BYTES, SCHEMA_VERSION, Sequencer, topics } from '@pcapmesh/shared/wire';
 import { DomainEvents } from '../domain/events.js';
 import { IngestStats } from '../domain/ingest-stats.js';
-import { SensorService } from '../domain/sensors.service.js';
+import { SensorService } from '../domain/sensors/sensors.service.js';
 import { openDb, type Db } from '../storage/db.js';
 import { migrate } from '../storage/migrate.js';
 import { Ingest, type IngestTarget } from './ingest.js';

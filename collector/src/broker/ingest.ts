@@ -18,8 +18,8 @@ import type { Logger } from 'pino';
 import { decodeMessage, parseTopic, type MessageOf, type SensorChannel } from '@pcapmesh/shared/wire';
 import { isDomainError } from '../domain/errors.js';
 import type { IngestStats } from '../domain/ingest-stats.js';
-import type { SensorService } from '../domain/sensors.service.js';
-import type { IngestOutcome } from '../domain/sensors.types.js';
+import type { SensorService } from '../domain/sensors/sensors.service.js';
+import type { IngestOutcome } from '../domain/sensors/sensors.types.js';
 
 /** The slice of SensorService that ingest calls. */
 export type IngestTarget = Pick<SensorService, 'ingestState' | 'ingestHealth' | 'ingestPcap' | 'ingestTraffic'>;

@@ -9,7 +9,7 @@
  *   explicitly because aedes would treat it as a literal topic and silently deliver nothing.
  *   A refused subscription gets SUBACK 0x80; the connection stays open.
  *
- * Integration accounts (domain/integrations.service.ts) log in as `integration:<name>` with a
+ * Integration accounts (domain/fleet/integrations.service.ts) log in as `integration:<name>` with a
  * client id starting with that username; they may subscribe to `events/` only (wire
  * `integrationMaySubscribe`) and never publish.
  *

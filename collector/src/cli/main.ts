@@ -5,7 +5,7 @@
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../config.js';
 import { isDomainError } from '../domain/errors.js';
-import { runStandalone } from '../standalone.js';
+import { runStandalone } from './standalone.js';
 import { runCollector } from './collector.js';
 import { cliContext, UsageError } from './context.js';
 import { dbMigrate, dbReset } from './db.js';

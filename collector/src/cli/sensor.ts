@@ -1,6 +1,6 @@
 /** `pcapmesh sensor add NAME --location LOC`: registers a sensor and prints its secret once. */
 import { DomainEvents } from '../domain/events.js';
-import { SensorService } from '../domain/sensors.service.js';
+import { SensorService } from '../domain/sensors/sensors.service.js';
 import { migrate } from '../storage/migrate.js';
 import type { CliContext } from './context.js';
 import { withDb } from './db.js';

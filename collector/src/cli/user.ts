@@ -6,8 +6,8 @@
  * would land in shell history and `ps`).
  */
 import { createInterface } from 'node:readline';
-import { AuditService } from '../domain/audit.service.js';
-import { generatePassword, UsersService } from '../domain/users.service.js';
+import { AuditService } from '../domain/accounts/audit.service.js';
+import { generatePassword, UsersService } from '../domain/accounts/users.service.js';
 import type { Db } from '../storage/db.js';
 import { migrate } from '../storage/migrate.js';
 import { UsageError, type CliContext } from './context.js';

@@ -15,7 +15,7 @@ import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { hash, verify } from '@node-rs/argon2';
 import type { Logger } from 'pino';
-import { isRole, type Role } from '../domain/roles.js';
+import { isRole, type Role } from '../domain/accounts/roles.js';
 import type { ApiTokensRepo } from '../storage/api-tokens.repo.js';
 import type { TokenVerifier } from './auth.js';
 import type { Principal } from './env.js';

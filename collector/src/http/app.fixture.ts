@@ -10,19 +10,19 @@ import { startEmbeddedBroker, type EmbeddedBroker } from '../broker/embedded.js'
 import { MemoryCache } from '../cache/memory.js';
 import { DomainEvents } from '../domain/events.js';
 import { IngestStats } from '../domain/ingest-stats.js';
-import { SensorService } from '../domain/sensors.service.js';
+import { SensorService } from '../domain/sensors/sensors.service.js';
 import { ApiTokensRepo } from '../storage/api-tokens.repo.js';
 import { openDb, type Db } from '../storage/db.js';
 import { migrate } from '../storage/migrate.js';
-import { createAccounts, type Accounts } from '../domain/accounts.js';
-import type { LoginThrottleLimits } from '../domain/login-throttle.js';
+import { createAccounts, type Accounts } from '../domain/accounts/accounts.js';
+import type { LoginThrottleLimits } from '../domain/accounts/login-throttle.js';
 import { ApiTokenVerifier, generateApiToken } from './api-tokens.js';
 import { CredentialVerifier } from './credentials.js';
 import { API_PREFIX, createHttpApp, type HttpApp } from './app.js';
 import { openLiveFeed, type LiveFeedHub } from './live-feed.js';
 import { LogRing } from '../log-ring.js';
-import { EnrolmentService } from '../domain/enrolment.service.js';
-import { IntegrationsService } from '../domain/integrations.service.js';
+import { EnrolmentService } from '../domain/fleet/enrolment.service.js';
+import { IntegrationsService } from '../domain/fleet/integrations.service.js';
 
 /** Password of the fixture's users admin1, analyst1, analyst2 and viewer1. */
 export const USER_PASSWORD = 'fixture password';

@@ -8,7 +8,7 @@
  *   'admin'     admin only
  *
  * Callers authenticate with a bearer credential: a user's access JWT or an integrator's API token,
- * each carrying a role (domain/roles.ts decides what a role reaches). No credential or a bad one
+ * each carrying a role (domain/accounts/roles.ts decides what a role reaches). No credential or a bad one
  * → 401; a valid one whose role falls short → 403. `routesWithoutPermission(app)` lets a test
  * walk every registered route and fail on one that forgot its declaration.
  *
@@ -18,7 +18,7 @@
  * up in proxy logs.
  */
 import type { Hono, MiddlewareHandler } from 'hono';
-import { roleAllows, type Permission } from '../domain/roles.js';
+import { roleAllows, type Permission } from '../domain/accounts/roles.js';
 import type { AppEnv, Principal } from './env.js';
 import { errorResponse } from './errors.js';
 

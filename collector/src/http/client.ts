@@ -10,7 +10,7 @@ import type { Context } from 'hono';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import type { z } from 'zod';
 import { invalid } from '../domain/errors.js';
-import { UNKNOWN_ADDRESS } from '../domain/known-clients.js';
+import { UNKNOWN_ADDRESS } from '../domain/accounts/known-clients.js';
 
 export function clientAddress(c: Context): string {
   try {

@@ -7,9 +7,9 @@
  * `recheckMs`, default 2 s): a user disabled or deleted since the token was issued is refused, and
  * a changed role applies, within that time rather than when the token expires.
  */
-import type { AccessTokens } from '../domain/access-tokens.js';
-import { looksLikeJwt } from '../domain/access-tokens.js';
-import type { AuthenticatedUser, UsersService } from '../domain/users.service.js';
+import type { AccessTokens } from '../domain/accounts/access-tokens.js';
+import { looksLikeJwt } from '../domain/accounts/access-tokens.js';
+import type { AuthenticatedUser, UsersService } from '../domain/accounts/users.service.js';
 import type { TokenVerifier } from './auth.js';
 import type { Principal } from './env.js';
 

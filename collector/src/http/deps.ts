@@ -2,20 +2,20 @@
  * What the HTTP app needs from the rest of the collector: narrow slices, so tests build it over
  * real services without a broker or a listening socket.
  */
-import type { LoginThrottle } from '../domain/login-throttle.js';
+import type { LoginThrottle } from '../domain/accounts/login-throttle.js';
 import type { Logger } from 'pino';
 import type { BrokerStatus } from '../broker/transport.js';
-import type { AuditService } from '../domain/audit.service.js';
-import type { AuthService } from '../domain/auth.service.js';
-import type { EnrolmentService } from '../domain/enrolment.service.js';
-import type { IntegrationsService } from '../domain/integrations.service.js';
+import type { AuditService } from '../domain/accounts/audit.service.js';
+import type { AuthService } from '../domain/accounts/auth.service.js';
+import type { EnrolmentService } from '../domain/fleet/enrolment.service.js';
+import type { IntegrationsService } from '../domain/fleet/integrations.service.js';
 import type { IngestStats } from '../domain/ingest-stats.js';
-import type { PreferencesService } from '../domain/preferences.js';
-import type { UsersService } from '../domain/users.service.js';
+import type { PreferencesService } from '../domain/accounts/preferences.service.js';
+import type { UsersService } from '../domain/accounts/users.service.js';
 import type { LogRing } from '../log-ring.js';
 import type { ApiTokensRepo } from '../storage/api-tokens.repo.js';
 import type { Queryable } from '../storage/db.js';
-import type { SensorService } from '../domain/sensors.service.js';
+import type { SensorService } from '../domain/sensors/sensors.service.js';
 import type { Db } from '../storage/db.js';
 import type { TokenVerifier } from './auth.js';
 import type { LiveFeed } from './live-feed.js';
@@ -37,7 +37,7 @@ export interface HttpDeps {
   /** Users, sessions and the audit log (routes/session.ts, preferences, admin). */
   accounts: {
     auth: AuthService;
-    /** Login brute-force protection (domain/login-throttle.ts): its counters and state for admin/system/status. */
+    /** Login brute-force protection (domain/accounts/login-throttle.ts): its counters and state for admin/system/status. */
     throttle: Pick<LoginThrottle, 'counters' | 'overBudget'>;
     users: UsersService;
     audit: AuditService;

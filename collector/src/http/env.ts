@@ -4,14 +4,14 @@
  */
 import type { Logger } from 'pino';
 import type { RequestIdVariables } from 'hono/request-id';
-import type { Role } from '../domain/roles.js';
+import type { Role } from '../domain/accounts/roles.js';
 
 /** Who made the request, once authenticated: a user (access JWT) or an integrator's API token. */
 export interface Principal {
   kind: 'api-token' | 'user';
   /** Username, or the token's label; safe to log (never the token itself). */
   name: string;
-  /** Decides which permission levels it reaches (domain/roles.ts). */
+  /** Decides which permission levels it reaches (domain/accounts/roles.ts). */
   role: Role;
 }
 

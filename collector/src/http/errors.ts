@@ -53,7 +53,7 @@ export function describeZodError(err: ZodError): string {
 
 export const onError: ErrorHandler<AppEnv> = (err, c) => {
   if (err instanceof DomainError) {
-    // ThrottledError (domain/login-throttle.ts) says when to come back.
+    // ThrottledError (domain/accounts/login-throttle.ts) says when to come back.
     if ('retryAfterSeconds' in err && typeof err.retryAfterSeconds === 'number') c.header('Retry-After', String(err.retryAfterSeconds));
     return errorResponse(c, statusOfCode[err.code], err.code, err.message);
   }

@@ -7,8 +7,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Hono } from 'hono';
-import { PERMISSIONS, type Permission } from '../domain/roles.js';
-import { birth, health, pcap } from '../domain/sensors.fixture.js';
+import { PERMISSIONS, type Permission } from '../domain/accounts/roles.js';
+import { birth, health, pcap } from '../domain/sensors/sensors.fixture.js';
 import { createTestHttp, USER_PASSWORD, type TestHttp } from './app.fixture.js';
 import { API_PREFIX } from './app.js';
 import { createPermit, permissionOf } from './auth.js';

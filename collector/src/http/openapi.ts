@@ -19,9 +19,9 @@ import { z } from 'zod';
 import { pcapSourceSchema } from '@pcapmesh/shared/wire';
 import { DOMAIN_ERROR_CODES } from '../domain/errors.js';
 import { INGEST_KINDS, REJECT_REASONS } from '../domain/ingest-stats.js';
-import { AVATAR_MAX_BYTES, preferencesChangeSchema, preferencesSchema } from '../domain/preferences.js';
-import { ROLES, roleAllows, type Permission } from '../domain/roles.js';
-import { SENSOR_STATUSES } from '../domain/sensors.types.js';
+import { AVATAR_MAX_BYTES, preferencesChangeSchema, preferencesSchema } from '../domain/accounts/preferences.service.js';
+import { ROLES, roleAllows, type Permission } from '../domain/accounts/roles.js';
+import { SENSOR_STATUSES } from '../domain/sensors/sensors.types.js';
 import { LOG_LEVEL_NAMES } from '../log-ring.js';
 import { WS_PROTOCOL } from './auth.js';
 import type { HttpDeps } from './deps.js';
@@ -138,7 +138,7 @@ const schemas: Record<string, Json> = {
     broker: ref('BrokerStatus'),
   }),
 
-  // sensors (domain/sensors.types.ts)
+  // sensors (domain/sensors/sensors.types.ts)
   PcapSource: { ...fromZod(pcapSourceSchema, 'output'), description: 'A capture source as the agent reports it (times as { sec, nsec }).' },
   SensorView: object({
     name: string,
@@ -241,7 +241,7 @@ const schemas: Record<string, Json> = {
   ),
   Me: object({ username: { type: 'string', description: "username, or the API token's label" }, role: ref('Role'), kind: oneOfValues(['user', 'api-token']) }),
 
-  // preferences (domain/preferences.ts)
+  // preferences (domain/accounts/preferences.service.ts)
   Preferences: (() => {
     const json = fromZod(preferencesSchema, 'output');
     return { ...json, properties: { ...(json.properties as Json), avatar: { type: 'string', description: 'a data URL (data:image/png;base64,…); absent when none is set' } } };
@@ -252,7 +252,7 @@ const schemas: Record<string, Json> = {
     return { ...json, description: 'Any subset of the preferences; merged into the stored ones.', properties: { ...(json.properties as Json), avatar } };
   })(),
 
-  // admin: users (domain/users.service.ts)
+  // admin: users (domain/accounts/users.service.ts)
   UserView: object({
     username: string,
     role: ref('Role'),
@@ -271,7 +271,7 @@ const schemas: Record<string, Json> = {
     password: 'at least 10 characters; ends the user’s sessions (local users only)',
   }),
 
-  // admin: audit (domain/audit.service.ts)
+  // admin: audit (domain/accounts/audit.service.ts)
   AuditEntry: object({
     id: integer,
     at: time,
@@ -310,7 +310,7 @@ const schemas: Record<string, Json> = {
         budgetEntered: integer,
         budgetLeft: integer,
       },
-      { description: 'login brute-force protection (domain/login-throttle.ts) since this process started' },
+      { description: 'login brute-force protection (domain/accounts/login-throttle.ts) since this process started' },
     ),
   }),
   Storage: object({
@@ -332,7 +332,7 @@ const schemas: Record<string, Json> = {
     lines: arrayOf({ type: 'object', additionalProperties: true, description: 'one structured (pino) log line: level, time, msg, component, ...' }),
   }),
 
-  // admin: sensor enrolment and integrations (domain/enrolment.service.ts, integrations.service.ts)
+  // admin: sensor enrolment and integrations (domain/fleet/enrolment.service.ts, integrations.service.ts)
   SensorCreate: describe(fromZod(createSensorBody), { name: SENSOR_NAME }),
   EnrolmentRequest: fromZod(enrolmentBody),
   EnrolRequest: describe(fromZod(enrollBody), { token: 'the one-time enrolment token (pme_…) an admin was given' }),

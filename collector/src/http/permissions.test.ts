@@ -4,7 +4,7 @@ import { Hono } from 'hono';
 import { pino } from 'pino';
 import { ApiTokensRepo } from '../storage/api-tokens.repo.js';
 import { ApiTokenVerifier } from './api-tokens.js';
-import { PERMISSIONS } from '../domain/roles.js';
+import { PERMISSIONS } from '../domain/accounts/roles.js';
 import { createTestHttp, type TestHttp } from './app.fixture.js';
 import { API_PREFIX } from './app.js';
 import { createPermit } from './auth.js';

@@ -11,9 +11,9 @@
  * Never throws for bad credentials or an unreachable server (logged; the login fails with 401).
  */
 import { Client, InvalidCredentialsError } from 'ldapts';
-import type { PasswordAuthenticator } from '../domain/auth.service.js';
-import type { Role } from '../domain/roles.js';
-import { USERNAME_PATTERN, type AuthenticatedUser, type UsersService } from '../domain/users.service.js';
+import type { PasswordAuthenticator } from '../domain/accounts/auth.service.js';
+import type { Role } from '../domain/accounts/roles.js';
+import { USERNAME_PATTERN, type AuthenticatedUser, type UsersService } from '../domain/accounts/users.service.js';
 import type { Logger } from '../log.js';
 
 export interface LdapConfig {

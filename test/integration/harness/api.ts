@@ -2,7 +2,7 @@
  * A small client of the collector's HTTP API for tests: bearer token, JSON, and errors that carry
  * the status and body. Only the routes the acceptance tests read are wrapped.
  */
-import type { HealthPoint, SensorStatusView, SensorView } from '../../../collector/src/domain/sensors.types.js';
+import type { HealthPoint, SensorStatusView, SensorView } from '../../../collector/src/domain/sensors/sensors.types.js';
 import type { IngestSnapshot } from '../../../collector/src/domain/ingest-stats.js';
 import { eventually } from './wait.js';
 

@@ -12,18 +12,18 @@ export type {
   LocationView,
   SensorStatus,
   SensorView,
-} from '../../../collector/src/domain/sensors.types.js';
+} from '../../../collector/src/domain/sensors/sensors.types.js';
 export type { SensorHealthEvent, SensorStatusEvent } from '../../../collector/src/domain/events.js';
-export type { Role } from '../../../collector/src/domain/roles.js';
+export type { Role } from '../../../collector/src/domain/accounts/roles.js';
 /** Who is signed in (`user` of POST /login and /refresh). */
-export type { AuthenticatedUser as User, UserView } from '../../../collector/src/domain/users.service.js';
+export type { AuthenticatedUser as User, UserView } from '../../../collector/src/domain/accounts/users.service.js';
 /** One audit log entry of GET /admin/audit. */
-export type { AuditEntryView as AuditEntry } from '../../../collector/src/domain/audit.service.js';
-import type { Session } from '../../../collector/src/domain/auth.service.js';
+export type { AuditEntryView as AuditEntry } from '../../../collector/src/domain/accounts/audit.service.js';
+import type { Session } from '../../../collector/src/domain/accounts/auth.service.js';
 import type { SensorHealthEvent, SensorStatusEvent } from '../../../collector/src/domain/events.js';
-import type { SensorStatus } from '../../../collector/src/domain/sensors.types.js';
+import type { SensorStatus } from '../../../collector/src/domain/sensors/sensors.types.js';
 import type { IngestSnapshot } from '../../../collector/src/domain/ingest-stats.js';
-import type { Preferences as StoredPreferences } from '../../../collector/src/domain/preferences.js';
+import type { Preferences as StoredPreferences } from '../../../collector/src/domain/accounts/preferences.service.js';
 
 /** One frame of the live feed (`GET /api/v1/ws`). */
 export type LiveMessage = { type: 'hello'; time: string } | SensorStatusEvent | SensorHealthEvent;

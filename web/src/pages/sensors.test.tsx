@@ -3,7 +3,7 @@
  * from `latestHealth` of the snapshot (GET /sensors, GET /sensors/:name), before any live health
  * sample, and a live sample then replaces it. The fleet store and the pages are the real ones; the
  * snapshot is answered here as the collector's SensorView type says (that the collector fills
- * `latestHealth` is tested in collector/src/domain/sensors.service.test.ts and, through its HTTP
+ * `latestHealth` is tested in collector/src/domain/sensors/sensors.service.test.ts and, through its HTTP
  * app into the fleet store, in state/fleet.test.ts — the collector does not run under happy-dom).
  */
 import { Route, Router } from '@solidjs/router';

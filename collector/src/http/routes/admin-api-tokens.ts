@@ -11,7 +11,7 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { conflict, notFound } from '../../domain/errors.js';
-import { ROLES } from '../../domain/roles.js';
+import { ROLES } from '../../domain/accounts/roles.js';
 import { actorOf } from '../actor.js';
 import { createApiToken } from '../api-tokens.js';
 import { jsonBody } from '../client.js';

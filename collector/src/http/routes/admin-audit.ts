@@ -12,7 +12,7 @@
  */
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { decodeCursor } from '../../domain/audit.service.js';
+import { decodeCursor } from '../../domain/accounts/audit.service.js';
 import type { HttpDeps } from '../deps.js';
 import type { AppEnv } from '../env.js';
 import { instant } from '../params.js';

@@ -12,8 +12,8 @@
  */
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { ROLES } from '../../domain/roles.js';
-import { USERNAME_PATTERN } from '../../domain/users.service.js';
+import { ROLES } from '../../domain/accounts/roles.js';
+import { USERNAME_PATTERN } from '../../domain/accounts/users.service.js';
 import { actorOf } from '../actor.js';
 import { jsonBody } from '../client.js';
 import type { HttpDeps } from '../deps.js';

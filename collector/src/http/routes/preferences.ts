@@ -7,11 +7,11 @@
  *   PUT    /preferences/avatar   raw image bytes (≤ 256 KB; PNG, JPEG or WebP by content) → 204
  *   DELETE /preferences/avatar   → 204
  *
- * Invalid values → 400 naming the key (domain/preferences.ts has the schema).
+ * Invalid values → 400 naming the key (domain/accounts/preferences.service.ts has the schema).
  */
 import { Hono, type Context } from 'hono';
 import { DomainError, invalid } from '../../domain/errors.js';
-import { AVATAR_MAX_BYTES, checkAvatar, preferencesChangeSchema } from '../../domain/preferences.js';
+import { AVATAR_MAX_BYTES, checkAvatar, preferencesChangeSchema } from '../../domain/accounts/preferences.service.js';
 import type { HttpDeps } from '../deps.js';
 import type { AppEnv } from '../env.js';
 import type { RouteTools } from './tools.js';

@@ -7,7 +7,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { KnownClients } from '../../domain/known-clients.js';
+import { KnownClients } from '../../domain/accounts/known-clients.js';
 import { createTestHttp, USER_PASSWORD, type TestHttp } from '../app.fixture.js';
 import { API_PREFIX } from '../app.js';
 

@@ -1,7 +1,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { SignJWT } from 'jose';
-import { AccessTokens } from '../../domain/access-tokens.js';
+import { AccessTokens } from '../../domain/accounts/access-tokens.js';
 import { createTestHttp, USER_PASSWORD, type TestHttp } from '../app.fixture.js';
 import { API_PREFIX } from '../app.js';
 

@@ -14,7 +14,7 @@
  * Browsers also get the device cookie `pcapmesh_known` (httpOnly, SameSite=Strict, path
  * /api/v1/login, Secure over https, auth.knownForDays): signed by the server, it marks the browser as
  * known for the user who signed in, so that user's attempts from it are exempt from the per-user
- * lockout and the global failure budget (domain/known-clients.ts, domain/login-throttle.ts). A
+ * lockout and the global failure budget (domain/accounts/known-clients.ts, domain/accounts/login-throttle.ts). A
  * cookie that is forged, expired or names another user is ignored.
  *
  * 401 { error } on bad credentials (the same message whether or not the user exists); 429 with
@@ -24,7 +24,7 @@
 import { Hono, type Context } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { z } from 'zod';
-import type { Session } from '../../domain/auth.service.js';
+import type { Session } from '../../domain/accounts/auth.service.js';
 import { DomainError } from '../../domain/errors.js';
 import { clientAddress, jsonBody } from '../client.js';
 import type { HttpDeps } from '../deps.js';

@@ -15,13 +15,13 @@ import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createCollector } from './app.js';
-import { printFirstStartNotes, printReady } from './cli/ready.js';
-import { stopOnSignal } from './cli/signals.js';
-import type { CliContext } from './cli/context.js';
-import { UsageError } from './cli/context.js';
-import { isDomainError } from './domain/errors.js';
-import type { SensorService } from './domain/sensors.service.js';
+import { createCollector } from '../app.js';
+import { printFirstStartNotes, printReady } from './ready.js';
+import { stopOnSignal } from './signals.js';
+import type { CliContext } from './context.js';
+import { UsageError } from './context.js';
+import { isDomainError } from '../domain/errors.js';
+import type { SensorService } from '../domain/sensors/sensors.service.js';
 
 export const LOCAL_SENSOR = 'local';
 const AGENT_STOP_TIMEOUT_MS = 10_000;
@@ -29,7 +29,7 @@ const AGENT_RESTART_DELAY_MS = 5_000;
 
 /** Node arguments that start the agent: its build when present, else its TypeScript source via tsx. */
 export function agentCommand(): string[] {
-  const agentRoot = fileURLToPath(new URL('../../agent/', import.meta.url));
+  const agentRoot = fileURLToPath(new URL('../../../agent/', import.meta.url));
   const compiled = join(agentRoot, 'dist', 'main.js');
   if (existsSync(compiled) && process.env.PCAPMESH_FROM_SOURCE !== '1') return [compiled];
   return ['--conditions=pcapmesh-src', '--import', import.meta.resolve('tsx'), join(agentRoot, 'src', 'main.ts')];

@@ -13,7 +13,7 @@
  *   absolute lifetime, after which the user logs in again.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import type { CacheStore } from '../cache/store.js';
+import type { CacheStore } from '../../cache/store.js';
 
 interface TokenRecord {
   family: string;

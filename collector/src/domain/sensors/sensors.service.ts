@@ -18,11 +18,11 @@ import {
   type StateMessage,
   type TrafficMessage,
 } from '@pcapmesh/shared/wire';
-import type { Logger } from '../log.js';
-import type { Db } from '../storage/db.js';
-import { listDevices } from '../storage/devices.repo.js';
-import { healthBuckets, latestHealthSamples } from '../storage/health.repo.js';
-import { ensureLocation, listLocations } from '../storage/locations.repo.js';
+import type { Logger } from '../../log.js';
+import type { Db } from '../../storage/db.js';
+import { listDevices } from '../../storage/devices.repo.js';
+import { healthBuckets, latestHealthSamples } from '../../storage/health.repo.js';
+import { ensureLocation, listLocations } from '../../storage/locations.repo.js';
 import {
   countByStatus,
   findSensor,
@@ -34,10 +34,10 @@ import {
   sensorId,
   setSecretHash,
   silentLiveSensors,
-} from '../storage/sensors.repo.js';
-import { listTransitions } from '../storage/status-history.repo.js';
-import { conflict, invalid, notFound } from './errors.js';
-import type { DomainEvents } from './events.js';
+} from '../../storage/sensors.repo.js';
+import { listTransitions } from '../../storage/status-history.repo.js';
+import { conflict, invalid, notFound } from '../errors.js';
+import type { DomainEvents } from '../events.js';
 import { SensorIngest } from './sensor-ingest.js';
 import { transition } from './sensor-status.js';
 import { toDeviceView, toSensorView } from './sensor-views.js';

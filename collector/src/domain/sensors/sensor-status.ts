@@ -3,9 +3,9 @@
  * derived from a health message.
  */
 import type { HealthMessage, SensorStatusEvent } from '@pcapmesh/shared/wire';
-import type { Queryable } from '../storage/db.js';
-import { setStatus, setStatusReason } from '../storage/sensors.repo.js';
-import { insertTransition } from '../storage/status-history.repo.js';
+import type { Queryable } from '../../storage/db.js';
+import { setStatus, setStatusReason } from '../../storage/sensors.repo.js';
+import { insertTransition } from '../../storage/status-history.repo.js';
 import type { SensorStatus } from './sensors.types.js';
 
 /** A disk at or above this fraction used makes its sensor degraded. */

@@ -1,7 +1,7 @@
 /**
  * Brute-force protection of logins, in the cache store (so every collector sharing a Redis shares
  * the counts). An attempt is *known* when it comes from a source that signed in as that user before
- * (domain/known-clients.ts: the (user, address) pair or the browser's signed cookie), else *unknown*.
+ * (domain/accounts/known-clients.ts: the (user, address) pair or the browser's signed cookie), else *unknown*.
  *
  * - Unknown attempts: failures are counted per username and per source address; reaching a limit
  *   locks that username or address out for `lockoutSeconds`.
@@ -32,8 +32,8 @@
  * are refused at once.
  */
 import { availableParallelism } from 'node:os';
-import type { CacheStore } from '../cache/store.js';
-import { DomainError } from './errors.js';
+import type { CacheStore } from '../../cache/store.js';
+import { DomainError } from '../errors.js';
 
 export interface LoginThrottleLimits {
   maxFailuresPerUser: number;

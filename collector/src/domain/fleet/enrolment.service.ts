@@ -11,13 +11,13 @@
  * Enrolment tokens are `pme_` + 32 random bytes; only their SHA-256 is stored. Every step is audited.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import type { Logger } from '../log.js';
-import type { Db } from '../storage/db.js';
-import { claimEnrolmentToken, insertEnrolmentToken, voidEnrolmentTokens } from '../storage/enrolment.repo.js';
-import type { AuditService } from './audit.service.js';
-import { DomainError, invalid, notFound } from './errors.js';
-import type { SensorService } from './sensors.service.js';
-import type { SensorView } from './sensors.types.js';
+import type { Logger } from '../../log.js';
+import type { Db } from '../../storage/db.js';
+import { claimEnrolmentToken, insertEnrolmentToken, voidEnrolmentTokens } from '../../storage/enrolment.repo.js';
+import type { AuditService } from '../accounts/audit.service.js';
+import { DomainError, invalid, notFound } from '../errors.js';
+import type { SensorService } from '../sensors/sensors.service.js';
+import type { SensorView } from '../sensors/sensors.types.js';
 
 /** Disconnects the broker clients whose id matches; returns how many. */
 export type KickClients = (match: (clientId: string) => boolean) => number;

@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createLogger } from '../log.js';
-import type { Db } from '../storage/db.js';
-import { PartitionManager, partitionedTables } from '../storage/partitions.js';
-import { forEachDatabase } from '../testing/databases.js';
-import { isDomainError } from './errors.js';
+import { createLogger } from '../../log.js';
+import type { Db } from '../../storage/db.js';
+import { PartitionManager, partitionedTables } from '../../storage/partitions.js';
+import { forEachDatabase } from '../../testing/databases.js';
+import { isDomainError } from '../errors.js';
 import { birth, health, pcap, serviceHarness, traffic, uniqueName, will } from './sensors.fixture.js';
 
 forEachDatabase('SensorService', (ctx) => {

@@ -9,9 +9,9 @@
  *   await audit.record({ actor: 'admin', action: 'user.create', target: 'ana', outcome: 'ok' });
  *   const { entries, next } = await audit.list({ action: 'login.', limit: 50 });
  */
-import type { Logger } from '../log.js';
-import type { Db } from '../storage/db.js';
-import { insertAudit, queryAudit, type AuditFilter, type AuditRow } from '../storage/audit.repo.js';
+import type { Logger } from '../../log.js';
+import type { Db } from '../../storage/db.js';
+import { insertAudit, queryAudit, type AuditFilter, type AuditRow } from '../../storage/audit.repo.js';
 
 export interface AuditEntryInput {
   actor: string | null;

@@ -17,8 +17,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { hash, verify } from '@node-rs/argon2';
-import type { Logger } from '../log.js';
-import type { Db } from '../storage/db.js';
+import type { Logger } from '../../log.js';
+import type { Db } from '../../storage/db.js';
 import {
   countActiveAdmins,
   countUsers,
@@ -30,8 +30,8 @@ import {
   touchLogin,
   updateUser,
   type UserRow,
-} from '../storage/users.repo.js';
-import { conflict, invalid, notFound } from './errors.js';
+} from '../../storage/users.repo.js';
+import { conflict, invalid, notFound } from '../errors.js';
 import { isRole, type Role } from './roles.js';
 
 export interface UserView {

@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { pino } from 'pino';
-import { forEachDatabase } from '../testing/databases.js';
-import { isDomainError } from './errors.js';
+import { forEachDatabase } from '../../testing/databases.js';
+import { isDomainError } from '../errors.js';
 import { UsersService } from './users.service.js';
 
 const log = pino({ level: 'silent' });

@@ -10,9 +10,9 @@
  * a file name or a claimed content type.
  */
 import { z } from 'zod';
-import type { Db } from '../storage/db.js';
-import { avatarOf, preferencesOf, setAvatar, setPreferences } from '../storage/users.repo.js';
-import { invalid, notFound } from './errors.js';
+import type { Db } from '../../storage/db.js';
+import { avatarOf, preferencesOf, setAvatar, setPreferences } from '../../storage/users.repo.js';
+import { invalid, notFound } from '../errors.js';
 
 export const AVATAR_MAX_BYTES = 256 * 1024;
 

@@ -4,9 +4,9 @@
  */
 import type { HealthMessage, PcapMessage, StateMessage, TrafficMessage } from '@pcapmesh/shared/wire';
 import { SCHEMA_VERSION } from '@pcapmesh/shared/wire';
-import { createLogger } from '../log.js';
-import type { Db } from '../storage/db.js';
-import { DomainEvents, type DomainEventMap } from './events.js';
+import { createLogger } from '../../log.js';
+import type { Db } from '../../storage/db.js';
+import { DomainEvents, type DomainEventMap } from '../events.js';
 import { SensorService } from './sensors.service.js';
 
 let nameCounter = 0;

@@ -1,10 +1,10 @@
 /** Storage rows → the JSON-ready views of sensors.types.ts. */
 import type { PcapSource } from '@pcapmesh/shared/wire';
-import type { DeviceRow } from '../storage/devices.repo.js';
-import type { LatestHealthRow } from '../storage/health.repo.js';
-import type { SensorRow } from '../storage/sensors.repo.js';
+import type { DeviceRow } from '../../storage/devices.repo.js';
+import type { LatestHealthRow } from '../../storage/health.repo.js';
+import type { SensorRow } from '../../storage/sensors.repo.js';
 import type { DeviceView, LatestHealth, SensorStatus, SensorView } from './sensors.types.js';
-import { iso } from './time.js';
+import { iso } from '../time.js';
 
 /** A sensor row plus its newest health sample (undefined/null: none stored). */
 export function toSensorView(r: SensorRow, latest?: LatestHealthRow | null): SensorView {

@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { MemoryCache } from '../cache/memory.js';
-import { forEachCache } from '../testing/caches.js';
+import { MemoryCache } from '../../cache/memory.js';
+import { forEachCache } from '../../testing/caches.js';
 import { KnownClients } from './known-clients.js';
 import { LoginThrottle, ThrottledError, type BudgetChange, type LoginAttempt, type LoginThrottleLimits } from './login-throttle.js';
 

@@ -8,11 +8,11 @@
 import { randomBytes } from 'node:crypto';
 import { hash, verify } from '@node-rs/argon2';
 import { isValidSensorName } from '@pcapmesh/shared/wire';
-import type { Db } from '../storage/db.js';
-import { deleteIntegration, insertIntegration, integrationSecretHash, listIntegrations } from '../storage/enrolment.repo.js';
-import type { AuditService } from './audit.service.js';
+import type { Db } from '../../storage/db.js';
+import { deleteIntegration, insertIntegration, integrationSecretHash, listIntegrations } from '../../storage/enrolment.repo.js';
+import type { AuditService } from '../accounts/audit.service.js';
 import type { KickClients } from './enrolment.service.js';
-import { conflict, invalid, notFound } from './errors.js';
+import { conflict, invalid, notFound } from '../errors.js';
 
 export const INTEGRATION_USER_PREFIX = 'integration:';
 

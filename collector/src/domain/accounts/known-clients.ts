@@ -1,6 +1,6 @@
 /**
  * Known clients (OWASP's "device cookie"): sources a user has signed in from before, so that the
- * login throttle can treat their attempts apart from an attacker's (domain/login-throttle.ts).
+ * login throttle can treat their attempts apart from an attacker's (domain/accounts/login-throttle.ts).
  *
  * Contract:
  * - `remember(username, address)` after a successful login marks the (user, address) pair as known
@@ -22,9 +22,9 @@
  *   await known.identify('ana', '10.0.0.9', cookie); // ['cookie:…']
  */
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { CacheStore } from '../cache/store.js';
-import type { Queryable } from '../storage/db.js';
-import { ensureSecret } from '../storage/users.repo.js';
+import type { CacheStore } from '../../cache/store.js';
+import type { Queryable } from '../../storage/db.js';
+import { ensureSecret } from '../../storage/users.repo.js';
 
 const SECRET_NAME = 'known-client-hmac';
 const MAX_COOKIE_LENGTH = 1024;

@@ -16,7 +16,7 @@
  */
 import type { AccessTokens } from './access-tokens.js';
 import type { AuditService } from './audit.service.js';
-import { DomainError } from './errors.js';
+import { DomainError } from '../errors.js';
 import type { KnownClients } from './known-clients.js';
 import type { LoginAttempt, LoginThrottle } from './login-throttle.js';
 import type { RefreshTokens } from './refresh-tokens.js';

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { inCi, pcapsDir } from '@pcapmesh/shared/util/testing';
 
-const MAIN = fileURLToPath(new URL('./cli/main.ts', import.meta.url));
+const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
 const SAMPLE = 'derived/formats/http-packets2-snap96.pcap';
 
 function alive(pid: number): boolean {

@@ -4,15 +4,15 @@
  * session service — over one database and cache store. The collector (app.ts) and the HTTP test
  * fixture build it the same way here.
  */
-import type { CacheStore } from '../cache/store.js';
-import type { Logger } from '../log.js';
-import type { Db } from '../storage/db.js';
+import type { CacheStore } from '../../cache/store.js';
+import type { Logger } from '../../log.js';
+import type { Db } from '../../storage/db.js';
 import { AccessTokens } from './access-tokens.js';
 import { AuditService } from './audit.service.js';
 import { AuthService, type PasswordAuthenticator } from './auth.service.js';
 import { KnownClients } from './known-clients.js';
 import { LoginThrottle, type LoginThrottleLimits } from './login-throttle.js';
-import { PreferencesService } from './preferences.js';
+import { PreferencesService } from './preferences.service.js';
 import { RefreshTokens } from './refresh-tokens.js';
 import { UsersService } from './users.service.js';
 

@@ -15,8 +15,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { jwtVerify, SignJWT } from 'jose';
-import type { Queryable } from '../storage/db.js';
-import { ensureSecret } from '../storage/users.repo.js';
+import type { Queryable } from '../../storage/db.js';
+import { ensureSecret } from '../../storage/users.repo.js';
 import { isRole } from './roles.js';
 import type { AuthenticatedUser } from './users.service.js';
 

@@ -14,11 +14,11 @@
  * - traffic: each (interval, src, dst) stored once.
  */
 import type { HealthMessage, PcapMessage, SensorStatusEvent, StateMessage, TrafficMessage } from '@pcapmesh/shared/wire';
-import type { Logger } from '../log.js';
-import type { Db, Queryable } from '../storage/db.js';
-import { applyDeviceHealth, managedDeviceNames, syncDevices } from '../storage/devices.repo.js';
-import { insertHealthSample } from '../storage/health.repo.js';
-import { ensureLocation } from '../storage/locations.repo.js';
+import type { Logger } from '../../log.js';
+import type { Db, Queryable } from '../../storage/db.js';
+import { applyDeviceHealth, managedDeviceNames, syncDevices } from '../../storage/devices.repo.js';
+import { insertHealthSample } from '../../storage/health.repo.js';
+import { ensureLocation } from '../../storage/locations.repo.js';
 import {
   applyBirth,
   applyHealthSummary,
@@ -27,12 +27,12 @@ import {
   raiseBdSeq,
   touchSensor,
   type SensorLockRow,
-} from '../storage/sensors.repo.js';
-import { insertTraffic } from '../storage/traffic.repo.js';
-import type { DomainEvents, SensorHealthEvent } from './events.js';
+} from '../../storage/sensors.repo.js';
+import { insertTraffic } from '../../storage/traffic.repo.js';
+import type { DomainEvents, SensorHealthEvent } from '../events.js';
 import { degradedReason, fullestDiskPercent, transition } from './sensor-status.js';
 import type { IngestOutcome } from './sensors.types.js';
-import { maxTimestamp, minTimestamp, timestampToIso } from './time.js';
+import { maxTimestamp, minTimestamp, timestampToIso } from '../time.js';
 
 export interface SensorIngestDeps {
   db: Db;
