@@ -1,5 +1,6 @@
-/** The in-process CacheStore (no Redis configured). See store.ts for the contract. */
-import { checkTtl, deliver, type CacheStore } from './store.js';
+/** The in-process CacheStore (no Redis configured). See store.types.ts for the contract. */
+import { checkTtl, deliver } from './backend.js';
+import type { CacheStore } from './store.types.js';
 
 interface Entry {
   value: string;

@@ -1,7 +1,8 @@
-/** The Redis CacheStore (ioredis). See store.ts for the contract. */
+/** The Redis CacheStore (ioredis). See store.types.ts for the contract. */
 import { Redis } from 'ioredis';
 import { redactUrl } from '../log.js';
-import { checkTtl, deliver, type CacheStore } from './store.js';
+import { checkTtl, deliver } from './backend.js';
+import type { CacheStore } from './store.types.js';
 
 export async function openRedisCache(url: string, keyPrefix: string): Promise<CacheStore> {
   const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 3, enableAutoPipelining: true });

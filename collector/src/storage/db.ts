@@ -1,38 +1,11 @@
 /**
- * One small query interface over the two databases the collector runs on: PGlite (PostgreSQL in
- * WASM, embedded, the default) and PostgreSQL through a pg Pool. Repositories use only this.
- *
- * Contract, identical on both:
- * - `query(sql, params)` runs ONE statement with `$1..$n` parameters and returns its rows.
- *   Values come back as: timestamptz → Date, json/jsonb → parsed value, int8 → number
- *   (counters stay far below 2^53), numeric → string. Pass json parameters as
- *   `JSON.stringify(x)` with a `$n::jsonb` cast (pg would send a JS array as a PG array).
- * - `exec(sqlText)` runs a script of several statements without parameters (migrations).
- * - `transaction(fn)` runs fn in BEGIN/COMMIT (ROLLBACK when fn throws). Inside, use ONLY `tx`:
- *   on PGlite queries are serialised and calling `db` from inside the transaction deadlocks.
- *
- * @example
- *   const db = await openDb({ url: undefined, dataDir: './data' }); // PGlite at ./data/db, PID-locked
- *   const rows = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM sensors');
- *   await db.close();
+ * Opens the database: PGlite (embedded, the default) or PostgreSQL. The contract both keep is in
+ * db.types.ts (re-exported here, so repositories import `Db`/`Queryable` from './db.js' as before);
+ * the int8 parser both drivers install is in int8.ts.
  */
-export interface Queryable {
-  query<T = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<T[]>;
-  exec(sqlText: string): Promise<void>;
-}
+import type { Db } from './db.types.js';
 
-export type DbKind = 'pglite' | 'postgres';
-
-export interface Db extends Queryable {
-  readonly kind: DbKind;
-  /** Where it points, safe to log (no password). */
-  readonly description: string;
-  transaction<R>(fn: (tx: Queryable) => Promise<R>): Promise<R>;
-  /** Resolves when the database answers a trivial query; rejects otherwise. */
-  ping(): Promise<void>;
-  /** Closes connections (and releases the PGlite lock). Idempotent. */
-  close(): Promise<void>;
-}
+export type { Db, DbKind, Queryable } from './db.types.js';
 
 export interface OpenDbOptions {
   /**
@@ -65,11 +38,4 @@ export async function openDb(opts: OpenDbOptions): Promise<Db> {
     return openPostgres(url, { max: opts.maxConnections ?? 10, ...(opts.onError ? { onError: opts.onError } : {}) });
   }
   throw new Error(`openDb: unsupported database URL scheme in ${JSON.stringify(url.split(':')[0])} (use postgres://, postgresql:// or memory://)`);
-}
-
-/** int8 text → number (both drivers). Throws rather than silently losing precision. */
-export function parseInt8(text: string): number {
-  const n = Number(text);
-  if (!Number.isSafeInteger(n)) throw new Error(`int8 value ${text} exceeds JavaScript's safe integer range`);
-  return n;
 }

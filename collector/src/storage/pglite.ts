@@ -1,13 +1,14 @@
 /**
  * The embedded database: PGlite (PostgreSQL 18 in WASM) in a data directory guarded by a PID
- * lock (storage/lock.ts), or in memory for tests. Implements the Db contract of storage/db.ts.
+ * lock (storage/lock.ts), or in memory for tests. Implements the Db contract of storage/db.types.ts.
  */
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { PGlite, types, type Transaction } from '@electric-sql/pglite';
 import { acquireLock, type DirLock } from './lock.js';
 import { pgliteTemplate } from './pglite-template.js';
-import { parseInt8, type Db, type Queryable } from './db.js';
+import type { Db, Queryable } from './db.types.js';
+import { parseInt8 } from './int8.js';
 
 export interface PgliteOptions {
   /** Parent directory: the database lives in `<dataDir>/db`, the lock in `<dataDir>/db.lock`. */

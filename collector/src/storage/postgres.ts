@@ -1,11 +1,12 @@
 /**
  * PostgreSQL through a pg Pool (when database.url / DATABASE_URL is set). Implements the Db
- * contract of storage/db.ts: int8 is parsed to number like on PGlite; `exec` uses the simple
+ * contract of storage/db.types.ts: int8 is parsed to number like on PGlite; `exec` uses the simple
  * query protocol (no parameters), which runs multi-statement scripts.
  */
 import pg from 'pg';
 import { redactUrl } from '../log.js';
-import { parseInt8, type Db, type Queryable } from './db.js';
+import type { Db, Queryable } from './db.types.js';
+import { parseInt8 } from './int8.js';
 
 export interface PostgresOptions {
   max: number;

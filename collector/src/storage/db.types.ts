@@ -1,0 +1,35 @@
+/**
+ * One small query interface over the two databases the collector runs on: PGlite (PostgreSQL in
+ * WASM, embedded, the default) and PostgreSQL through a pg Pool. Repositories use only this.
+ *
+ * Contract, identical on both:
+ * - `query(sql, params)` runs ONE statement with `$1..$n` parameters and returns its rows.
+ *   Values come back as: timestamptz → Date, json/jsonb → parsed value, int8 → number
+ *   (counters stay far below 2^53), numeric → string. Pass json parameters as
+ *   `JSON.stringify(x)` with a `$n::jsonb` cast (pg would send a JS array as a PG array).
+ * - `exec(sqlText)` runs a script of several statements without parameters (migrations).
+ * - `transaction(fn)` runs fn in BEGIN/COMMIT (ROLLBACK when fn throws). Inside, use ONLY `tx`:
+ *   on PGlite queries are serialised and calling `db` from inside the transaction deadlocks.
+ *
+ * @example
+ *   const db = await openDb({ url: undefined, dataDir: './data' }); // PGlite at ./data/db, PID-locked
+ *   const rows = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM sensors');
+ *   await db.close();
+ */
+export interface Queryable {
+  query<T = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<T[]>;
+  exec(sqlText: string): Promise<void>;
+}
+
+export type DbKind = 'pglite' | 'postgres';
+
+export interface Db extends Queryable {
+  readonly kind: DbKind;
+  /** Where it points, safe to log (no password). */
+  readonly description: string;
+  transaction<R>(fn: (tx: Queryable) => Promise<R>): Promise<R>;
+  /** Resolves when the database answers a trivial query; rejects otherwise. */
+  ping(): Promise<void>;
+  /** Closes connections (and releases the PGlite lock). Idempotent. */
+  close(): Promise<void>;
+}
