@@ -4,7 +4,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { leafPaths } from '@pcapmesh/shared/util/config';
-import { ConfigError, collectorConfig, collectorConfigSchema, loadCollectorConfig } from './config.js';
+import { ConfigError, collectorConfig, collectorConfigSchema, loadCollectorConfig, publicUrlOf } from './config.js';
 
 function file(text: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'collector-cfg-'));
@@ -118,4 +118,40 @@ test('login throttle keys: defaults, environment overrides, and bad values named
     assert.match(text, /^auth\.maxConcurrentChecks: .*\(from PCAPMESH_AUTH__MAX_CONCURRENT_CHECKS\)/m);
     assert.equal(err.problems.length, 3);
   }
+});
+
+test('jobs and results keys: defaults, environment overrides, derived directory and public URL, defaults above ceilings refused', () => {
+  const cfg = loadCollectorConfig({ env: {}, cwd: '/srv/pcapmesh' });
+  assert.deepEqual(cfg.jobs.defaultLimits, { maxBytes: 2 ** 30, maxPackets: 10_000_000, timeoutSeconds: 3600 });
+  assert.deepEqual(cfg.jobs.ceilings, { maxBytes: 64 * 2 ** 30, maxPackets: 500_000_000, timeoutSeconds: 7 * 86_400 });
+  assert.equal(cfg.jobs.maxWindowSeconds, 7 * 86_400);
+  assert.deepEqual(cfg.jobs.quota, { concurrentJobs: 5, bytesPerDay: 20 * 2 ** 30 });
+  assert.deepEqual(
+    [cfg.jobs.taskNoProgressSeconds, cfg.jobs.taskMaxAttempts, cfg.jobs.dryRunTimeoutMs, cfg.jobs.uploadTokenMinutes, cfg.jobs.uploadChunkMaxBytes],
+    [120, 3, 3000, 60, 16 * 2 ** 20],
+  );
+  assert.deepEqual(cfg.results, { directory: '/srv/pcapmesh/data/results', maxBytes: 50 * 2 ** 30, expiryDays: 7 });
+  assert.equal(publicUrlOf(cfg), 'http://127.0.0.1:8080');
+  assert.equal(publicUrlOf(collectorConfig({ http: { host: '0.0.0.0', port: 0 } }), 43210), 'http://127.0.0.1:43210');
+
+  const env = loadCollectorConfig({
+    cwd: '/srv',
+    env: {
+      PCAPMESH_JOBS__QUOTA__BYTES_PER_DAY: '0',
+      PCAPMESH_JOBS__CEILINGS__MAX_PACKETS: '1000',
+      PCAPMESH_JOBS__DEFAULT_LIMITS__MAX_PACKETS: '1000',
+      PCAPMESH_RESULTS__DIRECTORY: 'res',
+      PCAPMESH_HTTP__PUBLIC_URL: 'https://collector.example.org/',
+    },
+  });
+  assert.equal(env.jobs.quota.bytesPerDay, 0);
+  assert.equal(env.jobs.ceilings.maxPackets, 1000);
+  assert.equal(env.results.directory, '/srv/res');
+  assert.equal(publicUrlOf(env, 1234), 'https://collector.example.org', 'configured: used as is, without the trailing slash');
+
+  assert.throws(
+    () => loadCollectorConfig({ env: { PCAPMESH_JOBS__CEILINGS__MAX_BYTES: '1000' } }),
+    /jobs\.defaultLimits\.maxBytes: must not exceed jobs\.ceilings\.maxBytes \(1000\)/,
+  );
+  assert.throws(() => loadCollectorConfig({ env: { PCAPMESH_HTTP__PUBLIC_URL: 'collector:8080' } }), /http\.publicUrl: must be a URL starting with http:\/\/ or https:\/\//);
 });

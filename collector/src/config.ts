@@ -40,6 +40,21 @@ const urlWithScheme = (schemes: string[]) =>
     `must be a URL starting with ${schemes.map((s) => `${s}://`).join(' or ')}`,
   );
 
+const MiB = 1024 * 1024;
+const GiB = 1024 * MiB;
+/** Job limits with the given defaults (jobs.defaultLimits, jobs.ceilings). */
+const jobLimits = (d: { maxBytes: number; maxPackets: number; timeoutSeconds: number }) =>
+  z
+    .strictObject({
+      /** Bytes of matching packets a task may return before it stops (truncated). */
+      maxBytes: z.number().int().min(1).default(d.maxBytes),
+      /** Matching packets a task may return before it stops (truncated). */
+      maxPackets: z.number().int().min(1).default(d.maxPackets),
+      /** Time a job may take before it ends with what it has, seconds. */
+      timeoutSeconds: z.number().int().min(10).max(366 * 86_400).default(d.timeoutSeconds),
+    })
+    .prefault({});
+
 export const collectorConfigSchema = z.strictObject({
   /** Directory for the embedded database (`<dataDir>/db`), the generated API token and other state. Default ./data. */
   dataDir: z.string().min(1).default('./data'),
@@ -54,6 +69,8 @@ export const collectorConfigSchema = z.strictObject({
       apiToken: optionalText.refine((s) => s === undefined || s.length >= 16, 'must be at least 16 characters'),
       /** Directory of the dashboard build served at `/`. Default: web/dist of this installation. */
       webRoot: optionalText,
+      /** Base URL at which agents reach the HTTP API (uploads go to `{publicUrl}/api/v1/tasks/{task}/upload`). Default `http://{host}:{port}`, with 127.0.0.1 for a wildcard host and the real port when port is 0; set it when sensors are remote. */
+      publicUrl: urlWithScheme(['http', 'https']).transform((s) => s?.replace(/\/+$/, '')),
     })
     .prefault({}),
 
@@ -131,6 +148,54 @@ export const collectorConfigSchema = z.strictObject({
     })
     .prefault({}),
 
+  jobs: z
+    .strictObject({
+      /** Limits a job gets when its request names none. */
+      defaultLimits: jobLimits({ maxBytes: GiB, maxPackets: 10_000_000, timeoutSeconds: 3600 }),
+      /** The most a request may ask for; a request over a ceiling is refused naming it. */
+      ceilings: jobLimits({ maxBytes: 64 * GiB, maxPackets: 500_000_000, timeoutSeconds: 7 * 86_400 }),
+      /** Longest capture window a job may cover, seconds. Default 7 days. */
+      maxWindowSeconds: z.number().int().min(1).max(366 * 86_400).default(7 * 86_400),
+      /** Per-user quotas. */
+      quota: z
+        .strictObject({
+          /** Open (pending, running, merging) jobs one user may have at once. Default 5. */
+          concurrentJobs: z.number().int().min(1).max(10_000).default(5),
+          /** Bytes of results one user may download in 24 hours; 0 = no limit. Default 20 GiB. */
+          bytesPerDay: z.number().int().min(0).default(20 * GiB),
+        })
+        .prefault({}),
+      /** A task of an online sensor that reports no progress this long fails and is re-sent. Default 120. */
+      taskNoProgressSeconds: z.number().int().min(5).max(86_400).default(120),
+      /** Dispatch attempts per task (the first included) before a transient failure is final. Default 3. */
+      taskMaxAttempts: z.number().int().min(1).max(100).default(3),
+      /** How long a dry run waits for the sensors' estimates, milliseconds. Default 3000. */
+      dryRunTimeoutMs: z.number().int().min(100).max(60_000).default(3000),
+      /** Life of a task's upload token after the window's end or the dispatch (the later), minutes. Default 60. */
+      uploadTokenMinutes: z.number().int().min(1).max(7 * 1440).default(60),
+      /** Largest upload chunk an agent may send, bytes. Default 16 MiB. */
+      uploadChunkMaxBytes: z.number().int().min(4096).max(1024 * MiB).default(16 * MiB),
+    })
+    .superRefine((jobs, ctx) => {
+      for (const key of ['maxBytes', 'maxPackets', 'timeoutSeconds'] as const) {
+        if (jobs.defaultLimits[key] > jobs.ceilings[key]) {
+          ctx.addIssue({ code: 'custom', path: ['defaultLimits', key], message: `must not exceed jobs.ceilings.${key} (${jobs.ceilings[key]})` });
+        }
+      }
+    })
+    .prefault({}),
+
+  results: z
+    .strictObject({
+      /** Directory of task results and merged captures. Default `{dataDir}/results`. */
+      directory: optionalText,
+      /** Quota over all results on disk, bytes. Default 50 GiB. */
+      maxBytes: z.number().int().min(MiB).default(50 * GiB),
+      /** Results are deleted this many days after the job ended (the job row stays, marked expired). Default 7. */
+      expiryDays: z.number().int().min(1).max(3650).default(7),
+    })
+    .prefault({}),
+
   auth: z
     .strictObject({
       /** Password of the `admin` user created on the first start (alias PCAPMESH_ADMIN_PASSWORD). Unset: generated and printed once. */
@@ -187,9 +252,11 @@ export const collectorConfigSchema = z.strictObject({
 type Parsed = z.infer<typeof collectorConfigSchema>;
 
 /** The validated configuration with derived values filled in. */
-export type CollectorConfig = Omit<Parsed, 'mqtt' | 'ingest'> & {
+export type CollectorConfig = Omit<Parsed, 'mqtt' | 'ingest' | 'results'> & {
   /** Absolute path of dataDir. */
   dataDir: string;
+  /** results.directory resolved to an absolute path (default `{dataDir}/results`). */
+  results: Omit<Parsed['results'], 'directory'> & { directory: string };
   mqtt: Parsed['mqtt'] & {
     /** 'external' when mqtt.url is set, else 'embedded'. */
     mode: 'embedded' | 'external';
@@ -218,15 +285,29 @@ export function loadCollectorConfig(opts: LoadCollectorConfigOptions = {}): Coll
 
 /** Fills the derived values of an already-validated configuration (also for configs built in code). */
 export function resolveConfig(parsed: Parsed, cwd: string = process.cwd()): CollectorConfig {
+  const dataDir = resolve(cwd, parsed.dataDir);
   return {
     ...parsed,
-    dataDir: resolve(cwd, parsed.dataDir),
+    dataDir,
+    results: { ...parsed.results, directory: resolve(cwd, parsed.results.directory ?? resolve(dataDir, 'results')) },
     mqtt: { ...parsed.mqtt, mode: parsed.mqtt.url === undefined ? 'embedded' : 'external' },
     ingest: {
       healthIntervalSeconds: parsed.ingest.healthIntervalSeconds,
       heartbeatTimeoutSeconds: parsed.ingest.heartbeatTimeoutSeconds ?? 3 * parsed.ingest.healthIntervalSeconds,
     },
   };
+}
+
+/**
+ * The base URL agents use to reach this collector's HTTP API: `http.publicUrl`, else
+ * `http://{host}:{port}` with a wildcard host replaced by 127.0.0.1 and `boundPort` (the real port
+ * after start) used when it is given.
+ */
+export function publicUrlOf(config: Pick<CollectorConfig, 'http'>, boundPort?: number): string {
+  if (config.http.publicUrl !== undefined) return config.http.publicUrl;
+  const host = ['0.0.0.0', '::', '[::]'].includes(config.http.host) ? '127.0.0.1' : config.http.host;
+  const shown = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+  return `http://${shown}:${boundPort ?? config.http.port}`;
 }
 
 /** A full configuration from partial input, validated (for tests and embedding). Throws ConfigError. */
