@@ -1,10 +1,18 @@
-import { test } from 'node:test';
+import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { pino } from 'pino';
+import { openCache } from '../cache/store.js';
+import { createAccounts, type Accounts } from '../domain/accounts/accounts.js';
+import { isDomainError } from '../domain/errors.js';
+import type { Db } from '../storage/db.js';
+import { createTestDatabase, type TestDatabase } from '../testing/databases.js';
+import { forEachCache } from '../testing/caches.js';
+import { runUserCommand } from './user.js';
 
 const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
 
@@ -53,4 +61,54 @@ test('pcapmesh user add | passwd | disable | list on the embedded database', asy
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+forEachCache('pcapmesh user passwd | disable end the sessions', (ctx) => {
+  const log = pino({ level: 'silent' });
+  const config = { accessTokenMinutes: 15, refreshTokenDays: 7, maxFailuresPerUser: 5, maxFailuresPerAddress: 50, lockoutSeconds: 900 };
+  let database: TestDatabase;
+  // The running collector's accounts and the command's: with Redis two stores (two processes) on one namespace.
+  let collector: Accounts;
+  let cli: Accounts;
+  let closeCli: () => Promise<void> = async () => undefined;
+  const accountsOver = async (db: Db, cache: typeof ctx.cache) => createAccounts({ db, cache, log, config });
+
+  before(async () => {
+    database = await createTestDatabase('pglite', { migrate: true });
+    collector = await accountsOver(database.db, ctx.cache);
+    if (ctx.kind === 'redis') {
+      const cache = await openCache({ url: ctx.url, keyPrefix: ctx.keyPrefix });
+      closeCli = () => cache.close();
+      cli = await accountsOver(database.db, cache);
+    } else {
+      cli = await accountsOver(database.db, ctx.cache);
+    }
+    await collector.users.create({ username: 'ana', role: 'analyst', password: 'ana password 1' });
+  });
+  after(async () => {
+    await closeCli();
+    await database.drop();
+  });
+
+  const refused = (p: Promise<unknown>) => assert.rejects(p, (e) => isDomainError(e, 'unauthenticated'));
+
+  test('passwd: the old refresh token stops working, the new password signs in; audited as cli', async () => {
+    const before = await collector.auth.login('ana', 'ana password 1', '192.0.2.1');
+    const out: string[] = [];
+    await runUserCommand(cli, 'passwd', 'ana', {}, 'ana password 2', (t) => out.push(t));
+    assert.deepEqual(out, ['password of ana changed\n']);
+    await refused(collector.auth.refresh(before.refreshToken, '192.0.2.1'));
+    const after = await collector.auth.login('ana', 'ana password 2', '192.0.2.1');
+    assert.ok((await collector.auth.refresh(after.refreshToken, '192.0.2.1')).accessToken);
+    const { entries } = await collector.audit.list({ actor: 'cli', limit: 10 });
+    assert.deepEqual(entries.map((e) => [e.action, e.target, e.details]), [['user.update', 'ana', { password: 'changed' }]]);
+  });
+
+  test('disable: the session ends; enable lets the user sign in again', async () => {
+    const session = await collector.auth.login('ana', 'ana password 2', '192.0.2.1');
+    await runUserCommand(cli, 'disable', 'ana', {}, null, () => undefined);
+    await refused(collector.auth.refresh(session.refreshToken, '192.0.2.1'));
+    await runUserCommand(cli, 'enable', 'ana', {}, null, () => undefined);
+    assert.ok((await collector.auth.login('ana', 'ana password 2', '192.0.2.1')).accessToken);
+  });
 });

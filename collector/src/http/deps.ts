@@ -11,12 +11,13 @@ import type { EnrolmentService } from '../domain/fleet/enrolment.service.js';
 import type { IntegrationsService } from '../domain/fleet/integrations.service.js';
 import type { IngestStats } from '../domain/ingest-stats.js';
 import type { PreferencesService } from '../domain/accounts/preferences.service.js';
+import type { UserAdminService } from '../domain/accounts/user-admin.service.js';
 import type { UsersService } from '../domain/accounts/users.service.js';
 import type { LogRing } from '../log-ring.js';
 import type { ApiTokensRepo } from '../storage/api-tokens.repo.js';
-import type { Queryable } from '../storage/db.js';
 import type { SensorService } from '../domain/sensors/sensors.service.js';
 import type { Db } from '../storage/db.js';
+import type { SystemRepo } from '../storage/system.repo.js';
 import type { TokenVerifier } from './auth.js';
 import type { LiveFeed } from './live-feed.js';
 
@@ -40,6 +41,7 @@ export interface HttpDeps {
     /** Login brute-force protection (domain/accounts/login-throttle.ts): its counters and state for admin/system/status. */
     throttle: Pick<LoginThrottle, 'counters' | 'overBudget'>;
     users: UsersService;
+    userAdmin: UserAdminService;
     audit: AuditService;
     preferences: PreferencesService;
     /** Integrator API tokens (routes/admin-api-tokens.ts). */
@@ -52,7 +54,8 @@ export interface HttpDeps {
   fleet: { enrolment: EnrolmentService; integrations: IntegrationsService };
   /** What the admin system views read (routes/admin-system.ts). */
   system: {
-    db: Queryable;
+    /** Database and table sizes (storage/system.repo.ts). */
+    database: Pick<SystemRepo, 'size' | 'tables'>;
     startedAt: Date;
     /** config.dataDir (disk usage in /admin/storage); null when not on disk. */
     dataDir: string | null;

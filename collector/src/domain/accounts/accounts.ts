@@ -1,8 +1,8 @@
 /**
- * Builds the accounts stack — users, audit log, access and refresh tokens, known clients, login
+ * Builds the accounts stack — users and their administration, audit log, access and refresh tokens, known clients, login
  * throttle (whose global-budget transitions it logs and audits as `login.global-budget`), the
- * session service — over one database and cache store. The collector (app.ts) and the HTTP test
- * fixture build it the same way here.
+ * session service — over one database and cache store. The collector (app.ts), `pcapmesh user`
+ * (cli/user.ts) and the HTTP test fixture build it the same way here.
  */
 import type { CacheStore } from '../../cache/store.js';
 import type { Logger } from '../../log.js';
@@ -14,6 +14,7 @@ import { KnownClients } from './known-clients.js';
 import { LoginThrottle, type LoginThrottleLimits } from './login-throttle.js';
 import { PreferencesService } from './preferences.service.js';
 import { RefreshTokens } from './refresh-tokens.js';
+import { UserAdminService } from './user-admin.service.js';
 import { UsersService } from './users.service.js';
 
 export interface AccountsConfig extends LoginThrottleLimits {
@@ -25,6 +26,8 @@ export interface AccountsConfig extends LoginThrottleLimits {
 
 export interface Accounts {
   users: UsersService;
+  /** Creating, changing and deleting users: audited, ending sessions when rights go away (HTTP and CLI). */
+  userAdmin: UserAdminService;
   audit: AuditService;
   access: AccessTokens;
   refresh: RefreshTokens;
@@ -66,5 +69,6 @@ export async function createAccounts(opts: {
     },
   });
   const auth = new AuthService({ users, access, refresh, throttle, known, audit, ldap: opts.ldap?.(users) });
-  return { users, audit, access, refresh, throttle, known, auth, preferences: new PreferencesService(opts.db) };
+  const userAdmin = new UserAdminService({ users, refresh, audit });
+  return { users, userAdmin, audit, access, refresh, throttle, known, auth, preferences: new PreferencesService(opts.db) };
 }

@@ -118,11 +118,6 @@ export class AuthService {
     if (username !== null) await this.deps.audit.record({ actor: username, action: 'logout', target: username, outcome: 'ok', sourceIp });
   }
 
-  /** Ends every session of a user (disabled, deleted, password changed). */
-  revokeUser(username: string): Promise<void> {
-    return this.deps.refresh.revokeUser(username);
-  }
-
   private async session(user: AuthenticatedUser, refreshToken: string): Promise<Session> {
     const { token, expiresIn } = await this.deps.access.issue(user);
     return { accessToken: token, expiresIn, refreshToken, user };

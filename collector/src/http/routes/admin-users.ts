@@ -1,6 +1,6 @@
 /**
- * User administration (all 'admin'); every change is audited and ends the user's sessions when
- * it takes rights away (disabled, deleted, new password):
+ * User administration (all 'admin'). The rules — every change audited, sessions ended when rights
+ * go away (disabled, deleted, new role or password) — are domain/accounts/user-admin.service.ts's:
  *
  *   GET    /admin/users              { users: UserView[] }
  *   POST   /admin/users              { username, role, password } → 201 UserView
@@ -29,15 +29,13 @@ export const updateUserBody = z.strictObject({ role: z.enum(ROLES).optional(), d
 
 export function adminUserRoutes(deps: HttpDeps, { permit }: RouteTools): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
-  const { users, audit, auth } = deps.accounts;
+  const { users, userAdmin } = deps.accounts;
 
   app.get('/admin/users', permit('admin'), async (c) => c.json({ users: await users.list() }));
 
   app.post('/admin/users', permit('admin'), async (c) => {
     const body = await jsonBody(c, createUserBody);
-    const user = await users.create(body);
-    await audit.record({ ...actorOf(c), action: 'user.create', target: user.username, outcome: 'ok', details: { role: user.role } });
-    return c.json(user, 201);
+    return c.json(await userAdmin.create(actorOf(c), body), 201);
   });
 
   app.get('/admin/users/:username', permit('admin'), async (c) => {
@@ -47,26 +45,12 @@ export function adminUserRoutes(deps: HttpDeps, { permit }: RouteTools): Hono<Ap
 
   app.put('/admin/users/:username', permit('admin'), async (c) => {
     const { username } = usernameParams.parse(c.req.param());
-    const { password, ...change } = await jsonBody(c, updateUserBody);
-    await users.get(username); // 404 before anything changes
-    if (password !== undefined) await users.setPassword(username, password);
-    const user = change.role !== undefined || change.disabled !== undefined ? await users.update(username, change) : await users.get(username);
-    if (password !== undefined || change.disabled === true || change.role !== undefined) await auth.revokeUser(username);
-    await audit.record({
-      ...actorOf(c),
-      action: 'user.update',
-      target: username,
-      outcome: 'ok',
-      details: { ...change, ...(password !== undefined ? { password: 'changed' } : {}) },
-    });
-    return c.json(user);
+    return c.json(await userAdmin.update(actorOf(c), username, await jsonBody(c, updateUserBody)));
   });
 
   app.delete('/admin/users/:username', permit('admin'), async (c) => {
     const { username } = usernameParams.parse(c.req.param());
-    await users.remove(username);
-    await auth.revokeUser(username);
-    await audit.record({ ...actorOf(c), action: 'user.delete', target: username, outcome: 'ok' });
+    await userAdmin.remove(actorOf(c), username);
     return c.body(null, 204);
   });
 
