@@ -120,11 +120,3 @@ export async function setAvatar(q: Queryable, username: string, avatar: { bytes:
   ]);
   return rows.length > 0;
 }
-
-/** A generated secret by name (the JWT key), created with `value` when missing; returns the stored one. */
-export async function ensureSecret(q: Queryable, name: string, value: string): Promise<string> {
-  await q.query('INSERT INTO auth_secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING', [name, value]);
-  const [row] = await q.query<{ value: string }>('SELECT value FROM auth_secrets WHERE name = $1', [name]);
-  if (!row) throw new Error(`auth secret ${name} missing right after it was stored`);
-  return row.value;
-}

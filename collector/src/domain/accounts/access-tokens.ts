@@ -16,7 +16,7 @@
 import { randomBytes } from 'node:crypto';
 import { jwtVerify, SignJWT } from 'jose';
 import type { Queryable } from '../../storage/db.js';
-import { ensureSecret } from '../../storage/users.repo.js';
+import { ensureSecret } from '../../storage/auth-secrets.repo.js';
 import { isRole } from './roles.js';
 import type { AuthenticatedUser } from './users.service.js';
 

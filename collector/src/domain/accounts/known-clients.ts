@@ -24,7 +24,7 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { CacheStore } from '../../cache/store.js';
 import type { Queryable } from '../../storage/db.js';
-import { ensureSecret } from '../../storage/users.repo.js';
+import { ensureSecret } from '../../storage/auth-secrets.repo.js';
 
 const SECRET_NAME = 'known-client-hmac';
 const MAX_COOKIE_LENGTH = 1024;

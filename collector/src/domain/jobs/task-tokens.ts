@@ -21,7 +21,7 @@
 import { randomBytes } from 'node:crypto';
 import { jwtVerify, SignJWT } from 'jose';
 import type { Queryable } from '../../storage/db.js';
-import { ensureSecret } from '../../storage/users.repo.js';
+import { ensureSecret } from '../../storage/auth-secrets.repo.js';
 import { DomainError } from '../errors.js';
 
 const ISSUER = 'pcapmesh';
