@@ -28,7 +28,8 @@ import { adminUserRoutes } from './routes/admin-users.js';
 import { adminSensorRoutes } from './routes/admin-sensors.js';
 import { adminApiTokenRoutes } from './routes/admin-api-tokens.js';
 import { preferencesRoutes } from './routes/preferences.js';
-import { openApiRoutes } from './openapi.js';
+import { openApiRoutes } from './openapi/routes.js';
+import { createRoute, type OperationSpec } from './openapi/operation.js';
 import { defaultWebRoot, serveWeb } from './static.js';
 import type { RouteTools } from './routes/tools.js';
 import { wsRoutes, type LiveFeedCounters } from './routes/ws.js';
@@ -39,11 +40,15 @@ const DEFAULT_BODY_LIMIT = 1024 * 1024;
 export interface HttpApp {
   app: Hono<AppEnv>;
   counters: { requests: number; errors: number; liveFeed: LiveFeedCounters };
+  /** Every operation the route modules mounted with `route()`, in mounting order (GET /openapi.json documents them). */
+  operations: readonly OperationSpec[];
 }
 
 export function createHttpApp(deps: HttpDeps): HttpApp {
   const counters: HttpApp['counters'] = { requests: 0, errors: 0, liveFeed: { clients: 0, sent: 0, droppedSlowClients: 0 } };
-  const tools: RouteTools = { permit: createPermit(deps.tokens), now: deps.now ?? (() => new Date()) };
+  const permit = createPermit(deps.tokens);
+  const operations: OperationSpec[] = [];
+  const tools: RouteTools = { permit, route: createRoute(permit, operations), now: deps.now ?? (() => new Date()) };
   const log = deps.log.child({ component: 'http' });
   const app = new Hono<AppEnv>();
 
@@ -71,10 +76,10 @@ export function createHttpApp(deps: HttpDeps): HttpApp {
   for (const routes of [healthRoutes, sensorRoutes, locationRoutes, sessionRoutes, preferencesRoutes, adminUserRoutes, adminAuditRoutes, adminSensorRoutes, adminApiTokenRoutes]) app.route(API_PREFIX, routes(deps, tools));
   app.route(API_PREFIX, wsRoutes(deps, tools, counters.liveFeed));
   app.route(API_PREFIX, adminSystemRoutes(deps, tools, counters.liveFeed));
-  app.route(API_PREFIX, openApiRoutes(deps, tools, API_PREFIX)); // GET /api/v1/openapi.json
+  app.route(API_PREFIX, openApiRoutes(deps, tools, API_PREFIX, operations)); // GET /api/v1/openapi.json, last: it documents the routes above
   app.use(serveWeb({ root: deps.webRoot ?? defaultWebRoot() })); // the dashboard at `/` (after the API; never /api)
 
   app.onError(onError);
   app.notFound(notFound);
-  return { app, counters };
+  return { app, counters, operations };
 }

@@ -1,5 +1,6 @@
 /**
- * The OpenAPI 3.1 document of the collector's HTTP API, served (public) at `GET /api/v1/openapi.json`.
+ * LEGACY, going away: the hand-written part of the OpenAPI document, for the routes not yet moved
+ * to defineOperation (openapi/operation.ts). openapi/routes.ts merges it into the generated one.
  *
  * One module, read top to bottom: building blocks; the schemas (request bodies and query strings
  * derived from the routes' own zod schemas with `z.toJSONSchema`, response views hand-written to
@@ -14,18 +15,14 @@
  *   const doc = openApiDocument({ version: '1.2.3', prefix: '/api/v1' });
  *   doc.paths['/api/v1/sensors/{name}']?.get?.['x-permission'];   // 'read'
  */
-import { Hono } from 'hono';
 import { z } from 'zod';
 import { pcapSourceSchema } from '@pcapmesh/shared/wire';
 import { DOMAIN_ERROR_CODES } from '../domain/errors.js';
-import { INGEST_KINDS, REJECT_REASONS } from '../domain/ingest-stats.js';
 import { AVATAR_MAX_BYTES, preferencesChangeSchema, preferencesSchema } from '../domain/accounts/preferences.service.js';
 import { ROLES, roleAllows, type Permission } from '../domain/accounts/roles.js';
 import { SENSOR_STATUSES } from '../domain/sensors/sensors.types.js';
 import { LOG_LEVEL_NAMES } from '../log-ring.js';
 import { WS_PROTOCOL } from './auth.js';
-import type { HttpDeps } from './deps.js';
-import type { AppEnv } from './env.js';
 import { activityQuery, sensorParams, seriesQuery } from './params.js';
 import { createApiTokenBody, tokenName } from './routes/admin-api-tokens.js';
 import { auditQuery } from './routes/admin-audit.js';
@@ -33,7 +30,6 @@ import { createSensorBody, enrolmentBody, enrollBody, integrationBody } from './
 import { logsQuery } from './routes/admin-system.js';
 import { createUserBody, updateUserBody, usernameParams } from './routes/admin-users.js';
 import { loginBody, refreshBody } from './routes/session.js';
-import type { RouteTools } from './routes/tools.js';
 
 // ─── building blocks ─────────────────────────────────────────────────────────────────────────────
 
@@ -59,7 +55,6 @@ const time: Json = { type: 'string', format: 'date-time', description: 'ISO 8601
 const orNull = (schema: Json): Json => ({ anyOf: [schema, { type: 'null' }] });
 const arrayOf = (items: Json): Json => ({ type: 'array', items });
 const oneOfValues = (values: readonly string[], description?: string): Json => ({ type: 'string', enum: [...values], ...(description ? { description } : {}) });
-const counts = (keys: readonly string[]): Json => object(Object.fromEntries(keys.map((k) => [k, integer])));
 
 /** An object whose properties are all required unless named in `optional`. */
 function object(properties: Record<string, Json>, opts: { optional?: string[]; description?: string } = {}): Json {
@@ -118,26 +113,11 @@ const schemas: Record<string, Json> = {
   Role: oneOfValues(ROLES, ROLE_LIST),
   SensorStatus: oneOfValues(SENSOR_STATUSES, 'unknown: registered, never seen; degraded: online, but a managed capture is down or a capture disk is ≥ 90% full'),
 
-  // health
-  Health: object({ status: { const: 'ok' }, version: string, time: { ...time, description: 'the collector clock (agents measure their offset against it)' } }),
   BrokerStatus: object({
     mode: oneOfValues(['embedded', 'external']),
     clients: { type: 'integer', description: 'connected MQTT clients (embedded), or 1/0 for the collector connection (external)' },
     ok: boolean,
   }),
-  HealthSummary: object({
-    sensors: { ...counts(SENSOR_STATUSES), description: 'sensors per status' },
-    ingest: object({
-      since: time,
-      accepted: { ...counts(INGEST_KINDS), description: 'messages applied, by kind' },
-      rejected: { ...counts(REJECT_REASONS), description: 'messages refused, by reason' },
-      acceptedTotal: integer,
-      rejectedTotal: integer,
-    }),
-    database: object({ kind: oneOfValues(['pglite', 'postgres']), ok: boolean, latencyMs: orNull(number) }),
-    broker: ref('BrokerStatus'),
-  }),
-
   // sensors (domain/sensors/sensors.types.ts)
   PcapSource: { ...fromZod(pcapSourceSchema, 'output'), description: 'A capture source as the agent reports it (times as { sec, nsec }).' },
   SensorView: object({
@@ -439,20 +419,6 @@ const TAGS: { name: string; description: string }[] = [
 
 const json = (schema: string): Json => ({ 'application/json': { schema: ref(schema) } });
 const noContent = { status: 204, description: 'done (no body)' };
-
-const healthOps: Operation[] = [
-  {
-    method: 'get', path: '/health', id: 'getHealth', tag: 'health', permission: 'public',
-    summary: 'Liveness and the collector clock',
-    description: 'Agents measure their clock offset against `time`.',
-    ok: { status: 200, description: 'the collector is up', schema: 'Health' },
-  },
-  {
-    method: 'get', path: '/health/summary', id: 'getHealthSummary', tag: 'health', permission: 'read',
-    summary: 'Sensors by status, ingest counters, database and broker state',
-    ok: { status: 200, description: 'the summary', schema: 'HealthSummary' },
-  },
-];
 
 const sessionOps: Operation[] = [
   {
@@ -779,17 +745,8 @@ const adminApiTokenOps: Operation[] = [
   },
 ];
 
-const metaOps: Operation[] = [
-  {
-    method: 'get', path: '/openapi.json', id: 'getOpenApi', tag: 'meta', permission: 'public',
-    summary: 'This OpenAPI document',
-    ok: { status: 200, description: 'the document', content: { 'application/json': { schema: { type: 'object' } } } },
-  },
-];
-
 /** Every operation the API serves, in tag order. */
 const OPERATIONS: Operation[] = [
-  ...healthOps,
   ...sessionOps,
   ...sensorOps,
   ...liveOps,
@@ -800,7 +757,6 @@ const OPERATIONS: Operation[] = [
   ...adminSystemOps,
   ...adminIntegrationOps,
   ...adminApiTokenOps,
-  ...metaOps,
 ];
 
 // ─── assembly ────────────────────────────────────────────────────────────────────────────────────
@@ -854,7 +810,7 @@ function toOperation(op: Operation): Json {
  * The document, with paths under `prefix` (the app's API_PREFIX, '/api/v1') and `version` the
  * collector's version.
  */
-export function openApiDocument(opts: { version: string; prefix: string }): OpenApiDocument {
+export function legacyDocument(opts: { version: string; prefix: string }): OpenApiDocument {
   const paths: OpenApiDocument['paths'] = {};
   for (const op of OPERATIONS) {
     const item = (paths[opts.prefix + op.path] ??= {});
@@ -877,12 +833,4 @@ export function openApiDocument(opts: { version: string; prefix: string }): Open
     paths,
     components: { schemas, responses, securitySchemes },
   };
-}
-
-/** `GET /openapi.json` (public): the document, built once per app. */
-export function openApiRoutes(deps: HttpDeps, { permit }: RouteTools, prefix: string): Hono<AppEnv> {
-  const app = new Hono<AppEnv>();
-  const doc = openApiDocument({ version: deps.version, prefix });
-  app.get('/openapi.json', permit('public'), (c) => c.json(doc));
-  return app;
 }

@@ -6,11 +6,26 @@
 import { Hono } from 'hono';
 import type { AppEnv } from '../env.js';
 import type { HttpDeps } from '../deps.js';
+import { defineOperation } from '../openapi/operation.js';
+import { HealthSchema, HealthSummarySchema } from './health.schemas.js';
 import type { RouteTools } from './tools.js';
+
+export const getHealth = defineOperation({
+  method: 'get', path: '/health', id: 'getHealth', tag: 'health', permission: 'public',
+  summary: 'Liveness and the collector clock',
+  description: 'Agents measure their clock offset against `time`.',
+  responses: { 200: { description: 'the collector is up', schema: HealthSchema } },
+});
+
+export const getHealthSummary = defineOperation({
+  method: 'get', path: '/health/summary', id: 'getHealthSummary', tag: 'health', permission: 'read',
+  summary: 'Sensors by status, ingest counters, database and broker state',
+  responses: { 200: { description: 'the summary', schema: HealthSummarySchema } },
+});
 
 const PING_TIMEOUT_MS = 2_000;
 
-async function databaseState(db: HttpDeps['db']): Promise<{ kind: string; ok: boolean; latencyMs: number | null }> {
+async function databaseState(db: HttpDeps['db']): Promise<{ kind: HttpDeps['db']['kind']; ok: boolean; latencyMs: number | null }> {
   const started = performance.now();
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
@@ -26,15 +41,15 @@ async function databaseState(db: HttpDeps['db']): Promise<{ kind: string; ok: bo
   }
 }
 
-export function healthRoutes(deps: HttpDeps, { permit, now }: RouteTools): Hono<AppEnv> {
+export function healthRoutes(deps: HttpDeps, { route, now }: RouteTools): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
 
-  app.get('/health', permit('public'), (c) => c.json({ status: 'ok', version: deps.version, time: now().toISOString() }));
+  route(app, getHealth, (_c, { reply }) => reply(200, { status: 'ok', version: deps.version, time: now().toISOString() }));
 
-  app.get('/health/summary', permit('read'), async (c) => {
+  route(app, getHealthSummary, async (_c, { reply }) => {
     const [sensors, database] = await Promise.all([deps.sensors.statusCounts(), databaseState(deps.db)]);
     const { since, accepted, rejected, acceptedTotal, rejectedTotal } = deps.ingestStats.snapshot();
-    return c.json({
+    return reply(200, {
       sensors,
       ingest: { since, accepted, rejected, acceptedTotal, rejectedTotal },
       database,

@@ -1,0 +1,149 @@
+/**
+ * An HTTP operation, declared once by the route module that serves it: method, path, permission,
+ * the zod schemas of what a client sends (path parameters, query, JSON body) and of what it gets
+ * back (per status), and the words of the OpenAPI document. The same declaration
+ *
+ *   - mounts the route (`route(app, op, handler)`): the permit(level) middleware first, then the
+ *     parameters, query and body parsed with the op's schemas (a ZodError → 400 naming the field),
+ *   - types the answer: `reply(status, body)` takes only the statuses the op declares, with the
+ *     body its schema describes (a handler that drifts from the schema fails typecheck),
+ *   - and is what http/openapi/document.ts turns into the OpenAPI 3.1 operation.
+ *
+ * @example
+ *   export const getSensor = defineOperation({
+ *     method: 'get', path: '/sensors/{name}', id: 'getSensor', tag: 'sensors', permission: 'read',
+ *     summary: 'One sensor',
+ *     params: sensorParams,
+ *     responses: { 200: { description: 'the sensor', schema: SensorViewSchema } },
+ *     errors: [400, 404],
+ *   });
+ *   route(app, getSensor, async (_c, { params, reply }) => reply(200, await sensors.get(params.name)));
+ */
+import type { Context, Hono, MiddlewareHandler } from 'hono';
+import type { ContentfulStatusCode, StatusCode } from 'hono/utils/http-status';
+import type { z } from 'zod';
+import { DomainError } from '../../domain/errors.js';
+import type { Permission } from '../../domain/accounts/roles.js';
+import type { AppEnv } from '../env.js';
+
+/** A JSON Schema (2020-12, the dialect of OpenAPI 3.1) or any other OpenAPI object. */
+export type Json = { [key: string]: unknown };
+
+export type HttpMethod = 'get' | 'post' | 'put' | 'delete';
+
+/** One response of an operation. */
+export interface ResponseSpec {
+  description: string;
+  /** The JSON body (application/json); documented with io 'output'. None: no body (204) or `content`. */
+  schema?: z.ZodType;
+  /** Raw OpenAPI content for other media types (an image, a WebSocket upgrade has none). */
+  content?: Json;
+  /** Raw OpenAPI response headers (Set-Cookie, ...). */
+  headers?: Json;
+}
+
+/** A request body: JSON validated by `schema` (documented with io 'input'), or raw content the handler reads itself. */
+export type BodySpec =
+  | { schema: z.ZodType; /** Default true; false: an empty body is parsed as `{}`. */ required?: boolean; description?: string }
+  | { content: Json; description: string };
+
+export interface OperationSpec {
+  method: HttpMethod;
+  /** Path under the API prefix, OpenAPI form (`/sensors/{name}`); mounted as `/sensors/:name`. */
+  path: string;
+  /** operationId: unique, [A-Za-z][A-Za-z0-9_]*. */
+  id: string;
+  /** One of the tags of document.ts TAGS. */
+  tag: string;
+  summary: string;
+  /** Extra prose; the document puts a "Permission: …" line before it. */
+  description?: string;
+  /** What the route enforces (auth.ts permit); documented as `x-permission`. */
+  permission: Permission;
+  /** Only a user's access JWT (an API token passes the permission but the handler refuses it with 403). */
+  usersOnly?: boolean;
+  /** Path parameters: a zod object whose keys are the `{…}` of `path`. Field `.describe()`s become the parameter descriptions. */
+  params?: z.ZodType;
+  /** Query parameters: a zod object (it may transform); field `.describe()`s become the parameter descriptions. */
+  query?: z.ZodType;
+  /** Other parameters (headers, or query parameters the handler reads itself), raw OpenAPI. */
+  parameters?: readonly Json[];
+  body?: BodySpec;
+  /** The success responses by status (error responses: `errors`). */
+  responses: { readonly [status: number]: ResponseSpec };
+  /** Error statuses besides 401/403 (from the permission), 413 (with a body) and 500 (always). */
+  errors?: readonly number[];
+  /** Extra `x-…` members of the operation object. */
+  extensions?: Json;
+}
+
+/** Keeps the literal types of an operation (statuses, schemas) for `route()`'s typing. */
+export function defineOperation<const O extends OperationSpec>(op: O): O {
+  return op;
+}
+
+type Parsed<S> = S extends z.ZodType ? z.output<S> : undefined;
+type BodyOf<O extends OperationSpec> = O['body'] extends { schema: infer S extends z.ZodType } ? z.output<S> : undefined;
+type ReplyArgs<R> = R extends { schema: infer S extends z.ZodType } ? [body: z.input<S>] : [];
+
+/** Answers with one of the op's declared statuses and the body its schema describes (none for a schema-less one). */
+export type Reply<O extends OperationSpec> = <S extends keyof O['responses'] & number>(status: S, ...body: ReplyArgs<O['responses'][S]>) => Response;
+
+/** What a handler gets besides the context: the parsed inputs and `reply`. */
+export interface Input<O extends OperationSpec> {
+  params: Parsed<O['params']>;
+  query: Parsed<O['query']>;
+  body: BodyOf<O>;
+  reply: Reply<O>;
+}
+
+export type OperationHandler<O extends OperationSpec> = (c: Context<AppEnv>, input: Input<O>) => Response | Promise<Response>;
+
+/** Mounts an operation on a route module's app and records it for the document. */
+export type RouteFn = <O extends OperationSpec>(
+  app: Hono<AppEnv>,
+  op: O,
+  handler: OperationHandler<O>,
+  opts?: { /** Middleware between permit() and the handler (the WebSocket upgrade). */ before?: MiddlewareHandler<AppEnv>[] },
+) => void;
+
+/** `/sensors/{name}` → `/sensors/:name`. */
+export function honoPath(path: string): string {
+  return path.replace(/\{([A-Za-z0-9_]+)\}/g, ':$1');
+}
+
+async function parseBody(c: Context<AppEnv>, spec: BodySpec | undefined): Promise<unknown> {
+  if (spec === undefined || !('schema' in spec)) return undefined;
+  const text = await c.req.text();
+  if (spec.required === false && text.trim() === '') return spec.schema.parse({});
+  let value: unknown;
+  try {
+    value = JSON.parse(text) as unknown;
+  } catch (err) {
+    throw new DomainError('invalid', `the request body must be JSON (Content-Type: application/json)${spec.required === false ? ' or empty' : ''}`, { cause: err });
+  }
+  return spec.schema.parse(value);
+}
+
+/**
+ * The `route` of RouteTools: mounts `op` with `permit(op.permission)` first and records it in
+ * `operations` (the app's list, from which GET /openapi.json is built). Throws at start-up on an
+ * operation mounted twice.
+ */
+export function createRoute(permit: (level: Permission) => MiddlewareHandler<AppEnv>, operations: OperationSpec[]): RouteFn {
+  return (app, op, handler, opts = {}) => {
+    if (operations.some((known) => known.id === op.id || (known.method === op.method && known.path === op.path))) {
+      throw new Error(`openapi: operation ${op.id} (${op.method.toUpperCase()} ${op.path}) mounted twice`);
+    }
+    operations.push(op);
+    const run: MiddlewareHandler<AppEnv> = async (c) => {
+      const params = op.params?.parse(c.req.param());
+      const query = op.query?.parse(c.req.query());
+      const body = await parseBody(c, op.body);
+      const reply = ((status: number, ...rest: unknown[]) =>
+        rest.length > 0 ? c.json(rest[0], status as ContentfulStatusCode) : c.body(null, status as StatusCode)) as Reply<typeof op>;
+      return handler(c, { params, query, body, reply } as Input<typeof op>);
+    };
+    app.on(op.method.toUpperCase(), honoPath(op.path), permit(op.permission), ...(opts.before ?? []), run);
+  };
+}
