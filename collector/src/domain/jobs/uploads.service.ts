@@ -1,0 +1,351 @@
+/**
+ * Task uploads (docs/jobs.md "Upload"): an agent declares its result file, sends it in chunks
+ * each with its SHA-256, and may resume from `received` after any cut or restart of either side.
+ *
+ * Contract:
+ * - `declare` records {size, sha256, packets, bytes, truncated}; the same size and SHA-256 again
+ *   resumes (received stays), a different declaration starts over from 0. Before a new declaration
+ *   is taken, results.maxBytes is checked against every result the directory holds or was promised
+ *   plus this size; over quota the task fails (`onTaskFailed`) with the quota named.
+ * - `chunk` appends one chunk at `received`: a chunk starting elsewhere → UploadRejected
+ *   'out-of-order' (carrying `received`); one longer than `chunkMaxBytes` → 'chunk-too-large'; one
+ *   whose body differs from its range or its SHA-256, or reaching past the declared size →
+ *   DomainError('invalid') and nothing of it is kept. The bytes are fsynced before `received`
+ *   advances in the database, so a crash loses at most the chunk in flight.
+ * - when `received == size` the whole file is hashed: a mismatch resets the upload to 0
+ *   (UploadRejected 'file-mismatch'); a match renames `{task}.part` to `{task}.pcap`, marks the
+ *   upload complete and calls `onTaskUploaded` (which must be idempotent: it is called again when a
+ *   restart came between the two).
+ * - a full disk (ENOSPC/EDQUOT) fails the task with "results disk full" (`onTaskFailed`), drops its
+ *   partial file and answers DomainError('unavailable'); the collector keeps running.
+ * - one request per task at a time: a second one while a chunk is being written gets 'out-of-order'.
+ * - callers have verified the task token (TaskTokens); the claims' job and sensor must match the task.
+ */
+import { createHash } from 'node:crypto';
+import { constants } from 'node:fs';
+import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import type { TaskResult } from '@pcapmesh/shared/wire';
+import type { Logger } from '../../log.js';
+import type { Queryable } from '../../storage/db.js';
+import {
+  advanceUpload,
+  completeUpload,
+  declareUpload,
+  findUpload,
+  resetUpload,
+  resultBytesInUse,
+  unfinishedUploads,
+  type UploadDeclaration,
+  type UploadRow,
+} from '../../storage/uploads.repo.js';
+import { conflict, DomainError, invalid, notFound } from '../errors.js';
+import { hashFile, isDiskFull, syncDir, taskFile } from './result-files.js';
+import type { TaskTokenSubject } from './task-tokens.js';
+
+export type { UploadDeclaration };
+
+/** Where an upload stands: what GET, POST and PUT answer. */
+export interface UploadState {
+  received: number;
+  size: number | null;
+  complete: boolean;
+}
+
+/** A chunk's place in the file: bytes start..end inclusive of a file of `size` bytes (Content-Range). */
+export interface ChunkRange {
+  start: number;
+  end: number;
+  size: number;
+}
+
+export type UploadProblem = 'out-of-order' | 'chunk-too-large' | 'file-mismatch';
+
+/** An upload refused in a way the agent acts on: resume from `received`, send smaller chunks, or start over. */
+export class UploadRejected extends DomainError {
+  constructor(
+    readonly problem: UploadProblem,
+    message: string,
+    /** Bytes the collector holds: where the agent resumes. */
+    readonly received: number,
+  ) {
+    super(problem === 'out-of-order' ? 'conflict' : 'invalid', message);
+    this.name = 'UploadRejected';
+  }
+}
+
+export interface UploadServiceOptions {
+  db: Queryable;
+  /** results.directory (absolute). */
+  directory: string;
+  /** results.maxBytes: quota over all results on disk. */
+  maxBytes: number;
+  /** jobs.uploadChunkMaxBytes. */
+  chunkMaxBytes: number;
+  log: Logger;
+  /** The task's upload is complete and verified (JobsService.taskUploaded); idempotent. */
+  onTaskUploaded(taskId: string, result: TaskResult): Promise<void>;
+  /** The task cannot complete: quota, full disk (JobsService fails it with `reason`). */
+  onTaskFailed(taskId: string, reason: string): Promise<void>;
+  now?: () => Date;
+}
+
+const CLOSED = new Set(['failed', 'cancelled', 'skipped']);
+const OPEN = new Set(['pending', 'accepted', 'waiting', 'scanning', 'uploading']);
+export const DISK_FULL_REASON = 'results disk full';
+
+export class UploadService {
+  readonly counters = { declared: 0, resumed: 0, chunks: 0, bytes: 0, refusedChunks: 0, completed: 0, mismatches: 0, diskFull: 0, overQuota: 0 };
+  private readonly busy = new Set<string>();
+  private readonly now: () => Date;
+  private readonly log: Logger;
+
+  constructor(private readonly opts: UploadServiceOptions) {
+    this.now = opts.now ?? (() => new Date());
+    this.log = opts.log.child({ component: 'uploads' });
+  }
+
+  /** The chunk size limit (jobs.uploadChunkMaxBytes): the HTTP route refuses a larger body before reading it. */
+  get chunkMaxBytes(): number {
+    return this.opts.chunkMaxBytes;
+  }
+
+  /** Where the upload stands; finishes one whose last chunk arrived before a restart. */
+  async status(who: TaskTokenSubject): Promise<UploadState> {
+    const row = await this.load(who);
+    if (row.size === null) return { received: 0, size: null, complete: false };
+    if (!row.complete && row.received === row.size && !CLOSED.has(row.status)) {
+      return this.exclusive(who, (fresh) => (!fresh.complete && fresh.received === fresh.size ? this.finish(fresh) : Promise.resolve(stateOf(fresh))));
+    }
+    if (row.complete && OPEN.has(row.status)) await this.notifyUploaded(row);
+    return stateOf(row);
+  }
+
+  /** Declares (or re-declares, to resume) the task's result file. */
+  async declare(who: TaskTokenSubject, d: UploadDeclaration): Promise<UploadState> {
+    return this.exclusive(who, async (row) => {
+      refuseClosed(row);
+      if (row.size === d.size && row.sha256 === d.sha256) {
+        this.counters.resumed += 1;
+        return this.resume(row);
+      }
+      if (row.complete) throw conflict(`task ${row.taskId} already has a verified upload of ${row.size} bytes; another file cannot replace it`);
+      const used = await resultBytesInUse(this.opts.db, row.taskId);
+      if (used + d.size > this.opts.maxBytes) {
+        this.counters.overQuota += 1;
+        const reason = `results quota exceeded: ${d.size} bytes would bring the results to ${used + d.size} of results.maxBytes ${this.opts.maxBytes}`;
+        this.log.warn({ job: row.jobId, task: row.taskId, sensor: row.sensor, size: d.size, used, maxBytes: this.opts.maxBytes }, 'upload over the results quota; task fails');
+        await this.removeFiles(row);
+        await resetUpload(this.opts.db, row.taskId, true);
+        await this.opts.onTaskFailed(row.taskId, reason);
+        throw new DomainError('unavailable', reason);
+      }
+      await this.removeFiles(row);
+      await declareUpload(this.opts.db, row.taskId, d, this.now());
+      this.counters.declared += 1;
+      this.log.info({ job: row.jobId, task: row.taskId, sensor: row.sensor, size: d.size, packets: d.packets, restarted: row.size !== null }, 'upload declared');
+      return { received: 0, size: d.size, complete: false };
+    });
+  }
+
+  /** Appends one chunk (streamed from `body`) at `range.start`, which must equal `received`. */
+  async chunk(who: TaskTokenSubject, range: ChunkRange, sha256: string, body: AsyncIterable<Uint8Array>): Promise<UploadState> {
+    return this.exclusive(who, async (row) => {
+      refuseClosed(row);
+      if (row.size === null || row.sha256 === null) throw conflict(`task ${row.taskId} has no declared upload: POST the declaration first`);
+      if (range.size !== row.size) throw invalid(`Content-Range: file size ${range.size} differs from the declared size ${row.size}`);
+      if (row.complete || range.start !== row.received) {
+        throw new UploadRejected('out-of-order', `chunk starts at ${range.start}, but the collector holds ${row.received} bytes: resume from there`, row.received);
+      }
+      if (range.end < range.start) throw invalid(`Content-Range: end ${range.end} before start ${range.start}`);
+      if (range.end >= row.size) throw invalid(`Content-Range: chunk ends at byte ${range.end}, past the declared size ${row.size}`);
+      const length = range.end - range.start + 1;
+      if (length > this.opts.chunkMaxBytes) {
+        throw new UploadRejected('chunk-too-large', `chunk of ${length} bytes is larger than jobs.uploadChunkMaxBytes (${this.opts.chunkMaxBytes})`, row.received);
+      }
+      await this.write(row, range.start, length, sha256, body);
+      if (!(await advanceUpload(this.opts.db, row.taskId, range.start, range.start + length, this.now()))) {
+        const fresh = await findUpload(this.opts.db, row.taskId);
+        throw new UploadRejected('out-of-order', 'another writer moved this upload meanwhile: resume from the collector’s offset', fresh?.received ?? 0);
+      }
+      this.counters.chunks += 1;
+      this.counters.bytes += length;
+      const advanced: UploadRow = { ...row, received: range.start + length };
+      if (advanced.received === row.size) return this.finish(advanced);
+      return stateOf(advanced);
+    });
+  }
+
+  /**
+   * On start: finishes uploads whose last chunk arrived just before a stop, and re-notifies
+   * complete ones whose task is not done yet. Returns how many it handled.
+   */
+  async recover(): Promise<number> {
+    let handled = 0;
+    for (const row of await unfinishedUploads(this.opts.db)) {
+      try {
+        if (row.complete) await this.notifyUploaded(row);
+        else await this.exclusive(row, (fresh) => this.finish(fresh));
+        handled += 1;
+      } catch (err) {
+        this.log.warn({ err, job: row.jobId, task: row.taskId, sensor: row.sensor }, 'upload recovery failed');
+      }
+    }
+    return handled;
+  }
+
+  // ─── internals ───────────────────────────────────────────────────────────────────────────────
+
+  private async load(who: TaskTokenSubject): Promise<UploadRow> {
+    const row = await findUpload(this.opts.db, who.taskId);
+    if (!row) throw notFound(`task ${who.taskId}`);
+    if (row.jobId !== who.jobId || row.sensor !== who.sensor) throw new DomainError('forbidden', `this token is not for task ${who.taskId} of job ${row.jobId}`);
+    return row;
+  }
+
+  /** Runs `fn` on the task's current row, one request per task at a time (a second one is refused as out-of-order). */
+  private async exclusive<R>(who: TaskTokenSubject, fn: (row: UploadRow) => Promise<R>): Promise<R> {
+    if (this.busy.has(who.taskId)) {
+      const row = await this.load(who);
+      throw new UploadRejected('out-of-order', `another request of task ${who.taskId}'s upload is in progress`, row.received);
+    }
+    this.busy.add(who.taskId);
+    try {
+      return await fn(await this.load(who));
+    } finally {
+      this.busy.delete(who.taskId);
+    }
+  }
+
+  private path(row: UploadRow, kind: 'part' | 'pcap'): string {
+    return join(this.opts.directory, taskFile(row.jobId, row.taskId, kind));
+  }
+
+  /** A resumed declaration: trusts `received` only when the partial file holds at least that much. */
+  private async resume(row: UploadRow): Promise<UploadState> {
+    if (row.complete) {
+      if (OPEN.has(row.status)) await this.notifyUploaded(row);
+      return stateOf(row);
+    }
+    if (row.received === row.size) return this.finish(row);
+    if (row.received > 0) {
+      const held = (await stat(this.path(row, 'part')).catch(() => null))?.size ?? 0;
+      if (held < row.received) {
+        this.log.warn({ job: row.jobId, task: row.taskId, sensor: row.sensor, received: row.received, held }, 'partial upload shorter than acknowledged; starting over');
+        await resetUpload(this.opts.db, row.taskId, false);
+        return { received: 0, size: row.size, complete: false };
+      }
+    }
+    return stateOf(row);
+  }
+
+  /** Writes the chunk at `start`, hashing and counting it; on any failure the file is cut back to `start`. */
+  private async write(row: UploadRow, start: number, length: number, sha256: string, body: AsyncIterable<Uint8Array>): Promise<void> {
+    const path = this.path(row, 'part');
+    let fh;
+    try {
+      const dir = dirname(path);
+      await mkdir(dir, { recursive: true });
+      const created = !(await stat(path).catch(() => null));
+      fh = await open(path, constants.O_RDWR | constants.O_CREAT, 0o640);
+      if (created) await syncDir(dir);
+    } catch (err) {
+      throw await this.failed(row, err);
+    }
+    try {
+      // Bytes beyond `received` are a chunk a crash (or a cut connection) interrupted.
+      if ((await fh.stat()).size !== start) await fh.truncate(start);
+      const hash = createHash('sha256');
+      let count = 0;
+      for await (const piece of body) {
+        count += piece.length;
+        if (count > this.opts.chunkMaxBytes) {
+          throw new UploadRejected('chunk-too-large', `chunk body is larger than jobs.uploadChunkMaxBytes (${this.opts.chunkMaxBytes})`, row.received);
+        }
+        if (count > length) throw invalid(`chunk body is longer than its Content-Range (${length} bytes)`);
+        hash.update(piece);
+        await fh.write(piece, 0, piece.length, start + count - piece.length);
+      }
+      if (count < length) throw invalid(`chunk body has ${count} bytes, its Content-Range says ${length}`);
+      const actual = hash.digest('hex');
+      if (actual !== sha256) throw invalid(`X-Chunk-SHA256 ${sha256} does not match the chunk's SHA-256 ${actual}; nothing of it was kept`);
+      await fh.sync();
+    } catch (err) {
+      this.counters.refusedChunks += 1;
+      await fh.truncate(start).catch(() => undefined);
+      await fh.close().catch(() => undefined);
+      if (err instanceof DomainError) throw err;
+      throw await this.failed(row, err);
+    }
+    await fh.close();
+  }
+
+  /** A write failure: a full disk fails the task; anything else passes through. */
+  private async failed(row: UploadRow, err: unknown): Promise<unknown> {
+    if (!isDiskFull(err)) return err;
+    this.counters.diskFull += 1;
+    this.log.error({ err, job: row.jobId, task: row.taskId, sensor: row.sensor }, 'results disk full; task fails');
+    await this.removeFiles(row).catch(() => undefined);
+    await resetUpload(this.opts.db, row.taskId, true);
+    await this.opts.onTaskFailed(row.taskId, DISK_FULL_REASON);
+    return new DomainError('unavailable', `${DISK_FULL_REASON}: the collector cannot store this upload`, { cause: err });
+  }
+
+  /** All bytes are in: verify the whole file, then complete the upload and tell the jobs service. */
+  private async finish(row: UploadRow): Promise<UploadState> {
+    const size = row.size as number;
+    const part = this.path(row, 'part');
+    const final = this.path(row, 'pcap');
+    const source = (await stat(part).catch(() => null)) ? part : (await stat(final).catch(() => null)) ? final : null;
+    const actual = source ? await hashFile(source) : null;
+    if (!source || !actual || actual.sha256 !== row.sha256 || actual.size !== size) {
+      this.counters.mismatches += 1;
+      this.log.warn(
+        { job: row.jobId, task: row.taskId, sensor: row.sensor, declared: row.sha256, actual: actual?.sha256 ?? null, size, held: actual?.size ?? 0 },
+        'uploaded file does not match its declaration; starting over',
+      );
+      await this.removeFiles(row);
+      await resetUpload(this.opts.db, row.taskId, false);
+      throw new UploadRejected(
+        'file-mismatch',
+        `the uploaded file's SHA-256 ${actual?.sha256 ?? '(no file)'} (${actual?.size ?? 0} bytes) differs from the declared ${row.sha256} (${size} bytes); upload again from 0`,
+        0,
+      );
+    }
+    if (source === part) {
+      await rename(part, final);
+      await syncDir(dirname(final));
+    }
+    await completeUpload(this.opts.db, row.taskId, taskFile(row.jobId, row.taskId, 'pcap'), this.now());
+    this.counters.completed += 1;
+    this.log.info({ job: row.jobId, task: row.taskId, sensor: row.sensor, size, sha256: row.sha256 }, 'upload complete and verified');
+    const done: UploadRow = { ...row, complete: true, received: size };
+    await this.notifyUploaded(done);
+    return stateOf(done);
+  }
+
+  private async notifyUploaded(row: UploadRow): Promise<void> {
+    const result: TaskResult = {
+      packets: row.packets ?? 0,
+      bytes: row.bytes ?? 0,
+      fileBytes: row.size ?? 0,
+      sha256: row.sha256 ?? '',
+      ...(row.truncated ? { truncated: row.truncated } : {}),
+    };
+    await this.opts.onTaskUploaded(row.taskId, result);
+  }
+
+  private async removeFiles(row: UploadRow): Promise<void> {
+    await rm(this.path(row, 'part'), { force: true });
+    await rm(this.path(row, 'pcap'), { force: true });
+  }
+}
+
+function stateOf(row: UploadRow): UploadState {
+  return { received: row.received, size: row.size, complete: row.complete };
+}
+
+function refuseClosed(row: UploadRow): void {
+  if (CLOSED.has(row.status)) throw conflict(`task ${row.taskId} is ${row.status}: it takes no upload`);
+  if (row.jobExpired) throw conflict(`the results of job ${row.jobId} have expired`);
+}
