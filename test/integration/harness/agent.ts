@@ -5,6 +5,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { mergeConfig } from './collector.js';
 import { AGENT_MAIN, NODE_TS_ARGS, repoRoot } from './env.js';
 import { describeExit, type Exit, type ManagedProcess } from './process.js';
 import type { TestScope } from './scope.js';
@@ -23,6 +24,8 @@ export interface AgentOptions {
   /** MQTT protocol version. Default 4 (3.1.1). */
   protocolVersion?: 4 | 5;
   collectorUrl?: string;
+  /** More configuration, merged over the defaults (objects key by key), e.g. `{ tasks: { … } }`. */
+  extraConfig?: Record<string, unknown>;
 }
 
 export class Agent {
@@ -36,7 +39,7 @@ export class Agent {
     this.stateDir = join(home, 'state');
     this.configFile = join(home, 'agent.yaml');
     mkdirSync(this.stateDir, { recursive: true });
-    const config = {
+    const config = mergeConfig({
       name: opts.name,
       location: opts.location ?? 'lab',
       ...(opts.collectorUrl ? { collectorUrl: opts.collectorUrl } : {}),
@@ -46,7 +49,7 @@ export class Agent {
       captures: opts.captures ?? [],
       intervals: { healthSeconds: opts.healthSeconds ?? 1, availabilitySeconds: opts.availabilitySeconds ?? 60, scanSeconds: 1 },
       log: { level: 'debug' },
-    };
+    }, opts.extraConfig ?? {});
     writeFileSync(this.configFile, JSON.stringify(config, null, 2));
   }
 

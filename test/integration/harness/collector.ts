@@ -32,6 +32,8 @@ export interface CollectorOptions {
   healthIntervalSeconds?: number;
   /** Label for logs when a test runs more than one collector. */
   label?: string;
+  /** More configuration, merged over the defaults (objects key by key), e.g. `{ jobs: { … }, http: { publicUrl } }`. */
+  extraConfig?: Record<string, unknown>;
 }
 
 /** The JSON line `pcapmesh collector` prints on stdout once it serves (cli/ready.ts). */
@@ -78,9 +80,15 @@ export class Collector {
     return this.proc;
   }
 
+  /** Merges more configuration over what is set and rewrites the config file (takes effect at the next start). */
+  configure(extra: Record<string, unknown>): void {
+    this.opts.extraConfig = mergeConfig(this.opts.extraConfig ?? {}, extra);
+    writeFileSync(this.configFile, JSON.stringify(this.configObject(), null, 2));
+  }
+
   private configObject(): Record<string, unknown> {
     const { backend, externalBroker } = this.opts;
-    return {
+    return mergeConfig({
       dataDir: this.dataDir,
       http: { host: '127.0.0.1', port: this.httpPort, apiToken: this.apiToken },
       mqtt: externalBroker
@@ -90,7 +98,7 @@ export class Collector {
       redis: backend.config.redis,
       ingest: { healthIntervalSeconds: this.opts.healthIntervalSeconds ?? 60 },
       log: { level: 'debug' },
-    };
+    }, this.opts.extraConfig ?? {});
   }
 
   /** Runs a `pcapmesh` subcommand with this collector's config; resolves with its exit and output. */
@@ -144,6 +152,17 @@ export class Collector {
     const exit = await this.process.stop('SIGTERM');
     if (exit.code !== 0) throw new Error(`${this.label} did not exit cleanly on SIGTERM (${describeExit(exit)}):\n${this.process.tail(30)}`);
   }
+}
+
+/** `base` with `extra` merged over it: plain objects key by key, anything else replaced. */
+export function mergeConfig(base: Record<string, unknown>, extra: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(extra)) {
+    const old = out[key];
+    const plain = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+    out[key] = plain(old) && plain(value) ? mergeConfig(old, value) : value;
+  }
+  return out;
 }
 
 /**

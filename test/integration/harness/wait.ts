@@ -9,6 +9,8 @@ export interface EventuallyOptions {
   what: string;
   timeoutMs: number;
   intervalMs?: number;
+  /** Errors of the probe that end the wait at once (rethrown), e.g. a final state other than the awaited one. */
+  stopOn?: (err: unknown) => boolean;
 }
 
 /**
@@ -27,6 +29,7 @@ export async function eventually<T>(probe: () => Promise<T | undefined>, opts: E
       if (value !== undefined) return value;
       last = 'condition not met';
     } catch (err) {
+      if (opts.stopOn?.(err)) throw err;
       last = err instanceof Error ? err.message : String(err);
     }
     if (Date.now() >= deadline) {
