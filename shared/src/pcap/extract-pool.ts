@@ -5,13 +5,17 @@
 import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
 import { startModuleWorker } from '../util/worker.js';
-import { scanFile, type ScanResult, type ScanTask } from './extract-scan.js';
+import { scanFile, type ScanResult, type ScanTask, type ScanTick } from './extract-scan.js';
 
 export interface PoolOptions {
   workers: number;
   signal?: AbortSignal;
-  /** Called as each file finishes, in completion order. */
-  onResult?: (result: ScanResult) => void;
+  /** Called as each file finishes, in completion order, with the task's index. */
+  onResult?: (result: ScanResult, index: number) => void;
+  /** In-process scans only: called while task `index` is being read (see scanFile's onTick). */
+  onTick?: (index: number, tick: ScanTick) => void;
+  /** Asked after each result: true = start no further task (those left out get no result). */
+  enough?: () => boolean;
 }
 
 /** A scan worker: extract-worker.js beside this module (in dist/ or the CLI bundle), or its source. */
@@ -31,15 +35,21 @@ export function defaultWorkerCount(): number {
   return cpus > 2 ? cpus - 1 : 0;
 }
 
-/** Runs every task; results come back in task order. Rejects with the signal's reason on abort. */
-export async function runScans(tasks: ScanTask[], opts: PoolOptions): Promise<ScanResult[]> {
-  const results: ScanResult[] = new Array<ScanResult>(tasks.length);
+/**
+ * Runs the tasks; results come back in task order (undefined for tasks left out once `enough()`
+ * said so). Rejects with the signal's reason on abort.
+ */
+export async function runScans(tasks: ScanTask[], opts: PoolOptions): Promise<(ScanResult | undefined)[]> {
+  const results: (ScanResult | undefined)[] = new Array<ScanResult | undefined>(tasks.length);
   const signal = opts.signal;
   if (opts.workers <= 0 || tasks.length <= 1) {
     for (let i = 0; i < tasks.length; i++) {
       signal?.throwIfAborted();
-      results[i] = scanFile(tasks[i]!, () => signal?.aborted ?? false);
-      opts.onResult?.(results[i]!);
+      const onTick = opts.onTick;
+      results[i] = scanFile(tasks[i]!, () => signal?.aborted ?? false, onTick ? (tick) => onTick(i, tick) : undefined);
+      signal?.throwIfAborted();
+      opts.onResult?.(results[i]!, i);
+      if (opts.enough?.()) break;
     }
     signal?.throwIfAborted();
     return results;
@@ -51,8 +61,9 @@ export async function runScans(tasks: ScanTask[], opts: PoolOptions): Promise<Sc
       let running = 0;
       const onAbort = (): void => reject(signal?.reason ?? new Error('extract aborted'));
       signal?.addEventListener('abort', onAbort, { once: true });
+      let stop = false;
       const feed = (w: Worker): void => {
-        if (next >= tasks.length) {
+        if (next >= tasks.length || stop) {
           if (running === 0) {
             signal?.removeEventListener('abort', onAbort);
             resolve();
@@ -73,7 +84,8 @@ export async function runScans(tasks: ScanTask[], opts: PoolOptions): Promise<Sc
             return;
           }
           results[msg.id] = msg.result;
-          opts.onResult?.(msg.result);
+          opts.onResult?.(msg.result, msg.id);
+          stop ||= opts.enough?.() === true;
           feed(w);
         });
         w.on('error', (error) => reject(new Error(`extract worker crashed: ${error.message}`, { cause: error })));

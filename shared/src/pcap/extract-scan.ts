@@ -99,8 +99,22 @@ function plannedRanges(task: ScanTask, result: ScanResult): Array<[number, numbe
   return ranges;
 }
 
-/** Scans one file. `isAborted` is polled every 64k packets. */
-export function scanFile(task: ScanTask, isAborted: () => boolean = () => false): ScanResult {
+/** What a scan has matched so far, and where in the file it is (see `scanFile`'s `onTick`). */
+export interface ScanTick {
+  packets: number;
+  bytes: number;
+  /** File offset of the packet record being read. */
+  position: number;
+}
+
+/** How often (in packets read) `onTick` is called. */
+export const SCAN_TICK_PACKETS = 4096;
+
+/**
+ * Scans one file. `isAborted` is polled every 64k packets; `onTick`, when given, is called every
+ * SCAN_TICK_PACKETS packets read (in-process progress within a large file).
+ */
+export function scanFile(task: ScanTask, isAborted: () => boolean = () => false, onTick?: (tick: ScanTick) => void): ScanResult {
   const result: ScanResult = {
     path: task.path, output: null, packets: 0, bytes: 0, packetsScanned: 0, bytesScanned: 0,
     first: null, last: null, linkTypes: [], nanosecond: false, snaplen: 0, problems: [],
@@ -149,7 +163,10 @@ export function scanFile(task: ScanTask, isAborted: () => boolean = () => false)
       for (let v = reader.next(); v !== null && v.offset < end; v = reader.next()) {
         scanned++;
         scannedBytes += v.caplen;
-        if ((scanned & 0xffff) === 0 && isAborted()) break;
+        if ((scanned & (SCAN_TICK_PACKETS - 1)) === 0) {
+          onTick?.({ packets: result.packets, bytes: result.bytes, position: v.offset });
+          if ((scanned & 0xffff) === 0 && isAborted()) break;
+        }
         const sec = v.sec;
         if (sec < fromSec || (sec === fromSec && v.nsec < fromNsec)) continue;
         if (sec > toSec || (sec === toSec && v.nsec >= toNsec)) continue;

@@ -25,6 +25,7 @@ import { closeSync, mkdtempSync, openSync, readSync, rmSync, statSync } from 'no
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { expandInputs } from './extract-inputs.js';
+import { LimitReached, LimitedWriter, ScanPrefix, exceeds, type ExtractLimits, type TruncationReason } from './extract-limit.js';
 import { defaultWorkerCount, runScans } from './extract-pool.js';
 import type { ScanResult, ScanTask } from './extract-scan.js';
 import { throughVlanTags, type FilterNode } from './filter/ast.js';
@@ -52,8 +53,15 @@ export interface ExtractOptions {
   useIndex?: boolean;
   /** Worker threads; 0 = scan in this thread. Default: defaultWorkerCount() (CPUs − 1; none with ≤ 2 CPUs), in-process below 256 MB of input. */
   workers?: number;
-  /** Progress after each file. */
+  /**
+   * Progress after each file and, with `progressEveryMs`, during a file (in-process scans only:
+   * `workers: 0` or a single file).
+   */
   onProgress?: (p: ExtractProgress) => void;
+  /** Also report progress while a file is read, at most this often (milliseconds). */
+  progressEveryMs?: number;
+  /** Stop at this many packets / captured bytes of matches (time order); see extract-limit.ts. */
+  limits?: ExtractLimits;
   /** Cancels the extract: the promise rejects with the signal's reason and no output is left. */
   signal?: AbortSignal;
 }
@@ -61,8 +69,14 @@ export interface ExtractOptions {
 export interface ExtractProgress {
   filesDone: number;
   filesTotal: number;
+  /** Packets and captured bytes matched so far. */
   packets: number;
+  bytes: number;
+  /** Captured bytes of the packets read so far. */
   bytesScanned: number;
+  /** Bytes of the selected files passed so far (done files whole, the current one up to the packet being read), of `bytesTotal`. */
+  position: number;
+  bytesTotal: number;
 }
 
 export interface ExtractStats {
@@ -81,6 +95,8 @@ export interface ExtractStats {
   /** Damaged or unreadable inputs (their valid packets are in the output). */
   problems: CaptureProblem[];
   format: 'pcap' | 'nsecpcap' | 'pcapng';
+  /** Set when a limit left matching packets out: which one. */
+  truncated?: TruncationReason;
 }
 
 /** Below this much selected input, starting worker threads (module load, JIT warm-up) costs more than it saves. */
@@ -106,6 +122,9 @@ export async function extract(opts: ExtractOptions): Promise<ExtractStats> {
     packetsScanned: 0, bytesScanned: 0, problems: [], format: 'pcap',
   };
   const selected = selectByTime(files, opts, stats);
+  const limits = opts.limits;
+  // With limits, the earliest files first: the scan can stop once their matches suffice.
+  if (limits) selected.sort((a, b) => (a.first && b.first ? compareTimestamps(a.first, b.first) : a.first ? -1 : b.first ? 1 : 0));
   // Parts beside the output file (same filesystem, same permissions); for a descriptor, in the temp directory.
   const parts =
     typeof opts.output === 'number'
@@ -120,20 +139,45 @@ export async function extract(opts: ExtractOptions): Promise<ExtractStats> {
     const totalBytes = selected.reduce((sum, f) => sum + f.bytes, 0);
     const workers = opts.workers ?? (totalBytes < IN_PROCESS_BELOW ? 0 : defaultWorkerCount());
     let filesDone = 0;
+    let bytes = 0;
+    let position = 0;
+    let lastTick = Date.now();
+    const prefix = limits ? new ScanPrefix(selected.map((f) => f.first), limits) : null;
+    let enough = false;
+    const progress = (p: Partial<ExtractProgress>): void =>
+      opts.onProgress?.({
+        filesDone, filesTotal: tasks.length, packets: stats.packets, bytes, bytesScanned: stats.bytesScanned, position, bytesTotal: totalBytes, ...p,
+      });
+    const every = opts.progressEveryMs;
     const results = await runScans(tasks, {
       workers,
       signal: opts.signal,
-      onResult: (r) => {
+      onResult: (r, index) => {
         filesDone++;
         stats.packets += r.packets;
         stats.bytesScanned += r.bytesScanned;
-        opts.onProgress?.({ filesDone, filesTotal: tasks.length, packets: stats.packets, bytesScanned: stats.bytesScanned });
+        bytes += r.bytes;
+        position += selected[index]!.bytes;
+        if (prefix?.add(index, r)) enough = true;
+        lastTick = Date.now();
+        progress({});
       },
+      onTick:
+        opts.onProgress && every !== undefined
+          ? (_index, tick) => {
+              const now = Date.now();
+              if (now - lastTick < every) return;
+              lastTick = now;
+              progress({ packets: stats.packets + tick.packets, bytes: bytes + tick.bytes, position: position + tick.position });
+            }
+          : undefined,
+      enough: () => enough,
     });
     opts.signal?.throwIfAborted();
     stats.packets = 0;
     stats.bytesScanned = 0;
     for (const r of results) {
+      if (!r) continue; // left out: the limits were reached before it
       stats.blocksSkipped += r.blocksSkipped;
       if (r.skippedByIndex) {
         stats.filesSkippedByIndex++;
@@ -144,10 +188,13 @@ export async function extract(opts: ExtractOptions): Promise<ExtractStats> {
       stats.bytesScanned += r.bytesScanned;
       stats.problems.push(...r.problems);
     }
-    const written = writeMerged(results, opts.output);
+    const scanned = results.filter((r): r is ScanResult => r !== undefined);
+    const written = writeMerged(scanned, opts.output, limits);
     stats.packets = written.packets;
     stats.bytes = written.bytes;
     stats.format = written.format;
+    // Files left out by the limits (ScanPrefix) never matter: the scanned ones already exceed a limit.
+    if (written.truncated) stats.truncated = written.truncated;
     return stats;
   } catch (error) {
     if (typeof opts.output === 'string') rmSync(opts.output, { force: true });
@@ -160,7 +207,7 @@ export async function extract(opts: ExtractOptions): Promise<ExtractStats> {
 /** Files whose packet-time span meets the window (all files when there is no window). */
 function selectByTime(files: string[], opts: ExtractOptions, stats: ExtractStats): SelectedFile[] {
   // No window: every file is read anyway; its size is all the plan needs.
-  if (!opts.from && !opts.to) return files.map((path) => ({ path, bytes: statSync(path).size }));
+  if (!opts.from && !opts.to && !opts.limits) return files.map((path) => ({ path, bytes: statSync(path).size, first: null }));
   const out: SelectedFile[] = [];
   for (const path of files) {
     // A fresh sidecar's header knows the file's span (and min/max even when time goes backwards).
@@ -183,7 +230,7 @@ function selectByTime(files: string[], opts: ExtractOptions, stats: ExtractStats
       stats.filesSkippedByTime++;
       continue;
     }
-    out.push({ path, bytes: range.bytes });
+    out.push({ path, bytes: range.bytes, first });
   }
   return out;
 }
@@ -192,6 +239,8 @@ function selectByTime(files: string[], opts: ExtractOptions, stats: ExtractStats
 interface SelectedFile {
   path: string;
   bytes: number;
+  /** Earliest packet time (null: unknown). */
+  first: Timestamp | null;
 }
 
 /** Does any input have nanosecond timestamps (header probe; unreadable files count as no)? */
@@ -239,19 +288,25 @@ function appendParts(parts: ScanResult[], output: string | number, linkType: num
   return true;
 }
 
-/** Merges the per-file parts into `output` in time order (see the module comment). */
-function writeMerged(results: ScanResult[], output: string | number): { packets: number; bytes: number; format: ExtractStats['format'] } {
+/** Merges the per-file parts into `output` in time order (see the module comment), within the limits. */
+function writeMerged(
+  results: ScanResult[],
+  output: string | number,
+  limits: ExtractLimits | undefined,
+): { packets: number; bytes: number; format: ExtractStats['format']; truncated?: TruncationReason } {
   const parts = results.filter((r) => r.output !== null && r.first && r.last);
   const linkTypes = new Set(parts.flatMap((r) => r.linkTypes));
   const nanosecond = results.some((r) => r.nanosecond);
   const format: ExtractStats['format'] = linkTypes.size > 1 ? 'pcapng' : nanosecond ? 'nsecpcap' : 'pcap';
   const linkType = [...linkTypes][0] ?? results.find((r) => r.linkTypes.length > 0)?.linkTypes[0] ?? 1;
   const snaplen = Math.max(0, ...results.map((r) => r.snaplen)) || undefined;
-  if (format !== 'pcapng' && appendParts(parts, output, linkType, nanosecond, snaplen)) {
-    return { packets: parts.reduce((n, p) => n + p.packets, 0), bytes: parts.reduce((n, p) => n + p.bytes, 0), format };
-  }
-  const writer: PacketWriter =
+  const total = { packets: parts.reduce((n, p) => n + p.packets, 0), bytes: parts.reduce((n, p) => n + p.bytes, 0) };
+  const cut = limits !== undefined && exceeds(limits, total.packets, total.bytes);
+  if (format !== 'pcapng' && !cut && appendParts(parts, output, linkType, nanosecond, snaplen)) return { ...total, format };
+  const inner: PacketWriter =
     format === 'pcapng' ? PcapngWriter.toFile(output, { nanosecond }) : PcapWriter.toFile(output, { linkType, nanosecond, snaplen });
+  const limited = cut ? new LimitedWriter(inner, limits) : null;
+  const writer = limited ?? inner;
   let packets = 0;
   let bytes = 0;
   try {
@@ -272,6 +327,9 @@ function writeMerged(results: ScanResult[], output: string | number): { packets:
         const merged = mergeReaders(readers, writer);
         packets += merged.packets;
         bytes += merged.bytes;
+      } catch (error) {
+        if (!(error instanceof LimitReached)) throw error;
+        return { packets: limited!.packets, bytes: limited!.bytes, format, truncated: error.reason };
       } finally {
         for (const r of readers) r.close();
       }
