@@ -4,7 +4,8 @@
  * reconnect, in order.
  *
  * Contract:
- * - `append` writes a record (see spool-format.ts) to the current segment file under `dir`.
+ * - `append` writes a record (see spool-format.ts) to the current segment file under `dir`
+ *   (the files: spool-files.ts).
  * - `takeNext` hands out the unacknowledged records in id order, each once per connection;
  *   `ack(id)` (on PUBACK) retires one; `rewind()` (on disconnect) makes every unacknowledged
  *   record due again, oldest first.
@@ -21,11 +22,9 @@
  *   (one fdatasync per burst, group commit; 0 = at every append), and `meta.json` is synced
  *   before it replaces the old one, so it is never found empty.
  */
-import {
-  closeSync, fdatasyncSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, unlinkSync, writeSync,
-} from 'node:fs';
-import { join } from 'node:path';
+import { closeSync, fdatasyncSync, fstatSync, mkdirSync, openSync, readSync, unlinkSync, writeSync } from 'node:fs';
 import type { Logger } from 'pino';
+import { listSegments, readMeta, rewriteSegment, scanSegment, segmentPath, writeMeta } from './spool-files.js';
 import { decodeRecord, encodeRecord, type SpoolKind, type SpoolRecord } from './spool-format.js';
 
 export interface SpoolOptions {
@@ -72,13 +71,6 @@ interface Entry {
   size: number;
   state: EntryState;
 }
-
-interface Meta {
-  ackedThrough: number;
-  nextSeq: number;
-}
-
-const SEGMENT_RE = /^(\d{10})\.seg$/;
 
 export class Spool {
   /**
@@ -227,38 +219,24 @@ export class Spool {
   // ── recovery ────────────────────────────────────────────────────────────────────────────────
 
   private recover(): void {
-    const meta = this.readMeta();
+    const meta = readMeta(this.dir, this.opts.logger);
     this.ackedThrough = meta.ackedThrough;
     this.maxSeq = meta.nextSeq - 1;
-    const names = readdirSync(this.dir).filter((n) => SEGMENT_RE.test(n)).sort();
     let maxId = meta.ackedThrough;
-    for (const name of names) {
-      const seg: Segment = { no: Number(SEGMENT_RE.exec(name)![1]), path: join(this.dir, name), bytes: 0, live: 0 };
-      const buf = readFileSync(seg.path);
-      let offset = 0;
-      while (offset < buf.length) {
-        const r = decodeRecord(buf, offset);
-        if ('damage' in r) {
-          this.opts.logger?.warn({ segment: seg.path, offset, damage: r.damage, cutBytes: buf.length - offset }, 'spool: torn or damaged tail truncated');
-          const fd = openSync(seg.path, 'r+');
-          try {
-            ftruncateSync(fd, offset);
-          } finally {
-            closeSync(fd);
-          }
-          break;
-        }
-        const rec = r.record;
-        if (rec.seq > this.maxSeq) this.maxSeq = rec.seq;
-        if (rec.id > maxId) maxId = rec.id;
-        if (rec.id > this.ackedThrough) {
+    for (const file of listSegments(this.dir)) {
+      const seg: Segment = { ...file, bytes: 0, live: 0 };
+      seg.bytes = scanSegment(
+        seg.path,
+        (rec, offset, size) => {
+          if (rec.seq > this.maxSeq) this.maxSeq = rec.seq;
+          if (rec.id > maxId) maxId = rec.id;
+          if (rec.id <= this.ackedThrough) return;
           seg.live++;
           this.pending++;
-          this.entries.push({ id: rec.id, seq: rec.seq, kind: rec.kind, topic: rec.topic, retain: rec.retain, segment: seg, offset, size: r.size, state: 'due' });
-        }
-        offset += r.size;
-      }
-      seg.bytes = offset;
+          this.entries.push({ id: rec.id, seq: rec.seq, kind: rec.kind, topic: rec.topic, retain: rec.retain, segment: seg, offset, size, state: 'due' });
+        },
+        this.opts.logger,
+      );
       this.segments.push(seg);
     }
     this.entries.sort((a, b) => a.id - b.id);
@@ -266,27 +244,8 @@ export class Spool {
     this.releaseSegments(true);
   }
 
-  private readMeta(): Meta {
-    let text: string;
-    try {
-      text = readFileSync(join(this.dir, 'meta.json'), 'utf8');
-    } catch {
-      return { ackedThrough: 0, nextSeq: 0 };
-    }
-    try {
-      const m = JSON.parse(text) as Partial<Meta>;
-      if (Number.isSafeInteger(m.ackedThrough) && Number.isSafeInteger(m.nextSeq)) return m as Meta;
-    } catch {
-      // fall through: a damaged meta file means "replay everything", which loses nothing
-    }
-    this.opts.logger?.warn({ dir: this.dir }, 'spool: meta.json unreadable, replaying every record on disk');
-    return { ackedThrough: 0, nextSeq: 0 };
-  }
-
   private writeMeta(): void {
-    const path = join(this.dir, 'meta.json');
-    const meta: Meta = { ackedThrough: this.ackedThrough, nextSeq: this.nextSeq };
-    replaceDurably(path, Buffer.from(JSON.stringify(meta)));
+    writeMeta(this.dir, { ackedThrough: this.ackedThrough, nextSeq: this.nextSeq });
   }
 
   /** Group commit: one fdatasync of the current segment `syncDelayMs` after the first unsynced append. */
@@ -324,7 +283,7 @@ export class Spool {
     this.sync();
     if (this.fd !== null) closeSync(this.fd);
     const no = (this.segments.at(-1)?.no ?? 0) + 1;
-    const seg: Segment = { no, path: join(this.dir, `${String(no).padStart(10, '0')}.seg`), bytes: 0, live: 0 };
+    const seg: Segment = { no, path: segmentPath(this.dir, no), bytes: 0, live: 0 };
     this.fd = openSync(seg.path, 'a');
     seg.bytes = fstatSync(this.fd).size;
     this.segments.push(seg);
@@ -442,16 +401,7 @@ export class Spool {
         unlinkSync(seg.path);
         continue;
       }
-      const old = readFileSync(seg.path);
-      const out = Buffer.allocUnsafe(liveBytes);
-      let o = 0;
-      for (const e of live) {
-        old.copy(out, o, e.offset, e.offset + e.size);
-        e.offset = o;
-        o += e.size;
-      }
-      replaceDurably(seg.path, out);
-      seg.bytes = liveBytes;
+      seg.bytes = rewriteSegment(seg.path, live);
       kept.push(seg);
     }
     this.segments = kept;
@@ -511,19 +461,4 @@ export class Spool {
   private assertOpen(): void {
     if (this.closed) throw new Error(`spool in ${this.dir} is closed`);
   }
-}
-
-/**
- * Replaces `path` with `bytes` so that after a power loss either the old or the new content is
- * there, never a truncated file: written to a temporary file, synced, then renamed over it.
- */
-function replaceDurably(path: string, bytes: Uint8Array): void {
-  const fd = openSync(`${path}.tmp`, 'w');
-  try {
-    for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(`${path}.tmp`, path);
 }
