@@ -29,7 +29,6 @@ import type { CollectorConfig } from './config.js';
 import { DomainEvents } from './domain/events.js';
 import { IngestStats } from './domain/ingest-stats.js';
 import { SensorService } from './domain/sensors/sensors.service.js';
-import { ApiTokenVerifier, ensureApiToken } from './http/api-tokens.js';
 import { createHttpApp } from './http/app.js';
 import { CredentialVerifier } from './http/credentials.js';
 import { openLiveFeed } from './http/live-feed.js';
@@ -41,7 +40,6 @@ import { auditPartitionedTable } from './storage/audit.repo.js';
 import { createAccounts } from './domain/accounts/accounts.js';
 import { EnrolmentService, type KickClients } from './domain/fleet/enrolment.service.js';
 import { IntegrationsService } from './domain/fleet/integrations.service.js';
-import { ApiTokensRepo } from './storage/api-tokens.repo.js';
 import { openDb, type Db } from './storage/db.js';
 import { migrate } from './storage/migrate.js';
 import { PartitionManager, partitionedTables } from './storage/partitions.js';
@@ -126,11 +124,6 @@ export function createCollector(config: CollectorConfig, opts: CreateCollectorOp
       heartbeatTimeoutSeconds: config.ingest.heartbeatTimeoutSeconds,
     });
 
-    const tokensRepo = new ApiTokensRepo(db);
-    ({ writtenTo: apiTokenFile } = await step('API token', () =>
-      ensureApiToken(tokensRepo, { configured: config.http.apiToken, dataDir: config.dataDir, log }),
-    ));
-
     const ldapConfig = config.auth.ldap;
     const accounts = await step('accounts', () =>
       createAccounts({
@@ -144,6 +137,9 @@ export function createCollector(config: CollectorConfig, opts: CreateCollectorOp
     const firstAdmin = await step('first admin', () => accounts.users.ensureFirstAdmin(config.auth.adminPassword));
     if (firstAdmin.created) log.info({ user: 'admin', generated: firstAdmin.generatedPassword !== null }, 'first admin user created');
     generatedAdminPassword = firstAdmin.generatedPassword;
+    ({ writtenTo: apiTokenFile } = await step('API token', () =>
+      accounts.apiTokens.ensureStartToken({ configured: config.http.apiToken, dataDir: config.dataDir }),
+    ));
     const ingest = new Ingest(sensors, ingestStats, log.child({ component: 'ingest' }));
     // Closers run last-first: the broker stops delivering, then ingest finishes what it has.
     closers.push({ what: 'ingest', close: () => ingest.drain() });
@@ -167,8 +163,8 @@ export function createCollector(config: CollectorConfig, opts: CreateCollectorOp
       ingestStats,
       db,
       broker,
-      tokens: new CredentialVerifier(accounts.access, new ApiTokenVerifier(tokensRepo, log.child({ component: 'auth' })), accounts.users),
-      accounts: { ...accounts, refreshTokenDays: config.auth.refreshTokenDays, apiTokens: tokensRepo },
+      tokens: new CredentialVerifier(accounts.access, accounts.apiTokens, accounts.users),
+      accounts: { ...accounts, refreshTokenDays: config.auth.refreshTokenDays },
       fleet: { enrolment, integrations },
       live,
       webRoot: config.http.webRoot,

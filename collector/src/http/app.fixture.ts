@@ -16,7 +16,7 @@ import { openDb, type Db } from '../storage/db.js';
 import { migrate } from '../storage/migrate.js';
 import { createAccounts, type Accounts } from '../domain/accounts/accounts.js';
 import type { LoginThrottleLimits } from '../domain/accounts/login-throttle.js';
-import { ApiTokenVerifier, generateApiToken } from './api-tokens.js';
+import { generateApiToken } from '../domain/accounts/api-tokens.service.js';
 import { CredentialVerifier } from './credentials.js';
 import { API_PREFIX, createHttpApp, type HttpApp } from './app.js';
 import { openLiveFeed, type LiveFeedHub } from './live-feed.js';
@@ -90,8 +90,8 @@ export async function createTestHttp(
     ingestStats: stats,
     db,
     broker,
-    tokens: new CredentialVerifier(accounts.access, new ApiTokenVerifier(repo, log), accounts.users, 200),
-    accounts: { ...accounts, refreshTokenDays: 7, apiTokens: repo },
+    tokens: new CredentialVerifier(accounts.access, accounts.apiTokens, accounts.users, 200),
+    accounts: { ...accounts, refreshTokenDays: 7 },
     live,
     fleet,
     system: { db, startedAt: new Date(Date.now() - 5_000), dataDir: null, logs },

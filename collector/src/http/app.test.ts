@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { Hono } from 'hono';
 import { createTestHttp, type TestHttp } from './app.fixture.js';
 import { API_PREFIX } from './app.js';
-import { generateApiToken } from './api-tokens.js';
+import { generateApiToken } from '../domain/accounts/api-tokens.service.js';
 import { createPermit, routesWithoutPermission } from './auth.js';
 import type { AppEnv } from './env.js';
 

@@ -1,7 +1,8 @@
 /**
  * The bearer credential verifier behind `permit()`: a token shaped like a JWT is checked as a
  * user's access token (AccessTokens), anything else as an integrator's API token
- * (ApiTokenVerifier). A JWT is never tried as an API token, so a bad JWT costs no argon2.
+ * (ApiTokensService.authenticate, which carries the token's role). A JWT is never tried as an API
+ * token, so a bad JWT costs no argon2.
  *
  * With `users`, a valid JWT is also checked against the user's current record (remembered for
  * `recheckMs`, default 2 s): a user disabled or deleted since the token was issued is refused, and
@@ -9,6 +10,7 @@
  */
 import type { AccessTokens } from '../domain/accounts/access-tokens.js';
 import { looksLikeJwt } from '../domain/accounts/access-tokens.js';
+import type { ApiTokensService } from '../domain/accounts/api-tokens.service.js';
 import type { AuthenticatedUser, UsersService } from '../domain/accounts/users.service.js';
 import type { TokenVerifier } from './auth.js';
 import type { Principal } from './env.js';
@@ -18,14 +20,17 @@ export class CredentialVerifier implements TokenVerifier {
 
   constructor(
     private readonly access: Pick<AccessTokens, 'verify'>,
-    private readonly apiTokens: TokenVerifier,
+    private readonly apiTokens: Pick<ApiTokensService, 'authenticate'>,
     private readonly users?: Pick<UsersService, 'current'>,
     private readonly recheckMs = 2_000,
     private readonly now: () => number = Date.now,
   ) {}
 
   async verify(token: string): Promise<Principal | null> {
-    if (!looksLikeJwt(token)) return this.apiTokens.verify(token);
+    if (!looksLikeJwt(token)) {
+      const apiToken = await this.apiTokens.authenticate(token);
+      return apiToken === null ? null : { kind: 'api-token', name: apiToken.name, role: apiToken.role };
+    }
     const claimed = await this.access.verify(token);
     if (claimed === null) return null;
     const user = this.users ? await this.recheck(claimed.username) : claimed;

@@ -5,6 +5,7 @@
 import type { LoginThrottle } from '../domain/accounts/login-throttle.js';
 import type { Logger } from 'pino';
 import type { BrokerStatus } from '../broker/transport.js';
+import type { ApiTokensService } from '../domain/accounts/api-tokens.service.js';
 import type { AuditService } from '../domain/accounts/audit.service.js';
 import type { AuthService } from '../domain/accounts/auth.service.js';
 import type { EnrolmentService } from '../domain/fleet/enrolment.service.js';
@@ -14,7 +15,6 @@ import type { PreferencesService } from '../domain/accounts/preferences.service.
 import type { UserAdminService } from '../domain/accounts/user-admin.service.js';
 import type { UsersService } from '../domain/accounts/users.service.js';
 import type { LogRing } from '../log-ring.js';
-import type { ApiTokensRepo } from '../storage/api-tokens.repo.js';
 import type { SensorService } from '../domain/sensors/sensors.service.js';
 import type { Db } from '../storage/db.js';
 import type { SystemRepo } from '../storage/system.repo.js';
@@ -45,7 +45,7 @@ export interface HttpDeps {
     audit: AuditService;
     preferences: PreferencesService;
     /** Integrator API tokens (routes/admin-api-tokens.ts). */
-    apiTokens: ApiTokensRepo;
+    apiTokens: ApiTokensService;
     /** config.auth.refreshTokenDays: the refresh cookie's Max-Age. */
     refreshTokenDays: number;
   };

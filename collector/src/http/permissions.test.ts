@@ -2,8 +2,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Hono } from 'hono';
 import { pino } from 'pino';
-import { ApiTokensRepo } from '../storage/api-tokens.repo.js';
-import { ApiTokenVerifier } from './api-tokens.js';
+import { ApiTokensService } from '../domain/accounts/api-tokens.service.js';
 import { PERMISSIONS } from '../domain/accounts/roles.js';
 import { createTestHttp, type TestHttp } from './app.fixture.js';
 import { API_PREFIX } from './app.js';
@@ -21,7 +20,7 @@ after(() => t.close());
 
 test('each permission level admits exactly the roles it should (viewer cannot download or submit; analyst is not admin)', async () => {
   // One route per level, guarded by the very permit() machinery the app uses, over real logins.
-  const permit = createPermit(new CredentialVerifier(t.accounts.access, { verify: () => Promise.resolve(null) }));
+  const permit = createPermit(new CredentialVerifier(t.accounts.access, { authenticate: () => Promise.resolve(null) }));
   const sample = new Hono<AppEnv>();
   sample.use(async (c, next) => {
     c.set('log', pino({ level: 'silent' }));
@@ -47,8 +46,8 @@ test('API tokens stay valid integrator credentials; a role-scoped token gets its
   const res = await t.app.request(`${API_PREFIX}/me`, { headers: { authorization: `Bearer ${t.token}` } });
   assert.deepEqual(await res.json(), { username: 'test', role: 'admin', kind: 'api-token' });
   await t.db.query("UPDATE api_tokens SET role = 'viewer' WHERE name = 'test'");
-  const fresh = new ApiTokenVerifier(new ApiTokensRepo(t.db), pino({ level: 'silent' }));
-  assert.deepEqual(await fresh.verify(t.token), { kind: 'api-token', name: 'test', role: 'viewer' });
+  const fresh = new ApiTokensService({ db: t.db, audit: t.accounts.audit, log: pino({ level: 'silent' }) });
+  assert.deepEqual(await fresh.authenticate(t.token), { name: 'test', role: 'viewer' });
 });
 
 test('admins create role-scoped API tokens (shown once) and delete them; a viewer token reads but cannot administer', async () => {

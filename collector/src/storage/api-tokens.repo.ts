@@ -1,6 +1,6 @@
 /**
- * SQL of the `api_tokens` table (sql/0003_api_tokens.sql): interim bearer tokens, stored as
- * argon2id hashes only.
+ * SQL of the `api_tokens` table (sql/0003_api_tokens.sql, role since 0004): role-scoped bearer
+ * tokens for integrations, stored as argon2id hashes only (domain/accounts/api-tokens.service.ts).
  */
 import type { Queryable } from './db.js';
 
@@ -21,6 +21,15 @@ export class ApiTokensRepo {
   async find(name: string): Promise<ApiTokenRow | null> {
     const rows = await this.db.query<ApiTokenRow>('SELECT name, token_hash AS "tokenHash", role FROM api_tokens WHERE name = $1', [name]);
     return rows[0] ?? null;
+  }
+
+  /** Inserts the token called `name` unless the name is taken; false when it is. */
+  async insert(name: string, tokenHash: string, role: string): Promise<boolean> {
+    const rows = await this.db.query(
+      'INSERT INTO api_tokens (name, token_hash, role) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING RETURNING 1',
+      [name, tokenHash, role],
+    );
+    return rows.length > 0;
   }
 
   /** Inserts or replaces the token called `name` (role: admin unless given). */

@@ -1,5 +1,5 @@
 /**
- * Builds the accounts stack — users and their administration, audit log, access and refresh tokens, known clients, login
+ * Builds the accounts stack — users and their administration, API tokens, audit log, access and refresh tokens, known clients, login
  * throttle (whose global-budget transitions it logs and audits as `login.global-budget`), the
  * session service — over one database and cache store. The collector (app.ts), `pcapmesh user`
  * (cli/user.ts) and the HTTP test fixture build it the same way here.
@@ -8,6 +8,7 @@ import type { CacheStore } from '../../cache/store.js';
 import type { Logger } from '../../log.js';
 import type { Db } from '../../storage/db.js';
 import { AccessTokens } from './access-tokens.js';
+import { ApiTokensService } from './api-tokens.service.js';
 import { AuditService } from './audit.service.js';
 import { AuthService, type PasswordAuthenticator } from './auth.service.js';
 import { KnownClients } from './known-clients.js';
@@ -28,6 +29,8 @@ export interface Accounts {
   users: UsersService;
   /** Creating, changing and deleting users: audited, ending sessions when rights go away (HTTP and CLI). */
   userAdmin: UserAdminService;
+  /** Integrators' role-scoped bearer tokens (and the first start's generated one). */
+  apiTokens: ApiTokensService;
   audit: AuditService;
   access: AccessTokens;
   refresh: RefreshTokens;
@@ -70,5 +73,6 @@ export async function createAccounts(opts: {
   });
   const auth = new AuthService({ users, access, refresh, throttle, known, audit, ldap: opts.ldap?.(users) });
   const userAdmin = new UserAdminService({ users, refresh, audit });
-  return { users, userAdmin, audit, access, refresh, throttle, known, auth, preferences: new PreferencesService(opts.db) };
+  const apiTokens = new ApiTokensService({ db: opts.db, audit, log });
+  return { users, userAdmin, apiTokens, audit, access, refresh, throttle, known, auth, preferences: new PreferencesService(opts.db) };
 }

@@ -22,6 +22,9 @@ export interface AuditEntryInput {
   details?: Record<string, unknown>;
 }
 
+/** Who makes a change, for its audit entry: `admin1`, `token:<label>` for an API token, `cli`; null when unknown. */
+export type ChangedBy = Pick<AuditEntryInput, 'actor' | 'sourceIp'>;
+
 export interface AuditEntryView {
   id: number;
   at: string;

@@ -16,16 +16,9 @@
  * @example
  *   await accounts.userAdmin.update({ actor: 'cli' }, 'ana', { password: 'a new password here' });
  */
-import type { AuditService } from './audit.service.js';
+import type { AuditService, ChangedBy } from './audit.service.js';
 import type { RefreshTokens } from './refresh-tokens.js';
 import type { UsersService, UserView } from './users.service.js';
-
-/** Who made the change (the audit entry's actor and address). */
-export interface ChangedBy {
-  /** `admin1`, `token:<label>` for an API token, `cli` for the command line; null when unknown. */
-  actor: string | null;
-  sourceIp?: string | null;
-}
 
 export interface UserChange {
   role?: string | undefined;

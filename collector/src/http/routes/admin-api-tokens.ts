@@ -5,15 +5,13 @@
  *   POST   /admin/api-tokens          { name, role } → 201 { name, role, token }   (token shown once; 409 if the name exists)
  *   DELETE /admin/api-tokens/:name    → 204
  *
- * A deleted token may keep working for up to a minute in a process that verified it just before
- * (ApiTokenVerifier's verified-token cache).
+ * The rules (unique names, plaintext shown once, audit, the verified-token cache that lets a
+ * deleted token work for up to a minute) are domain/accounts/api-tokens.service.ts's.
  */
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { conflict, notFound } from '../../domain/errors.js';
 import { ROLES } from '../../domain/accounts/roles.js';
 import { actorOf } from '../actor.js';
-import { createApiToken } from '../api-tokens.js';
 import { jsonBody } from '../client.js';
 import type { HttpDeps } from '../deps.js';
 import type { AppEnv } from '../env.js';
@@ -24,24 +22,18 @@ export const createApiTokenBody = z.strictObject({ name: tokenName, role: z.enum
 
 export function adminApiTokenRoutes(deps: HttpDeps, { permit }: RouteTools): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
-  const repo = deps.accounts.apiTokens;
+  const { apiTokens } = deps.accounts;
 
-  app.get('/admin/api-tokens', permit('admin'), async (c) =>
-    c.json({ tokens: (await repo.list()).map(({ name, role }) => ({ name, role })) }),
-  );
+  app.get('/admin/api-tokens', permit('admin'), async (c) => c.json({ tokens: await apiTokens.list() }));
 
   app.post('/admin/api-tokens', permit('admin'), async (c) => {
     const { name, role } = await jsonBody(c, createApiTokenBody);
-    if ((await repo.find(name)) !== null) throw conflict(`API token ${name} already exists`);
-    const token = await createApiToken(repo, name, role);
-    await deps.accounts.audit.record({ ...actorOf(c), action: 'api-token.create', target: name, outcome: 'ok', details: { role } });
-    return c.json({ name, role, token }, 201);
+    return c.json(await apiTokens.create(actorOf(c), name, role), 201);
   });
 
   app.delete('/admin/api-tokens/:name', permit('admin'), async (c) => {
     const { name } = z.object({ name: tokenName }).parse(c.req.param());
-    if (!(await repo.remove(name))) throw notFound(`API token ${name}`);
-    await deps.accounts.audit.record({ ...actorOf(c), action: 'api-token.delete', target: name, outcome: 'ok' });
+    await apiTokens.remove(actorOf(c), name);
     return c.body(null, 204);
   });
 
