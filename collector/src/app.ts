@@ -43,6 +43,7 @@ import { IntegrationsService } from './domain/fleet/integrations.service.js';
 import { openDb, type Db } from './storage/db.js';
 import { migrate } from './storage/migrate.js';
 import { PartitionManager, partitionedTables } from './storage/partitions.js';
+import { SystemRepo } from './storage/system.repo.js';
 import { COLLECTOR_VERSION } from './version.js';
 
 /** Partition maintenance runs at start and then hourly. */
@@ -168,7 +169,7 @@ export function createCollector(config: CollectorConfig, opts: CreateCollectorOp
       fleet: { enrolment, integrations },
       live,
       webRoot: config.http.webRoot,
-      system: { db, startedAt: new Date(), dataDir: config.database.url === undefined ? config.dataDir : null, logs: recentLogs },
+      system: { database: new SystemRepo(db), startedAt: new Date(), dataDir: config.database.url === undefined ? config.dataDir : null, logs: recentLogs },
     });
     const server = await step('HTTP server', () => startHttpServer(app, { host: config.http.host, port: config.http.port, log }));
     closers.push({ what: 'HTTP server', close: () => server.close() });

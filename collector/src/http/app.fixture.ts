@@ -14,6 +14,7 @@ import { SensorService } from '../domain/sensors/sensors.service.js';
 import { ApiTokensRepo } from '../storage/api-tokens.repo.js';
 import { openDb, type Db } from '../storage/db.js';
 import { migrate } from '../storage/migrate.js';
+import { SystemRepo } from '../storage/system.repo.js';
 import { createAccounts, type Accounts } from '../domain/accounts/accounts.js';
 import type { LoginThrottleLimits } from '../domain/accounts/login-throttle.js';
 import { generateApiToken } from '../domain/accounts/api-tokens.service.js';
@@ -94,7 +95,7 @@ export async function createTestHttp(
     accounts: { ...accounts, refreshTokenDays: 7 },
     live,
     fleet,
-    system: { db, startedAt: new Date(Date.now() - 5_000), dataDir: null, logs },
+    system: { database: new SystemRepo(db), startedAt: new Date(Date.now() - 5_000), dataDir: null, logs },
     ...(opts.now ? { now: opts.now } : {}),
   });
   return {

@@ -1,6 +1,21 @@
 /** SQL of the admin views of the database: its size and the size of each table (partitions summed into their parent). */
 import type { Queryable } from './db.js';
 
+/** The admin views' queries over one database handle (collector/src/http/routes/admin-system.ts gets it in HttpDeps). */
+export class SystemRepo {
+  constructor(private readonly q: Queryable) {}
+
+  /** Bytes of the whole database (pg_database_size). */
+  size(): Promise<number> {
+    return databaseSize(this.q);
+  }
+
+  /** Per-table sizes, largest first. */
+  tables(): Promise<TableSize[]> {
+    return tableSizes(this.q);
+  }
+}
+
 export async function databaseSize(q: Queryable): Promise<number> {
   const [row] = await q.query<{ bytes: number }>('SELECT pg_database_size(current_database())::int8 AS bytes');
   return row?.bytes ?? 0;

@@ -11,7 +11,6 @@ import { statfs } from 'node:fs/promises';
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { LOG_LEVEL_NAMES } from '../../log-ring.js';
-import { databaseSize, tableSizes } from '../../storage/system.repo.js';
 import type { HttpDeps } from '../deps.js';
 import type { AppEnv } from '../env.js';
 import type { LiveFeedCounters } from './ws.js';
@@ -34,7 +33,7 @@ export function adminSystemRoutes(deps: HttpDeps, { permit, now }: RouteTools, l
       uptimeSeconds,
       startedAt: system.startedAt.toISOString(),
       versions: { collector: deps.version, node: process.versions.node },
-      database: { kind: deps.db.kind, bytes: await databaseSize(system.db) },
+      database: { kind: deps.db.kind, bytes: await system.database.size() },
       broker: deps.broker.status(),
       messages: {
         accepted: ingest.acceptedTotal,
@@ -48,7 +47,7 @@ export function adminSystemRoutes(deps: HttpDeps, { permit, now }: RouteTools, l
   });
 
   app.get('/admin/storage', permit('admin'), async (c) => {
-    const [bytes, tables] = await Promise.all([databaseSize(system.db), tableSizes(system.db)]);
+    const [bytes, tables] = await Promise.all([system.database.size(), system.database.tables()]);
     let dataDir = null;
     if (system.dataDir !== null) {
       const fs = await statfs(system.dataDir).catch(() => null);
