@@ -6,7 +6,7 @@
 # 3. starts PostgreSQL, Redis, Mosquitto and slapd on loopback ports of their own (scripts/services.sh) and exports
 #    PCAPMESH_TEST_DATABASE_URL, PCAPMESH_TEST_REDIS_URL, PCAPMESH_TEST_MQTT_URL, … for the tests,
 # 4. type-checks and lints everything, runs the unit tests (every *.test.ts under shared/src, agent/src,
-#    collector/src, test/docs) and the dashboard's component tests, then the integration
+#    collector/src, test/docs, test/lint) and the dashboard's component tests, then the integration
 #    tests (test/integration/*.test.ts: real collector and agent processes over real sockets),
 # 5. stops the services it started, whatever happened (trap).
 #
@@ -40,7 +40,7 @@ run_tests() {
   local concurrency=$1; shift
   # node 20's test runner takes no globs: list the files.
   local files
-  mapfile -t files < <(find "$@" -name '*.test.ts' -not -path '*/node_modules/*' 2>/dev/null | sort)
+  mapfile -t files < <(find "$@" -name '*.test.ts' -not -path '*/node_modules/*' -not -path 'test/lint/fixtures/*' 2>/dev/null | sort)
   [ -n "${EXCLUDE:-}" ] && mapfile -t files < <(printf '%s\n' "${files[@]}" | grep -vxF -f <(printf '%s\n' $EXCLUDE))
   [ ${#files[@]} -eq 0 ] && return 0
   node --conditions=pcapmesh-src --import tsx --test --test-reporter=spec --test-concurrency="$concurrency" \
@@ -54,7 +54,7 @@ if [ "$tier" != integration ]; then
   npm run typecheck --silent || status=1
   npm run lint --silent || status=1
   echo "== unit tests"
-  run_tests "${TEST_CONCURRENCY:-2}" shared/src agent/src collector/src test/docs || status=1
+  run_tests "${TEST_CONCURRENCY:-2}" shared/src agent/src collector/src test/docs test/lint || status=1
   npm test -w web --silent || status=1 # dashboard component tests (vitest + happy-dom)
 fi
 if [ "$tier" != unit ]; then
