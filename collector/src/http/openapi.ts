@@ -16,14 +16,12 @@
  *   doc.paths['/api/v1/sensors/{name}']?.get?.['x-permission'];   // 'read'
  */
 import { z } from 'zod';
-import { pcapSourceSchema } from '@pcapmesh/shared/wire';
 import { DOMAIN_ERROR_CODES } from '../domain/errors.js';
 import { AVATAR_MAX_BYTES, preferencesChangeSchema, preferencesSchema } from '../domain/accounts/preferences.service.js';
 import { ROLES, roleAllows, type Permission } from '../domain/accounts/roles.js';
-import { SENSOR_STATUSES } from '../domain/sensors/sensors.types.js';
 import { LOG_LEVEL_NAMES } from '../log-ring.js';
 import { WS_PROTOCOL } from './auth.js';
-import { activityQuery, sensorParams, seriesQuery } from './params.js';
+import { sensorParams } from './params.js';
 import { createApiTokenBody, tokenName } from './routes/admin-api-tokens.js';
 import { auditQuery } from './routes/admin-audit.js';
 import { createSensorBody, enrolmentBody, enrollBody, integrationBody } from './routes/admin-sensors.js';
@@ -111,81 +109,11 @@ const schemas: Record<string, Json> = {
     { description: 'Every error response: `{ "error": { "code", "message" } }` with the matching HTTP status.' },
   ),
   Role: oneOfValues(ROLES, ROLE_LIST),
-  SensorStatus: oneOfValues(SENSOR_STATUSES, 'unknown: registered, never seen; degraded: online, but a managed capture is down or a capture disk is ≥ 90% full'),
-
   BrokerStatus: object({
     mode: oneOfValues(['embedded', 'external']),
     clients: { type: 'integer', description: 'connected MQTT clients (embedded), or 1/0 for the collector connection (external)' },
     ok: boolean,
   }),
-  // sensors (domain/sensors/sensors.types.ts)
-  PcapSource: { ...fromZod(pcapSourceSchema, 'output'), description: 'A capture source as the agent reports it (times as { sec, nsec }).' },
-  SensorView: object({
-    name: string,
-    location: orNull(string),
-    status: ref('SensorStatus'),
-    statusReason: orNull({ type: 'string', description: "why it has its status ('birth', 'last will', 'heartbeat timeout', ...)" }),
-    statusChangedAt: orNull(time),
-    version: orNull(string),
-    hostname: orNull(string),
-    capabilities: arrayOf(string),
-    lastSeen: orNull({ ...time, description: 'collector time of the last message of any kind' }),
-    registeredAt: time,
-    disks: arrayOf(object({ mount: string, fs: string, size: integer, used: integer, available: integer, directories: arrayOf(string) })),
-    interfaces: arrayOf(object({ name: string, managed: boolean, directory: string })),
-    pcap: object({
-      oldest: orNull({ ...time, description: 'oldest packet over all sources (µs precision)' }),
-      newest: orNull(time),
-      sources: arrayOf(ref('PcapSource')),
-      updatedAt: orNull(time),
-    }),
-    clockOffsetMs: orNull({ type: 'number', description: 'collector clock minus agent clock, ms' }),
-    latestHealth: orNull({ ...ref('LatestHealth'), description: 'the newest stored health sample; null when none' }),
-  }),
-  LatestHealth: object({
-    at: { ...time, description: "the agent's sending time of the sample" },
-    cpu: { type: 'number', description: 'CPU usage, percent' },
-    memoryUsed: number,
-    memoryTotal: number,
-    load1: number,
-  }),
-  SensorStatusView: object({ name: string, status: ref('SensorStatus'), reason: orNull(string), since: orNull(time), lastSeen: orNull(time) }),
-  DeviceView: object({
-    name: string,
-    managed: boolean,
-    directory: string,
-    status: oneOfValues(['running', 'stopped', 'watching', 'unknown']),
-    packets: orNull(integer),
-    drops: orNull(integer),
-    error: orNull(string),
-    rxBytes: orNull(integer),
-    rxPackets: orNull(integer),
-    rxDropped: orNull(integer),
-    updatedAt: orNull(time),
-  }),
-  HealthPoint: object(
-    {
-      at: time,
-      cpu: { type: 'number', description: 'CPU usage, percent' },
-      memoryUsed: number,
-      memoryTotal: number,
-      load1: number,
-      diskUsedPercent: orNull({ type: 'number', description: 'fullest capture filesystem, percent' }),
-      samples: { type: 'integer', description: 'raw samples in this point' },
-    },
-    { description: 'One point of a health series; when downsampled, averages (max for disk) over a bucket.' },
-  ),
-  HealthSeries: object({ sensor: string, from: time, to: time, points: arrayOf(ref('HealthPoint')) }),
-  ActivityEntry: object({ sensor: string, from: ref('SensorStatus'), to: ref('SensorStatus'), reason: string, at: time }),
-  LocationView: object({
-    name: string,
-    description: orNull(string),
-    latitude: orNull(number),
-    longitude: orNull(number),
-    sensors: integer,
-    online: integer,
-  }),
-
   // live feed messages (routes/ws.ts, domain/events.ts)
   LiveHello: object({ type: { const: 'hello' }, time }),
   SensorStatusEvent: object({
@@ -460,58 +388,6 @@ const sessionOps: Operation[] = [
   },
 ];
 
-const sensorOps: Operation[] = [
-  {
-    method: 'get', path: '/sensors', id: 'listSensors', tag: 'sensors', permission: 'read',
-    summary: 'Every sensor',
-    ok: { status: 200, description: 'the sensors', content: { 'application/json': { schema: object({ sensors: arrayOf(ref('SensorView')) }) } } },
-  },
-  {
-    method: 'get', path: '/sensors/activity', id: 'listSensorActivity', tag: 'sensors', permission: 'read',
-    summary: 'Status changes across sensors, newest first',
-    parameters: parametersOf('query', activityQuery, { since: `only changes after this; ${INSTANT}`, limit: 'at most this many entries' }),
-    ok: { status: 200, description: 'the entries', content: { 'application/json': { schema: object({ entries: arrayOf(ref('ActivityEntry')) }) } } },
-    errors: [400],
-  },
-  {
-    method: 'get', path: '/sensors/{name}', id: 'getSensor', tag: 'sensors', permission: 'read',
-    summary: 'One sensor',
-    parameters: sensorPath,
-    ok: { status: 200, description: 'the sensor', schema: 'SensorView' },
-    errors: [400, 404],
-  },
-  {
-    method: 'get', path: '/sensors/{name}/status', id: 'getSensorStatus', tag: 'sensors', permission: 'read',
-    summary: 'A sensor’s status, why and since when',
-    parameters: sensorPath,
-    ok: { status: 200, description: 'the status', schema: 'SensorStatusView' },
-    errors: [400, 404],
-  },
-  {
-    method: 'get', path: '/sensors/{name}/devices', id: 'listSensorDevices', tag: 'sensors', permission: 'read',
-    summary: 'A sensor’s capture interfaces and watched directories',
-    parameters: sensorPath,
-    ok: { status: 200, description: 'the devices', content: { 'application/json': { schema: object({ devices: arrayOf(ref('DeviceView')) }) } } },
-    errors: [400, 404],
-  },
-  {
-    method: 'get', path: '/sensors/{name}/health', id: 'getSensorHealth', tag: 'sensors', permission: 'read',
-    summary: 'A sensor’s health time series',
-    description: 'Defaults to the last hour; downsampled to at most `maxPoints` points.',
-    parameters: [
-      ...sensorPath,
-      ...parametersOf('query', seriesQuery(() => new Date()), { from: `start (default: an hour before to); ${INSTANT}`, to: `end (default: now); ${INSTANT}` }),
-    ],
-    ok: { status: 200, description: 'the series', schema: 'HealthSeries' },
-    errors: [400, 404],
-  },
-  {
-    method: 'get', path: '/locations', id: 'listLocations', tag: 'locations', permission: 'read',
-    summary: 'Every location with its sensor counts',
-    ok: { status: 200, description: 'the locations', content: { 'application/json': { schema: object({ locations: arrayOf(ref('LocationView')) }) } } },
-  },
-];
-
 const liveOps: Operation[] = [
   {
     method: 'get', path: '/ws', id: 'liveFeed', tag: 'live', permission: 'read',
@@ -748,7 +624,6 @@ const adminApiTokenOps: Operation[] = [
 /** Every operation the API serves, in tag order. */
 const OPERATIONS: Operation[] = [
   ...sessionOps,
-  ...sensorOps,
   ...liveOps,
   ...preferencesOps,
   ...adminSensorOps,

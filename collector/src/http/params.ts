@@ -4,10 +4,14 @@
  */
 import { z } from 'zod';
 import { isValidSensorName } from '@pcapmesh/shared/wire';
+import { invalid } from '../domain/errors.js';
 
 /** `:name` path parameter. */
 export const sensorParams = z.object({
-  name: z.string().refine(isValidSensorName, 'not a valid sensor name (a-z, 0-9, ".", "_", "-"; 1-63 characters)'),
+  name: z
+    .string()
+    .refine(isValidSensorName, 'not a valid sensor name (a-z, 0-9, ".", "_", "-"; 1-63 characters)')
+    .describe('sensor name: a-z, 0-9, ".", "_", "-"; 1-63 characters, starting with a letter or digit'),
 });
 
 /** A point in time: ISO 8601 with a time zone (2026-01-02T03:04:05Z) or epoch milliseconds. */
@@ -25,23 +29,25 @@ export const instant = z.string().transform((text, ctx) => {
 });
 
 const HOUR_MS = 3_600_000;
+const INSTANT = 'a point in time: ISO 8601 with a zone (2026-01-02T03:04:05Z) or epoch milliseconds';
 
-/** `?from=&to=&maxPoints=` of a time series. Defaults: the last hour; at most 2,000 points. */
-export const seriesQuery = (now: () => Date) =>
-  z
-    .object({
-      from: instant.optional(),
-      to: instant.optional(),
-      maxPoints: z.coerce.number().int().min(1).max(10_000).default(2_000),
-    })
-    .transform(({ from, to, maxPoints }) => {
-      const end = to ?? now();
-      return { from: from ?? new Date(end.getTime() - HOUR_MS), to: end, maxPoints };
-    })
-    .refine(({ from, to }) => from.getTime() <= to.getTime(), { message: 'must not be after to', path: ['from'] });
+/** `?from=&to=&maxPoints=` of a time series; seriesWindow() fills in the defaults. */
+export const seriesQuery = z.object({
+  from: instant.optional().describe(`start (default: an hour before to); ${INSTANT}`),
+  to: instant.optional().describe(`end (default: now); ${INSTANT}`),
+  maxPoints: z.coerce.number().int().min(1).max(10_000).default(2_000).describe('at most this many points (downsampled)'),
+});
+
+/** The window of a series query: the last hour before `now` by default. Throws invalid when from is after to. */
+export function seriesWindow(query: z.output<typeof seriesQuery>, now: Date): { from: Date; to: Date; maxPoints: number } {
+  const to = query.to ?? now;
+  const from = query.from ?? new Date(to.getTime() - HOUR_MS);
+  if (from.getTime() > to.getTime()) throw invalid('from: must not be after to');
+  return { from, to, maxPoints: query.maxPoints };
+}
 
 /** `?since=&limit=` of an activity list. */
 export const activityQuery = z.object({
-  since: instant.optional(),
-  limit: z.coerce.number().int().min(1).max(1_000).default(100),
+  since: instant.optional().describe(`only changes after this; ${INSTANT}`),
+  limit: z.coerce.number().int().min(1).max(1_000).default(100).describe('at most this many entries'),
 });

@@ -11,44 +11,89 @@
  * Bad parameters → 400 invalid; an unknown sensor → 404 not_found (from the service).
  */
 import { Hono } from 'hono';
+import { z } from 'zod';
 import type { AppEnv } from '../env.js';
 import type { HttpDeps } from '../deps.js';
-import { activityQuery, sensorParams, seriesQuery } from '../params.js';
+import { defineOperation } from '../openapi/operation.js';
+import { activityQuery, sensorParams, seriesQuery, seriesWindow } from '../params.js';
+import {
+  ActivityEntrySchema,
+  DeviceViewSchema,
+  HealthSeriesSchema,
+  SensorStatusViewSchema,
+  SensorViewSchema,
+} from './sensors.schemas.js';
 import type { RouteTools } from './tools.js';
 
-export function sensorRoutes(deps: HttpDeps, { permit, now }: RouteTools): Hono<AppEnv> {
+export const listSensors = defineOperation({
+  method: 'get', path: '/sensors', id: 'listSensors', tag: 'sensors', permission: 'read',
+  summary: 'Every sensor',
+  responses: { 200: { description: 'the sensors', schema: z.strictObject({ sensors: z.array(SensorViewSchema) }) } },
+});
+
+export const listSensorActivity = defineOperation({
+  method: 'get', path: '/sensors/activity', id: 'listSensorActivity', tag: 'sensors', permission: 'read',
+  summary: 'Status changes across sensors, newest first',
+  query: activityQuery,
+  responses: { 200: { description: 'the entries', schema: z.strictObject({ entries: z.array(ActivityEntrySchema) }) } },
+  errors: [400],
+});
+
+export const getSensor = defineOperation({
+  method: 'get', path: '/sensors/{name}', id: 'getSensor', tag: 'sensors', permission: 'read',
+  summary: 'One sensor',
+  params: sensorParams,
+  responses: { 200: { description: 'the sensor', schema: SensorViewSchema } },
+  errors: [400, 404],
+});
+
+export const getSensorStatus = defineOperation({
+  method: 'get', path: '/sensors/{name}/status', id: 'getSensorStatus', tag: 'sensors', permission: 'read',
+  summary: 'A sensor’s status, why and since when',
+  params: sensorParams,
+  responses: { 200: { description: 'the status', schema: SensorStatusViewSchema } },
+  errors: [400, 404],
+});
+
+export const listSensorDevices = defineOperation({
+  method: 'get', path: '/sensors/{name}/devices', id: 'listSensorDevices', tag: 'sensors', permission: 'read',
+  summary: 'A sensor’s capture interfaces and watched directories',
+  params: sensorParams,
+  responses: { 200: { description: 'the devices', schema: z.strictObject({ devices: z.array(DeviceViewSchema) }) } },
+  errors: [400, 404],
+});
+
+export const getSensorHealth = defineOperation({
+  method: 'get', path: '/sensors/{name}/health', id: 'getSensorHealth', tag: 'sensors', permission: 'read',
+  summary: 'A sensor’s health time series',
+  description: 'Defaults to the last hour; downsampled to at most `maxPoints` points.',
+  params: sensorParams,
+  query: seriesQuery,
+  responses: { 200: { description: 'the series', schema: HealthSeriesSchema } },
+  errors: [400, 404],
+});
+
+export function sensorRoutes(deps: HttpDeps, { route, now }: RouteTools): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const { sensors } = deps;
-  const series = seriesQuery(now);
 
-  app.get('/sensors', permit('read'), async (c) => c.json({ sensors: await sensors.list() }));
+  route(app, listSensors, async (_c, { reply }) => reply(200, { sensors: await sensors.list() }));
 
-  // Registered before /sensors/:name so that "activity" is not taken for a sensor name.
-  app.get('/sensors/activity', permit('read'), async (c) => {
-    const { since, limit } = activityQuery.parse(c.req.query());
-    return c.json({ entries: await sensors.activity(since ? { since, limit } : { limit }) });
-  });
+  // Mounted before /sensors/:name so that "activity" is not taken for a sensor name.
+  route(app, listSensorActivity, async (_c, { query: { since, limit }, reply }) =>
+    reply(200, { entries: await sensors.activity(since ? { since, limit } : { limit }) }),
+  );
 
-  app.get('/sensors/:name', permit('read'), async (c) => {
-    const { name } = sensorParams.parse(c.req.param());
-    return c.json(await sensors.get(name));
-  });
+  route(app, getSensor, async (_c, { params, reply }) => reply(200, await sensors.get(params.name)));
 
-  app.get('/sensors/:name/status', permit('read'), async (c) => {
-    const { name } = sensorParams.parse(c.req.param());
-    return c.json(await sensors.status(name));
-  });
+  route(app, getSensorStatus, async (_c, { params, reply }) => reply(200, await sensors.status(params.name)));
 
-  app.get('/sensors/:name/devices', permit('read'), async (c) => {
-    const { name } = sensorParams.parse(c.req.param());
-    return c.json({ devices: await sensors.devices(name) });
-  });
+  route(app, listSensorDevices, async (_c, { params, reply }) => reply(200, { devices: await sensors.devices(params.name) }));
 
-  app.get('/sensors/:name/health', permit('read'), async (c) => {
-    const { name } = sensorParams.parse(c.req.param());
-    const { from, to, maxPoints } = series.parse(c.req.query());
+  route(app, getSensorHealth, async (_c, { params: { name }, query, reply }) => {
+    const { from, to, maxPoints } = seriesWindow(query, now());
     const points = await sensors.healthSeries(name, from, to, maxPoints);
-    return c.json({ sensor: name, from: from.toISOString(), to: to.toISOString(), points });
+    return reply(200, { sensor: name, from: from.toISOString(), to: to.toISOString(), points });
   });
 
   return app;
