@@ -3,9 +3,26 @@
  * (MQTT `events/` publisher, WebSocket live feed) subscribes. A listener that throws never
  * disturbs the emitter or the other listeners: its error goes to `onListenerError`.
  */
-import type { SensorStatusEvent } from '@pcapmesh/shared/wire';
+import type { JobStatusEvent, SensorStatusEvent } from '@pcapmesh/shared/wire';
+import type { TaskView } from './jobs/jobs.types.js';
 
-export type { SensorStatusEvent };
+export type { JobStatusEvent, SensorStatusEvent };
+
+/**
+ * A task moved or reported progress (live feed): every state change, and progress at most once a
+ * second per task.
+ */
+export interface TaskProgressEvent {
+  type: 'task.progress';
+  job: string;
+  task: string;
+  sensor: string;
+  status: TaskView['status'];
+  attempt: number;
+  reason: string | null;
+  progress: TaskView['progress'];
+  at: string;
+}
 
 /** A health sample as the live feed shows it (a summary of the stored sample). */
 export interface SensorHealthEvent {
@@ -25,6 +42,12 @@ export interface SensorHealthEvent {
 export interface DomainEventMap {
   'sensor.status': SensorStatusEvent;
   'sensor.health': SensorHealthEvent;
+  /**
+   * A job changed state (`event` = the new state, or `submitted`), or its tasks made progress
+   * (`event: 'progress'`, at most once a second per job).
+   */
+  'job.status': JobStatusEvent;
+  'task.progress': TaskProgressEvent;
 }
 
 export type DomainEventName = keyof DomainEventMap;

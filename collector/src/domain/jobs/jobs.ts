@@ -1,0 +1,55 @@
+/**
+ * Builds the jobs domain from its ports: one dispatcher, lifecycle and dry-run estimator shared by
+ * the service (API, ingest, uploads) and the scheduler (ticks, restarts, sensors coming online).
+ *
+ * @example
+ *   const jobs = createJobs({ db, sensors, commands, tokens, results, events, log, publicUrl: () => url, settings: { ...config.jobs, expiryDays: config.results.expiryDays } });
+ *   await jobs.scheduler.resume();
+ */
+import type { Logger } from 'pino';
+import type { Db } from '../../storage/db.js';
+import type { DomainEvents } from '../events.js';
+import type { SensorView } from '../sensors/sensors.types.js';
+import { TaskDispatcher } from './dispatcher.js';
+import { DryRunEstimates } from './estimates.js';
+import type { CommandSender, JobResults, TaskTokenIssuer } from './jobs.ports.js';
+import { JobsService, type JobsSettings } from './jobs.service.js';
+import { JobLifecycle } from './lifecycle.js';
+import { JobScheduler } from './scheduler.js';
+
+export interface JobsDeps {
+  db: Db;
+  sensors: { list(): Promise<SensorView[]> };
+  commands: CommandSender;
+  tokens: TaskTokenIssuer;
+  results: JobResults;
+  events: DomainEvents;
+  log: Logger;
+  /** Base URL agents reach the API at (config http.publicUrl, or derived after the server started). */
+  publicUrl: () => string;
+  now?: () => Date;
+  settings: JobsSettings & {
+    taskNoProgressSeconds: number;
+    taskMaxAttempts: number;
+    uploadTokenMinutes: number;
+    /** results.expiryDays */
+    expiryDays: number;
+  };
+}
+
+export interface Jobs {
+  service: JobsService;
+  scheduler: JobScheduler;
+  estimates: DryRunEstimates;
+}
+
+export function createJobs(deps: JobsDeps): Jobs {
+  const now = deps.now ?? (() => new Date());
+  const { db, log, settings } = deps;
+  const dispatcher = new TaskDispatcher({ db, commands: deps.commands, tokens: deps.tokens, publicUrl: deps.publicUrl, uploadTokenMinutes: settings.uploadTokenMinutes, log, now });
+  const lifecycle = new JobLifecycle({ db, dispatcher, results: deps.results, events: deps.events, log, now, settings });
+  const estimates = new DryRunEstimates(deps.commands, (sensor, err) => log.warn({ sensor, err }, 'publishing an estimate command failed'));
+  const service = new JobsService({ db, sensors: deps.sensors, dispatcher, lifecycle, estimates, results: deps.results, log, now, settings });
+  const scheduler = new JobScheduler({ db, service, dispatcher, lifecycle, results: deps.results, log, now, settings });
+  return { service, scheduler, estimates };
+}

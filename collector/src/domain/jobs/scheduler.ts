@@ -1,0 +1,132 @@
+/**
+ * The jobs' clock (docs/jobs.md "Restart safety"). `tick()` runs every ~2 s; `resume()` once at
+ * start; `sensorOnline()` when a sensor comes (back) online.
+ *
+ * What a tick does, in order:
+ * 1. pending jobs (a restart between insert and dispatch) are dispatched;
+ * 2. a task of an online sensor with no progress for jobs.taskNoProgressSeconds fails with
+ *    "no progress for N s" and is re-sent as a new attempt while attempts remain (a `waiting`
+ *    task counts from its waitUntil instead);
+ * 3. a job past its deadline ends with what it has: open tasks are cancelled with the reason;
+ * 4. running jobs whose tasks are all final are merged and end complete, partial or failed.
+ *
+ * Agents run clean MQTT sessions, so a command sent while a sensor is offline is lost:
+ * `sensorOnline(name)` re-sends that sensor's unfinished tasks at their current attempt (the agent
+ * re-reports a task it already holds instead of starting it again).
+ */
+import type { Logger } from 'pino';
+import type { Db } from '../../storage/db.js';
+import { closeOpenTasks, openTasksOfOnlineSensors, openTasksOfSensor, type TaskRow } from '../../storage/job-tasks.repo.js';
+import { findJob, openJobs, type JobRow } from '../../storage/jobs.repo.js';
+import type { TaskDispatcher } from './dispatcher.js';
+import type { JobResults } from './jobs.ports.js';
+import type { JobsService } from './jobs.service.js';
+import type { JobLifecycle } from './lifecycle.js';
+
+export interface SchedulerDeps {
+  db: Db;
+  service: Pick<JobsService, 'dispatchJob'>;
+  dispatcher: TaskDispatcher;
+  lifecycle: JobLifecycle;
+  results: Pick<JobResults, 'sweepExpired'>;
+  log: Logger;
+  now: () => Date;
+  settings: { taskNoProgressSeconds: number };
+}
+
+export interface TickReport {
+  dispatched: number;
+  stalled: number;
+  timedOut: number;
+  finished: number;
+}
+
+export class JobScheduler {
+  constructor(private readonly deps: SchedulerDeps) {}
+
+  /** At start: jobs found merging are merged again, pending ones dispatched, the rest ticked. */
+  async resume(): Promise<TickReport> {
+    const merging = (await openJobs(this.deps.db)).filter((j) => j.status === 'merging');
+    for (const job of merging) {
+      this.deps.log.info({ job: job.id }, 'merging again after a restart');
+      await this.deps.lifecycle.finishIfDone(job.id);
+    }
+    return this.tick();
+  }
+
+  async tick(): Promise<TickReport> {
+    const { db, lifecycle, log } = this.deps;
+    const report: TickReport = { dispatched: 0, stalled: 0, timedOut: 0, finished: 0 };
+    for (const job of await openJobs(db)) {
+      if (job.status !== 'pending') continue;
+      await this.deps.service.dispatchJob(job.id);
+      report.dispatched += 1;
+    }
+    report.stalled = await this.checkProgress();
+    const now = this.deps.now();
+    for (const job of await openJobs(db)) {
+      if (job.status === 'running' && job.deadlineAt.getTime() <= now.getTime()) {
+        await this.timeOut(job, now);
+        report.timedOut += 1;
+      }
+      if (job.status === 'running' || job.status === 'pending') {
+        try {
+          if (await lifecycle.finishIfDone(job.id)) report.finished += 1;
+        } catch (err) {
+          log.error({ job: job.id, err }, 'finishing a job failed');
+        }
+      }
+    }
+    return report;
+  }
+
+  /** Re-sends a sensor's unfinished tasks (it came online; commands sent meanwhile were lost). */
+  async sensorOnline(sensor: string): Promise<number> {
+    const tasks = await openTasksOfSensor(this.deps.db, sensor);
+    let sent = 0;
+    for (const task of tasks) {
+      const job = await findJob(this.deps.db, task.jobId);
+      if (job === null || job.status !== 'running') continue;
+      if (await this.deps.dispatcher.send(job, task, task.attempt)) sent += 1;
+    }
+    if (sent > 0) this.deps.log.info({ sensor, tasks: sent }, 'sensor online: unfinished tasks re-sent');
+    return sent;
+  }
+
+  /** Deletes results past their expiry (results.sweepExpired); hourly. */
+  async sweepExpired(): Promise<unknown> {
+    return this.deps.results.sweepExpired(this.deps.now());
+  }
+
+  private async checkProgress(): Promise<number> {
+    const { db, lifecycle } = this.deps;
+    const now = this.deps.now().getTime();
+    const limitMs = this.deps.settings.taskNoProgressSeconds * 1000;
+    let stalled = 0;
+    for (const task of await openTasksOfOnlineSensors(db)) {
+      if (now - since(task) < limitMs) continue;
+      const job = await findJob(db, task.jobId);
+      if (job === null || job.status !== 'running') continue;
+      const outcome = await lifecycle.failOrRetry(job, task, `no progress for ${this.deps.settings.taskNoProgressSeconds} s`, true);
+      if (outcome !== 'unchanged') stalled += 1;
+    }
+    return stalled;
+  }
+
+  private async timeOut(job: JobRow, now: Date): Promise<void> {
+    const reason = `job deadline passed (limits.timeoutSeconds ${job.limits.timeoutSeconds} s)`;
+    const closed = await closeOpenTasks(this.deps.db, job.id, { to: 'cancelled', reason, at: now });
+    this.deps.log.warn({ job: job.id, tasks: closed.length }, 'job deadline passed: ending with what it has');
+    for (const task of closed) {
+      if (task.dispatchedAt !== null) await this.deps.dispatcher.cancel(task, reason);
+      await this.deps.lifecycle.taskMoved(task, true);
+    }
+  }
+}
+
+/** When the no-progress clock of a task started: its last progress, or its waitUntil while waiting. */
+function since(task: TaskRow): number {
+  const last = (task.lastProgressAt ?? task.dispatchedAt ?? new Date(0)).getTime();
+  if (task.status === 'waiting' && task.waitUntil !== null) return Math.max(last, task.waitUntil.getTime());
+  return last;
+}
