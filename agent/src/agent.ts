@@ -18,7 +18,7 @@ import type { Logger } from 'pino';
 import { Sequencer } from '@pcapmesh/shared/wire';
 import type { AgentConfig } from './config.js';
 import { CollectorClock } from './clock.js';
-import { every } from './every.js';
+import { every } from '@pcapmesh/shared/util/every';
 import { HealthCollector } from './health/collect.js';
 import { BdSeqStore } from './mqtt/bd-seq.js';
 import { MqttConnection } from './mqtt/connection.js';

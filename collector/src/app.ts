@@ -45,6 +45,7 @@ import { migrate } from './storage/migrate.js';
 import { PartitionManager, partitionedTables } from './storage/partitions.js';
 import { SystemRepo } from './storage/system.repo.js';
 import { COLLECTOR_VERSION } from './version.js';
+import { every } from '@pcapmesh/shared/util/every';
 
 /** Partition maintenance runs at start and then hourly. */
 const PARTITION_INTERVAL_MS = 3_600_000;
@@ -175,13 +176,15 @@ export function createCollector(config: CollectorConfig, opts: CreateCollectorOp
     closers.push({ what: 'HTTP server', close: () => server.close() });
     httpUrl = server.url;
 
-    const sweeper = every(config.ingest.healthIntervalSeconds * 1000, async () => {
+    // The first run of each is one period after start (partitions were made by the start step above).
+    const sweepMs = config.ingest.healthIntervalSeconds * 1000;
+    const stopSweeper = every('heartbeat sweep', sweepMs, async () => {
       const offline = await sensors.sweepHeartbeats();
       if (offline.length > 0) log.info({ sensors: offline }, 'heartbeat timeout: marked offline');
-    }, (err) => log.error({ err }, 'heartbeat sweep failed'));
-    closers.push({ what: 'heartbeat sweeper', close: () => sweeper.stop() });
-    const partitionTimer = every(PARTITION_INTERVAL_MS, () => partitions.run(), (err) => log.error({ err }, 'partition maintenance failed'));
-    closers.push({ what: 'partition manager', close: () => partitionTimer.stop() });
+    }, (err) => log.error({ err }, 'heartbeat sweep failed'), sweepMs);
+    closers.push({ what: 'heartbeat sweeper', close: stopSweeper });
+    const stopPartitions = every('partition maintenance', PARTITION_INTERVAL_MS, () => partitions.run(), (err) => log.error({ err }, 'partition maintenance failed'), PARTITION_INTERVAL_MS);
+    closers.push({ what: 'partition manager', close: stopPartitions });
 
     services = { db, cache, sensors, events, ingestStats, broker };
   }
@@ -270,27 +273,4 @@ function readTlsFile(path: string, key: string): Buffer {
   } catch (err) {
     throw new Error(`${key}: cannot read ${path}`, { cause: err });
   }
-}
-
-/**
- * Runs `task` every `ms` (never two at once; a run that overlaps the next tick skips it). `stop()`
- * clears the timer and waits for a run in progress, so nothing touches a closed database.
- */
-function every(ms: number, task: () => Promise<unknown>, onError: (err: unknown) => void): { stop(): Promise<void> } {
-  let running: Promise<void> | undefined;
-  const timer = setInterval(() => {
-    if (running) return;
-    running = task().then(
-      () => undefined,
-      (err: unknown) => onError(err),
-    ).finally(() => {
-      running = undefined;
-    });
-  }, ms);
-  return {
-    async stop() {
-      clearInterval(timer);
-      await running;
-    },
-  };
 }

@@ -11,10 +11,9 @@
  * An agent that exits on its own is restarted after 5 s.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { entryArgs } from '@pcapmesh/shared/launch';
 import { createCollector } from '../app.js';
 import { printFirstStartNotes, printReady } from './ready.js';
 import { stopOnSignal } from './signals.js';
@@ -27,12 +26,9 @@ export const LOCAL_SENSOR = 'local';
 const AGENT_STOP_TIMEOUT_MS = 10_000;
 const AGENT_RESTART_DELAY_MS = 5_000;
 
-/** Node arguments that start the agent: its build when present, else its TypeScript source via tsx. */
+/** Node arguments that start the agent: its build when present, else its TypeScript source via tsx (as its bin script does). */
 export function agentCommand(): string[] {
-  const agentRoot = fileURLToPath(new URL('../../../agent/', import.meta.url));
-  const compiled = join(agentRoot, 'dist', 'main.js');
-  if (existsSync(compiled) && process.env.PCAPMESH_FROM_SOURCE !== '1') return [compiled];
-  return ['--conditions=pcapmesh-src', '--import', import.meta.resolve('tsx'), join(agentRoot, 'src', 'main.ts')];
+  return entryArgs(new URL('../../../agent/', import.meta.url), 'main').args;
 }
 
 /** Where a local client reaches a listener bound to `host` (wildcard addresses → loopback). */
