@@ -20,14 +20,12 @@ import { DOMAIN_ERROR_CODES } from '../domain/errors.js';
 import { AVATAR_MAX_BYTES, preferencesChangeSchema, preferencesSchema } from '../domain/accounts/preferences.service.js';
 import { ROLES, roleAllows, type Permission } from '../domain/accounts/roles.js';
 import { LOG_LEVEL_NAMES } from '../log-ring.js';
-import { WS_PROTOCOL } from './auth.js';
 import { sensorParams } from './params.js';
 import { createApiTokenBody, tokenName } from './routes/admin-api-tokens.js';
 import { auditQuery } from './routes/admin-audit.js';
 import { createSensorBody, enrolmentBody, enrollBody, integrationBody } from './routes/admin-sensors.js';
 import { logsQuery } from './routes/admin-system.js';
 import { createUserBody, updateUserBody, usernameParams } from './routes/admin-users.js';
-import { loginBody, refreshBody } from './routes/session.js';
 
 // ─── building blocks ─────────────────────────────────────────────────────────────────────────────
 
@@ -114,41 +112,6 @@ const schemas: Record<string, Json> = {
     clients: { type: 'integer', description: 'connected MQTT clients (embedded), or 1/0 for the collector connection (external)' },
     ok: boolean,
   }),
-  // live feed messages (routes/ws.ts, domain/events.ts)
-  LiveHello: object({ type: { const: 'hello' }, time }),
-  SensorStatusEvent: object({
-    type: { const: 'sensor.status' },
-    sensor: string,
-    status: oneOfValues(['online', 'offline', 'degraded']),
-    previous: oneOfValues(['online', 'offline', 'degraded', 'unknown']),
-    reason: string,
-    at: time,
-  }),
-  SensorHealthEvent: object({
-    type: { const: 'sensor.health' },
-    sensor: string,
-    at: { ...time, description: "the agent's sending time of the sample" },
-    cpu: number,
-    memoryUsed: number,
-    memoryTotal: number,
-    load1: number,
-    disks: arrayOf(object({ mount: string, size: integer, used: integer, usedPercent: number })),
-  }),
-
-  // session (routes/session.ts)
-  LoginRequest: describe(fromZod(loginBody), { client: '"api" returns the refresh token in the body instead of a cookie (as does the header X-Client: api)' }),
-  RefreshRequest: describe(fromZod(refreshBody), { refreshToken: "API clients: the token login returned; browsers send none (the cookie pcapmesh_refresh)" }),
-  Session: object(
-    {
-      accessToken: { type: 'string', description: 'an access JWT: send as Authorization: Bearer …' },
-      expiresIn: { type: 'integer', description: 'seconds the access token is valid' },
-      user: object({ username: string, role: ref('Role') }),
-      refreshToken: { type: 'string', description: 'API clients only (X-Client: api or "client": "api"); single use' },
-    },
-    { optional: ['refreshToken'] },
-  ),
-  Me: object({ username: { type: 'string', description: "username, or the API token's label" }, role: ref('Role'), kind: oneOfValues(['user', 'api-token']) }),
-
   // preferences (domain/accounts/preferences.service.ts)
   Preferences: (() => {
     const json = fromZod(preferencesSchema, 'output');
@@ -347,71 +310,6 @@ const TAGS: { name: string; description: string }[] = [
 
 const json = (schema: string): Json => ({ 'application/json': { schema: ref(schema) } });
 const noContent = { status: 204, description: 'done (no body)' };
-
-const sessionOps: Operation[] = [
-  {
-    method: 'post', path: '/login', id: 'login', tag: 'session', permission: 'public',
-    summary: 'Sign in with username and password',
-    description:
-      'Returns an access JWT. Browsers get the refresh token as the httpOnly, SameSite=Strict cookie `pcapmesh_refresh` ' +
-      '(path /api/v1); API clients (header `X-Client: api` or `"client": "api"`) get it in the body. Bad credentials give ' +
-      'the same 401 whether or not the user exists. Browsers also get the signed device cookie `pcapmesh_known` (httpOnly, ' +
-      'SameSite=Strict, path /api/v1/login, auth.knownForDays) marking them as known for that user. 429 + Retry-After: failed ' +
-      'attempts lock out the username (unknown sources only), the source address or a known source; while the server is over ' +
-      'its global failure budget unknown sources share a few password checks a second; too many checks waiting.',
-    parameters: [{ name: 'X-Client', in: 'header', required: false, schema: oneOfValues(['api']), description: '`api`: refresh token in the body, no cookie' }],
-    body: { schema: 'LoginRequest' },
-    ok: { status: 200, description: 'signed in', schema: 'Session', headers: { 'Set-Cookie': { description: 'pcapmesh_refresh=… and pcapmesh_known=… (browsers only)', schema: string } } },
-    errors: [400, 401, 429],
-  },
-  {
-    method: 'post', path: '/refresh', id: 'refresh', tag: 'session', permission: 'public',
-    summary: 'Exchange a refresh token for a new access JWT and refresh token',
-    description:
-      'The refresh token comes from the cookie `pcapmesh_refresh` or the body `{ refreshToken }` (then the new one is in the ' +
-      'body too). Single use: presenting a used token revokes its whole session.',
-    body: { schema: 'RefreshRequest', required: false },
-    ok: { status: 200, description: 'a new session', schema: 'Session', headers: { 'Set-Cookie': { description: 'pcapmesh_refresh=… (cookie clients)', schema: string } } },
-    errors: [400, 401],
-  },
-  {
-    method: 'post', path: '/logout', id: 'logout', tag: 'session', permission: 'public',
-    summary: 'Revoke the refresh token’s session and clear the cookie',
-    body: { schema: 'RefreshRequest', required: false },
-    ok: noContent,
-    errors: [400],
-  },
-  {
-    method: 'get', path: '/me', id: 'getMe', tag: 'session', permission: 'read',
-    summary: 'Who the credential belongs to',
-    ok: { status: 200, description: 'the caller', schema: 'Me' },
-  },
-];
-
-const liveOps: Operation[] = [
-  {
-    method: 'get', path: '/ws', id: 'liveFeed', tag: 'live', permission: 'read',
-    summary: 'WebSocket live feed of sensor status and health (upgrade endpoint)',
-    description:
-      'Send `Upgrade: websocket`. Browsers, which cannot set headers on a WebSocket, present the token as the sub-protocol ' +
-      `\`${WS_PROTOCOL}, bearer.<token>\` (the server selects \`${WS_PROTOCOL}\`) or as \`?token=\`. After the upgrade the ` +
-      'server sends `{ "type": "hello", "time" }`, then one JSON text frame per event: `sensor.status` (SensorStatusEvent) and ' +
-      '`sensor.health` (SensorHealthEvent). What clients send is ignored. A client more than 4 MiB behind is closed with ' +
-      '1013 "try again later". A plain GET (no upgrade) gets 426.',
-    parameters: [
-      { name: 'token', in: 'query', required: false, schema: string, description: 'the bearer credential (upgrade requests only; plain requests use the Authorization header)' },
-      { name: 'Sec-WebSocket-Protocol', in: 'header', required: false, schema: string, description: `\`${WS_PROTOCOL}, bearer.<token>\`` },
-    ],
-    ok: { status: 101, description: 'switching protocols: the live feed' },
-    errors: [426],
-    extensions: {
-      'x-websocket': {
-        subprotocol: WS_PROTOCOL,
-        serverMessages: { oneOf: [ref('LiveHello'), ref('SensorStatusEvent'), ref('SensorHealthEvent')], discriminator: { propertyName: 'type' } },
-      },
-    },
-  },
-];
 
 const preferencesOps: Operation[] = [
   {
@@ -623,8 +521,6 @@ const adminApiTokenOps: Operation[] = [
 
 /** Every operation the API serves, in tag order. */
 const OPERATIONS: Operation[] = [
-  ...sessionOps,
-  ...liveOps,
   ...preferencesOps,
   ...adminSensorOps,
   ...adminUserOps,

@@ -158,6 +158,14 @@ function responseObject(response: ResponseSpec, collect: SchemaCollector, where:
   };
 }
 
+/** `node` with every zod schema in it replaced by its JSON Schema (output): extensions may carry schemas (the live feed's messages). */
+function withSchemas(node: unknown, collect: SchemaCollector, where: string): unknown {
+  if (node instanceof z.ZodType) return collect.json(node, 'output', where);
+  if (Array.isArray(node)) return node.map((item) => withSchemas(item, collect, where));
+  if (typeof node !== 'object' || node === null) return node;
+  return Object.fromEntries(Object.entries(node).map(([key, value]) => [key, withSchemas(value, collect, where)]));
+}
+
 function toOperation(op: OperationSpec, collect: SchemaCollector): Json {
   if (!TAGS.some((tag) => tag.name === op.tag)) throw new Error(`openapi: ${op.id} has tag ${op.tag}, which document.ts TAGS does not list`);
   const errors = new Set(op.errors ?? []);
@@ -198,7 +206,7 @@ function toOperation(op: OperationSpec, collect: SchemaCollector): Json {
     ...(parameters.length > 0 ? { parameters } : {}),
     ...(body ? { requestBody: body } : {}),
     responses,
-    ...op.extensions,
+    ...(op.extensions ? (withSchemas(op.extensions, collect, op.id) as Json) : {}),
   };
 }
 

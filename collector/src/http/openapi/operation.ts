@@ -73,7 +73,7 @@ export interface OperationSpec {
   responses: { readonly [status: number]: ResponseSpec };
   /** Error statuses besides 401/403 (from the permission), 413 (with a body) and 500 (always). */
   errors?: readonly number[];
-  /** Extra `x-…` members of the operation object. */
+  /** Extra `x-…` members of the operation object; a zod schema anywhere inside becomes its JSON Schema (output). */
   extensions?: Json;
 }
 

@@ -10,10 +10,14 @@
  * rather than buffering without bound. A plain GET (no upgrade) gets 426.
  */
 import { Hono } from 'hono';
+import type { z } from 'zod';
 import { upgradeWebSocket } from '@hono/node-server';
 import type { AppEnv } from '../env.js';
 import type { HttpDeps } from '../deps.js';
 import { errorResponse } from '../errors.js';
+import { defineOperation } from '../openapi/operation.js';
+import { WS_PROTOCOL } from '../auth.js';
+import { LiveMessageSchema, type LiveHelloSchema } from './ws.schemas.js';
 import type { RouteTools } from './tools.js';
 
 const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
@@ -24,46 +28,63 @@ export interface LiveFeedCounters {
   droppedSlowClients: number;
 }
 
-export function wsRoutes(deps: HttpDeps, { permit, now }: RouteTools, counters: LiveFeedCounters): Hono<AppEnv> {
+export const liveFeed = defineOperation({
+  method: 'get', path: '/ws', id: 'liveFeed', tag: 'live', permission: 'read',
+  summary: 'WebSocket live feed of sensor status and health (upgrade endpoint)',
+  description:
+    'Send `Upgrade: websocket`. Browsers, which cannot set headers on a WebSocket, present the token as the sub-protocol ' +
+    `\`${WS_PROTOCOL}, bearer.<token>\` (the server selects \`${WS_PROTOCOL}\`) or as \`?token=\`. After the upgrade the ` +
+    'server sends `{ "type": "hello", "time" }`, then one JSON text frame per event: `sensor.status` (SensorStatusEvent) and ' +
+    '`sensor.health` (SensorHealthEvent). What clients send is ignored. A client more than 4 MiB behind is closed with ' +
+    '1013 "try again later". A plain GET (no upgrade) gets 426.',
+  parameters: [
+    { name: 'token', in: 'query', required: false, schema: { type: 'string' }, description: 'the bearer credential (upgrade requests only; plain requests use the Authorization header)' },
+    { name: 'Sec-WebSocket-Protocol', in: 'header', required: false, schema: { type: 'string' }, description: `\`${WS_PROTOCOL}, bearer.<token>\`` },
+  ],
+  responses: { 101: { description: 'switching protocols: the live feed' } },
+  errors: [426],
+  extensions: { 'x-websocket': { subprotocol: WS_PROTOCOL, serverMessages: LiveMessageSchema } },
+});
+
+export function wsRoutes(deps: HttpDeps, { route, now }: RouteTools, counters: LiveFeedCounters): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
 
-  app.get(
-    '/ws',
-    permit('read'),
-    upgradeWebSocket((c) => {
-      const log = c.var.log.child({ component: 'live-feed' });
-      let unsubscribe: (() => void) | undefined;
-      return {
-        onOpen(_event, ws) {
-          counters.clients += 1;
-          log.info({ principal: c.var.principal?.name }, 'live feed client connected');
-          ws.send(JSON.stringify({ type: 'hello', time: now().toISOString() }));
-          unsubscribe = deps.live.subscribe((event) => {
-            const raw = ws.raw;
-            if (raw !== undefined && raw.readyState !== 1) return;
-            if (raw !== undefined && (raw as unknown as { bufferedAmount: number }).bufferedAmount > MAX_BUFFERED_BYTES) {
-              counters.droppedSlowClients += 1;
-              log.warn('live feed client too slow; closing');
-              unsubscribe?.();
-              ws.close(1013, 'too slow');
-              return;
-            }
-            ws.send(JSON.stringify(event));
-            counters.sent += 1;
-          });
-        },
-        onClose() {
-          if (unsubscribe) {
-            unsubscribe();
-            unsubscribe = undefined;
-            counters.clients -= 1;
-            log.info('live feed client disconnected');
+  const upgrade = upgradeWebSocket((c) => {
+    const log = c.var.log.child({ component: 'live-feed' });
+    let unsubscribe: (() => void) | undefined;
+    return {
+      onOpen(_event, ws) {
+        counters.clients += 1;
+        log.info({ principal: c.var.principal?.name }, 'live feed client connected');
+        const hello: z.input<typeof LiveHelloSchema> = { type: 'hello', time: now().toISOString() };
+        ws.send(JSON.stringify(hello));
+        unsubscribe = deps.live.subscribe((event) => {
+          const raw = ws.raw;
+          if (raw !== undefined && raw.readyState !== 1) return;
+          if (raw !== undefined && (raw as unknown as { bufferedAmount: number }).bufferedAmount > MAX_BUFFERED_BYTES) {
+            counters.droppedSlowClients += 1;
+            log.warn('live feed client too slow; closing');
+            unsubscribe?.();
+            ws.close(1013, 'too slow');
+            return;
           }
-        },
-      };
-    }),
-    (c) => errorResponse(c, 426, 'invalid', 'this endpoint speaks WebSocket only (send an Upgrade: websocket request)'),
-  );
+          ws.send(JSON.stringify(event));
+          counters.sent += 1;
+        });
+      },
+      onClose() {
+        if (unsubscribe) {
+          unsubscribe();
+          unsubscribe = undefined;
+          counters.clients -= 1;
+          log.info('live feed client disconnected');
+        }
+      },
+    };
+  });
+  route(app, liveFeed, (c) => errorResponse(c, 426, 'invalid', 'this endpoint speaks WebSocket only (send an Upgrade: websocket request)'), {
+    before: [upgrade],
+  });
 
   return app;
 }
