@@ -93,7 +93,7 @@ export interface TaskView {
     uploadTotal?: number;
   } | null;
   /** Once the upload is complete and verified. */
-  result: (Omit<TaskResult, 'truncated'> & { truncated: TaskResult['truncated'] | null }) | null;
+  result: (Omit<TaskResult, 'truncated'> & { truncated: NonNullable<TaskResult['truncated']> | null }) | null;
   upload: { size: number | null; received: number; complete: boolean };
 }
 
