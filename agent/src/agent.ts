@@ -7,9 +7,10 @@
  *                                    └─ indexer (sees each scan; builds closed files' sidecar
  *                                       indexes in one worker thread, index.enabled)
  *   MQTT connection: birth/will, replays the spool         clock: offset to the collector
+ *     └─ commands → task runner (extract in a worker, upload over HTTP; tasks.*) and estimator
  *   tcpdump captures (interface set, capture.enabled) + ring retention sweeps
  *
- * `stop()` ends the schedules, stops tcpdump and the index worker, publishes the offline "shutdown" state, disconnects
+ * `stop()` ends the schedules, stops the task runner (its tasks resume at the next start), tcpdump and the index worker, publishes the offline "shutdown" state, disconnects
  * and closes the spool, in that order.
  */
 import { hostname } from 'node:os';
@@ -30,6 +31,12 @@ import { AvailabilityReporter } from './pcap/reporter.js';
 import { TcpdumpCapture } from './capture/tcpdump.js';
 import { sweep } from './capture/retention.js';
 import { AGENT_VERSION } from './version.js';
+import { Estimator } from './tasks/estimate.js';
+import { WorkerExtractor } from './tasks/extractor.js';
+import { commandHandler } from './tasks/intake.js';
+import { TaskRunner } from './tasks/runner.js';
+import { TaskStore } from './tasks/store.js';
+import { HttpUploader } from './tasks/upload.js';
 
 export interface AgentEvents {
   /** Each time the agent is online (birth acknowledged). */
@@ -45,6 +52,7 @@ export class Agent {
   private readonly availability: AvailabilityReporter;
   private readonly indexer: CaptureIndexer | null;
   private readonly outbox: Outbox;
+  private readonly runner: TaskRunner;
   private stops: (() => Promise<void>)[] = [];
   private onlineCount = 0;
 
@@ -81,12 +89,33 @@ export class Agent {
         hostname: hostname(),
         interfaces: config.captures.map((c) => ({ name: c.interface ?? c.name, managed: managed(c), directory: resolve(c.directory) })),
         capabilities: [
-          'health', 'pcap-availability', ...(this.indexer ? ['pcap-index'] : []), ...(this.captures.length > 0 ? ['tcpdump'] : []),
+          'health', 'pcap-availability', 'tasks', 'estimate', ...(this.indexer ? ['pcap-index'] : []), ...(this.captures.length > 0 ? ['tcpdump'] : []),
         ],
       }),
       onOnline: ({ bdSeq }) => events.onOnline?.({ bdSeq, first: this.onlineCount++ === 0 }),
+      onCommand: (command) => handle(command),
     });
     this.outbox = new Outbox(config.name, this.spool, sequencer, () => this.connection.notify());
+    const sources = config.captures.map((c) => ({ name: c.interface ?? c.name, directory: resolve(c.directory) }));
+    const longestRotation = Math.max(0, ...config.captures.map((c) => c.rotateSeconds));
+    this.runner = new TaskRunner({
+      store: new TaskStore(join(stateDir, 'tasks')),
+      sources,
+      extractor: new WorkerExtractor(),
+      uploader: new HttpUploader({ chunkBytes: config.tasks.uploadChunkBytes }),
+      sink: this.outbox,
+      logger: logger.child({ part: 'tasks' }),
+      maxConcurrent: config.tasks.maxConcurrent,
+      closeDelayMs: (longestRotation + (config.index.enabled ? config.index.settleSeconds : 0)) * 1000,
+      quietMs: config.tasks.closedAfterSeconds * 1000,
+      pruneAfterMs: config.tasks.keepHours * 3_600_000,
+    });
+    const handle = commandHandler({
+      runner: this.runner,
+      estimator: new Estimator(sources),
+      answer: (body) => this.outbox.estimate(body),
+      logger: logger.child({ part: 'tasks' }),
+    });
     this.clock = new CollectorClock(config.collectorUrl, logger);
     this.health = new HealthCollector({
       directories: config.captures.map((c) => resolve(c.directory)),
@@ -119,6 +148,8 @@ export class Agent {
   async start(): Promise<void> {
     const { intervals } = this.config;
     for (const c of this.captures) c.tcpdump.start();
+    // Saved tasks resume before commands can arrive, so a re-sent command finds its task.
+    this.runner.start();
     this.connection.start();
     await this.health.prime();
     this.stops.push(
@@ -134,7 +165,7 @@ export class Agent {
   async stop(): Promise<void> {
     await Promise.all(this.stops.map((stop) => stop()));
     this.stops = [];
-    await Promise.all([...this.captures.map((c) => c.tcpdump.stop()), this.indexer?.stop()]);
+    await Promise.all([this.runner.stop(), ...this.captures.map((c) => c.tcpdump.stop()), this.indexer?.stop()]);
     await this.connection.stop();
     this.spool.close();
   }

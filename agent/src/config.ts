@@ -104,6 +104,18 @@ export const agentConfigSchema = z.strictObject({
       settleSeconds: seconds(60),
     })
     .prefault({}),
+  tasks: z
+    .strictObject({
+      /** Tasks scanning or uploading at once; the others wait in the queue (status accepted). */
+      maxConcurrent: z.number().int().min(1).max(16).default(1),
+      /** Bytes per upload chunk (PUT); at most the collector's jobs.uploadChunkMaxBytes. */
+      uploadChunkBytes: z.number().int().min(64 * 1024).max(64 * 1024 * 1024).default(4 * 1024 * 1024),
+      /** A capture source whose newest file has not changed for this long is closed: a task whose window has ended may start. */
+      closedAfterSeconds: seconds(5),
+      /** Ended tasks' state (and any file left) is kept this long, then removed. */
+      keepHours: z.number().int().min(1).max(720).default(24),
+    })
+    .prefault({}),
   spool: z
     .strictObject({
       /** Disk bound of the outgoing QoS 1 spool; beyond it the oldest health records are dropped (counted). */

@@ -26,9 +26,17 @@
 import { readFileSync } from 'node:fs';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
-import { SCHEMA_VERSION, decodeMessage, encodeMessage, parseTopic, topics, type Body, type Sequencer } from '@pcapmesh/shared/wire';
+import {
+  SCHEMA_VERSION, decodeMessage, encodeMessage, parseTopic, topics, type Body, type CancelCommand, type EstimateCommand, type Sequencer, type TaskCommand,
+} from '@pcapmesh/shared/wire';
 import type { BdSeqStore } from './bd-seq.js';
 import type { Spool } from './spool.js';
+
+/** A decoded command from `commands/{name}/…`. */
+export type AgentCommand =
+  | { kind: 'tasks'; message: TaskCommand }
+  | { kind: 'cancel'; message: CancelCommand }
+  | { kind: 'estimate'; message: EstimateCommand };
 
 export interface ConnectionOptions {
   sensor: string;
@@ -48,6 +56,8 @@ export interface ConnectionOptions {
   window?: number;
   /** Called after each successful connect + birth (for the `ready` line). */
   onOnline?: (info: { bdSeq: number }) => void;
+  /** Each valid command (decoded with the wire codec); undecodable ones are counted and logged. */
+  onCommand?: (command: AgentCommand) => void;
 }
 
 /** The URL without user info, for logs (a password may hide in mqtt://user:pass@host). */
@@ -255,7 +265,7 @@ export class MqttConnection {
     }
   }
 
-  /** Commands: decoded and logged. Task execution arrives with a later issue; nothing is faked. */
+  /** Commands: decoded with the wire codec and handed to `onCommand` (the task runner). */
   private onMessage(topic: string, payload: Buffer): void {
     const { logger, sensor } = this.opts;
     this.counters.commandsReceived++;
@@ -265,12 +275,31 @@ export class MqttConnection {
       logger.warn({ topic }, 'mqtt: message on a topic that is not one of our commands');
       return;
     }
-    const decoded = parsed.command === 'tasks' ? decodeMessage('task', payload) : decodeMessage('cancel', payload);
-    if (!decoded.ok) {
+    const command = decodeCommand(parsed.command, payload);
+    if ('reason' in command) {
       this.counters.commandsRejected++;
-      logger.warn({ topic, reason: decoded.reason, detail: decoded.detail }, 'mqtt: undecodable command');
+      logger.warn({ topic, reason: command.reason, detail: command.detail }, 'mqtt: undecodable command');
       return;
     }
-    logger.info({ command: parsed.command, task: decoded.message.taskId, seq: decoded.message.seq }, 'mqtt: command received (task execution is not implemented yet)');
+    const id = command.kind === 'estimate' ? { request: command.message.requestId } : { task: command.message.taskId };
+    logger.debug({ command: command.kind, ...id, seq: command.message.seq }, 'mqtt: command received');
+    try {
+      this.opts.onCommand?.(command);
+    } catch (err) {
+      logger.error({ err, command: command.kind, ...id }, 'mqtt: command handler failed');
+    }
   }
+}
+
+function decodeCommand(command: AgentCommand['kind'], payload: Uint8Array): AgentCommand | { reason: string; detail: string } {
+  if (command === 'tasks') {
+    const r = decodeMessage('task', payload);
+    return r.ok ? { kind: 'tasks', message: r.message } : r;
+  }
+  if (command === 'cancel') {
+    const r = decodeMessage('cancel', payload);
+    return r.ok ? { kind: 'cancel', message: r.message } : r;
+  }
+  const r = decodeMessage('estimate-command', payload);
+  return r.ok ? { kind: 'estimate', message: r.message } : r;
 }

@@ -11,7 +11,8 @@
  */
 import { crc32 } from 'node:zlib';
 
-export const SPOOL_KINDS = ['state', 'health', 'pcap', 'traffic', 'task-status'] as const;
+/** Stored by index: new kinds go at the end, so older spools stay readable. */
+export const SPOOL_KINDS = ['state', 'health', 'pcap', 'traffic', 'task-status', 'estimate'] as const;
 export type SpoolKind = (typeof SPOOL_KINDS)[number];
 
 export interface SpoolRecord {

@@ -1,0 +1,94 @@
+/**
+ * Dry-run estimates (`commands/{name}/estimate` → `sensors/{name}/estimates/{requestId}`): how much
+ * a task with this window and filter would read and match, from file listings and sidecar indexes
+ * only — never reading packets.
+ *
+ * - files / bytesInWindow: capture files whose packet span overlaps the window, and their sizes.
+ * - indexedFiles: those with a fresh sidecar.
+ * - matchUpperBound: over the indexed files, the packets and bytes (block extents) of the blocks
+ *   the filter and window cannot exclude — what extract would read there, so an upper bound of
+ *   its matches. A file whose link types the index cannot judge counts whole. Null when no
+ *   overlapping file is indexed.
+ * - bytesToRead: unindexed files whole plus the indexed files' candidate blocks.
+ * - A filter that does not parse (or an empty window) is answered with `error` and zeros.
+ *
+ * The listing runs on the caller's thread (cached spans, see captures.ts); the indexes are read in
+ * a worker thread (estimate-worker.ts), so a large window does not stall the agent.
+ */
+import type { Body, EstimateCommand, Timestamp } from '@pcapmesh/shared/wire';
+import { DECODED_LINK_TYPES } from '@pcapmesh/shared/pcap/decode';
+import type { FilterNode } from '@pcapmesh/shared/pcap/filter/ast';
+import { parseFilter } from '@pcapmesh/shared/pcap/filter/parser';
+import { filterSummary } from '@pcapmesh/shared/pcap/filter/summary';
+import { loadIndex } from '@pcapmesh/shared/pcap/sidecar/index';
+import { compareTimestamps } from '@pcapmesh/shared/pcap/timestamp';
+import { startModuleWorker } from '@pcapmesh/shared/util/worker';
+import { listCaptures, overlapping, type CaptureSource } from './captures.js';
+
+export type EstimateAnswer = Omit<Body<'estimate'>, 'requestId'>;
+
+export interface EstimateInput {
+  files: { path: string; bytes: number }[];
+  from: Timestamp;
+  to: Timestamp;
+  filter: string;
+}
+
+const EMPTY: EstimateAnswer = { files: 0, bytesInWindow: 0, indexedFiles: 0, matchUpperBound: null, bytesToRead: 0 };
+
+/** The estimate over already selected files (synchronous: reads sidecars only). */
+export function estimateFiles(input: EstimateInput): EstimateAnswer {
+  let filter: FilterNode = { kind: 'all' };
+  if (input.filter.trim() !== '') {
+    try {
+      filter = parseFilter(input.filter);
+    } catch (err) {
+      return { ...EMPTY, error: `bad filter: ${(err as Error).message}` };
+    }
+  }
+  const mayMatch = filterSummary(filter);
+  const answer: EstimateAnswer = { ...EMPTY, files: input.files.length };
+  let bound: { packets: number; bytes: number } | null = null;
+  for (const file of input.files) {
+    answer.bytesInWindow += file.bytes;
+    const loaded = loadIndex(file.path);
+    if (loaded.status !== 'fresh') {
+      answer.bytesToRead += file.bytes;
+      continue;
+    }
+    answer.indexedFiles++;
+    bound ??= { packets: 0, bytes: 0 };
+    const index = loaded.index;
+    const judged = index.linkTypes.every((lt) => DECODED_LINK_TYPES.has(lt));
+    for (const block of index.blocks) {
+      if (judged && !block.mustRead && (!block.mayOverlap(input.from, input.to) || !mayMatch(block))) continue;
+      bound.packets += block.packets;
+      bound.bytes += block.end - block.offset;
+      answer.bytesToRead += block.end - block.offset;
+    }
+  }
+  answer.matchUpperBound = bound;
+  return answer;
+}
+
+/** Answers estimate commands: lists on this thread, reads indexes in a short-lived worker. */
+export class Estimator {
+  constructor(private readonly sources: readonly CaptureSource[]) {}
+
+  async estimate(command: Pick<EstimateCommand, 'window' | 'filter'>): Promise<EstimateAnswer> {
+    const { from, to } = command.window;
+    if (compareTimestamps(from, to) >= 0) return { ...EMPTY, error: 'the window is empty: from must be before to' };
+    const files = overlapping(listCaptures(this.sources), from, to).map((f) => ({ path: f.path, bytes: f.bytes }));
+    const input: EstimateInput = { files, from, to, filter: command.filter };
+    const worker = startModuleWorker(new URL('./estimate-worker.js', import.meta.url), { workerData: input });
+    try {
+      return await new Promise<EstimateAnswer>((resolve, reject) => {
+        worker.once('message', (answer: EstimateAnswer) => resolve(answer));
+        worker.once('error', (err) => reject(new Error(`estimate worker crashed: ${err.message}`, { cause: err })));
+        worker.once('exit', (code) => reject(new Error(`estimate worker exited (code ${code}) without an answer`)));
+      });
+    } finally {
+      void worker.terminate();
+    }
+  }
+}

@@ -1,0 +1,287 @@
+/**
+ * Upload client for a task's result: exactly the protocol of docs/jobs.md "Upload".
+ *
+ *   POST {url} {size, sha256, packets, bytes, truncated?}  → {received, size, complete}
+ *   PUT  {url} Content-Range: bytes {start}-{end}/{size}, X-Chunk-SHA256  → {received, size, complete}
+ *   GET  {url} → {received, size, complete}
+ *
+ * Behaviour:
+ * - Chunks of `chunkBytes` are read with positioned reads from `received` on; `end` is inclusive
+ *   (RFC 9110 Content-Range).
+ * - 409 (the collector holds a different offset): continue from the `received` in the answer
+ *   (`received` or `error.received`), else from a fresh GET.
+ * - Network errors, timeouts and 5xx (and 429): retry with exponential backoff (base doubling to
+ *   `maxBackoffMs`, each delay drawn from [d/2, d]), asking GET where to resume; after
+ *   `maxRetries` consecutive failures without progress the upload fails, transient.
+ * - 401/403: the task token expired or is not this task's → UploadError, transient (a re-dispatch
+ *   brings a new token).
+ * - 422 after the last chunk (the whole file's SHA-256 did not match): start again from 0 once
+ *   (declaring again), then fail, not transient.
+ * - Other 4xx: fail with the collector's message, not transient.
+ * - The signal aborts everything at once (the request in flight included).
+ * The bearer token is never logged or put in an error message.
+ */
+import { createHash } from 'node:crypto';
+import { closeSync, openSync, readSync } from 'node:fs';
+import type { TruncationReason } from '@pcapmesh/shared/pcap/extract-limit';
+
+export interface UploadDeclaration {
+  size: number;
+  sha256: string;
+  packets: number;
+  bytes: number;
+  truncated?: TruncationReason;
+}
+
+export interface UploadTarget {
+  url: string;
+  token: string;
+}
+
+export interface UploadOptions {
+  chunkBytes: number;
+  signal?: AbortSignal;
+  /** After each acknowledgement: bytes the collector holds. */
+  onProgress?: (received: number) => void;
+  /** First retry delay (default 500 ms) and cap (default 30 s). */
+  baseBackoffMs?: number;
+  maxBackoffMs?: number;
+  /** Consecutive failed attempts without progress before giving up (default 8). */
+  maxRetries?: number;
+  /** Per-request timeout (default 60 s). */
+  requestTimeoutMs?: number;
+}
+
+/** An upload that failed for good (this attempt); `transient` says whether retrying later may help. */
+export class UploadError extends Error {
+  constructor(
+    message: string,
+    readonly transient: boolean,
+    readonly status?: number,
+  ) {
+    super(message);
+    this.name = 'UploadError';
+  }
+}
+
+/** The upload step as the runner sees it. */
+export interface Uploader {
+  upload(file: string, declaration: UploadDeclaration, target: UploadTarget, opts: Omit<UploadOptions, 'chunkBytes'>): Promise<void>;
+}
+
+interface UploadState {
+  received: number;
+  size: number;
+  complete: boolean;
+}
+
+/** A failure worth retrying (network, timeout, 5xx). */
+class Retryable extends Error {}
+
+/** 409: the collector holds `received` bytes (null when its answer did not say). */
+class Conflict extends Error {
+  constructor(
+    readonly received: number | null,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export class HttpUploader implements Uploader {
+  constructor(private readonly defaults: { chunkBytes: number; baseBackoffMs?: number; maxBackoffMs?: number; maxRetries?: number }) {}
+
+  upload(file: string, declaration: UploadDeclaration, target: UploadTarget, opts: Omit<UploadOptions, 'chunkBytes'> = {}): Promise<void> {
+    return uploadFile(file, declaration, target, { ...this.defaults, ...opts });
+  }
+}
+
+export async function uploadFile(file: string, declaration: UploadDeclaration, target: UploadTarget, opts: UploadOptions): Promise<void> {
+  const client = new Client(target, opts);
+  const fd = openSync(file, 'r');
+  try {
+    let restarted = false;
+    let conflicts = 0;
+    let state = await client.retrying(() => client.declare(declaration));
+    for (;;) {
+      if (state.size !== declaration.size) {
+        throw new UploadError(`the collector expects ${state.size} bytes, the result has ${declaration.size}`, false);
+      }
+      opts.onProgress?.(state.received);
+      if (state.complete) return;
+      if (state.received >= declaration.size) {
+        // Everything sent but not complete: the collector is still checking, or lost the end. Ask again.
+        state = await client.retrying(() => client.status());
+        if (!state.complete && state.received >= declaration.size) throw new UploadError('the collector holds the whole file but does not call it complete', true);
+        continue;
+      }
+      const start = state.received;
+      const length = Math.min(opts.chunkBytes, declaration.size - start);
+      const chunk = readChunk(fd, start, length);
+      try {
+        state = await client.retrying(() => client.put(chunk, start, declaration.size), () => client.status());
+      } catch (err) {
+        if (err instanceof Conflict) {
+          conflicts = err.received === start ? conflicts + 1 : 0;
+          if (conflicts > 3) throw new UploadError(`the collector keeps refusing the chunk at ${start} (409: ${err.message})`, true, 409);
+          state = err.received !== null ? { received: err.received, size: declaration.size, complete: false } : await client.retrying(() => client.status());
+          continue;
+        }
+        if (!(err instanceof UploadError) || err.status !== 422) throw err;
+        if (restarted) throw new UploadError(`the collector refused the whole file twice: ${err.message}`, false, 422);
+        restarted = true;
+        state = await client.retrying(() => client.declare(declaration));
+      }
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function readChunk(fd: number, position: number, length: number): Uint8Array {
+  const buf = new Uint8Array(length);
+  for (let at = 0; at < length; ) {
+    const n = readSync(fd, buf, at, length - at, position + at);
+    if (n === 0) throw new UploadError(`the result file ended at ${position + at} bytes, before the declared size`, false);
+    at += n;
+  }
+  return buf;
+}
+
+class Client {
+  constructor(
+    private readonly target: UploadTarget,
+    private readonly opts: UploadOptions,
+  ) {}
+
+  declare(d: UploadDeclaration): Promise<UploadState> {
+    return this.request('POST', { 'Content-Type': 'application/json' }, JSON.stringify(d));
+  }
+
+  status(): Promise<UploadState> {
+    return this.request('GET', {});
+  }
+
+  put(chunk: Uint8Array, start: number, size: number): Promise<UploadState> {
+    const end = start + chunk.length - 1;
+    return this.request(
+      'PUT',
+      {
+        'Content-Type': 'application/octet-stream',
+        'Content-Range': `bytes ${start}-${end}/${size}`,
+        'X-Chunk-SHA256': createHash('sha256').update(chunk).digest('hex'),
+      },
+      chunk,
+    );
+  }
+
+  /**
+   * Runs `attempt` until it succeeds, retrying Retryable failures with backoff. After a failure,
+   * `resync` (when given) is what is tried next instead: asking where to resume.
+   */
+  async retrying(attempt: () => Promise<UploadState>, resync?: () => Promise<UploadState>): Promise<UploadState> {
+    const base = this.opts.baseBackoffMs ?? 500;
+    const cap = this.opts.maxBackoffMs ?? 30_000;
+    const maxRetries = this.opts.maxRetries ?? 8;
+    let next = attempt;
+    for (let failures = 0; ; ) {
+      try {
+        return await next();
+      } catch (err) {
+        if (!(err instanceof Retryable)) throw err;
+        if (++failures > maxRetries) throw new UploadError(`upload failed ${failures} times in a row; last: ${err.message}`, true);
+        const ceiling = Math.min(cap, base * 2 ** (failures - 1));
+        await sleep(ceiling / 2 + Math.random() * (ceiling / 2), this.opts.signal);
+        if (resync) next = resync;
+      }
+    }
+  }
+
+  private async request(method: string, headers: Record<string, string>, body?: string | Uint8Array): Promise<UploadState> {
+    const signal = this.opts.signal;
+    signal?.throwIfAborted();
+    const timeout = AbortSignal.timeout(this.opts.requestTimeoutMs ?? 60_000);
+    let res: Response;
+    try {
+      res = await fetch(this.target.url, {
+        method,
+        headers: { ...headers, Authorization: `Bearer ${this.target.token}` },
+        // STACK.md pitfall 9: a plain Uint8Array (not a Buffer view) as BodyInit.
+        ...(body !== undefined ? { body: typeof body === 'string' ? body : new Uint8Array(body) } : {}),
+        signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
+      });
+    } catch (err) {
+      signal?.throwIfAborted();
+      const cause = (err as Error & { cause?: Error }).cause;
+      throw new Retryable(`${method} ${redact(this.target.url)}: ${(err as Error).message}${cause ? ` (${cause.message})` : ''}`);
+    }
+    let text: string;
+    try {
+      text = await res.text();
+    } catch (err) {
+      signal?.throwIfAborted();
+      throw new Retryable(`${method} ${redact(this.target.url)}: answer cut off (${(err as Error).message})`);
+    }
+    const json = parseJson(text);
+    if (res.ok) return stateOf(json, method);
+    const message = errorMessage(json, text);
+    if (res.status === 409) throw new Conflict(receivedOf(json), message);
+    if (res.status >= 500 || res.status === 429 || res.status === 408) throw new Retryable(`${method}: HTTP ${res.status} ${message}`);
+    if (res.status === 401 || res.status === 403) {
+      throw new UploadError(`the collector refused the task token (HTTP ${res.status}: ${message}); it expired or belongs to another task`, true, res.status);
+    }
+    throw new UploadError(`${method} refused: HTTP ${res.status} ${message}`, false, res.status);
+  }
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
+}
+
+function stateOf(json: unknown, method: string): UploadState {
+  const o = json as Partial<UploadState> | null;
+  if (!o || typeof o.received !== 'number' || typeof o.size !== 'number' || typeof o.complete !== 'boolean') {
+    throw new Retryable(`${method}: the collector's answer is not {received, size, complete}`);
+  }
+  return { received: o.received, size: o.size, complete: o.complete };
+}
+
+function receivedOf(json: unknown): number | null {
+  const o = json as { received?: unknown; error?: { received?: unknown } } | null;
+  const r = o?.received ?? o?.error?.received;
+  return typeof r === 'number' && Number.isInteger(r) && r >= 0 ? r : null;
+}
+
+function errorMessage(json: unknown, text: string): string {
+  const m = (json as { error?: { message?: unknown } } | null)?.error?.message;
+  return typeof m === 'string' ? m : text.slice(0, 200);
+}
+
+/** The URL without query (a token could hide there) for messages. */
+function redact(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.origin}${u.pathname}`;
+  } catch {
+    return '(upload URL)';
+  }
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason as Error);
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(signal!.reason as Error);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
