@@ -29,6 +29,7 @@ import type { CollectorConfig } from './config.js';
 import { DomainEvents } from './domain/events.js';
 import { IngestStats } from './domain/ingest-stats.js';
 import { SensorService } from './domain/sensors/sensors.service.js';
+import { SystemService } from './domain/system/system.service.js';
 import { createHttpApp } from './http/app.js';
 import { CredentialVerifier } from './http/credentials.js';
 import { openLiveFeed } from './http/live-feed.js';
@@ -43,7 +44,6 @@ import { IntegrationsService } from './domain/fleet/integrations.service.js';
 import { openDb, type Db } from './storage/db.js';
 import { migrate } from './storage/migrate.js';
 import { PartitionManager, partitionedTables } from './storage/partitions.js';
-import { SystemRepo } from './storage/system.repo.js';
 import { COLLECTOR_VERSION } from './version.js';
 import { every } from '@pcapmesh/shared/util/every';
 
@@ -170,7 +170,11 @@ export function createCollector(config: CollectorConfig, opts: CreateCollectorOp
       fleet: { enrolment, integrations },
       live,
       webRoot: config.http.webRoot,
-      system: { database: new SystemRepo(db), startedAt: new Date(), dataDir: config.database.url === undefined ? config.dataDir : null, logs: recentLogs },
+      system: {
+        service: new SystemService({ db, dataDir: config.database.url === undefined ? config.dataDir : null }),
+        startedAt: new Date(),
+        logs: recentLogs,
+      },
     });
     const server = await step('HTTP server', () => startHttpServer(app, { host: config.http.host, port: config.http.port, log }));
     closers.push({ what: 'HTTP server', close: () => server.close() });

@@ -11,10 +11,10 @@ import { MemoryCache } from '../cache/memory.js';
 import { DomainEvents } from '../domain/events.js';
 import { IngestStats } from '../domain/ingest-stats.js';
 import { SensorService } from '../domain/sensors/sensors.service.js';
+import { SystemService } from '../domain/system/system.service.js';
 import { ApiTokensRepo } from '../storage/api-tokens.repo.js';
 import { openDb, type Db } from '../storage/db.js';
 import { migrate } from '../storage/migrate.js';
-import { SystemRepo } from '../storage/system.repo.js';
 import { createAccounts, type Accounts } from '../domain/accounts/accounts.js';
 import type { LoginThrottleLimits } from '../domain/accounts/login-throttle.js';
 import { generateApiToken } from '../domain/accounts/api-tokens.service.js';
@@ -95,7 +95,7 @@ export async function createTestHttp(
     accounts: { ...accounts, refreshTokenDays: 7 },
     live,
     fleet,
-    system: { database: new SystemRepo(db), startedAt: new Date(Date.now() - 5_000), dataDir: null, logs },
+    system: { service: new SystemService({ db, dataDir: null }), startedAt: new Date(Date.now() - 5_000), logs },
     ...(opts.now ? { now: opts.now } : {}),
   });
   return {

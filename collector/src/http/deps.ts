@@ -16,8 +16,8 @@ import type { UserAdminService } from '../domain/accounts/user-admin.service.js'
 import type { UsersService } from '../domain/accounts/users.service.js';
 import type { LogRing } from '../log-ring.js';
 import type { SensorService } from '../domain/sensors/sensors.service.js';
+import type { SystemService } from '../domain/system/system.service.js';
 import type { Db } from '../storage/db.js';
-import type { SystemRepo } from '../storage/system.repo.js';
 import type { TokenVerifier } from './auth.js';
 import type { LiveFeed } from './live-feed.js';
 
@@ -54,11 +54,9 @@ export interface HttpDeps {
   fleet: { enrolment: EnrolmentService; integrations: IntegrationsService };
   /** What the admin system views read (routes/admin-system.ts). */
   system: {
-    /** Database and table sizes (storage/system.repo.ts). */
-    database: Pick<SystemRepo, 'size' | 'tables'>;
+    /** Database and table sizes, the data directory's disk. */
+    service: Pick<SystemService, 'databaseBytes' | 'storage'>;
     startedAt: Date;
-    /** config.dataDir (disk usage in /admin/storage); null when not on disk. */
-    dataDir: string | null;
     logs: LogRing;
   };
   /** Collector clock; default `() => new Date()`. */

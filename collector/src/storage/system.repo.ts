@@ -1,7 +1,7 @@
 /** SQL of the admin views of the database: its size and the size of each table (partitions summed into their parent). */
 import type { Queryable } from './db.js';
 
-/** The admin views' queries over one database handle (collector/src/http/routes/admin-system.ts gets it in HttpDeps). */
+/** The admin views' queries over one database handle (domain/system/system.service.ts uses them). */
 export class SystemRepo {
   constructor(private readonly q: Queryable) {}
 

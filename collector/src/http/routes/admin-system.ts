@@ -7,7 +7,6 @@
  *   GET /admin/storage         { database: { kind, bytes, tables: TableSize[] }, dataDir: { path, totalBytes, freeBytes } | null }
  *   GET /admin/logs?level=&component=&limit=   { lines: object[] } recent structured log lines (oldest first)
  */
-import { statfs } from 'node:fs/promises';
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { LOG_LEVEL_NAMES } from '../../log-ring.js';
@@ -33,7 +32,7 @@ export function adminSystemRoutes(deps: HttpDeps, { permit, now }: RouteTools, l
       uptimeSeconds,
       startedAt: system.startedAt.toISOString(),
       versions: { collector: deps.version, node: process.versions.node },
-      database: { kind: deps.db.kind, bytes: await system.database.size() },
+      database: { kind: deps.db.kind, bytes: await system.service.databaseBytes() },
       broker: deps.broker.status(),
       messages: {
         accepted: ingest.acceptedTotal,
@@ -47,13 +46,8 @@ export function adminSystemRoutes(deps: HttpDeps, { permit, now }: RouteTools, l
   });
 
   app.get('/admin/storage', permit('admin'), async (c) => {
-    const [bytes, tables] = await Promise.all([system.database.size(), system.database.tables()]);
-    let dataDir = null;
-    if (system.dataDir !== null) {
-      const fs = await statfs(system.dataDir).catch(() => null);
-      if (fs) dataDir = { path: system.dataDir, totalBytes: fs.blocks * fs.bsize, freeBytes: fs.bavail * fs.bsize };
-    }
-    return c.json({ database: { kind: deps.db.kind, bytes, tables }, dataDir });
+    const { database, dataDir } = await system.service.storage();
+    return c.json({ database: { kind: deps.db.kind, ...database }, dataDir });
   });
 
   app.get('/admin/logs', permit('admin'), (c) => c.json({ lines: system.logs.query(logsQuery.parse(c.req.query())) }));
