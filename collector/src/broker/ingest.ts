@@ -11,18 +11,28 @@
  *   sensors proceed concurrently.
  * - `drain()` resolves once everything handed in so far has been applied (used at shutdown).
  *
- * Task status messages (`sensors/{name}/tasks/{id}`) have no handler until jobs exist: they are
- * counted as 'unknown-topic'.
+ * Jobs (docs/jobs.md): task statuses (`sensors/{name}/tasks/{task}`) go to the jobs target in the
+ * sensor's queue, so one sensor's statuses are applied in order; dry-run answers
+ * (`sensors/{name}/estimates/{request}`) are matched to their question at once. A status for a task
+ * of another sensor counts as 'not-permitted', one for no known task as 'unknown-topic', an older
+ * attempt's or seq's as 'stale'. Without a jobs target (tests of the sensor path) both count as
+ * 'unknown-topic'.
  */
 import type { Logger } from 'pino';
-import { decodeMessage, parseTopic, type MessageOf, type SensorChannel } from '@pcapmesh/shared/wire';
+import { decodeMessage, parseTopic, type EstimateMessage, type MessageOf, type SensorChannel, type TaskStatusMessage } from '@pcapmesh/shared/wire';
 import { isDomainError } from '../domain/errors.js';
-import type { IngestStats } from '../domain/ingest-stats.js';
+import type { IngestStats, RejectReason } from '../domain/ingest-stats.js';
 import type { SensorService } from '../domain/sensors/sensors.service.js';
 import type { IngestOutcome } from '../domain/sensors/sensors.types.js';
 
 /** The slice of SensorService that ingest calls. */
 export type IngestTarget = Pick<SensorService, 'ingestState' | 'ingestHealth' | 'ingestPcap' | 'ingestTraffic'>;
+
+/** The slice of JobsService that ingest calls. */
+export interface JobsIngestTarget {
+  ingestTaskStatus(sensor: string, taskId: string, msg: TaskStatusMessage): Promise<'applied' | RejectReason>;
+  ingestEstimate(sensor: string, msg: EstimateMessage): 'applied' | RejectReason;
+}
 
 type Apply<K extends SensorChannel> = (target: IngestTarget, sensor: string, msg: MessageOf<K>) => Promise<IngestOutcome>;
 
@@ -42,18 +52,23 @@ export class Ingest {
     private readonly target: IngestTarget,
     private readonly stats: IngestStats,
     private readonly log: Logger,
+    private readonly jobs?: JobsIngestTarget,
   ) {}
 
   /** Handles one message; resolves when it has been applied or counted as rejected. Never rejects. */
   handle(topic: string, payload: Uint8Array): Promise<void> {
     const parsed = parseTopic(topic);
-    if (parsed === null || parsed.kind !== 'sensor') {
+    if (parsed === null || (parsed.kind !== 'sensor' && this.jobs === undefined) || (parsed.kind !== 'sensor' && parsed.kind !== 'task-status' && parsed.kind !== 'estimate')) {
       this.stats.rejected('unknown-topic');
       return Promise.resolve();
     }
-    const { sensor, channel } = parsed;
+    if (parsed.kind === 'estimate') {
+      this.applyEstimate(parsed.sensor, payload);
+      return Promise.resolve();
+    }
+    const { sensor } = parsed;
     const previous = this.queues.get(sensor) ?? Promise.resolve();
-    const next = previous.then(() => this.apply(sensor, channel, payload));
+    const next = previous.then(() => (parsed.kind === 'sensor' ? this.apply(sensor, parsed.channel, payload) : this.applyTaskStatus(sensor, parsed.taskId, payload)));
     this.queues.set(sensor, next);
     void next.then(() => {
       if (this.queues.get(sensor) === next) this.queues.delete(sensor);
@@ -84,5 +99,32 @@ export class Ingest {
       this.stats.rejected('store-error');
       this.log.error({ sensor, channel, err }, 'storing a sensor message failed');
     }
+  }
+
+  private async applyTaskStatus(sensor: string, taskId: string, payload: Uint8Array): Promise<void> {
+    const decoded = decodeMessage('task-status', payload);
+    if (!decoded.ok) {
+      this.stats.rejected(decoded.reason);
+      return;
+    }
+    try {
+      const outcome = await this.jobs!.ingestTaskStatus(sensor, taskId, decoded.message);
+      if (outcome === 'applied') this.stats.accepted('task-status');
+      else this.stats.rejected(outcome);
+    } catch (err) {
+      this.stats.rejected('store-error');
+      this.log.error({ sensor, task: taskId, err }, 'applying a task status failed');
+    }
+  }
+
+  private applyEstimate(sensor: string, payload: Uint8Array): void {
+    const decoded = decodeMessage('estimate', payload);
+    if (!decoded.ok) {
+      this.stats.rejected(decoded.reason);
+      return;
+    }
+    const outcome = this.jobs!.ingestEstimate(sensor, decoded.message);
+    if (outcome === 'applied') this.stats.accepted('estimate');
+    else this.stats.rejected(outcome);
   }
 }

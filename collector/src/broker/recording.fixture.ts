@@ -12,7 +12,12 @@ export interface Published {
   options: PublishOptions;
 }
 
-const KIND: Record<Command, MessageKind> = { tasks: 'task', cancel: 'cancel', estimate: 'estimate-command' };
+interface CommandKinds {
+  tasks: 'task';
+  cancel: 'cancel';
+  estimate: 'estimate-command';
+}
+const KIND: { [C in Command]: CommandKinds[C] & MessageKind } = { tasks: 'task', cancel: 'cancel', estimate: 'estimate-command' };
 
 export class RecordingBroker implements BrokerTransport {
   readonly mode = 'embedded' as const;
@@ -43,14 +48,14 @@ export class RecordingBroker implements BrokerTransport {
   }
 
   /** The decoded commands of one kind, in publish order, with the sensor each went to. */
-  commands<C extends Command>(command: C, sensor?: string): { sensor: string; message: MessageOf<(typeof KIND)[C]> }[] {
-    const out: { sensor: string; message: MessageOf<(typeof KIND)[C]> }[] = [];
+  commands<C extends Command>(command: C, sensor?: string): { sensor: string; message: MessageOf<CommandKinds[C]> }[] {
+    const out: { sensor: string; message: MessageOf<CommandKinds[C]> }[] = [];
     for (const p of this.published) {
       const parsed = parseTopic(p.topic);
       if (parsed?.kind !== 'command' || parsed.command !== command || (sensor !== undefined && parsed.sensor !== sensor)) continue;
       const decoded = decodeMessage(KIND[command], p.payload);
       if (!decoded.ok) throw new Error(`published ${p.topic} does not decode: ${decoded.detail}`);
-      out.push({ sensor: parsed.sensor, message: decoded.message as MessageOf<(typeof KIND)[C]> });
+      out.push({ sensor: parsed.sensor, message: decoded.message as MessageOf<CommandKinds[C]> });
     }
     return out;
   }

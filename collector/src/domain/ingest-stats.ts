@@ -4,7 +4,7 @@
  */
 import { DECODE_FAILURES } from '@pcapmesh/shared/wire';
 
-export const INGEST_KINDS = ['state', 'health', 'pcap', 'traffic', 'task-status'] as const;
+export const INGEST_KINDS = ['state', 'health', 'pcap', 'traffic', 'task-status', 'estimate'] as const;
 export type IngestKind = (typeof INGEST_KINDS)[number];
 
 /**
