@@ -17,7 +17,6 @@
  */
 import { z } from 'zod';
 import { DOMAIN_ERROR_CODES } from '../domain/errors.js';
-import { AVATAR_MAX_BYTES, preferencesChangeSchema, preferencesSchema } from '../domain/accounts/preferences.service.js';
 import { ROLES, roleAllows, type Permission } from '../domain/accounts/roles.js';
 import { LOG_LEVEL_NAMES } from '../log-ring.js';
 import { sensorParams } from './params.js';
@@ -112,17 +111,6 @@ const schemas: Record<string, Json> = {
     clients: { type: 'integer', description: 'connected MQTT clients (embedded), or 1/0 for the collector connection (external)' },
     ok: boolean,
   }),
-  // preferences (domain/accounts/preferences.service.ts)
-  Preferences: (() => {
-    const json = fromZod(preferencesSchema, 'output');
-    return { ...json, properties: { ...(json.properties as Json), avatar: { type: 'string', description: 'a data URL (data:image/png;base64,…); absent when none is set' } } };
-  })(),
-  PreferencesChange: (() => {
-    const json = describe(fromZod(preferencesChangeSchema), { timeZone: 'an IANA zone name this server knows (Europe/Berlin) or UTC' });
-    const avatar = orNull({ type: 'string', description: `a data URL (data:image/png;base64,…) of a PNG, JPEG or WebP image of at most ${AVATAR_MAX_BYTES} bytes; null removes it` });
-    return { ...json, description: 'Any subset of the preferences; merged into the stored ones.', properties: { ...(json.properties as Json), avatar } };
-  })(),
-
   // admin: users (domain/accounts/users.service.ts)
   UserView: object({
     username: string,
@@ -311,48 +299,6 @@ const TAGS: { name: string; description: string }[] = [
 const json = (schema: string): Json => ({ 'application/json': { schema: ref(schema) } });
 const noContent = { status: 204, description: 'done (no body)' };
 
-const preferencesOps: Operation[] = [
-  {
-    method: 'get', path: '/preferences', id: 'getPreferences', tag: 'preferences', permission: 'read', usersOnly: true,
-    summary: 'The signed-in user’s preferences (defaults filled in)',
-    ok: { status: 200, description: 'the preferences', schema: 'Preferences' },
-  },
-  {
-    method: 'put', path: '/preferences', id: 'updatePreferences', tag: 'preferences', permission: 'read', usersOnly: true,
-    summary: 'Change some preferences (and set or remove the avatar)',
-    description: 'Everything is validated before anything is stored.',
-    body: { schema: 'PreferencesChange' },
-    ok: { status: 200, description: 'the preferences after the change', schema: 'Preferences' },
-    errors: [400],
-  },
-  {
-    method: 'get', path: '/preferences/avatar', id: 'getAvatar', tag: 'preferences', permission: 'read', usersOnly: true,
-    summary: 'The avatar image',
-    ok: {
-      status: 200,
-      description: 'the image bytes',
-      content: Object.fromEntries(['image/png', 'image/jpeg', 'image/webp'].map((type) => [type, { schema: { type: 'string', contentMediaType: type } }])),
-    },
-    errors: [404],
-  },
-  {
-    method: 'put', path: '/preferences/avatar', id: 'putAvatar', tag: 'preferences', permission: 'read', usersOnly: true,
-    summary: 'Upload the avatar image',
-    description: `At most ${AVATAR_MAX_BYTES} bytes; PNG, JPEG or WebP, told by the content (not the Content-Type).`,
-    body: {
-      description: 'the raw image bytes',
-      content: { 'application/octet-stream': { schema: { type: 'string', contentMediaType: 'application/octet-stream' } }, 'image/*': { schema: { type: 'string' } } },
-    },
-    ok: noContent,
-    errors: [400],
-  },
-  {
-    method: 'delete', path: '/preferences/avatar', id: 'deleteAvatar', tag: 'preferences', permission: 'read', usersOnly: true,
-    summary: 'Remove the avatar image',
-    ok: noContent,
-  },
-];
-
 const usernamePath = parametersOf('path', usernameParams);
 
 const adminUserOps: Operation[] = [
@@ -521,7 +467,6 @@ const adminApiTokenOps: Operation[] = [
 
 /** Every operation the API serves, in tag order. */
 const OPERATIONS: Operation[] = [
-  ...preferencesOps,
   ...adminSensorOps,
   ...adminUserOps,
   ...adminAuditOps,

@@ -25,16 +25,23 @@ const timeZone = z.string().max(64).refine((zone) => {
   }
 }, 'not a time zone this server knows (IANA names such as Europe/Berlin, or UTC)');
 
+const fields = {
+  theme: z.enum(['system', 'light', 'dark']),
+  timeZone: timeZone.describe('an IANA zone name this server knows (Europe/Berlin) or UTC'),
+  defaultRange: z.enum(['15m', '1h', '6h', '24h', '7d', '30d']),
+  pageSize: z.number().int().min(10).max(1000),
+};
+
 export const preferencesSchema = z.strictObject({
-  theme: z.enum(['system', 'light', 'dark']).default('system'),
-  timeZone: timeZone.default('UTC'),
-  defaultRange: z.enum(['15m', '1h', '6h', '24h', '7d', '30d']).default('1h'),
-  pageSize: z.number().int().min(10).max(1000).default(50),
+  theme: fields.theme.default('system'),
+  timeZone: fields.timeZone.default('UTC'),
+  defaultRange: fields.defaultRange.default('1h'),
+  pageSize: fields.pageSize.default(50),
 });
 export type Preferences = z.infer<typeof preferencesSchema>;
 
-/** A change: any subset of the keys. */
-export const preferencesChangeSchema = preferencesSchema.partial().strict();
+/** A change: any subset of the keys (no defaults: a key not given keeps its stored value). */
+export const preferencesChangeSchema = z.strictObject(fields).partial();
 
 export type AvatarType = 'image/png' | 'image/jpeg' | 'image/webp';
 

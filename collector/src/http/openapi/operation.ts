@@ -3,8 +3,9 @@
  * the zod schemas of what a client sends (path parameters, query, JSON body) and of what it gets
  * back (per status), and the words of the OpenAPI document. The same declaration
  *
- *   - mounts the route (`route(app, op, handler)`): the permit(level) middleware first, then the
- *     parameters, query and body parsed with the op's schemas (a ZodError → 400 naming the field),
+ *   - mounts the route (`route(app, op, handler)`): the permit(level) middleware first, then
+ *     `usersOnly` (403 for an API token), then the parameters, query and body parsed with the op's
+ *     schemas (a ZodError → 400 naming the field),
  *   - types the answer: `reply(status, body)` takes only the statuses the op declares, with the
  *     body its schema describes (a handler that drifts from the schema fails typecheck),
  *   - and is what http/openapi/document.ts turns into the OpenAPI 3.1 operation.
@@ -60,7 +61,7 @@ export interface OperationSpec {
   description?: string;
   /** What the route enforces (auth.ts permit); documented as `x-permission`. */
   permission: Permission;
-  /** Only a user's access JWT (an API token passes the permission but the handler refuses it with 403). */
+  /** Only a user's access JWT: an API token passes the permission but route() refuses it with 403 (before reading any input). */
   usersOnly?: boolean;
   /** Path parameters: a zod object whose keys are the `{…}` of `path`. Field `.describe()`s become the parameter descriptions. */
   params?: z.ZodType;
@@ -137,6 +138,7 @@ export function createRoute(permit: (level: Permission) => MiddlewareHandler<App
     }
     operations.push(op);
     const run: MiddlewareHandler<AppEnv> = async (c) => {
+      if (op.usersOnly && c.var.principal?.kind !== 'user') throw new DomainError('forbidden', `${op.summary}: for users only; an API token may not`);
       const params = op.params?.parse(c.req.param());
       const query = op.query?.parse(c.req.query());
       const body = await parseBody(c, op.body);

@@ -161,7 +161,9 @@ test('preferences: defaults, validated merge, avatar by content (PNG ok, text re
   assert.equal((await call('viewer1', 'PUT', '/preferences/avatar', big)).status, 400);
   const webp = Buffer.concat([Buffer.from('RIFF'), Buffer.alloc(4), Buffer.from('WEBPVP8 ')]);
   const viaJson = await call('viewer1', 'PUT', '/preferences', { avatar: `data:image/webp;base64,${webp.toString('base64')}` });
-  assert.match((await json<{ avatar: string }>(viaJson)).avatar, /^data:image\/webp;base64,/);
+  const afterAvatar = await json<{ avatar: string; theme: string; timeZone: string }>(viaJson);
+  assert.match(afterAvatar.avatar, /^data:image\/webp;base64,/);
+  assert.deepEqual([afterAvatar.theme, afterAvatar.timeZone], ['dark', 'Europe/Berlin'], 'keys a change leaves out keep their stored values (no defaults)');
   assert.equal((await call('viewer1', 'DELETE', '/preferences/avatar')).status, 204);
   assert.equal((await call('viewer1', 'GET', '/preferences/avatar')).status, 404);
   const token = await t.app.request(`${API_PREFIX}/preferences`, { headers: { authorization: `Bearer ${t.token}` } });
