@@ -7,7 +7,7 @@ import { Route, Router } from '@solidjs/router';
 import { fireEvent, render, screen, waitFor } from '@solidjs/testing-library';
 import { describe, expect, test } from 'vitest';
 import { ApiError } from '../api/client.js';
-import type { HealthSummary, LoginResult } from '../api/types.js';
+import type { LoginResult } from '../api/types.js';
 import { AppContext, type AppServices } from '../context.jsx';
 import { createSession } from '../state/session.js';
 import { LoginPage } from './login.jsx';
@@ -21,7 +21,7 @@ function setup(answer: () => Promise<LoginResult>, tokenOk = true) {
       login: answer,
       refresh: () => Promise.reject(new ApiError('no', 401, 'unauthenticated')),
       logout: () => Promise.resolve(),
-      summary: () => (tokenOk ? Promise.resolve({} as HealthSummary) : Promise.reject(new ApiError('invalid token', 401, 'unauthenticated'))),
+      me: () => (tokenOk ? Promise.resolve({ username: 'grafana', role: 'viewer' as const }) : Promise.reject(new ApiError('invalid token', 401, 'unauthenticated'))),
     },
   });
   const services = { session } as unknown as AppServices;

@@ -34,9 +34,9 @@ function contract(opts: { password?: string; refreshOk?: () => boolean; token?: 
       async logout() {
         calls.push('logout');
       },
-      async summary() {
-        calls.push('summary');
-        return { sensors: { online: 0, offline: 0, degraded: 0, unknown: 0 }, ingest: { since: '', acceptedTotal: 0, rejectedTotal: 0 }, database: { kind: 'pglite', ok: true, latencyMs: 1 }, broker: {} };
+      async me() {
+        calls.push('me');
+        return { username: 'grafana', role: 'viewer' as const };
       },
     },
   };
@@ -110,7 +110,7 @@ describe('session', () => {
     await expect(s.loginWithApiToken('   ')).rejects.toThrow(/enter an API token/);
     await s.loginWithApiToken(' pmt_abc ');
     expect(s.kind()).toBe('api-token');
-    expect(s.user()?.role).toBe('admin');
+    expect(s.user()).toEqual({ username: 'grafana', role: 'viewer' }); // the token's label and role, not always admin
     expect(storage.m.get(API_TOKEN_KEY)).toBe('pmt_abc');
     expect(await s.refresh()).toBe(false);
 

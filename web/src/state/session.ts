@@ -8,8 +8,9 @@
  *   active since the token was issued, otherwise it raises `expiring` (the shell shows a dialog
  *   whose "Stay signed in" calls `refresh()`); at expiry it signs out with reason 'expired'.
  * - 'api-token': an integrator's bearer API token, kept in sessionStorage for this tab only; it
- *   does not expire and cannot be refreshed. It acts as an admin (the collector grants API tokens
- *   every permission).
+ *   does not expire and cannot be refreshed. Each token carries a role (admin, analyst or viewer,
+ *   chosen when an admin created it): GET /me tells which, and the session's user is the token's
+ *   label with that role, so the dashboard shows what the token may reach.
  *
  * `refresh()` never runs twice at once and resolves false (never throws) when renewal fails.
  */
@@ -21,10 +22,9 @@ export type SessionKind = 'user' | 'api-token';
 export type SignOutReason = 'logout' | 'expired' | 'revoked';
 
 export const API_TOKEN_KEY = 'pcapmesh.apiToken';
-const API_TOKEN_USER: User = { username: 'API token', role: 'admin' };
 
 export interface SessionOptions {
-  api: Pick<ApiClient, 'login' | 'refresh' | 'logout' | 'summary'>;
+  api: Pick<ApiClient, 'login' | 'refresh' | 'logout' | 'me'>;
   storage?: Pick<Storage, 'getItem' | 'setItem' | 'removeItem'>;
   now?: () => number;
   /** How long before expiry to refresh or warn. Default 60 s. */
@@ -93,13 +93,14 @@ export function createSession(opts: SessionOptions) {
     return result.user;
   }
 
-  /** Checks the token against the API (GET /health/summary) before keeping it. */
+  /** Checks the token against the API (GET /me, which also gives its label and role) before keeping it. */
   async function loginWithApiToken(apiToken: string): Promise<void> {
     const trimmed = apiToken.trim();
     if (trimmed === '') throw new ApiError('enter an API token', 400, 'invalid');
     setToken(trimmed);
+    let me: User;
     try {
-      await opts.api.summary();
+      me = await opts.api.me();
     } catch (err) {
       setToken(null);
       if (err instanceof ApiError && err.status === 401) throw new ApiError('this API token is not valid', 401, 'unauthenticated');
@@ -108,7 +109,7 @@ export function createSession(opts: SessionOptions) {
     storage.setItem(API_TOKEN_KEY, trimmed);
     clearTimers();
     batch(() => {
-      setUser(API_TOKEN_USER);
+      setUser({ username: me.username, role: me.role });
       setKind('api-token');
       setExpiresAt(null);
       setSignedOut(null);
