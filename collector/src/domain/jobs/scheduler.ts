@@ -18,6 +18,7 @@ import type { Logger } from 'pino';
 import type { Db } from '../../storage/db.js';
 import { closeOpenTasks, openTasksOfOnlineSensors, openTasksOfSensor, type TaskRow } from '../../storage/job-tasks.repo.js';
 import { findJob, openJobs, type JobRow } from '../../storage/jobs.repo.js';
+import type { DomainEvents } from '../events.js';
 import type { TaskDispatcher } from './dispatcher.js';
 import type { JobResults } from './jobs.ports.js';
 import type { JobsService } from './jobs.service.js';
@@ -42,7 +43,28 @@ export interface TickReport {
 }
 
 export class JobScheduler {
+  /** Re-sends in progress (started by `watch`), awaited by `settled()`. */
+  private readonly background = new Set<Promise<unknown>>();
+
   constructor(private readonly deps: SchedulerDeps) {}
+
+  /**
+   * Re-sends a sensor's unfinished tasks whenever it is born or comes back (a 'sensor.status'
+   * event to online from offline or unknown, or any birth). Returns the function that stops it.
+   */
+  watch(events: DomainEvents): () => void {
+    return events.on('sensor.status', (e) => {
+      if (e.status === 'offline' || (e.reason !== 'birth' && e.previous !== 'offline' && e.previous !== 'unknown')) return;
+      const work = this.sensorOnline(e.sensor).catch((err: unknown) => this.deps.log.error({ sensor: e.sensor, err }, 're-sending tasks failed'));
+      this.background.add(work);
+      void work.finally(() => this.background.delete(work));
+    });
+  }
+
+  /** Resolves when the re-sends started so far have ended. */
+  async settled(): Promise<void> {
+    while (this.background.size > 0) await Promise.allSettled([...this.background]);
+  }
 
   /** At start: jobs found merging are merged again, pending ones dispatched, the rest ticked. */
   async resume(): Promise<TickReport> {
