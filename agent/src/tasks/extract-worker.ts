@@ -41,6 +41,7 @@ if (parentPort) {
     const checkCancel = (): void => {
       if (Atomics.load(job.cancel, 0) === 1 && !controller.signal.aborted) controller.abort(new Error('extract cancelled'));
     };
+    checkCancel(); // cancelled while this thread was starting: the extract rejects at once
     extract({
       inputs: job.inputs,
       output: job.output,

@@ -77,7 +77,7 @@ export class RunnerHarness {
   async until(what: string, check: () => boolean, ms = 60_000): Promise<void> {
     const end = Date.now() + ms;
     while (!check()) {
-      if (Date.now() > end) throw new Error(`timed out waiting for ${what}; statuses: ${JSON.stringify(this.statuses.map((s) => [s.taskId, s.status, s.error]))}`);
+      if (Date.now() > end) throw new Error(`timed out waiting for ${what}; statuses: ${JSON.stringify(this.statuses.slice(-5).map((s) => [s.taskId, s.status, s.error, s.progress]))}; requests: ${this.server.log.slice(-10).join(', ')}`);
       await new Promise((r) => setTimeout(r, 20));
     }
   }

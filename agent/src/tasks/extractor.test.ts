@@ -1,0 +1,82 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ExtractProgress } from '@pcapmesh/shared/pcap/extract';
+import { extract } from '@pcapmesh/shared/pcap/extract';
+import { writeCapture } from '@pcapmesh/shared/pcap/gen/output';
+import { WorkerExtractor } from './extractor.js';
+
+const T0 = 1_700_000_000;
+const window = { from: { sec: T0, nsec: 0 }, to: { sec: T0 + 600, nsec: 0 } };
+
+test('the worker extract: progress from inside one large file, the same output as extract(), size and SHA-256 of it', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'agent-extractor-'));
+  try {
+    const input = join(dir, 'big.pcap');
+    writeCapture(input, { seed: 31, packets: 200_000, start: T0, duration: 600 });
+    const seen: ExtractProgress[] = [];
+    const output = join(dir, 'out.pcap');
+    const outcome = await new WorkerExtractor({ progressEveryMs: 0 }).extract(
+      { inputs: [input], output, filter: 'udp', ...window, limits: {} },
+      { signal: new AbortController().signal, onProgress: (p) => seen.push(p) },
+    );
+    const within = seen.filter((p) => p.filesDone === 0 && p.position > 0);
+    assert.ok(within.length > 5, `${within.length} reports from inside the file`);
+    assert.equal(seen.at(-1)!.position, seen.at(-1)!.bytesTotal);
+    const bytes = readFileSync(output);
+    assert.equal(outcome.fileBytes, bytes.length);
+    assert.equal(outcome.sha256, createHash('sha256').update(bytes).digest('hex'));
+    const reference = await extract({ inputs: [input], output: join(dir, 'ref.pcap'), filter: 'udp', ...window });
+    assert.ok(bytes.equals(readFileSync(join(dir, 'ref.pcap'))));
+    assert.equal(outcome.stats.packets, reference.packets);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('an abort inside a file stops the worker at once and leaves no output or parts', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'agent-extractor-'));
+  try {
+    const input = join(dir, 'big.pcap');
+    writeCapture(input, { seed: 32, packets: 200_000, start: T0, duration: 600 });
+    const out = join(dir, 'out');
+    mkdirSync(out);
+    const controller = new AbortController();
+    let abortedAt = 0;
+    const run = new WorkerExtractor({ progressEveryMs: 0 }).extract(
+      { inputs: [input], output: join(out, 't.pcap'), filter: '', ...window, limits: {} },
+      {
+        signal: controller.signal,
+        onProgress: (p) => {
+          if (p.position > 0 && abortedAt === 0) {
+            abortedAt = Date.now();
+            controller.abort(new Error('cancelled: enough'));
+          }
+        },
+      },
+    );
+    await assert.rejects(run, /cancelled: enough/);
+    assert.ok(Date.now() - abortedAt < 2_000);
+    assert.deepEqual(readdirSync(out), []);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a bad input fails with the library message', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'agent-extractor-'));
+  try {
+    await assert.rejects(
+      new WorkerExtractor().extract(
+        { inputs: [join(dir, 'missing.pcap')], output: join(dir, 'o.pcap'), filter: '', ...window, limits: {} },
+        { signal: new AbortController().signal, onProgress: () => undefined },
+      ),
+      /input '.*missing\.pcap' cannot be read/,
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
