@@ -27,6 +27,8 @@ export class UploadServer {
   onPut: ((task: string, start: number) => void) | null = null;
   /** Corrupt the stored copy of the next completed file (the whole-file check then fails: 422). */
   corruptNextFile = 0;
+  /** Larger chunk bodies are refused with 413, like jobs.uploadChunkMaxBytes. */
+  maxChunkBytes = Infinity;
   private readonly faults: Fault[] = [];
   private server: Server | null = null;
   port = 0;
@@ -100,6 +102,7 @@ export class UploadServer {
     if (!range) return answer(400, { error: { code: 'invalid', message: 'Content-Range missing or malformed' } });
     const [start, end, size] = [Number(range[1]), Number(range[2]), Number(range[3])];
     this.onPut?.(task, start);
+    if (body.length > this.maxChunkBytes) return answer(413, { error: { code: 'too_large', message: 'chunk too large' } }, ` ${start}`);
     if (start !== held.data.length) return answer(409, { error: { code: 'conflict', message: 'offset', received: held.data.length } }, ` ${start}`);
     const sha = createHash('sha256').update(body).digest('hex');
     if (sha !== req.headers['x-chunk-sha256'] || end - start + 1 !== body.length || size !== held.declared.size || end >= size) {

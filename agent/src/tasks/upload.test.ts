@@ -111,3 +111,12 @@ test('an abort stops the upload at once with the abort reason', async () => {
     assert.ok(server.uploads.get('t8')!.data.length <= 3 * CHUNK);
   });
 });
+
+test('413 (chunk over the collector limit): the chunk is halved until it fits', async () => {
+  await withServer(async (server, file, declaration) => {
+    server.maxChunkBytes = 2 * CHUNK;
+    await uploadFile(file, declaration, { url: server.url('t9'), token: 'x' }, { ...fast, chunkBytes: 8 * CHUNK });
+    assert.deepEqual(server.log.slice(0, 4), ['POST 200', 'PUT 413 0', 'PUT 413 0', 'PUT 200 0']);
+    assert.equal(createHash('sha256').update(server.uploads.get('t9')!.data).digest('hex'), declaration.sha256);
+  });
+});

@@ -17,6 +17,9 @@
  *   brings a new token).
  * - 422 after the last chunk (the whole file's SHA-256 did not match): start again from 0 once
  *   (declaring again), then fail, not transient.
+ * - 413 (chunk larger than the collector's jobs.uploadChunkMaxBytes): halve the chunk (not below
+ *   64 KiB) and send it again.
+ * - A state without a size (the collector lost the declaration): declare again (at most 3 times).
  * - Other 4xx: fail with the collector's message, not transient.
  * - The signal aborts everything at once (the request in flight included).
  * The bearer token is never logged or put in an error message.
@@ -71,9 +74,12 @@ export interface Uploader {
 
 interface UploadState {
   received: number;
-  size: number;
+  /** Null when nothing is declared (any more). */
+  size: number | null;
   complete: boolean;
 }
+
+const MIN_CHUNK = 64 * 1024;
 
 /** A failure worth retrying (network, timeout, 5xx). */
 class Retryable extends Error {}
@@ -102,10 +108,16 @@ export async function uploadFile(file: string, declaration: UploadDeclaration, t
   try {
     let restarted = false;
     let conflicts = 0;
+    let redeclared = 0;
+    let chunkBytes = opts.chunkBytes;
     let state = await client.retrying(() => client.declare(declaration));
     for (;;) {
+      if (state.size === null && redeclared++ < 3) {
+        state = await client.retrying(() => client.declare(declaration));
+        continue;
+      }
       if (state.size !== declaration.size) {
-        throw new UploadError(`the collector expects ${state.size} bytes, the result has ${declaration.size}`, false);
+        throw new UploadError(`the collector expects ${state.size ?? 'no'} bytes, the result has ${declaration.size}`, false);
       }
       opts.onProgress?.(state.received);
       if (state.complete) return;
@@ -116,7 +128,7 @@ export async function uploadFile(file: string, declaration: UploadDeclaration, t
         continue;
       }
       const start = state.received;
-      const length = Math.min(opts.chunkBytes, declaration.size - start);
+      const length = Math.min(chunkBytes, declaration.size - start);
       const chunk = readChunk(fd, start, length);
       try {
         state = await client.retrying(() => client.put(chunk, start, declaration.size), () => client.status());
@@ -125,6 +137,10 @@ export async function uploadFile(file: string, declaration: UploadDeclaration, t
           conflicts = err.received === start ? conflicts + 1 : 0;
           if (conflicts > 3) throw new UploadError(`the collector keeps refusing the chunk at ${start} (409: ${err.message})`, true, 409);
           state = err.received !== null ? { received: err.received, size: declaration.size, complete: false } : await client.retrying(() => client.status());
+          continue;
+        }
+        if (err instanceof UploadError && err.status === 413 && chunkBytes > MIN_CHUNK) {
+          chunkBytes = Math.max(MIN_CHUNK, Math.floor(chunkBytes / 2));
           continue;
         }
         if (!(err instanceof UploadError) || err.status !== 422) throw err;
@@ -244,7 +260,7 @@ function parseJson(text: string): unknown {
 
 function stateOf(json: unknown, method: string): UploadState {
   const o = json as Partial<UploadState> | null;
-  if (!o || typeof o.received !== 'number' || typeof o.size !== 'number' || typeof o.complete !== 'boolean') {
+  if (!o || typeof o.received !== 'number' || (typeof o.size !== 'number' && o.size !== null) || typeof o.complete !== 'boolean') {
     throw new Retryable(`${method}: the collector's answer is not {received, size, complete}`);
   }
   return { received: o.received, size: o.size, complete: o.complete };
