@@ -4,7 +4,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { Aedes } from 'aedes';
 import { connectAsync } from 'mqtt';
 import { pino } from 'pino';
-import { topics, type SensorStatusEvent } from '@pcapmesh/shared/wire';
+import { topics, type JobStatusEvent, type SensorStatusEvent } from '@pcapmesh/shared/wire';
 import { DomainEvents } from '../domain/events.js';
 import { publishDomainEvents } from './events-publisher.js';
 import { connectExternalBroker } from './external.js';
@@ -43,4 +43,50 @@ test('sensor status events are published as retained JSON under events/sensors/{
     await new Promise<void>((resolve) => aedes.close(() => resolve()));
     await new Promise((resolve) => server.close(resolve));
   }
+});
+
+test('job status events go to events/jobs/{id}/status as JSON, not retained; progress at most once a second per job', async () => {
+  const log = pino({ level: 'silent' });
+  const published: { topic: string; body: { event: string; job: string }; retain: boolean | undefined }[] = [];
+  const broker = {
+    publish: async (topic: string, payload: Buffer, options: { qos: 0 | 1; retain?: boolean }) => {
+      published.push({ topic, body: JSON.parse(payload.toString()) as { event: string; job: string }, retain: options.retain });
+    },
+  };
+  const events = new DomainEvents();
+  let clock = 1_000_000;
+  const stop = publishDomainEvents(events, broker, log, { published: 0, failed: 0 }, () => clock);
+  const base: JobStatusEvent = {
+    type: 'job.status',
+    job: 'j1',
+    event: 'progress',
+    status: 'running',
+    owner: 'ana',
+    name: null,
+    window: { from: '2026-01-02T03:00:00.000000Z', to: '2026-01-02T03:10:00.000000Z' },
+    tasks: { total: 2, done: 0, failed: 0, running: 2 },
+    packets: 10,
+    bytes: 1000,
+    at: '2026-01-02T04:00:00.000Z',
+  };
+  events.emit('job.status', { ...base, event: 'running' });
+  events.emit('job.status', base);
+  events.emit('job.status', { ...base, packets: 11 }); // same second: dropped
+  events.emit('job.status', { ...base, job: 'j2' }); // another job has its own budget
+  clock += 1000;
+  events.emit('job.status', { ...base, packets: 12 });
+  events.emit('job.status', { ...base, event: 'complete', status: 'complete', result: { fileBytes: 1, sha256: 'f'.repeat(64), packets: 12 } });
+  await new Promise((r) => setImmediate(r));
+  stop();
+  assert.deepEqual(
+    published.map((p) => [p.topic, p.body.event, p.retain]),
+    [
+      ['pcapmesh/v1/events/jobs/j1/status', 'running', false],
+      ['pcapmesh/v1/events/jobs/j1/status', 'progress', false],
+      ['pcapmesh/v1/events/jobs/j2/status', 'progress', false],
+      ['pcapmesh/v1/events/jobs/j1/status', 'progress', false],
+      ['pcapmesh/v1/events/jobs/j1/status', 'complete', false],
+    ],
+  );
+  assert.equal((published[3]!.body as unknown as JobStatusEvent).packets, 12);
 });

@@ -1,6 +1,7 @@
 /**
- * The source of the WebSocket live feed: sensor status changes and health samples as JSON-ready
- * events, fanned out through the cache's pub/sub so that with Redis every collector replica's
+ * The source of the WebSocket live feed: sensor status changes and health samples, job state
+ * changes and progress (`job.status`, progress ≤ 1/s per job) and task moves (`task.progress`,
+ * every state change, progress ≤ 1/s per task) as JSON-ready events, fanned out through the cache's pub/sub so that with Redis every collector replica's
  * clients see every replica's events (with the memory cache: this process's events).
  *
  *   DomainEvents ──publish──▶ cache channel "live" ──subscribe──▶ local listeners (WebSocket clients)
@@ -16,9 +17,16 @@
  */
 import type { Logger } from 'pino';
 import type { CacheStore } from '../cache/store.js';
-import type { DomainEvents, SensorHealthEvent, SensorStatusEvent } from '../domain/events.js';
+import type { DomainEvents, JobStatusEvent, SensorHealthEvent, SensorStatusEvent, TaskProgressEvent } from '../domain/events.js';
 
-export type LiveEvent = SensorStatusEvent | SensorHealthEvent;
+export type LiveEvent = SensorStatusEvent | SensorHealthEvent | JobStatusEvent | TaskProgressEvent;
+
+/** The ids a log line about an event carries. */
+function idsOf(event: LiveEvent): Record<string, string> {
+  if (event.type === 'job.status') return { job: event.job };
+  if (event.type === 'task.progress') return { job: event.job, task: event.task, sensor: event.sensor };
+  return { sensor: event.sensor };
+}
 
 export interface LiveFeed {
   /** Calls `listener` for every event from now on; returns the function that unsubscribes. */
@@ -48,15 +56,17 @@ export async function openLiveFeed(events: DomainEvents, cache: Pick<CacheStore,
       try {
         listener(event);
       } catch (err) {
-        log.error({ err, sensor: event.sensor }, 'live feed listener failed');
+        log.error({ err, ...idsOf(event) }, 'live feed listener failed');
       }
     }
   });
   const forward = (event: LiveEvent) => {
-    cache.publish(LIVE_CHANNEL, JSON.stringify(event)).catch((err: unknown) => log.warn({ err, sensor: event.sensor }, 'publishing a live event failed'));
+    cache.publish(LIVE_CHANNEL, JSON.stringify(event)).catch((err: unknown) => log.warn({ err, ...idsOf(event) }, 'publishing a live event failed'));
   };
   const offStatus = events.on('sensor.status', forward);
   const offHealth = events.on('sensor.health', forward);
+  const offJob = events.on('job.status', forward);
+  const offTask = events.on('task.progress', forward);
   return {
     subscribe(listener) {
       listeners.add(listener);
@@ -70,6 +80,8 @@ export async function openLiveFeed(events: DomainEvents, cache: Pick<CacheStore,
     async close() {
       offStatus();
       offHealth();
+      offJob();
+      offTask();
       listeners.clear();
       await unsubscribe();
     },

@@ -6,16 +6,11 @@ import type { JobWithTally } from '../../storage/jobs.repo.js';
 import type { TaskRow } from '../../storage/job-tasks.repo.js';
 import { iso } from '../time.js';
 import type { JobFilterInput, JobPlan, JobTargets, JobView, TaskView } from './jobs.types.js';
+import { resultFileName } from './results.service.js';
 import { windowView } from './window.js';
 
 export function jobWindow(row: Pick<JobWithTally, 'windowNs'>): { from: bigint; to: bigint } {
   return { from: BigInt(row.windowNs.from), to: BigInt(row.windowNs.to) };
-}
-
-/** pcapmesh-{job}-{from}-{to}.pcap[ng] with compact UTC times (20260102T030405Z). */
-export function resultFileName(row: Pick<JobWithTally, 'id' | 'windowFrom' | 'windowTo'>, extension: 'pcap' | 'pcapng'): string {
-  const compact = (d: Date) => d.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
-  return `pcapmesh-${row.id}-${compact(row.windowFrom)}-${compact(row.windowTo)}.${extension}`;
 }
 
 export function jobView(row: JobWithTally): JobView {

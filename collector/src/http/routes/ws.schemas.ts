@@ -4,8 +4,10 @@
  * `x-websocket.serverMessages`.
  */
 import { z } from 'zod';
-import type { SensorHealthEvent, SensorStatusEvent } from '../../domain/events.js';
-import { int, mirrors, oneOf, time } from '../openapi/kit.js';
+import { JOB_STATUSES, TASK_STATES } from '@pcapmesh/shared/wire';
+import type { JobStatusEvent, SensorHealthEvent, SensorStatusEvent, TaskProgressEvent } from '../../domain/events.js';
+import { int, mirrors, oneOf, orNull, time } from '../openapi/kit.js';
+import { taskViewSchema } from './jobs.schemas.js';
 
 export const LiveHelloSchema = z.strictObject({ type: z.literal('hello'), time }).meta({ id: 'LiveHello' });
 
@@ -37,5 +39,47 @@ export const SensorHealthEventSchema = mirrors<SensorHealthEvent>()(
     .meta({ id: 'SensorHealthEvent' }),
 );
 
+export const JobStatusEventSchema = mirrors<JobStatusEvent>()(
+  z
+    .strictObject({
+      type: z.literal('job.status'),
+      job: z.string(),
+      event: z.enum(['submitted', 'progress', ...JOB_STATUSES]).describe('the new state, or submitted / progress (at most once a second per job)'),
+      status: z.enum(JOB_STATUSES),
+      owner: z.string(),
+      name: orNull(z.string()),
+      window: z.strictObject({ from: z.string(), to: z.string() }),
+      tasks: z.strictObject({ total: int, done: int, failed: int, running: int }),
+      packets: int.describe('matched so far, or merged'),
+      bytes: int,
+      result: z.strictObject({ fileBytes: int, sha256: z.string(), packets: int }).optional().describe('with complete and partial'),
+      reason: z.string().optional().describe('with partial, failed and cancelled: names each sensor that failed or was skipped'),
+      at: time,
+    })
+    .meta({ id: 'JobStatusEvent' }),
+);
+
+export const TaskProgressEventSchema = mirrors<TaskProgressEvent>()(
+  z
+    .strictObject({
+      type: z.literal('task.progress'),
+      job: z.string(),
+      task: z.string(),
+      sensor: z.string(),
+      status: z.enum(['pending', ...TASK_STATES]),
+      attempt: int,
+      reason: orNull(z.string()),
+      progress: taskViewSchema.shape.progress,
+      at: time,
+    })
+    .meta({ id: 'TaskProgressEvent', description: 'every state change of a task, and its progress at most once a second' }),
+);
+
 /** Any message the server sends on the live feed. */
-export const LiveMessageSchema = z.discriminatedUnion('type', [LiveHelloSchema, SensorStatusEventSchema, SensorHealthEventSchema]);
+export const LiveMessageSchema = z.discriminatedUnion('type', [
+  LiveHelloSchema,
+  SensorStatusEventSchema,
+  SensorHealthEventSchema,
+  JobStatusEventSchema,
+  TaskProgressEventSchema,
+]);

@@ -1,7 +1,8 @@
 /**
  * GET /ws (read): the live feed. After the upgrade the server sends `{ "type": "hello", "time" }`,
- * then one JSON text frame per event: `sensor.status` (SensorStatusEvent) and `sensor.health`
- * (SensorHealthEvent). Clients only listen; what they send is ignored.
+ * then one JSON text frame per event: `sensor.status` (SensorStatusEvent), `sensor.health`
+ * (SensorHealthEvent), `job.status` (JobStatusEvent: state changes, progress ≤ 1/s per job) and
+ * `task.progress` (TaskProgressEvent). Clients only listen; what they send is ignored.
  *
  * Authentication: Authorization header, `?token=`, or Sec-WebSocket-Protocol
  * `pcapmesh.v1, bearer.<token>` (browsers: `new WebSocket(url, ['pcapmesh.v1', 'bearer.' + token])`).
@@ -30,12 +31,13 @@ export interface LiveFeedCounters {
 
 export const liveFeed = defineOperation({
   method: 'get', path: '/ws', id: 'liveFeed', tag: 'live', permission: 'read',
-  summary: 'WebSocket live feed of sensor status and health (upgrade endpoint)',
+  summary: 'WebSocket live feed of sensor status and health, job and task progress (upgrade endpoint)',
   description:
     'Send `Upgrade: websocket`. Browsers, which cannot set headers on a WebSocket, present the token as the sub-protocol ' +
     `\`${WS_PROTOCOL}, bearer.<token>\` (the server selects \`${WS_PROTOCOL}\`) or as \`?token=\`. After the upgrade the ` +
-    'server sends `{ "type": "hello", "time" }`, then one JSON text frame per event: `sensor.status` (SensorStatusEvent) and ' +
-    '`sensor.health` (SensorHealthEvent). What clients send is ignored. A client more than 4 MiB behind is closed with ' +
+    'server sends `{ "type": "hello", "time" }`, then one JSON text frame per event: `sensor.status` (SensorStatusEvent), ' +
+    '`sensor.health` (SensorHealthEvent), `job.status` (JobStatusEvent; progress at most once a second per job) and `task.progress` ' +
+    '(TaskProgressEvent; every state change, progress at most once a second per task). What clients send is ignored. A client more than 4 MiB behind is closed with ' +
     '1013 "try again later". A plain GET (no upgrade) gets 426.',
   parameters: [
     { name: 'token', in: 'query', required: false, schema: { type: 'string' }, description: 'the bearer credential (upgrade requests only; plain requests use the Authorization header)' },
