@@ -46,8 +46,8 @@ export class TestBroker {
     broker.authorizeSubscribe = (_client, sub, done) => done(null, this.policy.refuseSubscriptions ? null : sub);
     broker.on('publish', (packet) => {
       const parsed = parseTopic(packet.topic);
-      if (!parsed || (parsed.kind !== 'sensor' && parsed.kind !== 'task-status')) return;
-      const kind: MessageKind = parsed.kind === 'sensor' ? parsed.channel : 'task-status';
+      if (!parsed || (parsed.kind !== 'sensor' && parsed.kind !== 'task-status' && parsed.kind !== 'estimate')) return;
+      const kind: MessageKind = parsed.kind === 'sensor' ? parsed.channel : parsed.kind;
       const decoded = decodeMessage(kind, new Uint8Array(packet.payload as Buffer));
       if (!decoded.ok) throw new Error(`undecodable ${packet.topic}: ${decoded.detail}`);
       this.received.push({ topic: packet.topic, kind, retain: packet.retain, message: decoded.message as Received['message'], at: Date.now() });
@@ -73,6 +73,15 @@ export class TestBroker {
     await new Promise<void>((resolve) => (this.broker ? this.broker.close(() => resolve()) : resolve()));
     this.server = null;
     this.broker = null;
+  }
+
+  /** Publishes as the collector would (QoS 1), e.g. a command to a sensor. */
+  async publish(topic: string, payload: Uint8Array): Promise<void> {
+    const broker = this.broker;
+    if (!broker) throw new Error('broker not started');
+    await new Promise<void>((resolve, reject) => {
+      broker.publish({ cmd: 'publish', topic, payload: Buffer.from(payload), qos: 1, retain: false, dup: false }, (err) => (err ? reject(err) : resolve()));
+    });
   }
 
   /** Messages of one kind, in arrival order. */
