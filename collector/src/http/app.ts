@@ -28,6 +28,7 @@ import { adminUserRoutes } from './routes/admin-users.js';
 import { adminSensorRoutes } from './routes/admin-sensors.js';
 import { adminApiTokenRoutes } from './routes/admin-api-tokens.js';
 import { preferencesRoutes } from './routes/preferences.js';
+import { isUploadChunk, taskUploadRoutes } from './routes/task-upload.js';
 import { openApiRoutes } from './openapi/routes.js';
 import { createRoute, type OperationSpec } from './openapi/operation.js';
 import { defaultWebRoot, serveWeb } from './static.js';
@@ -46,7 +47,7 @@ export interface HttpApp {
 
 export function createHttpApp(deps: HttpDeps): HttpApp {
   const counters: HttpApp['counters'] = { requests: 0, errors: 0, liveFeed: { clients: 0, sent: 0, droppedSlowClients: 0 } };
-  const permit = createPermit(deps.tokens);
+  const permit = createPermit(deps.tokens, deps.uploads?.tokens);
   const operations: OperationSpec[] = [];
   const tools: RouteTools = { permit, route: createRoute(permit, operations), now: deps.now ?? (() => new Date()) };
   const log = deps.log.child({ component: 'http' });
@@ -66,14 +67,15 @@ export function createHttpApp(deps: HttpDeps): HttpApp {
     );
   });
   app.use(secureHeaders());
-  app.use(
-    bodyLimit({
-      maxSize: deps.bodyLimitBytes ?? DEFAULT_BODY_LIMIT,
-      onError: (c) => errorResponse(c, 413, 'too_large', `request body larger than ${deps.bodyLimitBytes ?? DEFAULT_BODY_LIMIT} bytes`),
-    }),
-  );
+  const limitBody = bodyLimit({
+    maxSize: deps.bodyLimitBytes ?? DEFAULT_BODY_LIMIT,
+    onError: (c) => errorResponse(c, 413, 'too_large', `request body larger than ${deps.bodyLimitBytes ?? DEFAULT_BODY_LIMIT} bytes`),
+  });
+  // An upload chunk is streamed to disk under its own limit (jobs.uploadChunkMaxBytes, routes/task-upload.ts).
+  app.use((c, next) => (isUploadChunk(c.req.method, c.req.path) ? next() : limitBody(c, next)));
 
   for (const routes of [healthRoutes, sensorRoutes, locationRoutes, sessionRoutes, preferencesRoutes, adminUserRoutes, adminAuditRoutes, adminSensorRoutes, adminApiTokenRoutes]) app.route(API_PREFIX, routes(deps, tools));
+  app.route(API_PREFIX, taskUploadRoutes(deps, tools));
   app.route(API_PREFIX, wsRoutes(deps, tools, counters.liveFeed));
   app.route(API_PREFIX, adminSystemRoutes(deps, tools, counters.liveFeed));
   app.route(API_PREFIX, openApiRoutes(deps, tools, API_PREFIX, operations)); // GET /api/v1/openapi.json, last: it documents the routes above

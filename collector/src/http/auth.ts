@@ -6,6 +6,8 @@
  *   'analyst'   analyst or admin (submit and cancel jobs)
  *   'download'  analyst or admin (packet downloads; never a viewer)
  *   'admin'     admin only
+ *   'task'      an agent's task upload token for the task the path's `{task}` names, nothing else
+ *               (routes/task-upload.ts); its claims go to `c.var.task`
  *
  * Callers authenticate with a bearer credential: a user's access JWT or an integrator's API token,
  * each carrying a role (domain/accounts/roles.ts decides what a role reaches). No credential or a bad one
@@ -19,6 +21,8 @@
  */
 import type { Hono, MiddlewareHandler } from 'hono';
 import { roleAllows, type Permission } from '../domain/accounts/roles.js';
+import { isDomainError } from '../domain/errors.js';
+import type { TaskTokenClaims } from '../domain/jobs/task-tokens.js';
 import type { AppEnv, Principal } from './env.js';
 import { errorResponse } from './errors.js';
 
@@ -27,6 +31,11 @@ export type { Permission };
 /** Resolves a presented token to a principal, or null when it is not valid. Never throws for bad tokens. */
 export interface TokenVerifier {
   verify(token: string): Promise<Principal | null>;
+}
+
+/** Verifies a task upload token for one task (domain/jobs/task-tokens.ts); throws DomainError 401/403. */
+export interface TaskTokenVerifier {
+  verify(token: string, taskId: string): Promise<TaskTokenClaims>;
 }
 
 /** The WebSocket sub-protocol the live feed speaks; the server selects it. */
@@ -51,11 +60,28 @@ export function presentedToken(req: Request): string | null {
   return bearer ? bearer.slice(WS_BEARER_PREFIX.length) : null;
 }
 
-/** Builds the `permit(level)` middleware factory over a token verifier. */
-export function createPermit(verifier: TokenVerifier): (level: Permission) => MiddlewareHandler<AppEnv> {
+/**
+ * Builds the `permit(level)` middleware factory over a token verifier, and for 'task' routes the
+ * task token verifier (without one, every request to a 'task' route gets 401).
+ */
+export function createPermit(verifier: TokenVerifier, taskTokens?: TaskTokenVerifier): (level: Permission) => MiddlewareHandler<AppEnv> {
   return (level) => {
     const handler: Tagged = async (c, next) => {
-      if (level !== 'public') {
+      if (level === 'task') {
+        const token = c.req.header('authorization')?.match(/^Bearer\s+(\S+)\s*$/i)?.[1] ?? null;
+        if (token === null || taskTokens === undefined) {
+          c.header('WWW-Authenticate', 'Bearer realm="pcapmesh"');
+          return errorResponse(c, 401, 'unauthenticated', token === null ? 'missing bearer token (a task upload token)' : 'task upload tokens are not accepted here');
+        }
+        try {
+          c.set('task', await taskTokens.verify(token, c.req.param('task') ?? ''));
+        } catch (err) {
+          if (isDomainError(err, 'forbidden')) return errorResponse(c, 403, 'forbidden', err.message);
+          if (!isDomainError(err, 'unauthenticated')) throw err;
+          c.header('WWW-Authenticate', 'Bearer realm="pcapmesh"');
+          return errorResponse(c, 401, 'unauthenticated', err.message);
+        }
+      } else if (level !== 'public') {
         const token = presentedToken(c.req.raw);
         const principal = token === null ? null : await verifier.verify(token);
         if (principal === null) {

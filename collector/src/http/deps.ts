@@ -18,7 +18,8 @@ import type { LogRing } from '../log-ring.js';
 import type { SensorService } from '../domain/sensors/sensors.service.js';
 import type { SystemService } from '../domain/system/system.service.js';
 import type { Db } from '../storage/db.js';
-import type { TokenVerifier } from './auth.js';
+import type { UploadService } from '../domain/jobs/uploads.service.js';
+import type { TaskTokenVerifier, TokenVerifier } from './auth.js';
 import type { LiveFeed } from './live-feed.js';
 
 export type SensorQueries = Pick<
@@ -58,6 +59,14 @@ export interface HttpDeps {
     service: Pick<SystemService, 'databaseBytes' | 'storage'>;
     startedAt: Date;
     logs: LogRing;
+  };
+  /**
+   * Task result uploads (routes/task-upload.ts): the task token verifier ('task' permission) and
+   * the UploadService. Absent: the upload routes are not mounted and 'task' routes answer 401.
+   */
+  uploads?: {
+    tokens: TaskTokenVerifier;
+    service: Pick<UploadService, 'declare' | 'chunk' | 'status' | 'chunkMaxBytes'>;
   };
   /** Collector clock; default `() => new Date()`. */
   now?: () => Date;

@@ -5,6 +5,7 @@
 import type { Logger } from 'pino';
 import type { RequestIdVariables } from 'hono/request-id';
 import type { Role } from '../domain/accounts/roles.js';
+import type { TaskTokenClaims } from '../domain/jobs/task-tokens.js';
 
 /** Who made the request, once authenticated: a user (access JWT) or an integrator's API token. */
 export interface Principal {
@@ -20,5 +21,7 @@ export type AppEnv = {
     /** The request's logger: every line carries its request id. */
     log: Logger;
     principal?: Principal;
+    /** On 'task' routes: the verified task upload token's claims (never a principal). */
+    task?: TaskTokenClaims;
   };
 };

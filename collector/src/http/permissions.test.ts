@@ -9,6 +9,7 @@ import { API_PREFIX } from './app.js';
 import { createPermit } from './auth.js';
 import type { AppEnv } from './env.js';
 import { CredentialVerifier } from './credentials.js';
+import { TaskTokens } from '../domain/jobs/task-tokens.js';
 
 let t: TestHttp;
 const bearer: Record<string, string> = {};
@@ -20,7 +21,7 @@ after(() => t.close());
 
 test('each permission level admits exactly the roles it should (viewer cannot download or submit; analyst is not admin)', async () => {
   // One route per level, guarded by the very permit() machinery the app uses, over real logins.
-  const permit = createPermit(new CredentialVerifier(t.accounts.access, { authenticate: () => Promise.resolve(null) }));
+  const permit = createPermit(new CredentialVerifier(t.accounts.access, { authenticate: () => Promise.resolve(null) }), await TaskTokens.open({ db: t.db }));
   const sample = new Hono<AppEnv>();
   sample.use(async (c, next) => {
     c.set('log', pino({ level: 'silent' }));
@@ -33,12 +34,12 @@ test('each permission level admits exactly the roles it should (viewer cannot do
   for (const user of [null, 'viewer1', 'analyst1', 'admin1']) {
     seen[user ?? 'anonymous'] = await Promise.all(PERMISSIONS.map((level) => status(user, level)));
   }
-  // Columns: public, read, analyst, download, admin.
+  // Columns: public, read, analyst, download, admin, task (no user credential is a task upload token).
   assert.deepEqual(seen, {
-    anonymous: [200, 401, 401, 401, 401],
-    viewer1: [200, 200, 403, 403, 403],
-    analyst1: [200, 200, 200, 200, 403],
-    admin1: [200, 200, 200, 200, 200],
+    anonymous: [200, 401, 401, 401, 401, 401],
+    viewer1: [200, 200, 403, 403, 403, 401],
+    analyst1: [200, 200, 200, 200, 403, 401],
+    admin1: [200, 200, 200, 200, 200, 401],
   });
 });
 

@@ -7,11 +7,13 @@
  *   'analyst'   analyst, admin        — submit and cancel jobs (their own; see `mayTouchJob`)
  *   'download'  analyst, admin        — download packets (a viewer never can)
  *   'admin'     admin                 — users, sensors, configuration, the audit log
+ *   'task'      no role: only an agent's task upload token for the task the path names
+ *               (domain/jobs/task-tokens.ts); no user credential reaches it, and it reaches nothing else
  */
 export const ROLES = ['admin', 'analyst', 'viewer'] as const;
 export type Role = (typeof ROLES)[number];
 
-export const PERMISSIONS = ['public', 'read', 'analyst', 'download', 'admin'] as const;
+export const PERMISSIONS = ['public', 'read', 'analyst', 'download', 'admin', 'task'] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
 const ALLOWED: Record<Permission, readonly Role[]> = {
@@ -20,6 +22,7 @@ const ALLOWED: Record<Permission, readonly Role[]> = {
   analyst: ['analyst', 'admin'],
   download: ['analyst', 'admin'],
   admin: ['admin'],
+  task: [],
 };
 
 export function isRole(value: unknown): value is Role {

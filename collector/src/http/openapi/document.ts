@@ -38,6 +38,7 @@ export const TAGS: { name: string; description: string }[] = [
   { name: 'live', description: 'The WebSocket live feed of sensor status and health.' },
   { name: 'preferences', description: 'The signed-in user’s dashboard preferences and avatar.' },
   { name: 'jobs', description: 'Capture jobs: extracting packets from sensors by time window and filter, their tasks, results and downloads.' },
+  { name: 'uploads', description: 'Agents uploading task results in resumable, hashed chunks (the task upload token only).' },
   { name: 'enrolment', description: 'Sensors exchanging a one-time token for their secret.' },
   { name: 'admin-users', description: 'User accounts (admin).' },
   { name: 'admin-audit', description: 'The audit log (admin).' },
@@ -119,8 +120,9 @@ const ERROR_RESPONSES: Record<number, [name: string, description: string, header
   ],
   403: ['Forbidden', "the caller's role falls short of the operation's permission (code `forbidden`)"],
   404: ['NotFound', 'no such item (code `not_found`)'],
-  409: ['Conflict', 'conflicts with what exists (code `conflict`)'],
+  409: ['Conflict', 'conflicts with what exists (code `conflict`); an upload chunk at the wrong offset carries `error.received`'],
   413: ['TooLarge', 'the request body is larger than the body limit (default 1 MiB; code `too_large`)'],
+  422: ['Unprocessable', 'the uploaded file does not match its declared SHA-256: the upload was reset to 0 (code `invalid`)'],
   426: ['UpgradeRequired', 'a plain request to a WebSocket endpoint (code `invalid`)'],
   429: ['Throttled', 'too many attempts; come back later (code `throttled`)', { 'Retry-After': { description: 'seconds to wait', schema: { type: 'integer' } } }],
   503: ['Unavailable', 'a part the operation needs is not available now (code `unavailable`)'],
@@ -139,12 +141,28 @@ const SECURITY_SCHEMES: Record<string, Json> = {
     scheme: 'bearer',
     description: 'An integrator’s API token (role-scoped; created by an admin with POST /api/v1/admin/api-tokens), sent as Authorization: Bearer ….',
   },
+  taskToken: {
+    type: 'http',
+    scheme: 'bearer',
+    bearerFormat: 'JWT',
+    description: 'A task’s upload token: the JWT the collector puts in the task command (`upload.token`), valid for that task’s upload only, for jobs.uploadTokenMinutes after the window’s end or the dispatch.',
+  },
 };
 
 // ─── operations ──────────────────────────────────────────────────────────────────────────────────
 
 const whoReaches = (level: Permission): string =>
-  level === 'public' ? 'anyone, no credential' : `roles ${ROLES.filter((role) => roleAllows(role, level)).join(', ')}`;
+  level === 'public'
+    ? 'anyone, no credential'
+    : level === 'task'
+      ? 'the agent holding this task’s upload token; no user credential'
+      : `roles ${ROLES.filter((role) => roleAllows(role, level)).join(', ')}`;
+
+function securityOf(op: OperationSpec): Json[] {
+  if (op.permission === 'public') return [];
+  if (op.permission === 'task') return [{ taskToken: [] }];
+  return op.usersOnly ? [{ accessToken: [] }] : [{ accessToken: [] }, { apiToken: [] }];
+}
 
 function responseObject(response: ResponseSpec, collect: SchemaCollector, where: string): Json {
   return {
@@ -202,7 +220,7 @@ function toOperation(op: OperationSpec, collect: SchemaCollector): Json {
     summary: op.summary,
     description: op.description ? `${permissionLine}\n\n${op.description}` : permissionLine,
     'x-permission': op.permission,
-    security: op.permission === 'public' ? [] : op.usersOnly ? [{ accessToken: [] }] : [{ accessToken: [] }, { apiToken: [] }],
+    security: securityOf(op),
     ...(parameters.length > 0 ? { parameters } : {}),
     ...(body ? { requestBody: body } : {}),
     responses,
@@ -238,7 +256,7 @@ export function openApiDocument(operations: readonly OperationSpec[], opts: { ve
       description:
         'The REST API of the pcapmesh collector: the sensor fleet, users and sessions, administration, and a WebSocket live feed. ' +
         'Authenticate with `Authorization: Bearer <token>`: a user’s access JWT (POST /api/v1/login) or an integrator’s API token. ' +
-        'Each operation states its permission level in `x-permission` (public, read, analyst, download, admin) and in its description. ' +
+        'Each operation states its permission level in `x-permission` (public, read, analyst, download, admin; task for agents’ uploads) and in its description. ' +
         'Errors are `{ "error": { "code", "message" } }` with the matching HTTP status.',
       license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
     },

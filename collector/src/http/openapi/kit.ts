@@ -43,6 +43,7 @@ export const ErrorSchema = z
     error: z.strictObject({
       code: z.enum([...DOMAIN_ERROR_CODES, 'too_large', 'internal', 'error']),
       message: z.string().describe('a sentence for people; names the field at fault for invalid input'),
+      received: z.number().int().min(0).optional().describe('task uploads, 409: the bytes the collector holds; resume from there'),
     }),
   })
   .meta({ id: 'Error', description: 'Every error response: `{ "error": { "code", "message" } }` with the matching HTTP status.' });
