@@ -59,6 +59,9 @@ export interface ChunkRange {
   size: number;
 }
 
+/** A chunk's bytes as they arrive: a request body stream, or (tests, in-process callers) any iterable of pieces. */
+export type ChunkBody = AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
+
 export type UploadProblem = 'out-of-order' | 'chunk-too-large' | 'file-mismatch';
 
 /** An upload refused in a way the agent acts on: resume from `received`, send smaller chunks, or start over. */
@@ -149,7 +152,7 @@ export class UploadService {
   }
 
   /** Appends one chunk (streamed from `body`) at `range.start`, which must equal `received`. */
-  async chunk(who: TaskTokenSubject, range: ChunkRange, sha256: string, body: AsyncIterable<Uint8Array>): Promise<UploadState> {
+  async chunk(who: TaskTokenSubject, range: ChunkRange, sha256: string, body: ChunkBody): Promise<UploadState> {
     return this.exclusive(who, async (row) => {
       refuseClosed(row);
       if (row.size === null || row.sha256 === null) throw conflict(`task ${row.taskId} has no declared upload: POST the declaration first`);
@@ -240,7 +243,7 @@ export class UploadService {
   }
 
   /** Writes the chunk at `start`, hashing and counting it; on any failure the file is cut back to `start`. */
-  private async write(row: UploadRow, start: number, length: number, sha256: string, body: AsyncIterable<Uint8Array>): Promise<void> {
+  private async write(row: UploadRow, start: number, length: number, sha256: string, body: ChunkBody): Promise<void> {
     const path = this.path(row, 'part');
     let fh;
     try {
