@@ -223,7 +223,9 @@ export class TaskRunner {
     const deadline = toMs + this.opts.closeDelayMs;
     const ready = now >= deadline || (now >= toMs && closedAt(listCaptures(this.opts.sources), this.opts.sources, window.to, this.opts.quietMs ?? 5_000, now));
     if (ready) {
-      if (task.record.result !== undefined || task.record.status !== 'accepted') this.save(task, { status: task.record.result ? 'uploading' : 'accepted', waitUntil: undefined });
+      // Queued: `accepted` again (a resumed upload stays `uploading`); upload() reports `uploading` when it starts.
+      const status = task.record.status === 'uploading' ? 'uploading' : 'accepted';
+      if (task.record.status !== status || task.record.waitUntil) this.save(task, { status, waitUntil: undefined });
       this.queue.push(task);
       this.pump();
       return;
