@@ -4,7 +4,11 @@
  *
  * @example
  *   const jobs = createJobs({ db, sensors, commands, tokens, results, events, log, publicUrl: () => url, settings: { ...config.jobs, expiryDays: config.results.expiryDays } });
- *   await jobs.scheduler.resume();
+ *   await jobs.scheduler.resume(); // then jobs.scheduler.tick() every ~2 s
+ *   ...
+ *   await jobs.close();
+ *
+ * Created jobs already watch 'sensor.status' events: a sensor's birth or return re-sends its tasks.
  */
 import type { Logger } from 'pino';
 import type { Db } from '../../storage/db.js';
@@ -41,6 +45,8 @@ export interface Jobs {
   service: JobsService;
   scheduler: JobScheduler;
   estimates: DryRunEstimates;
+  /** Stops re-sending on sensors' returns and waits for background work (re-sends, merges after a last status). */
+  close(): Promise<void>;
 }
 
 export function createJobs(deps: JobsDeps): Jobs {
@@ -51,5 +57,16 @@ export function createJobs(deps: JobsDeps): Jobs {
   const estimates = new DryRunEstimates(deps.commands, (sensor, err) => log.warn({ sensor, err }, 'publishing an estimate command failed'));
   const service = new JobsService({ db, sensors: deps.sensors, dispatcher, lifecycle, estimates, results: deps.results, log, now, settings });
   const scheduler = new JobScheduler({ db, service, dispatcher, lifecycle, results: deps.results, log, now, settings });
-  return { service, scheduler, estimates };
+  // A sensor that is born or comes back gets its unfinished tasks again (commands sent while it was away are lost).
+  const unwatch = scheduler.watch(deps.events);
+  return {
+    service,
+    scheduler,
+    estimates,
+    async close() {
+      unwatch();
+      await scheduler.settled();
+      await service.settled();
+    },
+  };
 }
