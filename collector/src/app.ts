@@ -25,12 +25,13 @@ import { connectExternalBroker, type ExternalBroker } from './broker/external.js
 import { Ingest } from './broker/ingest.js';
 import type { BrokerTransport } from './broker/transport.js';
 import { openCache, type CacheStore } from './cache/store.js';
-import type { CollectorConfig } from './config.js';
+import { publicUrlOf, type CollectorConfig } from './config.js';
 import { DomainEvents } from './domain/events.js';
 import { IngestStats } from './domain/ingest-stats.js';
 import { SensorService } from './domain/sensors/sensors.service.js';
 import { SystemService } from './domain/system/system.service.js';
 import { createHttpApp } from './http/app.js';
+import { openJobsStack, type JobsStack } from './jobs/stack.js';
 import { CredentialVerifier } from './http/credentials.js';
 import { openLiveFeed } from './http/live-feed.js';
 import { startHttpServer } from './http/server.js';
@@ -46,6 +47,9 @@ import { migrate } from './storage/migrate.js';
 import { PartitionManager, partitionedTables } from './storage/partitions.js';
 import { COLLECTOR_VERSION } from './version.js';
 import { every } from '@pcapmesh/shared/util/every';
+
+/** The jobs scheduler's period (dispatch, timeouts, deadlines; domain/jobs/scheduler.ts). */
+const JOBS_TICK_MS = 2_000;
 
 /** Partition maintenance runs at start and then hourly. */
 const PARTITION_INTERVAL_MS = 3_600_000;
@@ -142,7 +146,16 @@ export function createCollector(config: CollectorConfig, opts: CreateCollectorOp
     ({ writtenTo: apiTokenFile } = await step('API token', () =>
       accounts.apiTokens.ensureStartToken({ configured: config.http.apiToken, dataDir: config.dataDir }),
     ));
-    const ingest = new Ingest(sensors, ingestStats, log.child({ component: 'ingest' }));
+    // The jobs stack needs the broker (commands), which needs ingest: ingest reaches it once it exists (before consume).
+    const late: { jobs?: JobsStack } = {};
+    const jobsTarget = () => {
+      if (!late.jobs) throw new Error('jobs stack not open yet');
+      return late.jobs.jobs.service;
+    };
+    const ingest = new Ingest(sensors, ingestStats, log.child({ component: 'ingest' }), {
+      ingestTaskStatus: (sensor, taskId, msg) => jobsTarget().ingestTaskStatus(sensor, taskId, msg),
+      ingestEstimate: (sensor, msg) => jobsTarget().ingestEstimate(sensor, msg),
+    });
     // Closers run last-first: the broker stops delivering, then ingest finishes what it has.
     closers.push({ what: 'ingest', close: () => ingest.drain() });
     const integrations = new IntegrationsService({ db, audit: accounts.audit, kick: (match) => kick(match) });
@@ -152,6 +165,13 @@ export function createCollector(config: CollectorConfig, opts: CreateCollectorOp
     const enrolment = new EnrolmentService({ db, sensors, audit: accounts.audit, kick, log: log.child({ component: 'enrolment' }) });
     closers.push({ what: 'MQTT broker', close: () => broker.close() });
     if (broker.mode === 'embedded') ports = broker.ports;
+
+    // The port is known once the HTTP server listens (http.port 0 picks one); upload URLs are made after that.
+    const bound: { port?: number } = {};
+    const stack = (late.jobs = await step('jobs', () =>
+      openJobsStack({ db, sensors, events, broker, log, version: COLLECTOR_VERSION, config, publicUrl: () => publicUrlOf(config, bound.port) }),
+    ));
+    closers.push({ what: 'jobs', close: () => stack.close() });
 
     await step('consume sensor messages', () => broker.consume((topic, payload) => ingest.handle(topic, payload)));
     closers.push({ what: 'events publisher', close: publishDomainEvents(events, broker, log.child({ component: 'events' })) });
@@ -175,10 +195,27 @@ export function createCollector(config: CollectorConfig, opts: CreateCollectorOp
         startedAt: new Date(),
         logs: recentLogs,
       },
+      jobs: stack.jobs.service,
+      manifestKeys: stack.results,
+      uploads: { tokens: stack.tokens, service: stack.uploads },
     });
     const server = await step('HTTP server', () => startHttpServer(app, { host: config.http.host, port: config.http.port, log }));
     closers.push({ what: 'HTTP server', close: () => server.close() });
     httpUrl = server.url;
+    bound.port = Number(new URL(server.url).port);
+
+    // Jobs: resume what a previous run left (dispatch needs the upload URL, so after the server), then tick; expire results hourly.
+    await step('resume uploads', () => stack.uploads.recover());
+    await step('resume jobs', () => stack.jobs.scheduler.resume());
+    const stopJobs = every('jobs tick', JOBS_TICK_MS, () => stack.jobs.scheduler.tick(), (err) => log.error({ err }, 'jobs tick failed'), JOBS_TICK_MS);
+    closers.push({ what: 'jobs scheduler', close: stopJobs });
+    const stopExpiry = every('results expiry', PARTITION_INTERVAL_MS, async () => {
+      for (const expired of await stack.results.sweepExpired(new Date())) {
+        log.info({ job: expired.jobId, bytes: expired.bytes }, 'job results expired and deleted');
+        await accounts.audit.record({ actor: null, action: 'job.expire', target: expired.jobId, outcome: 'ok', details: { owner: expired.owner, bytes: expired.bytes } });
+      }
+    }, (err) => log.error({ err }, 'results expiry failed'));
+    closers.push({ what: 'results expiry', close: stopExpiry });
 
     // The first run of each is one period after start (partitions were made by the start step above).
     const sweepMs = config.ingest.healthIntervalSeconds * 1000;

@@ -4,6 +4,9 @@
  * ephemeral port, one stored API token, and the accounts stack (users, sessions, audit) with one
  * user per role (password `USER_PASSWORD`).
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { hash } from '@node-rs/argon2';
 import { pino } from 'pino';
 import { startEmbeddedBroker, type EmbeddedBroker } from '../broker/embedded.js';
@@ -22,6 +25,9 @@ import { CredentialVerifier } from './credentials.js';
 import { API_PREFIX, createHttpApp, type HttpApp } from './app.js';
 import { openLiveFeed, type LiveFeedHub } from './live-feed.js';
 import { LogRing } from '../log-ring.js';
+import type { z } from 'zod';
+import { collectorConfig, type collectorConfigSchema } from '../config.js';
+import { openJobsStack, type JobsStack } from '../jobs/stack.js';
 import { EnrolmentService } from '../domain/fleet/enrolment.service.js';
 import { IntegrationsService } from '../domain/fleet/integrations.service.js';
 
@@ -39,13 +45,21 @@ export interface TestHttp extends HttpApp {
   stats: IngestStats;
   broker: EmbeddedBroker;
   live: LiveFeedHub;
+  /** The real jobs stack (JobsService, ResultsService, TaskTokens) over the embedded broker; results in `resultsDir`. */
+  jobs: JobsStack;
+  resultsDir: string;
   /** Signs a fixture user in (POST /login with USER_PASSWORD) and returns its access token. */
   accessTokenOf(username: string): Promise<string>;
   close(): Promise<void>;
 }
 
 export async function createTestHttp(
-  opts: { now?: () => Date; limits?: Partial<LoginThrottleLimits> & { knownForDays?: number } } = {},
+  opts: {
+    now?: () => Date;
+    limits?: Partial<LoginThrottleLimits> & { knownForDays?: number };
+    /** Overrides of the jobs.* configuration (quota, limits, ...). */
+    jobs?: z.input<typeof collectorConfigSchema>['jobs'];
+  } = {},
 ): Promise<TestHttp> {
   // Lines go to the fixture's own ring (GET /admin/logs), not to the test output.
   const logs = new LogRing(500);
@@ -84,6 +98,18 @@ export async function createTestHttp(
   for (const [username, role] of [['admin1', 'admin'], ['analyst1', 'analyst'], ['analyst2', 'analyst'], ['viewer1', 'viewer']] as const) {
     await accounts.users.create({ username, role, password: USER_PASSWORD });
   }
+  const resultsDir = mkdtempSync(join(tmpdir(), 'pcapmesh-http-results-'));
+  const jobs = await openJobsStack({
+    db,
+    sensors,
+    events,
+    broker,
+    log,
+    version: '9.9.9',
+    config: collectorConfig({ results: { directory: resultsDir }, ...(opts.jobs ? { jobs: opts.jobs } : {}) }),
+    publicUrl: () => 'http://127.0.0.1:8080',
+    ...(opts.now ? { now: opts.now } : {}),
+  });
   const http = createHttpApp({
     log,
     version: '9.9.9',
@@ -96,6 +122,9 @@ export async function createTestHttp(
     live,
     fleet,
     system: { service: new SystemService({ db, dataDir: null }), startedAt: new Date(Date.now() - 5_000), logs },
+    jobs: jobs.jobs.service,
+    manifestKeys: jobs.results,
+    uploads: { tokens: jobs.tokens, service: jobs.uploads },
     ...(opts.now ? { now: opts.now } : {}),
   });
   return {
@@ -110,6 +139,8 @@ export async function createTestHttp(
     stats,
     broker,
     live,
+    jobs,
+    resultsDir,
     async accessTokenOf(username) {
       const res = await http.app.request(`${API_PREFIX}/login`, {
         method: 'POST',
@@ -120,6 +151,8 @@ export async function createTestHttp(
       return ((await res.json()) as { accessToken: string }).accessToken;
     },
     async close() {
+      await jobs.close();
+      rmSync(resultsDir, { recursive: true, force: true });
       await live.close();
       await cache.close();
       await broker.close();

@@ -29,6 +29,7 @@ import { adminSensorRoutes } from './routes/admin-sensors.js';
 import { adminApiTokenRoutes } from './routes/admin-api-tokens.js';
 import { preferencesRoutes } from './routes/preferences.js';
 import { isUploadChunk, taskUploadRoutes } from './routes/task-upload.js';
+import { jobRoutes } from './routes/jobs.js';
 import { openApiRoutes } from './openapi/routes.js';
 import { createRoute, type OperationSpec } from './openapi/operation.js';
 import { defaultWebRoot, serveWeb } from './static.js';
@@ -74,7 +75,7 @@ export function createHttpApp(deps: HttpDeps): HttpApp {
   // An upload chunk is streamed to disk under its own limit (jobs.uploadChunkMaxBytes, routes/task-upload.ts).
   app.use((c, next) => (isUploadChunk(c.req.method, c.req.path) ? next() : limitBody(c, next)));
 
-  for (const routes of [healthRoutes, sensorRoutes, locationRoutes, sessionRoutes, preferencesRoutes, adminUserRoutes, adminAuditRoutes, adminSensorRoutes, adminApiTokenRoutes]) app.route(API_PREFIX, routes(deps, tools));
+  for (const routes of [healthRoutes, sensorRoutes, locationRoutes, sessionRoutes, preferencesRoutes, adminUserRoutes, adminAuditRoutes, adminSensorRoutes, adminApiTokenRoutes, jobRoutes]) app.route(API_PREFIX, routes(deps, tools));
   app.route(API_PREFIX, taskUploadRoutes(deps, tools));
   app.route(API_PREFIX, wsRoutes(deps, tools, counters.liveFeed));
   app.route(API_PREFIX, adminSystemRoutes(deps, tools, counters.liveFeed));

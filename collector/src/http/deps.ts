@@ -2,6 +2,8 @@
  * What the HTTP app needs from the rest of the collector: narrow slices, so tests build it over
  * real services without a broker or a listening socket.
  */
+import type { JSONWebKeySet } from 'jose';
+import type { JobsApi } from '../domain/jobs/jobs.types.js';
 import type { LoginThrottle } from '../domain/accounts/login-throttle.js';
 import type { Logger } from 'pino';
 import type { BrokerStatus } from '../broker/transport.js';
@@ -60,6 +62,10 @@ export interface HttpDeps {
     startedAt: Date;
     logs: LogRing;
   };
+  /** Capture jobs (routes/jobs.ts): JobsService. The routes audit submit, cancel, delete and download (JobsApi does not). */
+  jobs: JobsApi;
+  /** The evidence manifest signing key's public half (GET /jobs/manifest-key): ResultsService or ManifestSigner. */
+  manifestKeys: { publicJwks(): JSONWebKeySet };
   /**
    * Task result uploads (routes/task-upload.ts): the task token verifier ('task' permission) and
    * the UploadService. Absent: the upload routes are not mounted and 'task' routes answer 401.

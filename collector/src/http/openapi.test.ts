@@ -10,6 +10,7 @@ import { Hono } from 'hono';
 import { PERMISSIONS, type Permission } from '../domain/accounts/roles.js';
 import { birth, health, pcap } from '../domain/sensors/sensors.fixture.js';
 import { createTestHttp, USER_PASSWORD, type TestHttp } from './app.fixture.js';
+import { availableSensor, completedJob } from './jobs.fixture.js';
 import { API_PREFIX } from './app.js';
 import { createPermit, permissionOf } from './auth.js';
 import type { AppEnv } from './env.js';
@@ -352,7 +353,7 @@ test('request bodies the documented schema rejects are refused with 400 invalid;
   }
 });
 
-test('every JSON GET answers with exactly the documented shape (sensor with birth, health and availability)', async () => {
+test('every JSON GET answers with exactly the documented shape (sensor with birth, health and availability; a completed job)', async () => {
   const at = Date.now();
   await t.sensors.register({ name: 'edge-1', location: 'lab' });
   await t.sensors.ingestState('edge-1', birth(1, 1, { interfaces: [{ name: 'eth0', managed: true, directory: '/data/pcap' }], capabilities: ['capture'] }));
@@ -369,7 +370,10 @@ test('every JSON GET answers with exactly the documented shape (sensor with birt
       problems: [{ file: '/data/pcap/bad.pcap', offset: 24, reason: 'truncated' }],
     },
   ]));
-  const fill = (path: string) => path.replace('{name}', 'edge-1').replace('{username}', 'admin1');
+  // A job merged, analysed and signed through the real jobs stack, for /jobs/{id}/… (analysis and manifest exist only then).
+  const job = await completedJob(t, { name: 'admin1', role: 'admin' }, [await availableSensor(t, { location: 'lab' })], { name: 'openapi' });
+  const fill = (path: string) =>
+    path.replace('{name}', 'edge-1').replace('{username}', 'admin1').replace('{id}', job.id).replace('{task}', job.taskList[0]!.id);
   const checked: string[] = [];
   for (const [path, item] of Object.entries(doc.paths)) {
     const op = item.get;

@@ -15,6 +15,7 @@ import { AuditService } from '../../domain/accounts/audit.service.js';
 import { mayTouchJob, type Actor, type Role } from '../../domain/accounts/roles.js';
 import { DomainError, notFound } from '../../domain/errors.js';
 import type { JobDetail, JobPlan, JobRequest, JobsApi } from '../../domain/jobs/jobs.types.js';
+import { ManifestSigner } from '../../domain/jobs/manifest.js';
 import { openDb, type Db } from '../../storage/db.js';
 import { migrate } from '../../storage/migrate.js';
 import { createPermit } from '../auth.js';
@@ -124,7 +125,7 @@ before(async () => {
     await next();
   });
   const operations: OperationSpec[] = [];
-  app.route('/api/v1', jobRoutes({ jobs: inTestJobs(file), accounts: { audit } }, { permit, route: createRoute(permit, operations), now: () => new Date() }));
+  app.route('/api/v1', jobRoutes({ jobs: inTestJobs(file), manifestKeys: await ManifestSigner.open({ db }), accounts: { audit } }, { permit, route: createRoute(permit, operations), now: () => new Date() }));
   app.onError(onError);
 });
 after(async () => {

@@ -366,3 +366,19 @@ export const manifestSchema = z
     manifest: evidenceManifestSchema,
   })
   .meta({ id: 'SignedManifest' });
+
+/** GET /jobs/manifest-key: the Ed25519 public key(s) as a JWK Set. */
+export const manifestKeySetSchema = z
+  .strictObject({
+    keys: z.array(
+      z.strictObject({
+        kty: z.literal('OKP'),
+        crv: z.literal('Ed25519'),
+        x: z.string().describe('the public key, base64url'),
+        kid: z.string().describe('RFC 7638 thumbprint; the manifest JWS header names it'),
+        alg: z.literal('EdDSA'),
+        use: z.literal('sig'),
+      }),
+    ),
+  })
+  .meta({ id: 'ManifestKeySet' });

@@ -11,6 +11,7 @@
  *   GET    /jobs/:id/tasks/:task/pcap     (download) one sensor's result
  *   GET    /jobs/:id/analysis             (read)     AnalysisReport
  *   GET    /jobs/:id/manifest             (read)     { jws, manifest }; ?format=jws → application/jose
+ *   GET    /jobs/manifest-key             (public)   the JWK Set manifests are signed with
  *
  * The routes parse (jobs.schemas.ts) and call JobsApi, which checks ownership, quotas and the
  * filter. Submit, cancel, delete and download are audited here, once each, with the actor, the job
@@ -23,6 +24,7 @@ import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import type { Context } from 'hono';
 import { Hono } from 'hono';
+import type { JSONWebKeySet } from 'jose';
 import type { Actor } from '../../domain/accounts/roles.js';
 import { isDomainError } from '../../domain/errors.js';
 import type { AuditService } from '../../domain/accounts/audit.service.js';
@@ -30,6 +32,7 @@ import type { JobsApi } from '../../domain/jobs/jobs.types.js';
 import { actorOf } from '../actor.js';
 import type { AppEnv } from '../env.js';
 import { errorResponse } from '../errors.js';
+import { ErrorSchema } from '../openapi/kit.js';
 import { defineOperation } from '../openapi/operation.js';
 import {
   analysisReportSchema,
@@ -39,6 +42,7 @@ import {
   jobParams,
   jobViewSchema,
   listQuery,
+  manifestKeySetSchema,
   manifestQuery,
   manifestSchema,
   submitBody,
@@ -93,6 +97,12 @@ const RANGE_PARAMETERS = [
   { name: 'Range', in: 'header', required: false, schema: { type: 'string' }, description: 'one byte range: `bytes=a-b`, `bytes=a-` or `bytes=-n` (several ranges get the whole file)' },
   { name: 'If-Range', in: 'header', required: false, schema: { type: 'string' }, description: 'the ETag the partial file came from; another one gets the whole file (200)' },
 ];
+/** 416 is an error answer (the Error shape) with the file's size in Content-Range. */
+const UNSATISFIABLE = {
+  description: 'the range starts past the end of the file (code `invalid`)',
+  schema: ErrorSchema,
+  headers: { 'Content-Range': { description: 'bytes */{size}', schema: { type: 'string' } } },
+};
 const DOWNLOAD_NOTES =
   'Streams the file. One byte range (`Range`) answers 206 with Content-Range; a range starting past the end answers 416 with ' +
   '`Content-Range: bytes */{size}`. Counts against the per-user daily download quota (jobs.quota.bytesPerDay: 429 naming it) ' +
@@ -165,8 +175,9 @@ export const downloadJob = defineOperation({
   responses: {
     200: { description: 'the whole file', content: PCAP_CONTENT, headers: DOWNLOAD_HEADERS },
     206: { description: 'the range asked for', content: PCAP_CONTENT, headers: { ...DOWNLOAD_HEADERS, 'Content-Range': { description: 'bytes a-b/size', schema: { type: 'string' } } } },
+    416: UNSATISFIABLE,
   },
-  errors: [400, 404, 416, 429],
+  errors: [400, 404, 429],
 });
 
 export const downloadTask = defineOperation({
@@ -178,8 +189,9 @@ export const downloadTask = defineOperation({
   responses: {
     200: { description: 'the whole file', content: PCAP_CONTENT, headers: DOWNLOAD_HEADERS },
     206: { description: 'the range asked for', content: PCAP_CONTENT, headers: { ...DOWNLOAD_HEADERS, 'Content-Range': { description: 'bytes a-b/size', schema: { type: 'string' } } } },
+    416: UNSATISFIABLE,
   },
-  errors: [400, 404, 416, 429],
+  errors: [400, 404, 429],
 });
 
 export const getJobAnalysis = defineOperation({
@@ -198,21 +210,22 @@ export const getJobManifest = defineOperation({
     '`pcapmesh job verify MANIFEST.jws RESULT.pcap` checks). The signing key is served at GET /jobs/manifest-key.',
   params: jobParams,
   query: manifestQuery,
-  responses: {
-    200: {
-      description: 'the manifest',
-      content: {
-        'application/json': { schema: { $ref: '#/components/schemas/SignedManifest' } },
-        'application/jose': { schema: { type: 'string', description: 'compact JWS (EdDSA, Ed25519)' } },
-      },
-    },
-  },
+  responses: { 200: { description: 'the manifest (with ?format=jws: the compact JWS, Content-Type application/jose)', schema: manifestSchema } },
   errors: [400, 404],
+});
+
+export const getManifestKey = defineOperation({
+  method: 'get', path: '/jobs/manifest-key', id: 'getManifestKey', tag: 'jobs', permission: 'public',
+  summary: 'The public key evidence manifests are signed with (JWK Set)',
+  description: 'Ed25519 (EdDSA); `kid` is the key thumbprint the JWS header names. `pcapmesh job verify --key` takes this document.',
+  responses: { 200: { description: 'the key set', schema: manifestKeySetSchema } },
 });
 
 /** The slice of HttpDeps the job routes use. */
 export interface JobRouteDeps {
   jobs: JobsApi;
+  /** The evidence manifest signing key's public half (ResultsService / ManifestSigner publicJwks). */
+  manifestKeys: { publicJwks(): JSONWebKeySet };
   accounts: { audit: Pick<AuditService, 'record'> };
 }
 
@@ -254,6 +267,9 @@ export function jobRoutes(deps: JobRouteDeps, { route }: RouteTools): Hono<AppEn
     await audit.record({ ...actorOf(c), action, target: extra.target ?? target, outcome: 'ok', ...(extra.details ? { details: extra.details } : {}) });
     return result;
   }
+
+  // Before /jobs/{id}, so that "manifest-key" is not taken for a job id (nor needs a credential).
+  route(app, getManifestKey, (_c, { reply }) => reply(200, manifestKeySetSchema.parse(deps.manifestKeys.publicJwks())));
 
   route(app, submitJob, async (c, { body, reply }) => {
     const actor = actorIn(c);
@@ -342,10 +358,10 @@ export function jobRoutes(deps: JobRouteDeps, { route }: RouteTools): Hono<AppEn
 
   route(app, getJobAnalysis, async (c, { params, reply }) => reply(200, await jobs.analysis(actorIn(c), params.id)));
 
-  route(app, getJobManifest, async (c, { params, query }) => {
+  route(app, getJobManifest, async (c, { params, query, reply }) => {
     const signed = await jobs.manifest(actorIn(c), params.id);
     if (query.format === 'jws') return c.body(signed.jws, 200, { 'Content-Type': 'application/jose', 'Content-Disposition': attachment(`pcapmesh-${params.id}.jws`) });
-    return c.json(manifestSchema.parse(signed));
+    return reply(200, signed);
   });
 
   return app;
