@@ -125,11 +125,11 @@ test('a window that ends in the future: waiting with waitUntil, then it runs onc
   }
 });
 
-test('queue: with maxConcurrent 1 the second task stays accepted until the first ends; cancel of a queued task', async () => {
+test('queue: with maxConcurrent 1 the second task stays accepted (re-reported) until the first ends; cancel of a queued task', async () => {
   const h = await new RunnerHarness().start();
   try {
     writeRollingCaptures(h.captures, { seed: 15, packets: 30_000, start: T0, duration: 300 }, 30);
-    const runner = h.startRunner();
+    const runner = h.startRunner({ queuedReportMs: 100 });
     runner.handleTask(h.command('q1', { from: ts(T0), to: ts(T0 + 300) }));
     runner.handleTask(h.command('q2', { from: ts(T0), to: ts(T0 + 100) }));
     runner.handleTask(h.command('q3', { from: ts(T0), to: ts(T0 + 100) }));
@@ -138,6 +138,7 @@ test('queue: with maxConcurrent 1 the second task stays accepted until the first
     const q1done = h.of('q1').find((s) => s.status === 'done')!;
     const q2scan = h.of('q2').find((s) => s.status === 'scanning')!;
     assert.ok(q2scan.at >= q1done.at, 'q2 started after q1 ended');
+    assert.ok(h.of('q2').filter((s) => s.status === 'accepted').length >= 3, 'a queued task says it is alive');
     assert.deepEqual(h.states('q3'), ['accepted', 'cancelled']);
     assert.equal(h.last('q3')!.error, 'cancelled: analyst changed their mind');
     // A cancel for a task that arrives later: it is answered cancelled, never run.

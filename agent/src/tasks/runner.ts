@@ -14,7 +14,9 @@
  *   published through the spool (QoS 1). After a restart: accepted/waiting tasks wait again, an
  *   interrupted extract runs again from scratch, a finished one is uploaded from the collector's
  *   acknowledged offset.
- * - While scanning and uploading a status with progress goes out at least every `progressMs`.
+ * - While scanning and uploading a status with progress goes out at least every `progressMs`;
+ *   a queued task re-reports `accepted` every `queuedReportMs`, so the collector's no-progress
+ *   clock (jobs.taskNoProgressSeconds) sees it alive behind a long task.
  * - Cancel aborts extract and upload, removes the task's files and reports `cancelled`.
  * - The result file is removed once uploaded; ended tasks are forgotten (record and files) after
  *   `pruneAfterMs`.
@@ -50,6 +52,8 @@ export interface TaskRunnerOptions {
   quietMs?: number;
   /** Progress status period while scanning or uploading (default 1 s). */
   progressMs?: number;
+  /** Queued tasks re-report `accepted` this often (default 30 s). */
+  queuedReportMs?: number;
   /** Ended tasks are forgotten after this long (default one day). */
   pruneAfterMs?: number;
   now?: () => number;
@@ -79,6 +83,7 @@ export class TaskRunner {
   private active = 0;
   private stopped = false;
   private pruneTimer: NodeJS.Timeout | null = null;
+  private queuedTimer: NodeJS.Timeout | null = null;
   private readonly now: () => number;
 
   constructor(private readonly opts: TaskRunnerOptions) {
@@ -100,12 +105,17 @@ export class TaskRunner {
     this.prune();
     this.pruneTimer = setInterval(() => this.prune(), 3_600_000);
     this.pruneTimer.unref();
+    this.queuedTimer = setInterval(() => {
+      for (const task of this.queue) this.publish(task);
+    }, this.opts.queuedReportMs ?? 30_000);
+    this.queuedTimer.unref();
   }
 
   /** Ends running work (states stay as saved, so a restart resumes) and every timer. */
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.pruneTimer) clearInterval(this.pruneTimer);
+    if (this.queuedTimer) clearInterval(this.queuedTimer);
     for (const task of this.tasks.values()) {
       if (task.timer) clearTimeout(task.timer);
       task.controller?.abort(new Interruption('stop', 'agent stopping'));
