@@ -181,6 +181,8 @@ forEachDatabase('JobsService', (ctx) => {
     row = (await findTask(ctx.db, tA))!;
     assert.equal(row.status, 'done');
     assert.equal(await svc.taskUploaded(tA, result), false, 'done once');
+    assert.equal(await svc.ingestTaskStatus(a, tA, status(tA, 'done', { result })), 'applied', "the agent's done after the verified upload agrees");
+    assert.equal(await svc.ingestTaskStatus(a, tA, status(tA, 'failed', { error: 'late' })), 'stale', 'a final state stays final');
     assert.equal((await svc.get(analyst(), job.id)).status, 'running', 'the other task is still open');
     assert.ok(h.emittedTasks.some((e) => e.task === tA && e.status === 'scanning' && e.progress?.packets === 5));
 

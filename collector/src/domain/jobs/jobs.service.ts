@@ -248,6 +248,9 @@ export class JobsService implements JobsApi {
     if (msg.attempt !== task.attempt) return 'stale';
     if (task.lastSeq !== null && msg.seq <= task.lastSeq) return msg.seq === task.lastSeq ? 'duplicate' : 'stale';
     const now = this.deps.now();
+    // The agent confirming a final state the collector already recorded (its `done` after the
+    // verified upload, its `cancelled` after a cancel) is consistent, not a rejection.
+    if (!OPEN_TASK_STATES.includes(task.status) && task.status === msg.status) return 'applied';
     if (msg.status === 'failed') {
       const job = await findJob(db, task.jobId);
       if (job === null || !OPEN_TASK_STATES.includes(task.status)) return 'stale';
