@@ -10,7 +10,7 @@
  * sees it and aborts the library's signal, which removes the output.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
 import { extract, type ExtractProgress, type ExtractStats } from '@pcapmesh/shared/pcap/extract';
 import type { ExtractLimits } from '@pcapmesh/shared/pcap/extract-limit';
@@ -43,7 +43,8 @@ if (parentPort) {
     };
     checkCancel(); // cancelled while this thread was starting: the extract rejects at once
     extract({
-      inputs: job.inputs,
+      // Ring retention may have deleted a selected file meanwhile: it holds nothing any more.
+      inputs: job.inputs.filter((path) => existsSync(path)),
       output: job.output,
       ...(job.filter.trim() !== '' ? { filter: job.filter } : {}),
       from: job.from,

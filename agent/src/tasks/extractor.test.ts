@@ -66,16 +66,22 @@ test('an abort inside a file stops the worker at once and leaves no output or pa
   }
 });
 
-test('a bad input fails with the library message', async () => {
+test('a filter the library refuses fails with its message; a selected file deleted meanwhile is left out', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'agent-extractor-'));
   try {
+    const input = join(dir, 'c.pcap');
+    writeCapture(input, { seed: 33, packets: 2_000, start: T0, duration: 60 });
+    const extractor = new WorkerExtractor();
+    const signal = new AbortController().signal;
     await assert.rejects(
-      new WorkerExtractor().extract(
-        { inputs: [join(dir, 'missing.pcap')], output: join(dir, 'o.pcap'), filter: '', ...window, limits: {} },
-        { signal: new AbortController().signal, onProgress: () => undefined },
-      ),
-      /input '.*missing\.pcap' cannot be read/,
+      extractor.extract({ inputs: [input], output: join(dir, 'o.pcap'), filter: 'port banana', ...window, limits: {} }, { signal, onProgress: () => undefined }),
+      /banana/,
     );
+    const outcome = await extractor.extract(
+      { inputs: [join(dir, 'deleted-by-retention.pcap'), input], output: join(dir, 'o.pcap'), filter: '', ...window, limits: {} },
+      { signal, onProgress: () => undefined },
+    );
+    assert.equal(outcome.stats.packets, 2_000);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
