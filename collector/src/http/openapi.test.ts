@@ -2,20 +2,25 @@
  * The OpenAPI document against the real app: every served route documented and every documented
  * operation served (same method, path and permission), the document well formed, served as is,
  * and its schemas agreeing with the real handlers — request bodies the schema rejects are refused
- * with 400, bodies it accepts are taken, and success responses carry exactly the documented fields.
+ * with 400, bodies it accepts are taken, and real answers carry exactly the documented fields,
+ * checked twice: against the document's JSON Schema and against the operation's zod schema
+ * (openapi/conformance.fixture.ts). A deliberately drifting answer (a field too many, one missing)
+ * is caught by both.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Hono } from 'hono';
+import { pino } from 'pino';
 import { PERMISSIONS, type Permission } from '../domain/accounts/roles.js';
 import { birth, health, pcap } from '../domain/sensors/sensors.fixture.js';
 import { createTestHttp, USER_PASSWORD, type TestHttp } from './app.fixture.js';
-import { availableSensor, completedJob } from './jobs.fixture.js';
 import { API_PREFIX } from './app.js';
 import { createPermit, permissionOf } from './auth.js';
 import type { AppEnv } from './env.js';
-import type { Json, OpenApiDocument } from './openapi/document.js';
-import { fullDocument } from './openapi/routes.js';
+import { documentedResponse, jsonSchemaProblems, refsIn, resolvePointer, zodProblems } from './openapi/conformance.fixture.js';
+import { openApiDocument, type Json, type OpenApiDocument } from './openapi/document.js';
+import { createRoute, type OperationSpec } from './openapi/operation.js';
+import { getMe } from './routes/session.js';
 
 const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const;
 
@@ -25,7 +30,7 @@ const bearer: Record<string, string> = {};
 
 before(async () => {
   t = await createTestHttp();
-  doc = fullDocument(t.operations, { version: '9.9.9', prefix: API_PREFIX });
+  doc = openApiDocument(t.operations, { version: '9.9.9', prefix: API_PREFIX });
   for (const username of ['admin1', 'viewer1']) bearer[username] = await t.accessTokenOf(username);
 });
 after(() => t.close());
@@ -62,80 +67,14 @@ function drift(app: Hono<AppEnv>, d: OpenApiDocument): { undocumented: string[];
   };
 }
 
-/** The value a local `#/…` JSON pointer names, or undefined. */
-function resolvePointer(root: unknown, ref: string): unknown {
-  if (!ref.startsWith('#/')) return undefined;
-  let node: unknown = root;
-  for (const raw of ref.slice(2).split('/')) {
-    const key = raw.replaceAll('~1', '/').replaceAll('~0', '~');
-    if (typeof node !== 'object' || node === null || !(key in node)) return undefined;
-    node = (node as Record<string, unknown>)[key];
-  }
-  return node;
-}
+/** Checks against the document's JSON Schema (refs resolved in `doc`). */
+const check = (schema: Json, value: unknown, opts: { strict: boolean }): string[] => jsonSchemaProblems(doc, schema, value, opts);
 
-/** Every `$ref` in `node`, with where it is. */
-function refsIn(node: unknown, at = '#', out: { at: string; ref: string }[] = []): { at: string; ref: string }[] {
-  if (Array.isArray(node)) node.forEach((v, i) => refsIn(v, `${at}/${i}`, out));
-  else if (typeof node === 'object' && node !== null) {
-    for (const [key, value] of Object.entries(node)) {
-      if (key === '$ref' && typeof value === 'string') out.push({ at, ref: value });
-      else refsIn(value, `${at}/${key}`, out);
-    }
-  }
-  return out;
-}
-
-/**
- * Checks `value` against the subset of JSON Schema 2020-12 the document uses; returns the problems
- * ("$.name: ..."), none when it conforms. `strict`: an object may hold only the properties its
- * schema lists, unless the schema says `additionalProperties` (this catches a view that grew a
- * field the document does not describe).
- */
-function check(schema: Json, value: unknown, opts: { strict: boolean }, at = '$'): string[] {
-  if (typeof schema.$ref === 'string') {
-    const target = resolvePointer(doc, schema.$ref);
-    if (target === undefined) return [`${at}: unresolved ${schema.$ref}`];
-    return check(target as Json, value, opts, at);
-  }
-  if (Array.isArray(schema.anyOf) || Array.isArray(schema.oneOf)) {
-    const options = (schema.anyOf ?? schema.oneOf) as Json[];
-    const passing = options.filter((option) => check(option, value, opts, at).length === 0).length;
-    if (schema.oneOf ? passing !== 1 : passing === 0) return [`${at}: matches ${passing} of ${options.length} alternatives`];
-    return [];
-  }
-  if ('const' in schema && value !== schema.const) return [`${at}: expected ${JSON.stringify(schema.const)}`];
-  if (Array.isArray(schema.enum) && !schema.enum.includes(value)) return [`${at}: ${JSON.stringify(value)} not one of ${schema.enum.join(', ')}`];
-  const types = schema.type === undefined ? undefined : ([] as string[]).concat(schema.type as string | string[]);
-  const kind = value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value === 'number' && Number.isInteger(value) ? 'integer' : typeof value;
-  if (types !== undefined && !types.includes(kind) && !(types.includes('number') && kind === 'integer')) return [`${at}: expected ${types.join(' or ')}, got ${kind}`];
-  const problems: string[] = [];
-  if (typeof value === 'string') {
-    if (typeof schema.minLength === 'number' && value.length < schema.minLength) problems.push(`${at}: shorter than ${schema.minLength}`);
-    if (typeof schema.maxLength === 'number' && value.length > schema.maxLength) problems.push(`${at}: longer than ${schema.maxLength}`);
-    if (typeof schema.pattern === 'string' && !new RegExp(schema.pattern, 'u').test(value)) problems.push(`${at}: does not match ${schema.pattern}`);
-    if (schema.format === 'date-time' && Number.isNaN(Date.parse(value))) problems.push(`${at}: not a date-time`);
-  }
-  if (typeof value === 'number') {
-    if (typeof schema.minimum === 'number' && value < schema.minimum) problems.push(`${at}: below ${schema.minimum}`);
-    if (typeof schema.maximum === 'number' && value > schema.maximum) problems.push(`${at}: above ${schema.maximum}`);
-  }
-  if (Array.isArray(value)) {
-    if (typeof schema.maxItems === 'number' && value.length > schema.maxItems) problems.push(`${at}: more than ${schema.maxItems} items`);
-    if (schema.items) value.forEach((item, i) => problems.push(...check(schema.items as Json, item, opts, `${at}[${i}]`)));
-  }
-  if (kind === 'object') {
-    const record = value as Record<string, unknown>;
-    const properties = (schema.properties ?? {}) as Record<string, Json>;
-    for (const key of (schema.required as string[] | undefined) ?? []) if (!(key in record)) problems.push(`${at}.${key}: missing`);
-    for (const [key, v] of Object.entries(record)) {
-      if (properties[key]) problems.push(...check(properties[key], v, opts, `${at}.${key}`));
-      else if (schema.additionalProperties === false || (opts.strict && schema.additionalProperties === undefined && schema.properties !== undefined)) {
-        problems.push(`${at}.${key}: not in the schema`);
-      }
-    }
-  }
-  return problems;
+/** The mounted operation of `method` and `template` ('/sensors/{name}'). */
+function opOf(method: string, template: string): OperationSpec {
+  const op = t.operations.find((o) => o.method === method.toLowerCase() && o.path === template);
+  assert.ok(op, `${method} ${template} is mounted with route()`);
+  return op;
 }
 
 /** The schema of an operation's request body (application/json). */
@@ -146,15 +85,9 @@ function requestSchema(method: string, path: string): Json {
   return content['application/json'].schema;
 }
 
-/** The schema of an operation's response with `status` (application/json), following a response $ref. */
-function responseSchema(method: string, path: string, status: number): Json | undefined {
-  const op = doc.paths[API_PREFIX + path]?.[method as 'get'];
-  assert.ok(op, `${method.toUpperCase()} ${path} is documented`);
-  let response = (op.responses as Record<string, Json>)[String(status)];
-  assert.ok(response, `${method.toUpperCase()} ${path} documents status ${status}`);
-  if (typeof response.$ref === 'string') response = resolvePointer(doc, response.$ref) as Json;
-  return (response.content as Record<string, { schema: Json }> | undefined)?.['application/json']?.schema;
-}
+/** The document's schema of an operation's response with `status` (application/json). */
+const responseSchema = (method: string, path: string, status: number): Json | undefined =>
+  documentedResponse(doc, API_PREFIX, { method: method as OperationSpec['method'], path }, status);
 
 async function call(method: string, path: string, opts: { as?: string; body?: unknown } = {}): Promise<Response> {
   const headers: Record<string, string> = {};
@@ -163,7 +96,7 @@ async function call(method: string, path: string, opts: { as?: string; body?: un
   return t.app.request(`${API_PREFIX}${path}`, { method, headers, ...(opts.body === undefined ? {} : { body: JSON.stringify(opts.body) }) });
 }
 
-/** Calls the route and checks its status and (JSON) body against the document. */
+/** Calls the route and checks its status and (JSON) body against the document and against the operation's zod schema. */
 async function conforms(method: string, path: string, template: string, expected: number, opts: { as?: string; body?: unknown } = {}): Promise<unknown> {
   const res = await call(method, path, opts);
   const text = await res.text();
@@ -174,7 +107,8 @@ async function conforms(method: string, path: string, template: string, expected
     return undefined;
   }
   const body = JSON.parse(text) as unknown;
-  assert.deepEqual(check(schema, body, { strict: true }), [], `${method} ${path} answers as documented`);
+  assert.deepEqual(check(schema, body, { strict: true }), [], `${method} ${path} answers as the document says`);
+  assert.deepEqual(zodProblems(opOf(method, template), expected, body), [], `${method} ${path} answers as its zod schema says`);
   return body;
 }
 
@@ -182,7 +116,7 @@ async function conforms(method: string, path: string, template: string, expected
 
 test('every route the app serves is documented with the same method and path, and every documented operation is served', () => {
   const { undocumented, unserved } = drift(t.app, doc);
-  assert.deepEqual(undocumented, [], 'routes missing from openapi.ts');
+  assert.deepEqual(undocumented, [], 'routes not mounted with route() (so undocumented)');
   assert.deepEqual(unserved, [], 'documented operations the app does not serve');
   assert.ok(servedRoutes(t.app).has(`GET ${API_PREFIX}/sensors/{name}/health`), 'path parameters compared in {param} form');
   assert.ok(servedRoutes(t.app).size >= 40, `the walk sees the whole API (${servedRoutes(t.app).size} routes)`);
@@ -370,10 +304,7 @@ test('every JSON GET answers with exactly the documented shape (sensor with birt
       problems: [{ file: '/data/pcap/bad.pcap', offset: 24, reason: 'truncated' }],
     },
   ]));
-  // A job merged, analysed and signed through the real jobs stack, for /jobs/{id}/… (analysis and manifest exist only then).
-  const job = await completedJob(t, { name: 'admin1', role: 'admin' }, [await availableSensor(t, { location: 'lab' })], { name: 'openapi' });
-  const fill = (path: string) =>
-    path.replace('{name}', 'edge-1').replace('{username}', 'admin1').replace('{id}', job.id).replace('{task}', job.taskList[0]!.id);
+  const fill = (path: string) => path.replace('{name}', 'edge-1').replace('{username}', 'admin1');
   const checked: string[] = [];
   for (const [path, item] of Object.entries(doc.paths)) {
     const op = item.get;
@@ -405,4 +336,40 @@ test('the write operations answer as documented', async () => {
   await conforms('GET', '/admin/users', '/admin/users', 403, { as: 'viewer1' });
   await conforms('GET', '/sensors', '/sensors', 401);
   await conforms('POST', '/logout', '/logout', 204, { body: { refreshToken: session.refreshToken } });
+});
+
+// ─── drift is caught ─────────────────────────────────────────────────────────────────────────────
+
+test('an answer that drifts from its schema (a field too many, one missing, a wrong type) fails both checks', async () => {
+  const me = (await conforms('GET', '/me', '/me', 200, { as: 'viewer1' })) as Record<string, unknown>;
+  const schema = responseSchema('get', '/me', 200)!;
+  const { kind: _, ...missing } = me;
+  const drifted: [unknown, string][] = [
+    [{ ...me, email: 'x@example.org' }, 'email'],
+    [missing, 'kind'],
+    [{ ...me, role: 'root' }, 'role'],
+  ];
+  for (const [body, field] of drifted) {
+    assert.match(check(schema, body, { strict: true }).join('; '), new RegExp(field), `the document check names ${field}`);
+    assert.match(zodProblems(getMe, 200, body).join('; '), new RegExp(field), `the zod check names ${field}`);
+  }
+});
+
+test('a handler whose real answer grew a field is caught by both checks', async () => {
+  // The real operation mounted on a throwaway app whose handler adds a field its schema lacks
+  // (past reply()'s typing, as a cast or plain JavaScript could).
+  const sample = new Hono<AppEnv>();
+  const operations: OperationSpec[] = [];
+  const route = createRoute(createPermit({ verify: () => Promise.resolve({ kind: 'user', name: 'u', role: 'viewer' }) }), operations);
+  sample.use(async (c, next) => {
+    c.set('log', pino({ level: 'silent' }));
+    await next();
+  });
+  route(sample, getMe, (_c, { reply }) => reply(200, { username: 'u', role: 'viewer', kind: 'user', password: 'oops' } as never));
+  const res = await sample.request(getMe.path, { headers: { authorization: 'Bearer x' } });
+  assert.equal(res.status, 200);
+  const body = (await res.json()) as unknown;
+  const sampleDoc = openApiDocument(operations, { version: '0', prefix: '' });
+  assert.deepEqual(jsonSchemaProblems(sampleDoc, documentedResponse(sampleDoc, '', getMe, 200)!, body), ['$.password: not in the schema']);
+  assert.deepEqual(zodProblems(getMe, 200, body), ['$: Unrecognized key: "password" (password)']);
 });

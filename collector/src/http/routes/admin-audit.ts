@@ -15,14 +15,26 @@ import { z } from 'zod';
 import { decodeCursor } from '../../domain/accounts/audit.service.js';
 import type { HttpDeps } from '../deps.js';
 import type { AppEnv } from '../env.js';
+import { defineOperation } from '../openapi/operation.js';
 import { instant } from '../params.js';
+import { AuditPageSchema } from './admin.schemas.js';
 import type { RouteTools } from './tools.js';
 
+const INSTANT = 'ISO 8601 with a zone (2026-01-02T03:04:05Z) or epoch milliseconds';
+
 export const auditQuery = z.object({
-  from: instant.optional(),
-  to: instant.optional(),
-  actor: z.string().regex(/^(token:)?[a-z0-9][a-z0-9._@-]{0,127}$/, 'a username, token:<label> or cli').optional(),
-  action: z.string().regex(/^[a-z][a-z0-9_.-]{0,63}$/, 'letters, digits, ".", "_", "-" (a prefix ends with ".")').optional(),
+  from: instant.optional().describe(`start; ${INSTANT}`),
+  to: instant.optional().describe(`end; ${INSTANT}`),
+  actor: z
+    .string()
+    .regex(/^(token:)?[a-z0-9][a-z0-9._@-]{0,127}$/, 'a username, token:<label> or cli')
+    .optional()
+    .describe('exact actor (username, token:<label>, cli)'),
+  action: z
+    .string()
+    .regex(/^[a-z][a-z0-9_.-]{0,63}$/, 'letters, digits, ".", "_", "-" (a prefix ends with ".")')
+    .optional()
+    .describe('exact action, or a prefix ending in "." (login. → login.lockout, ...)'),
   outcome: z.enum(['ok', 'denied', 'failed']).optional(),
   limit: z.coerce.number().int().min(1).max(500).default(100),
   cursor: z
@@ -36,11 +48,20 @@ export const auditQuery = z.object({
       }
       return cursor;
     })
-    .optional(),
+    .optional()
+    .describe('the `next` of the previous page'),
 });
 
-export function adminAuditRoutes(deps: HttpDeps, { permit }: RouteTools): Hono<AppEnv> {
+export const listAudit = defineOperation({
+  method: 'get', path: '/admin/audit', id: 'listAudit', tag: 'admin-audit', permission: 'admin',
+  summary: 'The audit log, newest first, a page at a time',
+  query: auditQuery,
+  responses: { 200: { description: 'a page', schema: AuditPageSchema } },
+  errors: [400],
+});
+
+export function adminAuditRoutes(deps: HttpDeps, { route }: RouteTools): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
-  app.get('/admin/audit', permit('admin'), async (c) => c.json(await deps.accounts.audit.list(auditQuery.parse(c.req.query()))));
+  route(app, listAudit, async (_c, { query, reply }) => reply(200, await deps.accounts.audit.list(query)));
   return app;
 }

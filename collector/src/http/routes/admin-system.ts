@@ -12,23 +12,52 @@ import { z } from 'zod';
 import { LOG_LEVEL_NAMES } from '../../log-ring.js';
 import type { HttpDeps } from '../deps.js';
 import type { AppEnv } from '../env.js';
+import { defineOperation } from '../openapi/operation.js';
+import { LogLinesSchema, StorageSchema, SystemStatusSchema } from './admin.schemas.js';
 import type { LiveFeedCounters } from './ws.js';
 import type { RouteTools } from './tools.js';
 
 export const logsQuery = z.object({
-  level: z.enum(LOG_LEVEL_NAMES as [string, ...string[]]).optional(),
-  component: z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, 'a component name such as http, broker, ingest').optional(),
-  limit: z.coerce.number().int().min(1).max(2_000).default(200),
+  level: z
+    .enum(LOG_LEVEL_NAMES as [string, ...string[]])
+    .optional()
+    .describe(`minimum level (${LOG_LEVEL_NAMES.join(', ')})`),
+  component: z
+    .string()
+    .regex(/^[a-z][a-z0-9-]{0,31}$/, 'a component name such as http, broker, ingest')
+    .optional()
+    .describe('lines of this component only (http, broker, ingest, ...)'),
+  limit: z.coerce.number().int().min(1).max(2_000).default(200).describe('the newest this many matching lines'),
 });
 
-export function adminSystemRoutes(deps: HttpDeps, { permit, now }: RouteTools, liveFeed: LiveFeedCounters): Hono<AppEnv> {
+export const getSystemStatus = defineOperation({
+  method: 'get', path: '/admin/system/status', id: 'getSystemStatus', tag: 'admin-system', permission: 'admin',
+  summary: 'Uptime, versions, database, broker, message rates, live-feed and audit counters',
+  responses: { 200: { description: 'the status', schema: SystemStatusSchema } },
+});
+
+export const getStorage = defineOperation({
+  method: 'get', path: '/admin/storage', id: 'getStorage', tag: 'admin-system', permission: 'admin',
+  summary: 'Database and table sizes, and the data directory’s disk',
+  responses: { 200: { description: 'the sizes', schema: StorageSchema } },
+});
+
+export const listLogs = defineOperation({
+  method: 'get', path: '/admin/logs', id: 'listLogs', tag: 'admin-system', permission: 'admin',
+  summary: 'Recent structured log lines of this process, oldest first',
+  query: logsQuery,
+  responses: { 200: { description: 'the lines', schema: LogLinesSchema } },
+  errors: [400],
+});
+
+export function adminSystemRoutes(deps: HttpDeps, { route, now }: RouteTools, liveFeed: LiveFeedCounters): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const { system } = deps;
 
-  app.get('/admin/system/status', permit('admin'), async (c) => {
+  route(app, getSystemStatus, async (_c, { reply }) => {
     const uptimeSeconds = Math.max(0, Math.round((now().getTime() - system.startedAt.getTime()) / 1000));
     const ingest = deps.ingestStats.snapshot();
-    return c.json({
+    return reply(200, {
       uptimeSeconds,
       startedAt: system.startedAt.toISOString(),
       versions: { collector: deps.version, node: process.versions.node },
@@ -45,12 +74,12 @@ export function adminSystemRoutes(deps: HttpDeps, { permit, now }: RouteTools, l
     });
   });
 
-  app.get('/admin/storage', permit('admin'), async (c) => {
+  route(app, getStorage, async (_c, { reply }) => {
     const { database, dataDir } = await system.service.storage();
-    return c.json({ database: { kind: deps.db.kind, ...database }, dataDir });
+    return reply(200, { database: { kind: deps.db.kind, ...database }, dataDir });
   });
 
-  app.get('/admin/logs', permit('admin'), (c) => c.json({ lines: system.logs.query(logsQuery.parse(c.req.query())) }));
+  route(app, listLogs, (_c, { query, reply }) => reply(200, { lines: system.logs.query(query) }));
 
   return app;
 }
