@@ -1,5 +1,5 @@
 /**
- * Publishes domain events for integrations as JSON under `pcapmesh/v1/events/` (DESIGN.md):
+ * Publishes domain events for integrations as JSON under `pcapmesh/v1/events/` (docs/mqtt.md "Events (JSON)"):
  *
  *   'sensor.status' → events/sensors/{name}/status   QoS 1, retained (a late subscriber learns each
  *                                                    sensor's current status at once)

@@ -1,5 +1,5 @@
 /**
- * Access policy of the embedded broker, as aedes hooks (DESIGN.md "Access control in the broker").
+ * Access policy of the embedded broker, as aedes hooks (docs/mqtt.md "Access control").
  *
  * - authenticate: username = sensor name, password = its secret, and the MQTT client id must equal
  *   the name, so a sensor can never take over another sensor's session by reusing its client id.

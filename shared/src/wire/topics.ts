@@ -1,5 +1,5 @@
 /**
- * The MQTT topic tree (DESIGN.md "MQTT topics"), built and parsed in this one place.
+ * The MQTT topic tree (docs/design.md "MQTT topics", details in docs/mqtt.md), built and parsed in this one place.
  *
  *   pcapmesh/v1/sensors/{sensor}/state|health|pcap|traffic    agent → collector (CBOR)
  *   pcapmesh/v1/sensors/{sensor}/tasks/{task}                  agent → collector (CBOR)
