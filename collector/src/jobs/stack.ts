@@ -89,7 +89,8 @@ export async function openJobsStack(deps: JobsStackDeps): Promise<JobsStack> {
     tokens,
     uploads,
     async close() {
-      await jobs.service.settled();
+      // Stops re-sends on sensors' returns and waits for merges started by a last status.
+      await jobs.close();
       await results.close();
     },
   };
