@@ -244,8 +244,9 @@ export class TaskRunner {
       this.save(task, { status: 'waiting', waitUntil: msTimestamp(deadline) });
       this.publish(task);
     }
-    // Before the window's end nothing can be ready; after it, look again every second.
-    const delay = Math.max(1_000, Math.min(toMs - now, deadline - now));
+    // Before the window's end nothing can be ready; after it, look again every second. At most an
+    // hour at a time: setTimeout cannot wait longer than ~24.8 days (it would fire at once).
+    const delay = Math.min(3_600_000, Math.max(1_000, Math.min(toMs - now, deadline - now)));
     task.timer = setTimeout(() => {
       task.timer = null;
       this.schedule(task);
