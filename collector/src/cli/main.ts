@@ -9,11 +9,18 @@ import { runStandalone } from './standalone.js';
 import { runCollector } from './collector.js';
 import { cliContext, UsageError } from './context.js';
 import { dbMigrate, dbReset } from './db.js';
+import { jobCommand, jobUsage } from './job.js';
+import { ApiError } from './job-client.js';
 import { sensorAdd } from './sensor.js';
 import { userCommand } from './user.js';
 import { USAGE } from './usage.js';
 
 async function main(argv: string[]): Promise<void> {
+  // `job` has options of its own (job.ts) and sets its exit status (1 when a waited-for job failed, a verify did not hold).
+  if (argv[0] === 'job') {
+    process.exitCode = await jobCommand(argv.slice(1));
+    return;
+  }
   let parsed;
   try {
     parsed = parseArgs({
@@ -87,8 +94,13 @@ main(process.argv.slice(2)).catch((err: unknown) => {
     process.stderr.write(`pcapmesh: ${err.message}\n`);
     process.exit(2);
   }
+  if (err instanceof ApiError) {
+    // The collector refused: its message names what was wrong (a bad filter: the position). Invalid input is a usage error.
+    process.stderr.write(`pcapmesh: ${err.message}${err.status === 400 ? '' : ` (HTTP ${err.status})`}\n`);
+    process.exit(err.status === 400 ? 2 : 1);
+  }
   if (err instanceof UsageError || isDomainError(err, 'invalid')) {
-    process.stderr.write(`pcapmesh: ${err.message}\n\n${USAGE}`);
+    process.stderr.write(`pcapmesh: ${err.message}\n\n${process.argv[2] === 'job' ? jobUsage() : USAGE}`);
     process.exit(2);
   }
   process.stderr.write(`pcapmesh: ${describe(err)}\n`);

@@ -16,6 +16,19 @@ Usage:
   pcapmesh user list                          users, roles and last logins
                                               (without --password-stdin a password is
                                               generated and printed once)
+  pcapmesh job submit --from T --to T (--filter EXPR | --host H --port P ...)
+                     (--sensors a,b | --locations X | --auto) [--name N]
+                     [--max-bytes N] [--dry-run] [--wait [-o result.pcap]] [--json]
+                                              plan (--dry-run) or submit a capture job
+  pcapmesh job list [--status S] [--json]     jobs, newest first
+  pcapmesh job show ID [--json]               a job and its tasks
+  pcapmesh job cancel ID                      stop an open job
+  pcapmesh job download ID [-o FILE] [--task T]  the merged capture (or one sensor's);
+                                              resumes a partial FILE
+  pcapmesh job verify MANIFEST.jws RESULT.pcap [--key jwks.json]
+                                              check the signed evidence (offline with --key)
+                                              (job commands talk HTTP: --url, --token-file;
+                                              "pcapmesh job --help" for the details)
   pcapmesh --help
 
 Configuration: a YAML file (--config) plus environment overrides PCAPMESH_<KEY__PATH>

@@ -42,8 +42,8 @@ function status(taskId: string, s: TaskStatusMessage['status']): TaskStatusMessa
 }
 
 /**
- * Submits a job over `sensors` as `owner`, plays each sensor's agent (accepted, scanning, the
- * upload of a generated capture inside the window) and waits until the job is merged: complete.
+ * Submits a job over `sensors` as `owner`, plays each sensor's agent (finishJob) and returns it
+ * complete.
  */
 export async function completedJob(t: TestHttp, owner: Actor, sensors: string[], opts: { name?: string } = {}): Promise<JobDetail> {
   const window = pastWindow();
@@ -55,6 +55,16 @@ export async function completedJob(t: TestHttp, owner: Actor, sensors: string[],
     targets: { sensors },
   });
   if (job === null) throw new Error('fixture: submit returned no job');
+  return finishJob(t, owner, job.id);
+}
+
+/**
+ * Plays the agent of every task of job `id` (however it was submitted): accepted, scanning, the
+ * upload of a generated capture inside the window; waits until the job is merged: complete.
+ */
+export async function finishJob(t: TestHttp, owner: Actor, id: string): Promise<JobDetail> {
+  const job = await t.jobs.jobs.service.get(owner, id);
+  const windowFrom = Date.parse(job.window.from);
   const uploads = new UploadService({
     db: t.db,
     directory: t.resultsDir,
@@ -72,7 +82,7 @@ export async function completedJob(t: TestHttp, owner: Actor, sensors: string[],
       if (outcome !== 'applied') throw new Error(`fixture: task ${task.id} ${s} was not applied (${outcome})`);
     }
     const file = join(t.resultsDir, `fixture-${task.id}.pcap`);
-    const summary = writeCapture(file, { seed: 7 + i, packets: 200, start: Math.floor(window.from.getTime() / 1000) + 60, duration: 120 });
+    const summary = writeCapture(file, { seed: 7 + i, packets: 200, start: Math.floor(windowFrom / 1000) + 60, duration: 120 });
     const bytes = readFileSync(file);
     rmSync(file);
     const sha256 = createHash('sha256').update(bytes).digest('hex');
