@@ -16,7 +16,8 @@ test('estimate over an indexed hour: an upper bound of the real matches, fewer b
     const captures = join(dir, 'pcap');
     const gen = writeRollingCaptures(captures, { seed: 41, packets: 120_000, start: T0, duration: 3600 }, 60);
     for (const file of gen.files) buildIndex(file, { blockBytes: 16 * 1024 });
-    const estimator = new Estimator([{ name: 'local', directory: captures }]);
+    const estimator = new Estimator([{ name: 'local', directory: captures }], { inlineBelowBytes: 64 * 1024 });
+    const inline = new Estimator([{ name: 'local', directory: captures }], { inlineBelowBytes: Infinity });
     const window = { from: { sec: T0 + 600, nsec: 0 }, to: { sec: T0 + 2400, nsec: 0 } };
     const filter = 'host 10.1.1.10 and udp';
 
@@ -36,6 +37,9 @@ test('estimate over an indexed hour: an upper bound of the real matches, fewer b
     assert.ok(answer.matchUpperBound !== null && answer.matchUpperBound.packets >= real.packets, `${JSON.stringify(answer.matchUpperBound)} vs ${real.packets}`);
     assert.ok(answer.matchUpperBound.bytes >= real.bytes);
     assert.ok(answer.bytesToRead < answer.bytesInWindow / 2, `reads ${answer.bytesToRead} of ${answer.bytesInWindow}`);
+    // The same answer on this thread (small indexes are not worth a worker).
+    assert.deepEqual(await inline.estimate({ window, filter }), answer);
+    assert.deepEqual([estimator.counters, inline.counters], [{ inline: 0, worker: 1 }, { inline: 1, worker: 0 }]);
 
     // Everything matches: the bound is every packet of the window's blocks.
     const all = await estimator.estimate({ window, filter: '' });

@@ -12,15 +12,18 @@
  * - bytesToRead: unindexed files whole plus the indexed files' candidate blocks.
  * - A filter that does not parse (or an empty window) is answered with `error` and zeros.
  *
- * The listing runs on the caller's thread (cached spans, see captures.ts); the indexes are read in
- * a worker thread (estimate-worker.ts), so a large window does not stall the agent.
+ * The listing runs on the caller's thread (cached spans, see captures.ts). The indexes are read on
+ * it too when their sidecars total at most `inlineBelowBytes` (default 512 KiB: ~50–100 ms of
+ * decoding), else in a short-lived worker thread (estimate-worker.ts), so a large window does not
+ * stall the agent and a small one does not pay for starting a thread.
  */
+import { statSync } from 'node:fs';
 import type { Body, EstimateCommand, Timestamp } from '@pcapmesh/shared/wire';
 import { DECODED_LINK_TYPES } from '@pcapmesh/shared/pcap/decode';
 import type { FilterNode } from '@pcapmesh/shared/pcap/filter/ast';
 import { parseFilter } from '@pcapmesh/shared/pcap/filter/parser';
 import { filterSummary } from '@pcapmesh/shared/pcap/filter/summary';
-import { loadIndex } from '@pcapmesh/shared/pcap/sidecar/index';
+import { loadIndex, sidecarPath } from '@pcapmesh/shared/pcap/sidecar/index';
 import { compareTimestamps } from '@pcapmesh/shared/pcap/timestamp';
 import { startModuleWorker } from '@pcapmesh/shared/util/worker';
 import { listCaptures, overlapping, type CaptureSource } from './captures.js';
@@ -71,15 +74,26 @@ export function estimateFiles(input: EstimateInput): EstimateAnswer {
   return answer;
 }
 
-/** Answers estimate commands: lists on this thread, reads indexes in a short-lived worker. */
+/** Answers estimate commands: lists on this thread, reads indexes here or in a short-lived worker. */
 export class Estimator {
-  constructor(private readonly sources: readonly CaptureSource[]) {}
+  /** Estimates answered on the caller's thread and in a worker (tests, diagnostics). */
+  readonly counters = { inline: 0, worker: 0 };
+
+  constructor(
+    private readonly sources: readonly CaptureSource[],
+    private readonly options: { inlineBelowBytes?: number } = {},
+  ) {}
 
   async estimate(command: Pick<EstimateCommand, 'window' | 'filter'>): Promise<EstimateAnswer> {
     const { from, to } = command.window;
     if (compareTimestamps(from, to) >= 0) return { ...EMPTY, error: 'the window is empty: from must be before to' };
     const files = overlapping(listCaptures(this.sources), from, to).map((f) => ({ path: f.path, bytes: f.bytes }));
     const input: EstimateInput = { files, from, to, filter: command.filter };
+    if (sidecarBytes(files) <= (this.options.inlineBelowBytes ?? 512 * 1024)) {
+      this.counters.inline++;
+      return estimateFiles(input);
+    }
+    this.counters.worker++;
     const worker = startModuleWorker(new URL('./estimate-worker.js', import.meta.url), { workerData: input });
     try {
       return await new Promise<EstimateAnswer>((resolve, reject) => {
@@ -91,4 +105,16 @@ export class Estimator {
       void worker.terminate();
     }
   }
+}
+
+function sidecarBytes(files: { path: string }[]): number {
+  let total = 0;
+  for (const f of files) {
+    try {
+      total += statSync(sidecarPath(f.path)).size;
+    } catch {
+      // no sidecar: the file counts whole, nothing to decode
+    }
+  }
+  return total;
 }
