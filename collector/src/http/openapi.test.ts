@@ -14,6 +14,7 @@ import { pino } from 'pino';
 import { PERMISSIONS, type Permission } from '../domain/accounts/roles.js';
 import { birth, health, pcap } from '../domain/sensors/sensors.fixture.js';
 import { createTestHttp, USER_PASSWORD, type TestHttp } from './app.fixture.js';
+import { availableSensor, completedJob } from './jobs.fixture.js';
 import { API_PREFIX } from './app.js';
 import { createPermit, permissionOf } from './auth.js';
 import type { AppEnv } from './env.js';
@@ -304,7 +305,13 @@ test('every JSON GET answers with exactly the documented shape (sensor with birt
       problems: [{ file: '/data/pcap/bad.pcap', offset: 24, reason: 'truncated' }],
     },
   ]));
-  const fill = (path: string) => path.replace('{name}', 'edge-1').replace('{username}', 'admin1');
+  // A job merged, analysed and signed through the real jobs stack, for /jobs/{id}/… (analysis and manifest exist only then).
+  const job = await completedJob(t, { name: 'admin1', role: 'admin' }, [await availableSensor(t, { location: 'lab' })], { name: 'openapi' });
+  const fill = (path: string) =>
+    path.replace('{name}', 'edge-1').replace('{username}', 'admin1').replace('{id}', job.id).replace('{task}', job.taskList[0]!.id);
+  // 'task' routes take the task's upload token only (the agent's credential).
+  const task = job.taskList[0]!;
+  bearer.task = await t.jobs.tokens.issue({ taskId: task.id, jobId: job.id, sensor: task.sensor }, new Date(Date.now() + 3_600_000));
   const checked: string[] = [];
   for (const [path, item] of Object.entries(doc.paths)) {
     const op = item.get;
@@ -312,7 +319,7 @@ test('every JSON GET answers with exactly the documented shape (sensor with birt
     const template = path.slice(API_PREFIX.length);
     const [status] = Object.keys(op.responses as Json);
     if (status !== '200' || responseSchema('get', template, 200) === undefined) continue; // the live feed (101), the avatar image
-    await conforms('GET', fill(template), template, 200, { as: 'admin1' });
+    await conforms('GET', fill(template), template, 200, { as: op['x-permission'] === 'task' ? 'task' : 'admin1' });
     checked.push(template);
   }
   assert.ok(checked.length >= 18, `checked ${checked.join(' ')}`);
