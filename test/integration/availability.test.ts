@@ -9,7 +9,8 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, utimesSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import type { PcapSource, Timestamp } from '@pcapmesh/shared/wire';
+import type { Timestamp } from '@pcapmesh/shared/wire';
+import { timestampToIsoNanos } from '../../collector/src/domain/time.js';
 import { Agent, BACKENDS, Collector, eventually, integrationTest, pcapsDir, prepareBackend, requireTool } from './harness.js';
 
 /** Years apart, so every space between files is a gap whatever the agent's gap threshold. */
@@ -66,6 +67,12 @@ for (const backendName of BACKENDS) {
       newest: ranges.reduce((m, r) => (cmp(r.last, m) > 0 ? r.last : m), ranges[0]!.last),
       gaps: ranges.slice(1).map((r, i) => ({ from: ranges[i]!.last, to: r.first })),
     };
+    // The API gives the sources' times as ISO 8601 with all nine digits of the nanoseconds.
+    const expectedIso = {
+      oldest: timestampToIsoNanos(expected.oldest),
+      newest: timestampToIsoNanos(expected.newest),
+      gaps: expected.gaps.map((g) => ({ from: timestampToIsoNanos(g.from), to: timestampToIsoNanos(g.to) })),
+    };
 
     const collector = await Collector.create(scope, { backend, healthIntervalSeconds: 60 });
     const secret = await collector.addSensor('alpha');
@@ -76,12 +83,12 @@ for (const backendName of BACKENDS) {
     agent.start();
 
     const source = await eventually(
-      async () => (await collector.api.sensor('alpha')).pcap.sources.find((s: PcapSource) => s.name === 'archive' && s.files > 0),
+      async () => (await collector.api.sensor('alpha')).pcap.sources.find((s) => s.name === 'archive' && s.files > 0),
       { what: 'availability of the archive source in the API', timeoutMs: 60_000 },
     );
     assert.equal(source.directory, directory);
-    assert.deepEqual({ oldest: source.oldest, newest: source.newest }, { oldest: expected.oldest, newest: expected.newest }, 'oldest/newest vs capinfos');
-    assert.deepEqual(source.gaps, expected.gaps, 'gaps between files vs capinfos');
+    assert.deepEqual({ oldest: source.oldest, newest: source.newest }, { oldest: expectedIso.oldest, newest: expectedIso.newest }, 'oldest/newest vs capinfos');
+    assert.deepEqual(source.gaps, expectedIso.gaps, 'gaps between files vs capinfos');
     assert.equal(source.files, FILES.length, 'every capture file counted, the truncated one included');
     const problem = source.problems.find((p) => p.file.endsWith(TRUNCATED));
     assert.ok(problem, `the truncated file must be reported: ${JSON.stringify(source.problems)}`);

@@ -8,6 +8,12 @@ export function timestampToIso(ts: Timestamp): string {
   return `${base.slice(0, 19)}.${String(micros).padStart(6, '0')}Z`;
 }
 
+/** ISO 8601 with all nine digits of the nanoseconds: 2026-01-02T03:04:05.123456789Z (capture times keep their precision). */
+export function timestampToIsoNanos(ts: Timestamp): string {
+  const base = new Date(ts.sec * 1000).toISOString();
+  return `${base.slice(0, 19)}.${String(ts.nsec).padStart(9, '0')}Z`;
+}
+
 /** Earlier of two Timestamps. */
 export function minTimestamp(a: Timestamp, b: Timestamp): Timestamp {
   return a.sec < b.sec || (a.sec === b.sec && a.nsec <= b.nsec) ? a : b;

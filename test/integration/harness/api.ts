@@ -2,7 +2,7 @@
  * A small client of the collector's HTTP API for tests: bearer token, JSON, and errors that carry
  * the status and body. Only the routes the acceptance tests read are wrapped.
  */
-import type { HealthPoint, SensorStatusView, SensorView } from '../../../collector/src/domain/sensors/sensors.types.js';
+import type { HealthPoint, SensorApiView, SensorStatusView } from '../../../collector/src/domain/sensors/sensors.types.js';
 import type { IngestSnapshot } from '../../../collector/src/domain/ingest-stats.js';
 import { eventually } from './wait.js';
 
@@ -31,8 +31,8 @@ export class Api {
     return JSON.parse(text) as T;
   }
 
-  sensor(name: string): Promise<SensorView> {
-    return this.get<SensorView>(`/sensors/${encodeURIComponent(name)}`);
+  sensor(name: string): Promise<SensorApiView> {
+    return this.get<SensorApiView>(`/sensors/${encodeURIComponent(name)}`);
   }
 
   status(name: string): Promise<SensorStatusView> {

@@ -8,7 +8,7 @@
  *   const world = await JobWorld.start(scope, { backend, sensors: buildOverlappingSensors(dir) });
  *   const { job } = await world.jobs.submit({ window, filter: { expression: 'tcp' }, targets: { auto: true } });
  */
-import type { PcapSource } from '@pcapmesh/shared/wire';
+import type { PcapSourceView } from '../../../collector/src/domain/sensors/sensors.types.js';
 import { Agent } from './agent.js';
 import type { Backend } from './backends.js';
 import { Collector } from './collector.js';
@@ -80,10 +80,10 @@ export class JobWorld {
   }
 
   /** Waits until the sensor is online and the collector holds availability with files for its ring. */
-  async waitForAvailability(name: string, timeoutMs = 60_000): Promise<PcapSource> {
+  async waitForAvailability(name: string, timeoutMs = 60_000): Promise<PcapSourceView> {
     await this.collector.api.waitForStatus(name, 'online', timeoutMs);
     return eventually(
-      async () => (await this.collector.api.sensor(name)).pcap.sources.find((s: PcapSource) => s.name === 'ring' && s.files > 0),
+      async () => (await this.collector.api.sensor(name)).pcap.sources.find((s) => s.name === 'ring' && s.files > 0),
       { what: `availability of ${name}'s ring in the API`, timeoutMs },
     );
   }

@@ -11,8 +11,9 @@ export type {
   LatestHealth,
   LocationView,
   SensorStatus,
-  SensorView,
 } from '../../../collector/src/domain/sensors/sensors.types.js';
+/** A sensor as GET /sensors and /sensors/{name} answer (every time ISO 8601, the sources' with nanoseconds). */
+export type { SensorApiView as SensorView, PcapSourceView as PcapSource } from '../../../collector/src/domain/sensors/sensors.types.js';
 export type { SensorHealthEvent, SensorStatusEvent } from '../../../collector/src/domain/events.js';
 export type { Role } from '../../../collector/src/domain/accounts/roles.js';
 /** Who is signed in (`user` of POST /login and /refresh). */

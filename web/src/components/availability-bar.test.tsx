@@ -4,7 +4,8 @@ import type { SensorView } from '../api/types.js';
 import { coveredSpans, diskAlerts, gapsBetween, totalRetainedMs } from '../state/fleet-math.js';
 import { AvailabilityBar } from './availability-bar.jsx';
 
-const ts = (sec: number) => ({ sec, nsec: 0 });
+/** Seconds → the API's ISO 8601 with nanoseconds. */
+const ts = (sec: number) => `${new Date(sec * 1000).toISOString().slice(0, 19)}.000000000Z`;
 function source(oldest: number, newest: number, gaps: [number, number][] = []) {
   return { name: 'eth0', directory: '/data', oldest: ts(oldest), newest: ts(newest), files: 1, bytes: 1, gaps: gaps.map(([f, t]) => ({ from: ts(f), to: ts(t) })), problems: [] };
 }

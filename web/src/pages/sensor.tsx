@@ -10,7 +10,7 @@ import { Gauge } from '../components/gauge.jsx';
 import { RangePicker } from '../components/range-picker.jsx';
 import { StatusBadge } from '../components/status-badge.jsx';
 import { useApp } from '../context.jsx';
-import { diskPercent, formatBytes, indexedLabel, sensorMetrics, timestampMs } from '../state/fleet-math.js';
+import { diskPercent, formatBytes, indexedLabel, sensorMetrics } from '../state/fleet-math.js';
 import { formatDateTime } from '../time/zone.js';
 import { loadSensor } from './sensor.data.js';
 
@@ -93,7 +93,7 @@ export default function SensorPage(): JSX.Element {
                             <code>{src.directory}</code>
                           </td>
                           <td>
-                            {src.oldest ? formatDateTime(timestampMs(src.oldest), tz()) : '–'} → {src.newest ? formatDateTime(timestampMs(src.newest), tz()) : '–'}
+                            {when(src.oldest)} → {when(src.newest)}
                           </td>
                           <td>{src.files}</td>
                           <td>{formatBytes(src.bytes)}</td>

@@ -46,7 +46,7 @@ snapshot[1]!.pcap = {
   newest: '2026-03-10T11:59:00.000Z',
   updatedAt: AT,
   sources: [{
-    name: 'eth1', directory: '/var/lib/pcapmesh/eth1', oldest: { sec: 1_773_136_800, nsec: 0 }, newest: { sec: 1_773_143_940, nsec: 0 },
+    name: 'eth1', directory: '/var/lib/pcapmesh/eth1', oldest: '2026-03-10T10:00:00.000000000Z', newest: '2026-03-10T11:59:00.000000000Z',
     files: 15, bytes: 1.5 * 2 ** 30, gaps: [], indexedFiles: 12, unindexedFiles: 2,
     problems: [{ file: '/var/lib/pcapmesh/eth1/eth1-20260310100000.pcap', offset: 4096, reason: 'record at 4096 wants 1514 bytes, 700 left' }],
   }],

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { formatBytes, indexedLabel, timestampMs } from './fleet-math.js';
+import { formatBytes, indexedLabel } from './fleet-math.js';
 
 describe('capture source figures', () => {
   test('formatBytes: bytes as they are, then binary units with three significant digits', () => {
@@ -12,9 +12,5 @@ describe('capture source figures', () => {
     expect(indexedLabel({ indexedFiles: 12, unindexedFiles: 2 })).toBe('12 of 14');
     expect(indexedLabel({ indexedFiles: 0, unindexedFiles: 0 })).toBe('0 of 0');
     expect(indexedLabel({})).toBeNull();
-  });
-
-  test('timestampMs: nanoseconds cut to whole milliseconds', () => {
-    expect(timestampMs({ sec: 1_773_136_800, nsec: 999_999_999 })).toBe(1_773_136_800_999);
   });
 });

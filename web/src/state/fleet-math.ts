@@ -78,9 +78,9 @@ export function coveredSpans(sensor: Pick<SensorView, 'pcap'>): Span[] {
   const spans: Span[] = [];
   for (const source of sensor.pcap.sources) {
     if (!source.oldest || !source.newest) continue;
-    let cursor = timestampMs(source.oldest);
-    const end = timestampMs(source.newest);
-    const gaps = [...source.gaps].map((g) => ({ from: timestampMs(g.from), to: timestampMs(g.to) })).sort((a, b) => a.from - b.from);
+    let cursor = Date.parse(source.oldest);
+    const end = Date.parse(source.newest);
+    const gaps = [...source.gaps].map((g) => ({ from: Date.parse(g.from), to: Date.parse(g.to) })).sort((a, b) => a.from - b.from);
     for (const gap of gaps) {
       if (gap.from > cursor) spans.push({ from: cursor, to: Math.min(gap.from, end) });
       cursor = Math.max(cursor, gap.to);
@@ -105,11 +105,6 @@ export function gapsBetween(spans: readonly Span[]): Span[] {
 }
 
 type PcapSource = SensorView['pcap']['sources'][number];
-
-/** A wire timestamp ({ sec, nsec }) in ms since epoch. */
-export function timestampMs(t: { sec: number; nsec: number }): number {
-  return t.sec * 1000 + Math.floor(t.nsec / 1e6);
-}
 
 /** "1.5 GiB": binary units, 3 significant digits. */
 export function formatBytes(bytes: number): string {

@@ -1,8 +1,8 @@
 /**
  * Sensor enrolment and secret lifecycle (replaces printing secrets):
  *
- * - `createSensor` registers a sensor (its initial secret is discarded unseen) and returns a
- *   one-time enrolment token with an expiry;
+ * - `createSensor` registers a sensor (its initial secret is discarded unseen) and returns its API
+ *   view and a one-time enrolment token with an expiry;
  * - `enroll(token)` — the agent's `pcapmesh-agent enroll` — claims the token (single use; of two
  *   concurrent uses exactly one succeeds) and returns a fresh secret for the sensor;
  * - `rotate` gives the sensor a new secret; `revoke` replaces it with one nobody knows. Both void
@@ -17,7 +17,8 @@ import { claimEnrolmentToken, insertEnrolmentToken, voidEnrolmentTokens } from '
 import type { AuditService } from '../accounts/audit.service.js';
 import { DomainError, invalid, notFound } from '../errors.js';
 import type { SensorService } from '../sensors/sensors.service.js';
-import type { SensorView } from '../sensors/sensors.types.js';
+import { toSensorApiView } from '../sensors/sensor-views.js';
+import type { SensorApiView } from '../sensors/sensors.types.js';
 
 /** Disconnects the broker clients whose id matches; returns how many. */
 export type KickClients = (match: (clientId: string) => boolean) => number;
@@ -48,11 +49,11 @@ export class EnrolmentService {
   async createSensor(
     input: { name: string; location?: string | undefined; expiresInHours: number },
     who: { actor: string | null; sourceIp?: string },
-  ): Promise<{ sensor: SensorView; enrolment: EnrolmentToken }> {
+  ): Promise<{ sensor: SensorApiView; enrolment: EnrolmentToken }> {
     const { sensor } = await this.deps.sensors.register(input.location === undefined ? { name: input.name } : { name: input.name, location: input.location });
     const enrolment = await this.issueToken(sensor.name, input.expiresInHours, who.actor);
     await this.deps.audit.record({ ...who, action: 'sensor.create', target: sensor.name, outcome: 'ok', details: { enrolmentExpiresAt: enrolment.expiresAt } });
-    return { sensor, enrolment };
+    return { sensor: toSensorApiView(sensor), enrolment };
   }
 
   async issueToken(sensor: string, expiresInHours: number, createdBy: string | null): Promise<EnrolmentToken> {

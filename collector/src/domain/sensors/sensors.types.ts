@@ -1,5 +1,8 @@
 /**
- * What the sensor domain hands to transport: plain JSON-ready views (times as ISO 8601 strings).
+ * What the sensor domain hands out: JSON-ready views, times as ISO 8601 strings — except
+ * `SensorView.pcap.sources`, which keeps the agent's report (`{ sec, nsec }`) for the domain's own
+ * arithmetic (jobs/planner.ts). Transport answers with `SensorApiView` (toSensorApiView), in which
+ * the sources' times are ISO 8601 strings too, with nanoseconds.
  */
 import type { PcapSource } from '@pcapmesh/shared/wire';
 
@@ -42,6 +45,20 @@ export interface SensorView {
    */
   latestHealth: LatestHealth | null;
 }
+
+/** A capture source as the API shows it: the agent's report with its times as ISO 8601 (nanoseconds). */
+export type PcapSourceView = Omit<PcapSource, 'oldest' | 'newest' | 'gaps'> & {
+  /** Oldest and newest packet time of the source, e.g. 2026-01-02T03:04:05.123456789Z. */
+  oldest: string | null;
+  newest: string | null;
+  /** Intervals inside [oldest, newest] that no file covers. */
+  gaps: { from: string; to: string }[];
+};
+
+/** The sensor as GET /sensors and /sensors/{name} answer: every time an ISO 8601 string. */
+export type SensorApiView = Omit<SensorView, 'pcap'> & {
+  pcap: Omit<SensorView['pcap'], 'sources'> & { sources: PcapSourceView[] };
+};
 
 /** CPU, memory and load of one health sample (the numbers of a live `sensor.health` event). */
 export interface LatestHealth {

@@ -11,8 +11,8 @@ import {
   type HealthPoint,
   type LatestHealth,
   type LocationView,
+  type SensorApiView,
   type SensorStatusView,
-  type SensorView,
 } from '../../domain/sensors/sensors.types.js';
 import { int, mirrors, oneOf, orNull, time } from '../openapi/kit.js';
 
@@ -21,7 +21,15 @@ export const SensorStatusSchema = z.enum(SENSOR_STATUSES).meta({
   description: 'unknown: registered, never seen; degraded: online, but a managed capture is down or a capture disk is ≥ 90% full',
 });
 
-export const PcapSourceSchema = pcapSourceSchema.meta({ id: 'PcapSource', description: 'A capture source as the agent reports it (times as { sec, nsec }).' });
+const nanoTime = time.describe('ISO 8601, UTC, with nanoseconds (2026-01-02T03:04:05.123456789Z)');
+
+export const PcapSourceSchema = pcapSourceSchema
+  .extend({
+    oldest: orNull(nanoTime).describe('oldest packet of the source'),
+    newest: orNull(nanoTime).describe('newest packet of the source'),
+    gaps: z.array(z.strictObject({ from: nanoTime, to: nanoTime })).describe('intervals inside [oldest, newest] that no file covers'),
+  })
+  .meta({ id: 'PcapSource', description: 'A capture source as the agent reports it, its times as ISO 8601 with nanoseconds.' });
 
 export const LatestHealthSchema = mirrors<LatestHealth>()(
   z
@@ -35,7 +43,7 @@ export const LatestHealthSchema = mirrors<LatestHealth>()(
     .meta({ id: 'LatestHealth' }),
 );
 
-export const SensorViewSchema = mirrors<SensorView>()(
+export const SensorViewSchema = mirrors<SensorApiView>()(
   z
     .strictObject({
       name: z.string(),

@@ -12,6 +12,7 @@
  */
 import { Hono } from 'hono';
 import { z } from 'zod';
+import { toSensorApiView } from '../../domain/sensors/sensor-views.js';
 import type { AppEnv } from '../env.js';
 import type { HttpDeps } from '../deps.js';
 import { defineOperation } from '../openapi/operation.js';
@@ -77,14 +78,14 @@ export function sensorRoutes(deps: HttpDeps, { route, now }: RouteTools): Hono<A
   const app = new Hono<AppEnv>();
   const { sensors } = deps;
 
-  route(app, listSensors, async (_c, { reply }) => reply(200, { sensors: await sensors.list() }));
+  route(app, listSensors, async (_c, { reply }) => reply(200, { sensors: (await sensors.list()).map(toSensorApiView) }));
 
   // Mounted before /sensors/:name so that "activity" is not taken for a sensor name.
   route(app, listSensorActivity, async (_c, { query: { since, limit }, reply }) =>
     reply(200, { entries: await sensors.activity(since ? { since, limit } : { limit }) }),
   );
 
-  route(app, getSensor, async (_c, { params, reply }) => reply(200, await sensors.get(params.name)));
+  route(app, getSensor, async (_c, { params, reply }) => reply(200, toSensorApiView(await sensors.get(params.name))));
 
   route(app, getSensorStatus, async (_c, { params, reply }) => reply(200, await sensors.status(params.name)));
 
