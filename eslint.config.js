@@ -33,7 +33,11 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-floating-promises': [
         'error',
-        { allowForKnownSafeCalls: [{ from: 'package', package: 'node:test', name: ['test', 'it', 'describe', 'suite', 'before', 'after', 'beforeEach', 'afterEach'] }] },
+        {
+          allowForKnownSafeCalls: [
+            { from: 'package', package: 'node:test', name: ['test', 'it', 'describe', 'suite', 'before', 'after', 'beforeEach', 'afterEach'] },
+          ],
+        },
       ],
       '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: { arguments: false } }],
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
@@ -64,7 +68,10 @@ export default tseslint.config(
       '@typescript-eslint/no-restricted-imports': restrict(
         { ...transportPackages, message: `collector/src/domain imports no transport: ${transportPackages.message}` },
         { ...driverPackages, message: `collector/src/domain imports no driver: ${driverPackages.message} Use a storage/*.repo.ts function.` },
-        { regex: up('http', 'broker', 'cli', 'ldap', 'app\\.js'), message: 'collector/src/domain must not import the transport layer (http, broker, cli, ldap, app.ts): they call the domain, not the other way round.' },
+        {
+          regex: up('http', 'broker', 'cli', 'ldap', 'app\\.js'),
+          message: 'collector/src/domain must not import the transport layer (http, broker, cli, ldap, app.ts): they call the domain, not the other way round.',
+        },
       ),
     },
   },
@@ -74,8 +81,15 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-restricted-imports': restrict(
         { ...transportPackages, message: `collector/src/storage imports no transport: ${transportPackages.message}` },
-        { regex: up('domain'), allowTypeImports: true, message: 'collector/src/storage may import domain types only (`import type`): services call repositories, not the other way round.' },
-        { regex: up('http', 'broker', 'cli', 'ldap', 'app\\.js'), message: 'collector/src/storage must not import the transport layer (http, broker, cli, ldap, app.ts).' },
+        {
+          regex: up('domain'),
+          allowTypeImports: true,
+          message: 'collector/src/storage may import domain types only (`import type`): services call repositories, not the other way round.',
+        },
+        {
+          regex: up('http', 'broker', 'cli', 'ldap', 'app\\.js'),
+          message: 'collector/src/storage must not import the transport layer (http, broker, cli, ldap, app.ts).',
+        },
       ),
     },
   },
@@ -88,7 +102,8 @@ export default tseslint.config(
       '@typescript-eslint/no-restricted-imports': restrict({
         regex: up('storage'),
         allowTypeImports: true,
-        message: 'collector/src/http and broker reach storage through a domain service (or a narrow interface in HttpDeps), not storage/*.repo.ts; `import type` is allowed.',
+        message:
+          'collector/src/http and broker reach storage through a domain service (or a narrow interface in HttpDeps), not storage/*.repo.ts; `import type` is allowed.',
       }),
     },
   },
@@ -118,7 +133,11 @@ export default tseslint.config(
     ignores: at('web/**/*.test.ts', 'web/**/*.test.tsx'),
     rules: {
       '@typescript-eslint/no-restricted-imports': restrict(
-        { regex: '^(@pcapmesh/collector|(\\.\\./)+collector/)', allowTypeImports: true, message: 'web/ imports the collector only with `import type` (its code must not end up in the browser bundle).' },
+        {
+          regex: '^(@pcapmesh/collector|(\\.\\./)+collector/)',
+          allowTypeImports: true,
+          message: 'web/ imports the collector only with `import type` (its code must not end up in the browser bundle).',
+        },
         { regex: '^(@pcapmesh/agent|(\\.\\./)+agent/)', message: 'web/ imports nothing of the agent.' },
       ),
     },

@@ -19,7 +19,9 @@ const bundle = fileURLToPath(new URL('../shared/scripts/bundle-cli.js', import.m
 const npm = process.env.npm_execpath ? [process.execPath, process.env.npm_execpath] : ['npm'];
 
 function skip(why) {
-  console.warn(`prepare: ${why}: nothing built; pcapmesh, pcapmesh-agent and pcapmesh-pcap run from an earlier build's dist/ if there is one, else from the TypeScript sources`);
+  console.warn(
+    `prepare: ${why}: nothing built; pcapmesh, pcapmesh-agent and pcapmesh-pcap run from an earlier build's dist/ if there is one, else from the TypeScript sources`,
+  );
   process.exit(0);
 }
 
@@ -33,7 +35,9 @@ for (const [what, command] of [
 ]) {
   const r = spawnSync(command[0], command.slice(1), { cwd: root, stdio: 'inherit' });
   if (r.status !== 0) {
-    console.warn(`prepare: ${what} failed (${r.error?.message ?? `exit ${r.status ?? r.signal}`}); the commands run from what was compiled, or from the sources, until \`npm run build\` succeeds`);
+    console.warn(
+      `prepare: ${what} failed (${r.error?.message ?? `exit ${r.status ?? r.signal}`}); the commands run from what was compiled, or from the sources, until \`npm run build\` succeeds`,
+    );
     process.exit(0);
   }
 }

@@ -37,7 +37,11 @@ test('every fixture reports exactly its lines marked expect-error, and nothing e
       .flatMap((line, i) => (line.includes('// expect-error') ? [i + 1] : []));
     expectedTotal += expected.length;
     const other = result.messages.filter((m) => m.ruleId !== RULE);
-    assert.deepEqual(other.map((m) => `${m.line}: ${m.ruleId ?? 'fatal'} ${m.message}`), [], `${name}: other problems`);
+    assert.deepEqual(
+      other.map((m) => `${m.line}: ${m.ruleId ?? 'fatal'} ${m.message}`),
+      [],
+      `${name}: other problems`,
+    );
     const reported = result.messages.map((m) => m.line);
     assert.deepEqual(reported, expected, `${name}: lines reported by ${RULE} (${result.messages.map((m) => m.message).join(' | ')})`);
   }
@@ -62,5 +66,8 @@ test('max-lines: 500 lines pass, 501 fail', async () => {
   const [ok] = await eslint.lintText(lines(500), { filePath });
   assert.deepEqual(ok!.messages, []);
   const [long] = await eslint.lintText(lines(501), { filePath });
-  assert.deepEqual(long!.messages.map((m) => m.ruleId), ['max-lines']);
+  assert.deepEqual(
+    long!.messages.map((m) => m.ruleId),
+    ['max-lines'],
+  );
 });

@@ -105,7 +105,7 @@ export function writeMeta(dir: string, meta: SpoolMeta): void {
 function replaceDurably(path: string, bytes: Uint8Array): void {
   const fd = openSync(`${path}.tmp`, 'w');
   try {
-    for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done);
+    for (let done = 0; done < bytes.length;) done += writeSync(fd, bytes, done);
     fsyncSync(fd);
   } finally {
     closeSync(fd);
