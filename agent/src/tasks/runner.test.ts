@@ -115,7 +115,8 @@ test('a window that ends in the future: waiting with waitUntil, then it runs onc
     await h.until('done', () => h.last('later')?.status === 'done', 30_000);
     assert.deepEqual(h.states('later'), ['accepted', 'waiting', 'scanning', 'uploading', 'done']);
     const waiting = h.of('later').find((s) => s.status === 'waiting')!;
-    assert.deepEqual(waiting.waitUntil, { sec: Math.floor((Math.floor(to * 1000) + 20_000) / 1000), nsec: ((Math.floor(to * 1000) + 20_000) % 1000) * 1e6 });
+    const untilMs = ts(to).sec * 1000 + Math.floor(ts(to).nsec / 1e6) + 20_000;
+    assert.deepEqual(waiting.waitUntil, { sec: Math.floor(untilMs / 1000), nsec: (untilMs % 1000) * 1e6 }, 'window end + closeDelayMs');
     const scanning = h.of('later').find((s) => s.status === 'scanning')!;
     assert.ok(scanning.at >= to * 1000, 'not before the window ended');
     assert.ok(scanning.at < to * 1000 + 5_000, 'as soon as the files were quiet, not at waitUntil');

@@ -79,6 +79,7 @@ class Interruption extends Error {
 export class TaskRunner {
   private readonly tasks = new Map<string, Task>();
   private readonly queue: Task[] = [];
+  /** Cancels for tasks not held (yet), most recent last; bounded. */
   private readonly cancelledUnknown = new Set<string>();
   private active = 0;
   private stopped = false;
@@ -103,7 +104,7 @@ export class TaskRunner {
       this.schedule(task);
     }
     this.prune();
-    this.pruneTimer = setInterval(() => this.prune(), 3_600_000);
+    this.pruneTimer = setInterval(() => this.guard('pruning', () => this.prune()), 3_600_000);
     this.pruneTimer.unref();
     this.queuedTimer = setInterval(() => {
       for (const task of this.queue) this.publish(task);
@@ -146,7 +147,7 @@ export class TaskRunner {
         return;
       }
       this.log(known).info({ attempt: command.attempt, held, status: known.record.status }, 'tasks: a new attempt replaces the held one');
-      void this.replace(known, command);
+      this.replace(known, command).catch((err: unknown) => this.log(known).error({ err }, 'tasks: could not start the new attempt'));
       return;
     }
     if (this.cancelledUnknown.has(id)) {
@@ -163,6 +164,7 @@ export class TaskRunner {
     const reason = command.reason ? `cancelled: ${command.reason}` : 'cancelled by the collector';
     if (!task) {
       this.cancelledUnknown.add(command.taskId);
+      if (this.cancelledUnknown.size > 1000) this.cancelledUnknown.delete(this.cancelledUnknown.values().next().value!);
       this.opts.logger.info({ task: command.taskId }, 'tasks: cancel for a task not held (remembered)');
       return;
     }
@@ -171,11 +173,13 @@ export class TaskRunner {
       return;
     }
     this.log(task).info({ reason }, 'tasks: cancelling');
-    void this.interrupt(task, new Interruption('cancel', reason)).then(() => {
-      this.opts.store.removeFiles(command.taskId);
-      this.save(task, { status: 'cancelled', error: reason, progress: undefined, waitUntil: undefined, transient: undefined });
-      this.publish(task);
-    });
+    void this.interrupt(task, new Interruption('cancel', reason)).then(() =>
+      this.guard('recording the cancel', () => {
+        this.opts.store.removeFiles(command.taskId);
+        this.save(task, { status: 'cancelled', error: reason, progress: undefined, waitUntil: undefined, transient: undefined });
+        this.publish(task);
+      }, task),
+    );
   }
 
   private create(command: TaskCommand, init: Partial<TaskRecord> & Pick<TaskRecord, 'status'>): Task {
@@ -249,7 +253,7 @@ export class TaskRunner {
     const delay = Math.min(3_600_000, Math.max(1_000, Math.min(toMs - now, deadline - now)));
     task.timer = setTimeout(() => {
       task.timer = null;
-      this.schedule(task);
+      this.guard('waiting', () => this.schedule(task), task);
     }, delay);
   }
 
@@ -258,12 +262,14 @@ export class TaskRunner {
       const task = this.queue.shift()!;
       this.active++;
       task.controller = new AbortController();
-      task.running = this.run(task, task.controller.signal).finally(() => {
-        this.active--;
-        task.controller = null;
-        task.running = null;
-        this.pump();
-      });
+      task.running = this.run(task, task.controller.signal)
+        .catch((err: unknown) => this.log(task).error({ err }, 'tasks: could not record the task state'))
+        .finally(() => {
+          this.active--;
+          task.controller = null;
+          task.running = null;
+          this.pump();
+        });
     }
   }
 
@@ -375,7 +381,20 @@ export class TaskRunner {
     this.opts.store.save(next);
   }
 
+  /** Runs `fn`, logging instead of throwing: timers and promise callbacks must not crash the agent. */
+  private guard(what: string, fn: () => void, task?: Task): void {
+    try {
+      fn();
+    } catch (err) {
+      (task ? this.log(task) : this.opts.logger).error({ err }, `tasks: ${what} failed`);
+    }
+  }
+
   private publish(task: Task): void {
+    this.guard('publishing a status', () => this.send(task), task);
+  }
+
+  private send(task: Task): void {
     const r = task.record;
     this.opts.sink.taskStatus({
       taskId: r.command.taskId,
