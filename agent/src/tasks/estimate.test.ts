@@ -21,6 +21,9 @@ test('estimate over an indexed hour: an upper bound of the real matches, fewer b
     const window = { from: { sec: T0 + 600, nsec: 0 }, to: { sec: T0 + 2400, nsec: 0 } };
     const filter = 'host 10.1.1.10 and udp';
 
+    // From TypeScript source the first worker compiles its modules (tsx; seconds on a loaded
+    // machine, compiled agents do not): one untimed estimate first.
+    await estimator.estimate({ window, filter: 'tcp' });
     const started = Date.now();
     const answer = await estimator.estimate({ window, filter });
     const elapsed = Date.now() - started;
@@ -39,7 +42,7 @@ test('estimate over an indexed hour: an upper bound of the real matches, fewer b
     assert.ok(answer.bytesToRead < answer.bytesInWindow / 2, `reads ${answer.bytesToRead} of ${answer.bytesInWindow}`);
     // The same answer on this thread (small indexes are not worth a worker).
     assert.deepEqual(await inline.estimate({ window, filter }), answer);
-    assert.deepEqual([estimator.counters, inline.counters], [{ inline: 0, worker: 1 }, { inline: 1, worker: 0 }]);
+    assert.deepEqual([estimator.counters, inline.counters], [{ inline: 0, worker: 2 }, { inline: 1, worker: 0 }]);
 
     // Everything matches: the bound is every packet of the window's blocks.
     const all = await estimator.estimate({ window, filter: '' });
