@@ -126,6 +126,8 @@ export async function createTestHttp(
     manifestKeys: jobs.results,
     uploads: { tokens: jobs.tokens, service: jobs.uploads },
     ...(opts.now ? { now: opts.now } : {}),
+    // Every reply() a route test gets was checked against its operation's response schema.
+    checkResponses: true,
   });
   return {
     ...http,

@@ -50,7 +50,7 @@ export function createHttpApp(deps: HttpDeps): HttpApp {
   const counters: HttpApp['counters'] = { requests: 0, errors: 0, liveFeed: { clients: 0, sent: 0, droppedSlowClients: 0 } };
   const permit = createPermit(deps.tokens, deps.uploads?.tokens);
   const operations: OperationSpec[] = [];
-  const tools: RouteTools = { permit, route: createRoute(permit, operations), now: deps.now ?? (() => new Date()) };
+  const tools: RouteTools = { permit, route: createRoute(permit, operations, { checkResponses: deps.checkResponses ?? false }), now: deps.now ?? (() => new Date()) };
   const log = deps.log.child({ component: 'http' });
   const app = new Hono<AppEnv>();
 

@@ -76,6 +76,8 @@ export interface HttpDeps {
   };
   /** Collector clock; default `() => new Date()`. */
   now?: () => Date;
+  /** Tests: check every reply() body against its operation's response schema (a mismatch → 500 naming it; openapi/operation.ts). Default false. */
+  checkResponses?: boolean;
   /** Largest accepted request body. Default 1 MiB. */
   bodyLimitBytes?: number;
   /** Dashboard build served at `/` (static.ts). Default: defaultWebRoot(). */

@@ -18,6 +18,7 @@ import { availableSensor, completedJob } from './jobs.fixture.js';
 import { API_PREFIX } from './app.js';
 import { createPermit, permissionOf } from './auth.js';
 import type { AppEnv } from './env.js';
+import { onError } from './errors.js';
 import { documentedResponse, jsonSchemaProblems, refsIn, resolvePointer, zodProblems } from './openapi/conformance.fixture.js';
 import { openApiDocument, type Json, type OpenApiDocument } from './openapi/document.js';
 import { createRoute, type OperationSpec } from './openapi/operation.js';
@@ -379,4 +380,24 @@ test('a handler whose real answer grew a field is caught by both checks', async 
   const sampleDoc = openApiDocument(operations, { version: '0', prefix: '' });
   assert.deepEqual(jsonSchemaProblems(sampleDoc, documentedResponse(sampleDoc, '', getMe, 200)!, body), ['$.password: not in the schema']);
   assert.deepEqual(zodProblems(getMe, 200, body), ['$: Unrecognized key: "password" (password)']);
+});
+
+test('with checkResponses (the app fixture sets it), a reply that drifts from its schema is a 500 naming the operation and the field', async () => {
+  const sample = new Hono<AppEnv>();
+  const route = createRoute(createPermit({ verify: () => Promise.resolve({ kind: 'user', name: 'u', role: 'viewer' }) }), [], { checkResponses: true });
+  sample.use(async (c, next) => {
+    c.set('log', pino({ level: 'silent' }));
+    await next();
+  });
+  sample.onError(onError);
+  let answer: unknown = { username: 'u', role: 'viewer', kind: 'user' };
+  route(sample, getMe, (_c, { reply }) => reply(200, answer as never));
+  const get = () => sample.request(getMe.path, { headers: { authorization: 'Bearer x' } });
+  assert.equal((await get()).status, 200, 'a conforming answer passes');
+  for (const [drifted, named] of [[{ username: 'u', role: 'viewer', kind: 'user', password: 'oops' }, 'password'], [{ username: 'u', role: 'viewer' }, 'kind']] as const) {
+    answer = drifted;
+    const res = await get();
+    assert.equal(res.status, 500);
+    assert.match(((await res.json()) as { error: { message: string } }).error.message, new RegExp(`^the 200 answer of getMe does not match its schema: .*${named}`));
+  }
 });

@@ -21,11 +21,13 @@
  *   route(app, getSensor, async (_c, { params, reply }) => reply(200, await sensors.get(params.name)));
  */
 import type { Context, Hono, MiddlewareHandler } from 'hono';
+import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode, StatusCode } from 'hono/utils/http-status';
 import type { z } from 'zod';
 import { DomainError } from '../../domain/errors.js';
 import type { Permission } from '../../domain/accounts/roles.js';
 import type { AppEnv } from '../env.js';
+import { describeZodError } from '../errors.js';
 
 /** A JSON Schema (2020-12, the dialect of OpenAPI 3.1) or any other OpenAPI object. */
 export type Json = { [key: string]: unknown };
@@ -126,13 +128,28 @@ async function parseBody(c: Context<AppEnv>, spec: BodySpec | undefined): Promis
   return spec.schema.parse(value);
 }
 
+/** Problems of a JSON answer against `schema` ("path: message; ..."), or null when it conforms. */
+function responseProblems(schema: z.ZodType, body: unknown): string | null {
+  const result = schema.safeParse(JSON.parse(JSON.stringify(body)) as unknown);
+  return result.success ? null : describeZodError(result.error);
+}
+
 /**
  * The `route` of RouteTools: mounts `op` with `permit(op.permission)` first and records it in
  * `operations` (the app's list, from which GET /openapi.json is built). Throws at start-up on an
  * operation mounted twice.
+ *
+ * `checkResponses` (the HTTP test fixture turns it on): every `reply()` body is parsed with its
+ * response schema, and one that does not conform — a field the schema lacks, one missing, a wrong
+ * type — becomes a 500 whose message names the operation and the field, so any route test over
+ * the fixture fails on an answer that drifted from the document.
  */
-export function createRoute(permit: (level: Permission) => MiddlewareHandler<AppEnv>, operations: OperationSpec[]): RouteFn {
-  return (app, op, handler, opts = {}) => {
+export function createRoute(
+  permit: (level: Permission) => MiddlewareHandler<AppEnv>,
+  operations: OperationSpec[],
+  opts: { checkResponses?: boolean } = {},
+): RouteFn {
+  return (app, op, handler, mount = {}) => {
     if (operations.some((known) => known.id === op.id || (known.method === op.method && known.path === op.path))) {
       throw new Error(`openapi: operation ${op.id} (${op.method.toUpperCase()} ${op.path}) mounted twice`);
     }
@@ -142,10 +159,15 @@ export function createRoute(permit: (level: Permission) => MiddlewareHandler<App
       const params = op.params?.parse(c.req.param());
       const query = op.query?.parse(c.req.query());
       const body = await parseBody(c, op.body);
-      const reply = ((status: number, ...rest: unknown[]) =>
-        rest.length > 0 ? c.json(rest[0], status as ContentfulStatusCode) : c.body(null, status as StatusCode)) as Reply<typeof op>;
+      const reply = ((status: number, ...rest: unknown[]) => {
+        if (rest.length === 0) return c.body(null, status as StatusCode);
+        const schema = op.responses[status]?.schema;
+        const problems = opts.checkResponses && schema ? responseProblems(schema, rest[0]) : null;
+        if (problems !== null) throw new HTTPException(500, { message: `the ${status} answer of ${op.id} does not match its schema: ${problems}` });
+        return c.json(rest[0], status as ContentfulStatusCode);
+      }) as Reply<typeof op>;
       return handler(c, { params, query, body, reply } as Input<typeof op>);
     };
-    app.on(op.method.toUpperCase(), honoPath(op.path), permit(op.permission), ...(opts.before ?? []), run);
+    app.on(op.method.toUpperCase(), honoPath(op.path), permit(op.permission), ...(mount.before ?? []), run);
   };
 }
