@@ -352,8 +352,8 @@ export class TaskRunner {
         { signal, onProgress: (received) => (task.record.progress = { ...task.record.progress!, uploaded: received }) },
       ),
     );
-    this.opts.store.removeFiles(command.taskId);
     this.save(task, { status: 'done' });
+    this.opts.store.removeFiles(command.taskId);
     this.publish(task);
     this.log(task).info({ fileBytes: result.fileBytes, sha256: result.sha256 }, 'tasks: done');
   }

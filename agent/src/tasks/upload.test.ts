@@ -72,12 +72,17 @@ test('409 continues from the offset in the answer; 5xx and cut connections are r
   });
 });
 
-test('a refused token fails at once, transient; repeated 5xx give up after maxRetries, transient', async () => {
+test('a refused token fails at once, transient; a refused declaration (task closed) fails; repeated 5xx give up after maxRetries, transient', async () => {
   await withServer(async (server, file, declaration) => {
     server.tokens.set('t4', 'right');
     await assert.rejects(
       uploadFile(file, declaration, { url: server.url('t4'), token: 'wrong' }, fast),
       (err: unknown) => err instanceof UploadError && err.transient && err.status === 401 && /refused the task token/.test(err.message) && !err.message.includes('wrong'),
+    );
+    server.fault({ method: 'POST', kind: 'conflict', received: 0 });
+    await assert.rejects(
+      uploadFile(file, declaration, { url: server.url('t4b'), token: 'x' }, fast),
+      (err: unknown) => err instanceof UploadError && !err.transient && err.status === 409 && /refused the declaration/.test(err.message),
     );
     server.fault({ method: 'POST', kind: 'status', status: 500 }, 4);
     await assert.rejects(

@@ -8,8 +8,9 @@
  * Behaviour:
  * - Chunks of `chunkBytes` are read with positioned reads from `received` on; `end` is inclusive
  *   (RFC 9110 Content-Range).
- * - 409 (the collector holds a different offset): continue from the `received` in the answer
- *   (`received` or `error.received`), else from a fresh GET.
+ * - 409 on a chunk (the collector holds a different offset): continue from the `received` in the
+ *   answer (`received` or `error.received`), else from a fresh GET; 409 on the declaration (the
+ *   task is closed) fails, not transient.
  * - Network errors, timeouts and 5xx (and 429): retry with exponential backoff (base doubling to
  *   `maxBackoffMs`, each delay drawn from [d/2, d]), asking GET where to resume; after
  *   `maxRetries` consecutive failures without progress the upload fails, transient.
@@ -241,7 +242,11 @@ class Client {
     const json = parseJson(text);
     if (res.ok) return stateOf(json, method);
     const message = errorMessage(json, text);
-    if (res.status === 409) throw new Conflict(receivedOf(json), message);
+    if (res.status === 409) {
+      // A declaration is refused with 409 only when the collector has closed the task.
+      if (method === 'POST') throw new UploadError(`the collector refused the declaration (HTTP 409: ${message})`, false, 409);
+      throw new Conflict(receivedOf(json), message);
+    }
     if (res.status >= 500 || res.status === 429 || res.status === 408) throw new Retryable(`${method}: HTTP ${res.status} ${message}`);
     if (res.status === 401 || res.status === 403) {
       throw new UploadError(`the collector refused the task token (HTTP ${res.status}: ${message}); it expired or belongs to another task`, true, res.status);
