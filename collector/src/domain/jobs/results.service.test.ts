@@ -115,14 +115,17 @@ forEachDatabase('results service', (ctx) => {
     const job = await insertJob(ctx.db, { sensors: ['edge-1', 'edge-2'] });
     const big = [1, 2].map((seed) => {
       const path = join(work, `big-${ctx.kind}-${seed}.pcap`);
-      writeCapture(path, { seed, packets: 60_000, start: 1_772_359_200, duration: 60 });
+      writeCapture(path, { seed, packets: 40_000, start: 1_772_359_200, duration: 60 }); // ~35 MB each: the merge takes ~1 s
       return readFileSync(path);
     });
     await uploadAll(ctx.db, directory, job, big);
     const killed = results.merge(job.jobId, 'partial');
+    let ended = false;
+    void killed.then(() => (ended = true), () => (ended = true));
     // The collector stops while the worker writes (or analyses) the merge.
     const at = (name: string) => existsSync(join(directory, job.jobId, name));
-    while (!at('merged.tmp') && !at('merged.pcap')) await new Promise((r) => setTimeout(r, 2));
+    while (!at('merged.tmp') && !at('merged.pcap') && !ended) await new Promise((r) => setTimeout(r, 2));
+    assert.equal(ended, false, 'the merge was still running when the collector stopped');
     await results.close();
     await assert.rejects(killed, /merge worker stopped \(exit code 1\) before it finished/);
     // What a kill can leave: a half-written temp file, even a renamed file the row does not record yet.
