@@ -275,12 +275,14 @@ export class TaskRunner {
 
   private async run(task: Task, signal: AbortSignal): Promise<void> {
     const id = task.record.command.taskId;
+    let phase = 'extract';
     try {
       const path = this.opts.store.resultPath(id);
       const result = task.record.result;
       if (!result || !existsSync(path) || statSync(path).size !== result.fileBytes) {
         if (!(await this.extract(task, signal))) return;
       }
+      phase = 'upload';
       await this.upload(task, signal);
     } catch (err) {
       if (err instanceof Interruption || signal.reason instanceof Interruption) {
@@ -291,8 +293,9 @@ export class TaskRunner {
         this.fail(task, `upload failed: ${err.message}`, err.transient);
         return;
       }
+      // An I/O error (disk full, unreadable file): worth another attempt, from a fresh extract.
       this.opts.store.removeFiles(id);
-      this.fail(task, `extract failed: ${(err as Error).message}`, true);
+      this.fail(task, `${phase} failed: ${(err as Error).message}`, true);
     }
   }
 
