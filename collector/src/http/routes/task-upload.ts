@@ -81,9 +81,10 @@ export const putUploadChunk = defineOperation({
 export const getUploadState = defineOperation({
   method: 'get', path: '/tasks/{task}/upload', id: 'getTaskUpload', tag: 'uploads', permission: 'task',
   summary: 'Where the upload stands (after any cut or restart)',
+  description: 'After a stop between the last chunk and its check, this GET finishes the check (422 when the file does not match). 409 while another request of the upload runs.',
   params: taskParams,
   responses: { 200: stateResponse },
-  errors: [400, 404, 422],
+  errors: [400, 404, 409, 422],
 });
 
 /** `bytes 0-1023/4096` → {start: 0, end: 1023, size: 4096}. */
