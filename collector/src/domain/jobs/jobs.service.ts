@@ -192,7 +192,7 @@ export class JobsService implements JobsApi {
     this.deps.log.info({ job: id, by: actor.name }, 'job removed');
   }
 
-  async download(actor: Actor, id: string, taskId?: string): Promise<ResultFile> {
+  async download(actor: Actor, id: string, taskId?: string, bytesServed?: (size: number) => number): Promise<ResultFile> {
     const job = await this.job(actor, id, 'download');
     if (job.expiredAt !== null) throw notFound(`results of job ${id} (expired)`);
     let file: ResultFile | null;
@@ -205,16 +205,18 @@ export class JobsService implements JobsApi {
       file = await this.deps.results.mergedFile(id);
       if (file === null) throw notFound(`merged result of job ${id} (status ${job.status})`);
     }
+    // A ranged request (a resumed download) counts only the bytes it sends.
+    const bytes = Math.min(file.size, Math.max(0, Math.floor(bytesServed?.(file.size) ?? file.size)));
     const limit = this.deps.settings.quota.bytesPerDay;
     const now = this.deps.now();
-    if (limit > 0) {
+    if (limit > 0 && bytes > 0) {
       const used = await bytesDownloadedSince(this.deps.db, actor.name, new Date(now.getTime() - DAY_MS));
-      if (used + file.size > limit) {
-        throw new DomainError('throttled', `download of ${file.size} bytes exceeds jobs.quota.bytesPerDay (${limit}): ${used} bytes downloaded in the last 24 h`);
+      if (used + bytes > limit) {
+        throw new DomainError('throttled', `download of ${bytes} bytes exceeds jobs.quota.bytesPerDay (${limit}): ${used} bytes downloaded in the last 24 h`);
       }
     }
-    await insertDownload(this.deps.db, { username: actor.name, jobId: id, bytes: file.size, at: now });
-    this.deps.log.info({ job: id, task: taskId, user: actor.name, bytes: file.size }, 'result downloaded');
+    await insertDownload(this.deps.db, { username: actor.name, jobId: id, bytes, at: now });
+    this.deps.log.info({ job: id, task: taskId, user: actor.name, bytes, fileBytes: file.size }, 'result downloaded');
     return file;
   }
 

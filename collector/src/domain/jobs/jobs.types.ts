@@ -172,8 +172,12 @@ export interface JobsApi {
   cancel(actor: Actor, id: string): Promise<JobView>;
   /** Cancels if open, removes the result files and the row. */
   remove(actor: Actor, id: string): Promise<void>;
-  /** Checks rights ('download') and the daily byte quota; records the download. */
-  download(actor: Actor, id: string, taskId?: string): Promise<ResultFile>;
+  /**
+   * Checks rights ('download') and the daily byte quota; records the download. `bytesServed(size)`
+   * says how many of the file's bytes this request sends (a Range asks for part of it; HEAD for
+   * none); the quota counts and records that many, clamped to 0..size. Default: the whole file.
+   */
+  download(actor: Actor, id: string, taskId?: string, bytesServed?: (size: number) => number): Promise<ResultFile>;
   analysis(actor: Actor, id: string): Promise<AnalysisReport>;
   /** The signed evidence manifest (compact JWS) and its decoded payload. */
   manifest(actor: Actor, id: string): Promise<{ jws: string; manifest: EvidenceManifest }>;

@@ -34,6 +34,8 @@ let db: Db;
 let audit: AuditService;
 let app: Hono<AppEnv>;
 const submitted: JobRequest[] = [];
+/** What each download told the service it sends (the quota's count). */
+const served: number[] = [];
 
 function plan(request: JobRequest): JobPlan {
   const ns = (v: bigint) => new Date(Number(v / 1_000_000n)).toISOString();
@@ -91,9 +93,10 @@ function inTestJobs(file: string): JobsApi {
       return { ...view, status: 'cancelled' };
     },
     remove: async (actor, id) => void find(actor, id, 'cancel'),
-    download: async (actor, id, taskId) => {
+    download: async (actor, id, taskId, bytesServed) => {
       find(actor, id, 'download');
       if (taskId !== undefined && taskId !== 't1') throw notFound(`task ${taskId}`);
+      served.push(bytesServed?.(BYTES.length) ?? BYTES.length);
       return { path: file, size: BYTES.length, fileName: 'pcapmesh-x.pcap', contentType: 'application/vnd.tcpdump.pcap' };
     },
     analysis: async () => { throw notFound('analysis'); },
@@ -246,7 +249,7 @@ test('parseRange: one range, suffix and open ranges clamp to the file; outside i
   for (const ignored of ['bytes=0-1,5-6', 'items=0-1', 'bytes=9-1', 'bytes=-', 'bytes=a-b']) assert.deepEqual(parseRange(ignored, 100), { kind: 'full' }, ignored);
 });
 
-test('GET /jobs/{id}/pcap streams the file: whole (200), one range (206 + Content-Range), 416 outside; ETag, Accept-Ranges, attachment name', async () => {
+test('GET /jobs/{id}/pcap streams the file: whole (200), one range (206 + Content-Range), 416 outside; ETag, Accept-Ranges, attachment name; the quota counts the bytes sent', async () => {
   const full = await call('analyst1', 'GET', `/jobs/${JOB}/pcap`);
   assert.equal(full.status, 200);
   assert.deepEqual(Buffer.from(await full.arrayBuffer()), BYTES);
@@ -278,6 +281,7 @@ test('GET /jobs/{id}/pcap streams the file: whole (200), one range (206 + Conten
   const head = await call('analyst1', 'HEAD', `/jobs/${JOB}/pcap`);
   assert.equal(head.status, 200);
   assert.equal(head.headers.get('content-length'), '100');
+  assert.deepEqual(served.slice(-6), [100, 10, 3, 100, 0, 0], 'the quota counts what is sent: whole, a range, the tail, whole again, none past the end, none for HEAD');
 
   const downloads = (await audit.list({ action: 'job.download', actor: 'analyst1', limit: 100 })).entries;
   assert.ok(downloads.some((e) => e.details.range === '10-19' && e.outcome === 'ok'), 'the range is in the audit entry');

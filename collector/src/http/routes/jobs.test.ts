@@ -170,6 +170,10 @@ test('a merged job: download whole and by range (ETag = SHA-256), one sensor’s
   writeFileSync(file, bytes);
   assert.deepEqual((await verifyEvidence(jws, file, keys)).problems.map((p) => p.code), ['file-hash']);
 
+  // The daily quota counts what each request sent: the whole file, the tail range, nothing for the 416, the task's file.
+  const recorded = await t.db.query<{ bytes: string | number }>('SELECT bytes FROM job_downloads WHERE job_id = $1 ORDER BY id', [job.id]);
+  assert.deepEqual(recorded.map((r) => Number(r.bytes)), [bytes.length, bytes.length - 100, 0, task.result!.fileBytes]);
+
   // The viewer was stopped by the route's permission (403 before the job is looked at); the rest reached the job.
   const downloads = await auditOf('job.download', job.id);
   assert.deepEqual(

@@ -78,6 +78,11 @@ export function parseRange(header: string | undefined, size: number): RangeAnswe
   return { kind: 'partial', start, end: last === '' ? size - 1 : Math.min(Number(last), size - 1) };
 }
 
+/** Bytes a request answered with `range` sends of a file of `size` bytes. */
+export function bytesOfRange(range: RangeAnswer, size: number): number {
+  return range.kind === 'partial' ? range.end - range.start + 1 : range.kind === 'unsatisfiable' ? 0 : size;
+}
+
 /** `attachment; filename="…"` with an ASCII fallback and the RFC 8187 UTF-8 form. */
 function attachment(fileName: string): string {
   const ascii = fileName.replace(/[^\x20-\x7e]|["\\]/g, '_');
@@ -105,7 +110,7 @@ const UNSATISFIABLE = {
 };
 const DOWNLOAD_NOTES =
   'Streams the file. One byte range (`Range`) answers 206 with Content-Range; a range starting past the end answers 416 with ' +
-  '`Content-Range: bytes */{size}`. Counts against the per-user daily download quota (jobs.quota.bytesPerDay: 429 naming it) ' +
+  '`Content-Range: bytes */{size}`. The bytes sent (a range: only its bytes) count against the per-user daily download quota (jobs.quota.bytesPerDay: 429 naming it) ' +
   'and is audited (job.download).';
 
 export const submitJob = defineOperation({
@@ -319,11 +324,16 @@ export function jobRoutes(deps: JobRouteDeps, { route }: RouteTools): Hono<AppEn
       'job.download',
       id,
       async () => {
-        const found = await jobs.download(actor, id, taskId);
+        // The job first (its SHA-256 is the ETag If-Range compares), then the file with the rights and quota check.
         const detail = await jobs.get(actor, id);
         const hash = taskId === undefined ? (detail.result?.sha256 ?? null) : (detail.taskList.find((t) => t.id === taskId)?.result?.sha256 ?? null);
         const stale = ifRange !== undefined && (hash === null || ifRange !== `"${hash}"`);
-        return { file: found, sha256: hash, range: stale ? ({ kind: 'full' } as const) : parseRange(rangeHeader, found.size) };
+        const asked: { range: RangeAnswer } = { range: { kind: 'full' } };
+        const found = await jobs.download(actor, id, taskId, (size) => {
+          asked.range = stale ? { kind: 'full' } : parseRange(rangeHeader, size);
+          return c.req.method === 'HEAD' ? 0 : bytesOfRange(asked.range, size);
+        });
+        return { file: found, sha256: hash, range: asked.range };
       },
       (r) => ({
         details: {
