@@ -14,6 +14,8 @@ import { createTestHttp, type TestHttp } from '../app.fixture.js';
 import { API_PREFIX } from '../app.js';
 import { chunksOf, insertJob, sha256, type FixtureJob } from '../../domain/jobs/results.fixture.js';
 import { TaskTokens } from '../../domain/jobs/task-tokens.js';
+import { verifyEvidence } from '../../domain/jobs/manifest.js';
+import type { JSONWebKeySet } from 'jose';
 
 const CHUNK_MAX = 2 * 1024 * 1024; // above the app's 1 MiB JSON body limit
 let t: TestHttp;
@@ -77,6 +79,14 @@ test('declare, chunks larger than the JSON body limit, GET: complete, and the ta
     [task.taskId],
   );
   assert.deepEqual(row, { status: 'done', job_status: 'complete' });
+  // The job's manifest verifies, offline, with the key GET /jobs/manifest-key serves (no credential), against the uploaded file.
+  const keys = await t.app.request(`${API_PREFIX}/jobs/manifest-key`);
+  assert.equal(keys.status, 200);
+  const [stored] = await t.db.query<{ manifest: string }>('SELECT manifest FROM jobs WHERE id = $1', [job.jobId]);
+  const verdict = await verifyEvidence(stored!.manifest, join(work, 'result.pcap'), (await keys.json()) as JSONWebKeySet);
+  assert.deepEqual(verdict.problems, []);
+  assert.equal(verdict.ok, true);
+  assert.deepEqual(verdict.matched, { kind: 'merged' }, 'one sensor’s classic pcap merged alone is the same bytes');
 });
 
 test('only the task token of that task: none, a user JWT, an API token → 401; another task’s → 403; expired → 401; a task token reaches no user route', async () => {
