@@ -194,11 +194,6 @@ export async function storeMergeResult(q: Queryable, jobId: string, r: MergeResu
   );
 }
 
-export async function findAnalysis(q: Queryable, jobId: string): Promise<unknown> {
-  const [row] = await q.query<{ analysis: unknown }>('SELECT analysis FROM jobs WHERE id = $1', [jobId]);
-  return row?.analysis ?? null;
-}
-
 /** Jobs whose results expired at `now` and are not yet marked so. */
 export async function expiredJobIds(q: Queryable, now: Date): Promise<{ id: string; owner: string; expiresAt: Date }[]> {
   return q.query(
