@@ -74,6 +74,11 @@ function positiveInt(value: string | undefined, flag: string): number | undefine
   return Number(value);
 }
 
+function vlanId(value: string): number {
+  if (!/^\d{1,4}$/.test(value) || Number(value) > 4095) throw new UsageError(`--vlan: expected a VLAN id 0..4095, got ${JSON.stringify(value)}`);
+  return Number(value);
+}
+
 const list = (value: string) => value.split(',').map((v) => v.trim()).filter((v) => v !== '');
 
 /** The POST /jobs body from the submit flags. */
@@ -85,7 +90,7 @@ export function submitRequest(v: Values): Record<string, unknown> {
     ...(v.dst ? { dst: v.dst } : {}),
     ...(v.port ? { ports: v.port.flatMap(list).map((p) => (/^\d+$/.test(p) ? Number(p) : p)) } : {}),
     ...(v.protocol !== undefined ? { protocol: v.protocol } : {}),
-    ...(v.vlan !== undefined ? { vlan: Number(v.vlan) } : {}),
+    ...(v.vlan !== undefined ? { vlan: vlanId(v.vlan) } : {}),
   };
   if (v.filter !== undefined && Object.keys(structured).length > 0) throw new UsageError('give --filter EXPR or the structured flags (--host, --net, --src, --dst, --port, --protocol, --vlan), not both');
   if (v.filter === undefined && Object.keys(structured).length === 0) {
