@@ -29,7 +29,8 @@ export const instant = z.string().transform((text, ctx) => {
 });
 
 const HOUR_MS = 3_600_000;
-const INSTANT = 'a point in time: ISO 8601 with a zone (2026-01-02T03:04:05Z) or epoch milliseconds';
+/** How the document describes an `instant` parameter. */
+export const INSTANT = 'a point in time: ISO 8601 with a zone (2026-01-02T03:04:05Z) or epoch milliseconds';
 
 /** `?from=&to=&maxPoints=` of a time series; seriesWindow() fills in the defaults. */
 export const seriesQuery = z.object({

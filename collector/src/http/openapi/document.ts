@@ -171,17 +171,20 @@ function responseObject(response: ResponseSpec, collect: SchemaCollector, where:
     ...(response.schema
       ? { content: { 'application/json': { schema: collect.json(response.schema, 'output', where) } } }
       : response.content
-        ? { content: response.content }
+        ? { content: withSchemas(response.content, collect, where) }
         : {}),
   };
 }
 
-/** `node` with every zod schema in it replaced by its JSON Schema (output): extensions may carry schemas (the live feed's messages). */
-function withSchemas(node: unknown, collect: SchemaCollector, where: string): unknown {
-  if (node instanceof z.ZodType) return collect.json(node, 'output', where);
-  if (Array.isArray(node)) return node.map((item) => withSchemas(item, collect, where));
+/**
+ * `node` with every zod schema in it replaced by its JSON Schema: raw `content`, `parameters` and
+ * `extensions` may carry zod schemas (the live feed's messages, a download's JSON alternative).
+ */
+function withSchemas(node: unknown, collect: SchemaCollector, where: string, io: 'input' | 'output' = 'output'): unknown {
+  if (node instanceof z.ZodType) return collect.json(node, io, where);
+  if (Array.isArray(node)) return node.map((item) => withSchemas(item, collect, where, io));
   if (typeof node !== 'object' || node === null) return node;
-  return Object.fromEntries(Object.entries(node).map(([key, value]) => [key, withSchemas(value, collect, where)]));
+  return Object.fromEntries(Object.entries(node).map(([key, value]) => [key, withSchemas(value, collect, where, io)]));
 }
 
 function toOperation(op: OperationSpec, collect: SchemaCollector): Json {
@@ -196,7 +199,7 @@ function toOperation(op: OperationSpec, collect: SchemaCollector): Json {
   const parameters = [
     ...(op.params ? collect.parameters('path', op.params, op.id) : []),
     ...(op.query ? collect.parameters('query', op.query, op.id) : []),
-    ...(op.parameters ?? []),
+    ...(withSchemas(op.parameters ?? [], collect, op.id, 'input') as Json[]),
   ];
   const body = op.body
     ? 'schema' in op.body
@@ -205,7 +208,7 @@ function toOperation(op: OperationSpec, collect: SchemaCollector): Json {
           ...(op.body.description ? { description: op.body.description } : {}),
           content: { 'application/json': { schema: collect.json(op.body.schema, 'input', op.id) } },
         }
-      : { required: true, description: op.body.description, content: op.body.content }
+      : { required: true, description: op.body.description, content: withSchemas(op.body.content, collect, op.id, 'input') }
     : undefined;
   const responses: Json = {};
   for (const [status, response] of Object.entries(op.responses)) responses[status] = responseObject(response, collect, op.id);

@@ -39,7 +39,7 @@ export interface ResponseSpec {
   description: string;
   /** The JSON body (application/json); documented with io 'output'. None: no body (204) or `content`. */
   schema?: z.ZodType;
-  /** Raw OpenAPI content for other media types (an image, a WebSocket upgrade has none). */
+  /** Raw OpenAPI content for other media types (an image; a WebSocket upgrade has none); a zod schema inside becomes its JSON Schema. */
   content?: Json;
   /** Raw OpenAPI response headers (Set-Cookie, ...). */
   headers?: Json;
@@ -69,7 +69,7 @@ export interface OperationSpec {
   params?: z.ZodType;
   /** Query parameters: a zod object (it may transform); field `.describe()`s become the parameter descriptions. */
   query?: z.ZodType;
-  /** Other parameters (headers, or query parameters the handler reads itself), raw OpenAPI. */
+  /** Other parameters (headers, or query parameters the handler reads itself), raw OpenAPI; a zod `schema` inside is converted (io 'input'). */
   parameters?: readonly Json[];
   body?: BodySpec;
   /** The success responses by status (error responses: `errors`). */

@@ -16,11 +16,9 @@ import { decodeCursor } from '../../domain/accounts/audit.service.js';
 import type { HttpDeps } from '../deps.js';
 import type { AppEnv } from '../env.js';
 import { defineOperation } from '../openapi/operation.js';
-import { instant } from '../params.js';
+import { instant, INSTANT } from '../params.js';
 import { AuditPageSchema } from './admin.schemas.js';
 import type { RouteTools } from './tools.js';
-
-const INSTANT = 'ISO 8601 with a zone (2026-01-02T03:04:05Z) or epoch milliseconds';
 
 export const auditQuery = z.object({
   from: instant.optional().describe(`start; ${INSTANT}`),
