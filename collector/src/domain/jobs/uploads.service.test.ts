@@ -236,6 +236,29 @@ forEachDatabase('uploads service', (ctx) => {
     assert.deepEqual(uploaded.map((u) => u.taskId), [two.taskId]);
   });
 
+  test('while a chunk still streams, a second chunk waits its turn (out-of-order with received) and the same declaration answers where it stands', async () => {
+    const { service } = makeService(ctx.db, dir);
+    const job = await insertJob(ctx.db, { sensors: ['edge-1'] });
+    const who = job.tasks[0]!;
+    await service.declare(who, declaration());
+    const [a, b] = chunksOf(FILE, CHUNK) as [ReturnType<typeof chunksOf>[0], ReturnType<typeof chunksOf>[0]];
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    async function* slow(): AsyncIterable<Uint8Array> {
+      yield a.bytes.subarray(0, 100);
+      await gate;
+      yield a.bytes.subarray(100);
+    }
+    const first = service.chunk(who, { start: 0, end: a.end, size: FILE.length }, a.sha256, slow());
+    await new Promise((r) => setTimeout(r, 20));
+    await assert.rejects(service.chunk(who, { start: 0, end: a.end, size: FILE.length }, a.sha256, streamOf(a.bytes)), rejected('out-of-order', 0));
+    assert.deepEqual(await service.declare(who, declaration()), { received: 0, size: FILE.length, complete: false });
+    await assert.rejects(service.declare(who, declaration(FILE.subarray(1))), rejected('out-of-order', 0), 'a different declaration waits');
+    release();
+    assert.deepEqual(await first, { received: CHUNK, size: FILE.length, complete: false });
+    assert.deepEqual(await service.chunk(who, { start: b.start, end: b.end, size: FILE.length }, b.sha256, streamOf(b.bytes)), { received: 2 * CHUNK, size: FILE.length, complete: false });
+  });
+
   test('a token of the right task but another job or sensor is forbidden; closed tasks take no upload', async () => {
     const { service } = makeService(ctx.db, dir);
     const job = await insertJob(ctx.db, { sensors: ['edge-1'] });

@@ -18,7 +18,8 @@
  *   restart came between the two).
  * - a full disk (ENOSPC/EDQUOT) fails the task with "results disk full" (`onTaskFailed`), drops its
  *   partial file and answers DomainError('unavailable'); the collector keeps running.
- * - one request per task at a time: a second one while a chunk is being written gets 'out-of-order'.
+ * - one request per task at a time: a second one while a chunk is being written gets 'out-of-order',
+ *   except a re-declaration of the same file, which answers where the upload stands.
  * - callers have verified the task token (TaskTokens); the claims' job and sensor must match the task.
  */
 import { createHash } from 'node:crypto';
@@ -126,6 +127,13 @@ export class UploadService {
 
   /** Declares (or re-declares, to resume) the task's result file. */
   async declare(who: TaskTokenSubject, d: UploadDeclaration): Promise<UploadState> {
+    if (this.busy.has(who.taskId)) {
+      // A resume while an older request still streams (the agent gave up on it): answer where it stands;
+      // the next chunk waits its turn (409 with received) instead of failing the declaration.
+      const row = await this.load(who);
+      refuseClosed(row);
+      if (row.size === d.size && row.sha256 === d.sha256) return stateOf(row);
+    }
     return this.exclusive(who, async (row) => {
       refuseClosed(row);
       if (row.size === d.size && row.sha256 === d.sha256) {
