@@ -5,8 +5,9 @@
  */
 import type { JobStatusEvent, SensorStatusEvent } from '@pcapmesh/shared/wire';
 import type { TaskView } from './jobs/jobs.types.js';
+import type { NetworkSubnetEvent } from './network/network.types.js';
 
-export type { JobStatusEvent, SensorStatusEvent };
+export type { JobStatusEvent, NetworkSubnetEvent, SensorStatusEvent };
 
 /**
  * A task moved or reported progress (live feed): every state change, and progress at most once a
@@ -48,6 +49,8 @@ export interface DomainEventMap {
    */
   'job.status': JobStatusEvent;
   'task.progress': TaskProgressEvent;
+  /** A subnet was learned, moved location, or was pinned or unpinned (domain/network). */
+  'network.subnet': NetworkSubnetEvent;
 }
 
 export type DomainEventName = keyof DomainEventMap;

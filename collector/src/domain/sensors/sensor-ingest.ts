@@ -11,7 +11,9 @@
  * - health: the sample is stored once per (sensor, sentAt, seq) ('duplicate' otherwise); only a
  *   message newer than last_seq updates disks/devices/status (spooled backlog is history).
  * - pcap: applied when its seq is above the stored availability's seq.
- * - traffic: each (interval, src, dst) stored once.
+ * - traffic: each (interval, src, dst) stored once; only the flows stored now (not a replay's)
+ *   go on to the network view (`network`, domain/network/network.service.ts), in the same
+ *   transaction.
  */
 import type { HealthMessage, PcapMessage, SensorStatusEvent, StateMessage, TrafficMessage } from '@pcapmesh/shared/wire';
 import type { Logger } from '../../log.js';
@@ -28,17 +30,26 @@ import {
   touchSensor,
   type SensorLockRow,
 } from '../../storage/sensors.repo.js';
-import { insertTraffic } from '../../storage/traffic.repo.js';
+import { insertTraffic, type TrafficFlow } from '../../storage/traffic.repo.js';
 import type { DomainEvents, SensorHealthEvent } from '../events.js';
 import { degradedReason, fullestDiskPercent, transition } from './sensor-status.js';
 import type { IngestOutcome } from './sensors.types.js';
 import { maxTimestamp, minTimestamp, timestampToIso } from '../time.js';
+
+/** Receives a traffic message's newly stored flows in the ingest transaction (NetworkService). */
+export interface TrafficSink {
+  /** Returns a location id whose table this created (for `afterCommit`), else null. */
+  recordTraffic(tx: Queryable, t: { sensorId: number; intervalStart: Date; flows: TrafficFlow[] }): Promise<number | null>;
+  /** Runs after the transaction committed, with what recordTraffic returned. */
+  afterCommit(created: number | null): Promise<void>;
+}
 
 export interface SensorIngestDeps {
   db: Db;
   events: DomainEvents;
   log: Logger;
   now: () => Date;
+  network?: TrafficSink | undefined;
 }
 
 type Applied = { outcome: IngestOutcome; status?: SensorStatusEvent | null; health?: SensorHealthEvent };
@@ -140,19 +151,25 @@ export class SensorIngest {
     });
   }
 
-  traffic(sensor: string, msg: TrafficMessage): Promise<IngestOutcome> {
-    return this.apply(sensor, async (tx, row, now) => {
+  async traffic(sensor: string, msg: TrafficMessage): Promise<IngestOutcome> {
+    const network = this.deps.network;
+    let created: number | null = null;
+    const outcome = await this.apply(sensor, async (tx, row, now) => {
+      const intervalStart = new Date(msg.intervalStart);
       const stored = await insertTraffic(tx, {
         sensorId: row.id,
-        intervalStart: new Date(msg.intervalStart),
+        intervalStart,
         intervalSeconds: msg.intervalSeconds,
         seq: msg.seq,
         flows: msg.flows,
       });
-      if (stored === 0 && msg.flows.length > 0) return { outcome: 'duplicate' };
+      if (stored.length === 0 && msg.flows.length > 0) return { outcome: 'duplicate' };
+      if (network) created = await network.recordTraffic(tx, { sensorId: row.id, intervalStart, flows: stored });
       await touchSensor(tx, row.id, now, msg.seq);
       return { outcome: 'applied' };
     });
+    if (network) await network.afterCommit(created);
+    return outcome;
   }
 
   /** Runs `fn` in a transaction with the sensor row locked; emits its events after commit. */

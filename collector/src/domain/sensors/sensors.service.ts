@@ -38,7 +38,7 @@ import {
 import { listTransitions } from '../../storage/status-history.repo.js';
 import { conflict, invalid, notFound } from '../errors.js';
 import type { DomainEvents } from '../events.js';
-import { SensorIngest } from './sensor-ingest.js';
+import { SensorIngest, type TrafficSink } from './sensor-ingest.js';
 import { transition } from './sensor-status.js';
 import { toDeviceView, toSensorView } from './sensor-views.js';
 import {
@@ -61,6 +61,8 @@ export interface SensorServiceDeps {
   heartbeatTimeoutSeconds: number;
   /** Clock (tests). Default () => new Date(). */
   now?: () => Date;
+  /** Where traffic messages' new flows also go (the network view: NetworkService). */
+  network?: TrafficSink;
 }
 
 /** Secret of a sensor: 32 random bytes, base64url. */
@@ -78,7 +80,7 @@ export class SensorService {
   constructor(private readonly deps: SensorServiceDeps) {
     this.now = deps.now ?? (() => new Date());
     this.startedAt = this.now();
-    this.ingest = new SensorIngest({ db: deps.db, events: deps.events, log: deps.log, now: this.now });
+    this.ingest = new SensorIngest({ db: deps.db, events: deps.events, log: deps.log, now: this.now, network: deps.network });
     this.decoyHash = hash(newSecret());
   }
 

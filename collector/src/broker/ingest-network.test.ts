@@ -1,0 +1,138 @@
+/**
+ * The network view fed by real agent traffic messages (CBOR, through Ingest), on PGlite and
+ * PostgreSQL: two locations with their own subnets, flows between them and to a shared outside
+ * subnet → the map learns each site's subnets and marks the shared one external; a replay adds
+ * nothing; totals and inter-location flows; pins win and unpinning restores learning; a subnet
+ * that moves is reported; the location cache empties and refills; bad input names the field.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { pino } from 'pino';
+import { encodeMessage, Sequencer, topics, type TrafficMessage } from '@pcapmesh/shared/wire';
+import { IngestStats } from '../domain/ingest-stats.js';
+import { CACHE_KEYS } from '../domain/network/location-cache.js';
+import { flow, networkHarness } from '../domain/network/network.fixture.js';
+import { forEachDatabase } from '../testing/databases.js';
+import { Ingest } from './ingest.js';
+
+const DAY = 86_400_000;
+
+forEachDatabase('network view from traffic ingest', (ctx) => {
+  test('learns sites and the external subnet, totals, replay, pins, moves, cache, bad input', async () => {
+    const start = new Date(Date.UTC(2026, 2, 10, 12, 0, 30));
+    const h = networkHarness(ctx.db, { start });
+    const { sensors, network, clock } = h;
+    await sensors.register({ name: 'a1', location: 'site-a' });
+    await sensors.register({ name: 'b1', location: 'site-b' });
+    await sensors.register({ name: 'nowhere' });
+    const stats = new IngestStats();
+    const ingest = new Ingest(sensors, stats, pino({ level: 'silent' }));
+    const seqs = new Map<string, Sequencer>();
+    const send = async (sensor: string, intervalStart: number, flows: TrafficMessage['flows'], replay?: Uint8Array) => {
+      let s = seqs.get(sensor);
+      if (!s) seqs.set(sensor, (s = new Sequencer(1)));
+      const payload = replay ?? encodeMessage('traffic', s.stamp('traffic', { intervalStart, intervalSeconds: 60, flows }));
+      await ingest.handle(topics.sensor(sensor, 'traffic'), payload);
+      return payload;
+    };
+    const minute = Date.UTC(2026, 2, 10, 12, 0);
+    const aMsg = await send('a1', minute, [
+      flow('10.1.1.0/24', '10.1.2.0/24', 1000),
+      flow('10.1.1.7/24', '8.8.8.0/24', 500), // host bits: masked at ingest
+      flow('10.1.1.0/24', '10.2.1.0/24', 300),
+    ]);
+    await send('b1', minute, [flow('10.2.1.0/24', '8.8.8.0/24', 400), flow('10.1.1.0/24', '10.2.1.0/24', 300), flow('10.2.1.0/24', '10.2.2.0/24', 700)]);
+    await send('b1', minute + 30_000, [flow('10.2.1.0/24', '10.2.2.0/24', 50), flow('other', '10.2.2.0/24', 10)]); // same minute: adds up
+    await send('nowhere', minute, [flow('172.16.0.0/24', '8.8.8.0/24', 999)]);
+    await send('a1', 0, [], aMsg); // replay of a1's message
+    assert.equal(stats.snapshot().accepted.traffic, 4);
+    assert.equal(stats.snapshot().rejected.duplicate, 1, 'the replay');
+
+    const report = await network.learn();
+    const map = Object.fromEntries((await network.subnets()).map((s) => [s.subnet, [s.state, s.location]]));
+    assert.deepEqual(map, {
+      '10.1.1.0/24': ['learned', 'site-a'],
+      '10.1.2.0/24': ['learned', 'site-a'],
+      '10.2.1.0/24': ['learned', 'site-b'],
+      '10.2.2.0/24': ['learned', 'site-b'],
+      '8.8.8.0/24': ['external', null],
+    });
+    assert.equal(report.events.length, 5);
+    assert.deepEqual(h.subnetEvents.map((e) => e.change), ['learned', 'learned', 'learned', 'learned', 'learned']);
+    const siteA = (await network.subnets({ location: 'site-a' })).find((s) => s.subnet === '10.1.1.0/24')!;
+    assert.equal(siteA.learned.confidence, 0.857, '1,800 of 2,100 bytes seen at site-a');
+    assert.equal(siteA.bytes, 2100);
+    assert.equal(siteA.locations, 2);
+
+    // Totals: the replay added nothing; the location-less sensor adds nothing.
+    const window = { from: new Date(minute), to: new Date(minute + 3_600_000) };
+    const a = await network.traffic({ ...window, location: 'site-a' });
+    assert.deepEqual(a.totals, { packets: 18, bytes: 1800 });
+    assert.equal(a.bucketSeconds, 60);
+    assert.deepEqual(a.series, [{ at: new Date(minute).toISOString(), packets: 18, bytes: 1800 }]);
+    assert.deepEqual(a.top[0], { src: '10.1.1.0/24', dst: '10.1.2.0/24', srcLocation: 'site-a', dstLocation: 'site-a', packets: 10, bytes: 1000 });
+    assert.deepEqual((await network.traffic({ ...window, location: 'site-b' })).totals.bytes, 1460);
+    assert.equal((await network.traffic({ ...window, subnet: '8.8.8.0/24' })).totals.bytes, 900);
+    assert.equal((await network.traffic({ ...window, subnet: '10.2.0.0/16' })).totals.bytes, 300 + 1460);
+    const locs = await network.locations(window);
+    assert.deepEqual(
+      locs.locations.map((l) => [l.name, l.sensors, l.subnets, l.bytes]),
+      [['site-a', ['a1'], 2, 1800], ['site-b', ['b1'], 2, 1460]],
+    );
+    assert.deepEqual(locs.flows, [{ from: 'site-a', to: 'site-b', packets: 3, bytes: 300 }]);
+
+    // A pin wins over learning, and survives a learning pass; unpinning restores the verdict.
+    const pinned = await network.pin('8.8.8.0/24', 'site-b', { actor: 'admin' });
+    assert.deepEqual([pinned.state, pinned.location, pinned.learned.state], ['pinned', 'site-b', 'external']);
+    await network.learn();
+    assert.equal((await network.subnets()).find((s) => s.subnet === '8.8.8.0/24')!.location, 'site-b');
+    await network.unpin('8.8.8.0/24', { actor: 'admin' });
+    assert.deepEqual(
+      (await network.subnets()).filter((s) => s.subnet === '8.8.8.0/24').map((s) => [s.state, s.location]),
+      [['external', null]],
+    );
+    await assert.rejects(network.unpin('8.8.8.0/24', { actor: 'admin' }), { code: 'not_found' });
+    await assert.rejects(network.pin('9.9.9.0/24', 'atlantis', { actor: 'admin' }), { code: 'not_found', message: 'location atlantis not found' });
+    const pinEvents = h.subnetEvents.slice(5).map((e) => [e.change, e.subnet, e.location, e.previousLocation]);
+    assert.deepEqual(pinEvents, [['pinned', '8.8.8.0/24', 'site-b', null], ['unpinned', '8.8.8.0/24', null, 'site-b']]);
+    const audit = await h.audit.list({ action: 'network.', limit: 10 });
+    assert.deepEqual(audit.entries.map((e) => e.action).sort(), ['network.subnet.pin', 'network.subnet.unpin']);
+
+    // Eight days on, site-a's evidence is forgotten and 10.1.2.0/24 is seen at site-b only: it moves.
+    clock.now = new Date(start.getTime() + 8 * DAY);
+    await send('b1', clock.now.getTime(), [flow('10.1.2.0/24', '10.2.2.0/24', 100)]);
+    const moved = await network.learn();
+    assert.deepEqual(
+      moved.events.map((e) => [e.change, e.subnet, e.location, e.previousLocation]),
+      [['moved', '10.1.2.0/24', 'site-b', 'site-a']],
+    );
+
+    // The location cache: filled by reads, emptied by clear-cache (audited), refilled by the next read.
+    await network.locations();
+    await network.subnets();
+    assert.equal(await network.cache.has(CACHE_KEYS.locations), true);
+    assert.equal(await network.clearCache({ actor: 'admin' }), 2);
+    assert.equal(await network.cache.has(CACHE_KEYS.locations), false);
+    assert.equal(await network.cache.has(CACHE_KEYS.subnets), false);
+    assert.equal((await network.locations()).locations.length, 2);
+    assert.equal(await network.cache.has(CACHE_KEYS.locations), true);
+    assert.equal((await h.audit.list({ action: 'network.cache.clear', limit: 1 })).entries.length, 1);
+
+    // Coordinates.
+    await network.updateLocation('site-a', { latitude: 52.37, longitude: 4.89, description: 'Amsterdam DC' }, { actor: 'admin' });
+    const withCoords = (await network.locations()).locations.find((l) => l.name === 'site-a')!;
+    assert.deepEqual([withCoords.latitude, withCoords.longitude, withCoords.description], [52.37, 4.89, 'Amsterdam DC']);
+    await network.updateLocation('site-a', { description: null }, { actor: 'admin' });
+    const cleared = (await network.locations()).locations.find((l) => l.name === 'site-a')!;
+    assert.deepEqual([cleared.latitude, cleared.description], [52.37, null], 'only the given fields change');
+
+    // Bad input names the field.
+    await assert.rejects(network.updateLocation('site-a', { latitude: 91 }, { actor: 'admin' }), { code: 'invalid', message: /^latitude:/ });
+    await assert.rejects(network.updateLocation('site-a', { longitude: -180.5 }, { actor: 'admin' }), { code: 'invalid', message: /^longitude:/ });
+    await assert.rejects(network.traffic({ from: new Date(minute + 1), to: new Date(minute) }), { code: 'invalid', message: 'from: must not be after to' });
+    await assert.rejects(network.traffic({ from: new Date(minute), to: new Date(minute + 32 * DAY) }), { code: 'invalid', message: /^from: .*network.maxWindowDays \(31 days\)/ });
+    await assert.rejects(network.locations({ from: new Date(minute + 1), to: new Date(minute) }), { code: 'invalid' });
+    await assert.rejects(network.traffic({ ...window, location: 'atlantis' }), { code: 'not_found' });
+    await assert.rejects(network.traffic({ from: new Date(minute), to: new Date(minute + 30 * DAY), bucketSeconds: 60 }), { code: 'invalid', message: /^bucket:/ });
+  });
+});

@@ -1,0 +1,272 @@
+/**
+ * The network view (docs/architecture.md "Network"): traffic by subnet pair per location, the
+ * learned subnet → location map with admins' pins, locations' coordinates, and the location cache.
+ *
+ * - Ingest: `recordTraffic(tx, ...)` runs inside the sensor's traffic transaction
+ *   (sensors/sensor-ingest.ts) with only the flows traffic_samples had not stored yet, so a replay
+ *   adds nothing; it sums them into the location's minute rows and pair evidence. A sensor without
+ *   a location adds nothing here. The first traffic of a location creates its table;
+ *   `afterCommit` then has the partition manager make its day partitions.
+ * - Learning: `learn()` (every network.learnIntervalSeconds) applies the rule of subnet-map.ts
+ *   and emits `network.subnet` for each subnet learned or moved.
+ * - Reads (`traffic`, `subnets`, `locations`) are for viewers; `pin`, `unpin`, `updateLocation`
+ *   and `clearCache` for admins, audited. Bad input throws DomainError('invalid') naming the field.
+ */
+import type { CacheStore } from '../../cache/store.js';
+import type { Logger } from '../../log.js';
+import type { Db, Queryable } from '../../storage/db.js';
+import { getSubnet, listSubnets, pinSubnet, unpinSubnet, type SubnetRow } from '../../storage/network-map.repo.js';
+import { addPairs } from '../../storage/network-map.repo.js';
+import { locationIdByName, networkLocations, sensorLocationId, upsertLocationDetails, type LocationDetails } from '../../storage/network-locations.repo.js';
+import {
+  addNetworkTraffic,
+  ensureLocationTrafficTable,
+  interLocationFlows,
+  locationTotals,
+  locationTrafficTable,
+  topPairs,
+  trafficSeries,
+  type NetworkFlow,
+} from '../../storage/network-traffic.repo.js';
+import { PartitionManager } from '../../storage/partitions.js';
+import type { AuditService } from '../accounts/audit.service.js';
+import { invalid, notFound } from '../errors.js';
+import type { DomainEvents } from '../events.js';
+import { canonicalCidr } from './cidr.js';
+import { CACHE_KEYS, LocationCache } from './location-cache.js';
+import { changeOf, learnPass, type LearnReport } from './network-learning.js';
+import { effectiveOf } from './subnet-map.js';
+import type { NetworkLocationsView, NetworkSettings, SubnetView, TrafficQuery, TrafficView } from './network.types.js';
+
+const DAY_MS = 86_400_000;
+const MINUTE_MS = 60_000;
+/** Buckets a series may use, seconds; the default is the smallest that gives at most 1,440 points. */
+const BUCKETS = [60, 300, 900, 3600, 21_600, 86_400];
+const MAX_POINTS = 10_000;
+
+export interface NetworkServiceDeps {
+  db: Db;
+  cache: Pick<CacheStore, 'get' | 'set' | 'del'>;
+  events: DomainEvents;
+  audit: Pick<AuditService, 'record'>;
+  log: Logger;
+  settings: NetworkSettings;
+  /** Partition maintenance of the per-location tables: retention.trafficDays and retention.partitionsAhead. */
+  partitions: { retentionDays: number; ahead: number };
+  now?: () => Date;
+}
+
+/** Who asks, for the audit log. */
+export interface NetworkActor {
+  actor: string | null;
+  sourceIp?: string | null;
+}
+
+export class NetworkService {
+  readonly cache: LocationCache;
+  private readonly now: () => Date;
+  /** Locations whose traffic table is known to exist. */
+  private readonly tables = new Set<number>();
+
+  constructor(private readonly deps: NetworkServiceDeps) {
+    this.cache = new LocationCache(deps.cache, deps.settings.cacheSeconds);
+    this.now = deps.now ?? (() => new Date());
+  }
+
+  /**
+   * Adds a traffic message's new flows (inside the ingest transaction). Returns the location id
+   * whose table this call created (pass it to `afterCommit`), else null.
+   */
+  async recordTraffic(
+    tx: Queryable,
+    t: { sensorId: number; intervalStart: Date; flows: readonly { srcNet: string; dstNet: string; packets: number; bytes: number }[] },
+  ): Promise<number | null> {
+    if (t.flows.length === 0) return null;
+    const locationId = await sensorLocationId(tx, t.sensorId);
+    if (locationId === null) return null;
+    let created: number | null = null;
+    if (!this.tables.has(locationId)) {
+      if (await ensureLocationTrafficTable(tx, locationId)) created = locationId;
+      this.tables.add(locationId);
+    }
+    const flows: NetworkFlow[] = t.flows.map((f) => ({ src: canonicalCidr(f.srcNet), dst: canonicalCidr(f.dstNet), packets: f.packets, bytes: f.bytes }));
+    const minute = new Date(Math.floor(t.intervalStart.getTime() / MINUTE_MS) * MINUTE_MS);
+    await addNetworkTraffic(tx, { locationId, sensorId: t.sensorId, minute, flows });
+    await addPairs(tx, locationId, t.intervalStart, flows);
+    return created;
+  }
+
+  /** After the transaction that created a location's table: its day partitions, by the partition manager. */
+  async afterCommit(createdLocationId: number | null): Promise<void> {
+    if (createdLocationId === null) return;
+    this.deps.log.info({ locationId: createdLocationId }, 'network traffic table created for a location');
+    const pm = new PartitionManager({
+      db: this.deps.db,
+      log: this.deps.log,
+      ahead: this.deps.partitions.ahead,
+      tables: [{ table: locationTrafficTable(createdLocationId), column: 'minute', retentionDays: this.deps.partitions.retentionDays }],
+    });
+    await pm.run(this.now());
+  }
+
+  /** One learning pass; emits `network.subnet` for each change and refreshes the cache. */
+  async learn(): Promise<LearnReport> {
+    const report = await learnPass(this.deps.db, this.now(), this.deps.settings.learnWindowDays, {
+      externalMinLocations: this.deps.settings.externalMinLocations,
+    });
+    await this.cache.invalidate();
+    for (const event of report.events) {
+      this.deps.log.info({ subnet: event.subnet, change: event.change, state: event.state, location: event.location }, 'subnet map changed');
+      this.deps.events.emit('network.subnet', event);
+    }
+    return report;
+  }
+
+  /** The map: pinned subnets and those seen within the learning window (cached). */
+  async subnets(filter: { location?: string | undefined; state?: string | undefined } = {}): Promise<SubnetView[]> {
+    const all = await this.cache.get(CACHE_KEYS.subnets, async () => {
+      const since = new Date(this.now().getTime() - this.deps.settings.learnWindowDays * DAY_MS);
+      return (await listSubnets(this.deps.db, since)).map(subnetView);
+    });
+    return all.filter((s) => (filter.location === undefined || s.location === filter.location) && (filter.state === undefined || s.state === filter.state));
+  }
+
+  async traffic(q: TrafficQuery): Promise<TrafficView> {
+    const { from, to } = this.window(q.from, q.to, 3_600_000);
+    const span = to.getTime() - from.getTime();
+    const bucketSeconds = q.bucketSeconds ?? BUCKETS.find((b) => span / (b * 1000) <= 1440) ?? 86_400;
+    if (span / (bucketSeconds * 1000) > MAX_POINTS) throw invalid(`bucket: ${bucketSeconds} s gives more than ${MAX_POINTS} points over this window`);
+    let locationId: number | null = null;
+    if (q.location !== undefined) {
+      locationId = await locationIdByName(this.deps.db, q.location);
+      if (locationId === null) throw notFound(`location ${q.location}`);
+    }
+    const filter = { from, to, locationId, subnet: q.subnet ?? null };
+    const series = await trafficSeries(this.deps.db, filter, bucketSeconds);
+    const top = await topPairs(this.deps.db, filter, q.top ?? 20);
+    return {
+      from: from.toISOString(),
+      to: to.toISOString(),
+      bucketSeconds,
+      location: q.location ?? null,
+      subnet: q.subnet ?? null,
+      totals: { packets: series.reduce((n, p) => n + p.packets, 0), bytes: series.reduce((n, p) => n + p.bytes, 0) },
+      series: series.map((p) => ({ at: new Date(p.at).toISOString(), packets: p.packets, bytes: p.bytes })),
+      top,
+    };
+  }
+
+  /**
+   * Locations with coordinates, sensors, the subnets mapped there and their traffic totals, and
+   * the flows between them, over [from, to) (default: the last 24 hours, served from the cache).
+   */
+  async locations(q: { from?: Date | undefined; to?: Date | undefined } = {}): Promise<NetworkLocationsView> {
+    if (q.from === undefined && q.to === undefined) {
+      return this.cache.get(CACHE_KEYS.locations, () => {
+        const to = this.now();
+        return this.loadLocations(new Date(to.getTime() - DAY_MS), to);
+      });
+    }
+    const { from, to } = this.window(q.from, q.to, DAY_MS);
+    return this.loadLocations(from, to);
+  }
+
+  private async loadLocations(from: Date, to: Date): Promise<NetworkLocationsView> {
+    const db = this.deps.db;
+    const totals = new Map((await locationTotals(db, from, to)).map((t) => [t.locationId, t]));
+    const mapped = new Map<string, number>();
+    for (const s of await this.subnets()) if (s.location !== null) mapped.set(s.location, (mapped.get(s.location) ?? 0) + 1);
+    const locations = (await networkLocations(db)).map((l) => ({
+      name: l.name,
+      description: l.description,
+      latitude: l.latitude,
+      longitude: l.longitude,
+      sensors: l.sensors,
+      online: l.online,
+      subnets: mapped.get(l.name) ?? 0,
+      packets: totals.get(l.id)?.packets ?? 0,
+      bytes: totals.get(l.id)?.bytes ?? 0,
+    }));
+    return { from: from.toISOString(), to: to.toISOString(), locations, flows: await interLocationFlows(db, from, to) };
+  }
+
+  /** Pins `subnet` (canonical CIDR) to an existing location; a pin wins over learning. */
+  async pin(subnet: string, location: string, by: NetworkActor): Promise<SubnetView> {
+    const { before, after } = await this.deps.db.transaction(async (tx) => {
+      const locationId = await locationIdByName(tx, location);
+      if (locationId === null) throw notFound(`location ${location}`);
+      const before = await getSubnet(tx, subnet);
+      await pinSubnet(tx, subnet, locationId, by.actor, this.now());
+      return { before, after: (await getSubnet(tx, subnet))! };
+    });
+    await this.changed('pinned', before, after, by, { location });
+    return subnetView(after);
+  }
+
+  /** Removes a pin: learning's verdict applies again. */
+  async unpin(subnet: string, by: NetworkActor): Promise<void> {
+    const { before, after } = await this.deps.db.transaction(async (tx) => {
+      const before = await getSubnet(tx, subnet);
+      if (!(await unpinSubnet(tx, subnet, this.now()))) throw notFound(`pin of subnet ${subnet}`);
+      return { before, after: await getSubnet(tx, subnet) };
+    });
+    await this.changed('unpinned', before, after, by, {});
+  }
+
+  /** Sets a location's coordinates and description (the location is created when new). */
+  async updateLocation(name: string, details: LocationDetails, by: NetworkActor): Promise<void> {
+    const { latitude, longitude } = details;
+    if (latitude !== undefined && latitude !== null && !(latitude >= -90 && latitude <= 90)) throw invalid('latitude: must be between -90 and 90');
+    if (longitude !== undefined && longitude !== null && !(longitude >= -180 && longitude <= 180)) throw invalid('longitude: must be between -180 and 180');
+    const created = await upsertLocationDetails(this.deps.db, name, details);
+    await this.deps.audit.record({ actor: by.actor, sourceIp: by.sourceIp ?? null, action: 'location.update', target: name, outcome: 'ok', details: { ...details, created } });
+    await this.cache.invalidate();
+  }
+
+  /** Empties the location cache (the next reads refill it); returns how many entries it held. */
+  async clearCache(by: NetworkActor): Promise<number> {
+    const cleared = await this.cache.clear();
+    await this.deps.audit.record({ actor: by.actor, sourceIp: by.sourceIp ?? null, action: 'network.cache.clear', target: null, outcome: 'ok', details: { cleared } });
+    return cleared;
+  }
+
+  private async changed(change: 'pinned' | 'unpinned', before: SubnetRow | null, after: SubnetRow | null, by: NetworkActor, details: Record<string, unknown>): Promise<void> {
+    const subnet = (after ?? before)!.subnet;
+    await this.deps.audit.record({ actor: by.actor, sourceIp: by.sourceIp ?? null, action: `network.subnet.${change === 'pinned' ? 'pin' : 'unpin'}`, target: subnet, outcome: 'ok', details });
+    await this.cache.invalidate();
+    const moved = after ? changeOf(before ?? undefined, after, this.now()) : null;
+    const prev = before ? effectiveOf(before) : null;
+    const event = moved ?? (after === null && prev ? { type: 'network.subnet' as const, subnet, state: 'unseen' as const, location: null, previousState: prev.state, previousLocation: prev.location, confidence: null, at: this.now().toISOString(), change } : null);
+    if (event) this.deps.events.emit('network.subnet', { ...event, change });
+  }
+
+  /** from/to with defaults (to = now, from = to − defaultSpan), checked: from ≤ to, span ≤ network.maxWindowDays. */
+  private window(fromIn: Date | undefined, toIn: Date | undefined, defaultSpanMs: number): { from: Date; to: Date } {
+    const to = toIn ?? this.now();
+    const from = fromIn ?? new Date(to.getTime() - defaultSpanMs);
+    if (from.getTime() > to.getTime()) throw invalid('from: must not be after to');
+    const maxDays = this.deps.settings.maxWindowDays;
+    if (to.getTime() - from.getTime() > maxDays * DAY_MS) throw invalid(`from: the window from–to exceeds network.maxWindowDays (${maxDays} days)`);
+    return { from, to };
+  }
+}
+
+function iso(d: Date | null): string | null {
+  return d === null ? null : new Date(d).toISOString();
+}
+
+export function subnetView(r: SubnetRow): SubnetView {
+  const eff = effectiveOf(r);
+  return {
+    subnet: r.subnet,
+    state: eff.state,
+    location: eff.location,
+    learned: { state: r.state, location: r.state === 'learned' ? r.location : null, confidence: r.confidence },
+    locations: r.locations,
+    packets: r.packets,
+    bytes: r.bytes,
+    firstSeen: iso(r.firstSeen),
+    lastSeen: iso(r.lastSeen),
+    pinned: r.pinnedLocation === null ? null : { location: r.pinnedLocation, by: r.pinnedBy, at: iso(r.pinnedAt)! },
+  };
+}

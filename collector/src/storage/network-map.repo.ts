@@ -1,0 +1,154 @@
+/**
+ * SQL of the subnet → location map (sql/0010_network.sql): `network_pairs` (which location saw
+ * which pair of subnets: the learning's evidence) and `network_subnets` (learned state and pins).
+ * The rule that turns evidence into the map is domain/network/subnet-map.ts.
+ */
+import type { Queryable } from './db.js';
+import type { NetworkFlow } from './network-traffic.repo.js';
+
+/** Adds a location's flows to its pair evidence (direction dropped: net_a <= net_b). */
+export async function addPairs(q: Queryable, locationId: number, at: Date, flows: NetworkFlow[]): Promise<void> {
+  if (flows.length === 0) return;
+  await q.query(
+    `INSERT INTO network_pairs (net_a, net_b, location_id, packets, bytes, first_seen, last_seen)
+     SELECT LEAST(f.src, f.dst), GREATEST(f.src, f.dst), $1, sum(f.packets)::int8, sum(f.bytes)::int8, $2, $2
+       FROM jsonb_to_recordset($3::jsonb) AS f(src text, dst text, packets bigint, bytes bigint)
+      GROUP BY 1, 2
+     ON CONFLICT (net_a, net_b, location_id) DO UPDATE SET
+       packets = network_pairs.packets + EXCLUDED.packets,
+       bytes = network_pairs.bytes + EXCLUDED.bytes,
+       first_seen = LEAST(network_pairs.first_seen, EXCLUDED.first_seen),
+       last_seen = GREATEST(network_pairs.last_seen, EXCLUDED.last_seen)`,
+    [locationId, at, JSON.stringify(flows)],
+  );
+}
+
+/** Forgets evidence last seen before `cutoff` (outside the learning window); returns rows deleted. */
+export async function deletePairsBefore(q: Queryable, cutoff: Date): Promise<number> {
+  return (await q.query('DELETE FROM network_pairs WHERE last_seen < $1 RETURNING 1', [cutoff])).length;
+}
+
+/** One subnet as seen by one location. */
+export interface SightingRow {
+  subnet: string;
+  locationId: number;
+  packets: number;
+  bytes: number;
+  firstSeen: Date;
+  lastSeen: Date;
+  /** The location saw the subnet in a pair that no other location saw. */
+  local: boolean;
+}
+
+/**
+ * Every (subnet, location) sighting in the evidence (CIDRs only, `other` left out), with whether
+ * the location has local evidence for it; and how many locations reported any pair.
+ */
+export async function sightings(q: Queryable): Promise<{ rows: SightingRow[]; reportingLocations: number }> {
+  const rows = await q.query<SightingRow>(
+    `WITH pair_locations AS (SELECT net_a, net_b, count(*) AS n FROM network_pairs GROUP BY net_a, net_b),
+          ends AS (
+            SELECT p.net_a AS subnet, p.location_id, p.packets, p.bytes, p.first_seen, p.last_seen, pl.n = 1 AS local
+              FROM network_pairs p JOIN pair_locations pl USING (net_a, net_b)
+            UNION ALL
+            SELECT p.net_b, p.location_id, p.packets, p.bytes, p.first_seen, p.last_seen, pl.n = 1
+              FROM network_pairs p JOIN pair_locations pl USING (net_a, net_b) WHERE p.net_a <> p.net_b)
+     SELECT subnet, location_id AS "locationId", sum(packets)::int8 AS packets, sum(bytes)::int8 AS bytes,
+            min(first_seen) AS "firstSeen", max(last_seen) AS "lastSeen", bool_or(local) AS local
+       FROM ends WHERE subnet <> 'other'
+      GROUP BY subnet, location_id ORDER BY subnet, location_id`,
+  );
+  const [count] = await q.query<{ n: number }>('SELECT count(DISTINCT location_id)::int AS n FROM network_pairs');
+  return { rows, reportingLocations: count?.n ?? 0 };
+}
+
+export type LearnedState = 'learned' | 'external' | 'ambiguous';
+
+export interface SubnetRow {
+  subnet: string;
+  state: LearnedState | null;
+  locationId: number | null;
+  location: string | null;
+  confidence: number | null;
+  locations: number;
+  packets: number;
+  bytes: number;
+  firstSeen: Date | null;
+  lastSeen: Date | null;
+  pinnedLocationId: number | null;
+  pinnedLocation: string | null;
+  pinnedBy: string | null;
+  pinnedAt: Date | null;
+}
+
+const SUBNET_COLUMNS = `ns.subnet, ns.state, ns.location_id AS "locationId", l.name AS location, ns.confidence, ns.locations,
+  ns.packets, ns.bytes, ns.first_seen AS "firstSeen", ns.last_seen AS "lastSeen",
+  ns.pinned_location_id AS "pinnedLocationId", pl.name AS "pinnedLocation", ns.pinned_by AS "pinnedBy", ns.pinned_at AS "pinnedAt"`;
+const SUBNET_FROM = `network_subnets ns LEFT JOIN locations l ON l.id = ns.location_id LEFT JOIN locations pl ON pl.id = ns.pinned_location_id`;
+
+/** Every subnet of the map (pinned ones, and learned ones last seen at or after `since`), by subnet. */
+export async function listSubnets(q: Queryable, since: Date | null): Promise<SubnetRow[]> {
+  return q.query<SubnetRow>(
+    `SELECT ${SUBNET_COLUMNS} FROM ${SUBNET_FROM}
+      WHERE $1::timestamptz IS NULL OR ns.pinned_location_id IS NOT NULL OR ns.last_seen >= $1
+      ORDER BY ns.subnet`,
+    [since],
+  );
+}
+
+export async function getSubnet(q: Queryable, subnet: string): Promise<SubnetRow | null> {
+  const [row] = await q.query<SubnetRow>(`SELECT ${SUBNET_COLUMNS} FROM ${SUBNET_FROM} WHERE ns.subnet = $1`, [subnet]);
+  return row ?? null;
+}
+
+/** What one learning pass concluded about a subnet. */
+export interface LearnedRow {
+  subnet: string;
+  state: LearnedState;
+  locationId: number | null;
+  confidence: number;
+  locations: number;
+  packets: number;
+  bytes: number;
+  firstSeen: Date;
+  lastSeen: Date;
+}
+
+/** Stores a pass's conclusions (pins untouched; first_seen only moves back). */
+export async function saveLearned(q: Queryable, rows: LearnedRow[], at: Date): Promise<void> {
+  for (let i = 0; i < rows.length; i += 5000) {
+    await q.query(
+      `INSERT INTO network_subnets (subnet, state, location_id, confidence, locations, packets, bytes, first_seen, last_seen, updated_at)
+       SELECT r.subnet, r.state, r."locationId", r.confidence, r.locations, r.packets, r.bytes, r."firstSeen", r."lastSeen", $2
+         FROM jsonb_to_recordset($1::jsonb) AS r(subnet text, state text, "locationId" bigint, confidence double precision,
+              locations integer, packets bigint, bytes bigint, "firstSeen" timestamptz, "lastSeen" timestamptz)
+       ON CONFLICT (subnet) DO UPDATE SET
+         state = EXCLUDED.state, location_id = EXCLUDED.location_id, confidence = EXCLUDED.confidence,
+         locations = EXCLUDED.locations, packets = EXCLUDED.packets, bytes = EXCLUDED.bytes,
+         first_seen = LEAST(network_subnets.first_seen, EXCLUDED.first_seen),
+         last_seen = GREATEST(network_subnets.last_seen, EXCLUDED.last_seen), updated_at = EXCLUDED.updated_at`,
+      [JSON.stringify(rows.slice(i, i + 5000)), at],
+    );
+  }
+}
+
+/** Pins a subnet to a location (creating the map row of a subnet never seen). */
+export async function pinSubnet(q: Queryable, subnet: string, locationId: number, by: string | null, at: Date): Promise<void> {
+  await q.query(
+    `INSERT INTO network_subnets (subnet, pinned_location_id, pinned_by, pinned_at, updated_at) VALUES ($1, $2, $3, $4, $4)
+     ON CONFLICT (subnet) DO UPDATE SET pinned_location_id = EXCLUDED.pinned_location_id, pinned_by = EXCLUDED.pinned_by,
+       pinned_at = EXCLUDED.pinned_at, updated_at = EXCLUDED.updated_at`,
+    [subnet, locationId, by, at],
+  );
+}
+
+/** Removes a pin; false when the subnet had none. A pinned-only row (never seen) is deleted. */
+export async function unpinSubnet(q: Queryable, subnet: string, at: Date): Promise<boolean> {
+  const rows = await q.query(
+    `UPDATE network_subnets SET pinned_location_id = NULL, pinned_by = NULL, pinned_at = NULL, updated_at = $2
+      WHERE subnet = $1 AND pinned_location_id IS NOT NULL RETURNING 1`,
+    [subnet, at],
+  );
+  await q.query('DELETE FROM network_subnets WHERE subnet = $1 AND state IS NULL AND pinned_location_id IS NULL', [subnet]);
+  return rows.length > 0;
+}
