@@ -146,6 +146,7 @@ export const submitBody = z
     limits: limitsInput.optional(),
     dryRun: z.boolean().optional().describe('plan only: coverage and estimates, nothing is created'),
   })
+  .meta({ id: 'JobRequest', description: 'A capture job: window, filter, targets, optional limits; `dryRun` plans only.' })
   .refine((body) => body.window.to > body.window.from, { message: 'must be after from', path: ['window', 'to'] })
   .transform((body): JobRequest => ({
     ...(body.name !== undefined ? { name: body.name } : {}),
@@ -160,8 +161,8 @@ export const submitBody = z
 
 const JOB_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
-export const jobParams = z.object({ id: z.string().regex(JOB_ID, 'not a job id (a UUID, lower case)') });
-export const taskParams = jobParams.extend({ task: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'not a task id') });
+export const jobParams = z.object({ id: z.string().regex(JOB_ID, 'not a job id (a UUID, lower case)').describe('job id (UUID)') });
+export const taskParams = jobParams.extend({ task: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'not a task id').describe('task id (one per sensor: GET /jobs/{id}/tasks)') });
 
 export const listQuery = z.object({
   status: z
@@ -176,15 +177,18 @@ export const listQuery = z.object({
         return z.NEVER;
       }
       return values as (typeof JOB_STATUSES)[number][];
-    }),
-  owner: z.string().min(1).max(128).optional(),
-  from: instant.optional(),
-  to: instant.optional(),
-  limit: z.coerce.number().int().min(1).max(500).default(50),
-  cursor: z.string().min(1).max(512).optional(),
+    })
+    .describe(`jobs in any of these states, comma-separated (${JOB_STATUSES.join(', ')})`),
+  owner: z.string().min(1).max(128).optional().describe('jobs of this owner (username, or token:<label>)'),
+  from: instant.optional().describe('created at or after; ISO 8601 with a zone or epoch milliseconds'),
+  to: instant.optional().describe('created before; ISO 8601 with a zone or epoch milliseconds'),
+  limit: z.coerce.number().int().min(1).max(500).default(50).describe('jobs per page, newest first'),
+  cursor: z.string().min(1).max(512).optional().describe('the `next` of the previous page'),
 });
 
-export const manifestQuery = z.object({ format: z.enum(['json', 'jws']).default('json') });
+export const manifestQuery = z.object({
+  format: z.enum(['json', 'jws']).default('json').describe('json: { jws, manifest }; jws: the compact JWS alone (application/jose)'),
+});
 
 // ─── responses: the views of domain/jobs/jobs.types.ts ───────────────────────────────────────────
 
