@@ -268,7 +268,7 @@ export class UploadService {
       if ((await fh.stat()).size !== start) await fh.truncate(start);
       const hash = createHash('sha256');
       let count = 0;
-      for await (const piece of body) {
+      for await (const piece of readBody(body, () => count)) {
         count += piece.length;
         if (count > this.opts.chunkMaxBytes) {
           throw new UploadRejected('chunk-too-large', `chunk body is larger than jobs.uploadChunkMaxBytes (${this.opts.chunkMaxBytes})`, row.received);
@@ -349,6 +349,15 @@ export class UploadService {
   private async removeFiles(row: UploadRow): Promise<void> {
     await rm(this.path(row, 'part'), { force: true });
     await rm(this.path(row, 'pcap'), { force: true });
+  }
+}
+
+/** The body's pieces; a failure to read them (the client cut the connection) becomes DomainError('invalid'), so it is not taken for a disk fault. */
+async function* readBody(body: ChunkBody, received: () => number): AsyncIterable<Uint8Array> {
+  try {
+    for await (const piece of body) yield piece;
+  } catch (err) {
+    throw new DomainError('invalid', `the chunk body broke off after ${received()} bytes (${(err as Error).message}); nothing of it was kept`, { cause: err });
   }
 }
 
