@@ -45,6 +45,9 @@ import { IntegrationsService } from './domain/fleet/integrations.service.js';
 import { openDb, type Db } from './storage/db.js';
 import { migrate } from './storage/migrate.js';
 import { PartitionManager, partitionedTables } from './storage/partitions.js';
+import { networkPartitionedTables } from './storage/network-traffic.repo.js';
+import { NetworkService } from './domain/network/network.service.js';
+import type { AuditService } from './domain/accounts/audit.service.js';
 import { COLLECTOR_VERSION } from './version.js';
 import { every } from '@pcapmesh/shared/util/every';
 
@@ -109,12 +112,20 @@ export function createCollector(config: CollectorConfig, opts: CreateCollectorOp
     log.info({ database: db.description, kind: db.kind }, 'database open');
     const migrated = await step('migrate database', () => migrate(db));
     if (migrated.applied.length > 0) log.info({ applied: migrated.applied.map((m) => m.file) }, 'migrations applied');
-    const partitions = new PartitionManager({
-      db,
-      log: log.child({ component: 'partitions' }),
-      ahead: config.retention.partitionsAhead,
-      tables: [...partitionedTables(config.retention), auditPartitionedTable(config.retention.auditDays)],
-    });
+    // The network view's per-location tables appear as locations report traffic: listed at every run.
+    const partitions = {
+      run: async () =>
+        new PartitionManager({
+          db,
+          log: log.child({ component: 'partitions' }),
+          ahead: config.retention.partitionsAhead,
+          tables: [
+            ...partitionedTables(config.retention),
+            auditPartitionedTable(config.retention.auditDays),
+            ...(await networkPartitionedTables(db, config.retention.trafficDays)),
+          ],
+        }).run(),
+    };
     await step('create partitions', () => partitions.run());
 
     const cache = await step('open cache', () => openCache({ url: config.redis.url }));
@@ -123,11 +134,23 @@ export function createCollector(config: CollectorConfig, opts: CreateCollectorOp
 
     const events = new DomainEvents((err, name) => log.error({ err, event: name }, 'domain event listener failed'));
     const ingestStats = new IngestStats();
+    // The network service audits admins' changes through the accounts stack, built below.
+    const lateAudit: { audit?: AuditService } = {};
+    const network = new NetworkService({
+      db,
+      cache,
+      events,
+      audit: { record: (entry) => (lateAudit.audit ?? fail('audit not open yet')).record(entry) },
+      log: log.child({ component: 'network' }),
+      settings: config.network,
+      partitions: { retentionDays: config.retention.trafficDays, ahead: config.retention.partitionsAhead },
+    });
     const sensors = new SensorService({
       db,
       events,
       log: log.child({ component: 'sensors' }),
       heartbeatTimeoutSeconds: config.ingest.heartbeatTimeoutSeconds,
+      network,
     });
 
     const ldapConfig = config.auth.ldap;
@@ -140,6 +163,7 @@ export function createCollector(config: CollectorConfig, opts: CreateCollectorOp
         ...(ldapConfig ? { ldap: (users) => new LdapAuthenticator(ldapConfig, users, log.child({ component: 'ldap' })) } : {}),
       }),
     );
+    lateAudit.audit = accounts.audit;
     const firstAdmin = await step('first admin', () => accounts.users.ensureFirstAdmin(config.auth.adminPassword));
     if (firstAdmin.created) log.info({ user: 'admin', generated: firstAdmin.generatedPassword !== null }, 'first admin user created');
     generatedAdminPassword = firstAdmin.generatedPassword;
@@ -155,6 +179,8 @@ export function createCollector(config: CollectorConfig, opts: CreateCollectorOp
     const ingest = new Ingest(sensors, ingestStats, log.child({ component: 'ingest' }), {
       ingestTaskStatus: (sensor, taskId, msg) => jobsTarget().ingestTaskStatus(sensor, taskId, msg),
       ingestEstimate: (sensor, msg) => jobsTarget().ingestEstimate(sensor, msg),
+      // Every birth re-sends the sensor's unfinished tasks (also one that changes no status); ignored before resume.
+      sensorBorn: (sensor) => (late.jobs ? late.jobs.jobs.scheduler.sensorOnline(sensor) : Promise.resolve(0)),
     });
     // Closers run last-first: the broker stops delivering, then ingest finishes what it has.
     closers.push({ what: 'ingest', close: () => ingest.drain() });
@@ -196,6 +222,7 @@ export function createCollector(config: CollectorConfig, opts: CreateCollectorOp
         logs: recentLogs,
       },
       jobs: stack.jobs.service,
+      network,
       manifestKeys: stack.results,
       uploads: { tokens: stack.tokens, service: stack.uploads },
     });
@@ -226,6 +253,11 @@ export function createCollector(config: CollectorConfig, opts: CreateCollectorOp
     closers.push({ what: 'heartbeat sweeper', close: stopSweeper });
     const stopPartitions = every('partition maintenance', PARTITION_INTERVAL_MS, () => partitions.run(), (err) => log.error({ err }, 'partition maintenance failed'), PARTITION_INTERVAL_MS);
     closers.push({ what: 'partition manager', close: stopPartitions });
+    const learnMs = config.network.learnIntervalSeconds * 1000;
+    const stopLearning = every('subnet map learning', learnMs, async () => {
+      await network.learn();
+    }, (err) => log.error({ err }, 'subnet map learning failed'), learnMs);
+    closers.push({ what: 'subnet map learning', close: stopLearning });
 
     services = { db, cache, sensors, events, ingestStats, broker };
   }
@@ -314,4 +346,8 @@ function readTlsFile(path: string, key: string): Buffer {
   } catch (err) {
     throw new Error(`${key}: cannot read ${path}`, { cause: err });
   }
+}
+
+function fail(message: string): never {
+  throw new Error(message);
 }

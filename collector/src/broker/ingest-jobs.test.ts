@@ -54,6 +54,30 @@ forEachDatabase('ingest of task statuses and estimates', (ctx) => {
     assert.equal((await findTask(ctx.db, task))!.status, 'scanning', 'nothing of the refused messages was applied');
   });
 
+  test('every birth through ingest re-sends the unfinished tasks, also one that changes no status', async () => {
+    const h = await jobsHarness(ctx.db, noResults, { start: NOW });
+    const ingest = new Ingest(h.sensors, new IngestStats(), pino({ level: 'silent' }), {
+      ingestTaskStatus: (sensor, taskId, msg) => h.jobs.service.ingestTaskStatus(sensor, taskId, msg),
+      ingestEstimate: (sensor, msg) => h.jobs.service.ingestEstimate(sensor, msg),
+      sensorBorn: (sensor) => h.jobs.scheduler.sensorOnline(sensor),
+    });
+    await h.broker.consume((topic, payload) => ingest.handle(topic, payload));
+    const a = await h.sensor([source(NOW.getTime() - 7_200_000, NOW.getTime(), 1000)]);
+    await h.jobs.scheduler.resume();
+    const { job } = await h.jobs.service.submit(
+      { name: 'ana-birth', role: 'analyst' },
+      { window: { from: ns(NOW.getTime() - 3_600_000), to: ns(NOW.getTime() - 3_000_000) }, filter: { expression: '' }, targets: { sensors: [a] } },
+    );
+    assert.equal(h.broker.commands('tasks', a).length, 1);
+    // The agent restarts before its will was seen: a birth with a new bdSeq while the sensor is online.
+    h.clock.now = new Date(NOW.getTime() + 60_000);
+    await h.broker.deliver(topics.sensor(a, 'state'), encodeMessage('state', { v: 1, sentAt: 0, seq: 500, status: 'online', bdSeq: 7 }));
+    await ingest.drain();
+    await h.jobs.scheduler.settled();
+    for (let i = 0; i < 50 && h.broker.commands('tasks', a).length < 2; i += 1) await new Promise((r) => setTimeout(r, 20));
+    assert.deepEqual(h.broker.commands('tasks', a).map((c) => [c.message.taskId, c.message.attempt]), [[job!.taskList[0]!.id, 0], [job!.taskList[0]!.id, 0]]);
+  });
+
   test("a dry run's estimates arrive through ingest; an answer nobody asked for is stale", async () => {
     const h = await jobsHarness(ctx.db, noResults, { start: NOW });
     const stats = new IngestStats();

@@ -12,7 +12,8 @@
  * - `drain()` resolves once everything handed in so far has been applied (used at shutdown).
  *
  * Jobs (docs/jobs.md): task statuses (`sensors/{name}/tasks/{task}`) go to the jobs target in the
- * sensor's queue, so one sensor's statuses are applied in order; dry-run answers
+ * sensor's queue, so one sensor's statuses are applied in order; each applied birth tells the jobs
+ * target (`sensorBorn`) so the sensor's unfinished tasks are sent again; dry-run answers
  * (`sensors/{name}/estimates/{request}`) are matched to their question at once. A status for a task
  * of another sensor counts as 'not-permitted', one for no known task as 'unknown-topic', an older
  * attempt's or seq's as 'stale'. Without a jobs target (tests of the sensor path) both count as
@@ -32,6 +33,11 @@ export type IngestTarget = Pick<SensorService, 'ingestState' | 'ingestHealth' | 
 export interface JobsIngestTarget {
   ingestTaskStatus(sensor: string, taskId: string, msg: TaskStatusMessage): Promise<'applied' | RejectReason>;
   ingestEstimate(sensor: string, msg: EstimateMessage): 'applied' | RejectReason;
+  /**
+   * A birth of `sensor` was applied (JobScheduler.sensorOnline): its unfinished tasks are sent
+   * again, since the agent's clean session lost what came while it was away. Not awaited by ingest.
+   */
+  sensorBorn?(sensor: string): Promise<unknown>;
 }
 
 type Apply<K extends SensorChannel> = (target: IngestTarget, sensor: string, msg: MessageOf<K>) => Promise<IngestOutcome>;
@@ -91,6 +97,9 @@ export class Ingest {
       const outcome = await dispatch[channel](this.target, sensor, decoded.message);
       if (outcome === 'applied') this.stats.accepted(channel);
       else this.stats.rejected(outcome);
+      if (outcome === 'applied' && channel === 'state' && (decoded.message as MessageOf<'state'>).status === 'online' && this.jobs?.sensorBorn) {
+        this.jobs.sensorBorn(sensor).catch((err: unknown) => this.log.error({ sensor, err }, 're-sending tasks after a birth failed'));
+      }
     } catch (err) {
       if (isDomainError(err, 'not_found')) {
         this.stats.rejected('unknown-sensor');

@@ -105,14 +105,23 @@ forEachDatabase('JobScheduler', (ctx) => {
     later(h, 30);
     await h.online(a);
     await h.jobs.scheduler.settled();
+    assert.equal(h.broker.commands('tasks', a).length, 1, 'nothing is re-sent before resume() (the upload URL may not be known yet)');
+    await h.jobs.scheduler.resume();
+    assert.deepEqual(h.broker.commands('tasks', a).map((c) => [c.message.taskId, c.message.attempt]), [[t, 0], [t, 0]], 'resume re-sends for online sensors');
+    await h.offline(a);
+    later(h, 30);
+    await h.online(a);
+    assert.equal(await h.jobs.scheduler.sensorOnline(a), 0, 'the same birth seen a second time (ingest) re-sends nothing more');
+    await h.jobs.scheduler.settled();
     const sent = h.broker.commands('tasks', a);
-    assert.deepEqual(sent.map((c) => [c.message.taskId, c.message.attempt]), [[t, 0], [t, 0]]);
+    assert.deepEqual(sent.map((c) => [c.message.taskId, c.message.attempt]), [[t, 0], [t, 0], [t, 0]]);
     assert.equal((await findTask(ctx.db, t))!.status, 'scanning', 'a re-send does not move the task back');
+    later(h, 6);
     await h.jobs.close();
     await h.offline(a);
     await h.online(a);
     await h.jobs.scheduler.settled();
-    assert.equal(h.broker.commands('tasks', a).length, 2, 'no longer watching');
+    assert.equal(h.broker.commands('tasks', a).length, 3, 'no longer watching');
   });
 
   test('past its deadline a job ends with what it has: open tasks cancelled and told, done ones merged (partial)', async () => {

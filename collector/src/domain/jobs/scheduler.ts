@@ -2,6 +2,9 @@
  * The jobs' clock (docs/jobs.md "Restart safety"). `tick()` runs every ~2 s; `resume()` once at
  * start; `sensorOnline()` when a sensor comes (back) online.
  *
+ * Nothing is re-sent before `resume()` (app.ts calls it once the HTTP server listens, so upload
+ * URLs carry the real port); resume() itself re-sends what births before it would have.
+ *
  * What a tick does, in order:
  * 1. pending jobs (a restart between insert and dispatch) are dispatched;
  * 2. a task of an online sensor with no progress for jobs.taskNoProgressSeconds fails with
@@ -35,6 +38,9 @@ export interface SchedulerDeps {
   settings: { taskNoProgressSeconds: number };
 }
 
+/** Re-sends of one sensor's tasks closer together than this are one (a birth seen by two paths). */
+export const RESEND_DEBOUNCE_MS = 5000;
+
 export interface TickReport {
   dispatched: number;
   stalled: number;
@@ -45,6 +51,10 @@ export interface TickReport {
 export class JobScheduler {
   /** Re-sends in progress (started by `watch`), awaited by `settled()`. */
   private readonly background = new Set<Promise<unknown>>();
+  /** Set by resume(): re-sends wait for it. */
+  private resumed = false;
+  /** When each sensor's tasks were last re-sent (ms), for the debounce. */
+  private readonly lastResend = new Map<string, number>();
 
   constructor(private readonly deps: SchedulerDeps) {}
 
@@ -66,13 +76,21 @@ export class JobScheduler {
     while (this.background.size > 0) await Promise.allSettled([...this.background]);
   }
 
-  /** At start: jobs found merging are merged again, pending ones dispatched, the rest ticked. */
+  /**
+   * At start: jobs found merging are merged again; the unfinished tasks of sensors the database
+   * holds online are re-sent (a dispatch recorded just before a crash may never have been
+   * published, and with an external broker a connected agent sends no new birth); then a tick
+   * dispatches pending jobs and checks the rest.
+   */
   async resume(): Promise<TickReport> {
+    this.resumed = true;
     const merging = (await openJobs(this.deps.db)).filter((j) => j.status === 'merging');
     for (const job of merging) {
       this.deps.log.info({ job: job.id }, 'merging again after a restart');
       await this.deps.lifecycle.finishIfDone(job.id);
     }
+    const online = new Set((await openTasksOfOnlineSensors(this.deps.db)).map((t) => t.sensorName));
+    for (const sensor of online) await this.sensorOnline(sensor);
     return this.tick();
   }
 
@@ -102,8 +120,19 @@ export class JobScheduler {
     return report;
   }
 
-  /** Re-sends a sensor's unfinished tasks (it came online; commands sent meanwhile were lost). */
+  /**
+   * Re-sends a sensor's unfinished tasks (it was born or came back; commands sent meanwhile were
+   * lost). Called from the 'sensor.status' event and from ingest on every birth (a birth while the
+   * collector still held the sensor online changes no status); calls for one sensor within
+   * RESEND_DEBOUNCE_MS of the last re-send are skipped, so one birth re-sends once.
+   */
   async sensorOnline(sensor: string): Promise<number> {
+    // Before resume() the upload URL may not be known yet (the HTTP server binds later); resume() re-sends then.
+    if (!this.resumed) return 0;
+    const now = this.deps.now().getTime();
+    const last = this.lastResend.get(sensor);
+    if (last !== undefined && now - last >= 0 && now - last < RESEND_DEBOUNCE_MS) return 0;
+    this.lastResend.set(sensor, now);
     const tasks = await openTasksOfSensor(this.deps.db, sensor);
     let sent = 0;
     for (const task of tasks) {
