@@ -20,11 +20,11 @@
  * `referenceExtract` checks on each sensor's own selection before trusting the comparison.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readdirSync, rmSync, statSync, utimesSync } from 'node:fs';
+import { mkdirSync, readdirSync, renameSync, rmSync, statSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import { openCapture } from '@pcapmesh/shared/pcap/reader';
 import { PcapWriter } from '@pcapmesh/shared/pcap/writer';
-import { writeCapture, utcStamp } from '@pcapmesh/shared/pcap/gen/output';
+import { utcStamp, writeCapture, writeRollingCaptures } from '@pcapmesh/shared/pcap/gen/output';
 import type { Timestamp } from '@pcapmesh/shared/pcap/types';
 import { pcapsDir } from './env.js';
 
@@ -272,4 +272,56 @@ export function treeBytes(dir: string): number {
     total += st.isDirectory() ? treeBytes(join(dir, name)) : st.size;
   }
   return total;
+}
+
+/**
+ * One sensor's directory of `megabytes` of generated traffic over the fixture's span (files of 60 s,
+ * aged): input large enough that an extract of it takes a while (cancel and kill mid-scan).
+ */
+export function buildBigSensor(dir: string, megabytes: number, seed = 404): SensorFixture & { bytes: number } {
+  const summary = writeRollingCaptures(dir, { seed, bytes: megabytes * 1e6, start: FIXTURE_START, duration: FIXTURE_SPAN - 1 }, 60);
+  ageFiles(dir);
+  return { name: 'big', location: 'core', directory: dir, files: summary.files, packets: summary.packets, bytes: summary.bytes };
+}
+
+/**
+ * Writes capture files into a directory as a live capture does: every `fileSeconds` of wall time a
+ * new file `cap-YYYYmmddHHMMSS.pcap` holding generated traffic timestamped in the interval that just
+ * ended (written under a hidden name, then renamed into place, as a rotation completes).
+ */
+export class LiveCaptureWriter {
+  readonly files: string[] = [];
+  private timer: NodeJS.Timeout | null = null;
+  private next: number;
+  private seed = 500;
+
+  constructor(private readonly dir: string, private readonly fileSeconds = 2, private readonly packetsPerFile = 400) {
+    mkdirSync(dir, { recursive: true });
+    this.next = Math.floor(Date.now() / 1000);
+  }
+
+  /** Starts writing; each file covers [t, t + fileSeconds) of real time, written once that has passed. */
+  start(): void {
+    const tick = (): void => {
+      const now = Date.now() / 1000;
+      while (now >= this.next + this.fileSeconds) this.writeFile();
+      this.timer = setTimeout(tick, 200);
+    };
+    tick();
+  }
+
+  stop(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  private writeFile(): void {
+    const from = this.next;
+    this.next += this.fileSeconds;
+    const final = join(this.dir, `cap-${utcStamp(from)}.pcap`);
+    const temp = join(this.dir, `.writing-${utcStamp(from)}.pcap`);
+    writeCapture(temp, { seed: this.seed++, packets: this.packetsPerFile, start: from + 0.000_001, duration: this.fileSeconds - 0.01, nanosecond: true });
+    renameSync(temp, final);
+    this.files.push(final);
+  }
 }

@@ -49,9 +49,16 @@ export class JobWorld {
     const collector = await Collector.create(scope, { backend: opts.backend, healthIntervalSeconds: 60, ...(opts.collectorConfig ? { extraConfig: opts.collectorConfig } : {}) });
     const proxy = opts.proxy ? await CuttingProxy.start(scope, { port: collector.httpPort }) : null;
     if (proxy) collector.configure({ http: { publicUrl: proxy.url } });
-    const secrets = new Map<string, string>();
-    for (const s of opts.sensors) secrets.set(s.name, await collector.addSensor(s.name, s.location));
     await collector.start();
+    const admin = new JobsClient(collector.api.baseUrl, collector.apiToken);
+    // Registered through the API (enrolment token, then /enroll): a `pcapmesh sensor add` process per
+    // sensor costs 10–30 s on a loaded machine.
+    const secrets = new Map<string, string>();
+    for (const s of opts.sensors) {
+      const { enrolment } = await admin.expect<{ enrolment: { token: string } }>(201, 'POST', '/admin/sensors', { name: s.name, location: s.location });
+      const { secret } = await admin.expect<{ secret: string }>(200, 'POST', '/enroll', { token: enrolment.token });
+      secrets.set(s.name, secret);
+    }
     const agents = new Map<string, Agent>();
     for (const s of opts.sensors) {
       agents.set(s.name, new Agent(scope, {
@@ -66,7 +73,7 @@ export class JobWorld {
         ...(opts.agentConfig ? { extraConfig: opts.agentConfig } : {}),
       }));
     }
-    const world = new JobWorld(scope, collector, agents, new JobsClient(collector.api.baseUrl, collector.apiToken), proxy);
+    const world = new JobWorld(scope, collector, agents, admin, proxy);
     const starting = opts.sensors.filter((s) => !opts.notStarted?.includes(s.name)).map((s) => s.name);
     for (const name of starting) world.agent(name).start();
     await Promise.all(starting.map((name) => world.waitForAvailability(name)));
