@@ -93,6 +93,9 @@ export const structuredFilterSchema = z.strictObject({
   dstPorts: oneOrMany(portEntry).optional(),
   protocol: z.union([z.string().min(1).max(16), z.number().int().min(0).max(255)]).optional().describe('tcp, udp, sctp, icmp, icmp6, ip, ip6, arp, or a protocol number'),
   vlan: z.number().int().min(0).max(4095).optional(),
+  hosts: oneOrMany(entry).optional().describe('addresses; with nets one group: packets to or from any of them (see direction)'),
+  nets: oneOrMany(entry).optional().describe('CIDRs; with hosts one group'),
+  direction: z.enum(['src', 'dst', 'either']).optional().describe('the side hosts, nets and ports must be on; default either'),
 }).meta({ id: 'StructuredFilter', description: 'Every present field must hold; within a field any entry may match.' });
 
 const STRUCTURED_KEYS = Object.keys(structuredFilterSchema.shape);
@@ -100,7 +103,7 @@ const STRUCTURED_KEYS = Object.keys(structuredFilterSchema.shape);
 /** `{ expression }` (tcpdump syntax) or the structured fields; not both. */
 export const filterInput = z
   .strictObject({ expression: z.string().max(4096).optional().describe('a filter in tcpdump syntax; "" matches everything'), ...structuredFilterSchema.shape })
-  .describe('Either `{ "expression": "host 10.0.0.1 and tcp port 443" }` or the structured fields (ip, src, dst, ports, srcPorts, dstPorts, protocol, vlan); `{}` matches everything.')
+  .describe('Either `{ "expression": "host 10.0.0.1 and tcp port 443" }` or the structured fields (hosts, nets, ports, protocol, direction, and ip, src, dst, srcPorts, dstPorts, vlan); `{}` matches everything.')
   .superRefine((value, ctx) => {
     if (value.expression === undefined) return;
     const mixed = STRUCTURED_KEYS.filter((key) => key in value);

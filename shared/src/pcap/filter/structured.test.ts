@@ -24,3 +24,19 @@ test('bad entries name the field and the entry', () => {
   ];
   for (const [form, message] of cases) assert.throws(() => structuredToFilter(form), (e: unknown) => e instanceof FilterFieldError && message.test(e.message));
 });
+
+test("the job API's form: hosts and nets in one group, direction for them and the ports", () => {
+  const text = (form: object) => formatFilter(structuredToFilter(form));
+  assert.equal(text({ hosts: ['10.1.2.3'], ports: [443] }), 'host 10.1.2.3 and port 443');
+  assert.equal(text({ hosts: ['10.1.2.3', '2001:db8::1'], nets: ['192.168.0.0/16'], direction: 'dst', ports: 53, protocol: 'udp' }),
+    '(dst host 10.1.2.3 or dst host 2001:db8::1 or dst net 192.168.0.0/16) and udp dst port 53 and udp');
+  assert.equal(text({ nets: '10.0.0.0/8', direction: 'src' }), 'src net 10.0.0.0/8');
+  assert.equal(text({ nets: '10.0.0.0/8', direction: 'either' }), 'net 10.0.0.0/8');
+  const cases: Array<[object, RegExp]> = [
+    [{ hosts: ['10.0.0.0/8'] }, /field 'hosts': '10.0.0.0\/8' is a network: put it in nets/],
+    [{ nets: ['10.0.0.300/8'] }, /field 'nets': '10.0.0.300\/8'/],
+    [{ hosts: [] }, /field 'hosts': is an empty list/],
+    [{ hosts: ['10.0.0.1'], direction: 'up' }, /field 'direction': 'up' is not one of src, dst, either/],
+  ];
+  for (const [form, message] of cases) assert.throws(() => structuredToFilter(form), (e: unknown) => e instanceof FilterFieldError && message.test(e.message));
+});

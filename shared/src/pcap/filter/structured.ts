@@ -10,6 +10,12 @@
  * | `srcPorts`/`dstPorts` | as `ports`                     | `src port P` / `dst portrange a-b`        |
  * | `protocol` | tcp, udp, sctp, icmp, icmp6, ip, ip6, arp, or a number | `tcp`, …, `proto N`          |
  * | `vlan`     | a VLAN id 0..4095                         | `vlan N`                                  |
+ * | `hosts`/`nets` | addresses / CIDRs, one group (any matches) | `host A or net N`, in `direction`      |
+ * | `direction`| `src`, `dst` or `either` (default)        | applies to `hosts`, `nets` and `ports`    |
+ *
+ * `hosts`, `nets` and `direction` are the job API's form ("packets to or from these hosts or nets on
+ * these ports"): `{ hosts: ['10.1.2.3'], ports: [443], direction: 'dst' }` is `dst host 10.1.2.3 and dst
+ * port 443`. They combine with the other fields like any other field.
  *
  * With `protocol` tcp/udp/sctp, ports are that protocol's (`tcp port 443`). An empty form matches
  * everything. A bad entry throws FilterFieldError naming the field and the entry.
@@ -30,7 +36,13 @@ export interface StructuredFilter {
   dstPorts?: number | string | Array<number | string>;
   protocol?: string | number;
   vlan?: number;
+  hosts?: string | string[];
+  nets?: string | string[];
+  /** Which side `hosts`, `nets` and `ports` must be on; default either. */
+  direction?: 'src' | 'dst' | 'either';
 }
+
+const DIRECTIONS = ['src', 'dst', 'either'];
 
 /** A structured-filter field the compiler refuses; `field` names it. */
 export class FilterFieldError extends Error {
@@ -53,29 +65,41 @@ export function structuredToFilter(s: StructuredFilter): FilterNode {
   const parts: FilterNode[] = [];
   const proto = s.protocol === undefined ? undefined : String(s.protocol).toLowerCase();
   const portProto = proto && TRANSPORTS.has(proto) ? `${proto} ` : '';
-  const field = (name: keyof StructuredFilter, value: unknown, text: (entry: string) => string): void => {
-    if (value === undefined) return;
+  if (s.direction !== undefined && !DIRECTIONS.includes(s.direction)) {
+    throw new FilterFieldError('direction', `'${s.direction}' is not one of ${DIRECTIONS.join(', ')}`);
+  }
+  const side = s.direction === 'src' || s.direction === 'dst' ? `${s.direction} ` : '';
+  /** The entries of one field, each compiled on its own (so an entry cannot smuggle syntax). */
+  const entriesOf = (name: keyof StructuredFilter, value: unknown, text: (entry: string) => string): FilterNode[] => {
+    if (value === undefined) return [];
     const entries = (Array.isArray(value) ? value : [value]).map(String);
     if (entries.length === 0) throw new FilterFieldError(name, 'is an empty list (omit the field to match any)');
-    parts.push(
-      orAll(
-        entries.map((entry) => {
-          if (!ENTRY.test(entry)) throw new FilterFieldError(name, `'${entry}' is not a single address, network, port or range`);
-          try {
-            return parseFilter(text(entry));
-          } catch (err) {
-            throw new FilterFieldError(name, `'${entry}': ${(err as Error).message}`, { cause: err });
-          }
-        }),
-      ),
-    );
+    return entries.map((entry) => {
+      if (!ENTRY.test(entry)) throw new FilterFieldError(name, `'${entry}' is not a single address, network, port or range`);
+      try {
+        return parseFilter(text(entry));
+      } catch (err) {
+        throw new FilterFieldError(name, `'${entry}': ${(err as Error).message}`, { cause: err });
+      }
+    });
+  };
+  const field = (name: keyof StructuredFilter, value: unknown, text: (entry: string) => string): void => {
+    if (value !== undefined) parts.push(orAll(entriesOf(name, value, text)));
   };
   const address = (dir: string) => (entry: string) => `${dir}${entry.includes('/') ? 'net' : 'host'} ${entry}`;
   const port = (dir: string) => (entry: string) => `${portProto}${dir}${/^[^-]+-.+$/.test(entry) ? 'portrange' : 'port'} ${entry}`;
   field('ip', s.ip, address(''));
+  // hosts and nets form one group: a packet to or from any of them.
+  if (s.hosts !== undefined || s.nets !== undefined) {
+    const hosts = entriesOf('hosts', s.hosts, (entry) => {
+      if (entry.includes('/')) throw new FilterFieldError('hosts', `'${entry}' is a network: put it in nets`);
+      return `${side}host ${entry}`;
+    });
+    parts.push(orAll([...hosts, ...entriesOf('nets', s.nets, (entry) => `${side}net ${entry}`)]));
+  }
   field('src', s.src, address('src '));
   field('dst', s.dst, address('dst '));
-  field('ports', s.ports, port(''));
+  field('ports', s.ports, port(side));
   field('srcPorts', s.srcPorts, port('src '));
   field('dstPorts', s.dstPorts, port('dst '));
   if (proto !== undefined) {
