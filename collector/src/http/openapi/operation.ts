@@ -155,7 +155,7 @@ export function createRoute(
     }
     operations.push(op);
     const run: MiddlewareHandler<AppEnv> = async (c) => {
-      if (op.usersOnly && c.var.principal?.kind !== 'user') throw new DomainError('forbidden', `${op.summary}: for users only; an API token may not`);
+      if (op.usersOnly && c.var.principal?.kind !== 'user') throw new DomainError('forbidden', `${op.method.toUpperCase()} ${op.path} is for users only; an API token may not use it`);
       const params = op.params?.parse(c.req.param());
       const query = op.query?.parse(c.req.query());
       const body = await parseBody(c, op.body);
