@@ -1,18 +1,27 @@
 /**
  * Builds a capture's index: one pass of the reader, each packet decoded (decode.ts) into the
  * current block's address / port / protocol sets, a new block every ~`blockBytes` of capture.
+ * An optional observer sees every packet with its decode in the same pass (the agent's traffic
+ * summaries), so a caller that wants more than the index does not read the bytes twice.
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { crc32 } from 'node:zlib';
 import { decodePacket, newDecodedPacket } from '../decode.js';
 import { openCapture } from '../reader.js';
 import { compareTimestamps } from '../timestamp.js';
-import { L3, type Timestamp } from '../types.js';
+import { L3, type DecodedPacket, type PacketView, type Timestamp } from '../types.js';
 import { BlockAccumulator, ipv6Key, type BlockRecord } from './block-summary.js';
 import { HEAD_BYTES, SIDECAR_VERSION, type CaptureIdentity, type SidecarData } from './file-format.js';
 
 /** Default capture bytes per index block. */
 export const DEFAULT_BLOCK_BYTES = 1024 * 1024;
+
+/**
+ * Sees each packet of an index build right after it was decoded, in file order. `packet` and
+ * `decoded` are reused for the next packet: copy what you keep. Must not throw (a throw aborts
+ * the build like a read error).
+ */
+export type PacketObserver = (packet: PacketView, decoded: DecodedPacket) => void;
 
 /** Size, mtime and CRC-32 of the first 64 KiB of a capture file. */
 export function captureIdentity(path: string): CaptureIdentity {
@@ -33,13 +42,14 @@ export function captureIdentity(path: string): CaptureIdentity {
 }
 
 /**
- * Reads the whole capture and returns its index data (does not write the sidecar).
+ * Reads the whole capture and returns its index data (does not write the sidecar); `observe`,
+ * when given, is called for every packet after its decode.
  * @throws CaptureFormatError / fs errors like openCapture.
  * @example
  * const data = buildIndexData('/captures/eth0.pcap');
  * console.log(data.blocks.length, data.packets);
  */
-export function buildIndexData(path: string, blockBytes = DEFAULT_BLOCK_BYTES): SidecarData {
+export function buildIndexData(path: string, blockBytes = DEFAULT_BLOCK_BYTES, observe?: PacketObserver): SidecarData {
   const identity = captureIdentity(path);
   const reader = openCapture(path);
   const decoded = newDecodedPacket();
@@ -72,6 +82,7 @@ export function buildIndexData(path: string, blockBytes = DEFAULT_BLOCK_BYTES): 
       if (decoded.ipProto >= 0) block.protos.add(decoded.ipProto);
       if (decoded.sport >= 0) block.ports.add(decoded.sport);
       if (decoded.dport >= 0) block.ports.add(decoded.dport);
+      if (observe !== undefined) observe(p, decoded);
     }
     if (block !== null) blocks.push(block.finish(identity.size));
     const { first, last } = timeSpan(blocks);

@@ -25,14 +25,14 @@
 import { closeSync, openSync, readFileSync, readSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import type { CaptureProblem, Timestamp } from '../types.js';
 import { IndexBlock } from './block-summary.js';
-import { DEFAULT_BLOCK_BYTES, buildIndexData, captureIdentity } from './build.js';
+import { DEFAULT_BLOCK_BYTES, buildIndexData, captureIdentity, type PacketObserver } from './build.js';
 import {
   SIDECAR_HEADER_PROBE, decodeSidecar, decodeSidecarHeader, encodeSidecar, sidecarHeaderBytes, type CaptureIdentity, type SidecarData,
   type SidecarHeader,
 } from './file-format.js';
 
 export { IndexBlock, type BlockRecord } from './block-summary.js';
-export { DEFAULT_BLOCK_BYTES, buildIndexData, captureIdentity } from './build.js';
+export { DEFAULT_BLOCK_BYTES, buildIndexData, captureIdentity, type PacketObserver } from './build.js';
 export { CorruptSidecarError, decodeSidecar, decodeSidecarHeader, encodeSidecar, type SidecarData, type SidecarHeader } from './file-format.js';
 export { isStillBeingWritten, DEFAULT_SETTLE_MS } from './settle.js';
 
@@ -161,9 +161,12 @@ function staleness(capturePath: string, then: CaptureIdentity): NotFresh | null 
   return null;
 }
 
-/** Builds the index and writes the sidecar atomically (temp file + rename). */
-export function buildIndex(capturePath: string, opts: { blockBytes?: number; persist?: boolean } = {}): { index: CaptureIndex; persistError?: string } {
-  const data = buildIndexData(capturePath, opts.blockBytes ?? DEFAULT_BLOCK_BYTES);
+/** Builds the index and writes the sidecar atomically (temp file + rename); `observe` sees every packet of the build's read. */
+export function buildIndex(
+  capturePath: string,
+  opts: { blockBytes?: number; persist?: boolean; observe?: PacketObserver } = {},
+): { index: CaptureIndex; persistError?: string } {
+  const data = buildIndexData(capturePath, opts.blockBytes ?? DEFAULT_BLOCK_BYTES, opts.observe);
   const index = new CaptureIndex(capturePath, data);
   if (opts.persist === false) return { index };
   const target = sidecarPath(capturePath);
@@ -189,9 +192,14 @@ export interface OpenIndexResult {
 
 /**
  * The index of a capture: loaded when fresh, else built (and written unless `persist: false`).
+ * `observe` sees every packet only when the capture is read (status built / rebuilt), never for
+ * a fresh sidecar.
  * @throws CaptureFormatError / fs errors when the capture itself cannot be read.
  */
-export function openIndex(capturePath: string, opts: { blockBytes?: number; persist?: boolean; force?: boolean } = {}): OpenIndexResult {
+export function openIndex(
+  capturePath: string,
+  opts: { blockBytes?: number; persist?: boolean; force?: boolean; observe?: PacketObserver } = {},
+): OpenIndexResult {
   const loaded: LoadResult = opts.force ? { status: 'stale', reason: 'rebuild forced' } : loadIndex(capturePath);
   if (loaded.status === 'fresh') return { index: loaded.index, status: 'fresh' };
   const { index, persistError } = buildIndex(capturePath, opts);
