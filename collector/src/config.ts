@@ -148,6 +148,27 @@ export const collectorConfigSchema = z.strictObject({
     })
     .prefault({}),
 
+  network: z
+    .strictObject({
+      /** Seconds between learning passes of the subnet → location map. Default 60. */
+      learnIntervalSeconds: z.number().int().min(5).max(86_400).default(60),
+      /** Days of pair evidence the map learns from; GET /network/subnets lists subnets seen within it (and pinned ones). Default 7. */
+      learnWindowDays: z.number().int().min(1).max(365).default(7),
+      /** ≥ 2: a subnet with local evidence at this many locations is external even if others do not see it; 0: only when every location does. Default 0. */
+      externalMinLocations: z
+        .number()
+        .int()
+        .min(0)
+        .max(10_000)
+        .refine((n) => n !== 1, 'must be 0 (every location) or at least 2')
+        .default(0),
+      /** Longest from–to window of GET /network/traffic and /network/locations, days. Default 31. */
+      maxWindowDays: z.number().int().min(1).max(3650).default(31),
+      /** Life of the location cache's entries (map, per-location totals), seconds. Default 60. */
+      cacheSeconds: z.number().int().min(1).max(86_400).default(60),
+    })
+    .prefault({}),
+
   jobs: z
     .strictObject({
       /** Limits a job gets when its request names none. */

@@ -90,3 +90,29 @@ test('job status events go to events/jobs/{id}/status as JSON, not retained; pro
   );
   assert.equal((published[3]!.body as unknown as JobStatusEvent).packets, 12);
 });
+
+test('subnet map events go to events/network/subnets as JSON, not retained', async () => {
+  const published: { topic: string; body: unknown; retain: boolean | undefined }[] = [];
+  const broker = {
+    publish: async (topic: string, payload: Buffer, options: { qos: 0 | 1; retain?: boolean }) => {
+      published.push({ topic, body: JSON.parse(payload.toString()), retain: options.retain });
+    },
+  };
+  const events = new DomainEvents();
+  const stop = publishDomainEvents(events, broker, pino({ level: 'silent' }));
+  const event = {
+    type: 'network.subnet' as const,
+    change: 'moved' as const,
+    subnet: '10.1.2.0/24',
+    state: 'learned' as const,
+    location: 'site-b',
+    previousState: 'learned' as const,
+    previousLocation: 'site-a',
+    confidence: 1,
+    at: '2026-03-18T12:00:00.000Z',
+  };
+  events.emit('network.subnet', event);
+  await new Promise((r) => setTimeout(r, 10));
+  stop();
+  assert.deepEqual(published, [{ topic: 'pcapmesh/v1/events/network/subnets', body: event, retain: false }]);
+});

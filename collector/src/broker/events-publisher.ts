@@ -7,6 +7,8 @@
  *                                                    retained message per job would outlive it).
  *                                                    `progress` events at most once a second per job;
  *                                                    state changes always.
+ *   'network.subnet' → events/network/subnets        QoS 1, not retained: a subnet learned, moved,
+ *                                                    pinned or unpinned (domain/network).
  *
  * Publishing is fire-and-forget from the emitter's point of view; a failed publish is logged and
  * counted, never thrown into the service that emitted the event.
@@ -61,8 +63,12 @@ export function publishDomainEvents(
     }
     send(topics.event('jobs', event.job, 'status'), { ...event }, false, { job: event.job });
   });
+  const offSubnet = events.on('network.subnet', (event) => {
+    send(topics.event('network', 'subnets'), { ...event }, false, { subnet: event.subnet });
+  });
   return () => {
     offSensor();
     offJob();
+    offSubnet();
   };
 }

@@ -30,6 +30,8 @@ import { collectorConfig, type collectorConfigSchema } from '../config.js';
 import { openJobsStack, type JobsStack } from '../jobs/stack.js';
 import { EnrolmentService } from '../domain/fleet/enrolment.service.js';
 import { IntegrationsService } from '../domain/fleet/integrations.service.js';
+import { NetworkService } from '../domain/network/network.service.js';
+import { DEFAULT_NETWORK_SETTINGS } from '../domain/network/network.fixture.js';
 
 /** Password of the fixture's users admin1, analyst1, analyst2 and viewer1. */
 export const USER_PASSWORD = 'fixture password';
@@ -48,6 +50,8 @@ export interface TestHttp extends HttpApp {
   /** The real jobs stack (JobsService, ResultsService, TaskTokens) over the embedded broker; results in `resultsDir`. */
   jobs: JobsStack;
   resultsDir: string;
+  /** The network view (fed by `sensors`' traffic ingest). */
+  network: NetworkService;
   /** Signs a fixture user in (POST /login with USER_PASSWORD) and returns its access token. */
   accessTokenOf(username: string): Promise<string>;
   close(): Promise<void>;
@@ -71,7 +75,20 @@ export async function createTestHttp(
   await repo.put('test', await hash(token));
   const events = new DomainEvents();
   const stats = new IngestStats();
-  const sensors = new SensorService({ db, events, log, heartbeatTimeoutSeconds: 30 });
+  const cache = new MemoryCache('test:');
+  // The network view audits through the accounts stack, made below.
+  const lateAudit: { audit?: Accounts['audit'] } = {};
+  const network = new NetworkService({
+    db,
+    cache,
+    events,
+    audit: { record: (entry) => lateAudit.audit!.record(entry) },
+    log,
+    settings: DEFAULT_NETWORK_SETTINGS,
+    partitions: { retentionDays: 30, ahead: 1 },
+    ...(opts.now ? { now: opts.now } : {}),
+  });
+  const sensors = new SensorService({ db, events, log, heartbeatTimeoutSeconds: 30, network });
   // The broker's policy needs the integrations service, which needs the broker (to kick clients).
   const late: { integrations?: IntegrationsService } = {};
   const broker = await startEmbeddedBroker({
@@ -83,7 +100,6 @@ export async function createTestHttp(
       verifyIntegration: (name, secret) => late.integrations!.verify(name, secret),
     },
   });
-  const cache = new MemoryCache('test:');
   const live = await openLiveFeed(events, cache, log);
   const accounts = await createAccounts({
     db,
@@ -92,6 +108,7 @@ export async function createTestHttp(
     config: { accessTokenMinutes: 15, refreshTokenDays: 7, maxFailuresPerUser: 5, maxFailuresPerAddress: 50, lockoutSeconds: 900, ...opts.limits },
     ...(opts.now ? { now: opts.now } : {}),
   });
+  lateAudit.audit = accounts.audit;
   const kick = (match: (id: string) => boolean) => broker.disconnect(match);
   const integrations = (late.integrations = new IntegrationsService({ db, audit: accounts.audit, kick }));
   const fleet = { enrolment: new EnrolmentService({ db, sensors, audit: accounts.audit, kick, log }), integrations };
@@ -123,6 +140,7 @@ export async function createTestHttp(
     fleet,
     system: { service: new SystemService({ db, dataDir: null }), startedAt: new Date(Date.now() - 5_000), logs },
     jobs: jobs.jobs.service,
+    network,
     manifestKeys: jobs.results,
     uploads: { tokens: jobs.tokens, service: jobs.uploads },
     ...(opts.now ? { now: opts.now } : {}),
@@ -143,6 +161,7 @@ export async function createTestHttp(
     live,
     jobs,
     resultsDir,
+    network,
     async accessTokenOf(username) {
       const res = await http.app.request(`${API_PREFIX}/login`, {
         method: 'POST',

@@ -21,6 +21,7 @@ import type { SensorService } from '../domain/sensors/sensors.service.js';
 import type { SystemService } from '../domain/system/system.service.js';
 import type { Db } from '../storage/db.js';
 import type { UploadService } from '../domain/jobs/uploads.service.js';
+import type { NetworkService } from '../domain/network/network.service.js';
 import type { TaskTokenVerifier, TokenVerifier } from './auth.js';
 import type { LiveFeed } from './live-feed.js';
 
@@ -74,6 +75,8 @@ export interface HttpDeps {
     tokens: TaskTokenVerifier;
     service: Pick<UploadService, 'declare' | 'chunk' | 'status' | 'chunkMaxBytes'>;
   };
+  /** The network view (routes/network.ts, routes/admin-network.ts): NetworkService. */
+  network: Pick<NetworkService, 'traffic' | 'subnets' | 'locations' | 'pin' | 'unpin' | 'updateLocation' | 'clearCache'>;
   /** Collector clock; default `() => new Date()`. */
   now?: () => Date;
   /** Tests: check every reply() body against its operation's response schema (a mismatch → 500 naming it; openapi/operation.ts). Default false. */

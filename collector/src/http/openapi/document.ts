@@ -41,6 +41,8 @@ export const TAGS: { name: string; description: string }[] = [
   { name: 'uploads', description: 'Agents uploading task results in resumable, hashed chunks (the task upload token only).' },
   { name: 'enrolment', description: 'Sensors exchanging a one-time token for their secret.' },
   { name: 'admin-users', description: 'User accounts (admin).' },
+  { name: 'network', description: 'The network view: traffic by subnet pair per location, the learned subnet → location map, locations with totals and flows.' },
+  { name: 'admin-network', description: 'Pinning subnets to locations, locations’ coordinates (admin).' },
   { name: 'admin-audit', description: 'The audit log (admin).' },
   { name: 'admin-system', description: 'System status, storage and recent logs (admin).' },
   { name: 'admin-sensors', description: 'Creating sensors, enrolment tokens, rotating and revoking sensor secrets (admin).' },
