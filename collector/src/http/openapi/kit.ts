@@ -48,8 +48,19 @@ export const ErrorSchema = z
   })
   .meta({ id: 'Error', description: 'Every error response: `{ "error": { "code", "message" } }` with the matching HTTP status.' });
 
-/** True when A and B are assignable to each other (no field missing on either side, no type differing). */
-export type Agrees<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+/**
+ * True when A and B are assignable to each other and have the same keys: no field missing on
+ * either side (optional ones included, at the top level), no type differing.
+ */
+export type Agrees<A, B> = [A] extends [B]
+  ? [B] extends [A]
+    ? [keyof A] extends [keyof B]
+      ? [keyof B] extends [keyof A]
+        ? true
+        : false
+      : false
+    : false
+  : false;
 
 /**
  * Returns the schema unchanged, and fails typecheck unless its output type and `View` agree
