@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeRollingCaptures } from '@pcapmesh/shared/pcap/gen/output';
 import { repoRoot } from '@pcapmesh/shared/util/testing';
@@ -146,6 +146,28 @@ test('queue: with maxConcurrent 1 the second task stays accepted (re-reported) u
     runner.handleCancel({ v: 1, sentAt: Date.now(), seq: 100, taskId: 'q4' });
     runner.handleTask(h.command('q4', { from: ts(T0), to: ts(T0 + 100) }));
     assert.deepEqual(h.states('q4'), ['cancelled']);
+  } finally {
+    await h.close();
+  }
+});
+
+test('a task or cancel command whose task id is not a plain name (../, /) is refused: nothing is written outside the state directory and nothing runs', async () => {
+  const h = await new RunnerHarness().start();
+  try {
+    const runner = h.startRunner();
+    const escape = join(h.dir, 'state', 'escaped');
+    for (const id of ['../escaped', '../../state/escaped', 'a/b', '.hidden', '']) {
+      runner.handleTask(h.command(id, { from: ts(T0), to: ts(T0 + 10) }));
+      runner.handleCancel({ v: 1, sentAt: Date.now(), seq: 1, taskId: id, reason: 'x' });
+    }
+    await new Promise((r) => setTimeout(r, 100));
+    assert.ok(!existsSync(`${escape}.json`), 'no record written beside the state directory');
+    assert.deepEqual(readdirSync(join(h.dir, 'state')), ['tasks']);
+    assert.deepEqual(readdirSync(h.stateDir), []);
+    assert.deepEqual(h.statuses, [], 'no status published for such a task');
+    // A plain id still works.
+    runner.handleTask(h.command('task-ok', { from: ts(T0), to: ts(T0 + 10) }));
+    assert.equal(h.of('task-ok')[0]?.status, 'accepted');
   } finally {
     await h.close();
   }

@@ -18,6 +18,8 @@
  *   a queued task re-reports `accepted` every `queuedReportMs`, so the collector's no-progress
  *   clock (jobs.taskNoProgressSeconds) sees it alive behind a long task.
  * - Cancel aborts extract and upload, removes the task's files and reports `cancelled`.
+ * - A command whose task id is not a plain name (store.ts `isTaskId`: no `/`, no leading dot) is
+ *   refused and logged: it would name files outside the state directory.
  * - The result file is removed once uploaded; ended tasks are forgotten (record and files) after
  *   `pruneAfterMs`.
  * - `stop()` aborts running work without changing the saved states: the next start resumes it.
@@ -30,7 +32,7 @@ import { compareTimestamps } from '@pcapmesh/shared/pcap/timestamp';
 import type { Body, CancelCommand, TaskCommand, Timestamp } from '@pcapmesh/shared/wire';
 import { closedAt, listCaptures, overlapping, type CaptureSource } from './captures.js';
 import type { Extractor } from './extractor.js';
-import { ENDED_STATES, type TaskRecord, type TaskStore } from './store.js';
+import { ENDED_STATES, isTaskId, type TaskRecord, type TaskStore } from './store.js';
 import { UploadError, type Uploader } from './upload.js';
 
 export interface StatusSink {
@@ -132,6 +134,7 @@ export class TaskRunner {
   handleTask(command: TaskCommand): void {
     if (this.stopped) return;
     const id = command.taskId;
+    if (!this.plainId(id, 'task')) return;
     const known = this.tasks.get(id);
     if (known) {
       const held = known.record.command.attempt;
@@ -160,6 +163,7 @@ export class TaskRunner {
   }
 
   handleCancel(command: CancelCommand): void {
+    if (!this.plainId(command.taskId, 'cancel')) return;
     const task = this.tasks.get(command.taskId);
     const reason = command.reason ? `cancelled: ${command.reason}` : 'cancelled by the collector';
     if (!task) {
@@ -180,6 +184,13 @@ export class TaskRunner {
         this.publish(task);
       }, task),
     );
+  }
+
+  /** A task id that is not a plain name would name files outside the state directory: such a command is refused (logged, not acted on). */
+  private plainId(id: string, kind: 'task' | 'cancel'): boolean {
+    if (isTaskId(id)) return true;
+    this.opts.logger.warn({ task: id.slice(0, 80) }, `tasks: ${kind} command refused: its task id is not a plain name`);
+    return false;
   }
 
   private create(command: TaskCommand, init: Partial<TaskRecord> & Pick<TaskRecord, 'status'>): Task {

@@ -9,6 +9,8 @@
  * - `load` returns every readable record; a file that is not a valid record (a hand edit, a
  *   version from the future) is renamed `{taskId}.json.bad` and reported, never fatal.
  * - The files hold the upload token of unfinished tasks: they are created mode 0600.
+ * - Task ids come from MQTT commands: only plain names (`isTaskId`) get files; any other id
+ *   (`../x`, `a/b`) is refused with an error instead of naming a path outside the directory.
  */
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
@@ -46,18 +48,32 @@ export type TaskProgress = z.infer<typeof progressSchema>;
 /** States after which nothing more happens to a task (until a higher attempt arrives). */
 export const ENDED_STATES: ReadonlySet<TaskRecord['status']> = new Set(['done', 'failed', 'cancelled', 'skipped']);
 
+/** Task ids the agent keeps files for: a plain name (the collector sends UUIDs), never a path. */
+const TASK_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+
+/** True when `id` can name a task's files (no `/`, no leading dot, at most 64 characters). */
+export function isTaskId(id: string): boolean {
+  return TASK_ID.test(id);
+}
+
+function checked(taskId: string): string {
+  if (!isTaskId(taskId)) throw new Error(`not a task id: ${JSON.stringify(taskId.slice(0, 80))}`);
+  return taskId;
+}
+
 export class TaskStore {
   constructor(readonly dir: string) {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
   }
 
+  /** `{dir}/{taskId}.json`; throws for an id that is not a plain name (it could name a path outside `dir`). */
   recordPath(taskId: string): string {
-    return join(this.dir, `${taskId}.json`);
+    return join(this.dir, `${checked(taskId)}.json`);
   }
 
-  /** Where the task's extract writes its result. */
+  /** Where the task's extract writes its result; throws like recordPath. */
   resultPath(taskId: string): string {
-    return join(this.dir, `${taskId}.pcap`);
+    return join(this.dir, `${checked(taskId)}.pcap`);
   }
 
   save(record: TaskRecord): void {
@@ -105,7 +121,7 @@ export class TaskStore {
 
   /** Removes the task's result file and the extract's leftovers (parts directory), keeping its record. */
   removeFiles(taskId: string): void {
-    const result = `${taskId}.pcap`;
+    const result = `${checked(taskId)}.pcap`;
     for (const name of readdirSync(this.dir)) {
       if (name === result || name.startsWith(`.${result}.parts-`) || name === `${taskId}.json.tmp`) {
         rmSync(join(this.dir, name), { recursive: true, force: true });
