@@ -6,6 +6,8 @@
  *                                  change, at least every intervals.availabilitySeconds)
  *                                    └─ indexer (sees each scan; builds closed files' sidecar
  *                                       indexes in one worker thread, index.enabled)
+ *                                         └─ traffic (per-minute subnet-pair summaries read in
+ *                                            the same build, published via the outbox; traffic.enabled)
  *   MQTT connection: birth/will, replays the spool         clock: offset to the collector
  *     └─ commands → task runner (extract in a worker, upload over HTTP; tasks.*) and estimator
  *   tcpdump captures (interface set, capture.enabled) + ring retention sweeps
@@ -29,6 +31,7 @@ import { AvailabilityScanner } from './pcap/availability.js';
 import { CaptureIndexer } from './pcap/indexer.js';
 import { AvailabilityReporter } from './pcap/reporter.js';
 import { TcpdumpCapture } from './capture/tcpdump.js';
+import { TrafficPublisher } from './traffic/publisher.js';
 import { sweep } from './capture/retention.js';
 import { AGENT_VERSION } from './version.js';
 import { Estimator } from './tasks/estimate.js';
@@ -51,6 +54,7 @@ export class Agent {
   private readonly health: HealthCollector;
   private readonly availability: AvailabilityReporter;
   private readonly indexer: CaptureIndexer | null;
+  private readonly traffic: TrafficPublisher | null;
   private readonly outbox: Outbox;
   private readonly runner: TaskRunner;
   private stops: (() => Promise<void>)[] = [];
@@ -89,7 +93,7 @@ export class Agent {
         hostname: hostname(),
         interfaces: config.captures.map((c) => ({ name: c.interface ?? c.name, managed: managed(c), directory: resolve(c.directory) })),
         capabilities: [
-          'health', 'pcap-availability', 'tasks', 'estimate', ...(this.indexer ? ['pcap-index'] : []), ...(this.captures.length > 0 ? ['tcpdump'] : []),
+          'health', 'pcap-availability', 'tasks', 'estimate', ...(this.indexer ? ['pcap-index'] : []), ...(this.traffic ? ['traffic'] : []), ...(this.captures.length > 0 ? ['tcpdump'] : []),
         ],
       }),
       onOnline: ({ bdSeq }) => events.onOnline?.({ bdSeq, first: this.onlineCount++ === 0 }),
@@ -124,10 +128,26 @@ export class Agent {
       spoolDropped: () => this.spool.stats.dropped,
     });
     const rotate = (c: AgentConfig['captures'][number]) => c.rotateSeconds;
+    const { traffic } = config;
+    if (traffic.enabled && !config.index.enabled) logger.warn('traffic summaries are off: they are read in the index build, and index.enabled is false');
+    const trafficPublisher = traffic.enabled && config.index.enabled
+      ? new TrafficPublisher({
+        stateDir,
+        settings: { ipv4Prefix: traffic.ipv4Prefix, ipv6Prefix: traffic.ipv6Prefix, maxPairsPerMinute: traffic.maxPairsPerMinute },
+        backfill: traffic.backfill,
+        sink: this.outbox,
+        logger: logger.child({ part: 'traffic' }),
+      })
+      : null;
     const indexer = config.index.enabled
-      ? new CaptureIndexer({ settleSeconds: config.index.settleSeconds, logger: logger.child({ part: 'indexer' }) })
+      ? new CaptureIndexer({
+        settleSeconds: config.index.settleSeconds,
+        logger: logger.child({ part: 'indexer' }),
+        ...(trafficPublisher ? { traffic: trafficPublisher } : {}),
+      })
       : null;
     this.indexer = indexer;
+    this.traffic = trafficPublisher;
     this.availability = new AvailabilityReporter(
       new AvailabilityScanner(
         config.captures.map((c) => ({

@@ -104,6 +104,20 @@ export const agentConfigSchema = z.strictObject({
       settleSeconds: seconds(60),
     })
     .prefault({}),
+  traffic: z
+    .strictObject({
+      /** Publish per-minute traffic by (source subnet, destination subnet) of every closed capture file, read in its index build (needs index.enabled). */
+      enabled: z.boolean().default(true),
+      /** Prefix length IPv4 addresses are grouped by (24: 10.1.2.0/24). */
+      ipv4Prefix: z.number().int().min(0).max(32).default(24),
+      /** Prefix length IPv6 addresses are grouped by (64: 2001:db8:1:2::/64). */
+      ipv6Prefix: z.number().int().min(0).max(128).default(64),
+      /** Most subnet pairs per file and minute; the smallest beyond fold into one row other → other. */
+      maxPairsPerMinute: z.number().int().min(1).max(10_000).default(1000),
+      /** Also read files that closed before traffic was first enabled (already indexed): one extra read of each. */
+      backfill: z.boolean().default(false),
+    })
+    .prefault({}),
   tasks: z
     .strictObject({
       /** Tasks scanning or uploading at once; the others wait in the queue (status accepted). */

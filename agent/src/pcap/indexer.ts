@@ -22,6 +22,10 @@
  *   does not exist is removed (ring retention deletes a ring file's sidecar itself).
  * - `stop()` terminates the worker; a build in progress is abandoned and its temporary file
  *   (`<sidecar>.tmp-<pid>`, written by buildIndex before its rename) removed.
+ * - Traffic (option `traffic`, traffic/publisher.ts): a closed capture whose summary `wants`
+ *   says is still due has it read by the worker — in the index build's own read when the file
+ *   needs an index, else in a read of its own (files under MIN_INDEXED_BYTES, files whose sidecar
+ *   is already fresh) — and handed to `summarised` before the next job starts.
  *
  * @example
  * const indexer = new CaptureIndexer({ settleSeconds: 60, logger });
@@ -36,7 +40,27 @@ import { MIN_INDEXED_BYTES, SIDECAR_SUFFIX, loadIndexHeader, sidecarPath, sideca
 import type { CaptureProblem } from '@pcapmesh/shared/pcap';
 import { startModuleWorker } from '@pcapmesh/shared/util/worker';
 import type { ListedCapture, SourceAddition, SourceListing } from './availability.js';
+import type { FileTraffic, TrafficSettings } from '../traffic/summary.js';
 import type { IndexJob, IndexReply, WorkerOutcome } from './index-worker.js';
+
+/** A capture file as the indexer queued it. */
+export interface IndexedFile {
+  source: string;
+  path: string;
+  size: number;
+  mtimeMs: number;
+}
+
+/** How the indexer gets traffic summaries read (traffic/publisher.ts implements it). */
+export interface IndexTraffic {
+  settings: TrafficSettings;
+  /** Called once per source and scan with every capture it lists (before `wants`). */
+  listed(source: string, captures: readonly ListedCapture[]): void;
+  /** Whether this closed capture's summary is still to be read and published. */
+  wants(source: string, capture: ListedCapture): boolean;
+  /** A file's summary, read to its end by the worker. Must not throw. */
+  summarised(file: IndexedFile, traffic: FileTraffic): void;
+}
 
 export interface IndexerOptions {
   /** A capture not modified for this long is closed. */
@@ -47,13 +71,14 @@ export interface IndexerOptions {
   onStart?: (path: string) => void;
   /** Called after each file the worker handled, whatever the outcome. */
   onResult?: (path: string, outcome: WorkerOutcome) => void;
+  /** Read closed files' traffic summaries in the index read (or a read of their own). */
+  traffic?: IndexTraffic;
 }
 
-interface QueuedJob {
-  source: string;
-  path: string;
-  size: number;
-  mtimeMs: number;
+interface QueuedJob extends IndexedFile {
+  /** index: build the sidecar (and the traffic when `traffic`); traffic: only read the traffic. */
+  mode: 'index' | 'traffic';
+  traffic: boolean;
 }
 
 /** What the indexer remembers of one source between scans (only for files still listed). */
@@ -96,21 +121,37 @@ export class CaptureIndexer {
     const problems: CaptureProblem[] = [];
     let indexed = 0;
     let unindexed = 0;
+    const traffic = this.opts.traffic;
+    traffic?.listed(spec.name, captures);
     for (const c of captures) {
-      if (c.bytes < MIN_INDEXED_BYTES) continue; // read whole by extract: no index needed
+      const closed = c !== newest && c.mtimeMs <= settledBefore;
+      const wantsTraffic = traffic !== undefined && closed && traffic.wants(spec.name, c);
+      const job = (mode: QueuedJob['mode']): QueuedJob => ({ source: spec.name, path: c.path, size: c.bytes, mtimeMs: c.mtimeMs, mode, traffic: wantsTraffic });
+      // A failed read of this file as it is now: reported at every scan, never retried.
+      const known = prev.failures.get(c.path);
+      const failure = known && known.key === fileKey(c) ? known : undefined;
+      if (failure) next.failures.set(c.path, failure);
+      const trafficOnly = (): void => {
+        if (failure) problems.push({ file: c.path, offset: 0, reason: failure.reason });
+        else if (wantsTraffic) wanted.set(c.path, job('traffic'));
+      };
+      if (c.bytes < MIN_INDEXED_BYTES) {
+        // Read whole by extract: no index needed. Its traffic still is.
+        trafficOnly();
+        continue;
+      }
       if (this.isFresh(c, files.get(sidecarPath(c.path)), prev, next)) {
         indexed++;
+        trafficOnly();
         continue;
       }
       unindexed++;
-      const failure = prev.failures.get(c.path);
-      if (failure && failure.key === fileKey(c)) {
-        next.failures.set(c.path, failure);
+      if (failure) {
         problems.push({ file: c.path, offset: 0, reason: failure.reason });
         continue;
       }
-      if (c === newest || c.mtimeMs > settledBefore) continue; // still being written
-      wanted.set(c.path, { source: spec.name, path: c.path, size: c.bytes, mtimeMs: c.mtimeMs });
+      if (!closed) continue; // still being written
+      wanted.set(c.path, job('index'));
     }
     this.removeOrphans(files);
     this.schedule(spec.name, wanted);
@@ -207,7 +248,10 @@ export class CaptureIndexer {
       return;
     }
     this.current = { ...job, id: this.nextId++ };
-    worker.postMessage({ id: this.current.id, path: job.path, size: job.size, mtimeMs: job.mtimeMs } satisfies IndexJob);
+    const settings = job.traffic ? this.opts.traffic?.settings : undefined;
+    worker.postMessage({
+      id: this.current.id, path: job.path, size: job.size, mtimeMs: job.mtimeMs, mode: job.mode, ...(settings ? { traffic: settings } : {}),
+    } satisfies IndexJob);
   }
 
   private ensureWorker(): Worker {
@@ -240,15 +284,21 @@ export class CaptureIndexer {
     const log = this.opts.logger;
     const problem = outcome.persistError !== undefined
       ? `index not saved: ${outcome.persistError}`
-      : outcome.status === 'failed' ? `cannot index: ${outcome.error ?? 'unknown error'}` : null;
+      : outcome.status === 'failed' ? `${job.mode === 'traffic' ? 'cannot read traffic' : 'cannot index'}: ${outcome.error ?? 'unknown error'}` : null;
     if (problem !== null) {
       // Remembered per path, size and mtime: logged once, reported at every scan, not rebuilt.
       this.state.get(job.source)?.failures.set(job.path, { key: fileKey({ bytes: job.size, mtimeMs: job.mtimeMs }), reason: problem });
       log.warn({ source: job.source, file: job.path }, `index: ${problem}`);
     } else if (outcome.status === 'vanished' || outcome.status === 'changed' || outcome.status === 'fresh') {
       log.debug({ source: job.source, file: job.path, reason: outcome.reason }, 'index: file skipped');
+    } else if (outcome.status === 'summarised') {
+      log.debug({ source: job.source, file: job.path, minutes: outcome.traffic?.minutes.length }, 'index: traffic read');
     } else {
       log.debug({ source: job.source, file: job.path, status: outcome.status, reason: outcome.reason }, 'index: sidecar written');
+    }
+    if (outcome.traffic && this.opts.traffic) {
+      const { source, path, size, mtimeMs } = job;
+      this.opts.traffic.summarised({ source, path, size, mtimeMs }, outcome.traffic);
     }
     this.opts.onResult?.(job.path, outcome);
     this.pump();

@@ -132,10 +132,24 @@ export const pcapSchema = z.object({
   sources: z.array(pcapSourceSchema).max(256),
 });
 
+/**
+ * Packets and bytes by (source subnet, destination subnet) over one interval (docs/mqtt.md,
+ * "Traffic"). The agent sends one or more messages per capture file per minute: a minute that
+ * spans two files (or two capture sources) arrives as two `part`s, and a part with many pairs may
+ * be split over several messages (no pair twice in one part). The collector sums the parts of a
+ * (sensor, interval, pair), and a replayed message adds nothing: a row is identified by
+ * (sensor, intervalStart, part, srcNet, dstNet). `srcNet`/`dstNet` are canonical CIDRs, or
+ * `other` for the row the smallest pairs fold into.
+ */
 export const trafficSchema = z.object({
   ...envelope,
   intervalStart: z.number().int().nonnegative(),
   intervalSeconds: z.number().int().positive(),
+  /**
+   * Which share of the interval this is: opaque, stable for one capture file (the same file's
+   * summary sent again carries the same part). Absent in messages of senders with one part only.
+   */
+  part: z.string().min(1).max(64).optional(),
   flows: z
     .array(z.object({ srcNet: z.string().max(64), dstNet: z.string().max(64), packets: count, bytes: count }))
     .max(10_000),
