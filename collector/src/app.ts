@@ -30,6 +30,7 @@ import { DomainEvents } from './domain/events.js';
 import { IngestStats } from './domain/ingest-stats.js';
 import { SensorService } from './domain/sensors/sensors.service.js';
 import { SystemService } from './domain/system/system.service.js';
+import { MaintenanceService } from './domain/maintenance/maintenance.service.js';
 import { createHttpApp } from './http/app.js';
 import { openJobsStack, type JobsStack } from './jobs/stack.js';
 import { CredentialVerifier } from './http/credentials.js';
@@ -44,7 +45,7 @@ import { EnrolmentService, type KickClients } from './domain/fleet/enrolment.ser
 import { IntegrationsService } from './domain/fleet/integrations.service.js';
 import { openDb, type Db } from './storage/db.js';
 import { migrate } from './storage/migrate.js';
-import { PartitionManager, partitionedTables } from './storage/partitions.js';
+import { PartitionManager, PartitionRegistry, partitionedTables } from './storage/partitions.js';
 import { networkPartitionedTables } from './storage/network-traffic.repo.js';
 import { NetworkService } from './domain/network/network.service.js';
 import type { AuditService } from './domain/accounts/audit.service.js';
@@ -113,19 +114,12 @@ export function createCollector(config: CollectorConfig, opts: CreateCollectorOp
     const migrated = await step('migrate database', () => migrate(db));
     if (migrated.applied.length > 0) log.info({ applied: migrated.applied.map((m) => m.file) }, 'migrations applied');
     // The network view's per-location tables appear as locations report traffic: listed at every run.
-    const partitions = {
-      run: async () =>
-        new PartitionManager({
-          db,
-          log: log.child({ component: 'partitions' }),
-          ahead: config.retention.partitionsAhead,
-          tables: [
-            ...partitionedTables(config.retention),
-            auditPartitionedTable(config.retention.auditDays),
-            ...(await networkPartitionedTables(db, config.retention.trafficDays)),
-          ],
-        }).run(),
-    };
+    // Every time-series table, with its retention; the network view's per-location tables appear as
+    // locations report traffic, so their source is asked at every run.
+    const partitionRegistry = new PartitionRegistry()
+      .add(...partitionedTables(config.retention), auditPartitionedTable(config.retention.auditDays))
+      .addSource('network traffic', (q) => networkPartitionedTables(q, config.retention.trafficDays));
+    const partitions = new PartitionManager({ db, log: log.child({ component: 'partitions' }), ahead: config.retention.partitionsAhead, tables: partitionRegistry });
     await step('create partitions', () => partitions.run());
 
     const cache = await step('open cache', () => openCache({ url: config.redis.url }));
@@ -223,6 +217,7 @@ export function createCollector(config: CollectorConfig, opts: CreateCollectorOp
       },
       jobs: stack.jobs.service,
       network,
+      maintenance: new MaintenanceService({ db }),
       manifestKeys: stack.results,
       uploads: { tokens: stack.tokens, service: stack.uploads },
     });
@@ -251,7 +246,7 @@ export function createCollector(config: CollectorConfig, opts: CreateCollectorOp
       if (offline.length > 0) log.info({ sensors: offline }, 'heartbeat timeout: marked offline');
     }, (err) => log.error({ err }, 'heartbeat sweep failed'), sweepMs);
     closers.push({ what: 'heartbeat sweeper', close: stopSweeper });
-    const stopPartitions = every('partition maintenance', PARTITION_INTERVAL_MS, () => partitions.run(), (err) => log.error({ err }, 'partition maintenance failed'), PARTITION_INTERVAL_MS);
+    const stopPartitions = every('partition maintenance', PARTITION_INTERVAL_MS, () => partitions.run(new Date(), { ifLocked: 'skip' }), (err) => log.error({ err }, 'partition maintenance failed'), PARTITION_INTERVAL_MS);
     closers.push({ what: 'partition manager', close: stopPartitions });
     const learnMs = config.network.learnIntervalSeconds * 1000;
     const stopLearning = every('subnet map learning', learnMs, async () => {

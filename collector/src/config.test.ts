@@ -26,7 +26,7 @@ test('defaults: safe loopback listeners, embedded everything, derived heartbeat 
   assert.equal(cfg.database.url, undefined);
   assert.equal(cfg.redis.url, undefined);
   assert.deepEqual(cfg.ingest, { healthIntervalSeconds: 10, heartbeatTimeoutSeconds: 30 });
-  assert.deepEqual(cfg.retention, { healthDays: 30, trafficDays: 30, auditDays: 365, partitionsAhead: 3 });
+  assert.deepEqual(cfg.retention, { healthDays: 30, trafficDays: 30, auditDays: 365, statusDays: 365, partitionsAhead: 3 });
   assert.equal(cfg.log.level, 'info');
 });
 

@@ -143,6 +143,8 @@ export const collectorConfigSchema = z.strictObject({
       trafficDays: z.number().int().min(1).max(3650).default(30),
       /** Days of audit log kept. Default 365. */
       auditDays: z.number().int().min(1).max(3650).default(365),
+      /** Days of sensor status history kept (uptime analytics look back at most this far). Default 365. */
+      statusDays: z.number().int().min(1).max(3650).default(365),
       /** Daily partitions created ahead of today. Default 3. */
       partitionsAhead: z.number().int().min(1).max(60).default(3),
     })

@@ -31,6 +31,7 @@ import { openJobsStack, type JobsStack } from '../jobs/stack.js';
 import { EnrolmentService } from '../domain/fleet/enrolment.service.js';
 import { IntegrationsService } from '../domain/fleet/integrations.service.js';
 import { NetworkService } from '../domain/network/network.service.js';
+import { MaintenanceService } from '../domain/maintenance/maintenance.service.js';
 import { DEFAULT_NETWORK_SETTINGS } from '../domain/network/network.fixture.js';
 
 /** Password of the fixture's users admin1, analyst1, analyst2 and viewer1. */
@@ -141,6 +142,7 @@ export async function createTestHttp(
     system: { service: new SystemService({ db, dataDir: null }), startedAt: new Date(Date.now() - 5_000), logs },
     jobs: jobs.jobs.service,
     network,
+    maintenance: new MaintenanceService({ db }),
     manifestKeys: jobs.results,
     uploads: { tokens: jobs.tokens, service: jobs.uploads },
     ...(opts.now ? { now: opts.now } : {}),

@@ -22,6 +22,7 @@ import type { SystemService } from '../domain/system/system.service.js';
 import type { Db } from '../storage/db.js';
 import type { UploadService } from '../domain/jobs/uploads.service.js';
 import type { NetworkService } from '../domain/network/network.service.js';
+import type { MaintenanceService } from '../domain/maintenance/maintenance.service.js';
 import type { TaskTokenVerifier, TokenVerifier } from './auth.js';
 import type { LiveFeed } from './live-feed.js';
 
@@ -77,6 +78,8 @@ export interface HttpDeps {
   };
   /** The network view (routes/network.ts, routes/admin-network.ts): NetworkService. */
   network: Pick<NetworkService, 'traffic' | 'subnets' | 'locations' | 'pin' | 'unpin' | 'updateLocation' | 'clearCache'>;
+  /** The partition manager's log (routes/admin-maintenance.ts): MaintenanceService. */
+  maintenance: Pick<MaintenanceService, 'list'>;
   /** Collector clock; default `() => new Date()`. */
   now?: () => Date;
   /** Tests: check every reply() body against its operation's response schema (a mismatch → 500 naming it; openapi/operation.ts). Default false. */

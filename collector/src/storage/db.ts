@@ -5,7 +5,7 @@
  */
 import type { Db } from './db.types.js';
 
-export type { Db, DbKind, Queryable } from './db.types.js';
+export type { Db, DbKind, LockOutcome, Queryable } from './db.types.js';
 
 export interface OpenDbOptions {
   /**

@@ -23,11 +23,23 @@ export interface Queryable {
 
 export type DbKind = 'pglite' | 'postgres';
 
+/** What `withAdvisoryLock` did: ran fn under the lock (its value), or found the lock taken. */
+export type LockOutcome<R> = { acquired: true; value: R } | { acquired: false };
+
 export interface Db extends Queryable {
   readonly kind: DbKind;
   /** Where it points, safe to log (no password). */
   readonly description: string;
   transaction<R>(fn: (tx: Queryable) => Promise<R>): Promise<R>;
+  /**
+   * Runs `fn` while this process holds the session-level advisory lock `key` (on a connection of
+   * its own, so `fn` uses `db` freely, transactions included). Two holders never overlap — across
+   * collectors on one PostgreSQL, and within one process on PGlite too (whose single backend would
+   * otherwise let a second taker in). `wait: false` (default) answers `{ acquired: false }` at once
+   * when someone else holds it; `wait: true` waits its turn. The lock is released when fn settles
+   * (or its connection dies).
+   */
+  withAdvisoryLock<R>(key: number, fn: () => Promise<R>, opts?: { wait?: boolean }): Promise<LockOutcome<R>>;
   /** Resolves when the database answers a trivial query; rejects otherwise. */
   ping(): Promise<void>;
   /** Closes connections (and releases the PGlite lock). Idempotent. */

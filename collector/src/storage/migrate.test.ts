@@ -40,7 +40,7 @@ forEachDatabase(
       assert.ok(rows.every((r) => r.appliedAt instanceof Date));
 
       const before = await schemaDump(ctx.db);
-      for (const table of ['locations', 'sensors', 'devices', 'sensor_status_history', 'health_samples', 'traffic_samples', 'partition_operations', 'api_tokens']) {
+      for (const table of ['locations', 'sensors', 'devices', 'sensor_status_history', 'health_samples', 'traffic_samples', 'maintenance_operations', 'api_tokens']) {
         assert.match(before, new RegExp(`^${table}\\.`, 'm'), `table ${table} exists`);
       }
       const second = await migrate(ctx.db);

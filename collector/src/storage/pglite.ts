@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import { PGlite, types, type Transaction } from '@electric-sql/pglite';
 import { acquireLock, type DirLock } from './lock.js';
 import { pgliteTemplate } from './pglite-template.js';
-import type { Db, Queryable } from './db.types.js';
+import type { Db, LockOutcome, Queryable } from './db.types.js';
 import { parseInt8 } from './int8.js';
 
 export interface PgliteOptions {
@@ -44,6 +44,8 @@ export async function openPglite(opts: PgliteOptions): Promise<Db> {
 class PgliteDb implements Db {
   readonly kind = 'pglite' as const;
   private closing: Promise<void> | undefined;
+  /** Advisory locks held by this process: PGlite's one backend would let every taker in again. */
+  private readonly locks = new Map<number, Promise<unknown>>();
 
   constructor(
     private readonly pglite: PGlite,
@@ -61,6 +63,29 @@ class PgliteDb implements Db {
 
   transaction<R>(fn: (tx: Queryable) => Promise<R>): Promise<R> {
     return this.pglite.transaction((tx) => fn(wrapTx(tx)));
+  }
+
+  async withAdvisoryLock<R>(key: number, fn: () => Promise<R>, opts: { wait?: boolean } = {}): Promise<LockOutcome<R>> {
+    let held = this.locks.get(key);
+    if (held && !opts.wait) return { acquired: false };
+    while (held) {
+      await held.catch(() => undefined);
+      held = this.locks.get(key);
+    }
+    const run = (async () => {
+      await this.pglite.query('SELECT pg_advisory_lock($1)', [key]);
+      try {
+        return await fn();
+      } finally {
+        if (!this.pglite.closed) await this.pglite.query('SELECT pg_advisory_unlock($1)', [key]);
+      }
+    })();
+    this.locks.set(key, run);
+    try {
+      return { acquired: true, value: await run };
+    } finally {
+      this.locks.delete(key);
+    }
   }
 
   async ping(): Promise<void> {

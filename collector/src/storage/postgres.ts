@@ -5,7 +5,7 @@
  */
 import pg from 'pg';
 import { redactUrl } from '../log.js';
-import type { Db, Queryable } from './db.types.js';
+import type { Db, LockOutcome, Queryable } from './db.types.js';
 import { parseInt8 } from './int8.js';
 
 export interface PostgresOptions {
@@ -66,6 +66,31 @@ class PostgresDb implements Db {
         broken = rollbackErr as Error; // the connection is unusable: destroy it
       }
       throw err;
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  /** The lock lives on a pooled connection of its own, held until fn settles. */
+  async withAdvisoryLock<R>(key: number, fn: () => Promise<R>, opts: { wait?: boolean } = {}): Promise<LockOutcome<R>> {
+    const client = await this.pool.connect();
+    let broken: Error | undefined;
+    try {
+      if (opts.wait) {
+        await client.query('SELECT pg_advisory_lock($1)', [key]);
+      } else {
+        const { rows } = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1) AS ok', [key]);
+        if (rows[0]?.ok !== true) return { acquired: false };
+      }
+      try {
+        return { acquired: true, value: await fn() };
+      } finally {
+        try {
+          await client.query('SELECT pg_advisory_unlock($1)', [key]);
+        } catch (err) {
+          broken = err as Error; // the session (and with it the lock) must go
+        }
+      }
     } finally {
       client.release(broken);
     }
