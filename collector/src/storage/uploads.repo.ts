@@ -69,11 +69,15 @@ export async function declareUpload(q: Queryable, taskId: string, d: UploadDecla
   );
 }
 
-/** Moves `received` from `from` to `to`; false when another writer moved it first (nothing changed). */
+/**
+ * Moves `received` from `from` to `to`; false when another writer moved it first, or the task was
+ * closed (failed, cancelled, skipped) or deleted meanwhile (nothing changed).
+ */
 export async function advanceUpload(q: Queryable, taskId: string, from: number, to: number, at: Date): Promise<boolean> {
   const rows = await q.query(
     `UPDATE job_tasks SET upload_received = $3, last_progress_at = $4
-      WHERE id = $1 AND upload_received = $2 AND NOT upload_complete AND upload_size >= $3 RETURNING id`,
+      WHERE id = $1 AND upload_received = $2 AND NOT upload_complete AND upload_size >= $3
+        AND status NOT IN ('failed', 'cancelled', 'skipped') RETURNING id`,
     [taskId, from, to, at],
   );
   return rows.length === 1;

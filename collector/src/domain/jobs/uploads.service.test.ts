@@ -259,6 +259,38 @@ forEachDatabase('uploads service', (ctx) => {
     assert.deepEqual(await service.chunk(who, { start: b.start, end: b.end, size: FILE.length }, b.sha256, streamOf(b.bytes)), { received: 2 * CHUNK, size: FILE.length, complete: false });
   });
 
+  test('a chunk still streaming when its task is cancelled or its job deleted is refused and leaves no file behind', async () => {
+    const { service, uploaded } = makeService(ctx.db, dir);
+    const [a] = chunksOf(FILE, CHUNK);
+    for (const ending of ['cancelled', 'deleted'] as const) {
+      const job = await insertJob(ctx.db, { sensors: ['edge-1'] });
+      const who = job.tasks[0]!;
+      await service.declare(who, declaration());
+      let release!: () => void;
+      const gate = new Promise<void>((r) => (release = r));
+      async function* slow(): AsyncIterable<Uint8Array> {
+        yield a!.bytes.subarray(0, 100);
+        await gate;
+        yield a!.bytes.subarray(100);
+      }
+      const streaming = service.chunk(who, { start: 0, end: a!.end, size: FILE.length }, a!.sha256, slow());
+      await new Promise((r) => setTimeout(r, 20));
+      if (ending === 'cancelled') {
+        await ctx.db.query("UPDATE job_tasks SET status = 'cancelled' WHERE id = $1", [who.taskId]);
+      } else {
+        // What JobsService.remove does: the job's directory, then its rows.
+        rmSync(join(dir, job.jobId), { recursive: true, force: true });
+        await ctx.db.query('DELETE FROM jobs WHERE id = $1', [job.jobId]);
+      }
+      release();
+      await assert.rejects(streaming, ending === 'cancelled' ? domain('conflict', /is cancelled/) : domain('not_found', new RegExp(`task ${who.taskId}`)), ending);
+      assert.ok(!existsSync(join(dir, job.jobId, 'tasks', `${who.taskId}.part`)), `${ending}: the chunk's bytes are not kept`);
+      if (ending === 'deleted') assert.ok(!existsSync(join(dir, job.jobId)), 'the deleted job has no directory again');
+      else assert.equal((await ctx.db.query<{ received: number }>('SELECT upload_received AS received FROM job_tasks WHERE id = $1', [who.taskId]))[0]!.received, 0);
+    }
+    assert.deepEqual(uploaded, []);
+  });
+
   test('a token of the right task but another job or sensor is forbidden; closed tasks take no upload', async () => {
     const { service } = makeService(ctx.db, dir);
     const job = await insertJob(ctx.db, { sensors: ['edge-1'] });

@@ -18,13 +18,15 @@
  *   restart came between the two).
  * - a full disk (ENOSPC/EDQUOT) fails the task with "results disk full" (`onTaskFailed`), drops its
  *   partial file and answers DomainError('unavailable'); the collector keeps running.
+ * - a chunk whose task was closed (cancelled, failed) or deleted while it streamed is refused
+ *   (DomainError 'conflict' / 'not_found') and its bytes are removed; `received` does not move.
  * - one request per task at a time: a second one while a chunk is being written gets 'out-of-order',
  *   except a re-declaration of the same file, which answers where the upload stands.
  * - callers have verified the task token (TaskTokens); the claims' job and sensor must match the task.
  */
 import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
-import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, open, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { TaskResult } from '@pcapmesh/shared/wire';
 import type { Logger } from '../../log.js';
@@ -177,6 +179,15 @@ export class UploadService {
       await this.write(row, range.start, length, sha256, body);
       if (!(await advanceUpload(this.opts.db, row.taskId, range.start, range.start + length, this.now()))) {
         const fresh = await findUpload(this.opts.db, row.taskId);
+        if (fresh === null || CLOSED.has(fresh.status)) {
+          // Cancelled, failed or deleted while the chunk streamed: its bytes (and a job directory
+          // the write re-created after a delete) must not stay behind.
+          await this.removeFiles(row);
+          if (fresh === null) await this.removeEmptyDirs(row);
+          this.log.info({ job: row.jobId, task: row.taskId, sensor: row.sensor, status: fresh?.status ?? 'deleted' }, 'chunk refused: the task closed while it streamed');
+          if (fresh === null) throw notFound(`task ${row.taskId} (its job was deleted)`);
+          refuseClosed(fresh);
+        }
         throw new UploadRejected('out-of-order', 'another writer moved this upload meanwhile: resume from the collector’s offset', fresh?.received ?? 0);
       }
       this.counters.chunks += 1;
@@ -344,6 +355,12 @@ export class UploadService {
       ...(row.truncated ? { truncated: row.truncated } : {}),
     };
     await this.opts.onTaskUploaded(row.taskId, result);
+  }
+
+  /** `{job}/tasks` and `{job}` when empty (a deleted job's directory a late write re-created). */
+  private async removeEmptyDirs(row: UploadRow): Promise<void> {
+    const tasksDir = dirname(this.path(row, 'part'));
+    for (const dir of [tasksDir, dirname(tasksDir)]) await rmdir(dir).catch(() => undefined);
   }
 
   private async removeFiles(row: UploadRow): Promise<void> {
