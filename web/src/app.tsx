@@ -15,6 +15,8 @@ import { LoginPage } from './pages/login.jsx';
 import { NotFoundPage } from './pages/not-found.jsx';
 import { SensorsPage } from './pages/sensors.jsx';
 import { createFleet } from './state/fleet.js';
+import { createJobFeed } from './state/jobs.js';
+import { JobToasts } from './components/job-toasts.jsx';
 import { createPreferences } from './state/preferences.js';
 import { createSession } from './state/session.js';
 
@@ -24,6 +26,10 @@ const PreferencesPage = lazy(() => import('./pages/preferences.jsx'));
 const UsersPage = lazy(() => import('./pages/admin-users.jsx'));
 const AuditPage = lazy(() => import('./pages/admin-audit.jsx'));
 const LogsPage = lazy(() => import('./pages/admin-logs.jsx'));
+// The jobs pages (form, analysis) are their own chunks: the initial JavaScript stays small.
+const JobsPage = lazy(() => import('./pages/jobs.jsx'));
+const JobNewPage = lazy(() => import('./pages/job-new.jsx'));
+const JobPage = lazy(() => import('./pages/job.jsx'));
 
 export function createServices(): AppServices {
   // Late-bound: the client asks the session for the token, the session calls the client to log in.
@@ -35,6 +41,7 @@ export function createServices(): AppServices {
   holder.session = session;
   const fleet = createFleet(api);
   const preferences = createPreferences(api);
+  const jobFeed = createJobFeed();
   const [live, setLive] = createSignal<LiveFeed>();
 
   // Signed in ⇔ a live feed exists; a token change (refresh) does not reconnect: the feed reads the
@@ -49,12 +56,15 @@ export function createServices(): AppServices {
         }
         void preferences.load().catch(() => undefined);
         // Created under this effect: closed by its own onCleanup when the user signs out.
-        setLive(createLiveFeed({ token: () => session.token(), onMessage: (m) => fleet.apply(m) }));
+        setLive(createLiveFeed({ token: () => session.token(), onMessage: (m) => {
+          fleet.apply(m);
+          jobFeed.emit(m);
+        } }));
         onCleanup(() => setLive(undefined));
       },
     ),
   );
-  return { api, session, fleet, preferences, live };
+  return { api, session, fleet, preferences, jobFeed, live };
 }
 
 function RequireSession(props: RouteSectionProps): JSX.Element {
@@ -64,6 +74,7 @@ function RequireSession(props: RouteSectionProps): JSX.Element {
       when={session.user()}
       fallback={<Navigate href={`/login?next=${encodeURIComponent(props.location.pathname + props.location.search)}`} />}
     >
+      <JobToasts />
       <Shell>{props.children}</Shell>
     </Show>
   );
@@ -80,6 +91,9 @@ export function App(props: { services: AppServices; ready: () => boolean }): JSX
               <Route path="/" component={FleetPage} />
               <Route path="/sensors" component={SensorsPage} />
               <Route path="/sensors/:name" component={SensorPage} />
+              <Route path="/jobs" component={JobsPage} />
+              <Route path="/jobs/new" component={JobNewPage} />
+              <Route path="/jobs/:id" component={JobPage} />
               <Route path="/preferences" component={PreferencesPage} />
               <Route path="/admin/users" component={UsersPage} />
               <Route path="/admin/audit" component={AuditPage} />

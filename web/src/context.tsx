@@ -6,6 +6,7 @@ import { createContext, useContext } from 'solid-js';
 import type { ApiClient } from './api/client.js';
 import type { LiveFeed } from './api/live.js';
 import type { Fleet } from './state/fleet.js';
+import type { JobFeed } from './state/jobs.js';
 import type { PreferencesState } from './state/preferences.js';
 import type { Session } from './state/session.js';
 
@@ -14,6 +15,8 @@ export interface AppServices {
   session: Session;
   fleet: Fleet;
   preferences: PreferencesState;
+  /** Job and task events of the live feed (and its `hello`), for the pages that watch jobs. */
+  jobFeed: JobFeed;
   /** The live feed while signed in. */
   live: () => LiveFeed | undefined;
 }

@@ -15,6 +15,7 @@ export interface NavItem {
 export const NAV_ITEMS: readonly NavItem[] = [
   { href: '/', label: 'Fleet', minRole: 'viewer' },
   { href: '/sensors', label: 'Sensors', minRole: 'viewer' },
+  { href: '/jobs', label: 'Jobs', minRole: 'viewer' },
   { href: '/admin/users', label: 'Users', minRole: 'admin' },
   { href: '/admin/audit', label: 'Audit log', minRole: 'admin' },
   { href: '/admin/logs', label: 'Logs', minRole: 'admin' },

@@ -27,7 +27,32 @@ import type {
   UserView,
   AuditEntry,
   Role,
+  AnalysisReport,
+  EvidenceManifest,
+  JobDetail,
+  JobFilterInput,
+  JobPlan,
+  JobStatus,
+  JobTargets,
+  JobView,
+  TaskView,
 } from './types.js';
+
+/** POST /jobs as the dashboard sends it (times as ISO 8601 or epoch ms). */
+export interface JobSubmit {
+  name?: string;
+  window: { from: string | number; to: string | number };
+  filter: JobFilterInput;
+  targets: JobTargets;
+  limits?: { maxBytes?: number; maxPackets?: number; timeoutSeconds?: number };
+}
+
+/** A downloaded file: its bytes, the name the collector suggests and its ETag (the SHA-256). */
+export interface Download {
+  blob: Blob;
+  fileName: string;
+  sha256: string | null;
+}
 
 export const API_BASE = '/api/v1';
 
@@ -113,6 +138,17 @@ export function makeApiClient(opts: ApiClientOptions) {
     return new ApiError(message, res.status, code, res.status === 429 && Number.isFinite(retry) ? retry : null);
   }
 
+  /** A GET answered with a file body (downloads): the bearer credential travels as for JSON calls. */
+  async function file(path: string): Promise<Download> {
+    let res = await send(path, {});
+    if (res.status === 401 && (await opts.auth.refresh())) res = await send(path, {});
+    if (!res.ok) throw await toError(res, 'GET', path);
+    const disposition = res.headers.get('content-disposition') ?? '';
+    const name = /filename="([^"]+)"/.exec(disposition)?.[1] ?? path.split('/').filter(Boolean).join('-');
+    const etag = res.headers.get('etag');
+    return { blob: await res.blob(), fileName: name, sha256: etag ? etag.replace(/^W\//, '').replace(/"/g, '') : null };
+  }
+
   async function request<T>(path: string, o: RequestOptions = {}): Promise<T> {
     let res = await send(path, o);
     if (res.status === 401 && o.auth !== false && (await opts.auth.refresh())) res = await send(path, o);
@@ -157,6 +193,22 @@ export function makeApiClient(opts: ApiClientOptions) {
       request<{ entries: AuditEntry[]; next: string | null }>('/admin/audit', { query: q }),
     /** Recent structured log lines of the collector, oldest first. */
     logs: (q: { level?: string; component?: string; limit?: number }) => request<{ lines: Record<string, unknown>[] }>('/admin/logs', { query: q }),
+    /** Newest first; `status` several comma-separated; pass the previous page's `next` as cursor. */
+    jobs: (q: { status?: JobStatus[]; owner?: string; from?: string; to?: string; limit?: number; cursor?: string }) =>
+      request<{ jobs: JobView[]; next: string | null }>('/jobs', {
+        query: { ...q, status: q.status && q.status.length > 0 ? q.status.join(',') : undefined },
+      }),
+    job: (id: string) => request<JobDetail>(`/jobs/${seg(id)}`),
+    jobTasks: (id: string) => request<{ tasks: TaskView[] }>(`/jobs/${seg(id)}/tasks`),
+    submitJob: (body: JobSubmit) => request<{ job: JobDetail; plan: JobPlan }>('/jobs', { method: 'POST', body }),
+    /** Validates and plans without creating anything; a bad filter is ApiError(400) naming its position. */
+    dryRunJob: (body: JobSubmit) => request<{ plan: JobPlan }>('/jobs', { method: 'POST', body: { ...body, dryRun: true } }),
+    cancelJob: (id: string) => request<JobView>(`/jobs/${seg(id)}/cancel`, { method: 'POST' }),
+    deleteJob: (id: string) => request<void>(`/jobs/${seg(id)}`, { method: 'DELETE' }),
+    jobAnalysis: (id: string) => request<AnalysisReport>(`/jobs/${seg(id)}/analysis`),
+    jobManifest: (id: string) => request<{ jws: string; manifest: EvidenceManifest }>(`/jobs/${seg(id)}/manifest`),
+    /** The merged capture, or one task's result (`task`), as a Blob (links cannot carry the bearer token). */
+    downloadJob: (id: string, task?: string) => file(task ? `/jobs/${seg(id)}/tasks/${seg(task)}/pcap` : `/jobs/${seg(id)}/pcap`),
     deleteAvatar: () => request<void>('/preferences/avatar', { method: 'DELETE' }),
   };
 }

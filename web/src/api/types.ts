@@ -20,6 +20,24 @@ export type { Role } from '../../../collector/src/domain/accounts/roles.js';
 export type { AuthenticatedUser as User, UserView } from '../../../collector/src/domain/accounts/users.service.js';
 /** One audit log entry of GET /admin/audit. */
 export type { AuditEntryView as AuditEntry } from '../../../collector/src/domain/accounts/audit.service.js';
+/** Jobs (docs/jobs.md): the views of GET /jobs, /jobs/{id}, the plan of POST /jobs, the manifest. */
+export type {
+  EvidenceManifest,
+  JobDetail,
+  JobFilterInput,
+  JobLimits,
+  JobPlan,
+  JobStatus,
+  JobTargets,
+  JobView,
+  PlanEntry,
+  TaskStatus,
+  TaskView,
+} from '../../../collector/src/domain/jobs/jobs.types.js';
+/** GET /jobs/{id}/analysis. */
+export type { AnalysisReport } from '../../../shared/src/pcap/analyze/report.js';
+export type { JobStatusEvent, TaskProgressEvent } from '../../../collector/src/domain/events.js';
+import type { JobStatusEvent, TaskProgressEvent } from '../../../collector/src/domain/events.js';
 import type { Session } from '../../../collector/src/domain/accounts/auth.service.js';
 import type { SensorHealthEvent, SensorStatusEvent } from '../../../collector/src/domain/events.js';
 import type { SensorStatus } from '../../../collector/src/domain/sensors/sensors.types.js';
@@ -27,7 +45,7 @@ import type { IngestSnapshot } from '../../../collector/src/domain/ingest-stats.
 import type { Preferences as StoredPreferences } from '../../../collector/src/domain/accounts/preferences.service.js';
 
 /** One frame of the live feed (`GET /api/v1/ws`). */
-export type LiveMessage = { type: 'hello'; time: string } | SensorStatusEvent | SensorHealthEvent;
+export type LiveMessage = { type: 'hello'; time: string } | SensorStatusEvent | SensorHealthEvent | JobStatusEvent | TaskProgressEvent;
 
 /**
  * 200 of POST /login and POST /refresh. A browser's refresh token travels only in its httpOnly
