@@ -70,6 +70,8 @@ export const FOLD_BEHIND_MINUTES = 2;
 const NET_SPAN = 2 ** 26; // large-id pair key = -(srcId * NET_SPAN + dstId) - 1, |key| < 2^52: exact in a double
 const SMALL_ID = 2 ** 15; // both ids below: pair key = srcId * SMALL_ID + dstId < 2^30, a small integer
 const OTHER_ID = 0;
+const CACHE_SHIFT = 24;
+const CACHE_SLOTS = 2 ** (32 - CACHE_SHIFT);
 
 class Cell {
   constructor(public packets = 0, public bytes = 0) {}
@@ -101,6 +103,11 @@ export class TrafficAccumulator {
   private packets = 0;
   private skipped = 0;
   private readonly scratch = new Uint8Array(16);
+  /** Direct-mapped cache (IPv4): slot → the raw addresses and minute it holds, and their cell. Cleared when a minute is folded. */
+  private readonly cacheSrc = new Float64Array(CACHE_SLOTS).fill(-1);
+  private readonly cacheDst = new Float64Array(CACHE_SLOTS).fill(-1);
+  private readonly cacheMinute = new Float64Array(CACHE_SLOTS).fill(-1);
+  private readonly cacheCell: (Cell | null)[] = new Array<Cell | null>(CACHE_SLOTS).fill(null);
 
   constructor(private readonly settings: TrafficSettings) {
     const { ipv4Prefix, ipv6Prefix, maxPairsPerMinute } = settings;
@@ -122,7 +129,18 @@ export class TrafficAccumulator {
   readonly observe = (p: PacketView, d: DecodedPacket): void => {
     let src: number;
     let dst: number;
+    let slot = -1;
+    const minute = Math.floor(p.sec / 60);
     if (d.l3 === L3.IPV4 && d.src4 >= 0 && d.dst4 >= 0) {
+      // Fast path: the cell this (minute, source, destination) counted into last time.
+      slot = (d.src4 ^ Math.imul(d.dst4, 0x9e3779b1)) >>> CACHE_SHIFT;
+      if (this.cacheSrc[slot] === d.src4 && this.cacheDst[slot] === d.dst4 && this.cacheMinute[slot] === minute) {
+        const cell = this.cacheCell[slot]!;
+        cell.packets++;
+        cell.bytes += p.origLen;
+        this.packets++;
+        return;
+      }
       src = this.net4(d.src4);
       dst = this.net4(d.dst4);
     } else if (d.l3 === L3.IPV6 && d.src6Offset >= 0 && d.dst6Offset >= 0) {
@@ -133,28 +151,32 @@ export class TrafficAccumulator {
       return;
     }
     this.packets++;
-    const minute = Math.floor(p.sec / 60);
     if (minute !== this.curMinute) this.enterMinute(minute);
     const table = this.cur!;
+    let cell: Cell | undefined;
     if (src === OTHER_ID || dst === OTHER_ID) {
-      table.other.packets++;
-      table.other.bytes += p.origLen;
-      return;
-    }
-    // Small ids (the usual case) give a small-integer key, which V8's Map hashes fastest.
-    const key = src < SMALL_ID && dst < SMALL_ID ? src * SMALL_ID + dst : -(src * NET_SPAN + dst) - 1;
-    let cell = table.cells.get(key);
-    if (cell === undefined) {
-      if (table.sealed || table.cells.size >= this.tracked) {
-        table.other.packets++;
-        table.other.bytes += p.origLen;
-        return;
+      cell = table.other;
+    } else {
+      // Small ids (the usual case) give a small-integer key, which V8's Map hashes fastest.
+      const key = src < SMALL_ID && dst < SMALL_ID ? src * SMALL_ID + dst : -(src * NET_SPAN + dst) - 1;
+      cell = table.cells.get(key);
+      if (cell === undefined) {
+        if (table.sealed || table.cells.size >= this.tracked) {
+          cell = table.other;
+        } else {
+          cell = new Cell();
+          table.cells.set(key, cell);
+        }
       }
-      cell = new Cell();
-      table.cells.set(key, cell);
     }
     cell.packets++;
     cell.bytes += p.origLen;
+    if (slot >= 0) {
+      this.cacheSrc[slot] = d.src4;
+      this.cacheDst[slot] = d.dst4;
+      this.cacheMinute[slot] = minute;
+      this.cacheCell[slot] = cell;
+    }
   };
 
   /** Every minute folded to its rows, oldest first. The accumulator is spent afterwards. */
@@ -183,6 +205,7 @@ export class TrafficAccumulator {
   /** Folds a minute in place: keeps the rows `rows()` would name, the rest joins `other`. */
   private seal(t: MinuteTable): void {
     t.sealed = true;
+    this.cacheSrc.fill(-1); // cached cells may be folded away below
     if (t.cells.size < this.maxPairs) return;
     const ranked = this.ranked(t);
     for (const [key, cell] of ranked.slice(this.maxPairs - 1)) {
