@@ -12,6 +12,7 @@ import { encodeMessage, Sequencer, topics, type TrafficMessage } from '@pcapmesh
 import { IngestStats } from '../domain/ingest-stats.js';
 import { CACHE_KEYS } from '../domain/network/location-cache.js';
 import { flow, networkHarness } from '../domain/network/network.fixture.js';
+import { traffic } from '../domain/sensors/sensors.fixture.js';
 import { forEachDatabase } from '../testing/databases.js';
 import { Ingest } from './ingest.js';
 
@@ -134,5 +135,21 @@ forEachDatabase('network view from traffic ingest', (ctx) => {
     await assert.rejects(network.locations({ from: new Date(minute + 1), to: new Date(minute) }), { code: 'invalid' });
     await assert.rejects(network.traffic({ ...window, location: 'atlantis' }), { code: 'not_found' });
     await assert.rejects(network.traffic({ from: new Date(minute), to: new Date(minute + 30 * DAY), bucketSeconds: 60 }), { code: 'invalid', message: /^bucket:/ });
+  });
+
+  test("a location's table made in a transaction that rolled back is made again by the next message", async () => {
+    const h = networkHarness(ctx.db);
+    await h.sensors.register({ name: 'c1', location: 'site-c' });
+    const [row] = await ctx.db.query<{ id: number }>('SELECT id FROM sensors WHERE name = $1', ['c1']);
+    const now = Date.now();
+    await assert.rejects(
+      ctx.db.transaction(async (tx) => {
+        await h.network.recordTraffic(tx, { sensorId: row!.id, intervalStart: new Date(now), flows: [flow('10.3.0.0/24', '10.3.1.0/24', 100)] });
+        throw new Error('rolled back');
+      }),
+      /rolled back/,
+    );
+    assert.equal(await h.sensors.ingestTraffic('c1', traffic(1, now, [flow('10.3.0.0/24', '10.3.1.0/24', 700)])), 'applied');
+    assert.equal((await h.network.traffic({ location: 'site-c', from: new Date(now - 120_000), to: new Date(now + 60_000) })).totals.bytes, 700);
   });
 });

@@ -30,6 +30,7 @@ import {
 } from '../../storage/network-traffic.repo.js';
 import { PartitionManager } from '../../storage/partitions.js';
 import type { AuditService } from '../accounts/audit.service.js';
+import type { TrafficRecorded } from '../sensors/sensor-ingest.js';
 import { invalid, notFound } from '../errors.js';
 import type { DomainEvents } from '../events.js';
 import { canonicalCidr } from './cidr.js';
@@ -74,31 +75,30 @@ export class NetworkService {
   }
 
   /**
-   * Adds a traffic message's new flows (inside the ingest transaction). Returns the location id
-   * whose table this call created (pass it to `afterCommit`), else null.
+   * Adds a traffic message's new flows (inside the ingest transaction); pass what it returns to
+   * `afterCommit` once the transaction committed (a location's table is known to exist only then).
    */
   async recordTraffic(
     tx: Queryable,
     t: { sensorId: number; intervalStart: Date; flows: readonly { srcNet: string; dstNet: string; packets: number; bytes: number }[] },
-  ): Promise<number | null> {
+  ): Promise<TrafficRecorded> {
     if (t.flows.length === 0) return null;
     const locationId = await sensorLocationId(tx, t.sensorId);
     if (locationId === null) return null;
-    let created: number | null = null;
-    if (!this.tables.has(locationId)) {
-      if (await ensureLocationTrafficTable(tx, locationId)) created = locationId;
-      this.tables.add(locationId);
-    }
+    const createdTable = !this.tables.has(locationId) && (await ensureLocationTrafficTable(tx, locationId));
     const flows: NetworkFlow[] = t.flows.map((f) => ({ src: canonicalCidr(f.srcNet), dst: canonicalCidr(f.dstNet), packets: f.packets, bytes: f.bytes }));
     const minute = new Date(Math.floor(t.intervalStart.getTime() / MINUTE_MS) * MINUTE_MS);
     await addNetworkTraffic(tx, { locationId, sensorId: t.sensorId, minute, flows });
     await addPairs(tx, locationId, t.intervalStart, flows);
-    return created;
+    return { locationId, createdTable };
   }
 
-  /** After the transaction that created a location's table: its day partitions, by the partition manager. */
-  async afterCommit(createdLocationId: number | null): Promise<void> {
-    if (createdLocationId === null) return;
+  /** After the ingest transaction committed: remembers the location's table; a new one gets its day partitions from the partition manager. */
+  async afterCommit(recorded: TrafficRecorded): Promise<void> {
+    if (recorded === null) return;
+    this.tables.add(recorded.locationId);
+    if (!recorded.createdTable) return;
+    const createdLocationId = recorded.locationId;
     this.deps.log.info({ locationId: createdLocationId }, 'network traffic table created for a location');
     const pm = new PartitionManager({
       db: this.deps.db,

@@ -36,12 +36,14 @@ import { degradedReason, fullestDiskPercent, transition } from './sensor-status.
 import type { IngestOutcome } from './sensors.types.js';
 import { maxTimestamp, minTimestamp, timestampToIso } from '../time.js';
 
+/** What a TrafficSink recorded, handed back to it after commit. */
+export type TrafficRecorded = { locationId: number; createdTable: boolean } | null;
+
 /** Receives a traffic message's newly stored flows in the ingest transaction (NetworkService). */
 export interface TrafficSink {
-  /** Returns a location id whose table this created (for `afterCommit`), else null. */
-  recordTraffic(tx: Queryable, t: { sensorId: number; intervalStart: Date; flows: TrafficFlow[] }): Promise<number | null>;
-  /** Runs after the transaction committed, with what recordTraffic returned. */
-  afterCommit(created: number | null): Promise<void>;
+  recordTraffic(tx: Queryable, t: { sensorId: number; intervalStart: Date; flows: TrafficFlow[] }): Promise<TrafficRecorded>;
+  /** Runs only after the transaction committed, with what recordTraffic returned. */
+  afterCommit(recorded: TrafficRecorded): Promise<void>;
 }
 
 export interface SensorIngestDeps {
@@ -153,7 +155,7 @@ export class SensorIngest {
 
   async traffic(sensor: string, msg: TrafficMessage): Promise<IngestOutcome> {
     const network = this.deps.network;
-    let created: number | null = null;
+    let recorded: TrafficRecorded = null;
     const outcome = await this.apply(sensor, async (tx, row, now) => {
       const intervalStart = new Date(msg.intervalStart);
       const stored = await insertTraffic(tx, {
@@ -164,11 +166,11 @@ export class SensorIngest {
         flows: msg.flows,
       });
       if (stored.length === 0 && msg.flows.length > 0) return { outcome: 'duplicate' };
-      if (network) created = await network.recordTraffic(tx, { sensorId: row.id, intervalStart, flows: stored });
+      if (network) recorded = await network.recordTraffic(tx, { sensorId: row.id, intervalStart, flows: stored });
       await touchSensor(tx, row.id, now, msg.seq);
       return { outcome: 'applied' };
     });
-    if (network) await network.afterCommit(created);
+    if (network) await network.afterCommit(recorded);
     return outcome;
   }
 
