@@ -189,13 +189,15 @@ export interface MergeResultRow {
   expiresAt: Date;
 }
 
-export async function storeMergeResult(q: Queryable, jobId: string, r: MergeResultRow): Promise<void> {
-  await q.query(
+/** Stores a merge's result on the job; false (nothing stored) when the job is gone or no longer open (cancelled while it merged). */
+export async function storeMergeResult(q: Queryable, jobId: string, r: MergeResultRow): Promise<boolean> {
+  const rows = await q.query(
     `UPDATE jobs SET result_path = $2, result_file_bytes = $3, result_sha256 = $4, result_packets = $5, result_bytes = $6,
             duplicates_removed = $7, analysis = $8::jsonb, manifest = $9, expires_at = $10, updated_at = now()
-      WHERE id = $1`,
+      WHERE id = $1 AND status IN ('pending', 'running', 'merging') RETURNING id`,
     [jobId, r.resultPath, r.fileBytes, r.sha256, r.packets, r.bytes, r.duplicatesRemoved, r.analysis === null ? null : JSON.stringify(r.analysis), r.manifest, r.expiresAt],
   );
+  return rows.length === 1;
 }
 
 /** Jobs whose results expired at `now` and are not yet marked so. */

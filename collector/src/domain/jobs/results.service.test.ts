@@ -139,6 +139,23 @@ forEachDatabase('results service', (ctx) => {
     assert.ok(!existsSync(join(directory, job.jobId, 'merged.tmp')));
   });
 
+  test('a job cancelled while its merge runs keeps no merged file, result or manifest', async () => {
+    const job = await insertJob(ctx.db, { sensors: ['edge-1', 'edge-2', 'edge-3'] });
+    await uploadAll(ctx.db, directory, job, captures);
+    await ctx.db.query("UPDATE jobs SET status = 'merging' WHERE id = $1", [job.jobId]);
+    const merging = results.merge(job.jobId, 'complete');
+    // What JobsService.cancel does to a merging job (the worker is still starting).
+    await ctx.db.query("UPDATE jobs SET status = 'cancelled' WHERE id = $1", [job.jobId]);
+    await assert.rejects(merging, (err: unknown) => isDomainError(err) && err.code === 'conflict' && /cancelled while it merged/.test(err.message));
+    const [row] = await ctx.db.query<{ resultPath: string | null; manifest: string | null; analysis: unknown; expiresAt: Date | null }>(
+      'SELECT result_path AS "resultPath", manifest, analysis, expires_at AS "expiresAt" FROM jobs WHERE id = $1',
+      [job.jobId],
+    );
+    assert.deepEqual(row, { resultPath: null, manifest: null, analysis: null, expiresAt: null });
+    assert.ok(!existsSync(join(directory, job.jobId, 'merged.pcap')) && !existsSync(join(directory, job.jobId, 'merged.pcapng')), 'no merged file left');
+    assert.equal(await results.mergedFile(job.jobId), null);
+  });
+
   test('a job without verified results has nothing to merge; a task without a complete upload has no file', async () => {
     const job = await insertJob(ctx.db, { sensors: ['edge-1'] });
     await assert.rejects(results.merge(job.jobId, 'failed'), (err) => isDomainError(err, 'conflict') && /no verified task result/.test(err.message));

@@ -10,7 +10,9 @@
  *   duplicates_removed, analysis, manifest and expires_at (completion + results.expiryDays) on the
  *   job row. It is idempotent: a job whose stored result still lies on disk is answered from the row;
  *   one killed half-way (its row has no result yet) is merged again from the task files. Concurrent
- *   calls for one job share one merge. A job without any verified upload → DomainError('conflict').
+ *   calls for one job share one merge. A job without any verified upload → DomainError('conflict');
+ *   so is a job cancelled (or deleted) while the worker ran: its merged file is removed and nothing
+ *   is stored (no result, analysis or manifest for a job that did not complete).
  * - `mergedFile` / `taskResultFile` serve only what the row records as complete and what exists on
  *   disk: a temporary merge file is never served. Null when there is nothing (yet, or any more).
  * - `removeJobFiles` deletes the job's directory; `sweepExpired(now)` deletes the results of jobs
@@ -182,7 +184,7 @@ export class ResultsService {
       merged: { fileName: resultFileName(job, ext), fileBytes: merged.fileBytes, sha256: merged.sha256, packets: merged.packets, duplicatesRemoved: merged.duplicates },
       version: this.opts.version,
     });
-    await storeMergeResult(db, jobId, {
+    const kept = await storeMergeResult(db, jobId, {
       resultPath: mergedFile(jobId, ext),
       fileBytes: merged.fileBytes,
       sha256: merged.sha256,
@@ -193,6 +195,13 @@ export class ResultsService {
       manifest: await this.opts.signer.sign(manifest),
       expiresAt: new Date(completedAt.getTime() + this.opts.expiryDays * 86_400_000),
     });
+    if (!kept) {
+      // Cancelled (or deleted) while the worker ran: its merge must not be served nor signed as the job's result.
+      await rm(join(directory, mergedFile(jobId, ext)), { force: true });
+      const current = await findResultJob(db, jobId);
+      this.log.info({ job: jobId, status: current?.status ?? 'deleted' }, 'merge not kept: the job ended while it merged');
+      throw conflict(`job ${jobId} was ${current?.status ?? 'deleted'} while it merged; its merge is not kept`);
+    }
     this.counters.merges += 1;
     this.log.info(
       { job: jobId, sensors: results.length, packets: merged.packets, duplicates: merged.duplicates, fileBytes: merged.fileBytes, format: merged.format, problems: merged.problems.length, ms: Math.round(performance.now() - started) },
