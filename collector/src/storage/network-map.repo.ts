@@ -23,6 +23,17 @@ export async function addPairs(q: Queryable, locationId: number, at: Date, flows
   );
 }
 
+const LEARN_LOCK_KEY = 4_242_011;
+
+/**
+ * Takes the learning pass's transaction-level advisory lock if free: false when another collector
+ * is learning right now (its pass will store the same verdicts and send the events once).
+ */
+export async function tryLearnLock(q: Queryable): Promise<boolean> {
+  const [row] = await q.query<{ ok: boolean }>('SELECT pg_try_advisory_xact_lock($1) AS ok', [LEARN_LOCK_KEY]);
+  return row?.ok === true;
+}
+
 /** Forgets evidence last seen before `cutoff` (outside the learning window); returns rows deleted. */
 export async function deletePairsBefore(q: Queryable, cutoff: Date): Promise<number> {
   return (await q.query('DELETE FROM network_pairs WHERE last_seen < $1 RETURNING 1', [cutoff])).length;

@@ -3,16 +3,19 @@
  * classify every subnet still in evidence (subnet-map.ts), store the verdicts, and report each
  * subnet whose effective place changed (first verdict: `learned`; another location or state:
  * `moved`). A pin wins, so learning never changes a pinned subnet's effective place.
- * Subnets that fall out of the window keep their last verdict and last_seen.
+ * Subnets that fall out of the window keep their last verdict and last_seen. One collector learns
+ * at a time (an advisory lock; a pass that finds it taken is skipped), so events go out once.
  */
 import type { Db } from '../../storage/db.js';
-import { deletePairsBefore, listSubnets, saveLearned, sightings, type LearnedRow, type SubnetRow } from '../../storage/network-map.repo.js';
+import { deletePairsBefore, listSubnets, saveLearned, sightings, tryLearnLock, type LearnedRow, type SubnetRow } from '../../storage/network-map.repo.js';
 import { classify, effectiveOf, type LearningRule, type Sighting } from './subnet-map.js';
 import type { NetworkSubnetEvent } from './network.types.js';
 
 const DAY_MS = 86_400_000;
 
 export interface LearnReport {
+  /** True when another collector was learning at that moment: this pass did nothing. */
+  skipped: boolean;
   subnets: number;
   forgotPairs: number;
   events: NetworkSubnetEvent[];
@@ -20,6 +23,7 @@ export interface LearnReport {
 
 export async function learnPass(db: Db, now: Date, windowDays: number, rule: LearningRule): Promise<LearnReport> {
   return db.transaction(async (tx) => {
+    if (!(await tryLearnLock(tx))) return { skipped: true, subnets: 0, forgotPairs: 0, events: [] };
     const forgotPairs = await deletePairsBefore(tx, new Date(now.getTime() - windowDays * DAY_MS));
     const { rows, reportingLocations } = await sightings(tx);
     const bySubnet = new Map<string, Sighting[]>();
@@ -37,7 +41,7 @@ export async function learnPass(db: Db, now: Date, windowDays: number, rule: Lea
       const event = changeOf(before.get(after.subnet), after, now);
       if (event) events.push(event);
     }
-    return { subnets: learned.length, forgotPairs, events };
+    return { skipped: false, subnets: learned.length, forgotPairs, events };
   });
 }
 

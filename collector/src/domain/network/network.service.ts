@@ -114,6 +114,7 @@ export class NetworkService {
     const report = await learnPass(this.deps.db, this.now(), this.deps.settings.learnWindowDays, {
       externalMinLocations: this.deps.settings.externalMinLocations,
     });
+    if (report.skipped) return report;
     await this.cache.invalidate();
     for (const event of report.events) {
       this.deps.log.info({ subnet: event.subnet, change: event.change, state: event.state, location: event.location }, 'subnet map changed');
