@@ -125,3 +125,15 @@ test('413 (chunk over the collector limit): the chunk is halved until it fits', 
     assert.equal(createHash('sha256').update(server.uploads.get('t9')!.data).digest('hex'), declaration.sha256);
   });
 });
+
+test('409 on every chunk without an offset in the answer (the collector closed the task) fails after a few tries instead of looping', async () => {
+  await withServer(async (server, file, declaration) => {
+    server.fault({ method: 'PUT', kind: 'status', status: 409 }, 1000);
+    await assert.rejects(
+      uploadFile(file, declaration, { url: server.url('t409'), token: 'x' }, fast),
+      (err: unknown) => err instanceof UploadError && err.status === 409 && /keeps refusing the chunk at 0/.test(err.message),
+    );
+    const puts = server.log.filter((l) => l.startsWith('PUT')).length;
+    assert.ok(puts <= 5, `gave up after ${puts} PUTs`);
+  });
+});

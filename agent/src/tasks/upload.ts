@@ -9,8 +9,9 @@
  * - Chunks of `chunkBytes` are read with positioned reads from `received` on; `end` is inclusive
  *   (RFC 9110 Content-Range).
  * - 409 on a chunk (the collector holds a different offset): continue from the `received` in the
- *   answer (`received` or `error.received`), else from a fresh GET; 409 on the declaration (the
- *   task is closed) fails, not transient.
+ *   answer (`received` or `error.received`), else from a fresh GET; more than 3 in a row without
+ *   progress (the same offset, or no offset: the task was closed) fail, transient. 409 on the
+ *   declaration (the task is closed) fails, not transient.
  * - Network errors, timeouts and 5xx (and 429): retry with exponential backoff (base doubling to
  *   `maxBackoffMs`, each delay drawn from [d/2, d]), asking GET where to resume; after
  *   `maxRetries` consecutive failures without progress the upload fails, transient.
@@ -135,7 +136,9 @@ export async function uploadFile(file: string, declaration: UploadDeclaration, t
         state = await client.retrying(() => client.put(chunk, start, declaration.size), () => client.status());
       } catch (err) {
         if (err instanceof Conflict) {
-          conflicts = err.received === start ? conflicts + 1 : 0;
+          // The same offset again, or none at all (the collector closed the task: GET still answers
+          // where it stood, so the same chunk would be refused forever): a few times, then give up.
+          conflicts = err.received === null || err.received === start ? conflicts + 1 : 0;
           if (conflicts > 3) throw new UploadError(`the collector keeps refusing the chunk at ${start} (409: ${err.message})`, true, 409);
           state = err.received !== null ? { received: err.received, size: declaration.size, complete: false } : await client.retrying(() => client.status());
           continue;
