@@ -23,6 +23,7 @@ import type { Db } from '../storage/db.js';
 import type { UploadService } from '../domain/jobs/uploads.service.js';
 import type { NetworkService } from '../domain/network/network.service.js';
 import type { MaintenanceService } from '../domain/maintenance/maintenance.service.js';
+import type { SearchService } from '../domain/search/search.service.js';
 import type { TaskTokenVerifier, TokenVerifier } from './auth.js';
 import type { LiveFeed } from './live-feed.js';
 
@@ -80,6 +81,8 @@ export interface HttpDeps {
   network: Pick<NetworkService, 'traffic' | 'subnets' | 'locations' | 'pin' | 'unpin' | 'updateLocation' | 'clearCache'>;
   /** The partition manager's log (routes/admin-maintenance.ts): MaintenanceService. */
   maintenance: Pick<MaintenanceService, 'list'>;
+  /** The search box (routes/search.ts): SearchService. */
+  search: Pick<SearchService, 'search'>;
   /** Collector clock; default `() => new Date()`. */
   now?: () => Date;
   /** Tests: check every reply() body against its operation's response schema (a mismatch → 500 naming it; openapi/operation.ts). Default false. */

@@ -43,6 +43,8 @@ export const TAGS: { name: string; description: string }[] = [
   { name: 'admin-users', description: 'User accounts (admin).' },
   { name: 'network', description: 'The network view: traffic by subnet pair per location, the learned subnet → location map, locations with totals and flows.' },
   { name: 'admin-network', description: 'Pinning subnets to locations, locations’ coordinates (admin).' },
+  { name: 'search', description: 'One search box over sensors, locations, subnets, jobs and users; where an address was seen.' },
+  { name: 'analytics', description: 'Sensor, job and traffic statistics over a window.' },
   { name: 'admin-audit', description: 'The audit log (admin).' },
   { name: 'admin-system', description: 'System status, storage and recent logs (admin).' },
   { name: 'admin-sensors', description: 'Creating sensors, enrolment tokens, rotating and revoking sensor secrets (admin).' },

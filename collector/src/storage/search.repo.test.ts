@@ -1,0 +1,39 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { forEachDatabase } from '../testing/databases.js';
+import { containsPattern, reportedNets, searchLocations, searchSensors, sightingsOf } from './search.repo.js';
+
+forEachDatabase('search repo', (ctx) => {
+  test('substring matches escape wildcards; reported nets and sightings over a window', async () => {
+    const db = ctx.db;
+    assert.equal(containsPattern('a_b%c\\'), '%a\\_b\\%c\\\\%');
+    await db.query(`INSERT INTO locations (name, description) VALUES ('site_1', 'north hall'), ('site-2', NULL)`);
+    await db.query(
+      `INSERT INTO sensors (name, secret_hash, location_id, hostname) VALUES
+         ('s1', 'x', (SELECT id FROM locations WHERE name = 'site_1'), 'Probe-One'), ('s2', 'x', (SELECT id FROM locations WHERE name = 'site-2'), NULL)`,
+    );
+    assert.deepEqual((await searchSensors(db, 'probe', 10)).map((s) => s.name), ['s1']);
+    assert.deepEqual((await searchSensors(db, 'site_', 10)).map((s) => s.name), ['s1'], '_ is no wildcard');
+    assert.deepEqual(await searchLocations(db, 'NORTH', 10), [{ name: 'site_1', description: 'north hall', sensors: 1 }]);
+    const t0 = Date.UTC(2026, 4, 1, 10);
+    await db.query(
+      `INSERT INTO traffic_samples (sensor_id, interval_start, interval_seconds, src_net, dst_net, packets, bytes, seq)
+       SELECT s.id, v.at, 60, v.src, v.dst, 1, v.bytes, 1 FROM sensors s,
+         (VALUES ('s1', $1::timestamptz, '10.0.0.0/24', 'junk', 100), ('s1', $2::timestamptz, '10.0.1.0/24', '10.0.0.0/24', 50),
+                 ('s2', $1::timestamptz, '10.0.0.0/24', 'other', 7)) AS v(sensor, at, src, dst, bytes)
+        WHERE s.name = v.sensor`,
+      [new Date(t0), new Date(t0 + 120_000)],
+    );
+    const window = [new Date(t0), new Date(t0 + 3_600_000)] as const;
+    assert.deepEqual((await reportedNets(db, ...window)).sort(), ['10.0.0.0/24', '10.0.1.0/24', 'junk', 'other']);
+    const seen = await sightingsOf(db, ['10.0.0.0/24'], ...window);
+    assert.deepEqual(
+      seen.map((s) => [s.sensor, s.location, s.bytes, s.firstSeen.getTime(), s.lastSeen.getTime()]),
+      [
+        ['s1', 'site_1', 150, t0, t0 + 180_000],
+        ['s2', 'site-2', 7, t0, t0 + 60_000],
+      ],
+    );
+    assert.deepEqual(await sightingsOf(db, ['10.0.0.0/24'], new Date(t0 + 3_600_000), new Date(t0 + 7_200_000)), []);
+  });
+});
