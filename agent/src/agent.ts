@@ -137,6 +137,7 @@ export class Agent {
         backfill: traffic.backfill,
         sink: this.outbox,
         logger: logger.child({ part: 'traffic' }),
+        sources: sources.map((s) => s.name),
       })
       : null;
     const indexer = config.index.enabled

@@ -184,6 +184,13 @@ test('a damaged ledger starts anew from now (older files are not published in bu
   await known.settle();
   assert.deepEqual(new Set(known.sent.map((m) => m.part)), new Set([partId('src', x)]));
   assert.deepEqual(summed(known.sent), expectedCounts([x]));
+
+  // A source no longer configured is forgotten at start.
+  const other = new TrafficPublisher({
+    stateDir, settings: { ipv4Prefix: 24, ipv6Prefix: 64, maxPairsPerMinute: 10 }, backfill: false, sink: { send: () => {} }, logger: pino({ level: 'silent' }), sources: ['eth1'],
+  });
+  assert.deepEqual(other.publishedFiles('src'), []);
+  assert.deepEqual(Object.keys((JSON.parse(readFileSync(ledger, 'utf8')) as { published: object }).published), []);
 });
 
 test('through the agent: summaries made while the collector is away are spooled and delivered when it is back; a restarted agent does not send them again', async (t) => {

@@ -16,7 +16,7 @@
  *   rename). A crash in between sends the file again at the next start; the collector drops the
  *   repeated rows (same part and pair). A file changed after it was published (size or mtime) is
  *   published again under the same part; the collector keeps the rows it already had.
- * - The ledger forgets files their source no longer lists. A missing or unreadable ledger starts
+ * - The ledger forgets files their source no longer lists, and sources no longer configured. A missing or unreadable ledger starts
  *   a new one with `since` = now (logged), so no old file is published in bulk by accident.
  */
 import { createHash } from 'node:crypto';
@@ -45,6 +45,8 @@ export interface TrafficPublisherOptions {
   sink: TrafficSink;
   logger: Logger;
   now?: () => number;
+  /** The configured capture sources: the ledger forgets the files of any other (a source removed from the config). */
+  sources?: readonly string[];
 }
 
 interface Ledger {
@@ -71,6 +73,12 @@ export class TrafficPublisher implements IndexTraffic {
     mkdirSync(dir, { recursive: true });
     this.file = join(dir, 'published.json');
     this.ledger = this.load();
+    const sources = opts.sources;
+    if (sources) {
+      const gone = Object.keys(this.ledger.published).filter((s) => !sources.includes(s));
+      for (const s of gone) delete this.ledger.published[s];
+      if (gone.length > 0) this.save();
+    }
   }
 
   /** Files published so far, per source (for tests and diagnostics). */
