@@ -114,10 +114,10 @@ export function JobForm(props: { now?: () => number; debounceMs?: number; onSubm
         <legend>Filter</legend>
         <div role="radiogroup" aria-label="Kind of filter" class="range-modes">
           <label>
-            <input type="radio" name={`${id}-fmode`} checked={fields().filterMode === 'structured'} onChange={() => set({ filterMode: 'structured' })} /> Fields
+            <input type="radio" id={`${id}-fmode-fields`} name={`${id}-fmode`} checked={fields().filterMode === 'structured'} onChange={() => set({ filterMode: 'structured' })} /> Fields
           </label>
           <label>
-            <input type="radio" name={`${id}-fmode`} checked={fields().filterMode === 'expression'} onChange={() => set({ filterMode: 'expression' })} /> Expression
+            <input type="radio" id={`${id}-fmode-expr`} name={`${id}-fmode`} checked={fields().filterMode === 'expression'} onChange={() => set({ filterMode: 'expression' })} /> Expression
           </label>
         </div>
         <Show
@@ -187,7 +187,7 @@ export function JobForm(props: { now?: () => number; debounceMs?: number; onSubm
           </For>
         </div>
         <label>
-          <input type="checkbox" checked={utc()} onChange={(e) => setUtc(e.currentTarget.checked)} /> Times in UTC
+          <input type="checkbox" id={`${id}-utc`} checked={utc()} onChange={(e) => setUtc(e.currentTarget.checked)} /> Times in UTC
         </label>
         <label for={`${id}-from`}>From</label>
         <input id={`${id}-from`} type="datetime-local" step="1" value={instantToWall(fields().from, zone())} onInput={(e) => setWall('from', e.currentTarget.value)} aria-describedby={`${id}-window-err`} />
@@ -205,13 +205,13 @@ export function JobForm(props: { now?: () => number; debounceMs?: number; onSubm
         <legend>Targets</legend>
         <div role="radiogroup" aria-label="Kind of targets" class="range-modes">
           <label>
-            <input type="radio" name={`${id}-tmode`} checked={fields().targetMode === 'auto'} onChange={() => set({ targetMode: 'auto' })} /> Automatic
+            <input type="radio" id={`${id}-tmode-auto`} name={`${id}-tmode`} checked={fields().targetMode === 'auto'} onChange={() => set({ targetMode: 'auto' })} /> Automatic
           </label>
           <label>
-            <input type="radio" name={`${id}-tmode`} checked={fields().targetMode === 'sensors'} onChange={() => set({ targetMode: 'sensors' })} /> Sensors
+            <input type="radio" id={`${id}-tmode-sensors`} name={`${id}-tmode`} checked={fields().targetMode === 'sensors'} onChange={() => set({ targetMode: 'sensors' })} /> Sensors
           </label>
           <label>
-            <input type="radio" name={`${id}-tmode`} checked={fields().targetMode === 'locations'} onChange={() => set({ targetMode: 'locations' })} /> Locations
+            <input type="radio" id={`${id}-tmode-locations`} name={`${id}-tmode`} checked={fields().targetMode === 'locations'} onChange={() => set({ targetMode: 'locations' })} /> Locations
           </label>
         </div>
         <Switch>
@@ -295,7 +295,7 @@ export function JobForm(props: { now?: () => number; debounceMs?: number; onSubm
         </Show>
       </section>
 
-      <button type="submit" disabled={submitting()}>
+      <button type="submit" id={`${id}-submit`} disabled={submitting()}>
         {submitting() ? 'Submitting…' : 'Submit job'}
       </button>
     </form>
