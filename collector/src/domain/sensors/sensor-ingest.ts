@@ -162,6 +162,7 @@ export class SensorIngest {
         sensorId: row.id,
         intervalStart,
         intervalSeconds: msg.intervalSeconds,
+        part: msg.part ?? '',
         seq: msg.seq,
         flows: msg.flows,
       });

@@ -288,6 +288,25 @@ forEachDatabase('SensorService', (ctx) => {
     assert.equal(await sensors.ingestState('no-such-sensor', birth(1, 1)), 'unknown-sensor');
   });
 
+  test("traffic: a minute split over two capture files (parts) keeps both shares; a part's resend adds nothing", async () => {
+    const { sensors } = serviceHarness(ctx.db);
+    const name = uniqueName();
+    await sensors.register({ name });
+    const minute = Date.parse('2026-03-05T00:01:00Z');
+    const flows = [{ srcNet: '10.0.0.0/24', dstNet: '10.0.1.0/24', packets: 10, bytes: 1000 }];
+    const first = { ...traffic(1, minute, flows), part: '00000000000000aa' };
+    const second = { ...traffic(2, minute, [{ ...flows[0]!, packets: 4, bytes: 400 }]), part: '00000000000000bb' };
+    assert.equal(await sensors.ingestTraffic(name, first), 'applied');
+    assert.equal(await sensors.ingestTraffic(name, second), 'applied');
+    assert.equal(await sensors.ingestTraffic(name, { ...second, seq: 3 }), 'duplicate');
+    const [row] = await ctx.db.query<{ n: number; packets: number; bytes: number }>(
+      `SELECT count(*)::int AS n, sum(packets)::int8 AS packets, sum(bytes)::int8 AS bytes
+         FROM traffic_samples t JOIN sensors s ON s.id = t.sensor_id WHERE s.name = $1`,
+      [name],
+    );
+    assert.deepEqual(row, { n: 2, packets: 14, bytes: 1400 });
+  });
+
   test('status counts and locations', async () => {
     const fresh = await ctx.fresh({ migrate: true });
     try {
