@@ -17,6 +17,7 @@ const ALL = [
   ['broker', []],
   ['login-throttle', []],
   ['login-spray', []],
+  ['job-e2e', []],
   ['analyze', []],
 ];
 
