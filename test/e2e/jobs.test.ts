@@ -6,7 +6,8 @@
  * preview of the real plan, submit. The job page's progress reaches 100 % live (no reload), the
  * owner's toast says it completed, the merged PCAP downloads (fetched with the bearer token, saved
  * from a Blob) and its SHA-256 equals the signed manifest's; the analysis shows; the jobs list shows
- * the job complete at 100 %. Screenshots in test-artifacts/e2e/jobs-*.png.
+ * the job complete at 100 %; a job submitted elsewhere appears there live, is cancelled and deleted
+ * from it. Screenshots in test-artifacts/e2e/jobs-*.png.
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -22,7 +23,7 @@ import { ensureWebBuild } from './web-build.js';
 const BAD = 'tcp port xx';
 const GOOD = 'tcp or udp';
 
-integrationTest('dashboard jobs: submit from the form by keyboard, live progress to 100 %, download = manifest SHA-256, analysis', async (scope) => {
+integrationTest('dashboard jobs: submit from the form by keyboard, live progress to 100 %, download = manifest SHA-256, analysis; cancel and delete from the list', async (scope) => {
   ensureWebBuild();
   const browser = await launchBrowser(scope.t);
   if (!browser) return;
@@ -127,6 +128,26 @@ integrationTest('dashboard jobs: submit from the form by keyboard, live progress
   assert.equal(await listRow.getByRole('progressbar').getAttribute('aria-valuenow'), '100');
   assert.deepEqual(await unlabelledControls(page), [], 'every control of the jobs list is labelled');
   await screenshot(page, 'jobs-04-list');
+
+  // A job submitted elsewhere (a future window: its task waits) appears on the list live; cancel it
+  // there, then delete it (after the confirmation).
+  const { job: waiting } = await world.jobs.expect<{ job: { id: string } }>(201, 'POST', '/jobs', {
+    name: 'future window',
+    window: { from: Date.now() + 5 * 60_000, to: Date.now() + 20 * 60_000 },
+    filter: { expression: '' },
+    targets: { sensors: ['edge-1'] },
+  });
+  const waitingRow = page.locator(`tr[data-job="${waiting.id}"]`);
+  await waitingRow.waitFor({ timeout: 15_000 });
+  await page.getByRole('button', { name: 'Cancel job future window' }).click();
+  await page.locator(`tr[data-job="${waiting.id}"][data-status="cancelled"]`).waitFor({ timeout: 15_000 });
+  assert.equal(await page.getByRole('button', { name: 'Cancel job future window' }).count(), 0, 'no cancel on an ended job');
+  await screenshot(page, 'jobs-05-list-cancelled');
+  page.once('dialog', (d) => void d.accept());
+  await page.getByRole('button', { name: 'Delete job future window' }).click();
+  await waitingRow.waitFor({ state: 'detached', timeout: 15_000 });
+  await world.jobs.expect(404, 'GET', `/jobs/${waiting.id}`);
+  assert.equal(await page.evaluate(() => (window as unknown as { marker?: number }).marker), 42, 'no reload on the way');
 
   assert.deepEqual(pageErrors, [], 'no uncaught errors in the page');
   await context.close();
