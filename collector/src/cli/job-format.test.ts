@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { JobView } from '../domain/jobs/jobs.types.js';
-import { formatBytes, progressLine, table } from './job-format.js';
+import type { JobDetail, JobView } from '../domain/jobs/jobs.types.js';
+import { formatBytes, formatJob, formatJobList, formatTasks, printable, progressLine, table } from './job-format.js';
 import { submitRequest } from './job.js';
 
 const view = (over: Partial<JobView> = {}): JobView =>
@@ -40,4 +40,19 @@ test('submit flags become the POST /jobs body; mistakes are named', () => {
   assert.throws(() => submitRequest({ ...base, filter: 'tcp', auto: true, 'max-bytes': '1e6' }), /--max-bytes: expected a positive whole number, got "1e6"/);
   assert.throws(() => submitRequest({ from: base.from, filter: 'tcp', auto: true }), /needs --from TIME and --to TIME/);
   assert.throws(() => submitRequest({ ...base, vlan: '5000', auto: true }), /--vlan: expected a VLAN id 0..4095, got "5000"/);
+});
+
+test('text others wrote (a job name, an agent\'s failure reason) reaches the terminal without its control characters', () => {
+  const evil = 'x\u001b]0;owned\u0007\u001b[2J\r\u009bz';
+  const job = {
+    ...view({ status: 'partial', name: evil, reason: `edge-1 failed: ${evil}` }),
+    id: 'j1', owner: 'alice', window: { from: 'a', to: 'b' }, expression: 'tcp', createdAt: 'c', finishedAt: 'd', deadlineAt: 'e', result: null, expired: false,
+    taskList: [{ id: 't1', sensor: 'edge-1', status: 'failed', result: null, progress: null, reason: evil, waitUntil: null }],
+  } as unknown as JobDetail;
+  for (const text of [formatJob(job), formatJobList([job]), formatTasks(job.taskList)]) {
+    // eslint-disable-next-line no-control-regex
+    assert.doesNotMatch(text, /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/, JSON.stringify(text));
+    assert.match(text, /x\\x1b\]0;owned\\x07\\x1b\[2J\\x0d\\x9bz/);
+  }
+  assert.equal(printable('plain — ünïcode ok'), 'plain — ünïcode ok');
 });

@@ -18,10 +18,20 @@ export function formatBytes(n: number): string {
 }
 
 /** Columns padded to their widest cell, two spaces apart. */
-export function table(header: string[], rows: string[][]): string {
+export function table(header: string[], rawRows: string[][]): string {
+  const rows = rawRows.map((r) => r.map(printable));
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]) => cells.map((cell, i) => (i === cells.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join('  ').trimEnd();
   return [line(header), ...rows.map(line)].join('\n') + '\n';
+}
+
+/**
+ * `text` with its control characters (C0, DEL, C1) written as `\xNN`: job names, reasons from agents
+ * and other text others wrote must not move the cursor, retitle or clear the terminal it is shown on.
+ */
+export function printable(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 
 const dash = (v: string | null | undefined) => (v === null || v === undefined || v === '' ? '-' : v);
@@ -29,7 +39,7 @@ const dash = (v: string | null | undefined) => (v === null || v === undefined ||
 export function formatPlan(plan: JobPlan): string {
   const head =
     `window   ${plan.window.from} … ${plan.window.to}${plan.scheduled ? '  (scheduled: the sensors wait for the window to close)' : ''}\n` +
-    `filter   ${plan.filter === '' ? '(everything)' : plan.filter}\n` +
+    `filter   ${plan.filter === '' ? '(everything)' : printable(plan.filter)}\n` +
     `limits   ${formatBytes(plan.limits.maxBytes)} or ${plan.limits.maxPackets} packets per sensor; timeout ${plan.limits.timeoutSeconds} s\n\n`;
   const rows = plan.sensors.map((s) => [
     s.sensor,
@@ -95,7 +105,7 @@ export function formatJob(job: JobDetail): string {
     );
   }
   if (job.expired) lines.push('expired   the result files were deleted (results.expiryDays)');
-  return `${lines.join('\n')}\n\n${formatTasks(job.taskList)}`;
+  return `${lines.map(printable).join('\n')}\n\n${formatTasks(job.taskList)}`;
 }
 
 /** One progress report of a job being waited for: a bar for a TTY, or a plain line. */

@@ -12,7 +12,7 @@ import { JOB_STATUSES } from '@pcapmesh/shared/wire';
 import type { JobDetail, JobPage, JobPlan, JobView, TaskView } from '../domain/jobs/jobs.types.js';
 import { UsageError } from './context.js';
 import { call, connect, download, type Connection } from './job-client.js';
-import { formatBytes, formatJob, formatJobList, formatPlan, progressLine } from './job-format.js';
+import { formatBytes, formatJob, formatJobList, formatPlan, printable, progressLine } from './job-format.js';
 import { verifyCommand } from './job-verify.js';
 
 const OPTIONS = {
@@ -139,7 +139,7 @@ async function waitFor(conn: Connection, id: string): Promise<JobDetail> {
 function reasons(tasks: TaskView[]): string {
   return tasks
     .filter((t) => t.status === 'failed' || t.status === 'skipped' || t.status === 'cancelled' || t.result?.truncated)
-    .map((t) => `  ${t.sensor}: ${t.status}${t.reason ? ` — ${t.reason}` : ''}${t.result?.truncated ? ` (truncated: ${t.result.truncated})` : ''}\n`)
+    .map((t) => `  ${t.sensor}: ${t.status}${t.reason ? ` — ${printable(t.reason)}` : ''}${t.result?.truncated ? ` (truncated: ${t.result.truncated})` : ''}\n`)
     .join('');
 }
 
@@ -178,7 +178,7 @@ async function submit(conn: Connection, v: Values): Promise<number> {
   if (!v.json) out(`submitted job ${job.id}\n`);
   const final = await waitFor(conn, job.id);
   if (v.json) out(`${JSON.stringify(final)}\n`);
-  else out(`job ${final.id} ${final.status}${final.reason ? `: ${final.reason}` : ''}\n${reasons(final.taskList)}`);
+  else out(`job ${final.id} ${final.status}${final.reason ? `: ${printable(final.reason)}` : ''}\n${reasons(final.taskList)}`);
   if (final.status === 'failed' || final.status === 'cancelled') return 1;
   if (v.output !== undefined) await save(conn, final, undefined, v.output, false);
   return 0;
