@@ -36,6 +36,16 @@ import type {
   JobTargets,
   JobView,
   TaskView,
+  NetworkLocationsView,
+  SubnetView,
+  TrafficView,
+  SearchView,
+  SystemStatus,
+  StorageView,
+  MaintenancePage,
+  EnrolmentToken,
+  IntegrationView,
+  ApiTokenView,
 } from './types.js';
 
 /** POST /jobs as the dashboard sends it (times as ISO 8601 or epoch ms). */
@@ -210,5 +220,37 @@ export function makeApiClient(opts: ApiClientOptions) {
     /** The merged capture, or one task's result (`task`), as a Blob (links cannot carry the bearer token). */
     downloadJob: (id: string, task?: string) => file(task ? `/jobs/${seg(id)}/tasks/${seg(task)}/pcap` : `/jobs/${seg(id)}/pcap`),
     deleteAvatar: () => request<void>('/preferences/avatar', { method: 'DELETE' }),
+
+    // ─── network, search (GET read; PUT/DELETE/POST admin) ──────────────────────────────────────
+    /** Locations with coordinates, sensors, totals and inter-location flows; default the last 24 h. */
+    networkLocations: (q: { from?: string; to?: string } = {}) => request<NetworkLocationsView>('/network/locations', { query: q }),
+    networkSubnets: (q: { location?: string; state?: SubnetView['state'] } = {}) =>
+      request<{ subnets: SubnetView[] }>('/network/subnets', { query: q }),
+    networkTraffic: (q: { from?: string; to?: string; location?: string; subnet?: string; top?: number } = {}) =>
+      request<TrafficView>('/network/traffic', { query: q }),
+    clearNetworkCache: () => request<{ cleared: number }>('/network/locations/clear-cache', { method: 'POST' }),
+    pinSubnet: (cidr: string, location: string) => request<SubnetView>(`/admin/subnets/${seg(cidr)}`, { method: 'PUT', body: { location } }),
+    unpinSubnet: (cidr: string) => request<void>(`/admin/subnets/${seg(cidr)}`, { method: 'DELETE' }),
+    /** null clears a field; a new name creates the location. */
+    updateLocation: (name: string, change: { latitude?: number | null; longitude?: number | null; description?: string | null }) =>
+      request<LocationView>(`/admin/locations/${seg(name)}`, { method: 'PUT', body: change }),
+    search: (q: string, limit?: number) => request<SearchView>('/search', { query: { q, limit } }),
+
+    // ─── admin: system, storage, sensors' enrolment, integrations, API tokens ────────────────────
+    systemStatus: () => request<SystemStatus>('/admin/system/status'),
+    storage: () => request<{ database: StorageView['database'] & { kind: string }; dataDir: StorageView['dataDir'] }>('/admin/storage'),
+    maintenance: (q: { limit?: number; cursor?: string } = {}) => request<MaintenancePage>('/admin/maintenance', { query: q }),
+    createSensor: (body: { name: string; location?: string; expiresInHours?: number }) =>
+      request<{ sensor: SensorView; enrolment: EnrolmentToken }>('/admin/sensors', { method: 'POST', body }),
+    enrolmentToken: (name: string, expiresInHours = 24) =>
+      request<EnrolmentToken>(`/admin/sensors/${seg(name)}/enrolment`, { method: 'POST', body: { expiresInHours } }),
+    rotateSensor: (name: string) => request<{ sensor: string; secret: string }>(`/admin/sensors/${seg(name)}/rotate`, { method: 'POST' }),
+    revokeSensor: (name: string) => request<void>(`/admin/sensors/${seg(name)}/revoke`, { method: 'POST' }),
+    integrations: () => request<{ integrations: IntegrationView[] }>('/admin/integrations'),
+    createIntegration: (name: string) => request<IntegrationView & { secret: string }>('/admin/integrations', { method: 'POST', body: { name } }),
+    deleteIntegration: (name: string) => request<void>(`/admin/integrations/${seg(name)}`, { method: 'DELETE' }),
+    apiTokens: () => request<{ tokens: ApiTokenView[] }>('/admin/api-tokens'),
+    createApiToken: (name: string, role: Role) => request<ApiTokenView & { token: string }>('/admin/api-tokens', { method: 'POST', body: { name, role } }),
+    deleteApiToken: (name: string) => request<void>(`/admin/api-tokens/${seg(name)}`, { method: 'DELETE' }),
   };
 }

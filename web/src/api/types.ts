@@ -69,3 +69,26 @@ export interface HealthSummary {
 export interface ErrorBody {
   error: { code: string; message: string };
 }
+
+/** Network (GET /network/locations, /network/subnets, /network/traffic) and search (GET /search). */
+export type { FlowView, NetworkLocationsView, NetworkLocationView, SubnetView, TrafficView } from '../../../collector/src/domain/network/network.types.js';
+export type { AddressView, JobHit, LocationHit, SearchView, SensorHit, SubnetHit, UserHit } from '../../../collector/src/domain/search/search.service.js';
+/** Admin views: storage, maintenance log, integrations, API tokens, enrolment tokens. */
+export type { StorageView } from '../../../collector/src/domain/system/system.service.js';
+export type { MaintenanceOperationView, MaintenancePage } from '../../../collector/src/domain/maintenance/maintenance.service.js';
+export type { IntegrationView } from '../../../collector/src/domain/fleet/integrations.service.js';
+export type { ApiTokenView } from '../../../collector/src/domain/accounts/api-tokens.service.js';
+export type { EnrolmentToken } from '../../../collector/src/domain/fleet/enrolment.service.js';
+
+/** GET /admin/system/status (built inline in collector/src/http/routes/admin-system.ts; schema SystemStatus). */
+export interface SystemStatus {
+  uptimeSeconds: number;
+  startedAt: string;
+  versions: { collector: string; node: string };
+  database: { kind: string; bytes: number };
+  broker: Record<string, unknown>;
+  messages: { accepted: number; rejected: number; perSecond: number };
+  queues: { liveFeedClients: number; liveFeedSent: number };
+  audit: { recorded: number; failed: number };
+  logins: { overBudget: boolean } & Record<string, number | boolean>;
+}
