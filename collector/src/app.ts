@@ -32,6 +32,7 @@ import { SensorService } from './domain/sensors/sensors.service.js';
 import { SystemService } from './domain/system/system.service.js';
 import { MaintenanceService } from './domain/maintenance/maintenance.service.js';
 import { SearchService } from './domain/search/search.service.js';
+import { AnalyticsService } from './domain/analytics/analytics.service.js';
 import { createHttpApp } from './http/app.js';
 import { openJobsStack, type JobsStack } from './jobs/stack.js';
 import { CredentialVerifier } from './http/credentials.js';
@@ -219,6 +220,7 @@ export function createCollector(config: CollectorConfig, opts: CreateCollectorOp
       jobs: stack.jobs.service,
       network,
       maintenance: new MaintenanceService({ db }),
+      analytics: new AnalyticsService({ db, sensors, settings: config.analytics }),
       search: new SearchService({ db, subnets: () => network.subnets(), settings: { maxWindowDays: config.network.maxWindowDays, defaultWindowDays: 7 } }),
       manifestKeys: stack.results,
       uploads: { tokens: stack.tokens, service: stack.uploads },

@@ -150,6 +150,13 @@ export const collectorConfigSchema = z.strictObject({
     })
     .prefault({}),
 
+  analytics: z
+    .strictObject({
+      /** Longest from–to window of GET /analytics/sensors, /analytics/jobs and /analytics/traffic, days. Default 90. */
+      maxWindowDays: z.number().int().min(1).max(3650).default(90),
+    })
+    .prefault({}),
+
   network: z
     .strictObject({
       /** Seconds between learning passes of the subnet → location map. Default 60. */

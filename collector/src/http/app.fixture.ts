@@ -33,6 +33,7 @@ import { IntegrationsService } from '../domain/fleet/integrations.service.js';
 import { NetworkService } from '../domain/network/network.service.js';
 import { MaintenanceService } from '../domain/maintenance/maintenance.service.js';
 import { SearchService } from '../domain/search/search.service.js';
+import { AnalyticsService } from '../domain/analytics/analytics.service.js';
 import { DEFAULT_NETWORK_SETTINGS } from '../domain/network/network.fixture.js';
 
 /** Password of the fixture's users admin1, analyst1, analyst2 and viewer1. */
@@ -144,6 +145,7 @@ export async function createTestHttp(
     jobs: jobs.jobs.service,
     network,
     maintenance: new MaintenanceService({ db }),
+    analytics: new AnalyticsService({ db, sensors, settings: { maxWindowDays: 90 }, ...(opts.now ? { now: opts.now } : {}) }),
     search: new SearchService({ db, subnets: () => network.subnets(), settings: { maxWindowDays: DEFAULT_NETWORK_SETTINGS.maxWindowDays, defaultWindowDays: 7 }, ...(opts.now ? { now: opts.now } : {}) }),
     manifestKeys: jobs.results,
     uploads: { tokens: jobs.tokens, service: jobs.uploads },

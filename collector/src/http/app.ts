@@ -34,6 +34,7 @@ import { networkRoutes } from './routes/network.js';
 import { adminNetworkRoutes } from './routes/admin-network.js';
 import { adminMaintenanceRoutes } from './routes/admin-maintenance.js';
 import { searchRoutes } from './routes/search.js';
+import { analyticsRoutes } from './routes/analytics.js';
 import { openApiRoutes } from './openapi/routes.js';
 import { createRoute, type OperationSpec } from './openapi/operation.js';
 import { defaultWebRoot, serveWeb } from './static.js';
@@ -79,7 +80,7 @@ export function createHttpApp(deps: HttpDeps): HttpApp {
   // An upload chunk is streamed to disk under its own limit (jobs.uploadChunkMaxBytes, routes/task-upload.ts).
   app.use((c, next) => (isUploadChunk(c.req.method, c.req.path) ? next() : limitBody(c, next)));
 
-  for (const routes of [healthRoutes, sensorRoutes, locationRoutes, sessionRoutes, preferencesRoutes, adminUserRoutes, adminAuditRoutes, adminSensorRoutes, adminApiTokenRoutes, adminMaintenanceRoutes, jobRoutes, networkRoutes, adminNetworkRoutes, searchRoutes]) app.route(API_PREFIX, routes(deps, tools));
+  for (const routes of [healthRoutes, sensorRoutes, locationRoutes, sessionRoutes, preferencesRoutes, adminUserRoutes, adminAuditRoutes, adminSensorRoutes, adminApiTokenRoutes, adminMaintenanceRoutes, jobRoutes, networkRoutes, adminNetworkRoutes, searchRoutes, analyticsRoutes]) app.route(API_PREFIX, routes(deps, tools));
   app.route(API_PREFIX, taskUploadRoutes(deps, tools));
   app.route(API_PREFIX, wsRoutes(deps, tools, counters.liveFeed));
   app.route(API_PREFIX, adminSystemRoutes(deps, tools, counters.liveFeed));

@@ -24,6 +24,7 @@ import type { UploadService } from '../domain/jobs/uploads.service.js';
 import type { NetworkService } from '../domain/network/network.service.js';
 import type { MaintenanceService } from '../domain/maintenance/maintenance.service.js';
 import type { SearchService } from '../domain/search/search.service.js';
+import type { AnalyticsService } from '../domain/analytics/analytics.service.js';
 import type { TaskTokenVerifier, TokenVerifier } from './auth.js';
 import type { LiveFeed } from './live-feed.js';
 
@@ -83,6 +84,8 @@ export interface HttpDeps {
   maintenance: Pick<MaintenanceService, 'list'>;
   /** The search box (routes/search.ts): SearchService. */
   search: Pick<SearchService, 'search'>;
+  /** Sensor, job and traffic statistics (routes/analytics.ts): AnalyticsService. */
+  analytics: Pick<AnalyticsService, 'sensors' | 'jobs' | 'traffic'>;
   /** Collector clock; default `() => new Date()`. */
   now?: () => Date;
   /** Tests: check every reply() body against its operation's response schema (a mismatch → 500 naming it; openapi/operation.ts). Default false. */
