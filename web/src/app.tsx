@@ -7,6 +7,7 @@ import { Navigate, Route, Router, type RouteSectionProps } from '@solidjs/router
 import { createEffect, createSignal, lazy, on, onCleanup, Show, type JSX } from 'solid-js';
 import { makeApiClient } from './api/client.js';
 import { createLiveFeed, type LiveFeed } from './api/live.js';
+import type { LiveMessage } from './api/types.js';
 import { Shell } from './components/shell.jsx';
 import { ToastProvider } from './components/toasts.jsx';
 import { AppContext, useApp, type AppServices } from './context.jsx';
@@ -56,10 +57,11 @@ export function createServices(): AppServices {
         }
         void preferences.load().catch(() => undefined);
         // Created under this effect: closed by its own onCleanup when the user signs out.
-        setLive(createLiveFeed({ token: () => session.token(), onMessage: (m) => {
+        const onMessage = (m: LiveMessage) => {
           fleet.apply(m);
           jobFeed.emit(m);
-        } }));
+        };
+        setLive(createLiveFeed({ token: () => session.token(), onMessage }));
         onCleanup(() => setLive(undefined));
       },
     ),

@@ -165,6 +165,7 @@ export function JobAnalysis(props: { report: AnalysisReport; timeZone: string })
             label="Top talkers"
             rows={r().topTalkers}
             initial="bytes"
+            limit={25}
             columns={[{ key: 'address', label: 'Address', value: (t) => t.address }, ...counted(), { key: 'sent', label: 'Sent', value: (t) => t.sentBytes, show: (t) => formatBytes(t.sentBytes) }, { key: 'received', label: 'Received', value: (t) => t.receivedBytes, show: (t) => formatBytes(t.receivedBytes) }]}
           />
         </section>
@@ -174,6 +175,7 @@ export function JobAnalysis(props: { report: AnalysisReport; timeZone: string })
             label="Top ports"
             rows={r().topPorts}
             initial="packets"
+            limit={25}
             columns={[{ key: 'port', label: 'Port', value: (p) => p.port, show: (p) => `${p.transport}/${p.port}` }, ...counted()]}
           />
         </section>
