@@ -172,3 +172,24 @@ test('a task or cancel command whose task id is not a plain name (../, /) is ref
     await h.close();
   }
 });
+
+test('a cancel that arrives while the upload is completing does not turn a done task into cancelled', async () => {
+  const h = await new RunnerHarness().start();
+  try {
+    writeRollingCaptures(h.captures, { seed: 13, packets: 2_000, start: T0, duration: 20 }, 20);
+    let finish!: () => void;
+    const completing = new Promise<void>((r) => (finish = r));
+    // An upload whose last acknowledgement is already on its way: the abort can no longer stop it.
+    const runner = h.startRunner({ uploader: { upload: () => completing } });
+    runner.handleTask(h.command('late-cancel', { from: ts(T0), to: ts(T0 + 20) }));
+    await h.until('uploading', () => h.last('late-cancel')?.status === 'uploading');
+    runner.handleCancel({ v: 1, sentAt: Date.now(), seq: 99, taskId: 'late-cancel', reason: 'job cancelled' });
+    finish();
+    await h.until('done', () => h.last('late-cancel')?.status === 'done');
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(runner.record('late-cancel')?.status, 'done');
+    assert.deepEqual(h.states('late-cancel'), ['accepted', 'scanning', 'uploading', 'done']);
+  } finally {
+    await h.close();
+  }
+});

@@ -179,6 +179,12 @@ export class TaskRunner {
     this.log(task).info({ reason }, 'tasks: cancelling');
     void this.interrupt(task, new Interruption('cancel', reason)).then(() =>
       this.guard('recording the cancel', () => {
+        // The run may have ended on its own meanwhile (an upload whose last acknowledgement was
+        // already on its way is done): an ended task stays as it ended.
+        if (ENDED_STATES.has(task.record.status)) {
+          this.publish(task);
+          return;
+        }
         this.opts.store.removeFiles(command.taskId);
         this.save(task, { status: 'cancelled', error: reason, progress: undefined, waitUntil: undefined, transient: undefined });
         this.publish(task);
