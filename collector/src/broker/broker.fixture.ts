@@ -9,6 +9,7 @@ import { IngestStats } from '../domain/ingest-stats.js';
 import { SensorService } from '../domain/sensors/sensors.service.js';
 import { openDb, type Db } from '../storage/db.js';
 import { migrate } from '../storage/migrate.js';
+import type { ConnectAttempts } from './connect-attempts.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from './embedded.js';
 import { Ingest } from './ingest.js';
 
@@ -29,7 +30,7 @@ export interface TestBroker {
 
 export async function createTestBroker(
   sensorNames: string[],
-  opts: { tls?: { cert: string | Buffer; key: string | Buffer } } = {},
+  opts: { tls?: { cert: string | Buffer; key: string | Buffer }; attempts?: ConnectAttempts } = {},
 ): Promise<TestBroker> {
   const log = pino({ level: 'silent' });
   const db = await openDb({ url: 'memory://' });
@@ -47,6 +48,7 @@ export async function createTestBroker(
     log,
     policy: {
       verifySecret: (name, secret) => sensors.verifySecret(name, secret),
+      ...(opts.attempts ? { attempts: opts.attempts } : {}),
       onRefused: (kind) => {
         if (kind === 'publish') stats.rejected('not-permitted');
       },

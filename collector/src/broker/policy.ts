@@ -13,12 +13,18 @@
  * client id starting with that username; they may subscribe to `events/` only (wire
  * `integrationMaySubscribe`) and never publish.
  *
+ * Failed logins are counted per source address (connect-attempts.ts): an address over the limit
+ * (default 10 a minute) is refused with CONNACK 3 (server unavailable) before any secret is
+ * checked, so guessing secrets costs the collector nothing beyond the limit.
+ *
  * Every refusal is reported through `onRefused` (counted as 'not-permitted' by the collector) and
  * logged with the sensor name, never with the secret.
  */
 import type { AedesOptions, AuthenticateError, Client } from 'aedes';
+import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { integrationMaySubscribe, isValidSensorName, sensorMayPublish, sensorMaySubscribe } from '@pcapmesh/shared/wire';
+import { ConnectAttempts } from './connect-attempts.js';
 
 /** Checks a sensor's secret; false for unknown sensors. Must not throw for bad credentials. */
 export type VerifySecret = (name: string, secret: string) => Promise<boolean>;
@@ -32,6 +38,8 @@ export interface SensorPolicyOptions {
   log: Logger;
   /** Called once per refused connection, publish or subscription. */
   onRefused?: (kind: RefusalKind, sensor: string, detail: string) => void;
+  /** Failed logins per source address (default: 10 a minute). */
+  attempts?: ConnectAttempts;
 }
 
 type PolicyHooks = Required<Pick<AedesOptions, 'authenticate' | 'authorizePublish' | 'authorizeSubscribe'>>;
@@ -48,7 +56,12 @@ function authError(message: string, returnCode: number): AuthenticateError {
 
 const INTEGRATION_PREFIX = 'integration:';
 
-export function sensorPolicy({ verifySecret, verifyIntegration, log, onRefused }: SensorPolicyOptions): PolicyHooks {
+/** The client's source address ('' when the transport has none). */
+function addressOf(client: Client): string {
+  return (client.conn as Partial<Socket> | undefined)?.remoteAddress ?? '';
+}
+
+export function sensorPolicy({ verifySecret, verifyIntegration, log, onRefused, attempts = new ConnectAttempts() }: SensorPolicyOptions): PolicyHooks {
   /** Clients that authenticated as integration accounts. */
   const integrations = new WeakSet<Client>();
   const refuse = (kind: RefusalKind, sensor: string, detail: string): void => {
@@ -56,8 +69,18 @@ export function sensorPolicy({ verifySecret, verifyIntegration, log, onRefused }
     onRefused?.(kind, sensor, detail);
   };
 
-  const authenticate: PolicyHooks['authenticate'] = (client, username, password, done) => {
+  const authenticate: PolicyHooks['authenticate'] = (client, username, password, bareDone) => {
     const name = username ?? '';
+    const address = addressOf(client);
+    if (attempts.blocked(address)) {
+      refuse('authenticate', name, `too many failed logins from ${address}`);
+      bareDone(authError('too many failed logins from this address', SERVER_UNAVAILABLE), false);
+      return;
+    }
+    const done: typeof bareDone = (err, ok) => {
+      if (!ok) attempts.failed(address);
+      bareDone(err, ok);
+    };
     if (name.startsWith(INTEGRATION_PREFIX) && verifyIntegration && password !== undefined) {
       if (client.id !== name && !client.id.startsWith(`${name}:`)) {
         refuse('authenticate', name, 'an integration client id must start with its username');

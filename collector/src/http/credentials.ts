@@ -1,8 +1,8 @@
 /**
  * The bearer credential verifier behind `permit()`: a token shaped like a JWT is checked as a
  * user's access token (AccessTokens), anything else as an integrator's API token
- * (ApiTokensService.authenticate, which carries the token's role). A JWT is never tried as an API
- * token, so a bad JWT costs no argon2.
+ * (ApiTokensService.authenticate, which carries the token's role, looked up by SHA-256: a junk
+ * bearer costs one query, no password hash). A JWT is never tried as an API token.
  *
  * With `users`, a valid JWT is also checked against the user's current record (remembered for
  * `recheckMs`, default 2 s): a user disabled or deleted since the token was issued is refused, and

@@ -64,7 +64,7 @@ test('admins create role-scoped API tokens (shown once) and delete them; a viewe
   assert.equal((await asToken('/admin/users')).status, 403);
   const list = (await (await t.app.request(`${API_PREFIX}/admin/api-tokens`, { headers: admin })).json()) as { tokens: { name: string }[] };
   assert.ok(list.tokens.some((x) => x.name === 'grafana'));
-  assert.ok(!JSON.stringify(list).includes('$argon2'), 'hashes never leave the server');
+  assert.ok(!/\$argon2|sha256:/.test(JSON.stringify(list)), 'hashes never leave the server');
   assert.equal((await t.app.request(`${API_PREFIX}/admin/api-tokens/grafana`, { method: 'DELETE', headers: admin })).status, 204);
   assert.equal((await t.app.request(`${API_PREFIX}/admin/api-tokens/grafana`, { method: 'DELETE', headers: admin })).status, 404);
 });

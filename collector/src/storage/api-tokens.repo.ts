@@ -1,6 +1,7 @@
 /**
  * SQL of the `api_tokens` table (sql/0003_api_tokens.sql, role since 0004): role-scoped bearer
- * tokens for integrations, stored as argon2id hashes only (domain/accounts/api-tokens.service.ts).
+ * tokens for integrations, stored as `sha256:` hashes (legacy rows: argon2id) only
+ * (domain/accounts/api-tokens.service.ts, domain/accounts/machine-secrets.ts).
  */
 import type { Queryable } from './db.js';
 
@@ -21,6 +22,23 @@ export class ApiTokensRepo {
   async find(name: string): Promise<ApiTokenRow | null> {
     const rows = await this.db.query<ApiTokenRow>('SELECT name, token_hash AS "tokenHash", role FROM api_tokens WHERE name = $1', [name]);
     return rows[0] ?? null;
+  }
+
+  /** The token whose stored hash is exactly `tokenHash` (the `sha256:` form), or null. */
+  async findByHash(tokenHash: string): Promise<ApiTokenRow | null> {
+    const rows = await this.db.query<ApiTokenRow>('SELECT name, token_hash AS "tokenHash", role FROM api_tokens WHERE token_hash = $1', [tokenHash]);
+    return rows[0] ?? null;
+  }
+
+  /** Tokens still stored as legacy argon2 hashes. */
+  async listLegacy(): Promise<ApiTokenRow[]> {
+    return this.db.query<ApiTokenRow>(`SELECT name, token_hash AS "tokenHash", role FROM api_tokens WHERE token_hash LIKE '$argon2%' ORDER BY id`);
+  }
+
+  /** Replaces `name`'s stored hash if it is still `from` (a legacy hash upgraded after use); false otherwise. */
+  async rehash(name: string, from: string, to: string): Promise<boolean> {
+    const rows = await this.db.query('UPDATE api_tokens SET token_hash = $3 WHERE name = $1 AND token_hash = $2 RETURNING 1', [name, from, to]);
+    return rows.length > 0;
   }
 
   /** Inserts the token called `name` unless the name is taken; false when it is. */

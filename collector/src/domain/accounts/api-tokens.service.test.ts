@@ -8,7 +8,9 @@ import { ApiTokensRepo } from '../../storage/api-tokens.repo.js';
 import { openDb, type Db } from '../../storage/db.js';
 import { migrate } from '../../storage/migrate.js';
 import { isDomainError } from '../errors.js';
+import { hash as argon2Hash } from '@node-rs/argon2';
 import { ApiTokensService, generateApiToken } from './api-tokens.service.js';
+import { LegacyVerifier, secretHashCounters } from './machine-secrets.js';
 import { AuditService } from './audit.service.js';
 
 const log = pino({ level: 'silent' });
@@ -28,7 +30,7 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-test('a generated token is written once (0600) and stored only as an argon2id hash', async () => {
+test('a generated token is written once (0600) and stored only as its SHA-256', async () => {
   const repo = new ApiTokensRepo(db);
   const first = await service().ensureStartToken({ configured: undefined, dataDir: dir });
   assert.equal(first.writtenTo, join(dir, 'api-token'));
@@ -36,7 +38,7 @@ test('a generated token is written once (0600) and stored only as an argon2id ha
   const token = readFileSync(first.writtenTo, 'utf8').trim();
   assert.match(token, /^pmt_[A-Za-z0-9_-]{43}$/);
   const stored = await repo.find('generated');
-  assert.match(stored?.tokenHash ?? '', /^\$argon2id\$/);
+  assert.match(stored?.tokenHash ?? '', /^sha256:[0-9a-f]{64}$/);
   assert.ok(!stored?.tokenHash.includes(token));
 
   const again = await service().ensureStartToken({ configured: undefined, dataDir: dir });
@@ -79,4 +81,41 @@ test('create shows the token once, keeps names unique and audits; remove audits 
   const { entries } = await audit.list({ actor: 'admin1', limit: 10 });
   assert.deepEqual(entries.map((e) => [e.action, e.target]).reverse(), [['api-token.create', 'grafana'], ['api-token.delete', 'grafana']]);
   assert.equal(entries.at(-1)?.sourceIp, '192.0.2.7');
+});
+
+test('junk bearers cost no argon2, however many tokens are stored; created tokens are SHA-256', async () => {
+  const tokens = service();
+  const created = [];
+  for (let i = 0; i < 5; i += 1) created.push(await tokens.create({ actor: 'admin1' }, `junk-test-${i}`, 'viewer'));
+  const repo = new ApiTokensRepo(db);
+  for (const c of created) assert.match((await repo.find(c.name))?.tokenHash ?? '', /^sha256:[0-9a-f]{64}$/);
+  const before = secretHashCounters.argon2;
+  for (let i = 0; i < 60; i += 1) {
+    assert.equal(await tokens.authenticate(i % 2 ? generateApiToken() : `junk-bearer-value-${i}`), null);
+  }
+  assert.equal(secretHashCounters.argon2, before, 'no argon2 for 60 junk bearers');
+  assert.deepEqual(await service().authenticate(created[3]!.token), { name: 'junk-test-3', role: 'viewer' });
+  for (const c of created) await tokens.remove({ actor: 'admin1' }, c.name);
+});
+
+test('a legacy argon2 token still works, once within the legacy budget, and is rewritten as SHA-256', async () => {
+  const repo = new ApiTokensRepo(db);
+  const old = generateApiToken();
+  assert.ok(await repo.insert('legacy', await argon2Hash(old), 'analyst'));
+  const tokens = new ApiTokensService({ db, audit, log, legacy: new LegacyVerifier(3) });
+  const before = secretHashCounters.argon2;
+  assert.equal(await tokens.authenticate('not-shaped-like-a-generated-token'), null);
+  assert.equal(secretHashCounters.argon2, before, 'only a generated-shape token is tried against legacy rows');
+  for (let i = 0; i < 10; i += 1) assert.equal(await tokens.authenticate(generateApiToken()), null);
+  assert.equal(secretHashCounters.argon2, before + 3, 'junk of the generated shape: at most the budget (3 a second)');
+  assert.equal(await tokens.authenticate(old), null, 'over budget: refused unchecked');
+  await new Promise((r) => setTimeout(r, 1_050));
+  assert.deepEqual(await tokens.authenticate(old), { name: 'legacy', role: 'analyst' });
+  assert.equal(tokens.counters.upgraded, 1);
+  assert.match((await repo.find('legacy'))?.tokenHash ?? '', /^sha256:[0-9a-f]{64}$/);
+  const fresh = new ApiTokensService({ db, audit, log, legacy: new LegacyVerifier(0) });
+  assert.deepEqual(await fresh.authenticate(old), { name: 'legacy', role: 'analyst' }, 'now found by SHA-256, no argon2 needed');
+  assert.equal(await fresh.authenticate(generateApiToken()), null);
+  assert.equal(secretHashCounters.argon2, before + 4);
+  await tokens.remove({ actor: 'admin1' }, 'legacy');
 });

@@ -6,11 +6,11 @@
  * subscribe to events only and never publish. Deleting an account disconnects its clients.
  */
 import { randomBytes } from 'node:crypto';
-import { hash, verify } from '@node-rs/argon2';
 import { isValidSensorName } from '@pcapmesh/shared/wire';
 import type { Db } from '../../storage/db.js';
 import { deleteIntegration, insertIntegration, integrationSecretHash, listIntegrations } from '../../storage/enrolment.repo.js';
 import type { AuditService } from '../accounts/audit.service.js';
+import { hashMachineSecret, isSha256Hash, matchesSha256, sharedLegacyVerifier } from '../accounts/machine-secrets.js';
 import type { KickClients } from './enrolment.service.js';
 import { conflict, invalid, notFound } from '../errors.js';
 
@@ -38,7 +38,7 @@ export class IntegrationsService {
   async create(name: string, who: { actor: string | null; sourceIp?: string }): Promise<IntegrationView & { secret: string }> {
     if (!isValidSensorName(name)) throw invalid(`integration name ${JSON.stringify(name.slice(0, 80))} is not valid (a-z, 0-9, ".", "_", "-"; 1-63 characters)`);
     const secret = randomBytes(32).toString('base64url');
-    const row = await insertIntegration(this.deps.db, { name, secretHash: await hash(secret), createdBy: who.actor });
+    const row = await insertIntegration(this.deps.db, { name, secretHash: hashMachineSecret(secret), createdBy: who.actor });
     if (!row) throw conflict(`integration ${name} already exists`);
     await this.deps.audit.record({ ...who, action: 'integration.create', target: name, outcome: 'ok' });
     return { name, username: INTEGRATION_USER_PREFIX + name, createdBy: row.createdBy, createdAt: row.createdAt.toISOString(), secret };
@@ -51,10 +51,16 @@ export class IntegrationsService {
     await this.deps.audit.record({ ...who, action: 'integration.delete', target: name, outcome: 'ok', details: { disconnected: kicked } });
   }
 
-  /** For the broker: true when `secret` belongs to integration `name`. Never throws for bad input. */
+  /**
+   * For the broker: true when `secret` belongs to integration `name` (SHA-256, constant time; a
+   * legacy argon2 hash from before is checked within the shared LegacyVerifier budget). Never
+   * throws for bad input.
+   */
   async verify(name: string, secret: string): Promise<boolean> {
     if (!isValidSensorName(name) || secret.length > 512) return false;
     const stored = await integrationSecretHash(this.deps.db, name);
-    return stored !== null && (await verify(stored, secret).catch(() => false));
+    if (stored === null) return false;
+    if (isSha256Hash(stored)) return matchesSha256(stored, secret);
+    return (await sharedLegacyVerifier.verify(stored, secret)) === true;
   }
 }

@@ -6,6 +6,7 @@ import type { HealthMessage, PcapMessage, StateMessage, TrafficMessage } from '@
 import { SCHEMA_VERSION } from '@pcapmesh/shared/wire';
 import { createLogger } from '../../log.js';
 import type { Db } from '../../storage/db.js';
+import type { LegacyVerifier } from '../accounts/machine-secrets.js';
 import { DomainEvents, type DomainEventMap } from '../events.js';
 import { SensorService } from './sensors.service.js';
 
@@ -58,7 +59,7 @@ export interface ServiceHarness {
   clock: { now: Date };
 }
 
-export function serviceHarness(db: Db, opts: { heartbeatTimeoutSeconds?: number; start?: Date } = {}): ServiceHarness {
+export function serviceHarness(db: Db, opts: { heartbeatTimeoutSeconds?: number; start?: Date; legacy?: LegacyVerifier } = {}): ServiceHarness {
   const clock = { now: opts.start ?? new Date() };
   const events = new DomainEvents((err) => {
     throw err;
@@ -72,6 +73,7 @@ export function serviceHarness(db: Db, opts: { heartbeatTimeoutSeconds?: number;
     log: createLogger({ log: { level: 'silent' } }),
     heartbeatTimeoutSeconds: opts.heartbeatTimeoutSeconds ?? 30,
     now: () => clock.now,
+    ...(opts.legacy ? { legacy: opts.legacy } : {}),
   });
   return { sensors, events, emitted, clock };
 }

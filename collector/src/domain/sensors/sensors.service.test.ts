@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { hash as argon2Hash } from '@node-rs/argon2';
 import { createLogger } from '../../log.js';
+import { LegacyVerifier, secretHashCounters } from '../accounts/machine-secrets.js';
 import type { Db } from '../../storage/db.js';
 import { PartitionManager, partitionedTables } from '../../storage/partitions.js';
 import { forEachDatabase } from '../../testing/databases.js';
@@ -20,10 +22,12 @@ forEachDatabase('SensorService', (ctx) => {
     assert.equal(await sensors.verifySecret(name, secret + 'x'), false);
     assert.equal(await sensors.verifySecret('no-such-sensor', secret), false);
     const [row] = await ctx.db.query<{ h: string }>('SELECT secret_hash AS h FROM sensors WHERE name = $1', [name]);
-    assert.match(row!.h, /^\$argon2id\$/);
+    assert.match(row!.h, /^sha256:[0-9a-f]{64}$/, 'a random secret is stored as its SHA-256, not a password hash');
     assert.ok(!row!.h.includes(secret));
 
     const rotated = await sensors.rotateSecret(name);
+    const [rotatedRow] = await ctx.db.query<{ h: string }>('SELECT secret_hash AS h FROM sensors WHERE name = $1', [name]);
+    assert.match(rotatedRow!.h, /^sha256:[0-9a-f]{64}$/);
     assert.notEqual(rotated, secret);
     assert.equal(await sensors.verifySecret(name, secret), false, 'old secret invalid at once');
     assert.equal(await sensors.verifySecret(name, rotated), true);
@@ -32,6 +36,30 @@ forEachDatabase('SensorService', (ctx) => {
     await assert.rejects(sensors.register({ name: 'Bad Name' }), (err) => isDomainError(err, 'invalid') && /Bad Name/.test(err.message));
     await assert.rejects(sensors.rotateSecret('no-such-sensor'), (err) => isDomainError(err, 'not_found'));
     await assert.rejects(sensors.get('no-such-sensor'), (err) => isDomainError(err, 'not_found'));
+  });
+
+  test('secrets cost no argon2; a legacy argon2 hash verifies once and is rewritten as SHA-256', async () => {
+    const legacy = new LegacyVerifier(2);
+    const { sensors } = serviceHarness(ctx.db, { legacy });
+    const name = uniqueName();
+    await sensors.register({ name });
+    const before = secretHashCounters.argon2;
+    for (let i = 0; i < 50; i += 1) assert.equal(await sensors.verifySecret(name, `wrong-${i}`), false);
+    assert.equal(await sensors.verifySecret('no-such-sensor', 'x'), false);
+    assert.equal(secretHashCounters.argon2, before, 'wrong secrets and unknown names: no argon2');
+
+    const old = 'an-old-secret-from-before-the-upgrade-0123456';
+    await ctx.db.query('UPDATE sensors SET secret_hash = $2 WHERE name = $1', [name, await argon2Hash(old)]);
+    assert.equal(await sensors.verifySecret(name, 'wrong'), false);
+    assert.equal(await sensors.verifySecret(name, 'wrong again'), false);
+    assert.equal(await sensors.verifySecret(name, old), false, 'over the legacy budget (2 a second): refused unchecked');
+    assert.equal(secretHashCounters.argon2, before + 2);
+    await new Promise((r) => setTimeout(r, 1_050));
+    assert.equal(await sensors.verifySecret(name, old), true);
+    const [row] = await ctx.db.query<{ h: string }>('SELECT secret_hash AS h FROM sensors WHERE name = $1', [name]);
+    assert.match(row!.h, /^sha256:[0-9a-f]{64}$/, 'rewritten after its first successful use');
+    assert.equal(await sensors.verifySecret(name, old), true);
+    assert.equal(secretHashCounters.argon2, before + 3, 'later checks are SHA-256 only');
   });
 
   test('bdSeq rule: a stale will delivered late does not flip a reconnected sensor offline', async () => {

@@ -9,7 +9,6 @@
  *   await sensors.verifySecret('edge-1', secret); // true
  */
 import { randomBytes } from 'node:crypto';
-import { hash, verify } from '@node-rs/argon2';
 import {
   isValidSensorName,
   type HealthMessage,
@@ -19,6 +18,7 @@ import {
   type TrafficMessage,
 } from '@pcapmesh/shared/wire';
 import type { Logger } from '../../log.js';
+import { hashMachineSecret, isSha256Hash, matchesSha256, sharedLegacyVerifier, type LegacyVerifier } from '../accounts/machine-secrets.js';
 import type { Db } from '../../storage/db.js';
 import { listDevices } from '../../storage/devices.repo.js';
 import { healthBuckets, latestHealthSamples } from '../../storage/health.repo.js';
@@ -63,6 +63,8 @@ export interface SensorServiceDeps {
   now?: () => Date;
   /** Where traffic messages' new flows also go (the network view: NetworkService). */
   network?: TrafficSink;
+  /** Budget for checks against legacy argon2 secret hashes (default: the process-wide one). */
+  legacy?: LegacyVerifier;
 }
 
 /** Secret of a sensor: 32 random bytes, base64url. */
@@ -74,14 +76,15 @@ export class SensorService {
   private readonly ingest: SensorIngest;
   private readonly now: () => Date;
   private readonly startedAt: Date;
-  /** A hash to verify against for unknown names, so they cost the same as known ones. */
-  private readonly decoyHash: Promise<string>;
+  /** A hash to compare with for unknown names, so they cost the same as known ones. */
+  private readonly decoyHash = hashMachineSecret(newSecret());
+  private readonly legacy: LegacyVerifier;
 
   constructor(private readonly deps: SensorServiceDeps) {
     this.now = deps.now ?? (() => new Date());
     this.startedAt = this.now();
     this.ingest = new SensorIngest({ db: deps.db, events: deps.events, log: deps.log, now: this.now, network: deps.network });
-    this.decoyHash = hash(newSecret());
+    this.legacy = deps.legacy ?? sharedLegacyVerifier;
   }
 
   /** Registers a sensor; returns it and its secret (shown once). invalid: bad name; conflict: name taken. */
@@ -92,7 +95,7 @@ export class SensorService {
     const location = input.location?.trim();
     if (location !== undefined && (location === '' || location.length > 256)) throw invalid('location must be 1-256 characters');
     const secret = newSecret();
-    const secretHashed = await hash(secret);
+    const secretHashed = hashMachineSecret(secret);
     try {
       await this.deps.db.transaction(async (tx) => {
         const locationId = location ? await ensureLocation(tx, location) : null;
@@ -109,21 +112,28 @@ export class SensorService {
   /** A new secret for `name`; the old one is invalid at once. not_found if unknown. */
   async rotateSecret(name: string): Promise<string> {
     const secret = newSecret();
-    if (!(await setSecretHash(this.deps.db, name, await hash(secret)))) throw notFound(`sensor ${name}`);
+    if (!(await setSecretHash(this.deps.db, name, hashMachineSecret(secret)))) throw notFound(`sensor ${name}`);
     this.deps.log.info({ sensor: name }, 'sensor secret rotated');
     return secret;
   }
 
-  /** argon2id check of a sensor's secret. Unknown sensor or malformed stored hash → false. */
+  /**
+   * Checks a sensor's secret against its stored SHA-256 (constant time; machine-secrets.ts).
+   * A legacy argon2 hash is verified within the LegacyVerifier budget (over budget → false) and,
+   * when it matches, rewritten as SHA-256. Unknown sensor or malformed stored hash → false.
+   */
   async verifySecret(name: string, secret: string): Promise<boolean> {
     const stored = await secretHash(this.deps.db, name);
-    try {
-      const ok = await verify(stored ?? (await this.decoyHash), secret);
+    if (stored === null || isSha256Hash(stored)) {
+      const ok = matchesSha256(stored ?? this.decoyHash, secret);
       return stored !== null && ok;
-    } catch (err) {
-      this.deps.log.error({ sensor: name, err }, 'stored secret hash cannot be verified');
-      return false;
     }
+    const ok = await this.legacy.verify(stored, secret);
+    if (ok === 'throttled') this.deps.log.warn({ sensor: name }, 'sensor secret check against a legacy hash over budget; refused unchecked');
+    if (ok !== true) return false;
+    await setSecretHash(this.deps.db, name, hashMachineSecret(secret));
+    this.deps.log.info({ sensor: name }, 'sensor secret hash upgraded from argon2 to SHA-256');
+    return true;
   }
 
   /** Birth or last will / shutdown. 'stale': a will older than the current session (bdSeq rule). */
