@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createLogger } from '../log.js';
 import { forEachDatabase } from '../testing/databases.js';
+import { openDb } from './db.js';
 import { MAINTENANCE_LOCK_KEY, PartitionManager, PartitionRegistry, partitionName, partitionedTables, partitionsOf } from './partitions.js';
 
 const DAY = 86_400_000;
@@ -127,6 +128,16 @@ forEachDatabase('partition manager', (ctx) => {
     await inside;
     const skipped = await pm.run(new Date(Date.UTC(2026, 5, 1)), { ifLocked: 'skip' });
     assert.equal(skipped.skipped, true);
+    if (ctx.kind === 'postgres') {
+      // A second collector: its own pool on the same database.
+      const other = await openDb({ url: ctx.url, maxConnections: 2 });
+      try {
+        const otherPm = new PartitionManager({ db: other, log, ahead: 0, tables: partitionedTables({ healthDays: 30, trafficDays: 30 }) });
+        assert.equal((await otherPm.run(new Date(Date.UTC(2026, 5, 1)), { ifLocked: 'skip' })).skipped, true, 'another collector skips too');
+      } finally {
+        await other.close();
+      }
+    }
     assert.deepEqual(skipped.created, []);
     assert.deepEqual(await partitionsOf(db, 'health_samples').then((p) => p.filter((n) => n.endsWith('20260601'))), [], 'nothing done while locked');
     let waitedDone = false;
