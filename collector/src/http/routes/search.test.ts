@@ -105,6 +105,16 @@ test('a network: external subnet seen at both sites; a CIDR nobody saw has no jo
   assert.deepEqual(earlier.sightings, [], 'outside the window');
 });
 
+test('an IPv6 address: its /64 and a job request the jobs service accepts', async () => {
+  await traffic('edge-b1', minute + 2 * MIN, [flow('2001:db8:1::/64', '2001:db8:2::/64', 400)]);
+  const address = (await find('analyst1', '2001:DB8:1:0::5')).address!;
+  assert.equal(address.query, '2001:db8:1::5/128');
+  assert.deepEqual(address.sightings.map((s) => [s.sensor, s.bytes]), [['edge-b1', 400]]);
+  assert.equal(address.jobRequest?.filter.expression, 'host 2001:db8:1::5');
+  const submitted = await call('analyst1', 'POST', '/jobs', address.jobRequest);
+  assert.equal(submitted.status, 201, await submitted.clone().text());
+});
+
 test('bad input: 400 naming the field; no credential 401', async () => {
   for (const [query, message] of [
     ['q=', /^q: must not be empty/],
