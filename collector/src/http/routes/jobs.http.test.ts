@@ -196,6 +196,8 @@ test('bad submissions are 400 naming what was wrong; a refused filter keeps its 
     [{ ...valid, targets: { sensors: ['a'], auto: true } }, /targets: give only one of sensors, auto/],
     [{ ...valid, limits: { maxBytes: 0 } }, /limits\.maxBytes/],
     [{ ...valid, dryrun: true }, /Unrecognized key: "dryrun"/],
+    [{ ...valid, name: 'incident\u001b]0;owned\u0007' }, /name: no control characters/],
+    [{ ...valid, name: 'two\nlines' }, /name: no control characters/],
   ];
   for (const [body, message] of cases) {
     const res = await call('analyst1', 'POST', '/jobs', { body });

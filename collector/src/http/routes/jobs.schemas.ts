@@ -142,7 +142,8 @@ export const limitsInput = z.strictObject({
 
 export const submitBody = z
   .strictObject({
-    name: z.string().min(1).max(256).optional(),
+    // eslint-disable-next-line no-control-regex
+    name: z.string().min(1).max(256).regex(/^[^\u0000-\u001f\u007f-\u009f]*$/, 'no control characters (a name is shown in terminals and logs)').optional(),
     window: z.strictObject({ from: instantNs, to: instantNs }).describe('[from, to): packets with from ≤ time < to; `to` may lie in the future'),
     filter: filterInput,
     targets: targetsInput,
