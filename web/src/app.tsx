@@ -31,6 +31,11 @@ const LogsPage = lazy(() => import('./pages/admin-logs.jsx'));
 const JobsPage = lazy(() => import('./pages/jobs.jsx'));
 const JobNewPage = lazy(() => import('./pages/job-new.jsx'));
 const JobPage = lazy(() => import('./pages/job.jsx'));
+// The network page is a chunk of its own; the globe (globe.gl) is a further chunk it imports on mount.
+const NetworkPage = lazy(() => import('./pages/network.jsx'));
+const SystemPage = lazy(() => import('./pages/admin-system.jsx'));
+const StoragePage = lazy(() => import('./pages/admin-storage.jsx'));
+const AccessPage = lazy(() => import('./pages/admin-access.jsx'));
 
 export function createServices(): AppServices {
   // Late-bound: the client asks the session for the token, the session calls the client to log in.
@@ -96,10 +101,14 @@ export function App(props: { services: AppServices; ready: () => boolean }): JSX
               <Route path="/jobs" component={JobsPage} />
               <Route path="/jobs/new" component={JobNewPage} />
               <Route path="/jobs/:id" component={JobPage} />
+              <Route path="/network" component={NetworkPage} />
               <Route path="/preferences" component={PreferencesPage} />
               <Route path="/admin/users" component={UsersPage} />
               <Route path="/admin/audit" component={AuditPage} />
               <Route path="/admin/logs" component={LogsPage} />
+              <Route path="/admin/system" component={SystemPage} />
+              <Route path="/admin/storage" component={StoragePage} />
+              <Route path="/admin/access" component={AccessPage} />
               <Route path="*" component={NotFoundPage} />
             </Route>
           </Router>

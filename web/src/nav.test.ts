@@ -10,8 +10,10 @@ test('navigation follows the role: an item shows for its role and every role abo
   expect(navFor('viewer', items).map((i) => i.label)).toEqual(['Fleet']);
   expect(navFor('analyst', items).map((i) => i.label)).toEqual(['Fleet', 'Jobs']);
   expect(navFor('admin', items).map((i) => i.label)).toEqual(['Fleet', 'Jobs', 'Users']);
-  expect(navFor('viewer').map((i) => i.href)).toEqual(['/', '/sensors', '/jobs']);
-  expect(navFor('admin').map((i) => i.href)).toEqual(['/', '/sensors', '/jobs', '/admin/users', '/admin/audit', '/admin/logs']);
+  expect(navFor('viewer').map((i) => i.href)).toEqual(['/', '/sensors', '/jobs', '/network']);
+  expect(navFor('admin').map((i) => i.href)).toEqual([
+    '/', '/sensors', '/jobs', '/network', '/admin/users', '/admin/audit', '/admin/logs', '/admin/system', '/admin/storage', '/admin/access',
+  ]);
 });
 
 test('log levels are named as pino numbers them', async () => {

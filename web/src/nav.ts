@@ -16,9 +16,13 @@ export const NAV_ITEMS: readonly NavItem[] = [
   { href: '/', label: 'Fleet', minRole: 'viewer' },
   { href: '/sensors', label: 'Sensors', minRole: 'viewer' },
   { href: '/jobs', label: 'Jobs', minRole: 'viewer' },
+  { href: '/network', label: 'Network', minRole: 'viewer' },
   { href: '/admin/users', label: 'Users', minRole: 'admin' },
   { href: '/admin/audit', label: 'Audit log', minRole: 'admin' },
   { href: '/admin/logs', label: 'Logs', minRole: 'admin' },
+  { href: '/admin/system', label: 'System', minRole: 'admin' },
+  { href: '/admin/storage', label: 'Storage', minRole: 'admin' },
+  { href: '/admin/access', label: 'Access', minRole: 'admin' },
 ];
 
 export function navFor(role: Role, items: readonly NavItem[] = NAV_ITEMS): NavItem[] {

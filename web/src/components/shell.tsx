@@ -9,6 +9,7 @@ import { For, onCleanup, onMount, Show, type JSX } from 'solid-js';
 import { useApp } from '../context.jsx';
 import { navFor } from '../nav.js';
 import { Modal } from './modal.jsx';
+import { SearchBox } from './search-box.jsx';
 import { useToasts } from './toasts.jsx';
 
 const ACTIVITY_EVENTS = ['pointerdown', 'keydown', 'wheel', 'touchstart'] as const;
@@ -60,6 +61,7 @@ export function Shell(props: { children?: JSX.Element }): JSX.Element {
             </For>
           </ul>
         </nav>
+        <SearchBox />
         <span class={`live-state live-${live()?.state() ?? 'closed'}`} role="status" data-live={live()?.state() ?? 'closed'}>
           {liveLabel()}
         </span>
