@@ -231,6 +231,9 @@ forEachDatabase('JobsService', (ctx) => {
     const [cancel] = h.broker.commands('cancel', a);
     assert.deepEqual([cancel!.message.taskId, cancel!.message.reason], [job.taskList[0]!.id, 'cancelled by root']);
     assert.equal((await h.jobs.service.tasks(owner, job.id))[0]!.status, 'cancelled');
+    // Its files (results of tasks done before the cancel) expire like any ended job's, so the sweep frees them.
+    const [row] = await ctx.db.query<{ expiresAt: Date | null }>('SELECT expires_at AS "expiresAt" FROM jobs WHERE id = $1', [job.id]);
+    assert.equal(row!.expiresAt?.toISOString(), new Date(NOW.getTime() + 7 * 86_400_000).toISOString(), 'a cancelled job expires results.expiryDays after the cancel');
     assert.equal((await h.jobs.service.cancel(owner, job.id)).status, 'cancelled', 'cancelling again is harmless');
     assert.equal(await h.jobs.service.ingestTaskStatus(a, job.taskList[0]!.id, status(job.taskList[0]!.id, 'scanning')), 'stale');
 

@@ -30,6 +30,7 @@ import {
   jobAnalysisAndManifest,
   listJobs,
   lockOwner,
+  setJobExpiry,
   setJobStatus,
   type JobWithTally,
 } from '../../storage/jobs.repo.js';
@@ -341,6 +342,8 @@ export class JobsService implements JobsApi {
     const now = this.deps.now();
     const closed = await db.transaction(async (tx) => {
       if (!(await setJobStatus(tx, job.id, { from: ['pending', 'running', 'merging'], to: 'cancelled', reason, at: now, final: true }))) return null;
+      // Results of tasks done before the cancel are swept (and leave the results quota) like any ended job's.
+      await setJobExpiry(tx, job.id, this.deps.lifecycle.expiresAt(now));
       return closeOpenTasks(tx, job.id, { to: 'cancelled', reason, at: now });
     });
     if (closed === null) return;

@@ -147,13 +147,18 @@ export class JobLifecycle {
     return true;
   }
 
+  /** When the results of a job that ends at `at` expire (results.expiryDays later). */
+  expiresAt(at: Date): Date {
+    return new Date(at.getTime() + this.deps.settings.expiryDays * 86_400_000);
+  }
+
   /** Moves an open job to a final state, sets its results' expiry and emits. */
   async end(job: Pick<JobRow, 'id'>, to: JobStatusText, reason: string | null, from: JobStatusText[] = ['pending', 'running', 'merging']): Promise<boolean> {
-    const { db, settings } = this.deps;
+    const { db } = this.deps;
     const now = this.deps.now();
     const changed = await db.transaction(async (tx) => {
       if (!(await setJobStatus(tx, job.id, { from, to, reason, at: now, final: true }))) return false;
-      await setJobExpiry(tx, job.id, new Date(now.getTime() + settings.expiryDays * 86_400_000));
+      await setJobExpiry(tx, job.id, this.expiresAt(now));
       return true;
     });
     if (!changed) return false;
