@@ -57,6 +57,8 @@ export class Agent {
   private readonly traffic: TrafficPublisher | null;
   private readonly outbox: Outbox;
   private readonly runner: TaskRunner;
+  /** Keeps its extract threads between tasks; closed on stop. */
+  private readonly extractor = new WorkerExtractor();
   private stops: (() => Promise<void>)[] = [];
   private onlineCount = 0;
 
@@ -105,7 +107,7 @@ export class Agent {
     this.runner = new TaskRunner({
       store: new TaskStore(join(stateDir, 'tasks')),
       sources,
-      extractor: new WorkerExtractor(),
+      extractor: this.extractor,
       uploader: new HttpUploader({ chunkBytes: config.tasks.uploadChunkBytes }),
       sink: this.outbox,
       logger: logger.child({ part: 'tasks' }),
@@ -187,6 +189,7 @@ export class Agent {
     await Promise.all(this.stops.map((stop) => stop()));
     this.stops = [];
     await Promise.all([this.runner.stop(), ...this.captures.map((c) => c.tcpdump.stop()), this.indexer?.stop()]);
+    await this.extractor.close();
     await this.connection.stop();
     this.spool.close();
   }

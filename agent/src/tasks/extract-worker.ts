@@ -1,8 +1,9 @@
 /**
- * Worker-thread entry of a task's extract (extractor.ts): runs the PCAP library's `extract` once,
- * off the agent's event loop, and reports progress while it reads.
+ * Worker-thread entry of a task's extract (extractor.ts): runs the PCAP library's `extract`, off
+ * the agent's event loop, and reports progress while it reads. The thread lives on for the next
+ * job; the parent sends it one job at a time (the next only after this one's last answer).
  *
- * In: one `ExtractJob` message. Out: `{ type: 'progress' }` messages (at most every
+ * In: an `ExtractJob` message. Out: `{ type: 'progress' }` messages (at most every
  * `progressEveryMs`, and after each file), then `{ type: 'done', stats, fileBytes, sha256 }` (the
  * output file's size and SHA-256, hashed here too) or
  * `{ type: 'failed', message, aborted }`. Cancelling: the parent sets `cancel[0]` to 1 (the
@@ -36,7 +37,7 @@ export type ExtractReply =
 
 if (parentPort) {
   const port = parentPort;
-  port.once('message', (job: ExtractJob) => {
+  port.on('message', (job: ExtractJob) => {
     const controller = new AbortController();
     const checkCancel = (): void => {
       if (Atomics.load(job.cancel, 0) === 1 && !controller.signal.aborted) controller.abort(new Error('extract cancelled'));

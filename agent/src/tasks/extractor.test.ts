@@ -86,3 +86,32 @@ test('a filter the library refuses fails with its message; a selected file delet
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('one thread serves extract after extract (also after a refused filter; an already aborted signal starts none); close ends it and the next extract starts a fresh one', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'agent-extractor-'));
+  const extractor = new WorkerExtractor({ progressEveryMs: 0 });
+  try {
+    const input = join(dir, 'c.pcap');
+    writeCapture(input, { seed: 34, packets: 3_000, start: T0, duration: 60 });
+    const reference = await extract({ inputs: [input], output: join(dir, 'ref.pcap'), filter: 'tcp', ...window });
+    const signal = new AbortController().signal;
+    const run = (name: string, filter: string, s = signal): Promise<{ stats: { packets: number } }> =>
+      extractor.extract({ inputs: [input], output: join(dir, name), filter, ...window, limits: {} }, { signal: s, onProgress: () => undefined });
+    for (const name of ['a.pcap', 'b.pcap']) {
+      assert.equal((await run(name, 'tcp')).stats.packets, reference.packets);
+      assert.ok(readFileSync(join(dir, name)).equals(readFileSync(join(dir, 'ref.pcap'))), `${name} equals the library's own output`);
+    }
+    await assert.rejects(run('x.pcap', 'port banana'), /banana/);
+    const aborted = new AbortController();
+    aborted.abort(new Error('cancelled before it started'));
+    await assert.rejects(run('y.pcap', 'tcp', aborted.signal), /cancelled before it started/);
+    assert.equal((await run('c.pcap', '')).stats.packets, 3_000);
+    assert.equal(extractor.threadsStarted, 1);
+    await extractor.close();
+    assert.equal((await run('d.pcap', 'tcp')).stats.packets, reference.packets);
+    assert.equal(extractor.threadsStarted, 2);
+  } finally {
+    await extractor.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
