@@ -110,7 +110,13 @@ export function createCollector(config: CollectorConfig, opts: CreateCollectorOp
   }
 
   async function startAll(): Promise<void> {
-    const db = await step('open database', () => openDb({ url: config.database.url, dataDir: config.dataDir }));
+    const db = await step('open database', () =>
+      openDb({
+        url: config.database.url,
+        dataDir: config.dataDir,
+        onError: (err) => log.warn({ component: 'postgres', err: err.message }, 'idle PostgreSQL connection failed; the pool replaces it'),
+      }),
+    );
     closers.push({ what: 'database', close: () => db.close() });
     log.info({ database: db.description, kind: db.kind }, 'database open');
     const migrated = await step('migrate database', () => migrate(db));

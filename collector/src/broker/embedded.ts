@@ -1,8 +1,15 @@
 /**
  * The embedded MQTT broker: aedes (MQTT 3.1.1) in the collector process, listening on a plain TCP
  * port and, when a certificate is configured, a TLS port. Sensors are held to `policy.ts`; the
- * collector consumes their messages in-process (`broker.subscribe`), which is several times faster
- * than a loopback MQTT client (STACK.md pitfall 4).
+ * collector consumes their messages in-process, which is several times faster than a loopback MQTT
+ * client (STACK.md pitfall 4).
+ *
+ * Consumption happens in aedes' authorizePublish hook, after the policy allowed the publish: aedes
+ * writes a QoS 1 PUBACK before it hands a message to subscribers, so only there can the collector
+ * store a message before the sensor is told it arrived. A message ingest could not store (handler
+ * answers 'retry': the database failed) fails that hook, and aedes closes the connection without
+ * the PUBACK: the agent keeps the message in its spool and publishes it again after reconnecting.
+ * A sensor's will goes through the same hook (aedes authorizes wills as well).
  *
  * Retained messages (births, availability) live in aedes' in-memory persistence: they survive
  * sensor reconnects, not a collector restart — agents re-publish them on every connect.
@@ -19,6 +26,9 @@ import type { Logger } from 'pino';
 import { topics } from '@pcapmesh/shared/wire';
 import { sensorPolicy, type SensorPolicyOptions } from './policy.js';
 import type { BrokerStatus, BrokerTransport, PublishOptions, SensorMessageHandler } from './transport.js';
+
+/** Topics consumed by the collector: `pcapmesh/v1/sensors/…` (the filter without its `#`). */
+const SENSORS_PREFIX = topics.filters.allSensors.slice(0, -1);
 
 export interface EmbeddedBrokerOptions {
   host: string;
@@ -53,7 +63,31 @@ function closeServer(server: Server): Promise<void> {
 
 export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promise<EmbeddedBroker> {
   const log = options.log.child({ component: 'broker', mode: 'embedded' });
-  const aedes = await Aedes.createBroker({ ...sensorPolicy({ ...options.policy, log }) });
+  const policy = sensorPolicy({ ...options.policy, log });
+  let handler: SensorMessageHandler | null = null;
+  const authorizePublish: typeof policy.authorizePublish = (client, packet, done) => {
+    policy.authorizePublish(client, packet, (refused) => {
+      if (refused || client === null || handler === null || !packet.topic.startsWith(SENSORS_PREFIX)) {
+        done(refused);
+        return;
+      }
+      handler(packet.topic, Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload)).then(
+        (result) => {
+          if (result !== 'retry') {
+            done(null);
+            return;
+          }
+          log.warn({ sensor: client.id, topic: packet.topic }, 'message not stored: sensor disconnected without acknowledgement, it sends the message again');
+          done(new Error(`message on ${packet.topic} not stored`));
+        },
+        (err: unknown) => {
+          log.error({ err, topic: packet.topic }, 'sensor message handler failed');
+          done(null);
+        },
+      );
+    });
+  };
+  const aedes = await Aedes.createBroker({ ...policy, authorizePublish });
   aedes.on('clientError', (client, err) => log.debug({ sensor: client.id, err: err.message }, 'client error'));
   aedes.on('connectionError', (client, err) => log.debug({ sensor: client.id, err: err.message }, 'connection error'));
   aedes.on('clientReady', (client) => log.info({ sensor: client.id }, 'sensor connected'));
@@ -79,29 +113,14 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
   }
   log.info({ ports }, 'embedded MQTT broker listening');
 
-  let consuming = false;
   let closed = false;
   return {
     mode: 'embedded',
     ports,
-    async consume(handler: SensorMessageHandler) {
-      if (consuming) throw new Error('embedded broker: consume() called twice');
-      consuming = true;
-      await new Promise<void>((resolve) =>
-        aedes.subscribe(
-          topics.filters.allSensors,
-          (packet, done) => {
-            handler(packet.topic, Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload)).then(
-              () => done(),
-              (err: unknown) => {
-                log.error({ err, topic: packet.topic }, 'sensor message handler failed');
-                done();
-              },
-            );
-          },
-          resolve,
-        ),
-      );
+    async consume(consumer: SensorMessageHandler) {
+      if (handler !== null) throw new Error('embedded broker: consume() called twice');
+      handler = consumer;
+      return Promise.resolve();
     },
     publish(topic: string, payload: Buffer, { qos, retain = false }: PublishOptions) {
       return new Promise<void>((resolve, reject) =>

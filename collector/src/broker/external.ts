@@ -9,6 +9,9 @@
  *   then receives every message.
  * - A QoS 1 message is acknowledged only after the handler has finished with it (mqtt.js sends the
  *   PUBACK when `handleMessage` calls back), so a collector that dies mid-message gets it again.
+ *   A message the handler could not store ('retry': the database failed) is handled again after
+ *   1 s, doubling to 30 s, and acknowledged only once stored (or when the collector closes without
+ *   acknowledging it); the broker's receive maximum bounds how many wait so.
  * - Shared subscriptions receive no retained messages (MQTT 5 §4.8.2): births and availability
  *   published before the collector subscribed arrive with the agent's next publish or reconnect.
  * - The initial connection must succeed (start fails with the broker's answer); afterwards
@@ -128,13 +131,24 @@ export async function connectExternalBroker(options: ExternalBrokerOptions): Pro
       consuming = true;
       client.handleMessage = (packet, callback) => {
         const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
-        handler(packet.topic, payload).then(
-          () => callback(),
-          (err: unknown) => {
-            log.error({ err, topic: packet.topic }, 'sensor message handler failed');
-            callback();
-          },
-        );
+        const attempt = (delayMs: number): void => {
+          handler(packet.topic, payload).then(
+            (result) => {
+              if (result !== 'retry') {
+                callback();
+                return;
+              }
+              if (closed) return; // never acknowledged: the broker keeps it for the session
+              log.warn({ topic: packet.topic, retryInMs: delayMs }, 'message not stored; acknowledgement withheld, retrying');
+              setTimeout(() => attempt(Math.min(delayMs * 2, 30_000)), delayMs).unref();
+            },
+            (err: unknown) => {
+              log.error({ err, topic: packet.topic }, 'sensor message handler failed');
+              callback();
+            },
+          );
+        };
+        attempt(1_000);
       };
       const granted = await client.subscribeAsync(subscription, { qos: 1 });
       const refused = granted.filter((g) => g.qos === 128 || g.qos > 2);

@@ -7,6 +7,10 @@
  * - `handle()` never rejects. Every message ends as exactly one count in IngestStats: accepted by
  *   kind, or rejected by reason (decode failures, unknown-topic, the service's outcome
  *   unknown-sensor / duplicate / stale, store-error). Store errors are logged with the sensor; the rest only counted (hot path).
+ * - `handle()` resolves to 'retry' when the message could not be stored (store-error: the database
+ *   failed), else 'done'. The transport must then not acknowledge it (embedded: the sensor is
+ *   disconnected before its PUBACK; external: the PUBACK is withheld and the message retried), so
+ *   the agent keeps it in its spool and sends it again; every store is idempotent by seq.
  * - A sensor's messages are applied one at a time in arrival order (a queue per sensor); different
  *   sensors proceed concurrently.
  * - `drain()` resolves once everything handed in so far has been applied (used at shutdown).
@@ -40,6 +44,9 @@ export interface JobsIngestTarget {
   sensorBorn?(sensor: string): Promise<unknown>;
 }
 
+/** 'retry': not stored because storage failed — do not acknowledge (see the contract). */
+export type IngestResult = 'done' | 'retry';
+
 type Apply<K extends SensorChannel> = (target: IngestTarget, sensor: string, msg: MessageOf<K>) => Promise<IngestOutcome>;
 
 /** The dispatch table: one entry per sensor channel (the channel name is also the message kind). */
@@ -52,7 +59,7 @@ const dispatch: { [K in SensorChannel]: Apply<K> } = {
 
 export class Ingest {
   /** Tail of each sensor's queue; removed when the sensor's queue runs empty. */
-  private readonly queues = new Map<string, Promise<void>>();
+  private readonly queues = new Map<string, Promise<IngestResult>>();
 
   constructor(
     private readonly target: IngestTarget,
@@ -62,18 +69,18 @@ export class Ingest {
   ) {}
 
   /** Handles one message; resolves when it has been applied or counted as rejected. Never rejects. */
-  handle(topic: string, payload: Uint8Array): Promise<void> {
+  handle(topic: string, payload: Uint8Array): Promise<IngestResult> {
     const parsed = parseTopic(topic);
     if (parsed === null || (parsed.kind !== 'sensor' && this.jobs === undefined) || (parsed.kind !== 'sensor' && parsed.kind !== 'task-status' && parsed.kind !== 'estimate')) {
       this.stats.rejected('unknown-topic');
-      return Promise.resolve();
+      return Promise.resolve('done');
     }
     if (parsed.kind === 'estimate') {
       this.applyEstimate(parsed.sensor, payload);
-      return Promise.resolve();
+      return Promise.resolve('done');
     }
     const { sensor } = parsed;
-    const previous = this.queues.get(sensor) ?? Promise.resolve();
+    const previous: Promise<unknown> = this.queues.get(sensor) ?? Promise.resolve();
     const next = previous.then(() => (parsed.kind === 'sensor' ? this.apply(sensor, parsed.channel, payload) : this.applyTaskStatus(sensor, parsed.taskId, payload)));
     this.queues.set(sensor, next);
     void next.then(() => {
@@ -87,11 +94,11 @@ export class Ingest {
     while (this.queues.size > 0) await Promise.all(this.queues.values());
   }
 
-  private async apply<K extends SensorChannel>(sensor: string, channel: K, payload: Uint8Array): Promise<void> {
+  private async apply<K extends SensorChannel>(sensor: string, channel: K, payload: Uint8Array): Promise<IngestResult> {
     const decoded = decodeMessage(channel, payload);
     if (!decoded.ok) {
       this.stats.rejected(decoded.reason);
-      return;
+      return 'done';
     }
     try {
       const outcome = await dispatch[channel](this.target, sensor, decoded.message);
@@ -100,29 +107,33 @@ export class Ingest {
       if (outcome === 'applied' && channel === 'state' && (decoded.message as MessageOf<'state'>).status === 'online' && this.jobs?.sensorBorn) {
         this.jobs.sensorBorn(sensor).catch((err: unknown) => this.log.error({ sensor, err }, 're-sending tasks after a birth failed'));
       }
+      return 'done';
     } catch (err) {
       if (isDomainError(err, 'not_found')) {
         this.stats.rejected('unknown-sensor');
-        return;
+        return 'done';
       }
       this.stats.rejected('store-error');
-      this.log.error({ sensor, channel, err }, 'storing a sensor message failed');
+      this.log.error({ sensor, channel, err }, 'storing a sensor message failed; not acknowledged, the sensor sends it again');
+      return 'retry';
     }
   }
 
-  private async applyTaskStatus(sensor: string, taskId: string, payload: Uint8Array): Promise<void> {
+  private async applyTaskStatus(sensor: string, taskId: string, payload: Uint8Array): Promise<IngestResult> {
     const decoded = decodeMessage('task-status', payload);
     if (!decoded.ok) {
       this.stats.rejected(decoded.reason);
-      return;
+      return 'done';
     }
     try {
       const outcome = await this.jobs!.ingestTaskStatus(sensor, taskId, decoded.message);
       if (outcome === 'applied') this.stats.accepted('task-status');
       else this.stats.rejected(outcome);
+      return 'done';
     } catch (err) {
       this.stats.rejected('store-error');
-      this.log.error({ sensor, task: taskId, err }, 'applying a task status failed');
+      this.log.error({ sensor, task: taskId, err }, 'applying a task status failed; not acknowledged, the sensor sends it again');
+      return 'retry';
     }
   }
 

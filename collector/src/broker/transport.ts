@@ -5,9 +5,10 @@
 
 /**
  * Receives one message published under `sensors/#`. The returned promise settles when the message
- * has been handled; it must not reject (ingest counts its own failures).
+ * has been handled; it must not reject (ingest counts its own failures). 'retry': it could not be
+ * stored — the transport must not acknowledge it, so the sensor sends it again.
  */
-export type SensorMessageHandler = (topic: string, payload: Buffer) => Promise<void>;
+export type SensorMessageHandler = (topic: string, payload: Buffer) => Promise<'done' | 'retry' | void>;
 
 export interface PublishOptions {
   qos: 0 | 1;

@@ -10,8 +10,31 @@ import { parseInt8 } from './int8.js';
 
 export interface PostgresOptions {
   max: number;
-  /** Errors of idle connections (server restart); the pool replaces the client. Default: ignored. */
+  /**
+   * Errors of idle connections (server restart, network); the pool replaces the client. Default:
+   * one JSON line on stderr (the pool must never leave such an error unhandled: it would crash).
+   */
   onError?: (err: Error) => void;
+}
+
+/**
+ * Pool timeouts: a connection attempt gives up after 10 s and a statement after 5 min (maintenance
+ * and merges included), a session idle inside a transaction is ended after 1 min, idle pooled
+ * connections close after 30 s, and TCP keepalive finds a dead server or a dropped NAT mapping
+ * instead of waiting forever. A failed query rejects, so ingest withholds the sensor's
+ * acknowledgement and the message is sent again (broker/ingest.ts).
+ */
+export const POOL_TIMEOUTS = {
+  connectionTimeoutMillis: 10_000,
+  idleTimeoutMillis: 30_000,
+  statement_timeout: 300_000,
+  idle_in_transaction_session_timeout: 60_000,
+  keepAlive: true,
+  keepAliveInitialDelayMillis: 10_000,
+} as const;
+
+function logToStderr(err: Error): void {
+  process.stderr.write(`${JSON.stringify({ level: 50, time: Date.now(), component: 'postgres', err: { message: err.message }, msg: 'idle PostgreSQL connection failed' })}\n`);
 }
 
 const INT8_OID = 20;
@@ -23,8 +46,8 @@ const typeParsers = {
 /** Opens a pool and checks that the server answers; the error names the URL without its password. */
 export async function openPostgres(url: string, opts: PostgresOptions): Promise<Db> {
   const description = redactUrl(url);
-  const pool = new pg.Pool({ connectionString: url, max: opts.max, types: typeParsers });
-  pool.on('error', (err) => opts.onError?.(err));
+  const pool = new pg.Pool({ connectionString: url, max: opts.max, types: typeParsers, ...POOL_TIMEOUTS });
+  pool.on('error', opts.onError ?? logToStderr);
   try {
     await pool.query('SELECT 1');
   } catch (err) {
