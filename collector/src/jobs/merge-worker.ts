@@ -1,6 +1,7 @@
 /**
- * The merge of a job's results, run in a worker thread (ResultsService starts one per merge) so
- * the synchronous PCAP library never blocks the collector's event loop.
+ * The merge of a job's results, run in a worker thread (ResultsService keeps it for the next merge:
+ * loading the PCAP library into a fresh thread costs ~0.4 s) so the synchronous PCAP library never
+ * blocks the collector's event loop.
  *
  * Given the task result files, it
  *   1. merges them in time order with duplicates across sensors removed (mergeCaptures, dedup
@@ -9,12 +10,13 @@
  *      the other name if an earlier merge left it — so a half-written merge is never under a name
  *      that is served, and running it again after a kill simply starts over;
  *   3. hashes the merged file and analyses it (analyzeFiles), the report naming the download name.
- * Answers one `MergeWorkerResult` message, or `{ error }`, then ends.
+ * In: one `MergeWorkerInput` message per merge (the next only after the answer). Out: one
+ * `{ ok: MergeWorkerResult }` or `{ error }` message per input; the thread then waits for the next.
  */
 import { createHash } from 'node:crypto';
 import { closeSync, fsyncSync, openSync, readSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort } from 'node:worker_threads';
 import { analyzeFiles, DEFAULT_DEDUP_WINDOW_NS, mergeCaptures, type AnalysisReport, type CaptureProblem } from '@pcapmesh/shared/pcap';
 
 export interface MergeWorkerInput {
@@ -86,11 +88,14 @@ function hashSync(path: string): { sha256: string; size: number } {
 }
 
 if (parentPort) {
-  let message: MergeWorkerMessage;
-  try {
-    message = { ok: runMerge(workerData as MergeWorkerInput) };
-  } catch (err) {
-    message = { error: err instanceof Error ? err.message : String(err) };
-  }
-  parentPort.postMessage(message);
+  const port = parentPort;
+  port.on('message', (input: MergeWorkerInput) => {
+    let message: MergeWorkerMessage;
+    try {
+      message = { ok: runMerge(input) };
+    } catch (err) {
+      message = { error: err instanceof Error ? err.message : String(err) };
+    }
+    port.postMessage(message);
+  });
 }

@@ -111,6 +111,17 @@ forEachDatabase('results service', (ctx) => {
     assert.equal(results.counters.mergesReused, 1);
   });
 
+  test('the next job is merged by the thread the last merge used (none started for it)', async () => {
+    const job = await insertJob(ctx.db, { sensors: ['edge-1', 'edge-2'] });
+    await uploadAll(ctx.db, directory, job, captures.slice(0, 2));
+    const threads = results.counters.mergeThreadsStarted;
+    assert.ok(threads >= 1, 'an earlier merge started a thread');
+    const outcome = await results.merge(job.jobId, 'complete');
+    assert.equal(results.counters.mergeThreadsStarted, threads);
+    const file = await results.mergedFile(job.jobId);
+    assert.equal(outcome.sha256, sha256(readFileSync(file!.path)));
+  });
+
   test('a merge killed half-way is never served; merging again from the task files completes it', async () => {
     const job = await insertJob(ctx.db, { sensors: ['edge-1', 'edge-2'] });
     const big = [1, 2].map((seed) => {

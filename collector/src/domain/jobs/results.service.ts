@@ -4,8 +4,9 @@
  * the files served for download, and their removal (by a user, or by expiry).
  *
  * Contract:
- * - `merge(jobId, finalStatus)` merges every task with a verified upload, in a worker thread
- *   (collector/src/jobs/merge-worker.ts: mergeCaptures with dedup across sensors, temporary name,
+ * - `merge(jobId, finalStatus)` merges every task with a verified upload, in a worker thread kept
+ *   between merges (one per merge running at once, unref'd while idle; one that failed to answer is
+ *   not kept) (collector/src/jobs/merge-worker.ts: mergeCaptures with dedup across sensors, temporary name,
  *   rename, SHA-256, analyzeFiles), then builds and signs the manifest and stores result_*,
  *   duplicates_removed, analysis, manifest and expires_at (completion + results.expiryDays) on the
  *   job row. It is idempotent: a job whose stored result still lies on disk is answered from the row;
@@ -73,9 +74,11 @@ export function resultFileName(job: { id: string; windowFrom: Date; windowTo: Da
 }
 
 export class ResultsService {
-  readonly counters = { merges: 0, mergesReused: 0, mergeFailures: 0, expired: 0 };
+  readonly counters = { merges: 0, mergesReused: 0, mergeFailures: 0, expired: 0, mergeThreadsStarted: 0 };
   private readonly running = new Map<string, Promise<MergeOutcome>>();
   private readonly workers = new Set<Worker>();
+  /** Merge threads waiting for the next merge (also in `workers`). */
+  private readonly idle: Worker[] = [];
   private readonly now: () => Date;
   private readonly log: Logger;
 
@@ -225,24 +228,42 @@ export class ResultsService {
   }
 
   private runWorker(input: MergeWorkerInput): Promise<MergeWorkerResult> {
+    const worker = this.idle.pop() ?? this.startWorker();
+    worker.ref();
     return new Promise((resolve, reject) => {
-      const worker = startModuleWorker(new URL('../../jobs/merge-worker.js', import.meta.url), { workerData: input });
-      this.workers.add(worker);
-      let answered = false;
-      worker.once('message', (message: MergeWorkerMessage) => {
-        answered = true;
-        if ('ok' in message) resolve(message.ok);
-        else reject(new Error(message.error));
-      });
-      worker.once('error', (err) => {
-        answered = true;
-        reject(err);
-      });
-      worker.once('exit', (code) => {
-        this.workers.delete(worker);
-        if (!answered) reject(new Error(`merge worker stopped (exit code ${code}) before it finished`));
-      });
+      const done = (settle: () => void, keep: boolean): void => {
+        worker.off('message', onMessage);
+        worker.off('error', onError);
+        worker.off('exit', onExit);
+        if (keep) {
+          worker.unref();
+          this.idle.push(worker);
+        } else {
+          void worker.terminate();
+        }
+        settle();
+      };
+      const onMessage = (message: MergeWorkerMessage): void =>
+        done(() => ('ok' in message ? resolve(message.ok) : reject(new Error(message.error))), true);
+      const onError = (err: Error): void => done(() => reject(err), false);
+      const onExit = (code: number): void => done(() => reject(new Error(`merge worker stopped (exit code ${code}) before it finished`)), false);
+      worker.on('message', onMessage);
+      worker.on('error', onError);
+      worker.on('exit', onExit);
+      worker.postMessage(input);
     });
+  }
+
+  private startWorker(): Worker {
+    const worker = startModuleWorker(new URL('../../jobs/merge-worker.js', import.meta.url));
+    this.workers.add(worker);
+    this.counters.mergeThreadsStarted += 1;
+    worker.on('exit', () => {
+      this.workers.delete(worker);
+      const at = this.idle.indexOf(worker);
+      if (at >= 0) this.idle.splice(at, 1);
+    });
+    return worker;
   }
 }
 
