@@ -22,13 +22,18 @@ export interface HttpServer {
   close(): Promise<void>;
 }
 
+/** The largest frame a WebSocket client may send (the live feed ignores what clients send). */
+export const WS_MAX_INCOMING_BYTES = 4 * 1024;
+
 export async function startHttpServer(
   app: Hono<AppEnv>,
   opts: { host: string; port: number; log: Logger },
 ): Promise<HttpServer> {
   // The live feed's sub-protocol is selected when offered; a `bearer.<token>` entry is never echoed.
+  // Live feed clients only listen: a frame over 4 KiB closes the socket (1009) before it is buffered.
   const wss = new WebSocketServer({
     noServer: true,
+    maxPayload: WS_MAX_INCOMING_BYTES,
     handleProtocols: (protocols) => (protocols.has(WS_PROTOCOL) ? WS_PROTOCOL : false),
   });
   const server = createAdaptorServer({ fetch: app.fetch, websocket: { server: wss } }) as Server;

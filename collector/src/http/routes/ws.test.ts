@@ -106,3 +106,46 @@ test('an upgrade without a valid token is refused with 401', async () => {
   await assert.rejects(connect(wsUrl, ['pcapmesh.v1', 'bearer.pmt_wrongwrongwrongwrong']), /upgrade refused: 401/);
   assert.equal(t.live.listeners, 0);
 });
+
+async function loginAs(username: string): Promise<string> {
+  const login = await t.app.request('/api/v1/login', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username, password: USER_PASSWORD }),
+  });
+  assert.equal(login.status, 200);
+  return ((await login.json()) as { accessToken: string }).accessToken;
+}
+
+test('a user disabled while their live feed is open is disconnected within 5 s (1008)', async () => {
+  const admin = await loginAs('admin1');
+  const viewer = await loginAs('analyst2');
+  const { ws } = await connect(wsUrl, ['pcapmesh.v1', `bearer.${viewer}`]);
+  const closed = new Promise<{ code: number; reason: string; at: number }>((resolve) =>
+    ws.once('close', (code: number, reason: Buffer) => resolve({ code, reason: reason.toString(), at: Date.now() })),
+  );
+  const disabledAt = Date.now();
+  const put = await t.app.request('/api/v1/admin/users/analyst2', {
+    method: 'PUT',
+    headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ disabled: true }),
+  });
+  assert.equal(put.status, 200);
+  const outcome = await Promise.race([closed, new Promise<null>((r) => setTimeout(() => r(null), 6_000))]);
+  assert.ok(outcome !== null, 'the socket of a disabled user is closed');
+  assert.equal(outcome.code, 1008);
+  assert.equal(outcome.reason, 'session ended');
+  assert.ok(outcome.at - disabledAt <= 5_000, `closed ${outcome.at - disabledAt} ms after the user was disabled`);
+  await until(() => t.live.listeners === 0, 'listener removed');
+});
+
+test('a client frame over 4 KiB closes the socket (1009); small frames are ignored', async () => {
+  const { ws } = await connect(wsUrl, ['pcapmesh.v1', `bearer.${t.token}`]);
+  ws.send('x'.repeat(100));
+  await new Promise((r) => setTimeout(r, 100));
+  assert.equal(ws.readyState, WebSocket.OPEN, 'a small frame is ignored');
+  const closed = new Promise<number>((resolve) => ws.once('close', (code: number) => resolve(code)));
+  ws.send('x'.repeat(64 * 1024));
+  assert.equal(await Promise.race([closed, new Promise<string>((r) => setTimeout(() => r('still open after 5 s'), 5_000))]), 1009);
+  await until(() => t.live.listeners === 0, 'listener removed');
+});

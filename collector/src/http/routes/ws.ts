@@ -2,7 +2,14 @@
  * GET /ws (read): the live feed. After the upgrade the server sends `{ "type": "hello", "time" }`,
  * then one JSON text frame per event: `sensor.status` (SensorStatusEvent), `sensor.health`
  * (SensorHealthEvent), `job.status` (JobStatusEvent: state changes, progress ≤ 1/s per job) and
- * `task.progress` (TaskProgressEvent). Clients only listen; what they send is ignored.
+ * `task.progress` (TaskProgressEvent). Clients only listen; what they send is ignored, and a frame
+ * over 4 KiB closes the socket (1009, server.ts `maxPayload`).
+ *
+ * The credential that opened the socket is verified again every 2 s (the same verifier as every
+ * request: a user disabled or deleted, an access token expired, an API token removed): once it no
+ * longer verifies the socket is closed with 1008 "session ended", within 5 s for users (the
+ * verifier's own user recheck is 2 s; a removed API token within its one-minute cache). The
+ * dashboard reconnects with its refreshed token.
  *
  * Authentication: Authorization header, `?token=`, or Sec-WebSocket-Protocol
  * `pcapmesh.v1, bearer.<token>` (browsers: `new WebSocket(url, ['pcapmesh.v1', 'bearer.' + token])`).
@@ -17,16 +24,20 @@ import type { AppEnv } from '../env.js';
 import type { HttpDeps } from '../deps.js';
 import { errorResponse } from '../errors.js';
 import { defineOperation } from '../openapi/operation.js';
-import { WS_PROTOCOL } from '../auth.js';
+import { presentedToken, WS_PROTOCOL } from '../auth.js';
 import { LiveMessageSchema, type LiveHelloSchema } from './ws.schemas.js';
 import type { RouteTools } from './tools.js';
 
 const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
+/** How often an open socket's credential is verified again. */
+export const SESSION_RECHECK_MS = 2_000;
 
 export interface LiveFeedCounters {
   clients: number;
   sent: number;
   droppedSlowClients: number;
+  /** Sockets closed because their credential stopped verifying. */
+  closedSessionEnded?: number;
 }
 
 export const liveFeed = defineOperation({
@@ -37,8 +48,10 @@ export const liveFeed = defineOperation({
     `\`${WS_PROTOCOL}, bearer.<token>\` (the server selects \`${WS_PROTOCOL}\`) or as \`?token=\`. After the upgrade the ` +
     'server sends `{ "type": "hello", "time" }`, then one JSON text frame per event: `sensor.status` (SensorStatusEvent), ' +
     '`sensor.health` (SensorHealthEvent), `job.status` (JobStatusEvent; progress at most once a second per job) and `task.progress` ' +
-    '(TaskProgressEvent; every state change, progress at most once a second per task). What clients send is ignored. A client more than 4 MiB behind is closed with ' +
-    '1013 "try again later". A plain GET (no upgrade) gets 426.',
+    '(TaskProgressEvent; every state change, progress at most once a second per task). What clients send is ignored; a frame over 4 KiB closes ' +
+    'the socket (1009). A client more than 4 MiB behind is closed with 1013 "try again later". The credential is verified again every 2 s: once it ' +
+    'no longer verifies (user disabled or deleted, access token expired, API token removed) the socket is closed with 1008 "session ended" — ' +
+    'reconnect with a fresh token. A plain GET (no upgrade) gets 426.',
   parameters: [
     { name: 'token', in: 'query', required: false, schema: { type: 'string' }, description: 'the bearer credential (upgrade requests only; plain requests use the Authorization header)' },
     { name: 'Sec-WebSocket-Protocol', in: 'header', required: false, schema: { type: 'string' }, description: `\`${WS_PROTOCOL}, bearer.<token>\`` },
@@ -53,9 +66,26 @@ export function wsRoutes(deps: HttpDeps, { route, now }: RouteTools, counters: L
 
   const upgrade = upgradeWebSocket((c) => {
     const log = c.var.log.child({ component: 'live-feed' });
+    const token = presentedToken(c.req.raw);
     let unsubscribe: (() => void) | undefined;
+    let recheck: NodeJS.Timeout | undefined;
     return {
       onOpen(_event, ws) {
+        recheck = setInterval(() => {
+          const stillValid = token === null ? Promise.resolve(null) : deps.tokens.verify(token);
+          stillValid.then(
+            (principal) => {
+              if (principal !== null || recheck === undefined) return;
+              clearInterval(recheck);
+              recheck = undefined;
+              counters.closedSessionEnded = (counters.closedSessionEnded ?? 0) + 1;
+              log.info({ principal: c.var.principal?.name }, 'live feed credential no longer valid; closing');
+              ws.close(1008, 'session ended');
+            },
+            (err: unknown) => log.warn({ err }, 'live feed credential recheck failed'),
+          );
+        }, SESSION_RECHECK_MS);
+        recheck.unref();
         counters.clients += 1;
         log.info({ principal: c.var.principal?.name }, 'live feed client connected');
         const hello: z.input<typeof LiveHelloSchema> = { type: 'hello', time: now().toISOString() };
@@ -75,6 +105,10 @@ export function wsRoutes(deps: HttpDeps, { route, now }: RouteTools, counters: L
         });
       },
       onClose() {
+        if (recheck !== undefined) {
+          clearInterval(recheck);
+          recheck = undefined;
+        }
         if (unsubscribe) {
           unsubscribe();
           unsubscribe = undefined;
