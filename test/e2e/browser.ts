@@ -26,15 +26,18 @@ export const CHROMIUM_ARGS = [
 /** Screenshots and measurements of the e2e tests (gitignored). */
 export const e2eArtifacts = join(repoRoot, 'test-artifacts', 'e2e');
 
-/** Launches Chromium, or skips (outside CI) / throws (CI) when it is not installed. */
-export async function launchBrowser(t: TestContext): Promise<Browser | null> {
+/**
+ * Launches Chromium, or skips (outside CI) / throws (CI) when it is not installed. `extraArgs` are
+ * added to the flags (`--disable-webgl` for the network page's fallback).
+ */
+export async function launchBrowser(t: TestContext, extraArgs: readonly string[] = []): Promise<Browser | null> {
   if (!existsSync(CHROMIUM)) {
     const message = `Chromium is not installed at ${CHROMIUM} (apt: scripts/install-deps.sh)`;
     if (inCi()) throw new Error(`${message}; CI=true requires it`);
     t.skip(message);
     return null;
   }
-  return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+  return chromium.launch({ executablePath: CHROMIUM, args: [...CHROMIUM_ARGS, ...extraArgs], headless: true });
 }
 
 /**

@@ -3,7 +3,7 @@
  * on it: the gzip size of the entry chunk(s) index.html loads (lazy chunks excluded).
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { repoRoot } from '../integration/harness.js';
@@ -34,4 +34,14 @@ export function initialJs(): InitialJs {
     gzipBytes += gzipSync(data, { level: 9 }).length;
   }
   return { files, bytes, gzipBytes };
+}
+
+/** The built chunks whose file name starts with `prefix` (globe.gl-…js), with their gzip size. */
+export function lazyChunks(prefix: string): { file: string; bytes: number; gzipBytes: number }[] {
+  return readdirSync(join(webDist, 'assets'))
+    .filter((f) => f.startsWith(prefix) && f.endsWith('.js'))
+    .map((f) => {
+      const data = readFileSync(join(webDist, 'assets', f));
+      return { file: `assets/${f}`, bytes: data.length, gzipBytes: gzipSync(data, { level: 9 }).length };
+    });
 }
