@@ -190,7 +190,7 @@ export function createCollector(config: CollectorConfig, opts: CreateCollectorOp
     const broker = await step('MQTT broker', () => openBroker(config, sensors, ingestStats, log, integrations));
     // An external broker cannot be told to drop a client: a revoked sensor is refused on its next connect there.
     const kick: KickClients = (match) => (broker.mode === 'embedded' ? broker.disconnect(match) : 0);
-    const enrolment = new EnrolmentService({ db, sensors, audit: accounts.audit, kick, log: log.child({ component: 'enrolment' }) });
+    const enrolment = new EnrolmentService({ db, sensors, audit: accounts.audit, kick, log: log.child({ component: 'enrolment' }), throttle: accounts.throttle });
     closers.push({ what: 'MQTT broker', close: () => broker.close() });
     if (broker.mode === 'embedded') ports = broker.ports;
 

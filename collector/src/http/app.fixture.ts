@@ -114,7 +114,7 @@ export async function createTestHttp(
   lateAudit.audit = accounts.audit;
   const kick = (match: (id: string) => boolean) => broker.disconnect(match);
   const integrations = (late.integrations = new IntegrationsService({ db, audit: accounts.audit, kick }));
-  const fleet = { enrolment: new EnrolmentService({ db, sensors, audit: accounts.audit, kick, log }), integrations };
+  const fleet = { enrolment: new EnrolmentService({ db, sensors, audit: accounts.audit, kick, log, throttle: accounts.throttle }), integrations };
   for (const [username, role] of [['admin1', 'admin'], ['analyst1', 'analyst'], ['analyst2', 'analyst'], ['viewer1', 'viewer']] as const) {
     await accounts.users.create({ username, role, password: USER_PASSWORD });
   }

@@ -8,13 +8,18 @@
  * - `rotate` gives the sensor a new secret; `revoke` replaces it with one nobody knows. Both void
  *   unused enrolment tokens and disconnect the sensor from the broker at once.
  *
- * Enrolment tokens are `pme_` + 32 random bytes; only their SHA-256 is stored. Every step is audited.
+ * Enrolment tokens are `pme_` + 32 random bytes; only their SHA-256 is stored. Every step is audited
+ * except a failed `enroll`: with a `throttle` (the login throttle), failed redemptions are counted
+ * per source address like failed logins — an address over the limit gets ThrottledError (429 +
+ * Retry-After) before any lookup, and only the lockout is audited (`sensor.enroll` denied, details
+ * `lockedOut`), so guessing cannot fill the audit log one row per guess.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { Logger } from '../../log.js';
 import type { Db } from '../../storage/db.js';
 import { claimEnrolmentToken, insertEnrolmentToken, voidEnrolmentTokens } from '../../storage/enrolment.repo.js';
 import type { AuditService } from '../accounts/audit.service.js';
+import type { LoginAttempt, LoginThrottle } from '../accounts/login-throttle.js';
 import { DomainError, invalid, notFound } from '../errors.js';
 import type { SensorService } from '../sensors/sensors.service.js';
 import { toSensorApiView } from '../sensors/sensor-views.js';
@@ -41,6 +46,8 @@ export class EnrolmentService {
       kick: KickClients;
       log: Logger;
       now?: () => Date;
+      /** Counts failed redemptions per address (see the contract); absent: unthrottled, unaudited failures. */
+      throttle?: Pick<LoginThrottle, 'admit' | 'failed' | 'exclusive'>;
     },
   ) {
     this.now = deps.now ?? (() => new Date());
@@ -66,9 +73,20 @@ export class EnrolmentService {
 
   /** Exchanges a one-time token for the sensor's new secret. unauthenticated when unknown, used or expired. */
   async enroll(token: string, sourceIp: string): Promise<{ sensor: string; secret: string }> {
-    const sensor = token.length <= 128 ? await claimEnrolmentToken(this.deps.db, sha256(token), this.now()) : null;
+    const { throttle } = this.deps;
+    // The throttle's 'user' scope is the address too: one address cannot lock enrolment out for all.
+    const attempt: LoginAttempt = { username: `enrolment@${sourceIp}`, address: sourceIp, known: [] };
+    const claim = async (): Promise<string | null> => {
+      await throttle?.admit(attempt);
+      return token.length <= 128 ? await claimEnrolmentToken(this.deps.db, sha256(token), this.now()) : null;
+    };
+    const sensor = throttle ? await throttle.exclusive(attempt, claim) : await claim();
     if (sensor === null) {
-      await this.deps.audit.record({ actor: null, action: 'sensor.enroll', outcome: 'denied', sourceIp });
+      const lockedOut = (await throttle?.failed(attempt)) ?? [];
+      if (lockedOut.length > 0) {
+        this.deps.log.warn({ sourceIp, lockedOut }, 'enrolment: too many failed redemptions; source locked out');
+        await this.deps.audit.record({ actor: null, action: 'sensor.enroll', outcome: 'denied', sourceIp, details: { lockedOut } });
+      }
       throw new DomainError('unauthenticated', 'enrolment token unknown, already used or expired; ask an admin for a new one');
     }
     const secret = await this.deps.sensors.rotateSecret(sensor);

@@ -78,10 +78,12 @@ export const revokeSensorSecret = defineOperation({
 export const enroll = defineOperation({
   method: 'post', path: '/enroll', id: 'enroll', tag: 'enrolment', permission: 'public',
   summary: 'A sensor exchanges its one-time enrolment token for its secret',
-  description: 'The token is the credential (single use; expires). `pcapmesh-agent enroll` calls this.',
+  description:
+    'The token is the credential (single use; expires). `pcapmesh-agent enroll` calls this. Failed redemptions are counted per source address ' +
+    'like failed logins (auth.maxFailuresPerUser within auth.lockoutSeconds): beyond that, 429 + Retry-After; only the lockout is audited.',
   body: { schema: enrollBody },
   responses: { 200: { description: 'the sensor’s name and MQTT secret (shown once)', schema: SensorSecretSchema } },
-  errors: [400, 401],
+  errors: [400, 401, 429],
 });
 
 export const listIntegrations = defineOperation({
