@@ -45,12 +45,15 @@ export interface TickReport {
   dispatched: number;
   stalled: number;
   timedOut: number;
-  finished: number;
+  /** Open jobs whose finish check started in the background (it merges those whose tasks all ended). */
+  finishing: number;
 }
 
 export class JobScheduler {
-  /** Re-sends in progress (started by `watch`), awaited by `settled()`. */
+  /** Re-sends (started by `watch`) and job finishes in progress, awaited by `settled()`. */
   private readonly background = new Set<Promise<unknown>>();
+  /** Jobs whose finish this scheduler has started and not yet seen end. */
+  private readonly finishing = new Set<string>();
   /** Set by resume(): re-sends wait for it. */
   private resumed = false;
   /** When each sensor's tasks were last re-sent (ms), for the debounce. */
@@ -87,7 +90,7 @@ export class JobScheduler {
     const merging = (await openJobs(this.deps.db)).filter((j) => j.status === 'merging');
     for (const job of merging) {
       this.deps.log.info({ job: job.id }, 'merging again after a restart');
-      await this.deps.lifecycle.finishIfDone(job.id);
+      this.finishInBackground(job.id);
     }
     const online = new Set((await openTasksOfOnlineSensors(this.deps.db)).map((t) => t.sensorName));
     for (const sensor of online) await this.sensorOnline(sensor);
@@ -95,8 +98,8 @@ export class JobScheduler {
   }
 
   async tick(): Promise<TickReport> {
-    const { db, lifecycle, log } = this.deps;
-    const report: TickReport = { dispatched: 0, stalled: 0, timedOut: 0, finished: 0 };
+    const { db } = this.deps;
+    const report: TickReport = { dispatched: 0, stalled: 0, timedOut: 0, finishing: 0 };
     for (const job of await openJobs(db)) {
       if (job.status !== 'pending') continue;
       await this.deps.service.dispatchJob(job.id);
@@ -109,15 +112,28 @@ export class JobScheduler {
         await this.timeOut(job, now);
         report.timedOut += 1;
       }
-      if (job.status === 'running' || job.status === 'pending') {
-        try {
-          if (await lifecycle.finishIfDone(job.id)) report.finished += 1;
-        } catch (err) {
-          log.error({ job: job.id, err }, 'finishing a job failed');
-        }
-      }
+      // A job left merging (an error after its merge, or a restart) is finished again: the merge is
+      // idempotent and lifecycle.finishIfDone never runs two merges of one job in this process.
+      if (this.finishInBackground(job.id)) report.finishing += 1;
     }
     return report;
+  }
+
+  /**
+   * Finishes a job whose tasks are all final (merge, analysis, manifest, final state) without
+   * holding up the caller: a long merge must not stop dispatch, retries and deadlines of the other
+   * jobs. Returns false when that job is already being finished here. `settled()` awaits it.
+   */
+  private finishInBackground(jobId: string): boolean {
+    if (this.finishing.has(jobId)) return false;
+    this.finishing.add(jobId);
+    const work = this.deps.lifecycle
+      .finishIfDone(jobId)
+      .catch((err: unknown) => this.deps.log.error({ job: jobId, err }, 'finishing a job failed'))
+      .finally(() => this.finishing.delete(jobId));
+    this.background.add(work);
+    void work.finally(() => this.background.delete(work));
+    return true;
   }
 
   /**
