@@ -15,6 +15,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
 import { secureHeaders } from 'hono/secure-headers';
 import { createPermit } from './auth.js';
+import { SECURITY_HEADERS } from './security-headers.js';
 import type { HttpDeps } from './deps.js';
 import type { AppEnv } from './env.js';
 import { errorResponse, notFound, onError } from './errors.js';
@@ -72,7 +73,7 @@ export function createHttpApp(deps: HttpDeps): HttpApp {
       'request',
     );
   });
-  app.use(secureHeaders());
+  app.use(secureHeaders(SECURITY_HEADERS));
   const limitBody = bodyLimit({
     maxSize: deps.bodyLimitBytes ?? DEFAULT_BODY_LIMIT,
     onError: (c) => errorResponse(c, 413, 'too_large', `request body larger than ${deps.bodyLimitBytes ?? DEFAULT_BODY_LIMIT} bytes`),
