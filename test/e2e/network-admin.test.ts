@@ -14,6 +14,7 @@ import type { Browser, Page } from 'playwright-core';
 import { Collector, integrationTest, prepareBackend } from '../integration/harness.js';
 import { launchBrowser, newContext, screenshot, unlabelledControls } from './browser.js';
 import { recordBudget } from './budgets.js';
+import { activeId, canvasColours } from './network-scripts.js';
 import { ensureWebBuild, initialJs, lazyChunks } from './web-build.js';
 
 const LOCATIONS = [
@@ -86,19 +87,7 @@ integrationTest('dashboard network, search and admin: globe (SwiftShader) and it
   recordBudget('globeChunk', { file: globeChunk.file, gzipBytes: globeChunk.gzipBytes, loadedBeforeNetworkPage: false });
   // The canvas really draws: its pixels are not all one colour (WebGL through SwiftShader); the
   // first frames come from requestAnimationFrame, so wait for them.
-  const distinctColours = () =>
-    page.evaluate(() => {
-      const c = document.querySelector('.globe canvas') as HTMLCanvasElement;
-      const copy = document.createElement('canvas');
-      copy.width = 64;
-      copy.height = 64;
-      const ctx = copy.getContext('2d')!;
-      ctx.drawImage(c, 0, 0, 64, 64);
-      const d = ctx.getImageData(0, 0, 64, 64).data;
-      const seen = new Set<number>();
-      for (let i = 0; i < d.length; i += 4) seen.add((d[i]! << 16) | (d[i + 1]! << 8) | d[i + 2]!);
-      return seen.size;
-    });
+  const distinctColours = () => page.evaluate(canvasColours, '.globe canvas');
   let distinct = 0;
   for (let i = 0; i < 40 && distinct <= 10; i++) {
     distinct = await distinctColours();
@@ -118,7 +107,7 @@ integrationTest('dashboard network, search and admin: globe (SwiftShader) and it
   // "/" focuses the search box; a sensor is found and opened.
   await page.locator('h1').click();
   await page.keyboard.press('/');
-  assert.equal(await page.evaluate(() => document.activeElement?.id), 'global-search');
+  assert.equal(await page.evaluate(activeId), 'global-search');
   await page.keyboard.type('alph');
   const hit = page.locator('[data-kind="sensors"] li[data-key="sensor:alpha"] a');
   await hit.waitFor({ timeout: 10_000 });

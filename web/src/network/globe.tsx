@@ -29,7 +29,16 @@ const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
 
 export function NetworkGlobe(props: GlobeProps): JSX.Element {
   let host!: HTMLDivElement;
-  let globe: { _destructor(): void; pointsData(d: object[]): unknown; arcsData(d: object[]): unknown; width(w: number): unknown } | undefined;
+  let globe:
+    | {
+        _destructor(): void;
+        pointsData(d: object[]): unknown;
+        arcsData(d: object[]): unknown;
+        width(w: number): unknown;
+        pointOfView(pov: { lat: number; lng: number; altitude: number }, ms?: number): unknown;
+      }
+    | undefined;
+  let aimed = false;
   let disposed = false;
 
   onMount(() => {
@@ -77,6 +86,12 @@ export function NetworkGlobe(props: GlobeProps): JSX.Element {
     if (!globe) return;
     globe.pointsData(props.model.points);
     globe.arcsData(props.model.arcs);
+    // Face the busiest location once (later redraws keep the user's view).
+    const first = props.model.points[0];
+    if (first && !aimed) {
+      aimed = true;
+      globe.pointOfView({ lat: first.lat, lng: first.lng, altitude: 2.2 }, 0);
+    }
   }
   createEffect(() => {
     void props.model;

@@ -14,7 +14,7 @@ export interface GlobePoint {
   packets: number;
   sensors: string[];
   online: number;
-  /** Degrees of arc: 0.4 for no traffic up to 2.0 for the busiest location. */
+  /** Degrees of arc: 0.8 for no traffic up to 3.0 for the busiest location. */
   radius: number;
 }
 
@@ -39,8 +39,8 @@ export interface GlobeModel {
   unplaced: string[];
 }
 
-const MIN_RADIUS = 0.4;
-const MAX_RADIUS = 2;
+const MIN_RADIUS = 0.8;
+const MAX_RADIUS = 3;
 
 /** Builds the globe's data; points and arcs are sorted by bytes, busiest first. */
 export function globeModel(view: NetworkLocationsView): GlobeModel {

@@ -39,8 +39,8 @@ const subnet: SubnetView = {
 test('globe model: radius grows with traffic, arcs only between placed locations, unplaced listed', () => {
   const m = globeModel(view());
   expect(m.points.map((p) => p.name)).toEqual(['tokyo', 'berlin']);
-  expect(m.points[0]!.radius).toBe(2);
-  expect(m.points[1]!.radius).toBeGreaterThan(0.4);
+  expect(m.points[0]!.radius).toBe(3);
+  expect(m.points[1]!.radius).toBeGreaterThan(0.8);
   expect(m.points[1]!.radius).toBeLessThan(m.points[0]!.radius);
   expect(m.unplaced).toEqual(['lab']);
   expect(m.arcs).toHaveLength(1);
