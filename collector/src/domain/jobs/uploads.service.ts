@@ -176,18 +176,15 @@ export class UploadService {
       if (length > this.opts.chunkMaxBytes) {
         throw new UploadRejected('chunk-too-large', `chunk of ${length} bytes is larger than jobs.uploadChunkMaxBytes (${this.opts.chunkMaxBytes})`, row.received);
       }
-      await this.write(row, range.start, length, sha256, body);
+      try {
+        await this.write(row, range.start, length, sha256, body);
+      } catch (err) {
+        // A delete removes the job's directory under a streaming chunk (ENOENT): say what happened.
+        if (!(err instanceof DomainError)) await this.refuseIfClosedMeanwhile(row);
+        throw err;
+      }
       if (!(await advanceUpload(this.opts.db, row.taskId, range.start, range.start + length, this.now()))) {
-        const fresh = await findUpload(this.opts.db, row.taskId);
-        if (fresh === null || CLOSED.has(fresh.status)) {
-          // Cancelled, failed or deleted while the chunk streamed: its bytes (and a job directory
-          // the write re-created after a delete) must not stay behind.
-          await this.removeFiles(row);
-          if (fresh === null) await this.removeEmptyDirs(row);
-          this.log.info({ job: row.jobId, task: row.taskId, sensor: row.sensor, status: fresh?.status ?? 'deleted' }, 'chunk refused: the task closed while it streamed');
-          if (fresh === null) throw notFound(`task ${row.taskId} (its job was deleted)`);
-          refuseClosed(fresh);
-        }
+        const fresh = await this.refuseIfClosedMeanwhile(row);
         throw new UploadRejected('out-of-order', 'another writer moved this upload meanwhile: resume from the collector’s offset', fresh?.received ?? 0);
       }
       this.counters.chunks += 1;
@@ -303,6 +300,22 @@ export class UploadService {
   }
 
   /** A write failure: a full disk fails the task; anything else passes through. */
+  /**
+   * After a chunk could not be written or recorded: when its task was cancelled, failed or deleted
+   * while it streamed, its bytes (and a job directory the write re-created after a delete) are
+   * removed and the refusal says so; otherwise the task's current row is returned.
+   */
+  private async refuseIfClosedMeanwhile(row: UploadRow): Promise<UploadRow | null> {
+    const fresh = await findUpload(this.opts.db, row.taskId);
+    if (fresh !== null && !CLOSED.has(fresh.status)) return fresh;
+    await this.removeFiles(row);
+    if (fresh === null) await this.removeEmptyDirs(row);
+    this.log.info({ job: row.jobId, task: row.taskId, sensor: row.sensor, status: fresh?.status ?? 'deleted' }, 'chunk refused: the task closed while it streamed');
+    if (fresh === null) throw notFound(`task ${row.taskId} (its job was deleted)`);
+    refuseClosed(fresh);
+    return fresh;
+  }
+
   private async failed(row: UploadRow, err: unknown): Promise<unknown> {
     if (!isDiskFull(err)) return err;
     this.counters.diskFull += 1;
