@@ -90,7 +90,7 @@ integrationTest('dashboard jobs: submit from the form by keyboard, live progress
   await page.waitForURL(/\/jobs\/[0-9a-f-]{36}$/, { timeout: 15_000 });
   const jobId = page.url().split('/').pop()!;
   await page.getByRole('progressbar', { name: 'Job progress' }).waitFor();
-  await page.evaluate(() => ((window as unknown as { marker: number }).marker = 42));
+  await page.evaluate(() => ((globalThis as unknown as { marker: number }).marker = 42));
   const seen = new Set<string>();
   const started = Date.now();
   while (Date.now() - started < 120_000) {
@@ -103,7 +103,7 @@ integrationTest('dashboard jobs: submit from the form by keyboard, live progress
   scope.t.diagnostic(`job progress values seen: ${[...seen].join(', ')}`);
   await page.locator('.page-head [data-status="complete"]').waitFor({ timeout: 15_000 });
   await page.locator('.toast', { hasText: 'Job “e2e capture” complete' }).waitFor({ timeout: 15_000 });
-  assert.equal(await page.evaluate(() => (window as unknown as { marker?: number }).marker), 42, 'progress came live, without a reload');
+  assert.equal(await page.evaluate(() => (globalThis as unknown as { marker?: number }).marker), 42, 'progress came live, without a reload');
 
   // The manifest and the analysis; the download by keyboard; its SHA-256 is the manifest's.
   const manifestSha = await page.locator('[data-manifest-sha256]').textContent({ timeout: 15_000 });
@@ -147,7 +147,7 @@ integrationTest('dashboard jobs: submit from the form by keyboard, live progress
   await page.getByRole('button', { name: 'Delete job future window' }).click();
   await waitingRow.waitFor({ state: 'detached', timeout: 15_000 });
   await world.jobs.expect(404, 'GET', `/jobs/${waiting.id}`);
-  assert.equal(await page.evaluate(() => (window as unknown as { marker?: number }).marker), 42, 'no reload on the way');
+  assert.equal(await page.evaluate(() => (globalThis as unknown as { marker?: number }).marker), 42, 'no reload on the way');
 
   assert.deepEqual(pageErrors, [], 'no uncaught errors in the page');
   await context.close();
