@@ -18,6 +18,7 @@ const ALL = [
   ['login-throttle', []],
   ['login-spray', []],
   ['job-e2e', []],
+  ['network', []],
   ['analyze', []],
 ];
 
