@@ -23,5 +23,7 @@ const ours = measure('pcapmesh-pcap analyze --json', process.execPath, [pcapCli(
 const ref = measure('tshark -q -z conv,ip -z io,phs', 'tshark', ['-q', '-z', 'conv,ip', '-z', 'io,phs', '-r', input], { runs: tsharkRuns });
 
 printTable(`analyze: ${(bytes / 1e6).toFixed(0)} MB generated capture`, [ours, ref], { bytes });
-console.log(`speed ratio (tshark time ÷ ours): wall ${(ref.seconds / ours.seconds).toFixed(1)}×, CPU ${(ref.cpuSeconds / ours.cpuSeconds).toFixed(1)}× ` +
-  `(goal ≥ 10×); peak RSS ours ${ours.peakRssMiB.toFixed(0)} MiB (limit 200), tshark ${ref.peakRssMiB.toFixed(0)} MiB`);
+console.log(
+  `speed ratio (tshark time ÷ ours): wall ${(ref.seconds / ours.seconds).toFixed(1)}×, CPU ${(ref.cpuSeconds / ours.cpuSeconds).toFixed(1)}× ` +
+    `(goal ≥ 10×); peak RSS ours ${ours.peakRssMiB.toFixed(0)} MiB (limit 200), tshark ${ref.peakRssMiB.toFixed(0)} MiB`,
+);

@@ -52,7 +52,6 @@ const payload = Buffer.from(
 );
 const topic = topics.sensor(SENSOR, 'health');
 
-
 /** One run: publish `messages`, resolve when the consumer has decoded them all. */
 async function run(url: string, client: IClientOptions, counter: { n: number; bad: number }) {
   const publisher = await connectAsync(url, { reconnectPeriod: 0, ...client }, false);
@@ -90,7 +89,13 @@ async function run(url: string, client: IClientOptions, counter: { n: number; ba
 
 function row(label: string, results: { seconds: number; cpuSeconds: number }[], rss: number): Measurement {
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-  return { label, seconds: median(results.map((r) => r.seconds)), runs: results.map((r) => r.seconds), cpuSeconds: median(results.map((r) => r.cpuSeconds)), peakRssMiB: rss };
+  return {
+    label,
+    seconds: median(results.map((r) => r.seconds)),
+    runs: results.map((r) => r.seconds),
+    cpuSeconds: median(results.map((r) => r.cpuSeconds)),
+    peakRssMiB: rss,
+  };
 }
 
 const consumer = (counter: { n: number; bad: number }) => async (_topic: string, bytes: Buffer) => {
@@ -111,7 +116,10 @@ const ours: { seconds: number; cpuSeconds: number }[] = [];
 // reference: Mosquitto 2 + the collector as MQTT 5 client
 const dir = mkdtempSync(join(tmpdir(), 'pcapmesh-bench-mosquitto-'));
 const mport = await freePort();
-writeFileSync(join(dir, 'm.conf'), `listener ${mport} 127.0.0.1\nallow_anonymous true\npersistence false\nmax_inflight_messages 1000\nmax_queued_messages 100000\n`);
+writeFileSync(
+  join(dir, 'm.conf'),
+  `listener ${mport} 127.0.0.1\nallow_anonymous true\npersistence false\nmax_inflight_messages 1000\nmax_queued_messages 100000\n`,
+);
 const mosquitto = spawn('mosquitto', ['-c', join(dir, 'm.conf')], { stdio: 'ignore' });
 let external: BrokerTransport | undefined;
 for (let i = 0; !external; i++) {
@@ -134,10 +142,11 @@ for (let i = 0; i < runs; i++) {
 }
 if (oursCount.bad + refCount.bad > 0) throw new Error(`decode failures: ours ${oursCount.bad}, reference ${refCount.bad}`);
 
-printTable(`sensor → collector, ${messages} QoS 1 health messages (${payload.byteLength} B each)`, [
-  row('embedded aedes + in-process consumer (ours)', ours, rss),
-  row('mosquitto 2 + collector as MQTT 5 client', ref, 0),
-], { bytes: messages * payload.byteLength });
+printTable(
+  `sensor → collector, ${messages} QoS 1 health messages (${payload.byteLength} B each)`,
+  [row('embedded aedes + in-process consumer (ours)', ours, rss), row('mosquitto 2 + collector as MQTT 5 client', ref, 0)],
+  { bytes: messages * payload.byteLength },
+);
 const rate = (r: Measurement) => Math.round(messages / r.seconds);
 console.log(`messages/s (median): ours ${rate(row('', ours, 0))}, mosquitto path ${rate(row('', ref, 0))}`);
 

@@ -20,7 +20,13 @@ const GIB = 1024 * 1024 * 1024;
 export function extractBenchDir(manyHosts = false, gib = 1): { dir: string; files: string[]; bytes: number } {
   const name = manyHosts ? 'extract-1h-hosts' : 'extract-1h';
   const dir = join(dataDir, gib === 1 ? name : `${name}-${gib}G`);
-  const list = (): string[] => (existsSync(dir) ? readdirSync(dir).filter((n) => n.endsWith('.pcap')).sort().map((n) => join(dir, n)) : []);
+  const list = (): string[] =>
+    existsSync(dir)
+      ? readdirSync(dir)
+          .filter((n) => n.endsWith('.pcap'))
+          .sort()
+          .map((n) => join(dir, n))
+      : [];
   let files = list();
   let bytes = files.reduce((n, f) => n + statSync(f).size, 0);
   if (bytes < gib * GIB) {

@@ -46,14 +46,23 @@ const oursOut = join(dataDir, 'extract-indexed-ours.pcap');
 const refDir = join(dataDir, 'extract-indexed-tcpdump');
 const expr = throughTagsExpression(filter);
 const script = `for f in "$@"; do tcpdump -r "$f" -w "${refDir}/$(basename "$f")" '${expr}' 2>/dev/null || exit 1; done`;
-const resetRef = (): void => { rmSync(refDir, { recursive: true, force: true }); mkdirSync(refDir, { recursive: true }); };
+const resetRef = (): void => {
+  rmSync(refDir, { recursive: true, force: true });
+  mkdirSync(refDir, { recursive: true });
+};
 
-const cli = measure('pcapmesh-pcap extract (indexed), new process per run', process.execPath,
+const cli = measure(
+  'pcapmesh-pcap extract (indexed), new process per run',
+  process.execPath,
   [pcapCli(), 'extract', '--from', String(from.sec), '--to', String(to.sec), '-f', filter, '-o', oursOut, dir],
-  { runs, before: () => rmSync(oursOut, { force: true }) });
+  { runs, before: () => rmSync(oursOut, { force: true }) },
+);
 const { first: inProcessFirst, later: inProcessLater } = inProcess(runs);
 const refAll = measure(`tcpdump -r (all ${files.length} files)`, 'sh', ['-c', script, 'sh', ...files], { runs, before: resetRef });
-const refWindow = measure(`tcpdump -r (${overlapping.length} files overlapping the window)`, 'sh', ['-c', script, 'sh', ...overlapping], { runs, before: resetRef });
+const refWindow = measure(`tcpdump -r (${overlapping.length} files overlapping the window)`, 'sh', ['-c', script, 'sh', ...overlapping], {
+  runs,
+  before: resetRef,
+});
 
 let refPackets = 0;
 for (const f of overlapping) {
@@ -67,15 +76,20 @@ while (r.next()) oursPackets++;
 r.close();
 
 const windowBytes = overlapping.reduce((n, f) => n + captureTimeRange(f).bytes, 0);
-printTable(`indexed extract: host ${host}, 10 min of a 1-hour directory (${files.length} files, ${(bytes / 1e6).toFixed(0)} MB; ` +
-  `${overlapping.length} files / ${(windowBytes / 1e6).toFixed(0)} MB overlap the window)`, [cli, inProcessFirst, inProcessLater, refAll, refWindow]);
+printTable(
+  `indexed extract: host ${host}, 10 min of a 1-hour directory (${files.length} files, ${(bytes / 1e6).toFixed(0)} MB; ` +
+    `${overlapping.length} files / ${(windowBytes / 1e6).toFixed(0)} MB overlap the window)`,
+  [cli, inProcessFirst, inProcessLater, refAll, refWindow],
+);
 console.log('Ours faster by (wall time; tcpdump ÷ ours):\n');
 console.log(`| ours | vs ${refAll.label} | vs ${refWindow.label} |\n|---|---:|---:|`);
 for (const ours of [cli, inProcessFirst, inProcessLater]) {
   console.log(`| ${ours.label} | ${(refAll.seconds / ours.seconds).toFixed(1)}× | ${(refWindow.seconds / ours.seconds).toFixed(1)}× |`);
 }
-console.log(`\npackets in the window: ours ${oursPackets}, tcpdump ${refPackets} (${oursPackets === refPackets ? 'equal' : 'DIFFERENT'}); ` +
-  `peak RSS: command ${cli.peakRssMiB.toFixed(0)} MiB, running process ${inProcessLater.peakRssMiB.toFixed(0)} MiB (limit 200)`);
+console.log(
+  `\npackets in the window: ours ${oursPackets}, tcpdump ${refPackets} (${oursPackets === refPackets ? 'equal' : 'DIFFERENT'}); ` +
+    `peak RSS: command ${cli.peakRssMiB.toFixed(0)} MiB, running process ${inProcessLater.peakRssMiB.toFixed(0)} MiB (limit 200)`,
+);
 rmSync(oursOut, { force: true });
 rmSync(refDir, { recursive: true, force: true });
 if (oursPackets !== refPackets) process.exitCode = 1;
@@ -91,8 +105,11 @@ function inProcess(n: number): { first: Measurement; later: Measurement } {
   return {
     first: { label: 'extract() in a running process: first call', seconds: calls[0]!.wall, runs: [calls[0]!.wall], cpuSeconds: calls[0]!.cpu, peakRssMiB },
     later: {
-      label: 'extract() in a running process: later calls', seconds: median(later.map((c) => c.wall)), runs: later.map((c) => c.wall),
-      cpuSeconds: median(later.map((c) => c.cpu)), peakRssMiB,
+      label: 'extract() in a running process: later calls',
+      seconds: median(later.map((c) => c.wall)),
+      runs: later.map((c) => c.wall),
+      cpuSeconds: median(later.map((c) => c.cpu)),
+      peakRssMiB,
     },
   };
 }

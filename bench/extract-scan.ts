@@ -24,10 +24,15 @@ const expr = throughTagsExpression(filter);
 const script = `for f in "$@"; do tcpdump -r "$f" -w "${refDir}/$(basename "$f")" '${expr.replace(/'/g, "'\\''")}' 2>/dev/null || exit 1; done`;
 
 const ours = measure('pcapmesh-pcap extract --no-index', process.execPath, [pcapCli(), 'extract', '--no-index', '-f', filter, '-o', oursOut, dir], {
-  runs, before: () => rmSync(oursOut, { force: true }),
+  runs,
+  before: () => rmSync(oursOut, { force: true }),
 });
 const ref = measure('tcpdump -r (each file)', 'sh', ['-c', script, 'sh', ...files], {
-  runs, before: () => { rmSync(refDir, { recursive: true, force: true }); mkdirSync(refDir, { recursive: true }); },
+  runs,
+  before: () => {
+    rmSync(refDir, { recursive: true, force: true });
+    mkdirSync(refDir, { recursive: true });
+  },
 });
 
 const count = (paths: string[]): number => {
@@ -42,8 +47,10 @@ const count = (paths: string[]): number => {
 const oursPackets = count([oursOut]);
 const refPackets = count(files.map((f) => join(refDir, f.slice(dir.length + 1))));
 printTable(`extract --no-index, ${files.length} files, ${(bytes / 1e6).toFixed(0)} MB, filter '${filter}'`, [ours, ref], { bytes });
-console.log(`packets selected: ours ${oursPackets}, tcpdump ${refPackets} (${oursPackets === refPackets ? 'equal' : 'DIFFERENT'}); ` +
-  `throughput ratio (tcpdump time ÷ ours): ${(ref.seconds / ours.seconds).toFixed(2)}; ours peak RSS ${ours.peakRssMiB.toFixed(0)} MiB (limit 200)`);
+console.log(
+  `packets selected: ours ${oursPackets}, tcpdump ${refPackets} (${oursPackets === refPackets ? 'equal' : 'DIFFERENT'}); ` +
+    `throughput ratio (tcpdump time ÷ ours): ${(ref.seconds / ours.seconds).toFixed(2)}; ours peak RSS ${ours.peakRssMiB.toFixed(0)} MiB (limit 200)`,
+);
 rmSync(oursOut, { force: true });
 rmSync(refDir, { recursive: true, force: true });
 if (oursPackets !== refPackets) process.exitCode = 1;

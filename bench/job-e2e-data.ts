@@ -49,7 +49,12 @@ function clients(withSparse: boolean): string[] {
 }
 
 const captures = (dir: string): string[] =>
-  existsSync(dir) ? readdirSync(dir).filter((n) => n.endsWith('.pcap')).sort().map((n) => join(dir, n)) : [];
+  existsSync(dir)
+    ? readdirSync(dir)
+        .filter((n) => n.endsWith('.pcap'))
+        .sort()
+        .map((n) => join(dir, n))
+    : [];
 
 /** The three sensors' directories, generated and indexed when missing (or smaller than `gib`). */
 export function benchSensors(gib = 1): BenchSensor[] {

@@ -79,11 +79,12 @@ function start(name: string, args: string[], logDir: string): Proc {
 }
 
 async function api<T>(base: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; json: T }> {
-  const send = () => fetch(`${base}/api/v1${path}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  });
+  const send = () =>
+    fetch(`${base}/api/v1${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    });
   let res: Response;
   try {
     res = await send();
@@ -120,7 +121,10 @@ async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T 
 /** Builds the compiled collector and agent (what `npm run build` does for them). */
 function build(): void {
   console.error('building shared, agent, collector (tsc -b)…');
-  const r = spawnSync(process.execPath, [join(repoRoot, 'node_modules/typescript/bin/tsc'), '-b', 'shared', 'agent', 'collector'], { cwd: repoRoot, encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [join(repoRoot, 'node_modules/typescript/bin/tsc'), '-b', 'shared', 'agent', 'collector'], {
+    cwd: repoRoot,
+    encoding: 'utf8',
+  });
   if (r.status !== 0) console.error(`tsc -b reported errors (output is still emitted):\n${r.stdout.slice(0, 2000)}`);
 }
 
@@ -148,11 +152,16 @@ async function runJob(base: string, host: string, procs: Proc[]): Promise<JobRun
   });
   if (submitted.status !== 201) throw new Error(`submit → ${submitted.status}: ${JSON.stringify(submitted.json)}`);
   const id = submitted.json.job.id;
-  const job = await until(`job ${id} complete`, 600_000, async () => {
-    const r = await api<{ status: string; reason: string | null; result: { packets: number; duplicatesRemoved: number } | null }>(base, 'GET', `/jobs/${id}`);
-    if (['failed', 'partial', 'cancelled'].includes(r.json.status)) throw new Error(`job ${id} ended ${r.json.status}: ${r.json.reason}`);
-    return r.json.status === 'complete' ? r.json : undefined;
-  }, 20);
+  const job = await until(
+    `job ${id} complete`,
+    600_000,
+    async () => {
+      const r = await api<{ status: string; reason: string | null; result: { packets: number; duplicatesRemoved: number } | null }>(base, 'GET', `/jobs/${id}`);
+      if (['failed', 'partial', 'cancelled'].includes(r.json.status)) throw new Error(`job ${id} ended ${r.json.status}: ${r.json.reason}`);
+      return r.json.status === 'complete' ? r.json : undefined;
+    },
+    20,
+  );
   const first = await api<string>(base, 'GET', `/jobs/${id}/pcap`, undefined, { range: 'bytes=0-0' });
   if (first.status !== 206) throw new Error(`download of job ${id} → ${first.status}`);
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
@@ -193,16 +202,21 @@ async function main(): Promise<void> {
   const base = `http://127.0.0.1:${httpPort}`;
   const collectorConfig = join(work, 'collector.yaml');
   const database = dbKind === 'postgres' ? await postgresDatabase() : null;
-  writeFileSync(collectorConfig, JSON.stringify({
-    dataDir: join(work, 'collector'),
-    http: { host: '127.0.0.1', port: httpPort, apiToken: token },
-    mqtt: { host: '127.0.0.1', port: mqttPort },
-    ...(database ? { database: { url: database.url } } : {}),
-    log: { level: 'info' },
-  }));
+  writeFileSync(
+    collectorConfig,
+    JSON.stringify({
+      dataDir: join(work, 'collector'),
+      http: { host: '127.0.0.1', port: httpPort, apiToken: token },
+      mqtt: { host: '127.0.0.1', port: mqttPort },
+      ...(database ? { database: { url: database.url } } : {}),
+      log: { level: 'info' },
+    }),
+  );
   const collectorMain = join(repoRoot, 'collector/dist/cli/main.js');
   const secrets = sensors.map((s) => {
-    const r = spawnSync(process.execPath, [collectorMain, 'sensor', 'add', s.name, '--location', s.location, '--config', collectorConfig], { encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [collectorMain, 'sensor', 'add', s.name, '--location', s.location, '--config', collectorConfig], {
+      encoding: 'utf8',
+    });
     const secret = /^secret:\s*(\S+)\s*$/m.exec(r.stdout)?.[1];
     if (!secret) throw new Error(`sensor add ${s.name}: ${r.stdout}${r.stderr}`);
     return secret;
@@ -219,20 +233,31 @@ async function main(): Promise<void> {
     await until('the collector', 120_000, async () => ((await fetch(`${base}/api/v1/health`)).ok ? true : undefined));
     sensors.forEach((s, i) => {
       const config = join(work, `${s.name}.yaml`);
-      writeFileSync(config, JSON.stringify({
-        name: s.name, location: s.location, collectorUrl: base,
-        mqtt: { url: `mqtt://127.0.0.1:${mqttPort}`, password: secrets[i] },
-        stateDir: join(work, s.name), capture: { enabled: false },
-        captures: [{ name: 'ring', directory: s.dir }],
-        log: { level: 'warn' },
-      }));
+      writeFileSync(
+        config,
+        JSON.stringify({
+          name: s.name,
+          location: s.location,
+          collectorUrl: base,
+          mqtt: { url: `mqtt://127.0.0.1:${mqttPort}`, password: secrets[i] },
+          stateDir: join(work, s.name),
+          capture: { enabled: false },
+          captures: [{ name: 'ring', directory: s.dir }],
+          log: { level: 'warn' },
+        }),
+      );
       procs.push(start(s.name, [join(repoRoot, 'agent/dist/main.js'), '--config', config], logDir));
     });
     for (const s of sensors) {
-      await until(`${s.name}'s availability`, 180_000, async () => {
-        const r = await api<{ pcap: { sources: { files: number }[] } }>(base, 'GET', `/sensors/${s.name}`);
-        return r.json.pcap.sources.some((x) => x.files > 0) ? true : undefined;
-      }, 500);
+      await until(
+        `${s.name}'s availability`,
+        180_000,
+        async () => {
+          const r = await api<{ pcap: { sources: { files: number }[] } }>(base, 'GET', `/sensors/${s.name}`);
+          return r.json.pcap.sources.some((x) => x.files > 0) ? true : undefined;
+        },
+        500,
+      );
     }
     await sleep(3000);
     for (const p of procs) p.idleKiB = statusKiB(p.child.pid!, 'VmRSS');
@@ -240,10 +265,12 @@ async function main(): Promise<void> {
     await runJob(base, HOSTS.typical, procs);
     for (const p of procs) p.sampledKiB = 0;
 
-    const overlapping = sensors.flatMap((s) => s.files.filter((file) => {
-      const { first, last } = captureTimeRange(file);
-      return first && last && last.sec >= from && first.sec < to;
-    }));
+    const overlapping = sensors.flatMap((s) =>
+      s.files.filter((file) => {
+        const { first, last } = captureTimeRange(file);
+        return first && last && last.sec >= from && first.sec < to;
+      }),
+    );
     const all = sensors.flatMap((s) => s.files);
     const rows: string[] = [];
     const phaseRows: string[] = [];
@@ -255,7 +282,9 @@ async function main(): Promise<void> {
       const manualDir = join(work, 'manual');
       const manualAll = measure(`manual, all ${all.length} files`, 'sh', ['-c', manualScript(manualDir, host), 'sh', ...all], { runs });
       const manualPackets = countPackets(join(manualDir, 'result.pcap'));
-      const manualWindow = measure(`manual, ${overlapping.length} overlapping files`, 'sh', ['-c', manualScript(manualDir, host), 'sh', ...overlapping], { runs });
+      const manualWindow = measure(`manual, ${overlapping.length} overlapping files`, 'sh', ['-c', manualScript(manualDir, host), 'sh', ...overlapping], {
+        runs,
+      });
       const windowPackets = countPackets(join(manualDir, 'result.pcap'));
       const ours = median(jobs.map((j) => j.seconds));
       const same = jobs.every((j) => j.packets === manualPackets) && windowPackets === manualPackets;
@@ -263,27 +292,29 @@ async function main(): Promise<void> {
     }
     const mib = (kib: number) => `${(kib / 1024).toFixed(0)} MiB`;
     const memory = procs.map((p) => `| ${p.name} | ${mib(p.idleKiB)} | ${mib(p.sampledKiB)} | ${mib(statusKiB(p.child.pid!, 'VmHWM'))} |`);
-    console.log([
-      `### job end to end: 3 sensors × ${gib} GiB/hour, window 10 min, \`host H\`, collector on ${dbKind === 'postgres' ? 'PostgreSQL 15' : 'PGlite (embedded)'}`,
-      '',
-      `Machine: ${machine()}; load average before: ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`,
-      '',
-      '| host class | job runs (s) | job median s | packets | duplicates removed | manual, all files: median s (runs) | ratio | manual, overlapping files: median s | ratio | same packets |',
-      '|---|---|---:|---:|---:|---|---:|---:|---:|---|',
-      ...rows,
-      '',
-      'Where the time went (medians, seconds; from the collector\'s log): submit → last task dispatched → last upload declared (extracts) → last task done (uploads) → merged, analysed and signed → first byte downloaded:',
-      '',
-      '| host class | dispatch | extract | upload | merge | download |',
-      '|---|---:|---:|---:|---:|---:|',
-      ...phaseRows,
-      '',
-      '| process | RSS idle before the jobs | peak RSS sampled during the jobs | VmHWM (since start) |',
-      '|---|---:|---:|---:|',
-      ...memory,
-      '',
-      `Data: ${sensors.map((s) => `${s.name} ${s.files.length} files ${(s.bytes / 1e6).toFixed(0)} MB`).join(', ')}; hour ${new Date(START * 1000).toISOString()} + ${DURATION} s.`,
-    ].join('\n'));
+    console.log(
+      [
+        `### job end to end: 3 sensors × ${gib} GiB/hour, window 10 min, \`host H\`, collector on ${dbKind === 'postgres' ? 'PostgreSQL 15' : 'PGlite (embedded)'}`,
+        '',
+        `Machine: ${machine()}; load average before: ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`,
+        '',
+        '| host class | job runs (s) | job median s | packets | duplicates removed | manual, all files: median s (runs) | ratio | manual, overlapping files: median s | ratio | same packets |',
+        '|---|---|---:|---:|---:|---|---:|---:|---:|---|',
+        ...rows,
+        '',
+        "Where the time went (medians, seconds; from the collector's log): submit → last task dispatched → last upload declared (extracts) → last task done (uploads) → merged, analysed and signed → first byte downloaded:",
+        '',
+        '| host class | dispatch | extract | upload | merge | download |',
+        '|---|---:|---:|---:|---:|---:|',
+        ...phaseRows,
+        '',
+        '| process | RSS idle before the jobs | peak RSS sampled during the jobs | VmHWM (since start) |',
+        '|---|---:|---:|---:|',
+        ...memory,
+        '',
+        `Data: ${sensors.map((s) => `${s.name} ${s.files.length} files ${(s.bytes / 1e6).toFixed(0)} MB`).join(', ')}; hour ${new Date(START * 1000).toISOString()} + ${DURATION} s.`,
+      ].join('\n'),
+    );
   } finally {
     stopAll();
     await sleep(2000);
@@ -336,7 +367,14 @@ function phasesOf(logFile: string, jobId: string): Phases | null {
   }
   const first = (m: string) => Math.min(...(at[m] ?? [Number.NaN]));
   const last = (m: string) => Math.max(...(at[m] ?? [Number.NaN]));
-  const t = [first('job submitted'), last('task dispatched'), last('upload declared'), last('task done'), first('job results merged, analysed and signed'), first('result downloaded')];
+  const t = [
+    first('job submitted'),
+    last('task dispatched'),
+    last('upload declared'),
+    last('task done'),
+    first('job results merged, analysed and signed'),
+    first('result downloaded'),
+  ];
   if (t.some((x) => !Number.isFinite(x))) return null;
   const d = (i: number) => (t[i + 1]! - t[i]!) / 1000;
   return { dispatch: d(0), extract: d(1), upload: d(2), merge: d(3), download: d(4) };

@@ -43,20 +43,22 @@ async function main(): Promise<void> {
     const { statuses, seconds } = await attack.finished;
     const after = await legitLogins(base, LEGIT);
     const checked = statuses['401'] ?? 0; // a 401 is answered only after a password check
-    console.log([
-      `### Correct logins from a known address while ${ATTEMPTS.toLocaleString('en')} wrong passwords arrive from ${ATTACKER_ADDRESSES.length} addresses (global budget ${BUDGET ? 'on' : 'off'})`,
-      '',
-      `Machine: ${machine()}`,
-      '',
-      '| correct logins (known address) | n | median ms | p95 ms | slower than without attack (median) |',
-      '|---|---:|---:|---:|---:|',
-      ...latencyRows(baseline, after, underAttack, 'during the spray'),
-      '',
-      `Spray: ${ATTEMPTS.toLocaleString('en')} attempts in ${seconds.toFixed(1)} s (${(ATTEMPTS / seconds).toFixed(0)}/s); answers: ${counts(statuses)}; ` +
-        `argon2 checks admitted to the attacker: ${checked} (${(checked / seconds).toFixed(1)}/s).`,
-      `Correct logins from never-seen addresses during the spray: ${counts(unknownProbe)}.`,
-      '',
-    ].join('\n'));
+    console.log(
+      [
+        `### Correct logins from a known address while ${ATTEMPTS.toLocaleString('en')} wrong passwords arrive from ${ATTACKER_ADDRESSES.length} addresses (global budget ${BUDGET ? 'on' : 'off'})`,
+        '',
+        `Machine: ${machine()}`,
+        '',
+        '| correct logins (known address) | n | median ms | p95 ms | slower than without attack (median) |',
+        '|---|---:|---:|---:|---:|',
+        ...latencyRows(baseline, after, underAttack, 'during the spray'),
+        '',
+        `Spray: ${ATTEMPTS.toLocaleString('en')} attempts in ${seconds.toFixed(1)} s (${(ATTEMPTS / seconds).toFixed(0)}/s); answers: ${counts(statuses)}; ` +
+          `argon2 checks admitted to the attacker: ${checked} (${(checked / seconds).toFixed(1)}/s).`,
+        `Correct logins from never-seen addresses during the spray: ${counts(unknownProbe)}.`,
+        '',
+      ].join('\n'),
+    );
   });
 }
 

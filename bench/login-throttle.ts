@@ -28,18 +28,20 @@ async function main(): Promise<void> {
     while (!attack.done()) underAttack.push(...(await legitLogins(base, LEGIT)));
     const { statuses, seconds } = await attack.finished;
     const after = await legitLogins(base, LEGIT);
-    console.log([
-      `### Correct logins while ${ATTEMPTS.toLocaleString('en')} wrong-password attempts run`,
-      '',
-      `Machine: ${machine()}`,
-      '',
-      '| correct logins | n | median ms | p95 ms | slower than without attack (median) |',
-      '|---|---:|---:|---:|---:|',
-      ...latencyRows(baseline, after, underAttack, 'during the attack'),
-      '',
-      `Attack: ${ATTEMPTS.toLocaleString('en')} attempts in ${seconds.toFixed(1)} s (${(ATTEMPTS / seconds).toFixed(0)}/s); answers: ${counts(statuses)}`,
-      '',
-    ].join('\n'));
+    console.log(
+      [
+        `### Correct logins while ${ATTEMPTS.toLocaleString('en')} wrong-password attempts run`,
+        '',
+        `Machine: ${machine()}`,
+        '',
+        '| correct logins | n | median ms | p95 ms | slower than without attack (median) |',
+        '|---|---:|---:|---:|---:|',
+        ...latencyRows(baseline, after, underAttack, 'during the attack'),
+        '',
+        `Attack: ${ATTEMPTS.toLocaleString('en')} attempts in ${seconds.toFixed(1)} s (${(ATTEMPTS / seconds).toFixed(0)}/s); answers: ${counts(statuses)}`,
+        '',
+      ].join('\n'),
+    );
   });
 }
 

@@ -22,15 +22,23 @@ const oursOut = join(dataDir, 'merge-out-ours.pcap');
 const refOut = join(dataDir, 'merge-out-mergecap.pcap');
 const clean = (f: string) => () => rmSync(f, { force: true });
 
-const ours = measure('pcapmesh-pcap merge', process.execPath, [pcapCli(), 'merge', '--format', 'pcap', '-o', oursOut, ...inputs], { runs, before: clean(oursOut) });
+const ours = measure('pcapmesh-pcap merge', process.execPath, [pcapCli(), 'merge', '--format', 'pcap', '-o', oursOut, ...inputs], {
+  runs,
+  before: clean(oursOut),
+});
 const ref = measure('mergecap -F pcap', 'mergecap', ['-F', 'pcap', '-w', refOut, ...inputs], { runs, before: clean(refOut) });
 const identical = readFileSync(oursOut).equals(readFileSync(refOut));
 // The cost of --dedup (mergecap has no equivalent; shown against the same mergecap run).
-const dedup = measure('pcapmesh-pcap merge --dedup', process.execPath, [pcapCli(), 'merge', '--dedup', '--format', 'pcap', '-o', oursOut, ...inputs], { runs, before: clean(oursOut) });
+const dedup = measure('pcapmesh-pcap merge --dedup', process.execPath, [pcapCli(), 'merge', '--dedup', '--format', 'pcap', '-o', oursOut, ...inputs], {
+  runs,
+  before: clean(oursOut),
+});
 
 printTable(`merge: 8 inputs × ${mbPerInput} MiB (${(total / 1e6).toFixed(0)} MB in)`, [ours, ref], { bytes: total });
 printTable(`merge --dedup (1 ms window) of the same inputs, vs the same mergecap runs`, [dedup, ref], { bytes: total });
-console.log(`outputs byte-identical: ${identical ? 'yes' : 'NO'}; speed ratio (mergecap time ÷ ours): ${(ref.seconds / ours.seconds).toFixed(2)}; ours peak RSS ${ours.peakRssMiB.toFixed(0)} MiB (limit 200)`);
+console.log(
+  `outputs byte-identical: ${identical ? 'yes' : 'NO'}; speed ratio (mergecap time ÷ ours): ${(ref.seconds / ours.seconds).toFixed(2)}; ours peak RSS ${ours.peakRssMiB.toFixed(0)} MiB (limit 200)`,
+);
 rmSync(oursOut, { force: true });
 rmSync(refOut, { force: true });
 if (!identical) process.exitCode = 1;

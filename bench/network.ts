@@ -28,7 +28,14 @@ import { encodeMessage, Sequencer, topics } from '@pcapmesh/shared/wire';
 import { machine } from './lib/measure.js';
 
 const [mode = 'all', ...rest] = process.argv.slice(2);
-const [sensors, pairs, seconds, locations, rowsPerMinute, requests] = [1000, 10_000, 60, 2, 100, 60].map((d, i) => Number(rest[i] ?? d)) as [number, number, number, number, number, number];
+const [sensors, pairs, seconds, locations, rowsPerMinute, requests] = [1000, 10_000, 60, 2, 100, 60].map((d, i) => Number(rest[i] ?? d)) as [
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+];
 const ROWS_PER_MESSAGE = 1_000;
 const IN_FLIGHT = 1_000;
 const DAYS = 30;
@@ -55,22 +62,33 @@ async function admin(sql: string, url = baseUrl!): Promise<void> {
 
 /** The collector process: `pcapmesh collector` on its own database, ports on loopback. */
 class CollectorProcess {
-  private constructor(readonly child: ChildProcess, readonly http: string, readonly mqttUrl: string, readonly token: string) {}
+  private constructor(
+    readonly child: ChildProcess,
+    readonly http: string,
+    readonly mqttUrl: string,
+    readonly token: string,
+  ) {}
 
   static async start(dir: string, databaseUrl: string): Promise<CollectorProcess> {
     const [httpPort, mqttPort] = [await freePort(), await freePort()];
     const token = randomBytes(24).toString('hex');
     const config = join(dir, 'collector.yaml');
-    writeFileSync(config, JSON.stringify({
-      dataDir: join(dir, 'data'),
-      http: { host: '127.0.0.1', port: httpPort, apiToken: token },
-      mqtt: { host: '127.0.0.1', port: mqttPort },
-      database: { url: databaseUrl },
-      ingest: { healthIntervalSeconds: 600 },
-      log: { level: 'warn' },
-    }));
-    const child = spawn(process.execPath, ['--conditions=pcapmesh-src', '--import', 'tsx', join(repoRoot, 'collector/src/cli/main.ts'), 'collector', '--config', config],
-      { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+    writeFileSync(
+      config,
+      JSON.stringify({
+        dataDir: join(dir, 'data'),
+        http: { host: '127.0.0.1', port: httpPort, apiToken: token },
+        mqtt: { host: '127.0.0.1', port: mqttPort },
+        database: { url: databaseUrl },
+        ingest: { healthIntervalSeconds: 600 },
+        log: { level: 'warn' },
+      }),
+    );
+    const child = spawn(
+      process.execPath,
+      ['--conditions=pcapmesh-src', '--import', 'tsx', join(repoRoot, 'collector/src/cli/main.ts'), 'collector', '--config', config],
+      { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     const errors: string[] = [];
     createInterface({ input: child.stderr! }).on('line', (l) => {
       if (errors.push(l) > 50) errors.shift();
@@ -79,8 +97,16 @@ class CollectorProcess {
     const lines = createInterface({ input: child.stdout! });
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`collector not ready in 180 s:\n${errors.join('\n')}`)), 180_000);
-      lines.on('line', (l) => { if (l.startsWith('{"event":"ready"')) { clearTimeout(timer); resolve(); } });
-      child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`collector exited ${code}:\n${errors.join('\n')}`)); });
+      lines.on('line', (l) => {
+        if (l.startsWith('{"event":"ready"')) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      child.once('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`collector exited ${code}:\n${errors.join('\n')}`));
+      });
     });
     return new CollectorProcess(child, `http://127.0.0.1:${httpPort}/api/v1`, `mqtt://127.0.0.1:${mqttPort}`, token);
   }
@@ -114,16 +140,23 @@ class CollectorProcess {
 /** Runs `fn` over `items` with at most `limit` at once. */
 async function pool<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) await fn(items[next++]!);
-  }));
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) await fn(items[next++]!);
+    }),
+  );
 }
 
 /** The flows of message `k` of a minute: pairs k·1000 … k·1000+999 of a sensor's P. */
 function flows(k: number, count: number): { srcNet: string; dstNet: string; packets: number; bytes: number }[] {
   return Array.from({ length: count }, (_, i) => {
     const j = k * ROWS_PER_MESSAGE + i;
-    return { srcNet: `10.${(j >> 8) & 255}.${j & 255}.0/24`, dstNet: `172.${16 + (j >> 16)}.${(j >> 8) & 255}.0/24`, packets: 10 + (j % 7), bytes: 1500 * (10 + (j % 7)) };
+    return {
+      srcNet: `10.${(j >> 8) & 255}.${j & 255}.0/24`,
+      dstNet: `172.${16 + (j >> 16)}.${(j >> 8) & 255}.0/24`,
+      packets: 10 + (j % 7),
+      bytes: 1500 * (10 + (j % 7)),
+    };
   });
 }
 
@@ -132,14 +165,26 @@ async function ingest(collector: CollectorProcess, databaseUrl: string): Promise
   const secrets = new Map<string, string>();
   const t0 = Date.now();
   await pool(names, 8, async (name) => {
-    const { enrolment } = await collector.call<{ enrolment: { token: string } }>('POST', '/admin/sensors', { name, location: `site-${Number(name.slice(1)) % 10}` });
+    const { enrolment } = await collector.call<{ enrolment: { token: string } }>('POST', '/admin/sensors', {
+      name,
+      location: `site-${Number(name.slice(1)) % 10}`,
+    });
     secrets.set(name, (await collector.call<{ secret: string }>('POST', '/enroll', { token: enrolment.token })).secret);
   });
   console.error(`enrolled ${sensors} sensors in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   const clients = new Map<string, MqttClient>();
   await pool(names, 32, async (name) => {
-    const c = await mqtt.connectAsync(collector.mqttUrl, { username: name, password: secrets.get(name)!, clientId: name, protocolVersion: 4, reconnectPeriod: 0, connectTimeout: 30_000 });
-    await c.publishAsync(topics.sensor(name, 'state'), Buffer.from(encodeMessage('state', new Sequencer(1).stamp('state', { status: 'online', bdSeq: 1 }))), { qos: 1 });
+    const c = await mqtt.connectAsync(collector.mqttUrl, {
+      username: name,
+      password: secrets.get(name)!,
+      clientId: name,
+      protocolVersion: 4,
+      reconnectPeriod: 0,
+      connectTimeout: 30_000,
+    });
+    await c.publishAsync(topics.sensor(name, 'state'), Buffer.from(encodeMessage('state', new Sequencer(1).stamp('state', { status: 'online', bdSeq: 1 }))), {
+      qos: 1,
+    });
     clients.set(name, c);
   });
   console.error(`connected ${sensors} clients`);
@@ -152,7 +197,9 @@ async function ingest(collector: CollectorProcess, databaseUrl: string): Promise
   const minutePayloads = (m: number): Buffer[] =>
     Array.from({ length: perMinute }, (_, k) => {
       const body = {
-        intervalStart: firstMinute + m * 60_000, intervalSeconds: 60, part: (m * 1000 + k).toString(16).padStart(16, '0'),
+        intervalStart: firstMinute + m * 60_000,
+        intervalSeconds: 60,
+        part: (m * 1000 + k).toString(16).padStart(16, '0'),
         flows: flows(k, Math.min(ROWS_PER_MESSAGE, pairs - k * ROWS_PER_MESSAGE)),
       };
       const buf = Buffer.from(encodeMessage('traffic', seq.stamp('traffic', body)));
@@ -166,16 +213,24 @@ async function ingest(collector: CollectorProcess, databaseUrl: string): Promise
   await db.connect();
   const stored = async () => Number((await db.query<{ n: string }>('SELECT count(*) AS n FROM traffic_samples')).rows[0]!.n);
   // Inserted rows as PostgreSQL's statistics see them (cheap, about a second late): for pacing only.
-  const inserted = async () => Number((await db.query<{ n: string | null }>(
-    "SELECT sum(n_tup_ins) AS n FROM pg_stat_user_tables WHERE relname LIKE 'traffic_samples%'")).rows[0]!.n ?? 0);
+  const inserted = async () =>
+    Number((await db.query<{ n: string | null }>("SELECT sum(n_tup_ins) AS n FROM pg_stat_user_tables WHERE relname LIKE 'traffic_samples%'")).rows[0]!.n ?? 0);
   // Warm-up, not timed: one small message per location, one at a time, so each location's traffic
   // table exists before the load (two sensors of a new location at once can race on creating it:
   // "relation network_traffic_lN already exists", see bench/README.md).
   for (let l = 0; l < Math.min(10, sensors); l++) {
     const name = names[l]!;
-    const warm = Buffer.from(encodeMessage('traffic', new Sequencer(1).stamp('traffic', {
-      intervalStart: firstMinute - 60_000, intervalSeconds: 60, part: 'warmup', flows: flows(0, 1),
-    })));
+    const warm = Buffer.from(
+      encodeMessage(
+        'traffic',
+        new Sequencer(1).stamp('traffic', {
+          intervalStart: firstMinute - 60_000,
+          intervalSeconds: 60,
+          part: 'warmup',
+          flows: flows(0, 1),
+        }),
+      ),
+    );
     await clients.get(name)!.publishAsync(topics.sensor(name, 'traffic'), warm, { qos: 1 });
     for (let i = 0; i < 600 && (await stored()) < l + 1; i++) await new Promise((r) => setTimeout(r, 100));
   }
@@ -204,7 +259,10 @@ async function ingest(collector: CollectorProcess, databaseUrl: string): Promise
       for (const p of payloads) {
         for (;;) {
           if (Date.now() >= deadline) break sending;
-          if (Date.now() - lastPoll > 250) { storedSeen = (await inserted()) - base0; lastPoll = Date.now(); }
+          if (Date.now() - lastPoll > 250) {
+            storedSeen = (await inserted()) - base0;
+            lastPoll = Date.now();
+          }
           const aheadOfGoal = offered >= (Date.now() - start) * goalPerMs;
           const backlogFull = offered - storedSeen >= BACKLOG;
           if (inFlight < IN_FLIGHT && !aheadOfGoal && !backlogFull) break;
@@ -212,14 +270,17 @@ async function ingest(collector: CollectorProcess, databaseUrl: string): Promise
           await new Promise((r) => setTimeout(r, 5));
         }
         inFlight++;
-        c.publishAsync(topics.sensor(name, 'traffic'), p, { qos: 1 }).then(() => {
-          inFlight--;
-          sentRows += rowsOf(p); // counted once acknowledged
-        }, (err: unknown) => {
-          inFlight--;
-          failed++;
-          if (failed <= 5) console.error(String(err));
-        });
+        c.publishAsync(topics.sensor(name, 'traffic'), p, { qos: 1 }).then(
+          () => {
+            inFlight--;
+            sentRows += rowsOf(p); // counted once acknowledged
+          },
+          (err: unknown) => {
+            inFlight--;
+            failed++;
+            if (failed <= 5) console.error(String(err));
+          },
+        );
         offered += rowsOf(p);
       }
     }
@@ -232,7 +293,10 @@ async function ingest(collector: CollectorProcess, databaseUrl: string): Promise
   for (;;) {
     const n = await stored();
     if (n - warmRows >= sentRows) break;
-    if (n !== last) { last = n; lastChange = Date.now(); }
+    if (n !== last) {
+      last = n;
+      lastChange = Date.now();
+    }
     if (Date.now() - lastChange > 60_000) throw new Error(`stored ${n} of ${sentRows} rows; no progress for 60 s`);
     await new Promise((r) => setTimeout(r, 500));
   }
@@ -293,7 +357,11 @@ async function query(collector: CollectorProcess, databaseUrl: string): Promise<
     await db.query(`ANALYZE ${table}`);
   }
   const total = Number((await db.query<{ n: string }>('SELECT count(*) AS n FROM network_traffic')).rows[0]!.n);
-  const size = (await db.query<{ s: string }>("SELECT pg_size_pretty(sum(pg_total_relation_size(c.oid))) AS s FROM pg_class c WHERE c.relname LIKE 'network_traffic_l%' AND c.relkind = 'r'")).rows[0]!.s;
+  const size = (
+    await db.query<{ s: string }>(
+      "SELECT pg_size_pretty(sum(pg_total_relation_size(c.oid))) AS s FROM pg_class c WHERE c.relname LIKE 'network_traffic_l%' AND c.relkind = 'r'",
+    )
+  ).rows[0]!.s;
   await db.end();
   console.error(`loaded ${total} rows (${size}) in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
 
@@ -303,7 +371,10 @@ async function query(collector: CollectorProcess, databaseUrl: string): Promise<
   for (let n = 0; n < requests; n++) {
     const day = first + (n % (DAYS - 1)) * 86_400_000;
     const t = performance.now();
-    const view = await collector.call<{ totals: { packets: number }; series: unknown[]; top: unknown[] }>('GET', `/network/traffic?location=q-site-0&from=${day}&to=${day + 86_400_000}`);
+    const view = await collector.call<{ totals: { packets: number }; series: unknown[]; top: unknown[] }>(
+      'GET',
+      `/network/traffic?location=q-site-0&from=${day}&to=${day + 86_400_000}`,
+    );
     times.push(performance.now() - t);
     if (!checked) {
       if (view.series.length !== 1440 || view.top.length !== 20) throw new Error(`unexpected answer: ${view.series.length} points, ${view.top.length} pairs`);
@@ -330,10 +401,19 @@ const dir = mkdtempSync(join(tmpdir(), 'pcapmesh-bench-network-'));
 let collector: CollectorProcess | null = null;
 try {
   collector = await CollectorProcess.start(dir, url.toString());
-  const out: string[] = [`Machine: ${machine()}, load average ${loadavg().map((l) => l.toFixed(1)).join(' / ')} at start`, ''];
+  const out: string[] = [
+    `Machine: ${machine()}, load average ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' / ')} at start`,
+    '',
+  ];
   if (mode !== 'query') out.push(...(await ingest(collector, url.toString())), '');
   if (mode !== 'ingest') out.push(...(await query(collector, url.toString())), '');
-  out.push(`load average at the end ${loadavg().map((l) => l.toFixed(1)).join(' / ')}`);
+  out.push(
+    `load average at the end ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' / ')}`,
+  );
   console.log(out.join('\n'));
 } finally {
   await collector?.stop();
@@ -343,7 +423,10 @@ try {
       break;
     } catch (err) {
       // An autovacuum worker of another role may still be on it for a moment.
-      if (i >= 20) { console.error(`could not drop database ${database}: ${String(err)}`); break; }
+      if (i >= 20) {
+        console.error(`could not drop database ${database}: ${String(err)}`);
+        break;
+      }
       await new Promise((r) => setTimeout(r, 1000));
     }
   }

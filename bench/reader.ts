@@ -40,7 +40,9 @@ const median = loops[Math.floor(loops.length / 2)]!;
 console.log(`### reader: bare packet loop, ${(size / 1e6).toFixed(0)} MB, ${median.packets} packets\n`);
 console.log(`Machine: ${machine()}\n`);
 const best = loops[0]!;
-console.log(`openCapture + next() over every packet: median ${median.seconds.toFixed(2)} s wall = ${(size / 1e6 / median.seconds).toFixed(0)} MB/s, ${(median.packets / median.seconds / 1e6).toFixed(2)} M packets/s; best ${(size / 1e6 / best.seconds).toFixed(0)} MB/s; CPU time of the median run ${(size / 1e6 / median.cpuSeconds).toFixed(0)} MB/s of CPU\n`);
+console.log(
+  `openCapture + next() over every packet: median ${median.seconds.toFixed(2)} s wall = ${(size / 1e6 / median.seconds).toFixed(0)} MB/s, ${(median.packets / median.seconds / 1e6).toFixed(2)} M packets/s; best ${(size / 1e6 / best.seconds).toFixed(0)} MB/s; CPU time of the median run ${(size / 1e6 / median.cpuSeconds).toFixed(0)} MB/s of CPU\n`,
+);
 
 // The same packets as pcapng, written by the reference tool (editcap), as sensors running dumpcap write.
 const ngFile = file.replace(/\.pcap$/, '.pcapng');
@@ -52,7 +54,9 @@ const ngSize = statSync(ngFile).size;
 readerLoop(ngFile);
 const ngLoops = Array.from({ length: runs }, () => readerLoop(ngFile)).sort((a, b) => a.seconds - b.seconds);
 const ngMedian = ngLoops[Math.floor(ngLoops.length / 2)]!;
-console.log(`pcapng (editcap -F pcapng of the same packets, ${(ngSize / 1e6).toFixed(0)} MB): median ${(ngSize / 1e6 / ngMedian.seconds).toFixed(0)} MB/s, ${(ngMedian.packets / ngMedian.seconds / 1e6).toFixed(2)} M packets/s\n`);
+console.log(
+  `pcapng (editcap -F pcapng of the same packets, ${(ngSize / 1e6).toFixed(0)} MB): median ${(ngSize / 1e6 / ngMedian.seconds).toFixed(0)} MB/s, ${(ngMedian.packets / ngMedian.seconds / 1e6).toFixed(2)} M packets/s\n`,
+);
 
 const ours = measure('pcapmesh-pcap info', process.execPath, [pcapCli(), 'info', file], { runs });
 const capinfos = measure('capinfos -c -a -e', 'capinfos', ['-c', '-a', '-e', file], { runs });

@@ -33,7 +33,8 @@ for (const [name, args] of ALL) {
   if (wanted.length > 0 && !wanted.includes(name)) continue;
   console.log(`\n## bench/${name}.ts ${args.join(' ')}\n`);
   const r = spawnSync(process.execPath, ['--conditions=pcapmesh-src', '--import', 'tsx', join(benchDir, `${name}.ts`), ...args], {
-    stdio: 'inherit', cwd: dirname(benchDir),
+    stdio: 'inherit',
+    cwd: dirname(benchDir),
   });
   if (r.status !== 0) {
     console.error(`bench/${name}.ts failed (exit ${r.status ?? r.signal})`);

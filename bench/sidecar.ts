@@ -18,4 +18,6 @@ const ours = measure('pcapmesh-pcap index --force', process.execPath, [pcapCli()
 const capinfos = measure('capinfos -c', 'capinfos', ['-c', file], { runs });
 printTable(`index build of ${(size / 1e6).toFixed(0)} MB (process start included)`, [ours, capinfos], { bytes: size });
 const indexBytes = statSync(`${file}.pmidx`).size;
-console.log(`index: ${indexBytes} bytes = ${((100 * indexBytes) / size).toFixed(3)} % of the capture (limit 3 %); build ${(size / 1e6 / ours.seconds).toFixed(0)} MB/s on one core (goal ≥ 150)`);
+console.log(
+  `index: ${indexBytes} bytes = ${((100 * indexBytes) / size).toFixed(3)} % of the capture (limit 3 %); build ${(size / 1e6 / ours.seconds).toFixed(0)} MB/s on one core (goal ≥ 150)`,
+);

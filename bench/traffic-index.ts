@@ -19,7 +19,9 @@ const size = statSync(file).size;
 let packets = 0;
 let minutes = 0;
 const modes: Record<string, () => void> = {
-  'index build': () => { buildIndexData(file); },
+  'index build': () => {
+    buildIndexData(file);
+  },
   'index build + traffic': () => {
     const acc = new TrafficAccumulator({ ipv4Prefix: 24, ipv6Prefix: 64, maxPairsPerMinute: 1000 });
     buildIndexData(file, undefined, acc.observe);
@@ -48,4 +50,6 @@ for (const [name, list] of Object.entries(seconds)) {
   medians.push(median);
   console.log(`| ${name} | ${median.toFixed(3)} | ${list[0]!.toFixed(3)} | ${list.at(-1)!.toFixed(3)} | ${(size / 1e6 / median).toFixed(0)} |`);
 }
-console.log(`traffic adds ${(((medians[1]! - medians[0]!) / medians[0]!) * 100).toFixed(0)} % CPU, ${(((medians[1]! - medians[0]!) * 1e9) / packets).toFixed(0)} ns a packet`);
+console.log(
+  `traffic adds ${(((medians[1]! - medians[0]!) / medians[0]!) * 100).toFixed(0)} % CPU, ${(((medians[1]! - medians[0]!) * 1e9) / packets).toFixed(0)} ns a packet`,
+);

@@ -62,7 +62,11 @@ export class Agent {
   private stops: (() => Promise<void>)[] = [];
   private onlineCount = 0;
 
-  constructor(private readonly config: AgentConfig, private readonly logger: Logger, events: AgentEvents = {}) {
+  constructor(
+    private readonly config: AgentConfig,
+    private readonly logger: Logger,
+    events: AgentEvents = {},
+  ) {
     const stateDir = resolve(config.stateDir);
     this.spool = Spool.open(join(stateDir, 'spool'), { maxBytes: config.spool.maxBytes, logger });
     const sequencer = new Sequencer(this.spool.nextSeq);
@@ -71,8 +75,12 @@ export class Agent {
     this.captures = config.captures.filter(managed).map((c) => ({
       config: c,
       tcpdump: new TcpdumpCapture({
-        interface: c.interface!, directory: resolve(c.directory), snaplen: c.snaplen, rotateSeconds: c.rotateSeconds,
-        tcpdumpPath: config.capture.tcpdumpPath, logger: logger.child({ interface: c.interface }),
+        interface: c.interface!,
+        directory: resolve(c.directory),
+        snaplen: c.snaplen,
+        rotateSeconds: c.rotateSeconds,
+        tcpdumpPath: config.capture.tcpdumpPath,
+        logger: logger.child({ interface: c.interface }),
         statsIntervalMs: config.intervals.healthSeconds * 1000,
       }),
     }));
@@ -95,7 +103,13 @@ export class Agent {
         hostname: hostname(),
         interfaces: config.captures.map((c) => ({ name: c.interface ?? c.name, managed: managed(c), directory: resolve(c.directory) })),
         capabilities: [
-          'health', 'pcap-availability', 'tasks', 'estimate', ...(this.indexer ? ['pcap-index'] : []), ...(this.traffic ? ['traffic'] : []), ...(this.captures.length > 0 ? ['tcpdump'] : []),
+          'health',
+          'pcap-availability',
+          'tasks',
+          'estimate',
+          ...(this.indexer ? ['pcap-index'] : []),
+          ...(this.traffic ? ['traffic'] : []),
+          ...(this.captures.length > 0 ? ['tcpdump'] : []),
         ],
       }),
       onOnline: ({ bdSeq }) => events.onOnline?.({ bdSeq, first: this.onlineCount++ === 0 }),
@@ -132,22 +146,23 @@ export class Agent {
     const rotate = (c: AgentConfig['captures'][number]) => c.rotateSeconds;
     const { traffic } = config;
     if (traffic.enabled && !config.index.enabled) logger.warn('traffic summaries are off: they are read in the index build, and index.enabled is false');
-    const trafficPublisher = traffic.enabled && config.index.enabled
-      ? new TrafficPublisher({
-        stateDir,
-        settings: { ipv4Prefix: traffic.ipv4Prefix, ipv6Prefix: traffic.ipv6Prefix, maxPairsPerMinute: traffic.maxPairsPerMinute },
-        backfill: traffic.backfill,
-        sink: this.outbox,
-        logger: logger.child({ part: 'traffic' }),
-        sources: sources.map((s) => s.name),
-      })
-      : null;
+    const trafficPublisher =
+      traffic.enabled && config.index.enabled
+        ? new TrafficPublisher({
+            stateDir,
+            settings: { ipv4Prefix: traffic.ipv4Prefix, ipv6Prefix: traffic.ipv6Prefix, maxPairsPerMinute: traffic.maxPairsPerMinute },
+            backfill: traffic.backfill,
+            sink: this.outbox,
+            logger: logger.child({ part: 'traffic' }),
+            sources: sources.map((s) => s.name),
+          })
+        : null;
     const indexer = config.index.enabled
       ? new CaptureIndexer({
-        settleSeconds: config.index.settleSeconds,
-        logger: logger.child({ part: 'indexer' }),
-        ...(trafficPublisher ? { traffic: trafficPublisher } : {}),
-      })
+          settleSeconds: config.index.settleSeconds,
+          logger: logger.child({ part: 'indexer' }),
+          ...(trafficPublisher ? { traffic: trafficPublisher } : {}),
+        })
       : null;
     this.indexer = indexer;
     this.traffic = trafficPublisher;
@@ -198,7 +213,10 @@ export class Agent {
     for (const { config: c } of this.captures) {
       const r = sweep({ directory: resolve(c.directory), interface: c.interface!, maxBytes: c.maxBytes, minFreePercent: c.minFreePercent });
       if (r.deleted.length > 0) {
-        this.logger.info({ interface: c.interface, deleted: r.deleted.length, bytes: r.deletedBytes, keptBytes: r.keptBytes }, 'capture: ring retention deleted the oldest files');
+        this.logger.info(
+          { interface: c.interface, deleted: r.deleted.length, bytes: r.deletedBytes, keptBytes: r.keptBytes },
+          'capture: ring retention deleted the oldest files',
+        );
       }
     }
   }

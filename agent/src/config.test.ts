@@ -35,7 +35,10 @@ test('captures come from a file or, as one YAML list, from the environment', () 
   assert.equal(cfg.captures[0]!.maxBytes, 1000);
   assert.equal(cfg.mqtt.password, '42', 'YAML reads 0042 as a number; it is kept as text');
   const env = loadAgentConfig(undefined, { PCAPMESH_AGENT_NAME: 'b', PCAPMESH_AGENT_CAPTURES: '[{name: local, directory: ./data/pcap}]' });
-  assert.deepEqual(env.captures.map((c) => [c.name, c.directory, c.interface]), [['local', './data/pcap', undefined]]);
+  assert.deepEqual(
+    env.captures.map((c) => [c.name, c.directory, c.interface]),
+    [['local', './data/pcap', undefined]],
+  );
 });
 
 test('every problem is listed: missing name, bad URL, duplicate capture names, unknown keys', () => {

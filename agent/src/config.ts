@@ -23,11 +23,20 @@ const text = z.union([z.string(), z.number(), z.boolean()]).transform(String);
 
 export const captureSchema = z.strictObject({
   /** Label of this capture source: shown in the birth's interfaces and the availability report. */
-  name: z.string().min(1).max(63).regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'use letters, digits, ".", "_", "-"'),
+  name: z
+    .string()
+    .min(1)
+    .max(63)
+    .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'use letters, digits, ".", "_", "-"'),
   /** Directory holding the capture files (watched; written by tcpdump when `interface` is set). */
   directory: z.string().min(1),
   /** Network interface to capture on with tcpdump (only when `capture.enabled`); unset = watch only. */
-  interface: z.string().min(1).max(63).regex(/^[^\s/]+$/, 'an interface name (eth0)').optional(),
+  interface: z
+    .string()
+    .min(1)
+    .max(63)
+    .regex(/^[^\s/]+$/, 'an interface name (eth0)')
+    .optional(),
   /** tcpdump -G: start a new file every this many seconds. */
   rotateSeconds: seconds(60),
   /** Ring retention: delete the oldest files while the directory holds more than this many bytes (0 = no limit). */
@@ -48,7 +57,10 @@ export const agentConfigSchema = z.strictObject({
   mqtt: z
     .strictObject({
       /** Broker URL: mqtt://host:1883 or mqtts://host:8883. */
-      url: z.string().regex(/^mqtts?:\/\/[^\s]+$/, 'an mqtt:// or mqtts:// URL').default('mqtt://127.0.0.1:1883'),
+      url: z
+        .string()
+        .regex(/^mqtts?:\/\/[^\s]+$/, 'an mqtt:// or mqtts:// URL')
+        .default('mqtt://127.0.0.1:1883'),
       /** MQTT user name; defaults to the sensor name. */
       username: z.string().min(1).optional(),
       /** The sensor's secret (printed once by `pcapmesh sensor add`). Never logged. */
@@ -77,13 +89,17 @@ export const agentConfigSchema = z.strictObject({
     })
     .prefault({}),
   /** Capture sources: directories to watch, optionally filled by tcpdump on an interface. */
-  captures: z.array(captureSchema).max(64).default([]).superRefine((list, ctx) => {
-    const seen = new Set<string>();
-    list.forEach((c, i) => {
-      if (seen.has(c.name)) ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `duplicate capture name ${c.name}` });
-      seen.add(c.name);
-    });
-  }),
+  captures: z
+    .array(captureSchema)
+    .max(64)
+    .default([])
+    .superRefine((list, ctx) => {
+      const seen = new Set<string>();
+      list.forEach((c, i) => {
+        if (seen.has(c.name)) ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `duplicate capture name ${c.name}` });
+        seen.add(c.name);
+      });
+    }),
   intervals: z
     .strictObject({
       /** Health report period. */
@@ -123,7 +139,12 @@ export const agentConfigSchema = z.strictObject({
       /** Tasks scanning or uploading at once; the others wait in the queue (status accepted). */
       maxConcurrent: z.number().int().min(1).max(16).default(1),
       /** Bytes per upload chunk (PUT); at most the collector's jobs.uploadChunkMaxBytes. */
-      uploadChunkBytes: z.number().int().min(64 * 1024).max(64 * 1024 * 1024).default(4 * 1024 * 1024),
+      uploadChunkBytes: z
+        .number()
+        .int()
+        .min(64 * 1024)
+        .max(64 * 1024 * 1024)
+        .default(4 * 1024 * 1024),
       /** A capture source whose newest file has not changed for this long is closed: a task whose window has ended may start. */
       closedAfterSeconds: seconds(5),
       /** Ended tasks' state (and any file left) is kept this long, then removed. */
@@ -133,7 +154,11 @@ export const agentConfigSchema = z.strictObject({
   spool: z
     .strictObject({
       /** Disk bound of the outgoing QoS 1 spool; beyond it the oldest health records are dropped (counted). */
-      maxBytes: z.number().int().min(64 * 1024).default(64 * 1024 * 1024),
+      maxBytes: z
+        .number()
+        .int()
+        .min(64 * 1024)
+        .default(64 * 1024 * 1024),
     })
     .prefault({}),
   log: z

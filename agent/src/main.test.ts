@@ -78,17 +78,26 @@ test('the real agent process: ready line, birth, health and availability; SIGTER
   }
   const code = await exited;
   assert.equal(code, 0, `${stderr}\n${JSON.stringify(events)}`);
-  assert.deepEqual(events.map((e) => e.event), ['ready', 'stopped']);
+  assert.deepEqual(
+    events.map((e) => e.event),
+    ['ready', 'stopped'],
+  );
   assert.equal(events[0]!.sensor, 'alpha');
   const states = broker.of('state').map((s) => [s.message.status, s.message.reason ?? null]);
-  assert.deepEqual(states, [['online', null], ['offline', 'shutdown']]);
+  assert.deepEqual(states, [
+    ['online', null],
+    ['offline', 'shutdown'],
+  ]);
   const pcap = broker.of('pcap')[0]!.message as unknown as PcapMessage;
   assert.equal(pcap.sources[0]!.name, 'local');
   assert.equal(pcap.sources[0]!.files, 1);
   assert.equal(pcap.sources[0]!.oldest?.sec, 1413054930);
   const h = broker.of('health').at(-1)!.message as unknown as HealthMessage;
   assert.ok(h.cpu.cores >= 1);
-  assert.deepEqual(h.disks.flatMap((d) => d.directories), [join(dir, 'pcap')]);
+  assert.deepEqual(
+    h.disks.flatMap((d) => d.directories),
+    [join(dir, 'pcap')],
+  );
   assert.ok(h.interfaces.some((i) => i.name === 'lo'));
   assert.ok(!stderr.includes('1234'), 'the secret never reaches the logs');
 });
@@ -126,8 +135,11 @@ test('the real agent process with a managed capture on lo: tcpdump runs, health 
       return;
     }
     await broker.until('packets counted', () => (captureOf(broker.of('health').at(-1)!.message as unknown as HealthMessage)?.packets ?? 0) > 10, 20_000);
-    await broker.until('availability of the ring', () =>
-      broker.of('pcap').some((p) => ((p.message as unknown as PcapMessage).sources[0]?.newest ?? null) !== null), 20_000);
+    await broker.until(
+      'availability of the ring',
+      () => broker.of('pcap').some((p) => ((p.message as unknown as PcapMessage).sources[0]?.newest ?? null) !== null),
+      20_000,
+    );
   } finally {
     clearInterval(traffic);
     udp.close();

@@ -76,7 +76,8 @@ async function main(): Promise<number> {
     process.on('SIGTERM', () => resolve('SIGTERM'));
   });
   const agent = new Agent(config, logger, {
-    onOnline: ({ bdSeq, first }) => event(first ? { event: 'ready', sensor, bdSeq, version: AGENT_VERSION, pid: process.pid } : { event: 'online', sensor, bdSeq }),
+    onOnline: ({ bdSeq, first }) =>
+      event(first ? { event: 'ready', sensor, bdSeq, version: AGENT_VERSION, pid: process.pid } : { event: 'online', sensor, bdSeq }),
   });
   await agent.start();
   logger.info({ version: AGENT_VERSION, mqtt: redactUrl(config.mqtt.url), captures: config.captures.length }, 'agent started');

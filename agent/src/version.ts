@@ -1,6 +1,4 @@
 /** The agent's version, from agent/package.json (one level above both src/ and dist/). */
 import { readFileSync } from 'node:fs';
 
-export const AGENT_VERSION: string = (
-  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
-).version;
+export const AGENT_VERSION: string = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;

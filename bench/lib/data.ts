@@ -38,8 +38,21 @@ export function pcapCli(): string {
     console.error('compiling shared/ for the bench…');
     const tsc = join(repoRoot, 'node_modules/typescript/bin/tsc');
     const steps = [
-      [tsc, '-p', join(repoRoot, 'shared/tsconfig.json'), '--outDir', sharedDist,
-        '--composite', 'false', '--incremental', 'false', '--declaration', 'false', '--sourceMap', 'false'],
+      [
+        tsc,
+        '-p',
+        join(repoRoot, 'shared/tsconfig.json'),
+        '--outDir',
+        sharedDist,
+        '--composite',
+        'false',
+        '--incremental',
+        'false',
+        '--declaration',
+        'false',
+        '--sourceMap',
+        'false',
+      ],
       [join(repoRoot, 'shared/scripts/bundle-cli.js'), sharedDist],
     ];
     for (const args of steps) {

@@ -21,7 +21,14 @@ const ADMIN_PASSWORD = 'bench admin password';
 export const LEGIT_ADDRESS = '127.0.0.2';
 
 /** POST JSON from a chosen loopback source address; resolves with status and body. */
-export function post(base: string, path: string, body: unknown, from: string, token?: string, agent: Agent | false = false): Promise<{ status: number; body: string }> {
+export function post(
+  base: string,
+  path: string,
+  body: unknown,
+  from: string,
+  token?: string,
+  agent: Agent | false = false,
+): Promise<{ status: number; body: string }> {
   const url = new URL(path, base);
   const data = JSON.stringify(body);
   return new Promise((resolve, reject) => {
@@ -84,7 +91,9 @@ export async function withLoginCollector(auth: Record<string, unknown>, body: (b
   await collector.start();
   try {
     const base = collector.httpUrl;
-    const admin = JSON.parse((await post(base, '/api/v1/login', { username: 'admin', password: ADMIN_PASSWORD }, LEGIT_ADDRESS)).body) as { accessToken: string };
+    const admin = JSON.parse((await post(base, '/api/v1/login', { username: 'admin', password: ADMIN_PASSWORD }, LEGIT_ADDRESS)).body) as {
+      accessToken: string;
+    };
     for (let u = 0; u < USERS; u++) {
       const res = await post(base, '/api/v1/admin/users', { username: `user${u}`, role: 'analyst', password: PASSWORD }, LEGIT_ADDRESS, admin.accessToken);
       if (res.status !== 201) throw new Error(`creating user${u}: ${res.status} ${res.body}`);
@@ -108,7 +117,9 @@ export function startAttacker(base: string, attempts: number): Attack {
   let ended = false;
   let report = '';
   const started = performance.now();
-  const attacker = spawn(process.execPath, [...process.execArgv, process.argv[1]!, '--attacker', base, String(attempts)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const attacker = spawn(process.execPath, [...process.execArgv, process.argv[1]!, '--attacker', base, String(attempts)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   attacker.stdout.on('data', (d: Buffer) => (report += d.toString()));
   const finished = once(attacker, 'close').then(() => {
     ended = true;

@@ -48,7 +48,10 @@ export function measure(label: string, command: string, args: string[], opts: Me
       const out = join(dir, `time-${i}`);
       const started = process.hrtime.bigint();
       const r = spawnSync(GNU_TIME, ['-f', '%e %M %U %S', '-o', out, command, ...args], {
-        cwd: opts.cwd, env: opts.env ?? process.env, stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 1 << 24,
+        cwd: opts.cwd,
+        env: opts.env ?? process.env,
+        stdio: ['ignore', 'ignore', 'pipe'],
+        maxBuffer: 1 << 24,
       });
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       if (r.status !== 0) throw new Error(`${label}: ${command} ${args.join(' ')} exited ${r.status}: ${r.stderr?.toString().slice(-2000)}`);

@@ -60,9 +60,12 @@ test('start wires everything on ephemeral ports; stop leaves nothing behind', as
       if (status !== 'online') await new Promise((r) => setTimeout(r, 20));
     }
     assert.equal(status, 'online');
-    const summary = (await (
-      await fetch(`${collector.httpUrl}/api/v1/health/summary`, { headers: { authorization: `Bearer ${token}` } })
-    ).json()) as { sensors: Record<string, number>; ingest: { accepted: Record<string, number> }; database: { ok: boolean }; broker: { mode: string; clients: number } };
+    const summary = (await (await fetch(`${collector.httpUrl}/api/v1/health/summary`, { headers: { authorization: `Bearer ${token}` } })).json()) as {
+      sensors: Record<string, number>;
+      ingest: { accepted: Record<string, number> };
+      database: { ok: boolean };
+      broker: { mode: string; clients: number };
+    };
     assert.equal(summary.sensors.online, 1);
     assert.equal(summary.ingest.accepted.state, 1);
     assert.equal(summary.database.ok, true);
@@ -83,10 +86,7 @@ test('a start that fails part-way names the step and releases what it had starte
   const blocker = createServer();
   await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
   const takenPort = (blocker.address() as AddressInfo).port;
-  const collector = createCollector(
-    collectorConfig({ dataDir, http: { port: takenPort }, mqtt: { port: 0 }, database: { url: 'memory://' } }),
-    { log },
-  );
+  const collector = createCollector(collectorConfig({ dataDir, http: { port: takenPort }, mqtt: { port: 0 }, database: { url: 'memory://' } }), { log });
   try {
     await assert.rejects(collector.start(), /collector start failed at "HTTP server": cannot listen for HTTP on 127\.0\.0\.1:\d+/);
   } finally {

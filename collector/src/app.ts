@@ -127,7 +127,12 @@ export function createCollector(config: CollectorConfig, opts: CreateCollectorOp
     const partitionRegistry = new PartitionRegistry()
       .add(...partitionedTables(config.retention), auditPartitionedTable(config.retention.auditDays))
       .addSource('network traffic', (q) => networkPartitionedTables(q, config.retention.trafficDays));
-    const partitions = new PartitionManager({ db, log: log.child({ component: 'partitions' }), ahead: config.retention.partitionsAhead, tables: partitionRegistry });
+    const partitions = new PartitionManager({
+      db,
+      log: log.child({ component: 'partitions' }),
+      ahead: config.retention.partitionsAhead,
+      tables: partitionRegistry,
+    });
     await step('create partitions', () => partitions.run());
 
     const cache = await step('open cache', () => openCache({ url: config.redis.url }));
@@ -190,7 +195,14 @@ export function createCollector(config: CollectorConfig, opts: CreateCollectorOp
     const broker = await step('MQTT broker', () => openBroker(config, sensors, ingestStats, log, integrations));
     // An external broker cannot be told to drop a client: a revoked sensor is refused on its next connect there.
     const kick: KickClients = (match) => (broker.mode === 'embedded' ? broker.disconnect(match) : 0);
-    const enrolment = new EnrolmentService({ db, sensors, audit: accounts.audit, kick, log: log.child({ component: 'enrolment' }), throttle: accounts.throttle });
+    const enrolment = new EnrolmentService({
+      db,
+      sensors,
+      audit: accounts.audit,
+      kick,
+      log: log.child({ component: 'enrolment' }),
+      throttle: accounts.throttle,
+    });
     closers.push({ what: 'MQTT broker', close: () => broker.close() });
     if (broker.mode === 'embedded') ports = broker.ports;
 
@@ -239,29 +251,64 @@ export function createCollector(config: CollectorConfig, opts: CreateCollectorOp
     // Jobs: resume what a previous run left (dispatch needs the upload URL, so after the server), then tick; expire results hourly.
     await step('resume uploads', () => stack.uploads.recover());
     await step('resume jobs', () => stack.jobs.scheduler.resume());
-    const stopJobs = every('jobs tick', JOBS_TICK_MS, () => stack.jobs.scheduler.tick(), (err) => log.error({ err }, 'jobs tick failed'), JOBS_TICK_MS);
+    const stopJobs = every(
+      'jobs tick',
+      JOBS_TICK_MS,
+      () => stack.jobs.scheduler.tick(),
+      (err) => log.error({ err }, 'jobs tick failed'),
+      JOBS_TICK_MS,
+    );
     closers.push({ what: 'jobs scheduler', close: stopJobs });
-    const stopExpiry = every('results expiry', PARTITION_INTERVAL_MS, async () => {
-      for (const expired of await stack.results.sweepExpired(new Date())) {
-        log.info({ job: expired.jobId, bytes: expired.bytes }, 'job results expired and deleted');
-        await accounts.audit.record({ actor: null, action: 'job.expire', target: expired.jobId, outcome: 'ok', details: { owner: expired.owner, bytes: expired.bytes } });
-      }
-    }, (err) => log.error({ err }, 'results expiry failed'));
+    const stopExpiry = every(
+      'results expiry',
+      PARTITION_INTERVAL_MS,
+      async () => {
+        for (const expired of await stack.results.sweepExpired(new Date())) {
+          log.info({ job: expired.jobId, bytes: expired.bytes }, 'job results expired and deleted');
+          await accounts.audit.record({
+            actor: null,
+            action: 'job.expire',
+            target: expired.jobId,
+            outcome: 'ok',
+            details: { owner: expired.owner, bytes: expired.bytes },
+          });
+        }
+      },
+      (err) => log.error({ err }, 'results expiry failed'),
+    );
     closers.push({ what: 'results expiry', close: stopExpiry });
 
     // The first run of each is one period after start (partitions were made by the start step above).
     const sweepMs = config.ingest.healthIntervalSeconds * 1000;
-    const stopSweeper = every('heartbeat sweep', sweepMs, async () => {
-      const offline = await sensors.sweepHeartbeats();
-      if (offline.length > 0) log.info({ sensors: offline }, 'heartbeat timeout: marked offline');
-    }, (err) => log.error({ err }, 'heartbeat sweep failed'), sweepMs);
+    const stopSweeper = every(
+      'heartbeat sweep',
+      sweepMs,
+      async () => {
+        const offline = await sensors.sweepHeartbeats();
+        if (offline.length > 0) log.info({ sensors: offline }, 'heartbeat timeout: marked offline');
+      },
+      (err) => log.error({ err }, 'heartbeat sweep failed'),
+      sweepMs,
+    );
     closers.push({ what: 'heartbeat sweeper', close: stopSweeper });
-    const stopPartitions = every('partition maintenance', PARTITION_INTERVAL_MS, () => partitions.run(new Date(), { ifLocked: 'skip' }), (err) => log.error({ err }, 'partition maintenance failed'), PARTITION_INTERVAL_MS);
+    const stopPartitions = every(
+      'partition maintenance',
+      PARTITION_INTERVAL_MS,
+      () => partitions.run(new Date(), { ifLocked: 'skip' }),
+      (err) => log.error({ err }, 'partition maintenance failed'),
+      PARTITION_INTERVAL_MS,
+    );
     closers.push({ what: 'partition manager', close: stopPartitions });
     const learnMs = config.network.learnIntervalSeconds * 1000;
-    const stopLearning = every('subnet map learning', learnMs, async () => {
-      await network.learn();
-    }, (err) => log.error({ err }, 'subnet map learning failed'), learnMs);
+    const stopLearning = every(
+      'subnet map learning',
+      learnMs,
+      async () => {
+        await network.learn();
+      },
+      (err) => log.error({ err }, 'subnet map learning failed'),
+      learnMs,
+    );
     closers.push({ what: 'subnet map learning', close: stopLearning });
 
     services = { db, cache, sensors, events, ingestStats, broker };

@@ -108,7 +108,9 @@ test('login throttle keys: defaults, environment overrides, and bad values named
   );
   assert.equal(collectorConfig().auth.maxConcurrentChecks, undefined, 'unset: the CPU count, decided by the throttle');
   try {
-    loadCollectorConfig({ env: { PCAPMESH_AUTH__KNOWN_FOR_DAYS: '0', PCAPMESH_AUTH__GLOBAL_FAILURES_PER_MINUTE: 'many', PCAPMESH_AUTH__MAX_CONCURRENT_CHECKS: '1.5' } });
+    loadCollectorConfig({
+      env: { PCAPMESH_AUTH__KNOWN_FOR_DAYS: '0', PCAPMESH_AUTH__GLOBAL_FAILURES_PER_MINUTE: 'many', PCAPMESH_AUTH__MAX_CONCURRENT_CHECKS: '1.5' },
+    });
     assert.fail('expected a ConfigError');
   } catch (err) {
     assert.ok(err instanceof ConfigError);
@@ -153,5 +155,8 @@ test('jobs and results keys: defaults, environment overrides, derived directory 
     () => loadCollectorConfig({ env: { PCAPMESH_JOBS__CEILINGS__MAX_BYTES: '1000' } }),
     /jobs\.defaultLimits\.maxBytes: must not exceed jobs\.ceilings\.maxBytes \(1000\)/,
   );
-  assert.throws(() => loadCollectorConfig({ env: { PCAPMESH_HTTP__PUBLIC_URL: 'collector:8080' } }), /http\.publicUrl: must be a URL starting with http:\/\/ or https:\/\//);
+  assert.throws(
+    () => loadCollectorConfig({ env: { PCAPMESH_HTTP__PUBLIC_URL: 'collector:8080' } }),
+    /http\.publicUrl: must be a URL starting with http:\/\/ or https:\/\//,
+  );
 });

@@ -51,7 +51,12 @@ const jobLimits = (d: { maxBytes: number; maxPackets: number; timeoutSeconds: nu
       /** Matching packets a task may return before it stops (truncated). */
       maxPackets: z.number().int().min(1).default(d.maxPackets),
       /** Time a job may take before it ends with what it has, seconds. */
-      timeoutSeconds: z.number().int().min(10).max(366 * 86_400).default(d.timeoutSeconds),
+      timeoutSeconds: z
+        .number()
+        .int()
+        .min(10)
+        .max(366 * 86_400)
+        .default(d.timeoutSeconds),
     })
     .prefault({});
 
@@ -97,7 +102,10 @@ export const collectorConfigSchema = z.strictObject({
       /** Password on the external broker (never logged). */
       password: optionalText,
       /** MQTT 5 shared-subscription group on the external broker, so several collectors split the load. */
-      sharedGroup: z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only').default('pcapmesh-collectors'),
+      sharedGroup: z
+        .string()
+        .regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only')
+        .default('pcapmesh-collectors'),
     })
     // Checked on the section, so these are reported even when other sections have problems.
     .superRefine((mqtt, ctx) => {
@@ -185,14 +193,23 @@ export const collectorConfigSchema = z.strictObject({
       /** The most a request may ask for; a request over a ceiling is refused naming it. */
       ceilings: jobLimits({ maxBytes: 64 * GiB, maxPackets: 500_000_000, timeoutSeconds: 7 * 86_400 }),
       /** Longest capture window a job may cover, seconds. Default 7 days. */
-      maxWindowSeconds: z.number().int().min(1).max(366 * 86_400).default(7 * 86_400),
+      maxWindowSeconds: z
+        .number()
+        .int()
+        .min(1)
+        .max(366 * 86_400)
+        .default(7 * 86_400),
       /** Per-user quotas. */
       quota: z
         .strictObject({
           /** Open (pending, running, merging) jobs one user may have at once. Default 5. */
           concurrentJobs: z.number().int().min(1).max(10_000).default(5),
           /** Bytes of results one user may download in 24 hours; 0 = no limit. Default 20 GiB. */
-          bytesPerDay: z.number().int().min(0).default(20 * GiB),
+          bytesPerDay: z
+            .number()
+            .int()
+            .min(0)
+            .default(20 * GiB),
         })
         .prefault({}),
       /** A task of an online sensor that reports no progress this long fails and is re-sent. Default 120. */
@@ -202,9 +219,19 @@ export const collectorConfigSchema = z.strictObject({
       /** How long a dry run waits for the sensors' estimates, milliseconds. Default 3000. */
       dryRunTimeoutMs: z.number().int().min(100).max(60_000).default(3000),
       /** Life of a task's upload token after the window's end or the dispatch (the later), minutes. Default 60. */
-      uploadTokenMinutes: z.number().int().min(1).max(7 * 1440).default(60),
+      uploadTokenMinutes: z
+        .number()
+        .int()
+        .min(1)
+        .max(7 * 1440)
+        .default(60),
       /** Largest upload chunk an agent may send, bytes. Default 16 MiB. */
-      uploadChunkMaxBytes: z.number().int().min(4096).max(1024 * MiB).default(16 * MiB),
+      uploadChunkMaxBytes: z
+        .number()
+        .int()
+        .min(4096)
+        .max(1024 * MiB)
+        .default(16 * MiB),
     })
     .superRefine((jobs, ctx) => {
       for (const key of ['maxBytes', 'maxPackets', 'timeoutSeconds'] as const) {
@@ -220,7 +247,11 @@ export const collectorConfigSchema = z.strictObject({
       /** Directory of task results and merged captures. Default `{dataDir}/results`. */
       directory: optionalText,
       /** Quota over all results on disk, bytes. Default 50 GiB. */
-      maxBytes: z.number().int().min(MiB).default(50 * GiB),
+      maxBytes: z
+        .number()
+        .int()
+        .min(MiB)
+        .default(50 * GiB),
       /** Results are deleted this many days after the job ended (the job row stays, marked expired). Default 7. */
       expiryDays: z.number().int().min(1).max(3650).default(7),
     })

@@ -11,7 +11,15 @@ function capture(): { lines: () => Record<string, unknown>[]; stream: Writable }
       done();
     },
   });
-  return { stream, lines: () => chunks.join('').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>) };
+  return {
+    stream,
+    lines: () =>
+      chunks
+        .join('')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Record<string, unknown>),
+  };
 }
 
 test('secrets are redacted at any of the first levels; other fields kept', () => {
@@ -37,7 +45,10 @@ test('the level is honoured', () => {
   const log = createLogger({ log: { level: 'warn' } }, { destination: out.stream });
   log.info('quiet');
   log.warn('loud');
-  assert.deepEqual(out.lines().map((l) => l.msg), ['loud']);
+  assert.deepEqual(
+    out.lines().map((l) => l.msg),
+    ['loud'],
+  );
 });
 
 test('redactUrl hides only the password', () => {

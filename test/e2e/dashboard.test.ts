@@ -164,7 +164,10 @@ integrationTest('dashboard: sign in, sensor online live, kill -9 → offline wit
     scope.t.diagnostic('POST /api/v1/login does not exist yet (users and roles): password sign-in not exercised');
   } else {
     assert.equal(probe.status, 200, `POST /api/v1/login as admin → ${probe.status}: ${await probe.text()}`);
-    await page.getByRole('button', { name: 'Sign in with username and password' }).click().catch(() => undefined);
+    await page
+      .getByRole('button', { name: 'Sign in with username and password' })
+      .click()
+      .catch(() => undefined);
     await page.fill('#login-username', 'admin');
     await page.fill('#login-password', 'not-the-password');
     await page.press('#login-password', 'Enter');

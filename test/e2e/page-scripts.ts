@@ -38,9 +38,7 @@ export function unlabelledControls(): string[] {
     const labelled =
       (el.labels?.length ?? 0) > 0 ||
       (el.getAttribute('aria-label') ?? '').trim() !== '' ||
-      (el.getAttribute('aria-labelledby') ?? '')
-        .split(/\s+/)
-        .some((id) => (document.getElementById(id)?.textContent ?? '').trim() !== '');
+      (el.getAttribute('aria-labelledby') ?? '').split(/\s+/).some((id) => (document.getElementById(id)?.textContent ?? '').trim() !== '');
     if (!labelled) out.push(`${el.tagName.toLowerCase()}#${el.id}[${el.getAttribute('name') ?? ''}]`);
   }
   return out;
@@ -96,10 +94,11 @@ export function showStaticReference(n: number): void {
     `<div><div class="avail"><div class="avail-span" style="left:0;width:100%"></div><div class="avail-gap" style="left:50%;width:10%"></div></div></div>`;
   const rows: string[] = [];
   for (let i = 1; i <= n; i++) {
-    rows.push(`<div role="row" data-key="ref-${String(i).padStart(4, '0')}" style="display:grid;grid-template-columns:1.4fr 100px 1fr 110px 90px 90px 90px 2fr;height:44px;align-items:center">${cells(i)}</div>`);
+    rows.push(
+      `<div role="row" data-key="ref-${String(i).padStart(4, '0')}" style="display:grid;grid-template-columns:1.4fr 100px 1fr 110px 90px 90px 90px 2fr;height:44px;align-items:center">${cells(i)}</div>`,
+    );
   }
-  (document.body as unknown as { innerHTML: string }).innerHTML =
-    `<div role="grid" style="height:600px;overflow:auto;margin:1rem">${rows.join('')}</div>`;
+  (document.body as unknown as { innerHTML: string }).innerHTML = `<div role="grid" style="height:600px;overflow:auto;margin:1rem">${rows.join('')}</div>`;
 }
 
 /** Frame-to-frame times (ms) of `n` animation frames with nothing happening: the machine's baseline. */
@@ -137,7 +136,15 @@ export function scrollGridMeasuringFrames(step: number): Promise<{ deltas: numbe
       maxRowsInDom = Math.max(maxRowsInDom, grid.querySelectorAll('[role=row]').length);
       if (grid.scrollTop + grid.clientHeight >= grid.scrollHeight - 1) {
         const rows = Array.from(grid.querySelectorAll('[role=row][data-key]'));
-        resolve({ deltas: deltas.slice(1), maxRowsInDom, lastKey: rows.map((r) => r.getAttribute('data-key')).sort().pop() ?? null });
+        resolve({
+          deltas: deltas.slice(1),
+          maxRowsInDom,
+          lastKey:
+            rows
+              .map((r) => r.getAttribute('data-key'))
+              .sort()
+              .pop() ?? null,
+        });
         return;
       }
       grid.scrollTop += step;

@@ -5,10 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { topics } from '@pcapmesh/shared/wire';
-import {
-  Agent, BACKENDS, Collector, MessageFactory, closed, connectClient, eventually, grantedQos, integrationTest, prepareBackend,
-} from './harness.js';
-
+import { Agent, BACKENDS, Collector, MessageFactory, closed, connectClient, eventually, grantedQos, integrationTest, prepareBackend } from './harness.js';
 
 for (const backendName of BACKENDS) {
   integrationTest(`broker access control: wrong secret, foreign publish, foreign subscribe [${backendName}]`, async (scope) => {
@@ -41,17 +38,22 @@ for (const backendName of BACKENDS) {
     const beta = new Agent(scope, { name: 'beta', secret: betaSecret, mqttUrl: collector.mqttUrl, location: 'rack 7' });
     beta.start();
     await api.waitForStatus('beta', 'online', 30_000);
-    const betaBefore = await eventually(async () => {
-      const view = await api.sensor('beta');
-      return view.lastSeen !== null && view.disks !== undefined ? view : undefined;
-    }, { what: 'beta has reported', timeoutMs: 15_000 });
+    const betaBefore = await eventually(
+      async () => {
+        const view = await api.sensor('beta');
+        return view.lastSeen !== null && view.disks !== undefined ? view : undefined;
+      },
+      { what: 'beta has reported', timeoutMs: 15_000 },
+    );
     const statusBefore = await api.status('beta');
     const refusedBefore = (await api.summary()).ingest.rejected['not-permitted'];
 
     // A, correctly authenticated, publishes a death certificate and a new location under B's topics.
     const alpha = await connectClient({ url: collector.mqttUrl, username: 'alpha', password: alphaSecret });
     const forged = new MessageFactory();
-    alpha.publish(topics.sensor('beta', 'state'), forged.encode('state', { status: 'offline', bdSeq: 1_000_000, reason: 'lost', location: 'hijacked' }), { qos: 1 });
+    alpha.publish(topics.sensor('beta', 'state'), forged.encode('state', { status: 'offline', bdSeq: 1_000_000, reason: 'lost', location: 'hijacked' }), {
+      qos: 1,
+    });
     await Promise.race([
       closed(alpha),
       new Promise((_, reject) => setTimeout(() => reject(new Error('the broker kept the connection of a sensor that published under another sensor')), 10_000)),
@@ -59,10 +61,13 @@ for (const backendName of BACKENDS) {
     alpha.end(true);
     await api.waitForRejected('not-permitted', refusedBefore + 1, 10_000);
     // Later messages of B have been ingested since: the forged one had every chance to land.
-    await eventually(async () => {
-      const view = await api.sensor('beta');
-      return view.lastSeen !== null && view.lastSeen > (betaBefore.lastSeen ?? '') ? true : undefined;
-    }, { what: 'beta reporting after the forged message', timeoutMs: 15_000 });
+    await eventually(
+      async () => {
+        const view = await api.sensor('beta');
+        return view.lastSeen !== null && view.lastSeen > (betaBefore.lastSeen ?? '') ? true : undefined;
+      },
+      { what: 'beta reporting after the forged message', timeoutMs: 15_000 },
+    );
     const betaAfter = await api.sensor('beta');
     const statusAfter = await api.status('beta');
     assert.equal(statusAfter.status, 'online', 'beta must still be online');
@@ -82,7 +87,7 @@ for (const backendName of BACKENDS) {
     const alpha2 = await connectClient({ url: collector.mqttUrl, username: 'alpha', password: alphaSecret });
     assert.equal(await grantedQos(alpha2, topics.filters.sensorCommands('alpha')), 1, 'alpha may subscribe to its own commands');
     assert.equal(await grantedQos(alpha2, topics.filters.sensorCommands('beta')), 128, "alpha must not subscribe to beta's commands");
-    assert.equal(await grantedQos(alpha2, 'pcapmesh/v1/commands/+/tasks'), 128, 'alpha must not subscribe to every sensor\'s tasks');
+    assert.equal(await grantedQos(alpha2, 'pcapmesh/v1/commands/+/tasks'), 128, "alpha must not subscribe to every sensor's tasks");
     assert.equal(await grantedQos(alpha2, `$share/g/${topics.filters.sensorCommands('alpha')}`), 128, 'shared subscriptions are refused');
     assert.ok(alpha2.connected, 'a refused subscription must not cost the connection');
     await alpha2.endAsync();

@@ -78,14 +78,18 @@ for (const backendName of BACKENDS) {
     const secret = await collector.addSensor('alpha');
     await collector.start();
     const agent = new Agent(scope, {
-      name: 'alpha', secret, mqttUrl: collector.mqttUrl, healthSeconds: 1, captures: [{ name: 'archive', directory }],
+      name: 'alpha',
+      secret,
+      mqttUrl: collector.mqttUrl,
+      healthSeconds: 1,
+      captures: [{ name: 'archive', directory }],
     });
     agent.start();
 
-    const source = await eventually(
-      async () => (await collector.api.sensor('alpha')).pcap.sources.find((s) => s.name === 'archive' && s.files > 0),
-      { what: 'availability of the archive source in the API', timeoutMs: 60_000 },
-    );
+    const source = await eventually(async () => (await collector.api.sensor('alpha')).pcap.sources.find((s) => s.name === 'archive' && s.files > 0), {
+      what: 'availability of the archive source in the API',
+      timeoutMs: 60_000,
+    });
     assert.equal(source.directory, directory);
     assert.deepEqual({ oldest: source.oldest, newest: source.newest }, { oldest: expectedIso.oldest, newest: expectedIso.newest }, 'oldest/newest vs capinfos');
     assert.deepEqual(source.gaps, expectedIso.gaps, 'gaps between files vs capinfos');
@@ -96,8 +100,10 @@ for (const backendName of BACKENDS) {
 
     const view = await collector.api.sensor('alpha');
     assert.equal(view.status, 'online', 'a damaged file is not fatal');
-    assert.ok(view.pcap.oldest !== null && Date.parse(view.pcap.oldest) === expected.oldest.sec * 1000 + Math.floor(expected.oldest.nsec / 1e6),
-      `sensor pcap.oldest ${view.pcap.oldest}`);
+    assert.ok(
+      view.pcap.oldest !== null && Date.parse(view.pcap.oldest) === expected.oldest.sec * 1000 + Math.floor(expected.oldest.nsec / 1e6),
+      `sensor pcap.oldest ${view.pcap.oldest}`,
+    );
     await agent.stop();
     await collector.stop();
   });

@@ -33,10 +33,13 @@ integrationTest('jobs: agent kill -9 while its task uploads → the restarted ag
   const { jobs } = world;
   const proxy = world.proxy!;
   const { job } = await jobs.submit({ ...FAULT_JOB, name: 'agent kill' });
-  const partial = await eventually(async () => {
-    const t = (await jobs.get(job.id)).taskList.find((x) => x.sensor === 'tap-c' && x.upload.received > 0 && !x.upload.complete);
-    return t;
-  }, { what: "tap-c's upload under way", timeoutMs: 60_000, intervalMs: 20 });
+  const partial = await eventually(
+    async () => {
+      const t = (await jobs.get(job.id)).taskList.find((x) => x.sensor === 'tap-c' && x.upload.received > 0 && !x.upload.complete);
+      return t;
+    },
+    { what: "tap-c's upload under way", timeoutMs: 60_000, intervalMs: 20 },
+  );
   proxy.refuse(true);
   await world.agent('tap-c').kill9();
   proxy.refuse(false);

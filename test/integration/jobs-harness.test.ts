@@ -59,10 +59,15 @@ integrationTest('jobs harness: the cutting proxy forwards unchanged and cuts whe
   assert.equal(await send(proxy.port, big), sha(big), 'the armed cut is one-shot');
 
   // cutAll: idle connections, cut on command.
-  const idle = await Promise.all([0, 1, 2].map(() => new Promise<Socket>((resolve) => {
-    const s = connect({ port: proxy.port, host: '127.0.0.1' }, () => resolve(s));
-    s.on('error', () => undefined);
-  })));
+  const idle = await Promise.all(
+    [0, 1, 2].map(
+      () =>
+        new Promise<Socket>((resolve) => {
+          const s = connect({ port: proxy.port, host: '127.0.0.1' }, () => resolve(s));
+          s.on('error', () => undefined);
+        }),
+    ),
+  );
   const closed = idle.map((s) => new Promise<void>((resolve) => s.on('close', () => resolve())));
   await new Promise((r) => setTimeout(r, 100));
   assert.equal(proxy.cutAll(), 3);
@@ -78,7 +83,10 @@ integrationTest('jobs harness: the cutting proxy forwards unchanged and cuts whe
     for (let i = 0; p.randomCutsLeft > 0 && i < 100; i++) if ((await send(p.port, body(150_000, i))) !== null) answers++;
     assert.equal(p.cuts, 5, `attempt ${attempt}: cuts`);
     const gaps = p.cutPositions.map((at, i) => at - (p.cutPositions[i - 1] ?? 0));
-    assert.ok(gaps.every((g) => g >= 20_000 && g < 200_000), `gaps ${gaps}`);
+    assert.ok(
+      gaps.every((g) => g >= 20_000 && g < 200_000),
+      `gaps ${gaps}`,
+    );
     const after = body(500_000, 9);
     assert.equal(await send(p.port, after), sha(after), 'after the last planned cut the proxy forwards untouched');
     assert.ok(answers > 0, 'some connections got through between cuts');

@@ -18,7 +18,7 @@ import { JobWorld } from './harness/job-world.js';
 
 const iso = (sec: number): string => new Date(sec * 1000).toISOString();
 
-integrationTest('jobs: cancel mid-scan → cancelled, the agent\'s task files gone [postgres]', async (scope) => {
+integrationTest("jobs: cancel mid-scan → cancelled, the agent's task files gone [postgres]", async (scope) => {
   const backend = await prepareBackend(scope, 'postgres');
   if (!backend) return;
   const big = buildBigSensor(join(scope.dir, 'big'), 200);
@@ -28,13 +28,21 @@ integrationTest('jobs: cancel mid-scan → cancelled, the agent\'s task files go
   const agent = world.agent('big');
 
   const { job } = await jobs.submit({
-    window: { from: iso(FIXTURE_START), to: iso(FIXTURE_START + 600) }, filter: { expression: 'tcp or udp' }, targets: { sensors: ['big'] },
+    window: { from: iso(FIXTURE_START), to: iso(FIXTURE_START + 600) },
+    filter: { expression: 'tcp or udp' },
+    targets: { sensors: ['big'] },
   });
-  await eventually(async () => ((await jobs.get(job.id)).taskList[0]?.status === 'scanning' ? true : undefined),
-    { what: 'the task scanning', timeoutMs: 60_000, intervalMs: 20 });
+  await eventually(async () => ((await jobs.get(job.id)).taskList[0]?.status === 'scanning' ? true : undefined), {
+    what: 'the task scanning',
+    timeoutMs: 60_000,
+    intervalMs: 20,
+  });
   // Freeze the agent once its extract has started writing (a local look, every 5 ms).
-  await eventually(async () => (agentTaskLeftovers(agent).length > 0 ? true : undefined),
-    { what: 'the extract writing its output', timeoutMs: 30_000, intervalMs: 5 });
+  await eventually(async () => (agentTaskLeftovers(agent).length > 0 ? true : undefined), {
+    what: 'the extract writing its output',
+    timeoutMs: 30_000,
+    intervalMs: 5,
+  });
   agent.process.signal('SIGSTOP');
   let frozen = true;
   scope.defer(() => {
@@ -51,11 +59,14 @@ integrationTest('jobs: cancel mid-scan → cancelled, the agent\'s task files go
   }
   const cancelled = await jobs.waitFor(job.id, ['cancelled'], 30_000);
   assert.equal(cancelled.result, null);
-  await eventually(async () => {
-    const record = agentTaskRecords(agent).find((r) => r.command.jobId === job.id);
-    const left = agentTaskLeftovers(agent);
-    return record?.status === 'cancelled' && left.length === 0 ? true : undefined;
-  }, { what: 'the agent to record the task cancelled with no file left', timeoutMs: 30_000 });
+  await eventually(
+    async () => {
+      const record = agentTaskRecords(agent).find((r) => r.command.jobId === job.id);
+      const left = agentTaskLeftovers(agent);
+      return record?.status === 'cancelled' && left.length === 0 ? true : undefined;
+    },
+    { what: 'the agent to record the task cancelled with no file left', timeoutMs: 30_000 },
+  );
   const task = (await jobs.get(job.id)).taskList[0];
   assert.equal(task?.status, 'cancelled', JSON.stringify(task));
   await world.collector.stop();
@@ -75,16 +86,23 @@ integrationTest('jobs: an offline sensor gets its task when it comes back; the j
   // tap-c reported its availability, then went away.
   await world.agent('tap-c').stop();
   await world.collector.api.waitForStatus('tap-c', 'offline', 15_000);
-  const { job, plan } = await jobs.submit({ window: { from: iso(window.from.sec), to: iso(window.to.sec) }, filter: { expression: filter }, targets: { auto: true } });
+  const { job, plan } = await jobs.submit({
+    window: { from: iso(window.from.sec), to: iso(window.to.sec) },
+    filter: { expression: filter },
+    targets: { auto: true },
+  });
   const planned = plan.sensors.find((s) => s.sensor === 'tap-c');
   assert.ok(planned?.included, `the offline sensor is still planned: ${JSON.stringify(planned)}`);
   assert.equal(planned?.status, 'offline');
 
   // The others finish; the job waits for tap-c.
-  await eventually(async () => {
-    const j = await jobs.get(job.id);
-    return j.taskList.filter((t) => t.sensor !== 'tap-c').every((t) => t.status === 'done') ? j : undefined;
-  }, { what: 'tap-a and tap-b done', timeoutMs: 60_000 });
+  await eventually(
+    async () => {
+      const j = await jobs.get(job.id);
+      return j.taskList.filter((t) => t.sensor !== 'tap-c').every((t) => t.status === 'done') ? j : undefined;
+    },
+    { what: 'tap-a and tap-b done', timeoutMs: 60_000 },
+  );
   const waiting = await jobs.get(job.id);
   assert.equal(waiting.status, 'running', 'the job waits for the offline sensor');
   assert.equal(waiting.taskList.find((t) => t.sensor === 'tap-c')?.status, 'pending');
@@ -108,12 +126,19 @@ integrationTest('jobs: a window in the future while the agent writes files into 
 
   const now = Math.floor(Date.now() / 1000);
   const window = { from: { sec: now + 3, nsec: 0 }, to: { sec: now + 13, nsec: 0 } };
-  const { job, plan } = await jobs.submit({ window: { from: iso(window.from.sec), to: iso(window.to.sec) }, filter: { expression: 'udp or tcp port 443' }, targets: { sensors: ['live'] } });
+  const { job, plan } = await jobs.submit({
+    window: { from: iso(window.from.sec), to: iso(window.to.sec) },
+    filter: { expression: 'udp or tcp port 443' },
+    targets: { sensors: ['live'] },
+  });
   assert.equal(plan.scheduled, true, 'a window reaching into the future is scheduled');
-  const waiting = await eventually(async () => {
-    const t = (await jobs.get(job.id)).taskList[0];
-    return t?.status === 'waiting' ? t : undefined;
-  }, { what: 'the task waiting for its window', timeoutMs: 30_000, intervalMs: 50 });
+  const waiting = await eventually(
+    async () => {
+      const t = (await jobs.get(job.id)).taskList[0];
+      return t?.status === 'waiting' ? t : undefined;
+    },
+    { what: 'the task waiting for its window', timeoutMs: 30_000, intervalMs: 50 },
+  );
   assert.ok(waiting.waitUntil !== null && Date.parse(waiting.waitUntil) >= window.to.sec * 1000, `waitUntil ${waiting.waitUntil}`);
 
   const done = await jobs.waitFor(job.id, ['complete'], 90_000);

@@ -5,4 +5,6 @@
 import { integrationTest } from './harness.js';
 import { collectorKillsKeepTheResult } from './harness/job-restart.js';
 
-integrationTest('jobs: collector kill -9 during dispatch, uploads and merge → same result [postgres]', (scope) => collectorKillsKeepTheResult(scope, 'postgres'));
+integrationTest('jobs: collector kill -9 during dispatch, uploads and merge → same result [postgres]', (scope) =>
+  collectorKillsKeepTheResult(scope, 'postgres'),
+);

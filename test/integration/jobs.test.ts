@@ -83,8 +83,24 @@ for (const backendName of BACKENDS) {
       assert.equal(job.taskList.length, 3);
       jobId = job.id;
     } else {
-      const { exit, output } = await world.collector.cli(['job', 'submit', '--from', SUBMIT.window.from as string, '--to', SUBMIT.window.to as string,
-        '--filter', FILTER, '--auto', '--name', 'overlap e2e (cli)', '--wait', '-o', cliResult, '--token-file', tokenFile]);
+      const { exit, output } = await world.collector.cli([
+        'job',
+        'submit',
+        '--from',
+        SUBMIT.window.from as string,
+        '--to',
+        SUBMIT.window.to as string,
+        '--filter',
+        FILTER,
+        '--auto',
+        '--name',
+        'overlap e2e (cli)',
+        '--wait',
+        '-o',
+        cliResult,
+        '--token-file',
+        tokenFile,
+      ]);
       assert.equal(exit.code, 0, `pcapmesh job submit --wait:\n${output}`);
       jobId = /submitted job ([0-9a-f-]{36})/.exec(output)?.[1] ?? assert.fail(`no job id in the CLI output:\n${output}`);
       assert.match(output, /complete/);
@@ -128,7 +144,12 @@ for (const backendName of BACKENDS) {
 
     // Task tokens, on an open task (a window still to come keeps the tasks waiting).
     const now = Math.floor(Date.now() / 1000);
-    const { job: open } = await jobs.submit({ ...SUBMIT, name: 'future', window: { from: (now - 60) * 1000, to: (now + 3600) * 1000 }, targets: { sensors: ['tap-a', 'tap-b'] } });
+    const { job: open } = await jobs.submit({
+      ...SUBMIT,
+      name: 'future',
+      window: { from: (now - 60) * 1000, to: (now + 3600) * 1000 },
+      targets: { sensors: ['tap-a', 'tap-b'] },
+    });
     const commandOf = async (sensor: string) => {
       for (let i = 0; i < 300; i++) {
         const record = agentTaskRecords(world.agent(sensor)).find((r) => r.command.jobId === open.id);
@@ -154,7 +175,11 @@ for (const backendName of BACKENDS) {
     assert.equal(declared.status, 200, declared.text());
     const wrong = await asA.request('PUT', `/tasks/${a.taskId}/upload`, {
       raw: content,
-      headers: { 'content-range': `bytes 0-${content.length - 1}/${content.length}`, 'x-chunk-sha256': sha256(Buffer.from('something else')), 'content-type': 'application/octet-stream' },
+      headers: {
+        'content-range': `bytes 0-${content.length - 1}/${content.length}`,
+        'x-chunk-sha256': sha256(Buffer.from('something else')),
+        'content-type': 'application/octet-stream',
+      },
     });
     assert.equal(wrong.status, 400, wrong.text());
     const after = await asA.request('GET', `/tasks/${a.taskId}/upload`);

@@ -11,9 +11,7 @@
  */
 import assert from 'node:assert/strict';
 import { Encoder } from 'cbor-x';
-import {
-  DECODE_FAILURES, MAX_PAYLOAD_BYTES, decodeMessage, topics, type DecodeFailure, type MessageKind,
-} from '@pcapmesh/shared/wire';
+import { DECODE_FAILURES, MAX_PAYLOAD_BYTES, decodeMessage, topics, type DecodeFailure, type MessageKind } from '@pcapmesh/shared/wire';
 import { Agent, BACKENDS, Collector, MessageFactory, connectClient, eventually, healthBody, integrationTest, prepareBackend } from './harness.js';
 
 const MALFORMED = 1_000;
@@ -95,7 +93,10 @@ for (const backendName of BACKENDS) {
 
     const payloads = malformedPayloads();
     const expected = Object.fromEntries(REASONS.map((r) => [r, payloads.filter((p) => p.reason === r).length])) as Record<Reason, number>;
-    assert.ok(expected['not-cbor'] > 0 && expected.schema > 0 && expected.version > 0 && expected.oversized > 0, `every kind of damage is sent: ${JSON.stringify(expected)}`);
+    assert.ok(
+      expected['not-cbor'] > 0 && expected.schema > 0 && expected.version > 0 && expected.oversized > 0,
+      `every kind of damage is sent: ${JSON.stringify(expected)}`,
+    );
     let valid = 0;
     for (const [i, p] of payloads.entries()) {
       await client.publishAsync(p.topic, p.bytes, { qos: 1 });
@@ -109,7 +110,9 @@ for (const backendName of BACKENDS) {
     const after = await eventually(
       async () => {
         const s = await api.summary();
-        return s.ingest.rejectedTotal - before.ingest.rejectedTotal >= MALFORMED && s.ingest.accepted.health - before.ingest.accepted.health >= valid ? s : undefined;
+        return s.ingest.rejectedTotal - before.ingest.rejectedTotal >= MALFORMED && s.ingest.accepted.health - before.ingest.accepted.health >= valid
+          ? s
+          : undefined;
       },
       { what: `${MALFORMED} rejections and ${valid} accepted health reports in health/summary`, timeoutMs: 60_000 },
     );
@@ -119,17 +122,21 @@ for (const backendName of BACKENDS) {
     assert.equal(after.ingest.accepted.health - before.ingest.accepted.health, valid, 'every valid health report was accepted');
     assert.ok(collector.process.running, 'the collector must not crash');
     const stored = await api.healthSeries('alpha', new Date(Date.now() - 600_000), new Date(Date.now() + 60_000));
-    assert.equal(stored.reduce((n, p) => n + p.samples, 0), valid, 'every valid health report was stored');
+    assert.equal(
+      stored.reduce((n, p) => n + p.samples, 0),
+      valid,
+      'every valid health report was stored',
+    );
     assert.equal((await api.status('alpha')).status, 'online');
     await client.endAsync();
 
     // The sensor's real agent still gets through afterwards.
     const agent = new Agent(scope, { name: 'alpha', secret, mqttUrl: collector.mqttUrl, healthSeconds: 1 });
     agent.start();
-    await eventually(
-      async () => ((await api.summary()).ingest.accepted.health >= after.ingest.accepted.health + 2 ? true : undefined),
-      { what: 'health reports of the real agent after the fuzzing', timeoutMs: 30_000 },
-    );
+    await eventually(async () => ((await api.summary()).ingest.accepted.health >= after.ingest.accepted.health + 2 ? true : undefined), {
+      what: 'health reports of the real agent after the fuzzing',
+      timeoutMs: 30_000,
+    });
     assert.equal((await api.status('alpha')).status, 'online');
     await agent.stop();
     await collector.stop();

@@ -29,7 +29,9 @@ async function fingerprint(db: Db): Promise<unknown> {
   };
 }
 
-const migrationFiles = readdirSync(join(repoRoot, 'sql')).filter((f) => /^\d{4}_.+\.sql$/.test(f)).sort();
+const migrationFiles = readdirSync(join(repoRoot, 'sql'))
+  .filter((f) => /^\d{4}_.+\.sql$/.test(f))
+  .sort();
 
 for (const backendName of BACKENDS) {
   integrationTest(`migrations: from zero, then again changes nothing [${backendName}]`, async (scope) => {

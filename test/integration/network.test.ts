@@ -38,7 +38,12 @@ for (const backendName of BACKENDS) {
 
     // An integration watches the map's events.
     const integration = (await call('POST', '/admin/integrations', { name: 'globe' })).json as { username: string; secret: string };
-    const watcher = await connectClient({ url: collector.mqttUrl, username: integration.username, password: integration.secret, clientId: `${integration.username}:1` });
+    const watcher = await connectClient({
+      url: collector.mqttUrl,
+      username: integration.username,
+      password: integration.secret,
+      clientId: `${integration.username}:1`,
+    });
     const events: { change: string; subnet: string; state: string; location: string | null }[] = [];
     watcher.on('message', (topic, payload) => {
       if (topic === topics.event('network', 'subnets')) events.push(JSON.parse(payload.toString()));
@@ -50,14 +55,26 @@ for (const backendName of BACKENDS) {
       const client = await connectClient({ url: collector.mqttUrl, username: sensor, password: secrets[sensor] });
       const messages = new MessageFactory(1);
       await client.publishAsync(topics.sensor(sensor, 'state'), messages.encode('state', { status: 'online', bdSeq: 1 }), { qos: 1 });
-      const body = { intervalStart: minute, intervalSeconds: 60, flows: flows.map(([srcNet, dstNet, bytes]) => ({ srcNet, dstNet, packets: bytes / 100, bytes })) };
+      const body = {
+        intervalStart: minute,
+        intervalSeconds: 60,
+        flows: flows.map(([srcNet, dstNet, bytes]) => ({ srcNet, dstNet, packets: bytes / 100, bytes })),
+      };
       const payload = messages.encode('traffic', body);
       await client.publishAsync(topics.sensor(sensor, 'traffic'), payload, { qos: 1 });
       await client.publishAsync(topics.sensor(sensor, 'traffic'), payload, { qos: 1 }); // a replay adds nothing
       await client.endAsync();
     };
-    await send('a1', [['10.1.1.0/24', '10.1.2.0/24', 1000], ['10.1.1.0/24', '203.0.113.0/24', 500], ['10.1.1.0/24', '10.2.1.0/24', 300]]);
-    await send('b1', [['10.2.1.0/24', '203.0.113.0/24', 400], ['10.1.1.0/24', '10.2.1.0/24', 300], ['10.2.1.0/24', '10.2.2.0/24', 700]]);
+    await send('a1', [
+      ['10.1.1.0/24', '10.1.2.0/24', 1000],
+      ['10.1.1.0/24', '203.0.113.0/24', 500],
+      ['10.1.1.0/24', '10.2.1.0/24', 300],
+    ]);
+    await send('b1', [
+      ['10.2.1.0/24', '203.0.113.0/24', 400],
+      ['10.1.1.0/24', '10.2.1.0/24', 300],
+      ['10.2.1.0/24', '10.2.2.0/24', 700],
+    ]);
 
     const expected = [
       ['10.1.1.0/24', 'learned', 'site-a'],
@@ -86,9 +103,15 @@ for (const backendName of BACKENDS) {
     const path = `/admin/subnets/${encodeURIComponent('203.0.113.0/24')}`;
     assert.equal((await call('PUT', path, { location: 'site-b' })).status, 200);
     await new Promise((r) => setTimeout(r, 6_000)); // at least one learning pass
-    assert.deepEqual((await map()).find((s) => s[0] === '203.0.113.0/24'), ['203.0.113.0/24', 'pinned', 'site-b']);
+    assert.deepEqual(
+      (await map()).find((s) => s[0] === '203.0.113.0/24'),
+      ['203.0.113.0/24', 'pinned', 'site-b'],
+    );
     assert.equal((await call('DELETE', path)).status, 204);
-    assert.deepEqual((await map()).find((s) => s[0] === '203.0.113.0/24'), ['203.0.113.0/24', 'external', null]);
+    assert.deepEqual(
+      (await map()).find((s) => s[0] === '203.0.113.0/24'),
+      ['203.0.113.0/24', 'external', null],
+    );
     assert.equal((await call('PUT', `/admin/subnets/${encodeURIComponent('203.0.113.0/33')}`, { location: 'site-b' })).status, 400);
 
     // The location cache: emptied by clear-cache (a second clear finds nothing), refilled by a read.

@@ -77,10 +77,7 @@ export function createServices(): AppServices {
 function RequireSession(props: RouteSectionProps): JSX.Element {
   const { session } = useApp();
   return (
-    <Show
-      when={session.user()}
-      fallback={<Navigate href={`/login?next=${encodeURIComponent(props.location.pathname + props.location.search)}`} />}
-    >
+    <Show when={session.user()} fallback={<Navigate href={`/login?next=${encodeURIComponent(props.location.pathname + props.location.search)}`} />}>
       <JobToasts />
       <Shell>{props.children}</Shell>
     </Show>

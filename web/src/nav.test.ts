@@ -12,7 +12,16 @@ test('navigation follows the role: an item shows for its role and every role abo
   expect(navFor('admin', items).map((i) => i.label)).toEqual(['Fleet', 'Jobs', 'Users']);
   expect(navFor('viewer').map((i) => i.href)).toEqual(['/', '/sensors', '/jobs', '/network']);
   expect(navFor('admin').map((i) => i.href)).toEqual([
-    '/', '/sensors', '/jobs', '/network', '/admin/users', '/admin/audit', '/admin/logs', '/admin/system', '/admin/storage', '/admin/access',
+    '/',
+    '/sensors',
+    '/jobs',
+    '/network',
+    '/admin/users',
+    '/admin/audit',
+    '/admin/logs',
+    '/admin/system',
+    '/admin/storage',
+    '/admin/access',
   ]);
 });
 

@@ -16,7 +16,10 @@ function ring(): string {
 test('oldest ring files go until the directory fits maxBytes; foreign files stay', () => {
   const dir = ring();
   const r = sweep({ directory: dir, interface: 'eth0', maxBytes: 2500, minFreePercent: 0 });
-  assert.deepEqual(r.deleted.map((p) => p.slice(dir.length + 1)), ['eth0-20260101000000.pcap', 'eth0-20260101000100.pcap', 'eth0-20260101000200.pcap']);
+  assert.deepEqual(
+    r.deleted.map((p) => p.slice(dir.length + 1)),
+    ['eth0-20260101000000.pcap', 'eth0-20260101000100.pcap', 'eth0-20260101000200.pcap'],
+  );
   assert.equal(r.keptBytes, 2000);
   assert.ok(existsSync(join(dir, 'evidence.pcap')) && existsSync(join(dir, 'eth1-20260101000000.pcap')));
 });
@@ -42,8 +45,16 @@ test('a deleted ring file takes its sidecar index with it; sidecars count toward
   }
   // 5 × 1000 capture bytes + 3 × 100 sidecar bytes of the ring: 5300; one deletion leaves 4200, two 3100.
   const r = sweep({ directory: dir, interface: 'eth0', maxBytes: 4100, minFreePercent: 0 });
-  assert.deepEqual(r.deleted.map((p) => p.slice(dir.length + 1)), ['eth0-20260101000000.pcap', 'eth0-20260101000100.pcap']);
+  assert.deepEqual(
+    r.deleted.map((p) => p.slice(dir.length + 1)),
+    ['eth0-20260101000000.pcap', 'eth0-20260101000100.pcap'],
+  );
   assert.equal(r.deletedBytes, 2200);
   assert.equal(r.keptBytes, 3100);
-  assert.deepEqual(readdirSync(dir).filter((n) => n.endsWith('.pmidx')).sort(), ['eth0-20260101000400.pcap.pmidx', 'evidence.pcap.pmidx']);
+  assert.deepEqual(
+    readdirSync(dir)
+      .filter((n) => n.endsWith('.pmidx'))
+      .sort(),
+    ['eth0-20260101000400.pcap.pmidx', 'evidence.pcap.pmidx'],
+  );
 });

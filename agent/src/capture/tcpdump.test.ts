@@ -73,7 +73,12 @@ test('a tcpdump that cannot start is reported in health and retried with backoff
   const tcpdump = requireTool(t, 'tcpdump');
   if (!tcpdump) return;
   const capture = new TcpdumpCapture({
-    interface: 'nosuchif0', directory: mkdtempSync(join(tmpdir(), 'capture-')), snaplen: 0, rotateSeconds: 60, tcpdumpPath: tcpdump, logger,
+    interface: 'nosuchif0',
+    directory: mkdtempSync(join(tmpdir(), 'capture-')),
+    snaplen: 0,
+    rotateSeconds: 60,
+    tcpdumpPath: tcpdump,
+    logger,
   });
   capture.start();
   try {

@@ -54,9 +54,18 @@ export function parseStats(line: string): { captured?: number; dropped?: number 
 
 export function tcpdumpArgs(o: Pick<TcpdumpOptions, 'interface' | 'directory' | 'snaplen' | 'rotateSeconds'>): string[] {
   return [
-    '-i', o.interface, '-n', '-s', String(o.snaplen),
-    '-w', join(o.directory, ringPattern(o.interface)), '-G', String(o.rotateSeconds),
-    '-Z', 'root', '--time-stamp-precision=nano',
+    '-i',
+    o.interface,
+    '-n',
+    '-s',
+    String(o.snaplen),
+    '-w',
+    join(o.directory, ringPattern(o.interface)),
+    '-G',
+    String(o.rotateSeconds),
+    '-Z',
+    'root',
+    '--time-stamp-precision=nano',
   ];
 }
 

@@ -21,11 +21,17 @@ test('symlinks are resolved and missing directories use their nearest existing a
   symlinkSync('/proc', join(base, 'link'));
   assert.equal(realDirectory(join(base, 'link')), '/proc');
   assert.equal(realDirectory(join(base, 'not', 'yet')), realDirectory(base));
-  const disks = disksOf([join(base, 'link'), base], [
-    { mount: '/', fs: 'root', size: 10, used: 5, available: 5 },
-    { mount: '/proc', fs: 'proc', size: 0, used: 0, available: 0 },
+  const disks = disksOf(
+    [join(base, 'link'), base],
+    [
+      { mount: '/', fs: 'root', size: 10, used: 5, available: 5 },
+      { mount: '/proc', fs: 'proc', size: 0, used: 0, available: 0 },
+    ],
+  );
+  assert.deepEqual(disks.map((d) => [d.fs, d.directories]).sort(), [
+    ['proc', [join(base, 'link')]],
+    ['root', [base]],
   ]);
-  assert.deepEqual(disks.map((d) => [d.fs, d.directories]).sort(), [['proc', [join(base, 'link')]], ['root', [base]]]);
 });
 
 test('a real health report of this machine passes the wire schema', async () => {

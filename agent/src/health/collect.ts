@@ -43,7 +43,10 @@ export class HealthCollector {
       memory: { total: mem.total, used: Math.max(0, mem.total - mem.available), available: mem.available },
       load: [l1 ?? 0, l5 ?? 0, l15 ?? 0],
       uptime: uptime(),
-      disks: disksOf(this.sources.directories, mounts.map((m) => ({ mount: m.mount, fs: m.fs, size: m.size, used: m.used, available: m.available }))),
+      disks: disksOf(
+        this.sources.directories,
+        mounts.map((m) => ({ mount: m.mount, fs: m.fs, size: m.size, used: m.used, available: m.available })),
+      ),
       interfaces: nets.slice(0, MAX_INTERFACES).map((n) => ({
         name: n.iface,
         // Loopback and tun devices report operstate "unknown" while carrying traffic.

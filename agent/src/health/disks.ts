@@ -49,6 +49,11 @@ export function disksOf(directories: string[], mounts: MountInfo[]): HealthMessa
     byMount.set(m, [...(byMount.get(m) ?? []), dir]);
   }
   return [...byMount].map(([m, dirs]) => ({
-    mount: m.mount, fs: m.fs, size: m.size, used: m.used, available: m.available, directories: dirs,
+    mount: m.mount,
+    fs: m.fs,
+    size: m.size,
+    used: m.used,
+    available: m.available,
+    directories: dirs,
   }));
 }

@@ -15,17 +15,36 @@ import { Spool } from './spool.js';
 
 const logger = createLogger('silent');
 const health = (n: number) => ({
-  cpu: { usage: n % 100, cores: 2 }, memory: { total: 1, used: 0, available: 1 }, load: [0, 0, 0] as [number, number, number],
-  uptime: n, disks: [], interfaces: [], captures: [],
+  cpu: { usage: n % 100, cores: 2 },
+  memory: { total: 1, used: 0, available: 1 },
+  load: [0, 0, 0] as [number, number, number],
+  uptime: n,
+  disks: [],
+  interfaces: [],
+  captures: [],
 });
 
-function agentParts(broker: TestBroker, stateDir = mkdtempSync(join(tmpdir(), 'conn-')), password = 's3cret', tls: { caFile?: string; rejectUnauthorized: boolean } = { rejectUnauthorized: true }) {
+function agentParts(
+  broker: TestBroker,
+  stateDir = mkdtempSync(join(tmpdir(), 'conn-')),
+  password = 's3cret',
+  tls: { caFile?: string; rejectUnauthorized: boolean } = { rejectUnauthorized: true },
+) {
   const spool = Spool.open(join(stateDir, 'spool'), { maxBytes: 1 << 20 });
   const sequencer = new Sequencer(spool.nextSeq);
   const onlines: number[] = [];
   const connection = new MqttConnection({
-    sensor: 'alpha', url: broker.url, username: 'alpha', password, protocolVersion: 4, keepaliveSeconds: 30,
-    tls, spool, sequencer, bdSeq: new BdSeqStore(join(stateDir, 'bdseq')), logger,
+    sensor: 'alpha',
+    url: broker.url,
+    username: 'alpha',
+    password,
+    protocolVersion: 4,
+    keepaliveSeconds: 30,
+    tls,
+    spool,
+    sequencer,
+    bdSeq: new BdSeqStore(join(stateDir, 'bdseq')),
+    logger,
     describe: () => ({ version: '0.1.0', location: 'lab', hostname: 'h', interfaces: [], capabilities: ['health'] }),
     onOnline: ({ bdSeq }) => onlines.push(bdSeq),
   });
@@ -73,7 +92,7 @@ test('the will is published by the broker when the agent vanishes', async () => 
     const will = broker.of('state').find((s) => s.message.status === 'offline')!;
     assert.equal(will.message.reason, 'lost');
     assert.equal(will.message.bdSeq, 1);
-    assert.equal(will.message.seq, broker.of('state')[0]!.message.seq, 'the will shares its birth\'s seq');
+    assert.equal(will.message.seq, broker.of('state')[0]!.message.seq, "the will shares its birth's seq");
   } finally {
     await a.connection.stop();
     a.spool.close();
@@ -97,11 +116,18 @@ test('messages produced during a broker outage arrive after it, in order, none t
     await broker.until('replay', () => broker.of('health').length >= 1505, 30_000);
     await broker.until('spool drained', () => a.spool.stats.pending === 0);
     const uptimes = broker.of('health').map((h) => h.message.uptime);
-    assert.deepEqual(uptimes, Array.from({ length: 1505 }, (_, i) => i), 'in order, none twice, none lost');
+    assert.deepEqual(
+      uptimes,
+      Array.from({ length: 1505 }, (_, i) => i),
+      'in order, none twice, none lost',
+    );
     const seqs = broker.of('health').map((h) => h.message.seq);
     assert.equal(new Set(seqs).size, seqs.length);
     // Failed connect attempts during the outage used up no sequence numbers: no holes.
-    assert.deepEqual(seqs.slice(5), Array.from({ length: 1500 }, (_, i) => seqs[5]! + i));
+    assert.deepEqual(
+      seqs.slice(5),
+      Array.from({ length: 1500 }, (_, i) => seqs[5]! + i),
+    );
     // bdSeq grew with every failed attempt during the outage; the birth after it is the 2nd online.
     const secondBirth = broker.received.findIndex((r, i) => r.kind === 'state' && r.message.status === 'online' && i > 0);
     const firstReplayed = broker.received.findIndex((r) => r.kind === 'health' && r.message.uptime === 5);
@@ -134,8 +160,14 @@ test('spooled messages survive an agent restart and seq keeps increasing', async
     for (let i = 10; i < 12; i++) second.outbox.send('health', health(i));
     await broker.until('new messages', () => broker.of('health').length === 12);
     const seqs = broker.of('health').map((h) => h.message.seq);
-    assert.deepEqual(seqs, [...seqs].sort((x, y) => x - y));
-    assert.deepEqual(broker.of('health').map((h) => h.message.uptime), Array.from({ length: 12 }, (_, i) => i));
+    assert.deepEqual(
+      seqs,
+      [...seqs].sort((x, y) => x - y),
+    );
+    assert.deepEqual(
+      broker.of('health').map((h) => h.message.uptime),
+      Array.from({ length: 12 }, (_, i) => i),
+    );
     const birth = broker.of('state')[0]!;
     assert.ok(birth.message.seq > seqs[9]!, 'the birth of the new process has a fresh seq');
   } finally {

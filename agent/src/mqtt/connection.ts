@@ -27,16 +27,23 @@ import { readFileSync } from 'node:fs';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import {
-  SCHEMA_VERSION, decodeMessage, encodeMessage, parseTopic, topics, type Body, type CancelCommand, type EstimateCommand, type Sequencer, type TaskCommand,
+  SCHEMA_VERSION,
+  decodeMessage,
+  encodeMessage,
+  parseTopic,
+  topics,
+  type Body,
+  type CancelCommand,
+  type EstimateCommand,
+  type Sequencer,
+  type TaskCommand,
 } from '@pcapmesh/shared/wire';
 import type { BdSeqStore } from './bd-seq.js';
 import type { Spool } from './spool.js';
 
 /** A decoded command from `commands/{name}/…`. */
 export type AgentCommand =
-  | { kind: 'tasks'; message: TaskCommand }
-  | { kind: 'cancel'; message: CancelCommand }
-  | { kind: 'estimate'; message: EstimateCommand };
+  { kind: 'tasks'; message: TaskCommand } | { kind: 'cancel'; message: CancelCommand } | { kind: 'estimate'; message: EstimateCommand };
 
 export interface ConnectionOptions {
   sensor: string;
@@ -237,9 +244,7 @@ export class MqttConnection {
   }
 
   private stateMessage(bdSeq: number, status: 'online' | 'offline', reason?: string): Uint8Array {
-    const body: Body<'state'> = status === 'online'
-      ? { ...this.opts.describe(), status, bdSeq }
-      : { status, bdSeq, ...(reason ? { reason } : {}) };
+    const body: Body<'state'> = status === 'online' ? { ...this.opts.describe(), status, bdSeq } : { status, bdSeq, ...(reason ? { reason } : {}) };
     const message = this.opts.sequencer.stamp('state', body);
     this.opts.spool.noteSeq(message.seq);
     return encodeMessage('state', message);

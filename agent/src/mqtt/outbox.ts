@@ -37,7 +37,11 @@ export class Outbox {
   taskStatus(body: Body<'task-status'>): void {
     const message = this.sequencer.stamp('task-status', body);
     this.spool.append({
-      kind: 'task-status', topic: topics.taskStatus(this.sensor, body.taskId), payload: encodeMessage('task-status', message), retain: false, seq: message.seq,
+      kind: 'task-status',
+      topic: topics.taskStatus(this.sensor, body.taskId),
+      payload: encodeMessage('task-status', message),
+      retain: false,
+      seq: message.seq,
     });
     this.notify();
   }
@@ -46,7 +50,11 @@ export class Outbox {
   estimate(body: Body<'estimate'>): void {
     const message = this.sequencer.stamp('estimate', body);
     this.spool.append({
-      kind: 'estimate', topic: topics.estimate(this.sensor, body.requestId), payload: encodeMessage('estimate', message), retain: false, seq: message.seq,
+      kind: 'estimate',
+      topic: topics.estimate(this.sensor, body.requestId),
+      payload: encodeMessage('estimate', message),
+      retain: false,
+      seq: message.seq,
     });
     this.notify();
   }

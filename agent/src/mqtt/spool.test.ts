@@ -21,18 +21,27 @@ function drain(spool: Spool): { id: number; seq: number; first: number }[] {
   return out;
 }
 
-const diskBytes = (dir: string) => readdirSync(dir).filter((n) => n.endsWith('.seg')).reduce((s, n) => s + statSync(join(dir, n)).size, 0);
+const diskBytes = (dir: string) =>
+  readdirSync(dir)
+    .filter((n) => n.endsWith('.seg'))
+    .reduce((s, n) => s + statSync(join(dir, n)).size, 0);
 
 test('records come out in order, once per connection, and again after a rewind', () => {
   const spool = Spool.open(tempDir(), { maxBytes: 1 << 20 });
   for (let i = 0; i < 10; i++) add(spool, i);
   const first = drain(spool);
-  assert.deepEqual(first.map((r) => r.seq), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  assert.deepEqual(
+    first.map((r) => r.seq),
+    [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+  );
   assert.equal(spool.takeNext(), null);
   for (const r of first.slice(0, 4)) spool.ack(r.id);
   spool.ack(first[6]!.id); // out of order: 6 is done, 4 and 5 are not
   spool.rewind();
-  assert.deepEqual(drain(spool).map((r) => r.seq), [4, 5, 7, 8, 9]);
+  assert.deepEqual(
+    drain(spool).map((r) => r.seq),
+    [4, 5, 7, 8, 9],
+  );
   assert.equal(spool.stats.pending, 5);
   spool.close();
 });
@@ -49,8 +58,14 @@ test('after a restart the unacknowledged records are replayed in order and seq c
   spool = Spool.open(dir, { maxBytes: 1 << 20, segmentBytes: 1024 });
   assert.equal(spool.nextSeq, 51);
   const replay = drain(spool);
-  assert.deepEqual(replay.map((r) => r.seq), Array.from({ length: 30 }, (_, i) => i + 20));
-  assert.deepEqual(replay.map((r) => r.first), Array.from({ length: 30 }, (_, i) => i + 20));
+  assert.deepEqual(
+    replay.map((r) => r.seq),
+    Array.from({ length: 30 }, (_, i) => i + 20),
+  );
+  assert.deepEqual(
+    replay.map((r) => r.first),
+    Array.from({ length: 30 }, (_, i) => i + 20),
+  );
   for (const r of replay) spool.ack(r.id);
   assert.equal(spool.stats.pending, 0);
   spool.close();
@@ -72,11 +87,17 @@ test('a torn last record (kill -9 mid-write) is truncated on open; the records b
   truncateSync(join(dir, seg), whole - 30); // the fifth record is cut short
 
   spool = Spool.open(dir, { maxBytes: 1 << 20 });
-  assert.deepEqual(drain(spool).map((r) => r.seq), [0, 1, 2, 3]);
+  assert.deepEqual(
+    drain(spool).map((r) => r.seq),
+    [0, 1, 2, 3],
+  );
   assert.ok(statSync(join(dir, seg)).size < whole - 30, 'the torn bytes are cut off');
   add(spool, 99);
   spool.rewind();
-  assert.deepEqual(drain(spool).map((r) => r.first), [0, 1, 2, 3, 99]);
+  assert.deepEqual(
+    drain(spool).map((r) => r.first),
+    [0, 1, 2, 3, 99],
+  );
   spool.close();
 
   // Garbage after the last record (a half-written header) is cut as well.
@@ -102,10 +123,16 @@ test('the bound holds: oldest health records go first, every drop is counted', (
   for (let r = spool.takeNext(); r; r = spool.takeNext()) left.push(r);
   assert.equal(left.length + stats.dropped, 603, 'nothing lost without being counted');
   // State and availability survive, health is the newest, and order holds.
-  assert.deepEqual(left.slice(0, 2).map((r) => r.kind), ['state', 'pcap']);
+  assert.deepEqual(
+    left.slice(0, 2).map((r) => r.kind),
+    ['state', 'pcap'],
+  );
   assert.equal(left.at(-1)!.kind, 'task-status');
   const ids = left.map((r) => r.id);
-  assert.deepEqual(ids, [...ids].sort((a, b) => a - b));
+  assert.deepEqual(
+    ids,
+    [...ids].sort((a, b) => a - b),
+  );
   assert.equal(left.at(-2)!.seq, 601, 'the newest health record is kept');
   spool.close();
 });
@@ -180,10 +207,30 @@ test('power loss: appends reach the disk by one fdatasync per burst, and meta.js
     spool.ack(spool.takeNext().id);
     await new Promise((r) => setTimeout(r, 300));
     spool.close();`;
-  const r = spawnSync(strace, ['-f', '-qq', '-e', 'trace=write,fdatasync,fsync,rename', '-o', log, process.execPath,
-    '--conditions=pcapmesh-src', '--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8' });
+  const r = spawnSync(
+    strace,
+    [
+      '-f',
+      '-qq',
+      '-e',
+      'trace=write,fdatasync,fsync,rename',
+      '-o',
+      log,
+      process.execPath,
+      '--conditions=pcapmesh-src',
+      '--import',
+      'tsx',
+      '--input-type=module',
+      '-e',
+      script,
+    ],
+    { encoding: 'utf8' },
+  );
   assert.equal(r.status, 0, r.stderr);
-  const calls = readFileSync(log, 'utf8').split('\n').map((l) => l.replace(/^\d+\s+/, '')).filter((l) => /^(fdatasync|fsync|rename)\(/.test(l));
+  const calls = readFileSync(log, 'utf8')
+    .split('\n')
+    .map((l) => l.replace(/^\d+\s+/, ''))
+    .filter((l) => /^(fdatasync|fsync|rename)\(/.test(l));
   const datasyncs = calls.filter((c) => c.startsWith('fdatasync('));
   // Timers fire in expiry order: each burst's 50 ms sync runs before the 300 ms pause ends.
   assert.equal(datasyncs.length, 2, `one fdatasync per burst, not one per append nor none: ${calls.join(' | ')}`);

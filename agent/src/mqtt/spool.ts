@@ -155,8 +155,15 @@ export class Spool {
     writeSync(this.fd!, bytes);
     this.scheduleSync();
     const entry: Entry = {
-      id: record.id, seq: msg.seq, kind: msg.kind, topic: msg.topic, retain: msg.retain,
-      segment: seg, offset: seg.bytes, size: bytes.length, state: 'due',
+      id: record.id,
+      seq: msg.seq,
+      kind: msg.kind,
+      topic: msg.topic,
+      retain: msg.retain,
+      segment: seg,
+      offset: seg.bytes,
+      size: bytes.length,
+      state: 'due',
     };
     seg.bytes += bytes.length;
     seg.live++;

@@ -128,7 +128,10 @@ test('recognised by magic, not by name; bad files are problems, never fatal; res
     ['not-a-capture.pcap', 'not a pcap or pcapng file (unknown magic)'],
     ['zero-bytes.pcap', 'empty file'],
   ]);
-  assert.deepEqual(missing!.problems.map((p) => p.reason), ['directory not found']);
+  assert.deepEqual(
+    missing!.problems.map((p) => p.reason),
+    ['directory not found'],
+  );
   assert.equal(missing!.files, 0);
   assert.equal(missing!.oldest, null);
 

@@ -76,19 +76,32 @@ test('closed files get fresh sidecars, oldest first; the recent file and files u
   const before = scan();
   assert.deepEqual([before.indexedFiles, before.unindexedFiles], [0, 4]);
   await indexer.idle();
-  assert.deepEqual(outcomes.map(([name, o]) => [name, o.status]), [['z.pcap', 'built'], ['a.pcap', 'built'], ['b.pcap', 'built']]);
+  assert.deepEqual(
+    outcomes.map(([name, o]) => [name, o.status]),
+    [
+      ['z.pcap', 'built'],
+      ['a.pcap', 'built'],
+      ['b.pcap', 'built'],
+    ],
+  );
   const after = scan();
   assert.deepEqual([after.files, after.indexedFiles, after.unindexedFiles], [5, 3, 1]);
   assert.ok(fresh(a) && fresh(b) && fresh(oldest));
   assert.ok(!existsSync(sidecarPath(recent)) && !existsSync(sidecarPath(small)));
   assert.deepEqual(after.problems, []);
-  assert.ok(readdirSync(dir).every((n) => !n.includes('.tmp-')), 'no temporary file left');
+  assert.ok(
+    readdirSync(dir).every((n) => !n.includes('.tmp-')),
+    'no temporary file left',
+  );
 
   // Once quiet for settleSeconds, the recent file is indexed too; indexed files are not rebuilt.
   age(recent, 120);
   const later = await settle();
   assert.deepEqual([later.indexedFiles, later.unindexedFiles], [4, 0]);
-  assert.deepEqual(outcomes.map(([name]) => name), ['z.pcap', 'a.pcap', 'b.pcap', 'c.pcap']);
+  assert.deepEqual(
+    outcomes.map(([name]) => name),
+    ['z.pcap', 'a.pcap', 'b.pcap', 'c.pcap'],
+  );
 });
 
 test('the newest file of a managed ring is never indexed, however old its mtime', async (t) => {
@@ -142,9 +155,16 @@ test('an index that cannot be saved is reported once per file, kept in problems,
   assert.equal(warnings.length, 1, JSON.stringify(warnings));
   assert.equal(warnings[0]!.file, a);
   assert.match(warnings[0]!.msg, /index not saved: .*a\.pcap\.pmidx: cannot write index/);
-  assert.deepEqual(source.problems.map((p) => p.file), [a], 'still reported while it holds');
+  assert.deepEqual(
+    source.problems.map((p) => p.file),
+    [a],
+    'still reported while it holds',
+  );
   assert.match(source.problems[0]!.reason, /^index not saved: /);
-  assert.ok(readdirSync(dir).every((n) => !n.includes('.tmp-')), 'the temporary file was removed');
+  assert.ok(
+    readdirSync(dir).every((n) => !n.includes('.tmp-')),
+    'the temporary file was removed',
+  );
 
   // The file changes (its tool appended to it): one more attempt, one more report.
   capture(dir, 'a.pcap', 1800, { seed: 3 });
@@ -216,7 +236,10 @@ test('stop() abandons a build in progress: worker terminated, no temporary file 
   assert.ok(stopped, 'the build started');
   await stopped;
   assert.deepEqual(outcomes, [], 'no result arrives from a terminated worker');
-  assert.ok(readdirSync(dir).every((n) => !n.includes('.tmp-')), `left behind: ${readdirSync(dir).join(', ')}`);
+  assert.ok(
+    readdirSync(dir).every((n) => !n.includes('.tmp-')),
+    `left behind: ${readdirSync(dir).join(', ')}`,
+  );
   assert.ok(!existsSync(sidecarPath(big)) || fresh(big), 'a sidecar, if the build won the race, is whole');
   scan();
   assert.deepEqual(indexer.queued, []);
@@ -259,7 +282,11 @@ test('the agent wires it: availability reports the indexed file, the birth annou
     });
     const agent = new Agent(config, pino({ level: 'silent' }));
     await agent.start();
-    const sources = () => broker.of('pcap').filter((r) => r.topic.includes(`/${name}/`)).map((r) => (r.message as unknown as { sources: PcapSource[] }).sources[0]!);
+    const sources = () =>
+      broker
+        .of('pcap')
+        .filter((r) => r.topic.includes(`/${name}/`))
+        .map((r) => (r.message as unknown as { sources: PcapSource[] }).sources[0]!);
     try {
       await broker.until(`${name}: availability`, () => sources().some((s) => !enabled || s.indexedFiles === 1), 60_000);
     } finally {

@@ -250,7 +250,12 @@ export class CaptureIndexer {
     this.current = { ...job, id: this.nextId++ };
     const settings = job.traffic ? this.opts.traffic?.settings : undefined;
     worker.postMessage({
-      id: this.current.id, path: job.path, size: job.size, mtimeMs: job.mtimeMs, mode: job.mode, ...(settings ? { traffic: settings } : {}),
+      id: this.current.id,
+      path: job.path,
+      size: job.size,
+      mtimeMs: job.mtimeMs,
+      mode: job.mode,
+      ...(settings ? { traffic: settings } : {}),
     } satisfies IndexJob);
   }
 
@@ -259,7 +264,9 @@ export class CaptureIndexer {
     const worker = startModuleWorker(new URL('./index-worker.js', import.meta.url));
     let crash: Error | null = null;
     worker.on('message', (msg: IndexReply) => this.onReply(msg));
-    worker.on('error', (err) => { crash = err; });
+    worker.on('error', (err) => {
+      crash = err;
+    });
     worker.on('exit', (code) => {
       if (this.worker !== worker) return; // terminated by stop()
       this.worker = null;
@@ -282,9 +289,12 @@ export class CaptureIndexer {
   private finish(job: QueuedJob, outcome: WorkerOutcome): void {
     this.current = null;
     const log = this.opts.logger;
-    const problem = outcome.persistError !== undefined
-      ? `index not saved: ${outcome.persistError}`
-      : outcome.status === 'failed' ? `${job.mode === 'traffic' ? 'cannot read traffic' : 'cannot index'}: ${outcome.error ?? 'unknown error'}` : null;
+    const problem =
+      outcome.persistError !== undefined
+        ? `index not saved: ${outcome.persistError}`
+        : outcome.status === 'failed'
+          ? `${job.mode === 'traffic' ? 'cannot read traffic' : 'cannot index'}: ${outcome.error ?? 'unknown error'}`
+          : null;
     if (problem !== null) {
       // Remembered per path, size and mtime: logged once, reported at every scan, not rebuilt.
       this.state.get(job.source)?.failures.set(job.path, { key: fileKey({ bytes: job.size, mtimeMs: job.mtimeMs }), reason: problem });

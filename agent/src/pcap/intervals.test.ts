@@ -21,14 +21,39 @@ test('overlapping and close intervals merge; wide spaces become gaps', () => {
 });
 
 test('a file nested inside a longer one does not end the interval early', () => {
-  const c = coverage([{ first: t(0), last: t(1000) }, { first: t(10), last: t(20) }, { first: t(1050), last: t(1060) }], 60);
+  const c = coverage(
+    [
+      { first: t(0), last: t(1000) },
+      { first: t(10), last: t(20) },
+      { first: t(1050), last: t(1060) },
+    ],
+    60,
+  );
   assert.deepEqual(c.gaps, []);
   assert.deepEqual(c.newest, t(1060));
 });
 
 test('the threshold is compared with nanosecond precision; no files, no coverage', () => {
-  assert.equal(coverage([{ first: t(0), last: t(1) }, { first: t(61, 1), last: t(62) }], 60).gaps.length, 1);
-  assert.equal(coverage([{ first: t(0), last: t(1) }, { first: t(61, 0), last: t(62) }], 60).gaps.length, 0);
+  assert.equal(
+    coverage(
+      [
+        { first: t(0), last: t(1) },
+        { first: t(61, 1), last: t(62) },
+      ],
+      60,
+    ).gaps.length,
+    1,
+  );
+  assert.equal(
+    coverage(
+      [
+        { first: t(0), last: t(1) },
+        { first: t(61, 0), last: t(62) },
+      ],
+      60,
+    ).gaps.length,
+    0,
+  );
   assert.deepEqual(coverage([], 60), { oldest: null, newest: null, gaps: [] });
 });
 

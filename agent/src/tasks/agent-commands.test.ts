@@ -44,9 +44,16 @@ test('the agent over MQTT: a task command runs to done (statuses on sensors/{nam
 
     server.tokens.set('t-mqtt', 'tok');
     const command = {
-      v: SCHEMA_VERSION, sentAt: Date.now(), seq: 1, taskId: 't-mqtt', jobId: 'j-mqtt', attempt: 0,
-      window: { from: { sec: T0 + 10, nsec: 0 }, to: { sec: T0 + 90, nsec: 0 } }, filter: 'udp',
-      limits: { maxBytes: 1 << 30, maxPackets: 1_000_000 }, upload: { url: server.url('t-mqtt'), token: 'tok' },
+      v: SCHEMA_VERSION,
+      sentAt: Date.now(),
+      seq: 1,
+      taskId: 't-mqtt',
+      jobId: 'j-mqtt',
+      attempt: 0,
+      window: { from: { sec: T0 + 10, nsec: 0 }, to: { sec: T0 + 90, nsec: 0 } },
+      filter: 'udp',
+      limits: { maxBytes: 1 << 30, maxPackets: 1_000_000 },
+      upload: { url: server.url('t-mqtt'), token: 'tok' },
     };
     await broker.publish(topics.command('tasker', 'tasks'), Uint8Array.from([0xff, 0x00, 0x13])); // not CBOR: counted, ignored
     await broker.publish(topics.command('tasker', 'tasks'), encodeMessage('task', command));

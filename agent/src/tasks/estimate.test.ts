@@ -33,16 +33,28 @@ test('estimate over an indexed hour: an upper bound of the real matches, fewer b
     const inWindow = gen.files.filter((_, i) => i >= 10 && i < 40);
     assert.equal(answer.files, inWindow.length);
     assert.equal(answer.indexedFiles, inWindow.length);
-    assert.equal(answer.bytesInWindow, inWindow.reduce((n, f) => n + statSync(f).size, 0));
+    assert.equal(
+      answer.bytesInWindow,
+      inWindow.reduce((n, f) => n + statSync(f).size, 0),
+    );
 
     const real = await extract({ inputs: [captures], output: join(dir, 'real.pcap'), filter, from: window.from, to: window.to });
     assert.ok(real.packets > 0);
-    assert.ok(answer.matchUpperBound !== null && answer.matchUpperBound.packets >= real.packets, `${JSON.stringify(answer.matchUpperBound)} vs ${real.packets}`);
+    assert.ok(
+      answer.matchUpperBound !== null && answer.matchUpperBound.packets >= real.packets,
+      `${JSON.stringify(answer.matchUpperBound)} vs ${real.packets}`,
+    );
     assert.ok(answer.matchUpperBound.bytes >= real.bytes);
     assert.ok(answer.bytesToRead < answer.bytesInWindow / 2, `reads ${answer.bytesToRead} of ${answer.bytesInWindow}`);
     // The same answer on this thread (small indexes are not worth a worker).
     assert.deepEqual(await inline.estimate({ window, filter }), answer);
-    assert.deepEqual([estimator.counters, inline.counters], [{ inline: 0, worker: 2 }, { inline: 1, worker: 0 }]);
+    assert.deepEqual(
+      [estimator.counters, inline.counters],
+      [
+        { inline: 0, worker: 2 },
+        { inline: 1, worker: 0 },
+      ],
+    );
 
     // Everything matches: the bound is every packet of the window's blocks.
     const all = await estimator.estimate({ window, filter: '' });

@@ -74,7 +74,10 @@ test('a filter the library refuses fails with its message; a selected file delet
     const extractor = new WorkerExtractor();
     const signal = new AbortController().signal;
     await assert.rejects(
-      extractor.extract({ inputs: [input], output: join(dir, 'o.pcap'), filter: 'port banana', ...window, limits: {} }, { signal, onProgress: () => undefined }),
+      extractor.extract(
+        { inputs: [input], output: join(dir, 'o.pcap'), filter: 'port banana', ...window, limits: {} },
+        { signal, onProgress: () => undefined },
+      ),
       /banana/,
     );
     const outcome = await extractor.extract(

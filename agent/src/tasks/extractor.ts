@@ -102,7 +102,13 @@ export class WorkerExtractor implements Extractor {
         if (reply.type === 'progress') {
           if (!settled) opts.onProgress(reply.progress);
         } else if (reply.type === 'done') {
-          finish(() => (signal.aborted ? (rmSync(job.output, { force: true }), reject(signal.reason as Error)) : resolve({ stats: reply.stats, fileBytes: reply.fileBytes, sha256: reply.sha256 })), true);
+          finish(
+            () =>
+              signal.aborted
+                ? (rmSync(job.output, { force: true }), reject(signal.reason as Error))
+                : resolve({ stats: reply.stats, fileBytes: reply.fileBytes, sha256: reply.sha256 }),
+            true,
+          );
         } else {
           finish(() => reject(signal.aborted ? (signal.reason as Error) : new Error(reply.message)), true);
         }

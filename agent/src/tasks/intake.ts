@@ -35,7 +35,15 @@ export function commandHandler(parts: IntakeParts): (command: AgentCommand) => v
             logger.info({ request: requestId, files: result.files, ms: Date.now() - started, error: result.error }, 'tasks: estimate answered');
           },
           (err: unknown) => {
-            answer({ requestId, files: 0, bytesInWindow: 0, indexedFiles: 0, matchUpperBound: null, bytesToRead: 0, error: `estimate failed: ${(err as Error).message}` });
+            answer({
+              requestId,
+              files: 0,
+              bytesInWindow: 0,
+              indexedFiles: 0,
+              matchUpperBound: null,
+              bytesToRead: 0,
+              error: `estimate failed: ${(err as Error).message}`,
+            });
             logger.warn({ request: requestId, err }, 'tasks: estimate failed');
           },
         );

@@ -106,7 +106,10 @@ test('a refused token fails the task (transient); the next attempt with a good t
 
     runner.handleTask({ ...first, attempt: 1, upload: { url: h.server.url('tok'), token: 'good' } });
     await h.until('done', () => h.last('tok')?.status === 'done');
-    const second = h.of('tok').filter((s) => s.attempt === 1).map((s) => s.status);
+    const second = h
+      .of('tok')
+      .filter((s) => s.attempt === 1)
+      .map((s) => s.status);
     assert.deepEqual([...new Set(second)], ['accepted', 'uploading', 'done'], 'the finished extract is kept, not run again');
 
     // A day later (pruneAfterMs 1 ms here): the record and a stray file of no task are removed at start.

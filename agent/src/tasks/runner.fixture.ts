@@ -50,8 +50,17 @@ export class RunnerHarness {
 
   command(taskId: string, window: { from: Timestamp; to: Timestamp }, extra: Partial<TaskCommand> = {}): TaskCommand {
     return {
-      v: 1, sentAt: Date.now(), seq: ++this.seq, taskId, jobId: 'job-1', attempt: 0, window, filter: '',
-      limits: { maxBytes: 0, maxPackets: 0 }, upload: { url: this.server.url(taskId), token: `token-${taskId}` }, ...extra,
+      v: 1,
+      sentAt: Date.now(),
+      seq: ++this.seq,
+      taskId,
+      jobId: 'job-1',
+      attempt: 0,
+      window,
+      filter: '',
+      limits: { maxBytes: 0, maxPackets: 0 },
+      upload: { url: this.server.url(taskId), token: `token-${taskId}` },
+      ...extra,
     };
   }
 
@@ -77,7 +86,10 @@ export class RunnerHarness {
   async until(what: string, check: () => boolean, ms = 60_000): Promise<void> {
     const end = Date.now() + ms;
     while (!check()) {
-      if (Date.now() > end) throw new Error(`timed out waiting for ${what}; statuses: ${JSON.stringify(this.statuses.slice(-5).map((s) => [s.taskId, s.status, s.error, s.progress]))}; requests: ${this.server.log.slice(-10).join(', ')}`);
+      if (Date.now() > end)
+        throw new Error(
+          `timed out waiting for ${what}; statuses: ${JSON.stringify(this.statuses.slice(-5).map((s) => [s.taskId, s.status, s.error, s.progress]))}; requests: ${this.server.log.slice(-10).join(', ')}`,
+        );
       await new Promise((r) => setTimeout(r, 20));
     }
   }

@@ -40,7 +40,10 @@ test('a task runs accepted → scanning → uploading → done; the upload equal
     assert.ok(held.data.equals(expected), 'uploaded bytes equal the CLI output');
     const done = h.last('task-a')!;
     assert.deepEqual(done.result, {
-      packets: cli.packets, bytes: cli.bytes, fileBytes: expected.length, sha256: createHash('sha256').update(expected).digest('hex'),
+      packets: cli.packets,
+      bytes: cli.bytes,
+      fileBytes: expected.length,
+      sha256: createHash('sha256').update(expected).digest('hex'),
     });
     assert.equal(done.progress?.uploaded, expected.length);
     assert.deepEqual(held.declared, { size: expected.length, sha256: done.result!.sha256, packets: cli.packets, bytes: cli.bytes });

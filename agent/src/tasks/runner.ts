@@ -73,7 +73,10 @@ const DAY_MS = 86_400_000;
 
 /** Why a run was aborted. */
 class Interruption extends Error {
-  constructor(readonly kind: 'cancel' | 'replace' | 'stop', message: string) {
+  constructor(
+    readonly kind: 'cancel' | 'replace' | 'stop',
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -178,17 +181,21 @@ export class TaskRunner {
     }
     this.log(task).info({ reason }, 'tasks: cancelling');
     void this.interrupt(task, new Interruption('cancel', reason)).then(() =>
-      this.guard('recording the cancel', () => {
-        // The run may have ended on its own meanwhile (an upload whose last acknowledgement was
-        // already on its way is done): an ended task stays as it ended.
-        if (ENDED_STATES.has(task.record.status)) {
+      this.guard(
+        'recording the cancel',
+        () => {
+          // The run may have ended on its own meanwhile (an upload whose last acknowledgement was
+          // already on its way is done): an ended task stays as it ended.
+          if (ENDED_STATES.has(task.record.status)) {
+            this.publish(task);
+            return;
+          }
+          this.opts.store.removeFiles(command.taskId);
+          this.save(task, { status: 'cancelled', error: reason, progress: undefined, waitUntil: undefined, transient: undefined });
           this.publish(task);
-          return;
-        }
-        this.opts.store.removeFiles(command.taskId);
-        this.save(task, { status: 'cancelled', error: reason, progress: undefined, waitUntil: undefined, transient: undefined });
-        this.publish(task);
-      }, task),
+        },
+        task,
+      ),
     );
   }
 
@@ -226,7 +233,8 @@ export class TaskRunner {
   private async replace(task: Task, command: TaskCommand): Promise<void> {
     await this.interrupt(task, new Interruption('replace', `attempt ${command.attempt} replaces attempt ${task.record.command.attempt}`));
     const old = task.record;
-    const same = JSON.stringify([old.command.window, old.command.filter, old.command.limits]) === JSON.stringify([command.window, command.filter, command.limits]);
+    const same =
+      JSON.stringify([old.command.window, old.command.filter, old.command.limits]) === JSON.stringify([command.window, command.filter, command.limits]);
     const path = this.opts.store.resultPath(command.taskId);
     const keep = same && old.result !== undefined && existsSync(path) && statSync(path).size === old.result.fileBytes;
     if (!keep) this.opts.store.removeFiles(command.taskId);
@@ -329,13 +337,22 @@ export class TaskRunner {
     this.opts.store.removeFiles(command.taskId);
     const bytesTotal = files.reduce((n, f) => n + f.bytes, 0);
     this.save(task, {
-      status: 'scanning', waitUntil: undefined, result: undefined,
+      status: 'scanning',
+      waitUntil: undefined,
+      result: undefined,
       progress: { filesScanned: 0, filesTotal: files.length, packets: 0, bytes: 0, bytesScanned: 0, bytesTotal },
     });
     this.publish(task);
     this.log(task).info({ files: files.length, bytes: bytesTotal }, 'tasks: scanning');
     const onProgress = (p: ExtractProgress): void => {
-      task.record.progress = { filesScanned: p.filesDone, filesTotal: p.filesTotal, packets: p.packets, bytes: p.bytes, bytesScanned: p.position, bytesTotal: p.bytesTotal };
+      task.record.progress = {
+        filesScanned: p.filesDone,
+        filesTotal: p.filesTotal,
+        packets: p.packets,
+        bytes: p.bytes,
+        bytesScanned: p.position,
+        bytesTotal: p.bytesTotal,
+      };
     };
     const limits = {
       ...(command.limits.maxPackets > 0 ? { maxPackets: command.limits.maxPackets } : {}),
@@ -343,15 +360,31 @@ export class TaskRunner {
     };
     const outcome = await this.heartbeat(task, () =>
       this.opts.extractor.extract(
-        { inputs: files.map((f) => f.path), output: this.opts.store.resultPath(command.taskId), filter: command.filter, from: command.window.from, to: command.window.to, limits },
+        {
+          inputs: files.map((f) => f.path),
+          output: this.opts.store.resultPath(command.taskId),
+          filter: command.filter,
+          from: command.window.from,
+          to: command.window.to,
+          limits,
+        },
         { signal, onProgress },
       ),
     );
     const { stats } = outcome;
-    const result = { packets: stats.packets, bytes: stats.bytes, fileBytes: outcome.fileBytes, sha256: outcome.sha256, ...(stats.truncated ? { truncated: stats.truncated } : {}) };
+    const result = {
+      packets: stats.packets,
+      bytes: stats.bytes,
+      fileBytes: outcome.fileBytes,
+      sha256: outcome.sha256,
+      ...(stats.truncated ? { truncated: stats.truncated } : {}),
+    };
     this.save(task, { status: 'uploading', result, progress: { ...task.record.progress!, uploaded: 0, uploadTotal: outcome.fileBytes } });
     this.publish(task);
-    this.log(task).info({ packets: stats.packets, bytes: stats.bytes, fileBytes: outcome.fileBytes, truncated: stats.truncated, problems: stats.problems.length }, 'tasks: extract finished, uploading');
+    this.log(task).info(
+      { packets: stats.packets, bytes: stats.bytes, fileBytes: outcome.fileBytes, truncated: stats.truncated, problems: stats.problems.length },
+      'tasks: extract finished, uploading',
+    );
     return true;
   }
 
@@ -367,7 +400,13 @@ export class TaskRunner {
     await this.heartbeat(task, () =>
       this.opts.uploader.upload(
         this.opts.store.resultPath(command.taskId),
-        { size: result.fileBytes, sha256: result.sha256, packets: result.packets, bytes: result.bytes, ...(result.truncated ? { truncated: result.truncated } : {}) },
+        {
+          size: result.fileBytes,
+          sha256: result.sha256,
+          packets: result.packets,
+          bytes: result.bytes,
+          ...(result.truncated ? { truncated: result.truncated } : {}),
+        },
         command.upload,
         { signal, onProgress: (received) => (task.record.progress = { ...task.record.progress!, uploaded: received }) },
       ),

@@ -8,8 +8,16 @@ import { TaskStore, type TaskRecord } from './store.js';
 function record(taskId: string, status: TaskRecord['status'] = 'accepted'): TaskRecord {
   return {
     command: {
-      v: 1, sentAt: 1, seq: 1, taskId, jobId: 'j', attempt: 2, window: { from: { sec: 1, nsec: 0 }, to: { sec: 2, nsec: 0 } }, filter: 'tcp',
-      limits: { maxBytes: 10, maxPackets: 10 }, upload: { url: 'http://127.0.0.1:1/api/v1/tasks/x/upload', token: 'secret' },
+      v: 1,
+      sentAt: 1,
+      seq: 1,
+      taskId,
+      jobId: 'j',
+      attempt: 2,
+      window: { from: { sec: 1, nsec: 0 }, to: { sec: 2, nsec: 0 } },
+      filter: 'tcp',
+      limits: { maxBytes: 10, maxPackets: 10 },
+      upload: { url: 'http://127.0.0.1:1/api/v1/tasks/x/upload', token: 'secret' },
     },
     status,
     updatedAt: 1000,
@@ -28,7 +36,10 @@ test('task store: records round-trip (mode 0600, no temp file left); bad files a
     writeFileSync(join(dir, 'broken.json'), '{"command":');
     writeFileSync(join(dir, 'other.json'), JSON.stringify(record('not-other')));
     const { records, bad } = store.load();
-    assert.deepEqual(records.map((r) => [r.command.taskId, r.status]).sort(), [['a', 'scanning'], ['b', 'done']]);
+    assert.deepEqual(records.map((r) => [r.command.taskId, r.status]).sort(), [
+      ['a', 'scanning'],
+      ['b', 'done'],
+    ]);
     assert.equal(records.find((r) => r.command.taskId === 'a')!.command.upload.token, 'secret');
     assert.deepEqual(bad.map((b) => b.file).sort(), [join(dir, 'broken.json'), join(dir, 'other.json')]);
     assert.match(bad.find((b) => b.file.endsWith('other.json'))!.reason, /does not match the file name/);
@@ -39,8 +50,11 @@ test('task store: records round-trip (mode 0600, no temp file left); bad files a
     writeFileSync(store.resultPath('b'), 'pcap');
     store.removeFiles('a');
     assert.ok(existsSync(store.recordPath('a')));
-    assert.deepEqual(readdirSync(dir).filter((n) => n.startsWith('a') || n.startsWith('.a')), ['a.json']);
-    assert.ok(existsSync(store.resultPath('b')), 'another task\'s file is kept');
+    assert.deepEqual(
+      readdirSync(dir).filter((n) => n.startsWith('a') || n.startsWith('.a')),
+      ['a.json'],
+    );
+    assert.ok(existsSync(store.resultPath('b')), "another task's file is kept");
     store.remove('b');
     assert.ok(!existsSync(store.recordPath('b')) && !existsSync(store.resultPath('b')));
   } finally {

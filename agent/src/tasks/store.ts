@@ -82,7 +82,7 @@ export class TaskStore {
     const fd = openSync(temp, 'w', 0o600);
     try {
       const bytes = Buffer.from(JSON.stringify(record));
-      for (let at = 0; at < bytes.length; ) at += writeSync(fd, bytes, at);
+      for (let at = 0; at < bytes.length;) at += writeSync(fd, bytes, at);
       fsyncSync(fd);
     } finally {
       closeSync(fd);

@@ -67,7 +67,19 @@ test('409 continues from the offset in the answer; 5xx and cut connections are r
     server.fault({ method: 'PUT', kind: 'cut' });
     server.fault({ method: 'PUT', kind: 'status', status: 502 });
     await uploadFile(file, declaration, { url: server.url('t3'), token: 'x' }, fast);
-    assert.deepEqual(server.log, ['POST 503', 'POST 200', 'PUT 409', 'PUT cut', 'GET 200', 'PUT 502', 'GET 200', `PUT 200 ${2 * CHUNK}`, `PUT 200 ${3 * CHUNK}`, `PUT 200 ${4 * CHUNK}`, `PUT 200 ${5 * CHUNK}`]);
+    assert.deepEqual(server.log, [
+      'POST 503',
+      'POST 200',
+      'PUT 409',
+      'PUT cut',
+      'GET 200',
+      'PUT 502',
+      'GET 200',
+      `PUT 200 ${2 * CHUNK}`,
+      `PUT 200 ${3 * CHUNK}`,
+      `PUT 200 ${4 * CHUNK}`,
+      `PUT 200 ${5 * CHUNK}`,
+    ]);
     assert.equal(createHash('sha256').update(server.uploads.get('t3')!.data).digest('hex'), declaration.sha256);
   });
 });
@@ -77,7 +89,8 @@ test('a refused token fails at once, transient; a refused declaration (task clos
     server.tokens.set('t4', 'right');
     await assert.rejects(
       uploadFile(file, declaration, { url: server.url('t4'), token: 'wrong' }, fast),
-      (err: unknown) => err instanceof UploadError && err.transient && err.status === 401 && /refused the task token/.test(err.message) && !err.message.includes('wrong'),
+      (err: unknown) =>
+        err instanceof UploadError && err.transient && err.status === 401 && /refused the task token/.test(err.message) && !err.message.includes('wrong'),
     );
     server.fault({ method: 'POST', kind: 'conflict', received: 0 });
     await assert.rejects(
@@ -112,7 +125,10 @@ test('an abort stops the upload at once with the abort reason', async () => {
     server.onPut = (_task, start) => {
       if (start >= 2 * CHUNK) controller.abort(new Error('cancelled by the analyst'));
     };
-    await assert.rejects(uploadFile(file, declaration, { url: server.url('t8'), token: 'x' }, { ...fast, signal: controller.signal }), /cancelled by the analyst/);
+    await assert.rejects(
+      uploadFile(file, declaration, { url: server.url('t8'), token: 'x' }, { ...fast, signal: controller.signal }),
+      /cancelled by the analyst/,
+    );
     assert.ok(server.uploads.get('t8')!.data.length <= 3 * CHUNK);
   });
 });

@@ -126,14 +126,18 @@ export async function uploadFile(file: string, declaration: UploadDeclaration, t
       if (state.received >= declaration.size) {
         // Everything sent but not complete: the collector is still checking, or lost the end. Ask again.
         state = await client.retrying(() => client.status());
-        if (!state.complete && state.received >= declaration.size) throw new UploadError('the collector holds the whole file but does not call it complete', true);
+        if (!state.complete && state.received >= declaration.size)
+          throw new UploadError('the collector holds the whole file but does not call it complete', true);
         continue;
       }
       const start = state.received;
       const length = Math.min(chunkBytes, declaration.size - start);
       const chunk = readChunk(fd, start, length);
       try {
-        state = await client.retrying(() => client.put(chunk, start, declaration.size), () => client.status());
+        state = await client.retrying(
+          () => client.put(chunk, start, declaration.size),
+          () => client.status(),
+        );
       } catch (err) {
         if (err instanceof Conflict) {
           // The same offset again, or none at all (the collector closed the task: GET still answers
@@ -160,7 +164,7 @@ export async function uploadFile(file: string, declaration: UploadDeclaration, t
 
 function readChunk(fd: number, position: number, length: number): Uint8Array {
   const buf = new Uint8Array(length);
-  for (let at = 0; at < length; ) {
+  for (let at = 0; at < length;) {
     const n = readSync(fd, buf, at, length - at, position + at);
     if (n === 0) throw new UploadError(`the result file ended at ${position + at} bytes, before the declared size`, false);
     at += n;
@@ -204,7 +208,7 @@ class Client {
     const cap = this.opts.maxBackoffMs ?? 30_000;
     const maxRetries = this.opts.maxRetries ?? 8;
     let next = attempt;
-    for (let failures = 0; ; ) {
+    for (let failures = 0; ;) {
       try {
         return await next();
       } catch (err) {

@@ -97,10 +97,15 @@ function rig(t: TestContext, dir: string, stateDir: string, opts: { backfill?: b
     ...(opts.since !== undefined ? { now: () => opts.since! } : {}),
   });
   const indexer = new CaptureIndexer({
-    settleSeconds: 60, logger: pino({ level: 'silent' }), traffic: publisher, onResult: (path, o) => outcomes.push([basename(path), o]),
+    settleSeconds: 60,
+    logger: pino({ level: 'silent' }),
+    traffic: publisher,
+    onResult: (path, o) => outcomes.push([basename(path), o]),
   });
   t.after(() => indexer.stop());
-  const scanner = new AvailabilityScanner([{ name: 'src', directory: dir, gapSeconds: 120, activeSeconds: 70, managed: false }], Date.now, (l) => indexer.review(l));
+  const scanner = new AvailabilityScanner([{ name: 'src', directory: dir, gapSeconds: 120, activeSeconds: 70, managed: false }], Date.now, (l) =>
+    indexer.review(l),
+  );
   const settle = async () => {
     scanner.scan();
     await indexer.idle();
@@ -123,17 +128,24 @@ test('closed files are summarised in their index read (or a read of their own), 
   writeCapture(file('a.pcap'), { seed: 1, bytes: 1.25 * MiB, start: BASE, duration: 90 });
   writeCapture(file('b.pcap'), { seed: 2, packets: 400, start: BASE + 90, duration: 60 });
   writeCapture(file('c.pcap'), { seed: 3, bytes: 1.25 * MiB, start: BASE + 300, duration: 30 });
-  for (const [name, s] of [['a.pcap', 600], ['b.pcap', 500], ['c.pcap', 300]] as const) age(file(name), s);
+  for (const [name, s] of [
+    ['a.pcap', 600],
+    ['b.pcap', 500],
+    ['c.pcap', 300],
+  ] as const)
+    age(file(name), s);
   openIndex(file('c.pcap')); // indexed by someone else (an extract) before the indexer: fresh sidecar, summary still due
   assert.ok(readFileSync(file('b.pcap')).length < MIN_INDEXED_BYTES);
   assert.equal(loadIndexHeader(file('c.pcap')).status, 'fresh');
 
   const first = rig(t, join(dir, 'pcap'), stateDir, { since: Date.now() - 3_600_000 });
   await first.settle();
-  assert.deepEqual(
-    first.outcomes.map(([n, o]) => [n, o.status, o.traffic !== undefined]).sort(),
-    [['a.pcap', 'built', true], ['b.pcap', 'summarised', true], ['c.pcap', 'summarised', true], ['old.pcap', 'built', false]],
-  );
+  assert.deepEqual(first.outcomes.map(([n, o]) => [n, o.status, o.traffic !== undefined]).sort(), [
+    ['a.pcap', 'built', true],
+    ['b.pcap', 'summarised', true],
+    ['c.pcap', 'summarised', true],
+    ['old.pcap', 'built', false],
+  ]);
   const parts = new Map(['a.pcap', 'b.pcap', 'c.pcap'].map((n) => [partId('src', file(n)), n]));
   assert.deepEqual(new Set(first.sent.map((m) => parts.get(m.part!))), new Set(['a.pcap', 'b.pcap', 'c.pcap']));
   const boundary = first.sent.filter((m) => m.intervalStart === (BASE + 60) * 1000);
@@ -150,7 +162,10 @@ test('closed files are summarised in their index read (or a read of their own), 
   // backfill: the file that predates the ledger is read (its sidecar is fresh: a read of its own), only it.
   const backfill = rig(t, join(dir, 'pcap'), stateDir, { backfill: true });
   await backfill.settle();
-  assert.deepEqual(backfill.outcomes.map(([n, o]) => [n, o.status]), [['old.pcap', 'summarised']]);
+  assert.deepEqual(
+    backfill.outcomes.map(([n, o]) => [n, o.status]),
+    [['old.pcap', 'summarised']],
+  );
   assert.deepEqual(new Set(backfill.sent.map((m) => m.part)), new Set([partId('src', old)]));
   assert.deepEqual(summed(backfill.sent), expectedCounts([old]));
 });
@@ -187,7 +202,12 @@ test('a damaged ledger starts anew from now (older files are not published in bu
 
   // A source no longer configured is forgotten at start.
   const other = new TrafficPublisher({
-    stateDir, settings: { ipv4Prefix: 24, ipv6Prefix: 64, maxPairsPerMinute: 10 }, backfill: false, sink: { send: () => {} }, logger: pino({ level: 'silent' }), sources: ['eth1'],
+    stateDir,
+    settings: { ipv4Prefix: 24, ipv6Prefix: 64, maxPairsPerMinute: 10 },
+    backfill: false,
+    sink: { send: () => {} },
+    logger: pino({ level: 'silent' }),
+    sources: ['eth1'],
   });
   assert.deepEqual(other.publishedFiles('src'), []);
   assert.deepEqual(Object.keys((JSON.parse(readFileSync(ledger, 'utf8')) as { published: object }).published), []);
@@ -231,14 +251,18 @@ test('through the agent: summaries made while the collector is away are spooled 
   await broker.start(); // back on the same port: the spool replays
   const messages = () => broker.of('traffic').map((r) => r.message as unknown as Body<'traffic'>);
   const want = expectedCounts(files);
-  await broker.until('traffic delivered', () => {
-    try {
-      assert.deepEqual(summed(messages()), want);
-      return true;
-    } catch {
-      return false;
-    }
-  }, 60_000);
+  await broker.until(
+    'traffic delivered',
+    () => {
+      try {
+        assert.deepEqual(summed(messages()), want);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    60_000,
+  );
   assert.ok(broker.of('traffic').every((r) => r.topic === 'pcapmesh/v1/sensors/traffic-edge/traffic' && !r.retain));
 
   await agent.stop();

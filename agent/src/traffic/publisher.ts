@@ -133,7 +133,8 @@ export class TrafficPublisher implements IndexTraffic {
     try {
       text = readFileSync(this.file, 'utf8');
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') this.opts.logger.warn({ err, file: this.file }, 'traffic: cannot read the ledger; starting a new one');
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
+        this.opts.logger.warn({ err, file: this.file }, 'traffic: cannot read the ledger; starting a new one');
       return this.saved(fresh());
     }
     try {

@@ -34,14 +34,23 @@ function v6net64(a: string): string {
   const left = l ? l.split(':') : [];
   const right = r ? r.split(':') : [];
   const groups = a.includes('::') ? [...left, ...Array(8 - left.length - right.length).fill('0'), ...right] : left;
-  const words = groups.slice(0, 4).map((g) => parseInt(g, 16)).concat([0, 0, 0, 0]);
+  const words = groups
+    .slice(0, 4)
+    .map((g) => parseInt(g, 16))
+    .concat([0, 0, 0, 0]);
   let best = -1;
   let bestLen = 0;
-  for (let i = 0; i < 8; ) {
-    if (words[i] !== 0) { i++; continue; }
+  for (let i = 0; i < 8;) {
+    if (words[i] !== 0) {
+      i++;
+      continue;
+    }
     let j = i;
     while (j < 8 && words[j] === 0) j++;
-    if (j - i > bestLen && j - i > 1) { best = i; bestLen = j - i; }
+    if (j - i > bestLen && j - i > 1) {
+      best = i;
+      bestLen = j - i;
+    }
     i = j;
   }
   const hex = words.map((w) => w.toString(16));
@@ -49,40 +58,74 @@ function v6net64(a: string): string {
   return `${text}/64`;
 }
 
-test('a generated capture summarised in the index read equals tshark per minute and subnet pair (/24, /64)', { skip: tshark ? false : 'tshark not installed' }, () => {
-  const dir = mkdtempSync(join(tmpdir(), 'traffic-'));
-  const file = join(dir, 'mix.pcap');
-  // 3 minutes of packet time starting mid-minute: 4 minutes touched, both IPv4 and IPv6, VLANs, ARP, fragments.
-  writeCapture(file, { seed: 11, packets: 20_000, start: 1_700_000_030, duration: 180 });
-  const acc = new TrafficAccumulator({ ipv4Prefix: 24, ipv6Prefix: 64, maxPairsPerMinute: 10_000 });
-  buildIndexData(file, undefined, acc.observe);
-  const ours = acc.finish();
+test(
+  'a generated capture summarised in the index read equals tshark per minute and subnet pair (/24, /64)',
+  { skip: tshark ? false : 'tshark not installed' },
+  () => {
+    const dir = mkdtempSync(join(tmpdir(), 'traffic-'));
+    const file = join(dir, 'mix.pcap');
+    // 3 minutes of packet time starting mid-minute: 4 minutes touched, both IPv4 and IPv6, VLANs, ARP, fragments.
+    writeCapture(file, { seed: 11, packets: 20_000, start: 1_700_000_030, duration: 180 });
+    const acc = new TrafficAccumulator({ ipv4Prefix: 24, ipv6Prefix: 64, maxPairsPerMinute: 10_000 });
+    buildIndexData(file, undefined, acc.observe);
+    const ours = acc.finish();
 
-  const r = spawnSync(tshark!, ['-r', file, '-n', '-T', 'fields', '-E', 'occurrence=f', '-e', 'frame.time_epoch', '-e', 'frame.len', '-e', 'ip.src', '-e', 'ip.dst', '-e', 'ipv6.src', '-e', 'ipv6.dst'], { encoding: 'utf8', maxBuffer: 64 << 20 });
-  assert.equal(r.status, 0, r.stderr);
-  const theirs: Counts = new Map();
-  let nonIp = 0;
-  for (const line of r.stdout.trim().split('\n')) {
-    const [time, len, s4, d4, s6, d6] = line.split('\t');
-    let pair: string;
-    if (s4 && d4) pair = `${v4net(s4)} ${v4net(d4)}`;
-    else if (s6 && d6) pair = `${v6net64(s6)} ${v6net64(d6)}`;
-    else { nonIp++; continue; }
-    const minute = Math.floor(Number(time) / 60) * 60_000;
-    const m = theirs.get(minute) ?? new Map<string, [number, number]>();
-    theirs.set(minute, m);
-    const c = m.get(pair) ?? [0, 0];
-    c[0]++;
-    c[1] += Number(len);
-    m.set(pair, c);
-  }
-  assert.ok(nonIp > 0, 'the mix has ARP (not counted)');
-  assert.equal(ours.skipped, nonIp);
-  assert.equal(ours.minutes.length, 4);
-  const v6Pairs = [...countsOf(ours).values()].flatMap((m) => [...m.keys()]).filter((k) => k.includes(':'));
-  assert.ok(v6Pairs.some((k) => k.startsWith('2001:db8:1::/64 ')), `IPv6 /64 pairs: ${v6Pairs.slice(0, 4).join(', ')}`);
-  assert.deepEqual(countsOf(ours), theirs);
-});
+    const r = spawnSync(
+      tshark!,
+      [
+        '-r',
+        file,
+        '-n',
+        '-T',
+        'fields',
+        '-E',
+        'occurrence=f',
+        '-e',
+        'frame.time_epoch',
+        '-e',
+        'frame.len',
+        '-e',
+        'ip.src',
+        '-e',
+        'ip.dst',
+        '-e',
+        'ipv6.src',
+        '-e',
+        'ipv6.dst',
+      ],
+      { encoding: 'utf8', maxBuffer: 64 << 20 },
+    );
+    assert.equal(r.status, 0, r.stderr);
+    const theirs: Counts = new Map();
+    let nonIp = 0;
+    for (const line of r.stdout.trim().split('\n')) {
+      const [time, len, s4, d4, s6, d6] = line.split('\t');
+      let pair: string;
+      if (s4 && d4) pair = `${v4net(s4)} ${v4net(d4)}`;
+      else if (s6 && d6) pair = `${v6net64(s6)} ${v6net64(d6)}`;
+      else {
+        nonIp++;
+        continue;
+      }
+      const minute = Math.floor(Number(time) / 60) * 60_000;
+      const m = theirs.get(minute) ?? new Map<string, [number, number]>();
+      theirs.set(minute, m);
+      const c = m.get(pair) ?? [0, 0];
+      c[0]++;
+      c[1] += Number(len);
+      m.set(pair, c);
+    }
+    assert.ok(nonIp > 0, 'the mix has ARP (not counted)');
+    assert.equal(ours.skipped, nonIp);
+    assert.equal(ours.minutes.length, 4);
+    const v6Pairs = [...countsOf(ours).values()].flatMap((m) => [...m.keys()]).filter((k) => k.includes(':'));
+    assert.ok(
+      v6Pairs.some((k) => k.startsWith('2001:db8:1::/64 ')),
+      `IPv6 /64 pairs: ${v6Pairs.slice(0, 4).join(', ')}`,
+    );
+    assert.deepEqual(countsOf(ours), theirs);
+  },
+);
 
 /** A hand-made IPv4 packet view + decode (what the observer receives). */
 function feed(acc: TrafficAccumulator, sec: number, src: number, dst: number, len: number): void {
@@ -143,7 +186,12 @@ test('minutes left behind are folded early; a late packet adds to its kept pair 
 test('IPv6 grouped by the configured prefix; other prefixes and bad settings', () => {
   const dir = mkdtempSync(join(tmpdir(), 'traffic6-'));
   const file = join(dir, 'v6.pcap');
-  writeCapture(file, { seed: 3, packets: 3_000, hosts: ['2001:db8:1:2::10', '2001:db8:1:3::11', '10.1.1.1'], servers: ['2606:4700::6810:84e5', '93.184.216.34'] });
+  writeCapture(file, {
+    seed: 3,
+    packets: 3_000,
+    hosts: ['2001:db8:1:2::10', '2001:db8:1:3::11', '10.1.1.1'],
+    servers: ['2606:4700::6810:84e5', '93.184.216.34'],
+  });
   const by = (ipv6Prefix: number) => {
     const acc = new TrafficAccumulator({ ipv4Prefix: 24, ipv6Prefix, maxPairsPerMinute: 100 });
     buildIndexData(file, undefined, acc.observe);

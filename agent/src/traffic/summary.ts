@@ -74,7 +74,10 @@ const CACHE_SHIFT = 24;
 const CACHE_SLOTS = 2 ** (32 - CACHE_SHIFT);
 
 class Cell {
-  constructor(public packets = 0, public bytes = 0) {}
+  constructor(
+    public packets = 0,
+    public bytes = 0,
+  ) {}
 }
 
 class MinuteTable {
@@ -254,7 +257,10 @@ export class TrafficAccumulator {
     const key = (addr & this.mask4) >>> this.shift4;
     const id = this.nets4.get(key);
     if (id !== undefined) return id;
-    return this.intern(() => `${formatIpv4((addr & this.mask4) >>> 0)}/${this.settings.ipv4Prefix}`, (i) => this.nets4.set(key, i));
+    return this.intern(
+      () => `${formatIpv4((addr & this.mask4) >>> 0)}/${this.settings.ipv4Prefix}`,
+      (i) => this.nets4.set(key, i),
+    );
   }
 
   private net6(d: Uint8Array, at: number): number {
@@ -269,7 +275,10 @@ export class TrafficAccumulator {
       const id = inner.get(w1);
       if (id !== undefined) return id;
       const target = inner;
-      return this.intern(() => this.format6(d, at), (i) => target.set(w1, i));
+      return this.intern(
+        () => this.format6(d, at),
+        (i) => target.set(w1, i),
+      );
     }
     let key = '';
     for (let w = 0; w < 4; w++) {
@@ -278,7 +287,10 @@ export class TrafficAccumulator {
     }
     const id = this.nets6Long.get(key);
     if (id !== undefined) return id;
-    return this.intern(() => this.format6(d, at), (i) => this.nets6Long.set(key, i));
+    return this.intern(
+      () => this.format6(d, at),
+      (i) => this.nets6Long.set(key, i),
+    );
   }
 
   /** The masked IPv6 network at `d[at..at+16)` as canonical CIDR text. */

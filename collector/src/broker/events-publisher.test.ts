@@ -20,7 +20,14 @@ test('sensor status events are published as retained JSON under events/sensors/{
   const counters = { published: 0, failed: 0 };
   const stop = publishDomainEvents(events, broker, log, counters);
   try {
-    const event: SensorStatusEvent = { type: 'sensor.status', sensor: 'edge-1', status: 'online', previous: 'unknown', reason: 'birth', at: '2026-01-02T03:04:05.000Z' };
+    const event: SensorStatusEvent = {
+      type: 'sensor.status',
+      sensor: 'edge-1',
+      status: 'online',
+      previous: 'unknown',
+      reason: 'birth',
+      at: '2026-01-02T03:04:05.000Z',
+    };
     events.emit('sensor.status', event);
     for (let i = 0; i < 100 && counters.published === 0; i++) await new Promise((r) => setTimeout(r, 10));
     assert.deepEqual(counters, { published: 1, failed: 0 });

@@ -15,7 +15,6 @@ import { connectExternalBroker, type ExternalBroker } from './external.js';
 
 const log = pino({ level: 'silent' });
 
-
 async function eventually(cond: () => boolean, what: string, ms = 5_000): Promise<void> {
   const until = Date.now() + ms;
   while (!cond() && Date.now() < until) await new Promise((r) => setTimeout(r, 20));

@@ -46,7 +46,10 @@ forEachDatabase('ingest of task statuses and estimates', (ctx) => {
     assert.equal((await findTask(ctx.db, task))!.status, 'scanning');
     await h.broker.deliver(topics.taskStatus(a, task), accepted); // replayed: older seq
     await h.broker.deliver(topics.taskStatus(b, task), status('uploading')); // another sensor's topic
-    await h.broker.deliver(topics.taskStatus(a, 'no-such-task'), encodeMessage('task-status', { v: 1, sentAt: 0, seq: 99, taskId: 'no-such-task', attempt: 0, status: 'accepted' }));
+    await h.broker.deliver(
+      topics.taskStatus(a, 'no-such-task'),
+      encodeMessage('task-status', { v: 1, sentAt: 0, seq: 99, taskId: 'no-such-task', attempt: 0, status: 'accepted' }),
+    );
     await h.broker.deliver(topics.taskStatus(a, task), rawCbor({ v: 1, sentAt: 0, seq: 100, taskId: task, status: 'exploded' }));
     const snap = stats.snapshot();
     assert.equal(snap.accepted['task-status'], 2);
@@ -75,7 +78,13 @@ forEachDatabase('ingest of task statuses and estimates', (ctx) => {
     await ingest.drain();
     await h.jobs.scheduler.settled();
     for (let i = 0; i < 50 && h.broker.commands('tasks', a).length < 2; i += 1) await new Promise((r) => setTimeout(r, 20));
-    assert.deepEqual(h.broker.commands('tasks', a).map((c) => [c.message.taskId, c.message.attempt]), [[job!.taskList[0]!.id, 0], [job!.taskList[0]!.id, 0]]);
+    assert.deepEqual(
+      h.broker.commands('tasks', a).map((c) => [c.message.taskId, c.message.attempt]),
+      [
+        [job!.taskList[0]!.id, 0],
+        [job!.taskList[0]!.id, 0],
+      ],
+    );
   });
 
   test("a dry run's estimates arrive through ingest; an answer nobody asked for is stale", async () => {
@@ -88,11 +97,17 @@ forEachDatabase('ingest of task statuses and estimates', (ctx) => {
       encodeMessage('estimate', { v: 1, sentAt: 0, seq: 5, requestId, files: 2, bytesInWindow: 77, indexedFiles: 1, matchUpperBound: null, bytesToRead: 50 });
     h.broker.onPublish = (p) => {
       const parsed = h.broker.commands('estimate', a).at(-1);
-      if (parsed && p.topic === topics.command(a, 'estimate')) void h.broker.deliver(topics.estimate(a, parsed.message.requestId), answer(parsed.message.requestId));
+      if (parsed && p.topic === topics.command(a, 'estimate'))
+        void h.broker.deliver(topics.estimate(a, parsed.message.requestId), answer(parsed.message.requestId));
     };
     const { plan } = await h.jobs.service.submit(
       { name: 'ana', role: 'analyst' },
-      { window: { from: ns(NOW.getTime() - 3_600_000), to: ns(NOW.getTime() - 3_000_000) }, filter: { expression: 'udp' }, targets: { sensors: [a] }, dryRun: true },
+      {
+        window: { from: ns(NOW.getTime() - 3_600_000), to: ns(NOW.getTime() - 3_000_000) },
+        filter: { expression: 'udp' },
+        targets: { sensors: [a] },
+        dryRun: true,
+      },
     );
     assert.deepEqual(plan.sensors[0]!.estimate, { files: 2, indexedFiles: 1, bytesToRead: 50, matchUpperBound: null });
     await h.broker.deliver(topics.estimate(a, 'unasked'), answer('unasked'));

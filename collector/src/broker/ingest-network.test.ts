@@ -59,7 +59,10 @@ forEachDatabase('network view from traffic ingest', (ctx) => {
       '8.8.8.0/24': ['external', null],
     });
     assert.equal(report.events.length, 5);
-    assert.deepEqual(h.subnetEvents.map((e) => e.change), ['learned', 'learned', 'learned', 'learned', 'learned']);
+    assert.deepEqual(
+      h.subnetEvents.map((e) => e.change),
+      ['learned', 'learned', 'learned', 'learned', 'learned'],
+    );
     const siteA = (await network.subnets({ location: 'site-a' })).find((s) => s.subnet === '10.1.1.0/24')!;
     assert.equal(siteA.learned.confidence, 0.857, '1,800 of 2,100 bytes seen at site-a');
     assert.equal(siteA.bytes, 2100);
@@ -78,7 +81,10 @@ forEachDatabase('network view from traffic ingest', (ctx) => {
     const locs = await network.locations(window);
     assert.deepEqual(
       locs.locations.map((l) => [l.name, l.sensors, l.subnets, l.bytes]),
-      [['site-a', ['a1'], 2, 1800], ['site-b', ['b1'], 2, 1460]],
+      [
+        ['site-a', ['a1'], 2, 1800],
+        ['site-b', ['b1'], 2, 1460],
+      ],
     );
     assert.deepEqual(locs.flows, [{ from: 'site-a', to: 'site-b', packets: 3, bytes: 300 }]);
 
@@ -95,7 +101,10 @@ forEachDatabase('network view from traffic ingest', (ctx) => {
     await assert.rejects(network.unpin('8.8.8.0/24', { actor: 'admin' }), { code: 'not_found' });
     await assert.rejects(network.pin('9.9.9.0/24', 'atlantis', { actor: 'admin' }), { code: 'not_found', message: 'location atlantis not found' });
     const pinEvents = h.subnetEvents.slice(5).map((e) => [e.change, e.subnet, e.location, e.previousLocation]);
-    assert.deepEqual(pinEvents, [['pinned', '8.8.8.0/24', 'site-b', null], ['unpinned', '8.8.8.0/24', null, 'site-b']]);
+    assert.deepEqual(pinEvents, [
+      ['pinned', '8.8.8.0/24', 'site-b', null],
+      ['unpinned', '8.8.8.0/24', null, 'site-b'],
+    ]);
     const audit = await h.audit.list({ action: 'network.', limit: 10 });
     assert.deepEqual(audit.entries.map((e) => e.action).sort(), ['network.subnet.pin', 'network.subnet.unpin']);
 
@@ -131,10 +140,16 @@ forEachDatabase('network view from traffic ingest', (ctx) => {
     await assert.rejects(network.updateLocation('site-a', { latitude: 91 }, { actor: 'admin' }), { code: 'invalid', message: /^latitude:/ });
     await assert.rejects(network.updateLocation('site-a', { longitude: -180.5 }, { actor: 'admin' }), { code: 'invalid', message: /^longitude:/ });
     await assert.rejects(network.traffic({ from: new Date(minute + 1), to: new Date(minute) }), { code: 'invalid', message: 'from: must not be after to' });
-    await assert.rejects(network.traffic({ from: new Date(minute), to: new Date(minute + 32 * DAY) }), { code: 'invalid', message: /^from: .*network.maxWindowDays \(31 days\)/ });
+    await assert.rejects(network.traffic({ from: new Date(minute), to: new Date(minute + 32 * DAY) }), {
+      code: 'invalid',
+      message: /^from: .*network.maxWindowDays \(31 days\)/,
+    });
     await assert.rejects(network.locations({ from: new Date(minute + 1), to: new Date(minute) }), { code: 'invalid' });
     await assert.rejects(network.traffic({ ...window, location: 'atlantis' }), { code: 'not_found' });
-    await assert.rejects(network.traffic({ from: new Date(minute), to: new Date(minute + 30 * DAY), bucketSeconds: 60 }), { code: 'invalid', message: /^bucket:/ });
+    await assert.rejects(network.traffic({ from: new Date(minute), to: new Date(minute + 30 * DAY), bucketSeconds: 60 }), {
+      code: 'invalid',
+      message: /^bucket:/,
+    });
   });
 
   test("a location's table made in a transaction that rolled back is made again by the next message", async () => {

@@ -22,11 +22,21 @@ const until = async (what: string, check: () => boolean | Promise<boolean>, time
 
 test('a health report that could not be stored is not acknowledged; it is stored after the database recovers', async () => {
   const t = await createTestBroker(['alpha']);
-  const client = await connectAsync(t.url, { protocolVersion: 4, clientId: 'alpha', username: 'alpha', password: t.secrets.alpha!, clean: true, reconnectPeriod: 300 });
+  const client = await connectAsync(t.url, {
+    protocolVersion: 4,
+    clientId: 'alpha',
+    username: 'alpha',
+    password: t.secrets.alpha!,
+    clean: true,
+    reconnectPeriod: 300,
+  });
   try {
     const stored = async () =>
-      (await t.db.query<{ seq: number }>('SELECT h.seq FROM health_samples h JOIN sensors s ON s.id = h.sensor_id WHERE s.name = $1 ORDER BY h.seq', ['alpha'])).map((r) => r.seq);
-    const publish = (seq: number) => client.publishAsync(topics.sensor('alpha', 'health'), Buffer.from(encodeMessage('health', health(seq, Date.now() + seq))), { qos: 1 });
+      (
+        await t.db.query<{ seq: number }>('SELECT h.seq FROM health_samples h JOIN sensors s ON s.id = h.sensor_id WHERE s.name = $1 ORDER BY h.seq', ['alpha'])
+      ).map((r) => r.seq);
+    const publish = (seq: number) =>
+      client.publishAsync(topics.sensor('alpha', 'health'), Buffer.from(encodeMessage('health', health(seq, Date.now() + seq))), { qos: 1 });
     await publish(1);
     assert.deepEqual(await stored(), [1]);
 

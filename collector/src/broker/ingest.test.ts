@@ -44,10 +44,14 @@ test('every message ends as exactly one count: accepted by kind or rejected by r
   const snap = stats.snapshot();
   assert.equal(snap.accepted.state, 1);
   assert.equal(snap.acceptedTotal, 1);
-  assert.deepEqual(
-    Object.fromEntries(Object.entries(snap.rejected).filter(([, n]) => n > 0)),
-    { 'not-cbor': 1, schema: 1, version: 1, oversized: 1, 'unknown-topic': 3, 'unknown-sensor': 1 },
-  );
+  assert.deepEqual(Object.fromEntries(Object.entries(snap.rejected).filter(([, n]) => n > 0)), {
+    'not-cbor': 1,
+    schema: 1,
+    version: 1,
+    oversized: 1,
+    'unknown-topic': 3,
+    'unknown-sensor': 1,
+  });
   assert.equal(snap.rejectedTotal, 8);
   assert.equal((await sensors.status('alpha')).status, 'online');
 });

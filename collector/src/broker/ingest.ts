@@ -71,7 +71,11 @@ export class Ingest {
   /** Handles one message; resolves when it has been applied or counted as rejected. Never rejects. */
   handle(topic: string, payload: Uint8Array): Promise<IngestResult> {
     const parsed = parseTopic(topic);
-    if (parsed === null || (parsed.kind !== 'sensor' && this.jobs === undefined) || (parsed.kind !== 'sensor' && parsed.kind !== 'task-status' && parsed.kind !== 'estimate')) {
+    if (
+      parsed === null ||
+      (parsed.kind !== 'sensor' && this.jobs === undefined) ||
+      (parsed.kind !== 'sensor' && parsed.kind !== 'task-status' && parsed.kind !== 'estimate')
+    ) {
       this.stats.rejected('unknown-topic');
       return Promise.resolve('done');
     }
@@ -81,7 +85,9 @@ export class Ingest {
     }
     const { sensor } = parsed;
     const previous: Promise<unknown> = this.queues.get(sensor) ?? Promise.resolve();
-    const next = previous.then(() => (parsed.kind === 'sensor' ? this.apply(sensor, parsed.channel, payload) : this.applyTaskStatus(sensor, parsed.taskId, payload)));
+    const next = previous.then(() =>
+      parsed.kind === 'sensor' ? this.apply(sensor, parsed.channel, payload) : this.applyTaskStatus(sensor, parsed.taskId, payload),
+    );
     this.queues.set(sensor, next);
     void next.then(() => {
       if (this.queues.get(sensor) === next) this.queues.delete(sensor);

@@ -59,7 +59,9 @@ export async function connect(opts: ConnectionOptions, env: NodeJS.ProcessEnv = 
     try {
       token = (await readFile(file, 'utf8')).trim();
     } catch (err) {
-      throw new UsageError(`cannot read the API token from ${file} (${(err as NodeJS.ErrnoException).code ?? String(err)}); give --token-file FILE or set PCAPMESH_TOKEN`);
+      throw new UsageError(
+        `cannot read the API token from ${file} (${(err as NodeJS.ErrnoException).code ?? String(err)}); give --token-file FILE or set PCAPMESH_TOKEN`,
+      );
     }
     if (token === '') throw new UsageError(`the API token file ${file} is empty`);
   }
@@ -78,7 +80,12 @@ async function failure(res: Response, what: string): Promise<ApiError> {
 }
 
 /** A request to `{url}/api/v1{path}` with the bearer token. Network failures name the URL. */
-export async function request(conn: Connection, method: string, path: string, opts: { body?: unknown; headers?: Record<string, string> } = {}): Promise<Response> {
+export async function request(
+  conn: Connection,
+  method: string,
+  path: string,
+  opts: { body?: unknown; headers?: Record<string, string> } = {},
+): Promise<Response> {
   const headers: Record<string, string> = { authorization: `Bearer ${conn.token}`, ...opts.headers };
   if (opts.body !== undefined) headers['content-type'] = 'application/json';
   const target = `${conn.url}/api/v1${path}`;

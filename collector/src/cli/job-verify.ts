@@ -60,7 +60,11 @@ async function fetchKeySet(opts: ConnectionOptions): Promise<JSONWebKeySet> {
   return keySetOf(await res.text(), url);
 }
 
-export async function verifyCommand(manifestPath: string, resultPath: string, opts: { key: string | undefined; json: boolean; connection: ConnectionOptions }): Promise<number> {
+export async function verifyCommand(
+  manifestPath: string,
+  resultPath: string,
+  opts: { key: string | undefined; json: boolean; connection: ConnectionOptions },
+): Promise<number> {
   const jws = jwsOf(await readText(manifestPath, 'the manifest'), manifestPath);
   const jwks = opts.key !== undefined ? keySetOf(await readText(opts.key, 'the key set'), opts.key) : await fetchKeySet(opts.connection);
   const verdict = await verifyEvidence(jws, resultPath, jwks);

@@ -54,7 +54,10 @@ function job(args: string[], opts: { connect?: boolean; onStdout?: (text: string
   const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, PCAPMESH_DATA_DIR: dir, PCAPMESH_LOG__LEVEL: 'warn' };
   const connection = opts.connect === false ? [] : ['--url', server.url, '--token-file', tokenFile];
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--conditions=pcapmesh-src', '--import', import.meta.resolve('tsx'), MAIN, 'job', ...args, ...connection], { env, cwd: dir });
+    const child = spawn(process.execPath, ['--conditions=pcapmesh-src', '--import', import.meta.resolve('tsx'), MAIN, 'job', ...args, ...connection], {
+      env,
+      cwd: dir,
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => {
@@ -129,7 +132,9 @@ test('submit --wait shows progress, saves the merged capture with -o, and list/s
 
 test('download resumes a partial file with Range and checks the SHA-256; --task gets one sensor’s result', async () => {
   const done = await completedJob(t, OWNER, [sensor]);
-  const whole = Buffer.from(await (await t.app.request(`${API_PREFIX}/jobs/${done.id}/pcap`, { headers: { authorization: `Bearer ${t.token}` } })).arrayBuffer());
+  const whole = Buffer.from(
+    await (await t.app.request(`${API_PREFIX}/jobs/${done.id}/pcap`, { headers: { authorization: `Bearer ${t.token}` } })).arrayBuffer(),
+  );
   const partial = join(dir, 'partial.pcap');
   writeFileSync(partial, whole.subarray(0, 100));
   const resumed = await job(['download', done.id, '-o', partial]);
@@ -145,7 +150,12 @@ test('download resumes a partial file with Range and checks the SHA-256; --task 
   assert.equal(own.code, 0, own.stderr);
   const name = /^saved (\S+):/m.exec(own.stdout)?.[1];
   assert.ok(name, own.stdout);
-  assert.equal(createHash('sha256').update(readFileSync(join(dir, name))).digest('hex'), task.result!.sha256);
+  assert.equal(
+    createHash('sha256')
+      .update(readFileSync(join(dir, name)))
+      .digest('hex'),
+    task.result!.sha256,
+  );
 });
 
 test('verify: valid evidence exits 0 (offline with --key, or fetching the key); a tampered file or manifest exits 1 naming the problem', async () => {

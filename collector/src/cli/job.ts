@@ -56,7 +56,28 @@ type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositi
 
 /** Options each subcommand takes besides --config, --url, --token-file, --json, --help. */
 const ALLOWED: Record<string, (keyof typeof OPTIONS)[]> = {
-  submit: ['from', 'to', 'filter', 'host', 'net', 'src', 'dst', 'port', 'protocol', 'vlan', 'sensors', 'locations', 'auto', 'name', 'max-bytes', 'max-packets', 'timeout', 'dry-run', 'wait', 'output'],
+  submit: [
+    'from',
+    'to',
+    'filter',
+    'host',
+    'net',
+    'src',
+    'dst',
+    'port',
+    'protocol',
+    'vlan',
+    'sensors',
+    'locations',
+    'auto',
+    'name',
+    'max-bytes',
+    'max-packets',
+    'timeout',
+    'dry-run',
+    'wait',
+    'output',
+  ],
   list: ['status', 'owner', 'limit'],
   show: [],
   cancel: [],
@@ -70,7 +91,8 @@ const err = (text: string) => process.stderr.write(text);
 
 function positiveInt(value: string | undefined, flag: string): number | undefined {
   if (value === undefined) return undefined;
-  if (!/^\d+$/.test(value) || Number(value) < 1 || !Number.isSafeInteger(Number(value))) throw new UsageError(`--${flag}: expected a positive whole number, got ${JSON.stringify(value)}`);
+  if (!/^\d+$/.test(value) || Number(value) < 1 || !Number.isSafeInteger(Number(value)))
+    throw new UsageError(`--${flag}: expected a positive whole number, got ${JSON.stringify(value)}`);
   return Number(value);
 }
 
@@ -79,11 +101,16 @@ function vlanId(value: string): number {
   return Number(value);
 }
 
-const list = (value: string) => value.split(',').map((v) => v.trim()).filter((v) => v !== '');
+const list = (value: string) =>
+  value
+    .split(',')
+    .map((v) => v.trim())
+    .filter((v) => v !== '');
 
 /** The POST /jobs body from the submit flags. */
 export function submitRequest(v: Values): Record<string, unknown> {
-  if (v.from === undefined || v.to === undefined) throw new UsageError('job submit needs --from TIME and --to TIME (ISO 8601 with a zone, or epoch milliseconds)');
+  if (v.from === undefined || v.to === undefined)
+    throw new UsageError('job submit needs --from TIME and --to TIME (ISO 8601 with a zone, or epoch milliseconds)');
   const structured = {
     ...(v.host || v.net ? { ip: [...(v.host ?? []), ...(v.net ?? [])] } : {}),
     ...(v.src ? { src: v.src } : {}),
@@ -92,7 +119,8 @@ export function submitRequest(v: Values): Record<string, unknown> {
     ...(v.protocol !== undefined ? { protocol: v.protocol } : {}),
     ...(v.vlan !== undefined ? { vlan: vlanId(v.vlan) } : {}),
   };
-  if (v.filter !== undefined && Object.keys(structured).length > 0) throw new UsageError('give --filter EXPR or the structured flags (--host, --net, --src, --dst, --port, --protocol, --vlan), not both');
+  if (v.filter !== undefined && Object.keys(structured).length > 0)
+    throw new UsageError('give --filter EXPR or the structured flags (--host, --net, --src, --dst, --port, --protocol, --vlan), not both');
   if (v.filter === undefined && Object.keys(structured).length === 0) {
     throw new UsageError("job submit needs a filter: --filter EXPR or --host/--net/--port/... (--filter '' takes every packet)");
   }
@@ -160,7 +188,10 @@ async function save(conn: Connection, job: JobDetail, taskId: string | undefined
   });
   if (tty) err('\r\u001b[K');
   if (json) out(`${JSON.stringify(outcome)}\n`);
-  else out(`saved ${outcome.file}: ${formatBytes(outcome.bytes)}${outcome.resumedFrom > 0 ? ` (resumed at ${outcome.resumedFrom})` : ''}, sha256 ${outcome.sha256}\n`);
+  else
+    out(
+      `saved ${outcome.file}: ${formatBytes(outcome.bytes)}${outcome.resumedFrom > 0 ? ` (resumed at ${outcome.resumedFrom})` : ''}, sha256 ${outcome.sha256}\n`,
+    );
 }
 
 async function submit(conn: Connection, v: Values): Promise<number> {
@@ -225,7 +256,11 @@ export async function jobCommand(args: string[]): Promise<number> {
   if (stray.length > 0) throw new UsageError(`job ${sub} does not take ${stray.map((k) => `--${k}`).join(', ')}`);
   const wantPositionals = sub === 'verify' ? 2 : sub === 'submit' || sub === 'list' ? 0 : 1;
   if (rest.length !== wantPositionals) {
-    throw new UsageError(wantPositionals === 0 ? `job ${sub} takes no arguments (got ${rest.join(' ')})` : `job ${sub} needs ${sub === 'verify' ? 'MANIFEST.jws RESULT.pcap' : 'a job ID'}`);
+    throw new UsageError(
+      wantPositionals === 0
+        ? `job ${sub} takes no arguments (got ${rest.join(' ')})`
+        : `job ${sub} needs ${sub === 'verify' ? 'MANIFEST.jws RESULT.pcap' : 'a job ID'}`,
+    );
   }
   if (sub === 'verify') return verifyCommand(rest[0]!, rest[1]!, { key: v.key, json: v.json === true, connection: { url: v.url, config: v.config } });
   if (sub === 'submit') submitRequest(v); // usage errors before looking for the token
@@ -261,4 +296,3 @@ export async function jobCommand(args: string[]): Promise<number> {
       throw new UsageError(`unknown job command ${JSON.stringify(sub)}`);
   }
 }
-

@@ -78,7 +78,10 @@ test('standalone: the local agent shows online with health and availability with
     }
     assert.equal(sensor?.status, 'online', `local online; stderr:\n${stderr.slice(-3000)}`);
     assert.ok(points > 0, 'a health sample is stored');
-    assert.ok(sensor?.pcap.sources.some((s) => s.files === 1 && s.oldest !== null), 'availability of the watched directory');
+    assert.ok(
+      sensor?.pcap.sources.some((s) => s.files === 1 && s.oldest !== null),
+      'availability of the watched directory',
+    );
   } finally {
     child.kill('SIGINT');
     const { code } = await exited;

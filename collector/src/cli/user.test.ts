@@ -53,8 +53,15 @@ test('pcapmesh user add | passwd | disable | list on the embedded database', asy
     assert.equal(disable.stdout, 'user vic disabled\n');
     const list = await pcapmesh(dir, ['user', 'list']);
     assert.equal(list.code, 0, list.stderr);
-    const rows = list.stdout.trim().split('\n').slice(1).map((l) => l.split('\t').slice(0, 4));
-    assert.deepEqual(rows, [['ana', 'analyst', 'local', 'enabled'], ['vic', 'viewer', 'local', 'disabled']]);
+    const rows = list.stdout
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((l) => l.split('\t').slice(0, 4));
+    assert.deepEqual(rows, [
+      ['ana', 'analyst', 'local', 'enabled'],
+      ['vic', 'viewer', 'local', 'disabled'],
+    ]);
     const ghost = await pcapmesh(dir, ['user', 'passwd', 'ghost']);
     assert.equal(ghost.code, 1);
     assert.match(ghost.stderr, /user ghost not found/);
@@ -101,7 +108,10 @@ forEachCache('pcapmesh user passwd | disable end the sessions', (ctx) => {
     const after = await collector.auth.login('ana', 'ana password 2', '192.0.2.1');
     assert.ok((await collector.auth.refresh(after.refreshToken, '192.0.2.1')).accessToken);
     const { entries } = await collector.audit.list({ actor: 'cli', limit: 10 });
-    assert.deepEqual(entries.map((e) => [e.action, e.target, e.details]), [['user.update', 'ana', { password: 'changed' }]]);
+    assert.deepEqual(
+      entries.map((e) => [e.action, e.target, e.details]),
+      [['user.update', 'ana', { password: 'changed' }]],
+    );
   });
 
   test('disable: the session ends; enable lets the user sign in again', async () => {

@@ -44,7 +44,9 @@ async function withAccounts(ctx: CliContext, fn: (accounts: Accounts) => Promise
       if (cache.kind === 'memory' && ctx.config.database.url !== undefined) {
         // With the embedded database no collector can be running (it holds the database lock), so
         // its in-memory sessions are gone already; with PostgreSQL one may be.
-        ctx.log.warn('no redis.url configured: sessions of a running collector live in its memory and are not ended by this command (disabled users are refused at their next request anyway)');
+        ctx.log.warn(
+          'no redis.url configured: sessions of a running collector live in its memory and are not ended by this command (disabled users are refused at their next request anyway)',
+        );
       }
       await fn(await createAccounts({ db, cache, log: ctx.log, config: ctx.config.auth }));
     } finally {

@@ -16,15 +16,7 @@ export type IngestKind = (typeof INGEST_KINDS)[number];
  *   (bdSeq rule);
  * - store-error: the database refused or failed (logged with details where it happens).
  */
-export const REJECT_REASONS = [
-  ...DECODE_FAILURES,
-  'unknown-topic',
-  'unknown-sensor',
-  'not-permitted',
-  'duplicate',
-  'stale',
-  'store-error',
-] as const;
+export const REJECT_REASONS = [...DECODE_FAILURES, 'unknown-topic', 'unknown-sensor', 'not-permitted', 'duplicate', 'stale', 'store-error'] as const;
 export type RejectReason = (typeof REJECT_REASONS)[number];
 
 export interface IngestSnapshot {

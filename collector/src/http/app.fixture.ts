@@ -115,7 +115,12 @@ export async function createTestHttp(
   const kick = (match: (id: string) => boolean) => broker.disconnect(match);
   const integrations = (late.integrations = new IntegrationsService({ db, audit: accounts.audit, kick }));
   const fleet = { enrolment: new EnrolmentService({ db, sensors, audit: accounts.audit, kick, log, throttle: accounts.throttle }), integrations };
-  for (const [username, role] of [['admin1', 'admin'], ['analyst1', 'analyst'], ['analyst2', 'analyst'], ['viewer1', 'viewer']] as const) {
+  for (const [username, role] of [
+    ['admin1', 'admin'],
+    ['analyst1', 'analyst'],
+    ['analyst2', 'analyst'],
+    ['viewer1', 'viewer'],
+  ] as const) {
     await accounts.users.create({ username, role, password: USER_PASSWORD });
   }
   const resultsDir = mkdtempSync(join(tmpdir(), 'pcapmesh-http-results-'));
@@ -146,7 +151,12 @@ export async function createTestHttp(
     network,
     maintenance: new MaintenanceService({ db }),
     analytics: new AnalyticsService({ db, sensors, settings: { maxWindowDays: 90 }, ...(opts.now ? { now: opts.now } : {}) }),
-    search: new SearchService({ db, subnets: () => network.subnets(), settings: { maxWindowDays: DEFAULT_NETWORK_SETTINGS.maxWindowDays, defaultWindowDays: 7 }, ...(opts.now ? { now: opts.now } : {}) }),
+    search: new SearchService({
+      db,
+      subnets: () => network.subnets(),
+      settings: { maxWindowDays: DEFAULT_NETWORK_SETTINGS.maxWindowDays, defaultWindowDays: 7 },
+      ...(opts.now ? { now: opts.now } : {}),
+    }),
     manifestKeys: jobs.results,
     uploads: { tokens: jobs.tokens, service: jobs.uploads },
     ...(opts.now ? { now: opts.now } : {}),

@@ -18,8 +18,7 @@ before(async () => {
 
 after(() => t.close());
 
-const get = (path: string, auth = true) =>
-  app.request(`${API_PREFIX}${path}`, auth ? { headers: { authorization: `Bearer ${token}` } } : {});
+const get = (path: string, auth = true) => app.request(`${API_PREFIX}${path}`, auth ? { headers: { authorization: `Bearer ${token}` } } : {});
 
 async function errorOf(res: Response): Promise<{ code: string; message: string }> {
   const body = (await res.json()) as { error: { code: string; message: string } };
@@ -112,7 +111,10 @@ test('sensor routes return the service views; an unknown sensor is 404 not_found
   await t.sensors.register({ name: 'edge-1', location: 'lab' });
 
   const list = (await (await get('/sensors')).json()) as { sensors: { name: string; status: string; location: string }[] };
-  assert.deepEqual(list.sensors.map((s) => [s.name, s.status, s.location]), [['edge-1', 'unknown', 'lab']]);
+  assert.deepEqual(
+    list.sensors.map((s) => [s.name, s.status, s.location]),
+    [['edge-1', 'unknown', 'lab']],
+  );
 
   const one = await get('/sensors/edge-1');
   assert.equal(one.status, 200);
@@ -130,7 +132,10 @@ test('sensor routes return the service views; an unknown sensor is 404 not_found
   assert.ok(Array.isArray(activity.entries));
 
   const locations = (await (await get('/locations')).json()) as { locations: { name: string; sensors: number }[] };
-  assert.deepEqual(locations.locations.map((l) => [l.name, l.sensors]), [['lab', 1]]);
+  assert.deepEqual(
+    locations.locations.map((l) => [l.name, l.sensors]),
+    [['lab', 1]],
+  );
 
   for (const path of ['/sensors/ghost', '/sensors/ghost/status', '/sensors/ghost/devices', '/sensors/ghost/health']) {
     const res = await get(path);

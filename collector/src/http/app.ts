@@ -56,7 +56,11 @@ export function createHttpApp(deps: HttpDeps): HttpApp {
   const counters: HttpApp['counters'] = { requests: 0, errors: 0, liveFeed: { clients: 0, sent: 0, droppedSlowClients: 0 } };
   const permit = createPermit(deps.tokens, deps.uploads?.tokens);
   const operations: OperationSpec[] = [];
-  const tools: RouteTools = { permit, route: createRoute(permit, operations, { checkResponses: deps.checkResponses ?? false }), now: deps.now ?? (() => new Date()) };
+  const tools: RouteTools = {
+    permit,
+    route: createRoute(permit, operations, { checkResponses: deps.checkResponses ?? false }),
+    now: deps.now ?? (() => new Date()),
+  };
   const log = deps.log.child({ component: 'http' });
   const app = new Hono<AppEnv>();
 
@@ -68,10 +72,7 @@ export function createHttpApp(deps: HttpDeps): HttpApp {
     counters.requests += 1;
     if (c.res.status >= 500) counters.errors += 1;
     // The path only: a query string may carry a live-feed token.
-    c.var.log.info(
-      { method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(performance.now() - started) },
-      'request',
-    );
+    c.var.log.info({ method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(performance.now() - started) }, 'request');
   });
   app.use(secureHeaders(SECURITY_HEADERS));
   const limitBody = bodyLimit({
@@ -81,7 +82,24 @@ export function createHttpApp(deps: HttpDeps): HttpApp {
   // An upload chunk is streamed to disk under its own limit (jobs.uploadChunkMaxBytes, routes/task-upload.ts).
   app.use((c, next) => (isUploadChunk(c.req.method, c.req.path) ? next() : limitBody(c, next)));
 
-  for (const routes of [healthRoutes, sensorRoutes, locationRoutes, sessionRoutes, preferencesRoutes, adminUserRoutes, adminAuditRoutes, adminSensorRoutes, adminApiTokenRoutes, adminMaintenanceRoutes, jobRoutes, networkRoutes, adminNetworkRoutes, searchRoutes, analyticsRoutes]) app.route(API_PREFIX, routes(deps, tools));
+  for (const routes of [
+    healthRoutes,
+    sensorRoutes,
+    locationRoutes,
+    sessionRoutes,
+    preferencesRoutes,
+    adminUserRoutes,
+    adminAuditRoutes,
+    adminSensorRoutes,
+    adminApiTokenRoutes,
+    adminMaintenanceRoutes,
+    jobRoutes,
+    networkRoutes,
+    adminNetworkRoutes,
+    searchRoutes,
+    analyticsRoutes,
+  ])
+    app.route(API_PREFIX, routes(deps, tools));
   app.route(API_PREFIX, taskUploadRoutes(deps, tools));
   app.route(API_PREFIX, wsRoutes(deps, tools, counters.liveFeed));
   app.route(API_PREFIX, adminSystemRoutes(deps, tools, counters.liveFeed));

@@ -71,7 +71,12 @@ export function createPermit(verifier: TokenVerifier, taskTokens?: TaskTokenVeri
         const token = c.req.header('authorization')?.match(/^Bearer\s+(\S+)\s*$/i)?.[1] ?? null;
         if (token === null || taskTokens === undefined) {
           c.header('WWW-Authenticate', 'Bearer realm="pcapmesh"');
-          return errorResponse(c, 401, 'unauthenticated', token === null ? 'missing bearer token (a task upload token)' : 'task upload tokens are not accepted here');
+          return errorResponse(
+            c,
+            401,
+            'unauthenticated',
+            token === null ? 'missing bearer token (a task upload token)' : 'task upload tokens are not accepted here',
+          );
         }
         try {
           c.set('task', await taskTokens.verify(token, c.req.param('task') ?? ''));

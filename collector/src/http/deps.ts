@@ -28,10 +28,7 @@ import type { AnalyticsService } from '../domain/analytics/analytics.service.js'
 import type { TaskTokenVerifier, TokenVerifier } from './auth.js';
 import type { LiveFeed } from './live-feed.js';
 
-export type SensorQueries = Pick<
-  SensorService,
-  'list' | 'get' | 'status' | 'devices' | 'healthSeries' | 'activity' | 'locations' | 'statusCounts'
->;
+export type SensorQueries = Pick<SensorService, 'list' | 'get' | 'status' | 'devices' | 'healthSeries' | 'activity' | 'locations' | 'statusCounts'>;
 
 export interface HttpDeps {
   log: Logger;

@@ -46,9 +46,7 @@ export function errorResponse(c: Context, status: ContentfulStatusCode, code: Er
 
 /** "from: Invalid input; to: ..." — each issue with the path of the field it concerns. */
 export function describeZodError(err: ZodError): string {
-  return err.issues
-    .map((issue) => (issue.path.length > 0 ? `${issue.path.join('.')}: ${issue.message}` : issue.message))
-    .join('; ');
+  return err.issues.map((issue) => (issue.path.length > 0 ? `${issue.path.join('.')}: ${issue.message}` : issue.message)).join('; ');
 }
 
 export const onError: ErrorHandler<AppEnv> = (err, c) => {
@@ -69,5 +67,4 @@ export const onError: ErrorHandler<AppEnv> = (err, c) => {
   return errorResponse(c, 500, 'internal', `internal error (request id ${c.var.requestId})`);
 };
 
-export const notFound: NotFoundHandler<AppEnv> = (c) =>
-  errorResponse(c, 404, 'not_found', `no route for ${c.req.method} ${new URL(c.req.url).pathname}`);
+export const notFound: NotFoundHandler<AppEnv> = (c) => errorResponse(c, 404, 'not_found', `no route for ${c.req.method} ${new URL(c.req.url).pathname}`);

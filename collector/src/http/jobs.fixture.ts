@@ -27,7 +27,12 @@ export async function availableSensor(t: TestHttp, opts: { location?: string } =
   await t.sensors.register({ name, ...(opts.location !== undefined ? { location: opts.location } : {}) });
   await t.sensors.ingestState(name, birth(1, (seq += 1)));
   const at = (ms: number) => ({ sec: Math.floor(ms / 1000), nsec: 0 });
-  await t.sensors.ingestPcap(name, pcap((seq += 1), [{ name: 'eth0', directory: '/data/pcap', oldest: at(now - 120 * MINUTE), newest: at(now), files: 12, bytes: 1 << 20, gaps: [], problems: [] }]));
+  await t.sensors.ingestPcap(
+    name,
+    pcap((seq += 1), [
+      { name: 'eth0', directory: '/data/pcap', oldest: at(now - 120 * MINUTE), newest: at(now), files: 12, bytes: 1 << 20, gaps: [], problems: [] },
+    ]),
+  );
   return name;
 }
 
@@ -88,9 +93,14 @@ export async function finishJob(t: TestHttp, owner: Actor, id: string): Promise<
     const sha256 = createHash('sha256').update(bytes).digest('hex');
     const who = { taskId: task.id, jobId: job.id, sensor: task.sensor };
     await uploads.declare(who, { size: bytes.length, sha256, packets: summary.packets, bytes: bytes.length - 24, truncated: null });
-    await uploads.chunk(who, { start: 0, end: bytes.length - 1, size: bytes.length }, sha256, (async function* () {
-      yield new Uint8Array(bytes);
-    })());
+    await uploads.chunk(
+      who,
+      { start: 0, end: bytes.length - 1, size: bytes.length },
+      sha256,
+      (async function* () {
+        yield new Uint8Array(bytes);
+      })(),
+    );
   }
   await t.jobs.jobs.service.settled();
   const done = await t.jobs.jobs.service.get(owner, job.id);

@@ -51,13 +51,28 @@ forEachCache('live feed across replicas', (ctx) => {
 
       // Job and task updates travel the same way.
       const job: JobStatusEvent = {
-        type: 'job.status', job: 'j1', event: 'running', status: 'running', owner: 'ana', name: null,
+        type: 'job.status',
+        job: 'j1',
+        event: 'running',
+        status: 'running',
+        owner: 'ana',
+        name: null,
         window: { from: '2026-01-02T03:00:00.000000Z', to: '2026-01-02T03:10:00.000000Z' },
-        tasks: { total: 1, done: 0, failed: 0, running: 1 }, packets: 0, bytes: 0, at: new Date().toISOString(),
+        tasks: { total: 1, done: 0, failed: 0, running: 1 },
+        packets: 0,
+        bytes: 0,
+        at: new Date().toISOString(),
       };
       const task: TaskProgressEvent = {
-        type: 'task.progress', job: 'j1', task: 't1', sensor: 'edge-a', status: 'scanning', attempt: 0, reason: null,
-        progress: { filesScanned: 1, filesTotal: 3, packets: 5, bytes: 500 }, at: new Date().toISOString(),
+        type: 'task.progress',
+        job: 'j1',
+        task: 't1',
+        sensor: 'edge-a',
+        status: 'scanning',
+        attempt: 0,
+        reason: null,
+        progress: { filesScanned: 1, filesTotal: 3, packets: 5, bytes: 500 },
+        at: new Date().toISOString(),
       };
       eventsA.emit('job.status', job);
       eventsA.emit('task.progress', task);

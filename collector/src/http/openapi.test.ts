@@ -130,7 +130,10 @@ test('the drift check notices a route added to the app and an operation dropped 
   sample.get(`${API_PREFIX}/health`, permit('public'), (c) => c.text('ok'));
   sample.post(`${API_PREFIX}/jobs/:id/cancel`, permit('analyst'), (c) => c.text('ok'));
   sample.use(async (_c, next) => next());
-  const thin: OpenApiDocument = { ...doc, paths: { [`${API_PREFIX}/health`]: doc.paths[`${API_PREFIX}/health`]!, [`${API_PREFIX}/me`]: doc.paths[`${API_PREFIX}/me`]! } };
+  const thin: OpenApiDocument = {
+    ...doc,
+    paths: { [`${API_PREFIX}/health`]: doc.paths[`${API_PREFIX}/health`]!, [`${API_PREFIX}/me`]: doc.paths[`${API_PREFIX}/me`]! },
+  };
   assert.deepEqual(drift(sample, thin), { undocumented: [`POST ${API_PREFIX}/jobs/{id}/cancel`], unserved: [`GET ${API_PREFIX}/me`] });
 });
 
@@ -185,18 +188,29 @@ test('the document is structurally valid OpenAPI 3.1', () => {
         if (p.in === 'path') assert.equal(p.required, true, `${where}: path parameter ${p.name} is required`);
       }
       const templated = [...path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]).sort();
-      const declared = params.filter((p) => p.in === 'path').map((p) => p.name).sort();
+      const declared = params
+        .filter((p) => p.in === 'path')
+        .map((p) => p.name)
+        .sort();
       assert.deepEqual(declared, templated, `${where}: path parameters match the template`);
       const body = op.requestBody as { content?: Record<string, unknown> } | undefined;
       if (body) assert.ok(body.content && Object.keys(body.content).length > 0, `${where}: request body has content`);
       const statuses = Object.keys(op.responses as Json);
       assert.ok(statuses.length > 0, `${where}: responses`);
-      assert.ok(statuses.some((s) => /^[123]\d\d$/.test(s)), `${where}: a success response`);
+      assert.ok(
+        statuses.some((s) => /^[123]\d\d$/.test(s)),
+        `${where}: a success response`,
+      );
       for (const [status, response] of Object.entries(op.responses as Record<string, Json>)) {
         assert.match(status, /^[1-5]\d\d$/, `${where}: status ${status}`);
         const resolved = (typeof response.$ref === 'string' ? resolvePointer(doc, response.$ref) : response) as Json | undefined;
         assert.ok(typeof resolved?.description === 'string', `${where} ${status}: description`);
-        if (Number(status) >= 400) assert.deepEqual(responseSchema(method, path.slice(API_PREFIX.length), Number(status)), { $ref: '#/components/schemas/Error' }, `${where} ${status}: the error shape`);
+        if (Number(status) >= 400)
+          assert.deepEqual(
+            responseSchema(method, path.slice(API_PREFIX.length), Number(status)),
+            { $ref: '#/components/schemas/Error' },
+            `${where} ${status}: the error shape`,
+          );
       }
     }
   }
@@ -221,7 +235,9 @@ test('the schema checker this file relies on tells a conforming value from a wro
     '$.role: "root" not one of admin, analyst, viewer',
     '$.x: not in the schema',
   ]);
-  assert.deepEqual(check({ $ref: '#/components/schemas/Me' }, { username: 'a', role: 'admin', kind: 'user', extra: true }, { strict: true }), ['$.extra: not in the schema']);
+  assert.deepEqual(check({ $ref: '#/components/schemas/Me' }, { username: 'a', role: 'admin', kind: 'user', extra: true }, { strict: true }), [
+    '$.extra: not in the schema',
+  ]);
   assert.deepEqual(check({ $ref: '#/components/schemas/Me' }, { username: 'a', role: 'admin' }, { strict: true }), ['$.kind: missing']);
 });
 
@@ -241,32 +257,55 @@ test('GET /api/v1/openapi.json without a token returns the document as JSON, wit
 /** Per operation: bodies its documented schema accepts (with the status the route answers) and bodies it rejects. */
 const BODY_CASES: { method: string; path: string; as?: string; accept: { body: unknown; status: number }[]; reject: unknown[] }[] = [
   {
-    method: 'POST', path: '/admin/api-tokens', as: 'admin1',
+    method: 'POST',
+    path: '/admin/api-tokens',
+    as: 'admin1',
     accept: [{ body: { name: 'grafana', role: 'viewer' }, status: 201 }],
-    reject: [{ name: 'Grafana!', role: 'viewer' }, { name: 'siem', role: 'root' }, { name: 'siem', role: 'viewer', scope: 'all' }, { role: 'viewer' }, ['siem']],
+    reject: [
+      { name: 'Grafana!', role: 'viewer' },
+      { name: 'siem', role: 'root' },
+      { name: 'siem', role: 'viewer', scope: 'all' },
+      { role: 'viewer' },
+      ['siem'],
+    ],
   },
   {
-    method: 'POST', path: '/login',
+    method: 'POST',
+    path: '/login',
     accept: [{ body: { username: 'viewer1', password: USER_PASSWORD, client: 'api' }, status: 200 }],
     reject: [{ username: '', password: 'x' }, { username: 'viewer1' }, { username: 'viewer1', password: 'x', client: 'robot' }],
   },
   {
-    method: 'POST', path: '/admin/users', as: 'admin1',
+    method: 'POST',
+    path: '/admin/users',
+    as: 'admin1',
     accept: [{ body: { username: 'newuser', role: 'analyst', password: 'a long enough password' }, status: 201 }],
-    reject: [{ username: 'other', role: 'boss', password: 'a long enough password' }, { username: 'other', role: 'viewer' }, { username: 'other', role: 'viewer', password: 'a long enough password', admin: true }],
+    reject: [
+      { username: 'other', role: 'boss', password: 'a long enough password' },
+      { username: 'other', role: 'viewer' },
+      { username: 'other', role: 'viewer', password: 'a long enough password', admin: true },
+    ],
   },
   {
-    method: 'PUT', path: '/preferences', as: 'viewer1',
-    accept: [{ body: { theme: 'dark', pageSize: 20 }, status: 200 }, { body: { avatar: null }, status: 200 }],
+    method: 'PUT',
+    path: '/preferences',
+    as: 'viewer1',
+    accept: [
+      { body: { theme: 'dark', pageSize: 20 }, status: 200 },
+      { body: { avatar: null }, status: 200 },
+    ],
     reject: [{ pageSize: 5 }, { theme: 'pink' }, { colour: 'blue' }, { pageSize: 20.5 }],
   },
   {
-    method: 'POST', path: '/admin/sensors', as: 'admin1',
+    method: 'POST',
+    path: '/admin/sensors',
+    as: 'admin1',
     accept: [{ body: { name: 'edge-7', location: 'lab' }, status: 201 }],
     reject: [{ name: 'edge-8', expiresInHours: 0 }, { name: 'edge-8', location: '' }, { location: 'lab' }, { name: 'edge-8', expiresInHours: 1.5 }],
   },
   {
-    method: 'POST', path: '/enroll',
+    method: 'POST',
+    path: '/enroll',
     // The schema accepts any token of 1-128 characters; an unknown one is then refused as a credential (401), not as input.
     accept: [{ body: { token: 'pme_unknown' }, status: 401 }],
     reject: [{ token: '' }, {}, { token: 'pme_x', sensor: 'edge-1' }],
@@ -297,18 +336,21 @@ test('every JSON GET answers with exactly the documented shape (sensor with birt
   await t.sensors.register({ name: 'edge-1', location: 'lab' });
   await t.sensors.ingestState('edge-1', birth(1, 1, { interfaces: [{ name: 'eth0', managed: true, directory: '/data/pcap' }], capabilities: ['capture'] }));
   await t.sensors.ingestHealth('edge-1', health(2, at - 1_000));
-  await t.sensors.ingestPcap('edge-1', pcap(3, [
-    {
-      name: 'eth0',
-      directory: '/data/pcap',
-      oldest: { sec: Math.floor(at / 1000) - 600, nsec: 5 },
-      newest: { sec: Math.floor(at / 1000), nsec: 0 },
-      files: 2,
-      bytes: 4096,
-      gaps: [{ from: { sec: Math.floor(at / 1000) - 300, nsec: 0 }, to: { sec: Math.floor(at / 1000) - 200, nsec: 0 } }],
-      problems: [{ file: '/data/pcap/bad.pcap', offset: 24, reason: 'truncated' }],
-    },
-  ]));
+  await t.sensors.ingestPcap(
+    'edge-1',
+    pcap(3, [
+      {
+        name: 'eth0',
+        directory: '/data/pcap',
+        oldest: { sec: Math.floor(at / 1000) - 600, nsec: 5 },
+        newest: { sec: Math.floor(at / 1000), nsec: 0 },
+        files: 2,
+        bytes: 4096,
+        gaps: [{ from: { sec: Math.floor(at / 1000) - 300, nsec: 0 }, to: { sec: Math.floor(at / 1000) - 200, nsec: 0 } }],
+        problems: [{ file: '/data/pcap/bad.pcap', offset: 24, reason: 'truncated' }],
+      },
+    ]),
+  );
   // A job merged, analysed and signed through the real jobs stack, for /jobs/{id}/… (analysis and manifest exist only then).
   const job = await completedJob(t, { name: 'admin1', role: 'admin' }, [await availableSensor(t, { location: 'lab' })], { name: 'openapi' });
   const fill = (path: string) =>
@@ -327,15 +369,23 @@ test('every JSON GET answers with exactly the documented shape (sensor with birt
     checked.push(template);
   }
   assert.ok(checked.length >= 18, `checked ${checked.join(' ')}`);
-  const sensor = (await (await call('GET', '/sensors/edge-1', { as: 'admin1' })).json()) as { latestHealth: unknown; pcap: { sources: unknown[] }; disks: unknown[] };
+  const sensor = (await (await call('GET', '/sensors/edge-1', { as: 'admin1' })).json()) as {
+    latestHealth: unknown;
+    pcap: { sources: unknown[] };
+    disks: unknown[];
+  };
   assert.ok(sensor.latestHealth !== null && sensor.pcap.sources.length === 1 && sensor.disks.length === 1, 'the nested shapes were exercised');
 });
 
 test('the write operations answer as documented', async () => {
-  const session = (await conforms('POST', '/login', '/login', 200, { body: { username: 'admin1', password: USER_PASSWORD, client: 'api' } })) as { refreshToken: string };
+  const session = (await conforms('POST', '/login', '/login', 200, { body: { username: 'admin1', password: USER_PASSWORD, client: 'api' } })) as {
+    refreshToken: string;
+  };
   await conforms('POST', '/refresh', '/refresh', 200, { body: { refreshToken: session.refreshToken } });
   await conforms('POST', '/admin/sensors', '/admin/sensors', 201, { as: 'admin1', body: { name: 'edge-2' } });
-  const { token } = (await conforms('POST', '/admin/sensors/edge-2/enrolment', '/admin/sensors/{name}/enrolment', 201, { as: 'admin1', body: {} })) as { token: string };
+  const { token } = (await conforms('POST', '/admin/sensors/edge-2/enrolment', '/admin/sensors/{name}/enrolment', 201, { as: 'admin1', body: {} })) as {
+    token: string;
+  };
   await conforms('POST', '/enroll', '/enroll', 200, { body: { token } });
   await conforms('POST', '/admin/sensors/edge-2/rotate', '/admin/sensors/{name}/rotate', 200, { as: 'admin1' });
   await conforms('POST', '/admin/sensors/edge-2/revoke', '/admin/sensors/{name}/revoke', 204, { as: 'admin1' });
@@ -397,10 +447,16 @@ test('with checkResponses (the app fixture sets it), a reply that drifts from it
   route(sample, getMe, (_c, { reply }) => reply(200, answer as never));
   const get = () => sample.request(getMe.path, { headers: { authorization: 'Bearer x' } });
   assert.equal((await get()).status, 200, 'a conforming answer passes');
-  for (const [drifted, named] of [[{ username: 'u', role: 'viewer', kind: 'user', password: 'oops' }, 'password'], [{ username: 'u', role: 'viewer' }, 'kind']] as const) {
+  for (const [drifted, named] of [
+    [{ username: 'u', role: 'viewer', kind: 'user', password: 'oops' }, 'password'],
+    [{ username: 'u', role: 'viewer' }, 'kind'],
+  ] as const) {
     answer = drifted;
     const res = await get();
     assert.equal(res.status, 500);
-    assert.match(((await res.json()) as { error: { message: string } }).error.message, new RegExp(`^the 200 answer of getMe does not match its schema: .*${named}`));
+    assert.match(
+      ((await res.json()) as { error: { message: string } }).error.message,
+      new RegExp(`^the 200 answer of getMe does not match its schema: .*${named}`),
+    );
   }
 });

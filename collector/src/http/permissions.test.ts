@@ -53,11 +53,19 @@ test('API tokens stay valid integrator credentials; a role-scoped token gets its
 
 test('admins create role-scoped API tokens (shown once) and delete them; a viewer token reads but cannot administer', async () => {
   const admin = { authorization: `Bearer ${bearer.admin1}`, 'content-type': 'application/json' };
-  const created = await t.app.request(`${API_PREFIX}/admin/api-tokens`, { method: 'POST', headers: admin, body: JSON.stringify({ name: 'grafana', role: 'viewer' }) });
+  const created = await t.app.request(`${API_PREFIX}/admin/api-tokens`, {
+    method: 'POST',
+    headers: admin,
+    body: JSON.stringify({ name: 'grafana', role: 'viewer' }),
+  });
   assert.equal(created.status, 201);
   const { token, role } = (await created.json()) as { token: string; role: string };
   assert.equal(role, 'viewer');
-  const dup = await t.app.request(`${API_PREFIX}/admin/api-tokens`, { method: 'POST', headers: admin, body: JSON.stringify({ name: 'grafana', role: 'admin' }) });
+  const dup = await t.app.request(`${API_PREFIX}/admin/api-tokens`, {
+    method: 'POST',
+    headers: admin,
+    body: JSON.stringify({ name: 'grafana', role: 'admin' }),
+  });
   assert.equal(dup.status, 409);
   const asToken = (path: string) => t.app.request(`${API_PREFIX}${path}`, { headers: { authorization: `Bearer ${token}` } });
   assert.equal((await asToken('/sensors')).status, 200);

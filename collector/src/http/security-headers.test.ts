@@ -15,7 +15,13 @@ const webDir = fileURLToPath(new URL('../../../web/', import.meta.url));
 function csp(res: Response): Map<string, string> {
   const value = res.headers.get('content-security-policy');
   assert.ok(value, 'a Content-Security-Policy header');
-  return new Map(value.split(';').map((d) => d.trim()).filter(Boolean).map((d) => [d.split(/\s+/)[0]!, d.split(/\s+/).slice(1).join(' ')]));
+  return new Map(
+    value
+      .split(';')
+      .map((d) => d.trim())
+      .filter(Boolean)
+      .map((d) => [d.split(/\s+/)[0]!, d.split(/\s+/).slice(1).join(' ')]),
+  );
 }
 
 for (const path of ['/', '/jobs/new', '/api/v1/sensors', '/api/v1/openapi.json']) {

@@ -25,10 +25,7 @@ export interface HttpServer {
 /** The largest frame a WebSocket client may send (the live feed ignores what clients send). */
 export const WS_MAX_INCOMING_BYTES = 4 * 1024;
 
-export async function startHttpServer(
-  app: Hono<AppEnv>,
-  opts: { host: string; port: number; log: Logger },
-): Promise<HttpServer> {
+export async function startHttpServer(app: Hono<AppEnv>, opts: { host: string; port: number; log: Logger }): Promise<HttpServer> {
   // The live feed's sub-protocol is selected when offered; a `bearer.<token>` entry is never echoed.
   // Live feed clients only listen: a frame over 4 KiB closes the socket (1009) before it is buffered.
   const wss = new WebSocketServer({

@@ -59,7 +59,17 @@ export function runMerge(input: MergeWorkerInput): MergeWorkerResult {
   const { sha256, size } = hashSync(final);
   const analysis = analyzeFiles([final]);
   analysis.files = [input.fileNames[ext]];
-  return { file, format: stats.format, packets: stats.packets, bytes: stats.bytes, duplicates: stats.duplicates, fileBytes: size, sha256, analysis, problems: stats.problems };
+  return {
+    file,
+    format: stats.format,
+    packets: stats.packets,
+    bytes: stats.bytes,
+    duplicates: stats.duplicates,
+    fileBytes: size,
+    sha256,
+    analysis,
+    problems: stats.problems,
+  };
 }
 
 function syncPath(path: string): void {

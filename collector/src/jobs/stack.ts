@@ -49,7 +49,15 @@ export async function openJobsStack(deps: JobsStackDeps): Promise<JobsStack> {
   const { db, config, log } = deps;
   const now = deps.now ?? (() => new Date());
   const signer = await ManifestSigner.open({ db });
-  const results = new ResultsService({ db, directory: config.results.directory, expiryDays: config.results.expiryDays, signer, log, version: deps.version, now });
+  const results = new ResultsService({
+    db,
+    directory: config.results.directory,
+    expiryDays: config.results.expiryDays,
+    signer,
+    log,
+    version: deps.version,
+    now,
+  });
   const tokens = await TaskTokens.open({ db, now });
   const jobs = createJobs({
     db,

@@ -103,6 +103,8 @@ export class LdapAuthenticator implements PasswordAuthenticator {
 }
 
 function normaliseDn(dn: string): string {
-  return dn.split(',').map((part) => part.trim().toLowerCase()).join(',');
+  return dn
+    .split(',')
+    .map((part) => part.trim().toLowerCase())
+    .join(',');
 }
-

@@ -20,8 +20,7 @@ export interface CounterDeltaRow {
  * new value is what was counted since. The first sample of the window is the baseline.
  */
 export async function counterDeltas(q: Queryable, kind: 'capture' | 'interface', from: Date, to: Date): Promise<CounterDeltaRow[]> {
-  const [array, key, packets, drops] =
-    kind === 'capture' ? ['captures', 'interface', 'packets', 'drops'] : ['interfaces', 'name', 'rxPackets', 'rxDropped'];
+  const [array, key, packets, drops] = kind === 'capture' ? ['captures', 'interface', 'packets', 'drops'] : ['interfaces', 'name', 'rxPackets', 'rxDropped'];
   return q.query<CounterDeltaRow>(
     `WITH c AS (
        SELECT h.sensor_id, e->>'${key}' AS unit, h.sampled_at, h.seq,

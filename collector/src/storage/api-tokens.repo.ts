@@ -43,10 +43,11 @@ export class ApiTokensRepo {
 
   /** Inserts the token called `name` unless the name is taken; false when it is. */
   async insert(name: string, tokenHash: string, role: string): Promise<boolean> {
-    const rows = await this.db.query(
-      'INSERT INTO api_tokens (name, token_hash, role) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING RETURNING 1',
-      [name, tokenHash, role],
-    );
+    const rows = await this.db.query('INSERT INTO api_tokens (name, token_hash, role) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING RETURNING 1', [
+      name,
+      tokenHash,
+      role,
+    ]);
     return rows.length > 0;
   }
 

@@ -28,10 +28,15 @@ export interface AuditFilter {
 }
 
 export async function insertAudit(q: Queryable, row: NewAuditRow): Promise<void> {
-  await q.query(
-    `INSERT INTO audit_log (at, actor, action, target, outcome, source_ip, details) VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb)`,
-    [row.at, row.actor, row.action, row.target, row.outcome, row.sourceIp, JSON.stringify(row.details)],
-  );
+  await q.query(`INSERT INTO audit_log (at, actor, action, target, outcome, source_ip, details) VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb)`, [
+    row.at,
+    row.actor,
+    row.action,
+    row.target,
+    row.outcome,
+    row.sourceIp,
+    JSON.stringify(row.details),
+  ]);
 }
 
 /** Newest first; every filter is a bound parameter. */

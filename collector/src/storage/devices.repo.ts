@@ -21,15 +21,8 @@ export interface DeviceRow {
  * 'watching' at once, a managed capture 'unknown' until health reports it), changed ones updated,
  * ones no longer announced deleted.
  */
-export async function syncDevices(
-  q: Queryable,
-  sensorId: number,
-  interfaces: { name: string; managed: boolean; directory: string }[],
-): Promise<void> {
-  await q.query(
-    `DELETE FROM devices WHERE sensor_id = $1 AND NOT (name = ANY ($2::text[]))`,
-    [sensorId, interfaces.map((i) => i.name)],
-  );
+export async function syncDevices(q: Queryable, sensorId: number, interfaces: { name: string; managed: boolean; directory: string }[]): Promise<void> {
+  await q.query(`DELETE FROM devices WHERE sensor_id = $1 AND NOT (name = ANY ($2::text[]))`, [sensorId, interfaces.map((i) => i.name)]);
   if (interfaces.length === 0) return;
   await q.query(
     `INSERT INTO devices (sensor_id, name, managed, directory, status)

@@ -75,10 +75,10 @@ export async function listTasks(q: Queryable, jobId: string): Promise<TaskRow[]>
 
 /** Unfinished tasks of a sensor, oldest job first (re-sent when the sensor comes online). */
 export async function openTasksOfSensor(q: Queryable, sensor: string): Promise<TaskRow[]> {
-  return q.query<TaskRow>(
-    `${SELECT_TASK} WHERE sensor_name = $1 AND status = ANY($2::text[]) ORDER BY dispatched_at NULLS FIRST, id`,
-    [sensor, OPEN_TASK_STATES],
-  );
+  return q.query<TaskRow>(`${SELECT_TASK} WHERE sensor_name = $1 AND status = ANY($2::text[]) ORDER BY dispatched_at NULLS FIRST, id`, [
+    sensor,
+    OPEN_TASK_STATES,
+  ]);
 }
 
 /** Unfinished tasks whose sensor is online (the no-progress check), with the sensor's status. */
@@ -182,11 +182,7 @@ export async function applyTaskStatus(q: Queryable, c: StatusChange, final: bool
 }
 
 /** Final states for every open task of a job (cancel, deadline); returns the tasks changed. */
-export async function closeOpenTasks(
-  q: Queryable,
-  jobId: string,
-  change: { to: 'cancelled' | 'failed'; reason: string; at: Date },
-): Promise<TaskRow[]> {
+export async function closeOpenTasks(q: Queryable, jobId: string, change: { to: 'cancelled' | 'failed'; reason: string; at: Date }): Promise<TaskRow[]> {
   const ids = await q.query<{ id: string }>(
     `UPDATE job_tasks SET status = $2, reason = $3, finished_at = $4
       WHERE job_id = $1 AND status = ANY($5::text[]) RETURNING id`,

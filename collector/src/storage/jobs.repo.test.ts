@@ -2,7 +2,17 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { forEachDatabase } from '../testing/databases.js';
-import { applyTaskStatus, closeOpenTasks, findTask, insertTasks, listTasks, markDispatched, openTasksOfSensor, reopenForRetry, OPEN_TASK_STATES } from './job-tasks.repo.js';
+import {
+  applyTaskStatus,
+  closeOpenTasks,
+  findTask,
+  insertTasks,
+  listTasks,
+  markDispatched,
+  openTasksOfSensor,
+  reopenForRetry,
+  OPEN_TASK_STATES,
+} from './job-tasks.repo.js';
 import {
   bytesDownloadedSince,
   countOpenJobs,
@@ -56,7 +66,13 @@ forEachDatabase('jobs repo', (ctx) => {
     assert.deepEqual(row.filter, { expression: 'tcp port 443' });
     assert.deepEqual(row.tally, { total: 2, pending: 1, running: 0, done: 0, failed: 0, cancelled: 0, skipped: 1, packets: 0, bytes: 0 });
     const tasks = await listTasks(ctx.db, job.id);
-    assert.deepEqual(tasks.map((t) => [t.sensorName, t.status, t.finishedAt !== null]), [['edge-1', 'pending', false], ['edge-2', 'skipped', true]]);
+    assert.deepEqual(
+      tasks.map((t) => [t.sensorName, t.status, t.finishedAt !== null]),
+      [
+        ['edge-1', 'pending', false],
+        ['edge-2', 'skipped', true],
+      ],
+    );
     assert.equal(await findJob(ctx.db, 'not-a-uuid'), null, 'a malformed id finds nothing rather than failing the cast');
   });
 
@@ -69,17 +85,35 @@ forEachDatabase('jobs repo', (ctx) => {
     assert.equal(dispatched.dispatchedAt?.getTime(), T0.getTime());
     const scanning = await applyTaskStatus(
       ctx.db,
-      { id, attempt: 0, from: ['pending', 'accepted', 'waiting', 'scanning'], to: 'scanning', at: T0, seq: 5, progress: { filesScanned: 1, filesTotal: 2, packets: 7, bytes: 700 } },
+      {
+        id,
+        attempt: 0,
+        from: ['pending', 'accepted', 'waiting', 'scanning'],
+        to: 'scanning',
+        at: T0,
+        seq: 5,
+        progress: { filesScanned: 1, filesTotal: 2, packets: 7, bytes: 700 },
+      },
       false,
     );
     assert.equal(scanning?.status, 'scanning');
     assert.equal(scanning?.startedAt?.getTime(), T0.getTime());
     assert.equal((await findJob(ctx.db, job.id))!.tally.packets, 7, 'progress counts into the tally');
     // Older seq, wrong attempt, backwards: refused.
-    assert.equal(await applyTaskStatus(ctx.db, { id, attempt: 0, from: ['pending', 'accepted', 'waiting', 'scanning'], to: 'scanning', at: T0, seq: 4 }, false), null);
+    assert.equal(
+      await applyTaskStatus(ctx.db, { id, attempt: 0, from: ['pending', 'accepted', 'waiting', 'scanning'], to: 'scanning', at: T0, seq: 4 }, false),
+      null,
+    );
     assert.equal(await applyTaskStatus(ctx.db, { id, attempt: 1, from: OPEN_TASK_STATES, to: 'uploading', at: T0, seq: 6 }, false), null);
-    await applyTaskStatus(ctx.db, { id, attempt: 0, from: OPEN_TASK_STATES, to: 'uploading', at: T0, seq: 6, result: { packets: 9, bytes: 900, truncated: 'max-packets' } }, false);
-    assert.equal(await applyTaskStatus(ctx.db, { id, attempt: 0, from: ['pending', 'accepted', 'waiting', 'scanning'], to: 'scanning', at: T0, seq: 7 }, false), null);
+    await applyTaskStatus(
+      ctx.db,
+      { id, attempt: 0, from: OPEN_TASK_STATES, to: 'uploading', at: T0, seq: 6, result: { packets: 9, bytes: 900, truncated: 'max-packets' } },
+      false,
+    );
+    assert.equal(
+      await applyTaskStatus(ctx.db, { id, attempt: 0, from: ['pending', 'accepted', 'waiting', 'scanning'], to: 'scanning', at: T0, seq: 7 }, false),
+      null,
+    );
     assert.equal((await findTask(ctx.db, id))!.truncated, 'max-packets');
 
     assert.equal(await reopenForRetry(ctx.db, id, 1, T0), false, 'only from the current attempt');
@@ -87,10 +121,16 @@ forEachDatabase('jobs repo', (ctx) => {
     const reopened = (await findTask(ctx.db, id))!;
     assert.deepEqual([reopened.status, reopened.attempt, reopened.progress, reopened.lastSeq], ['pending', 1, null, null]);
     assert.equal(await markDispatched(ctx.db, id, 0, T0), null, 'an older attempt is never re-dispatched');
-    assert.equal((await openTasksOfSensor(ctx.db, 'edge-1')).some((t) => t.id === id), true);
+    assert.equal(
+      (await openTasksOfSensor(ctx.db, 'edge-1')).some((t) => t.id === id),
+      true,
+    );
 
     const closed = await closeOpenTasks(ctx.db, job.id, { to: 'cancelled', reason: 'cancelled by alice', at: T0 });
-    assert.deepEqual(closed.map((t) => [t.id, t.status, t.reason]), [[id, 'cancelled', 'cancelled by alice']]);
+    assert.deepEqual(
+      closed.map((t) => [t.id, t.status, t.reason]),
+      [[id, 'cancelled', 'cancelled by alice']],
+    );
     assert.equal(await applyTaskStatus(ctx.db, { id, attempt: 1, from: OPEN_TASK_STATES, to: 'done', at: T0 }, true), null, 'final stays final');
   });
 
@@ -135,9 +175,16 @@ forEachDatabase('jobs repo', (ctx) => {
     assert.equal(seen.length, 5);
     assert.equal(new Set(seen).size, 5, 'no job twice across pages');
     const times = await Promise.all(seen.map(async (id) => (await findJob(ctx.db, id))!.createdAt.getTime()));
-    assert.deepEqual(times, [...times].sort((a, b) => b - a), 'newest first');
+    assert.deepEqual(
+      times,
+      [...times].sort((a, b) => b - a),
+      'newest first',
+    );
     await setJobStatus(ctx.db, ids[0]!, { from: ['pending'], to: 'running', at: T0 });
-    assert.deepEqual((await listJobs(ctx.db, { owner, status: ['running'], limit: 10 })).map((j) => j.id), [ids[0]]);
+    assert.deepEqual(
+      (await listJobs(ctx.db, { owner, status: ['running'], limit: 10 })).map((j) => j.id),
+      [ids[0]],
+    );
   });
 
   test('downloads are summed per user over a time range', async () => {

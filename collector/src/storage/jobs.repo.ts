@@ -164,10 +164,7 @@ export async function openJobs(q: Queryable): Promise<JobWithTally[]> {
 
 /** Open jobs of one owner (the per-user concurrent-jobs quota). */
 export async function countOpenJobs(q: Queryable, owner: string): Promise<number> {
-  const [row] = await q.query<{ n: number }>(
-    `SELECT count(*)::int AS n FROM jobs WHERE owner = $1 AND status IN ('pending', 'running', 'merging')`,
-    [owner],
-  );
+  const [row] = await q.query<{ n: number }>(`SELECT count(*)::int AS n FROM jobs WHERE owner = $1 AND status IN ('pending', 'running', 'merging')`, [owner]);
   return row?.n ?? 0;
 }
 
@@ -209,10 +206,10 @@ export async function insertDownload(q: Queryable, d: { username: string; jobId:
 
 /** Bytes `username` downloaded at or after `since`. */
 export async function bytesDownloadedSince(q: Queryable, username: string, since: Date): Promise<number> {
-  const [row] = await q.query<{ n: number }>(
-    'SELECT coalesce(sum(bytes), 0)::bigint AS n FROM job_downloads WHERE username = $1 AND at >= $2',
-    [username, since],
-  );
+  const [row] = await q.query<{ n: number }>('SELECT coalesce(sum(bytes), 0)::bigint AS n FROM job_downloads WHERE username = $1 AND at >= $2', [
+    username,
+    since,
+  ]);
   return row?.n ?? 0;
 }
 

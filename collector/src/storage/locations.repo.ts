@@ -12,10 +12,9 @@ export interface LocationRow {
 
 /** The id of the location named `name`, created if missing (safe under concurrency). */
 export async function ensureLocation(q: Queryable, name: string): Promise<number> {
-  const [row] = await q.query<{ id: number }>(
-    `INSERT INTO locations (name) VALUES ($1) ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name RETURNING id`,
-    [name],
-  );
+  const [row] = await q.query<{ id: number }>(`INSERT INTO locations (name) VALUES ($1) ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name RETURNING id`, [
+    name,
+  ]);
   return row!.id;
 }
 

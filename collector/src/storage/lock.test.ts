@@ -12,7 +12,10 @@ test('a held lock refuses a second taker (this process included) and is free aga
   const path = lockPath();
   const lock = acquireLock(path);
   assert.equal(JSON.parse(readFileSync(path, 'utf8')).pid, process.pid);
-  assert.throws(() => acquireLock(path), (err) => err instanceof LockedError && err.message.includes(`process ${process.pid}`));
+  assert.throws(
+    () => acquireLock(path),
+    (err) => err instanceof LockedError && err.message.includes(`process ${process.pid}`),
+  );
   lock.release();
   assert.equal(existsSync(path), false);
   lock.release(); // idempotent

@@ -34,13 +34,28 @@ forEachDatabase(
       const files = readMigrations();
       assert.ok(files.length >= 3);
       const first = await migrate(ctx.db);
-      assert.deepEqual(first.applied.map((m) => m.version), files.map((m) => m.version));
+      assert.deepEqual(
+        first.applied.map((m) => m.version),
+        files.map((m) => m.version),
+      );
       const rows = await appliedMigrations(ctx.db);
-      assert.deepEqual(rows.map((r) => [r.version, r.name, r.checksum]), files.map((m) => [m.version, m.name, m.checksum]));
+      assert.deepEqual(
+        rows.map((r) => [r.version, r.name, r.checksum]),
+        files.map((m) => [m.version, m.name, m.checksum]),
+      );
       assert.ok(rows.every((r) => r.appliedAt instanceof Date));
 
       const before = await schemaDump(ctx.db);
-      for (const table of ['locations', 'sensors', 'devices', 'sensor_status_history', 'health_samples', 'traffic_samples', 'maintenance_operations', 'api_tokens']) {
+      for (const table of [
+        'locations',
+        'sensors',
+        'devices',
+        'sensor_status_history',
+        'health_samples',
+        'traffic_samples',
+        'maintenance_operations',
+        'api_tokens',
+      ]) {
         assert.match(before, new RegExp(`^${table}\\.`, 'm'), `table ${table} exists`);
       }
       const second = await migrate(ctx.db);
@@ -55,8 +70,14 @@ forEachDatabase(
       try {
         const results = await Promise.all([migrate(fresh.db), migrate(fresh.db), migrate(fresh.db)]);
         const files = readMigrations();
-        assert.equal(results.reduce((n, r) => n + r.applied.length, 0), files.length);
-        assert.deepEqual((await appliedMigrations(fresh.db)).map((r) => r.version), files.map((m) => m.version));
+        assert.equal(
+          results.reduce((n, r) => n + r.applied.length, 0),
+          files.length,
+        );
+        assert.deepEqual(
+          (await appliedMigrations(fresh.db)).map((r) => r.version),
+          files.map((m) => m.version),
+        );
       } finally {
         await fresh.drop();
       }
@@ -82,7 +103,10 @@ forEachDatabase(
       const fresh = await ctx.fresh();
       try {
         await assert.rejects(migrate(fresh.db, dir), /migration 0002_bad\.sql failed: .*mig_ok/);
-        assert.deepEqual((await appliedMigrations(fresh.db)).map((r) => r.version), [1]);
+        assert.deepEqual(
+          (await appliedMigrations(fresh.db)).map((r) => r.version),
+          [1],
+        );
         const half = await fresh.db.query(`SELECT 1 FROM pg_class WHERE relname = 'mig_half'`);
         assert.equal(half.length, 0, 'the first statement of the failed file was rolled back');
       } finally {

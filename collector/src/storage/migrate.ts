@@ -89,11 +89,7 @@ export async function migrate(db: Db, dir: string = DEFAULT_MIGRATIONS_DIR): Pro
       } catch (err) {
         throw new Error(`migration ${migration.file} failed: ${(err as Error).message}`, { cause: err });
       }
-      await tx.query('INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)', [
-        migration.version,
-        migration.name,
-        migration.checksum,
-      ]);
+      await tx.query('INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)', [migration.version, migration.name, migration.checksum]);
       return true;
     });
     if (ran) applied.push(migration);

@@ -36,17 +36,23 @@ forEachDatabase('network traffic storage', (ctx) => {
       assert.equal(await db.transaction((tx) => ensureLocationTrafficTable(tx, id)), false, 'second call: exists');
     }
     const tables = await networkPartitionedTables(db, 7);
-    assert.deepEqual(tables.map((t) => t.table), ids.map(locationTrafficTable).sort());
+    assert.deepEqual(
+      tables.map((t) => t.table),
+      ids.map(locationTrafficTable).sort(),
+    );
     const day0 = Date.UTC(2026, 2, 10);
     const pm = new PartitionManager({ db, log, ahead: 2, tables });
     await pm.run(new Date(day0 + 3_600_000));
     const [a] = ids;
-    assert.deepEqual(await partitionsOf(db, locationTrafficTable(a!)), [
-      partitionName(locationTrafficTable(a!), day0),
-      partitionName(locationTrafficTable(a!), day0 + DAY),
-      partitionName(locationTrafficTable(a!), day0 + 2 * DAY),
-      `${locationTrafficTable(a!)}_default`,
-    ].sort());
+    assert.deepEqual(
+      await partitionsOf(db, locationTrafficTable(a!)),
+      [
+        partitionName(locationTrafficTable(a!), day0),
+        partitionName(locationTrafficTable(a!), day0 + DAY),
+        partitionName(locationTrafficTable(a!), day0 + 2 * DAY),
+        `${locationTrafficTable(a!)}_default`,
+      ].sort(),
+    );
 
     // Rows on two days at every location; a minute row adds up.
     for (const id of ids) {

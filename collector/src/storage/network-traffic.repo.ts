@@ -64,10 +64,7 @@ export async function networkPartitionedTables(q: Queryable, retentionDays: numb
  * may report shorter intervals than a minute). Callers pass only flows not stored before
  * (traffic_samples' dedup), so a replayed message adds nothing.
  */
-export async function addNetworkTraffic(
-  q: Queryable,
-  t: { locationId: number; sensorId: number; minute: Date; flows: NetworkFlow[] },
-): Promise<void> {
+export async function addNetworkTraffic(q: Queryable, t: { locationId: number; sensorId: number; minute: Date; flows: NetworkFlow[] }): Promise<void> {
   if (t.flows.length === 0) return;
   await q.query(
     `INSERT INTO network_traffic (location_id, minute, sensor_id, src_net, dst_net, packets, bytes)

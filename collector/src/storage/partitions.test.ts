@@ -17,7 +17,10 @@ forEachDatabase('partition manager', (ctx) => {
 
     const first = await pm.run(new Date(t0));
     const expected = [0, 1, 2, 3].map((i) => partitionName('health_samples', day0 + i * DAY));
-    assert.deepEqual(first.created.filter((n) => n.startsWith('health')), expected);
+    assert.deepEqual(
+      first.created.filter((n) => n.startsWith('health')),
+      expected,
+    );
     assert.deepEqual(await partitionsOf(db, 'health_samples'), [...expected, 'health_samples_default'].sort());
     assert.equal(first.created.length, 8);
     const again = await pm.run(new Date(t0 + 3600_000));
@@ -35,8 +38,7 @@ forEachDatabase('partition manager', (ctx) => {
     await insert(day0 + 5 * DAY + 1000, 1);
     await insert(day0 - 2 * DAY, 2);
     await insert(day0 + 1000, 3);
-    const inDefault = async () =>
-      (await db.query<{ seq: number }>('SELECT seq FROM health_samples_default ORDER BY seq')).map((r) => r.seq);
+    const inDefault = async () => (await db.query<{ seq: number }>('SELECT seq FROM health_samples_default ORDER BY seq')).map((r) => r.seq);
     assert.deepEqual(await inDefault(), [1, 2]);
 
     const later = await pm.run(new Date(t0 + 2 * DAY));
@@ -55,9 +57,7 @@ forEachDatabase('partition manager', (ctx) => {
     assert.equal(expiry.purged, 1);
     assert.deepEqual(await inDefault(), []);
 
-    const ops = await db.query<{ action: string; n: number }>(
-      `SELECT action, count(*)::int AS n FROM maintenance_operations GROUP BY action ORDER BY action`,
-    );
+    const ops = await db.query<{ action: string; n: number }>(`SELECT action, count(*)::int AS n FROM maintenance_operations GROUP BY action ORDER BY action`);
     const byAction = Object.fromEntries(ops.map((o) => [o.action, o.n]));
     assert.equal(byAction.create, first.created.length + later.created.length + expiry.created.length);
     assert.equal(byAction.drop, expiry.dropped.length);
@@ -86,12 +86,20 @@ forEachDatabase('partition manager', (ctx) => {
         .add(...partitionedTables({ healthDays: 30, trafficDays: 7, statusDays: 90 }))
         .addSource('late tables', async () => {
           asked += 1;
-          return asked > 1 ? [{ table: 'audit_log', column: 'at', retentionDays: 10 }, { table: 'health_samples', column: 'sampled_at', retentionDays: 1 }] : [];
+          return asked > 1
+            ? [
+                { table: 'audit_log', column: 'at', retentionDays: 10 },
+                { table: 'health_samples', column: 'sampled_at', retentionDays: 1 },
+              ]
+            : [];
         });
       const pm = new PartitionManager({ db, log, ahead: 0, tables: registry });
       const t0 = Date.UTC(2026, 2, 1, 12);
       const first = await pm.run(new Date(t0));
-      assert.deepEqual(first.created.sort(), ['health_samples', 'sensor_status_history', 'traffic_samples'].map((t) => partitionName(t, Date.UTC(2026, 2, 1))).sort());
+      assert.deepEqual(
+        first.created.sort(),
+        ['health_samples', 'sensor_status_history', 'traffic_samples'].map((t) => partitionName(t, Date.UTC(2026, 2, 1))).sort(),
+      );
       const second = await pm.run(new Date(t0 + DAY));
       assert.equal(asked, 2);
       assert.ok(second.created.includes(partitionName('audit_log', Date.UTC(2026, 2, 2))), 'the source added audit_log');

@@ -201,7 +201,18 @@ export class PartitionManager {
       await tx.exec(`CREATE TABLE ${name} PARTITION OF ${t.table} FOR VALUES FROM (${from}) TO (${to})`);
       if (n > 0) {
         await tx.exec(`INSERT INTO ${t.table} SELECT * FROM pcapmesh_moving`);
-        await insertMaintenance(tx, { at: now, table: t.table, partition: name, action: 'move-from-default', ...range, rows: n, bytes: null, outcome: 'ok', error: null, durationMs: 0 });
+        await insertMaintenance(tx, {
+          at: now,
+          table: t.table,
+          partition: name,
+          action: 'move-from-default',
+          ...range,
+          rows: n,
+          bytes: null,
+          outcome: 'ok',
+          error: null,
+          durationMs: 0,
+        });
         moved = n;
       }
       return { rows: null, bytes: null };
@@ -285,5 +296,7 @@ function literal(ms: number): string {
 /** The database's message, one line, bounded. */
 function errorText(err: unknown): string {
   const e = err as { message?: unknown };
-  return String(e?.message ?? err).split('\n')[0]!.slice(0, 500);
+  return String(e?.message ?? err)
+    .split('\n')[0]!
+    .slice(0, 500);
 }

@@ -31,9 +31,7 @@ export async function openPglite(opts: PgliteOptions): Promise<Db> {
   }
   let pg: PGlite;
   try {
-    pg = opts.memory
-      ? await PGlite.create('memory://', { parsers, loadDataDir: await pgliteTemplate() })
-      : await PGlite.create(where, { parsers });
+    pg = opts.memory ? await PGlite.create('memory://', { parsers, loadDataDir: await pgliteTemplate() }) : await PGlite.create(where, { parsers });
   } catch (err) {
     lock?.release();
     throw new Error(`cannot open embedded database at ${where}`, { cause: err });

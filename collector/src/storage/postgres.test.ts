@@ -18,21 +18,25 @@ test('pool timeouts and keepalive are set', () => {
   assert.ok(POOL_TIMEOUTS.idleTimeoutMillis > 0);
 });
 
-test('an idle connection terminated by the server goes to the error handler; the next query works', { skip: url ? false : `${TEST_DATABASE_URL_ENV} is not set` }, async () => {
-  const errors: Error[] = [];
-  const db = await openPostgres(url!, { max: 2, onError: (err) => errors.push(err) });
-  const admin = new pg.Client({ connectionString: url });
-  await admin.connect();
-  try {
-    const [{ pid }] = (await db.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')) as [{ pid: number }];
-    const [{ timeout }] = (await db.query<{ timeout: string }>("SELECT current_setting('statement_timeout') AS timeout")) as [{ timeout: string }];
-    assert.equal(timeout, '5min', 'statement_timeout reaches the server');
-    await admin.query('SELECT pg_terminate_backend($1)', [pid]);
-    for (let i = 0; i < 100 && errors.length === 0; i += 1) await new Promise((r) => setTimeout(r, 20));
-    assert.equal(errors.length, 1, 'the killed idle connection reached the handler');
-    assert.deepEqual(await db.query('SELECT 1 AS one'), [{ one: 1 }]);
-  } finally {
-    await admin.end();
-    await db.close();
-  }
-});
+test(
+  'an idle connection terminated by the server goes to the error handler; the next query works',
+  { skip: url ? false : `${TEST_DATABASE_URL_ENV} is not set` },
+  async () => {
+    const errors: Error[] = [];
+    const db = await openPostgres(url!, { max: 2, onError: (err) => errors.push(err) });
+    const admin = new pg.Client({ connectionString: url });
+    await admin.connect();
+    try {
+      const [{ pid }] = (await db.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')) as [{ pid: number }];
+      const [{ timeout }] = (await db.query<{ timeout: string }>("SELECT current_setting('statement_timeout') AS timeout")) as [{ timeout: string }];
+      assert.equal(timeout, '5min', 'statement_timeout reaches the server');
+      await admin.query('SELECT pg_terminate_backend($1)', [pid]);
+      for (let i = 0; i < 100 && errors.length === 0; i += 1) await new Promise((r) => setTimeout(r, 20));
+      assert.equal(errors.length, 1, 'the killed idle connection reached the handler');
+      assert.deepEqual(await db.query('SELECT 1 AS one'), [{ one: 1 }]);
+    } finally {
+      await admin.end();
+      await db.close();
+    }
+  },
+);

@@ -34,7 +34,9 @@ export const POOL_TIMEOUTS = {
 } as const;
 
 function logToStderr(err: Error): void {
-  process.stderr.write(`${JSON.stringify({ level: 50, time: Date.now(), component: 'postgres', err: { message: err.message }, msg: 'idle PostgreSQL connection failed' })}\n`);
+  process.stderr.write(
+    `${JSON.stringify({ level: 50, time: Date.now(), component: 'postgres', err: { message: err.message }, msg: 'idle PostgreSQL connection failed' })}\n`,
+  );
 }
 
 const INT8_OID = 20;

@@ -12,8 +12,15 @@ forEachDatabase('search repo', (ctx) => {
       `INSERT INTO sensors (name, secret_hash, location_id, hostname) VALUES
          ('s1', 'x', (SELECT id FROM locations WHERE name = 'site_1'), 'Probe-One'), ('s2', 'x', (SELECT id FROM locations WHERE name = 'site-2'), NULL)`,
     );
-    assert.deepEqual((await searchSensors(db, 'probe', 10)).map((s) => s.name), ['s1']);
-    assert.deepEqual((await searchSensors(db, 'site_', 10)).map((s) => s.name), ['s1'], '_ is no wildcard');
+    assert.deepEqual(
+      (await searchSensors(db, 'probe', 10)).map((s) => s.name),
+      ['s1'],
+    );
+    assert.deepEqual(
+      (await searchSensors(db, 'site_', 10)).map((s) => s.name),
+      ['s1'],
+      '_ is no wildcard',
+    );
     assert.deepEqual(await searchLocations(db, 'NORTH', 10), [{ name: 'site_1', description: 'north hall', sensors: 1 }]);
     const t0 = Date.UTC(2026, 4, 1, 10);
     await db.query(

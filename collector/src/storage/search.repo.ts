@@ -74,10 +74,7 @@ export interface UserHitRow {
 
 /** Users whose name contains `text`, by name. */
 export async function searchUsers(q: Queryable, text: string, limit: number): Promise<UserHitRow[]> {
-  return q.query<UserHitRow>(
-    `SELECT username, role, disabled FROM users WHERE username ILIKE $1 ORDER BY username LIMIT $2`,
-    [containsPattern(text), limit],
-  );
+  return q.query<UserHitRow>(`SELECT username, role, disabled FROM users WHERE username ILIKE $1 ORDER BY username LIMIT $2`, [containsPattern(text), limit]);
 }
 
 /** Every distinct subnet text reported in [from, to) (sources and destinations, as agents sent them). */

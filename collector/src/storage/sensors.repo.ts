@@ -46,10 +46,11 @@ const SELECT_VIEW = `
 
 /** Inserts a new sensor (status unknown). Throws the database's unique violation (23505) if the name exists. */
 export async function insertSensor(q: Queryable, s: { name: string; locationId: number | null; secretHash: string }): Promise<number> {
-  const [row] = await q.query<{ id: number }>(
-    'INSERT INTO sensors (name, location_id, secret_hash) VALUES ($1, $2, $3) RETURNING id',
-    [s.name, s.locationId, s.secretHash],
-  );
+  const [row] = await q.query<{ id: number }>('INSERT INTO sensors (name, location_id, secret_hash) VALUES ($1, $2, $3) RETURNING id', [
+    s.name,
+    s.locationId,
+    s.secretHash,
+  ]);
   return row!.id;
 }
 
@@ -89,12 +90,7 @@ export async function lockSensor(q: Queryable, name: string): Promise<SensorLock
 }
 
 export async function setStatus(q: Queryable, id: number, status: string, reason: string, at: Date): Promise<void> {
-  await q.query('UPDATE sensors SET status = $2, status_reason = $3, status_changed_at = $4, updated_at = now() WHERE id = $1', [
-    id,
-    status,
-    reason,
-    at,
-  ]);
+  await q.query('UPDATE sensors SET status = $2, status_reason = $3, status_changed_at = $4, updated_at = now() WHERE id = $1', [id, status, reason, at]);
 }
 
 /** Changes only the reason of the current status (degraded for another reason: not a transition). */
@@ -104,10 +100,11 @@ export async function setStatusReason(q: Queryable, id: number, reason: string):
 
 /** Records that a message arrived: last_seen (collector clock) and the highest envelope seq. */
 export async function touchSensor(q: Queryable, id: number, seenAt: Date, seq: number): Promise<void> {
-  await q.query(
-    `UPDATE sensors SET last_seen = GREATEST(last_seen, $2), last_seq = GREATEST(last_seq, $3), updated_at = now() WHERE id = $1`,
-    [id, seenAt, seq],
-  );
+  await q.query(`UPDATE sensors SET last_seen = GREATEST(last_seen, $2), last_seq = GREATEST(last_seq, $3), updated_at = now() WHERE id = $1`, [
+    id,
+    seenAt,
+    seq,
+  ]);
 }
 
 export interface BirthFields {
@@ -139,10 +136,11 @@ export async function raiseBdSeq(q: Queryable, id: number, bdSeq: number): Promi
 }
 
 export async function applyHealthSummary(q: Queryable, id: number, h: { disks: unknown[]; clockOffsetMs: number | null }): Promise<void> {
-  await q.query(
-    `UPDATE sensors SET disks = $2::jsonb, clock_offset_ms = COALESCE($3, clock_offset_ms), updated_at = now() WHERE id = $1`,
-    [id, JSON.stringify(h.disks), h.clockOffsetMs],
-  );
+  await q.query(`UPDATE sensors SET disks = $2::jsonb, clock_offset_ms = COALESCE($3, clock_offset_ms), updated_at = now() WHERE id = $1`, [
+    id,
+    JSON.stringify(h.disks),
+    h.clockOffsetMs,
+  ]);
 }
 
 export async function applyPcap(
@@ -169,10 +167,10 @@ export async function silentLiveSensors(q: Queryable, cutoff: Date): Promise<str
 
 /** True if the sensor is live and silent since `cutoff` (re-checked under the row lock). */
 export async function isSilentLive(q: Queryable, id: number, cutoff: Date): Promise<boolean> {
-  const rows = await q.query(
-    `SELECT 1 FROM sensors WHERE id = $1 AND status IN ('online', 'degraded') AND (last_seen IS NULL OR last_seen < $2)`,
-    [id, cutoff],
-  );
+  const rows = await q.query(`SELECT 1 FROM sensors WHERE id = $1 AND status IN ('online', 'degraded') AND (last_seen IS NULL OR last_seen < $2)`, [
+    id,
+    cutoff,
+  ]);
   return rows.length === 1;
 }
 

@@ -9,10 +9,7 @@ export interface StatusHistoryRow {
   at: Date;
 }
 
-export async function insertTransition(
-  q: Queryable,
-  t: { sensorId: number; from: string; to: string; reason: string; at: Date },
-): Promise<void> {
+export async function insertTransition(q: Queryable, t: { sensorId: number; from: string; to: string; reason: string; at: Date }): Promise<void> {
   await q.query('INSERT INTO sensor_status_history (sensor_id, from_status, to_status, reason, at) VALUES ($1, $2, $3, $4, $5)', [
     t.sensorId,
     t.from,
@@ -23,10 +20,7 @@ export async function insertTransition(
 }
 
 /** Transitions across sensors (or of one sensor), newest first. */
-export async function listTransitions(
-  q: Queryable,
-  opts: { since: Date | null; limit: number; sensorId?: number },
-): Promise<StatusHistoryRow[]> {
+export async function listTransitions(q: Queryable, opts: { since: Date | null; limit: number; sensorId?: number }): Promise<StatusHistoryRow[]> {
   return q.query<StatusHistoryRow>(
     `SELECT s.name AS sensor, h.from_status AS "from", h.to_status AS "to", h.reason, h.at
        FROM sensor_status_history h JOIN sensors s ON s.id = h.sensor_id

@@ -96,10 +96,11 @@ export async function resetUpload(q: Queryable, taskId: string, forget: boolean)
 
 /** Marks the upload verified, with its result file. */
 export async function completeUpload(q: Queryable, taskId: string, resultPath: string, at: Date): Promise<void> {
-  await q.query(
-    `UPDATE job_tasks SET upload_complete = true, upload_received = upload_size, result_path = $2, last_progress_at = $3 WHERE id = $1`,
-    [taskId, resultPath, at],
-  );
+  await q.query(`UPDATE job_tasks SET upload_complete = true, upload_received = upload_size, result_path = $2, last_progress_at = $3 WHERE id = $1`, [
+    taskId,
+    resultPath,
+    at,
+  ]);
 }
 
 /**
@@ -195,17 +196,25 @@ export async function storeMergeResult(q: Queryable, jobId: string, r: MergeResu
     `UPDATE jobs SET result_path = $2, result_file_bytes = $3, result_sha256 = $4, result_packets = $5, result_bytes = $6,
             duplicates_removed = $7, analysis = $8::jsonb, manifest = $9, expires_at = $10, updated_at = now()
       WHERE id = $1 AND status IN ('pending', 'running', 'merging') RETURNING id`,
-    [jobId, r.resultPath, r.fileBytes, r.sha256, r.packets, r.bytes, r.duplicatesRemoved, r.analysis === null ? null : JSON.stringify(r.analysis), r.manifest, r.expiresAt],
+    [
+      jobId,
+      r.resultPath,
+      r.fileBytes,
+      r.sha256,
+      r.packets,
+      r.bytes,
+      r.duplicatesRemoved,
+      r.analysis === null ? null : JSON.stringify(r.analysis),
+      r.manifest,
+      r.expiresAt,
+    ],
   );
   return rows.length === 1;
 }
 
 /** Jobs whose results expired at `now` and are not yet marked so. */
 export async function expiredJobIds(q: Queryable, now: Date): Promise<{ id: string; owner: string; expiresAt: Date }[]> {
-  return q.query(
-    `SELECT id, owner, expires_at AS "expiresAt" FROM jobs WHERE expires_at <= $1 AND expired_at IS NULL ORDER BY expires_at, id`,
-    [now],
-  );
+  return q.query(`SELECT id, owner, expires_at AS "expiresAt" FROM jobs WHERE expires_at <= $1 AND expired_at IS NULL ORDER BY expires_at, id`, [now]);
 }
 
 /** Marks the job's results deleted: paths cleared, the metadata (hashes, counts, manifest) kept. */

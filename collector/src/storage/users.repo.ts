@@ -58,11 +58,7 @@ export async function passwordHashOf(
 }
 
 /** Changes the given fields; false when there is no such user. */
-export async function updateUser(
-  q: Queryable,
-  username: string,
-  change: { role?: string; disabled?: boolean; passwordHash?: string },
-): Promise<boolean> {
+export async function updateUser(q: Queryable, username: string, change: { role?: string; disabled?: boolean; passwordHash?: string }): Promise<boolean> {
   const rows = await q.query(
     `UPDATE users SET role = COALESCE($2, role), disabled = COALESCE($3, disabled),
             password_hash = COALESCE($4, password_hash), updated_at = now()
@@ -103,10 +99,9 @@ export async function setPreferences(q: Queryable, username: string, preferences
 }
 
 export async function avatarOf(q: Queryable, username: string): Promise<{ bytes: Uint8Array; type: string } | null> {
-  const rows = await q.query<{ bytes: Uint8Array | null; type: string | null }>(
-    'SELECT avatar AS bytes, avatar_type AS type FROM users WHERE username = $1',
-    [username],
-  );
+  const rows = await q.query<{ bytes: Uint8Array | null; type: string | null }>('SELECT avatar AS bytes, avatar_type AS type FROM users WHERE username = $1', [
+    username,
+  ]);
   const row = rows[0];
   return row?.bytes && row.type ? { bytes: row.bytes, type: row.type } : null;
 }

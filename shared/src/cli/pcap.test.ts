@@ -35,21 +35,44 @@ test('info --json, merge --dedup and index through the command line', () => {
   try {
     const a = join(dir, 'a.pcap');
     const b = join(dir, 'b.pcap');
-    writeFileSync(a, pcapBytes({ packets: [{ sec: 10, frac: 1, data: payload(60, 1) }, { sec: 12, frac: 0, data: payload(60, 2) }] }));
-    writeFileSync(b, pcapBytes({ packets: [{ sec: 10, frac: 300, data: payload(60, 1) }, { sec: 11, frac: 0, data: payload(60, 3) }] }));
+    writeFileSync(
+      a,
+      pcapBytes({
+        packets: [
+          { sec: 10, frac: 1, data: payload(60, 1) },
+          { sec: 12, frac: 0, data: payload(60, 2) },
+        ],
+      }),
+    );
+    writeFileSync(
+      b,
+      pcapBytes({
+        packets: [
+          { sec: 10, frac: 300, data: payload(60, 1) },
+          { sec: 11, frac: 0, data: payload(60, 3) },
+        ],
+      }),
+    );
 
     const info = cli(['info', '--json', a, b]);
     assert.equal(info.status, 0, info.stderr);
     const parsed = JSON.parse(info.stdout) as { packets: number; first: { iso: string } }[];
-    assert.deepEqual(parsed.map((x) => [x.packets, x.first.iso]), [[2, '1970-01-01T00:00:10.000001000Z'], [2, '1970-01-01T00:00:10.000300000Z']]);
+    assert.deepEqual(
+      parsed.map((x) => [x.packets, x.first.iso]),
+      [
+        [2, '1970-01-01T00:00:10.000001000Z'],
+        [2, '1970-01-01T00:00:10.000300000Z'],
+      ],
+    );
 
     const out = join(dir, 'm.pcap');
     const merged = cli(['merge', '--dedup', '--json', '-o', out, a, b]);
     assert.equal(merged.status, 0, merged.stderr);
-    assert.deepEqual(
-      (({ packets, duplicates, format }) => ({ packets, duplicates, format }))(JSON.parse(merged.stdout) as Record<string, unknown>),
-      { packets: 3, duplicates: 1, format: 'pcap' },
-    );
+    assert.deepEqual((({ packets, duplicates, format }) => ({ packets, duplicates, format }))(JSON.parse(merged.stdout) as Record<string, unknown>), {
+      packets: 3,
+      duplicates: 1,
+      format: 'pcap',
+    });
 
     mkdirSync(join(dir, 'sub'));
     const big = join(dir, 'sub', 'big.pcap');

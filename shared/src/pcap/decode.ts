@@ -340,7 +340,7 @@ export function formatIpv6(data: Uint8Array, offset: number): string {
   for (let i = 0; i < 16; i += 2) words.push((data[offset + i]! << 8) | data[offset + i + 1]!);
   let bestStart = -1;
   let bestLen = 0;
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     if (words[i] !== 0) {
       i++;
       continue;

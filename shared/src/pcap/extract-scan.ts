@@ -116,9 +116,22 @@ export const SCAN_TICK_PACKETS = 4096;
  */
 export function scanFile(task: ScanTask, isAborted: () => boolean = () => false, onTick?: (tick: ScanTick) => void): ScanResult {
   const result: ScanResult = {
-    path: task.path, output: null, packets: 0, bytes: 0, packetsScanned: 0, bytesScanned: 0,
-    first: null, last: null, linkTypes: [], nanosecond: false, snaplen: 0, problems: [],
-    skippedByIndex: false, blocksSkipped: 0, partIsPcap: false, partNanosecond: true,
+    path: task.path,
+    output: null,
+    packets: 0,
+    bytes: 0,
+    packetsScanned: 0,
+    bytesScanned: 0,
+    first: null,
+    last: null,
+    linkTypes: [],
+    nanosecond: false,
+    snaplen: 0,
+    problems: [],
+    skippedByIndex: false,
+    blocksSkipped: 0,
+    partIsPcap: false,
+    partNanosecond: true,
   };
   const ranges = plannedRanges(task, result);
   if (ranges !== null && ranges.length === 0) {

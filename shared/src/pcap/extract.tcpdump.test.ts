@@ -38,19 +38,62 @@ const PCAPS = pcapsDir();
 
 /** The filter table: every primitive, qualifier and operator the language supports. */
 export const FILTERS = [
-  'tcp', 'udp', 'icmp', 'icmp6', 'ip', 'ip6', 'arp', 'rarp', 'sctp',
-  'port 53', 'tcp port 80', 'udp port 53', 'port 443 or port 80', 'src port 53', 'dst port 53',
-  'port domain', 'port http', 'tcp port 80 or 443', 'portrange 1-1024', 'tcp portrange 1024-65535',
+  'tcp',
+  'udp',
+  'icmp',
+  'icmp6',
+  'ip',
+  'ip6',
+  'arp',
+  'rarp',
+  'sctp',
+  'port 53',
+  'tcp port 80',
+  'udp port 53',
+  'port 443 or port 80',
+  'src port 53',
+  'dst port 53',
+  'port domain',
+  'port http',
+  'tcp port 80 or 443',
+  'portrange 1-1024',
+  'tcp portrange 1024-65535',
   'udp dst portrange 100-200',
-  'host 10.1.1.10', 'src host 10.1.1.10', 'dst host 93.184.216.34', 'host 10.1.1.10 or 10.1.2.20',
-  'host 172.16.5.20 and port 443', 'ip host 10.0.0.1', 'arp host 10.1.1.10', 'host 131.151.1.146',
-  'net 10.0.0.0/8', 'net 192.168.0.0 mask 255.255.0.0', 'src net 172.16.0.0/12', 'dst net 10.1.0.0/16', 'net 131.151',
+  'host 10.1.1.10',
+  'src host 10.1.1.10',
+  'dst host 93.184.216.34',
+  'host 10.1.1.10 or 10.1.2.20',
+  'host 172.16.5.20 and port 443',
+  'ip host 10.0.0.1',
+  'arp host 10.1.1.10',
+  'host 131.151.1.146',
+  'net 10.0.0.0/8',
+  'net 192.168.0.0 mask 255.255.0.0',
+  'src net 172.16.0.0/12',
+  'dst net 10.1.0.0/16',
+  'net 131.151',
   'src and dst net 10.0.0.0/8',
-  'host 2001:db8:1::10', 'net 2001:db8::/32', 'dst net 2620:1ec:c11::/48', 'ip6 and udp',
-  'vlan', 'vlan 20', 'vlan 100', 'vlan and udp',
-  'not tcp', 'not ip and not ip6', 'tcp and not port 22', 'tcp or udp and port 53', '!tcp && (udp || icmp)',
-  '(udp and port 53) or (tcp and port 443)', 'ip proto 17', 'ip6 proto 58', 'proto 6', 'ip6 proto 44',
-  'less 100', 'greater 1000', 'less 64 or greater 1400',
+  'host 2001:db8:1::10',
+  'net 2001:db8::/32',
+  'dst net 2620:1ec:c11::/48',
+  'ip6 and udp',
+  'vlan',
+  'vlan 20',
+  'vlan 100',
+  'vlan and udp',
+  'not tcp',
+  'not ip and not ip6',
+  'tcp and not port 22',
+  'tcp or udp and port 53',
+  '!tcp && (udp || icmp)',
+  '(udp and port 53) or (tcp and port 443)',
+  'ip proto 17',
+  'ip6 proto 58',
+  'proto 6',
+  'ip6 proto 44',
+  'less 100',
+  'greater 1000',
+  'less 64 or greater 1400',
 ];
 
 interface Packet {
@@ -142,7 +185,10 @@ function corpusCases(): { cases: Case[]; excluded: string[] } {
     const f = line.split('\t');
     const path = f[col('path')]!;
     const [rc, printed] = (f[col('tcpdump_rc/lines')] ?? '1/0').split('/').map(Number);
-    const linkTypes = (f[col('linktypes')] ?? '').split(/[ ,]+/).filter(Boolean).map((s) => Number(s.split(':')[0]));
+    const linkTypes = (f[col('linktypes')] ?? '')
+      .split(/[ ,]+/)
+      .filter(Boolean)
+      .map((s) => Number(s.split(':')[0]));
     if ((rc !== 0 && !printed) || linkTypes.length !== 1) {
       excluded.push(`${path} (tcpdump: ${f[col('tcpdump_stderr')] || 'mixed link types'})`);
       continue;
@@ -204,7 +250,10 @@ test('extract selects exactly what tcpdump selects, with and without the index',
       const reader = openCapture(copy);
       const snaplen = reader.snaplen || Infinity;
       reader.close();
-      const references = await pool(FILTERS.map((filter, i) => () => reference(copy, filter, join(dir, `ref-${i}.pcap`), c.linkType)), 4);
+      const references = await pool(
+        FILTERS.map((filter, i) => () => reference(copy, filter, join(dir, `ref-${i}.pcap`), c.linkType)),
+        4,
+      );
       for (const [i, filter] of FILTERS.entries()) {
         const theirs = references[i]!;
         if (theirs === null) {
@@ -256,7 +305,9 @@ test('a multi-file extract in worker threads equals tcpdump over the files, merg
     for (const name of readdirSync(inputs).sort()) {
       theirs.push(...((await reference(join(inputs, name), filter, join(dir, 'ref.pcap'), LinkType.ETHERNET)) ?? []));
     }
-    const inWindow = theirs.filter((p) => (p.sec > from.sec || (p.sec === from.sec && p.nsec >= from.nsec)) && (p.sec < to.sec || (p.sec === to.sec && p.nsec < to.nsec)));
+    const inWindow = theirs.filter(
+      (p) => (p.sec > from.sec || (p.sec === from.sec && p.nsec >= from.nsec)) && (p.sec < to.sec || (p.sec === to.sec && p.nsec < to.nsec)),
+    );
     assert.ok(inWindow.length > 100);
     assert.equal(firstDifference(readAll(out), inWindow), null);
     assert.ok(stats.filesSkippedByTime >= 4, `files outside the window were read: ${JSON.stringify(stats)}`);

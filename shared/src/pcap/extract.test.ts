@@ -39,13 +39,17 @@ test('window, filter, two files merged in time order; damaged and foreign files 
     const out = join(dir, 'out.pcap');
     const progress: number[] = [];
     const stats = await extract({
-      inputs: [inputs], output: out, filter: 'udp port 53',
-      from: { sec: 1_700_000_020, nsec: 0 }, to: { sec: 1_700_000_070, nsec: 500 },
+      inputs: [inputs],
+      output: out,
+      filter: 'udp port 53',
+      from: { sec: 1_700_000_020, nsec: 0 },
+      to: { sec: 1_700_000_070, nsec: 500 },
       onProgress: (p) => progress.push(p.filesDone),
     });
     const got = times(out);
     assert.ok(got.length > 10 && got.length === stats.packets);
-    for (let i = 1; i < got.length; i++) assert.ok(got[i]![0] > got[i - 1]![0] || (got[i]![0] === got[i - 1]![0] && got[i]![1] >= got[i - 1]![1]), 'time order');
+    for (let i = 1; i < got.length; i++)
+      assert.ok(got[i]![0] > got[i - 1]![0] || (got[i]![0] === got[i - 1]![0] && got[i]![1] >= got[i - 1]![1]), 'time order');
     assert.ok(got.every(([s]) => s >= 1_700_000_020 && s <= 1_700_000_070));
     assert.equal(stats.format, 'nsecpcap');
     assert.deepEqual(stats.problems.map((p) => p.file).sort(), [join(inputs, 'empty.pcap'), join(inputs, 'notes.txt')]);

@@ -118,8 +118,16 @@ export async function extract(opts: ExtractOptions): Promise<ExtractStats> {
   }
   const files = expandInputs(opts.inputs);
   const stats: ExtractStats = {
-    packets: 0, bytes: 0, filesScanned: 0, filesSkippedByTime: 0, filesSkippedByIndex: 0, blocksSkipped: 0,
-    packetsScanned: 0, bytesScanned: 0, problems: [], format: 'pcap',
+    packets: 0,
+    bytes: 0,
+    filesScanned: 0,
+    filesSkippedByTime: 0,
+    filesSkippedByIndex: 0,
+    blocksSkipped: 0,
+    packetsScanned: 0,
+    bytesScanned: 0,
+    problems: [],
+    format: 'pcap',
   };
   const selected = selectByTime(files, opts, stats);
   const limits = opts.limits;
@@ -133,7 +141,12 @@ export async function extract(opts: ExtractOptions): Promise<ExtractStats> {
   try {
     const nanosecond = anyNanosecond(selected.map((f) => f.path));
     const tasks: ScanTask[] = selected.map((f, i) => ({
-      path: f.path, output: join(parts, `${i}.part`), filter, from: opts.from, to: opts.to, classicNanosecond: nanosecond,
+      path: f.path,
+      output: join(parts, `${i}.part`),
+      filter,
+      from: opts.from,
+      to: opts.to,
+      classicNanosecond: nanosecond,
       indexFilter: opts.useIndex === false ? undefined : userFilter,
     }));
     const totalBytes = selected.reduce((sum, f) => sum + f.bytes, 0);
@@ -142,11 +155,23 @@ export async function extract(opts: ExtractOptions): Promise<ExtractStats> {
     let bytes = 0;
     let position = 0;
     let lastTick = Date.now();
-    const prefix = limits ? new ScanPrefix(selected.map((f) => f.first), limits) : null;
+    const prefix = limits
+      ? new ScanPrefix(
+          selected.map((f) => f.first),
+          limits,
+        )
+      : null;
     let enough = false;
     const progress = (p: Partial<ExtractProgress>): void =>
       opts.onProgress?.({
-        filesDone, filesTotal: tasks.length, packets: stats.packets, bytes, bytesScanned: stats.bytesScanned, position, bytesTotal: totalBytes, ...p,
+        filesDone,
+        filesTotal: tasks.length,
+        packets: stats.packets,
+        bytes,
+        bytesScanned: stats.bytesScanned,
+        position,
+        bytesTotal: totalBytes,
+        ...p,
       });
     const every = opts.progressEveryMs;
     const results = await runScans(tasks, {
@@ -215,9 +240,7 @@ function selectByTime(files: string[], opts: ExtractOptions, stats: ExtractStats
     let range: { first: Timestamp | null; last: Timestamp | null; bytes: number };
     try {
       range =
-        indexed?.status === 'fresh'
-          ? { first: indexed.header.first, last: indexed.header.last, bytes: indexed.header.capture.size }
-          : captureTimeRange(path);
+        indexed?.status === 'fresh' ? { first: indexed.header.first, last: indexed.header.last, bytes: indexed.header.capture.size } : captureTimeRange(path);
     } catch (error) {
       stats.problems.push({ file: path, offset: 0, reason: (error as Error).message });
       continue;
@@ -303,15 +326,14 @@ function writeMerged(
   const total = { packets: parts.reduce((n, p) => n + p.packets, 0), bytes: parts.reduce((n, p) => n + p.bytes, 0) };
   const cut = limits !== undefined && exceeds(limits, total.packets, total.bytes);
   if (format !== 'pcapng' && !cut && appendParts(parts, output, linkType, nanosecond, snaplen)) return { ...total, format };
-  const inner: PacketWriter =
-    format === 'pcapng' ? PcapngWriter.toFile(output, { nanosecond }) : PcapWriter.toFile(output, { linkType, nanosecond, snaplen });
+  const inner: PacketWriter = format === 'pcapng' ? PcapngWriter.toFile(output, { nanosecond }) : PcapWriter.toFile(output, { linkType, nanosecond, snaplen });
   const limited = cut ? new LimitedWriter(inner, limits) : null;
   const writer = limited ?? inner;
   let packets = 0;
   let bytes = 0;
   try {
     parts.sort((a, b) => compareTimestamps(a.first!, b.first!));
-    for (let i = 0; i < parts.length; ) {
+    for (let i = 0; i < parts.length;) {
       // A group: parts whose [first, last] overlap, merged together; groups follow each other in time.
       let end = parts[i]!.last!;
       let j = i + 1;

@@ -15,8 +15,16 @@ export { captureTimeRange, type CaptureTimeRange } from './time-range.js';
 export { captureInfo, formatInfo, infoToJson, linkTypeName, type CaptureInfo } from './info.js';
 export { compareTimestamps, formatTimestamp, timestampToDecimal, copyTimestamp } from './timestamp.js';
 export {
-  openIndex, loadIndex, buildIndex, sidecarPath, isStillBeingWritten, CaptureIndex, IndexBlock,
-  DEFAULT_SETTLE_MS, type OpenIndexResult, type LoadResult,
+  openIndex,
+  loadIndex,
+  buildIndex,
+  sidecarPath,
+  isStillBeingWritten,
+  CaptureIndex,
+  IndexBlock,
+  DEFAULT_SETTLE_MS,
+  type OpenIndexResult,
+  type LoadResult,
 } from './sidecar/index.js';
 export { Analyzer, type AnalyzerOptions } from './analyze/analyzer.js';
 export { analyzeFiles } from './analyze/analyze-files.js';

@@ -10,11 +10,14 @@ test('info: earliest/latest times, sizes, order, problems, link types', () => {
   const dir = mkdtempSync(join(tmpdir(), 'pcapmesh-info-'));
   try {
     const a = join(dir, 'a.pcap');
-    const bytes = pcapBytes({ nano: true, packets: [
-      { sec: 20, frac: 5, data: payload(10) },
-      { sec: 10, frac: 7, data: payload(20) }, // backwards
-      { sec: 30, frac: 1, data: payload(30) },
-    ] });
+    const bytes = pcapBytes({
+      nano: true,
+      packets: [
+        { sec: 20, frac: 5, data: payload(10) },
+        { sec: 10, frac: 7, data: payload(20) }, // backwards
+        { sec: 30, frac: 1, data: payload(30) },
+      ],
+    });
     writeFileSync(a, bytes.subarray(0, bytes.length - 3));
     const info = captureInfo(a);
     assert.equal(info.fileType, 'nsecpcap');
@@ -33,7 +36,10 @@ test('info: earliest/latest times, sizes, order, problems, link types', () => {
     writeFileSync(b, new PcapngBuilder().section().interface(1, 0).interface(276, 0).epb(1, 5_000_000n, payload(4)).bytes());
     const ng = captureInfo(b);
     assert.equal(ng.fileType, 'pcapng');
-    assert.deepEqual(ng.linkTypes, [{ id: 1, name: 'EN10MB' }, { id: 276, name: 'LINUX_SLL2' }]);
+    assert.deepEqual(ng.linkTypes, [
+      { id: 1, name: 'EN10MB' },
+      { id: 276, name: 'LINUX_SLL2' },
+    ]);
     assert.deepEqual([ng.packets, ng.first?.sec, ng.ordered], [1, 5, true]);
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -10,9 +10,24 @@ import type { CaptureProblem, Timestamp } from './types.js';
 
 /** tcpdump.org short names of the link types we are likely to meet. */
 const LINK_TYPE_NAMES: Record<number, string> = {
-  0: 'NULL', 1: 'EN10MB', 9: 'PPP', 12: 'RAW12', 50: 'PPP_HDLC', 101: 'RAW', 104: 'C_HDLC', 105: 'IEEE802_11',
-  108: 'LOOP', 113: 'LINUX_SLL', 127: 'IEEE802_11_RADIO', 228: 'IPV4', 229: 'IPV6', 239: 'NFLOG',
-  253: 'NETLINK', 258: 'PKTAP', 271: 'VSOCK', 276: 'LINUX_SLL2',
+  0: 'NULL',
+  1: 'EN10MB',
+  9: 'PPP',
+  12: 'RAW12',
+  50: 'PPP_HDLC',
+  101: 'RAW',
+  104: 'C_HDLC',
+  105: 'IEEE802_11',
+  108: 'LOOP',
+  113: 'LINUX_SLL',
+  127: 'IEEE802_11_RADIO',
+  228: 'IPV4',
+  229: 'IPV6',
+  239: 'NFLOG',
+  253: 'NETLINK',
+  258: 'PKTAP',
+  271: 'VSOCK',
+  276: 'LINUX_SLL2',
 };
 
 export function linkTypeName(linkType: number): string {
@@ -57,7 +72,12 @@ export function captureInfo(path: string): CaptureInfo {
     let capturedBytes = 0;
     let ordered = true;
     // Plain numbers on the hot path: no allocation per packet.
-    let minSec = 0, minNsec = 0, maxSec = 0, maxNsec = 0, prevSec = 0, prevNsec = 0;
+    let minSec = 0,
+      minNsec = 0,
+      maxSec = 0,
+      maxNsec = 0,
+      prevSec = 0,
+      prevNsec = 0;
     for (let p = reader.next(); p; p = reader.next()) {
       const sec = p.sec;
       const nsec = p.nsec;
@@ -66,8 +86,14 @@ export function captureInfo(path: string): CaptureInfo {
         minNsec = maxNsec = nsec;
       } else {
         if (sec < prevSec || (sec === prevSec && nsec < prevNsec)) ordered = false;
-        if (sec < minSec || (sec === minSec && nsec < minNsec)) { minSec = sec; minNsec = nsec; }
-        if (sec > maxSec || (sec === maxSec && nsec > maxNsec)) { maxSec = sec; maxNsec = nsec; }
+        if (sec < minSec || (sec === minSec && nsec < minNsec)) {
+          minSec = sec;
+          minNsec = nsec;
+        }
+        if (sec > maxSec || (sec === maxSec && nsec > maxNsec)) {
+          maxSec = sec;
+          maxNsec = nsec;
+        }
       }
       prevSec = sec;
       prevNsec = nsec;

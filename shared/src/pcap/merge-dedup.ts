@@ -48,8 +48,13 @@ export class DuplicateFilter {
     const mask = this.capacity - 1;
     for (let v = this.buckets[h & (this.buckets.length - 1)] as number; v >= this.oldest; v = this.chain[v & mask] as number) {
       const s = v & mask;
-      if (this.hash[s] === h && this.input[s] !== input && this.origLen[s] === packet.origLen && this.length[s] === data.length
-        && this.sameBytes(this.dataAt[s] as number, data)) {
+      if (
+        this.hash[s] === h &&
+        this.input[s] !== input &&
+        this.origLen[s] === packet.origLen &&
+        this.length[s] === data.length &&
+        this.sameBytes(this.dataAt[s] as number, data)
+      ) {
         return true;
       }
     }
@@ -156,9 +161,9 @@ export class DuplicateFilter {
   private growArena(need: number): void {
     const old = this.arena;
     let size = old.length * 2;
-    while (size < (this.arenaHead - this.arenaTail) + 2 * need) size *= 2;
+    while (size < this.arenaHead - this.arenaTail + 2 * need) size *= 2;
     const arena = new Uint8Array(size);
-    for (let v = this.arenaTail; v < this.arenaHead; ) {
+    for (let v = this.arenaTail; v < this.arenaHead;) {
       // Copy run by run (a run ends at the old arena's end).
       const phys = v % old.length;
       const run = Math.min(this.arenaHead - v, old.length - phys);

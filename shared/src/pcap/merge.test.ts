@@ -25,13 +25,16 @@ function merged(inputs: FixturePacket[][], dedup = false, windowNs?: number): { 
 }
 
 test('merge orders by time; ties go later input first (mergecap order); exhausted inputs drop out', () => {
-  const { order, stats } = merged([
-    [p(1, 0, 10), p(3, 0, 11), p(3, 0, 12)],
-    [p(0, 5, 20), p(3, 0, 21), p(9, 0, 22)],
-    [],
-    [p(3, 0, 40)],
+  const { order, stats } = merged([[p(1, 0, 10), p(3, 0, 11), p(3, 0, 12)], [p(0, 5, 20), p(3, 0, 21), p(9, 0, 22)], [], [p(3, 0, 40)]]);
+  assert.deepEqual(order, [
+    [0, 5, 20],
+    [1, 0, 10],
+    [3, 0, 40],
+    [3, 0, 21],
+    [3, 0, 11],
+    [3, 0, 12],
+    [9, 0, 22],
   ]);
-  assert.deepEqual(order, [[0, 5, 20], [1, 0, 10], [3, 0, 40], [3, 0, 21], [3, 0, 11], [3, 0, 12], [9, 0, 22]]);
   assert.equal(stats.packets, 7);
   assert.equal(stats.bytes, 7 * 20);
   assert.equal(stats.duplicates, 0);
@@ -47,7 +50,13 @@ test('dedup drops equal packets from another input inside the window only', () =
     true,
     1_000_000,
   );
-  assert.deepEqual(order, [[1, 0, 1], [1, 0, 1], [1, 2000, 1], [5, 0, 4], [5, 0, 3]]);
+  assert.deepEqual(order, [
+    [1, 0, 1],
+    [1, 0, 1],
+    [1, 2000, 1],
+    [5, 0, 4],
+    [5, 0, 3],
+  ]);
   assert.equal(stats.duplicates, 2);
   assert.equal(stats.packets, 5);
 });
@@ -67,7 +76,10 @@ test('dedup memory is bounded by the window, not the input size', () => {
     const data = payload(40, i);
     data[0] = i & 0xff;
     data[1] = (i >> 8) & 0xff;
-    filter.isDuplicate({ sec: Math.floor(i / 10_000), nsec: (i % 10_000) * 100_000, caplen: 40, origLen: 40, linkType: 1, data, interfaceId: 0, offset: 0 }, i % 2);
+    filter.isDuplicate(
+      { sec: Math.floor(i / 10_000), nsec: (i % 10_000) * 100_000, caplen: 40, origLen: 40, linkType: 1, data, interfaceId: 0, offset: 0 },
+      i % 2,
+    );
     maxSize = Math.max(maxSize, filter.size);
   }
   assert.ok(maxSize <= 11, `window of 1 ms at 100 µs spacing holds ≤ 11 packets, held ${maxSize}`);
@@ -132,8 +144,9 @@ test('dedup filter agrees with a naive reference on random traffic (ring, arena 
     const data = burst ? burstPool[rand(30_000)]! : pool[i === 7000 || i === 7001 ? 300 : rand(300)]!;
     const input = rand(3);
     const origLen = data.length + (rand(50) === 0 ? 1 : 0);
-    const naive = seen.some((s) => t - s.t <= windowNs && s.input !== input && s.origLen === origLen
-      && s.bytes.length === data.length && s.bytes.every((b, k) => b === data[k]));
+    const naive = seen.some(
+      (s) => t - s.t <= windowNs && s.input !== input && s.origLen === origLen && s.bytes.length === data.length && s.bytes.every((b, k) => b === data[k]),
+    );
     const view = { sec: Math.floor(t / 1e9), nsec: t % 1e9, caplen: data.length, origLen, linkType: 1, data, interfaceId: 0, offset: 0 };
     assert.equal(filter.isDuplicate(view, input), naive, `packet ${i}`);
     if (i === 17_999) assert.ok(filter.size > 4096, `burst held ${filter.size} entries`);

@@ -145,7 +145,9 @@ class InputHeap {
   private readonly items: number[] = [];
 
   constructor(private readonly heads: (PacketView | null)[]) {
-    heads.forEach((h, i) => { if (h) this.items.push(i); });
+    heads.forEach((h, i) => {
+      if (h) this.items.push(i);
+    });
     for (let i = (this.items.length >> 1) - 1; i >= 0; i--) this.down(i);
   }
 

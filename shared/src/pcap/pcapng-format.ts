@@ -72,13 +72,25 @@ export function pcapngTimestamp(
     const x = r1 * 65_536 + (lo >>> 16);
     let q2 = Math.floor(x / d);
     let r2 = x - q2 * d;
-    if (r2 < 0) { q2 -= 1; r2 += d; } else if (r2 >= d) { q2 += 1; r2 -= d; }
+    if (r2 < 0) {
+      q2 -= 1;
+      r2 += d;
+    } else if (r2 >= d) {
+      q2 += 1;
+      r2 -= d;
+    }
     const y = r2 * 65_536 + (lo & 0xffff);
     const q3 = Math.floor(y / d);
     sec = q1 * TWO_POW_32 + q2 * 65_536 + q3;
     rem = y - q3 * d;
   }
-  if (rem < 0) { sec -= 1; rem += d; } else if (rem >= d) { sec += 1; rem -= d; }
+  if (rem < 0) {
+    sec -= 1;
+    rem += d;
+  } else if (rem >= d) {
+    sec += 1;
+    rem -= d;
+  }
   out.sec = sec + iface.tsOffset;
   out.nsec = rem * iface.nsecPerUnit;
   return out;
@@ -172,8 +184,15 @@ export class PcapngParser {
 
   /** EPB/OPB body: timestamp hi/lo at `tsAt`, caplen and origlen after it, data at `dataAt`. */
   private packet(
-    buf: Uint8Array, view: DataView, pos: number, length: number, base: number, out: PacketView,
-    ifaceId: number, tsAt: number, dataAt: number,
+    buf: Uint8Array,
+    view: DataView,
+    pos: number,
+    length: number,
+    base: number,
+    out: PacketView,
+    ifaceId: number,
+    tsAt: number,
+    dataAt: number,
   ): number {
     const le = this.littleEndian;
     if (length < dataAt + 4) return this.fail(base + pos, `packet block at ${base + pos} too short (${length} bytes)`);
@@ -223,7 +242,7 @@ export class PcapngParser {
       fileIndex: this.interfaces.length,
     };
     const optionsEnd = pos + length - 4;
-    for (let at = pos + 16; at + 4 <= optionsEnd; ) {
+    for (let at = pos + 16; at + 4 <= optionsEnd;) {
       const code = view.getUint16(at, le);
       const size = view.getUint16(at + 2, le);
       if (code === OPT_ENDOFOPT || at + 4 + size > optionsEnd) break;

@@ -126,7 +126,10 @@ export class PcapngBuilder {
   bytes(): Uint8Array {
     const out = new Uint8Array(this.blocks.reduce((n, b) => n + b.length, 0));
     let at = 0;
-    for (const b of this.blocks) { out.set(b, at); at += b.length; }
+    for (const b of this.blocks) {
+      out.set(b, at);
+      at += b.length;
+    }
     return out;
   }
 

@@ -6,12 +6,30 @@ import { join } from 'node:path';
 import { openCapture, readerCounters, readerFromBytes, type CaptureReader } from './reader.js';
 import { PcapngBuilder, payload, pcapBytes } from './reader.fixture.js';
 
-interface Seen { sec: number; nsec: number; caplen: number; origLen: number; linkType: number; interfaceId: number; offset: number; data: number[] }
+interface Seen {
+  sec: number;
+  nsec: number;
+  caplen: number;
+  origLen: number;
+  linkType: number;
+  interfaceId: number;
+  offset: number;
+  data: number[];
+}
 
 function readAll(r: CaptureReader): Seen[] {
   const out: Seen[] = [];
   for (let p = r.next(); p; p = r.next()) {
-    out.push({ sec: p.sec, nsec: p.nsec, caplen: p.caplen, origLen: p.origLen, linkType: p.linkType, interfaceId: p.interfaceId, offset: p.offset, data: [...p.data] });
+    out.push({
+      sec: p.sec,
+      nsec: p.nsec,
+      caplen: p.caplen,
+      origLen: p.origLen,
+      linkType: p.linkType,
+      interfaceId: p.interfaceId,
+      offset: p.offset,
+      data: [...p.data],
+    });
   }
   return out;
 }
@@ -44,12 +62,18 @@ for (const le of [true, false]) {
       const seen = readAll(r);
       assert.deepEqual(r.problems, []);
       assert.equal(seen.length, 3);
-      assert.deepEqual(seen.map((p) => [p.sec, p.nsec]), [
-        [1_700_000_000, nano ? 5 : 5000],
-        [1_700_000_001, nano ? 999_999 : 999_999_000],
-        [4_294_967_295, 0],
-      ]);
-      assert.deepEqual(seen.map((p) => p.offset), [24, 24 + 16 + 60, 24 + 16 + 60 + 16 + 1]);
+      assert.deepEqual(
+        seen.map((p) => [p.sec, p.nsec]),
+        [
+          [1_700_000_000, nano ? 5 : 5000],
+          [1_700_000_001, nano ? 999_999 : 999_999_000],
+          [4_294_967_295, 0],
+        ],
+      );
+      assert.deepEqual(
+        seen.map((p) => p.offset),
+        [24, 24 + 16 + 60, 24 + 16 + 60 + 16 + 1],
+      );
       assert.deepEqual(seen[0]?.data, [...payload(60, 1)]);
       assert.equal(seen[1]?.origLen, 1500);
       assert.equal(seen[1]?.caplen, 1);
@@ -91,8 +115,10 @@ test('classic pcap: cut at every byte never throws past the header and keeps eve
     }
   }
   for (let cut = 0; cut < 24; cut++) {
-    assert.throws(() => readerFromBytes(full.subarray(0, cut), 'cut.pcap'), (e: Error & { code?: string }) =>
-      e.message.startsWith('cut.pcap: ') && (cut === 0 ? e.code === 'EMPTY' : e.code === 'TRUNCATED_HEADER'));
+    assert.throws(
+      () => readerFromBytes(full.subarray(0, cut), 'cut.pcap'),
+      (e: Error & { code?: string }) => e.message.startsWith('cut.pcap: ') && (cut === 0 ? e.code === 'EMPTY' : e.code === 'TRUNCATED_HEADER'),
+    );
   }
 });
 
@@ -104,9 +130,15 @@ test('unknown, compressed and empty inputs are refused with a code naming the pr
     [Uint8Array.of(0x28, 0xb5, 0x2f, 0xfd, 0, 0), 'COMPRESSED'],
   ];
   for (const [bytes, code] of cases) {
-    assert.throws(() => readerFromBytes(bytes, 'f.bin'), (e: Error & { code?: string }) => e.code === code && e.message.includes('f.bin'));
+    assert.throws(
+      () => readerFromBytes(bytes, 'f.bin'),
+      (e: Error & { code?: string }) => e.code === code && e.message.includes('f.bin'),
+    );
   }
-  assert.throws(() => openCapture('/nonexistent/x.pcap'), (e: Error & { code?: string }) => e.code === 'ENOENT' && e.message.includes('/nonexistent/x.pcap'));
+  assert.throws(
+    () => openCapture('/nonexistent/x.pcap'),
+    (e: Error & { code?: string }) => e.code === 'ENOENT' && e.message.includes('/nonexistent/x.pcap'),
+  );
   assert.throws(() => openCapture(tmpdir()), new RegExp(`^Error: ${tmpdir()}: not a regular file$`));
 });
 
@@ -136,13 +168,16 @@ test('pcapng: sections of both byte orders, interfaces, tsresol, tsoffset, EPB/S
   const seen = readAll(r);
   assert.deepEqual(r.problems, []);
   assert.deepEqual(r.linkTypes, [1, 101, 113]);
-  assert.deepEqual(seen.map((p) => [p.sec, p.nsec, p.linkType, p.interfaceId, p.caplen]), [
-    [1_700_000_000, 123_456_000, 1, 0, 10],
-    [4_294_967_296 + 100, 123_456_789, 101, 1, 7],
-    [0, 0, 1, 0, 5],
-    [5, 500_000_000, 113, 2, 3],
-    [0, 2_929_687, 113, 2, 200], // 3/1024 s = 2929687.5 ns, floored; an EPB keeps its caplen
-  ]);
+  assert.deepEqual(
+    seen.map((p) => [p.sec, p.nsec, p.linkType, p.interfaceId, p.caplen]),
+    [
+      [1_700_000_000, 123_456_000, 1, 0, 10],
+      [4_294_967_296 + 100, 123_456_789, 101, 1, 7],
+      [0, 0, 1, 0, 5],
+      [5, 500_000_000, 113, 2, 3],
+      [0, 2_929_687, 113, 2, 200], // 3/1024 s = 2929687.5 ns, floored; an EPB keeps its caplen
+    ],
+  );
   assert.equal(seen[1]?.origLen, 1000);
   assert.deepEqual(seen[4]?.data, [...payload(200, 7)]);
 });
@@ -154,7 +189,9 @@ test('pcapng: cut at every byte keeps every whole packet and reports the cut blo
   for (let cut = 28; cut <= full.length; cut++) {
     const r = readerFromBytes(full.subarray(0, cut), 'cut.pcapng');
     let seen: Seen[] = [];
-    assert.doesNotThrow(() => { seen = readAll(r); }, `cut at ${cut}`);
+    assert.doesNotThrow(() => {
+      seen = readAll(r);
+    }, `cut at ${cut}`);
     const whole = complete.filter((p) => boundaries.includes(p.offset) && nextBoundary(boundaries, p.offset) <= cut);
     assert.deepEqual(seen, whole, `cut at ${cut}`);
     const atBoundary = boundaries.includes(cut);
@@ -168,7 +205,7 @@ function blockBoundaries(bytes: Uint8Array): number[] {
   const view = new DataView(bytes.buffer, bytes.byteOffset);
   const out = [0];
   let le = true;
-  for (let at = 0; at < bytes.length; ) {
+  for (let at = 0; at < bytes.length;) {
     if (view.getUint32(at, true) === 0x0a0d0d0a) le = view.getUint32(at + 8, true) === 0x1a2b3c4d;
     at += view.getUint32(at + 4, le);
     out.push(at);
@@ -221,8 +258,5 @@ test('readerCounters add up what readers delivered, once per reader', () => {
   readAll(r);
   r.close();
   r.close();
-  assert.deepEqual(
-    [readerCounters.captures - before.captures, readerCounters.packets - before.packets, readerCounters.bytes - before.bytes],
-    [1, 3, 61],
-  );
+  assert.deepEqual([readerCounters.captures - before.captures, readerCounters.packets - before.packets, readerCounters.bytes - before.bytes], [1, 3, 61]);
 });

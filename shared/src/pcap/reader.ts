@@ -81,7 +81,14 @@ class Reader implements CaptureReader {
   private packets = 0;
   private bytes = 0;
   private readonly packet: PacketView = {
-    sec: 0, nsec: 0, caplen: 0, origLen: 0, linkType: 0, data: new Uint8Array(0), interfaceId: 0, offset: 0,
+    sec: 0,
+    nsec: 0,
+    caplen: 0,
+    origLen: 0,
+    linkType: 0,
+    data: new Uint8Array(0),
+    interfaceId: 0,
+    offset: 0,
   };
 
   constructor(
@@ -108,10 +115,18 @@ class Reader implements CaptureReader {
     if (this.parser instanceof PcapngParser) this.prime();
   }
 
-  get format(): 'pcap' | 'pcapng' { return this.parser.format; }
-  get nanosecond(): boolean { return this.parser.nanosecond; }
-  get linkTypes(): number[] { return this.parser.linkTypes; }
-  get snaplen(): number { return this.parser.snaplen; }
+  get format(): 'pcap' | 'pcapng' {
+    return this.parser.format;
+  }
+  get nanosecond(): boolean {
+    return this.parser.nanosecond;
+  }
+  get linkTypes(): number[] {
+    return this.parser.linkTypes;
+  }
+  get snaplen(): number {
+    return this.parser.snaplen;
+  }
 
   next(): PacketView | null {
     if (this.done) return null;
@@ -171,8 +186,14 @@ class Reader implements CaptureReader {
     const parser = this.parser as PcapngParser;
     while (!this.atPacketBlock()) {
       const r = parser.step(this.buf, this.view, this.pos, this.end, this.base, this.packet);
-      if (r > 0) { this.pos += r; continue; }
-      if (r < 0 && !this.eof) { this.fill(-r); continue; }
+      if (r > 0) {
+        this.pos += r;
+        continue;
+      }
+      if (r < 0 && !this.eof) {
+        this.fill(-r);
+        continue;
+      }
       if (r === 0) this.done = true; // damage, already in problems
       return; // a truncated block: next() reports it
     }
@@ -189,7 +210,10 @@ class Reader implements CaptureReader {
   /** Make at least `need` bytes available from `pos` (fewer only at end of file). */
   private fill(need: number): void {
     const fd = this.source.fd;
-    if (fd === null) { this.eof = true; return; }
+    if (fd === null) {
+      this.eof = true;
+      return;
+    }
     const unread = this.end - this.pos;
     if (need > this.buf.length) {
       const bigger = new Uint8Array(Math.max(need, this.buf.length * 2));
@@ -204,7 +228,10 @@ class Reader implements CaptureReader {
     this.end = unread;
     while (this.end < need) {
       const n = readSync(fd, this.buf, this.end, this.buf.length - this.end, this.base + this.end);
-      if (n === 0) { this.eof = true; break; }
+      if (n === 0) {
+        this.eof = true;
+        break;
+      }
       this.end += n;
     }
     if (this.base + this.end >= this.source.size) this.eof = true;

@@ -42,10 +42,12 @@ function corpus(t: TestContext): { root: string; rows: Map<string, Row> } | null
 }
 
 function walk(dir: string): string[] {
-  return readdirSync(dir).sort().flatMap((name) => {
-    const path = join(dir, name);
-    return statSync(path).isDirectory() ? walk(path) : [path];
-  });
+  return readdirSync(dir)
+    .sort()
+    .flatMap((name) => {
+      const path = join(dir, name);
+      return statSync(path).isDirectory() ? walk(path) : [path];
+    });
 }
 
 const isCapture = (row: Row) => row.container === 'pcap' || row.container === 'pcapng';
@@ -77,8 +79,14 @@ function scan(path: string): Scan {
 test('corpus: every file is in MANIFEST.tsv and the reader agrees with it (count, earliest/latest, damage)', (t) => {
   const c = corpus(t);
   if (!c) return;
-  const files = walk(c.root).map((f) => relative(c.root, f)).filter((f) => f !== 'MANIFEST.tsv' && f !== 'README.md');
-  assert.deepEqual(files.filter((f) => !c.rows.has(f)), [], 'files missing from the manifest');
+  const files = walk(c.root)
+    .map((f) => relative(c.root, f))
+    .filter((f) => f !== 'MANIFEST.tsv' && f !== 'README.md');
+  assert.deepEqual(
+    files.filter((f) => !c.rows.has(f)),
+    [],
+    'files missing from the manifest',
+  );
   const mismatches: string[] = [];
   let checked = 0;
   for (const [name, row] of c.rows) {
@@ -150,7 +158,12 @@ test('corpus: info (and the quick time range, for files in time order) matches c
   const c = corpus(t);
   if (!c || !requireTool(t, 'capinfos')) return;
   const names = [...c.rows].filter(([, row]) => isCapture(row) && row.structural_error !== 'short global header').map(([name]) => name);
-  const run = spawnSync('capinfos', ['-T', '-r', '-S', '-t', '-c', '-d', '-a', '-e', ...names], { cwd: c.root, encoding: 'utf8', env: { ...process.env, TZ: 'UTC' }, maxBuffer: 1 << 24 });
+  const run = spawnSync('capinfos', ['-T', '-r', '-S', '-t', '-c', '-d', '-a', '-e', ...names], {
+    cwd: c.root,
+    encoding: 'utf8',
+    env: { ...process.env, TZ: 'UTC' },
+    maxBuffer: 1 << 24,
+  });
   const mismatches: string[] = [];
   let compared = 0;
   let timesCompared = 0;
@@ -167,7 +180,10 @@ test('corpus: info (and the quick time range, for files in time order) matches c
     if (info.fileType !== type) mismatches.push(`${name}: type ${info.fileType}, capinfos ${type}`);
     if (String(info.packets) !== packets) mismatches.push(`${name}: ${info.packets} packets, capinfos ${packets}`);
     if (String(info.dataBytes) !== dataBytes) mismatches.push(`${name}: ${info.dataBytes} data bytes, capinfos ${dataBytes}`);
-    for (const [ours, theirs] of [[info.first, start], [info.last, end]] as const) {
+    for (const [ours, theirs] of [
+      [info.first, start],
+      [info.last, end],
+    ] as const) {
       if (!ours || theirs === 'n/a') {
         if (Boolean(ours) !== (theirs !== 'n/a')) mismatches.push(`${name}: time ${JSON.stringify(ours)}, capinfos ${theirs}`);
         continue;
@@ -189,13 +205,19 @@ test('corpus: merge equals mergecap -F pcap byte for byte', (t) => {
   const c = corpus(t);
   if (!c || !requireTool(t, 'mergecap')) return;
   const p = (name: string) => join(c.root, name);
-  const rolling = readdirSync(p('derived/rolling-dns')).sort().map((f) => `derived/rolling-dns/${f}`);
+  const rolling = readdirSync(p('derived/rolling-dns'))
+    .sort()
+    .map((f) => `derived/rolling-dns/${f}`);
   const sets: string[][] = [
     [...rolling].reverse(),
     ['pcapplusplus/ExamplesTest/http-packets2.pcap', 'pcapplusplus/ExamplesTest/tcp-reassembly.pcap', 'pcapplusplus/Pcap++Test/three_http_streams.pcap'],
     ['pcapplusplus/Pcap++Test/example2.pcap', 'pcapplusplus/Pcap++Test/VlanPackets.pcap'], // equal first times: ties
     ['derived/formats/DnsPackets-nsec.pcap', 'pcapplusplus/Pcap++Test/DnsPackets.pcap'], // ns input, every time tied
-    ['pcapplusplus/Pcap++Test/one_tcp_stream.pcap', 'derived/broken/time-goes-backwards-packet21.pcap', 'pcapplusplus/Pcap++Test/unidirectional_tcp_stream_with_missing_packet.pcap'],
+    [
+      'pcapplusplus/Pcap++Test/one_tcp_stream.pcap',
+      'derived/broken/time-goes-backwards-packet21.pcap',
+      'pcapplusplus/Pcap++Test/unidirectional_tcp_stream_with_missing_packet.pcap',
+    ],
     ['derived/formats/DnsPackets.pcapng', 'pcapplusplus/ExamplesTest/http-packets2.pcap', 'tcpdump/isup.pcap'], // pcapng and big-endian inputs
   ];
   const dir = mkdtempSync(join(tmpdir(), 'pcapmesh-mergecap-'));
@@ -210,11 +232,18 @@ test('corpus: merge equals mergecap -F pcap byte for byte', (t) => {
       assert.deepEqual(stats.problems, []);
       assert.ok(readFileSync(ours).equals(readFileSync(reference)), `set ${i} (${set.join(', ')}): differs from mergecap`);
     }
-    assert.ok(readFileSync(join(dir, 'ours-0.pcap')).equals(readFileSync(p('pcapplusplus/Pcap++Test/DnsPackets.pcap'))), 'rolling-dns merged back is the original');
+    assert.ok(
+      readFileSync(join(dir, 'ours-0.pcap')).equals(readFileSync(p('pcapplusplus/Pcap++Test/DnsPackets.pcap'))),
+      'rolling-dns merged back is the original',
+    );
     // Ties across three inputs at several times (the corpus sets tie only on identical packets).
     const tied = (['A', 'B', 'C'] as const).map((name, i) => {
       const path = join(dir, `tie-${name}.pcap`);
-      const times = [[5, 5, 7], [5, 6, 7], [4, 5, 7]][i]!;
+      const times = [
+        [5, 5, 7],
+        [5, 6, 7],
+        [4, 5, 7],
+      ][i]!;
       writeFileSync(path, pcapBytes({ packets: times.map((sec, k) => ({ sec, frac: 0, data: payload(10 + k, 16 * i + k) })) }));
       return path;
     });
@@ -224,7 +253,9 @@ test('corpus: merge equals mergecap -F pcap byte for byte', (t) => {
     assert.ok(readFileSync(join(dir, 'tie-ours.pcap')).equals(readFileSync(tieRef)), 'ties ordered like mergecap');
     // The same through the command line users run.
     const cliOut = join(dir, 'cli.pcap');
-    const cli = spawnSync(process.execPath, [join(repoRoot, 'shared/bin/pcapmesh-pcap.js'), 'merge', '--format', 'pcap', '-o', cliOut, ...sets[2]!.map(p)], { encoding: 'utf8' });
+    const cli = spawnSync(process.execPath, [join(repoRoot, 'shared/bin/pcapmesh-pcap.js'), 'merge', '--format', 'pcap', '-o', cliOut, ...sets[2]!.map(p)], {
+      encoding: 'utf8',
+    });
     assert.equal(cli.status, 0, cli.stderr);
     assert.ok(readFileSync(cliOut).equals(readFileSync(join(dir, 'ref-2.pcap'))));
   } finally {
@@ -258,7 +289,11 @@ test('never-crash corpus: the 830 tcpdump test captures read, range, info and in
     }
     assert.deepEqual(crashes, []);
     assert.ok(read >= 800, `only ${read} captures read`);
-    if (requireTool(t, 'capinfos')) compareWithCapinfos(dir, files.map((f) => relative(dir, f)));
+    if (requireTool(t, 'capinfos'))
+      compareWithCapinfos(
+        dir,
+        files.map((f) => relative(dir, f)),
+      );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -281,7 +316,12 @@ const CAPINFOS_DIVERGENCES: Record<string, string> = {
 };
 
 function compareWithCapinfos(dir: string, names: string[]): void {
-  const run = spawnSync('capinfos', ['-T', '-r', '-S', '-t', '-c', '-d', '-a', '-e', ...names], { cwd: dir, encoding: 'utf8', env: { ...process.env, TZ: 'UTC' }, maxBuffer: 1 << 24 });
+  const run = spawnSync('capinfos', ['-T', '-r', '-S', '-t', '-c', '-d', '-a', '-e', ...names], {
+    cwd: dir,
+    encoding: 'utf8',
+    env: { ...process.env, TZ: 'UTC' },
+    maxBuffer: 1 << 24,
+  });
   const mismatches: string[] = [];
   let compared = 0;
   const seen = new Set<string>();
@@ -298,7 +338,10 @@ function compareWithCapinfos(dir: string, names: string[]): void {
     const theirs = [type, packets, dataBytes, start, end];
     compared++;
     if (JSON.stringify(ours) === JSON.stringify(theirs)) continue;
-    if (CAPINFOS_DIVERGENCES[name]) { seen.add(name); continue; }
+    if (CAPINFOS_DIVERGENCES[name]) {
+      seen.add(name);
+      continue;
+    }
     mismatches.push(`${name}: ours ${ours.join(' ')}, capinfos ${theirs.join(' ')}`);
   }
   assert.deepEqual(mismatches, []);
@@ -306,16 +349,26 @@ function compareWithCapinfos(dir: string, names: string[]): void {
   assert.deepEqual([...seen].sort(), Object.keys(CAPINFOS_DIVERGENCES).sort(), 'every listed divergence still happens');
 }
 
-test('pcapng timestamps equal tshark\'s: corpus pcapng files and a hand-made file (both byte orders, ns, tsoffset, 2^-10 units, OPB)', (t) => {
+test("pcapng timestamps equal tshark's: corpus pcapng files and a hand-made file (both byte orders, ns, tsoffset, 2^-10 units, OPB)", (t) => {
   const c = corpus(t);
   if (!c || !requireTool(t, 'tshark')) return;
   const dir = mkdtempSync(join(tmpdir(), 'pcapmesh-tshark-'));
   try {
     const handMade = join(dir, 'mixed.pcapng');
-    writeFileSync(handMade, new PcapngBuilder().section(true).interface(1, 65535).interface(1, 262144, { tsresol: 9, tsoffset: 100 })
-      .epb(0, 1_700_000_000_123_456n, payload(60, 3)).epb(1, 1_700_000_000_123_456_789n, payload(60, 4))
-      .section(false).interface(1, 128, { tsresol: 0x80 | 10 })
-      .opb(0, 1024n * 1_700_000_005n + 512n, payload(60, 6)).epb(0, 1024n * 1_700_000_006n + 3n, payload(60, 7)).bytes());
+    writeFileSync(
+      handMade,
+      new PcapngBuilder()
+        .section(true)
+        .interface(1, 65535)
+        .interface(1, 262144, { tsresol: 9, tsoffset: 100 })
+        .epb(0, 1_700_000_000_123_456n, payload(60, 3))
+        .epb(1, 1_700_000_000_123_456_789n, payload(60, 4))
+        .section(false)
+        .interface(1, 128, { tsresol: 0x80 | 10 })
+        .opb(0, 1024n * 1_700_000_005n + 512n, payload(60, 6))
+        .epb(0, 1024n * 1_700_000_006n + 3n, payload(60, 7))
+        .bytes(),
+    );
     const files = [handMade, ...[...c.rows].filter(([, row]) => row.container === 'pcapng').map(([name]) => join(c.root, name))];
     const mismatches: string[] = [];
     let compared = 0;
@@ -328,7 +381,8 @@ test('pcapng timestamps equal tshark\'s: corpus pcapng files and a hand-made fil
       for (let p = r.next(); p; p = r.next()) ours.push(`${p.sec}.${String(p.nsec).padStart(9, '0')}`);
       r.close();
       compared++;
-      if (JSON.stringify(ours) !== JSON.stringify(theirs)) mismatches.push(`${relative(c.root, path)}: first difference at packet ${ours.findIndex((x, i) => x !== theirs[i])}`);
+      if (JSON.stringify(ours) !== JSON.stringify(theirs))
+        mismatches.push(`${relative(c.root, path)}: first difference at packet ${ours.findIndex((x, i) => x !== theirs[i])}`);
     }
     assert.deepEqual(mismatches, []);
     assert.ok(compared >= 12, `compared ${compared} files`);

@@ -33,7 +33,11 @@ function check(path: string, label: string, fullScanExpected: boolean): void {
   const expected = fullScan(path);
   assert.deepEqual(range.first && [range.first.sec, range.first.nsec], expected.first, `${label}: first`);
   assert.deepEqual(range.last && [range.last.sec, range.last.nsec], expected.last, `${label}: last`);
-  assert.deepEqual(range.problems.map((x) => x.reason), expected.problems, `${label}: problems`);
+  assert.deepEqual(
+    range.problems.map((x) => x.reason),
+    expected.problems,
+    `${label}: problems`,
+  );
 }
 
 function pcapngOf(packets: FixturePacket[], le = true): Uint8Array {
@@ -78,10 +82,17 @@ test('time range: packets slightly out of order at either end still give the ear
   const dir = mkdtempSync(join(tmpdir(), 'pcapmesh-range-'));
   try {
     const packets = manyPackets();
-    const swap = (i: number, j: number) => { const t = packets[i]!; packets[i] = packets[j]!; packets[j] = t; };
+    const swap = (i: number, j: number) => {
+      const t = packets[i]!;
+      packets[i] = packets[j]!;
+      packets[j] = t;
+    };
     swap(0, 3); // the first record is not the earliest
     swap(packets.length - 1, packets.length - 5); // the last record is not the latest
-    for (const [name, bytes] of [['r.pcap', pcapBytes({ packets })], ['r.pcapng', pcapngOf(packets)]] as const) {
+    for (const [name, bytes] of [
+      ['r.pcap', pcapBytes({ packets })],
+      ['r.pcapng', pcapngOf(packets)],
+    ] as const) {
       const path = join(dir, name);
       writeFileSync(path, bytes);
       const range = captureTimeRange(path);

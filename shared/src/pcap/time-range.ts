@@ -192,7 +192,7 @@ function pcapngTail(fd: number, size: number, path: string): Tail | null {
   const parser = new PcapngParser(path, []);
   const out = { sec: 0, nsec: 0, caplen: 0, origLen: 0, linkType: 0, data: head, interfaceId: 0, offset: 0 } as PacketView;
   let le = true;
-  for (let pos = 0; ; ) {
+  for (let pos = 0; ;) {
     const type = pos + 8 <= head.length ? headView.getUint32(pos, true) : -1;
     if (type === BLOCK_SHB) le = headView.getUint32(pos + 8, true) === 0x1a2b3c4d;
     const r = parser.step(head, headView, pos, head.length, 0, out);

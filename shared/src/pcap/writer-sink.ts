@@ -40,7 +40,7 @@ export class FileSink implements ByteSink {
 
   write(chunk: Uint8Array): void {
     if (this.fd === null) throw new Error(`${this.path}: write after close`);
-    for (let done = 0; done < chunk.length; ) {
+    for (let done = 0; done < chunk.length;) {
       try {
         done += writeSync(this.fd, chunk, done, chunk.length - done);
       } catch (error) {

@@ -32,11 +32,14 @@ test('PcapWriter µs writes the header mergecap writes and truncates ns to µs',
   writer.close();
   const bytes = sink.bytes();
   assert.deepEqual([...bytes.subarray(0, 24)], [0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4, 0, 1, 0, 0, 0]);
-  assert.deepEqual(readBack(bytes).map((r) => r.slice(0, 5)), [
-    [1_700_000_000, 123_456_000, 60, 1, 60],
-    [1_700_000_000, 999_999_000, 1514, 1, 3],
-    [4_294_967_295, 0, 70_000, 1, 70_000],
-  ]);
+  assert.deepEqual(
+    readBack(bytes).map((r) => r.slice(0, 5)),
+    [
+      [1_700_000_000, 123_456_000, 60, 1, 60],
+      [1_700_000_000, 999_999_000, 1514, 1, 3],
+      [4_294_967_295, 0, 70_000, 1, 70_000],
+    ],
+  );
   assert.equal(writer.packets, 3);
 });
 
@@ -45,7 +48,14 @@ test('PcapWriter output equals hand-made bytes for the same packets (ns)', () =>
   writer.write(packet(10, 20, payload(5), 113));
   writer.write(packet(11, 999_999_999, payload(9, 1), 113));
   writer.close();
-  const expected = pcapBytes({ nano: true, linkType: 113, packets: [{ sec: 10, frac: 20, data: payload(5) }, { sec: 11, frac: 999_999_999, data: payload(9, 1) }] });
+  const expected = pcapBytes({
+    nano: true,
+    linkType: 113,
+    packets: [
+      { sec: 10, frac: 20, data: payload(5) },
+      { sec: 11, frac: 999_999_999, data: payload(9, 1) },
+    ],
+  });
   assert.deepEqual(sink.bytes(), expected);
 });
 

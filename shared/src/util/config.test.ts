@@ -20,7 +20,10 @@ function file(text: string): string {
 
 test('env names follow one pattern', () => {
   assert.equal(envName('PCAPMESH_', ['mqtt', 'tls', 'certFile']), 'PCAPMESH_MQTT__TLS__CERT_FILE');
-  assert.deepEqual(leafPaths(schema).map((p) => p.join('.')), ['name', 'http.port', 'http.host', 'mqtt.url', 'mqtt.tls.certFile']);
+  assert.deepEqual(
+    leafPaths(schema).map((p) => p.join('.')),
+    ['name', 'http.port', 'http.host', 'mqtt.url', 'mqtt.tls.certFile'],
+  );
 });
 
 test('file, defaults and env overrides combine; env wins', () => {

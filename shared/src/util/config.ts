@@ -22,7 +22,10 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 
 export class ConfigError extends Error {
-  constructor(readonly problems: string[], source: string) {
+  constructor(
+    readonly problems: string[],
+    source: string,
+  ) {
     super(`invalid configuration (${source}):\n${problems.map((p) => `  - ${p}`).join('\n')}`);
     this.name = 'ConfigError';
   }
@@ -42,9 +45,7 @@ type Json = Record<string, unknown>;
 export function leafPaths(schema: z.ZodType, prefix: string[] = []): string[][] {
   const inner = unwrap(schema);
   if (inner instanceof z.ZodObject) {
-    return Object.entries(inner.shape as Record<string, z.ZodType>).flatMap(([key, child]) =>
-      leafPaths(child, [...prefix, key]),
-    );
+    return Object.entries(inner.shape as Record<string, z.ZodType>).flatMap(([key, child]) => leafPaths(child, [...prefix, key]));
   }
   return [prefix];
 }

@@ -7,13 +7,18 @@ test('runs at once by default, then ms after each run ends; never two at once', 
   let active = 0;
   let most = 0;
   let runs = 0;
-  const stop = every('slow', 5, async () => {
-    runs += 1;
-    active += 1;
-    most = Math.max(most, active);
-    await sleep(20); // outlasts the period
-    active -= 1;
-  }, () => undefined);
+  const stop = every(
+    'slow',
+    5,
+    async () => {
+      runs += 1;
+      active += 1;
+      most = Math.max(most, active);
+      await sleep(20); // outlasts the period
+      active -= 1;
+    },
+    () => undefined,
+  );
   await sleep(5);
   assert.equal(runs, 1, 'the first run starts at once');
   await sleep(80);
@@ -24,7 +29,13 @@ test('runs at once by default, then ms after each run ends; never two at once', 
 
 test('firstAfterMs delays the first run', async () => {
   let runs = 0;
-  const stop = every('late', 5, () => (runs += 1), () => undefined, 40);
+  const stop = every(
+    'late',
+    5,
+    () => (runs += 1),
+    () => undefined,
+    40,
+  );
   await sleep(20);
   assert.equal(runs, 0);
   await sleep(40);
@@ -35,11 +46,16 @@ test('firstAfterMs delays the first run', async () => {
 test('stop waits for the run in progress and nothing runs afterwards', async () => {
   let finished = false;
   let runs = 0;
-  const stop = every('job', 1, async () => {
-    runs += 1;
-    await sleep(30);
-    finished = true;
-  }, () => undefined);
+  const stop = every(
+    'job',
+    1,
+    async () => {
+      runs += 1;
+      await sleep(30);
+      finished = true;
+    },
+    () => undefined,
+  );
   await sleep(5);
   await stop();
   assert.equal(finished, true, 'stop resolved after the run ended');
@@ -52,13 +68,21 @@ test('stop waits for the run in progress and nothing runs afterwards', async () 
 test('a failing run goes to the callback or the logger, and the schedule goes on', async () => {
   const seen: [string, string][] = [];
   let calls = 0;
-  const stop = every('flaky', 2, () => {
-    calls += 1;
-    if (calls <= 2) throw new Error(`boom ${calls}`);
-  }, (err, name) => seen.push([name, (err as Error).message]));
+  const stop = every(
+    'flaky',
+    2,
+    () => {
+      calls += 1;
+      if (calls <= 2) throw new Error(`boom ${calls}`);
+    },
+    (err, name) => seen.push([name, (err as Error).message]),
+  );
   await sleep(40);
   await stop();
-  assert.deepEqual(seen, [['flaky', 'boom 1'], ['flaky', 'boom 2']]);
+  assert.deepEqual(seen, [
+    ['flaky', 'boom 1'],
+    ['flaky', 'boom 2'],
+  ]);
   assert.ok(calls > 2, 'runs after the failures');
 
   const warned: { obj: object; msg: string }[] = [];

@@ -35,7 +35,7 @@ test('decode failures are typed, never thrown', () => {
 
 test('random bytes never throw', () => {
   let state = 12345;
-  const rnd = () => ((state = (state * 1103515245 + 12345) >>> 0) >>> 24);
+  const rnd = () => (state = (state * 1103515245 + 12345) >>> 0) >>> 24;
   for (let i = 0; i < 2000; i++) {
     const bytes = Uint8Array.from({ length: 1 + (i % 97) }, rnd);
     const r = decodeMessage('health', bytes);

@@ -16,9 +16,7 @@ export const MAX_PAYLOAD_BYTES = 256 * 1024;
 export type DecodeFailure = 'oversized' | 'not-cbor' | 'schema' | 'version';
 export const DECODE_FAILURES: readonly DecodeFailure[] = ['oversized', 'not-cbor', 'schema', 'version'];
 
-export type DecodeResult<K extends MessageKind> =
-  | { ok: true; message: MessageOf<K> }
-  | { ok: false; reason: DecodeFailure; detail: string };
+export type DecodeResult<K extends MessageKind> = { ok: true; message: MessageOf<K> } | { ok: false; reason: DecodeFailure; detail: string };
 
 // Plain CBOR maps (no cbor-x record extension), so any CBOR library can read what we send.
 const cbor = new Encoder({ useRecords: false, mapsAsObjects: true, tagUint8Array: false });

@@ -150,9 +150,7 @@ export const trafficSchema = z.object({
    * summary sent again carries the same part). Absent in messages of senders with one part only.
    */
   part: z.string().min(1).max(64).optional(),
-  flows: z
-    .array(z.object({ srcNet: z.string().max(64), dstNet: z.string().max(64), packets: count, bytes: count }))
-    .max(10_000),
+  flows: z.array(z.object({ srcNet: z.string().max(64), dstNet: z.string().max(64), packets: count, bytes: count })).max(10_000),
 });
 
 /**

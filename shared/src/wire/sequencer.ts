@@ -6,7 +6,10 @@ import { SCHEMA_VERSION, type Body, type MessageKind, type MessageOf } from './s
  * numbers keep increasing across restarts).
  */
 export class Sequencer {
-  constructor(private nextSeq = 0, private readonly clock: () => number = Date.now) {}
+  constructor(
+    private nextSeq = 0,
+    private readonly clock: () => number = Date.now,
+  ) {}
 
   /** The sequence number the next message will carry. */
   get next(): number {

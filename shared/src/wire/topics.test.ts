@@ -10,8 +10,15 @@ test('topics round-trip through parseTopic', () => {
 });
 
 test('parseTopic rejects what is not ours', () => {
-  for (const t of ['other/v1/sensors/a/state', 'pcapmesh/v1/sensors/a/bogus', 'pcapmesh/v1/sensors/A/state',
-    'pcapmesh/v1/sensors/a/state/extra', 'pcapmesh/v1/sensors//state', 'pcapmesh/v1/commands/a/reboot', 'pcapmesh/v1/events/']) {
+  for (const t of [
+    'other/v1/sensors/a/state',
+    'pcapmesh/v1/sensors/a/bogus',
+    'pcapmesh/v1/sensors/A/state',
+    'pcapmesh/v1/sensors/a/state/extra',
+    'pcapmesh/v1/sensors//state',
+    'pcapmesh/v1/commands/a/reboot',
+    'pcapmesh/v1/events/',
+  ]) {
     assert.equal(parseTopic(t), null, t);
   }
 });

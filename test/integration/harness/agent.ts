@@ -34,22 +34,28 @@ export class Agent {
   private proc: ManagedProcess | undefined;
   private starts = 0;
 
-  constructor(private readonly scope: TestScope, readonly opts: AgentOptions) {
+  constructor(
+    private readonly scope: TestScope,
+    readonly opts: AgentOptions,
+  ) {
     const home = join(scope.dir, `agent-${opts.name}`);
     this.stateDir = join(home, 'state');
     this.configFile = join(home, 'agent.yaml');
     mkdirSync(this.stateDir, { recursive: true });
-    const config = mergeConfig({
-      name: opts.name,
-      location: opts.location ?? 'lab',
-      ...(opts.collectorUrl ? { collectorUrl: opts.collectorUrl } : {}),
-      mqtt: { url: opts.mqttUrl, password: opts.secret, protocolVersion: opts.protocolVersion ?? 4, keepaliveSeconds: 5 },
-      stateDir: this.stateDir,
-      capture: { enabled: false },
-      captures: opts.captures ?? [],
-      intervals: { healthSeconds: opts.healthSeconds ?? 1, availabilitySeconds: opts.availabilitySeconds ?? 60, scanSeconds: 1 },
-      log: { level: 'debug' },
-    }, opts.extraConfig ?? {});
+    const config = mergeConfig(
+      {
+        name: opts.name,
+        location: opts.location ?? 'lab',
+        ...(opts.collectorUrl ? { collectorUrl: opts.collectorUrl } : {}),
+        mqtt: { url: opts.mqttUrl, password: opts.secret, protocolVersion: opts.protocolVersion ?? 4, keepaliveSeconds: 5 },
+        stateDir: this.stateDir,
+        capture: { enabled: false },
+        captures: opts.captures ?? [],
+        intervals: { healthSeconds: opts.healthSeconds ?? 1, availabilitySeconds: opts.availabilitySeconds ?? 60, scanSeconds: 1 },
+        log: { level: 'debug' },
+      },
+      opts.extraConfig ?? {},
+    );
     writeFileSync(this.configFile, JSON.stringify(config, null, 2));
   }
 

@@ -7,7 +7,11 @@ import type { IngestSnapshot } from '../../../collector/src/domain/ingest-stats.
 import { eventually } from './wait.js';
 
 export class ApiError extends Error {
-  constructor(readonly status: number, readonly body: string, path: string) {
+  constructor(
+    readonly status: number,
+    readonly body: string,
+    path: string,
+  ) {
     super(`GET ${path} → ${status}: ${body.slice(0, 300)}`);
   }
 }
@@ -20,7 +24,10 @@ export interface HealthSummary {
 }
 
 export class Api {
-  constructor(readonly baseUrl: string, private readonly token: string) {}
+  constructor(
+    readonly baseUrl: string,
+    private readonly token: string,
+  ) {}
 
   async get<T>(path: string, opts: { auth?: boolean } = {}): Promise<T> {
     const headers: Record<string, string> = { accept: 'application/json' };

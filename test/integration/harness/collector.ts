@@ -88,17 +88,20 @@ export class Collector {
 
   private configObject(): Record<string, unknown> {
     const { backend, externalBroker } = this.opts;
-    return mergeConfig({
-      dataDir: this.dataDir,
-      http: { host: '127.0.0.1', port: this.httpPort, apiToken: this.apiToken },
-      mqtt: externalBroker
-        ? { url: externalBroker.url, username: externalBroker.username, password: externalBroker.password }
-        : { host: '127.0.0.1', port: this.mqttPort },
-      database: backend.config.database,
-      redis: backend.config.redis,
-      ingest: { healthIntervalSeconds: this.opts.healthIntervalSeconds ?? 60 },
-      log: { level: 'debug' },
-    }, this.opts.extraConfig ?? {});
+    return mergeConfig(
+      {
+        dataDir: this.dataDir,
+        http: { host: '127.0.0.1', port: this.httpPort, apiToken: this.apiToken },
+        mqtt: externalBroker
+          ? { url: externalBroker.url, username: externalBroker.username, password: externalBroker.password }
+          : { host: '127.0.0.1', port: this.mqttPort },
+        database: backend.config.database,
+        redis: backend.config.redis,
+        ingest: { healthIntervalSeconds: this.opts.healthIntervalSeconds ?? 60 },
+        log: { level: 'debug' },
+      },
+      this.opts.extraConfig ?? {},
+    );
   }
 
   /** Runs a `pcapmesh` subcommand with this collector's config; resolves with its exit and output. */

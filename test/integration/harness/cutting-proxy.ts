@@ -69,7 +69,10 @@ export class CuttingProxy {
   private armAfter: number | null = null;
   private refusing = false;
 
-  private constructor(private readonly server: Server, private readonly target: Required<CuttingProxyOptions>) {}
+  private constructor(
+    private readonly server: Server,
+    private readonly target: Required<CuttingProxyOptions>,
+  ) {}
 
   /** Listens on a free loopback port; closed at the end of the test. */
   static async start(scope: TestScope, opts: CuttingProxyOptions): Promise<CuttingProxy> {

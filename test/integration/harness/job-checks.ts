@@ -48,7 +48,7 @@ export async function expectMergedEqualsReference(jobs: JobsClient, job: JobDeta
   writeFileSync(path, bytes);
   const difference = firstDifference(readPackets(path), reference.packets);
   assert.equal(difference, null, `merged capture vs tcpdump + mergecap + editcap: ${difference}`);
-  assert.equal(sha256(bytes), job.result.sha256, 'SHA-256 of the download = the job result\'s');
+  assert.equal(sha256(bytes), job.result.sha256, "SHA-256 of the download = the job result's");
   assert.equal(answer.headers.get('etag'), `"${job.result.sha256}"`, 'ETag is the SHA-256');
   assert.equal(bytes.length, job.result.fileBytes, 'fileBytes');
   assert.equal(job.result.packets, reference.packets.length, 'result packets = reference packets');

@@ -23,7 +23,10 @@ export const FAULT_JOB: JobBody = {
 export const FAULT_CHUNK = 64 * 1024;
 
 /** The world, or null when the test was skipped (a tool or service missing outside CI). */
-export async function startFaultWorld(scope: TestScope, backendName: BackendName): Promise<{ world: JobWorld; reference: Reference; sensors: SensorFixture[] } | null> {
+export async function startFaultWorld(
+  scope: TestScope,
+  backendName: BackendName,
+): Promise<{ world: JobWorld; reference: Reference; sensors: SensorFixture[] } | null> {
   for (const tool of ['tcpdump', 'mergecap', 'editcap']) if (!requireTool(scope.t, tool)) return null;
   const backend = await prepareBackend(scope, backendName);
   if (!backend) return null;

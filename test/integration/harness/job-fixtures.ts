@@ -106,7 +106,10 @@ function generate(scratch: string, seed: number, bytes: number): Packet[] {
   return packets;
 }
 
-const within = (from: number, to: number) => (p: Packet): boolean => p.sec >= FIXTURE_START + from && p.sec < FIXTURE_START + to;
+const within =
+  (from: number, to: number) =>
+  (p: Packet): boolean =>
+    p.sec >= FIXTURE_START + from && p.sec < FIXTURE_START + to;
 
 /** Sets every file's modification time `secondsAgo` in the past: the agent treats them as closed. */
 export function ageFiles(dir: string, secondsAgo = 3600): void {
@@ -133,7 +136,11 @@ export function buildOverlappingSensors(root: string, scale = 1): SensorFixture[
   const c = [...cOwn, ...cReal, ...a.filter(within(300, 540)), ...bOwn.filter(within(200, 300))];
   assertNoForeignTies([a, bOwn, cOwn, cReal]);
 
-  const specs: [string, string, Packet[]][] = [['tap-a', 'dc-east', a], ['tap-b', 'dc-west', b], ['tap-c', 'branch-north', c]];
+  const specs: [string, string, Packet[]][] = [
+    ['tap-a', 'dc-east', a],
+    ['tap-b', 'dc-west', b],
+    ['tap-c', 'branch-north', c],
+  ];
   return specs.map(([name, location, packets]) => {
     const directory = join(root, name);
     const files = writeRolling(directory, packets);
@@ -191,8 +198,12 @@ export interface Reference {
  * the collector merges them. Throws when the precondition for comparing with the merge's dedup
  * fails (a single sensor's selection has identical frames within 1 ms).
  */
-export function referenceExtract(sensors: readonly { name: string; files: readonly string[] }[], filter: string,
-  window: { from: Timestamp; to: Timestamp }, workDir: string): Reference {
+export function referenceExtract(
+  sensors: readonly { name: string; files: readonly string[] }[],
+  filter: string,
+  window: { from: Timestamp; to: Timestamp },
+  workDir: string,
+): Reference {
   const dir = join(workDir, `reference-${Date.now()}`);
   mkdirSync(dir, { recursive: true });
   const expr = throughTags(filter);
@@ -295,7 +306,11 @@ export class LiveCaptureWriter {
   private next: number;
   private seed = 500;
 
-  constructor(private readonly dir: string, private readonly fileSeconds = 2, private readonly packetsPerFile = 400) {
+  constructor(
+    private readonly dir: string,
+    private readonly fileSeconds = 2,
+    private readonly packetsPerFile = 400,
+  ) {
     mkdirSync(dir, { recursive: true });
     this.next = Math.floor(Date.now() / 1000);
   }

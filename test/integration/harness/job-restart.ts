@@ -39,18 +39,24 @@ export async function collectorKillsKeepTheResult(scope: TestScope, backendName:
 
   // 2. Uploads half done: let some chunks through, then refuse connections; kill; restart; release.
   const { job: second } = await jobs.submit({ ...FAULT_JOB, name: 'kill during uploads' });
-  await eventually(async () => {
-    const j = await jobs.get(second.id);
-    const partial = j.taskList.filter((t) => t.upload.received > 0 && !t.upload.complete);
-    return partial.length > 0 ? j : undefined;
-  }, { what: 'an upload under way', timeoutMs: 60_000, intervalMs: 20 });
+  await eventually(
+    async () => {
+      const j = await jobs.get(second.id);
+      const partial = j.taskList.filter((t) => t.upload.received > 0 && !t.upload.complete);
+      return partial.length > 0 ? j : undefined;
+    },
+    { what: 'an upload under way', timeoutMs: 60_000, intervalMs: 20 },
+  );
   proxy.refuse(true);
   const held = await jobs.get(second.id);
   await restart();
   const resumed = await jobs.get(second.id);
   for (const task of held.taskList) {
     const after = resumed.taskList.find((t) => t.id === task.id)!;
-    assert.ok(after.upload.received >= task.upload.received, `${task.sensor}: received ${task.upload.received} before, ${after.upload.received} after the restart`);
+    assert.ok(
+      after.upload.received >= task.upload.received,
+      `${task.sensor}: received ${task.upload.received} before, ${after.upload.received} after the restart`,
+    );
   }
   proxy.refuse(false);
   const secondDone = await jobs.waitFor(second.id, ['complete'], 120_000);
@@ -63,11 +69,17 @@ export async function collectorKillsKeepTheResult(scope: TestScope, backendName:
   // ~14 MB takes hundreds of ms, the poll 10 ms), another job tries again.
   for (let attempt = 1; ; attempt++) {
     const { job: third } = await jobs.submit({ ...FAULT_JOB, name: `kill during merge ${attempt}` });
-    await eventually(async () => ((await jobs.get(third.id)).status === 'merging' ? true : undefined),
-      { what: 'the job merging', timeoutMs: 120_000, intervalMs: 10 });
+    await eventually(async () => ((await jobs.get(third.id)).status === 'merging' ? true : undefined), {
+      what: 'the job merging',
+      timeoutMs: 120_000,
+      intervalMs: 10,
+    });
     const killed = collector.process;
     await restart();
-    const finished = killed.output().split('\n').some((l) => l.includes(third.id) && l.includes('job results merged'));
+    const finished = killed
+      .output()
+      .split('\n')
+      .some((l) => l.includes(third.id) && l.includes('job results merged'));
     const thirdDone = await jobs.waitFor(third.id, ['complete'], 120_000);
     phase(`job 3 (attempt ${attempt}) complete`);
     await expectMergedEqualsReference(jobs, thirdDone, reference, scope.dir);

@@ -46,7 +46,11 @@ export class JobWorld {
   ) {}
 
   static async start(scope: TestScope, opts: JobWorldOptions): Promise<JobWorld> {
-    const collector = await Collector.create(scope, { backend: opts.backend, healthIntervalSeconds: 60, ...(opts.collectorConfig ? { extraConfig: opts.collectorConfig } : {}) });
+    const collector = await Collector.create(scope, {
+      backend: opts.backend,
+      healthIntervalSeconds: 60,
+      ...(opts.collectorConfig ? { extraConfig: opts.collectorConfig } : {}),
+    });
     const proxy = opts.proxy ? await CuttingProxy.start(scope, { port: collector.httpPort }) : null;
     if (proxy) collector.configure({ http: { publicUrl: proxy.url } });
     await collector.start();
@@ -61,17 +65,20 @@ export class JobWorld {
     }
     const agents = new Map<string, Agent>();
     for (const s of opts.sensors) {
-      agents.set(s.name, new Agent(scope, {
-        name: s.name,
-        secret: secrets.get(s.name)!,
-        mqttUrl: collector.mqttUrl,
-        location: s.location,
-        collectorUrl: proxy?.url ?? collector.api.baseUrl,
-        captures: [{ name: 'ring', directory: s.directory }],
-        healthSeconds: 5,
-        availabilitySeconds: 2,
-        ...(opts.agentConfig ? { extraConfig: opts.agentConfig } : {}),
-      }));
+      agents.set(
+        s.name,
+        new Agent(scope, {
+          name: s.name,
+          secret: secrets.get(s.name)!,
+          mqttUrl: collector.mqttUrl,
+          location: s.location,
+          collectorUrl: proxy?.url ?? collector.api.baseUrl,
+          captures: [{ name: 'ring', directory: s.directory }],
+          healthSeconds: 5,
+          availabilitySeconds: 2,
+          ...(opts.agentConfig ? { extraConfig: opts.agentConfig } : {}),
+        }),
+      );
     }
     const world = new JobWorld(scope, collector, agents, admin, proxy);
     const starting = opts.sensors.filter((s) => !opts.notStarted?.includes(s.name)).map((s) => s.name);
@@ -89,10 +96,10 @@ export class JobWorld {
   /** Waits until the sensor is online and the collector holds availability with files for its ring. */
   async waitForAvailability(name: string, timeoutMs = 60_000): Promise<PcapSourceView> {
     await this.collector.api.waitForStatus(name, 'online', timeoutMs);
-    return eventually(
-      async () => (await this.collector.api.sensor(name)).pcap.sources.find((s) => s.name === 'ring' && s.files > 0),
-      { what: `availability of ${name}'s ring in the API`, timeoutMs },
-    );
+    return eventually(async () => (await this.collector.api.sensor(name)).pcap.sources.find((s) => s.name === 'ring' && s.files > 0), {
+      what: `availability of ${name}'s ring in the API`,
+      timeoutMs,
+    });
   }
 
   /** Adds a user through the admin API and signs them in; returns a job client acting as them. */

@@ -20,7 +20,10 @@ export interface Answer {
 
 /** A request that did not get the status it expected: the whole answer in the message. */
 export class UnexpectedAnswer extends Error {
-  constructor(readonly answer: Answer, what: string) {
+  constructor(
+    readonly answer: Answer,
+    what: string,
+  ) {
     super(`${what} → ${answer.status}: ${answer.body.toString('utf8').slice(0, 600)}`);
   }
 }
@@ -38,14 +41,21 @@ export interface JobBody {
 const FINAL: readonly JobStatus[] = ['complete', 'partial', 'failed', 'cancelled'];
 
 export class JobsClient {
-  constructor(readonly baseUrl: string, private readonly token: string) {}
+  constructor(
+    readonly baseUrl: string,
+    private readonly token: string,
+  ) {}
 
   /** The same client under another bearer token (a viewer's, a task token…). */
   as(token: string): JobsClient {
     return new JobsClient(this.baseUrl, token);
   }
 
-  async request(method: string, path: string, opts: { body?: unknown; headers?: Record<string, string>; timeoutMs?: number; raw?: Buffer } = {}): Promise<Answer> {
+  async request(
+    method: string,
+    path: string,
+    opts: { body?: unknown; headers?: Record<string, string>; timeoutMs?: number; raw?: Buffer } = {},
+  ): Promise<Answer> {
     const headers: Record<string, string> = { authorization: `Bearer ${this.token}`, ...opts.headers };
     let payload: Buffer | string | undefined;
     if (opts.raw !== undefined) payload = opts.raw;
@@ -54,7 +64,10 @@ export class JobsClient {
       headers['content-type'] = 'application/json';
     }
     const res = await fetch(`${this.baseUrl}/api/v1${path}`, {
-      method, headers, ...(payload !== undefined ? { body: payload } : {}), signal: AbortSignal.timeout(opts.timeoutMs ?? 30_000),
+      method,
+      headers,
+      ...(payload !== undefined ? { body: payload } : {}),
+      signal: AbortSignal.timeout(opts.timeoutMs ?? 30_000),
     });
     const body = Buffer.from(await res.arrayBuffer());
     return {
@@ -145,7 +158,10 @@ export function describeTasks(job: JobDetail): string {
 /** Signs a user in (POST /login) and returns the access token. */
 export async function login(baseUrl: string, username: string, password: string): Promise<string> {
   const res = await fetch(`${baseUrl}/api/v1/login`, {
-    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password }), signal: AbortSignal.timeout(30_000),
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username, password }),
+    signal: AbortSignal.timeout(30_000),
   });
   const text = await res.text();
   if (res.status !== 200) throw new Error(`login ${username} → ${res.status}: ${text}`);

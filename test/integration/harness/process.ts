@@ -57,7 +57,10 @@ export class ManagedProcess {
         resolve(this.exit);
       });
     });
-    for (const [stream, tag] of [[this.child.stdout, ''], [this.child.stderr, '[stderr] ']] as const) {
+    for (const [stream, tag] of [
+      [this.child.stdout, ''],
+      [this.child.stderr, '[stderr] '],
+    ] as const) {
       if (stream) createInterface({ input: stream }).on('line', (line) => this.onLine(tag + line));
     }
   }
@@ -89,7 +92,13 @@ export class ManagedProcess {
     const seen = this.lines.find((l) => re.test(l));
     if (seen !== undefined) return Promise.resolve(seen);
     return new Promise<string>((resolve, reject) => {
-      const waiter = { re, resolve: (line: string) => { cleanup(); resolve(line); } };
+      const waiter = {
+        re,
+        resolve: (line: string) => {
+          cleanup();
+          resolve(line);
+        },
+      };
       const timer = setTimeout(() => {
         cleanup();
         reject(new Error(`${this.name}: no line matching ${re} within ${timeoutMs} ms; last output:\n${this.tail(20)}`));

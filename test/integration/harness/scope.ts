@@ -20,7 +20,10 @@ export class TestScope {
   readonly processes: ManagedProcess[] = [];
   private readonly cleanups: (() => Promise<void> | void)[] = [];
 
-  constructor(readonly t: TestContext, slug: string) {
+  constructor(
+    readonly t: TestContext,
+    slug: string,
+  ) {
     this.dir = mkdtempSync(join(tmpdir(), 'pcapmesh-it-'));
     this.logDir = join(artifactsRoot, slug);
     rmSync(this.logDir, { recursive: true, force: true });
@@ -67,7 +70,10 @@ process.once('exit', () => {
 });
 
 function slugOf(name: string): string {
-  const slug = name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
+  const slug = name
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '');
   // Keep the end too: it names the backend ("…-pglite").
   return slug.length <= 80 ? slug : `${slug.slice(0, 59)}--${slug.slice(-19)}`;
 }

@@ -39,11 +39,7 @@ export async function staleWillIsIgnored(api: Api, name: string, client: MqttCli
   const before = await api.summary();
   const statusBefore = await api.status(name);
   assert.equal(statusBefore.status, 'online', 'precondition: the sensor is online');
-  await client.publishAsync(
-    topics.sensor(name, 'state'),
-    messages.encode('state', { status: 'offline', bdSeq: staleBdSeq, reason: 'lost' }),
-    { qos: 1 },
-  );
+  await client.publishAsync(topics.sensor(name, 'state'), messages.encode('state', { status: 'offline', bdSeq: staleBdSeq, reason: 'lost' }), { qos: 1 });
   await api.waitForRejected('stale', before.ingest.rejected.stale + 1, 10_000);
   const after = await api.status(name);
   assert.equal(after.status, 'online', `a stale will (bdSeq ${staleBdSeq}) flipped ${name} to ${after.status}`);

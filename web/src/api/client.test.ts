@@ -85,7 +85,7 @@ describe('API client against the real collector app', () => {
     expect(calls).toHaveLength(1);
   });
 
-  test('login with wrong credentials is refused with the server\'s error', async () => {
+  test("login with wrong credentials is refused with the server's error", async () => {
     const { api } = clientWith({ token: () => null, refresh: async () => false });
     const err = await api.login('analyst1', 'not the password').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ApiError);

@@ -182,8 +182,7 @@ export function makeApiClient(opts: ApiClientOptions) {
     activity: (limit = 50) => request<{ entries: ActivityEntry[] }>('/sensors/activity', { query: { limit } }),
     locations: () => request<{ locations: LocationView[] }>('/locations'),
 
-    login: (username: string, password: string) =>
-      request<LoginResult>('/login', { method: 'POST', body: { username, password }, auth: false }),
+    login: (username: string, password: string) => request<LoginResult>('/login', { method: 'POST', body: { username, password }, auth: false }),
     /** Uses the httpOnly refresh cookie; rotates it. */
     refresh: () => request<LoginResult>('/refresh', { method: 'POST', auth: false }),
     logout: () => request<void>('/logout', { method: 'POST' }),
@@ -224,8 +223,7 @@ export function makeApiClient(opts: ApiClientOptions) {
     // ─── network, search (GET read; PUT/DELETE/POST admin) ──────────────────────────────────────
     /** Locations with coordinates, sensors, totals and inter-location flows; default the last 24 h. */
     networkLocations: (q: { from?: string; to?: string } = {}) => request<NetworkLocationsView>('/network/locations', { query: q }),
-    networkSubnets: (q: { location?: string; state?: SubnetView['state'] } = {}) =>
-      request<{ subnets: SubnetView[] }>('/network/subnets', { query: q }),
+    networkSubnets: (q: { location?: string; state?: SubnetView['state'] } = {}) => request<{ subnets: SubnetView[] }>('/network/subnets', { query: q }),
     networkTraffic: (q: { from?: string; to?: string; location?: string; subnet?: string; top?: number } = {}) =>
       request<TrafficView>('/network/traffic', { query: q }),
     clearNetworkCache: () => request<{ cleared: number }>('/network/locations/clear-cache', { method: 'POST' }),

@@ -55,14 +55,28 @@ test('delivers hello, then events; disposing closes the socket for good', async 
   expect(messages[0]?.type).toBe('hello');
   expect(t.counters.liveFeed.clients).toBe(1);
 
-  t.events.emit('sensor.status', { type: 'sensor.status', sensor: 'edge-1', status: 'online', previous: 'unknown', reason: 'birth', at: new Date().toISOString() });
+  t.events.emit('sensor.status', {
+    type: 'sensor.status',
+    sensor: 'edge-1',
+    status: 'online',
+    previous: 'unknown',
+    reason: 'birth',
+    at: new Date().toISOString(),
+  });
   await until(() => messages.length === 2, 'status event');
   expect(messages[1]).toMatchObject({ type: 'sensor.status', sensor: 'edge-1', status: 'online' });
 
   dispose();
   expect(feed.state()).toBe('closed');
   await until(() => t.counters.liveFeed.clients === 0, 'the server sees the client go');
-  t.events.emit('sensor.status', { type: 'sensor.status', sensor: 'edge-1', status: 'offline', previous: 'online', reason: 'last will', at: new Date().toISOString() });
+  t.events.emit('sensor.status', {
+    type: 'sensor.status',
+    sensor: 'edge-1',
+    status: 'offline',
+    previous: 'online',
+    reason: 'last will',
+    at: new Date().toISOString(),
+  });
   await new Promise((r) => setTimeout(r, 100));
   expect(messages).toHaveLength(2);
 });
@@ -77,7 +91,12 @@ test('a refused token keeps retrying without delivering anything', async () => {
 });
 
 test('backoff doubles from 0.5 s up to 10 s with ±20 % jitter', () => {
-  for (const [attempt, base] of [[0, 500], [1, 1000], [3, 4000], [10, 10_000]] as const) {
+  for (const [attempt, base] of [
+    [0, 500],
+    [1, 1000],
+    [3, 4000],
+    [10, 10_000],
+  ] as const) {
     const v = defaultBackoff(attempt);
     expect(v).toBeGreaterThanOrEqual(base * 0.8);
     expect(v).toBeLessThanOrEqual(base * 1.2);

@@ -4,14 +4,7 @@
  * rather than a silent mismatch. Only shapes the collector builds inline in a route (no domain
  * type to import) are written out below.
  */
-export type {
-  ActivityEntry,
-  DeviceView,
-  HealthPoint,
-  LatestHealth,
-  LocationView,
-  SensorStatus,
-} from '../../../collector/src/domain/sensors/sensors.types.js';
+export type { ActivityEntry, DeviceView, HealthPoint, LatestHealth, LocationView, SensorStatus } from '../../../collector/src/domain/sensors/sensors.types.js';
 /** A sensor as GET /sensors and /sensors/{name} answer (every time ISO 8601, the sources' with nanoseconds). */
 export type { SensorApiView as SensorView, PcapSourceView as PcapSource } from '../../../collector/src/domain/sensors/sensors.types.js';
 export type { SensorHealthEvent, SensorStatusEvent } from '../../../collector/src/domain/events.js';

@@ -7,7 +7,16 @@ import { AvailabilityBar } from './availability-bar.jsx';
 /** Seconds → the API's ISO 8601 with nanoseconds. */
 const ts = (sec: number) => `${new Date(sec * 1000).toISOString().slice(0, 19)}.000000000Z`;
 function source(oldest: number, newest: number, gaps: [number, number][] = []) {
-  return { name: 'eth0', directory: '/data', oldest: ts(oldest), newest: ts(newest), files: 1, bytes: 1, gaps: gaps.map(([f, t]) => ({ from: ts(f), to: ts(t) })), problems: [] };
+  return {
+    name: 'eth0',
+    directory: '/data',
+    oldest: ts(oldest),
+    newest: ts(newest),
+    files: 1,
+    bytes: 1,
+    gaps: gaps.map(([f, t]) => ({ from: ts(f), to: ts(t) })),
+    problems: [],
+  };
 }
 function sensor(sources: ReturnType<typeof source>[]): Pick<SensorView, 'name' | 'pcap'> {
   return { name: 'edge-1', pcap: { oldest: null, newest: null, sources, updatedAt: null } };
@@ -30,7 +39,16 @@ describe('PCAP availability', () => {
   });
 
   test('the bar draws each gap and names them for screen readers', () => {
-    const { container, getByRole } = render(() => <AvailabilityBar sensor={sensor([source(0, 3600, [[1000, 1200], [2000, 2100]])])} />);
+    const { container, getByRole } = render(() => (
+      <AvailabilityBar
+        sensor={sensor([
+          source(0, 3600, [
+            [1000, 1200],
+            [2000, 2100],
+          ]),
+        ])}
+      />
+    ));
     expect(container.querySelectorAll('[data-gap]')).toHaveLength(2);
     expect(getByRole('img').getAttribute('aria-label')).toBe('edge-1: 1 h of PCAP, 2 gaps');
   });
@@ -42,8 +60,16 @@ describe('PCAP availability', () => {
 
   test('fleet totals: retained history and disk alerts', () => {
     const iso = (s: number) => new Date(s * 1000).toISOString();
-    const a = { name: 'a', pcap: { oldest: iso(0), newest: iso(3600), sources: [], updatedAt: null }, disks: [{ mount: '/d', fs: 'x', size: 100, used: 95, available: 5, directories: [] }] };
-    const b = { name: 'b', pcap: { oldest: null, newest: null, sources: [], updatedAt: null }, disks: [{ mount: '/e', fs: 'x', size: 100, used: 50, available: 50, directories: [] }] };
+    const a = {
+      name: 'a',
+      pcap: { oldest: iso(0), newest: iso(3600), sources: [], updatedAt: null },
+      disks: [{ mount: '/d', fs: 'x', size: 100, used: 95, available: 5, directories: [] }],
+    };
+    const b = {
+      name: 'b',
+      pcap: { oldest: null, newest: null, sources: [], updatedAt: null },
+      disks: [{ mount: '/e', fs: 'x', size: 100, used: 50, available: 50, directories: [] }],
+    };
     expect(totalRetainedMs([a, b])).toBe(3_600_000);
     expect(diskAlerts([a, b])).toEqual([{ sensor: 'a', mount: '/d', usedPercent: 95 }]);
   });

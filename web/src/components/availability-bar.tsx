@@ -15,14 +15,11 @@ export function AvailabilityBar(props: { sensor: Pick<SensorView, 'name' | 'pcap
   const width = () => Math.max(1, end() - start());
   const pos = (ms: number) => `${((ms - start()) / width()) * 100}%`;
   const gaps = createMemo(() => gapsBetween(spans()));
-  const summary = () =>
-    `${props.sensor.name}: ${formatDuration(end() - start())} of PCAP, ${gaps().length} gap${gaps().length === 1 ? '' : 's'}`;
+  const summary = () => `${props.sensor.name}: ${formatDuration(end() - start())} of PCAP, ${gaps().length} gap${gaps().length === 1 ? '' : 's'}`;
   return (
     <Show when={spans().length > 0} fallback={<span class="avail-empty">no PCAP</span>}>
       <div class="avail" role="img" aria-label={summary()} title={summary()}>
-        <For each={spans()}>
-          {(s) => <div class="avail-span" style={{ left: pos(s.from), width: `calc(${pos(s.to)} - ${pos(s.from)})` }} />}
-        </For>
+        <For each={spans()}>{(s) => <div class="avail-span" style={{ left: pos(s.from), width: `calc(${pos(s.to)} - ${pos(s.from)})` }} />}</For>
         <For each={gaps()}>
           {(g) => <div class="avail-gap" data-gap style={{ left: pos(g.from), width: `max(2px, calc(${pos(g.to)} - ${pos(g.from)}))` }} />}
         </For>

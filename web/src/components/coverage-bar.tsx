@@ -9,7 +9,11 @@ import { createMemo, For, type JSX } from 'solid-js';
 import type { PlanEntry, SensorView } from '../api/types.js';
 import { coveredSpans, gapsBetween } from '../state/fleet-math.js';
 
-export function CoverageBar(props: { sensor: Pick<SensorView, 'name' | 'pcap'> | undefined; window: { from: number; to: number }; entry: PlanEntry }): JSX.Element {
+export function CoverageBar(props: {
+  sensor: Pick<SensorView, 'name' | 'pcap'> | undefined;
+  window: { from: number; to: number };
+  entry: PlanEntry;
+}): JSX.Element {
   const spans = createMemo(() => (props.sensor ? coveredSpans(props.sensor) : []));
   const start = () => Math.min(props.window.from, spans()[0]?.from ?? props.window.from);
   const end = () => Math.max(props.window.to, spans()[spans().length - 1]?.to ?? props.window.to);

@@ -18,7 +18,14 @@ export function gaugeLevel(value: number, warn: number, alert: number): 'ok' | '
 export function Gauge(props: GaugeProps): JSX.Element {
   const pct = () => Math.max(0, Math.min(100, props.value ?? 0));
   return (
-    <Show when={props.value !== null} fallback={<span class="gauge-empty" aria-label={`${props.label}: no data yet`}>–</span>}>
+    <Show
+      when={props.value !== null}
+      fallback={
+        <span class="gauge-empty" aria-label={`${props.label}: no data yet`}>
+          –
+        </span>
+      }
+    >
       <div
         class={`gauge gauge-${gaugeLevel(pct(), props.warn ?? 75, props.alert ?? 90)}`}
         role="meter"

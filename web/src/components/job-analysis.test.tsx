@@ -10,7 +10,17 @@ import { JobAnalysis } from './job-analysis.jsx';
 
 const dir = (packets: number, bytes: number) => ({ packets, bytes });
 const flow = (a: string, b: string, packets: number, bytes: number, first: number, last: number) => ({
-  a, b, aPort: 1000, bPort: 443, transport: 'tcp' as const, packets, bytes, aToB: dir(packets, bytes), bToA: dir(0, 0), first, last,
+  a,
+  b,
+  aPort: 1000,
+  bPort: 443,
+  transport: 'tcp' as const,
+  packets,
+  bytes,
+  aToB: dir(packets, bytes),
+  bToA: dir(0, 0),
+  first,
+  last,
 });
 
 const report = {
@@ -25,7 +35,11 @@ const report = {
   topTalkers: [],
   conversations: {
     ip: [],
-    flows: [flow('10.0.0.1', '10.0.0.2', 5, 9_000, 0, 1), { ...flow('10.0.0.3', '10.0.0.4', 40, 1_000, 0, 9), approximate: true }, flow('10.0.0.5', '10.0.0.6', 20, 3_000, 2, 4)],
+    flows: [
+      flow('10.0.0.1', '10.0.0.2', 5, 9_000, 0, 1),
+      { ...flow('10.0.0.3', '10.0.0.4', 40, 1_000, 0, 9), approximate: true },
+      flow('10.0.0.5', '10.0.0.6', 20, 3_000, 2, 4),
+    ],
     ipTable: { distinct: 0, cap: 0, capped: false },
     flowTable: { distinct: 3, cap: 10, capped: false },
     talkerTable: { distinct: 0, cap: 0, capped: false },

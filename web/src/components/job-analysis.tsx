@@ -84,7 +84,14 @@ export function SortableTable<T>(props: { label: string; rows: readonly T[]; col
           </tr>
         </thead>
         <tbody>
-          <For each={sorted()} fallback={<tr><td colspan={props.columns.length}>None.</td></tr>}>
+          <For
+            each={sorted()}
+            fallback={
+              <tr>
+                <td colspan={props.columns.length}>None.</td>
+              </tr>
+            }
+          >
             {(row) => (
               <tr>
                 <For each={props.columns}>{(c) => <td>{c.show ? c.show(row) : String(c.value(row))}</td>}</For>
@@ -166,7 +173,12 @@ export function JobAnalysis(props: { report: AnalysisReport; timeZone: string })
             rows={r().topTalkers}
             initial="bytes"
             limit={25}
-            columns={[{ key: 'address', label: 'Address', value: (t) => t.address }, ...counted(), { key: 'sent', label: 'Sent', value: (t) => t.sentBytes, show: (t) => formatBytes(t.sentBytes) }, { key: 'received', label: 'Received', value: (t) => t.receivedBytes, show: (t) => formatBytes(t.receivedBytes) }]}
+            columns={[
+              { key: 'address', label: 'Address', value: (t) => t.address },
+              ...counted(),
+              { key: 'sent', label: 'Sent', value: (t) => t.sentBytes, show: (t) => formatBytes(t.sentBytes) },
+              { key: 'received', label: 'Received', value: (t) => t.receivedBytes, show: (t) => formatBytes(t.receivedBytes) },
+            ]}
           />
         </section>
         <section>

@@ -18,8 +18,7 @@ export interface RangePickerProps {
 export function RangePicker(props: RangePickerProps): JSX.Element {
   const id = createUniqueId();
   const now = () => (props.now ?? Date.now)();
-  const initialAbs = () =>
-    props.value.kind === 'absolute' ? { from: props.value.from, to: props.value.to } : { from: now() - 3_600_000, to: now() };
+  const initialAbs = () => (props.value.kind === 'absolute' ? { from: props.value.from, to: props.value.to } : { from: now() - 3_600_000, to: now() });
   const [mode, setMode] = createSignal<TimeRange['kind']>(props.value.kind);
   const [relative, setRelative] = createSignal(props.value.kind === 'relative' ? props.value.key : '1h');
   const [fromWall, setFromWall] = createSignal(instantToWall(initialAbs().from, props.timeZone));

@@ -42,7 +42,11 @@ export function SearchResults(props: { view: SearchView; onPick: () => void }): 
               </ul>
               <Show when={g.kind === 'address' && address()?.jobRequest}>
                 {(req) => (
-                  <A class="button primary" href={captureHref(req(), address()!.host ? address()!.query.replace(/\/(32|128)$/, '') : null)} onClick={() => props.onPick()}>
+                  <A
+                    class="button primary"
+                    href={captureHref(req(), address()!.host ? address()!.query.replace(/\/(32|128)$/, '') : null)}
+                    onClick={() => props.onPick()}
+                  >
                     Capture this
                   </A>
                 )}

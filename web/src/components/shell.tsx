@@ -95,9 +95,7 @@ export function Shell(props: { children?: JSX.Element }): JSX.Element {
           </>
         }
       >
-        <Show when={session.expiresAt()}>
-          {(at) => <p>You will be signed out at {new Date(at()).toLocaleTimeString()} unless you stay signed in.</p>}
-        </Show>
+        <Show when={session.expiresAt()}>{(at) => <p>You will be signed out at {new Date(at()).toLocaleTimeString()} unless you stay signed in.</p>}</Show>
       </Modal>
     </div>
   );

@@ -14,7 +14,9 @@ const columns: Column<Row>[] = [
 
 function setup() {
   const activated: Row[] = [];
-  const r = render(() => <VirtualTable label="Things" rows={rows} columns={columns} rowKey={(x) => x.name} rowHeight={40} onActivate={(x) => activated.push(x)} />);
+  const r = render(() => (
+    <VirtualTable label="Things" rows={rows} columns={columns} rowKey={(x) => x.name} rowHeight={40} onActivate={(x) => activated.push(x)} />
+  ));
   const grid = r.getByRole('grid', { name: 'Things' });
   const active = () => document.getElementById(grid.getAttribute('aria-activedescendant') ?? '')?.getAttribute('data-key');
   return { ...r, grid, activated, active };

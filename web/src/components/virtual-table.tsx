@@ -126,29 +126,29 @@ export function VirtualTable<T>(props: VirtualTableProps<T>): JSX.Element {
           {(index) => {
             const row = () => props.rows[index]!;
             return (
-            <div
-              id={rowId(index)}
-              role="row"
-              aria-rowindex={index + 2}
-              aria-selected={index === clampedActive()}
-              class="vtable-row"
-              classList={{ 'vtable-active': index === clampedActive() }}
-              data-key={props.rowKey(row())}
-              style={{
-                'grid-template-columns': template(),
-                height: `${rowHeight()}px`,
-                transform: `translateY(${index * rowHeight()}px)`,
-              }}
-              onClick={() => setActive(index)}
-            >
-              <For each={props.columns}>
-                {(c) => (
-                  <div role="gridcell" class={c.optional ? 'vtable-optional' : undefined}>
-                    {c.cell(row())}
-                  </div>
-                )}
-              </For>
-            </div>
+              <div
+                id={rowId(index)}
+                role="row"
+                aria-rowindex={index + 2}
+                aria-selected={index === clampedActive()}
+                class="vtable-row"
+                classList={{ 'vtable-active': index === clampedActive() }}
+                data-key={props.rowKey(row())}
+                style={{
+                  'grid-template-columns': template(),
+                  height: `${rowHeight()}px`,
+                  transform: `translateY(${index * rowHeight()}px)`,
+                }}
+                onClick={() => setActive(index)}
+              >
+                <For each={props.columns}>
+                  {(c) => (
+                    <div role="gridcell" class={c.optional ? 'vtable-optional' : undefined}>
+                      {c.cell(row())}
+                    </div>
+                  )}
+                </For>
+              </div>
             );
           }}
         </For>

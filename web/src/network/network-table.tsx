@@ -28,7 +28,14 @@ export function NetworkTable(props: { view: NetworkLocationsView; caption?: stri
             </tr>
           </thead>
           <tbody>
-            <For each={locations()} fallback={<tr><td colspan="7">No locations.</td></tr>}>
+            <For
+              each={locations()}
+              fallback={
+                <tr>
+                  <td colspan="7">No locations.</td>
+                </tr>
+              }
+            >
               {(l) => (
                 <tr data-location={l.name}>
                   <th scope="row">{l.name}</th>
@@ -76,4 +83,3 @@ export function NetworkTable(props: { view: NetworkLocationsView; caption?: stri
     </div>
   );
 }
-

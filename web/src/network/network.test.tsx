@@ -18,7 +18,15 @@ const AT = '2026-03-10T12:00:00.000Z';
 
 function view(): NetworkLocationsView {
   const loc = (name: string, lat: number | null, lng: number | null, bytes: number) => ({
-    name, description: null, latitude: lat, longitude: lng, sensors: [`${name}-1`], online: 1, subnets: 2, packets: bytes / 100, bytes,
+    name,
+    description: null,
+    latitude: lat,
+    longitude: lng,
+    sensors: [`${name}-1`],
+    online: 1,
+    subnets: 2,
+    packets: bytes / 100,
+    bytes,
   });
   return {
     from: '2026-03-10T11:00:00.000Z',
@@ -32,8 +40,16 @@ function view(): NetworkLocationsView {
 }
 
 const subnet: SubnetView = {
-  subnet: '10.1.2.0/24', state: 'learned', location: 'berlin', learned: { state: 'learned', location: 'berlin', confidence: 0.93 },
-  locations: 1, packets: 10, bytes: 1_000, firstSeen: AT, lastSeen: AT, pinned: null,
+  subnet: '10.1.2.0/24',
+  state: 'learned',
+  location: 'berlin',
+  learned: { state: 'learned', location: 'berlin', confidence: 0.93 },
+  locations: 1,
+  packets: 10,
+  bytes: 1_000,
+  firstSeen: AT,
+  lastSeen: AT,
+  pinned: null,
 };
 
 test('globe model: radius grows with traffic, arcs only between placed locations, unplaced listed', () => {

@@ -29,7 +29,11 @@ export default function AccessPage(): JSX.Element {
   const [tokens, { refetch: refetchTokens }] = createResource(async () => (await app.api.apiTokens()).tokens);
   const [secret, setSecret] = createSignal<Secret | null>(null);
   const [confirmRevoke, setConfirmRevoke] = createSignal<string | null>(null);
-  const sensors = () => app.fleet.list().map((s) => s.name).sort();
+  const sensors = () =>
+    app.fleet
+      .list()
+      .map((s) => s.name)
+      .sort();
   const tz = () => app.preferences.timeZone();
 
   async function run(fn: () => Promise<void>, failure: string): Promise<void> {
@@ -131,26 +135,41 @@ export default function AccessPage(): JSX.Element {
             </tr>
           </thead>
           <tbody>
-            <For each={sensors()} fallback={<tr><td colspan="2">No sensors.</td></tr>}>
+            <For
+              each={sensors()}
+              fallback={
+                <tr>
+                  <td colspan="2">No sensors.</td>
+                </tr>
+              }
+            >
               {(name) => (
                 <tr data-sensor={name}>
                   <td>{name}</td>
                   <td>
                     <button
                       type="button"
-                      onClick={() => void run(async () => {
-                        const t = await app.api.enrolmentToken(name);
-                        enrolSecret(name, t.token, t.expiresAt);
-                      }, `Could not issue an enrolment token for ${name}`)}
+                      onClick={() =>
+                        void run(async () => {
+                          const t = await app.api.enrolmentToken(name);
+                          enrolSecret(name, t.token, t.expiresAt);
+                        }, `Could not issue an enrolment token for ${name}`)
+                      }
                     >
                       Re-enrol
                     </button>{' '}
                     <button
                       type="button"
-                      onClick={() => void run(async () => {
-                        const r = await app.api.rotateSensor(name);
-                        setSecret({ title: `New secret of ${name}`, text: r.secret, note: 'Put it in the agent’s configuration (mqtt.password); the old one no longer works.' });
-                      }, `Could not rotate ${name}'s secret`)}
+                      onClick={() =>
+                        void run(async () => {
+                          const r = await app.api.rotateSensor(name);
+                          setSecret({
+                            title: `New secret of ${name}`,
+                            text: r.secret,
+                            note: 'Put it in the agent’s configuration (mqtt.password); the old one no longer works.',
+                          });
+                        }, `Could not rotate ${name}'s secret`)
+                      }
                     >
                       Rotate secret
                     </button>{' '}
@@ -165,11 +184,13 @@ export default function AccessPage(): JSX.Element {
                       <button
                         type="button"
                         class="danger"
-                        onClick={() => void run(async () => {
-                          await app.api.revokeSensor(name);
-                          setConfirmRevoke(null);
-                          toasts.show({ kind: 'success', text: `${name} revoked: it can no longer connect.` });
-                        }, `Could not revoke ${name}`)}
+                        onClick={() =>
+                          void run(async () => {
+                            await app.api.revokeSensor(name);
+                            setConfirmRevoke(null);
+                            toasts.show({ kind: 'success', text: `${name} revoked: it can no longer connect.` });
+                          }, `Could not revoke ${name}`)
+                        }
                       >
                         Confirm revoking {name}
                       </button>
@@ -202,7 +223,14 @@ export default function AccessPage(): JSX.Element {
             </tr>
           </thead>
           <tbody>
-            <For each={integrations() ?? []} fallback={<tr><td colspan="4">No integrations.</td></tr>}>
+            <For
+              each={integrations() ?? []}
+              fallback={
+                <tr>
+                  <td colspan="4">No integrations.</td>
+                </tr>
+              }
+            >
               {(i) => (
                 <tr data-integration={i.name}>
                   <td>{i.name}</td>
@@ -213,10 +241,15 @@ export default function AccessPage(): JSX.Element {
                     {formatDateTime(Date.parse(i.createdAt), tz())} {i.createdBy ? `by ${i.createdBy}` : ''}
                   </td>
                   <td>
-                    <button type="button" onClick={() => void run(async () => {
-                      await app.api.deleteIntegration(i.name);
-                      void refetchIntegrations();
-                    }, `Could not delete ${i.name}`)}>
+                    <button
+                      type="button"
+                      onClick={() =>
+                        void run(async () => {
+                          await app.api.deleteIntegration(i.name);
+                          void refetchIntegrations();
+                        }, `Could not delete ${i.name}`)
+                      }
+                    >
                       Delete {i.name}
                     </button>
                   </td>
@@ -252,16 +285,28 @@ export default function AccessPage(): JSX.Element {
             </tr>
           </thead>
           <tbody>
-            <For each={tokens() ?? []} fallback={<tr><td colspan="3">No API tokens.</td></tr>}>
+            <For
+              each={tokens() ?? []}
+              fallback={
+                <tr>
+                  <td colspan="3">No API tokens.</td>
+                </tr>
+              }
+            >
               {(t) => (
                 <tr data-token={t.name}>
                   <td>{t.name}</td>
                   <td>{t.role}</td>
                   <td>
-                    <button type="button" onClick={() => void run(async () => {
-                      await app.api.deleteApiToken(t.name);
-                      void refetchTokens();
-                    }, `Could not delete ${t.name}`)}>
+                    <button
+                      type="button"
+                      onClick={() =>
+                        void run(async () => {
+                          await app.api.deleteApiToken(t.name);
+                          void refetchTokens();
+                        }, `Could not delete ${t.name}`)
+                      }
+                    >
                       Delete {t.name}
                     </button>
                   </td>

@@ -47,7 +47,14 @@ export default function AuditPage(): JSX.Element {
             </tr>
           </thead>
           <tbody>
-            <For each={audit.entries()} fallback={<tr><td colspan="6">No entries.</td></tr>}>
+            <For
+              each={audit.entries()}
+              fallback={
+                <tr>
+                  <td colspan="6">No entries.</td>
+                </tr>
+              }
+            >
               {(e) => (
                 <tr data-action={e.action}>
                   <td>{formatDateTime(Date.parse(e.at), app.preferences.timeZone())}</td>

@@ -50,7 +50,14 @@ export default function LogsPage(): JSX.Element {
             </tr>
           </thead>
           <tbody>
-            <For each={logs.lines.latest ?? []} fallback={<tr><td colspan="4">No lines.</td></tr>}>
+            <For
+              each={logs.lines.latest ?? []}
+              fallback={
+                <tr>
+                  <td colspan="4">No lines.</td>
+                </tr>
+              }
+            >
               {(line) => (
                 <tr data-level={levelName(line.level)}>
                   <td>{typeof line.time === 'number' ? formatDateTime(line.time, app.preferences.timeZone()) : String(line.time ?? '')}</td>

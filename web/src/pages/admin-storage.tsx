@@ -43,8 +43,8 @@ export default function StoragePage(): JSX.Element {
             <Show when={s().dataDir} fallback={<p>The data directory is not on this host's disk (external PostgreSQL).</p>}>
               {(d) => (
                 <p data-disk={d().path}>
-                  Data directory <code>{d().path}</code> (results, PGlite): {formatBytes(d().totalBytes - d().freeBytes)} used of{' '}
-                  {formatBytes(d().totalBytes)}, {formatBytes(d().freeBytes)} free.
+                  Data directory <code>{d().path}</code> (results, PGlite): {formatBytes(d().totalBytes - d().freeBytes)} used of {formatBytes(d().totalBytes)},{' '}
+                  {formatBytes(d().freeBytes)} free.
                 </p>
               )}
             </Show>
@@ -94,7 +94,14 @@ export default function StoragePage(): JSX.Element {
             </tr>
           </thead>
           <tbody>
-            <For each={ops()} fallback={<tr><td colspan="7">No maintenance operations yet.</td></tr>}>
+            <For
+              each={ops()}
+              fallback={
+                <tr>
+                  <td colspan="7">No maintenance operations yet.</td>
+                </tr>
+              }
+            >
               {(o) => (
                 <tr data-op={o.action} data-outcome={o.outcome}>
                   <td>{at(o.at)}</td>

@@ -52,7 +52,14 @@ export default function SystemPage(): JSX.Element {
                 ['uptime', formatDuration(s().uptimeSeconds * 1000)],
               ]}
             />
-            <Facts title="Database" id="sys-database" facts={[['kind', s().database.kind], ['size', formatBytes(s().database.bytes)]]} />
+            <Facts
+              title="Database"
+              id="sys-database"
+              facts={[
+                ['kind', s().database.kind],
+                ['size', formatBytes(s().database.bytes)],
+              ]}
+            />
             <Facts title="Broker" id="sys-broker" facts={Object.entries(s().broker)} />
             <Facts
               title="Ingest"

@@ -78,7 +78,12 @@ export default function UsersPage(): JSX.Element {
                   <td>
                     <select
                       aria-label={`Role of ${u.username}`}
-                      onChange={(e) => void act(() => app.api.updateUser(u.username, { role: e.currentTarget.value as Role }), `${u.username} is now ${e.currentTarget.value}.`)}
+                      onChange={(e) =>
+                        void act(
+                          () => app.api.updateUser(u.username, { role: e.currentTarget.value as Role }),
+                          `${u.username} is now ${e.currentTarget.value}.`,
+                        )
+                      }
                     >
                       <For each={ROLES}>
                         {(r) => (

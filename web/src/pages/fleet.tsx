@@ -57,8 +57,7 @@ export function FleetPage(): JSX.Element {
               <For each={fleet.diskAlerts()}>
                 {(a) => (
                   <li>
-                    <A href={`/sensors/${encodeURIComponent(a.sensor)}`}>{a.sensor}</A> <code>{a.mount}</code>{' '}
-                    <strong>{Math.round(a.usedPercent)} %</strong>
+                    <A href={`/sensors/${encodeURIComponent(a.sensor)}`}>{a.sensor}</A> <code>{a.mount}</code> <strong>{Math.round(a.usedPercent)} %</strong>
                   </li>
                 )}
               </For>
@@ -73,8 +72,8 @@ export function FleetPage(): JSX.Element {
               <For each={fleet.activity().slice(0, 20)}>
                 {(e) => (
                   <li data-sensor={e.sensor} data-to={e.to}>
-                    <A href={`/sensors/${encodeURIComponent(e.sensor)}`}>{e.sensor}</A> <StatusBadge status={e.from} /> →{' '}
-                    <StatusBadge status={e.to} /> <span class="muted">{e.reason}</span>{' '}
+                    <A href={`/sensors/${encodeURIComponent(e.sensor)}`}>{e.sensor}</A> <StatusBadge status={e.from} /> → <StatusBadge status={e.to} />{' '}
+                    <span class="muted">{e.reason}</span>{' '}
                     <time datetime={e.at} title={formatDateTime(Date.parse(e.at), preferences.timeZone())}>
                       {formatAgo(Date.parse(e.at), now())}
                     </time>

@@ -96,10 +96,7 @@ export function fieldOfError(message: string): JobField {
 export const DRY_RUN_DEBOUNCE_MS = 400;
 
 export type Validation =
-  | { state: 'idle' }
-  | { state: 'checking' }
-  | { state: 'ok'; plan: JobPlan }
-  | { state: 'invalid'; field: JobField; message: string; position: number | null };
+  { state: 'idle' } | { state: 'checking' } | { state: 'ok'; plan: JobPlan } | { state: 'invalid'; field: JobField; message: string; position: number | null };
 
 /**
  * Live validation: `check(fields)` after each change; the dry run runs `debounceMs` after the last

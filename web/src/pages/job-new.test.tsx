@@ -57,7 +57,20 @@ const edge1 = {
     oldest: '2026-03-10T11:00:00Z',
     newest: '2026-03-10T12:00:00Z',
     updatedAt: null,
-    sources: [{ name: 'eth0', directory: '/d', oldest: '2026-03-10T11:00:00Z', newest: '2026-03-10T12:00:00Z', files: 2, bytes: 1, gaps: [], indexedFiles: 2, unindexedFiles: 0, problems: [] }],
+    sources: [
+      {
+        name: 'eth0',
+        directory: '/d',
+        oldest: '2026-03-10T11:00:00Z',
+        newest: '2026-03-10T12:00:00Z',
+        files: 2,
+        bytes: 1,
+        gaps: [],
+        indexedFiles: 2,
+        unindexedFiles: 0,
+        problems: [],
+      },
+    ],
   },
 } as unknown as SensorView;
 

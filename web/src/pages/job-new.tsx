@@ -58,7 +58,15 @@ export function JobForm(props: { now?: () => number; debounceMs?: number; onSubm
   createEffect(() => v.check(fields()));
 
   const sensorNames = createMemo(() => Object.keys(app.fleet.state.sensors).sort());
-  const locations = createMemo(() => [...new Set(Object.values(app.fleet.state.sensors).map((s) => s.location).filter((l): l is string => !!l))].sort());
+  const locations = createMemo(() =>
+    [
+      ...new Set(
+        Object.values(app.fleet.state.sensors)
+          .map((s) => s.location)
+          .filter((l): l is string => !!l),
+      ),
+    ].sort(),
+  );
   const errorFor = (field: JobField) => {
     const r = v.validation();
     return r.state === 'invalid' && r.field === field ? r.message : null;
@@ -114,10 +122,24 @@ export function JobForm(props: { now?: () => number; debounceMs?: number; onSubm
         <legend>Filter</legend>
         <div role="radiogroup" aria-label="Kind of filter" class="range-modes">
           <label>
-            <input type="radio" id={`${id}-fmode-fields`} name={`${id}-fmode`} checked={fields().filterMode === 'structured'} onChange={() => set({ filterMode: 'structured' })} /> Fields
+            <input
+              type="radio"
+              id={`${id}-fmode-fields`}
+              name={`${id}-fmode`}
+              checked={fields().filterMode === 'structured'}
+              onChange={() => set({ filterMode: 'structured' })}
+            />{' '}
+            Fields
           </label>
           <label>
-            <input type="radio" id={`${id}-fmode-expr`} name={`${id}-fmode`} checked={fields().filterMode === 'expression'} onChange={() => set({ filterMode: 'expression' })} /> Expression
+            <input
+              type="radio"
+              id={`${id}-fmode-expr`}
+              name={`${id}-fmode`}
+              checked={fields().filterMode === 'expression'}
+              onChange={() => set({ filterMode: 'expression' })}
+            />{' '}
+            Expression
           </label>
         </div>
         <Show
@@ -125,11 +147,29 @@ export function JobForm(props: { now?: () => number; debounceMs?: number; onSubm
           fallback={
             <div class="filter-fields">
               <label for={`${id}-hosts`}>Hosts</label>
-              <input id={`${id}-hosts`} value={fields().hosts} onInput={(e) => set({ hosts: e.currentTarget.value })} placeholder="10.1.2.3, 2001:db8::1" aria-describedby={`${id}-filter-err`} />
+              <input
+                id={`${id}-hosts`}
+                value={fields().hosts}
+                onInput={(e) => set({ hosts: e.currentTarget.value })}
+                placeholder="10.1.2.3, 2001:db8::1"
+                aria-describedby={`${id}-filter-err`}
+              />
               <label for={`${id}-nets`}>Nets</label>
-              <input id={`${id}-nets`} value={fields().nets} onInput={(e) => set({ nets: e.currentTarget.value })} placeholder="10.9.0.0/16" aria-describedby={`${id}-filter-err`} />
+              <input
+                id={`${id}-nets`}
+                value={fields().nets}
+                onInput={(e) => set({ nets: e.currentTarget.value })}
+                placeholder="10.9.0.0/16"
+                aria-describedby={`${id}-filter-err`}
+              />
               <label for={`${id}-ports`}>Ports</label>
-              <input id={`${id}-ports`} value={fields().ports} onInput={(e) => set({ ports: e.currentTarget.value })} placeholder="443, 53" aria-describedby={`${id}-filter-err`} />
+              <input
+                id={`${id}-ports`}
+                value={fields().ports}
+                onInput={(e) => set({ ports: e.currentTarget.value })}
+                placeholder="443, 53"
+                aria-describedby={`${id}-filter-err`}
+              />
               <label for={`${id}-proto`}>Protocol</label>
               <select id={`${id}-proto`} value={fields().protocol} onChange={(e) => set({ protocol: e.currentTarget.value })}>
                 <For each={PROTOCOLS}>{(p) => <option value={p}>{p || 'any'}</option>}</For>
@@ -177,10 +217,13 @@ export function JobForm(props: { now?: () => number; debounceMs?: number; onSubm
         <div class="quick-ranges" role="group" aria-label="Quick ranges">
           <For each={QUICK_RANGES}>
             {(r) => (
-              <button type="button" onClick={() => {
-                const n = Math.floor(now() / 1000) * 1000;
-                set({ from: n + r.from, to: n + r.to });
-              }}>
+              <button
+                type="button"
+                onClick={() => {
+                  const n = Math.floor(now() / 1000) * 1000;
+                  set({ from: n + r.from, to: n + r.to });
+                }}
+              >
                 {r.label}
               </button>
             )}
@@ -190,9 +233,23 @@ export function JobForm(props: { now?: () => number; debounceMs?: number; onSubm
           <input type="checkbox" id={`${id}-utc`} checked={utc()} onChange={(e) => setUtc(e.currentTarget.checked)} /> Times in UTC
         </label>
         <label for={`${id}-from`}>From</label>
-        <input id={`${id}-from`} type="datetime-local" step="1" value={instantToWall(fields().from, zone())} onInput={(e) => setWall('from', e.currentTarget.value)} aria-describedby={`${id}-window-err`} />
+        <input
+          id={`${id}-from`}
+          type="datetime-local"
+          step="1"
+          value={instantToWall(fields().from, zone())}
+          onInput={(e) => setWall('from', e.currentTarget.value)}
+          aria-describedby={`${id}-window-err`}
+        />
         <label for={`${id}-to`}>To</label>
-        <input id={`${id}-to`} type="datetime-local" step="1" value={instantToWall(fields().to, zone())} onInput={(e) => setWall('to', e.currentTarget.value)} aria-describedby={`${id}-window-err`} />
+        <input
+          id={`${id}-to`}
+          type="datetime-local"
+          step="1"
+          value={instantToWall(fields().to, zone())}
+          onInput={(e) => setWall('to', e.currentTarget.value)}
+          aria-describedby={`${id}-window-err`}
+        />
         <Show when={fields().to > now()}>
           <p class="hint">The window reaches into the future: the sensors wait for it to close.</p>
         </Show>
@@ -205,13 +262,34 @@ export function JobForm(props: { now?: () => number; debounceMs?: number; onSubm
         <legend>Targets</legend>
         <div role="radiogroup" aria-label="Kind of targets" class="range-modes">
           <label>
-            <input type="radio" id={`${id}-tmode-auto`} name={`${id}-tmode`} checked={fields().targetMode === 'auto'} onChange={() => set({ targetMode: 'auto' })} /> Automatic
+            <input
+              type="radio"
+              id={`${id}-tmode-auto`}
+              name={`${id}-tmode`}
+              checked={fields().targetMode === 'auto'}
+              onChange={() => set({ targetMode: 'auto' })}
+            />{' '}
+            Automatic
           </label>
           <label>
-            <input type="radio" id={`${id}-tmode-sensors`} name={`${id}-tmode`} checked={fields().targetMode === 'sensors'} onChange={() => set({ targetMode: 'sensors' })} /> Sensors
+            <input
+              type="radio"
+              id={`${id}-tmode-sensors`}
+              name={`${id}-tmode`}
+              checked={fields().targetMode === 'sensors'}
+              onChange={() => set({ targetMode: 'sensors' })}
+            />{' '}
+            Sensors
           </label>
           <label>
-            <input type="radio" id={`${id}-tmode-locations`} name={`${id}-tmode`} checked={fields().targetMode === 'locations'} onChange={() => set({ targetMode: 'locations' })} /> Locations
+            <input
+              type="radio"
+              id={`${id}-tmode-locations`}
+              name={`${id}-tmode`}
+              checked={fields().targetMode === 'locations'}
+              onChange={() => set({ targetMode: 'locations' })}
+            />{' '}
+            Locations
           </label>
         </div>
         <Switch>
@@ -264,7 +342,14 @@ export function JobForm(props: { now?: () => number; debounceMs?: number; onSubm
                   </tr>
                 </thead>
                 <tbody>
-                  <For each={p().sensors} fallback={<tr><td colspan="6">No sensor covers this window.</td></tr>}>
+                  <For
+                    each={p().sensors}
+                    fallback={
+                      <tr>
+                        <td colspan="6">No sensor covers this window.</td>
+                      </tr>
+                    }
+                  >
                     {(entry) => (
                       <tr data-plan-sensor={entry.sensor} data-included={entry.included}>
                         <th scope="row">{entry.sensor}</th>

@@ -175,7 +175,10 @@ export default function JobPage(): JSX.Element {
                           </Show>
                         </td>
                         <td>
-                          <Show when={t.result && t.status === 'done' && mayDownload() && !job().expired} fallback={t.result ? `${t.result.packets.toLocaleString()} packets` : '–'}>
+                          <Show
+                            when={t.result && t.status === 'done' && mayDownload() && !job().expired}
+                            fallback={t.result ? `${t.result.packets.toLocaleString()} packets` : '–'}
+                          >
                             <button type="button" onClick={() => void download(t)} aria-label={`Download the result of ${t.sensor}`}>
                               Download ({formatBytes(t.upload.size ?? 0)})
                             </button>
@@ -193,8 +196,8 @@ export default function JobPage(): JSX.Element {
                 <section aria-labelledby="job-result">
                   <h2 id="job-result">Result</h2>
                   <p>
-                    <code>{result().fileName}</code>: {result().packets.toLocaleString()} packets, {formatBytes(result().fileBytes)}, {result().duplicatesRemoved.toLocaleString()} duplicates removed.
-                    SHA-256 <code data-sha256>{result().sha256}</code>
+                    <code>{result().fileName}</code>: {result().packets.toLocaleString()} packets, {formatBytes(result().fileBytes)},{' '}
+                    {result().duplicatesRemoved.toLocaleString()} duplicates removed. SHA-256 <code data-sha256>{result().sha256}</code>
                   </p>
                   <Show when={mayDownload() && !job().expired}>
                     <button type="button" onClick={() => void download()}>
@@ -215,7 +218,9 @@ export default function JobPage(): JSX.Element {
                   <button type="button" onClick={() => save(new Blob([m().jws], { type: 'application/jose' }), `pcapmesh-${job().id.slice(0, 8)}.jws`)}>
                     Save manifest (JWS)
                   </button>
-                  <p>Verify offline, with the key set from <code>/api/v1/jobs/manifest-key</code>:</p>
+                  <p>
+                    Verify offline, with the key set from <code>/api/v1/jobs/manifest-key</code>:
+                  </p>
                   <pre>
                     <code>{`curl ${location.origin}/api/v1/jobs/manifest-key > jwks.json\npcapmesh job verify pcapmesh-${job().id.slice(0, 8)}.jws ${m().manifest.merged.fileName} --key jwks.json`}</code>
                   </pre>

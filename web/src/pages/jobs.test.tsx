@@ -22,33 +22,86 @@ const AT = '2026-03-10T12:00:00.000Z';
 
 function task(sensor: string): TaskView {
   return {
-    id: `${ID.slice(0, 8)}-${sensor}`, job: ID, sensor, status: 'accepted', reason: null, attempt: 1, dispatchedAt: AT, startedAt: null,
-    finishedAt: null, waitUntil: null, lastProgressAt: null, progress: null, result: null, upload: { size: null, received: 0, complete: false },
+    id: `${ID.slice(0, 8)}-${sensor}`,
+    job: ID,
+    sensor,
+    status: 'accepted',
+    reason: null,
+    attempt: 1,
+    dispatchedAt: AT,
+    startedAt: null,
+    finishedAt: null,
+    waitUntil: null,
+    lastProgressAt: null,
+    progress: null,
+    result: null,
+    upload: { size: null, received: 0, complete: false },
   };
 }
 
 function job(): JobDetail {
   return {
-    id: ID, name: 'incident 42', owner: 'alice', status: 'running', reason: null,
+    id: ID,
+    name: 'incident 42',
+    owner: 'alice',
+    status: 'running',
+    reason: null,
     window: { from: '2026-03-10T11:00:00.000Z', to: '2026-03-10T11:15:00.000Z', fromNs: '0', toNs: '0' },
-    filter: { expression: 'tcp' }, expression: 'tcp', targets: { auto: true }, limits: { maxBytes: 0, maxPackets: 0, timeoutSeconds: 3600 },
-    createdAt: AT, startedAt: AT, finishedAt: null, deadlineAt: AT,
+    filter: { expression: 'tcp' },
+    expression: 'tcp',
+    targets: { auto: true },
+    limits: { maxBytes: 0, maxPackets: 0, timeoutSeconds: 3600 },
+    createdAt: AT,
+    startedAt: AT,
+    finishedAt: null,
+    deadlineAt: AT,
     tasks: { total: 2, pending: 0, running: 2, done: 0, failed: 0, cancelled: 0, skipped: 0 },
-    packets: 0, bytes: 0, result: null, expiresAt: null, expired: false,
+    packets: 0,
+    bytes: 0,
+    result: null,
+    expiresAt: null,
+    expired: false,
     taskList: [task('edge-1'), task('edge-2')],
-    plan: { window: { from: AT, to: AT, fromNs: '0', toNs: '0' }, filter: 'tcp', limits: { maxBytes: 0, maxPackets: 0, timeoutSeconds: 3600 }, scheduled: false, sensors: [] },
+    plan: {
+      window: { from: AT, to: AT, fromNs: '0', toNs: '0' },
+      filter: 'tcp',
+      limits: { maxBytes: 0, maxPackets: 0, timeoutSeconds: 3600 },
+      scheduled: false,
+      sensors: [],
+    },
   };
 }
 
 function jobEvent(e: Partial<JobStatusEvent>): JobStatusEvent {
   return {
-    type: 'job.status', job: ID, event: 'progress', status: 'running', owner: 'alice', name: 'incident 42',
-    window: { from: AT, to: AT }, tasks: { total: 2, done: 0, failed: 0, running: 2 }, packets: 0, bytes: 0, at: AT, ...e,
+    type: 'job.status',
+    job: ID,
+    event: 'progress',
+    status: 'running',
+    owner: 'alice',
+    name: 'incident 42',
+    window: { from: AT, to: AT },
+    tasks: { total: 2, done: 0, failed: 0, running: 2 },
+    packets: 0,
+    bytes: 0,
+    at: AT,
+    ...e,
   };
 }
 
 function taskEvent(sensor: string, e: Partial<TaskProgressEvent>): TaskProgressEvent {
-  return { type: 'task.progress', job: ID, task: `${ID.slice(0, 8)}-${sensor}`, sensor, status: 'scanning', attempt: 1, reason: null, progress: null, at: AT, ...e };
+  return {
+    type: 'task.progress',
+    job: ID,
+    task: `${ID.slice(0, 8)}-${sensor}`,
+    sensor,
+    status: 'scanning',
+    attempt: 1,
+    reason: null,
+    progress: null,
+    at: AT,
+    ...e,
+  };
 }
 
 function show(path: string, user: string) {
@@ -100,7 +153,14 @@ test('jobs list: the bar and status follow job.status events; the owner gets a t
   feed.emit(jobEvent({ event: 'merging', status: 'merging', tasks: { total: 2, done: 2, failed: 0, running: 0 } }));
   expect(bar('Progress of incident 42')).toBe('97');
 
-  feed.emit(jobEvent({ event: 'complete', status: 'complete', tasks: { total: 2, done: 2, failed: 0, running: 0 }, result: { fileBytes: 100, sha256: 'ab', packets: 20 } }));
+  feed.emit(
+    jobEvent({
+      event: 'complete',
+      status: 'complete',
+      tasks: { total: 2, done: 2, failed: 0, running: 0 },
+      result: { fileBytes: 100, sha256: 'ab', packets: 20 },
+    }),
+  );
   expect(bar('Progress of incident 42')).toBe('100');
   expect(document.querySelector(`tr[data-job="${ID}"] [data-status]`)!.textContent).toBe('complete');
   expect(screen.queryByRole('button', { name: 'Cancel job incident 42' })).toBeNull();
@@ -131,6 +191,11 @@ test('job page: the bar of each task follows task.progress (scanning by bytes, u
   feed.emit(jobEvent({ event: 'failed', status: 'failed', reason: 'edge-2 failed' }));
   await waitFor(() => expect(document.querySelector('.page-head [data-status]')!.textContent).toBe('failed'));
   await waitFor(() => expect(document.querySelector('.job-facts')!.textContent).toContain('edge-2 failed'));
-  expect(screen.queryAllByRole('alert').map((a) => a.textContent).join('')).not.toContain('incident 42');
+  expect(
+    screen
+      .queryAllByRole('alert')
+      .map((a) => a.textContent)
+      .join(''),
+  ).not.toContain('incident 42');
   expect(document.querySelector('.toasts')!.textContent).toBe('');
 });

@@ -113,7 +113,14 @@ export default function JobsPage(): JSX.Element {
             </tr>
           </thead>
           <tbody>
-            <For each={list.jobs()} fallback={<tr><td colspan="8">{list.loading() ? 'Loading…' : 'No jobs.'}</td></tr>}>
+            <For
+              each={list.jobs()}
+              fallback={
+                <tr>
+                  <td colspan="8">{list.loading() ? 'Loading…' : 'No jobs.'}</td>
+                </tr>
+              }
+            >
               {(job) => (
                 <tr data-job={job.id} data-status={job.status}>
                   <td>

@@ -8,7 +8,5 @@ export function safeNext(next: string | undefined | null): string {
 }
 
 export function retryMessage(seconds: number | null): string {
-  return seconds && seconds > 0
-    ? `Too many sign-in attempts. Try again in ${seconds} s.`
-    : 'Too many sign-in attempts. Try again later.';
+  return seconds && seconds > 0 ? `Too many sign-in attempts. Try again in ${seconds} s.` : 'Too many sign-in attempts. Try again later.';
 }

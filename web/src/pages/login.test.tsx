@@ -21,7 +21,8 @@ function setup(answer: () => Promise<LoginResult>, tokenOk = true) {
       login: answer,
       refresh: () => Promise.reject(new ApiError('no', 401, 'unauthenticated')),
       logout: () => Promise.resolve(),
-      me: () => (tokenOk ? Promise.resolve({ username: 'grafana', role: 'viewer' as const }) : Promise.reject(new ApiError('invalid token', 401, 'unauthenticated'))),
+      me: () =>
+        tokenOk ? Promise.resolve({ username: 'grafana', role: 'viewer' as const }) : Promise.reject(new ApiError('invalid token', 401, 'unauthenticated')),
     },
   });
   const services = { session } as unknown as AppServices;

@@ -20,7 +20,11 @@ export function LoginPage(): JSX.Element {
   const [error, setError] = createSignal<string | null>(null);
   const [busy, setBusy] = createSignal(false);
 
-  const notices = { expired: 'Your session has expired. Please sign in again.', revoked: 'Your session was ended. Please sign in again.', logout: 'You are signed out.' };
+  const notices = {
+    expired: 'Your session has expired. Please sign in again.',
+    revoked: 'Your session was ended. Please sign in again.',
+    logout: 'You are signed out.',
+  };
   const notice = () => {
     const reason = session.signedOut();
     return reason ? notices[reason] : null;
@@ -58,7 +62,14 @@ export function LoginPage(): JSX.Element {
         <Switch>
           <Match when={method() === 'password'}>
             <label for="login-username">Username</label>
-            <input id="login-username" name="username" autocomplete="username" required value={username()} onInput={(e) => setUsername(e.currentTarget.value)} />
+            <input
+              id="login-username"
+              name="username"
+              autocomplete="username"
+              required
+              value={username()}
+              onInput={(e) => setUsername(e.currentTarget.value)}
+            />
             <label for="login-password">Password</label>
             <input
               id="login-password"
@@ -72,15 +83,7 @@ export function LoginPage(): JSX.Element {
           </Match>
           <Match when={method() === 'token'}>
             <label for="login-token">API token</label>
-            <input
-              id="login-token"
-              name="token"
-              type="password"
-              autocomplete="off"
-              required
-              value={token()}
-              onInput={(e) => setToken(e.currentTarget.value)}
-            />
+            <input id="login-token" name="token" type="password" autocomplete="off" required value={token()} onInput={(e) => setToken(e.currentTarget.value)} />
             <p class="hint">The collector writes its token to &lt;dataDir&gt;/api-token at first start.</p>
           </Match>
         </Switch>

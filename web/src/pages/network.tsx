@@ -134,7 +134,6 @@ export default function NetworkPage(): JSX.Element {
           </Show>
         )}
       </Show>
-
       <h2 id="location-title">Location</h2>
       <label for="network-location">Open a location</label>{' '}
       <select id="network-location" value={selected() ?? ''} onChange={(e) => setSelected(e.currentTarget.value || null)}>
@@ -171,7 +170,6 @@ export default function NetworkPage(): JSX.Element {
           </div>
         )}
       </Show>
-
       <h2 id="subnets-title">Subnet map</h2>
       <Show when={isAdmin()}>
         <form class="toolbar" onSubmit={pin} aria-label="Pin a subnet">
@@ -204,7 +202,14 @@ export default function NetworkPage(): JSX.Element {
             </tr>
           </thead>
           <tbody>
-            <For each={net.subnets() ?? []} fallback={<tr><td colspan="8">No subnets learned yet.</td></tr>}>
+            <For
+              each={net.subnets() ?? []}
+              fallback={
+                <tr>
+                  <td colspan="8">No subnets learned yet.</td>
+                </tr>
+              }
+            >
               {(s) => (
                 <tr data-subnet={s.subnet} data-state={s.state}>
                   <td>

@@ -85,9 +85,15 @@ export default function PreferencesPage(): JSX.Element {
             <form class="card prefs-form" onSubmit={(e) => void save(e, p())}>
               <label for="pref-theme">Theme</label>
               <select id="pref-theme" name="theme">
-                <option value="system" selected={p().theme === 'system'}>Follow the system</option>
-                <option value="light" selected={p().theme === 'light'}>Light</option>
-                <option value="dark" selected={p().theme === 'dark'}>Dark</option>
+                <option value="system" selected={p().theme === 'system'}>
+                  Follow the system
+                </option>
+                <option value="light" selected={p().theme === 'light'}>
+                  Light
+                </option>
+                <option value="dark" selected={p().theme === 'dark'}>
+                  Dark
+                </option>
               </select>
               <label for="pref-tz">Time zone</label>
               <select id="pref-tz" name="timeZone">

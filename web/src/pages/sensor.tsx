@@ -99,7 +99,14 @@ export default function SensorPage(): JSX.Element {
                           <td>{formatBytes(src.bytes)}</td>
                           <td>{indexedLabel(src) ?? '–'}</td>
                           <td>{src.gaps.length}</td>
-                          <td title={src.problems.slice(0, 5).map((p) => `${p.file}: ${p.reason}`).join('\n')}>{src.problems.length}</td>
+                          <td
+                            title={src.problems
+                              .slice(0, 5)
+                              .map((p) => `${p.file}: ${p.reason}`)
+                              .join('\n')}
+                          >
+                            {src.problems.length}
+                          </td>
                         </tr>
                       )}
                     </For>
@@ -139,7 +146,14 @@ export default function SensorPage(): JSX.Element {
               </tr>
             </thead>
             <tbody>
-              <For each={data.devices.latest ?? []} fallback={<tr><td colspan="6">No devices reported.</td></tr>}>
+              <For
+                each={data.devices.latest ?? []}
+                fallback={
+                  <tr>
+                    <td colspan="6">No devices reported.</td>
+                  </tr>
+                }
+              >
                 {(d) => (
                   <tr>
                     <td>{d.name}</td>

@@ -45,11 +45,20 @@ snapshot[1]!.pcap = {
   oldest: '2026-03-10T10:00:00.000Z',
   newest: '2026-03-10T11:59:00.000Z',
   updatedAt: AT,
-  sources: [{
-    name: 'eth1', directory: '/var/lib/pcapmesh/eth1', oldest: '2026-03-10T10:00:00.000000000Z', newest: '2026-03-10T11:59:00.000000000Z',
-    files: 15, bytes: 1.5 * 2 ** 30, gaps: [], indexedFiles: 12, unindexedFiles: 2,
-    problems: [{ file: '/var/lib/pcapmesh/eth1/eth1-20260310100000.pcap', offset: 4096, reason: 'record at 4096 wants 1514 bytes, 700 left' }],
-  }],
+  sources: [
+    {
+      name: 'eth1',
+      directory: '/var/lib/pcapmesh/eth1',
+      oldest: '2026-03-10T10:00:00.000000000Z',
+      newest: '2026-03-10T11:59:00.000000000Z',
+      files: 15,
+      bytes: 1.5 * 2 ** 30,
+      gaps: [],
+      indexedFiles: 12,
+      unindexedFiles: 2,
+      problems: [{ file: '/var/lib/pcapmesh/eth1/eth1-20260310100000.pcap', offset: 4096, reason: 'record at 4096 wants 1514 bytes, 700 left' }],
+    },
+  ],
 };
 
 type PageApi = Pick<ApiClient, 'sensors' | 'sensor' | 'activity' | 'devices' | 'healthSeries'>;
@@ -90,7 +99,16 @@ describe('gauges start from the latest stored health', () => {
     expect(screen.getByLabelText('edge-2 CPU: no data yet')).toBeTruthy();
 
     // A live sample replaces it.
-    fleet.apply({ type: 'sensor.health', sensor: 'edge-1', at: '2026-03-10T12:00:10.000Z', cpu: 80, memoryUsed: 4_000, memoryTotal: 8_000, load1: 1, disks: [] });
+    fleet.apply({
+      type: 'sensor.health',
+      sensor: 'edge-1',
+      at: '2026-03-10T12:00:10.000Z',
+      cpu: 80,
+      memoryUsed: 4_000,
+      memoryTotal: 8_000,
+      load1: 1,
+      disks: [],
+    });
     expect(screen.getByRole('meter', { name: 'edge-1 CPU' }).getAttribute('aria-valuenow')).toBe('80');
     expect(screen.getByRole('meter', { name: 'edge-1 memory' }).getAttribute('aria-valuenow')).toBe('50');
   });
@@ -113,9 +131,7 @@ describe('capture sources', () => {
     show('/sensors/edge-2');
     const table = await waitFor(() => screen.getByRole('table', { name: 'Capture sources' }));
     const cells = [...table.querySelectorAll('tbody td')].map((td) => td.textContent);
-    expect(cells).toEqual([
-      'eth1', '/var/lib/pcapmesh/eth1', 'Mar 10, 2026, 10:00:00 → Mar 10, 2026, 11:59:00', '15', '1.50 GiB', '12 of 14', '0', '1',
-    ]);
+    expect(cells).toEqual(['eth1', '/var/lib/pcapmesh/eth1', 'Mar 10, 2026, 10:00:00 → Mar 10, 2026, 11:59:00', '15', '1.50 GiB', '12 of 14', '0', '1']);
   });
 
   test('a sensor without availability says so', async () => {

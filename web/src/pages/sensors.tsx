@@ -42,7 +42,16 @@ export function SensorsPage(): JSX.Element {
   const open = (s: SensorView) => navigate(`/sensors/${encodeURIComponent(s.name)}`);
 
   const columns: Column<SensorView>[] = [
-    { key: 'name', header: 'Sensor', width: 'minmax(120px, 1.4fr)', cell: (s) => <A href={`/sensors/${encodeURIComponent(s.name)}`} tabindex="-1">{s.name}</A> },
+    {
+      key: 'name',
+      header: 'Sensor',
+      width: 'minmax(120px, 1.4fr)',
+      cell: (s) => (
+        <A href={`/sensors/${encodeURIComponent(s.name)}`} tabindex="-1">
+          {s.name}
+        </A>
+      ),
+    },
     { key: 'status', header: 'Status', width: '100px', cell: (s) => <StatusBadge status={s.status} title={s.statusReason} /> },
     { key: 'location', header: 'Location', width: 'minmax(80px, 1fr)', cell: (s) => s.location ?? '–', optional: true },
     {
@@ -76,13 +85,7 @@ export function SensorsPage(): JSX.Element {
       <h1 id="sensors-title">Sensors</h1>
       <div class="toolbar">
         <label for="sensor-filter">Filter</label>
-        <input
-          id="sensor-filter"
-          type="search"
-          placeholder="name, location or status"
-          value={filter()}
-          onInput={(e) => setFilter(e.currentTarget.value)}
-        />
+        <input id="sensor-filter" type="search" placeholder="name, location or status" value={filter()} onInput={(e) => setFilter(e.currentTarget.value)} />
         <span class="muted" role="status">
           {rows().length} of {fleet.list().length} sensors
         </span>

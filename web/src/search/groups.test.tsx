@@ -26,7 +26,9 @@ function answer(): SearchView {
       window: { from: '2026-03-03T12:00:00.000Z', to: AT },
       subnet: { subnet: '10.1.2.0/24', state: 'learned', location: 'berlin', lastSeen: AT, bytes: 2_000 },
       location: 'berlin',
-      sightings: [{ sensor: 'edge-1', location: 'berlin', firstSeen: '2026-03-10T10:00:00.000Z', lastSeen: '2026-03-10T11:00:00.000Z', packets: 4, bytes: 400 }],
+      sightings: [
+        { sensor: 'edge-1', location: 'berlin', firstSeen: '2026-03-10T10:00:00.000Z', lastSeen: '2026-03-10T11:00:00.000Z', packets: 4, bytes: 400 },
+      ],
       jobRequest: {
         window: { from: '2026-03-10T10:00:00.000Z', to: '2026-03-10T11:00:00.000Z' },
         filter: { expression: 'host 10.1.2.3' },
@@ -52,7 +54,11 @@ test('capture link carries the filter, window, sensors and the bare host', () =>
   const url = new URL(captureHref(answer().address!.jobRequest!, '10.1.2.3'), 'http://x');
   expect(url.pathname).toBe('/jobs/new');
   expect(Object.fromEntries(url.searchParams)).toEqual({
-    filter: 'host 10.1.2.3', from: '2026-03-10T10:00:00.000Z', to: '2026-03-10T11:00:00.000Z', sensors: 'edge-1', host: '10.1.2.3',
+    filter: 'host 10.1.2.3',
+    from: '2026-03-10T10:00:00.000Z',
+    to: '2026-03-10T11:00:00.000Z',
+    sensors: 'edge-1',
+    host: '10.1.2.3',
   });
 });
 

@@ -27,7 +27,8 @@ export interface SearchGroup {
 }
 
 const enc = encodeURIComponent;
-const fmtBytes = (n: number) => (n < 1000 ? `${n} B` : n < 1e6 ? `${(n / 1e3).toFixed(1)} kB` : n < 1e9 ? `${(n / 1e6).toFixed(1)} MB` : `${(n / 1e9).toFixed(1)} GB`);
+const fmtBytes = (n: number) =>
+  n < 1000 ? `${n} B` : n < 1e6 ? `${(n / 1e3).toFixed(1)} kB` : n < 1e9 ? `${(n / 1e6).toFixed(1)} MB` : `${(n / 1e9).toFixed(1)} GB`;
 
 /** The job form's URL for a ready job request of GET /search (see the parameters above). */
 export function captureHref(req: NonNullable<NonNullable<SearchView['address']>['jobRequest']>, host: string | null): string {
@@ -60,41 +61,62 @@ export function searchGroups(view: SearchView): SearchGroup[] {
         href: a.location ? `/network?location=${enc(a.location)}` : '/network',
       });
     }
-    if (items.length === 0) items.push({ key: 'unseen', label: `${a.query}: not seen`, detail: `no sensor's traffic carried it since ${a.window.from}`, href: '/network' });
+    if (items.length === 0)
+      items.push({ key: 'unseen', label: `${a.query}: not seen`, detail: `no sensor's traffic carried it since ${a.window.from}`, href: '/network' });
     groups.push({ kind: 'address', title: `Address ${a.query}`, items });
   }
   const add = (kind: SearchKind, title: string, items: SearchItem[]) => {
     if (items.length > 0) groups.push({ kind, title, items });
   };
-  add('sensors', 'Sensors', view.sensors.map((s) => ({
-    key: `sensor:${s.name}`,
-    label: s.name,
-    detail: [s.status, s.location, s.hostname].filter(Boolean).join(' · '),
-    href: `/sensors/${enc(s.name)}`,
-  })));
-  add('locations', 'Locations', view.locations.map((l) => ({
-    key: `location:${l.name}`,
-    label: l.name,
-    detail: `${l.sensors} sensors${l.description ? ` · ${l.description}` : ''}`,
-    href: `/network?location=${enc(l.name)}`,
-  })));
-  add('subnets', 'Subnets', view.subnets.map((s) => ({
-    key: `subnet:${s.subnet}`,
-    label: s.subnet,
-    detail: `${s.state}${s.location ? ` · ${s.location}` : ''} · ${fmtBytes(s.bytes)}`,
-    href: s.location ? `/network?location=${enc(s.location)}` : '/network',
-  })));
-  add('jobs', 'Jobs', view.jobs.map((j) => ({
-    key: `job:${j.id}`,
-    label: j.name ?? j.id,
-    detail: `${j.status} · ${j.owner} · ${j.filter}`,
-    href: `/jobs/${enc(j.id)}`,
-  })));
-  add('users', 'Users', (view.users ?? []).map((u) => ({
-    key: `user:${u.username}`,
-    label: u.username,
-    detail: `${u.role}${u.disabled ? ' · disabled' : ''}`,
-    href: '/admin/users',
-  })));
+  add(
+    'sensors',
+    'Sensors',
+    view.sensors.map((s) => ({
+      key: `sensor:${s.name}`,
+      label: s.name,
+      detail: [s.status, s.location, s.hostname].filter(Boolean).join(' · '),
+      href: `/sensors/${enc(s.name)}`,
+    })),
+  );
+  add(
+    'locations',
+    'Locations',
+    view.locations.map((l) => ({
+      key: `location:${l.name}`,
+      label: l.name,
+      detail: `${l.sensors} sensors${l.description ? ` · ${l.description}` : ''}`,
+      href: `/network?location=${enc(l.name)}`,
+    })),
+  );
+  add(
+    'subnets',
+    'Subnets',
+    view.subnets.map((s) => ({
+      key: `subnet:${s.subnet}`,
+      label: s.subnet,
+      detail: `${s.state}${s.location ? ` · ${s.location}` : ''} · ${fmtBytes(s.bytes)}`,
+      href: s.location ? `/network?location=${enc(s.location)}` : '/network',
+    })),
+  );
+  add(
+    'jobs',
+    'Jobs',
+    view.jobs.map((j) => ({
+      key: `job:${j.id}`,
+      label: j.name ?? j.id,
+      detail: `${j.status} · ${j.owner} · ${j.filter}`,
+      href: `/jobs/${enc(j.id)}`,
+    })),
+  );
+  add(
+    'users',
+    'Users',
+    (view.users ?? []).map((u) => ({
+      key: `user:${u.username}`,
+      label: u.username,
+      detail: `${u.role}${u.disabled ? ' · disabled' : ''}`,
+      href: '/admin/users',
+    })),
+  );
   return groups;
 }

@@ -68,7 +68,7 @@ test('a birth and a last will update the sensor and the recent changes live', as
   expect(fleet.state.sensors['edge-1']?.status).toBe('offline');
 });
 
-test('the snapshot carries each sensor\'s newest stored health sample; none → null', async () => {
+test("the snapshot carries each sensor's newest stored health sample; none → null", async () => {
   const sentAt = Date.parse('2026-03-10T12:00:00Z');
   const body = {
     cpu: { usage: 37.5, cores: 4 },

@@ -78,10 +78,7 @@ export function createFleet(api: Pick<ApiClient, 'sensors' | 'activity'>) {
             }),
           );
           setActivity((list) =>
-            [{ sensor: message.sensor, from: message.previous, to: message.status, reason: message.reason, at: message.at }, ...list].slice(
-              0,
-              ACTIVITY_LIMIT,
-            ),
+            [{ sensor: message.sensor, from: message.previous, to: message.status, reason: message.reason, at: message.at }, ...list].slice(0, ACTIVITY_LIMIT),
           );
         });
         return;

@@ -79,7 +79,10 @@ test('create shows the token once, keeps names unique and audits; remove audits 
   await tokens.remove({ actor: 'admin1' }, 'grafana');
   await assert.rejects(tokens.remove({ actor: 'admin1' }, 'grafana'), (e) => isDomainError(e, 'not_found'));
   const { entries } = await audit.list({ actor: 'admin1', limit: 10 });
-  assert.deepEqual(entries.map((e) => [e.action, e.target]).reverse(), [['api-token.create', 'grafana'], ['api-token.delete', 'grafana']]);
+  assert.deepEqual(entries.map((e) => [e.action, e.target]).reverse(), [
+    ['api-token.create', 'grafana'],
+    ['api-token.delete', 'grafana'],
+  ]);
   assert.equal(entries.at(-1)?.sourceIp, '192.0.2.7');
 });
 

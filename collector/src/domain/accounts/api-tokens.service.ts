@@ -116,9 +116,9 @@ export class ApiTokensService {
     if (this.recent.size > 10_000) this.recent.clear();
     this.recent.set(key, { token: view, until: this.now() + CACHE_MS });
     this.counters.verified += 1;
-    this.repo.touch(found.name, new Date(this.now())).catch((err: unknown) =>
-      this.deps.log.warn({ err, tokenName: found.name }, 'recording API token use failed'),
-    );
+    this.repo
+      .touch(found.name, new Date(this.now()))
+      .catch((err: unknown) => this.deps.log.warn({ err, tokenName: found.name }, 'recording API token use failed'));
     return view;
   }
 

@@ -86,7 +86,14 @@ export class AuthService {
       const locked = await throttle.failed(attempt);
       await audit.record({ actor: null, action: 'login', target: username, outcome: 'failed', sourceIp, details: { known: attempt.known.length > 0 } });
       for (const scope of locked) {
-        await audit.record({ actor: null, action: 'login.lockout', target: scope === 'address' ? sourceIp : username, outcome: 'denied', sourceIp, details: { scope } });
+        await audit.record({
+          actor: null,
+          action: 'login.lockout',
+          target: scope === 'address' ? sourceIp : username,
+          outcome: 'denied',
+          sourceIp,
+          details: { scope },
+        });
       }
       throw new DomainError('unauthenticated', BAD_CREDENTIALS);
     }
@@ -101,7 +108,14 @@ export class AuthService {
     const result = await this.deps.refresh.rotate(token);
     if (!result.ok) {
       if (result.reason === 'reused') {
-        await this.deps.audit.record({ actor: result.username ?? null, action: 'refresh.reuse', target: result.username ?? null, outcome: 'denied', sourceIp, details: { revoked: 'family' } });
+        await this.deps.audit.record({
+          actor: result.username ?? null,
+          action: 'refresh.reuse',
+          target: result.username ?? null,
+          outcome: 'denied',
+          sourceIp,
+          details: { revoked: 'family' },
+        });
       }
       throw new DomainError('unauthenticated', 'refresh token is not valid (expired, used or revoked); log in again');
     }

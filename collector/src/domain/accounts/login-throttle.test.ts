@@ -6,7 +6,13 @@ import { forEachCache } from '../../testing/caches.js';
 import { KnownClients } from './known-clients.js';
 import { LoginThrottle, ThrottledError, type BudgetChange, type LoginAttempt, type LoginThrottleLimits } from './login-throttle.js';
 
-const LIMITS: LoginThrottleLimits = { maxFailuresPerUser: 3, maxFailuresPerAddress: 1000, lockoutSeconds: 60, globalFailuresPerMinute: 5, unknownChecksPerSecond: 1 };
+const LIMITS: LoginThrottleLimits = {
+  maxFailuresPerUser: 3,
+  maxFailuresPerAddress: 1000,
+  lockoutSeconds: 60,
+  globalFailuresPerMinute: 5,
+  unknownChecksPerSecond: 1,
+};
 const unknown = (username: string, address: string): LoginAttempt => ({ username, address, known: [] });
 
 forEachCache('login throttle', (ctx) => {
@@ -41,7 +47,10 @@ forEachCache('login throttle', (ctx) => {
     assert.deepEqual(changes, [{ state: 'entered', failuresPerMinute: 6, threshold: 5 }]);
 
     await throttle.admit(unknown('victim9', '127.0.0.50')); // this second's one check
-    const refused = await throttle.admit(unknown('victim9', '127.0.0.51')).then(() => null, (err: unknown) => err);
+    const refused = await throttle.admit(unknown('victim9', '127.0.0.51')).then(
+      () => null,
+      (err: unknown) => err,
+    );
     assert.ok(refused instanceof ThrottledError, 'the second unknown attempt in the same second is refused');
     assert.equal(refused.retryAfterSeconds, 1);
     await assert.rejects(other.admit(unknown('victim9', '127.0.0.52')), ThrottledError, 'the other collector shares the allowance');
@@ -57,7 +66,10 @@ forEachCache('login throttle', (ctx) => {
     clock += 60_000;
     assert.equal(await throttle.globalState(), false);
     await throttle.admit(unknown('victim9', '127.0.0.54'));
-    assert.deepEqual(changes.map((c) => c.state), ['entered', 'left']);
+    assert.deepEqual(
+      changes.map((c) => c.state),
+      ['entered', 'left'],
+    );
     assert.deepEqual([throttle.counters.budgetEntered, throttle.counters.budgetLeft], [1, 1]);
   });
 });
@@ -69,7 +81,10 @@ test('password checks: at most maxConcurrentChecks at once, known attempts first
   let release!: () => void;
   const first = throttle.passwordCheck(unknown('a', '1'), () => new Promise<void>((resolve) => (release = resolve)).then(() => order.push('first')));
   const queuedUnknown = throttle.passwordCheck(unknown('b', '2'), async () => order.push('unknown'));
-  await assert.rejects(throttle.passwordCheck(unknown('c', '3'), async () => order.push('never')), /busy/);
+  await assert.rejects(
+    throttle.passwordCheck(unknown('c', '3'), async () => order.push('never')),
+    /busy/,
+  );
   const queuedKnown = throttle.passwordCheck({ username: 'd', address: '4', known: ['pair:d'] }, async () => order.push('known'));
   release();
   await Promise.all([first, queuedUnknown, queuedKnown]);
@@ -86,9 +101,15 @@ test('known clients: pairs and cookies of the right user count; forged, foreign,
   let clock = Date.now();
   const known = new KnownClients(cache, key, 30, () => clock);
   const cookie = await known.remember('ana', '10.0.0.1');
-  assert.deepEqual((await known.identify('ana', '10.0.0.1')).map((s) => s.split(':')[0]), ['pair']);
+  assert.deepEqual(
+    (await known.identify('ana', '10.0.0.1')).map((s) => s.split(':')[0]),
+    ['pair'],
+  );
   assert.deepEqual(await known.identify('bob', '10.0.0.1'), [], 'the pair is per user');
-  assert.deepEqual((await known.identify('ana', '10.0.0.2', cookie)).map((s) => s.split(':')[0]), ['cookie']);
+  assert.deepEqual(
+    (await known.identify('ana', '10.0.0.2', cookie)).map((s) => s.split(':')[0]),
+    ['cookie'],
+  );
   assert.deepEqual(await known.identify('bob', '10.0.0.2', cookie), [], 'the cookie is per user');
 
   const [, payload, signature] = cookie.split('.') as [string, string, string];

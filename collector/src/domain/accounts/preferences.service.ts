@@ -16,14 +16,17 @@ import { invalid, notFound } from '../errors.js';
 
 export const AVATAR_MAX_BYTES = 256 * 1024;
 
-const timeZone = z.string().max(64).refine((zone) => {
-  try {
-    new Intl.DateTimeFormat('en', { timeZone: zone });
-    return true;
-  } catch {
-    return false;
-  }
-}, 'not a time zone this server knows (IANA names such as Europe/Berlin, or UTC)');
+const timeZone = z
+  .string()
+  .max(64)
+  .refine((zone) => {
+    try {
+      new Intl.DateTimeFormat('en', { timeZone: zone });
+      return true;
+    } catch {
+      return false;
+    }
+  }, 'not a time zone this server knows (IANA names such as Europe/Berlin, or UTC)');
 
 const fields = {
   theme: z.enum(['system', 'light', 'dark']),

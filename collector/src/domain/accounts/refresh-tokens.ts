@@ -22,9 +22,7 @@ interface TokenRecord {
   generation: number;
 }
 
-export type RotateResult =
-  | { ok: true; username: string; token: string }
-  | { ok: false; reason: 'unknown' | 'reused' | 'revoked'; username?: string };
+export type RotateResult = { ok: true; username: string; token: string } | { ok: false; reason: 'unknown' | 'reused' | 'revoked'; username?: string };
 
 const digest = (token: string) => createHash('sha256').update(token).digest('base64url');
 
@@ -83,10 +81,7 @@ export class RefreshTokens {
   }
 
   private async live(record: TokenRecord): Promise<boolean> {
-    const [state, generation] = await Promise.all([
-      this.cache.get(`refresh-family:${record.family}`),
-      this.cache.get(`refresh-gen:${record.username}`),
-    ]);
+    const [state, generation] = await Promise.all([this.cache.get(`refresh-family:${record.family}`), this.cache.get(`refresh-gen:${record.username}`)]);
     return state === 'active' && Number(generation ?? 0) === record.generation;
   }
 

@@ -37,7 +37,13 @@ forEachDatabase('users service', (ctx) => {
     assert.equal(await users.verifyPassword('ana', 'a new password here'), null, 'disabled users cannot log in');
     assert.equal(await users.current('ana'), null);
     const list = await users.list();
-    assert.deepEqual(list.map((u) => [u.username, u.role, u.disabled]), [['admin', 'admin', false], ['ana', 'analyst', true]]);
+    assert.deepEqual(
+      list.map((u) => [u.username, u.role, u.disabled]),
+      [
+        ['admin', 'admin', false],
+        ['ana', 'analyst', true],
+      ],
+    );
   });
 
   test('the last enabled admin cannot be disabled, demoted or deleted', async () => {

@@ -15,22 +15,24 @@
  * analytics.maxWindowDays, a bucket giving too many points; an unknown location is not_found.
  */
 import type { Db } from '../../storage/db.js';
-import { bytesByLocation, counterDeltas, downloadsPerDay, jobsPerDay, sensorRefs, statusTimeline, timeToResult, type CounterDeltaRow, type TransitionRow } from '../../storage/analytics.repo.js';
+import {
+  bytesByLocation,
+  counterDeltas,
+  downloadsPerDay,
+  jobsPerDay,
+  sensorRefs,
+  statusTimeline,
+  timeToResult,
+  type CounterDeltaRow,
+  type TransitionRow,
+} from '../../storage/analytics.repo.js';
 import { locationIdByName } from '../../storage/network-locations.repo.js';
 import { topPairs } from '../../storage/network-traffic.repo.js';
 import { invalid, notFound } from '../errors.js';
 import { availabilityOf } from '../jobs/planner.js';
 import { nsOfDate } from '../jobs/window.js';
 import type { SensorView } from '../sensors/sensors.types.js';
-import type {
-  DropView,
-  JobsAnalyticsView,
-  JobsDayView,
-  SensorsAnalyticsView,
-  TrafficAnalyticsView,
-  TrafficQuery,
-  WindowQuery,
-} from './analytics.types.js';
+import type { DropView, JobsAnalyticsView, JobsDayView, SensorsAnalyticsView, TrafficAnalyticsView, TrafficQuery, WindowQuery } from './analytics.types.js';
 
 export type * from './analytics.types.js';
 

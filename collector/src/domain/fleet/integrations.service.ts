@@ -36,7 +36,8 @@ export class IntegrationsService {
   }
 
   async create(name: string, who: { actor: string | null; sourceIp?: string }): Promise<IntegrationView & { secret: string }> {
-    if (!isValidSensorName(name)) throw invalid(`integration name ${JSON.stringify(name.slice(0, 80))} is not valid (a-z, 0-9, ".", "_", "-"; 1-63 characters)`);
+    if (!isValidSensorName(name))
+      throw invalid(`integration name ${JSON.stringify(name.slice(0, 80))} is not valid (a-z, 0-9, ".", "_", "-"; 1-63 characters)`);
     const secret = randomBytes(32).toString('base64url');
     const row = await insertIntegration(this.deps.db, { name, secretHash: hashMachineSecret(secret), createdBy: who.actor });
     if (!row) throw conflict(`integration ${name} already exists`);

@@ -49,7 +49,15 @@ after(() => rmSync(work, { recursive: true, force: true }));
 forEachDatabase('JobsService with uploads and results', (ctx) => {
   test('uploads complete the tasks, the merge completes the job; download, analysis and manifest follow', async () => {
     const directory = mkdtempSync(join(work, `${ctx.kind}-`));
-    const results = new ResultsService({ db: ctx.db, directory, expiryDays: 7, signer: await ManifestSigner.open({ db: ctx.db }), log, version: '9.9.9', now: () => NOW });
+    const results = new ResultsService({
+      db: ctx.db,
+      directory,
+      expiryDays: 7,
+      signer: await ManifestSigner.open({ db: ctx.db }),
+      log,
+      version: '9.9.9',
+      now: () => NOW,
+    });
     try {
       const h = await jobsHarness(ctx.db, results, { start: NOW, settings: { quota: { concurrentJobs: 5, bytesPerDay: 0 } } });
       const uploads = new UploadService({
@@ -81,7 +89,10 @@ forEachDatabase('JobsService with uploads and results', (ctx) => {
       await h.jobs.service.settled();
       const done = await h.jobs.service.get(owner, job!.id);
       assert.equal(done.status, 'complete', done.reason ?? '');
-      assert.deepEqual(done.taskList.map((t) => t.status), ['done', 'done']);
+      assert.deepEqual(
+        done.taskList.map((t) => t.status),
+        ['done', 'done'],
+      );
       assert.ok(done.result && done.result.packets === 600 && done.result.duplicatesRemoved === 200, JSON.stringify(done.result));
       const file = await h.jobs.service.download(owner, job!.id);
       assert.equal(sha256(readFileSync(file.path)), done.result.sha256);
@@ -100,7 +111,15 @@ forEachDatabase('JobsService with uploads and results', (ctx) => {
 
   test('a result over results.maxBytes fails its task at once, naming the quota; the job ends partial', async () => {
     const directory = mkdtempSync(join(work, `${ctx.kind}-quota-`));
-    const results = new ResultsService({ db: ctx.db, directory, expiryDays: 7, signer: await ManifestSigner.open({ db: ctx.db }), log, version: '9.9.9', now: () => NOW });
+    const results = new ResultsService({
+      db: ctx.db,
+      directory,
+      expiryDays: 7,
+      signer: await ManifestSigner.open({ db: ctx.db }),
+      log,
+      version: '9.9.9',
+      now: () => NOW,
+    });
     try {
       const h = await jobsHarness(ctx.db, results, { start: NOW });
       const uploads = new UploadService({
@@ -126,7 +145,10 @@ forEachDatabase('JobsService with uploads and results', (ctx) => {
       const [first, second] = [captures[0]!, captures[1]!];
       await uploads.declare(whos[0]!, { size: first.length, sha256: sha256(first), packets: 400, bytes: first.length - 24, truncated: null });
       await uploads.chunk(whos[0]!, { start: 0, end: first.length - 1, size: first.length }, sha256(first), [first]);
-      await assert.rejects(uploads.declare(whos[1]!, { size: second.length, sha256: sha256(second), packets: 400, bytes: second.length - 24, truncated: null }), (err) => isDomainError(err));
+      await assert.rejects(
+        uploads.declare(whos[1]!, { size: second.length, sha256: sha256(second), packets: 400, bytes: second.length - 24, truncated: null }),
+        (err) => isDomainError(err),
+      );
       await h.jobs.service.settled();
       const ended = await h.jobs.service.get(owner, job!.id);
       assert.equal(ended.status, 'partial');

@@ -75,7 +75,10 @@ forEachDatabase('JobsService', (ctx) => {
     assert.equal(plan.scheduled, false);
     const entryA = plan.sensors.find((e) => e.sensor === a)!;
     assert.deepEqual([entryA.included, entryA.coverage.fraction, entryA.coverage.gaps], [true, 1, []]);
-    assert.deepEqual(plan.sensors.find((e) => e.sensor === b), { ...plan.sensors.find((e) => e.sensor === b)!, included: false, note: 'no availability overlaps the window' });
+    assert.deepEqual(
+      plan.sensors.find((e) => e.sensor === b),
+      { ...plan.sensors.find((e) => e.sensor === b)!, included: false, note: 'no availability overlaps the window' },
+    );
     const taskA = job.taskList.find((t) => t.sensor === a)!;
     const taskB = job.taskList.find((t) => t.sensor === b)!;
     assert.deepEqual([taskA.status, taskA.attempt, taskA.dispatchedAt], ['pending', 0, NOW.toISOString()]);
@@ -93,7 +96,13 @@ forEachDatabase('JobsService', (ctx) => {
     assert.deepEqual([claims.jobId, claims.sensor], [job.id, a]);
     assert.equal(claims.expiresAt.getTime(), NOW.getTime() + 60 * 60_000, 'uploadTokenMinutes after the dispatch (the window has ended)');
     assert.equal(h.broker.published.find((p) => p.topic.endsWith('/tasks'))!.options.qos, 1);
-    assert.deepEqual(h.emittedJobs.map((e) => [e.event, e.status]), [['submitted', 'pending'], ['running', 'running']]);
+    assert.deepEqual(
+      h.emittedJobs.map((e) => [e.event, e.status]),
+      [
+        ['submitted', 'pending'],
+        ['running', 'running'],
+      ],
+    );
   });
 
   test('submit refusals: bad filter with its position, unknown sensor, viewer, and the concurrent-jobs quota naming the limit', async () => {
@@ -135,9 +144,24 @@ forEachDatabase('JobsService', (ctx) => {
         assert.equal(h.jobs.service.ingestEstimate(talker, { ...answer, requestId: cmd!.message.requestId }), 'applied');
       });
     };
-    const answer = { v: SCHEMA_VERSION, sentAt: 0, seq: 1, requestId: 'x', files: 4, bytesInWindow: 4096, indexedFiles: 3, matchUpperBound: { packets: 10, bytes: 999 }, bytesToRead: 2048 };
+    const answer = {
+      v: SCHEMA_VERSION,
+      sentAt: 0,
+      seq: 1,
+      requestId: 'x',
+      files: 4,
+      bytesInWindow: 4096,
+      indexedFiles: 3,
+      matchUpperBound: { packets: 10, bytes: 999 },
+      bytesToRead: 2048,
+    };
     const started = Date.now();
-    const { job, plan } = await h.jobs.service.submit(analyst(), { window: pastWindow, filter: { expression: 'udp' }, targets: { sensors: [talker, silent, down] }, dryRun: true });
+    const { job, plan } = await h.jobs.service.submit(analyst(), {
+      window: pastWindow,
+      filter: { expression: 'udp' },
+      targets: { sensors: [talker, silent, down] },
+      dryRun: true,
+    });
     assert.equal(job, null);
     assert.ok(Date.now() - started < 2000, 'waits about dryRunTimeoutMs, once for all');
     const byName = new Map(plan.sensors.map((e) => [e.sensor, e]));
@@ -145,10 +169,20 @@ forEachDatabase('JobsService', (ctx) => {
     assert.equal(byName.get(talker)!.bytesInWindow, 4096);
     assert.deepEqual([byName.get(silent)!.estimate, byName.get(silent)!.note], [null, 'no estimate: no answer in time']);
     assert.match(byName.get(down)!.note!, /^sensor is offline/);
-    assert.deepEqual(h.broker.commands('estimate').map((c) => c.sensor).sort(), [silent, talker].sort(), 'the offline sensor is not asked');
+    assert.deepEqual(
+      h.broker
+        .commands('estimate')
+        .map((c) => c.sensor)
+        .sort(),
+      [silent, talker].sort(),
+      'the offline sensor is not asked',
+    );
     assert.equal(h.jobs.estimates.open, 0, 'no question left waiting');
     assert.equal(h.broker.commands('tasks').length, 0);
-    assert.equal((await h.jobs.service.list(analyst(), { limit: 500 })).jobs.some((j) => j.filter && 'expression' in j.filter && j.filter.expression === 'udp'), false);
+    assert.equal(
+      (await h.jobs.service.list(analyst(), { limit: 500 })).jobs.some((j) => j.filter && 'expression' in j.filter && j.filter.expression === 'udp'),
+      false,
+    );
   });
 
   test('task statuses: current attempt only, forward only, newer seq only, from the owning sensor only; done needs the upload', async () => {
@@ -192,7 +226,13 @@ forEachDatabase('JobsService', (ctx) => {
     assert.equal(ended.status, 'partial');
     assert.equal(ended.reason, `${b} failed: capture directory unreadable`);
     assert.deepEqual(results.merges, [{ jobId: job.id, status: 'partial' }]);
-    assert.deepEqual(h.emittedJobs.filter((e) => e.job === job.id).map((e) => e.event).filter((e) => e !== 'progress'), ['submitted', 'running', 'merging', 'partial']);
+    assert.deepEqual(
+      h.emittedJobs
+        .filter((e) => e.job === job.id)
+        .map((e) => e.event)
+        .filter((e) => e !== 'progress'),
+      ['submitted', 'running', 'merging', 'partial'],
+    );
     assert.ok(ended.expiresAt !== null, 'expiry set when the job ended');
   });
 
@@ -225,7 +265,10 @@ forEachDatabase('JobsService', (ctx) => {
     const a = await h.sensor(covering());
     const owner = analyst();
     const { job } = await submit(h, owner, [a]);
-    await assert.rejects(h.jobs.service.cancel(analyst(), job.id), (err) => isDomainError(err, 'forbidden') && err.message.includes(`belongs to ${owner.name}`));
+    await assert.rejects(
+      h.jobs.service.cancel(analyst(), job.id),
+      (err) => isDomainError(err, 'forbidden') && err.message.includes(`belongs to ${owner.name}`),
+    );
     const cancelled = await h.jobs.service.cancel({ name: 'root', role: 'admin' }, job.id);
     assert.deepEqual([cancelled.status, cancelled.reason], ['cancelled', 'cancelled by root']);
     const [cancel] = h.broker.commands('cancel', a);
@@ -233,7 +276,11 @@ forEachDatabase('JobsService', (ctx) => {
     assert.equal((await h.jobs.service.tasks(owner, job.id))[0]!.status, 'cancelled');
     // Its files (results of tasks done before the cancel) expire like any ended job's, so the sweep frees them.
     const [row] = await ctx.db.query<{ expiresAt: Date | null }>('SELECT expires_at AS "expiresAt" FROM jobs WHERE id = $1', [job.id]);
-    assert.equal(row!.expiresAt?.toISOString(), new Date(NOW.getTime() + 7 * 86_400_000).toISOString(), 'a cancelled job expires results.expiryDays after the cancel');
+    assert.equal(
+      row!.expiresAt?.toISOString(),
+      new Date(NOW.getTime() + 7 * 86_400_000).toISOString(),
+      'a cancelled job expires results.expiryDays after the cancel',
+    );
     assert.equal((await h.jobs.service.cancel(owner, job.id)).status, 'cancelled', 'cancelling again is harmless');
     assert.equal(await h.jobs.service.ingestTaskStatus(a, job.taskList[0]!.id, status(job.taskList[0]!.id, 'scanning')), 'stale');
 
@@ -248,17 +295,24 @@ forEachDatabase('JobsService', (ctx) => {
     const a = await h.sensor(covering());
     const owner = analyst();
     const { job } = await submit(h, owner, [a]);
-    await assert.rejects(h.jobs.service.download(owner, job.id), (err) => isDomainError(err, 'not_found') && /merged result of job .* \(status running\)/.test(err.message));
+    await assert.rejects(
+      h.jobs.service.download(owner, job.id),
+      (err) => isDomainError(err, 'not_found') && /merged result of job .* \(status running\)/.test(err.message),
+    );
     await assert.rejects(h.jobs.service.download({ name: 'vera', role: 'viewer' }, job.id), (err) => isDomainError(err, 'forbidden'));
     results.files.set(job.id, { path: '/r/merged.pcap', size: 600, fileName: 'm.pcap', contentType: 'application/vnd.tcpdump.pcap' });
     assert.equal((await h.jobs.service.download(owner, job.id)).size, 600);
     await assert.rejects(
       h.jobs.service.download(owner, job.id),
-      (err) => isDomainError(err, 'throttled') && err.message === 'download of 600 bytes exceeds jobs.quota.bytesPerDay (1000): 600 bytes downloaded in the last 24 h',
+      (err) =>
+        isDomainError(err, 'throttled') && err.message === 'download of 600 bytes exceeds jobs.quota.bytesPerDay (1000): 600 bytes downloaded in the last 24 h',
     );
     h.clock.now = new Date(NOW.getTime() + 25 * HOUR);
     assert.equal((await h.jobs.service.download(owner, job.id)).size, 600, 'a day later the quota is free again');
-    await assert.rejects(h.jobs.service.analysis(owner, job.id), (err) => isDomainError(err, 'not_found') && err.message === `analysis of job ${job.id} not found`);
+    await assert.rejects(
+      h.jobs.service.analysis(owner, job.id),
+      (err) => isDomainError(err, 'not_found') && err.message === `analysis of job ${job.id} not found`,
+    );
   });
 
   test('list: newest first, cursor pages, bad cursor refused', async () => {
@@ -271,9 +325,15 @@ forEachDatabase('JobsService', (ctx) => {
       ids.push((await submit(h, owner, [a])).job.id);
     }
     const first = await h.jobs.service.list(owner, { owner: owner.name, limit: 2 });
-    assert.deepEqual(first.jobs.map((j) => j.id), [ids[2], ids[1]]);
+    assert.deepEqual(
+      first.jobs.map((j) => j.id),
+      [ids[2], ids[1]],
+    );
     const second = await h.jobs.service.list(owner, { owner: owner.name, limit: 2, cursor: first.next! });
     assert.deepEqual([second.jobs.map((j) => j.id), second.next], [[ids[0]], null]);
-    await assert.rejects(h.jobs.service.list(owner, { limit: 2, cursor: 'garbage' }), (err) => isDomainError(err, 'invalid') && err.message === 'cursor: not a cursor this server gave out');
+    await assert.rejects(
+      h.jobs.service.list(owner, { limit: 2, cursor: 'garbage' }),
+      (err) => isDomainError(err, 'invalid') && err.message === 'cursor: not a cursor this server gave out',
+    );
   });
 });

@@ -40,7 +40,19 @@ import type { SensorView } from '../sensors/sensors.types.js';
 import type { TaskDispatcher } from './dispatcher.js';
 import type { DryRunEstimates, EstimateOutcome } from './estimates.js';
 import { jobView, planOf, taskView } from './job-views.js';
-import type { JobLimits, JobDetail, JobListQuery, JobPage, JobPlan, JobRequest, JobsApi, JobView, ResultFile, TaskView, EvidenceManifest } from './jobs.types.js';
+import type {
+  JobLimits,
+  JobDetail,
+  JobListQuery,
+  JobPage,
+  JobPlan,
+  JobRequest,
+  JobsApi,
+  JobView,
+  ResultFile,
+  TaskView,
+  EvidenceManifest,
+} from './jobs.types.js';
 import type { JobResults } from './jobs.ports.js';
 import type { JobLifecycle } from './lifecycle.js';
 import { availabilityOf, makePlan, planEntry, resolveTargets, validateRequest } from './planner.js';
@@ -91,7 +103,12 @@ export class JobsService implements JobsApi {
     let answers = new Map<string, EstimateMessage | 'no-answer'>();
     if (request.dryRun === true) {
       const asked = targets.filter((s) => (s.status === 'online' || s.status === 'degraded') && availabilityOf(s, v.window, nowNs).included);
-      answers = await this.deps.estimates.ask(asked.map((s) => s.name), v.window, v.expression, settings.dryRunTimeoutMs);
+      answers = await this.deps.estimates.ask(
+        asked.map((s) => s.name),
+        v.window,
+        v.expression,
+        settings.dryRunTimeoutMs,
+      );
     }
     const entries = targets.map((s) => planEntry(s, v.window, nowNs, answers.get(s.name)));
     const plan = makePlan(v, entries, nowNs);
@@ -180,7 +197,8 @@ export class JobsService implements JobsApi {
   async cancel(actor: Actor, id: string): Promise<JobView> {
     const job = await this.job(actor, id, 'cancel');
     if (job.status === 'cancelled') return jobView(job);
-    if (job.status === 'complete' || job.status === 'partial' || job.status === 'failed') throw new DomainError('conflict', `job ${id} has already ended (${job.status})`);
+    if (job.status === 'complete' || job.status === 'partial' || job.status === 'failed')
+      throw new DomainError('conflict', `job ${id} has already ended (${job.status})`);
     await this.cancelOpen(job, `cancelled by ${actor.name}`);
     return jobView((await findJob(this.deps.db, id))!);
   }

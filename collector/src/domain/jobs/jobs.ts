@@ -52,7 +52,15 @@ export interface Jobs {
 export function createJobs(deps: JobsDeps): Jobs {
   const now = deps.now ?? (() => new Date());
   const { db, log, settings } = deps;
-  const dispatcher = new TaskDispatcher({ db, commands: deps.commands, tokens: deps.tokens, publicUrl: deps.publicUrl, uploadTokenMinutes: settings.uploadTokenMinutes, log, now });
+  const dispatcher = new TaskDispatcher({
+    db,
+    commands: deps.commands,
+    tokens: deps.tokens,
+    publicUrl: deps.publicUrl,
+    uploadTokenMinutes: settings.uploadTokenMinutes,
+    log,
+    now,
+  });
   const lifecycle = new JobLifecycle({ db, dispatcher, results: deps.results, events: deps.events, log, now, settings });
   const estimates = new DryRunEstimates(deps.commands, (sensor, err) => log.warn({ sensor, err }, 'publishing an estimate command failed'));
   const service = new JobsService({ db, sensors: deps.sensors, dispatcher, lifecycle, estimates, results: deps.results, log, now, settings });

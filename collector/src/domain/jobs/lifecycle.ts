@@ -101,11 +101,7 @@ export class JobLifecycle {
     }
     // A retryable failure that ran out of attempts says so; one that is never retried just names its cause.
     const said = mayRetry ? `${reason} (attempt ${task.attempt + 1} of ${settings.taskMaxAttempts})` : reason;
-    const failed = await applyTaskStatus(
-      db,
-      { id: task.id, attempt: task.attempt, from: OPEN_TASK_STATES, to: 'failed', at: now, reason: said },
-      true,
-    );
+    const failed = await applyTaskStatus(db, { id: task.id, attempt: task.attempt, from: OPEN_TASK_STATES, to: 'failed', at: now, reason: said }, true);
     if (failed === null) return 'unchanged';
     log.warn({ ...ids, reason }, 'task failed');
     await this.taskMoved(failed, true);
@@ -136,7 +132,10 @@ export class JobLifecycle {
     this.merging.add(jobId);
     try {
       const merged = await this.deps.results.merge(jobId, final);
-      this.deps.log.info({ job: jobId, status: final, packets: merged.packets, fileBytes: merged.fileBytes, duplicatesRemoved: merged.duplicatesRemoved }, 'job merged');
+      this.deps.log.info(
+        { job: jobId, status: final, packets: merged.packets, fileBytes: merged.fileBytes, duplicatesRemoved: merged.duplicatesRemoved },
+        'job merged',
+      );
       await this.end(job, final, reason, ['merging']);
     } catch (err) {
       this.deps.log.error({ job: jobId, err }, 'merge failed');
@@ -170,8 +169,6 @@ export class JobLifecycle {
 
 /** "edge-2 failed: no progress for 120 s; edge-3 skipped: no availability overlaps the window", or null when all are done. */
 export function failureReason(tasks: Pick<TaskRow, 'sensorName' | 'status' | 'reason'>[]): string | null {
-  const parts = tasks
-    .filter((t) => t.status !== 'done')
-    .map((t) => `${t.sensorName} ${t.status}${t.reason ? `: ${t.reason}` : ''}`);
+  const parts = tasks.filter((t) => t.status !== 'done').map((t) => `${t.sensorName} ${t.status}${t.reason ? `: ${t.reason}` : ''}`);
   return parts.length === 0 ? null : parts.join('; ');
 }

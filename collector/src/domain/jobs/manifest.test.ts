@@ -31,10 +31,36 @@ const input = (): ManifestInput => ({
   status: 'partial',
   completedAt: new Date('2026-03-01T10:09:00Z'),
   tasks: [
-    { id: 'edge-1-0b7e', sensor: 'edge-1', status: 'done', packets: 10, bytes: 2000, fileBytes: sensorFile.length, sha256: sha256(sensorFile), truncated: null, complete: true },
-    { id: 'edge-2-0b7e', sensor: 'edge-2', status: 'failed', packets: 7, bytes: 100, fileBytes: 400, sha256: 'ab'.repeat(32), truncated: null, complete: false },
+    {
+      id: 'edge-1-0b7e',
+      sensor: 'edge-1',
+      status: 'done',
+      packets: 10,
+      bytes: 2000,
+      fileBytes: sensorFile.length,
+      sha256: sha256(sensorFile),
+      truncated: null,
+      complete: true,
+    },
+    {
+      id: 'edge-2-0b7e',
+      sensor: 'edge-2',
+      status: 'failed',
+      packets: 7,
+      bytes: 100,
+      fileBytes: 400,
+      sha256: 'ab'.repeat(32),
+      truncated: null,
+      complete: false,
+    },
   ],
-  merged: { fileName: 'pcapmesh-0b7e6f5c-20260301T100000Z-20260301T100500Z.pcap', fileBytes: merged.length, sha256: sha256(merged), packets: 10, duplicatesRemoved: 0 },
+  merged: {
+    fileName: 'pcapmesh-0b7e6f5c-20260301T100000Z-20260301T100500Z.pcap',
+    fileBytes: merged.length,
+    sha256: sha256(merged),
+    packets: 10,
+    duplicatesRemoved: 0,
+  },
   version: '9.9.9',
 });
 
@@ -58,7 +84,16 @@ test('the manifest names the job, its window with nanoseconds, each sensor (no h
   assert.equal(m.type, 'pcapmesh.evidence');
   assert.deepEqual(m.window, { from: '2026-03-01T10:00:00.000Z', to: '2026-03-01T10:05:00.000Z', fromNs: '1772359200000000000', toNs: '1772359500000000001' });
   assert.equal(m.requester, 'analyst1');
-  assert.deepEqual(m.sensors[1], { sensor: 'edge-2', task: 'edge-2-0b7e', status: 'failed', packets: 0, bytes: 0, fileBytes: 0, sha256: null, truncated: null });
+  assert.deepEqual(m.sensors[1], {
+    sensor: 'edge-2',
+    task: 'edge-2-0b7e',
+    status: 'failed',
+    packets: 0,
+    bytes: 0,
+    fileBytes: 0,
+    sha256: null,
+    truncated: null,
+  });
   assert.deepEqual(m.software, { name: 'pcapmesh', version: '9.9.9' });
 });
 
@@ -95,7 +130,10 @@ test('a tampered file fails with file-hash; a tampered JWS with signature; anoth
   writeFileSync(tamperedFile, bytes);
   const onTampered = await verifyEvidence(jws, tamperedFile, jwks);
   assert.equal(onTampered.ok, false);
-  assert.deepEqual(onTampered.problems.map((p) => p.code), ['file-hash']);
+  assert.deepEqual(
+    onTampered.problems.map((p) => p.code),
+    ['file-hash'],
+  );
   assert.match(onTampered.problems[0]!.message, /neither the merged capture .* nor any sensor's result/);
 
   const [h, p, s] = jws.split('.') as [string, string, string];
@@ -104,20 +142,32 @@ test('a tampered file fails with file-hash; a tampered JWS with signature; anoth
   const forged = `${h}.${Buffer.from(JSON.stringify(altered)).toString('base64url')}.${s}`;
   const onForged = await verifyEvidence(forged, mergedPath, jwks);
   assert.equal(onForged.ok, false);
-  assert.deepEqual(onForged.problems.map((x) => x.code), ['signature']);
+  assert.deepEqual(
+    onForged.problems.map((x) => x.code),
+    ['signature'],
+  );
   assert.match(onForged.problems[0]!.message, /does not verify/);
   assert.equal(onForged.manifest?.requester, 'someone else', 'the payload is still shown, marked unverified');
 
   const other = await ManifestSigner.fromPrivateJwk(generateKeyPairSync('ed25519').privateKey.export({ format: 'jwk' }));
   const onOtherKey = await verifyEvidence(jws, mergedPath, other.publicJwks());
-  assert.deepEqual(onOtherKey.problems.map((x) => x.code), ['signature']);
+  assert.deepEqual(
+    onOtherKey.problems.map((x) => x.code),
+    ['signature'],
+  );
   assert.match(onOtherKey.problems[0]!.message, /no key in the given key set matches/);
 
   const noKey = await verifyEvidence(jws, mergedPath);
   assert.equal(noKey.ok, false);
-  assert.deepEqual(noKey.problems.map((x) => x.code), ['no-key']);
+  assert.deepEqual(
+    noKey.problems.map((x) => x.code),
+    ['no-key'],
+  );
 
   const junk = await verifyEvidence('not-a-jws', join(dir, 'missing.pcap'), jwks);
-  assert.deepEqual(junk.problems.map((x) => x.code), ['format', 'file']);
+  assert.deepEqual(
+    junk.problems.map((x) => x.code),
+    ['format', 'file'],
+  );
   assert.equal(junk.ok, false);
 });

@@ -169,7 +169,8 @@ export async function verifyEvidence(jws: string, resultFilePath: string, jwks?:
     decodable = true;
     if (header.alg !== 'EdDSA') problems.push({ code: 'format', message: `JWS algorithm ${String(header.alg)}, expected EdDSA` });
     manifest = parseManifest(Buffer.from(text.split('.')[1] ?? '', 'base64url').toString('utf8'));
-    if (manifest === null) problems.push({ code: 'format', message: 'the JWS payload is not a pcapmesh evidence manifest (type pcapmesh.evidence, version 1)' });
+    if (manifest === null)
+      problems.push({ code: 'format', message: 'the JWS payload is not a pcapmesh evidence manifest (type pcapmesh.evidence, version 1)' });
   } catch (err) {
     problems.push({ code: 'format', message: `not a compact JWS: ${(err as Error).message}` });
   }

@@ -59,7 +59,10 @@ test('validateRequest: defaults, canonical filter, and every refusal names what 
   refused(() => validateRequest(request({ filter: { expression: 'ether host 1' } }), settings), /^filter: at 0: 'ether' is not supported/);
   refused(() => validateRequest(request({ filter: { ip: ['10.0.0.1 or 1'] } }), settings), /^filter: filter field 'ip': '10\.0\.0\.1 or 1'/);
   refused(() => validateRequest(request({ window: { from: ns(T), to: ns(T) } }), settings), /^window: to \(2026-03-01T10:00:00\.000000Z\) must be after from/);
-  refused(() => validateRequest(request({ window: { from: ns(T), to: ns(T + 3_601_000) } }), settings), /^window of 3601 s exceeds jobs\.maxWindowSeconds \(3600\)$/);
+  refused(
+    () => validateRequest(request({ window: { from: ns(T), to: ns(T + 3_601_000) } }), settings),
+    /^window of 3601 s exceeds jobs\.maxWindowSeconds \(3600\)$/,
+  );
   refused(() => validateRequest(request({ limits: { maxBytes: 5001 } }), settings), /^limits\.maxBytes 5001 exceeds jobs\.ceilings\.maxBytes \(5000\)$/);
   refused(() => validateRequest(request({ limits: { timeoutSeconds: 0 } }), settings), /^limits\.timeoutSeconds: must be a positive integer$/);
   refused(() => validateRequest(request({ targets: { sensors: [] } }), settings), /^targets: sensors is empty$/);
@@ -70,13 +73,18 @@ test('availability: coverage fraction and gaps inside the window, bytes pro rata
   const window = { from: ns(T), to: ns(T + 600_000) };
   const now = ns(T + 3_600_000);
   // Source covers [T-300 s, T+300 s] with a gap [T+60 s, T+120 s]: 240 s of the 600 s window.
-  const s = sensor('edge-1', { pcap: { oldest: null, newest: null, updatedAt: null, sources: [source(T - 300_000, T + 300_000, 6000, [[T + 60_000, T + 120_000]])] } });
+  const s = sensor('edge-1', {
+    pcap: { oldest: null, newest: null, updatedAt: null, sources: [source(T - 300_000, T + 300_000, 6000, [[T + 60_000, T + 120_000]])] },
+  });
   const a = availabilityOf(s, window, now);
   assert.equal(a.included, true);
   assert.ok(Math.abs(a.fraction - 0.4) < 1e-6, `fraction ${a.fraction}`);
   assert.deepEqual(
     a.gaps.map((g) => [Number((g.from - window.from) / 1_000_000_000n), Number((g.to - window.from) / 1_000_000_000n)]),
-    [[60, 120], [300, 600]],
+    [
+      [60, 120],
+      [300, 600],
+    ],
   );
   assert.ok(Math.abs(a.bytesInWindow - 3000) <= 1, 'half the source span lies in the window');
 
@@ -97,9 +105,18 @@ test('resolveTargets: named sensors and locations, auto by overlap; unknown name
   const a = sensor('edge-a', { location: 'dc-1', pcap: { oldest: null, newest: null, updatedAt: null, sources: [source(T, T + 600_000, 10)] } });
   const b = sensor('edge-b', { location: 'dc-2' });
   const c = sensor('edge-c', { location: 'dc-1' });
-  assert.deepEqual(resolveTargets({ sensors: ['edge-b'] }, [a, b, c], window, now).map((s) => s.name), ['edge-b']);
-  assert.deepEqual(resolveTargets({ locations: ['dc-1'] }, [a, b, c], window, now).map((s) => s.name), ['edge-a', 'edge-c']);
-  assert.deepEqual(resolveTargets({ auto: true }, [a, b, c], window, now).map((s) => s.name), ['edge-a']);
+  assert.deepEqual(
+    resolveTargets({ sensors: ['edge-b'] }, [a, b, c], window, now).map((s) => s.name),
+    ['edge-b'],
+  );
+  assert.deepEqual(
+    resolveTargets({ locations: ['dc-1'] }, [a, b, c], window, now).map((s) => s.name),
+    ['edge-a', 'edge-c'],
+  );
+  assert.deepEqual(
+    resolveTargets({ auto: true }, [a, b, c], window, now).map((s) => s.name),
+    ['edge-a'],
+  );
   refused(() => resolveTargets({ sensors: ['edge-a', 'edge-x', 'edge-y'] }, [a, b, c], window, now), /^targets: unknown sensors 'edge-x', 'edge-y'$/);
   refused(() => resolveTargets({ locations: ['mars'] }, [a, b, c], window, now), /^targets: no sensor at location 'mars'$/);
   refused(() => resolveTargets({ auto: true }, [b, c], window, now), /^targets: auto found no sensor whose captures overlap the window$/);

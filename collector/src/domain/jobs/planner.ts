@@ -54,7 +54,14 @@ export function validateRequest(req: JobRequest, settings: PlannerSettings): Val
   if (seconds > BigInt(settings.maxWindowSeconds)) {
     throw invalid(`window of ${seconds} s exceeds jobs.maxWindowSeconds (${settings.maxWindowSeconds})`);
   }
-  return { name, window: { from, to }, filter: req.filter, expression: canonicalFilter(req.filter), targets: validTargets(req.targets), limits: limitsOf(req.limits, settings) };
+  return {
+    name,
+    window: { from, to },
+    filter: req.filter,
+    expression: canonicalFilter(req.filter),
+    targets: validTargets(req.targets),
+    limits: limitsOf(req.limits, settings),
+  };
 }
 
 /** The canonical expression of a filter as submitted; a syntax error's position reaches the message. */
@@ -136,7 +143,10 @@ export function availabilityOf(
   for (const source of sensor.pcap.sources) {
     const span = sourceSpan(source);
     if (span === null) continue;
-    const covered = subtract(span, source.gaps.map((g) => ({ from: nsOfTimestamp(g.from), to: nsOfTimestamp(g.to) })));
+    const covered = subtract(
+      span,
+      source.gaps.map((g) => ({ from: nsOfTimestamp(g.from), to: nsOfTimestamp(g.to) })),
+    );
     spans.push(...covered);
     const overlap = intersect(span, window);
     if (overlap !== null) {
@@ -172,7 +182,10 @@ export function planEntry(sensor: SensorView, window: Interval, now: bigint, est
     sensor: sensor.name,
     location: sensor.location,
     status: sensor.status,
-    coverage: { fraction: Math.round(a.fraction * 10_000) / 10_000, gaps: a.gaps.slice(0, MAX_GAPS).map((g) => ({ from: isoOfNs(g.from), to: isoOfNs(g.to) })) },
+    coverage: {
+      fraction: Math.round(a.fraction * 10_000) / 10_000,
+      gaps: a.gaps.slice(0, MAX_GAPS).map((g) => ({ from: isoOfNs(g.from), to: isoOfNs(g.to) })),
+    },
     bytesInWindow: a.bytesInWindow,
     estimate: null,
     included: a.included,

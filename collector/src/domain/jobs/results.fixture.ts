@@ -39,7 +39,11 @@ export async function insertJob(
   );
   const tasks = opts.sensors.map((sensor) => ({ taskId: `${sensor}-${jobId.slice(0, 8)}`, jobId, sensor }));
   for (const t of tasks) {
-    await q.query(`INSERT INTO job_tasks (id, job_id, sensor_name, status, dispatched_at) VALUES ($1, $2, $3, 'uploading', now())`, [t.taskId, jobId, t.sensor]);
+    await q.query(`INSERT INTO job_tasks (id, job_id, sensor_name, status, dispatched_at) VALUES ($1, $2, $3, 'uploading', now())`, [
+      t.taskId,
+      jobId,
+      t.sensor,
+    ]);
   }
   return { jobId, tasks };
 }

@@ -77,7 +77,13 @@ forEachDatabase('results service', (ctx) => {
     const expected = mergeCaptures(inputs, expectedPath, { dedup: true, dedupWindowNs: DEFAULT_DEDUP_WINDOW_NS });
     const expectedBytes = readFileSync(expectedPath);
     assert.ok(expected.duplicates >= 2900, `overlap removed (${expected.duplicates} duplicates)`);
-    assert.deepEqual(outcome, { packets: expected.packets, bytes: expected.bytes, fileBytes: expectedBytes.length, sha256: sha256(expectedBytes), duplicatesRemoved: expected.duplicates });
+    assert.deepEqual(outcome, {
+      packets: expected.packets,
+      bytes: expected.bytes,
+      fileBytes: expectedBytes.length,
+      sha256: sha256(expectedBytes),
+      duplicatesRemoved: expected.duplicates,
+    });
 
     const file = await results.mergedFile(job.jobId);
     assert.ok(file);
@@ -98,7 +104,10 @@ forEachDatabase('results service', (ctx) => {
     const verdict = await verifyEvidence(row!.manifest, file.path, signer.publicJwks());
     assert.deepEqual(verdict.problems, []);
     assert.equal(verdict.manifest?.status, 'complete');
-    assert.deepEqual(verdict.manifest?.sensors.map((s) => s.sha256), captures.map((c) => sha256(c)));
+    assert.deepEqual(
+      verdict.manifest?.sensors.map((s) => s.sha256),
+      captures.map((c) => sha256(c)),
+    );
     const onSensor = await verifyEvidence(row!.manifest, inputs[1]!, signer.publicJwks());
     assert.deepEqual(onSensor.matched, { kind: 'sensor', sensor: 'edge-2', task: job.tasks[1]!.taskId });
 
@@ -132,7 +141,10 @@ forEachDatabase('results service', (ctx) => {
     await uploadAll(ctx.db, directory, job, big);
     const killed = results.merge(job.jobId, 'partial');
     let ended = false;
-    void killed.then(() => (ended = true), () => (ended = true));
+    void killed.then(
+      () => (ended = true),
+      () => (ended = true),
+    );
     // The collector stops while the worker writes (or analyses) the merge.
     const at = (name: string) => existsSync(join(directory, job.jobId, name));
     while (!at('merged.tmp') && !at('merged.pcap') && !ended) await new Promise((r) => setTimeout(r, 2));
@@ -191,7 +203,9 @@ forEachDatabase('results service', (ctx) => {
     assert.ok(!removed.some((r) => r.jobId === keep.jobId), 'a job expiring later is kept');
     assert.ok(!existsSync(join(directory, job.jobId)));
     assert.equal(await results.mergedFile(job.jobId), null);
-    const [row] = await ctx.db.query<{ expired_at: Date | null; result_sha256: string }>('SELECT expired_at, result_sha256 FROM jobs WHERE id = $1', [job.jobId]);
+    const [row] = await ctx.db.query<{ expired_at: Date | null; result_sha256: string }>('SELECT expired_at, result_sha256 FROM jobs WHERE id = $1', [
+      job.jobId,
+    ]);
     assert.equal(row!.expired_at?.toISOString(), '2026-03-08T10:10:00.000Z');
     assert.equal(row!.result_sha256, outcome.sha256, 'the metadata stays');
     assert.deepEqual(await results.sweepExpired(new Date('2026-03-08T10:10:00Z')), [], 'once');

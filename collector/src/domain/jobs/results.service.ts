@@ -69,7 +69,11 @@ const PCAPNG_MAGIC = 0x0a0d0d0a;
 
 /** `pcapmesh-{job8}-{from}-{to}.pcap[ng]` with compact UTC times (20260102T030405Z); with a sensor, its result's name. */
 export function resultFileName(job: { id: string; windowFrom: Date; windowTo: Date }, ext: 'pcap' | 'pcapng', sensor?: string): string {
-  const compact = (d: Date) => d.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const compact = (d: Date) =>
+    d
+      .toISOString()
+      .replace(/[-:]/g, '')
+      .replace(/\.\d+Z$/, 'Z');
   return `pcapmesh-${job.id.slice(0, 8)}${sensor ? `-${sensor}` : ''}-${compact(job.windowFrom)}-${compact(job.windowTo)}.${ext}`;
 }
 
@@ -178,13 +182,25 @@ export class ResultsService {
     }
     const completedAt = this.now();
     const ext = merged.file === 'merged.pcapng' ? 'pcapng' : 'pcap';
-    const outcome: MergeOutcome = { packets: merged.packets, bytes: merged.bytes, fileBytes: merged.fileBytes, sha256: merged.sha256, duplicatesRemoved: merged.duplicates };
+    const outcome: MergeOutcome = {
+      packets: merged.packets,
+      bytes: merged.bytes,
+      fileBytes: merged.fileBytes,
+      sha256: merged.sha256,
+      duplicatesRemoved: merged.duplicates,
+    };
     const manifest = buildManifest({
       job,
       status: finalStatus,
       completedAt,
       tasks: tasks.map((t) => ({ ...t, status: t.status as TaskStatus })),
-      merged: { fileName: resultFileName(job, ext), fileBytes: merged.fileBytes, sha256: merged.sha256, packets: merged.packets, duplicatesRemoved: merged.duplicates },
+      merged: {
+        fileName: resultFileName(job, ext),
+        fileBytes: merged.fileBytes,
+        sha256: merged.sha256,
+        packets: merged.packets,
+        duplicatesRemoved: merged.duplicates,
+      },
       version: this.opts.version,
     });
     const kept = await storeMergeResult(db, jobId, {
@@ -207,7 +223,16 @@ export class ResultsService {
     }
     this.counters.merges += 1;
     this.log.info(
-      { job: jobId, sensors: results.length, packets: merged.packets, duplicates: merged.duplicates, fileBytes: merged.fileBytes, format: merged.format, problems: merged.problems.length, ms: Math.round(performance.now() - started) },
+      {
+        job: jobId,
+        sensors: results.length,
+        packets: merged.packets,
+        duplicates: merged.duplicates,
+        fileBytes: merged.fileBytes,
+        format: merged.format,
+        problems: merged.problems.length,
+        ms: Math.round(performance.now() - started),
+      },
       'job results merged, analysed and signed',
     );
     if (merged.problems.length > 0) this.log.warn({ job: jobId, problems: merged.problems.slice(0, 10) }, 'damaged task results: merged up to the damage');
@@ -243,8 +268,7 @@ export class ResultsService {
         }
         settle();
       };
-      const onMessage = (message: MergeWorkerMessage): void =>
-        done(() => ('ok' in message ? resolve(message.ok) : reject(new Error(message.error))), true);
+      const onMessage = (message: MergeWorkerMessage): void => done(() => ('ok' in message ? resolve(message.ok) : reject(new Error(message.error))), true);
       const onError = (err: Error): void => done(() => reject(err), false);
       const onExit = (code: number): void => done(() => reject(new Error(`merge worker stopped (exit code ${code}) before it finished`)), false);
       worker.on('message', onMessage);
@@ -293,4 +317,3 @@ async function treeSize(dir: string): Promise<number> {
   }
   return total;
 }
-

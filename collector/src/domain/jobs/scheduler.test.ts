@@ -50,7 +50,12 @@ const later = (h: JobsHarness, seconds: number) => {
   h.clock.now = new Date(h.clock.now.getTime() + seconds * 1000);
 };
 
-async function submit(h: JobsHarness, sensors: string[], window = { from: ns(NOW.getTime() - HOUR - 600_000), to: ns(NOW.getTime() - HOUR) }, timeoutSeconds = 600) {
+async function submit(
+  h: JobsHarness,
+  sensors: string[],
+  window = { from: ns(NOW.getTime() - HOUR - 600_000), to: ns(NOW.getTime() - HOUR) },
+  timeoutSeconds = 600,
+) {
   const { job } = await h.jobs.service.submit(
     { name: `ana-${randomUUID().slice(0, 6)}`, role: 'analyst' },
     { window, filter: { expression: 'tcp' }, targets: { sensors }, limits: { timeoutSeconds } },
@@ -74,7 +79,10 @@ forEachDatabase('JobScheduler', (ctx) => {
     assert.equal((await h.jobs.scheduler.tick()).stalled, 1, 'only the online sensor stalls');
     const retried = (await findTask(ctx.db, tA))!;
     assert.deepEqual([retried.status, retried.attempt], ['pending', 1]);
-    assert.deepEqual(h.broker.commands('tasks', a).map((c) => c.message.attempt), [0, 1]);
+    assert.deepEqual(
+      h.broker.commands('tasks', a).map((c) => c.message.attempt),
+      [0, 1],
+    );
     assert.equal((await findTask(ctx.db, tB))!.status, 'pending', 'the offline sensor keeps its task');
 
     later(h, 121);
@@ -110,14 +118,28 @@ forEachDatabase('JobScheduler', (ctx) => {
     await h.jobs.scheduler.settled();
     assert.equal(h.broker.commands('tasks', a).length, 1, 'nothing is re-sent before resume() (the upload URL may not be known yet)');
     await h.jobs.scheduler.resume();
-    assert.deepEqual(h.broker.commands('tasks', a).map((c) => [c.message.taskId, c.message.attempt]), [[t, 0], [t, 0]], 'resume re-sends for online sensors');
+    assert.deepEqual(
+      h.broker.commands('tasks', a).map((c) => [c.message.taskId, c.message.attempt]),
+      [
+        [t, 0],
+        [t, 0],
+      ],
+      'resume re-sends for online sensors',
+    );
     await h.offline(a);
     later(h, 30);
     await h.online(a);
     assert.equal(await h.jobs.scheduler.sensorOnline(a), 0, 'the same birth seen a second time (ingest) re-sends nothing more');
     await h.jobs.scheduler.settled();
     const sent = h.broker.commands('tasks', a);
-    assert.deepEqual(sent.map((c) => [c.message.taskId, c.message.attempt]), [[t, 0], [t, 0], [t, 0]]);
+    assert.deepEqual(
+      sent.map((c) => [c.message.taskId, c.message.attempt]),
+      [
+        [t, 0],
+        [t, 0],
+        [t, 0],
+      ],
+    );
     assert.equal((await findTask(ctx.db, t))!.status, 'scanning', 'a re-send does not move the task back');
     later(h, 6);
     await h.jobs.close();
@@ -149,7 +171,10 @@ forEachDatabase('JobScheduler', (ctx) => {
     const ended = (await findJob(ctx.db, job.id))!;
     assert.equal(ended.status, 'partial');
     assert.equal(ended.statusReason, `${b} cancelled: job deadline passed (limits.timeoutSeconds 60 s)`);
-    assert.deepEqual(h.broker.commands('cancel', b).map((c) => c.message.taskId), [tB]);
+    assert.deepEqual(
+      h.broker.commands('cancel', b).map((c) => c.message.taskId),
+      [tB],
+    );
     assert.deepEqual(results.merges, [{ jobId: job.id, status: 'partial' }]);
   });
 
@@ -201,10 +226,16 @@ forEachDatabase('JobScheduler', (ctx) => {
     const report = await h.jobs.scheduler.resume();
     assert.ok(report.dispatched >= 1);
     await h.jobs.scheduler.settled();
-    assert.deepEqual(results.merges.filter((m) => m.jobId === merging), [{ jobId: merging, status: 'complete' }]);
+    assert.deepEqual(
+      results.merges.filter((m) => m.jobId === merging),
+      [{ jobId: merging, status: 'complete' }],
+    );
     assert.equal((await findJob(ctx.db, merging))!.status, 'complete');
     assert.equal((await findJob(ctx.db, pending))!.status, 'running');
-    assert.deepEqual(h.broker.commands('tasks', a).map((c) => c.message.taskId), [pendingTask]);
+    assert.deepEqual(
+      h.broker.commands('tasks', a).map((c) => c.message.taskId),
+      [pendingTask],
+    );
     await h.jobs.scheduler.sweepExpired();
     assert.deepEqual(results.sweeps, [NOW]);
   });

@@ -69,26 +69,42 @@ forEachDatabase('uploads service', (ctx) => {
     assert.deepEqual(await service.status(who), { received: 0, size: null, complete: false });
     assert.deepEqual(await service.declare(who, { ...declaration(), truncated: 'max-packets' }), { received: 0, size: FILE.length, complete: false });
     let state;
-    for (const c of chunksOf(FILE, CHUNK)) state = await service.chunk(who, { start: c.start, end: c.end, size: FILE.length }, c.sha256, streamOf(c.bytes, 1000));
+    for (const c of chunksOf(FILE, CHUNK))
+      state = await service.chunk(who, { start: c.start, end: c.end, size: FILE.length }, c.sha256, streamOf(c.bytes, 1000));
     assert.deepEqual(state, { received: FILE.length, size: FILE.length, complete: true });
     const final = join(dir, job.jobId, 'tasks', `${who.taskId}.pcap`);
     assert.ok(readFileSync(final).equals(FILE));
     assert.ok(!existsSync(final.replace(/\.pcap$/, '.part')));
-    assert.deepEqual(uploaded, [{ taskId: who.taskId, result: { packets: 120, bytes: 99_000, fileBytes: FILE.length, sha256: sha256(FILE), truncated: 'max-packets' } }]);
-    assert.deepEqual(await service.declare(who, declaration()), { received: FILE.length, size: FILE.length, complete: true }, 'declaring it again answers complete');
+    assert.deepEqual(uploaded, [
+      { taskId: who.taskId, result: { packets: 120, bytes: 99_000, fileBytes: FILE.length, sha256: sha256(FILE), truncated: 'max-packets' } },
+    ]);
+    assert.deepEqual(
+      await service.declare(who, declaration()),
+      { received: FILE.length, size: FILE.length, complete: true },
+      'declaring it again answers complete',
+    );
     await assert.rejects(service.declare(who, declaration(randomBytes(10))), domain('conflict', /already has a verified upload/));
   });
 
   test('a cut at any offset resumes from the last acknowledged chunk; the partial file never holds unacknowledged bytes', async () => {
     const { service, uploaded } = makeService(ctx.db, dir);
     const chunks = chunksOf(FILE, CHUNK);
-    for (const [cutChunk, keep] of [[0, 0], [0, 1], [1, 4095], [2, CHUNK - 1], [chunks.length - 1, 5]] as const) {
+    for (const [cutChunk, keep] of [
+      [0, 0],
+      [0, 1],
+      [1, 4095],
+      [2, CHUNK - 1],
+      [chunks.length - 1, 5],
+    ] as const) {
       const job = await insertJob(ctx.db, { sensors: ['edge-1'] });
       const who = job.tasks[0]!;
       await service.declare(who, declaration());
       for (const c of chunks.slice(0, cutChunk)) await service.chunk(who, { start: c.start, end: c.end, size: FILE.length }, c.sha256, streamOf(c.bytes));
       const cut = chunks[cutChunk]!;
-      await assert.rejects(service.chunk(who, { start: cut.start, end: cut.end, size: FILE.length }, cut.sha256, cutAfter(cut.bytes, keep)), domain('invalid', new RegExp(`broke off after ${keep} bytes \\(connection reset\\)`)));
+      await assert.rejects(
+        service.chunk(who, { start: cut.start, end: cut.end, size: FILE.length }, cut.sha256, cutAfter(cut.bytes, keep)),
+        domain('invalid', new RegExp(`broke off after ${keep} bytes \\(connection reset\\)`)),
+      );
       const part = join(dir, job.jobId, 'tasks', `${who.taskId}.part`);
       assert.equal(statSync(part).size, cut.start, `cut after ${keep} bytes of chunk ${cutChunk}: nothing of it kept`);
       assert.deepEqual(await service.status(who), { received: cut.start, size: FILE.length, complete: false });
@@ -123,11 +139,20 @@ forEachDatabase('uploads service', (ctx) => {
     const range = { start: b.start, end: b.end, size: FILE.length };
     await assert.rejects(service.chunk(who, range, a.sha256, streamOf(b.bytes)), domain('invalid', /does not match the chunk's SHA-256/));
     assert.equal(statSync(part).size, CHUNK);
-    await assert.rejects(service.chunk(who, range, b.sha256, streamOf(b.bytes.subarray(1))), domain('invalid', /has 16383 bytes, its Content-Range says 16384/));
+    await assert.rejects(
+      service.chunk(who, range, b.sha256, streamOf(b.bytes.subarray(1))),
+      domain('invalid', /has 16383 bytes, its Content-Range says 16384/),
+    );
     await assert.rejects(service.chunk(who, { ...range, end: range.end - 1 }, b.sha256, streamOf(b.bytes)), domain('invalid', /longer than its Content-Range/));
     assert.equal(statSync(part).size, CHUNK);
-    await assert.rejects(service.chunk(who, { start: CHUNK, end: FILE.length + 10, size: FILE.length }, b.sha256, streamOf(b.bytes)), domain('invalid', /past the declared size 100000/));
-    await assert.rejects(service.chunk(who, { ...range, size: FILE.length + 1 }, b.sha256, streamOf(b.bytes)), domain('invalid', /differs from the declared size/));
+    await assert.rejects(
+      service.chunk(who, { start: CHUNK, end: FILE.length + 10, size: FILE.length }, b.sha256, streamOf(b.bytes)),
+      domain('invalid', /past the declared size 100000/),
+    );
+    await assert.rejects(
+      service.chunk(who, { ...range, size: FILE.length + 1 }, b.sha256, streamOf(b.bytes)),
+      domain('invalid', /differs from the declared size/),
+    );
     assert.deepEqual(await service.status(who), { received: CHUNK, size: FILE.length, complete: false });
   });
 
@@ -136,14 +161,28 @@ forEachDatabase('uploads service', (ctx) => {
     const job = await insertJob(ctx.db, { sensors: ['edge-1'] });
     const who = job.tasks[0]!;
     const [a, b] = chunksOf(FILE, CHUNK) as [ReturnType<typeof chunksOf>[0], ReturnType<typeof chunksOf>[0]];
-    await assert.rejects(service.chunk(who, { start: 0, end: a.end, size: FILE.length }, a.sha256, streamOf(a.bytes)), domain('conflict', /POST the declaration first/));
+    await assert.rejects(
+      service.chunk(who, { start: 0, end: a.end, size: FILE.length }, a.sha256, streamOf(a.bytes)),
+      domain('conflict', /POST the declaration first/),
+    );
     await service.declare(who, declaration());
     await assert.rejects(service.chunk(who, { start: b.start, end: b.end, size: FILE.length }, b.sha256, streamOf(b.bytes)), rejected('out-of-order', 0));
     await service.chunk(who, { start: 0, end: a.end, size: FILE.length }, a.sha256, streamOf(a.bytes));
-    await assert.rejects(service.chunk(who, { start: 0, end: a.end, size: FILE.length }, a.sha256, streamOf(a.bytes)), rejected('out-of-order', CHUNK), 'a replayed chunk');
+    await assert.rejects(
+      service.chunk(who, { start: 0, end: a.end, size: FILE.length }, a.sha256, streamOf(a.bytes)),
+      rejected('out-of-order', CHUNK),
+      'a replayed chunk',
+    );
     const big = FILE.subarray(CHUNK, CHUNK * 2 + 1);
-    await assert.rejects(service.chunk(who, { start: CHUNK, end: CHUNK * 2, size: FILE.length }, sha256(big), streamOf(big)), rejected('chunk-too-large', CHUNK));
-    await assert.rejects(service.chunk(who, { start: CHUNK, end: CHUNK * 2 - 1, size: FILE.length }, sha256(big), streamOf(big)), rejected('chunk-too-large', CHUNK), 'a body larger than the limit, whatever its range says');
+    await assert.rejects(
+      service.chunk(who, { start: CHUNK, end: CHUNK * 2, size: FILE.length }, sha256(big), streamOf(big)),
+      rejected('chunk-too-large', CHUNK),
+    );
+    await assert.rejects(
+      service.chunk(who, { start: CHUNK, end: CHUNK * 2 - 1, size: FILE.length }, sha256(big), streamOf(big)),
+      rejected('chunk-too-large', CHUNK),
+      'a body larger than the limit, whatever its range says',
+    );
     assert.equal(statSync(join(dir, job.jobId, 'tasks', `${who.taskId}.part`)).size, CHUNK);
   });
 
@@ -156,7 +195,10 @@ forEachDatabase('uploads service', (ctx) => {
     const chunks = chunksOf(FILE, CHUNK);
     for (const c of chunks.slice(0, -1)) await service.chunk(who, { start: c.start, end: c.end, size: FILE.length }, c.sha256, streamOf(c.bytes));
     const last = chunks.at(-1)!;
-    await assert.rejects(service.chunk(who, { start: last.start, end: last.end, size: FILE.length }, last.sha256, streamOf(last.bytes)), rejected('file-mismatch', 0));
+    await assert.rejects(
+      service.chunk(who, { start: last.start, end: last.end, size: FILE.length }, last.sha256, streamOf(last.bytes)),
+      rejected('file-mismatch', 0),
+    );
     assert.deepEqual(await service.status(who), { received: 0, size: FILE.length, complete: false });
     assert.ok(!existsSync(join(dir, job.jobId, 'tasks', `${who.taskId}.part`)));
     assert.equal(uploaded.length, 0);
@@ -176,18 +218,27 @@ forEachDatabase('uploads service', (ctx) => {
     const used = await (async () => {
       const { service: probe } = makeService(ctx.db, quotaDir, { maxBytes: Number.MAX_SAFE_INTEGER });
       await probe.declare(one, declaration());
-      const rows = await ctx.db.query<{ used: string }>('SELECT (SELECT coalesce(sum(upload_size), 0) FROM job_tasks) + (SELECT coalesce(sum(result_file_bytes), 0) FROM jobs) AS used');
+      const rows = await ctx.db.query<{ used: string }>(
+        'SELECT (SELECT coalesce(sum(upload_size), 0) FROM job_tasks) + (SELECT coalesce(sum(result_file_bytes), 0) FROM jobs) AS used',
+      );
       return Number(rows[0]!.used);
     })();
     const tight = makeService(ctx.db, quotaDir, { maxBytes: used + FILE.length - 1 });
     await assert.rejects(tight.service.declare(two, declaration()), domain('unavailable', /results quota exceeded: .*results\.maxBytes/));
-    assert.deepEqual(tight.failed.map((f) => f.taskId), [two.taskId]);
+    assert.deepEqual(
+      tight.failed.map((f) => f.taskId),
+      [two.taskId],
+    );
     assert.match(tight.failed[0]!.reason, /results quota exceeded/);
     assert.deepEqual(failed, []);
     const roomy = makeService(ctx.db, quotaDir, { maxBytes: used + FILE.length });
     const third = (await insertJob(ctx.db, { sensors: ['edge-3'] })).tasks[0]!;
     assert.deepEqual(await roomy.service.declare(third, declaration()), { received: 0, size: FILE.length, complete: false }, 'exactly at the quota is allowed');
-    assert.deepEqual(await roomy.service.declare(one, declaration()), { received: 0, size: FILE.length, complete: false }, 'a resumed declaration is not counted twice');
+    assert.deepEqual(
+      await roomy.service.declare(one, declaration()),
+      { received: 0, size: FILE.length, complete: false },
+      'a resumed declaration is not counted twice',
+    );
   });
 
   test('a service restarted mid-upload over the same database and directory continues where the first stopped', async () => {
@@ -228,12 +279,18 @@ forEachDatabase('uploads service', (ctx) => {
     mkdirSync(join(dir, job.jobId, 'tasks'), { recursive: true });
     symlinkSync('/dev/full', join(dir, job.jobId, 'tasks', `${one.taskId}.part`)); // every write: ENOSPC
     const [a] = chunksOf(FILE, CHUNK);
-    await assert.rejects(service.chunk(one, { start: 0, end: a!.end, size: FILE.length }, a!.sha256, streamOf(a!.bytes)), domain('unavailable', /results disk full/));
+    await assert.rejects(
+      service.chunk(one, { start: 0, end: a!.end, size: FILE.length }, a!.sha256, streamOf(a!.bytes)),
+      domain('unavailable', /results disk full/),
+    );
     assert.deepEqual(failed, [{ taskId: one.taskId, reason: DISK_FULL_REASON }]);
     assert.deepEqual(await service.status(one), { received: 0, size: null, complete: false }, 'the declaration is dropped with the file');
     await service.declare(two, declaration());
     for (const c of chunksOf(FILE, CHUNK)) await service.chunk(two, { start: c.start, end: c.end, size: FILE.length }, c.sha256, streamOf(c.bytes));
-    assert.deepEqual(uploaded.map((u) => u.taskId), [two.taskId]);
+    assert.deepEqual(
+      uploaded.map((u) => u.taskId),
+      [two.taskId],
+    );
   });
 
   test('while a chunk still streams, a second chunk waits its turn (out-of-order with received) and the same declaration answers where it stands', async () => {
@@ -256,7 +313,11 @@ forEachDatabase('uploads service', (ctx) => {
     await assert.rejects(service.declare(who, declaration(FILE.subarray(1))), rejected('out-of-order', 0), 'a different declaration waits');
     release();
     assert.deepEqual(await first, { received: CHUNK, size: FILE.length, complete: false });
-    assert.deepEqual(await service.chunk(who, { start: b.start, end: b.end, size: FILE.length }, b.sha256, streamOf(b.bytes)), { received: 2 * CHUNK, size: FILE.length, complete: false });
+    assert.deepEqual(await service.chunk(who, { start: b.start, end: b.end, size: FILE.length }, b.sha256, streamOf(b.bytes)), {
+      received: 2 * CHUNK,
+      size: FILE.length,
+      complete: false,
+    });
   });
 
   test('a chunk still streaming when its task is cancelled or its job deleted is refused and leaves no file behind', async () => {
@@ -283,10 +344,18 @@ forEachDatabase('uploads service', (ctx) => {
         await ctx.db.query('DELETE FROM jobs WHERE id = $1', [job.jobId]);
       }
       release();
-      await assert.rejects(streaming, ending === 'cancelled' ? domain('conflict', /is cancelled/) : domain('not_found', new RegExp(`task ${who.taskId}`)), ending);
+      await assert.rejects(
+        streaming,
+        ending === 'cancelled' ? domain('conflict', /is cancelled/) : domain('not_found', new RegExp(`task ${who.taskId}`)),
+        ending,
+      );
       assert.ok(!existsSync(join(dir, job.jobId, 'tasks', `${who.taskId}.part`)), `${ending}: the chunk's bytes are not kept`);
       if (ending === 'deleted') assert.ok(!existsSync(join(dir, job.jobId)), 'the deleted job has no directory again');
-      else assert.equal((await ctx.db.query<{ received: number }>('SELECT upload_received AS received FROM job_tasks WHERE id = $1', [who.taskId]))[0]!.received, 0);
+      else
+        assert.equal(
+          (await ctx.db.query<{ received: number }>('SELECT upload_received AS received FROM job_tasks WHERE id = $1', [who.taskId]))[0]!.received,
+          0,
+        );
     }
     assert.deepEqual(uploaded, []);
   });

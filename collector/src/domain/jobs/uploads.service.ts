@@ -147,7 +147,10 @@ export class UploadService {
       if (used + d.size > this.opts.maxBytes) {
         this.counters.overQuota += 1;
         const reason = `results quota exceeded: ${d.size} bytes would bring the results to ${used + d.size} of results.maxBytes ${this.opts.maxBytes}`;
-        this.log.warn({ job: row.jobId, task: row.taskId, sensor: row.sensor, size: d.size, used, maxBytes: this.opts.maxBytes }, 'upload over the results quota; task fails');
+        this.log.warn(
+          { job: row.jobId, task: row.taskId, sensor: row.sensor, size: d.size, used, maxBytes: this.opts.maxBytes },
+          'upload over the results quota; task fails',
+        );
         await this.removeFiles(row);
         await resetUpload(this.opts.db, row.taskId, true);
         await this.opts.onTaskFailed(row.taskId, reason);
@@ -156,7 +159,10 @@ export class UploadService {
       await this.removeFiles(row);
       await declareUpload(this.opts.db, row.taskId, d, this.now());
       this.counters.declared += 1;
-      this.log.info({ job: row.jobId, task: row.taskId, sensor: row.sensor, size: d.size, packets: d.packets, restarted: row.size !== null }, 'upload declared');
+      this.log.info(
+        { job: row.jobId, task: row.taskId, sensor: row.sensor, size: d.size, packets: d.packets, restarted: row.size !== null },
+        'upload declared',
+      );
       return { received: 0, size: d.size, complete: false };
     });
   }
@@ -168,13 +174,21 @@ export class UploadService {
       if (row.size === null || row.sha256 === null) throw conflict(`task ${row.taskId} has no declared upload: POST the declaration first`);
       if (range.size !== row.size) throw invalid(`Content-Range: file size ${range.size} differs from the declared size ${row.size}`);
       if (row.complete || range.start !== row.received) {
-        throw new UploadRejected('out-of-order', `chunk starts at ${range.start}, but the collector holds ${row.received} bytes: resume from there`, row.received);
+        throw new UploadRejected(
+          'out-of-order',
+          `chunk starts at ${range.start}, but the collector holds ${row.received} bytes: resume from there`,
+          row.received,
+        );
       }
       if (range.end < range.start) throw invalid(`Content-Range: end ${range.end} before start ${range.start}`);
       if (range.end >= row.size) throw invalid(`Content-Range: chunk ends at byte ${range.end}, past the declared size ${row.size}`);
       const length = range.end - range.start + 1;
       if (length > this.opts.chunkMaxBytes) {
-        throw new UploadRejected('chunk-too-large', `chunk of ${length} bytes is larger than jobs.uploadChunkMaxBytes (${this.opts.chunkMaxBytes})`, row.received);
+        throw new UploadRejected(
+          'chunk-too-large',
+          `chunk of ${length} bytes is larger than jobs.uploadChunkMaxBytes (${this.opts.chunkMaxBytes})`,
+          row.received,
+        );
       }
       try {
         await this.write(row, range.start, length, sha256, body);
@@ -218,7 +232,8 @@ export class UploadService {
   private async load(who: TaskTokenSubject): Promise<UploadRow> {
     const row = await findUpload(this.opts.db, who.taskId);
     if (!row) throw notFound(`task ${who.taskId}`);
-    if (row.jobId !== who.jobId || row.sensor !== who.sensor) throw new DomainError('forbidden', `this token is not for task ${who.taskId} of job ${row.jobId}`);
+    if (row.jobId !== who.jobId || row.sensor !== who.sensor)
+      throw new DomainError('forbidden', `this token is not for task ${who.taskId} of job ${row.jobId}`);
     return row;
   }
 
@@ -250,7 +265,10 @@ export class UploadService {
     if (row.received > 0) {
       const held = (await stat(this.path(row, 'part')).catch(() => null))?.size ?? 0;
       if (held < row.received) {
-        this.log.warn({ job: row.jobId, task: row.taskId, sensor: row.sensor, received: row.received, held }, 'partial upload shorter than acknowledged; starting over');
+        this.log.warn(
+          { job: row.jobId, task: row.taskId, sensor: row.sensor, received: row.received, held },
+          'partial upload shorter than acknowledged; starting over',
+        );
         await resetUpload(this.opts.db, row.taskId, false);
         return { received: 0, size: row.size, complete: false };
       }
@@ -310,7 +328,10 @@ export class UploadService {
     if (fresh !== null && !CLOSED.has(fresh.status)) return fresh;
     await this.removeFiles(row);
     if (fresh === null) await this.removeEmptyDirs(row);
-    this.log.info({ job: row.jobId, task: row.taskId, sensor: row.sensor, status: fresh?.status ?? 'deleted' }, 'chunk refused: the task closed while it streamed');
+    this.log.info(
+      { job: row.jobId, task: row.taskId, sensor: row.sensor, status: fresh?.status ?? 'deleted' },
+      'chunk refused: the task closed while it streamed',
+    );
     if (fresh === null) throw notFound(`task ${row.taskId} (its job was deleted)`);
     refuseClosed(fresh);
     return fresh;

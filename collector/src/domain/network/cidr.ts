@@ -123,7 +123,7 @@ function formatIpv6(v: bigint): string {
   // Longest run of ≥ 2 zero groups (first on ties) becomes "::".
   let best = -1;
   let bestLen = 1;
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     if (groups[i] !== 0) {
       i++;
       continue;

@@ -27,14 +27,23 @@ forEachDatabase('subnet map learning', (ctx) => {
     }
     const report = await h.network.learn();
     assert.equal(report.skipped, false);
-    assert.deepEqual(report.events.map((e) => [e.subnet, e.location]), [['10.9.0.0/24', 'site-l'], ['10.9.1.0/24', 'site-l']]);
+    assert.deepEqual(
+      report.events.map((e) => [e.subnet, e.location]),
+      [
+        ['10.9.0.0/24', 'site-l'],
+        ['10.9.1.0/24', 'site-l'],
+      ],
+    );
     assert.equal((await h.network.learn()).events.length, 0, 'a second pass finds nothing new');
 
     // A pin on a subnet never seen, then unpinned: the row goes, each step is an event.
     const pinned = await h.network.pin('192.0.2.0/24', 'site-l', { actor: 'admin' });
     assert.deepEqual([pinned.state, pinned.location, pinned.learned.state, pinned.firstSeen], ['pinned', 'site-l', null, null]);
     await h.network.unpin('192.0.2.0/24', { actor: 'admin' });
-    assert.deepEqual((await h.network.subnets()).map((s) => s.subnet), ['10.9.0.0/24', '10.9.1.0/24']);
+    assert.deepEqual(
+      (await h.network.subnets()).map((s) => s.subnet),
+      ['10.9.0.0/24', '10.9.1.0/24'],
+    );
     assert.deepEqual(
       h.subnetEvents.slice(-2).map((e) => [e.change, e.state, e.location, e.previousState, e.previousLocation]),
       [

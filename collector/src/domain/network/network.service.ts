@@ -220,24 +220,65 @@ export class NetworkService {
     if (latitude !== undefined && latitude !== null && !(latitude >= -90 && latitude <= 90)) throw invalid('latitude: must be between -90 and 90');
     if (longitude !== undefined && longitude !== null && !(longitude >= -180 && longitude <= 180)) throw invalid('longitude: must be between -180 and 180');
     const created = await upsertLocationDetails(this.deps.db, name, details);
-    await this.deps.audit.record({ actor: by.actor, sourceIp: by.sourceIp ?? null, action: 'location.update', target: name, outcome: 'ok', details: { ...details, created } });
+    await this.deps.audit.record({
+      actor: by.actor,
+      sourceIp: by.sourceIp ?? null,
+      action: 'location.update',
+      target: name,
+      outcome: 'ok',
+      details: { ...details, created },
+    });
     await this.cache.invalidate();
   }
 
   /** Empties the location cache (the next reads refill it); returns how many entries it held. */
   async clearCache(by: NetworkActor): Promise<number> {
     const cleared = await this.cache.clear();
-    await this.deps.audit.record({ actor: by.actor, sourceIp: by.sourceIp ?? null, action: 'network.cache.clear', target: null, outcome: 'ok', details: { cleared } });
+    await this.deps.audit.record({
+      actor: by.actor,
+      sourceIp: by.sourceIp ?? null,
+      action: 'network.cache.clear',
+      target: null,
+      outcome: 'ok',
+      details: { cleared },
+    });
     return cleared;
   }
 
-  private async changed(change: 'pinned' | 'unpinned', before: SubnetRow | null, after: SubnetRow | null, by: NetworkActor, details: Record<string, unknown>): Promise<void> {
+  private async changed(
+    change: 'pinned' | 'unpinned',
+    before: SubnetRow | null,
+    after: SubnetRow | null,
+    by: NetworkActor,
+    details: Record<string, unknown>,
+  ): Promise<void> {
     const subnet = (after ?? before)!.subnet;
-    await this.deps.audit.record({ actor: by.actor, sourceIp: by.sourceIp ?? null, action: `network.subnet.${change === 'pinned' ? 'pin' : 'unpin'}`, target: subnet, outcome: 'ok', details });
+    await this.deps.audit.record({
+      actor: by.actor,
+      sourceIp: by.sourceIp ?? null,
+      action: `network.subnet.${change === 'pinned' ? 'pin' : 'unpin'}`,
+      target: subnet,
+      outcome: 'ok',
+      details,
+    });
     await this.cache.invalidate();
     const moved = after ? changeOf(before ?? undefined, after, this.now()) : null;
     const prev = before ? effectiveOf(before) : null;
-    const event = moved ?? (after === null && prev ? { type: 'network.subnet' as const, subnet, state: 'unseen' as const, location: null, previousState: prev.state, previousLocation: prev.location, confidence: null, at: this.now().toISOString(), change } : null);
+    const event =
+      moved ??
+      (after === null && prev
+        ? {
+            type: 'network.subnet' as const,
+            subnet,
+            state: 'unseen' as const,
+            location: null,
+            previousState: prev.state,
+            previousLocation: prev.location,
+            confidence: null,
+            at: this.now().toISOString(),
+            change,
+          }
+        : null);
     if (event) this.deps.events.emit('network.subnet', { ...event, change });
   }
 

@@ -76,11 +76,10 @@ function round(x: number): number {
 }
 
 /** A subnet's effective place: a pin wins; otherwise learning's verdict (a location only when `learned`). */
-export function effectiveOf(row: {
-  state: LearnedState | null;
+export function effectiveOf(row: { state: LearnedState | null; location: string | null; pinnedLocation: string | null }): {
+  state: LearnedState | 'pinned' | 'unseen';
   location: string | null;
-  pinnedLocation: string | null;
-}): { state: LearnedState | 'pinned' | 'unseen'; location: string | null } {
+} {
   if (row.pinnedLocation !== null) return { state: 'pinned', location: row.pinnedLocation };
   if (row.state === null) return { state: 'unseen', location: null };
   return { state: row.state, location: row.state === 'learned' ? row.location : null };

@@ -21,15 +21,7 @@ import type { Db, Queryable } from '../../storage/db.js';
 import { applyDeviceHealth, managedDeviceNames, syncDevices } from '../../storage/devices.repo.js';
 import { insertHealthSample } from '../../storage/health.repo.js';
 import { ensureLocation } from '../../storage/locations.repo.js';
-import {
-  applyBirth,
-  applyHealthSummary,
-  applyPcap,
-  lockSensor,
-  raiseBdSeq,
-  touchSensor,
-  type SensorLockRow,
-} from '../../storage/sensors.repo.js';
+import { applyBirth, applyHealthSummary, applyPcap, lockSensor, raiseBdSeq, touchSensor, type SensorLockRow } from '../../storage/sensors.repo.js';
 import { insertTraffic, type TrafficFlow } from '../../storage/traffic.repo.js';
 import type { DomainEvents, SensorHealthEvent } from '../events.js';
 import { degradedReason, fullestDiskPercent, transition } from './sensor-status.js';

@@ -66,7 +66,10 @@ forEachDatabase('SensorService', (ctx) => {
     const { sensors, emitted } = serviceHarness(ctx.db);
     const name = uniqueName();
     await sensors.register({ name });
-    assert.equal(await sensors.ingestState(name, birth(1, 10, { location: 'dc-1', interfaces: [{ name: 'eth0', managed: true, directory: '/data/pcap' }] })), 'applied');
+    assert.equal(
+      await sensors.ingestState(name, birth(1, 10, { location: 'dc-1', interfaces: [{ name: 'eth0', managed: true, directory: '/data/pcap' }] })),
+      'applied',
+    );
     assert.equal((await sensors.status(name)).status, 'online');
     // The agent is killed and restarts before its will is delivered: birth with bdSeq 2 first.
     assert.equal(await sensors.ingestState(name, birth(2, 20)), 'applied');
@@ -100,7 +103,10 @@ forEachDatabase('SensorService', (ctx) => {
     const view = await sensors.get(name);
     assert.equal(view.location, 'dc-1');
     assert.equal(view.version, '0.1.0');
-    assert.deepEqual((await sensors.devices(name)).map((d) => [d.name, d.managed, d.status]), [['eth0', true, 'unknown']]);
+    assert.deepEqual(
+      (await sensors.devices(name)).map((d) => [d.name, d.managed, d.status]),
+      [['eth0', true, 'unknown']],
+    );
   });
 
   test('heartbeat timeout marks a silent sensor offline, not before', async () => {
@@ -146,7 +152,15 @@ forEachDatabase('SensorService', (ctx) => {
     const { sensors, emitted } = serviceHarness(ctx.db);
     const name = uniqueName();
     await sensors.register({ name });
-    await sensors.ingestState(name, birth(1, 1, { interfaces: [{ name: 'eth0', managed: true, directory: '/data/pcap' }, { name: 'upload', managed: false, directory: '/srv/in' }] }));
+    await sensors.ingestState(
+      name,
+      birth(1, 1, {
+        interfaces: [
+          { name: 'eth0', managed: true, directory: '/data/pcap' },
+          { name: 'upload', managed: false, directory: '/srv/in' },
+        ],
+      }),
+    );
     const sentAt = Date.now();
     const msg = health(2, sentAt);
     assert.equal(await sensors.ingestHealth(name, msg), 'applied');
@@ -171,7 +185,10 @@ forEachDatabase('SensorService', (ctx) => {
       ],
     );
 
-    assert.equal(await sensors.ingestHealth(name, health(3, sentAt + 10_000, { captures: [{ interface: 'eth0', running: false, error: 'tcpdump exited 1' }] })), 'applied');
+    assert.equal(
+      await sensors.ingestHealth(name, health(3, sentAt + 10_000, { captures: [{ interface: 'eth0', running: false, error: 'tcpdump exited 1' }] })),
+      'applied',
+    );
     assert.deepEqual(await sensors.status(name).then((s) => [s.status, s.reason]), ['degraded', 'capture eth0 not running: tcpdump exited 1']);
     const fullDisk = [{ mount: '/data', fs: 'ext4', size: 1000, used: 950, available: 50, directories: ['/data/pcap'] }];
     await sensors.ingestHealth(name, health(4, sentAt + 20_000, { disks: fullDisk }));
@@ -199,7 +216,16 @@ forEachDatabase('SensorService', (ctx) => {
     assert.equal(raw[3]!.cpu, 30);
     const five = await sensors.healthSeries(name, new Date(t0), new Date(t0 + 100_000), 5);
     assert.equal(five.length, 5);
-    assert.deepEqual(five.map((p) => [p.samples, p.cpu]), [[2, 5], [2, 25], [2, 45], [2, 65], [2, 85]]);
+    assert.deepEqual(
+      five.map((p) => [p.samples, p.cpu]),
+      [
+        [2, 5],
+        [2, 25],
+        [2, 45],
+        [2, 65],
+        [2, 85],
+      ],
+    );
     assert.equal(five[0]!.diskUsedPercent, 50);
     await assert.rejects(sensors.healthSeries(name, new Date(t0 + 1), new Date(t0)), (err) => isDomainError(err, 'invalid'));
     await assert.rejects(sensors.healthSeries('no-such-sensor', new Date(t0), new Date(t0 + 1)), (err) => isDomainError(err, 'not_found'));
@@ -283,7 +309,10 @@ forEachDatabase('SensorService', (ctx) => {
       gaps: [],
       problems: [],
     });
-    assert.equal(await sensors.ingestPcap(name, pcap(5, [source('eth0', 1_700_000_100, 1_700_000_900), source('eth1', 1_700_000_000, 1_700_000_500)])), 'applied');
+    assert.equal(
+      await sensors.ingestPcap(name, pcap(5, [source('eth0', 1_700_000_100, 1_700_000_900), source('eth1', 1_700_000_000, 1_700_000_500)])),
+      'applied',
+    );
     let view = await sensors.get(name);
     assert.equal(view.pcap.oldest, '2023-11-14T22:13:20.123456Z');
     assert.equal(view.pcap.newest, '2023-11-14T22:28:20.000005Z');
@@ -354,7 +383,10 @@ forEachDatabase('SensorService', (ctx) => {
           ['south', 1, 0],
         ],
       );
-      assert.deepEqual((await sensors.list()).map((s) => s.name), ['a1', 'a2', 'b1', 'c1']);
+      assert.deepEqual(
+        (await sensors.list()).map((s) => s.name),
+        ['a1', 'a2', 'b1', 'c1'],
+      );
     } finally {
       await fresh.drop();
     }

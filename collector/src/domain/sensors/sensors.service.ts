@@ -9,14 +9,7 @@
  *   await sensors.verifySecret('edge-1', secret); // true
  */
 import { randomBytes } from 'node:crypto';
-import {
-  isValidSensorName,
-  type HealthMessage,
-  type PcapMessage,
-  type SensorStatusEvent,
-  type StateMessage,
-  type TrafficMessage,
-} from '@pcapmesh/shared/wire';
+import { isValidSensorName, type HealthMessage, type PcapMessage, type SensorStatusEvent, type StateMessage, type TrafficMessage } from '@pcapmesh/shared/wire';
 import type { Logger } from '../../log.js';
 import { hashMachineSecret, isSha256Hash, matchesSha256, sharedLegacyVerifier, type LegacyVerifier } from '../accounts/machine-secrets.js';
 import type { Db } from '../../storage/db.js';
@@ -184,7 +177,14 @@ export class SensorService {
   /** Every sensor by name, each with its newest health sample (two queries whatever the fleet's size). */
   async list(): Promise<SensorView[]> {
     const rows = await listSensors(this.deps.db);
-    const latest = new Map((await latestHealthSamples(this.deps.db, rows.map((r) => r.id))).map((h) => [h.sensorId, h]));
+    const latest = new Map(
+      (
+        await latestHealthSamples(
+          this.deps.db,
+          rows.map((r) => r.id),
+        )
+      ).map((h) => [h.sensorId, h]),
+    );
     return rows.map((r) => toSensorView(r, latest.get(r.id)));
   }
 
@@ -255,4 +255,3 @@ export class SensorService {
     return id;
   }
 }
-

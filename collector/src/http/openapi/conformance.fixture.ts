@@ -63,7 +63,8 @@ export function jsonSchemaProblems(doc: OpenApiDocument, schema: Json, value: un
   if (Array.isArray(schema.enum) && !schema.enum.includes(value)) return [`${at}: ${JSON.stringify(value)} not one of ${schema.enum.join(', ')}`];
   const types = schema.type === undefined ? undefined : ([] as string[]).concat(schema.type as string | string[]);
   const kind = kindOf(value);
-  if (types !== undefined && !types.includes(kind) && !(types.includes('number') && kind === 'integer')) return [`${at}: expected ${types.join(' or ')}, got ${kind}`];
+  if (types !== undefined && !types.includes(kind) && !(types.includes('number') && kind === 'integer'))
+    return [`${at}: expected ${types.join(' or ')}, got ${kind}`];
   const problems: string[] = [];
   if (typeof value === 'string') {
     if (typeof schema.minLength === 'number' && value.length < schema.minLength) problems.push(`${at}: shorter than ${schema.minLength}`);

@@ -13,7 +13,11 @@ import { defineOperation, type OperationSpec } from './operation.js';
 const Thing = z.strictObject({ name: z.string(), at: time, size: z.number().int() }).meta({ id: 'TestThing' });
 
 const getThing = defineOperation({
-  method: 'get', path: '/things/{name}', id: 'getThing', tag: 'meta', permission: 'read',
+  method: 'get',
+  path: '/things/{name}',
+  id: 'getThing',
+  tag: 'meta',
+  permission: 'read',
   summary: 'A thing',
   params: z.object({ name: z.string().min(1).describe('the thing’s name') }),
   query: z.object({ limit: z.coerce.number().int().min(1).default(10) }),
@@ -30,12 +34,16 @@ test('schemas with an id become components; parameters come from the params and 
     description: 'the thing',
     content: { 'application/json': { schema: { $ref: '#/components/schemas/TestThing' } } },
   });
-  assert.deepEqual(d.components.schemas.TestThing, {
-    type: 'object',
-    properties: { name: { type: 'string' }, at: { type: 'string', format: 'date-time', description: 'ISO 8601, UTC' }, size: { type: 'integer' } },
-    required: ['name', 'at', 'size'],
-    additionalProperties: false,
-  }, 'no RFC 3339 regex beside date-time, no ±2^53 bounds on an int');
+  assert.deepEqual(
+    d.components.schemas.TestThing,
+    {
+      type: 'object',
+      properties: { name: { type: 'string' }, at: { type: 'string', format: 'date-time', description: 'ISO 8601, UTC' }, size: { type: 'integer' } },
+      required: ['name', 'at', 'size'],
+      additionalProperties: false,
+    },
+    'no RFC 3339 regex beside date-time, no ±2^53 bounds on an int',
+  );
   assert.deepEqual(op.parameters, [
     { name: 'name', in: 'path', required: true, schema: { type: 'string', minLength: 1 }, description: 'the thing’s name' },
     { name: 'limit', in: 'query', required: false, schema: { default: 10, type: 'integer', minimum: 1 } },
@@ -48,8 +56,14 @@ test('one id standing for two different schemas is refused, naming the id', () =
   // A schema whose request side differs from its response side (a default), used both ways under one id.
   const Defaulted = z.strictObject({ n: z.number().default(1) }).meta({ id: 'TestDefaulted' });
   const put = defineOperation({
-    method: 'put', path: '/d', id: 'putD', tag: 'meta', permission: 'admin', summary: 'd',
-    body: { schema: Defaulted }, responses: { 200: { description: 'd', schema: Defaulted } },
+    method: 'put',
+    path: '/d',
+    id: 'putD',
+    tag: 'meta',
+    permission: 'admin',
+    summary: 'd',
+    body: { schema: Defaulted },
+    responses: { 200: { description: 'd', schema: Defaulted } },
   });
   assert.throws(() => doc([put]), /schema TestDefaulted \(used by putD, as output\) differs from an earlier use/);
   const input = defineOperation({ ...put, id: 'putInput', responses: { 204: { description: 'done' } } });
@@ -64,7 +78,12 @@ test('an unknown tag, an error status without a response, a path documented twic
 
 test('zod schemas inside raw content and extensions are converted and collected', () => {
   const op = defineOperation({
-    method: 'get', path: '/raw', id: 'raw', tag: 'meta', permission: 'public', summary: 'raw',
+    method: 'get',
+    path: '/raw',
+    id: 'raw',
+    tag: 'meta',
+    permission: 'public',
+    summary: 'raw',
     responses: { 200: { description: 'either', content: { 'application/json': { schema: Thing }, 'text/plain': { schema: { type: 'string' } } } } },
     extensions: { 'x-messages': { oneOf: [Thing] } },
   });

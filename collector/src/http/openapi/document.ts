@@ -41,7 +41,10 @@ export const TAGS: { name: string; description: string }[] = [
   { name: 'uploads', description: 'Agents uploading task results in resumable, hashed chunks (the task upload token only).' },
   { name: 'enrolment', description: 'Sensors exchanging a one-time token for their secret.' },
   { name: 'admin-users', description: 'User accounts (admin).' },
-  { name: 'network', description: 'The network view: traffic by subnet pair per location, the learned subnet → location map, locations with totals and flows.' },
+  {
+    name: 'network',
+    description: 'The network view: traffic by subnet pair per location, the learned subnet → location map, locations with totals and flows.',
+  },
   { name: 'admin-network', description: 'Pinning subnets to locations, locations’ coordinates (admin).' },
   { name: 'search', description: 'One search box over sensors, locations, subnets, jobs and users; where an address was seen.' },
   { name: 'analytics', description: 'Sensor, job and traffic statistics over a window.' },
@@ -128,7 +131,11 @@ const ERROR_RESPONSES: Record<number, [name: string, description: string, header
   413: ['TooLarge', 'the request body is larger than the body limit (default 1 MiB; code `too_large`)'],
   422: ['Unprocessable', 'the uploaded file does not match its declared SHA-256: the upload was reset to 0 (code `invalid`)'],
   426: ['UpgradeRequired', 'a plain request to a WebSocket endpoint (code `invalid`)'],
-  429: ['Throttled', 'too many attempts; come back later (code `throttled`)', { 'Retry-After': { description: 'seconds to wait', schema: { type: 'integer' } } }],
+  429: [
+    'Throttled',
+    'too many attempts; come back later (code `throttled`)',
+    { 'Retry-After': { description: 'seconds to wait', schema: { type: 'integer' } } },
+  ],
   503: ['Unavailable', 'a part the operation needs is not available now (code `unavailable`)'],
   500: ['Internal', 'unexpected failure, logged with the request id (code `internal`)'],
 };
@@ -149,7 +156,8 @@ const SECURITY_SCHEMES: Record<string, Json> = {
     type: 'http',
     scheme: 'bearer',
     bearerFormat: 'JWT',
-    description: 'A task’s upload token: the JWT the collector puts in the task command (`upload.token`), valid for that task’s upload only, for jobs.uploadTokenMinutes after the window’s end or the dispatch.',
+    description:
+      'A task’s upload token: the JWT the collector puts in the task command (`upload.token`), valid for that task’s upload only, for jobs.uploadTokenMinutes after the window’s end or the dispatch.',
   },
 };
 

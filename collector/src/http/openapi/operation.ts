@@ -123,7 +123,9 @@ async function parseBody(c: Context<AppEnv>, spec: BodySpec | undefined): Promis
   try {
     value = JSON.parse(text) as unknown;
   } catch (err) {
-    throw new DomainError('invalid', `the request body must be JSON (Content-Type: application/json)${spec.required === false ? ' or empty' : ''}`, { cause: err });
+    throw new DomainError('invalid', `the request body must be JSON (Content-Type: application/json)${spec.required === false ? ' or empty' : ''}`, {
+      cause: err,
+    });
   }
   return spec.schema.parse(value);
 }
@@ -155,7 +157,8 @@ export function createRoute(
     }
     operations.push(op);
     const run: MiddlewareHandler<AppEnv> = async (c) => {
-      if (op.usersOnly && c.var.principal?.kind !== 'user') throw new DomainError('forbidden', `${op.method.toUpperCase()} ${op.path} is for users only; an API token may not use it`);
+      if (op.usersOnly && c.var.principal?.kind !== 'user')
+        throw new DomainError('forbidden', `${op.method.toUpperCase()} ${op.path} is for users only; an API token may not use it`);
       const params = op.params?.parse(c.req.param());
       const query = op.query?.parse(c.req.query());
       const body = await parseBody(c, op.body);

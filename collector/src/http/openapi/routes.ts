@@ -11,7 +11,11 @@ import { openApiDocument } from './document.js';
 import { defineOperation, type OperationSpec } from './operation.js';
 
 export const getOpenApi = defineOperation({
-  method: 'get', path: '/openapi.json', id: 'getOpenApi', tag: 'meta', permission: 'public',
+  method: 'get',
+  path: '/openapi.json',
+  id: 'getOpenApi',
+  tag: 'meta',
+  permission: 'public',
   summary: 'This OpenAPI document',
   responses: { 200: { description: 'the document', schema: z.looseObject({ openapi: z.string() }) } },
 });

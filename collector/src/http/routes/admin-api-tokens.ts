@@ -22,13 +22,21 @@ export const tokenName = z.string().regex(/^[a-z0-9][a-z0-9_.-]{0,62}$/, 'a-z, 0
 export const createApiTokenBody = z.strictObject({ name: tokenName, role: z.enum(ROLES) }).meta({ id: 'ApiTokenCreate' });
 
 export const listApiTokens = defineOperation({
-  method: 'get', path: '/admin/api-tokens', id: 'listApiTokens', tag: 'admin-api-tokens', permission: 'admin',
+  method: 'get',
+  path: '/admin/api-tokens',
+  id: 'listApiTokens',
+  tag: 'admin-api-tokens',
+  permission: 'admin',
   summary: 'Every API token (names and roles; never the tokens)',
   responses: { 200: { description: 'the tokens', schema: z.strictObject({ tokens: z.array(ApiTokenViewSchema) }) } },
 });
 
 export const createApiToken = defineOperation({
-  method: 'post', path: '/admin/api-tokens', id: 'createApiToken', tag: 'admin-api-tokens', permission: 'admin',
+  method: 'post',
+  path: '/admin/api-tokens',
+  id: 'createApiToken',
+  tag: 'admin-api-tokens',
+  permission: 'admin',
   summary: 'Create a role-scoped API token (shown once; audited)',
   body: { schema: createApiTokenBody },
   responses: { 201: { description: 'created', schema: ApiTokenCreatedSchema } },
@@ -36,7 +44,11 @@ export const createApiToken = defineOperation({
 });
 
 export const deleteApiToken = defineOperation({
-  method: 'delete', path: '/admin/api-tokens/{name}', id: 'deleteApiToken', tag: 'admin-api-tokens', permission: 'admin',
+  method: 'delete',
+  path: '/admin/api-tokens/{name}',
+  id: 'deleteApiToken',
+  tag: 'admin-api-tokens',
+  permission: 'admin',
   summary: 'Delete an API token (audited)',
   description: 'A process that verified the token just before may accept it for up to a minute more.',
   params: z.object({ name: tokenName }),

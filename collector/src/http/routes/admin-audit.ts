@@ -51,7 +51,11 @@ export const auditQuery = z.object({
 });
 
 export const listAudit = defineOperation({
-  method: 'get', path: '/admin/audit', id: 'listAudit', tag: 'admin-audit', permission: 'admin',
+  method: 'get',
+  path: '/admin/audit',
+  id: 'listAudit',
+  tag: 'admin-audit',
+  permission: 'admin',
   summary: 'The audit log, newest first, a page at a time',
   query: auditQuery,
   responses: { 200: { description: 'a page', schema: AuditPageSchema } },

@@ -1,6 +1,11 @@
 /** Response schemas of GET /admin/maintenance, tied with `mirrors` to the domain views. */
 import { z } from 'zod';
-import { MAINTENANCE_ACTIONS, MAINTENANCE_OUTCOMES, type MaintenanceOperationView, type MaintenancePage } from '../../domain/maintenance/maintenance.service.js';
+import {
+  MAINTENANCE_ACTIONS,
+  MAINTENANCE_OUTCOMES,
+  type MaintenanceOperationView,
+  type MaintenancePage,
+} from '../../domain/maintenance/maintenance.service.js';
 import { int, mirrors, orNull, time } from '../openapi/kit.js';
 
 export const MaintenanceOperationSchema = mirrors<MaintenanceOperationView>()(

@@ -15,7 +15,12 @@ before(async () => {
   t = await createTestHttp();
   for (const user of ['admin1', 'viewer1']) bearer[user] = await t.accessTokenOf(user);
   // Real maintenance runs over the fixture's database: creates on day 0, creates + drops 10 days on.
-  const pm = new PartitionManager({ db: t.db, log: createLogger({ log: { level: 'silent' } }), ahead: 1, tables: partitionedTables({ healthDays: 3, trafficDays: 30 }) });
+  const pm = new PartitionManager({
+    db: t.db,
+    log: createLogger({ log: { level: 'silent' } }),
+    ahead: 1,
+    tables: partitionedTables({ healthDays: 3, trafficDays: 30 }),
+  });
   await pm.run(new Date(t0));
   await pm.run(new Date(t0 + 10 * DAY));
 });
@@ -32,7 +37,11 @@ test('GET /admin/maintenance lists the runs newest first, filtered by table, out
   const all = await page('?limit=500');
   assert.ok(all.operations.length >= 8);
   const times = all.operations.map((o) => Date.parse(o.at));
-  assert.deepEqual(times, [...times].sort((a, b) => b - a), 'newest first');
+  assert.deepEqual(
+    times,
+    [...times].sort((a, b) => b - a),
+    'newest first',
+  );
   const drop = all.operations.find((o) => o.action === 'drop' && o.partition === partitionName('health_samples', Date.UTC(2026, 3, 10)));
   assert.ok(drop, 'the health partition of day 0 was dropped (3 days kept)');
   assert.equal(drop.table, 'health_samples');
@@ -42,7 +51,10 @@ test('GET /admin/maintenance lists the runs newest first, filtered by table, out
 
   const traffic = await page('?table=traffic_samples&limit=500');
   assert.ok(traffic.operations.length > 0 && traffic.operations.every((o) => o.table === 'traffic_samples'));
-  assert.ok(traffic.operations.every((o) => o.action === 'create'), 'traffic (30 days) dropped nothing');
+  assert.ok(
+    traffic.operations.every((o) => o.action === 'create'),
+    'traffic (30 days) dropped nothing',
+  );
   assert.deepEqual((await page('?outcome=failed')).operations, []);
   const later = await page(`?from=${t0 + 5 * DAY}&limit=500`);
   assert.ok(later.operations.length > 0 && later.operations.every((o) => Date.parse(o.at) >= t0 + 5 * DAY));
@@ -60,7 +72,10 @@ test('cursor pagination walks every operation once', async () => {
     seen.push(...p.operations.map((o) => o.id));
     next = p.next;
   }
-  assert.deepEqual(seen, all.operations.map((o) => o.id));
+  assert.deepEqual(
+    seen,
+    all.operations.map((o) => o.id),
+  );
 });
 
 test('bad input is a 400 naming the field; viewers get 403', async () => {

@@ -45,7 +45,11 @@ export const maintenanceQuery = z.object({
 });
 
 export const listMaintenance = defineOperation({
-  method: 'get', path: '/admin/maintenance', id: 'listMaintenance', tag: 'admin-system', permission: 'admin',
+  method: 'get',
+  path: '/admin/maintenance',
+  id: 'listMaintenance',
+  tag: 'admin-system',
+  permission: 'admin',
   summary: 'Partition maintenance operations, newest first, a page at a time',
   description:
     'Each operation of the partition manager (create, drop, move-from-default, purge-default) with its table, partition, ' +

@@ -24,9 +24,7 @@ const subnetParams = z.object({
 });
 const locationParams = z.object({ name: z.string().min(1).max(256).describe('location name (1–256 characters)') });
 
-export const pinBody = z
-  .strictObject({ location: z.string().min(1).max(256).describe('an existing location') })
-  .meta({ id: 'SubnetPin' });
+export const pinBody = z.strictObject({ location: z.string().min(1).max(256).describe('an existing location') }).meta({ id: 'SubnetPin' });
 
 export const locationBody = z
   .strictObject({
@@ -37,7 +35,11 @@ export const locationBody = z
   .meta({ id: 'LocationUpdate' });
 
 export const pinSubnet = defineOperation({
-  method: 'put', path: '/admin/subnets/{cidr}', id: 'pinSubnet', tag: 'admin-network', permission: 'admin',
+  method: 'put',
+  path: '/admin/subnets/{cidr}',
+  id: 'pinSubnet',
+  tag: 'admin-network',
+  permission: 'admin',
   summary: 'Pin a subnet to a location; a pin wins over learning (audited)',
   params: subnetParams,
   body: { schema: pinBody },
@@ -46,7 +48,11 @@ export const pinSubnet = defineOperation({
 });
 
 export const unpinSubnet = defineOperation({
-  method: 'delete', path: '/admin/subnets/{cidr}', id: 'unpinSubnet', tag: 'admin-network', permission: 'admin',
+  method: 'delete',
+  path: '/admin/subnets/{cidr}',
+  id: 'unpinSubnet',
+  tag: 'admin-network',
+  permission: 'admin',
   summary: 'Remove a subnet’s pin: learning decides again (audited)',
   params: subnetParams,
   responses: { 204: { description: 'unpinned (no body)' } },
@@ -54,7 +60,11 @@ export const unpinSubnet = defineOperation({
 });
 
 export const updateLocation = defineOperation({
-  method: 'put', path: '/admin/locations/{name}', id: 'updateLocation', tag: 'admin-network', permission: 'admin',
+  method: 'put',
+  path: '/admin/locations/{name}',
+  id: 'updateLocation',
+  tag: 'admin-network',
+  permission: 'admin',
   summary: 'Set a location’s coordinates and description, creating it when new (audited)',
   params: locationParams,
   body: { schema: locationBody },

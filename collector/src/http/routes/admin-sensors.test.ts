@@ -124,7 +124,11 @@ test('integration accounts subscribe to events only, never publish, and are cut 
   await assert.rejects(connect({ clientId: 'edge-1', username: account.username, password: account.secret }), /Identifier rejected|refused/i);
   const client = await connect({ clientId: 'integration:siem:1', username: account.username, password: account.secret });
   const granted = await client.subscribeAsync(topics.filters.allEvents);
-  assert.deepEqual(granted.map((g) => g.qos), [0], 'events/# granted');
+  assert.deepEqual(
+    granted.map((g) => g.qos),
+    [0],
+    'events/# granted',
+  );
   await assert.rejects(client.subscribeAsync(topics.filters.allSensors), /Subscribe error/, 'sensors/# refused (SUBACK 0x80)');
   const closed = whenClosed(client);
   assert.equal((await api('DELETE', '/admin/integrations/siem')).status, 204);

@@ -36,13 +36,15 @@ export const enrolmentBody = z.strictObject({ expiresInHours }).meta({ id: 'Enro
 export const enrollBody = z
   .strictObject({ token: z.string().min(1).max(128).describe('the one-time enrolment token (pme_…) an admin was given') })
   .meta({ id: 'EnrolRequest' });
-export const integrationBody = z
-  .strictObject({ name: z.string().max(63).describe(`${NAME} (checked by the server)`) })
-  .meta({ id: 'IntegrationCreate' });
+export const integrationBody = z.strictObject({ name: z.string().max(63).describe(`${NAME} (checked by the server)`) }).meta({ id: 'IntegrationCreate' });
 const integrationParams = z.object({ name: sensorParams.shape.name.describe(`integration name: ${NAME}`) });
 
 export const createSensor = defineOperation({
-  method: 'post', path: '/admin/sensors', id: 'createSensor', tag: 'admin-sensors', permission: 'admin',
+  method: 'post',
+  path: '/admin/sensors',
+  id: 'createSensor',
+  tag: 'admin-sensors',
+  permission: 'admin',
   summary: 'Register a sensor and get its one-time enrolment token (audited)',
   description: 'On the sensor: `pcapmesh-agent enroll --collector URL --token pme_…` redeems the token at POST /enroll.',
   body: { schema: createSensorBody },
@@ -51,7 +53,11 @@ export const createSensor = defineOperation({
 });
 
 export const issueEnrolmentToken = defineOperation({
-  method: 'post', path: '/admin/sensors/{name}/enrolment', id: 'issueEnrolmentToken', tag: 'admin-sensors', permission: 'admin',
+  method: 'post',
+  path: '/admin/sensors/{name}/enrolment',
+  id: 'issueEnrolmentToken',
+  tag: 'admin-sensors',
+  permission: 'admin',
   summary: 'A new one-time enrolment token for an existing sensor (re-enrol; audited)',
   params: sensorParams,
   body: { schema: enrolmentBody },
@@ -60,7 +66,11 @@ export const issueEnrolmentToken = defineOperation({
 });
 
 export const rotateSensorSecret = defineOperation({
-  method: 'post', path: '/admin/sensors/{name}/rotate', id: 'rotateSensorSecret', tag: 'admin-sensors', permission: 'admin',
+  method: 'post',
+  path: '/admin/sensors/{name}/rotate',
+  id: 'rotateSensorSecret',
+  tag: 'admin-sensors',
+  permission: 'admin',
   summary: 'A new secret for a sensor; the old one dies and the sensor is disconnected at once (audited)',
   params: sensorParams,
   responses: { 200: { description: 'the new secret (shown once)', schema: SensorSecretSchema } },
@@ -68,7 +78,11 @@ export const rotateSensorSecret = defineOperation({
 });
 
 export const revokeSensorSecret = defineOperation({
-  method: 'post', path: '/admin/sensors/{name}/revoke', id: 'revokeSensorSecret', tag: 'admin-sensors', permission: 'admin',
+  method: 'post',
+  path: '/admin/sensors/{name}/revoke',
+  id: 'revokeSensorSecret',
+  tag: 'admin-sensors',
+  permission: 'admin',
   summary: 'No secret works any more; the sensor is disconnected at once (audited)',
   params: sensorParams,
   responses: { 204: { description: 'done (no body)' } },
@@ -76,7 +90,11 @@ export const revokeSensorSecret = defineOperation({
 });
 
 export const enroll = defineOperation({
-  method: 'post', path: '/enroll', id: 'enroll', tag: 'enrolment', permission: 'public',
+  method: 'post',
+  path: '/enroll',
+  id: 'enroll',
+  tag: 'enrolment',
+  permission: 'public',
   summary: 'A sensor exchanges its one-time enrolment token for its secret',
   description:
     'The token is the credential (single use; expires). `pcapmesh-agent enroll` calls this. Failed redemptions are counted per source address ' +
@@ -87,13 +105,21 @@ export const enroll = defineOperation({
 });
 
 export const listIntegrations = defineOperation({
-  method: 'get', path: '/admin/integrations', id: 'listIntegrations', tag: 'admin-integrations', permission: 'admin',
+  method: 'get',
+  path: '/admin/integrations',
+  id: 'listIntegrations',
+  tag: 'admin-integrations',
+  permission: 'admin',
   summary: 'Every MQTT integration account',
   responses: { 200: { description: 'the accounts', schema: z.strictObject({ integrations: z.array(IntegrationViewSchema) }) } },
 });
 
 export const createIntegration = defineOperation({
-  method: 'post', path: '/admin/integrations', id: 'createIntegration', tag: 'admin-integrations', permission: 'admin',
+  method: 'post',
+  path: '/admin/integrations',
+  id: 'createIntegration',
+  tag: 'admin-integrations',
+  permission: 'admin',
   summary: 'Create a read-only MQTT account integration:<name> for events/# (audited)',
   body: { schema: integrationBody },
   responses: { 201: { description: 'created; the secret is shown once', schema: IntegrationCreatedSchema } },
@@ -101,7 +127,11 @@ export const createIntegration = defineOperation({
 });
 
 export const deleteIntegration = defineOperation({
-  method: 'delete', path: '/admin/integrations/{name}', id: 'deleteIntegration', tag: 'admin-integrations', permission: 'admin',
+  method: 'delete',
+  path: '/admin/integrations/{name}',
+  id: 'deleteIntegration',
+  tag: 'admin-integrations',
+  permission: 'admin',
   summary: 'Delete an integration account and disconnect its clients (audited)',
   params: integrationParams,
   responses: { 204: { description: 'done (no body)' } },

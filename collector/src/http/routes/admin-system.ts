@@ -31,19 +31,31 @@ export const logsQuery = z.object({
 });
 
 export const getSystemStatus = defineOperation({
-  method: 'get', path: '/admin/system/status', id: 'getSystemStatus', tag: 'admin-system', permission: 'admin',
+  method: 'get',
+  path: '/admin/system/status',
+  id: 'getSystemStatus',
+  tag: 'admin-system',
+  permission: 'admin',
   summary: 'Uptime, versions, database, broker, message rates, live-feed and audit counters',
   responses: { 200: { description: 'the status', schema: SystemStatusSchema } },
 });
 
 export const getStorage = defineOperation({
-  method: 'get', path: '/admin/storage', id: 'getStorage', tag: 'admin-system', permission: 'admin',
+  method: 'get',
+  path: '/admin/storage',
+  id: 'getStorage',
+  tag: 'admin-system',
+  permission: 'admin',
   summary: 'Database and table sizes, and the data directory’s disk',
   responses: { 200: { description: 'the sizes', schema: StorageSchema } },
 });
 
 export const listLogs = defineOperation({
-  method: 'get', path: '/admin/logs', id: 'listLogs', tag: 'admin-system', permission: 'admin',
+  method: 'get',
+  path: '/admin/logs',
+  id: 'listLogs',
+  tag: 'admin-system',
+  permission: 'admin',
   summary: 'Recent structured log lines of this process, oldest first',
   query: logsQuery,
   responses: { 200: { description: 'the lines', schema: LogLinesSchema } },

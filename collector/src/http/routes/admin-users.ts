@@ -42,13 +42,21 @@ export const updateUserBody = z
   .meta({ id: 'UserUpdate' });
 
 export const listUsers = defineOperation({
-  method: 'get', path: '/admin/users', id: 'listUsers', tag: 'admin-users', permission: 'admin',
+  method: 'get',
+  path: '/admin/users',
+  id: 'listUsers',
+  tag: 'admin-users',
+  permission: 'admin',
   summary: 'Every user',
   responses: { 200: { description: 'the users', schema: z.strictObject({ users: z.array(UserViewSchema) }) } },
 });
 
 export const createUser = defineOperation({
-  method: 'post', path: '/admin/users', id: 'createUser', tag: 'admin-users', permission: 'admin',
+  method: 'post',
+  path: '/admin/users',
+  id: 'createUser',
+  tag: 'admin-users',
+  permission: 'admin',
   summary: 'Create a local user (audited)',
   body: { schema: createUserBody },
   responses: { 201: { description: 'created', schema: UserViewSchema } },
@@ -56,7 +64,11 @@ export const createUser = defineOperation({
 });
 
 export const getUser = defineOperation({
-  method: 'get', path: '/admin/users/{username}', id: 'getUser', tag: 'admin-users', permission: 'admin',
+  method: 'get',
+  path: '/admin/users/{username}',
+  id: 'getUser',
+  tag: 'admin-users',
+  permission: 'admin',
   summary: 'One user',
   params: usernameParams,
   responses: { 200: { description: 'the user', schema: UserViewSchema } },
@@ -64,7 +76,11 @@ export const getUser = defineOperation({
 });
 
 export const updateUser = defineOperation({
-  method: 'put', path: '/admin/users/{username}', id: 'updateUser', tag: 'admin-users', permission: 'admin',
+  method: 'put',
+  path: '/admin/users/{username}',
+  id: 'updateUser',
+  tag: 'admin-users',
+  permission: 'admin',
   summary: 'Change a user’s role, disabled flag or password (audited)',
   description: 'Taking rights away (disabled, a new role, a new password) ends the user’s sessions. 409 when it would leave no enabled admin.',
   params: usernameParams,
@@ -74,7 +90,11 @@ export const updateUser = defineOperation({
 });
 
 export const deleteUser = defineOperation({
-  method: 'delete', path: '/admin/users/{username}', id: 'deleteUser', tag: 'admin-users', permission: 'admin',
+  method: 'delete',
+  path: '/admin/users/{username}',
+  id: 'deleteUser',
+  tag: 'admin-users',
+  permission: 'admin',
   summary: 'Delete a user and end their sessions (audited)',
   params: usernameParams,
   responses: { 204: { description: 'done (no body)' } },

@@ -76,7 +76,10 @@ test('admin users CRUD: create, update, disable (sessions end, login refused), d
   assert.equal((await call('admin1', 'DELETE', '/admin/users/carol')).status, 204);
   assert.equal((await call('admin1', 'GET', '/admin/users/carol')).status, 404);
   const list = await json<{ users: { username: string }[] }>(await call('admin1', 'GET', '/admin/users'));
-  assert.deepEqual(list.users.map((u) => u.username), ['admin1', 'analyst1', 'analyst2', 'viewer1']);
+  assert.deepEqual(
+    list.users.map((u) => u.username),
+    ['admin1', 'analyst1', 'analyst2', 'viewer1'],
+  );
 
   const audit = await json<{ entries: { action: string; actor: string; target: string }[] }>(
     await call('admin1', 'GET', '/admin/audit?action=user.&actor=admin1&limit=50'),
@@ -140,7 +143,11 @@ test('preferences: defaults, validated merge, avatar by content (PNG ok, text re
   assert.deepEqual(defaults, { theme: 'system', timeZone: 'UTC', defaultRange: '1h', pageSize: 50 });
   const set = await call('viewer1', 'PUT', '/preferences', { theme: 'dark', timeZone: 'Europe/Berlin' });
   assert.deepEqual(await json(set), { theme: 'dark', timeZone: 'Europe/Berlin', defaultRange: '1h', pageSize: 50 });
-  for (const [body, field] of [[{ timeZone: 'Mars/Olympus' }, 'timeZone'], [{ pageSize: 5 }, 'pageSize'], [{ colour: 'red' }, '']] as const) {
+  for (const [body, field] of [
+    [{ timeZone: 'Mars/Olympus' }, 'timeZone'],
+    [{ pageSize: 5 }, 'pageSize'],
+    [{ colour: 'red' }, ''],
+  ] as const) {
     const res = await call('viewer1', 'PUT', '/preferences', body);
     assert.equal(res.status, 400, JSON.stringify(body));
     assert.match((await json<{ error: { message: string } }>(res)).error.message, new RegExp(field));
@@ -170,7 +177,15 @@ test('preferences: defaults, validated merge, avatar by content (PNG ok, text re
   assert.equal(token.status, 403, 'API tokens have no preferences');
 });
 
-const HOSTILE = ["' OR '1'='1", "x'; DROP TABLE users; --", '1 UNION SELECT password_hash FROM users', '../../../etc/passwd', '..%2F..%2Fetc%2Fpasswd', '%00', '\\..\\..\\windows'];
+const HOSTILE = [
+  "' OR '1'='1",
+  "x'; DROP TABLE users; --",
+  '1 UNION SELECT password_hash FROM users',
+  '../../../etc/passwd',
+  '..%2F..%2Fetc%2Fpasswd',
+  '%00',
+  '\\..\\..\\windows',
+];
 /** Query parameters each route reads (the rest are ignored by design). */
 const QUERIES: Record<string, string[]> = {
   '/sensors/activity': ['since', 'limit'],
@@ -184,9 +199,11 @@ test('SQL-injection and path-traversal strings in every path and query parameter
   const snapshot = async () =>
     JSON.stringify(
       await Promise.all(
-        ['SELECT username, role, disabled, password_hash FROM users ORDER BY 1', 'SELECT name, secret_hash FROM sensors ORDER BY 1', 'SELECT name, token_hash, role FROM api_tokens ORDER BY 1'].map((q) =>
-          t.db.query(q),
-        ),
+        [
+          'SELECT username, role, disabled, password_hash FROM users ORDER BY 1',
+          'SELECT name, secret_hash FROM sensors ORDER BY 1',
+          'SELECT name, token_hash, role FROM api_tokens ORDER BY 1',
+        ].map((q) => t.db.query(q)),
       ),
     );
   const before = await snapshot();
@@ -198,7 +215,10 @@ test('SQL-injection and path-traversal strings in every path and query parameter
     const valid = path.replace(/:name/g, 'edge-1').replace(/:username/g, 'viewer1');
     for (const hostile of HOSTILE) {
       for (const param of params) {
-        const url = path.replace(param, encodeURIComponent(hostile)).replace(/:name/g, 'edge-1').replace(/:username/g, 'viewer1');
+        const url = path
+          .replace(param, encodeURIComponent(hostile))
+          .replace(/:name/g, 'edge-1')
+          .replace(/:username/g, 'viewer1');
         const res = await call('admin1', route.method, url);
         assert.ok(res.status >= 400 && res.status < 500, `${route.method} ${url} → ${res.status}`);
         tried += 1;

@@ -30,21 +30,43 @@ before(async () => {
   await insertTransition(t.db, { sensorId: id, from: 'online', to: 'offline', reason: 'lost', at: new Date(from + 30 * MIN) });
   await insertTransition(t.db, { sensorId: id, from: 'offline', to: 'online', reason: 'birth', at: new Date(from + 60 * MIN) });
   // Counters: capture 1000/10 → 3000/30 → (restart) 500/5; interface rx 10/1 → 110/2 → 210/2.
-  for (const [i, [packets, drops, rxPackets, rxDropped]] of [[1000, 10, 10, 1], [3000, 30, 110, 2], [500, 5, 210, 2]].entries()) {
-    await t.sensors.ingestHealth('an-a', health((seq += 1), from + (i + 1) * 10 * MIN, {
-      captures: [{ interface: 'eth0', running: true, packets: packets!, drops: drops! }],
-      interfaces: [{ name: 'eth0', rxBytes: 0, txBytes: 0, rxPackets: rxPackets!, txPackets: 0, rxDropped: rxDropped!, rxErrors: 0 }],
-    }));
+  for (const [i, [packets, drops, rxPackets, rxDropped]] of [
+    [1000, 10, 10, 1],
+    [3000, 30, 110, 2],
+    [500, 5, 210, 2],
+  ].entries()) {
+    await t.sensors.ingestHealth(
+      'an-a',
+      health((seq += 1), from + (i + 1) * 10 * MIN, {
+        captures: [{ interface: 'eth0', running: true, packets: packets!, drops: drops! }],
+        interfaces: [{ name: 'eth0', rxBytes: 0, txBytes: 0, rxPackets: rxPackets!, txPackets: 0, rxDropped: rxDropped!, rxErrors: 0 }],
+      }),
+    );
   }
   // Files on disk from 3 days ago to 30 minutes before `to`, with a 15-minute gap inside the window.
-  await t.sensors.ingestPcap('an-a', pcap((seq += 1), [
-    { name: 'eth0', directory: '/data/pcap', oldest: ts(to - 3 * DAY), newest: ts(from + 90 * MIN), files: 99, bytes: 1 << 30, gaps: [{ from: ts(from + 30 * MIN), to: ts(from + 45 * MIN) }], problems: [] },
-  ]));
+  await t.sensors.ingestPcap(
+    'an-a',
+    pcap((seq += 1), [
+      {
+        name: 'eth0',
+        directory: '/data/pcap',
+        oldest: ts(to - 3 * DAY),
+        newest: ts(from + 90 * MIN),
+        files: 99,
+        bytes: 1 << 30,
+        gaps: [{ from: ts(from + 30 * MIN), to: ts(from + 45 * MIN) }],
+        problems: [],
+      },
+    ]),
+  );
   // Traffic at both sites (the network view's per-location tables).
-  await t.sensors.ingestTraffic('an-a', traffic((seq += 1), from + 5 * MIN, [
-    { srcNet: '10.1.0.0/24', dstNet: '10.2.0.0/24', packets: 10, bytes: 1000 },
-    { srcNet: '10.1.0.0/24', dstNet: '8.8.8.0/24', packets: 5, bytes: 500 },
-  ]));
+  await t.sensors.ingestTraffic(
+    'an-a',
+    traffic((seq += 1), from + 5 * MIN, [
+      { srcNet: '10.1.0.0/24', dstNet: '10.2.0.0/24', packets: 10, bytes: 1000 },
+      { srcNet: '10.1.0.0/24', dstNet: '8.8.8.0/24', packets: 5, bytes: 500 },
+    ]),
+  );
   await t.sensors.ingestTraffic('an-b', traffic((seq += 1), from + 65 * MIN, [{ srcNet: '10.2.0.0/24', dstNet: '8.8.8.0/24', packets: 7, bytes: 700 }]));
 });
 after(() => t.close());
@@ -70,7 +92,11 @@ test('GET /analytics/sensors: retention days, coverage, drop rates with a counte
   assert.deepEqual(a.drops.interface, { packets: 200, drops: 1, ratePercent: Math.round((1 / 201) * 100 * 10_000) / 10_000 });
   assert.equal(a.uptimePercent, 75);
   assert.equal(b?.sensor, 'an-b');
-  assert.deepEqual([b.retentionDays, b.coveragePercent, b.drops.capture.ratePercent, b.uptimePercent], [null, 0, null, null], 'created after the window: no uptime');
+  assert.deepEqual(
+    [b.retentionDays, b.coveragePercent, b.drops.capture.ratePercent, b.uptimePercent],
+    [null, 0, null, null],
+    'created after the window: no uptime',
+  );
   const earlier = await ok<SensorsAnalyticsView>(`/analytics/sensors?from=${from - HOUR}&to=${from}`);
   assert.equal(earlier.sensors[0]?.uptimePercent, 100, 'online all of the hour before');
 });
@@ -103,12 +129,27 @@ test('GET /analytics/jobs: jobs per day by outcome, bytes retrieved, median time
 test('GET /analytics/traffic: bytes by location over time, top pairs, one location', async () => {
   const view = await ok<TrafficAnalyticsView>(`/analytics/traffic?from=${from}&to=${to}&bucket=3600`);
   assert.equal(view.bucketSeconds, 3600);
-  assert.deepEqual(view.locations.map((l) => [l.location, l.bytes]), [['site-x', 1500], ['site-y', 700]]);
-  assert.equal(view.locations[0]!.series.reduce((n, p) => n + p.bytes, 0), 1500);
+  assert.deepEqual(
+    view.locations.map((l) => [l.location, l.bytes]),
+    [
+      ['site-x', 1500],
+      ['site-y', 700],
+    ],
+  );
+  assert.equal(
+    view.locations[0]!.series.reduce((n, p) => n + p.bytes, 0),
+    1500,
+  );
   assert.deepEqual(view.top[0], { src: '10.1.0.0/24', dst: '10.2.0.0/24', srcLocation: null, dstLocation: null, packets: 10, bytes: 1000 });
   const y = await ok<TrafficAnalyticsView>(`/analytics/traffic?from=${from}&to=${to}&location=site-y`);
-  assert.deepEqual(y.locations.map((l) => l.location), ['site-y']);
-  assert.deepEqual(y.top.map((p) => p.bytes), [700]);
+  assert.deepEqual(
+    y.locations.map((l) => l.location),
+    ['site-y'],
+  );
+  assert.deepEqual(
+    y.top.map((p) => p.bytes),
+    [700],
+  );
   assert.equal(y.bucketSeconds, 60, 'default: the smallest bucket giving at most 1440 points (2 h of minutes)');
   assert.equal((await call('viewer1', '/analytics/traffic?location=nowhere')).status, 404);
 });

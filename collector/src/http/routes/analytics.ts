@@ -23,7 +23,11 @@ const windowQuery = (defaultSpan: string) => ({
 });
 
 export const getSensorAnalytics = defineOperation({
-  method: 'get', path: '/analytics/sensors', id: 'getSensorAnalytics', tag: 'analytics', permission: 'read',
+  method: 'get',
+  path: '/analytics/sensors',
+  id: 'getSensorAnalytics',
+  tag: 'analytics',
+  permission: 'read',
   summary: 'Per sensor: PCAP retention in days, coverage %, drop rates, uptime % over a window',
   description: 'Default window: the last 24 hours; at most analytics.maxWindowDays.',
   query: z.object(windowQuery('24 hours')),
@@ -32,7 +36,11 @@ export const getSensorAnalytics = defineOperation({
 });
 
 export const getJobAnalytics = defineOperation({
-  method: 'get', path: '/analytics/jobs', id: 'getJobAnalytics', tag: 'analytics', permission: 'read',
+  method: 'get',
+  path: '/analytics/jobs',
+  id: 'getJobAnalytics',
+  tag: 'analytics',
+  permission: 'read',
   summary: 'Jobs per day by outcome, bytes retrieved, median time to result',
   description: 'Default window: the last 30 days; at most analytics.maxWindowDays.',
   query: z.object(windowQuery('30 days')),
@@ -41,7 +49,11 @@ export const getJobAnalytics = defineOperation({
 });
 
 export const getTrafficAnalytics = defineOperation({
-  method: 'get', path: '/analytics/traffic', id: 'getTrafficAnalytics', tag: 'analytics', permission: 'read',
+  method: 'get',
+  path: '/analytics/traffic',
+  id: 'getTrafficAnalytics',
+  tag: 'analytics',
+  permission: 'read',
   summary: 'Bytes by location over time and the top subnet pairs',
   description: "From the network view's per-location traffic. Default window: the last 24 hours; at most analytics.maxWindowDays.",
   query: z.object({

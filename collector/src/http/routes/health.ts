@@ -11,14 +11,22 @@ import { HealthSchema, HealthSummarySchema } from './health.schemas.js';
 import type { RouteTools } from './tools.js';
 
 export const getHealth = defineOperation({
-  method: 'get', path: '/health', id: 'getHealth', tag: 'health', permission: 'public',
+  method: 'get',
+  path: '/health',
+  id: 'getHealth',
+  tag: 'health',
+  permission: 'public',
   summary: 'Liveness and the collector clock',
   description: 'Agents measure their clock offset against `time`.',
   responses: { 200: { description: 'the collector is up', schema: HealthSchema } },
 });
 
 export const getHealthSummary = defineOperation({
-  method: 'get', path: '/health/summary', id: 'getHealthSummary', tag: 'health', permission: 'read',
+  method: 'get',
+  path: '/health/summary',
+  id: 'getHealthSummary',
+  tag: 'health',
+  permission: 'read',
   summary: 'Sensors by status, ingest counters, database and broker state',
   responses: { 200: { description: 'the summary', schema: HealthSummarySchema } },
 });

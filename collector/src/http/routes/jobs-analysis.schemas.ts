@@ -18,32 +18,34 @@ const table = z.strictObject({ distinct: count, cap: count, capped: z.boolean() 
 const nameCount = z.strictObject({ name: z.string(), count, approximate });
 
 export const analysisReportSchema = mirrors<AnalysisReport>()(
-  z.strictObject({
-    version: z.literal(REPORT_VERSION),
-    files: z.array(z.string()),
-    capture: z.strictObject({
-      packets: count,
-      bytes: count.describe('frame lengths on the wire'),
-      capturedBytes: count,
-      first: seconds.nullable(),
-      last: seconds.nullable(),
-      durationSeconds: z.number().nonnegative(),
-      linkTypes: z.array(count),
-      problems: z.array(z.strictObject({ file: z.string(), offset: count, reason: z.string() })),
-    }),
-    protocols: z.array(z.strictObject({ protocol: z.enum(PROTOCOL_NAMES), ...counted })),
-    topTalkers: z.array(z.strictObject({ address: z.string(), ...counted, sentBytes: count, receivedBytes: count, approximate })),
-    conversations: z.strictObject({
-      ip: z.array(z.strictObject(ipRow)),
-      flows: z.array(z.strictObject({ ...ipRow, transport: z.enum(['tcp', 'udp']), aPort: count, bPort: count })),
-      ipTable: table,
-      flowTable: table,
-      talkerTable: table,
-    }),
-    topPorts: z.array(z.strictObject({ transport: z.enum(['tcp', 'udp']), port: count, ...counted })),
-    timeline: z.strictObject({ start: seconds, bucketSeconds: z.number().positive(), packets: z.array(count), bytes: z.array(count) }),
-    dns: z.array(nameCount),
-    tlsSni: z.array(nameCount),
-    httpHosts: z.array(nameCount),
-  }).meta({ id: 'AnalysisReport', description: 'The analysis of the merged capture (the report `pcapmesh-pcap analyze --json` prints).' }),
+  z
+    .strictObject({
+      version: z.literal(REPORT_VERSION),
+      files: z.array(z.string()),
+      capture: z.strictObject({
+        packets: count,
+        bytes: count.describe('frame lengths on the wire'),
+        capturedBytes: count,
+        first: seconds.nullable(),
+        last: seconds.nullable(),
+        durationSeconds: z.number().nonnegative(),
+        linkTypes: z.array(count),
+        problems: z.array(z.strictObject({ file: z.string(), offset: count, reason: z.string() })),
+      }),
+      protocols: z.array(z.strictObject({ protocol: z.enum(PROTOCOL_NAMES), ...counted })),
+      topTalkers: z.array(z.strictObject({ address: z.string(), ...counted, sentBytes: count, receivedBytes: count, approximate })),
+      conversations: z.strictObject({
+        ip: z.array(z.strictObject(ipRow)),
+        flows: z.array(z.strictObject({ ...ipRow, transport: z.enum(['tcp', 'udp']), aPort: count, bPort: count })),
+        ipTable: table,
+        flowTable: table,
+        talkerTable: table,
+      }),
+      topPorts: z.array(z.strictObject({ transport: z.enum(['tcp', 'udp']), port: count, ...counted })),
+      timeline: z.strictObject({ start: seconds, bucketSeconds: z.number().positive(), packets: z.array(count), bytes: z.array(count) }),
+      dns: z.array(nameCount),
+      tlsSni: z.array(nameCount),
+      httpHosts: z.array(nameCount),
+    })
+    .meta({ id: 'AnalysisReport', description: 'The analysis of the merged capture (the report `pcapmesh-pcap analyze --json` prints).' }),
 );

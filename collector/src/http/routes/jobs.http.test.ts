@@ -51,16 +51,45 @@ function plan(request: JobRequest): JobPlan {
 function detail(owner: string, p: JobPlan): JobDetail {
   const at = '2026-01-01T00:00:00.000Z';
   return {
-    id: JOB, name: null, owner, status: 'complete', reason: null, window: p.window, filter: { expression: p.filter }, expression: p.filter,
-    targets: { sensors: ['edge-1'] }, limits: p.limits, createdAt: at, startedAt: at, finishedAt: at, deadlineAt: at,
-    tasks: { total: 1, pending: 0, running: 0, done: 1, failed: 0, cancelled: 0, skipped: 0 }, packets: 1, bytes: 100,
+    id: JOB,
+    name: null,
+    owner,
+    status: 'complete',
+    reason: null,
+    window: p.window,
+    filter: { expression: p.filter },
+    expression: p.filter,
+    targets: { sensors: ['edge-1'] },
+    limits: p.limits,
+    createdAt: at,
+    startedAt: at,
+    finishedAt: at,
+    deadlineAt: at,
+    tasks: { total: 1, pending: 0, running: 0, done: 1, failed: 0, cancelled: 0, skipped: 0 },
+    packets: 1,
+    bytes: 100,
     result: { fileBytes: BYTES.length, sha256: SHA, packets: 1, bytes: 100, duplicatesRemoved: 0, fileName: 'pcapmesh-x.pcap' },
-    expiresAt: null, expired: false, plan: p,
-    taskList: [{
-      id: 't1', job: JOB, sensor: 'edge-1', status: 'done', reason: null, attempt: 0, dispatchedAt: at, startedAt: at, finishedAt: at,
-      waitUntil: null, lastProgressAt: at, progress: null, result: { packets: 1, bytes: 100, fileBytes: 100, sha256: SHA, truncated: null },
-      upload: { size: 100, received: 100, complete: true },
-    }],
+    expiresAt: null,
+    expired: false,
+    plan: p,
+    taskList: [
+      {
+        id: 't1',
+        job: JOB,
+        sensor: 'edge-1',
+        status: 'done',
+        reason: null,
+        attempt: 0,
+        dispatchedAt: at,
+        startedAt: at,
+        finishedAt: at,
+        waitUntil: null,
+        lastProgressAt: at,
+        progress: null,
+        result: { packets: 1, bytes: 100, fileBytes: 100, sha256: SHA, truncated: null },
+        upload: { size: 100, received: 100, complete: true },
+      },
+    ],
   };
 }
 
@@ -75,7 +104,8 @@ function inTestJobs(file: string): JobsApi {
   return {
     async submit(actor, request) {
       submitted.push(request);
-      if ('expression' in request.filter && request.filter.expression === 'bad(') throw new DomainError('invalid', 'filter: at 4: expected an expression, got end');
+      if ('expression' in request.filter && request.filter.expression === 'bad(')
+        throw new DomainError('invalid', 'filter: at 4: expected an expression, got end');
       const p = plan(request);
       if (request.dryRun) return { job: null, plan: p };
       job = detail(actor.name, p);
@@ -99,13 +129,25 @@ function inTestJobs(file: string): JobsApi {
       served.push(bytesServed?.(BYTES.length) ?? BYTES.length);
       return { path: file, size: BYTES.length, fileName: 'pcapmesh-x.pcap', contentType: 'application/vnd.tcpdump.pcap' };
     },
-    analysis: async () => { throw notFound('analysis'); },
+    analysis: async () => {
+      throw notFound('analysis');
+    },
     manifest: async (actor, id) => {
       const j = find(actor, id, 'read');
       const manifest = {
-        type: 'pcapmesh.evidence' as const, version: 1 as const, job: j.id, name: null, requester: j.owner, window: j.window, filter: j.expression,
-        submittedAt: j.createdAt, completedAt: j.createdAt, status: j.status, sensors: [],
-        merged: { fileName: 'pcapmesh-x.pcap', fileBytes: 100, sha256: SHA, packets: 1, duplicatesRemoved: 0 }, software: { name: 'pcapmesh' as const, version: '1' },
+        type: 'pcapmesh.evidence' as const,
+        version: 1 as const,
+        job: j.id,
+        name: null,
+        requester: j.owner,
+        window: j.window,
+        filter: j.expression,
+        submittedAt: j.createdAt,
+        completedAt: j.createdAt,
+        status: j.status,
+        sensors: [],
+        merged: { fileName: 'pcapmesh-x.pcap', fileBytes: 100, sha256: SHA, packets: 1, duplicatesRemoved: 0 },
+        software: { name: 'pcapmesh' as const, version: '1' },
       };
       return { jws: 'eyJhbGciOiJFZERTQSJ9.e30.sig', manifest };
     },
@@ -128,7 +170,13 @@ before(async () => {
     await next();
   });
   const operations: OperationSpec[] = [];
-  app.route('/api/v1', jobRoutes({ jobs: inTestJobs(file), manifestKeys: await ManifestSigner.open({ db }), accounts: { audit } }, { permit, route: createRoute(permit, operations), now: () => new Date() }));
+  app.route(
+    '/api/v1',
+    jobRoutes(
+      { jobs: inTestJobs(file), manifestKeys: await ManifestSigner.open({ db }), accounts: { audit } },
+      { permit, route: createRoute(permit, operations), now: () => new Date() },
+    ),
+  );
   app.onError(onError);
 });
 after(async () => {
@@ -147,7 +195,11 @@ async function errorOf(res: Response): Promise<string> {
   return `${res.status} ${((await res.json()) as { error: { message: string } }).error.message}`;
 }
 
-const valid = { window: { from: '2026-01-02T03:04:05.123456789Z', to: 1767323105000 }, filter: { expression: 'tcp port 443' }, targets: { sensors: ['edge-1'] } };
+const valid = {
+  window: { from: '2026-01-02T03:04:05.123456789Z', to: 1767323105000 },
+  filter: { expression: 'tcp port 443' },
+  targets: { sensors: ['edge-1'] },
+};
 
 test('times become nanoseconds: ISO 8601 with zone keeps every fractional digit, epoch ms may be a number or a decimal string', () => {
   assert.equal(parseInstantNs('2026-01-02T03:04:05.123456789Z'), 1767323045123456789n);
@@ -178,7 +230,9 @@ test('POST /jobs parses the body, hands the service bigint nanoseconds and answe
 
 test('a dry run answers 200 { plan } and is not a submission (not audited)', async () => {
   const before = (await audit.list({ action: 'job.submit', limit: 100 })).entries.length;
-  const res = await call('analyst1', 'POST', '/jobs', { body: { ...valid, dryRun: true, filter: { ip: ['10.0.0.1'], ports: [443, 'https'] }, targets: { auto: true } } });
+  const res = await call('analyst1', 'POST', '/jobs', {
+    body: { ...valid, dryRun: true, filter: { ip: ['10.0.0.1'], ports: [443, 'https'] }, targets: { auto: true } },
+  });
   assert.equal(res.status, 200);
   dryRunSchema.parse(await res.json());
   assert.deepEqual(submitted.at(-1)?.filter, { ip: ['10.0.0.1'], ports: [443, 'https'] });
@@ -224,7 +278,10 @@ test('rights: a viewer reads but never submits or downloads; analysts touch only
   assert.equal(cancel.status, 200);
   assert.equal(((await cancel.json()) as { status: string }).status, 'cancelled');
   const entries = (await audit.list({ action: 'job.', limit: 100 })).entries;
-  const denied = entries.filter((e) => e.outcome === 'denied').map((e) => `${e.actor} ${e.action} ${e.target}`).sort();
+  const denied = entries
+    .filter((e) => e.outcome === 'denied')
+    .map((e) => `${e.actor} ${e.action} ${e.target}`)
+    .sort();
   assert.deepEqual(denied, [`analyst2 job.cancel ${JOB}`, `analyst2 job.delete ${JOB}`, `analyst2 job.download ${JOB}`]);
   assert.ok(entries.some((e) => e.actor === 'analyst1' && e.action === 'job.cancel' && e.outcome === 'ok'));
 });
@@ -248,7 +305,8 @@ test('parseRange: one range, suffix and open ranges clamp to the file; outside i
   assert.deepEqual(parseRange('bytes=100-', 100), { kind: 'unsatisfiable' });
   assert.deepEqual(parseRange('bytes=-0', 100), { kind: 'unsatisfiable' });
   assert.deepEqual(parseRange('bytes=0-', 0), { kind: 'unsatisfiable' });
-  for (const ignored of ['bytes=0-1,5-6', 'items=0-1', 'bytes=9-1', 'bytes=-', 'bytes=a-b']) assert.deepEqual(parseRange(ignored, 100), { kind: 'full' }, ignored);
+  for (const ignored of ['bytes=0-1,5-6', 'items=0-1', 'bytes=9-1', 'bytes=-', 'bytes=a-b'])
+    assert.deepEqual(parseRange(ignored, 100), { kind: 'full' }, ignored);
 });
 
 test('GET /jobs/{id}/pcap streams the file: whole (200), one range (206 + Content-Range), 416 outside; ETag, Accept-Ranges, attachment name; the quota counts the bytes sent', async () => {
@@ -283,10 +341,17 @@ test('GET /jobs/{id}/pcap streams the file: whole (200), one range (206 + Conten
   const head = await call('analyst1', 'HEAD', `/jobs/${JOB}/pcap`);
   assert.equal(head.status, 200);
   assert.equal(head.headers.get('content-length'), '100');
-  assert.deepEqual(served.slice(-6), [100, 10, 3, 100, 0, 0], 'the quota counts what is sent: whole, a range, the tail, whole again, none past the end, none for HEAD');
+  assert.deepEqual(
+    served.slice(-6),
+    [100, 10, 3, 100, 0, 0],
+    'the quota counts what is sent: whole, a range, the tail, whole again, none past the end, none for HEAD',
+  );
 
   const downloads = (await audit.list({ action: 'job.download', actor: 'analyst1', limit: 100 })).entries;
-  assert.ok(downloads.some((e) => e.details.range === '10-19' && e.outcome === 'ok'), 'the range is in the audit entry');
+  assert.ok(
+    downloads.some((e) => e.details.range === '10-19' && e.outcome === 'ok'),
+    'the range is in the audit entry',
+  );
   assert.ok(downloads.some((e) => e.details.task === 't1'));
 });
 
@@ -301,5 +366,8 @@ test('GET /jobs/{id}/manifest: JSON { jws, manifest }, or the compact JWS as app
 test('DELETE /jobs/{id} → 204, audited', async () => {
   assert.equal((await call('admin1', 'DELETE', `/jobs/${JOB}`)).status, 204);
   const entries = (await audit.list({ action: 'job.delete', actor: 'admin1', limit: 10 })).entries;
-  assert.deepEqual(entries.map((e) => [e.target, e.outcome]), [[JOB, 'ok']]);
+  assert.deepEqual(
+    entries.map((e) => [e.target, e.outcome]),
+    [[JOB, 'ok']],
+  );
 });

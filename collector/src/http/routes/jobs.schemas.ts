@@ -57,8 +57,12 @@ export function parseInstantNs(text: string): bigint | string {
   if (fraction.length > 9) return `${JSON.stringify(text)}: at most 9 fractional digits (nanoseconds)`;
   const calendar = new Date(Date.UTC(Number(y), Number(mo) - 1, Number(d)));
   const valid =
-    calendar.getUTCFullYear() === Number(y) && calendar.getUTCMonth() === Number(mo) - 1 && calendar.getUTCDate() === Number(d) &&
-    Number(h) < 24 && Number(mi) < 60 && Number(s) < 60;
+    calendar.getUTCFullYear() === Number(y) &&
+    calendar.getUTCMonth() === Number(mo) - 1 &&
+    calendar.getUTCDate() === Number(d) &&
+    Number(h) < 24 &&
+    Number(mi) < 60 &&
+    Number(s) < 60;
   const ms = Date.parse(`${y}-${mo}-${d}T${h}:${mi}:${s}${zone}`);
   if (!valid || Number.isNaN(ms)) return `${JSON.stringify(text)} is not a valid time`;
   return BigInt(ms) * NS_PER_MS + BigInt(fraction.padEnd(9, '0') || '0');
@@ -84,26 +88,33 @@ const entry = z.string().min(1).max(128);
 const portEntry = z.union([z.number().int().min(0).max(65_535), entry]);
 
 /** The structured filter (shared/src/pcap/filter/structured.ts); the service compiles and checks each entry. */
-export const structuredFilterSchema = z.strictObject({
-  ip: oneOrMany(entry).optional().describe('addresses or CIDRs, either direction (host A or net N)'),
-  src: oneOrMany(entry).optional().describe('source addresses or CIDRs'),
-  dst: oneOrMany(entry).optional().describe('destination addresses or CIDRs'),
-  ports: oneOrMany(portEntry).optional().describe('ports, names (https) or ranges "a-b", either direction'),
-  srcPorts: oneOrMany(portEntry).optional(),
-  dstPorts: oneOrMany(portEntry).optional(),
-  protocol: z.union([z.string().min(1).max(16), z.number().int().min(0).max(255)]).optional().describe('tcp, udp, sctp, icmp, icmp6, ip, ip6, arp, or a protocol number'),
-  vlan: z.number().int().min(0).max(4095).optional(),
-  hosts: oneOrMany(entry).optional().describe('addresses; with nets one group: packets to or from any of them (see direction)'),
-  nets: oneOrMany(entry).optional().describe('CIDRs; with hosts one group'),
-  direction: z.enum(['src', 'dst', 'either']).optional().describe('the side hosts, nets and ports must be on; default either'),
-}).meta({ id: 'StructuredFilter', description: 'Every present field must hold; within a field any entry may match.' });
+export const structuredFilterSchema = z
+  .strictObject({
+    ip: oneOrMany(entry).optional().describe('addresses or CIDRs, either direction (host A or net N)'),
+    src: oneOrMany(entry).optional().describe('source addresses or CIDRs'),
+    dst: oneOrMany(entry).optional().describe('destination addresses or CIDRs'),
+    ports: oneOrMany(portEntry).optional().describe('ports, names (https) or ranges "a-b", either direction'),
+    srcPorts: oneOrMany(portEntry).optional(),
+    dstPorts: oneOrMany(portEntry).optional(),
+    protocol: z
+      .union([z.string().min(1).max(16), z.number().int().min(0).max(255)])
+      .optional()
+      .describe('tcp, udp, sctp, icmp, icmp6, ip, ip6, arp, or a protocol number'),
+    vlan: z.number().int().min(0).max(4095).optional(),
+    hosts: oneOrMany(entry).optional().describe('addresses; with nets one group: packets to or from any of them (see direction)'),
+    nets: oneOrMany(entry).optional().describe('CIDRs; with hosts one group'),
+    direction: z.enum(['src', 'dst', 'either']).optional().describe('the side hosts, nets and ports must be on; default either'),
+  })
+  .meta({ id: 'StructuredFilter', description: 'Every present field must hold; within a field any entry may match.' });
 
 const STRUCTURED_KEYS = Object.keys(structuredFilterSchema.shape);
 
 /** `{ expression }` (tcpdump syntax) or the structured fields; not both. */
 export const filterInput = z
   .strictObject({ expression: z.string().max(4096).optional().describe('a filter in tcpdump syntax; "" matches everything'), ...structuredFilterSchema.shape })
-  .describe('Either `{ "expression": "host 10.0.0.1 and tcp port 443" }` or the structured fields (hosts, nets, ports, protocol, direction, and ip, src, dst, srcPorts, dstPorts, vlan); `{}` matches everything.')
+  .describe(
+    'Either `{ "expression": "host 10.0.0.1 and tcp port 443" }` or the structured fields (hosts, nets, ports, protocol, direction, and ip, src, dst, srcPorts, dstPorts, vlan); `{}` matches everything.',
+  )
   .superRefine((value, ctx) => {
     if (value.expression === undefined) return;
     const mixed = STRUCTURED_KEYS.filter((key) => key in value);
@@ -140,10 +151,12 @@ export const limitsInput = z.strictObject({
   timeoutSeconds: positive.optional().describe('the job ends with what it has this long after submission'),
 });
 
+// eslint-disable-next-line no-control-regex -- the point of the pattern is to refuse control characters
+const NO_CONTROL_CHARACTERS = /^[^\u0000-\u001f\u007f-\u009f]*$/;
+
 export const submitBody = z
   .strictObject({
-    // eslint-disable-next-line no-control-regex
-    name: z.string().min(1).max(256).regex(/^[^\u0000-\u001f\u007f-\u009f]*$/, 'no control characters (a name is shown in terminals and logs)').optional(),
+    name: z.string().min(1).max(256).regex(NO_CONTROL_CHARACTERS, 'no control characters (a name is shown in terminals and logs)').optional(),
     window: z.strictObject({ from: instantNs, to: instantNs }).describe('[from, to): packets with from ≤ time < to; `to` may lie in the future'),
     filter: filterInput,
     targets: targetsInput,
@@ -166,7 +179,12 @@ export const submitBody = z
 const JOB_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 export const jobParams = z.object({ id: z.string().regex(JOB_ID, 'not a job id (a UUID, lower case)').describe('job id (UUID)') });
-export const taskParams = jobParams.extend({ task: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'not a task id').describe('task id (one per sensor: GET /jobs/{id}/tasks)') });
+export const taskParams = jobParams.extend({
+  task: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'not a task id')
+    .describe('task id (one per sensor: GET /jobs/{id}/tasks)'),
+});
 
 export const listQuery = z.object({
   status: z
@@ -198,7 +216,10 @@ export const manifestQuery = z.object({
 
 const count = int.nonnegative();
 const decimal = z.string().regex(/^\d+$/);
-const sha256 = z.string().regex(/^[0-9a-f]{64}$/).describe('SHA-256, hex');
+const sha256 = z
+  .string()
+  .regex(/^[0-9a-f]{64}$/)
+  .describe('SHA-256, hex');
 
 const windowView = z.strictObject({
   from: time,
@@ -208,7 +229,9 @@ const windowView = z.strictObject({
 });
 
 export const limitsView = mirrors<JobLimits>()(
-  z.strictObject({ maxBytes: count, maxPackets: count, timeoutSeconds: count }).meta({ id: 'JobLimits', description: 'per sensor: bytes and packets; the job: seconds until it ends with what it has' }),
+  z
+    .strictObject({ maxBytes: count, maxPackets: count, timeoutSeconds: count })
+    .meta({ id: 'JobLimits', description: 'per sensor: bytes and packets; the job: seconds until it ends with what it has' }),
 );
 
 export const planEntrySchema = mirrors<PlanEntry>()(
@@ -327,11 +350,15 @@ const jobViewShape = {
 export const jobViewSchema = mirrors<JobView>()(z.strictObject(jobViewShape).meta({ id: 'JobView' }));
 
 export const jobDetailSchema = mirrors<JobDetail>()(
-  z.strictObject({ ...jobViewShape, taskList: z.array(taskViewSchema), plan: planSchema }).meta({ id: 'JobDetail', description: 'a job with its tasks and plan' }),
+  z
+    .strictObject({ ...jobViewShape, taskList: z.array(taskViewSchema), plan: planSchema })
+    .meta({ id: 'JobDetail', description: 'a job with its tasks and plan' }),
 );
 
 export const jobPageSchema = mirrors<JobPage>()(
-  z.strictObject({ jobs: z.array(jobViewSchema), next: orNull(z.string()).describe('cursor of the next (older) page; null at the end') }).meta({ id: 'JobPage' }),
+  z
+    .strictObject({ jobs: z.array(jobViewSchema), next: orNull(z.string()).describe('cursor of the next (older) page; null at the end') })
+    .meta({ id: 'JobPage' }),
 );
 export const taskListSchema = z.strictObject({ tasks: z.array(taskViewSchema) });
 export const dryRunSchema = z.strictObject({ plan: planSchema });

@@ -86,10 +86,16 @@ test('submit → 201 { job, plan }; list, detail and tasks; only the owner or an
   assert.equal(job.owner, 'analyst1');
   assert.equal(job.name, 'incident 7');
   assert.equal(job.taskList.length, 1);
-  assert.deepEqual((await auditOf('job.submit', job.id)).map((e) => [e.actor, e.outcome]), [['analyst1', 'ok']]);
+  assert.deepEqual(
+    (await auditOf('job.submit', job.id)).map((e) => [e.actor, e.outcome]),
+    [['analyst1', 'ok']],
+  );
 
   const page = jobPageSchema.parse(await json(await call('viewer1', 'GET', '/jobs?status=pending,running&owner=analyst1'), 200));
-  assert.deepEqual(page.jobs.map((j) => j.id), [job.id]);
+  assert.deepEqual(
+    page.jobs.map((j) => j.id),
+    [job.id],
+  );
   assert.equal(jobDetailSchema.parse(await json(await call('viewer1', 'GET', `/jobs/${job.id}`), 200)).id, job.id);
   assert.equal(taskListSchema.parse(await json(await call('viewer1', 'GET', `/jobs/${job.id}/tasks`), 200)).tasks[0]?.sensor, sensor);
 
@@ -98,11 +104,17 @@ test('submit → 201 { job, plan }; list, detail and tasks; only the owner or an
   assert.equal((await call('analyst2', 'DELETE', `/jobs/${job.id}`)).status, 403);
   const cancelled = jobViewSchema.parse(await json(await call('analyst1', 'POST', `/jobs/${job.id}/cancel`), 200));
   assert.equal(cancelled.status, 'cancelled');
-  assert.deepEqual((await auditOf('job.cancel', job.id)).map((e) => [e.actor, e.outcome]).sort(), [['analyst1', 'ok'], ['analyst2', 'denied']]);
+  assert.deepEqual((await auditOf('job.cancel', job.id)).map((e) => [e.actor, e.outcome]).sort(), [
+    ['analyst1', 'ok'],
+    ['analyst2', 'denied'],
+  ]);
 
   assert.equal((await call('analyst1', 'DELETE', `/jobs/${job.id}`)).status, 204);
   assert.equal((await call('analyst1', 'GET', `/jobs/${job.id}`)).status, 404);
-  assert.deepEqual((await auditOf('job.delete', job.id)).map((e) => [e.actor, e.outcome]).sort(), [['analyst1', 'ok'], ['analyst2', 'denied']]);
+  assert.deepEqual((await auditOf('job.delete', job.id)).map((e) => [e.actor, e.outcome]).sort(), [
+    ['analyst1', 'ok'],
+    ['analyst2', 'denied'],
+  ]);
 });
 
 test('an API token submits as token:<label>', async () => {
@@ -168,11 +180,17 @@ test('a merged job: download whole and by range (ETag = SHA-256), one sensor’s
   assert.deepEqual((await verifyEvidence(jws, file, keys)).problems, []);
   bytes[bytes.length - 1]! ^= 0xff;
   writeFileSync(file, bytes);
-  assert.deepEqual((await verifyEvidence(jws, file, keys)).problems.map((p) => p.code), ['file-hash']);
+  assert.deepEqual(
+    (await verifyEvidence(jws, file, keys)).problems.map((p) => p.code),
+    ['file-hash'],
+  );
 
   // The daily quota counts what each request sent: the whole file, the tail range, nothing for the 416, the task's file.
   const recorded = await t.db.query<{ bytes: string | number }>('SELECT bytes FROM job_downloads WHERE job_id = $1 ORDER BY id', [job.id]);
-  assert.deepEqual(recorded.map((r) => Number(r.bytes)), [bytes.length, bytes.length - 100, 0, task.result!.fileBytes]);
+  assert.deepEqual(
+    recorded.map((r) => Number(r.bytes)),
+    [bytes.length, bytes.length - 100, 0, task.result!.fileBytes],
+  );
 
   // The viewer was stopped by the route's permission (403 before the job is looked at); the rest reached the job.
   const downloads = await auditOf('job.download', job.id);

@@ -99,8 +99,20 @@ const DOWNLOAD_HEADERS = {
   'Content-Disposition': { description: 'attachment; filename="pcapmesh-{job}-{from}-{to}.pcap[ng]"', schema: { type: 'string' } },
 };
 const RANGE_PARAMETERS = [
-  { name: 'Range', in: 'header', required: false, schema: { type: 'string' }, description: 'one byte range: `bytes=a-b`, `bytes=a-` or `bytes=-n` (several ranges get the whole file)' },
-  { name: 'If-Range', in: 'header', required: false, schema: { type: 'string' }, description: 'the ETag the partial file came from; another one gets the whole file (200)' },
+  {
+    name: 'Range',
+    in: 'header',
+    required: false,
+    schema: { type: 'string' },
+    description: 'one byte range: `bytes=a-b`, `bytes=a-` or `bytes=-n` (several ranges get the whole file)',
+  },
+  {
+    name: 'If-Range',
+    in: 'header',
+    required: false,
+    schema: { type: 'string' },
+    description: 'the ETag the partial file came from; another one gets the whole file (200)',
+  },
 ];
 /** 416 is an error answer (the Error shape) with the file's size in Content-Range. */
 const UNSATISFIABLE = {
@@ -114,7 +126,11 @@ const DOWNLOAD_NOTES =
   'and is audited (job.download).';
 
 export const submitJob = defineOperation({
-  method: 'post', path: '/jobs', id: 'submitJob', tag: 'jobs', permission: 'analyst',
+  method: 'post',
+  path: '/jobs',
+  id: 'submitJob',
+  tag: 'jobs',
+  permission: 'analyst',
   summary: 'Submit a capture job, or plan one (dry run)',
   description:
     'Validates the window, filter, targets and limits, plans per sensor (availability coverage, bytes in the window; a dry run ' +
@@ -130,7 +146,11 @@ export const submitJob = defineOperation({
 });
 
 export const listJobs = defineOperation({
-  method: 'get', path: '/jobs', id: 'listJobs', tag: 'jobs', permission: 'read',
+  method: 'get',
+  path: '/jobs',
+  id: 'listJobs',
+  tag: 'jobs',
+  permission: 'read',
   summary: 'Jobs, newest first, a page at a time',
   query: listQuery,
   responses: { 200: { description: 'a page', schema: jobPageSchema } },
@@ -138,7 +158,11 @@ export const listJobs = defineOperation({
 });
 
 export const getJob = defineOperation({
-  method: 'get', path: '/jobs/{id}', id: 'getJob', tag: 'jobs', permission: 'read',
+  method: 'get',
+  path: '/jobs/{id}',
+  id: 'getJob',
+  tag: 'jobs',
+  permission: 'read',
   summary: 'One job with its tasks and plan',
   params: jobParams,
   responses: { 200: { description: 'the job', schema: jobDetailSchema } },
@@ -146,7 +170,11 @@ export const getJob = defineOperation({
 });
 
 export const listJobTasks = defineOperation({
-  method: 'get', path: '/jobs/{id}/tasks', id: 'listJobTasks', tag: 'jobs', permission: 'read',
+  method: 'get',
+  path: '/jobs/{id}/tasks',
+  id: 'listJobTasks',
+  tag: 'jobs',
+  permission: 'read',
   summary: 'The tasks of a job (one per sensor) with their progress and results',
   params: jobParams,
   responses: { 200: { description: 'the tasks', schema: taskListSchema } },
@@ -154,7 +182,11 @@ export const listJobTasks = defineOperation({
 });
 
 export const cancelJob = defineOperation({
-  method: 'post', path: '/jobs/{id}/cancel', id: 'cancelJob', tag: 'jobs', permission: 'analyst',
+  method: 'post',
+  path: '/jobs/{id}/cancel',
+  id: 'cancelJob',
+  tag: 'jobs',
+  permission: 'analyst',
   summary: 'Cancel an open job (its own owner or an admin; audited)',
   description: 'The sensors are told to stop. Cancelling a cancelled job answers it as it is; a job that has ended is 409.',
   params: jobParams,
@@ -163,7 +195,11 @@ export const cancelJob = defineOperation({
 });
 
 export const deleteJob = defineOperation({
-  method: 'delete', path: '/jobs/{id}', id: 'deleteJob', tag: 'jobs', permission: 'analyst',
+  method: 'delete',
+  path: '/jobs/{id}',
+  id: 'deleteJob',
+  tag: 'jobs',
+  permission: 'analyst',
   summary: 'Delete a job and its result files (its own owner or an admin; audited)',
   description: 'An open job is cancelled first.',
   params: jobParams,
@@ -172,35 +208,55 @@ export const deleteJob = defineOperation({
 });
 
 export const downloadJob = defineOperation({
-  method: 'get', path: '/jobs/{id}/pcap', id: 'downloadJob', tag: 'jobs', permission: 'download',
+  method: 'get',
+  path: '/jobs/{id}/pcap',
+  id: 'downloadJob',
+  tag: 'jobs',
+  permission: 'download',
   summary: 'Download the merged capture (Range, resumable)',
   description: `${DOWNLOAD_NOTES} 404 until the job has a merged result, and after its results expired.`,
   params: jobParams,
   parameters: RANGE_PARAMETERS,
   responses: {
     200: { description: 'the whole file', content: PCAP_CONTENT, headers: DOWNLOAD_HEADERS },
-    206: { description: 'the range asked for', content: PCAP_CONTENT, headers: { ...DOWNLOAD_HEADERS, 'Content-Range': { description: 'bytes a-b/size', schema: { type: 'string' } } } },
+    206: {
+      description: 'the range asked for',
+      content: PCAP_CONTENT,
+      headers: { ...DOWNLOAD_HEADERS, 'Content-Range': { description: 'bytes a-b/size', schema: { type: 'string' } } },
+    },
     416: UNSATISFIABLE,
   },
   errors: [400, 404, 429],
 });
 
 export const downloadTask = defineOperation({
-  method: 'get', path: '/jobs/{id}/tasks/{task}/pcap', id: 'downloadJobTask', tag: 'jobs', permission: 'download',
+  method: 'get',
+  path: '/jobs/{id}/tasks/{task}/pcap',
+  id: 'downloadJobTask',
+  tag: 'jobs',
+  permission: 'download',
   summary: "Download one sensor's result (Range, resumable)",
   description: `${DOWNLOAD_NOTES} 404 until that task's upload is complete and verified.`,
   params: taskParams,
   parameters: RANGE_PARAMETERS,
   responses: {
     200: { description: 'the whole file', content: PCAP_CONTENT, headers: DOWNLOAD_HEADERS },
-    206: { description: 'the range asked for', content: PCAP_CONTENT, headers: { ...DOWNLOAD_HEADERS, 'Content-Range': { description: 'bytes a-b/size', schema: { type: 'string' } } } },
+    206: {
+      description: 'the range asked for',
+      content: PCAP_CONTENT,
+      headers: { ...DOWNLOAD_HEADERS, 'Content-Range': { description: 'bytes a-b/size', schema: { type: 'string' } } },
+    },
     416: UNSATISFIABLE,
   },
   errors: [400, 404, 429],
 });
 
 export const getJobAnalysis = defineOperation({
-  method: 'get', path: '/jobs/{id}/analysis', id: 'getJobAnalysis', tag: 'jobs', permission: 'read',
+  method: 'get',
+  path: '/jobs/{id}/analysis',
+  id: 'getJobAnalysis',
+  tag: 'jobs',
+  permission: 'read',
   summary: 'The analysis of the merged capture (protocols, talkers, conversations, ports, timeline, DNS/SNI/HTTP names)',
   params: jobParams,
   responses: { 200: { description: 'the report', schema: analysisReportSchema } },
@@ -208,7 +264,11 @@ export const getJobAnalysis = defineOperation({
 });
 
 export const getJobManifest = defineOperation({
-  method: 'get', path: '/jobs/{id}/manifest', id: 'getJobManifest', tag: 'jobs', permission: 'read',
+  method: 'get',
+  path: '/jobs/{id}/manifest',
+  id: 'getJobManifest',
+  tag: 'jobs',
+  permission: 'read',
   summary: 'The signed evidence manifest',
   description:
     'JSON `{ jws, manifest }`, or with `?format=jws` the compact JWS alone as application/jose (what ' +
@@ -220,7 +280,11 @@ export const getJobManifest = defineOperation({
 });
 
 export const getManifestKey = defineOperation({
-  method: 'get', path: '/jobs/manifest-key', id: 'getManifestKey', tag: 'jobs', permission: 'public',
+  method: 'get',
+  path: '/jobs/manifest-key',
+  id: 'getManifestKey',
+  tag: 'jobs',
+  permission: 'public',
   summary: 'The public key evidence manifests are signed with (JWK Set)',
   description: 'Ed25519 (EdDSA); `kid` is the key thumbprint the JWS header names. `pcapmesh job verify --key` takes this document.',
   responses: { 200: { description: 'the key set', schema: manifestKeySetSchema } },
@@ -279,10 +343,16 @@ export function jobRoutes(deps: JobRouteDeps, { route }: RouteTools): Hono<AppEn
   route(app, submitJob, async (c, { body, reply }) => {
     const actor = actorIn(c);
     if (body.dryRun === true) return reply(200, { plan: (await jobs.submit(actor, body)).plan });
-    const { job, plan } = await audited(c, 'job.submit', null, () => jobs.submit(actor, body), (r) => ({
-      ...(r.job ? { target: r.job.id } : {}),
-      details: { name: body.name ?? null, filter: r.plan.filter, sensors: r.plan.sensors.filter((s) => s.included).map((s) => s.sensor) },
-    }));
+    const { job, plan } = await audited(
+      c,
+      'job.submit',
+      null,
+      () => jobs.submit(actor, body),
+      (r) => ({
+        ...(r.job ? { target: r.job.id } : {}),
+        details: { name: body.name ?? null, filter: r.plan.filter, sensors: r.plan.sensors.filter((s) => s.included).map((s) => s.sensor) },
+      }),
+    );
     if (job === null) throw new Error('JobsApi.submit returned no job for a submission');
     return reply(201, { job, plan });
   });
@@ -305,7 +375,16 @@ export function jobRoutes(deps: JobRouteDeps, { route }: RouteTools): Hono<AppEn
 
   route(app, cancelJob, async (c, { params, reply }) => {
     const actor = actorIn(c);
-    return reply(200, await audited(c, 'job.cancel', params.id, () => jobs.cancel(actor, params.id), (j) => ({ details: { status: j.status } })));
+    return reply(
+      200,
+      await audited(
+        c,
+        'job.cancel',
+        params.id,
+        () => jobs.cancel(actor, params.id),
+        (j) => ({ details: { status: j.status } }),
+      ),
+    );
   });
 
   route(app, deleteJob, async (c, { params, reply }) => {
@@ -370,7 +449,8 @@ export function jobRoutes(deps: JobRouteDeps, { route }: RouteTools): Hono<AppEn
 
   route(app, getJobManifest, async (c, { params, query, reply }) => {
     const signed = await jobs.manifest(actorIn(c), params.id);
-    if (query.format === 'jws') return c.body(signed.jws, 200, { 'Content-Type': 'application/jose', 'Content-Disposition': attachment(`pcapmesh-${params.id}.jws`) });
+    if (query.format === 'jws')
+      return c.body(signed.jws, 200, { 'Content-Type': 'application/jose', 'Content-Disposition': attachment(`pcapmesh-${params.id}.jws`) });
     return reply(200, signed);
   });
 

@@ -8,7 +8,11 @@ import { LocationViewSchema } from './sensors.schemas.js';
 import type { RouteTools } from './tools.js';
 
 export const listLocations = defineOperation({
-  method: 'get', path: '/locations', id: 'listLocations', tag: 'locations', permission: 'read',
+  method: 'get',
+  path: '/locations',
+  id: 'listLocations',
+  tag: 'locations',
+  permission: 'read',
   summary: 'Every location with its sensor counts',
   responses: { 200: { description: 'the locations', schema: z.strictObject({ locations: z.array(LocationViewSchema) }) } },
 });

@@ -37,7 +37,9 @@ export const SubnetViewSchema = mirrors<SubnetView>()(
       learned: z.strictObject({
         state: orNull(z.enum(LEARNED_STATES)),
         location: orNull(z.string()),
-        confidence: orNull(z.number().min(0).max(1)).describe('learned: the location’s share of the subnet’s bytes; external: share of reporting locations; ambiguous: the largest share'),
+        confidence: orNull(z.number().min(0).max(1)).describe(
+          'learned: the location’s share of the subnet’s bytes; external: share of reporting locations; ambiguous: the largest share',
+        ),
       }),
       locations: int.describe('locations that saw it in the learning window'),
       packets: int,

@@ -69,7 +69,10 @@ test('viewers read the map, the traffic and the locations', async () => {
   assert.equal(locations.status, 200);
   assert.deepEqual(
     locations.json.locations.map((l: { name: string; bytes: number; sensors: string[] }) => [l.name, l.sensors, l.bytes]),
-    [['site-a', ['a1'], 1500], ['site-b', ['b1'], 400]],
+    [
+      ['site-a', ['a1'], 1500],
+      ['site-b', ['b1'], 400],
+    ],
   );
   assert.equal((await call(viewer, 'GET', '/network/locations')).status, 200, 'default window (cached)');
 });
@@ -115,7 +118,12 @@ test('admins pin and unpin (a viewer may not), audited; bad CIDRs name cidr', as
 
 test('admins set coordinates (GET /locations shows them); out of range names the field', async () => {
   assert.equal((await call(viewer, 'PUT', '/admin/locations/site-a', { latitude: 1 })).status, 403);
-  for (const [body, field] of [[{ latitude: 90.5 }, 'latitude'], [{ longitude: -181 }, 'longitude'], [{ latitude: 'north' }, 'latitude'], [{ altitude: 3 }, '']] as const) {
+  for (const [body, field] of [
+    [{ latitude: 90.5 }, 'latitude'],
+    [{ longitude: -181 }, 'longitude'],
+    [{ latitude: 'north' }, 'latitude'],
+    [{ altitude: 3 }, ''],
+  ] as const) {
     const r = await call(admin, 'PUT', '/admin/locations/site-a', body);
     assert.equal(r.status, 400, JSON.stringify(body));
     if (field) assert.match(r.json.error.message, new RegExp(`^${field}: `));
@@ -128,7 +136,11 @@ test('admins set coordinates (GET /locations shows them); out of range names the
   const list = await call(viewer, 'GET', '/locations');
   assert.deepEqual(
     list.json.locations.map((l: { name: string; latitude: number | null }) => [l.name, l.latitude]),
-    [['site-a', 52.37], ['site-b', null], ['site-c', -33.9]],
+    [
+      ['site-a', 52.37],
+      ['site-b', null],
+      ['site-c', -33.9],
+    ],
   );
   const network = await call(viewer, 'GET', '/network/locations');
   assert.equal(network.json.locations.find((l: { name: string }) => l.name === 'site-a').latitude, 52.37, 'the change refreshed the cache');

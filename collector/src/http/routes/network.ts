@@ -41,16 +41,25 @@ export const trafficQuery = z.object({
 });
 
 export const getNetworkTraffic = defineOperation({
-  method: 'get', path: '/network/traffic', id: 'getNetworkTraffic', tag: 'network', permission: 'read',
+  method: 'get',
+  path: '/network/traffic',
+  id: 'getNetworkTraffic',
+  tag: 'network',
+  permission: 'read',
   summary: 'Traffic by subnet pair: a time series and the top pairs',
-  description: 'Sums of what the sensors reported per minute; a flow that sensors at two locations saw counts at each (filter by location for one side). At most network.maxWindowDays.',
+  description:
+    'Sums of what the sensors reported per minute; a flow that sensors at two locations saw counts at each (filter by location for one side). At most network.maxWindowDays.',
   query: trafficQuery,
   responses: { 200: { description: 'series, totals and top pairs', schema: TrafficViewSchema } },
   errors: [400, 404],
 });
 
 export const listNetworkSubnets = defineOperation({
-  method: 'get', path: '/network/subnets', id: 'listNetworkSubnets', tag: 'network', permission: 'read',
+  method: 'get',
+  path: '/network/subnets',
+  id: 'listNetworkSubnets',
+  tag: 'network',
+  permission: 'read',
   summary: 'The subnet → location map: subnets seen within network.learnWindowDays, and pinned ones',
   query: z.object({
     location: locationName.optional().describe('only subnets whose effective location this is'),
@@ -61,7 +70,11 @@ export const listNetworkSubnets = defineOperation({
 });
 
 export const getNetworkLocations = defineOperation({
-  method: 'get', path: '/network/locations', id: 'getNetworkLocations', tag: 'network', permission: 'read',
+  method: 'get',
+  path: '/network/locations',
+  id: 'getNetworkLocations',
+  tag: 'network',
+  permission: 'read',
   summary: 'Locations with coordinates, sensors and traffic totals, and the flows between them (for the globe)',
   description: 'Without from/to: the last 24 hours, from the location cache (network.cacheSeconds).',
   query: z.object({
@@ -73,7 +86,11 @@ export const getNetworkLocations = defineOperation({
 });
 
 export const clearNetworkCache = defineOperation({
-  method: 'post', path: '/network/locations/clear-cache', id: 'clearNetworkCache', tag: 'network', permission: 'admin',
+  method: 'post',
+  path: '/network/locations/clear-cache',
+  id: 'clearNetworkCache',
+  tag: 'network',
+  permission: 'admin',
   summary: 'Empty the location cache (subnet map, per-location totals); the next reads refill it (audited)',
   responses: { 200: { description: 'how many entries were dropped', schema: z.strictObject({ cleared: int }) } },
 });
@@ -82,7 +99,10 @@ export function networkRoutes(deps: HttpDeps, { route }: RouteTools): Hono<AppEn
   const app = new Hono<AppEnv>();
   const network = deps.network;
   route(app, getNetworkTraffic, async (_c, { query, reply }) =>
-    reply(200, await network.traffic({ from: query.from, to: query.to, location: query.location, subnet: query.subnet, bucketSeconds: query.bucket, top: query.top })),
+    reply(
+      200,
+      await network.traffic({ from: query.from, to: query.to, location: query.location, subnet: query.subnet, bucketSeconds: query.bucket, top: query.top }),
+    ),
   );
   route(app, listNetworkSubnets, async (_c, { query, reply }) => reply(200, { subnets: await network.subnets(query) }));
   route(app, getNetworkLocations, async (_c, { query, reply }) => reply(200, await network.locations(query)));

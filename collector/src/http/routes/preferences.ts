@@ -21,13 +21,23 @@ import type { RouteTools } from './tools.js';
 const IMAGE_TYPES = ['image/png', 'image/jpeg', 'image/webp'];
 
 export const getPreferences = defineOperation({
-  method: 'get', path: '/preferences', id: 'getPreferences', tag: 'preferences', permission: 'read', usersOnly: true,
+  method: 'get',
+  path: '/preferences',
+  id: 'getPreferences',
+  tag: 'preferences',
+  permission: 'read',
+  usersOnly: true,
   summary: 'The signed-in user’s preferences (defaults filled in)',
   responses: { 200: { description: 'the preferences', schema: PreferencesSchema } },
 });
 
 export const updatePreferences = defineOperation({
-  method: 'put', path: '/preferences', id: 'updatePreferences', tag: 'preferences', permission: 'read', usersOnly: true,
+  method: 'put',
+  path: '/preferences',
+  id: 'updatePreferences',
+  tag: 'preferences',
+  permission: 'read',
+  usersOnly: true,
   summary: 'Change some preferences (and set or remove the avatar)',
   description: 'Everything is validated before anything is stored.',
   body: { schema: PreferencesChangeSchema },
@@ -36,28 +46,49 @@ export const updatePreferences = defineOperation({
 });
 
 export const getAvatar = defineOperation({
-  method: 'get', path: '/preferences/avatar', id: 'getAvatar', tag: 'preferences', permission: 'read', usersOnly: true,
+  method: 'get',
+  path: '/preferences/avatar',
+  id: 'getAvatar',
+  tag: 'preferences',
+  permission: 'read',
+  usersOnly: true,
   summary: 'The avatar image',
   responses: {
-    200: { description: 'the image bytes', content: Object.fromEntries(IMAGE_TYPES.map((type) => [type, { schema: { type: 'string', contentMediaType: type } }])) },
+    200: {
+      description: 'the image bytes',
+      content: Object.fromEntries(IMAGE_TYPES.map((type) => [type, { schema: { type: 'string', contentMediaType: type } }])),
+    },
   },
   errors: [404],
 });
 
 export const putAvatar = defineOperation({
-  method: 'put', path: '/preferences/avatar', id: 'putAvatar', tag: 'preferences', permission: 'read', usersOnly: true,
+  method: 'put',
+  path: '/preferences/avatar',
+  id: 'putAvatar',
+  tag: 'preferences',
+  permission: 'read',
+  usersOnly: true,
   summary: 'Upload the avatar image',
   description: `At most ${AVATAR_MAX_BYTES} bytes; PNG, JPEG or WebP, told by the content (not the Content-Type).`,
   body: {
     description: 'the raw image bytes',
-    content: { 'application/octet-stream': { schema: { type: 'string', contentMediaType: 'application/octet-stream' } }, 'image/*': { schema: { type: 'string' } } },
+    content: {
+      'application/octet-stream': { schema: { type: 'string', contentMediaType: 'application/octet-stream' } },
+      'image/*': { schema: { type: 'string' } },
+    },
   },
   responses: { 204: { description: 'done (no body)' } },
   errors: [400],
 });
 
 export const deleteAvatar = defineOperation({
-  method: 'delete', path: '/preferences/avatar', id: 'deleteAvatar', tag: 'preferences', permission: 'read', usersOnly: true,
+  method: 'delete',
+  path: '/preferences/avatar',
+  id: 'deleteAvatar',
+  tag: 'preferences',
+  permission: 'read',
+  usersOnly: true,
   summary: 'Remove the avatar image',
   responses: { 204: { description: 'done (no body)' } },
 });

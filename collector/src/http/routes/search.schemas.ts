@@ -46,7 +46,10 @@ export const ReadyJobRequestSchema = z
     filter: z.strictObject({ expression: z.string().describe('host A, or net C') }),
     targets: z.strictObject({ sensors: z.array(z.string()) }),
   })
-  .meta({ id: 'ReadyJobRequest', description: 'A POST /jobs body (JobRequest) ready to submit as it is: the sensors that saw the address, over the time they saw it.' });
+  .meta({
+    id: 'ReadyJobRequest',
+    description: 'A POST /jobs body (JobRequest) ready to submit as it is: the sensors that saw the address, over the time they saw it.',
+  });
 
 const AddressViewSchema = mirrors<AddressView>()(
   z

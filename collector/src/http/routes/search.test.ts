@@ -49,13 +49,27 @@ async function find(user: string, q: string, extra = ''): Promise<SearchView> {
 
 test('text: sensors by name and location, locations, users for admins only', async () => {
   const found = await find('viewer1', 'SITE-A');
-  assert.deepEqual(found.sensors.map((s) => s.name), ['edge-a1', 'edge-a2'], 'by location, case-insensitive');
+  assert.deepEqual(
+    found.sensors.map((s) => s.name),
+    ['edge-a1', 'edge-a2'],
+    'by location, case-insensitive',
+  );
   assert.deepEqual(found.locations, [{ name: 'site-a', description: null, sensors: 2 }]);
-  assert.deepEqual(found.subnets.map((s) => s.subnet), ['10.1.1.0/24', '10.1.2.0/24'], 'subnets mapped to site-a');
+  assert.deepEqual(
+    found.subnets.map((s) => s.subnet),
+    ['10.1.1.0/24', '10.1.2.0/24'],
+    'subnets mapped to site-a',
+  );
   assert.equal(found.address, null);
   assert.equal(found.users, null, 'a viewer sees no users');
-  assert.deepEqual((await find('admin1', 'analyst')).users?.map((u) => u.username), ['analyst1', 'analyst2']);
-  assert.deepEqual((await find('viewer1', 'lone')).sensors.map((s) => [s.name, s.location]), [['lonely', null]]);
+  assert.deepEqual(
+    (await find('admin1', 'analyst')).users?.map((u) => u.username),
+    ['analyst1', 'analyst2'],
+  );
+  assert.deepEqual(
+    (await find('viewer1', 'lone')).sensors.map((s) => [s.name, s.location]),
+    [['lonely', null]],
+  );
   assert.deepEqual((await find('viewer1', '%')).sensors, [], 'wildcards match themselves');
 });
 
@@ -85,7 +99,10 @@ test('an address: its subnet, location, the sensors that saw it and when, and a 
   assert.deepEqual(job.targets, { sensors: ['edge-a1', 'edge-a2'] });
   // And the job is found by its filter.
   assert.ok((await find('viewer1', '10.1.1.77')).jobs.some((j) => j.id === job.id && j.filter.includes('10.1.1.77')));
-  assert.ok((await find('viewer1', job.id.slice(0, 8))).jobs.some((j) => j.id === job.id), 'by id');
+  assert.ok(
+    (await find('viewer1', job.id.slice(0, 8))).jobs.some((j) => j.id === job.id),
+    'by id',
+  );
 });
 
 test('a network: external subnet seen at both sites; a CIDR nobody saw has no job request', async () => {
@@ -93,7 +110,10 @@ test('a network: external subnet seen at both sites; a CIDR nobody saw has no jo
   assert.equal(external.host, false);
   assert.equal(external.subnet?.state, 'external');
   assert.equal(external.location, null);
-  assert.deepEqual(external.sightings.map((s) => s.sensor), ['edge-b1', 'edge-a1']);
+  assert.deepEqual(
+    external.sightings.map((s) => s.sensor),
+    ['edge-b1', 'edge-a1'],
+  );
   assert.equal(external.jobRequest?.filter.expression, 'net 8.8.8.0/24');
   const wide = (await find('viewer1', '10.0.0.0/8')).address!;
   assert.equal(wide.subnet, null, 'no map subnet contains a /8');
@@ -109,7 +129,10 @@ test('an IPv6 address: its /64 and a job request the jobs service accepts', asyn
   await traffic('edge-b1', minute + 2 * MIN, [flow('2001:db8:1::/64', '2001:db8:2::/64', 400)]);
   const address = (await find('analyst1', '2001:DB8:1:0::5')).address!;
   assert.equal(address.query, '2001:db8:1::5/128');
-  assert.deepEqual(address.sightings.map((s) => [s.sensor, s.bytes]), [['edge-b1', 400]]);
+  assert.deepEqual(
+    address.sightings.map((s) => [s.sensor, s.bytes]),
+    [['edge-b1', 400]],
+  );
   assert.equal(address.jobRequest?.filter.expression, 'host 2001:db8:1::5');
   const submitted = await call('analyst1', 'POST', '/jobs', address.jobRequest);
   assert.equal(submitted.status, 201, await submitted.clone().text());

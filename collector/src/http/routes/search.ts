@@ -27,7 +27,11 @@ export const searchQuery = z.object({
 });
 
 export const search = defineOperation({
-  method: 'get', path: '/search', id: 'search', tag: 'search', permission: 'read',
+  method: 'get',
+  path: '/search',
+  id: 'search',
+  tag: 'search',
+  permission: 'read',
   summary: 'One box over sensors, locations, subnets, jobs and (admins) users; an address or CIDR: where it was seen and a ready job',
   description:
     'Case-insensitive substring matches, at most `limit` per kind. For an IP address or CIDR, `address` holds the subnet and ' +

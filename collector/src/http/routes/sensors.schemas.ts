@@ -108,14 +108,10 @@ export const HealthPointSchema = mirrors<HealthPoint>()(
     .meta({ id: 'HealthPoint', description: 'One point of a health series; when downsampled, averages (max for disk) over a bucket.' }),
 );
 
-export const HealthSeriesSchema = z
-  .strictObject({ sensor: z.string(), from: time, to: time, points: z.array(HealthPointSchema) })
-  .meta({ id: 'HealthSeries' });
+export const HealthSeriesSchema = z.strictObject({ sensor: z.string(), from: time, to: time, points: z.array(HealthPointSchema) }).meta({ id: 'HealthSeries' });
 
 export const ActivityEntrySchema = mirrors<ActivityEntry>()(
-  z
-    .strictObject({ sensor: z.string(), from: SensorStatusSchema, to: SensorStatusSchema, reason: z.string(), at: time })
-    .meta({ id: 'ActivityEntry' }),
+  z.strictObject({ sensor: z.string(), from: SensorStatusSchema, to: SensorStatusSchema, reason: z.string(), at: time }).meta({ id: 'ActivityEntry' }),
 );
 
 export const LocationViewSchema = mirrors<LocationView>()(

@@ -17,23 +17,25 @@ import type { AppEnv } from '../env.js';
 import type { HttpDeps } from '../deps.js';
 import { defineOperation } from '../openapi/operation.js';
 import { activityQuery, sensorParams, seriesQuery, seriesWindow } from '../params.js';
-import {
-  ActivityEntrySchema,
-  DeviceViewSchema,
-  HealthSeriesSchema,
-  SensorStatusViewSchema,
-  SensorViewSchema,
-} from './sensors.schemas.js';
+import { ActivityEntrySchema, DeviceViewSchema, HealthSeriesSchema, SensorStatusViewSchema, SensorViewSchema } from './sensors.schemas.js';
 import type { RouteTools } from './tools.js';
 
 export const listSensors = defineOperation({
-  method: 'get', path: '/sensors', id: 'listSensors', tag: 'sensors', permission: 'read',
+  method: 'get',
+  path: '/sensors',
+  id: 'listSensors',
+  tag: 'sensors',
+  permission: 'read',
   summary: 'Every sensor',
   responses: { 200: { description: 'the sensors', schema: z.strictObject({ sensors: z.array(SensorViewSchema) }) } },
 });
 
 export const listSensorActivity = defineOperation({
-  method: 'get', path: '/sensors/activity', id: 'listSensorActivity', tag: 'sensors', permission: 'read',
+  method: 'get',
+  path: '/sensors/activity',
+  id: 'listSensorActivity',
+  tag: 'sensors',
+  permission: 'read',
   summary: 'Status changes across sensors, newest first',
   query: activityQuery,
   responses: { 200: { description: 'the entries', schema: z.strictObject({ entries: z.array(ActivityEntrySchema) }) } },
@@ -41,7 +43,11 @@ export const listSensorActivity = defineOperation({
 });
 
 export const getSensor = defineOperation({
-  method: 'get', path: '/sensors/{name}', id: 'getSensor', tag: 'sensors', permission: 'read',
+  method: 'get',
+  path: '/sensors/{name}',
+  id: 'getSensor',
+  tag: 'sensors',
+  permission: 'read',
   summary: 'One sensor',
   params: sensorParams,
   responses: { 200: { description: 'the sensor', schema: SensorViewSchema } },
@@ -49,7 +55,11 @@ export const getSensor = defineOperation({
 });
 
 export const getSensorStatus = defineOperation({
-  method: 'get', path: '/sensors/{name}/status', id: 'getSensorStatus', tag: 'sensors', permission: 'read',
+  method: 'get',
+  path: '/sensors/{name}/status',
+  id: 'getSensorStatus',
+  tag: 'sensors',
+  permission: 'read',
   summary: 'A sensor’s status, why and since when',
   params: sensorParams,
   responses: { 200: { description: 'the status', schema: SensorStatusViewSchema } },
@@ -57,7 +67,11 @@ export const getSensorStatus = defineOperation({
 });
 
 export const listSensorDevices = defineOperation({
-  method: 'get', path: '/sensors/{name}/devices', id: 'listSensorDevices', tag: 'sensors', permission: 'read',
+  method: 'get',
+  path: '/sensors/{name}/devices',
+  id: 'listSensorDevices',
+  tag: 'sensors',
+  permission: 'read',
   summary: 'A sensor’s capture interfaces and watched directories',
   params: sensorParams,
   responses: { 200: { description: 'the devices', schema: z.strictObject({ devices: z.array(DeviceViewSchema) }) } },
@@ -65,7 +79,11 @@ export const listSensorDevices = defineOperation({
 });
 
 export const getSensorHealth = defineOperation({
-  method: 'get', path: '/sensors/{name}/health', id: 'getSensorHealth', tag: 'sensors', permission: 'read',
+  method: 'get',
+  path: '/sensors/{name}/health',
+  id: 'getSensorHealth',
+  tag: 'sensors',
+  permission: 'read',
   summary: 'A sensor’s health time series',
   description: 'Defaults to the last hour; downsampled to at most `maxPoints` points.',
   params: sensorParams,

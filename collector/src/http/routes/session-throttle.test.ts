@@ -56,7 +56,10 @@ describe('known sources and the per-user lockout', () => {
     const otherUser = await login('10.0.0.1', { username: 'viewer1', password: 'attacker guess' });
     assert.equal(otherUser.status, 401, 'the address is known for admin1 only: viewer1 from it is an ordinary unknown attempt');
     const lockouts = await t.accounts.audit.list({ action: 'login.lockout', limit: 10 });
-    assert.deepEqual(lockouts.entries.map((e) => [e.target, e.details.scope]), [['admin1', 'user']]);
+    assert.deepEqual(
+      lockouts.entries.map((e) => [e.target, e.details.scope]),
+      [['admin1', 'user']],
+    );
   });
 
   test('the device cookie makes a new address known for its user only; forged, expired and junk cookies are ignored', async () => {
@@ -98,7 +101,13 @@ describe('known sources and the per-user lockout', () => {
     for (let i = 0; i < 3; i++) assert.equal((await login('10.0.0.9', { username: 'viewer1', password: `guess ${i}` })).status, 401);
     assert.equal((await login('10.0.0.9', { username: 'viewer1', password: USER_PASSWORD, client: 'api' })).status, 429);
     const lockouts = await t.accounts.audit.list({ action: 'login.lockout', limit: 20 });
-    assert.deepEqual(lockouts.entries.filter((e) => e.target === 'viewer1').map((e) => e.details.scope).sort(), ['known', 'user']);
+    assert.deepEqual(
+      lockouts.entries
+        .filter((e) => e.target === 'viewer1')
+        .map((e) => e.details.scope)
+        .sort(),
+      ['known', 'user'],
+    );
     clock += 61_000;
     assert.equal((await login('10.0.0.9', { username: 'viewer1', password: USER_PASSWORD, client: 'api' })).status, 200, 'until the lockout ends');
   });
@@ -141,7 +150,11 @@ describe('global failure budget under a spray from many addresses', () => {
     assert.equal(refused.headers.get('retry-after'), '1');
     assert.match(((await refused.json()) as ErrorBody).error.message, /too many failed logins on this server/);
     for (let i = 0; i < 3; i++) {
-      assert.equal((await login('10.1.0.1', { username: 'viewer1', password: USER_PASSWORD, client: 'api' })).status, 200, 'known: never limited by the budget');
+      assert.equal(
+        (await login('10.1.0.1', { username: 'viewer1', password: USER_PASSWORD, client: 'api' })).status,
+        200,
+        'known: never limited by the budget',
+      );
     }
 
     clock += 1000;
@@ -151,9 +164,18 @@ describe('global failure budget under a spray from many addresses', () => {
     assert.equal(throttle.overBudget, false);
 
     const audit = await t.accounts.audit.list({ action: 'login.global-budget', limit: 10 });
-    assert.deepEqual(audit.entries.map((e) => [e.details.state, e.outcome]).reverse(), [['entered', 'denied'], ['left', 'ok']]);
+    assert.deepEqual(audit.entries.map((e) => [e.details.state, e.outcome]).reverse(), [
+      ['entered', 'denied'],
+      ['left', 'ok'],
+    ]);
     assert.deepEqual([throttle.counters.budgetEntered, throttle.counters.budgetLeft], [1, 1]);
-    const lines = t.logs.query({ component: 'accounts', limit: 500 }).filter((l) => typeof l.msg === 'string' && l.msg.startsWith('global login failure budget'));
-    assert.deepEqual(lines.map((l) => l.state), ['entered', 'left'], 'logged once each way');
+    const lines = t.logs
+      .query({ component: 'accounts', limit: 500 })
+      .filter((l) => typeof l.msg === 'string' && l.msg.startsWith('global login failure budget'));
+    assert.deepEqual(
+      lines.map((l) => l.state),
+      ['entered', 'left'],
+      'logged once each way',
+    );
   });
 });

@@ -110,7 +110,10 @@ test('a tampered, expired, alg:none or foreign-key JWT is rejected with 401', as
   const stale = await new AccessTokens(new Uint8Array(32), 15, () => new Date(Date.now() - 16 * 60_000)).issue({ username: 'viewer1', role: 'viewer' });
   // The same key as the collector's, but issued 16 minutes ago: expired.
   const [{ value }] = (await t.db.query<{ value: string }>("SELECT value FROM auth_secrets WHERE name = 'jwt-hs256'")) as [{ value: string }];
-  const expired = await new AccessTokens(Buffer.from(value, 'base64url'), 15, () => new Date(Date.now() - 16 * 60_000)).issue({ username: 'viewer1', role: 'viewer' });
+  const expired = await new AccessTokens(Buffer.from(value, 'base64url'), 15, () => new Date(Date.now() - 16 * 60_000)).issue({
+    username: 'viewer1',
+    role: 'viewer',
+  });
   assert.equal((await me(login.accessToken)).status, 200, 'the genuine token works');
   for (const [what, token] of Object.entries({ tampered, algNone, foreign, stale: stale.token, expired: expired.token })) {
     const res = await me(token);
@@ -126,6 +129,9 @@ test('throttling: after the limit the username is locked out (429 + Retry-After,
   assert.ok(retry >= 1 && retry <= 60, `Retry-After ${retry}`);
   assert.equal(((await locked.json()) as { error: { code: string } }).error.code, 'throttled');
   const lockouts = await t.accounts.audit.list({ action: 'login.lockout', limit: 10 });
-  assert.deepEqual(lockouts.entries.map((e) => [e.target, e.details.scope]), [['analyst2', 'user']]);
+  assert.deepEqual(
+    lockouts.entries.map((e) => [e.target, e.details.scope]),
+    [['analyst2', 'user']],
+  );
   assert.equal((await post('/login', { username: 'analyst1', password: USER_PASSWORD })).status, 200, 'other users are unaffected');
 });

@@ -69,7 +69,11 @@ const MeSchema = z
   .meta({ id: 'Me' });
 
 export const login = defineOperation({
-  method: 'post', path: '/login', id: 'login', tag: 'session', permission: 'public',
+  method: 'post',
+  path: '/login',
+  id: 'login',
+  tag: 'session',
+  permission: 'public',
   summary: 'Sign in with username and password',
   description:
     'Returns an access JWT. Browsers get the refresh token as the httpOnly, SameSite=Strict cookie `pcapmesh_refresh` ' +
@@ -78,7 +82,9 @@ export const login = defineOperation({
     'SameSite=Strict, path /api/v1/login, auth.knownForDays) marking them as known for that user. 429 + Retry-After: failed ' +
     'attempts lock out the username (unknown sources only), the source address or a known source; while the server is over ' +
     'its global failure budget unknown sources share a few password checks a second; too many checks waiting.',
-  parameters: [{ name: 'X-Client', in: 'header', required: false, schema: { type: 'string', enum: ['api'] }, description: '`api`: refresh token in the body, no cookie' }],
+  parameters: [
+    { name: 'X-Client', in: 'header', required: false, schema: { type: 'string', enum: ['api'] }, description: '`api`: refresh token in the body, no cookie' },
+  ],
   body: { schema: loginBody },
   responses: {
     200: {
@@ -91,20 +97,32 @@ export const login = defineOperation({
 });
 
 export const refresh = defineOperation({
-  method: 'post', path: '/refresh', id: 'refresh', tag: 'session', permission: 'public',
+  method: 'post',
+  path: '/refresh',
+  id: 'refresh',
+  tag: 'session',
+  permission: 'public',
   summary: 'Exchange a refresh token for a new access JWT and refresh token',
   description:
     'The refresh token comes from the cookie `pcapmesh_refresh` or the body `{ refreshToken }` (then the new one is in the ' +
     'body too). Single use: presenting a used token revokes its whole session.',
   body: { schema: refreshBody, required: false },
   responses: {
-    200: { description: 'a new session', schema: SessionSchema, headers: { 'Set-Cookie': { description: 'pcapmesh_refresh=… (cookie clients)', schema: { type: 'string' } } } },
+    200: {
+      description: 'a new session',
+      schema: SessionSchema,
+      headers: { 'Set-Cookie': { description: 'pcapmesh_refresh=… (cookie clients)', schema: { type: 'string' } } },
+    },
   },
   errors: [400, 401],
 });
 
 export const logout = defineOperation({
-  method: 'post', path: '/logout', id: 'logout', tag: 'session', permission: 'public',
+  method: 'post',
+  path: '/logout',
+  id: 'logout',
+  tag: 'session',
+  permission: 'public',
   summary: 'Revoke the refresh token’s session and clear the cookie',
   body: { schema: refreshBody, required: false },
   responses: { 204: { description: 'done (no body)' } },
@@ -112,7 +130,11 @@ export const logout = defineOperation({
 });
 
 export const getMe = defineOperation({
-  method: 'get', path: '/me', id: 'getMe', tag: 'session', permission: 'read',
+  method: 'get',
+  path: '/me',
+  id: 'getMe',
+  tag: 'session',
+  permission: 'read',
   summary: 'Who the credential belongs to',
   responses: { 200: { description: 'the caller', schema: MeSchema } },
 });

@@ -45,10 +45,22 @@ async function declare(task: Task, token: string, file: Uint8Array, extra: Recor
   });
 }
 
-async function put(task: Task, token: string, c: { start: number; end: number; bytes: Uint8Array; sha256: string }, size: number, headers: Record<string, string> = {}): Promise<Response> {
+async function put(
+  task: Task,
+  token: string,
+  c: { start: number; end: number; bytes: Uint8Array; sha256: string },
+  size: number,
+  headers: Record<string, string> = {},
+): Promise<Response> {
   return t.app.request(url(task), {
     method: 'PUT',
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/octet-stream', 'content-range': `bytes ${c.start}-${c.end}/${size}`, 'x-chunk-sha256': c.sha256, ...headers },
+    headers: {
+      authorization: `Bearer ${token}`,
+      'content-type': 'application/octet-stream',
+      'content-range': `bytes ${c.start}-${c.end}/${size}`,
+      'x-chunk-sha256': c.sha256,
+      ...headers,
+    },
     body: new Uint8Array(c.bytes),
   });
 }
@@ -125,7 +137,11 @@ test('refusals an agent acts on: 409 with received, 400 bad hash or range (nothi
   const badHash = await put(task, token, { ...b, sha256: a.sha256 }, file.length);
   assert.equal(badHash.status, 400);
   assert.match((await errorOf(badHash)).message, /X-Chunk-SHA256/);
-  const badRange = await t.app.request(url(task), { method: 'PUT', headers: { authorization: `Bearer ${token}`, 'content-range': 'bytes=0-9', 'x-chunk-sha256': b.sha256 }, body: new Uint8Array(b.bytes) });
+  const badRange = await t.app.request(url(task), {
+    method: 'PUT',
+    headers: { authorization: `Bearer ${token}`, 'content-range': 'bytes=0-9', 'x-chunk-sha256': b.sha256 },
+    body: new Uint8Array(b.bytes),
+  });
   assert.equal(badRange.status, 400);
   assert.match((await errorOf(badRange)).message, /Content-Range: expected "bytes \{start\}-\{end\}\/\{size\}"/);
   const tooLong = await put(task, token, b, file.length, { 'content-length': String(CHUNK_MAX + 1) });
@@ -155,7 +171,11 @@ test('a body larger than the chunk limit without a Content-Length is cut off wit
   });
   const res = await t.app.request(url(task), {
     method: 'PUT',
-    headers: { authorization: `Bearer ${token}`, 'content-range': `bytes 0-${CHUNK_MAX - 1}/${file.length}`, 'x-chunk-sha256': sha256(file.subarray(0, CHUNK_MAX)) },
+    headers: {
+      authorization: `Bearer ${token}`,
+      'content-range': `bytes 0-${CHUNK_MAX - 1}/${file.length}`,
+      'x-chunk-sha256': sha256(file.subarray(0, CHUNK_MAX)),
+    },
     body: stream,
     duplex: 'half',
   } as RequestInit);

@@ -25,13 +25,19 @@ import type { RouteTools } from './tools.js';
 const MAX_SIZE = Number.MAX_SAFE_INTEGER;
 
 export const taskParams = z.object({
-  task: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/).describe('task id (from the task command)'),
+  task: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/)
+    .describe('task id (from the task command)'),
 });
 
 export const uploadDeclarationBody = z
   .strictObject({
     size: z.number().int().min(1).max(MAX_SIZE).describe('bytes of the result file'),
-    sha256: z.string().regex(/^[0-9a-f]{64}$/).describe("the whole file's SHA-256, lowercase hex"),
+    sha256: z
+      .string()
+      .regex(/^[0-9a-f]{64}$/)
+      .describe("the whole file's SHA-256, lowercase hex"),
     packets: z.number().int().min(0).max(MAX_SIZE).describe('packets in the file'),
     bytes: z.number().int().min(0).max(MAX_SIZE).describe('captured bytes of those packets'),
     truncated: z.enum(TRUNCATION_REASONS).optional().describe('the limit that stopped the extract early, if one did'),
@@ -49,7 +55,11 @@ export const UploadStateSchema = z
 const stateResponse = { description: 'where the upload stands', schema: UploadStateSchema };
 
 export const declareUpload = defineOperation({
-  method: 'post', path: '/tasks/{task}/upload', id: 'declareTaskUpload', tag: 'uploads', permission: 'task',
+  method: 'post',
+  path: '/tasks/{task}/upload',
+  id: 'declareTaskUpload',
+  tag: 'uploads',
+  permission: 'task',
   summary: "Declare a task's result file (or resume its upload)",
   description:
     'The same size and SHA-256 as before resumes (`received` stays); a different declaration starts over from 0. ' +
@@ -61,7 +71,11 @@ export const declareUpload = defineOperation({
 });
 
 export const putUploadChunk = defineOperation({
-  method: 'put', path: '/tasks/{task}/upload', id: 'putTaskUploadChunk', tag: 'uploads', permission: 'task',
+  method: 'put',
+  path: '/tasks/{task}/upload',
+  id: 'putTaskUploadChunk',
+  tag: 'uploads',
+  permission: 'task',
   summary: 'Append one chunk of the result file',
   description:
     'The chunk must start at `received` (else 409 with `error.received`); a chunk whose SHA-256 differs from X-Chunk-SHA256, whose body ' +
@@ -70,8 +84,20 @@ export const putUploadChunk = defineOperation({
     'A full results disk fails the task (503).',
   params: taskParams,
   parameters: [
-    { name: 'Content-Range', in: 'header', required: true, schema: { type: 'string', pattern: '^bytes \\d+-\\d+/\\d+$' }, description: 'bytes {start}-{end}/{size}, end inclusive' },
-    { name: 'X-Chunk-SHA256', in: 'header', required: true, schema: { type: 'string', pattern: '^[0-9a-f]{64}$' }, description: "the chunk's SHA-256, lowercase hex" },
+    {
+      name: 'Content-Range',
+      in: 'header',
+      required: true,
+      schema: { type: 'string', pattern: '^bytes \\d+-\\d+/\\d+$' },
+      description: 'bytes {start}-{end}/{size}, end inclusive',
+    },
+    {
+      name: 'X-Chunk-SHA256',
+      in: 'header',
+      required: true,
+      schema: { type: 'string', pattern: '^[0-9a-f]{64}$' },
+      description: "the chunk's SHA-256, lowercase hex",
+    },
   ],
   body: { description: 'the chunk’s bytes', content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } } },
   responses: { 200: stateResponse },
@@ -79,9 +105,14 @@ export const putUploadChunk = defineOperation({
 });
 
 export const getUploadState = defineOperation({
-  method: 'get', path: '/tasks/{task}/upload', id: 'getTaskUpload', tag: 'uploads', permission: 'task',
+  method: 'get',
+  path: '/tasks/{task}/upload',
+  id: 'getTaskUpload',
+  tag: 'uploads',
+  permission: 'task',
   summary: 'Where the upload stands (after any cut or restart)',
-  description: 'After a stop between the last chunk and its check, this GET finishes the check (422 when the file does not match). 409 while another request of the upload runs.',
+  description:
+    'After a stop between the last chunk and its check, this GET finishes the check (422 when the file does not match). 409 while another request of the upload runs.',
   params: taskParams,
   responses: { 200: stateResponse },
   errors: [400, 404, 409, 422],
@@ -99,7 +130,10 @@ export function parseContentRange(header: string | undefined): ChunkRange {
 /** The answer to a refusal the agent acts on; other errors go to the app's error mapper. */
 function rejection(c: Context<AppEnv>, err: unknown): Response {
   if (!(err instanceof UploadRejected)) throw err;
-  c.var.log.info({ task: c.var.task?.taskId, job: c.var.task?.jobId, sensor: c.var.task?.sensor, problem: err.problem, received: err.received }, 'upload refused');
+  c.var.log.info(
+    { task: c.var.task?.taskId, job: c.var.task?.jobId, sensor: c.var.task?.sensor, problem: err.problem, received: err.received },
+    'upload refused',
+  );
   if (err.problem === 'out-of-order') return c.json({ error: { code: 'conflict', message: err.message, received: err.received } }, 409);
   if (err.problem === 'chunk-too-large') return errorResponse(c, 413, 'too_large', err.message);
   return errorResponse(c, 422, 'invalid', err.message);

@@ -41,7 +41,11 @@ export interface LiveFeedCounters {
 }
 
 export const liveFeed = defineOperation({
-  method: 'get', path: '/ws', id: 'liveFeed', tag: 'live', permission: 'read',
+  method: 'get',
+  path: '/ws',
+  id: 'liveFeed',
+  tag: 'live',
+  permission: 'read',
   summary: 'WebSocket live feed of sensor status and health, job and task progress (upgrade endpoint)',
   description:
     'Send `Upgrade: websocket`. Browsers, which cannot set headers on a WebSocket, present the token as the sub-protocol ' +
@@ -53,7 +57,13 @@ export const liveFeed = defineOperation({
     'no longer verifies (user disabled or deleted, access token expired, API token removed) the socket is closed with 1008 "session ended" — ' +
     'reconnect with a fresh token. A plain GET (no upgrade) gets 426.',
   parameters: [
-    { name: 'token', in: 'query', required: false, schema: { type: 'string' }, description: 'the bearer credential (upgrade requests only; plain requests use the Authorization header)' },
+    {
+      name: 'token',
+      in: 'query',
+      required: false,
+      schema: { type: 'string' },
+      description: 'the bearer credential (upgrade requests only; plain requests use the Authorization header)',
+    },
     { name: 'Sec-WebSocket-Protocol', in: 'header', required: false, schema: { type: 'string' }, description: `\`${WS_PROTOCOL}, bearer.<token>\`` },
   ],
   responses: { 101: { description: 'switching protocols: the live feed' } },

@@ -61,9 +61,10 @@ function indexOne(path: string, force: boolean, settleMs: number): Outcome {
 }
 
 function describe(o: Outcome): string {
-  const size = o.indexBytes !== undefined && o.captureBytes
-    ? ` (${o.blocks} blocks, ${o.packets} packets, index ${o.indexBytes} bytes = ${((100 * o.indexBytes) / o.captureBytes).toFixed(2)} %)`
-    : '';
+  const size =
+    o.indexBytes !== undefined && o.captureBytes
+      ? ` (${o.blocks} blocks, ${o.packets} packets, index ${o.indexBytes} bytes = ${((100 * o.indexBytes) / o.captureBytes).toFixed(2)} %)`
+      : '';
   return `${o.status.padEnd(7)} ${o.path}${size}${o.reason ? `: ${o.reason}` : ''}`;
 }
 

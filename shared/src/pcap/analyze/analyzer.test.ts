@@ -41,7 +41,10 @@ test('totals add up and every section is filled from a generated mix', () => {
   }
   const tls = all.conversations.flows.filter((f) => f.transport === 'tcp' && f.bPort === 443);
   assert.ok(tls.length > 0 && tls.every((f) => f.aToB.packets > 0 && f.bToA.packets > 0), 'client → :443 flows, both ways');
-  assert.equal(r.timeline.packets.reduce((a, b) => a + b, 0), 6000);
+  assert.equal(
+    r.timeline.packets.reduce((a, b) => a + b, 0),
+    6000,
+  );
   assert.ok(r.timeline.packets.length >= 119 && r.timeline.packets.length <= 121);
   for (const list of [r.dns, r.tlsSni, r.httpHosts]) {
     assert.ok(list.length > 0);

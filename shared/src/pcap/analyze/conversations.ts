@@ -160,15 +160,28 @@ function v6PairKey(d: Uint8Array, pkt: DecodedPacket): string {
   if (sender === 1) [a, b] = [b, a];
   const w = (o: number): number => (d[o]! << 8) | d[o + 1]!;
   return String.fromCharCode(
-    w(a), w(a + 2), w(a + 4), w(a + 6), w(a + 8), w(a + 10), w(a + 12), w(a + 14),
-    w(b), w(b + 2), w(b + 4), w(b + 6), w(b + 8), w(b + 10), w(b + 12), w(b + 14),
+    w(a),
+    w(a + 2),
+    w(a + 4),
+    w(a + 6),
+    w(a + 8),
+    w(a + 10),
+    w(a + 12),
+    w(a + 14),
+    w(b),
+    w(b + 2),
+    w(b + 4),
+    w(b + 6),
+    w(b + 8),
+    w(b + 10),
+    w(b + 12),
+    w(b + 14),
   );
 }
 
 function v6FlowKey(k: string, lowPort: number, highPort: number, proto: number): string {
   const c = (i: number): number => k.charCodeAt(i);
-  return String.fromCharCode(c(0), c(1), c(2), c(3), c(4), c(5), c(6), c(7), c(8), c(9), c(10), c(11), c(12), c(13), c(14), c(15),
-    lowPort, highPort, proto);
+  return String.fromCharCode(c(0), c(1), c(2), c(3), c(4), c(5), c(6), c(7), c(8), c(9), c(10), c(11), c(12), c(13), c(14), c(15), lowPort, highPort, proto);
 }
 
 /** True when both halves of a pair key are the same address. */

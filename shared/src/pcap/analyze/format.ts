@@ -9,7 +9,14 @@ function table(header: string[], rows: (string | number)[][]): string {
   const cells = [header, ...rows.map((r) => r.map(String))];
   const widths = header.map((_, i) => Math.max(...cells.map((r) => r[i]!.length)));
   return cells
-    .map((r) => '  ' + r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd())
+    .map(
+      (r) =>
+        '  ' +
+        r
+          .map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!)))
+          .join('  ')
+          .trimEnd(),
+    )
     .join('\n');
 }
 
@@ -23,7 +30,10 @@ function share(part: Counted, total: number): string {
 
 function names(title: string, list: NameCount[]): string {
   if (list.length === 0) return `${title}: none seen`;
-  return `${title}\n${table(['name', 'count'], list.map((n) => [n.name + (n.approximate ? ' ~' : ''), n.count]))}`;
+  return `${title}\n${table(
+    ['name', 'count'],
+    list.map((n) => [n.name + (n.approximate ? ' ~' : ''), n.count]),
+  )}`;
 }
 
 export function formatReport(r: AnalysisReport): string {
@@ -35,29 +45,62 @@ export function formatReport(r: AnalysisReport): string {
   for (const p of c.problems) out.push(`damage: ${p.file} at byte ${p.offset}: ${p.reason}`);
 
   out.push('\nprotocols');
-  out.push(table(['protocol', 'packets', 'bytes', 'bytes %'], r.protocols.filter((p) => p.packets > 0).map((p) => [p.protocol, p.packets, p.bytes, share(p, c.bytes)])));
+  out.push(
+    table(
+      ['protocol', 'packets', 'bytes', 'bytes %'],
+      r.protocols.filter((p) => p.packets > 0).map((p) => [p.protocol, p.packets, p.bytes, share(p, c.bytes)]),
+    ),
+  );
 
   out.push('\ntop talkers (bytes sent + received)');
-  out.push(table(['address', 'packets', 'bytes', 'sent', 'received'],
-    r.topTalkers.map((t) => [t.address + (t.approximate ? ' ~' : ''), t.packets, t.bytes, t.sentBytes, t.receivedBytes])));
+  out.push(
+    table(
+      ['address', 'packets', 'bytes', 'sent', 'received'],
+      r.topTalkers.map((t) => [t.address + (t.approximate ? ' ~' : ''), t.packets, t.bytes, t.sentBytes, t.receivedBytes]),
+    ),
+  );
 
   const conv = r.conversations;
-  out.push(`\nIP conversations (${conv.ipTable.distinct}${conv.ipTable.capped ? `+, table cap ${conv.ipTable.cap} reached: rows marked ~ are estimates` : ''})`);
-  out.push(table(['A', 'B', 'packets', 'bytes', 'A→B', 'B→A', 'seconds'],
-    conv.ip.map((x) => [x.a + (x.approximate ? ' ~' : ''), x.b, x.packets, x.bytes, x.aToB.bytes, x.bToA.bytes, (x.last - x.first).toFixed(3)])));
+  out.push(
+    `\nIP conversations (${conv.ipTable.distinct}${conv.ipTable.capped ? `+, table cap ${conv.ipTable.cap} reached: rows marked ~ are estimates` : ''})`,
+  );
+  out.push(
+    table(
+      ['A', 'B', 'packets', 'bytes', 'A→B', 'B→A', 'seconds'],
+      conv.ip.map((x) => [x.a + (x.approximate ? ' ~' : ''), x.b, x.packets, x.bytes, x.aToB.bytes, x.bToA.bytes, (x.last - x.first).toFixed(3)]),
+    ),
+  );
 
   out.push(`\nTCP/UDP flows (${conv.flowTable.distinct}${conv.flowTable.capped ? `+, table cap ${conv.flowTable.cap} reached` : ''})`);
-  out.push(table(['flow', 'A', 'B', 'packets', 'bytes', 'seconds'],
-    conv.flows.map((f) => [f.transport + (f.approximate ? ' ~' : ''), `${f.a} ${f.aPort}`, `${f.b} ${f.bPort}`, f.packets, f.bytes, (f.last - f.first).toFixed(3)])));
+  out.push(
+    table(
+      ['flow', 'A', 'B', 'packets', 'bytes', 'seconds'],
+      conv.flows.map((f) => [
+        f.transport + (f.approximate ? ' ~' : ''),
+        `${f.a} ${f.aPort}`,
+        `${f.b} ${f.bPort}`,
+        f.packets,
+        f.bytes,
+        (f.last - f.first).toFixed(3),
+      ]),
+    ),
+  );
 
   out.push('\ntop ports');
-  out.push(table(['port', 'packets', 'bytes'], r.topPorts.map((p) => [`${p.transport}/${p.port}`, p.packets, p.bytes])));
+  out.push(
+    table(
+      ['port', 'packets', 'bytes'],
+      r.topPorts.map((p) => [`${p.transport}/${p.port}`, p.packets, p.bytes]),
+    ),
+  );
 
   const tl = r.timeline;
   if (tl.packets.length > 0) {
     const peak = tl.packets.reduce((best, n, i) => (n > tl.packets[best]! ? i : best), 0);
-    out.push(`\ntimeline: ${tl.packets.length} buckets of ${tl.bucketSeconds} s from ${time(tl.start)}; ` +
-      `peak ${(tl.packets[peak]! / tl.bucketSeconds).toFixed(1)} packets/s at ${time(tl.start + peak * tl.bucketSeconds)}`);
+    out.push(
+      `\ntimeline: ${tl.packets.length} buckets of ${tl.bucketSeconds} s from ${time(tl.start)}; ` +
+        `peak ${(tl.packets[peak]! / tl.bucketSeconds).toFixed(1)} packets/s at ${time(tl.start + peak * tl.bucketSeconds)}`,
+    );
   }
   out.push('');
   out.push(names('DNS query names', r.dns));

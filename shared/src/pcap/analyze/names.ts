@@ -59,11 +59,13 @@ export class NameCounter {
 
   rows(n: number): { dns: NameCount[]; tlsSni: NameCount[]; httpHosts: NameCount[] } {
     const list = (t: BoundedTable<Count>): NameCount[] =>
-      t.top(n, (c) => c.n).map(({ key, value, approximate }) => ({
-        name: key,
-        count: value.n,
-        ...(approximate ? { approximate: true as const } : {}),
-      }));
+      t
+        .top(n, (c) => c.n)
+        .map(({ key, value, approximate }) => ({
+          name: key,
+          count: value.n,
+          ...(approximate ? { approximate: true as const } : {}),
+        }));
     return { dns: list(this.dns), tlsSni: list(this.sni), httpHosts: list(this.http) };
   }
 

@@ -20,12 +20,18 @@ test('a long span doubles the bucket width and keeps every packet', () => {
   for (let s = 0; s < 20; s++) t.add(1000 + s, 1);
   const r = t.report();
   assert.ok(r.packets.length <= 4);
-  assert.equal(r.packets.reduce((a, b) => a + b, 0), 20);
+  assert.equal(
+    r.packets.reduce((a, b) => a + b, 0),
+    20,
+  );
   assert.equal(r.bucketSeconds, 8);
   assert.equal(r.start % r.bucketSeconds, 0);
   // Years apart (2038/2106 edges) stay bounded too.
   t.add(4_000_000_000, 1);
   t.add(0, 1);
   assert.ok(t.report().packets.length <= 4);
-  assert.equal(t.report().packets.reduce((a, b) => a + b, 0), 22);
+  assert.equal(
+    t.report().packets.reduce((a, b) => a + b, 0),
+    22,
+  );
 });

@@ -107,7 +107,8 @@ function walkPhs(roots: PhsNode[]): { totals: Record<ProtocolName, Counted>; out
     }
     total = { packets: total.packets + n.frames, bytes: total.bytes + n.bytes };
     if (n.name === 'eth') add('ethernet', n);
-    if (l3[n.name]) network(n, false); // LINKTYPE_IPV4/IPV6: no link-layer node
+    if (l3[n.name])
+      network(n, false); // LINKTYPE_IPV4/IPV6: no link-layer node
     else if (LINK_LAYERS.has(n.name)) n.children.forEach((c) => network(c, false));
     // Other link layers (nflog, pktap, ppp, wlan…) we do not decode: their frames are `other`.
   };
@@ -141,10 +142,14 @@ export function parseConversations(text: string): TsharkConversation[] {
     const m = re.exec(line);
     if (!m) continue;
     rows.push({
-      a: m[1]!, b: m[2]!,
-      framesLeft: Number(m[3]), bytesLeftText: m[4]!,
-      framesRight: Number(m[5]), bytesRightText: m[6]!,
-      frames: Number(m[7]), bytesText: m[8]!,
+      a: m[1]!,
+      b: m[2]!,
+      framesLeft: Number(m[3]),
+      bytesLeftText: m[4]!,
+      framesRight: Number(m[5]),
+      bytesRightText: m[6]!,
+      frames: Number(m[7]),
+      bytesText: m[8]!,
     });
   }
   return rows;
@@ -169,8 +174,11 @@ export function tsharkSize(bytes: number): string {
  * (one IP header per frame); complements the rounded byte figures of `-z conv`.
  */
 export function tsharkPairs(tshark: string, file: string): Map<string, { frames: number; bytes: number }> {
-  const r = spawnSync(tshark, ['-r', file, ...TSHARK_ARGS, '-T', 'fields', '-e', 'frame.len', '-e', 'ip.src', '-e', 'ip.dst', '-e', 'ipv6.src', '-e', 'ipv6.dst'],
-    { encoding: 'utf8', maxBuffer: 1 << 30 });
+  const r = spawnSync(
+    tshark,
+    ['-r', file, ...TSHARK_ARGS, '-T', 'fields', '-e', 'frame.len', '-e', 'ip.src', '-e', 'ip.dst', '-e', 'ipv6.src', '-e', 'ipv6.dst'],
+    { encoding: 'utf8', maxBuffer: 1 << 30 },
+  );
   if (r.status !== 0) throw new Error(`tshark -T fields on ${file} exited ${r.status}: ${r.stderr.trim()}`);
   const pairs = new Map<string, { frames: number; bytes: number }>();
   for (const line of r.stdout.split('\n')) {

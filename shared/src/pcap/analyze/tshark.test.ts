@@ -31,9 +31,7 @@ import { pcapsDir, requireTool } from '../../util/testing.js';
 import { analyzeInto } from './analyze-files.js';
 import { Analyzer } from './analyzer.js';
 import type { IpConversationRow, ProtocolName } from './report.js';
-import {
-  pairKey, parseConversations, parsePhs, phsHasInnerIp, phsTotals, runTshark, tsharkPairs, tsharkSize,
-} from './tshark.fixture.js';
+import { pairKey, parseConversations, parsePhs, phsHasInnerIp, phsTotals, runTshark, tsharkPairs, tsharkSize } from './tshark.fixture.js';
 
 interface Known {
   reason: string;
@@ -92,7 +90,10 @@ const DIFFERENT_BY_DESIGN: Record<string, { reason: string; check: (tshark: stri
 /** Corpus files tshark reads (MANIFEST.tsv column tshark_rc/lines shows packets). */
 function corpusFiles(dir: string): string[] {
   const rows = readFileSync(join(dir, 'MANIFEST.tsv'), 'utf8').split('\n').slice(1).filter(Boolean);
-  return rows.map((r) => r.split('\t')).filter((c) => /^[02]\/[1-9]/.test(c[16] ?? '')).map((c) => c[0]!);
+  return rows
+    .map((r) => r.split('\t'))
+    .filter((c) => /^[02]\/[1-9]/.test(c[16] ?? ''))
+    .map((c) => c[0]!);
 }
 
 /** Frames and bytes of non-first IPv6 fragments per address pair (tshark's conv,ipv6 omits them). */
@@ -172,13 +173,20 @@ function compare(tshark: string, path: string, known: Known | undefined, exactBy
     o.comparedPairs++;
     const left = t.a === c.a ? c.bToA : c.aToB; // tshark's "<-" column: frames from B to A
     const right = t.a === c.a ? c.aToB : c.bToA;
-    const equal = left.packets === t.framesLeft && right.packets === t.framesRight &&
-      tsharkSize(left.bytes) === t.bytesLeftText && tsharkSize(right.bytes) === t.bytesRightText &&
-      c.packets === t.frames && tsharkSize(c.bytes) === t.bytesText;
+    const equal =
+      left.packets === t.framesLeft &&
+      right.packets === t.framesRight &&
+      tsharkSize(left.bytes) === t.bytesLeftText &&
+      tsharkSize(right.bytes) === t.bytesRightText &&
+      c.packets === t.frames &&
+      tsharkSize(c.bytes) === t.bytesText;
     const covered = left.packets <= t.framesLeft && right.packets <= t.framesRight;
     if (!(equal || (inner && covered))) {
-      differ(key, `pair ${key}: tshark ←${t.framesLeft}/${t.bytesLeftText} →${t.framesRight}/${t.bytesRightText}, ` +
-        `ours ←${left.packets}/${left.bytes} bytes →${right.packets}/${right.bytes} bytes`);
+      differ(
+        key,
+        `pair ${key}: tshark ←${t.framesLeft}/${t.bytesLeftText} →${t.framesRight}/${t.bytesRightText}, ` +
+          `ours ←${left.packets}/${left.bytes} bytes →${right.packets}/${right.bytes} bytes`,
+      );
     }
   }
   for (const [key, c] of ours) if (!theirs.has(key)) differ(key, `pair ${key}: ours ${c.packets} frames, tshark none`);
@@ -263,9 +271,10 @@ for (const { name, opts } of GENERATED) {
       assert.ok(outcome.comparedPairs >= 20, `only ${outcome.comparedPairs} pairs compared`);
       const { report } = analyzeInto(new Analyzer(), [path]);
       const seen = new Set(report.protocols.filter((p) => p.packets > 0).map((p) => p.protocol));
-      const expected = opts.linkType === undefined || opts.linkType === LinkType.ETHERNET
-        ? ['ethernet', 'vlan', 'ipv4', 'ipv6', 'arp', 'tcp', 'udp', 'icmp', 'icmpv6']
-        : ['ipv4', 'ipv6', 'tcp', 'udp', 'icmp', 'icmpv6'];
+      const expected =
+        opts.linkType === undefined || opts.linkType === LinkType.ETHERNET
+          ? ['ethernet', 'vlan', 'ipv4', 'ipv6', 'arp', 'tcp', 'udp', 'icmp', 'icmpv6']
+          : ['ipv4', 'ipv6', 'tcp', 'udp', 'icmp', 'icmpv6'];
       for (const p of expected) assert.ok(seen.has(p as ProtocolName), `generated ${name} capture has no ${p}`);
       assert.equal(formatIpv4(0x0a010101), '10.1.1.1');
     } finally {

@@ -92,16 +92,7 @@ export interface AllNode {
   kind: 'all';
 }
 
-export type FilterNode =
-  | AddressNode
-  | PortNode
-  | ProtoNode
-  | LinkProtoNode
-  | VlanNode
-  | LengthNode
-  | NotNode
-  | BinaryNode
-  | AllNode;
+export type FilterNode = AddressNode | PortNode | ProtoNode | LinkProtoNode | VlanNode | LengthNode | NotNode | BinaryNode | AllNode;
 
 /** Builds `left and right` (or the one present when the other is undefined). */
 export function andAll(nodes: FilterNode[]): FilterNode {

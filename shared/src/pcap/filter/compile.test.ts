@@ -8,8 +8,7 @@ import { LinkType } from '../types.js';
 
 const matches = (filter: string, linkType: number, bytes: number[], caplen?: number): boolean =>
   compileFilter(parseFilter(filter)).matches(view(linkType, bytes, caplen));
-const through = (filter: string, bytes: number[]): boolean =>
-  compileFilter(throughVlanTags(parseFilter(filter))).matches(view(LinkType.ETHERNET, bytes));
+const through = (filter: string, bytes: number[]): boolean => compileFilter(throughVlanTags(parseFilter(filter))).matches(view(LinkType.ETHERNET, bytes));
 
 const web = ether(0x0800, ipv4(6, tcp(51000, 443), 0, '10.0.0.1', '192.168.1.2'));
 const dns6 = ether(0x86dd, ipv6(17, udp(5353, 53)));
@@ -61,12 +60,19 @@ test('vlan shifts the primitives after it, as libpcap does', () => {
   assert.equal(matches('vlan 100 and port 53', 1, tagged), true);
   assert.equal(matches('vlan 101 and port 53', 1, tagged), false);
   assert.equal(through('port 53', tagged), true);
-  const qinq = ether(0x0800, ipv4(17, udp(1, 53)), [[0x88a8, 7], [0x8100, 100]]);
+  const qinq = ether(0x0800, ipv4(17, udp(1, 53)), [
+    [0x88a8, 7],
+    [0x8100, 100],
+  ]);
   assert.equal(through('udp port 53', qinq), true);
   assert.equal(through('vlan 7', qinq), true);
   // Like tcpdump: a vlan inside F shifts the later copies of F as well, so the inner tag is not reached.
   assert.equal(through('vlan 100', qinq), false);
-  const triple = ether(0x0800, ipv4(17, udp(1, 53)), [[0x88a8, 7], [0x8100, 100], [0x9100, 5]]);
+  const triple = ether(0x0800, ipv4(17, udp(1, 53)), [
+    [0x88a8, 7],
+    [0x8100, 100],
+    [0x9100, 5],
+  ]);
   assert.equal(through('udp', triple), false, 'the through-tags form looks two tags deep, like the tcpdump reference');
 });
 

@@ -95,7 +95,7 @@ const helpers = {
   /** NULL link header (host byte order of the writer, unknown here): family in either order. */
   fam(d: Uint8Array, n: number, v: number): boolean {
     if (n < 4) return false;
-    return (((d[0]! << 24) | (d[1]! << 16) | (d[2]! << 8) | d[3]!) >>> 0) === v || ((d[0]! | (d[1]! << 8) | (d[2]! << 16) | (d[3]! << 24)) >>> 0) === v;
+    return ((d[0]! << 24) | (d[1]! << 16) | (d[2]! << 8) | d[3]!) >>> 0 === v || (d[0]! | (d[1]! << 8) | (d[2]! << 16) | (d[3]! << 24)) >>> 0 === v;
   },
 };
 

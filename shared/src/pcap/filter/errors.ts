@@ -22,7 +22,9 @@ export class FilterUnsupportedError extends Error {
   readonly position: number;
 
   constructor(position: number, what: string) {
-    super(`at ${position}: ${what} is not supported (supported: host, net, port, portrange, src/dst, tcp, udp, sctp, icmp, icmp6, ip, ip6, arp, rarp, vlan, proto, less, greater, and/or/not)`);
+    super(
+      `at ${position}: ${what} is not supported (supported: host, net, port, portrange, src/dst, tcp, udp, sctp, icmp, icmp6, ip, ip6, arp, rarp, vlan, proto, less, greater, and/or/not)`,
+    );
     this.name = 'FilterUnsupportedError';
     this.position = position;
   }

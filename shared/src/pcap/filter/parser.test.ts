@@ -15,7 +15,7 @@ test('and/or have equal precedence and associate to the left; not binds tighter'
   assert.equal(parseFilter('tcp or udp and icmp').kind, 'and');
 });
 
-test('implied qualifiers repeat the previous primitive\'s', () => {
+test("implied qualifiers repeat the previous primitive's", () => {
   assert.equal(canon('host 1.2.3.4 or 5.6.7.8'), 'host 1.2.3.4 or host 5.6.7.8');
   assert.equal(canon('tcp dst port 80 or 443'), 'tcp dst port 80 or tcp dst port 443');
   assert.equal(canon('port 22 and not 23'), 'port 22 and not port 23');
@@ -84,12 +84,15 @@ test('syntax errors name the position and what was expected', () => {
     ['ip proto 300', 9, /protocol number 0..255/],
   ];
   for (const [text, position, message] of cases) {
-    assert.throws(() => parseFilter(text), (err: unknown) => {
-      assert.ok(err instanceof FilterSyntaxError, `${text}: ${String(err)}`);
-      assert.equal(err.position, position, `${text}: ${err.message}`);
-      assert.match(err.message, message);
-      return true;
-    });
+    assert.throws(
+      () => parseFilter(text),
+      (err: unknown) => {
+        assert.ok(err instanceof FilterSyntaxError, `${text}: ${String(err)}`);
+        assert.equal(err.position, position, `${text}: ${err.message}`);
+        assert.match(err.message, message);
+        return true;
+      },
+    );
   }
 });
 

@@ -8,7 +8,7 @@ import { parseIpv4 } from './address.js';
 function block(addrs: string[], ports: number[], protos: number[]): BlockContents {
   const v4 = addrs.map((a) => parseIpv4(a)!);
   return {
-    mayHaveIpv4: (addr, mask) => v4.some((a) => ((a & mask) >>> 0) === addr),
+    mayHaveIpv4: (addr, mask) => v4.some((a) => (a & mask) >>> 0 === addr),
     mayHaveIpv6: () => false,
     mayHavePort: (from, to) => ports.some((p) => p >= from && p <= to),
     mayHaveIpProto: (p) => protos.includes(p),

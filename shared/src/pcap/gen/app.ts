@@ -24,20 +24,45 @@ function dnsName(name: string): number[] {
 
 /** A standard recursive query for `name` (one question). */
 export function dnsQuery(id: number, name: string, type: number): Uint8Array {
-  return Uint8Array.from([id >>> 8, id & 0xff, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0,
-    ...dnsName(name), type >>> 8, type & 0xff, 0, 1]);
+  return Uint8Array.from([id >>> 8, id & 0xff, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0, ...dnsName(name), type >>> 8, type & 0xff, 0, 1]);
 }
 
 /** The answer to {@link dnsQuery}: the question echoed plus one A/AAAA record for `addr`. */
 export function dnsAnswer(id: number, name: string, addr: Endpoint, ttl: number): Uint8Array {
   const type = addr.family === 4 ? DNS_TYPE.A : DNS_TYPE.AAAA;
-  const rdata = addr.family === 4
-    ? [addr.v4 >>> 24, (addr.v4 >>> 16) & 0xff, (addr.v4 >>> 8) & 0xff, addr.v4 & 0xff]
-    : [...addr.v6];
-  return Uint8Array.from([id >>> 8, id & 0xff, 0x81, 0x80, 0, 1, 0, 1, 0, 0, 0, 0,
-    ...dnsName(name), type >>> 8, type & 0xff, 0, 1,
-    0xc0, 0x0c, type >>> 8, type & 0xff, 0, 1,
-    ttl >>> 24, (ttl >>> 16) & 0xff, (ttl >>> 8) & 0xff, ttl & 0xff, 0, rdata.length, ...rdata]);
+  const rdata = addr.family === 4 ? [addr.v4 >>> 24, (addr.v4 >>> 16) & 0xff, (addr.v4 >>> 8) & 0xff, addr.v4 & 0xff] : [...addr.v6];
+  return Uint8Array.from([
+    id >>> 8,
+    id & 0xff,
+    0x81,
+    0x80,
+    0,
+    1,
+    0,
+    1,
+    0,
+    0,
+    0,
+    0,
+    ...dnsName(name),
+    type >>> 8,
+    type & 0xff,
+    0,
+    1,
+    0xc0,
+    0x0c,
+    type >>> 8,
+    type & 0xff,
+    0,
+    1,
+    ttl >>> 24,
+    (ttl >>> 16) & 0xff,
+    (ttl >>> 8) & 0xff,
+    ttl & 0xff,
+    0,
+    rdata.length,
+    ...rdata,
+  ]);
 }
 
 function u16(n: number): number[] {
@@ -56,17 +81,30 @@ export function tlsClientHello(sni: string, random: Uint8Array): Uint8Array {
   const host = [...enc.encode(sni)];
   const sniList = [0, ...u16(host.length), ...host];
   const ext = [
-    ...u16(0x0000), ...u16(sniList.length + 2), ...u16(sniList.length), ...sniList,
-    ...u16(0x000a), ...u16(8), ...u16(6), ...u16(0x001d), ...u16(0x0017), ...u16(0x0018),
-    ...u16(0x000d), ...u16(8), ...u16(6), ...u16(0x0403), ...u16(0x0804), ...u16(0x0401),
-    ...u16(0x002b), ...u16(5), 4, ...u16(0x0304), ...u16(0x0303),
+    ...u16(0x0000),
+    ...u16(sniList.length + 2),
+    ...u16(sniList.length),
+    ...sniList,
+    ...u16(0x000a),
+    ...u16(8),
+    ...u16(6),
+    ...u16(0x001d),
+    ...u16(0x0017),
+    ...u16(0x0018),
+    ...u16(0x000d),
+    ...u16(8),
+    ...u16(6),
+    ...u16(0x0403),
+    ...u16(0x0804),
+    ...u16(0x0401),
+    ...u16(0x002b),
+    ...u16(5),
+    4,
+    ...u16(0x0304),
+    ...u16(0x0303),
   ];
   const suites = [0x1301, 0x1302, 0x1303, 0xc02b, 0xc02f, 0xc02c, 0xc030].flatMap(u16);
-  const body = [
-    ...u16(0x0303), ...random, 32, ...random,
-    ...u16(suites.length), ...suites, 1, 0,
-    ...u16(ext.length), ...ext,
-  ];
+  const body = [...u16(0x0303), ...random, 32, ...random, ...u16(suites.length), ...suites, 1, 0, ...u16(ext.length), ...ext];
   const handshake = [1, ...u24(body.length), ...body];
   return Uint8Array.from([0x16, ...u16(0x0301), ...u16(handshake.length), ...handshake]);
 }

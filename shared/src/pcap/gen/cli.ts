@@ -81,7 +81,10 @@ export function genMain(argv: string[]): GenSummary {
     packets: number('packets', values.packets),
     nanosecond: values.nano ?? false,
     linkType,
-    hosts: values.hosts?.split(',').map((h) => h.trim()).filter(Boolean),
+    hosts: values.hosts
+      ?.split(',')
+      .map((h) => h.trim())
+      .filter(Boolean),
   };
   const files = number('files', values.files);
   const rotate = number('rotate', values.rotate);

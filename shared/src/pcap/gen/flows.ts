@@ -64,9 +64,7 @@ export function* tcpSession(ctx: FlowContext, kind: 'tls' | 'http' | 'other'): F
   yield w.tcp(up, sport, dport, c, s, ACK, null);
 
   const host = rng.pick(DOMAINS);
-  const request = kind === 'tls' ? tlsClientHello(host, rng.fill(new Uint8Array(32)))
-    : kind === 'http' ? httpGet(host, `/files/${rng.int(100000)}.bin`)
-    : null;
+  const request = kind === 'tls' ? tlsClientHello(host, rng.fill(new Uint8Array(32))) : kind === 'http' ? httpGet(host, `/files/${rng.int(100000)}.bin`) : null;
   const requestLen = request ? request.length : rng.range(40, 400);
   yield w.tcp(up, sport, dport, c, s, PSH | ACK, request, requestLen);
   c += requestLen;

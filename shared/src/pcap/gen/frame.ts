@@ -4,7 +4,7 @@
  * No allocation per frame: callers set `pos`, call one method, get the frame length back.
  */
 import { LinkType } from '../types.js';
-import type { PayloadPool} from './checksum.js';
+import type { PayloadPool } from './checksum.js';
 import { finish, sum16 } from './checksum.js';
 import type { Endpoint } from './hosts.js';
 import type { Prng } from './prng.js';
@@ -27,12 +27,7 @@ export interface Path {
 }
 
 /** Link types the generator can frame packets for. */
-export const GEN_LINK_TYPES: readonly number[] = [
-  LinkType.ETHERNET,
-  LinkType.LINUX_SLL,
-  LinkType.LINUX_SLL2,
-  LinkType.RAW,
-];
+export const GEN_LINK_TYPES: readonly number[] = [LinkType.ETHERNET, LinkType.LINUX_SLL, LinkType.LINUX_SLL2, LinkType.RAW];
 
 export class FrameWriter {
   /** Where the next frame starts in `buf`. Set by the driver before each frame. */
@@ -64,8 +59,7 @@ export class FrameWriter {
   }
 
   /** TCP segment with `app` bytes or `poolLen` pseudo-random bytes as payload. */
-  tcp(path: Path, sport: number, dport: number, seq: number, ack: number, flags: number,
-      app: Uint8Array | null, poolLen = 0, mss = 0): number {
+  tcp(path: Path, sport: number, dport: number, seq: number, ack: number, flags: number, app: Uint8Array | null, poolLen = 0, mss = 0): number {
     const hdr = mss > 0 ? 24 : 20;
     const payLen = app ? app.length : poolLen;
     const l4 = this.ip(path, PROTO.TCP, hdr + payLen);
@@ -99,8 +93,7 @@ export class FrameWriter {
    * `fragSize` must be a multiple of 8. IPv4 uses the header's fragment fields, IPv6 a
    * Fragment extension header; `ident` ties the fragments together.
    */
-  udpFragment(path: Path, sport: number, dport: number, poolOff: number, totalPay: number,
-              fragSize: number, index: number, ident: number): number {
+  udpFragment(path: Path, sport: number, dport: number, poolOff: number, totalPay: number, fragSize: number, index: number, ident: number): number {
     const ipPayload = 8 + totalPay;
     const from = index * fragSize;
     const len = Math.min(fragSize, ipPayload - from);
@@ -198,8 +191,7 @@ export class FrameWriter {
    * Link header plus IPv4 or IPv6 header for `payLen` bytes of IP payload; returns the
    * transport-header offset. `frag` makes it a fragment (byte offset, more-fragments, id).
    */
-  private ip(path: Path, proto: number, payLen: number,
-             frag?: { offset: number; more: boolean; ident: number }): number {
+  private ip(path: Path, proto: number, payLen: number, frag?: { offset: number; more: boolean; ident: number }): number {
     const dv = this.dv;
     if (path.src.family === 4) {
       const l3 = this.link(path, ETHERTYPE.IPV4);
@@ -241,8 +233,7 @@ export class FrameWriter {
     return this.pool.sum(from, len);
   }
 
-  private udpHeader(l4: number, path: Path, sport: number, dport: number, payLen: number,
-                    paySum: number): void {
+  private udpHeader(l4: number, path: Path, sport: number, dport: number, payLen: number, paySum: number): void {
     const dv = this.dv;
     dv.setUint16(l4, sport);
     dv.setUint16(l4 + 2, dport);

@@ -110,7 +110,8 @@ test('tshark reads it, finds every checksum right and nothing malformed', (t) =>
     assert.equal(count.status, 0, count.stderr);
     assert.match(count.stdout, /\|\s+3000\s+\|/, `link type ${linkType}: tshark frame count`);
     const checks = ['ip', 'tcp', 'udp'].flatMap((p) => ['-o', `${p}.check_checksum:TRUE`]);
-    const filter = 'ip.checksum.status==2 || tcp.checksum.status==2 || udp.checksum.status==2 || icmp.checksum.status==2 || ' +
+    const filter =
+      'ip.checksum.status==2 || tcp.checksum.status==2 || udp.checksum.status==2 || icmp.checksum.status==2 || ' +
       'icmpv6.checksum.status==2 || _ws.malformed || _ws.expert.severity >= error';
     const r: SpawnSyncReturns<string> = spawnSync(tshark, ['-r', path, '-n', ...checks, '-Y', filter], { encoding: 'utf8', maxBuffer: 64 << 20 });
     assert.equal(r.status, 0, r.stderr);

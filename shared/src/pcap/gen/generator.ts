@@ -50,7 +50,15 @@ export const SNAPLEN = MAX_CAPLEN;
 
 /** Relative frequency of each flow kind (per flow started, not per packet). */
 const MIX: readonly [number, string][] = [
-  [26, 'tls'], [12, 'http'], [8, 'tcp'], [30, 'dns'], [6, 'ping'], [4, 'arp'], [3, 'nd'], [3, 'frag'], [8, 'udp'],
+  [26, 'tls'],
+  [12, 'http'],
+  [8, 'tcp'],
+  [30, 'dns'],
+  [6, 'ping'],
+  [4, 'arp'],
+  [3, 'nd'],
+  [3, 'frag'],
+  [8, 'udp'],
 ];
 const MIX_TOTAL = MIX.reduce((a, [w]) => a + w, 0);
 /** Flows alive at once (their packets interleave). */
@@ -91,7 +99,10 @@ export class TrafficGenerator {
     const duration = opts.duration ?? 60;
     if (!Number.isFinite(start) || start < 0 || start >= 2 ** 32) throw new Error(`start must be Unix seconds in 0..2^32, got ${start}`);
     if (!(duration >= 0)) throw new Error(`duration must be ≥ 0 seconds, got ${duration}`);
-    for (const [k, v] of [['bytes', opts.bytes], ['packets', opts.packets]] as const) {
+    for (const [k, v] of [
+      ['bytes', opts.bytes],
+      ['packets', opts.packets],
+    ] as const) {
       if (v !== undefined && !(Number.isInteger(v) && v > 0)) throw new Error(`${k} must be a positive integer, got ${v}`);
     }
     this.rng = new Prng(seed);

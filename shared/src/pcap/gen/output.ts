@@ -50,7 +50,7 @@ function run(opts: GenOptions, nameFor: (firstSec: number) => string, spanNs: nu
   let used = 0;
 
   const flush = (upTo: number): void => {
-    for (let off = 0; off < upTo; ) off += writeSync(fd, buf, off, upTo - off);
+    for (let off = 0; off < upTo;) off += writeSync(fd, buf, off, upTo - off);
     summary.bytes += upTo;
   };
   const open = (sec: number): void => {
@@ -62,7 +62,7 @@ function run(opts: GenOptions, nameFor: (firstSec: number) => string, spanNs: nu
       throw new Error(`cannot create capture file ${path}`, { cause: err });
     }
     summary.files.push(path);
-    for (let off = 0; off < header.length; ) off += writeSync(fd, header, off, header.length - off);
+    for (let off = 0; off < header.length;) off += writeSync(fd, header, off, header.length - off);
     summary.bytes += header.length;
   };
 

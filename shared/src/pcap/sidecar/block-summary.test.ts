@@ -6,7 +6,10 @@ import { decodeSidecar, decodeSidecarHeader, encodeSidecar, SIDECAR_VERSION } fr
 
 function v6(i: number): Uint8Array {
   const a = new Uint8Array(16);
-  a[0] = 0x20; a[1] = 0x01; a[14] = i >> 8; a[15] = i & 0xff;
+  a[0] = 0x20;
+  a[1] = 0x01;
+  a[14] = i >> 8;
+  a[15] = i & 0xff;
   return a;
 }
 
@@ -22,10 +25,20 @@ test('big blocks switch to Bloom filters / a port bitmap without false negatives
   assert.equal(record.ipv4, null);
   assert.ok(record.ipv4Bloom && record.portBitmap && record.ipv6Bloom);
   // Round trip through the sidecar file format.
-  const data = decodeSidecar(encodeSidecar({
-    version: SIDECAR_VERSION, capture: { size: 1 << 20, mtimeMs: 1, headCrc: 2 }, format: 'pcap', linkTypes: [1],
-    packets: 2, first: record.first, last: record.last, problems: [], blockBytes: 1 << 20, blocks: [record],
-  }));
+  const data = decodeSidecar(
+    encodeSidecar({
+      version: SIDECAR_VERSION,
+      capture: { size: 1 << 20, mtimeMs: 1, headCrc: 2 },
+      format: 'pcap',
+      linkTypes: [1],
+      packets: 2,
+      first: record.first,
+      last: record.last,
+      problems: [],
+      blockBytes: 1 << 20,
+      blocks: [record],
+    }),
+  );
   const block = new IndexBlock(data.blocks[0]!);
   assert.deepEqual([block.first, block.last, block.packets], [{ sec: 90, nsec: 1 }, { sec: 100, nsec: 5 }, 2]);
   for (let i = 0; i < 5000; i++) assert.ok(block.mayHaveIpv4((0x0a000000 + i * 7) >>> 0, 0xffffffff));
@@ -65,9 +78,16 @@ test('sidecar format: an older version and a layout that does not fit are refuse
   acc.ipv4.add(0x0a000105);
   acc.time(1, 0);
   const encoded = encodeSidecar({
-    version: SIDECAR_VERSION, capture: { size: 100, mtimeMs: 1, headCrc: 2 }, format: 'pcapng', linkTypes: [1, 113],
-    packets: 1, first: { sec: 1, nsec: 0 }, last: { sec: 1, nsec: 0 }, problems: [{ file: 'f', offset: 90, reason: 'truncated' }],
-    blockBytes: 1 << 20, blocks: [acc.finish(100)],
+    version: SIDECAR_VERSION,
+    capture: { size: 100, mtimeMs: 1, headCrc: 2 },
+    format: 'pcapng',
+    linkTypes: [1, 113],
+    packets: 1,
+    first: { sec: 1, nsec: 0 },
+    last: { sec: 1, nsec: 0 },
+    problems: [{ file: 'f', offset: 90, reason: 'truncated' }],
+    blockBytes: 1 << 20,
+    blocks: [acc.finish(100)],
   });
   const decoded = decodeSidecar(encoded);
   assert.deepEqual([decoded.format, decoded.linkTypes, decoded.problems], ['pcapng', [1, 113], [{ file: 'f', offset: 90, reason: 'truncated' }]]);
@@ -86,7 +106,15 @@ test('sidecar format: an older version and a layout that does not fit are refuse
     v.setUint32(b.length - 4, crc32(b.subarray(0, b.length - 4)), true);
     return b;
   };
-  assert.throws(() => decodeSidecar(resealed((b) => { b[6] = 1; })), /index format version 1, expected 2/);
+  assert.throws(
+    () =>
+      decodeSidecar(
+        resealed((b) => {
+          b[6] = 1;
+        }),
+      ),
+    /index format version 1, expected 2/,
+  );
   assert.throws(() => decodeSidecar(resealed((_, v) => v.setUint32(76, 1000, true))), /block table does not fit/);
   assert.throws(() => decodeSidecar(resealed((_, v) => v.setUint32(80, 4000, true))), /header lengths do not fit/);
   assert.throws(() => decodeSidecar(resealed((_, v) => v.setUint32(encoded.length - 4 - 8 - 72 + 52, 4000, true))), /summary outside the file/);

@@ -95,7 +95,13 @@ export class BlockAccumulator {
       ipv4: v4.length <= MAX_IPV4_LIST ? v4 : null,
       ipv4Bloom: v4.length > MAX_IPV4_LIST ? bloomFrom(v4, bloomBits(v4.length)) : null,
       ipv6: v6.length <= MAX_IPV6_LIST ? v6 : null,
-      ipv6Bloom: v6.length > MAX_IPV6_LIST ? bloomFrom(Array.from(v6, (k) => k % TWO_POW_32), bloomBits(v6.length)) : null,
+      ipv6Bloom:
+        v6.length > MAX_IPV6_LIST
+          ? bloomFrom(
+              Array.from(v6, (k) => k % TWO_POW_32),
+              bloomBits(v6.length),
+            )
+          : null,
       ports: portBitmap ? null : ports,
       portBitmap,
       ipProtos: Uint8Array.from(this.protos).sort(),
@@ -124,12 +130,24 @@ function lowerBound(sorted: ArrayLike<number>, x: number): number {
 export class IndexBlock {
   constructor(readonly record: BlockRecord) {}
 
-  get offset(): number { return this.record.offset; }
-  get end(): number { return this.record.end; }
-  get packets(): number { return this.record.packets; }
-  get first(): Timestamp { return this.record.first; }
-  get last(): Timestamp { return this.record.last; }
-  get mustRead(): boolean { return this.record.mustRead; }
+  get offset(): number {
+    return this.record.offset;
+  }
+  get end(): number {
+    return this.record.end;
+  }
+  get packets(): number {
+    return this.record.packets;
+  }
+  get first(): Timestamp {
+    return this.record.first;
+  }
+  get last(): Timestamp {
+    return this.record.last;
+  }
+  get mustRead(): boolean {
+    return this.record.mustRead;
+  }
 
   /** May the block hold a packet with time in [from, to] (null = unbounded)? */
   mayOverlap(from: Timestamp | null, to: Timestamp | null): boolean {
@@ -150,7 +168,7 @@ export class IndexBlock {
       }
       // Addresses under a prefix form one contiguous run of the sorted list.
       const i = lowerBound(ipv4, net);
-      return i < ipv4.length && (((ipv4[i] as number) & m) >>> 0) === net;
+      return i < ipv4.length && ((ipv4[i] as number) & m) >>> 0 === net;
     }
     return ipv4Bloom ? (m === 0xffff_ffff ? bloomHas(ipv4Bloom, net) : true) : true;
   }

@@ -132,8 +132,7 @@ export function encodeSidecar(data: SidecarData): Uint8Array {
   let at = dataStart;
   data.blocks.forEach((b, i) => {
     const r = headerBytes + BLOCK_RECORD * i;
-    const flags =
-      (b.mustRead ? FLAG_MUST_READ : 0) | (b.ipv4 ? 0 : FLAG_IPV4_BLOOM) | (b.ipv6 ? 0 : FLAG_IPV6_BLOOM) | (b.ports ? 0 : FLAG_PORT_BITMAP);
+    const flags = (b.mustRead ? FLAG_MUST_READ : 0) | (b.ipv4 ? 0 : FLAG_IPV4_BLOOM) | (b.ipv6 ? 0 : FLAG_IPV6_BLOOM) | (b.ports ? 0 : FLAG_PORT_BITMAP);
     view.setFloat64(r, b.offset, true);
     view.setFloat64(r + 8, b.end, true);
     view.setFloat64(r + 16, b.first.sec, true);

@@ -27,7 +27,13 @@ import type { CaptureProblem, Timestamp } from '../types.js';
 import { IndexBlock } from './block-summary.js';
 import { DEFAULT_BLOCK_BYTES, buildIndexData, captureIdentity, type PacketObserver } from './build.js';
 import {
-  SIDECAR_HEADER_PROBE, decodeSidecar, decodeSidecarHeader, encodeSidecar, sidecarHeaderBytes, type CaptureIdentity, type SidecarData,
+  SIDECAR_HEADER_PROBE,
+  decodeSidecar,
+  decodeSidecarHeader,
+  encodeSidecar,
+  sidecarHeaderBytes,
+  type CaptureIdentity,
+  type SidecarData,
   type SidecarHeader,
 } from './file-format.js';
 
@@ -70,12 +76,24 @@ export class CaptureIndex {
     this.blocks = data.blocks.map((b) => new IndexBlock(b));
   }
 
-  get format(): 'pcap' | 'pcapng' { return this.data.format; }
-  get packets(): number { return this.data.packets; }
-  get first(): Timestamp | null { return this.data.first; }
-  get last(): Timestamp | null { return this.data.last; }
-  get linkTypes(): number[] { return this.data.linkTypes; }
-  get problems(): CaptureProblem[] { return this.data.problems; }
+  get format(): 'pcap' | 'pcapng' {
+    return this.data.format;
+  }
+  get packets(): number {
+    return this.data.packets;
+  }
+  get first(): Timestamp | null {
+    return this.data.first;
+  }
+  get last(): Timestamp | null {
+    return this.data.last;
+  }
+  get linkTypes(): number[] {
+    return this.data.linkTypes;
+  }
+  get problems(): CaptureProblem[] {
+    return this.data.problems;
+  }
 
   /** May the file hold a packet with time in [from, to] (null = unbounded)? */
   mayOverlap(from: Timestamp | null, to: Timestamp | null): boolean {
@@ -139,7 +157,7 @@ function readHeader(sidecar: string): Uint8Array {
 function readAt(fd: number, length: number): Uint8Array {
   const out = new Uint8Array(length);
   let got = 0;
-  for (let n; got < length && (n = readSync(fd, out, got, length - got, got)) > 0; ) got += n;
+  for (let n; got < length && (n = readSync(fd, out, got, length - got, got)) > 0;) got += n;
   return out.subarray(0, got);
 }
 
@@ -176,7 +194,11 @@ export function buildIndex(
     renameSync(temp, target);
     return { index };
   } catch (error) {
-    try { unlinkSync(temp); } catch { /* never created */ }
+    try {
+      unlinkSync(temp);
+    } catch {
+      /* never created */
+    }
     return { index, persistError: `${target}: cannot write index: ${(error as Error).message}` };
   }
 }

@@ -133,8 +133,11 @@ test('index header: read alone, also when it is longer than the first read', () 
     const loaded = loadIndexHeader(path);
     assert.equal(loaded.status, 'fresh');
     assert.ok(loaded.status === 'fresh' && loaded.header.headerBytes > SIDECAR_HEADER_PROBE);
-    assert.deepEqual(loaded.status === 'fresh' && [loaded.header.problems, loaded.header.first, loaded.header.blockCount],
-      [problems, data.first, data.blocks.length]);
+    assert.deepEqual(loaded.status === 'fresh' && [loaded.header.problems, loaded.header.first, loaded.header.blockCount], [
+      problems,
+      data.first,
+      data.blocks.length,
+    ]);
     rmSync(path);
     assert.match((loadIndexHeader(path) as { reason: string }).reason, /capture cannot be read: .*ENOENT/, 'a capture deleted under its sidecar');
     assert.match((loadIndex(path) as { reason: string }).reason, /capture cannot be read/);

@@ -33,7 +33,7 @@ export function dnsQueryName(d: Uint8Array, off: number, len: number, overTcp: b
 function readName(d: Uint8Array, msg: number, at: number, end: number): string | null {
   const labels: string[] = [];
   let total = 0;
-  for (let hops = 0; at < end; ) {
+  for (let hops = 0; at < end;) {
     const n = d[at]!;
     if (n === 0) return labels.length === 0 ? '.' : labels.join('.').toLowerCase();
     if ((n & 0xc0) === 0xc0) {

@@ -9,9 +9,7 @@
  */
 import { printable } from './text.js';
 
-const METHODS = ['GET', 'POST', 'HEAD', 'PUT', 'DELETE', 'OPTIONS', 'PATCH', 'CONNECT', 'TRACE'].map((m) =>
-  Uint8Array.from(m + ' ', (c) => c.charCodeAt(0)),
-);
+const METHODS = ['GET', 'POST', 'HEAD', 'PUT', 'DELETE', 'OPTIONS', 'PATCH', 'CONNECT', 'TRACE'].map((m) => Uint8Array.from(m + ' ', (c) => c.charCodeAt(0)));
 /** Headers are looked for in the first this-many bytes. */
 const MAX_HEAD = 8192;
 const CR = 13;
@@ -61,6 +59,5 @@ function hasHttpVersion(d: Uint8Array, from: number, lineEnd: number): boolean {
 
 /** The line at `p` starts with "host:" in any case. */
 function isHostName(d: Uint8Array, p: number): boolean {
-  return (d[p]! | 0x20) === 0x68 && (d[p + 1]! | 0x20) === 0x6f && (d[p + 2]! | 0x20) === 0x73 &&
-    (d[p + 3]! | 0x20) === 0x74 && d[p + 4] === 0x3a;
+  return (d[p]! | 0x20) === 0x68 && (d[p + 1]! | 0x20) === 0x6f && (d[p + 2]! | 0x20) === 0x73 && (d[p + 3]! | 0x20) === 0x74 && d[p + 4] === 0x3a;
 }

@@ -9,11 +9,21 @@ function clientHello(name = 'Api.Example.org'): Uint8Array {
   const alpn = [0x00, 0x10, 0, 5, 0, 3, 2, 0x68, 0x32];
   const ext = [...alpn, ...sni];
   const body = [
-    0x03, 0x03, ...new Array<number>(32).fill(7), // version, random
+    0x03,
+    0x03,
+    ...new Array<number>(32).fill(7), // version, random
     0, // empty session id
-    0, 4, 0x13, 0x01, 0xc0, 0x2f, // two cipher suites
-    1, 0, // null compression
-    ext.length >> 8, ext.length & 0xff, ...ext,
+    0,
+    4,
+    0x13,
+    0x01,
+    0xc0,
+    0x2f, // two cipher suites
+    1,
+    0, // null compression
+    ext.length >> 8,
+    ext.length & 0xff,
+    ...ext,
   ];
   const hs = [1, 0, body.length >> 8, body.length & 0xff, ...body];
   return Uint8Array.from([0x16, 0x03, 0x01, hs.length >> 8, hs.length & 0xff, ...hs]);
