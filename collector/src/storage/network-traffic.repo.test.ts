@@ -24,6 +24,37 @@ async function scanned(q: Queryable, sql: string, params: unknown[]): Promise<st
 }
 
 forEachDatabase('network traffic storage', (ctx) => {
+  test("two transactions creating one location's table at once: the second finds the first's table (no 'already exists')", async () => {
+    const fresh = await ctx.fresh({ migrate: true });
+    const db = fresh.db;
+    const [row] = await db.query<{ id: number }>("INSERT INTO locations (name) VALUES ('race-site') RETURNING id");
+    const id = row!.id;
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let created!: () => void;
+    const firstCreated = new Promise<void>((resolve) => (created = resolve));
+    const first = db.transaction(async (tx) => {
+      const made = await ensureLocationTrafficTable(tx, id);
+      created();
+      await held;
+      return made;
+    });
+    if (ctx.kind === 'pglite') {
+      // One connection: transactions run one after the other.
+      release();
+      assert.deepEqual([await first, await db.transaction((tx) => ensureLocationTrafficTable(tx, id))], [true, false]);
+      await fresh.drop();
+      return;
+    }
+    await firstCreated;
+    // The second looks (table missing: its catalog remembers that), then waits for the first's lock.
+    const second = db.transaction((tx) => ensureLocationTrafficTable(tx, id));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    release();
+    assert.deepEqual(await Promise.all([first, second]), [true, false]);
+    await fresh.drop();
+  });
+
   test('per-location tables, day partitions by the partition manager, one location and one day reads one partition', async () => {
     const db = ctx.db;
     const ids: number[] = [];

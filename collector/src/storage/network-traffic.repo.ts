@@ -24,17 +24,20 @@ export function locationTrafficTable(locationId: number): string {
   return `network_traffic_l${locationId}`;
 }
 
-const CREATE_LOCK_KEY = 4_242_010;
-
 /**
  * Creates the location's traffic table (day-partitioned, with a DEFAULT day partition) unless it
- * exists; true when this call created it. Safe from several collectors (advisory lock, re-checked).
+ * exists; true when this call created it. Safe from several transactions and collectors: they take
+ * turns on a lock of the parent table (SHARE UPDATE EXCLUSIVE: one creator at a time, inserts go
+ * on) and look again. It must be a table lock, not an advisory one: taking a relation lock makes
+ * PostgreSQL read the catalog changes other transactions committed meanwhile, so the second look
+ * sees the table a concurrent creator made (after an advisory lock it still saw "missing", and its
+ * CREATE failed with "already exists").
  * DDL: call it in the transaction that then inserts, once per location (callers remember).
  */
 export async function ensureLocationTrafficTable(q: Queryable, locationId: number): Promise<boolean> {
   const table = locationTrafficTable(locationId);
   if (await tableExists(q, table)) return false;
-  await q.query('SELECT pg_advisory_xact_lock($1)', [CREATE_LOCK_KEY]);
+  await q.query('LOCK TABLE network_traffic IN SHARE UPDATE EXCLUSIVE MODE');
   if (await tableExists(q, table)) return false;
   await q.query(`CREATE TABLE ${table} PARTITION OF network_traffic FOR VALUES IN (${locationId}) PARTITION BY RANGE (minute)`);
   await q.query(`CREATE TABLE ${table}_default PARTITION OF ${table} DEFAULT`);
