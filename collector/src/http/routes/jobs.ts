@@ -207,15 +207,8 @@ export const deleteJob = defineOperation({
   errors: [400, 404],
 });
 
-export const downloadJob = defineOperation({
-  method: 'get',
-  path: '/jobs/{id}/pcap',
-  id: 'downloadJob',
-  tag: 'jobs',
-  permission: 'download',
-  summary: 'Download the merged capture (Range, resumable)',
-  description: `${DOWNLOAD_NOTES} 404 until the job has a merged result, and after its results expired.`,
-  params: jobParams,
+/** What both capture downloads answer: the whole file, a range of it, or 416. */
+const DOWNLOAD_RESPONSES = {
   parameters: RANGE_PARAMETERS,
   responses: {
     200: { description: 'the whole file', content: PCAP_CONTENT, headers: DOWNLOAD_HEADERS },
@@ -227,6 +220,18 @@ export const downloadJob = defineOperation({
     416: UNSATISFIABLE,
   },
   errors: [400, 404, 429],
+} as const;
+
+export const downloadJob = defineOperation({
+  method: 'get',
+  path: '/jobs/{id}/pcap',
+  id: 'downloadJob',
+  tag: 'jobs',
+  permission: 'download',
+  summary: 'Download the merged capture (Range, resumable)',
+  description: `${DOWNLOAD_NOTES} 404 until the job has a merged result, and after its results expired.`,
+  params: jobParams,
+  ...DOWNLOAD_RESPONSES,
 });
 
 export const downloadTask = defineOperation({
@@ -238,17 +243,7 @@ export const downloadTask = defineOperation({
   summary: "Download one sensor's result (Range, resumable)",
   description: `${DOWNLOAD_NOTES} 404 until that task's upload is complete and verified.`,
   params: taskParams,
-  parameters: RANGE_PARAMETERS,
-  responses: {
-    200: { description: 'the whole file', content: PCAP_CONTENT, headers: DOWNLOAD_HEADERS },
-    206: {
-      description: 'the range asked for',
-      content: PCAP_CONTENT,
-      headers: { ...DOWNLOAD_HEADERS, 'Content-Range': { description: 'bytes a-b/size', schema: { type: 'string' } } },
-    },
-    416: UNSATISFIABLE,
-  },
-  errors: [400, 404, 429],
+  ...DOWNLOAD_RESPONSES,
 });
 
 export const getJobAnalysis = defineOperation({
