@@ -12,7 +12,8 @@ const T0 = 1_700_000_000;
 test('a larger input: scanning reports progress at least once a second; a cancel mid-scan stops it and removes its files', async () => {
   const h = await new RunnerHarness().start();
   try {
-    writeRollingCaptures(h.captures, { seed: 21, packets: 400_000, start: T0, duration: 800 }, 80);
+    // Large enough that the scan lasts well over a second on a fast, quiet machine (the kept worker starts no thread).
+    writeRollingCaptures(h.captures, { seed: 21, packets: 1_500_000, start: T0, duration: 800 }, 80);
     const runner = h.startRunner();
     runner.handleTask(h.command('big', { from: ts(T0), to: ts(T0 + 800) }, { filter: 'udp port 53' }));
     await h.until('done', () => h.last('big')?.status === 'done', 120_000);
