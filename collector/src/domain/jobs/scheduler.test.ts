@@ -141,12 +141,17 @@ forEachDatabase('JobScheduler', (ctx) => {
       ],
     );
     assert.equal((await findTask(ctx.db, t))!.status, 'scanning', 'a re-send does not move the task back');
+    // A quick restart (offline, then a new birth well within the debounce) is a new birth: re-sent.
+    await h.offline(a);
+    await h.online(a);
+    await h.jobs.scheduler.settled();
+    assert.equal(h.broker.commands('tasks', a).length, 4, 'a sensor back within a second still gets its task');
     later(h, 6);
     await h.jobs.close();
     await h.offline(a);
     await h.online(a);
     await h.jobs.scheduler.settled();
-    assert.equal(h.broker.commands('tasks', a).length, 3, 'no longer watching');
+    assert.equal(h.broker.commands('tasks', a).length, 4, 'no longer watching');
   });
 
   test('past its deadline a job ends with what it has: open tasks cancelled and told, done ones merged (partial)', async () => {

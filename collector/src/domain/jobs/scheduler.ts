@@ -39,7 +39,7 @@ export interface SchedulerDeps {
 }
 
 /** Re-sends of one sensor's tasks closer together than this are one (a birth seen by two paths). */
-export const RESEND_DEBOUNCE_MS = 5000;
+export const RESEND_DEBOUNCE_MS = 1000;
 
 export interface TickReport {
   dispatched: number;
@@ -67,6 +67,8 @@ export class JobScheduler {
    */
   watch(events: DomainEvents): () => void {
     return events.on('sensor.status', (e) => {
+      // Gone: its next birth is a new one and re-sends, however soon it comes (a quick restart).
+      if (e.status === 'offline') this.lastResend.delete(e.sensor);
       if (e.status === 'offline' || (e.reason !== 'birth' && e.previous !== 'offline' && e.previous !== 'unknown')) return;
       const work = this.sensorOnline(e.sensor).catch((err: unknown) => this.deps.log.error({ sensor: e.sensor, err }, 're-sending tasks failed'));
       this.background.add(work);
