@@ -36,6 +36,25 @@ const NOW = new Date('2026-03-01T12:00:00Z');
 const HOUR = 3_600_000;
 const ns = (ms: number) => nsOfDate(new Date(ms));
 const covering = () => [source(NOW.getTime() - 2 * HOUR, NOW.getTime() - 1000, 1_000_000)];
+
+/** A job row as a crash left it (written straight to the tables, no service): one minute an hour ago, one sensor. */
+function jobRow(owner: string, sensor: string) {
+  return {
+    name: null,
+    owner,
+    windowFrom: new Date(NOW.getTime() - HOUR).toISOString(),
+    windowTo: new Date(NOW.getTime() - HOUR + 60_000).toISOString(),
+    windowNs: { from: String(ns(NOW.getTime() - HOUR)), to: String(ns(NOW.getTime() - HOUR + 60_000)) },
+    filter: { expression: '' },
+    filterExpression: '',
+    targets: { sensors: [sensor] },
+    limits: { maxBytes: 100, maxPackets: 10, timeoutSeconds: 600 },
+    plan: {},
+    createdAt: NOW,
+    deadlineAt: new Date(NOW.getTime() + 600_000),
+  };
+}
+
 let seq = 1000;
 const status = (taskId: string, s: TaskStatusMessage['status'], extra: Partial<TaskStatusMessage> = {}): TaskStatusMessage => ({
   v: SCHEMA_VERSION,
@@ -204,20 +223,7 @@ forEachDatabase('JobScheduler', (ctx) => {
     const results = new RecordingResults();
     const h = await jobsHarness(ctx.db, results, { start: NOW });
     const a = await h.sensor(covering());
-    const base = {
-      name: null,
-      owner: 'restart',
-      windowFrom: new Date(NOW.getTime() - HOUR).toISOString(),
-      windowTo: new Date(NOW.getTime() - HOUR + 60_000).toISOString(),
-      windowNs: { from: String(ns(NOW.getTime() - HOUR)), to: String(ns(NOW.getTime() - HOUR + 60_000)) },
-      filter: { expression: '' },
-      filterExpression: '',
-      targets: { sensors: [a] },
-      limits: { maxBytes: 100, maxPackets: 10, timeoutSeconds: 600 },
-      plan: {},
-      createdAt: NOW,
-      deadlineAt: new Date(NOW.getTime() + 600_000),
-    };
+    const base = jobRow('restart', a);
     const merging = randomUUID();
     const pending = randomUUID();
     await insertJob(ctx.db, { ...base, id: merging });
@@ -251,20 +257,7 @@ forEachDatabase('JobScheduler', (ctx) => {
     results.hold = new Promise((resolve) => (release = resolve));
     const h = await jobsHarness(ctx.db, results, { start: NOW });
     const a = await h.sensor(covering());
-    const base = {
-      name: null,
-      owner: 'long-merge',
-      windowFrom: new Date(NOW.getTime() - HOUR).toISOString(),
-      windowTo: new Date(NOW.getTime() - HOUR + 60_000).toISOString(),
-      windowNs: { from: String(ns(NOW.getTime() - HOUR)), to: String(ns(NOW.getTime() - HOUR + 60_000)) },
-      filter: { expression: '' },
-      filterExpression: '',
-      targets: { sensors: [a] },
-      limits: { maxBytes: 100, maxPackets: 10, timeoutSeconds: 600 },
-      plan: {},
-      createdAt: NOW,
-      deadlineAt: new Date(NOW.getTime() + 600_000),
-    };
+    const base = jobRow('long-merge', a);
     // Left merging without a restart (as when an error followed its merge).
     const merging = randomUUID();
     await insertJob(ctx.db, { ...base, id: merging });
