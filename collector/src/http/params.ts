@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { isValidSensorName } from '@pcapmesh/shared/wire';
+import { decodeCursor } from '../domain/accounts/audit.service.js';
 import { invalid } from '../domain/errors.js';
 
 /** `:name` path parameter. */
@@ -52,3 +53,18 @@ export const activityQuery = z.object({
   since: instant.optional().describe(`only changes after this; ${INSTANT}`),
   limit: z.coerce.number().int().min(1).max(1_000).default(100).describe('at most this many entries'),
 });
+
+/** `?cursor=`: the `next` of the previous page of a (time, id) listing (audit log, maintenance log). */
+export const pageCursor = z
+  .string()
+  .max(200)
+  .transform((text, ctx) => {
+    const cursor = decodeCursor(text);
+    if (cursor === null) {
+      ctx.addIssue({ code: 'custom', message: 'not a cursor this API returned' });
+      return z.NEVER;
+    }
+    return cursor;
+  })
+  .optional()
+  .describe('the `next` of the previous page');

@@ -12,11 +12,10 @@
  */
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { decodeCursor } from '../../domain/accounts/audit.service.js';
 import type { HttpDeps } from '../deps.js';
 import type { AppEnv } from '../env.js';
 import { defineOperation } from '../openapi/operation.js';
-import { instant, INSTANT } from '../params.js';
+import { instant, INSTANT, pageCursor } from '../params.js';
 import { AuditPageSchema } from './admin.schemas.js';
 import type { RouteTools } from './tools.js';
 
@@ -35,19 +34,7 @@ export const auditQuery = z.object({
     .describe('exact action, or a prefix ending in "." (login. → login.lockout, ...)'),
   outcome: z.enum(['ok', 'denied', 'failed']).optional(),
   limit: z.coerce.number().int().min(1).max(500).default(100),
-  cursor: z
-    .string()
-    .max(200)
-    .transform((text, ctx) => {
-      const cursor = decodeCursor(text);
-      if (cursor === null) {
-        ctx.addIssue({ code: 'custom', message: 'not a cursor this API returned' });
-        return z.NEVER;
-      }
-      return cursor;
-    })
-    .optional()
-    .describe('the `next` of the previous page'),
+  cursor: pageCursor,
 });
 
 export const listAudit = defineOperation({

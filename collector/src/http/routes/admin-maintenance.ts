@@ -11,11 +11,11 @@
  */
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { decodeCursor, MAINTENANCE_OUTCOMES } from '../../domain/maintenance/maintenance.service.js';
+import { MAINTENANCE_OUTCOMES } from '../../domain/maintenance/maintenance.service.js';
 import type { HttpDeps } from '../deps.js';
 import type { AppEnv } from '../env.js';
 import { defineOperation } from '../openapi/operation.js';
-import { instant, INSTANT } from '../params.js';
+import { instant, INSTANT, pageCursor } from '../params.js';
 import { MaintenancePageSchema } from './admin-maintenance.schemas.js';
 import type { RouteTools } from './tools.js';
 
@@ -29,19 +29,7 @@ export const maintenanceQuery = z.object({
     .describe('exact table name (a partitioned parent: health_samples, audit_log, network_traffic_l3, ...)'),
   outcome: z.enum(MAINTENANCE_OUTCOMES).optional().describe('ok or failed'),
   limit: z.coerce.number().int().min(1).max(500).default(100).describe('page size, 1–500'),
-  cursor: z
-    .string()
-    .max(200)
-    .transform((text, ctx) => {
-      const cursor = decodeCursor(text);
-      if (cursor === null) {
-        ctx.addIssue({ code: 'custom', message: 'not a cursor this API returned' });
-        return z.NEVER;
-      }
-      return cursor;
-    })
-    .optional()
-    .describe('the `next` of the previous page'),
+  cursor: pageCursor,
 });
 
 export const listMaintenance = defineOperation({
