@@ -9,9 +9,8 @@ import { buildIndexData } from '@pcapmesh/shared/pcap/sidecar/index';
 import { LinkType, type DecodedPacket, type PacketView } from '@pcapmesh/shared/pcap/types';
 import { newDecodedPacket } from '@pcapmesh/shared/pcap/decode';
 import { L3 } from '@pcapmesh/shared/pcap/types';
+import { requireTool } from '@pcapmesh/shared/util/testing';
 import { OTHER_NET, TrafficAccumulator, type FileTraffic } from './summary.js';
-
-const tshark = spawnSync('tshark', ['-v']).status === 0 ? 'tshark' : null;
 
 /** minute → "src dst" → [packets, bytes] */
 type Counts = Map<number, Map<string, [number, number]>>;
@@ -58,74 +57,72 @@ function v6net64(a: string): string {
   return `${text}/64`;
 }
 
-test(
-  'a generated capture summarised in the index read equals tshark per minute and subnet pair (/24, /64)',
-  { skip: tshark ? false : 'tshark not installed' },
-  () => {
-    const dir = mkdtempSync(join(tmpdir(), 'traffic-'));
-    const file = join(dir, 'mix.pcap');
-    // 3 minutes of packet time starting mid-minute: 4 minutes touched, both IPv4 and IPv6, VLANs, ARP, fragments.
-    writeCapture(file, { seed: 11, packets: 20_000, start: 1_700_000_030, duration: 180 });
-    const acc = new TrafficAccumulator({ ipv4Prefix: 24, ipv6Prefix: 64, maxPairsPerMinute: 10_000 });
-    buildIndexData(file, undefined, acc.observe);
-    const ours = acc.finish();
+test('a generated capture summarised in the index read equals tshark per minute and subnet pair (/24, /64)', (t) => {
+  const tshark = requireTool(t, 'tshark');
+  if (!tshark) return;
+  const dir = mkdtempSync(join(tmpdir(), 'traffic-'));
+  const file = join(dir, 'mix.pcap');
+  // 3 minutes of packet time starting mid-minute: 4 minutes touched, both IPv4 and IPv6, VLANs, ARP, fragments.
+  writeCapture(file, { seed: 11, packets: 20_000, start: 1_700_000_030, duration: 180 });
+  const acc = new TrafficAccumulator({ ipv4Prefix: 24, ipv6Prefix: 64, maxPairsPerMinute: 10_000 });
+  buildIndexData(file, undefined, acc.observe);
+  const ours = acc.finish();
 
-    const r = spawnSync(
-      tshark!,
-      [
-        '-r',
-        file,
-        '-n',
-        '-T',
-        'fields',
-        '-E',
-        'occurrence=f',
-        '-e',
-        'frame.time_epoch',
-        '-e',
-        'frame.len',
-        '-e',
-        'ip.src',
-        '-e',
-        'ip.dst',
-        '-e',
-        'ipv6.src',
-        '-e',
-        'ipv6.dst',
-      ],
-      { encoding: 'utf8', maxBuffer: 64 << 20 },
-    );
-    assert.equal(r.status, 0, r.stderr);
-    const theirs: Counts = new Map();
-    let nonIp = 0;
-    for (const line of r.stdout.trim().split('\n')) {
-      const [time, len, s4, d4, s6, d6] = line.split('\t');
-      let pair: string;
-      if (s4 && d4) pair = `${v4net(s4)} ${v4net(d4)}`;
-      else if (s6 && d6) pair = `${v6net64(s6)} ${v6net64(d6)}`;
-      else {
-        nonIp++;
-        continue;
-      }
-      const minute = Math.floor(Number(time) / 60) * 60_000;
-      const m = theirs.get(minute) ?? new Map<string, [number, number]>();
-      theirs.set(minute, m);
-      const c = m.get(pair) ?? [0, 0];
-      c[0]++;
-      c[1] += Number(len);
-      m.set(pair, c);
+  const r = spawnSync(
+    tshark,
+    [
+      '-r',
+      file,
+      '-n',
+      '-T',
+      'fields',
+      '-E',
+      'occurrence=f',
+      '-e',
+      'frame.time_epoch',
+      '-e',
+      'frame.len',
+      '-e',
+      'ip.src',
+      '-e',
+      'ip.dst',
+      '-e',
+      'ipv6.src',
+      '-e',
+      'ipv6.dst',
+    ],
+    { encoding: 'utf8', maxBuffer: 64 << 20 },
+  );
+  assert.equal(r.status, 0, r.stderr);
+  const theirs: Counts = new Map();
+  let nonIp = 0;
+  for (const line of r.stdout.trim().split('\n')) {
+    const [time, len, s4, d4, s6, d6] = line.split('\t');
+    let pair: string;
+    if (s4 && d4) pair = `${v4net(s4)} ${v4net(d4)}`;
+    else if (s6 && d6) pair = `${v6net64(s6)} ${v6net64(d6)}`;
+    else {
+      nonIp++;
+      continue;
     }
-    assert.ok(nonIp > 0, 'the mix has ARP (not counted)');
-    assert.equal(ours.skipped, nonIp);
-    assert.equal(ours.minutes.length, 4);
-    const v6Pairs = [...countsOf(ours).values()].flatMap((m) => [...m.keys()]).filter((k) => k.includes(':'));
-    assert.ok(
-      v6Pairs.some((k) => k.startsWith('2001:db8:1::/64 ')),
-      `IPv6 /64 pairs: ${v6Pairs.slice(0, 4).join(', ')}`,
-    );
-    assert.deepEqual(countsOf(ours), theirs);
-  },
-);
+    const minute = Math.floor(Number(time) / 60) * 60_000;
+    const m = theirs.get(minute) ?? new Map<string, [number, number]>();
+    theirs.set(minute, m);
+    const c = m.get(pair) ?? [0, 0];
+    c[0]++;
+    c[1] += Number(len);
+    m.set(pair, c);
+  }
+  assert.ok(nonIp > 0, 'the mix has ARP (not counted)');
+  assert.equal(ours.skipped, nonIp);
+  assert.equal(ours.minutes.length, 4);
+  const v6Pairs = [...countsOf(ours).values()].flatMap((m) => [...m.keys()]).filter((k) => k.includes(':'));
+  assert.ok(
+    v6Pairs.some((k) => k.startsWith('2001:db8:1::/64 ')),
+    `IPv6 /64 pairs: ${v6Pairs.slice(0, 4).join(', ')}`,
+  );
+  assert.deepEqual(countsOf(ours), theirs);
+});
 
 /** A hand-made IPv4 packet view + decode (what the observer receives). */
 function feed(acc: TrafficAccumulator, sec: number, src: number, dst: number, len: number): void {
