@@ -50,6 +50,7 @@ import { migrate } from './storage/migrate.js';
 import { PartitionManager, PartitionRegistry, partitionedTables } from './storage/partitions.js';
 import { networkPartitionedTables } from './storage/network-traffic.repo.js';
 import { NetworkService } from './domain/network/network.service.js';
+import { taskOwner } from './domain/jobs/task-owner.js';
 import type { AuditService } from './domain/accounts/audit.service.js';
 import { COLLECTOR_VERSION } from './version.js';
 import { every } from '@pcapmesh/shared/util/every';
@@ -192,7 +193,7 @@ export function createCollector(config: CollectorConfig, opts: CreateCollectorOp
     // Closers run last-first: the broker stops delivering, then ingest finishes what it has.
     closers.push({ what: 'ingest', close: () => ingest.drain() });
     const integrations = new IntegrationsService({ db, audit: accounts.audit, kick: (match) => kick(match) });
-    const broker = await step('MQTT broker', () => openBroker(config, sensors, ingestStats, log, integrations));
+    const broker = await step('MQTT broker', () => openBroker(config, sensors, ingestStats, log, integrations, (taskId) => taskOwner(db, taskId)));
     // An external broker cannot be told to drop a client: a revoked sensor is refused on its next connect there.
     const kick: KickClients = (match) => (broker.mode === 'embedded' ? broker.disconnect(match) : 0);
     const enrolment = new EnrolmentService({
@@ -368,6 +369,7 @@ async function openBroker(
   stats: IngestStats,
   log: Logger,
   integrations: IntegrationsService,
+  taskOwner: (taskId: string) => Promise<string | null>,
 ): Promise<EmbeddedBroker | ExternalBroker> {
   const { mqtt } = config;
   if (mqtt.mode === 'external' && mqtt.url !== undefined) {
@@ -379,9 +381,12 @@ async function openBroker(
       : undefined;
   return startEmbeddedBroker({
     host: mqtt.host,
-    port: mqtt.port,
+    port: mqtt.plainEnabled ? mqtt.port : null,
+    plainHost: mqtt.plainHost,
     tls,
     log,
+    maxConnectionsPerAddress: mqtt.maxConnectionsPerAddress,
+    taskOwner,
     policy: {
       verifySecret: (name, secret) => sensors.verifySecret(name, secret),
       verifyIntegration: (name, secret) => integrations.verify(name, secret),

@@ -100,6 +100,17 @@ test('TLS settings come from the environment too, and the TLS port must differ f
   assert.throws(() => loadCollectorConfig({ env: { ...env, PCAPMESH_MQTT__PORT: '8883' } }), /mqtt\.tls\.port: must differ from mqtt\.port \(8883\)/);
 });
 
+test('the plain MQTT listener can be turned off (only with TLS) or bound apart from MQTTS', () => {
+  const tls = { PCAPMESH_MQTT__TLS__CERT_FILE: '/c.pem', PCAPMESH_MQTT__TLS__KEY_FILE: '/k.pem' };
+  assert.equal(loadCollectorConfig({ env: { ...tls, PCAPMESH_MQTT__PLAIN_ENABLED: 'false' } }).mqtt.plainEnabled, false);
+  assert.throws(() => loadCollectorConfig({ env: { PCAPMESH_MQTT__PLAIN_ENABLED: 'false' } }), /mqtt\.plainEnabled: false needs mqtt\.tls\.certFile/);
+  const apart = loadCollectorConfig({ env: { ...tls, PCAPMESH_MQTT__HOST: '0.0.0.0', PCAPMESH_MQTT__PLAIN_HOST: '127.0.0.1' } }).mqtt;
+  assert.equal(apart.host, '0.0.0.0');
+  assert.equal(apart.plainHost, '127.0.0.1');
+  assert.equal(collectorConfig().mqtt.maxConnectionsPerAddress, 100);
+  assert.throws(() => collectorConfig({ mqtt: { maxConnectionsPerAddress: 0 } }), /mqtt\.maxConnectionsPerAddress/);
+});
+
 test('login throttle keys: defaults, environment overrides, and bad values named with their variable', () => {
   const auth = loadCollectorConfig({ env: { PCAPMESH_AUTH__UNKNOWN_CHECKS_PER_SECOND: '0', PCAPMESH_AUTH__MAX_CONCURRENT_CHECKS: '3' } }).auth;
   assert.deepEqual(

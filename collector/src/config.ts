@@ -85,6 +85,12 @@ export const collectorConfigSchema = z.strictObject({
       host: z.string().min(1).default('127.0.0.1'),
       /** Plain MQTT port of the embedded broker. Default 1883. */
       port: port.default(1883),
+      /** false: the embedded broker has no plain (unencrypted) listener, only MQTTS (needs tls.certFile). Default true. */
+      plainEnabled: z.boolean().default(true),
+      /** Address of the plain listener when it should differ from mqtt.host (e.g. 127.0.0.1 while MQTTS listens on 0.0.0.0). Default mqtt.host. */
+      plainHost: optionalText,
+      /** Open connections one source address may hold at the embedded broker; more are closed at once. Default 100. */
+      maxConnectionsPerAddress: z.number().int().min(1).max(100_000).default(100),
       tls: z
         .strictObject({
           /** PEM certificate (chain) for MQTT over TLS. With keyFile, enables the TLS listener. */
@@ -114,7 +120,10 @@ export const collectorConfigSchema = z.strictObject({
         const missing = certFile === undefined ? 'certFile' : 'keyFile';
         ctx.addIssue({ code: 'custom', path: ['tls', missing], message: 'required when the other of certFile/keyFile is set' });
       }
-      if (certFile !== undefined && mqtt.port !== 0 && mqtt.tls.port === mqtt.port) {
+      if (!mqtt.plainEnabled && certFile === undefined && mqtt.url === undefined) {
+        ctx.addIssue({ code: 'custom', path: ['plainEnabled'], message: 'false needs mqtt.tls.certFile and keyFile (else the broker has no listener)' });
+      }
+      if (certFile !== undefined && mqtt.plainEnabled && mqtt.port !== 0 && mqtt.tls.port === mqtt.port && (mqtt.plainHost ?? mqtt.host) === mqtt.host) {
         ctx.addIssue({ code: 'custom', path: ['tls', 'port'], message: `must differ from mqtt.port (${mqtt.port})` });
       }
     })

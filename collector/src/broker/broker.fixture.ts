@@ -10,7 +10,7 @@ import { SensorService } from '../domain/sensors/sensors.service.js';
 import { openDb, type Db } from '../storage/db.js';
 import { migrate } from '../storage/migrate.js';
 import type { ConnectAttempts } from './connect-attempts.js';
-import { startEmbeddedBroker, type EmbeddedBroker } from './embedded.js';
+import { startEmbeddedBroker, type EmbeddedBroker, type EmbeddedBrokerOptions } from './embedded.js';
 import { Ingest } from './ingest.js';
 
 export interface TestBroker {
@@ -30,7 +30,12 @@ export interface TestBroker {
 
 export async function createTestBroker(
   sensorNames: string[],
-  opts: { tls?: { cert: string | Buffer; key: string | Buffer }; attempts?: ConnectAttempts } = {},
+  opts: {
+    tls?: { cert: string | Buffer; key: string | Buffer };
+    attempts?: ConnectAttempts;
+    /** Extra broker options (limits, task owners). */
+    broker?: Pick<EmbeddedBrokerOptions, 'maxConnectionsPerAddress' | 'taskOwner'>;
+  } = {},
 ): Promise<TestBroker> {
   const log = pino({ level: 'silent' });
   const db = await openDb({ url: 'memory://' });
@@ -46,6 +51,7 @@ export async function createTestBroker(
     port: 0,
     tls: opts.tls ? { port: 0, ...opts.tls } : undefined,
     log,
+    ...opts.broker,
     policy: {
       verifySecret: (name, secret) => sensors.verifySecret(name, secret),
       ...(opts.attempts ? { attempts: opts.attempts } : {}),

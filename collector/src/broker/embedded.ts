@@ -11,6 +11,15 @@
  * the PUBACK: the agent keeps the message in its spool and publishes it again after reconnecting.
  * A sensor's will goes through the same hook (aedes authorizes wills as well).
  *
+ * Limits (limits.ts, docs/mqtt.md "Limits"): every connection is admitted only while its address
+ * has fewer than `maxConnectionsPerAddress` open; its packets are size-checked from their fixed
+ * header before aedes buffers them; retain is refused outside state and pcap (policy.ts); and a task
+ * status (`sensors/{name}/tasks/{task}`) is delivered only when `taskOwner` says the task is the
+ * sensor's — another sensor's task closes the connection, a task that does not exist (its job was
+ * deleted) is acknowledged and dropped, since refusing it would have the agent re-send it forever.
+ * Owners are cached (an owner never changes; "no such task" for 5 s). Each refusal is counted in
+ * status().limits.
+ *
  * Retained messages (births, availability) live in aedes' in-memory persistence: they survive
  * sensor reconnects, not a collector restart — agents re-publish them on every connect.
  *
@@ -19,11 +28,14 @@
  *   await broker.consume((topic, payload) => ingest.handle(topic, payload));
  *   broker.ports.mqtt; // the real port (0 in config = ephemeral)
  */
-import { createServer as createTcpServer, type AddressInfo, type Server } from 'node:net';
+import { createServer as createTcpServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
 import { Aedes, type Client } from 'aedes';
 import type { Logger } from 'pino';
-import { topics } from '@pcapmesh/shared/wire';
+import { parseTopic, topics } from '@pcapmesh/shared/wire';
+import { Lru } from '@pcapmesh/shared/util/lru';
+import { ConnectAttempts } from './connect-attempts.js';
+import { ConnectionsPerAddress, newLimitCounters, watchPacketSizes } from './limits.js';
 import { sensorPolicy, type SensorPolicyOptions } from './policy.js';
 import type { BrokerStatus, BrokerTransport, PublishOptions, SensorMessageHandler } from './transport.js';
 
@@ -34,10 +46,23 @@ export interface EmbeddedBrokerOptions {
   host: string;
   /** Plain MQTT port; 0 = ephemeral; null = no plain listener (TLS only). */
   port: number | null;
+  /** Address of the plain listener when it differs from `host` (the TLS listener's). */
+  plainHost?: string | undefined;
   tls?: { port: number; cert: string | Buffer; key: string | Buffer } | undefined;
-  policy: Omit<SensorPolicyOptions, 'log'>;
+  policy: Omit<SensorPolicyOptions, 'log' | 'counters'>;
   log: Logger;
+  /** Open connections one source address may have (default 100). */
+  maxConnectionsPerAddress?: number;
+  /**
+   * The sensor a task was given to, null when no such task exists (the jobs domain's
+   * JobsService.taskOwner). Absent: task statuses are not checked here (ingest still checks them).
+   */
+  taskOwner?: (taskId: string) => Promise<string | null>;
 }
+
+/** How long "no such task" is believed (a task is created before it is sent, so this is only a flood guard). */
+const UNKNOWN_TASK_TTL_MS = 5_000;
+const TASK_OWNER_CACHE = 10_000;
 
 export interface EmbeddedBroker extends BrokerTransport {
   readonly mode: 'embedded';
@@ -63,7 +88,33 @@ function closeServer(server: Server): Promise<void> {
 
 export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promise<EmbeddedBroker> {
   const log = options.log.child({ component: 'broker', mode: 'embedded' });
-  const policy = sensorPolicy({ ...options.policy, log });
+  const counters = newLimitCounters();
+  const attempts = options.policy.attempts ?? new ConnectAttempts();
+  const policy = sensorPolicy({ ...options.policy, attempts, counters, log });
+  const perAddress = new ConnectionsPerAddress(options.maxConnectionsPerAddress ?? 100);
+  const owners = new Lru<string, string | null>({ maxEntries: TASK_OWNER_CACHE });
+  const taskOwner = async (taskId: string): Promise<string | null> => {
+    const cached = owners.get(taskId);
+    if (cached !== undefined) return cached;
+    const owner = await options.taskOwner!(taskId);
+    owners.set(taskId, owner, owner === null ? UNKNOWN_TASK_TTL_MS : undefined);
+    return owner;
+  };
+  /** 'deliver', 'drop' (acknowledged, not delivered) or an Error refusing the publish. */
+  const checkTask = async (sensor: string, topic: string): Promise<'deliver' | 'drop' | Error> => {
+    const parsed = options.taskOwner === undefined ? null : parseTopic(topic);
+    if (parsed?.kind !== 'task-status') return 'deliver';
+    const owner = await taskOwner(parsed.taskId);
+    if (owner === sensor) return 'deliver';
+    if (owner === null) {
+      counters.unknownTask += 1;
+      return 'drop';
+    }
+    counters.task += 1;
+    log.warn({ sensor, task: parsed.taskId }, 'broker refused publish: status of another sensor’s task');
+    options.policy.onRefused?.('publish', sensor, topic);
+    return new Error(`sensor ${sensor} does not hold task ${parsed.taskId}`);
+  };
   let handler: SensorMessageHandler | null = null;
   const authorizePublish: typeof policy.authorizePublish = (client, packet, done) => {
     policy.authorizePublish(client, packet, (refused) => {
@@ -71,21 +122,33 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
         done(refused);
         return;
       }
-      handler(packet.topic, Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload)).then(
-        (result) => {
-          if (result !== 'retry') {
-            done(null);
-            return;
-          }
-          log.warn({ sensor: client.id, topic: packet.topic }, 'message not stored: sensor disconnected without acknowledgement, it sends the message again');
-          done(new Error(`message on ${packet.topic} not stored`));
+      checkTask(client.id, packet.topic).then(
+        (verdict) => {
+          if (verdict === 'deliver') deliver(client, packet, done);
+          else done(verdict === 'drop' ? null : verdict);
         },
         (err: unknown) => {
-          log.error({ err, topic: packet.topic }, 'sensor message handler failed');
-          done(null);
+          log.error({ err, sensor: client.id, topic: packet.topic }, 'task owner lookup failed; sensor disconnected, it sends the message again');
+          done(new Error('task owner lookup failed'));
         },
       );
     });
+  };
+  const deliver = (client: Client, packet: Parameters<typeof policy.authorizePublish>[1], done: (err: Error | null) => void): void => {
+    handler!(packet.topic, Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload)).then(
+      (result) => {
+        if (result !== 'retry') {
+          done(null);
+          return;
+        }
+        log.warn({ sensor: client.id, topic: packet.topic }, 'message not stored: sensor disconnected without acknowledgement, it sends the message again');
+        done(new Error(`message on ${packet.topic} not stored`));
+      },
+      (err: unknown) => {
+        log.error({ err, topic: packet.topic }, 'sensor message handler failed');
+        done(null);
+      },
+    );
   };
   const aedes = await Aedes.createBroker({ ...policy, authorizePublish });
   aedes.on('clientError', (client, err) => log.debug({ sensor: client.id, err: err.message }, 'client error'));
@@ -93,16 +156,31 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
   aedes.on('clientReady', (client) => log.info({ sensor: client.id }, 'sensor connected'));
   aedes.on('clientDisconnect', (client) => log.info({ sensor: client.id }, 'sensor disconnected'));
 
+  /** Admits a connection within the per-address cap and watches its packet sizes, then hands it to aedes. */
+  const handle = (socket: Socket): void => {
+    if (!perAddress.admit(socket)) {
+      counters.connections += 1;
+      log.warn({ address: socket.remoteAddress }, 'MQTT connection refused: too many open connections from this address');
+      socket.destroy();
+      return;
+    }
+    watchPacketSizes(socket, (detail) => {
+      counters.oversized += 1;
+      log.warn({ address: socket.remoteAddress, detail }, 'MQTT connection closed: packet over its size limit');
+    });
+    aedes.handle(socket);
+  };
+
   const servers: Server[] = [];
   const ports: { mqtt: number | null; mqtts: number | null } = { mqtt: null, mqtts: null };
   try {
     if (options.port !== null) {
-      const plain = createTcpServer(aedes.handle);
+      const plain = createTcpServer(handle);
       servers.push(plain);
-      ports.mqtt = await listen(plain, options.port, options.host);
+      ports.mqtt = await listen(plain, options.port, options.plainHost ?? options.host);
     }
     if (options.tls) {
-      const secure = createTlsServer({ cert: options.tls.cert, key: options.tls.key }, aedes.handle);
+      const secure = createTlsServer({ cert: options.tls.cert, key: options.tls.key }, handle);
       servers.push(secure);
       ports.mqtts = await listen(secure, options.tls.port, options.host);
     }
@@ -142,7 +220,12 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
       return n;
     },
     status(): BrokerStatus {
-      return { mode: 'embedded', clients: aedes.connectedClients, ok: !closed && !aedes.closed };
+      return {
+        mode: 'embedded',
+        clients: aedes.connectedClients,
+        ok: !closed && !aedes.closed,
+        limits: { ...counters, logins: attempts.blockedCount },
+      };
     },
     async close() {
       if (closed) return;

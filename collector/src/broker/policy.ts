@@ -17,14 +17,20 @@
  * (default 10 a minute) is refused with CONNACK 3 (server unavailable) before any secret is
  * checked, so guessing secrets costs the collector nothing beyond the limit.
  *
+ * Retain is allowed only where the protocol uses it (`sensors/{name}/state` and `…/pcap`): a sensor
+ * publishing (or willing) a retained message elsewhere is refused like a foreign publish (the
+ * connection closes) and counted in `counters.retain`, so retained messages cannot pile up in
+ * the broker's memory under arbitrary topics.
+ *
  * Every refusal is reported through `onRefused` (counted as 'not-permitted' by the collector) and
  * logged with the sensor name, never with the secret.
  */
 import type { AedesOptions, AuthenticateError, Client } from 'aedes';
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
-import { integrationMaySubscribe, isValidSensorName, sensorMayPublish, sensorMaySubscribe } from '@pcapmesh/shared/wire';
+import { integrationMaySubscribe, isValidSensorName, parseTopic, sensorMayPublish, sensorMaySubscribe } from '@pcapmesh/shared/wire';
 import { ConnectAttempts } from './connect-attempts.js';
+import type { BrokerLimitCounters } from './limits.js';
 
 /** Checks a sensor's secret; false for unknown sensors. Must not throw for bad credentials. */
 export type VerifySecret = (name: string, secret: string) => Promise<boolean>;
@@ -40,6 +46,17 @@ export interface SensorPolicyOptions {
   onRefused?: (kind: RefusalKind, sensor: string, detail: string) => void;
   /** Failed logins per source address (default: 10 a minute). */
   attempts?: ConnectAttempts;
+  /** Where refused retains are counted. */
+  counters?: Pick<BrokerLimitCounters, 'retain'>;
+}
+
+/** Channels whose messages a sensor may publish retained (the latest birth and availability). */
+const RETAINED_CHANNELS: readonly string[] = ['state', 'pcap'];
+
+/** True when a sensor may ask the broker to retain a message on `topic`. */
+export function mayRetain(topic: string): boolean {
+  const parsed = parseTopic(topic);
+  return parsed?.kind === 'sensor' && RETAINED_CHANNELS.includes(parsed.channel);
 }
 
 type PolicyHooks = Required<Pick<AedesOptions, 'authenticate' | 'authorizePublish' | 'authorizeSubscribe'>>;
@@ -61,7 +78,14 @@ function addressOf(client: Client): string {
   return (client.conn as Partial<Socket> | undefined)?.remoteAddress ?? '';
 }
 
-export function sensorPolicy({ verifySecret, verifyIntegration, log, onRefused, attempts = new ConnectAttempts() }: SensorPolicyOptions): PolicyHooks {
+export function sensorPolicy({
+  verifySecret,
+  verifyIntegration,
+  log,
+  onRefused,
+  attempts = new ConnectAttempts(),
+  counters,
+}: SensorPolicyOptions): PolicyHooks {
   /** Clients that authenticated as integration accounts. */
   const integrations = new WeakSet<Client>();
   const refuse = (kind: RefusalKind, sensor: string, detail: string): void => {
@@ -128,8 +152,18 @@ export function sensorPolicy({ verifySecret, verifyIntegration, log, onRefused, 
 
   const authorizePublish: PolicyHooks['authorizePublish'] = (client, packet, done) => {
     // client null: the collector's own in-process publish (commands, events).
-    if (client === null || (!integrations.has(client) && sensorMayPublish(client.id, packet.topic))) {
+    if (client === null) {
       done(null);
+      return;
+    }
+    if (!integrations.has(client) && sensorMayPublish(client.id, packet.topic)) {
+      if (!packet.retain || mayRetain(packet.topic)) {
+        done(null);
+        return;
+      }
+      if (counters) counters.retain += 1;
+      refuse('publish', client.id, `retain on ${packet.topic} (only state and pcap may be retained)`);
+      done(new Error(`sensor ${client.id} may not retain on ${packet.topic}`));
       return;
     }
     refuse('publish', client.id, packet.topic);

@@ -2,6 +2,7 @@
  * What the rest of the collector needs from MQTT, whichever broker carries it: the embedded aedes
  * (embedded.ts) or an external broker the collector is a client of (external.ts).
  */
+import type { BrokerLimitCounters } from './limits.js';
 
 /**
  * Receives one message published under `sensors/#`. The returned promise settles when the message
@@ -20,6 +21,8 @@ export interface BrokerStatus {
   /** Connected MQTT clients (embedded), or 1/0 for the collector's own connection (external). */
   clients: number;
   ok: boolean;
+  /** Refusals by limit since start (embedded broker; limits.ts). */
+  limits?: BrokerLimitCounters;
 }
 
 export interface BrokerTransport {

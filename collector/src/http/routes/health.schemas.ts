@@ -21,6 +21,17 @@ export const BrokerStatusSchema = mirrors<BrokerStatus>()(
       mode: oneOf(['embedded', 'external']),
       clients: int.describe('connected MQTT clients (embedded), or 1/0 for the collector connection (external)'),
       ok: z.boolean(),
+      limits: z
+        .strictObject({
+          oversized: int.describe('connections closed for a packet over its size limit'),
+          retain: int.describe('publishes refused for retaining outside state and pcap'),
+          task: int.describe("task statuses refused: another sensor's task"),
+          unknownTask: int.describe('task statuses of no existing task, acknowledged and dropped'),
+          connections: int.describe('connections refused: too many open from one address'),
+          logins: int.describe('CONNECTs refused: too many failed logins from one address'),
+        })
+        .optional()
+        .describe('refusals by limit since start (embedded broker)'),
     })
     .meta({ id: 'BrokerStatus' }),
 );
