@@ -34,6 +34,7 @@ import { NetworkService } from '../domain/network/network.service.js';
 import { MaintenanceService } from '../domain/maintenance/maintenance.service.js';
 import { SearchService } from '../domain/search/search.service.js';
 import { AnalyticsService } from '../domain/analytics/analytics.service.js';
+import { PacketsService } from '../domain/jobs/packets.service.js';
 import { DEFAULT_NETWORK_SETTINGS } from '../domain/network/network.fixture.js';
 
 /** Password of the fixture's users admin1, analyst1, analyst2 and viewer1. */
@@ -158,6 +159,7 @@ export async function createTestHttp(
       ...(opts.now ? { now: opts.now } : {}),
     }),
     manifestKeys: jobs.results,
+    packets: new PacketsService({ jobs: jobs.jobs.service, results: jobs.results, log }),
     uploads: { tokens: jobs.tokens, service: jobs.uploads },
     ...(opts.now ? { now: opts.now } : {}),
     // Every reply() a route test gets was checked against its operation's response schema.

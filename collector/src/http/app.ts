@@ -31,6 +31,7 @@ import { adminApiTokenRoutes } from './routes/admin-api-tokens.js';
 import { preferencesRoutes } from './routes/preferences.js';
 import { isUploadChunk, taskUploadRoutes } from './routes/task-upload.js';
 import { jobRoutes } from './routes/jobs.js';
+import { jobPacketRoutes } from './routes/job-packets.js';
 import { networkRoutes } from './routes/network.js';
 import { adminNetworkRoutes } from './routes/admin-network.js';
 import { adminMaintenanceRoutes } from './routes/admin-maintenance.js';
@@ -94,6 +95,7 @@ export function createHttpApp(deps: HttpDeps): HttpApp {
     adminApiTokenRoutes,
     adminMaintenanceRoutes,
     jobRoutes,
+    jobPacketRoutes,
     networkRoutes,
     adminNetworkRoutes,
     searchRoutes,

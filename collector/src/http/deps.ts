@@ -4,6 +4,7 @@
  */
 import type { JSONWebKeySet } from 'jose';
 import type { JobsApi } from '../domain/jobs/jobs.types.js';
+import type { PacketsService } from '../domain/jobs/packets.service.js';
 import type { LoginThrottle } from '../domain/accounts/login-throttle.js';
 import type { Logger } from 'pino';
 import type { BrokerStatus } from '../broker/transport.js';
@@ -65,6 +66,8 @@ export interface HttpDeps {
   };
   /** Capture jobs (routes/jobs.ts): JobsService. The routes audit submit, cancel, delete and download (JobsApi does not). */
   jobs: JobsApi;
+  /** The packet view of merged results (routes/job-packets.ts): PacketsService. */
+  packets: Pick<PacketsService, 'page' | 'packet'>;
   /** The evidence manifest signing key's public half (GET /jobs/manifest-key): ResultsService or ManifestSigner. */
   manifestKeys: { publicJwks(): JSONWebKeySet };
   /**

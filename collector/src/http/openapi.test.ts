@@ -354,7 +354,7 @@ test('every JSON GET answers with exactly the documented shape (sensor with birt
   // A job merged, analysed and signed through the real jobs stack, for /jobs/{id}/… (analysis and manifest exist only then).
   const job = await completedJob(t, { name: 'admin1', role: 'admin' }, [await availableSensor(t, { location: 'lab' })], { name: 'openapi' });
   const fill = (path: string) =>
-    path.replace('{name}', 'edge-1').replace('{username}', 'admin1').replace('{id}', job.id).replace('{task}', job.taskList[0]!.id);
+    path.replace('{name}', 'edge-1').replace('{username}', 'admin1').replace('{id}', job.id).replace('{task}', job.taskList[0]!.id).replace('{n}', '1');
   // 'task' routes take the task's upload token only (the agent's credential).
   const task = job.taskList[0]!;
   bearer.task = await t.jobs.tokens.issue({ taskId: task.id, jobId: job.id, sensor: task.sensor }, new Date(Date.now() + 3_600_000));
