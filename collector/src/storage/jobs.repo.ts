@@ -6,7 +6,7 @@
  * State changes are guarded: `setJobStatus` moves a job only from the states the caller names, so
  * two actors (a cancel and the scheduler's merge) can never both win.
  */
-import type { Queryable } from './db.js';
+import type { Db, Queryable } from './db.js';
 
 export type JobStatusText = 'pending' | 'running' | 'merging' | 'complete' | 'partial' | 'failed' | 'cancelled';
 
@@ -199,7 +199,7 @@ export async function deleteJob(q: Queryable, id: string): Promise<boolean> {
   return rows.length === 1;
 }
 
-/** Records a download for the per-user daily byte quota. */
+/** Records a download for the per-user daily byte quota (no check: see `recordDownloadWithinQuota`). */
 export async function insertDownload(q: Queryable, d: { username: string; jobId: string; bytes: number; at: Date }): Promise<void> {
   await q.query('INSERT INTO job_downloads (username, job_id, at, bytes) VALUES ($1, $2, $3, $4)', [d.username, d.jobId, d.at, d.bytes]);
 }
@@ -211,6 +211,38 @@ export async function bytesDownloadedSince(q: Queryable, username: string, since
     since,
   ]);
   return row?.n ?? 0;
+}
+
+/** What `recordDownloadWithinQuota` did: recorded (with the bytes counted before it), or refused. */
+export type DownloadQuotaOutcome = { recorded: true; usedBefore: number } | { recorded: false; usedBefore: number };
+
+/**
+ * Checks and counts a download in one step: records `d` only when the bytes `d.username`
+ * downloaded since `quota.since` plus `d.bytes` stay within `quota.limit` (0 = no limit).
+ *
+ * Runs in one transaction under a per-user transaction lock, and the check-and-insert is one
+ * statement taken after the lock: two downloads of one user at once are counted one after the
+ * other, so together they can never pass the limit (a check followed by a separate insert could).
+ */
+export async function recordDownloadWithinQuota(
+  db: Pick<Db, 'transaction'>,
+  d: { username: string; jobId: string; bytes: number; at: Date },
+  quota: { limit: number; since: Date },
+): Promise<DownloadQuotaOutcome> {
+  return db.transaction(async (tx) => {
+    await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`downloads:${d.username}`]);
+    // A new statement after the lock: its snapshot sees what the previous holder committed.
+    const rows = await tx.query<{ used: number; recorded: boolean }>(
+      `WITH used AS (SELECT coalesce(sum(bytes), 0)::bigint AS n FROM job_downloads WHERE username = $1 AND at >= $5),
+            ins AS (INSERT INTO job_downloads (username, job_id, at, bytes)
+                    SELECT $1, $2, $3, $4 FROM used WHERE $6::bigint = 0 OR used.n + $4::bigint <= $6::bigint
+                    RETURNING 1)
+       SELECT used.n AS used, EXISTS (SELECT 1 FROM ins) AS recorded FROM used`,
+      [d.username, d.jobId, d.at, d.bytes, quota.since, quota.limit],
+    );
+    const row = rows[0];
+    return { recorded: row?.recorded === true, usedBefore: Number(row?.used ?? 0) } as DownloadQuotaOutcome;
+  });
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

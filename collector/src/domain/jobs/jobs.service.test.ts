@@ -315,6 +315,23 @@ forEachDatabase('JobsService', (ctx) => {
     );
   });
 
+  test('concurrent downloads: the daily byte quota is checked and counted in one step, so together they never pass it', async () => {
+    const results = new RecordingResults();
+    const h = await jobsHarness(ctx.db, results, { start: NOW });
+    const owner = analyst();
+    const { job } = await submit(h, owner, [await h.sensor(covering())]);
+    results.files.set(job.id, { path: '/r/merged.pcap', size: 300, fileName: 'm.pcap', contentType: 'application/vnd.tcpdump.pcap' });
+    // bytesPerDay 1000: three downloads of 300 bytes fit, the other five of eight fired at once are refused.
+    const outcomes = await Promise.allSettled(Array.from({ length: 8 }, () => h.jobs.service.download(owner, job.id)));
+    const refused = outcomes.filter((o) => o.status === 'rejected').map((o) => o.reason as Error);
+    assert.equal(outcomes.filter((o) => o.status === 'fulfilled').length, 3);
+    assert.equal(refused.length, 5);
+    for (const err of refused)
+      assert.ok(isDomainError(err, 'throttled') && /jobs\.quota\.bytesPerDay \(1000\): 900 bytes downloaded/.test(err.message), err.message);
+    const [row] = await ctx.db.query<{ n: number }>('SELECT coalesce(sum(bytes), 0)::bigint AS n FROM job_downloads WHERE username = $1', [owner.name]);
+    assert.equal(Number(row?.n), 900, 'only what was served is counted');
+  });
+
   test('list: newest first, cursor pages, bad cursor refused', async () => {
     const h = await jobsHarness(ctx.db, new RecordingResults(), { start: NOW });
     const a = await h.sensor(covering());

@@ -21,11 +21,10 @@ import type { EstimateMessage, TaskResult, TaskStatusMessage } from '@pcapmesh/s
 import type { Db } from '../../storage/db.js';
 import { applyTaskStatus, findTask, insertTasks, listTasks, OPEN_TASK_STATES, closeOpenTasks, type TaskStatusText } from '../../storage/job-tasks.repo.js';
 import {
-  bytesDownloadedSince,
   countOpenJobs,
   deleteJob,
   findJob,
-  insertDownload,
+  recordDownloadWithinQuota,
   insertJob,
   jobAnalysisAndManifest,
   listJobs,
@@ -228,13 +227,18 @@ export class JobsService implements JobsApi {
     const bytes = Math.min(file.size, Math.max(0, Math.floor(bytesServed?.(file.size) ?? file.size)));
     const limit = this.deps.settings.quota.bytesPerDay;
     const now = this.deps.now();
-    if (limit > 0 && bytes > 0) {
-      const used = await bytesDownloadedSince(this.deps.db, actor.name, new Date(now.getTime() - DAY_MS));
-      if (used + bytes > limit) {
-        throw new DomainError('throttled', `download of ${bytes} bytes exceeds jobs.quota.bytesPerDay (${limit}): ${used} bytes downloaded in the last 24 h`);
-      }
+    // Checked and counted in one step: concurrent downloads of one user cannot together pass the limit.
+    const counted = await recordDownloadWithinQuota(
+      this.deps.db,
+      { username: actor.name, jobId: id, bytes, at: now },
+      { limit: bytes > 0 ? limit : 0, since: new Date(now.getTime() - DAY_MS) },
+    );
+    if (!counted.recorded) {
+      throw new DomainError(
+        'throttled',
+        `download of ${bytes} bytes exceeds jobs.quota.bytesPerDay (${limit}): ${counted.usedBefore} bytes downloaded in the last 24 h`,
+      );
     }
-    await insertDownload(this.deps.db, { username: actor.name, jobId: id, bytes, at: now });
     this.deps.log.info({ job: id, task: taskId, user: actor.name, bytes, fileBytes: file.size }, 'result downloaded');
     return file;
   }
@@ -252,6 +256,11 @@ export class JobsService implements JobsApi {
     if (stored === null || stored.manifest === null) throw notFound(`evidence manifest of job ${id}`);
     const payload = stored.manifest.split('.')[1] ?? '';
     return { jws: stored.manifest, manifest: JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as EvidenceManifest };
+  }
+
+  /** The sensor a task was given to; null when no such task exists (the broker's task-status check). */
+  async taskOwner(taskId: string): Promise<string | null> {
+    return (await findTask(this.deps.db, taskId))?.sensorName ?? null;
   }
 
   /** A dry-run answer from `sensor` (ingest). */
