@@ -184,17 +184,24 @@ export function createCollector(config: CollectorConfig, opts: CreateCollectorOp
       if (!late.jobs) throw new Error('jobs stack not open yet');
       return late.jobs.jobs.service;
     };
-    const ingest = new Ingest(sensors, ingestStats, log.child({ component: 'ingest' }), {
-      ingestTaskStatus: (sensor, taskId, msg) => jobsTarget().ingestTaskStatus(sensor, taskId, msg),
-      ingestEstimate: (sensor, msg) => jobsTarget().ingestEstimate(sensor, msg),
-      // Every birth re-sends the sensor's unfinished tasks (also one that changes no status); ignored before resume.
-      sensorBorn: (sensor) => (late.jobs ? late.jobs.jobs.scheduler.sensorOnline(sensor) : Promise.resolve(0)),
-    });
+    const ingest = new Ingest(
+      sensors,
+      ingestStats,
+      log.child({ component: 'ingest' }),
+      {
+        ingestTaskStatus: (sensor, taskId, msg) => jobsTarget().ingestTaskStatus(sensor, taskId, msg),
+        ingestEstimate: (sensor, msg) => jobsTarget().ingestEstimate(sensor, msg),
+        // Every birth re-sends the sensor's unfinished tasks (also one that changes no status); ignored before resume.
+        sensorBorn: (sensor) => (late.jobs ? late.jobs.jobs.scheduler.sensorOnline(sensor) : Promise.resolve(0)),
+      },
+      // An external broker keeps taking a revoked sensor's publishes: ingest refuses them (the embedded broker refuses its login).
+      config.mqtt.mode === 'external' ? (sensor) => sensors.standing(sensor) : undefined,
+    );
     // Closers run last-first: the broker stops delivering, then ingest finishes what it has.
     closers.push({ what: 'ingest', close: () => ingest.drain() });
     const integrations = new IntegrationsService({ db, audit: accounts.audit, kick: (match) => kick(match) });
     const broker = await step('MQTT broker', () => openBroker(config, sensors, ingestStats, log, integrations, (taskId) => taskOwner(db, taskId)));
-    // An external broker cannot be told to drop a client: a revoked sensor is refused on its next connect there.
+    // An external broker cannot be told to drop a client: ingest refuses a revoked sensor's messages (sensors.standing).
     const kick: KickClients = (match) => (broker.mode === 'embedded' ? broker.disconnect(match) : 0);
     const enrolment = new EnrolmentService({
       db,

@@ -15,6 +15,10 @@
  *   sensors proceed concurrently.
  * - `drain()` resolves once everything handed in so far has been applied (used at shutdown).
  *
+ * Sensor gate (optional, used with an external broker, which keeps accepting a revoked sensor's
+ * publishes): every message of a sensor whose `standing` is 'revoked' or 'unknown' is counted as
+ * 'revoked-sensor' / 'unknown-sensor' and dropped before it is decoded.
+ *
  * Jobs (docs/jobs.md): task statuses (`sensors/{name}/tasks/{task}`) go to the jobs target in the
  * sensor's queue, so one sensor's statuses are applied in order; each applied birth tells the jobs
  * target (`sensorBorn`) so the sensor's unfinished tasks are sent again; dry-run answers
@@ -44,6 +48,9 @@ export interface JobsIngestTarget {
   sensorBorn?(sensor: string): Promise<unknown>;
 }
 
+/** The gate: whether a sensor's messages are taken (SensorService.standing). */
+export type SensorStanding = (sensor: string) => Promise<'active' | 'revoked' | 'unknown'>;
+
 /** 'retry': not stored because storage failed — do not acknowledge (see the contract). */
 export type IngestResult = 'done' | 'retry';
 
@@ -66,6 +73,7 @@ export class Ingest {
     private readonly stats: IngestStats,
     private readonly log: Logger,
     private readonly jobs?: JobsIngestTarget,
+    private readonly standing?: SensorStanding,
   ) {}
 
   /** Handles one message; resolves when it has been applied or counted as rejected. Never rejects. */
@@ -80,19 +88,41 @@ export class Ingest {
       return Promise.resolve('done');
     }
     if (parsed.kind === 'estimate') {
-      this.applyEstimate(parsed.sensor, payload);
-      return Promise.resolve('done');
+      if (this.standing === undefined) {
+        this.applyEstimate(parsed.sensor, payload);
+        return Promise.resolve('done');
+      }
+      return this.admitted(parsed.sensor).then((result) => {
+        if (result === 'admitted') this.applyEstimate(parsed.sensor, payload);
+        return 'done';
+      });
     }
     const { sensor } = parsed;
     const previous: Promise<unknown> = this.queues.get(sensor) ?? Promise.resolve();
-    const next = previous.then(() =>
-      parsed.kind === 'sensor' ? this.apply(sensor, parsed.channel, payload) : this.applyTaskStatus(sensor, parsed.taskId, payload),
-    );
+    const next = previous.then(async (): Promise<IngestResult> => {
+      const admitted = this.standing === undefined ? 'admitted' : await this.admitted(sensor);
+      if (admitted !== 'admitted') return admitted;
+      return parsed.kind === 'sensor' ? this.apply(sensor, parsed.channel, payload) : this.applyTaskStatus(sensor, parsed.taskId, payload);
+    });
     this.queues.set(sensor, next);
     void next.then(() => {
       if (this.queues.get(sensor) === next) this.queues.delete(sensor);
     });
     return next;
+  }
+
+  /** Asks the gate; a refused sensor's message is counted here. A failed lookup is a 'retry'. */
+  private async admitted(sensor: string): Promise<'admitted' | IngestResult> {
+    try {
+      const standing = await this.standing!(sensor);
+      if (standing === 'active') return 'admitted';
+      this.stats.rejected(standing === 'revoked' ? 'revoked-sensor' : 'unknown-sensor');
+      return 'done';
+    } catch (err) {
+      this.stats.rejected('store-error');
+      this.log.error({ sensor, err }, 'checking the sensor failed; not acknowledged, the sensor sends it again');
+      return 'retry';
+    }
   }
 
   /** Resolves when every message handed in so far has been applied. */

@@ -11,12 +11,22 @@ export type IngestKind = (typeof INGEST_KINDS)[number];
  * Why a message was not applied:
  * - the codec's decode failures: oversized, not-cbor, schema, version;
  * - unknown-topic: a topic outside the tree; unknown-sensor: no such registered sensor;
+ *   revoked-sensor: a sensor an admin revoked (its messages still arrive through an external broker);
  * - not-permitted: a publisher wrote under another sensor's topics;
  * - duplicate: already stored (a replay); stale: an offline state older than the current birth
  *   (bdSeq rule);
  * - store-error: the database refused or failed (logged with details where it happens).
  */
-export const REJECT_REASONS = [...DECODE_FAILURES, 'unknown-topic', 'unknown-sensor', 'not-permitted', 'duplicate', 'stale', 'store-error'] as const;
+export const REJECT_REASONS = [
+  ...DECODE_FAILURES,
+  'unknown-topic',
+  'unknown-sensor',
+  'revoked-sensor',
+  'not-permitted',
+  'duplicate',
+  'stale',
+  'store-error',
+] as const;
 export type RejectReason = (typeof REJECT_REASONS)[number];
 
 export interface IngestSnapshot {

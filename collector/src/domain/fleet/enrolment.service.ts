@@ -5,8 +5,10 @@
  *   view and a one-time enrolment token with an expiry;
  * - `enroll(token)` — the agent's `pcapmesh-agent enroll` — claims the token (single use; of two
  *   concurrent uses exactly one succeeds) and returns a fresh secret for the sensor;
- * - `rotate` gives the sensor a new secret; `revoke` replaces it with one nobody knows. Both void
- *   unused enrolment tokens and disconnect the sensor from the broker at once.
+ * - `rotate` gives the sensor a new secret; `revoke` replaces it with one nobody knows and marks the
+ *   sensor revoked (ingest then refuses its messages, also through an external broker). Both void
+ *   unused enrolment tokens and disconnect the sensor from the embedded broker at once; an
+ *   external broker's accounts are not changed here (docs/operations.md "External broker").
  *
  * Enrolment tokens are `pme_` + 32 random bytes; only their SHA-256 is stored. Every step is audited
  * except a failed `enroll`: with a `throttle` (the login throttle), failed redemptions are counted
@@ -41,7 +43,7 @@ export class EnrolmentService {
   constructor(
     private readonly deps: {
       db: Db;
-      sensors: Pick<SensorService, 'register' | 'rotateSecret' | 'get'>;
+      sensors: Pick<SensorService, 'register' | 'rotateSecret' | 'revokeSecret' | 'get'>;
       audit: AuditService;
       kick: KickClients;
       log: Logger;
@@ -107,7 +109,7 @@ export class EnrolmentService {
 
   /** No secret works any more (until rotate or a new enrolment); disconnected at once. */
   async revoke(sensor: string, who: { actor: string | null; sourceIp?: string }): Promise<void> {
-    await this.deps.sensors.rotateSecret(sensor); // the new secret is dropped unseen
+    await this.deps.sensors.revokeSecret(sensor); // also marked revoked: ingest refuses its messages (external broker)
     await voidEnrolmentTokens(this.deps.db, sensor, this.now());
     const kicked = this.deps.kick((id) => id === sensor);
     await this.deps.audit.record({ ...who, action: 'sensor.revoke', target: sensor, outcome: 'ok', details: { disconnected: kicked } });

@@ -29,6 +29,11 @@ import {
   silentLiveSensors,
 } from '../../storage/sensors.repo.js';
 import { listTransitions } from '../../storage/status-history.repo.js';
+import { sensorStanding, setRevoked } from '../../storage/sensor-revocation.repo.js';
+import { Lru } from '@pcapmesh/shared/util/lru';
+
+/** How long SensorService.standing() trusts an answer. */
+const STANDING_CACHE_MS = 5_000;
 import { conflict, invalid, notFound } from '../errors.js';
 import type { DomainEvents } from '../events.js';
 import { SensorIngest, type TrafficSink } from './sensor-ingest.js';
@@ -72,6 +77,8 @@ export class SensorService {
   /** A hash to compare with for unknown names, so they cost the same as known ones. */
   private readonly decoyHash = hashMachineSecret(newSecret());
   private readonly legacy: LegacyVerifier;
+  /** standing() answers, bounded and short-lived. */
+  private readonly standings = new Lru<string, 'active' | 'revoked' | 'unknown'>({ maxEntries: 20_000, defaultTtlMs: STANDING_CACHE_MS });
 
   constructor(private readonly deps: SensorServiceDeps) {
     this.now = deps.now ?? (() => new Date());
@@ -102,12 +109,40 @@ export class SensorService {
     return { sensor: await this.get(input.name), secret };
   }
 
-  /** A new secret for `name`; the old one is invalid at once. not_found if unknown. */
+  /** A new secret for `name`; the old one is invalid at once and a revoke is lifted. not_found if unknown. */
   async rotateSecret(name: string): Promise<string> {
     const secret = newSecret();
-    if (!(await setSecretHash(this.deps.db, name, hashMachineSecret(secret)))) throw notFound(`sensor ${name}`);
+    await this.replaceSecret(name, hashMachineSecret(secret), null);
     this.deps.log.info({ sensor: name }, 'sensor secret rotated');
     return secret;
+  }
+
+  /**
+   * No secret of `name` works any more and it is marked revoked, so ingest refuses its messages
+   * even when an external broker still lets it publish (standing()). Lifted by rotateSecret.
+   */
+  async revokeSecret(name: string): Promise<void> {
+    await this.replaceSecret(name, hashMachineSecret(newSecret()), this.now());
+    this.deps.log.info({ sensor: name }, 'sensor revoked');
+  }
+
+  /**
+   * 'active', 'revoked' or 'unknown' (not registered), for ingest's gate. Cached per sensor for
+   * STANDING_CACHE_MS (a revoke or rotate in this process updates the cache at once; another
+   * collector sharing the database sees it within that time).
+   */
+  async standing(name: string): Promise<'active' | 'revoked' | 'unknown'> {
+    const cached = this.standings.get(name);
+    if (cached !== undefined) return cached;
+    const standing = await sensorStanding(this.deps.db, name);
+    this.standings.set(name, standing);
+    return standing;
+  }
+
+  private async replaceSecret(name: string, hash: string, revokedAt: Date | null): Promise<void> {
+    const found = await this.deps.db.transaction(async (tx) => (await setSecretHash(tx, name, hash)) && (await setRevoked(tx, name, revokedAt)));
+    if (!found) throw notFound(`sensor ${name}`);
+    this.standings.set(name, revokedAt === null ? 'active' : 'revoked');
   }
 
   /**
