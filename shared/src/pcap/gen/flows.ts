@@ -5,7 +5,7 @@
  */
 import { DNS_TYPE, dnsAnswer, dnsQuery, httpGet, httpResponseHead, ntpPacket, tlsClientHello } from './app.js';
 import { type Path, type FrameWriter, TCP_FLAGS } from './frame.js';
-import { DOMAINS, GATEWAY_MAC, type Endpoint } from './hosts.js';
+import { GATEWAY_MAC, type Endpoint } from './hosts.js';
 import type { Prng } from './prng.js';
 
 /** A flow in progress: each `next()` writes one frame at `writer.pos` and yields its length. */
@@ -18,6 +18,8 @@ export interface FlowContext {
   readonly clients: readonly Endpoint[];
   readonly servers: { readonly 4: readonly Endpoint[]; readonly 6: readonly Endpoint[] };
   readonly resolvers: { readonly 4: readonly Endpoint[]; readonly 6: readonly Endpoint[] };
+  /** Names looked up, sent as SNI and as HTTP Host. */
+  readonly domains: readonly string[];
 }
 
 const BROADCAST_MAC = Uint8Array.of(0xff, 0xff, 0xff, 0xff, 0xff, 0xff);
@@ -63,7 +65,7 @@ export function* tcpSession(ctx: FlowContext, kind: 'tls' | 'http' | 'other'): F
   s++;
   yield w.tcp(up, sport, dport, c, s, ACK, null);
 
-  const host = rng.pick(DOMAINS);
+  const host = rng.pick(ctx.domains);
   const request = kind === 'tls' ? tlsClientHello(host, rng.fill(new Uint8Array(32))) : kind === 'http' ? httpGet(host, `/files/${rng.int(100000)}.bin`) : null;
   const requestLen = request ? request.length : rng.range(40, 400);
   yield w.tcp(up, sport, dport, c, s, PSH | ACK, request, requestLen);
@@ -103,7 +105,7 @@ export function* dnsLookup(ctx: FlowContext): Flow {
   const [up, down] = pathsBetween(client, rng.pick(ctx.resolvers[client.family]), 63);
   const sport = ephemeralPort(rng);
   const id = rng.int(65536);
-  const name = rng.pick(DOMAINS);
+  const name = rng.pick(ctx.domains);
   const family = rng.chance(0.7) ? 4 : 6;
   yield w.udp(up, sport, 53, dnsQuery(id, name, family === 4 ? DNS_TYPE.A : DNS_TYPE.AAAA));
   yield w.udp(down, 53, sport, dnsAnswer(id, name, rng.pick(ctx.servers[family]), rng.range(30, 3600)));

@@ -9,7 +9,8 @@ import { openCapture } from '../reader.js';
 import { LinkType } from '../types.js';
 import { requireTool } from '../../util/testing.js';
 import { genMain, parseSize } from './cli.js';
-import { TrafficGenerator } from './generator.js';
+import { decodePacket, newDecodedPacket } from '../decode.js';
+import { type GenOptions, TrafficGenerator } from './generator.js';
 import { utcStamp, writeCapture, writeRollingCaptures } from './output.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'pcapmesh-gen-'));
@@ -70,6 +71,53 @@ test('a rolling directory holds exactly the single file’s packets, cut by pack
   }
 });
 
+test('a custom mix starts only the kinds it names, with the names given', () => {
+  const domains = ['a.example', 'b.example', 'c.example'];
+  const dnsOnly = decodeAll(join(dir, 'dns.pcap'), { seed: 8, packets: 2000, mix: { dns: 1 }, domains });
+  assert.ok(
+    dnsOnly.every((p) => p.ipProto === 17 && (p.sport === 53 || p.dport === 53)),
+    'DNS only',
+  );
+  const tls = decodeAll(join(dir, 'tls.pcap'), { seed: 8, packets: 2000, mix: { tls: 3, ping: 1 }, domains });
+  assert.ok(
+    tls.every((p) => (p.ipProto === 6 && (p.sport === 443 || p.dport === 443)) || p.ipProto === 1 || p.ipProto === 58),
+    'TLS and ping only',
+  );
+  assert.ok(
+    tls.some((p) => p.ipProto === 1 || p.ipProto === 58),
+    'some pings',
+  );
+  for (const [label, packets] of [
+    ['DNS', dnsOnly],
+    ['TLS', tls],
+  ] as const) {
+    const names = new Set(packets.flatMap((p) => p.names));
+    assert.deepEqual([...names].sort(), domains, `${label}: the names are the domains given`);
+  }
+});
+
+/** Transport fields of each packet of a generated capture, and the domains of `domains` its bytes contain. */
+function decodeAll(path: string, opts: GenOptions): { ipProto: number; sport: number; dport: number; names: string[] }[] {
+  writeCapture(path, opts);
+  const r = openCapture(path);
+  const pkt = newDecodedPacket();
+  const out = [];
+  for (let v = r.next(); v; v = r.next()) {
+    decodePacket(v, pkt);
+    const text = Buffer.from(v.data).toString('latin1');
+    // SNI is plain text; DNS names are labels, each after its length byte.
+    const wire = (d: string): string =>
+      d
+        .split('.')
+        .map((l) => String.fromCharCode(l.length) + l)
+        .join('');
+    const names = (opts.domains ?? []).filter((d) => text.includes(d) || text.includes(wire(d)));
+    out.push({ ipProto: pkt.ipProto, sport: pkt.sport, dport: pkt.dport, names });
+  }
+  r.close();
+  return out;
+}
+
 test('bad options are refused with a message naming them', () => {
   assert.throws(() => new TrafficGenerator({ linkType: 105 }), /link type 105/);
   assert.throws(() => new TrafficGenerator({ hosts: ['10.0.0.300'] }), /10\.0\.0\.300/);
@@ -78,6 +126,11 @@ test('bad options are refused with a message naming them', () => {
   assert.throws(() => new TrafficGenerator({ hosts: ['2001:db8::1'], servers: ['1.2.3.4'] }), /IPv6 clients need/);
   assert.throws(() => genMain(['--bytes', '1G']), /--out is required/);
   assert.throws(() => genMain(['--out', join(dir, 'x.pcap'), '--link', 'fddi']), /--link must be one of/);
+  assert.throws(() => new TrafficGenerator({ mix: { dns: 1, smtp: 2 } as never }), /unknown flow kind "smtp"/);
+  assert.throws(() => new TrafficGenerator({ mix: { dns: -1 } }), /weight of dns must be a finite number ≥ 0/);
+  assert.throws(() => new TrafficGenerator({ mix: { dns: 0 } }), /at least one flow kind/);
+  assert.throws(() => new TrafficGenerator({ domains: [] }), /at least one name/);
+  assert.throws(() => new TrafficGenerator({ domains: ['ok.example', 'bad name.example'] }), /"bad name\.example" is not a DNS name/);
   assert.throws(() => parseSize('12 parsecs'), /bad size "12 parsecs"/);
   assert.equal(parseSize('1G'), 1 << 30);
   assert.equal(parseSize('64k'), 65536);

@@ -19,7 +19,7 @@ import { LinkType } from '../types.js';
 import { PayloadPool } from './checksum.js';
 import { FrameWriter } from './frame.js';
 import { type Flow, type FlowContext, arpExchange, dnsLookup, fragmentedDatagram, neighborDiscovery, ping, smallUdp, tcpSession } from './flows.js';
-import { DEFAULT_CLIENTS, DEFAULT_RESOLVERS, DEFAULT_SERVERS, type Endpoint, parseEndpoint } from './hosts.js';
+import { DEFAULT_CLIENTS, DEFAULT_RESOLVERS, DEFAULT_SERVERS, DOMAINS, type Endpoint, parseEndpoint } from './hosts.js';
 import { Prng } from './prng.js';
 
 export interface GenOptions {
@@ -41,7 +41,18 @@ export interface GenOptions {
   hosts?: readonly string[];
   /** Servers the clients talk to. Default {@link DEFAULT_SERVERS}. */
   servers?: readonly string[];
+  /**
+   * Relative frequency of each flow kind (per flow started), replacing the default mix, e.g.
+   * `{ dns: 1 }` for DNS only or `{ tls: 9, dns: 1 }`. Kinds left out do not occur.
+   */
+  mix?: Readonly<Partial<Record<FlowKind, number>>>;
+  /** Names looked up over DNS, sent as TLS SNI and as HTTP Host. Default {@link DOMAINS}. */
+  domains?: readonly string[];
 }
+
+/** The kinds of flow the generator starts (see flows.ts). */
+export const FLOW_KINDS = ['tls', 'http', 'tcp', 'dns', 'ping', 'arp', 'nd', 'frag', 'udp'] as const;
+export type FlowKind = (typeof FLOW_KINDS)[number];
 
 /** Largest record the generator writes (16-byte header + frame): size output buffers above it. */
 export const MAX_RECORD = 2048;
@@ -49,7 +60,7 @@ export const MAX_RECORD = 2048;
 export const SNAPLEN = MAX_CAPLEN;
 
 /** Relative frequency of each flow kind (per flow started, not per packet). */
-const MIX: readonly [number, string][] = [
+const MIX: readonly [number, FlowKind][] = [
   [26, 'tls'],
   [12, 'http'],
   [8, 'tcp'],
@@ -60,7 +71,6 @@ const MIX: readonly [number, string][] = [
   [3, 'frag'],
   [8, 'udp'],
 ];
-const MIX_TOTAL = MIX.reduce((a, [w]) => a + w, 0);
 /** Flows alive at once (their packets interleave). */
 const CONCURRENT = 12;
 /** Rate modulation: the packet rate swings ±RATE_SWING around the mean, RATE_WAVES times. */
@@ -92,6 +102,8 @@ export class TrafficGenerator {
   private readonly targetPackets: number;
   private readonly clients4: Endpoint[];
   private readonly clients6: Endpoint[];
+  private readonly mix: readonly [number, FlowKind][];
+  private readonly mixTotal: number;
 
   constructor(opts: GenOptions = {}) {
     const seed = opts.seed ?? 1;
@@ -116,6 +128,15 @@ export class TrafficGenerator {
     this.targetBytes = opts.bytes ?? Infinity;
     this.targetPackets = opts.packets ?? (opts.bytes === undefined ? 10_000 : Infinity);
 
+    this.mix = opts.mix === undefined ? MIX : parseMix(opts.mix);
+    this.mixTotal = this.mix.reduce((a, [w]) => a + w, 0);
+    const domains = opts.domains ?? DOMAINS;
+    if (domains.length === 0) throw new Error('domains: at least one name is needed');
+    for (const d of domains) {
+      if (!/^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i.test(d)) {
+        throw new Error(`domains: "${d}" is not a DNS name (labels of letters, digits and inner hyphens, 1-63 characters, 253 in all)`);
+      }
+    }
     const clients = (opts.hosts ?? DEFAULT_CLIENTS).map(parseEndpoint);
     if (clients.length === 0) throw new Error('hosts: at least one client host is needed');
     if (this.linkType !== LinkType.ETHERNET) {
@@ -138,6 +159,7 @@ export class TrafficGenerator {
       clients,
       servers: { 4: byFamily(servers, 4), 6: byFamily(servers, 6) },
       resolvers: { 4: byFamily(resolvers, 4), 6: byFamily(resolvers, 6) },
+      domains,
     };
   }
 
@@ -215,9 +237,9 @@ export class TrafficGenerator {
 
   private newFlow(): Flow {
     const { ctx, rng } = this;
-    let r = rng.int(MIX_TOTAL);
-    let kind = 'dns';
-    for (const [weight, name] of MIX) {
+    let r = rng.int(this.mixTotal);
+    let kind: FlowKind = 'dns';
+    for (const [weight, name] of this.mix) {
       if (r < weight) {
         kind = name;
         break;
@@ -246,4 +268,15 @@ export class TrafficGenerator {
         return dnsLookup(ctx);
     }
   }
+}
+
+/** Validates a custom mix (known kinds, finite non-negative weights, some positive) in FLOW_KINDS order. */
+function parseMix(mix: Readonly<Partial<Record<string, number>>>): [number, FlowKind][] {
+  for (const [kind, weight] of Object.entries(mix)) {
+    if (!(FLOW_KINDS as readonly string[]).includes(kind)) throw new Error(`mix: unknown flow kind "${kind}" (kinds: ${FLOW_KINDS.join(', ')})`);
+    if (!(Number.isFinite(weight) && weight! >= 0)) throw new Error(`mix: the weight of ${kind} must be a finite number ≥ 0, got ${weight}`);
+  }
+  const out = FLOW_KINDS.filter((k) => (mix[k] ?? 0) > 0).map((k): [number, FlowKind] => [mix[k]!, k]);
+  if (out.length === 0) throw new Error('mix: at least one flow kind needs a weight above 0');
+  return out;
 }
