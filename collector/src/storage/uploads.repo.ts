@@ -8,7 +8,7 @@
  * `advanceUpload` is a compare-and-set on `upload_received`, so two writers of one task can never
  * both move it; paths are relative to `results.directory`.
  */
-import type { Queryable } from './db.js';
+import type { Db, Queryable } from './db.js';
 
 /** A task's upload as the upload service sees it. */
 export interface UploadRow {
@@ -104,18 +104,44 @@ export async function completeUpload(q: Queryable, taskId: string, resultPath: s
 }
 
 /**
- * Bytes the results directory holds or has promised, for results.maxBytes: the declared size of
- * every task upload (partial or complete) and every merged file of jobs not expired, leaving out
- * the task `exceptTask` (whose declaration is being replaced).
+ * Bytes the results directory holds or has promised, for results.maxBytes, over jobs not expired
+ * (deleted jobs have no rows): the declared size of every upload that is complete or whose task is
+ * still open (a reservation), only the bytes received of an incomplete upload whose task ended
+ * (failed, cancelled: the rest of its reservation is released), and every merged file — leaving
+ * out the task `exceptTask` (whose declaration is being replaced).
  */
 export async function resultBytesInUse(q: Queryable, exceptTask: string | null): Promise<number> {
   const [row] = await q.query<{ used: number }>(
-    `SELECT (SELECT coalesce(sum(t.upload_size), 0) FROM job_tasks t JOIN jobs j ON j.id = t.job_id
+    `SELECT (SELECT coalesce(sum(CASE WHEN t.upload_complete OR t.status IN ('pending', 'accepted', 'waiting', 'scanning', 'uploading')
+                                      THEN t.upload_size ELSE t.upload_received END), 0)
+               FROM job_tasks t JOIN jobs j ON j.id = t.job_id
               WHERE j.expired_at IS NULL AND t.upload_size IS NOT NULL AND ($1::text IS NULL OR t.id <> $1))
           + (SELECT coalesce(sum(result_file_bytes), 0) FROM jobs WHERE expired_at IS NULL) AS used`,
     [exceptTask],
   );
   return Number(row?.used ?? 0);
+}
+
+/** What `reserveUpload` did: the declaration is recorded (its size reserved), or refused over the quota. */
+export interface UploadReservation {
+  reserved: boolean;
+  /** Bytes in use (resultBytesInUse) before this declaration. */
+  used: number;
+}
+
+/**
+ * Records a (new) declaration of `taskId` only when `resultBytesInUse` plus its size stays within
+ * `maxBytes`, as one step: one transaction under the results-quota lock, so two declarations at
+ * once are checked one after the other and can never both pass a quota only one fits in.
+ */
+export async function reserveUpload(db: Pick<Db, 'transaction'>, taskId: string, d: UploadDeclaration, maxBytes: number, at: Date): Promise<UploadReservation> {
+  return db.transaction(async (tx) => {
+    await tx.query("SELECT pg_advisory_xact_lock(hashtext('results-quota'))");
+    const used = await resultBytesInUse(tx, taskId);
+    if (used + d.size > maxBytes) return { reserved: false, used };
+    await declareUpload(tx, taskId, d, at);
+    return { reserved: true, used };
+  });
 }
 
 // ─── jobs: merge results, expiry ─────────────────────────────────────────────────────────────────

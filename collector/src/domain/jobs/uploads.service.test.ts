@@ -10,7 +10,7 @@ import { forEachDatabase } from '../../testing/databases.js';
 import { isDomainError } from '../errors.js';
 import { chunksOf, insertJob, sha256, streamOf } from './results.fixture.js';
 import { DISK_FULL_REASON, UploadRejected, UploadService, type UploadServiceOptions } from './uploads.service.js';
-import type { Queryable } from '../../storage/db.js';
+import type { Db } from '../../storage/db.js';
 
 const log = pino({ level: 'silent' });
 let root: string;
@@ -24,7 +24,7 @@ const CHUNK = 16 * 1024;
 const declaration = (file: Uint8Array = FILE) => ({ size: file.length, sha256: sha256(file), packets: 120, bytes: 99_000, truncated: null });
 
 /** A service over `db` and a results directory, recording what it tells the jobs service. */
-function makeService(db: Queryable, directory: string, opts: Partial<UploadServiceOptions> = {}) {
+function makeService(db: Db, directory: string, opts: Partial<UploadServiceOptions> = {}) {
   const uploaded: { taskId: string; result: TaskResult }[] = [];
   const failed: { taskId: string; reason: string }[] = [];
   const service = new UploadService({

@@ -4,9 +4,12 @@
  *
  * Contract:
  * - `declare` records {size, sha256, packets, bytes, truncated}; the same size and SHA-256 again
- *   resumes (received stays), a different declaration starts over from 0. Before a new declaration
- *   is taken, results.maxBytes is checked against every result the directory holds or was promised
- *   plus this size; over quota the task fails (`onTaskFailed`) with the quota named.
+ *   resumes (received stays), a different declaration starts over from 0. A new declaration
+ *   reserves its size against results.maxBytes in one step with the check (uploads.repo
+ *   reserveUpload: two declarations at once never both pass a quota only one fits in); over quota
+ *   the task fails (`onTaskFailed`) with the quota named. The reservation is released when the
+ *   upload is dropped (quota, full disk), when its task ends without it (only the bytes received
+ *   still count until the job's files go), and by the job's expiry or deletion.
  * - `chunk` appends one chunk at `received`: a chunk starting elsewhere → UploadRejected
  *   'out-of-order' (carrying `received`); one longer than `chunkMaxBytes` → 'chunk-too-large'; one
  *   whose body differs from its range or its SHA-256, or reaching past the declared size →
@@ -30,14 +33,13 @@ import { mkdir, open, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { TaskResult } from '@pcapmesh/shared/wire';
 import type { Logger } from '../../log.js';
-import type { Queryable } from '../../storage/db.js';
+import type { Db } from '../../storage/db.js';
 import {
   advanceUpload,
   completeUpload,
-  declareUpload,
   findUpload,
   resetUpload,
-  resultBytesInUse,
+  reserveUpload,
   unfinishedUploads,
   type UploadDeclaration,
   type UploadRow,
@@ -81,7 +83,8 @@ export class UploadRejected extends DomainError {
 }
 
 export interface UploadServiceOptions {
-  db: Queryable;
+  /** Declarations reserve results space in a transaction (uploads.repo reserveUpload). */
+  db: Db;
   /** results.directory (absolute). */
   directory: string;
   /** results.maxBytes: quota over all results on disk. */
@@ -143,21 +146,20 @@ export class UploadService {
         return this.resume(row);
       }
       if (row.complete) throw conflict(`task ${row.taskId} already has a verified upload of ${row.size} bytes; another file cannot replace it`);
-      const used = await resultBytesInUse(this.opts.db, row.taskId);
-      if (used + d.size > this.opts.maxBytes) {
+      // The old file goes first: a refused declaration keeps nothing of the replaced one either.
+      await this.removeFiles(row);
+      const { reserved, used } = await reserveUpload(this.opts.db, row.taskId, d, this.opts.maxBytes, this.now());
+      if (!reserved) {
         this.counters.overQuota += 1;
         const reason = `results quota exceeded: ${d.size} bytes would bring the results to ${used + d.size} of results.maxBytes ${this.opts.maxBytes}`;
         this.log.warn(
           { job: row.jobId, task: row.taskId, sensor: row.sensor, size: d.size, used, maxBytes: this.opts.maxBytes },
           'upload over the results quota; task fails',
         );
-        await this.removeFiles(row);
         await resetUpload(this.opts.db, row.taskId, true);
         await this.opts.onTaskFailed(row.taskId, reason);
         throw new DomainError('unavailable', reason);
       }
-      await this.removeFiles(row);
-      await declareUpload(this.opts.db, row.taskId, d, this.now());
       this.counters.declared += 1;
       this.log.info(
         { job: row.jobId, task: row.taskId, sensor: row.sensor, size: d.size, packets: d.packets, restarted: row.size !== null },
