@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { analyzeFiles, DEFAULT_DEDUP_WINDOW_NS, mergeCaptures, openCapture, PcapWriter, writeCapture, type AnalysisReport } from '@pcapmesh/shared/pcap';
 import { forEachDatabase } from '../../testing/databases.js';
-import type { Queryable } from '../../storage/db.js';
+import type { Db } from '../../storage/db.js';
 import { isDomainError } from '../errors.js';
 import { ManifestSigner, verifyEvidence } from './manifest.js';
 import { insertJob, sha256, streamOf, type FixtureJob } from './results.fixture.js';
@@ -38,7 +38,7 @@ before(() => {
 after(() => rmSync(work, { recursive: true, force: true }));
 
 /** Uploads each sensor's capture through the real upload service (one chunk each). */
-async function uploadAll(db: Queryable, directory: string, job: FixtureJob, files: Buffer[]): Promise<void> {
+async function uploadAll(db: Db, directory: string, job: FixtureJob, files: Buffer[]): Promise<void> {
   const uploads = new UploadService({
     db,
     directory,
