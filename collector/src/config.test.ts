@@ -138,7 +138,7 @@ test('jobs and results keys: defaults, environment overrides, derived directory 
   assert.deepEqual(cfg.jobs.defaultLimits, { maxBytes: 2 ** 30, maxPackets: 10_000_000, timeoutSeconds: 3600 });
   assert.deepEqual(cfg.jobs.ceilings, { maxBytes: 64 * 2 ** 30, maxPackets: 500_000_000, timeoutSeconds: 7 * 86_400 });
   assert.equal(cfg.jobs.maxWindowSeconds, 7 * 86_400);
-  assert.deepEqual(cfg.jobs.quota, { concurrentJobs: 5, bytesPerDay: 20 * 2 ** 30 });
+  assert.deepEqual(cfg.jobs.quota, { concurrentJobs: 5, bytesPerDay: 20 * 2 ** 30, dryRunsPerMinute: 30 });
   assert.deepEqual(
     [cfg.jobs.taskNoProgressSeconds, cfg.jobs.taskMaxAttempts, cfg.jobs.dryRunTimeoutMs, cfg.jobs.uploadTokenMinutes, cfg.jobs.uploadChunkMaxBytes],
     [120, 3, 3000, 60, 16 * 2 ** 20],

@@ -219,6 +219,8 @@ export const collectorConfigSchema = z.strictObject({
             .int()
             .min(0)
             .default(20 * GiB),
+          /** Dry runs (each asks every online target sensor for an estimate) one user may make a minute; 0 = no limit. Default 30. */
+          dryRunsPerMinute: z.number().int().min(0).max(100_000).default(30),
         })
         .prefault({}),
       /** A task of an online sensor that reports no progress this long fails and is re-sent. Default 120. */

@@ -19,7 +19,7 @@ export const SETTINGS: JobsDeps['settings'] = {
   defaultLimits: { maxBytes: 1_000_000, maxPackets: 1000, timeoutSeconds: 600 },
   ceilings: { maxBytes: 10_000_000, maxPackets: 100_000, timeoutSeconds: 3600 },
   maxWindowSeconds: 86_400,
-  quota: { concurrentJobs: 3, bytesPerDay: 1000 },
+  quota: { concurrentJobs: 3, bytesPerDay: 1000, dryRunsPerMinute: 5 },
   dryRunTimeoutMs: 300,
   taskNoProgressSeconds: 120,
   taskMaxAttempts: 3,

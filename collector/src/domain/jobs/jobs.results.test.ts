@@ -59,7 +59,7 @@ forEachDatabase('JobsService with uploads and results', (ctx) => {
       now: () => NOW,
     });
     try {
-      const h = await jobsHarness(ctx.db, results, { start: NOW, settings: { quota: { concurrentJobs: 5, bytesPerDay: 0 } } });
+      const h = await jobsHarness(ctx.db, results, { start: NOW, settings: { quota: { concurrentJobs: 5, bytesPerDay: 0, dryRunsPerMinute: 0 } } });
       const uploads = new UploadService({
         db: ctx.db,
         directory,

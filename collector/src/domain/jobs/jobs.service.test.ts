@@ -185,6 +185,25 @@ forEachDatabase('JobsService', (ctx) => {
     );
   });
 
+  test('dry runs are limited per user (jobs.quota.dryRunsPerMinute, 429 naming it); refused requests do not count; a minute later again', async () => {
+    const h = await jobsHarness(ctx.db, new RecordingResults(), { start: NOW, settings: { dryRunTimeoutMs: 100 } });
+    const a = await h.sensor(covering());
+    const [ana, bob] = [analyst(), analyst()];
+    const dryRun = (actor: Actor, expression = 'tcp') =>
+      h.jobs.service.submit(actor, { window: pastWindow, filter: { expression }, targets: { sensors: [a] }, dryRun: true });
+    await assert.rejects(dryRun(ana, 'tcp port'), (err) => isDomainError(err, 'invalid'), 'a refused filter is not a dry run that reached the sensors');
+    for (let i = 0; i < 5; i += 1) await dryRun(ana);
+    const asked = h.broker.commands('estimate').length;
+    await assert.rejects(
+      dryRun(ana),
+      (err) => isDomainError(err, 'throttled') && /made 5 dry runs in the last minute; jobs\.quota\.dryRunsPerMinute allows 5/.test(err.message),
+    );
+    assert.equal(h.broker.commands('estimate').length, asked, 'a refused dry run asks no sensor');
+    await dryRun(bob);
+    h.clock.now = new Date(NOW.getTime() + 61_000);
+    await dryRun(ana);
+  });
+
   test('task statuses: current attempt only, forward only, newer seq only, from the owning sensor only; done needs the upload', async () => {
     const results = new RecordingResults();
     const h = await jobsHarness(ctx.db, results, { start: NOW });

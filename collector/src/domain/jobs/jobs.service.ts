@@ -37,6 +37,7 @@ import { mayTouchJob, roleAllows, type Actor } from '../accounts/roles.js';
 import { DomainError, invalid, notFound } from '../errors.js';
 import type { SensorView } from '../sensors/sensors.types.js';
 import type { TaskDispatcher } from './dispatcher.js';
+import { DryRunLimit } from './dry-run-limit.js';
 import type { DryRunEstimates, EstimateOutcome } from './estimates.js';
 import { jobView, planOf, taskView } from './job-views.js';
 import type {
@@ -61,7 +62,7 @@ export interface JobsSettings {
   defaultLimits: JobLimits;
   ceilings: JobLimits;
   maxWindowSeconds: number;
-  quota: { concurrentJobs: number; bytesPerDay: number };
+  quota: { concurrentJobs: number; bytesPerDay: number; dryRunsPerMinute: number };
   dryRunTimeoutMs: number;
 }
 
@@ -89,8 +90,12 @@ const MAX_PAGE = 500;
 export class JobsService implements JobsApi {
   /** Background work (finishing jobs after a status) still running: awaited by `settled()`. */
   private readonly background = new Set<Promise<unknown>>();
+  /** jobs.quota.dryRunsPerMinute per user. */
+  private readonly dryRuns: DryRunLimit;
 
-  constructor(private readonly deps: JobsServiceDeps) {}
+  constructor(private readonly deps: JobsServiceDeps) {
+    this.dryRuns = new DryRunLimit(deps.settings.quota.dryRunsPerMinute, deps.now);
+  }
 
   async submit(actor: Actor, request: JobRequest): Promise<{ job: JobDetail | null; plan: JobPlan }> {
     if (!roleAllows(actor.role, 'analyst')) throw new DomainError('forbidden', `a ${actor.role} may not submit jobs`);
@@ -101,6 +106,8 @@ export class JobsService implements JobsApi {
     const targets = resolveTargets(v.targets, await this.deps.sensors.list(), v.window, nowNs);
     let answers = new Map<string, EstimateMessage | 'no-answer'>();
     if (request.dryRun === true) {
+      // Counted once the request is valid: only dry runs that reach the sensors are limited.
+      this.dryRuns.take(actor.name);
       const asked = targets.filter((s) => (s.status === 'online' || s.status === 'degraded') && availabilityOf(s, v.window, nowNs).included);
       answers = await this.deps.estimates.ask(
         asked.map((s) => s.name),

@@ -136,7 +136,8 @@ export const submitJob = defineOperation({
     'Validates the window, filter, targets and limits, plans per sensor (availability coverage, bytes in the window; a dry run ' +
     'also asks each online sensor for an index-based estimate), and unless `dryRun` creates the job with one task per sensor ' +
     'and dispatches them. A filter the parser refuses is 400 with the position of the error in the message. 429 when the ' +
-    'caller already has jobs.quota.concurrentJobs open jobs. Audited (job.submit).',
+    'caller already has jobs.quota.concurrentJobs open jobs, or (dry run) made jobs.quota.dryRunsPerMinute dry runs in the last minute. ' +
+    'Audited (job.submit; dry runs are not).',
   body: { schema: submitBody },
   responses: {
     200: { description: 'dry run: the plan (nothing created)', schema: dryRunSchema },
