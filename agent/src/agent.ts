@@ -31,6 +31,7 @@ import { AvailabilityScanner } from './pcap/availability.js';
 import { CaptureIndexer } from './pcap/indexer.js';
 import { AvailabilityReporter } from './pcap/reporter.js';
 import { TcpdumpCapture } from './capture/tcpdump.js';
+import { resolveCaptureUser } from './capture/capture-user.js';
 import { TrafficPublisher } from './traffic/publisher.js';
 import { sweep } from './capture/retention.js';
 import { AGENT_VERSION } from './version.js';
@@ -72,6 +73,8 @@ export class Agent {
     const sequencer = new Sequencer(this.spool.nextSeq);
     const managed = (c: AgentConfig['captures'][number]) => c.interface !== undefined && config.capture.enabled;
 
+    // tcpdump's -Z user must exist: a clear ConfigError here, before anything starts.
+    const captureUser = config.captures.some(managed) ? resolveCaptureUser(config.capture.user) : null;
     this.captures = config.captures.filter(managed).map((c) => ({
       config: c,
       tcpdump: new TcpdumpCapture({
@@ -80,6 +83,7 @@ export class Agent {
         snaplen: c.snaplen,
         rotateSeconds: c.rotateSeconds,
         tcpdumpPath: config.capture.tcpdumpPath,
+        user: captureUser!,
         logger: logger.child({ interface: c.interface }),
         statsIntervalMs: config.intervals.healthSeconds * 1000,
       }),

@@ -86,6 +86,11 @@ export const agentConfigSchema = z.strictObject({
       enabled: z.boolean().default(true),
       /** tcpdump binary. */
       tcpdumpPath: z.string().min(1).default('tcpdump'),
+      /** User tcpdump drops to after opening the device (tcpdump -Z; matters when the agent runs as root). Must exist: checked at start. Default pcapmesh. */
+      user: z
+        .string()
+        .regex(/^[a-z_][a-z0-9_.-]{0,31}$/, 'a user name (lowercase letters, digits, _ . -)')
+        .default('pcapmesh'),
     })
     .prefault({}),
   /** Capture sources: directories to watch, optionally filled by tcpdump on an interface. */

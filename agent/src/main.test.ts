@@ -114,6 +114,8 @@ test('the real agent process with a managed capture on lo: tcpdump runs, health 
       PCAPMESH_AGENT_MQTT__URL: broker.url,
       PCAPMESH_AGENT_STATE_DIR: join(dir, 'state'),
       PCAPMESH_AGENT_CAPTURES: `[{name: loop, interface: lo, directory: ${join(dir, 'lo')}, rotateSeconds: 2}]`,
+      // tcpdump's -Z user (default pcapmesh, absent on a test machine); the drop itself is tested in capture/tcpdump.test.ts.
+      PCAPMESH_AGENT_CAPTURE__USER: 'root',
       PCAPMESH_AGENT_INTERVALS__HEALTH_SECONDS: '1',
       PCAPMESH_AGENT_INTERVALS__SCAN_SECONDS: '1',
       PCAPMESH_AGENT_LOG__LEVEL: 'warn',

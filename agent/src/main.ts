@@ -75,10 +75,20 @@ async function main(): Promise<number> {
     process.on('SIGINT', () => resolve('SIGINT'));
     process.on('SIGTERM', () => resolve('SIGTERM'));
   });
-  const agent = new Agent(config, logger, {
-    onOnline: ({ bdSeq, first }) =>
-      event(first ? { event: 'ready', sensor, bdSeq, version: AGENT_VERSION, pid: process.pid } : { event: 'online', sensor, bdSeq }),
-  });
+  let agent: Agent;
+  try {
+    agent = new Agent(config, logger, {
+      onOnline: ({ bdSeq, first }) =>
+        event(first ? { event: 'ready', sensor, bdSeq, version: AGENT_VERSION, pid: process.pid } : { event: 'online', sensor, bdSeq }),
+    });
+  } catch (err) {
+    // A capture user that does not exist (capture.user) is a configuration error: exit 2, no restart.
+    if (err instanceof ConfigError) {
+      process.stderr.write(`pcapmesh-agent: ${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
   await agent.start();
   logger.info({ version: AGENT_VERSION, mqtt: redactUrl(config.mqtt.url), captures: config.captures.length }, 'agent started');
 

@@ -1,14 +1,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { inCi, requireTool } from '@pcapmesh/shared/util/testing';
 import { AvailabilityScanner } from '../pcap/availability.js';
 import { createLogger } from '../log.js';
-import { parseStats, TcpdumpCapture } from './tcpdump.js';
+import { ConfigError } from '@pcapmesh/shared/util/config';
+import { resolveCaptureUser } from './capture-user.js';
+import { parseStats, TcpdumpCapture, tcpdumpArgs } from './tcpdump.js';
 
 const logger = createLogger('silent');
 
@@ -30,8 +32,22 @@ test('tcpdump statistics lines are parsed (SIGUSR1 form and exit form)', () => {
 test('tcpdump on lo writes a rotating nanosecond ring that the availability scan reads', async (t) => {
   const tcpdump = requireTool(t, 'tcpdump');
   if (!tcpdump) return;
-  const dir = mkdtempSync(join(tmpdir(), 'capture-'));
-  const capture = new TcpdumpCapture({ interface: 'lo', directory: dir, snaplen: 0, rotateSeconds: 1, tcpdumpPath: tcpdump, logger, statsIntervalMs: 200 });
+  const parent = mkdtempSync(join(tmpdir(), 'capture-'));
+  chmodSync(parent, 0o755); // the capture user must reach the directory
+  const dir = join(parent, 'ring');
+  // As root, tcpdump drops to an unprivileged user (-Z) and the agent hands it the directory.
+  const asRoot = process.getuid?.() === 0;
+  const user = resolveCaptureUser(asRoot ? 'nobody' : 'root');
+  const capture = new TcpdumpCapture({
+    interface: 'lo',
+    directory: dir,
+    snaplen: 0,
+    rotateSeconds: 1,
+    tcpdumpPath: tcpdump,
+    user,
+    logger,
+    statsIntervalMs: 200,
+  });
   capture.start();
   try {
     await until('tcpdump to open its first file or fail', () => readdirSync(dir).length > 0 || capture.state().error !== undefined);
@@ -60,6 +76,7 @@ test('tcpdump on lo writes a rotating nanosecond ring that the availability scan
   const files = readdirSync(dir).sort();
   assert.ok(files.length >= 2, `rotated files: ${files.join(', ')}`);
   for (const f of files) assert.match(f, /^lo-\d{14}\.pcap$/);
+  if (asRoot) assert.equal(statSync(join(dir, files[0]!)).uid, user.uid, 'files written after dropping to the capture user');
   const magic = readFileSync(join(dir, files[0]!)).readUInt32LE(0);
   assert.equal(magic.toString(16), 'a1b23c4d', 'nanosecond pcap');
   const [source] = new AvailabilityScanner([{ name: 'lo', directory: dir, gapSeconds: 120, activeSeconds: 0 }]).scan();
@@ -78,6 +95,7 @@ test('a tcpdump that cannot start is reported in health and retried with backoff
     snaplen: 0,
     rotateSeconds: 60,
     tcpdumpPath: tcpdump,
+    user: 'root',
     logger,
   });
   capture.start();
@@ -89,4 +107,49 @@ test('a tcpdump that cannot start is reported in health and retried with backoff
   } finally {
     await capture.stop();
   }
+});
+
+test('tcpdump gets a minimal environment (no MQTT secret) and -Z with the capture user', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'capture-env-'));
+  // A stand-in tcpdump that records its environment and arguments, then exits.
+  const fake = join(dir, 'fake-tcpdump');
+  writeFileSync(fake, `#!/bin/sh\nenv > ${join(dir, 'env.txt')}\necho "$@" > ${join(dir, 'args.txt')}\nexit 1\n`, { mode: 0o755 });
+  process.env.PCAPMESH_AGENT_MQTT__PASSWORD = 'secret-that-must-not-leak';
+  process.env.SOME_OTHER_VARIABLE = 'also-private';
+  const capture = new TcpdumpCapture({
+    interface: 'lo',
+    directory: join(dir, 'ring'),
+    snaplen: 0,
+    rotateSeconds: 60,
+    tcpdumpPath: fake,
+    user: 'pcapcap',
+    logger,
+  });
+  capture.start();
+  try {
+    await until('the stand-in to run', () => capture.counters.exits >= 1);
+  } finally {
+    await capture.stop();
+    delete process.env.PCAPMESH_AGENT_MQTT__PASSWORD;
+    delete process.env.SOME_OTHER_VARIABLE;
+  }
+  const env = readFileSync(join(dir, 'env.txt'), 'utf8');
+  assert.doesNotMatch(env, /secret-that-must-not-leak|PCAPMESH|also-private/);
+  assert.match(env, /^TZ=UTC$/m);
+  const names = env
+    .trim()
+    .split('\n')
+    .map((l) => l.split('=')[0])
+    .filter((n) => n !== 'PWD' && n !== 'SHLVL' && n !== '_'); // set by the shell itself
+  assert.deepEqual(names.sort(), ['LANG', 'PATH', 'TZ']);
+  assert.match(readFileSync(join(dir, 'args.txt'), 'utf8'), /-Z pcapcap /);
+  assert.deepEqual(tcpdumpArgs({ interface: 'eth0', directory: '/d', snaplen: 0, rotateSeconds: 60, user: 'pcapmesh' }).slice(-3, -1), ['-Z', 'pcapmesh']);
+});
+
+test('a capture user that does not exist is a configuration error naming capture.user', () => {
+  assert.throws(
+    () => resolveCaptureUser('no-such-user-pcapmesh'),
+    (err: unknown) => err instanceof ConfigError && /capture\.user: no such user "no-such-user-pcapmesh"/.test(err.message),
+  );
+  assert.equal(resolveCaptureUser('root').uid, 0);
 });

@@ -1,11 +1,15 @@
 /**
  * Runs and supervises one tcpdump ring capture:
  *
- *   tcpdump -i IF -n -s SNAPLEN -w DIR/IF-%Y%m%d%H%M%S.pcap -G ROTATE -Z root --time-stamp-precision=nano
+ *   tcpdump -i IF -n -s SNAPLEN -w DIR/IF-%Y%m%d%H%M%S.pcap -G ROTATE -Z USER --time-stamp-precision=nano
  *
  * (tcpdump 4.99: -G rotates every ROTATE seconds, naming files by strftime — run with TZ=UTC so
- * names sort in UTC; -Z root keeps tcpdump from dropping to a user that cannot write DIR;
- * nanosecond pcap keeps the kernel's precision.)
+ * names sort in UTC; -Z USER (config capture.user, default pcapmesh) drops root once the device
+ * is open — DIR is chowned to that user when the agent runs as root (capture-user.ts); nanosecond
+ * pcap keeps the kernel's precision.)
+ *
+ * tcpdump gets a minimal environment — PATH, TZ=UTC, LANG=C — and nothing of the agent's: the
+ * MQTT secret (PCAPMESH_AGENT_MQTT__PASSWORD) and any other variable stay out of its process.
  *
  * Contract:
  * - Permission is checked by trying: a tcpdump that exits (e.g. "You don't have permission to
@@ -22,6 +26,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Logger } from 'pino';
 import type { HealthMessage } from '@pcapmesh/shared/wire';
+import { prepareCaptureDirectory, type CaptureUser } from './capture-user.js';
 import { ringPattern } from './retention.js';
 
 export interface TcpdumpOptions {
@@ -31,6 +36,8 @@ export interface TcpdumpOptions {
   snaplen: number;
   rotateSeconds: number;
   tcpdumpPath: string;
+  /** The user tcpdump drops to after opening the device (-Z); chowns DIR to it when given ids and run as root. */
+  user: string | CaptureUser;
   logger: Logger;
   statsIntervalMs?: number;
   stopTimeoutMs?: number;
@@ -52,7 +59,12 @@ export function parseStats(line: string): { captured?: number; dropped?: number 
   };
 }
 
-export function tcpdumpArgs(o: Pick<TcpdumpOptions, 'interface' | 'directory' | 'snaplen' | 'rotateSeconds'>): string[] {
+/** The whole environment tcpdump is started with. */
+export function tcpdumpEnv(): NodeJS.ProcessEnv {
+  return { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', TZ: 'UTC', LANG: 'C' };
+}
+
+export function tcpdumpArgs(o: Pick<TcpdumpOptions, 'interface' | 'directory' | 'snaplen' | 'rotateSeconds' | 'user'>): string[] {
   return [
     '-i',
     o.interface,
@@ -64,7 +76,7 @@ export function tcpdumpArgs(o: Pick<TcpdumpOptions, 'interface' | 'directory' | 
     '-G',
     String(o.rotateSeconds),
     '-Z',
-    'root',
+    typeof o.user === 'string' ? o.user : o.user.name,
     '--time-stamp-precision=nano',
   ];
 }
@@ -126,6 +138,7 @@ export class TcpdumpCapture {
   private launch(): void {
     try {
       mkdirSync(this.opts.directory, { recursive: true });
+      if (typeof this.opts.user !== 'string') prepareCaptureDirectory(this.opts.directory, this.opts.user);
     } catch (err) {
       this.error = `cannot create ${this.opts.directory}: ${(err as Error).message}`;
       this.opts.logger.error({ interface: this.opts.interface, err }, 'capture: directory unusable');
@@ -138,7 +151,7 @@ export class TcpdumpCapture {
   private spawnOnce(): void {
     const { logger, tcpdumpPath } = this.opts;
     const args = tcpdumpArgs(this.opts);
-    const child = spawn(tcpdumpPath, args, { env: { ...process.env, TZ: 'UTC' }, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(tcpdumpPath, args, { env: tcpdumpEnv(), stdio: ['ignore', 'ignore', 'pipe'] });
     this.child = child;
     this.run = { packets: 0, drops: 0 };
     this.stderrLines = [];
