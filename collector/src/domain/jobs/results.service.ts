@@ -178,6 +178,9 @@ export class ResultsService {
       merged = await this.runWorker(input);
     } catch (err) {
       this.counters.mergeFailures += 1;
+      // Nothing of a failed merge stays: a full disk leaves merged.tmp half-written, a failure after
+      // the rename a merged file the row does not know (the row has no result, so none is served).
+      await this.removeMergeFiles(jobId);
       throw err;
     }
     const completedAt = this.now();
@@ -203,17 +206,19 @@ export class ResultsService {
       },
       version: this.opts.version,
     });
-    const kept = await storeMergeResult(db, jobId, {
-      resultPath: mergedFile(jobId, ext),
-      fileBytes: merged.fileBytes,
-      sha256: merged.sha256,
-      packets: merged.packets,
-      bytes: merged.bytes,
-      duplicatesRemoved: merged.duplicates,
-      analysis: merged.analysis,
-      manifest: await this.opts.signer.sign(manifest),
-      expiresAt: new Date(completedAt.getTime() + this.opts.expiryDays * 86_400_000),
-    });
+    const kept = await this.storeOrRemove(jobId, async () =>
+      storeMergeResult(db, jobId, {
+        resultPath: mergedFile(jobId, ext),
+        fileBytes: merged.fileBytes,
+        sha256: merged.sha256,
+        packets: merged.packets,
+        bytes: merged.bytes,
+        duplicatesRemoved: merged.duplicates,
+        analysis: merged.analysis,
+        manifest: await this.opts.signer.sign(manifest),
+        expiresAt: new Date(completedAt.getTime() + this.opts.expiryDays * 86_400_000),
+      }),
+    );
     if (!kept) {
       // Cancelled (or deleted) while the worker ran: its merge must not be served nor signed as the job's result.
       await rm(join(directory, mergedFile(jobId, ext)), { force: true });
@@ -237,6 +242,26 @@ export class ResultsService {
     );
     if (merged.problems.length > 0) this.log.warn({ job: jobId, problems: merged.problems.slice(0, 10) }, 'damaged task results: merged up to the damage');
     return outcome;
+  }
+
+  /** Runs `store` (signing and storing the merge's result); when it throws, the merge's files are removed first. */
+  private async storeOrRemove(jobId: string, store: () => Promise<boolean>): Promise<boolean> {
+    try {
+      return await store();
+    } catch (err) {
+      await this.removeMergeFiles(jobId);
+      throw err;
+    }
+  }
+
+  /** Removes the merge's temporary and merged files of a job whose row records no merged result. */
+  private async removeMergeFiles(jobId: string): Promise<void> {
+    const dir = this.opts.directory;
+    for (const ext of ['tmp', 'pcap', 'pcapng'] as const) {
+      await rm(join(dir, mergedFile(jobId, ext)), { force: true }).catch((err: unknown) =>
+        this.log.warn({ job: jobId, err, file: mergedFile(jobId, ext) }, 'could not remove a failed merge file'),
+      );
+    }
   }
 
   /** The stored outcome when the row has a complete result whose file is still there (a merge already done). */
