@@ -28,6 +28,8 @@ import type {
   AuditEntry,
   Role,
   AnalysisReport,
+  PacketDetail,
+  PacketPage,
   EvidenceManifest,
   JobDetail,
   JobFilterInput,
@@ -215,6 +217,10 @@ export function makeApiClient(opts: ApiClientOptions) {
     cancelJob: (id: string) => request<JobView>(`/jobs/${seg(id)}/cancel`, { method: 'POST' }),
     deleteJob: (id: string) => request<void>(`/jobs/${seg(id)}`, { method: 'DELETE' }),
     jobAnalysis: (id: string) => request<AnalysisReport>(`/jobs/${seg(id)}/analysis`),
+    /** A page of the merged result's packet list, decoded on the collector (`offset` 0-based, `limit` 1–1000). */
+    jobPackets: (id: string, offset: number, limit: number) => request<PacketPage>(`/jobs/${seg(id)}/packets`, { query: { offset, limit } }),
+    /** Packet `n` (1-based): layers, fields and (for who may download the job) the bytes. */
+    jobPacket: (id: string, n: number) => request<PacketDetail>(`/jobs/${seg(id)}/packets/${n}`),
     jobManifest: (id: string) => request<{ jws: string; manifest: EvidenceManifest }>(`/jobs/${seg(id)}/manifest`),
     /** The merged capture, or one task's result (`task`), as a Blob (links cannot carry the bearer token). */
     downloadJob: (id: string, task?: string) => file(task ? `/jobs/${seg(id)}/tasks/${seg(task)}/pcap` : `/jobs/${seg(id)}/pcap`),

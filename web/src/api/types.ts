@@ -27,6 +27,9 @@ export type {
   TaskStatus,
   TaskView,
 } from '../../../collector/src/domain/jobs/jobs.types.js';
+/** GET /jobs/{id}/packets and /jobs/{id}/packets/{n}: the packet view of the merged result. */
+export type { PacketDetail, PacketPage, PacketRow } from '../../../collector/src/domain/jobs/packets.service.js';
+export type { PacketLayer } from '../../../shared/src/pcap/dissect.js';
 /** GET /jobs/{id}/analysis. */
 export type { AnalysisReport } from '../../../shared/src/pcap/analyze/report.js';
 export type { JobStatusEvent, TaskProgressEvent } from '../../../collector/src/domain/events.js';

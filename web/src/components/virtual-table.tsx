@@ -26,6 +26,10 @@ export interface VirtualTableProps<T> {
   rowHeight?: number;
   overscan?: number;
   onActivate?: (row: T) => void;
+  /** Called when the active row changes (keys or a click): a list that shows the active row's detail. */
+  onActiveChange?: (row: T) => void;
+  /** Index of the row active at first (kept in view). Default 0. */
+  initialActive?: number;
   /** Height of the scroll area (CSS). Default 70vh. */
   height?: string;
 }
@@ -38,12 +42,13 @@ export function VirtualTable<T>(props: VirtualTableProps<T>): JSX.Element {
   const id = createUniqueId();
   const [scrollTop, setScrollTop] = createSignal(0);
   const [viewport, setViewport] = createSignal(FALLBACK_VIEWPORT_PX);
-  const [active, setActive] = createSignal(0);
+  const [active, setActive] = createSignal(props.initialActive ?? 0);
   let scroller!: HTMLDivElement;
 
   onMount(() => {
     const measure = () => setViewport(scroller.clientHeight || FALLBACK_VIEWPORT_PX);
     measure();
+    if (active() > 0) moveTo(active());
     if (typeof ResizeObserver === 'function') {
       const ro = new ResizeObserver(measure);
       ro.observe(scroller);
@@ -68,12 +73,19 @@ export function VirtualTable<T>(props: VirtualTableProps<T>): JSX.Element {
 
   function moveTo(index: number): void {
     const i = Math.max(0, Math.min(props.rows.length - 1, index));
-    setActive(i);
+    select(i);
     const top = i * rowHeight();
     const headerPx = rowHeight();
     if (top < scroller.scrollTop) scroller.scrollTop = top;
     else if (top + rowHeight() > scroller.scrollTop + viewport() - headerPx) scroller.scrollTop = top + rowHeight() - viewport() + headerPx;
     setScrollTop(scroller.scrollTop);
+  }
+
+  function select(i: number): void {
+    if (i === active()) return;
+    setActive(i);
+    const row = props.rows[i];
+    if (row !== undefined) props.onActiveChange?.(row);
   }
 
   function onKeyDown(e: KeyboardEvent): void {
@@ -139,7 +151,7 @@ export function VirtualTable<T>(props: VirtualTableProps<T>): JSX.Element {
                   height: `${rowHeight()}px`,
                   transform: `translateY(${index * rowHeight()}px)`,
                 }}
-                onClick={() => setActive(index)}
+                onClick={() => select(index)}
               >
                 <For each={props.columns}>
                   {(c) => (

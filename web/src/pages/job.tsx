@@ -2,7 +2,7 @@
  * One job: its facts and live progress, each sensor's task with live progress and its error, the
  * downloads (merged, and each sensor's result — fetched with the session's bearer token and saved
  * from a Blob, since a plain link cannot carry it), the evidence manifest with the command that
- * verifies it, and the analysis of the merged capture. Cancel and delete where the user may.
+ * verifies it, the analysis of the merged capture and its packet view (components/packet-view.tsx). Cancel and delete where the user may.
  */
 import { useNavigate, useParams } from '@solidjs/router';
 import { For, Show, type JSX } from 'solid-js';
@@ -10,6 +10,7 @@ import type { ApiError, Download } from '../api/client.js';
 import type { TaskView } from '../api/types.js';
 import { JobAnalysis } from '../components/job-analysis.jsx';
 import { JobStatusBadge } from '../components/job-status-badge.jsx';
+import { PacketView } from '../components/packet-view.jsx';
 import { ProgressBar } from '../components/progress-bar.jsx';
 import { useToasts } from '../components/toasts.jsx';
 import { useApp } from '../context.jsx';
@@ -242,6 +243,13 @@ export default function JobPage(): JSX.Element {
             </Show>
             <Show when={data.analysis.error}>
               <p role="alert">Could not load the analysis: {(data.analysis.error as Error).message}</p>
+            </Show>
+
+            <Show when={job().result && !job().expired}>
+              <section aria-labelledby="job-packets">
+                <h2 id="job-packets">Packets</h2>
+                <PacketView api={app.api} jobId={job().id} />
+              </section>
             </Show>
           </>
         )}
