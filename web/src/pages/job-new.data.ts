@@ -81,6 +81,56 @@ export function buildJobRequest(f: JobFields): JobSubmit {
   return { ...(name ? { name } : {}), window: { from: new Date(f.from).toISOString(), to: new Date(f.to).toISOString() }, filter, targets };
 }
 
+/** The URL parameters the job form reads (search/groups.ts captureHref writes them). */
+export interface FormParams {
+  filter?: string | undefined;
+  host?: string | undefined;
+  from?: string | undefined;
+  to?: string | undefined;
+  sensors?: string | undefined;
+  locations?: string | undefined;
+}
+
+const ISO_WITH_ZONE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/;
+
+/**
+ * The form's first fields from its URL (`?filter=&from=&to=&sensors=&locations=&host=`, the "capture
+ * this" link of the search box) over `defaults`: a bare `host` (alone, or with the filter
+ * `host <host>`) fills the structured hosts field, any other filter the expression; `from`/`to` (ISO
+ * 8601 with a zone) the window when both parse and from < to; `sensors` / `locations`
+ * (comma-separated) the targets. What cannot be used is left at its default and named in `problems`.
+ */
+export function fieldsFromParams(p: FormParams, defaults: JobFields): { fields: JobFields; problems: string[] } {
+  const fields = { ...defaults };
+  const problems: string[] = [];
+  const host = p.host?.trim() ?? '';
+  const filter = p.filter?.trim() ?? '';
+  if (host && (filter === '' || filter === `host ${host}`)) {
+    fields.filterMode = 'structured';
+    fields.hosts = host;
+  } else if (filter) {
+    fields.filterMode = 'expression';
+    fields.expression = filter;
+  }
+  if (p.from !== undefined || p.to !== undefined) {
+    const parse = (name: string, text: string | undefined): number | null => {
+      const ms = text !== undefined && ISO_WITH_ZONE.test(text) ? Date.parse(text) : NaN;
+      if (Number.isNaN(ms)) problems.push(`${name}: ${JSON.stringify(text ?? '')} is not an ISO 8601 time with a zone`);
+      return Number.isNaN(ms) ? null : ms;
+    };
+    const from = parse('from', p.from);
+    const to = parse('to', p.to);
+    if (from !== null && to !== null) {
+      if (from < to) Object.assign(fields, { from, to });
+      else problems.push('window: from must be before to');
+    }
+  }
+  const names = (s: string | undefined) => list(s ?? '');
+  if (names(p.sensors).length > 0) Object.assign(fields, { targetMode: 'sensors', sensors: names(p.sensors) });
+  else if (names(p.locations).length > 0) Object.assign(fields, { targetMode: 'locations', locations: names(p.locations) });
+  return { fields, problems };
+}
+
 /** The 0-based position in a filter error (`filter: at 8: expected …`), or null. */
 export function filterErrorPosition(message: string): number | null {
   const m = /^filter: at (\d+):/.exec(message);

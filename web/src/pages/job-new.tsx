@@ -14,7 +14,7 @@ import { useToasts } from '../components/toasts.jsx';
 import { useApp } from '../context.jsx';
 import { formatBytes } from '../state/jobs.js';
 import { instantToWall, wallToInstant } from '../time/zone.js';
-import { buildJobRequest, createJobValidation, type JobField, type JobFields } from './job-new.data.js';
+import { buildJobRequest, createJobValidation, fieldsFromParams, type FormParams, type JobField, type JobFields } from './job-new.data.js';
 import '../styles/jobs.css';
 
 const MIN = 60_000;
@@ -33,13 +33,14 @@ export function JobForm(props: { now?: () => number; debounceMs?: number; onSubm
   const toasts = useToasts();
   const id = createUniqueId();
   const now = () => (props.now ?? Date.now)();
-  const [params] = useSearchParams<{ host?: string }>();
+  const [params] = useSearchParams<{ [K in keyof FormParams]: string }>();
   const t0 = Math.floor(now() / MIN) * MIN;
-  const [fields, setFields] = createSignal<JobFields>({
+  // The "capture this" link of the search box fills the form (filter, window, targets, host).
+  const initial = fieldsFromParams(params, {
     name: '',
     filterMode: 'structured',
     expression: '',
-    hosts: params.host ?? '',
+    hosts: '',
     nets: '',
     ports: '',
     protocol: '',
@@ -50,6 +51,8 @@ export function JobForm(props: { now?: () => number; debounceMs?: number; onSubm
     sensors: [],
     locations: [],
   });
+  for (const problem of initial.problems) toasts.show({ kind: 'error', text: `The link's ${problem}; the default is used.` });
+  const [fields, setFields] = createSignal<JobFields>(initial.fields);
   const set = (patch: Partial<JobFields>) => setFields((f) => ({ ...f, ...patch }));
   const [utc, setUtc] = createSignal(false);
   const zone = () => (utc() ? 'UTC' : app.preferences.timeZone());
