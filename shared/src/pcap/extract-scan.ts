@@ -7,10 +7,11 @@
  */
 import { compileFilter, type CompiledFilter } from './filter/compile.js';
 import type { FilterNode } from './filter/ast.js';
-import { filterSummary, type BlockPredicate } from './filter/summary.js';
 import { DECODED_LINK_TYPES } from './decode.js';
 import { openCapture, type CaptureReader } from './reader.js';
-import { loadIndex, type CaptureIndex } from './sidecar/index.js';
+import { compileCandidates, type CandidateSelector } from './sidecar/candidates.js';
+import { loadIndex } from './sidecar/index.js';
+import { planReads } from './sidecar/plan.js';
 import type { CaptureProblem, Timestamp } from './types.js';
 import { PcapWriter, PcapngWriter, type PacketWriter } from './writer.js';
 
@@ -54,6 +55,8 @@ export interface ScanResult {
   skippedByIndex: boolean;
   /** Index blocks not read. */
   blocksSkipped: number;
+  /** How the file was read: whole (no usable index, or the plan would read most of it), or the index's ranges. */
+  readMode: 'scan' | 'ranges';
 }
 
 /** Counters for the hot path, summed over every scan of this thread (for logs and benches). */
@@ -66,37 +69,31 @@ export const scanCounters = { files: 0, packets: 0, bytes: 0, matched: 0 };
 const READ_BUFFER = 1024 * 1024;
 
 const compiledCache = new WeakMap<FilterNode, CompiledFilter>();
-const summaryCache = new WeakMap<FilterNode, BlockPredicate>();
+const selectorCache = new WeakMap<FilterNode, CandidateSelector>();
+/** Smallest read buffer of a ranged read (sparse records: one small read each). */
+const MIN_RANGE_BUFFER = 64 * 1024;
 
 /**
- * The byte ranges of the file worth reading according to its sidecar index, or null to read it
- * all (no fresh index, or link types the decoder — hence the index — does not understand).
- * An empty list means nothing can match.
+ * The byte ranges of the file worth reading according to its sidecar index (posting lists and
+ * block summaries, see sidecar/plan.ts), or null to read it all (no fresh index, link types the
+ * decoder — hence the index — does not understand, or a plan that would read most of the file).
+ * An empty list means nothing can match. A corrupt, truncated or outdated sidecar is not fresh:
+ * the file is scanned, never answered from damaged data.
  */
 function plannedRanges(task: ScanTask, result: ScanResult): Array<[number, number]> | null {
   if (!task.indexFilter) return null;
   const loaded = loadIndex(task.path);
   if (loaded.status !== 'fresh') return null;
-  const index: CaptureIndex = loaded.index;
+  const index = loaded.index;
   if (!index.linkTypes.every((lt) => DECODED_LINK_TYPES.has(lt))) return null;
-  let mayMatch = summaryCache.get(task.indexFilter);
-  if (!mayMatch) {
-    mayMatch = filterSummary(task.indexFilter);
-    summaryCache.set(task.indexFilter, mayMatch);
+  let select = selectorCache.get(task.indexFilter);
+  if (!select) {
+    select = compileCandidates(task.indexFilter);
+    selectorCache.set(task.indexFilter, select);
   }
-  const from = task.from ?? null;
-  const to = task.to ?? null;
-  const ranges: Array<[number, number]> = [];
-  for (const block of index.blocks) {
-    if (!block.mustRead && (!block.mayOverlap(from, to) || !mayMatch(block))) {
-      result.blocksSkipped++;
-      continue;
-    }
-    const prev = ranges[ranges.length - 1];
-    if (prev && prev[1] === block.offset) prev[1] = block.end;
-    else ranges.push([block.offset, block.end]);
-  }
-  return ranges;
+  const plan = planReads(index, select, task.from ?? null, task.to ?? null);
+  result.blocksSkipped = plan.blocksSkipped;
+  return plan.scan ? null : plan.ranges;
 }
 
 /** What a scan has matched so far, and where in the file it is (see `scanFile`'s `onTick`). */
@@ -132,15 +129,22 @@ export function scanFile(task: ScanTask, isAborted: () => boolean = () => false,
     blocksSkipped: 0,
     partIsPcap: false,
     partNanosecond: true,
+    readMode: 'scan',
   };
   const ranges = plannedRanges(task, result);
   if (ranges !== null && ranges.length === 0) {
     result.skippedByIndex = true;
+    result.readMode = 'ranges';
     return result;
   }
+  if (ranges === null) result.blocksSkipped = 0;
+  else result.readMode = 'ranges';
+  // Sparse ranges: a small buffer (each range is one read of about its size).
+  let bufferSize = ranges === null ? READ_BUFFER : MIN_RANGE_BUFFER;
+  for (const [start, end] of ranges ?? []) bufferSize = Math.min(READ_BUFFER, Math.max(bufferSize, end - start));
   let reader: CaptureReader;
   try {
-    reader = openCapture(task.path, { bufferSize: READ_BUFFER });
+    reader = openCapture(task.path, { bufferSize });
   } catch (error) {
     result.problems.push({ file: task.path, offset: 0, reason: (error as Error).message });
     return result;
@@ -172,7 +176,7 @@ export function scanFile(task: ScanTask, isAborted: () => boolean = () => false,
   const plan: Array<[number, number]> = ranges ?? [[-1, Infinity]];
   try {
     for (const [start, end] of plan) {
-      if (start >= 0) reader.seek(start);
+      if (start >= 0) reader.seek(start, end);
       for (let v = reader.next(); v !== null && v.offset < end; v = reader.next()) {
         scanned++;
         scannedBytes += v.caplen;

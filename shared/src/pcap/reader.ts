@@ -33,8 +33,13 @@ export interface CaptureReader {
   readonly problems: CaptureProblem[];
   /** The next packet, or null at end of file (or at unrecoverable damage, which is then in problems). */
   next(): PacketView | null;
-  /** Continue reading at a record/block boundary previously reported as PacketView.offset (index skips). */
-  seek(offset: number): void;
+  /**
+   * Continue reading at a record/block boundary previously reported as PacketView.offset (index
+   * skips). With `end`, `next()` returns null once it reaches a record at or past `end`, and reads
+   * from the file no further than `end` except to complete a record that starts before it
+   * (positioned reads of an index's ranges).
+   */
+  seek(offset: number, end?: number): void;
   close(): void;
 }
 
@@ -77,6 +82,8 @@ class Reader implements CaptureReader {
   private base = 0;
   private eof = false;
   private done = false;
+  /** File offset where the current range ends (seek's `end`): no record at or past it is parsed. */
+  private stop = Infinity;
   private counted = false;
   private packets = 0;
   private bytes = 0;
@@ -133,6 +140,7 @@ class Reader implements CaptureReader {
     const parser = this.parser;
     const out = this.packet;
     for (;;) {
+      if (this.base + this.pos >= this.stop) return null;
       const r = parser.step(this.buf, this.view, this.pos, this.end, this.base, out);
       if (r > 0) {
         this.pos += r;
@@ -154,11 +162,12 @@ class Reader implements CaptureReader {
     }
   }
 
-  seek(offset: number): void {
+  seek(offset: number, end = Infinity): void {
     if (!Number.isInteger(offset) || offset < this.parser.headerLength || offset > this.source.size) {
       throw new RangeError(`${this.path}: cannot seek to ${offset} (file has ${this.source.size} bytes)`);
     }
     this.done = false;
+    this.stop = end;
     if (offset >= this.base && offset <= this.base + this.end) {
       this.pos = offset - this.base;
       return;
@@ -227,7 +236,10 @@ class Reader implements CaptureReader {
     this.pos = 0;
     this.end = unread;
     while (this.end < need) {
-      const n = readSync(fd, this.buf, this.end, this.buf.length - this.end, this.base + this.end);
+      // Within a range (seek's `end`), read what the range still holds, or at least what is needed.
+      const room = this.buf.length - this.end;
+      const want = this.stop === Infinity ? room : Math.min(room, Math.max(need - this.end, this.stop - (this.base + this.end)));
+      const n = readSync(fd, this.buf, this.end, want, this.base + this.end);
       if (n === 0) {
         this.eof = true;
         break;

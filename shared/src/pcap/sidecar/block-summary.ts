@@ -8,9 +8,12 @@
  *   filter of their low 32 bits; prefix queries (< /128) answer "may".
  * - TCP/UDP/SCTP ports: a sorted list when ≤ 2048 distinct, else an 8 KiB bitmap (exact).
  * - IP protocol numbers: a sorted list (exact).
+ * - Posting lists (postings.ts): where each IPv4/IPv6 address's packets are in the block, for all
+ *   but the densest addresses.
  * "false" is a promise that no packet of the block has it; "true" only means "read the block".
  */
 import { bloomBits, bloomFrom, bloomHas } from './bloom.js';
+import { POSTING_BUDGET, PostingAccumulator, decodeList, findKey, type BlockPostings, type PostingList } from './postings.js';
 import type { Timestamp } from '../types.js';
 
 const MAX_IPV4_LIST = 1024;
@@ -25,6 +28,8 @@ export interface BlockRecord {
   /** File offset where the next block starts (or where valid data ends). */
   end: number;
   packets: number;
+  /** Captured bytes of the block's packets (what extract would write if all matched). */
+  bytes: number;
   /** Earliest / latest packet time in the block. */
   first: Timestamp;
   last: Timestamp;
@@ -37,6 +42,8 @@ export interface BlockRecord {
   ports: Uint16Array | null;
   portBitmap: Uint8Array | null;
   ipProtos: Uint8Array;
+  /** Per-address packet lists (format 3); null = none kept (every address query reads the block). */
+  postings: BlockPostings | null;
 }
 
 /** 53-bit key of the 16-byte IPv6 address at `data[at..at+16)`. */
@@ -57,12 +64,18 @@ export class BlockAccumulator {
   readonly ipv6 = new Set<number>();
   readonly ports = new Set<number>();
   readonly protos = new Set<number>();
+  readonly postings = new PostingAccumulator();
   packets = 0;
+  bytes = 0;
   mustRead = false;
   readonly first: Timestamp = { sec: 0, nsec: 0 };
   readonly last: Timestamp = { sec: 0, nsec: 0 };
 
-  constructor(readonly offset: number) {}
+  /** `postingBudget`: posting bytes kept at most, as a share of the block's bytes (see postings.ts). */
+  constructor(
+    readonly offset: number,
+    private readonly postingBudget = POSTING_BUDGET,
+  ) {}
 
   time(sec: number, nsec: number): void {
     if (this.packets === 0 || sec < this.first.sec || (sec === this.first.sec && nsec < this.first.nsec)) {
@@ -89,6 +102,7 @@ export class BlockAccumulator {
       offset: this.offset,
       end,
       packets: this.packets,
+      bytes: this.bytes,
       first: { ...this.first },
       last: { ...this.last },
       mustRead: this.mustRead,
@@ -105,6 +119,7 @@ export class BlockAccumulator {
       ports: portBitmap ? null : ports,
       portBitmap,
       ipProtos: Uint8Array.from(this.protos).sort(),
+      postings: this.postings.finish(this.offset, Math.floor((end - this.offset) * this.postingBudget)),
     };
   }
 }
@@ -138,6 +153,9 @@ export class IndexBlock {
   }
   get packets(): number {
     return this.record.packets;
+  }
+  get bytes(): number {
+    return this.record.bytes;
   }
   get first(): Timestamp {
     return this.record.first;
@@ -195,6 +213,37 @@ export class IndexBlock {
       return false;
     }
     return true;
+  }
+
+  /**
+   * The packets of IPv4 address `addr` in this block (from its posting list), or null when the
+   * block keeps no list for it (a dense address, or damage): read the whole block then. Only
+   * meaningful when mayHaveIpv4(addr) is true.
+   */
+  packetsOfIpv4(addr: number): PostingList | null {
+    const p = this.record.postings;
+    if (!p) return null;
+    const i = findKey(p.keys4, addr >>> 0);
+    return i < 0 ? null : decodeList(p.bytes, p.starts4[i]!, p.starts4[i + 1]!, this.record.offset, this.record.end);
+  }
+
+  /** Like packetsOfIpv4 for the 16 bytes of an IPv6 address. */
+  packetsOfIpv6(bytes: Uint8Array): PostingList | null {
+    const p = this.record.postings;
+    if (!p) return null;
+    const i = findKey(p.keys6, ipv6Key(bytes, 0));
+    return i < 0 ? null : decodeList(p.bytes, p.starts6[i]!, p.starts6[i + 1]!, this.record.offset, this.record.end);
+  }
+
+  /** The block's IPv4 addresses under `addr/mask` when it keeps an exact list, else null (a Bloom filter). */
+  ipv4In(addr: number, mask: number): number[] | null {
+    const { ipv4 } = this.record;
+    if (!ipv4) return null;
+    const m = mask >>> 0;
+    const net = (addr & m) >>> 0;
+    const out: number[] = [];
+    for (let i = lowerBound(ipv4, net); i < ipv4.length && ((ipv4[i] as number) & m) >>> 0 === net; i++) out.push(ipv4[i] as number);
+    return out;
   }
 
   mayHaveIpProto(proto: number): boolean {

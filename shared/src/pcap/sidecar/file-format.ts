@@ -1,21 +1,25 @@
 /**
- * The `.pmidx` sidecar file, version 2: a fixed little-endian binary layout that loads with one
+ * The `.pmidx` sidecar file, version 3: a fixed little-endian binary layout that loads with one
  * read and no parsing beyond bounds checks — the block summaries become typed-array views on the
  * file's bytes. (Version 1 was CBOR; decoding it, and loading the CBOR library, cost more than the
- * rest of a selective extract. A version-1 sidecar is reported corrupt and rebuilt.)
+ * rest of a selective extract. Version 2 had no posting lists. An older sidecar is refused as
+ * "older than this version" and rebuilt by whoever opens it with openIndex.)
  *
- *   header   magic "PMIDX\0\2\n" · u32 version · u32 header bytes H (multiple of 8)
+ *   header   magic "PMIDX\0\3\n" · u32 version · u32 header bytes H (multiple of 8)
  *            f64 capture size · f64 capture mtimeMs · u32 head CRC · u8 format · u8 has-time ·
  *            u16 link types · f64 packets · f64 first.sec · u32 first.nsec · u32 last.nsec ·
  *            f64 last.sec · u32 blockBytes · u32 blocks · u32 problems-JSON bytes · u32 0 ·
  *            u32 link type × n · problems as JSON (UTF-8) · zero padding · u32 CRC-32 of the
  *            header's other bytes (the last 4 of H: extract decides by time from the header alone)
- *   blocks   one 72-byte record each: f64 offset · f64 end · f64 first.sec · f64 last.sec ·
+ *   blocks   one 88-byte record each: f64 offset · f64 end · f64 first.sec · f64 last.sec ·
  *            u32 first.nsec · u32 last.nsec · u32 packets · u32 flags · u32 data offset ·
  *            u32 ipv4 · u32 ipv6 · u32 ports · u32 protos (lengths: elements for lists, bytes for
- *            Bloom filters and the port bitmap, see flags) · u32 0
+ *            Bloom filters and the port bitmap, see flags) · u32 posting IPv4 keys n4 ·
+ *            u32 posting IPv6 keys n6 · u32 posting bytes · f64 captured bytes of the block's packets
  *   data     per block, each part 8-byte aligned: IPv4 (u32 list or Bloom) · IPv6 (f64 hash list or
- *            Bloom) · ports (u16 list or 8 KiB bitmap) · IP protocols (u8 list)
+ *            Bloom) · ports (u16 list or 8 KiB bitmap) · IP protocols (u8 list) · posting keys
+ *            u32 × n4 · starts u32 × (n4 + 1) · posting keys f64 × n6 · starts u32 × (n6 + 1) ·
+ *            posting lists (varints, see postings.ts; starts index into them, ascending)
  *   trailer  u32 CRC-32 of every byte before it
  *
  * The payload identifies the capture it describes (size, mtime, CRC-32 of its first 64 KiB) so
@@ -25,9 +29,10 @@ import { endianness } from 'node:os';
 import { crc32 } from 'node:zlib';
 import type { CaptureProblem, Timestamp } from '../types.js';
 import type { BlockRecord } from './block-summary.js';
+import type { BlockPostings } from './postings.js';
 
-export const SIDECAR_MAGIC = Uint8Array.from([0x50, 0x4d, 0x49, 0x44, 0x58, 0x00, 0x02, 0x0a]); // "PMIDX\0\2\n"
-export const SIDECAR_VERSION = 2;
+export const SIDECAR_MAGIC = Uint8Array.from([0x50, 0x4d, 0x49, 0x44, 0x58, 0x00, 0x03, 0x0a]); // "PMIDX\0\3\n"
+export const SIDECAR_VERSION = 3;
 /** Bytes of the capture's head covered by `headCrc`. */
 export const HEAD_BYTES = 64 * 1024;
 
@@ -69,12 +74,13 @@ export class CorruptSidecarError extends Error {
 }
 
 const FIXED_HEADER = 88;
-const BLOCK_RECORD = 72;
+const BLOCK_RECORD = 88;
 const PORT_BITMAP_BYTES = 8192;
 const FLAG_MUST_READ = 1;
 const FLAG_IPV4_BLOOM = 2;
 const FLAG_IPV6_BLOOM = 4;
 const FLAG_PORT_BITMAP = 8;
+const FLAG_NO_POSTINGS = 16;
 /** Typed-array views on the file work only where the host is little-endian like the file. */
 const LITTLE_ENDIAN_HOST = endianness() === 'LE';
 
@@ -90,12 +96,18 @@ function blockParts(b: BlockRecord): Array<[Uint8Array, number]> {
   const v6 = b.ipv6 ?? b.ipv6Bloom;
   const ports = b.ports ?? b.portBitmap;
   if (!v4 || !v6 || !ports) throw new Error('block record without an IPv4, IPv6 or port summary');
-  return [
+  const parts: Array<[Uint8Array, number]> = [
     [bytesOf(v4), b.ipv4 ? b.ipv4.length : v4.byteLength],
     [bytesOf(v6), b.ipv6 ? b.ipv6.length : v6.byteLength],
     [bytesOf(ports), b.ports ? b.ports.length : ports.byteLength],
     [b.ipProtos, b.ipProtos.length],
   ];
+  const p = b.postings;
+  if (p) {
+    parts.push([bytesOf(p.keys4), p.keys4.length], [bytesOf(p.starts4), p.starts4.length]);
+    parts.push([bytesOf(p.keys6), p.keys6.length], [bytesOf(p.starts6), p.starts6.length], [p.bytes, p.bytes.length]);
+  }
+  return parts;
 }
 
 export function encodeSidecar(data: SidecarData): Uint8Array {
@@ -132,7 +144,12 @@ export function encodeSidecar(data: SidecarData): Uint8Array {
   let at = dataStart;
   data.blocks.forEach((b, i) => {
     const r = headerBytes + BLOCK_RECORD * i;
-    const flags = (b.mustRead ? FLAG_MUST_READ : 0) | (b.ipv4 ? 0 : FLAG_IPV4_BLOOM) | (b.ipv6 ? 0 : FLAG_IPV6_BLOOM) | (b.ports ? 0 : FLAG_PORT_BITMAP);
+    const flags =
+      (b.mustRead ? FLAG_MUST_READ : 0) |
+      (b.ipv4 ? 0 : FLAG_IPV4_BLOOM) |
+      (b.ipv6 ? 0 : FLAG_IPV6_BLOOM) |
+      (b.ports ? 0 : FLAG_PORT_BITMAP) |
+      (b.postings ? 0 : FLAG_NO_POSTINGS);
     view.setFloat64(r, b.offset, true);
     view.setFloat64(r + 8, b.end, true);
     view.setFloat64(r + 16, b.first.sec, true);
@@ -142,8 +159,11 @@ export function encodeSidecar(data: SidecarData): Uint8Array {
     view.setUint32(r + 40, b.packets, true);
     view.setUint32(r + 44, flags, true);
     view.setUint32(r + 48, at - dataStart, true);
+    view.setFloat64(r + 80, b.bytes, true);
     parts[i]!.forEach(([bytes, length], k) => {
-      view.setUint32(r + 52 + 4 * k, length, true);
+      // Lengths: the four summaries, then n4, n6 and the posting bytes (the starts arrays follow from n4/n6).
+      const field = k < 4 ? 52 + 4 * k : k === 4 ? 68 : k === 6 ? 72 : k === 8 ? 76 : -1;
+      if (field >= 0) view.setUint32(r + field, length, true);
       out.set(bytes, at);
       at += align8(bytes.length);
     });
@@ -173,6 +193,9 @@ export function decodeSidecarHeader(bytes: Uint8Array): SidecarHeader {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   // The magic's 7th byte is the format version; the header repeats it.
   const version = bytes[6] === SIDECAR_VERSION ? view.getUint32(8, true) : (bytes[6] as number);
+  if (version < SIDECAR_VERSION) {
+    throw new CorruptSidecarError(`index format version ${version} is older than this version's ${SIDECAR_VERSION} (no posting lists)`);
+  }
   if (version !== SIDECAR_VERSION) throw new CorruptSidecarError(`index format version ${version}, expected ${SIDECAR_VERSION}`);
   const headerBytes = view.getUint32(12, true);
   if (headerBytes % 8 !== 0 || headerBytes < FIXED_HEADER + 8) throw new CorruptSidecarError(`header length ${headerBytes} is not valid`);
@@ -246,6 +269,7 @@ export function decodeSidecar(input: Uint8Array): SidecarData {
       offset,
       end,
       packets: view.getUint32(r + 40, true),
+      bytes: view.getFloat64(r + 80, true),
       first: { sec: view.getFloat64(r + 16, true), nsec: view.getUint32(r + 32, true) },
       last: { sec: view.getFloat64(r + 24, true), nsec: view.getUint32(r + 36, true) },
       mustRead: (flags & FLAG_MUST_READ) !== 0,
@@ -256,9 +280,26 @@ export function decodeSidecar(input: Uint8Array): SidecarData {
       ports: portBitmap ? null : parts.next(Uint16Array, ports),
       portBitmap,
       ipProtos: parts.next(Uint8Array, protos),
+      postings: flags & FLAG_NO_POSTINGS ? null : readPostings(parts, view, r, i),
     });
   }
   return data;
+}
+
+/** The posting section of block `i` (record at `r`), its starts checked to be ascending and inside the lists. */
+function readPostings(parts: PartReader, view: DataView, r: number, i: number): BlockPostings {
+  const [n4, n6, length] = [68, 72, 76].map((at) => view.getUint32(r + at, true)) as [number, number, number];
+  const keys4 = parts.next(Uint32Array, n4);
+  const starts4 = parts.next(Uint32Array, n4 + 1);
+  const keys6 = parts.next(Float64Array, n6);
+  const starts6 = parts.next(Uint32Array, n6 + 1);
+  const bytes = parts.next(Uint8Array, length);
+  for (const starts of [starts4, starts6]) {
+    for (let k = 1; k < starts.length; k++) {
+      if (starts[k]! < starts[k - 1]! || starts[k]! > length) throw new CorruptSidecarError(`block ${i}: posting lists out of order`);
+    }
+  }
+  return { keys4, starts4, keys6, starts6, bytes };
 }
 
 type Typed = Uint8Array | Uint16Array | Uint32Array | Float64Array;

@@ -15,6 +15,13 @@
  *   for (let p = reader.next(); p && p.offset < block.end; p = reader.next()) ...
  * }
  *
+ * Finer than blocks (format 3): posting lists give each address's packets in a block, so extract
+ * reads only those records and estimate counts them (see candidates.ts, plan.ts):
+ * @example
+ * const select = compileCandidates(parseFilter('host 10.0.0.1 and port 53'));
+ * const plan = planReads(index, select, from, to);   // byte ranges to read, or scan: true
+ * const { packets, bytes, exact } = estimateIndex(index, select, from, to);
+ *
  * Blocks tile the packet records: block[i].end === block[i+1].offset; the first block starts at
  * the first packet, the last ends at end of file. A block with `mustRead` holds the first packet
  * of a pcapng interface (its IDB precedes it inside the block): never skip it.
@@ -38,6 +45,9 @@ import {
 } from './file-format.js';
 
 export { IndexBlock, type BlockRecord } from './block-summary.js';
+export { compileCandidates, type Candidates, type CandidateSelector } from './candidates.js';
+export { estimateIndex, planReads, type IndexEstimate, type ReadPlan } from './plan.js';
+export { POSTING_BUDGET, type BlockPostings, type PostingList } from './postings.js';
 export { DEFAULT_BLOCK_BYTES, buildIndexData, captureIdentity, type PacketObserver } from './build.js';
 export { CorruptSidecarError, decodeSidecar, decodeSidecarHeader, encodeSidecar, type SidecarData, type SidecarHeader } from './file-format.js';
 export { isStillBeingWritten, DEFAULT_SETTLE_MS } from './settle.js';
@@ -182,9 +192,9 @@ function staleness(capturePath: string, then: CaptureIdentity): NotFresh | null 
 /** Builds the index and writes the sidecar atomically (temp file + rename); `observe` sees every packet of the build's read. */
 export function buildIndex(
   capturePath: string,
-  opts: { blockBytes?: number; persist?: boolean; observe?: PacketObserver } = {},
+  opts: { blockBytes?: number; persist?: boolean; observe?: PacketObserver; postingBudget?: number } = {},
 ): { index: CaptureIndex; persistError?: string } {
-  const data = buildIndexData(capturePath, opts.blockBytes ?? DEFAULT_BLOCK_BYTES, opts.observe);
+  const data = buildIndexData(capturePath, opts.blockBytes ?? DEFAULT_BLOCK_BYTES, opts.observe, opts.postingBudget);
   const index = new CaptureIndex(capturePath, data);
   if (opts.persist === false) return { index };
   const target = sidecarPath(capturePath);
