@@ -15,7 +15,8 @@ test('estimate over an indexed hour: an upper bound of the real matches, fewer b
   try {
     const captures = join(dir, 'pcap');
     const gen = writeRollingCaptures(captures, { seed: 41, packets: 120_000, start: T0, duration: 3600 }, 60);
-    for (const file of gen.files) buildIndex(file, { blockBytes: 16 * 1024 });
+    // Small blocks with room for every address's posting list (the 12 default clients are each a big share of every block).
+    for (const file of gen.files) buildIndex(file, { blockBytes: 16 * 1024, postingBudget: 0.2 });
     const estimator = new Estimator([{ name: 'local', directory: captures }], { inlineBelowBytes: 64 * 1024 });
     const inline = new Estimator([{ name: 'local', directory: captures }], { inlineBelowBytes: Infinity });
     const window = { from: { sec: T0 + 600, nsec: 0 }, to: { sec: T0 + 2400, nsec: 0 } };
@@ -45,6 +46,7 @@ test('estimate over an indexed hour: an upper bound of the real matches, fewer b
       `${JSON.stringify(answer.matchUpperBound)} vs ${real.packets}`,
     );
     assert.ok(answer.matchUpperBound.bytes >= real.bytes);
+    assert.equal(answer.matchExact, false, '`udp` is decided per block: an upper bound');
     assert.ok(answer.bytesToRead < answer.bytesInWindow / 2, `reads ${answer.bytesToRead} of ${answer.bytesInWindow}`);
     // The same answer on this thread (small indexes are not worth a worker).
     assert.deepEqual(await inline.estimate({ window, filter }), answer);
@@ -56,6 +58,11 @@ test('estimate over an indexed hour: an upper bound of the real matches, fewer b
       ],
     );
 
+    // A host alone is decided by the posting lists, and the window falls on file boundaries: exact.
+    const hostOnly = await estimator.estimate({ window, filter: 'host 10.1.1.10' });
+    const hostReal = await extract({ inputs: [captures], output: join(dir, 'host.pcap'), filter: 'host 10.1.1.10', from: window.from, to: window.to });
+    assert.equal(hostOnly.matchExact, true);
+    assert.deepEqual(hostOnly.matchUpperBound, { packets: hostReal.packets, bytes: hostReal.bytes });
     // Everything matches: the bound is every packet of the window's blocks.
     const all = await estimator.estimate({ window, filter: '' });
     const everything = await extract({ inputs: [captures], output: join(dir, 'all.pcap'), from: window.from, to: window.to });

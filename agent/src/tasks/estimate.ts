@@ -5,11 +5,13 @@
  *
  * - files / bytesInWindow: capture files whose packet span overlaps the window, and their sizes.
  * - indexedFiles: those with a fresh sidecar.
- * - matchUpperBound: over the indexed files, the packets and bytes (block extents) of the blocks
- *   the filter and window cannot exclude — what extract would read there, so an upper bound of
- *   its matches. A file whose link types the index cannot judge counts whole. Null when no
- *   overlapping file is indexed.
- * - bytesToRead: unindexed files whole plus the indexed files' candidate blocks.
+ * - matchUpperBound: over the indexed files, the packets and captured bytes the index selects
+ *   (sidecar/plan.ts estimateIndex: posting lists where it decides, whole blocks where it cannot):
+ *   exact where the index decides, an upper bound otherwise. A file whose link types the index
+ *   cannot judge counts whole. Null when no overlapping file is indexed.
+ * - matchExact: true when every overlapping file is indexed and every answer was exact (then the
+ *   bound is the number of packets an extract writes, before any limit).
+ * - bytesToRead: unindexed files whole plus the indexed files' read plans (records and blocks).
  * - A filter that does not parse (or an empty window) is answered with `error` and zeros.
  *
  * The listing runs on the caller's thread (cached spans, see captures.ts). The indexes are read on
@@ -22,8 +24,7 @@ import type { Body, EstimateCommand, Timestamp } from '@pcapmesh/shared/wire';
 import { DECODED_LINK_TYPES } from '@pcapmesh/shared/pcap/decode';
 import type { FilterNode } from '@pcapmesh/shared/pcap/filter/ast';
 import { parseFilter } from '@pcapmesh/shared/pcap/filter/parser';
-import { filterSummary } from '@pcapmesh/shared/pcap/filter/summary';
-import { loadIndex, sidecarPath } from '@pcapmesh/shared/pcap/sidecar/index';
+import { compileCandidates, estimateIndex, loadIndex, sidecarPath } from '@pcapmesh/shared/pcap/sidecar/index';
 import { compareTimestamps } from '@pcapmesh/shared/pcap/timestamp';
 import { startModuleWorker } from '@pcapmesh/shared/util/worker';
 import { listCaptures, overlapping, type CaptureSource } from './captures.js';
@@ -49,28 +50,32 @@ export function estimateFiles(input: EstimateInput): EstimateAnswer {
       return { ...EMPTY, error: `bad filter: ${(err as Error).message}` };
     }
   }
-  const mayMatch = filterSummary(filter);
+  const select = compileCandidates(filter);
+  const everything = compileCandidates({ kind: 'all' });
   const answer: EstimateAnswer = { ...EMPTY, files: input.files.length };
   let bound: { packets: number; bytes: number } | null = null;
+  let exact = true;
   for (const file of input.files) {
     answer.bytesInWindow += file.bytes;
     const loaded = loadIndex(file.path);
     if (loaded.status !== 'fresh') {
       answer.bytesToRead += file.bytes;
+      exact = false;
       continue;
     }
     answer.indexedFiles++;
     bound ??= { packets: 0, bytes: 0 };
     const index = loaded.index;
+    // Link types the decoder (hence the index) does not understand: every packet of the window may match.
     const judged = index.linkTypes.every((lt) => DECODED_LINK_TYPES.has(lt));
-    for (const block of index.blocks) {
-      if (judged && !block.mustRead && (!block.mayOverlap(input.from, input.to) || !mayMatch(block))) continue;
-      bound.packets += block.packets;
-      bound.bytes += block.end - block.offset;
-      answer.bytesToRead += block.end - block.offset;
-    }
+    const e = estimateIndex(index, judged ? select : everything, input.from, input.to);
+    bound.packets += e.packets;
+    bound.bytes += e.bytes;
+    answer.bytesToRead += judged ? e.bytesToRead : file.bytes;
+    exact &&= judged && e.exact;
   }
   answer.matchUpperBound = bound;
+  if (bound !== null) answer.matchExact = exact;
   return answer;
 }
 

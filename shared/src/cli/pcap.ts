@@ -5,7 +5,7 @@
  *   npx pcapmesh-pcap info [--json] FILE...
  *   npx pcapmesh-pcap index [--json] [--force] [--settle SECONDS] PATH...
  *   npx pcapmesh-pcap merge [--dedup] [--dedup-window 1ms] [--format F] -o OUT IN...
- *   npx pcapmesh-pcap extract ...   npx pcapmesh-pcap analyze ...
+ *   npx pcapmesh-pcap extract ...   npx pcapmesh-pcap estimate ...   npx pcapmesh-pcap analyze ...
  */
 import { UsageError, type CliCommand } from './command.js';
 
@@ -14,6 +14,7 @@ const COMMANDS: Record<string, string> = {
   info: 'format, link types, packets, bytes, first and last packet time, per file',
   index: 'build or refresh the sidecar index (.pmidx) of capture files',
   extract: 'write the packets of a time window matching a filter',
+  estimate: 'packets and bytes an extract would write, from the indexes alone',
   merge: 'merge captures by timestamp, optionally dropping duplicates',
   analyze: 'protocols, conversations and top talkers of a capture',
 };

@@ -16,9 +16,18 @@ export const SCHEMA_VERSION = 1;
 
 const count = z.number().int().nonnegative();
 const name = z.string().min(1).max(256);
+/**
+ * Values the collector stores in 32-bit integer and `real` columns: a value past them would pass
+ * the schema and then fail every store, so the sensor would send the message again for ever.
+ */
+const int32 = count.max(2_147_483_647);
+const real = z.number().min(-1e38).max(1e38);
+/** Seconds of 0001-01-01 and 9999-12-31T23:59:59Z: what PostgreSQL timestamps and JavaScript dates both hold. */
+export const MIN_TIMESTAMP_SEC = -62_135_596_800;
+export const MAX_TIMESTAMP_SEC = 253_402_300_799;
 
 export const timestampSchema = z.object({
-  sec: z.number().int(),
+  sec: z.number().int().min(MIN_TIMESTAMP_SEC).max(MAX_TIMESTAMP_SEC),
   nsec: z.number().int().min(0).max(999_999_999),
 });
 
@@ -82,9 +91,9 @@ export const captureProcessSchema = z.object({
 
 export const healthSchema = z.object({
   ...envelope,
-  cpu: z.object({ usage: z.number().min(0).max(100), cores: count }),
+  cpu: z.object({ usage: z.number().min(0).max(100), cores: int32 }),
   memory: z.object({ total: count, used: count, available: count }),
-  load: z.tuple([z.number(), z.number(), z.number()]),
+  load: z.tuple([real, real, real]),
   uptime: z.number().nonnegative(),
   disks: z.array(diskSchema).max(64),
   interfaces: z.array(interfaceCountersSchema).max(256),
@@ -144,7 +153,7 @@ export const pcapSchema = z.object({
 export const trafficSchema = z.object({
   ...envelope,
   intervalStart: z.number().int().nonnegative(),
-  intervalSeconds: z.number().int().positive(),
+  intervalSeconds: int32.positive(),
   /**
    * Which share of the interval this is: opaque, stable for one capture file (the same file's
    * summary sent again carries the same part). Absent in messages of senders with one part only.
@@ -183,7 +192,7 @@ export const taskStatusSchema = z.object({
   ...envelope,
   taskId,
   /** The command's attempt this status belongs to; a status of an older attempt is ignored. */
-  attempt: count.default(0),
+  attempt: int32.default(0),
   status: z.enum(TASK_STATES),
   /** While waiting: when the agent will start (window end plus the time its files need to close). */
   waitUntil: timestampSchema.optional(),
@@ -222,7 +231,7 @@ export const taskCommandSchema = z.object({
   taskId,
   jobId: z.string().min(1).max(64),
   /** 0 for the first dispatch; the collector increments it when it re-sends a failed task. */
-  attempt: count.default(0),
+  attempt: int32.default(0),
   /** [from, to): packets with from ≤ time < to. `to` may lie in the future: the agent waits. */
   window: z.object({ from: timestampSchema, to: timestampSchema }),
   /** Canonical filter expression (the PCAP library's filter language); empty matches everything. */
@@ -266,7 +275,12 @@ export const estimateSchema = z.object({
    * unindexed files' share is not in it). Null when no overlapping file is indexed.
    */
   matchUpperBound: z.object({ packets: count, bytes: count }).nullable(),
-  /** Bytes an extract would read: unindexed files whole, indexed files' candidate blocks. */
+  /**
+   * True when matchUpperBound is exact: every overlapping file is indexed and the indexes decided
+   * every packet (posting lists; no block cut by the window). Absent from older agents.
+   */
+  matchExact: z.boolean().optional(),
+  /** Bytes an extract would read: unindexed files whole, indexed files' read plans (records and blocks). */
   bytesToRead: count,
   error: z.string().max(2048).optional(),
 });
