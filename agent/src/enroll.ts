@@ -7,7 +7,9 @@
  * - the config file's other keys (and comments) are kept; a missing file is created;
  * - the file is written to a temporary file beside it (0600) and renamed over, so a crash never
  *   leaves a half-written config; the secret is never printed or logged;
- * - a refused token (used, expired, unknown) exits 1 with the collector's message; bad usage exits 2.
+ * - a refused token (used, expired, unknown) exits 1 with the collector's message; bad usage exits 2;
+ * - an `http://` collector URL is refused (exit 2) unless `--insecure` is given or the host is this
+ *   machine (localhost, 127.0.0.0/8, ::1): the answer carries the sensor's secret in clear.
  */
 import { chmod, readFile, rename, writeFile } from 'node:fs/promises';
 import { parseDocument } from 'yaml';
@@ -17,6 +19,8 @@ export const ENROLL_USAGE = `usage: pcapmesh-agent enroll --collector URL --toke
   --collector URL  the collector's HTTP base URL, e.g. https://collector:8080
   --token TOKEN    the one-time enrolment token an admin created for this sensor
   --config FILE    agent configuration to write (default /etc/pcapmesh/agent.yaml)
+  --insecure       allow a plain http:// collector URL on another machine (the secret crosses the
+                   network unencrypted); without it only https:// or this machine's http:// is used
 `;
 
 export interface EnrollArgs {
@@ -25,9 +29,24 @@ export interface EnrollArgs {
   config: string;
 }
 
+/** True for a URL whose host is this machine (localhost, 127.0.0.0/8, ::1). */
+export function isLoopbackUrl(url: string): boolean {
+  try {
+    const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
+    return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+  } catch {
+    return false;
+  }
+}
+
 export function parseEnrollArgs(argv: string[], defaultConfig: string): EnrollArgs | { error: string } {
   const out: Partial<EnrollArgs> = {};
+  let insecure = false;
   for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--insecure') {
+      insecure = true;
+      continue;
+    }
     const [flag, inline] = argv[i]!.split(/=(.*)/s, 2) as [string, string | undefined];
     const key = { '--collector': 'collector', '--token': 'token', '--config': 'config', '-c': 'config' }[flag] as keyof EnrollArgs | undefined;
     if (key === undefined) return { error: `unknown argument ${JSON.stringify(argv[i])}` };
@@ -36,6 +55,11 @@ export function parseEnrollArgs(argv: string[], defaultConfig: string): EnrollAr
     out[key] = value;
   }
   if (!out.collector || !/^https?:\/\/\S+$/.test(out.collector)) return { error: '--collector must be an http:// or https:// URL' };
+  if (out.collector.startsWith('http://') && !insecure && !isLoopbackUrl(out.collector)) {
+    return {
+      error: `--collector ${out.collector} is plain http: the collector's answer carries this sensor's secret unencrypted; use an https:// URL, or add --insecure to accept that`,
+    };
+  }
   if (!out.token) return { error: '--token is required' };
   return { collector: out.collector.replace(/\/+$/, ''), token: out.token, config: out.config ?? defaultConfig };
 }

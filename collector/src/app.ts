@@ -234,7 +234,7 @@ export function createCollector(config: CollectorConfig, opts: CreateCollectorOp
       db,
       broker,
       tokens: new CredentialVerifier(accounts.access, accounts.apiTokens, accounts.users),
-      accounts: { ...accounts, refreshTokenDays: config.auth.refreshTokenDays },
+      accounts: { ...accounts, refreshTokenDays: config.auth.refreshTokenDays, trustedProxies: config.http.trustedProxies },
       fleet: { enrolment, integrations },
       live,
       webRoot: config.http.webRoot,

@@ -76,6 +76,11 @@ export const collectorConfigSchema = z.strictObject({
       webRoot: optionalText,
       /** Base URL at which agents reach the HTTP API (uploads go to `{publicUrl}/api/v1/tasks/{task}/upload`). Default `http://{host}:{port}`, with 127.0.0.1 for a wildcard host and the real port when port is 0; set it when sensors are remote. */
       publicUrl: urlWithScheme(['http', 'https']).transform((s) => s?.replace(/\/+$/, '')),
+      /** Addresses of TLS-terminating reverse proxies whose X-Forwarded-Proto is believed (the refresh and device cookies are then Secure). Default none: the header is ignored. */
+      trustedProxies: z
+        .array(z.union([z.ipv4(), z.ipv6()]))
+        .max(64)
+        .default([]),
     })
     .prefault({}),
 
@@ -227,6 +232,8 @@ export const collectorConfigSchema = z.strictObject({
       taskNoProgressSeconds: z.number().int().min(5).max(86_400).default(120),
       /** Dispatch attempts per task (the first included) before a transient failure is final. Default 3. */
       taskMaxAttempts: z.number().int().min(1).max(100).default(3),
+      /** Life of a collector's merge lease on a job, renewed every third of it while it merges; a crashed holder's expires after it. Default 30. */
+      mergeLeaseSeconds: z.number().int().min(1).max(3600).default(30),
       /** How long a dry run waits for the sensors' estimates, milliseconds. Default 3000. */
       dryRunTimeoutMs: z.number().int().min(100).max(60_000).default(3000),
       /** Life of a task's upload token after the window's end or the dispatch (the later), minutes. Default 60. */

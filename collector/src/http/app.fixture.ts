@@ -63,6 +63,8 @@ export interface TestHttp extends HttpApp {
 
 export async function createTestHttp(
   opts: {
+    /** http.trustedProxies (X-Forwarded-Proto believed from these peers). */
+    trustedProxies?: string[];
     now?: () => Date;
     limits?: Partial<LoginThrottleLimits> & { knownForDays?: number };
     /** Overrides of the jobs.* configuration (quota, limits, ...). */
@@ -144,7 +146,7 @@ export async function createTestHttp(
     db,
     broker,
     tokens: new CredentialVerifier(accounts.access, accounts.apiTokens, accounts.users, 200),
-    accounts: { ...accounts, refreshTokenDays: 7 },
+    accounts: { ...accounts, refreshTokenDays: 7, trustedProxies: opts.trustedProxies ?? [] },
     live,
     fleet,
     system: { service: new SystemService({ db, dataDir: null }), startedAt: new Date(Date.now() - 5_000), logs },

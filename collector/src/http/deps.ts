@@ -53,6 +53,8 @@ export interface HttpDeps {
     apiTokens: ApiTokensService;
     /** config.auth.refreshTokenDays: the refresh cookie's Max-Age. */
     refreshTokenDays: number;
+    /** config.http.trustedProxies: peers whose X-Forwarded-Proto is believed (Secure cookies behind a TLS proxy). */
+    trustedProxies?: readonly string[];
   };
   live: LiveFeed;
   /** Sensor enrolment, secret rotation/revocation, MQTT integration accounts (routes/admin-sensors.ts). */

@@ -7,7 +7,8 @@
  *   GET  /me       (read)    { username, role, kind }
  *
  * Browsers get the refresh token only as the httpOnly, SameSite=Strict cookie `pcapmesh_refresh`
- * (path /api/v1; Secure when the request came over https). API clients ask for it in the body
+ * (path /api/v1; Secure when the request came over https, or from an `http.trustedProxies` address
+ * saying X-Forwarded-Proto: https). API clients ask for it in the body
  * with the header `X-Client: api` or `"client": "api"` in the login body, and then send
  * `{ "refreshToken": "…" }` to /refresh and /logout.
  *
@@ -26,7 +27,7 @@ import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { z } from 'zod';
 import type { Session } from '../../domain/accounts/auth.service.js';
 import { DomainError } from '../../domain/errors.js';
-import { clientAddress } from '../client.js';
+import { clientAddress, requestIsHttps } from '../client.js';
 import { int, oneOf, RoleSchema } from '../openapi/kit.js';
 import { defineOperation } from '../openapi/operation.js';
 import type { HttpDeps } from '../deps.js';
@@ -143,9 +144,10 @@ export function sessionRoutes(deps: HttpDeps, { route }: RouteTools): Hono<AppEn
   const app = new Hono<AppEnv>();
   const maxAge = deps.accounts.refreshTokenDays * 86_400;
 
-  /** An httpOnly, SameSite=Strict cookie for the dashboard, Secure when the request came over https. */
+  const trustedProxies = deps.accounts.trustedProxies ?? [];
+  /** An httpOnly, SameSite=Strict cookie for the dashboard, Secure when the browser's connection is https (also behind a trusted TLS proxy). */
   const browserCookie = (c: Context<AppEnv>, name: string, value: string, path: string, age: number) =>
-    setCookie(c, name, value, { httpOnly: true, sameSite: 'Strict', path, secure: new URL(c.req.url).protocol === 'https:', maxAge: age });
+    setCookie(c, name, value, { httpOnly: true, sameSite: 'Strict', path, secure: requestIsHttps(c, trustedProxies), maxAge: age });
 
   /** The session answer; browsers get the refresh token as a cookie instead. */
   const sessionBody = (c: Context<AppEnv>, session: Session, api: boolean): z.input<typeof SessionSchema> => {
