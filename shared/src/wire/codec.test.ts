@@ -42,3 +42,30 @@ test('random bytes never throw', () => {
     assert.equal(r.ok, false);
   }
 });
+
+test('values the collector cannot store are schema failures, not messages it would retry for ever', () => {
+  const health = seq.stamp('health', {
+    cpu: { usage: 1, cores: 2 },
+    memory: { total: 1, used: 1, available: 0 },
+    load: [0, 0, 0],
+    uptime: 1,
+    disks: [],
+    interfaces: [],
+    captures: [],
+  });
+  assert.ok(decodeMessage('health', encodeMessage('health', health)).ok, 'the unchanged message decodes');
+  const refused = (kind: 'health' | 'state' | 'pcap' | 'traffic', value: unknown, where: RegExp) => {
+    const r = decodeMessage(kind, rawCbor(value));
+    assert.equal(r.ok ? 'ok' : r.reason, 'schema', JSON.stringify(value).slice(0, 120));
+    if (!r.ok) assert.match(r.detail, where);
+  };
+  refused('health', { ...health, cpu: { usage: 1, cores: 2 ** 31 } }, /cpu\.cores/); // integer column
+  refused('health', { ...health, load: [1e308, 0, 0] }, /load\.0/); // real column
+  refused('state', { v: 1, sentAt: 1, seq: 1, status: 'online', bdSeq: 0, location: 'a\u0000b' }, /location: NUL/);
+  refused('state', { v: 1, sentAt: 1, seq: 1, status: 'online', bdSeq: 0, capabilities: ['x', '\u0000'] }, /capabilities\.1: NUL/);
+  const source = { name: 'eth0', directory: '/d', oldest: { sec: -(2 ** 40), nsec: 0 }, newest: null, files: 0, bytes: 0, gaps: [], problems: [] };
+  refused('pcap', { v: 1, sentAt: 1, seq: 1, sources: [source] }, /sources\.0\.oldest\.sec/); // before year 1
+  refused('traffic', { v: 1, sentAt: 1, seq: 1, intervalStart: 60, intervalSeconds: 2 ** 31, flows: [] }, /intervalSeconds/);
+  const year9999 = { ...source, oldest: { sec: 253_402_300_799, nsec: 999_999_999 } };
+  assert.ok(decodeMessage('pcap', rawCbor({ v: 1, sentAt: 1, seq: 1, sources: [year9999] })).ok, 'the last second of year 9999 is a timestamp');
+});

@@ -39,6 +39,8 @@ export function decodeMessage<K extends MessageKind>(kind: K, payload: Uint8Arra
   if (typeof v === 'number' && v > SCHEMA_VERSION) {
     return { ok: false, reason: 'version', detail: `schema version ${v}, this collector reads up to ${SCHEMA_VERSION}` };
   }
+  const nul = nulPath(value);
+  if (nul !== null) return { ok: false, reason: 'schema', detail: `${kind}: ${nul.join('.') || '(message)'}: NUL character in a string` };
   const parsed = messageSchemas[kind].safeParse(value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -46,6 +48,30 @@ export function decodeMessage<K extends MessageKind>(kind: K, payload: Uint8Arra
     return { ok: false, reason: 'schema', detail: `${kind}: ${where}: ${issue?.message ?? 'invalid'}` };
   }
   return { ok: true, message: parsed.data as MessageOf<K> };
+}
+
+/**
+ * The path of the first string (value or key) holding a NUL character, or null. PostgreSQL text
+ * and JSON cannot store U+0000, so such a message would fail every store and be sent again for
+ * ever: it is refused here as a schema failure.
+ */
+function nulPath(value: unknown): (string | number)[] | null {
+  if (typeof value === 'string') return value.includes('\u0000') ? [] : null;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const found = nulPath(value[i]);
+      if (found !== null) return [i, ...found];
+    }
+    return null;
+  }
+  if (value !== null && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) {
+      if (k.includes('\u0000')) return [k];
+      const found = nulPath(v);
+      if (found !== null) return [k, ...found];
+    }
+  }
+  return null;
 }
 
 /** JSON for the `events/` tree: integrations (Telegraf, Node-RED, SIEMs) read it without code. */
