@@ -10,8 +10,8 @@
  *   (a new upload token in it replaces the held one); a lower attempt is ignored; a higher attempt
  *   ends whatever the old one was doing and starts again (keeping a finished extract when window,
  *   filter and limits are unchanged).
- * - Every state change is saved (TaskStore: temp + fsync + rename) before it is published, and
- *   published through the spool (QoS 1). After a restart: accepted/waiting tasks wait again, an
+ * - Every state change is saved (TaskStore: temp + rename, not fsynced) before it is published,
+ *   and published through the spool (QoS 1). After a restart: accepted/waiting tasks wait again, an
  *   interrupted extract runs again from scratch, a finished one is uploaded from the collector's
  *   acknowledged offset.
  * - While scanning and uploading a status with progress goes out at least every `progressMs`;

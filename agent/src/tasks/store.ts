@@ -3,16 +3,22 @@
  * task's result file `{dir}/{taskId}.pcap` while it exists.
  *
  * Contract:
- * - `save` is atomic and durable: the record is written to `{taskId}.json.tmp`, fsynced, renamed
- *   over the old file, and the directory fsynced, so after a crash or power loss the file holds
- *   either the previous or the new record, never a mix.
+ * - `save` is atomic: the record is written to `{taskId}.json.tmp` and renamed over the old file,
+ *   so after the agent process dies (kill -9, a crash) the file holds either the previous or the
+ *   new record, never a mix. It is NOT fsynced (a save is on every task's critical path, and an
+ *   fsync behind other writers' data can take tens of milliseconds): after an OS crash or power loss
+ *   a record may be older than the last save, missing, or damaged (then `load` sets it aside). The
+ *   task protocol recovers from each: the collector re-sends unfinished tasks when the agent is
+ *   born again, a task without a finished extract (or whose result file is not there whole)
+ *   extracts again, an upload declares again and goes on from the collector's `received`, and the
+ *   collector ignores a status older than what it recorded.
  * - `load` returns every readable record; a file that is not a valid record (a hand edit, a
  *   version from the future) is renamed `{taskId}.json.bad` and reported, never fatal.
  * - The files hold the upload token of unfinished tasks: they are created mode 0600.
  * - Task ids come from MQTT commands: only plain names (`isTaskId`) get files; any other id
  *   (`../x`, `a/b`) is refused with an error instead of naming a path outside the directory.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { TASK_STATES, taskCommandSchema, taskResultSchema, timestampSchema } from '@pcapmesh/shared/wire';
@@ -83,12 +89,10 @@ export class TaskStore {
     try {
       const bytes = Buffer.from(JSON.stringify(record));
       for (let at = 0; at < bytes.length;) at += writeSync(fd, bytes, at);
-      fsyncSync(fd);
     } finally {
       closeSync(fd);
     }
     renameSync(temp, path);
-    syncDir(this.dir);
   }
 
   /** Every valid record; bad files are set aside (see the module comment) and listed in `bad`. */
@@ -148,14 +152,5 @@ export class TaskStore {
       removed.push(name);
     }
     return removed;
-  }
-}
-
-function syncDir(dir: string): void {
-  const fd = openSync(dir, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
   }
 }

@@ -2,7 +2,9 @@
  * A real HTTP peer for agent task tests: the upload protocol of docs/jobs.md on a node:http server
  * (loopback, ephemeral port), holding uploads in memory, with faults a test can inject:
  * answers with a status for the next N requests of a method, cutting the connection mid-request,
- * or lying about the offset (409).
+ * or lying about the offset (409). A PUT of the whole file with X-Upload-Packets/X-Upload-Bytes
+ * declares it as POST does (unless `declaringPuts` is off: then, like a collector that does not
+ * know the headers, such a PUT of an undeclared upload is refused with 409).
  */
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -29,6 +31,8 @@ export class UploadServer {
   corruptNextFile = 0;
   /** Larger chunk bodies are refused with 413, like jobs.uploadChunkMaxBytes. */
   maxChunkBytes = Infinity;
+  /** Whether a PUT may declare the upload (X-Upload-* headers). */
+  declaringPuts = true;
   private readonly faults: Fault[] = [];
   private server: Server | null = null;
   port = 0;
@@ -83,18 +87,38 @@ export class UploadServer {
       if (fault.kind === 'status') return answer(fault.status, { error: { code: 'injected', message: `injected ${fault.status}` } });
       return answer(409, { error: { code: 'conflict', message: 'chunk does not start at the received offset', received: fault.received } });
     }
-    const held = this.uploads.get(task);
     const state = (h: HeldUpload) => ({ received: h.data.length, size: h.declared.size, complete: h.complete });
-    if (method === 'POST') {
-      const declared = JSON.parse(body.toString('utf8')) as HeldUpload['declared'];
-      if (held && held.declared.size === declared.size && held.declared.sha256 === declared.sha256) {
-        held.declarations++;
-        return answer(200, state(held));
+    const declare = (declared: HeldUpload['declared']): HeldUpload => {
+      const known = this.uploads.get(task);
+      if (known && known.declared.size === declared.size && known.declared.sha256 === declared.sha256) {
+        known.declarations++;
+        return known;
       }
       const fresh: HeldUpload = { declared, data: Buffer.alloc(0), complete: false, declarations: 1 };
       this.uploads.set(task, fresh);
-      return answer(200, state(fresh));
+      return fresh;
+    };
+    if (method === 'POST') return answer(200, state(declare(JSON.parse(body.toString('utf8')) as HeldUpload['declared'])));
+    const declaring = method === 'PUT' && req.headers['x-upload-packets'] !== undefined;
+    // Like the collector's route: a body over the limit is refused before anything else.
+    if (method === 'PUT' && body.length > this.maxChunkBytes) {
+      const start = /^bytes (\d+)-/.exec(String(req.headers['content-range'] ?? ''))?.[1] ?? '?';
+      return answer(413, { error: { code: 'too_large', message: 'chunk too large' } }, ` ${start}`);
     }
+    if (declaring && this.declaringPuts) {
+      const size = Number(/\/(\d+)$/.exec(String(req.headers['content-range'] ?? ''))?.[1]);
+      const declared = declare({
+        size,
+        sha256: String(req.headers['x-chunk-sha256']),
+        packets: Number(req.headers['x-upload-packets']),
+        bytes: Number(req.headers['x-upload-bytes']),
+        ...(req.headers['x-upload-truncated'] ? { truncated: String(req.headers['x-upload-truncated']) } : {}),
+      });
+      if (declared.complete) return answer(200, state(declared), ' 0 declaring');
+    }
+    const held = this.uploads.get(task);
+    if (!held && declaring && !this.declaringPuts)
+      return answer(409, { error: { code: 'conflict', message: 'no declared upload: POST the declaration first' } });
     if (!held) return answer(404, { error: { code: 'not-found', message: 'nothing declared' } });
     if (method === 'GET') return answer(200, state(held));
     if (method !== 'PUT') return answer(405, { error: { code: 'invalid', message: 'method' } });
@@ -102,13 +126,13 @@ export class UploadServer {
     if (!range) return answer(400, { error: { code: 'invalid', message: 'Content-Range missing or malformed' } });
     const [start, end, size] = [Number(range[1]), Number(range[2]), Number(range[3])];
     this.onPut?.(task, start);
-    if (body.length > this.maxChunkBytes) return answer(413, { error: { code: 'too_large', message: 'chunk too large' } }, ` ${start}`);
     if (start !== held.data.length) return answer(409, { error: { code: 'conflict', message: 'offset', received: held.data.length } }, ` ${start}`);
     const sha = createHash('sha256').update(body).digest('hex');
     if (sha !== req.headers['x-chunk-sha256'] || end - start + 1 !== body.length || size !== held.declared.size || end >= size) {
       return answer(400, { error: { code: 'invalid', message: 'chunk refused' } }, ` ${start}`);
     }
     held.data = Buffer.concat([held.data, body]);
+    const note = declaring && this.declaringPuts ? ' declaring' : '';
     if (held.data.length === size) {
       if (this.corruptNextFile > 0) {
         this.corruptNextFile--;
@@ -116,11 +140,11 @@ export class UploadServer {
       }
       if (createHash('sha256').update(held.data).digest('hex') !== held.declared.sha256) {
         held.data = Buffer.alloc(0);
-        return answer(422, { error: { code: 'invalid', message: 'whole-file SHA-256 mismatch; upload reset' } }, ` ${start}`);
+        return answer(422, { error: { code: 'invalid', message: 'whole-file SHA-256 mismatch; upload reset' } }, ` ${start}${note}`);
       }
       held.complete = true;
     }
-    return answer(200, state(held), ` ${start}`);
+    return answer(200, state(held), ` ${start}${note}`);
   }
 }
 

@@ -137,7 +137,8 @@ test('413 (chunk over the collector limit): the chunk is halved until it fits', 
   await withServer(async (server, file, declaration) => {
     server.maxChunkBytes = 2 * CHUNK;
     await uploadFile(file, declaration, { url: server.url('t9'), token: 'x' }, { ...fast, chunkBytes: 8 * CHUNK });
-    assert.deepEqual(server.log.slice(0, 4), ['POST 200', 'PUT 413 0', 'PUT 413 0', 'PUT 200 0']);
+    // The whole file would fit in one chunk: the declaring PUT is refused first, then the long way.
+    assert.deepEqual(server.log.slice(0, 5), ['PUT 413 0', 'POST 200', 'PUT 413 0', 'PUT 413 0', 'PUT 200 0']);
     assert.equal(createHash('sha256').update(server.uploads.get('t9')!.data).digest('hex'), declaration.sha256);
   });
 });
@@ -151,5 +152,36 @@ test('409 on every chunk without an offset in the answer (the collector closed t
     );
     const puts = server.log.filter((l) => l.startsWith('PUT')).length;
     assert.ok(puts <= 5, `gave up after ${puts} PUTs`);
+  });
+});
+
+test('a result that fits in one chunk goes in one declaring PUT; a collector holding part of it, or one that takes no declaring PUT, gets the long way', async () => {
+  await withServer(async (server, file, declaration) => {
+    const whole = { ...fast, chunkBytes: 8 * CHUNK };
+    const truncated = { ...declaration, truncated: 'max-packets' as const };
+    await uploadFile(file, truncated, { url: server.url('one'), token: 'x' }, whole);
+    assert.deepEqual(server.log, ['PUT 200 0 declaring']);
+    const held = server.uploads.get('one')!;
+    assert.equal(held.complete, true);
+    assert.deepEqual(held.declared, { size: declaration.size, sha256: declaration.sha256, packets: 10, bytes: 1000, truncated: 'max-packets' });
+    // Sent again (a lost answer): the collector answers complete without taking the bytes twice.
+    server.log.length = 0;
+    await uploadFile(file, truncated, { url: server.url('one'), token: 'x' }, whole);
+    assert.deepEqual(server.log, ['PUT 200 0 declaring']);
+    assert.equal(held.declarations, 2);
+
+    // The collector holds two chunks of an earlier upload of the same file: 409 with received, then POST and on from there.
+    held.data = held.data.subarray(0, 2 * CHUNK);
+    held.complete = false;
+    server.log.length = 0;
+    await uploadFile(file, truncated, { url: server.url('one'), token: 'x' }, whole);
+    assert.deepEqual(server.log, ['PUT 409 0', 'POST 200', `PUT 200 ${2 * CHUNK}`]);
+    assert.equal(createHash('sha256').update(held.data).digest('hex'), declaration.sha256);
+
+    server.declaringPuts = false;
+    server.log.length = 0;
+    await uploadFile(file, declaration, { url: server.url('old'), token: 'x' }, whole);
+    assert.deepEqual(server.log, ['PUT 409', 'POST 200', 'PUT 200 0']);
+    assert.equal(server.uploads.get('old')!.complete, true);
   });
 });

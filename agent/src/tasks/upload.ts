@@ -6,6 +6,10 @@
  *   GET  {url} → {received, size, complete}
  *
  * Behaviour:
+ * - A result that fits in one chunk goes in ONE request: a PUT of the whole file that declares it
+ *   (X-Upload-Packets, X-Upload-Bytes, X-Upload-Truncated). When the collector answers it with 409
+ *   (it holds part of the file, or does not take declaring chunks) or 413, the upload goes on the
+ *   long way: POST the declaration, then chunks from `received`.
  * - Chunks of `chunkBytes` are read with positioned reads from `received` on; `end` is inclusive
  *   (RFC 9110 Content-Range).
  * - 409 on a chunk (the collector holds a different offset): continue from the `received` in the
@@ -112,7 +116,8 @@ export async function uploadFile(file: string, declaration: UploadDeclaration, t
     let conflicts = 0;
     let redeclared = 0;
     let chunkBytes = opts.chunkBytes;
-    let state = await client.retrying(() => client.declare(declaration));
+    let state = declaration.size <= chunkBytes ? await declaringPut(client, fd, declaration) : null;
+    state ??= await client.retrying(() => client.declare(declaration));
     for (;;) {
       if (state.size === null && redeclared++ < 3) {
         state = await client.retrying(() => client.declare(declaration));
@@ -162,6 +167,17 @@ export async function uploadFile(file: string, declaration: UploadDeclaration, t
   }
 }
 
+/** The whole file in one declaring PUT; null when the collector wants the long way (409, 413). */
+async function declaringPut(client: Client, fd: number, declaration: UploadDeclaration): Promise<UploadState | null> {
+  const file = readChunk(fd, 0, declaration.size);
+  try {
+    return await client.retrying(() => client.put(file, 0, declaration.size, declaration));
+  } catch (err) {
+    if (err instanceof Conflict || (err instanceof UploadError && err.status === 413)) return null;
+    throw err;
+  }
+}
+
 function readChunk(fd: number, position: number, length: number): Uint8Array {
   const buf = new Uint8Array(length);
   for (let at = 0; at < length;) {
@@ -186,14 +202,22 @@ class Client {
     return this.request('GET', {});
   }
 
-  put(chunk: Uint8Array, start: number, size: number): Promise<UploadState> {
+  /** One chunk; with `declaration` (the chunk is the whole file) it declares the upload too. */
+  put(chunk: Uint8Array, start: number, size: number, declaration?: UploadDeclaration): Promise<UploadState> {
     const end = start + chunk.length - 1;
     return this.request(
       'PUT',
       {
         'Content-Type': 'application/octet-stream',
         'Content-Range': `bytes ${start}-${end}/${size}`,
-        'X-Chunk-SHA256': createHash('sha256').update(chunk).digest('hex'),
+        'X-Chunk-SHA256': declaration?.sha256 ?? createHash('sha256').update(chunk).digest('hex'),
+        ...(declaration
+          ? {
+              'X-Upload-Packets': String(declaration.packets),
+              'X-Upload-Bytes': String(declaration.bytes),
+              ...(declaration.truncated ? { 'X-Upload-Truncated': declaration.truncated } : {}),
+            }
+          : {}),
       },
       chunk,
     );

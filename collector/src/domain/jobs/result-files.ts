@@ -58,6 +58,16 @@ export async function hashFile(path: string): Promise<{ sha256: string; size: nu
   return { sha256: hash.digest('hex'), size };
 }
 
+/** fsyncs a file's bytes (before it is renamed into place and recorded). */
+export async function syncFile(path: string): Promise<void> {
+  const fh = await open(path, 'r+');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
 /** fsyncs a directory, so a file created or renamed in it survives a power loss. */
 export async function syncDir(path: string): Promise<void> {
   const fh = await open(path, 'r');

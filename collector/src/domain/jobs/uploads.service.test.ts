@@ -360,6 +360,54 @@ forEachDatabase('uploads service', (ctx) => {
     assert.deepEqual(uploaded, []);
   });
 
+  test('a chunk holding the whole file declares it: one call declares, writes, verifies and completes; repeated, it answers complete', async () => {
+    const { service, uploaded } = makeService(ctx.db, dir);
+    const small = randomBytes(20_000);
+    const whole = { start: 0, end: small.length - 1, size: small.length };
+    const job = await insertJob(ctx.db, { sensors: ['edge-1', 'edge-2'] });
+    const [who, other] = job.tasks as [FixtureJob['tasks'][number], FixtureJob['tasks'][number]];
+    const declared = { packets: 7, bytes: 19_000, truncated: 'max-bytes' as const };
+    assert.deepEqual(await service.chunk(who, whole, sha256(small), streamOf(small, 3000), declared), {
+      received: small.length,
+      size: small.length,
+      complete: true,
+    });
+    assert.ok(readFileSync(join(dir, job.jobId, 'tasks', `${who.taskId}.pcap`)).equals(small));
+    assert.deepEqual(uploaded, [
+      { taskId: who.taskId, result: { packets: 7, bytes: 19_000, fileBytes: small.length, sha256: sha256(small), truncated: 'max-bytes' } },
+    ]);
+    // The answer was lost and the agent sends it again: complete, nothing written twice, no second notice.
+    assert.deepEqual(await service.chunk(who, whole, sha256(small), streamOf(small), declared), { received: small.length, size: small.length, complete: true });
+    assert.equal(uploaded.length, 1);
+
+    // Not the whole file, or over the chunk limit: refused before anything is declared.
+    await assert.rejects(
+      service.chunk(other, { start: 0, end: 999, size: small.length }, sha256(small.subarray(0, 1000)), streamOf(small.subarray(0, 1000)), declared),
+      domain('invalid', /must hold the whole file \(bytes 0-19999\/20000\)/),
+    );
+    const big = randomBytes(70_000);
+    await assert.rejects(
+      service.chunk(other, { start: 0, end: big.length - 1, size: big.length }, sha256(big), streamOf(big), declared),
+      rejected('chunk-too-large', 0),
+    );
+    assert.deepEqual(await service.status(other), { received: 0, size: null, complete: false });
+    // The collector already holds part of that file (an earlier upload in chunks): out-of-order with what it holds.
+    await service.declare(other, { size: small.length, sha256: sha256(small), ...declared });
+    const [first] = chunksOf(small, 8000);
+    await service.chunk(other, { start: 0, end: first!.end, size: small.length }, first!.sha256, streamOf(first!.bytes));
+    await assert.rejects(service.chunk(other, whole, sha256(small), streamOf(small), declared), rejected('out-of-order', 8000));
+    // A wrong hash is refused like any chunk's, and a declaring chunk of a closed task like a declaration.
+    const job2 = await insertJob(ctx.db, { sensors: ['edge-1'] });
+    const third = job2.tasks[0]!;
+    await assert.rejects(
+      service.chunk(third, whole, sha256(randomBytes(8)), streamOf(small), declared),
+      domain('invalid', /does not match the chunk's SHA-256/),
+    );
+    assert.ok(!existsSync(join(dir, job2.jobId, 'tasks', `${third.taskId}.pcap`)));
+    await ctx.db.query("UPDATE job_tasks SET status = 'cancelled' WHERE id = $1", [third.taskId]);
+    await assert.rejects(service.chunk(third, whole, sha256(small), streamOf(small), declared), domain('conflict', /is cancelled/));
+  });
+
   test('a token of the right task but another job or sensor is forbidden; closed tasks take no upload', async () => {
     const { service } = makeService(ctx.db, dir);
     const job = await insertJob(ctx.db, { sensors: ['edge-1'] });

@@ -13,12 +13,24 @@
  * - `chunk` appends one chunk at `received`: a chunk starting elsewhere → UploadRejected
  *   'out-of-order' (carrying `received`); one longer than `chunkMaxBytes` → 'chunk-too-large'; one
  *   whose body differs from its range or its SHA-256, or reaching past the declared size →
- *   DomainError('invalid') and nothing of it is kept. The bytes are fsynced before `received`
- *   advances in the database, so a crash loses at most the chunk in flight.
- * - when `received == size` the whole file is hashed: a mismatch resets the upload to 0
- *   (UploadRejected 'file-mismatch'); a match renames `{task}.part` to `{task}.pcap`, marks the
- *   upload complete and calls `onTaskUploaded` (which must be idempotent: it is called again when a
- *   restart came between the two).
+ *   DomainError('invalid') and nothing of it is kept. `received` advances in the database once the
+ *   chunk is written (not fsynced: see durability below).
+ * - a chunk that holds the whole file may carry its declaration (`declaration`: packets, bytes,
+ *   truncation; size and SHA-256 are the chunk's): it is declared as by `declare`, then written and
+ *   finished in the same call — one request for a small result. A declaring chunk that does not
+ *   start at 0 and end at size - 1 → DomainError('invalid'); when the collector already holds part
+ *   of that file it answers UploadRejected 'out-of-order' with `received`, when all of it, the
+ *   complete state.
+ * - when `received == size` the whole file is hashed (unless that one chunk was the whole file and
+ *   its SHA-256 the declared one: then it was hashed while written): a mismatch resets the upload to
+ *   0 (UploadRejected 'file-mismatch'); a match fsyncs `{task}.part`, renames it to `{task}.pcap`,
+ *   fsyncs the directory, marks the upload complete and calls `onTaskUploaded` (which must be
+ *   idempotent: it is called again when a restart came between the two).
+ * - durability: a task is done only after its whole file is fsynced and renamed (and the rename
+ *   fsynced). Chunks are not fsynced one by one: `kill -9` of the collector keeps every written
+ *   chunk (the page cache survives a process), and after an OS crash or power loss the file can be
+ *   shorter than `received` (a resumed declaration then starts over from 0) or damaged (the whole
+ *   file's SHA-256 check fails: 'file-mismatch', the agent sends it again from 0).
  * - a full disk (ENOSPC/EDQUOT) fails the task with "results disk full" (`onTaskFailed`), drops its
  *   partial file and answers DomainError('unavailable'); the collector keeps running.
  * - a chunk whose task was closed (cancelled, failed) or deleted while it streamed is refused
@@ -45,7 +57,7 @@ import {
   type UploadRow,
 } from '../../storage/uploads.repo.js';
 import { conflict, DomainError, invalid, notFound } from '../errors.js';
-import { hashFile, isDiskFull, syncDir, taskFile } from './result-files.js';
+import { hashFile, isDiskFull, syncDir, syncFile, taskFile } from './result-files.js';
 import type { TaskTokenSubject } from './task-tokens.js';
 
 export type { UploadDeclaration };
@@ -68,6 +80,9 @@ export interface ChunkRange {
 export type ChunkBody = AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
 
 export type UploadProblem = 'out-of-order' | 'chunk-too-large' | 'file-mismatch';
+
+/** What a chunk holding the whole file declares besides its size and SHA-256 (see `chunk`). */
+export type ChunkDeclaration = Omit<UploadDeclaration, 'size' | 'sha256'>;
 
 /** An upload refused in a way the agent acts on: resume from `received`, send smaller chunks, or start over. */
 export class UploadRejected extends DomainError {
@@ -169,8 +184,25 @@ export class UploadService {
     });
   }
 
-  /** Appends one chunk (streamed from `body`) at `range.start`, which must equal `received`. */
-  async chunk(who: TaskTokenSubject, range: ChunkRange, sha256: string, body: ChunkBody): Promise<UploadState> {
+  /**
+   * Appends one chunk (streamed from `body`) at `range.start`, which must equal `received`. With
+   * `declaration` the chunk is the whole file and declares it first (see the contract above).
+   */
+  async chunk(who: TaskTokenSubject, range: ChunkRange, sha256: string, body: ChunkBody, declaration?: ChunkDeclaration): Promise<UploadState> {
+    if (declaration !== undefined) {
+      if (range.start !== 0 || range.end !== range.size - 1) {
+        throw invalid(`Content-Range: a chunk that declares the upload must hold the whole file (bytes 0-${range.size - 1}/${range.size})`);
+      }
+      if (range.size > this.opts.chunkMaxBytes) {
+        // Refused before it declares anything: the agent sends the file the long way, in smaller chunks.
+        throw new UploadRejected('chunk-too-large', `chunk of ${range.size} bytes is larger than jobs.uploadChunkMaxBytes (${this.opts.chunkMaxBytes})`, 0);
+      }
+      const state = await this.declare(who, { size: range.size, sha256, ...declaration });
+      if (state.complete) return state;
+      if (state.received !== 0) {
+        throw new UploadRejected('out-of-order', `the collector already holds ${state.received} bytes of this file: resume from there`, state.received);
+      }
+    }
     return this.exclusive(who, async (row) => {
       refuseClosed(row);
       if (row.size === null || row.sha256 === null) throw conflict(`task ${row.taskId} has no declared upload: POST the declaration first`);
@@ -206,7 +238,8 @@ export class UploadService {
       this.counters.chunks += 1;
       this.counters.bytes += length;
       const advanced: UploadRow = { ...row, received: range.start + length };
-      if (advanced.received === row.size) return this.finish(advanced);
+      // One chunk that was the whole file was hashed while it was written: no second read.
+      if (advanced.received === row.size) return this.finish(advanced, range.start === 0 && sha256 === row.sha256);
       return stateOf(advanced);
     });
   }
@@ -283,11 +316,8 @@ export class UploadService {
     const path = this.path(row, 'part');
     let fh;
     try {
-      const dir = dirname(path);
-      await mkdir(dir, { recursive: true });
-      const created = !(await stat(path).catch(() => null));
+      await mkdir(dirname(path), { recursive: true });
       fh = await open(path, constants.O_RDWR | constants.O_CREAT, 0o640);
-      if (created) await syncDir(dir);
     } catch (err) {
       throw await this.failed(row, err);
     }
@@ -308,7 +338,6 @@ export class UploadService {
       if (count < length) throw invalid(`chunk body has ${count} bytes, its Content-Range says ${length}`);
       const actual = hash.digest('hex');
       if (actual !== sha256) throw invalid(`X-Chunk-SHA256 ${sha256} does not match the chunk's SHA-256 ${actual}; nothing of it was kept`);
-      await fh.sync();
     } catch (err) {
       this.counters.refusedChunks += 1;
       await fh.truncate(start).catch(() => undefined);
@@ -349,13 +378,16 @@ export class UploadService {
     return new DomainError('unavailable', `${DISK_FULL_REASON}: the collector cannot store this upload`, { cause: err });
   }
 
-  /** All bytes are in: verify the whole file, then complete the upload and tell the jobs service. */
-  private async finish(row: UploadRow): Promise<UploadState> {
+  /**
+   * All bytes are in: verify the whole file (`hashed`: the caller hashed all of it on the way in),
+   * make it durable, then complete the upload and tell the jobs service.
+   */
+  private async finish(row: UploadRow, hashed = false): Promise<UploadState> {
     const size = row.size as number;
     const part = this.path(row, 'part');
     const final = this.path(row, 'pcap');
     const source = (await stat(part).catch(() => null)) ? part : (await stat(final).catch(() => null)) ? final : null;
-    const actual = source ? await hashFile(source) : null;
+    const actual = source && hashed ? { sha256: row.sha256 as string, size: (await stat(source)).size } : source ? await hashFile(source) : null;
     if (!source || !actual || actual.sha256 !== row.sha256 || actual.size !== size) {
       this.counters.mismatches += 1;
       this.log.warn(
@@ -371,6 +403,8 @@ export class UploadService {
       );
     }
     if (source === part) {
+      // The only fsyncs of an upload: its bytes, then its name, before the task can be done.
+      await syncFile(part);
       await rename(part, final);
       await syncDir(dirname(final));
     }

@@ -185,3 +185,31 @@ test('a body larger than the chunk limit without a Content-Length is cut off wit
   assert.equal(bad.status, 400);
   assert.match((await errorOf(bad)).message, /sha256/);
 });
+
+test('a PUT of the whole file with X-Upload-Packets/-Bytes/-Truncated declares it: one request makes the task done; bad declaring headers are 400 naming the header', async () => {
+  const job = await insertJob(t.db, { sensors: ['edge-1'] });
+  const task = job.tasks[0]!;
+  const token = await tokenFor(task);
+  writeCapture(join(work, 'small.pcap'), { seed: 6, packets: 500 });
+  const small = readFileSync(join(work, 'small.pcap'));
+  const [whole] = chunksOf(small, small.length);
+  const declaring = { 'x-upload-packets': '500', 'x-upload-bytes': String(small.length - 24), 'x-upload-truncated': 'max-packets' };
+  for (const [headers, message] of [
+    [{ 'x-upload-packets': '6000' }, /X-Upload-Bytes: expected a whole number, got none/],
+    [{ ...declaring, 'x-upload-bytes': '-1' }, /X-Upload-Bytes: expected a whole number, got "-1"/],
+    [{ ...declaring, 'x-upload-truncated': 'tired' }, /X-Upload-Truncated: expected one of max-bytes, max-packets, got "tired"/],
+  ] as const) {
+    const res = await put(task, token, whole!, small.length, headers);
+    assert.equal(res.status, 400);
+    assert.match((await errorOf(res)).message, message);
+  }
+  const res = await put(task, token, whole!, small.length, declaring);
+  assert.equal(res.status, 200, await res.clone().text());
+  assert.deepEqual(await res.json(), { received: small.length, size: small.length, complete: true });
+  await t.jobs.jobs.service.settled();
+  const [row] = await t.db.query<{ status: string; packets: number; truncated: string }>(
+    'SELECT status, result_packets AS packets, truncated FROM job_tasks WHERE id = $1',
+    [task.taskId],
+  );
+  assert.deepEqual(row, { status: 'done', packets: 500, truncated: 'max-packets' });
+});

@@ -3,7 +3,9 @@
  * (permission 'task', auth.ts):
  *
  *   POST /tasks/{task}/upload   declare {size, sha256, packets, bytes, truncated?} → {received, size, complete}
- *   PUT  /tasks/{task}/upload   one chunk: Content-Range: bytes {start}-{end}/{size}, X-Chunk-SHA256; body streamed to disk
+ *   PUT  /tasks/{task}/upload   one chunk: Content-Range: bytes {start}-{end}/{size}, X-Chunk-SHA256; body streamed to disk;
+ *                               with X-Upload-Packets and X-Upload-Bytes (and X-Upload-Truncated) a chunk holding the whole
+ *                               file declares it too: a small result in one request
  *   GET  /tasks/{task}/upload   where to resume
  *
  * The PUT body is not held to the app's JSON body limit: app.ts lets it through and this route
@@ -14,7 +16,7 @@
 import { Hono, type Context } from 'hono';
 import { z } from 'zod';
 import { TRUNCATION_REASONS } from '@pcapmesh/shared/wire';
-import { UploadRejected, type ChunkRange } from '../../domain/jobs/uploads.service.js';
+import { UploadRejected, type ChunkDeclaration, type ChunkRange } from '../../domain/jobs/uploads.service.js';
 import { invalid } from '../../domain/errors.js';
 import type { HttpDeps } from '../deps.js';
 import type { AppEnv } from '../env.js';
@@ -81,7 +83,9 @@ export const putUploadChunk = defineOperation({
     'The chunk must start at `received` (else 409 with `error.received`); a chunk whose SHA-256 differs from X-Chunk-SHA256, whose body ' +
     'differs from its Content-Range, or that reaches past the declared size is refused with 400 and nothing of it is kept. ' +
     'A body larger than jobs.uploadChunkMaxBytes → 413. After the last chunk the whole file is checked: a mismatch resets the upload (422). ' +
-    'A full results disk fails the task (503).',
+    'A full results disk fails the task (503). ' +
+    'With X-Upload-Packets and X-Upload-Bytes the chunk must be the whole file (bytes 0-{size-1}/{size}) and declares it as POST does ' +
+    '(its SHA-256 is the file’s): declaration, bytes and check in one request; 409 with `error.received` when the collector already holds part of that file.',
   params: taskParams,
   parameters: [
     {
@@ -97,6 +101,27 @@ export const putUploadChunk = defineOperation({
       required: true,
       schema: { type: 'string', pattern: '^[0-9a-f]{64}$' },
       description: "the chunk's SHA-256, lowercase hex",
+    },
+    {
+      name: 'X-Upload-Packets',
+      in: 'header',
+      required: false,
+      schema: { type: 'string', pattern: '^\\d{1,16}$' },
+      description: 'declares the upload with this chunk (which must hold the whole file): packets in the file; needs X-Upload-Bytes',
+    },
+    {
+      name: 'X-Upload-Bytes',
+      in: 'header',
+      required: false,
+      schema: { type: 'string', pattern: '^\\d{1,16}$' },
+      description: 'with X-Upload-Packets: captured bytes of those packets',
+    },
+    {
+      name: 'X-Upload-Truncated',
+      in: 'header',
+      required: false,
+      schema: { type: 'string', enum: [...TRUNCATION_REASONS] },
+      description: 'with X-Upload-Packets: the limit that stopped the extract early, if one did',
     },
   ],
   body: { description: 'the chunk’s bytes', content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } } },
@@ -125,6 +150,28 @@ export function parseContentRange(header: string | undefined): ChunkRange {
   const [start, end, size] = [Number(match[1]), Number(match[2]), Number(match[3])];
   if (![start, end, size].every(Number.isSafeInteger)) throw invalid('Content-Range: numbers too large');
   return { start, end, size };
+}
+
+/** The declaration a whole-file chunk carries in X-Upload-* headers; undefined when it carries none. */
+export function parseChunkDeclaration(header: (name: string) => string | undefined): ChunkDeclaration | undefined {
+  const packets = header('x-upload-packets');
+  const bytes = header('x-upload-bytes');
+  const truncated = header('x-upload-truncated');
+  if (packets === undefined && bytes === undefined && truncated === undefined) return undefined;
+  const count = (name: string, value: string | undefined): number => {
+    const n = /^\d{1,16}$/.test(value?.trim() ?? '') ? Number(value) : Number.NaN;
+    if (!Number.isSafeInteger(n)) throw invalid(`${name}: expected a whole number, got ${value === undefined ? 'none' : JSON.stringify(value.slice(0, 40))}`);
+    return n;
+  };
+  const reason = truncated?.trim();
+  if (reason !== undefined && !(TRUNCATION_REASONS as readonly string[]).includes(reason)) {
+    throw invalid(`X-Upload-Truncated: expected one of ${TRUNCATION_REASONS.join(', ')}, got ${JSON.stringify(reason.slice(0, 40))}`);
+  }
+  return {
+    packets: count('X-Upload-Packets', packets),
+    bytes: count('X-Upload-Bytes', bytes),
+    truncated: (reason as ChunkDeclaration['truncated'] | undefined) ?? null,
+  };
 }
 
 /** The answer to a refusal the agent acts on; other errors go to the app's error mapper. */
@@ -161,9 +208,10 @@ export function taskUploadRoutes(deps: HttpDeps, { route }: RouteTools): Hono<Ap
     const range = parseContentRange(c.req.header('content-range'));
     const sha256 = c.req.header('x-chunk-sha256')?.trim().toLowerCase() ?? '';
     if (!/^[0-9a-f]{64}$/.test(sha256)) throw invalid('X-Chunk-SHA256: expected the chunk’s SHA-256 as 64 hex digits');
+    const declaration = parseChunkDeclaration((name) => c.req.header(name));
     const body: AsyncIterable<Uint8Array> = c.req.raw.body ?? (async function* () {})();
     try {
-      return reply(200, await uploads.chunk(c.var.task!, range, sha256, body));
+      return reply(200, await uploads.chunk(c.var.task!, range, sha256, body, declaration));
     } catch (err) {
       return rejection(c, err);
     }
