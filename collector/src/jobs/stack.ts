@@ -79,6 +79,7 @@ export async function openJobsStack(deps: JobsStackDeps): Promise<JobsStack> {
       taskMaxAttempts: config.jobs.taskMaxAttempts,
       uploadTokenMinutes: config.jobs.uploadTokenMinutes,
       expiryDays: config.results.expiryDays,
+      mergeLeaseSeconds: config.jobs.mergeLeaseSeconds,
     },
   });
   const uploads = new UploadService({

@@ -188,6 +188,36 @@ export async function setJobStatus(
   return rows.length === 1;
 }
 
+/**
+ * Takes the merge lease of a `merging` job for `holder` until `seconds` from now (the database's
+ * clock, shared by every collector): when nobody holds it, `holder` already does, or the holder's
+ * lease has expired (a crashed collector). False when another holder's lease is still running or
+ * the job is not merging.
+ */
+export async function acquireMergeLease(q: Queryable, jobId: string, holder: string, seconds: number): Promise<boolean> {
+  const rows = await q.query(
+    `UPDATE jobs SET merge_holder = $2, merge_lease_until = clock_timestamp() + $3 * interval '1 second'
+      WHERE id = $1 AND status = 'merging'
+        AND (merge_holder IS NULL OR merge_holder = $2 OR merge_lease_until <= clock_timestamp()) RETURNING id`,
+    [jobId, holder, seconds],
+  );
+  return rows.length === 1;
+}
+
+/** Extends `holder`'s lease to `seconds` from now; false when it no longer holds it (it expired and another took it). */
+export async function renewMergeLease(q: Queryable, jobId: string, holder: string, seconds: number): Promise<boolean> {
+  const rows = await q.query(
+    `UPDATE jobs SET merge_lease_until = clock_timestamp() + $3 * interval '1 second' WHERE id = $1 AND merge_holder = $2 RETURNING id`,
+    [jobId, holder, seconds],
+  );
+  return rows.length === 1;
+}
+
+/** Gives the lease up (its merge ended); nothing when `holder` does not hold it. */
+export async function releaseMergeLease(q: Queryable, jobId: string, holder: string): Promise<void> {
+  await q.query('UPDATE jobs SET merge_holder = NULL, merge_lease_until = NULL WHERE id = $1 AND merge_holder = $2', [jobId, holder]);
+}
+
 /** Sets the expiry time of a finished job's results. */
 export async function setJobExpiry(q: Queryable, id: string, expiresAt: Date): Promise<void> {
   await q.query('UPDATE jobs SET expires_at = $2 WHERE id = $1', [id, expiresAt]);

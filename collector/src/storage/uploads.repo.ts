@@ -216,12 +216,16 @@ export interface MergeResultRow {
   expiresAt: Date;
 }
 
-/** Stores a merge's result on the job; false (nothing stored) when the job is gone or no longer open (cancelled while it merged). */
-export async function storeMergeResult(q: Queryable, jobId: string, r: MergeResultRow): Promise<boolean> {
+/**
+ * Stores a merge's result on the job; false (nothing stored) when the job is gone or no longer open
+ * (cancelled while it merged), or — given `holder` — when that holder no longer holds the job's
+ * merge lease (it expired and another collector took it over).
+ */
+export async function storeMergeResult(q: Queryable, jobId: string, r: MergeResultRow, holder?: string): Promise<boolean> {
   const rows = await q.query(
     `UPDATE jobs SET result_path = $2, result_file_bytes = $3, result_sha256 = $4, result_packets = $5, result_bytes = $6,
             duplicates_removed = $7, analysis = $8::jsonb, manifest = $9, expires_at = $10, updated_at = now()
-      WHERE id = $1 AND status IN ('pending', 'running', 'merging') RETURNING id`,
+      WHERE id = $1 AND status IN ('pending', 'running', 'merging') AND ($11::text IS NULL OR merge_holder = $11) RETURNING id`,
     [
       jobId,
       r.resultPath,
@@ -233,6 +237,7 @@ export async function storeMergeResult(q: Queryable, jobId: string, r: MergeResu
       r.analysis === null ? null : JSON.stringify(r.analysis),
       r.manifest,
       r.expiresAt,
+      holder ?? null,
     ],
   );
   return rows.length === 1;

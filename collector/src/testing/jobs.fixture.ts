@@ -25,6 +25,7 @@ export const SETTINGS: JobsDeps['settings'] = {
   taskMaxAttempts: 3,
   uploadTokenMinutes: 60,
   expiryDays: 7,
+  mergeLeaseSeconds: 30,
 };
 
 export const ts = (d: Date | number): Timestamp => {

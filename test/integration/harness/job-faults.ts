@@ -32,7 +32,14 @@ export async function startFaultWorld(
   if (!backend) return null;
   const sensors = buildOverlappingSensors(join(scope.dir, 'captures'));
   const reference = referenceExtract(sensors, FAULT_FILTER, FAULT_WINDOW, scope.dir);
-  const world = await JobWorld.start(scope, { backend, sensors, proxy: true, agentConfig: { tasks: { uploadChunkBytes: FAULT_CHUNK } } });
+  // A short merge lease: a collector killed mid-merge leaves its lease, which the restarted one waits out.
+  const world = await JobWorld.start(scope, {
+    backend,
+    sensors,
+    proxy: true,
+    agentConfig: { tasks: { uploadChunkBytes: FAULT_CHUNK } },
+    collectorConfig: { jobs: { mergeLeaseSeconds: 3 } },
+  });
   return { world, reference, sensors };
 }
 

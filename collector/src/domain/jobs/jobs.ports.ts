@@ -43,7 +43,8 @@ export interface MergeOutcome {
 export interface JobResults {
   taskResultFile(jobId: string, taskId: string): ResultFile | null | Promise<ResultFile | null>;
   mergedFile(jobId: string): ResultFile | null | Promise<ResultFile | null>;
-  merge(jobId: string, finalStatus: JobStatus): Promise<MergeOutcome>;
+  /** `holder`: the job's merge lease holder; the result is stored only while it holds the lease. */
+  merge(jobId: string, finalStatus: JobStatus, holder?: string): Promise<MergeOutcome>;
   removeJobFiles(jobId: string): void | Promise<void>;
   sweepExpired(now: Date): Promise<unknown>;
 }

@@ -10,6 +10,8 @@
  *
  * Created jobs already watch 'sensor.status' events: a sensor's birth or return re-sends its tasks.
  */
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import type { Db } from '../../storage/db.js';
 import type { DomainEvents } from '../events.js';
@@ -38,7 +40,11 @@ export interface JobsDeps {
     uploadTokenMinutes: number;
     /** results.expiryDays */
     expiryDays: number;
+    /** jobs.mergeLeaseSeconds */
+    mergeLeaseSeconds: number;
   };
+  /** This collector in merge leases; default `{hostname}:{pid}:{random}` (unique per process). */
+  holder?: string;
 }
 
 export interface Jobs {
@@ -61,7 +67,8 @@ export function createJobs(deps: JobsDeps): Jobs {
     log,
     now,
   });
-  const lifecycle = new JobLifecycle({ db, dispatcher, results: deps.results, events: deps.events, log, now, settings });
+  const holder = deps.holder ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  const lifecycle = new JobLifecycle({ db, dispatcher, results: deps.results, events: deps.events, log, now, settings, holder });
   const estimates = new DryRunEstimates(deps.commands, (sensor, err) => log.warn({ sensor, err }, 'publishing an estimate command failed'));
   const service = new JobsService({ db, sensors: deps.sensors, dispatcher, lifecycle, estimates, results: deps.results, log, now, settings });
   const scheduler = new JobScheduler({ db, service, dispatcher, lifecycle, results: deps.results, log, now, settings });

@@ -15,7 +15,16 @@
 import type { Logger } from 'pino';
 import type { Db } from '../../storage/db.js';
 import { applyTaskStatus, listTasks, OPEN_TASK_STATES, reopenForRetry, type TaskRow } from '../../storage/job-tasks.repo.js';
-import { findJob, setJobExpiry, setJobStatus, type JobRow, type JobStatusText } from '../../storage/jobs.repo.js';
+import {
+  acquireMergeLease,
+  findJob,
+  releaseMergeLease,
+  renewMergeLease,
+  setJobExpiry,
+  setJobStatus,
+  type JobRow,
+  type JobStatusText,
+} from '../../storage/jobs.repo.js';
 import type { DomainEvents } from '../events.js';
 import type { TaskDispatcher } from './dispatcher.js';
 import { jobStatusEvent } from './job-views.js';
@@ -25,6 +34,8 @@ export interface LifecycleSettings {
   taskMaxAttempts: number;
   /** results.expiryDays: a finished job's results are deleted this long after it ended. */
   expiryDays: number;
+  /** jobs.mergeLeaseSeconds: life of a merge lease, renewed every third of it while the merge runs. */
+  mergeLeaseSeconds: number;
 }
 
 export interface LifecycleDeps {
@@ -35,6 +46,8 @@ export interface LifecycleDeps {
   log: Logger;
   now: () => Date;
   settings: LifecycleSettings;
+  /** This collector process in merge leases (unique among the collectors on the database). */
+  holder: string;
 }
 
 const PROGRESS_INTERVAL_MS = 1000;
@@ -111,6 +124,11 @@ export class JobLifecycle {
   /**
    * Ends a running job whose tasks are all final: merge when any is done, else failed. Also
    * re-runs the merge of a job found `merging` (restart). Returns false when there is nothing to do.
+   *
+   * Exactly one collector merges a job: the merge runs only under the job's merge lease in the
+   * database (jobs.repo acquireMergeLease), renewed every third of jobs.mergeLeaseSeconds while it
+   * runs and released when it ends. A job another collector holds the lease of is left to it (false);
+   * a crashed holder's lease expires and the next tick of any collector takes the merge over.
    */
   async finishIfDone(jobId: string): Promise<boolean> {
     const { db } = this.deps;
@@ -129,9 +147,15 @@ export class JobLifecycle {
       if (!(await setJobStatus(db, jobId, { from: ['pending', 'running'], to: 'merging', at: this.deps.now() }))) return false;
       await this.emitJob(jobId, 'merging');
     }
+    const { holder, settings } = this.deps;
+    if (!(await acquireMergeLease(db, jobId, holder, settings.mergeLeaseSeconds))) {
+      this.deps.log.debug({ job: jobId, holder }, 'another collector holds the merge lease');
+      return false;
+    }
     this.merging.add(jobId);
+    const renew = setInterval(() => void this.renewLease(jobId), (settings.mergeLeaseSeconds * 1000) / 3);
     try {
-      const merged = await this.deps.results.merge(jobId, final);
+      const merged = await this.deps.results.merge(jobId, final, holder);
       this.deps.log.info(
         { job: jobId, status: final, packets: merged.packets, fileBytes: merged.fileBytes, duplicatesRemoved: merged.duplicatesRemoved },
         'job merged',
@@ -141,9 +165,21 @@ export class JobLifecycle {
       this.deps.log.error({ job: jobId, err }, 'merge failed');
       await this.end(job, 'failed', `merge failed: ${err instanceof Error ? err.message : String(err)}`, ['merging']);
     } finally {
+      clearInterval(renew);
+      await releaseMergeLease(db, jobId, holder).catch((err: unknown) => this.deps.log.warn({ job: jobId, err }, 'releasing the merge lease failed'));
       this.merging.delete(jobId);
     }
     return true;
+  }
+
+  /** Extends this collector's merge lease of `jobId`; a lease found lost is logged (the result will not be stored). */
+  private async renewLease(jobId: string): Promise<void> {
+    const { db, holder, settings, log } = this.deps;
+    try {
+      if (!(await renewMergeLease(db, jobId, holder, settings.mergeLeaseSeconds))) log.warn({ job: jobId, holder }, 'merge lease lost to another collector');
+    } catch (err) {
+      log.warn({ job: jobId, holder, err }, 'renewing the merge lease failed');
+    }
   }
 
   /** When the results of a job that ends at `at` expire (results.expiryDays later). */

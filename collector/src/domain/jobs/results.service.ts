@@ -96,11 +96,14 @@ export class ResultsService {
     return this.opts.signer.publicJwks();
   }
 
-  /** Merges, analyses and signs the job's results (see the contract above). */
-  merge(jobId: string, finalStatus: JobStatus): Promise<MergeOutcome> {
+  /**
+   * Merges, analyses and signs the job's results (see the contract above). With `holder` (the
+   * job's merge lease holder) the result is stored only while that holder still holds the lease.
+   */
+  merge(jobId: string, finalStatus: JobStatus, holder?: string): Promise<MergeOutcome> {
     const running = this.running.get(jobId);
     if (running) return running;
-    const merging = this.mergeOnce(jobId, finalStatus).finally(() => this.running.delete(jobId));
+    const merging = this.mergeOnce(jobId, finalStatus, holder).finally(() => this.running.delete(jobId));
     this.running.set(jobId, merging);
     return merging;
   }
@@ -155,7 +158,7 @@ export class ResultsService {
 
   // ─── internals ───────────────────────────────────────────────────────────────────────────────
 
-  private async mergeOnce(jobId: string, finalStatus: JobStatus): Promise<MergeOutcome> {
+  private async mergeOnce(jobId: string, finalStatus: JobStatus, holder: string | undefined): Promise<MergeOutcome> {
     const { db, directory } = this.opts;
     const job = await findResultJob(db, jobId);
     if (!job) throw notFound(`job ${jobId}`);
@@ -207,22 +210,32 @@ export class ResultsService {
       version: this.opts.version,
     });
     const kept = await this.storeOrRemove(jobId, async () =>
-      storeMergeResult(db, jobId, {
-        resultPath: mergedFile(jobId, ext),
-        fileBytes: merged.fileBytes,
-        sha256: merged.sha256,
-        packets: merged.packets,
-        bytes: merged.bytes,
-        duplicatesRemoved: merged.duplicates,
-        analysis: merged.analysis,
-        manifest: await this.opts.signer.sign(manifest),
-        expiresAt: new Date(completedAt.getTime() + this.opts.expiryDays * 86_400_000),
-      }),
+      storeMergeResult(
+        db,
+        jobId,
+        {
+          resultPath: mergedFile(jobId, ext),
+          fileBytes: merged.fileBytes,
+          sha256: merged.sha256,
+          packets: merged.packets,
+          bytes: merged.bytes,
+          duplicatesRemoved: merged.duplicates,
+          analysis: merged.analysis,
+          manifest: await this.opts.signer.sign(manifest),
+          expiresAt: new Date(completedAt.getTime() + this.opts.expiryDays * 86_400_000),
+        },
+        holder,
+      ),
     );
     if (!kept) {
+      const current = await findResultJob(db, jobId);
+      if (current !== null && ['pending', 'running', 'merging'].includes(current.status)) {
+        // Still open: `holder`'s lease expired and another collector took the merge over; its files are that one's now.
+        this.log.warn({ job: jobId, holder }, 'merge not kept: the merge lease passed to another collector');
+        throw conflict(`job ${jobId}: the merge lease passed to another collector; this merge is not kept`);
+      }
       // Cancelled (or deleted) while the worker ran: its merge must not be served nor signed as the job's result.
       await rm(join(directory, mergedFile(jobId, ext)), { force: true });
-      const current = await findResultJob(db, jobId);
       this.log.info({ job: jobId, status: current?.status ?? 'deleted' }, 'merge not kept: the job ended while it merged');
       throw conflict(`job ${jobId} was ${current?.status ?? 'deleted'} while it merged; its merge is not kept`);
     }
