@@ -155,11 +155,13 @@ forEachDatabase('network view from traffic ingest', (ctx) => {
   test("a location's table made in a transaction that rolled back is made again by the next message", async () => {
     const h = networkHarness(ctx.db);
     await h.sensors.register({ name: 'c1', location: 'site-c' });
-    const [row] = await ctx.db.query<{ id: number }>('SELECT id FROM sensors WHERE name = $1', ['c1']);
+    const [row] = await ctx.db.query<{ id: number; locationId: number }>('SELECT id, location_id AS "locationId" FROM sensors WHERE name = $1', ['c1']);
     const now = Date.now();
     await assert.rejects(
       ctx.db.transaction(async (tx) => {
-        await h.network.recordTraffic(tx, { sensorId: row!.id, intervalStart: new Date(now), flows: [flow('10.3.0.0/24', '10.3.1.0/24', 100)] });
+        await h.network.recordTraffic(tx, [
+          { sensorId: row!.id, locationId: row!.locationId, intervalStart: new Date(now), flows: [flow('10.3.0.0/24', '10.3.1.0/24', 100)] },
+        ]);
         throw new Error('rolled back');
       }),
       /rolled back/,

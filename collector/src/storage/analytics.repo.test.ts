@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { forEachDatabase } from '../testing/databases.js';
 import { bytesByLocation, counterDeltas, downloadsPerDay, jobsPerDay, statusTimeline, timeToResult } from './analytics.repo.js';
+import { foldTraffic } from './traffic-fold.js';
 import { addNetworkTraffic, ensureLocationTrafficTable } from './network-traffic.repo.js';
 
 const MIN = 60_000;
@@ -124,13 +125,13 @@ forEachDatabase('analytics repo', (ctx) => {
     const [{ id: locationId } = { id: 0 }] = await db.query<{ id: number }>(`SELECT id FROM locations WHERE name = 'loc-1'`);
     await db.transaction(async (tx) => {
       await ensureLocationTrafficTable(tx, locationId);
-      await addNetworkTraffic(tx, { locationId, sensorId, minute: new Date(t0), flows: [{ src: '10.0.0.0/24', dst: '10.0.1.0/24', packets: 1, bytes: 100 }] });
-      await addNetworkTraffic(tx, {
-        locationId,
-        sensorId,
-        minute: new Date(t0 + 61 * MIN),
-        flows: [{ src: '10.0.0.0/24', dst: 'other', packets: 2, bytes: 50 }],
-      });
+      await addNetworkTraffic(
+        tx,
+        foldTraffic([
+          { locationId, sensorId, intervalStart: new Date(t0), flows: [{ src: '10.0.0.0/24', dst: '10.0.1.0/24', packets: 1, bytes: 100 }] },
+          { locationId, sensorId, intervalStart: new Date(t0 + 61 * MIN), flows: [{ src: '10.0.0.0/24', dst: 'other', packets: 2, bytes: 50 }] },
+        ]),
+      );
     });
     const series = await bytesByLocation(db, new Date(t0), new Date(t0 + 2 * 3_600_000), 3600, null);
     assert.deepEqual(

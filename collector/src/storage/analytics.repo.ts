@@ -126,12 +126,12 @@ export interface LocationBucketRow {
   bytes: number;
 }
 
-/** Packets and bytes per location per bucket (aligned to the epoch) in [from, to), from the network view. */
+/** Packets and bytes per location per bucket (aligned to the epoch) in [from, to), from the network view's minute totals. */
 export async function bytesByLocation(q: Queryable, from: Date, to: Date, bucketSeconds: number, locationId: number | null): Promise<LocationBucketRow[]> {
   return q.query<LocationBucketRow>(
     `SELECT l.name AS location, to_timestamp(floor(extract(epoch FROM t.minute) / $3) * $3) AS at,
             sum(t.packets)::int8 AS packets, sum(t.bytes)::int8 AS bytes
-       FROM network_traffic t JOIN locations l ON l.id = t.location_id
+       FROM network_traffic_minute t JOIN locations l ON l.id = t.location_id
       WHERE t.minute >= $1 AND t.minute < $2${locationId === null ? '' : ' AND t.location_id = $4'}
       GROUP BY 1, 2 ORDER BY 1, 2`,
     locationId === null ? [from, to, bucketSeconds] : [from, to, bucketSeconds, locationId],

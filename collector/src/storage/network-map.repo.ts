@@ -4,22 +4,41 @@
  * The rule that turns evidence into the map is domain/network/subnet-map.ts.
  */
 import type { Queryable } from './db.js';
-import type { NetworkFlow } from './network-traffic.repo.js';
 
-/** Adds a location's flows to its pair evidence (direction dropped: net_a <= net_b). */
-export async function addPairs(q: Queryable, locationId: number, at: Date, flows: NetworkFlow[]): Promise<void> {
-  if (flows.length === 0) return;
+/** One location's evidence of an unordered pair (net_a <= net_b) over some intervals. */
+export interface PairEvidence {
+  netA: string;
+  netB: string;
+  locationId: number;
+  packets: number;
+  bytes: number;
+  firstSeen: Date;
+  lastSeen: Date;
+}
+
+/**
+ * Adds pair evidence, one multi-row upsert. Contract: each (netA, netB, location) at most once
+ * (folded: storage/traffic-fold.ts), netA <= netB, rows in key order.
+ */
+export async function addPairs(q: Queryable, pairs: readonly PairEvidence[]): Promise<void> {
+  if (pairs.length === 0) return;
   await q.query(
     `INSERT INTO network_pairs (net_a, net_b, location_id, packets, bytes, first_seen, last_seen)
-     SELECT LEAST(f.src, f.dst), GREATEST(f.src, f.dst), $1, sum(f.packets)::int8, sum(f.bytes)::int8, $2, $2
-       FROM jsonb_to_recordset($3::jsonb) AS f(src text, dst text, packets bigint, bytes bigint)
-      GROUP BY 1, 2
+     SELECT * FROM unnest($1::text[], $2::text[], $3::int8[], $4::int8[], $5::int8[], $6::timestamptz[], $7::timestamptz[])
      ON CONFLICT (net_a, net_b, location_id) DO UPDATE SET
        packets = network_pairs.packets + EXCLUDED.packets,
        bytes = network_pairs.bytes + EXCLUDED.bytes,
        first_seen = LEAST(network_pairs.first_seen, EXCLUDED.first_seen),
        last_seen = GREATEST(network_pairs.last_seen, EXCLUDED.last_seen)`,
-    [locationId, at, JSON.stringify(flows)],
+    [
+      pairs.map((p) => p.netA),
+      pairs.map((p) => p.netB),
+      pairs.map((p) => p.locationId),
+      pairs.map((p) => p.packets),
+      pairs.map((p) => p.bytes),
+      pairs.map((p) => p.firstSeen.toISOString()),
+      pairs.map((p) => p.lastSeen.toISOString()),
+    ],
   );
 }
 

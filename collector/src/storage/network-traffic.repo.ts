@@ -50,34 +50,110 @@ async function tableExists(q: Queryable, table: string): Promise<boolean> {
 }
 
 /**
- * The per-location traffic tables as the partition manager's tables (daily partitions on
- * `minute`, kept `retentionDays`): app.ts registers them at every maintenance run, and ingest
- * runs the manager on a location's table when it creates it.
+ * The network view's time-series tables as the partition manager's tables (daily partitions, kept
+ * `retentionDays`): the per-location traffic tables and the two rollups. app.ts registers them at
+ * every maintenance run, and ingest runs the manager on a location's table when it creates it.
  */
 export async function networkPartitionedTables(q: Queryable, retentionDays: number): Promise<PartitionedTable[]> {
   const rows = await q.query<{ name: string }>(
     `SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
       WHERE i.inhparent = 'network_traffic'::regclass ORDER BY 1`,
   );
-  return rows.map((r) => ({ table: r.name, column: 'minute', retentionDays }));
+  return [
+    ...rows.map((r) => ({ table: r.name, column: 'minute', retentionDays })),
+    { table: 'network_traffic_minute', column: 'minute', retentionDays },
+    { table: 'network_pairs_hour', column: 'hour', retentionDays },
+  ];
 }
 
+/** One folded base row: a sensor's packets and bytes of one pair in one minute at its location. */
+export interface TrafficRow {
+  locationId: number;
+  minute: Date;
+  sensorId: number;
+  src: string;
+  dst: string;
+  packets: number;
+  bytes: number;
+}
+
+/** One (location, minute) total (network_traffic_minute). */
+export interface MinuteTotalRow {
+  locationId: number;
+  minute: Date;
+  packets: number;
+  bytes: number;
+}
+
+/** One (location, hour, pair) sum over sensors (network_pairs_hour). */
+export interface HourPairRow {
+  locationId: number;
+  hour: Date;
+  src: string;
+  dst: string;
+  packets: number;
+  bytes: number;
+}
+
+/** The rows one ingest transaction adds: the base rows and the rollups' share of the same flows. */
+export interface TrafficAdd {
+  rows: readonly TrafficRow[];
+  minutes: readonly MinuteTotalRow[];
+  hours: readonly HourPairRow[];
+}
+
+const ADD = (table: string, key: string) =>
+  `ON CONFLICT (${key}) DO UPDATE SET packets = ${table}.packets + EXCLUDED.packets, bytes = ${table}.bytes + EXCLUDED.bytes`;
+
 /**
- * Adds flows to their minute rows (a row that exists gets the packets and bytes added: agents
- * may report shorter intervals than a minute). Callers pass only flows not stored before
- * (traffic_samples' dedup), so a replayed message adds nothing.
+ * Adds traffic to the base rows and to both rollups, three multi-row upserts (a row that exists
+ * gets the packets and bytes added). Contract: each list holds each key at most once (folded:
+ * storage/traffic-fold.ts), `minutes` and `hours` are the sums of `rows` by their keys, and
+ * rows are in key order (concurrent writers then lock rows in one order: no deadlock cycle).
+ * Callers pass only flows not stored before (traffic_samples' dedup), so a replay adds nothing.
+ * Every location's table must exist (ensureLocationTrafficTable).
  */
-export async function addNetworkTraffic(q: Queryable, t: { locationId: number; sensorId: number; minute: Date; flows: NetworkFlow[] }): Promise<void> {
-  if (t.flows.length === 0) return;
-  await q.query(
-    `INSERT INTO network_traffic (location_id, minute, sensor_id, src_net, dst_net, packets, bytes)
-     SELECT $1, $2, $3, f.src, f.dst, sum(f.packets)::int8, sum(f.bytes)::int8
-       FROM jsonb_to_recordset($4::jsonb) AS f(src text, dst text, packets bigint, bytes bigint)
-      GROUP BY f.src, f.dst
-     ON CONFLICT (location_id, minute, sensor_id, src_net, dst_net)
-     DO UPDATE SET packets = network_traffic.packets + EXCLUDED.packets, bytes = network_traffic.bytes + EXCLUDED.bytes`,
-    [t.locationId, t.minute, t.sensorId, JSON.stringify(t.flows)],
-  );
+export async function addNetworkTraffic(q: Queryable, add: TrafficAdd): Promise<void> {
+  const { rows, minutes, hours } = add;
+  if (rows.length > 0) {
+    await q.query(
+      `INSERT INTO network_traffic (location_id, minute, sensor_id, src_net, dst_net, packets, bytes)
+       SELECT * FROM unnest($1::int8[], $2::timestamptz[], $3::int8[], $4::text[], $5::text[], $6::int8[], $7::int8[])
+       ${ADD('network_traffic', 'location_id, minute, sensor_id, src_net, dst_net')}`,
+      [
+        rows.map((r) => r.locationId),
+        rows.map((r) => r.minute.toISOString()),
+        rows.map((r) => r.sensorId),
+        rows.map((r) => r.src),
+        rows.map((r) => r.dst),
+        rows.map((r) => r.packets),
+        rows.map((r) => r.bytes),
+      ],
+    );
+  }
+  if (minutes.length > 0) {
+    await q.query(
+      `INSERT INTO network_traffic_minute (location_id, minute, packets, bytes)
+       SELECT * FROM unnest($1::int8[], $2::timestamptz[], $3::int8[], $4::int8[])
+       ${ADD('network_traffic_minute', 'location_id, minute')}`,
+      [minutes.map((r) => r.locationId), minutes.map((r) => r.minute.toISOString()), minutes.map((r) => r.packets), minutes.map((r) => r.bytes)],
+    );
+  }
+  if (hours.length > 0) {
+    await q.query(
+      `INSERT INTO network_pairs_hour (location_id, hour, src_net, dst_net, packets, bytes)
+       SELECT * FROM unnest($1::int8[], $2::timestamptz[], $3::text[], $4::text[], $5::int8[], $6::int8[])
+       ${ADD('network_pairs_hour', 'location_id, hour, src_net, dst_net')}`,
+      [
+        hours.map((r) => r.locationId),
+        hours.map((r) => r.hour.toISOString()),
+        hours.map((r) => r.src),
+        hours.map((r) => r.dst),
+        hours.map((r) => r.packets),
+        hours.map((r) => r.bytes),
+      ],
+    );
+  }
 }
 
 export interface TrafficFilter {
@@ -89,34 +165,83 @@ export interface TrafficFilter {
   subnet: string | null;
 }
 
-/** WHERE clause and parameters of a filter; the first parameters are from, to. */
-export function trafficWhere(f: TrafficFilter, first = 1): { sql: string; params: unknown[] } {
-  const params: unknown[] = [f.from, f.to];
-  const parts = [`t.minute >= $${first} AND t.minute < $${first + 1}`];
-  if (f.locationId !== null) {
-    params.push(f.locationId);
-    parts.push(`t.location_id = $${first + params.length - 1}`);
+/** Parameters of a statement being built: `add(v)` appends v and returns its placeholder. */
+class Params {
+  readonly values: unknown[] = [];
+  add(v: unknown): string {
+    this.values.push(v);
+    return `$${this.values.length}`;
   }
-  if (f.subnet !== null) {
-    params.push(f.subnet);
-    const p = `$${first + params.length - 1}::cidr`;
-    // 'other' is no CIDR: CASE keeps the cast away from it.
-    parts.push(
-      `(CASE WHEN t.src_net <> 'other' THEN t.src_net::cidr && ${p} ELSE false END OR CASE WHEN t.dst_net <> 'other' THEN t.dst_net::cidr && ${p} ELSE false END)`,
-    );
-  }
-  return { sql: parts.join(' AND '), params };
 }
 
-/** The series query (exported for the pruning test's EXPLAIN). */
-export function trafficSeriesSql(f: TrafficFilter, bucketSeconds: number): { sql: string; params: unknown[] } {
-  const where = trafficWhere(f, 2);
+/** WHERE clause over alias t: `column` in [from, to), the location and the subnet filter. */
+function whereOf(p: Params, column: string, from: Date, to: Date, f: Pick<TrafficFilter, 'locationId' | 'subnet'>): string {
+  const parts = [`t.${column} >= ${p.add(from)} AND t.${column} < ${p.add(to)}`];
+  if (f.locationId !== null) parts.push(`t.location_id = ${p.add(f.locationId)}`);
+  if (f.subnet !== null) {
+    const c = `${p.add(f.subnet)}::cidr`;
+    // 'other' is no CIDR: CASE keeps the cast away from it.
+    parts.push(
+      `(CASE WHEN t.src_net <> 'other' THEN t.src_net::cidr && ${c} ELSE false END OR CASE WHEN t.dst_net <> 'other' THEN t.dst_net::cidr && ${c} ELSE false END)`,
+    );
+  }
+  return parts.join(' AND ');
+}
+
+const HOUR_MS = 3_600_000;
+
+/**
+ * A row source `(location_id, at, src_net, dst_net, packets, bytes)` equal, row sums for row sums,
+ * to network_traffic over the filter: whole hours of the window from network_pairs_hour (`at` = the
+ * hour), the minutes before the first and after the last whole hour from network_traffic (`at` =
+ * the minute). A window without a whole hour reads network_traffic only.
+ */
+function pairSource(p: Params, f: TrafficFilter): string {
+  const firstHour = Math.ceil(f.from.getTime() / HOUR_MS) * HOUR_MS;
+  const endHour = Math.floor(f.to.getTime() / HOUR_MS) * HOUR_MS;
+  const base = (from: Date, to: Date) =>
+    `SELECT t.location_id, t.minute AS at, t.src_net, t.dst_net, t.packets, t.bytes FROM network_traffic t WHERE ${whereOf(p, 'minute', from, to, f)}`;
+  if (firstHour >= endHour) return base(f.from, f.to);
+  const parts = [
+    `SELECT t.location_id, t.hour AS at, t.src_net, t.dst_net, t.packets, t.bytes FROM network_pairs_hour t WHERE ${whereOf(p, 'hour', new Date(firstHour), new Date(endHour), f)}`,
+  ];
+  if (f.from.getTime() < firstHour) parts.push(base(f.from, new Date(firstHour)));
+  if (endHour < f.to.getTime()) parts.push(base(new Date(endHour), f.to));
+  return parts.join('\n UNION ALL\n');
+}
+
+/** Which table a series reads: the minute totals, the hourly pairs (with the edges' minutes), or the base rows. */
+export type SeriesSource = 'minute' | 'hour' | 'base';
+
+/**
+ * The table that answers a series exactly with the fewest rows: without a subnet filter the minute
+ * totals (every bucket is whole minutes); with one, the hourly pairs when the bucket is whole
+ * hours (an hour row falls into one bucket; epoch-aligned buckets of whole hours), else the base rows.
+ */
+export function seriesSource(f: TrafficFilter, bucketSeconds: number): SeriesSource {
+  if (f.subnet === null) return 'minute';
+  return bucketSeconds % 3600 === 0 ? 'hour' : 'base';
+}
+
+/** The series query (exported for the pruning tests' EXPLAIN); `source` defaults to seriesSource(). */
+export function trafficSeriesSql(f: TrafficFilter, bucketSeconds: number, source = seriesSource(f, bucketSeconds)): { sql: string; params: unknown[] } {
+  if (source === 'hour' && bucketSeconds % 3600 !== 0)
+    throw new Error(`series from the hourly pairs: a bucket of ${bucketSeconds} s is no whole number of hours`);
+  const p = new Params();
+  const bucket = p.add(bucketSeconds);
+  const from =
+    source === 'minute'
+      ? `network_traffic_minute t WHERE ${whereOf(p, 'minute', f.from, f.to, f)}`
+      : source === 'base'
+        ? `network_traffic t WHERE ${whereOf(p, 'minute', f.from, f.to, f)}`
+        : `(${pairSource(p, f)}) t`;
+  const at = source === 'hour' ? 't.at' : 't.minute';
   return {
-    sql: `SELECT to_timestamp(floor(extract(epoch FROM t.minute) / $1) * $1) AS at,
+    sql: `SELECT to_timestamp(floor(extract(epoch FROM ${at}) / ${bucket}) * ${bucket}) AS at,
                  sum(t.packets)::int8 AS packets, sum(t.bytes)::int8 AS bytes
-            FROM network_traffic t WHERE ${where.sql}
+            FROM ${from}
            GROUP BY 1 ORDER BY 1`,
-    params: [bucketSeconds, ...where.params],
+    params: p.values,
   };
 }
 
@@ -127,8 +252,8 @@ export interface TrafficPoint {
 }
 
 /** Packets and bytes per bucket (buckets aligned to the epoch; empty buckets absent). */
-export async function trafficSeries(q: Queryable, f: TrafficFilter, bucketSeconds: number): Promise<TrafficPoint[]> {
-  const { sql, params } = trafficSeriesSql(f, bucketSeconds);
+export async function trafficSeries(q: Queryable, f: TrafficFilter, bucketSeconds: number, source?: SeriesSource): Promise<TrafficPoint[]> {
+  const { sql, params } = trafficSeriesSql(f, bucketSeconds, source);
   return q.query<TrafficPoint>(sql, params);
 }
 
@@ -144,14 +269,15 @@ export interface PairRow {
 /** Map columns: a subnet's effective location (a pin, else a learned location). */
 const EFFECTIVE = `COALESCE(ns.pinned_location_id, CASE WHEN ns.state = 'learned' THEN ns.location_id END)`;
 
-/** The `limit` subnet pairs with the most bytes, with each subnet's location from the map. */
+/** The `limit` subnet pairs with the most bytes, with each subnet's location from the map (hourly rollup plus the edges' minutes). */
 export async function topPairs(q: Queryable, f: TrafficFilter, limit: number): Promise<PairRow[]> {
-  const where = trafficWhere(f, 2);
+  const p = new Params();
+  const lim = p.add(limit);
   return q.query<PairRow>(
     `WITH top AS (
        SELECT t.src_net, t.dst_net, sum(t.packets)::int8 AS packets, sum(t.bytes)::int8 AS bytes
-         FROM network_traffic t WHERE ${where.sql}
-        GROUP BY 1, 2 ORDER BY bytes DESC, 1, 2 LIMIT $1)
+         FROM (${pairSource(p, f)}) t
+        GROUP BY 1, 2 ORDER BY bytes DESC, 1, 2 LIMIT ${lim})
      SELECT top.src_net AS src, top.dst_net AS dst, sl.name AS "srcLocation", dl.name AS "dstLocation", top.packets, top.bytes
        FROM top
        LEFT JOIN network_subnets s ON s.subnet = top.src_net
@@ -159,7 +285,7 @@ export async function topPairs(q: Queryable, f: TrafficFilter, limit: number): P
        LEFT JOIN network_subnets d ON d.subnet = top.dst_net
        LEFT JOIN locations dl ON dl.id = COALESCE(d.pinned_location_id, CASE WHEN d.state = 'learned' THEN d.location_id END)
       ORDER BY top.bytes DESC, 1, 2`,
-    [limit, ...where.params],
+    p.values,
   );
 }
 
@@ -169,11 +295,11 @@ export interface LocationTotalsRow {
   bytes: number;
 }
 
-/** Packets and bytes each location's sensors reported in [from, to). */
+/** Packets and bytes each location's sensors reported in [from, to) (the minute totals). */
 export async function locationTotals(q: Queryable, from: Date, to: Date): Promise<LocationTotalsRow[]> {
   return q.query<LocationTotalsRow>(
     `SELECT t.location_id AS "locationId", sum(t.packets)::int8 AS packets, sum(t.bytes)::int8 AS bytes
-       FROM network_traffic t WHERE t.minute >= $1 AND t.minute < $2 GROUP BY 1`,
+       FROM network_traffic_minute t WHERE t.minute >= $1 AND t.minute < $2 GROUP BY 1`,
     [from, to],
   );
 }
@@ -188,19 +314,21 @@ export interface FlowRow {
 /**
  * Traffic between locations in [from, to): rows whose source and destination subnets map to two
  * different locations, counted as the source's location reported them (a flow both sites see
- * counts once).
+ * counts once). Reads the hourly pairs (plus the edges' minutes).
  */
 export async function interLocationFlows(q: Queryable, from: Date, to: Date): Promise<FlowRow[]> {
+  const p = new Params();
+  const source = pairSource(p, { from, to, locationId: null, subnet: null });
   return q.query<FlowRow>(
     `WITH map AS (SELECT ns.subnet, ${EFFECTIVE} AS loc FROM network_subnets ns)
      SELECT sl.name AS "from", dl.name AS "to", sum(t.packets)::int8 AS packets, sum(t.bytes)::int8 AS bytes
-       FROM network_traffic t
+       FROM (${source}) t
        JOIN map s ON s.subnet = t.src_net
        JOIN map d ON d.subnet = t.dst_net
        JOIN locations sl ON sl.id = s.loc
        JOIN locations dl ON dl.id = d.loc
-      WHERE t.minute >= $1 AND t.minute < $2 AND s.loc <> d.loc AND t.location_id = s.loc
+      WHERE s.loc <> d.loc AND t.location_id = s.loc
       GROUP BY 1, 2 ORDER BY bytes DESC, 1, 2`,
-    [from, to],
+    p.values,
   );
 }

@@ -89,6 +89,35 @@ export async function lockSensor(q: Queryable, name: string): Promise<SensorLock
   return row ?? null;
 }
 
+/** A sensor row-locked for a traffic batch: its id and location. */
+export interface TrafficSensorRow {
+  id: number;
+  name: string;
+  locationId: number | null;
+}
+
+/**
+ * Reads and row-locks (FOR UPDATE) several sensors for one ingest batch, in id order (two batches
+ * lock their common sensors in the same order: no deadlock cycle); unknown names are absent.
+ */
+export async function lockSensors(q: Queryable, names: readonly string[]): Promise<TrafficSensorRow[]> {
+  if (names.length === 0) return [];
+  return q.query<TrafficSensorRow>('SELECT id, name, location_id AS "locationId" FROM sensors WHERE name = ANY($1::text[]) ORDER BY id FOR UPDATE', [
+    [...new Set(names)],
+  ]);
+}
+
+/** touchSensor for several sensors at once: seen at `seenAt`, last_seq raised to each one's seq. */
+export async function touchSensors(q: Queryable, seenAt: Date, touches: readonly { id: number; seq: number }[]): Promise<void> {
+  if (touches.length === 0) return;
+  await q.query(
+    `UPDATE sensors s SET last_seen = GREATEST(s.last_seen, $1), last_seq = GREATEST(s.last_seq, u.seq), updated_at = now()
+       FROM (SELECT id, max(seq) AS seq FROM unnest($2::int8[], $3::int8[]) AS x(id, seq) GROUP BY id) u
+      WHERE s.id = u.id`,
+    [seenAt, touches.map((t) => t.id), touches.map((t) => t.seq)],
+  );
+}
+
 export async function setStatus(q: Queryable, id: number, status: string, reason: string, at: Date): Promise<void> {
   await q.query('UPDATE sensors SET status = $2, status_reason = $3, status_changed_at = $4, updated_at = now() WHERE id = $1', [id, status, reason, at]);
 }

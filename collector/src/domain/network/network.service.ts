@@ -2,10 +2,10 @@
  * The network view (docs/architecture.md "Network"): traffic by subnet pair per location, the
  * learned subnet → location map with admins' pins, locations' coordinates, and the location cache.
  *
- * - Ingest: `recordTraffic(tx, ...)` runs inside the sensor's traffic transaction
+ * - Ingest: `recordTraffic(tx, ...)` runs inside a traffic batch's transaction
  *   (sensors/sensor-ingest.ts) with only the flows traffic_samples had not stored yet, so a replay
- *   adds nothing; it sums them into the location's minute rows and pair evidence. A sensor without
- *   a location adds nothing here. The first traffic of a location creates its table;
+ *   adds nothing; it sums them into the location's minute rows, the rollups (minute totals, hourly
+ *   pairs) and the pair evidence. A sensor without a location adds nothing here. The first traffic of a location creates its table;
  *   `afterCommit` then has the partition manager make its day partitions.
  * - Learning: `learn()` (every network.learnIntervalSeconds) applies the rule of subnet-map.ts
  *   and emits `network.subnet` for each subnet learned or moved.
@@ -17,7 +17,7 @@ import type { Logger } from '../../log.js';
 import type { Db, Queryable } from '../../storage/db.js';
 import { getSubnet, listSubnets, pinSubnet, unpinSubnet, type SubnetRow } from '../../storage/network-map.repo.js';
 import { addPairs } from '../../storage/network-map.repo.js';
-import { locationIdByName, networkLocations, sensorLocationId, upsertLocationDetails, type LocationDetails } from '../../storage/network-locations.repo.js';
+import { locationIdByName, networkLocations, upsertLocationDetails, type LocationDetails } from '../../storage/network-locations.repo.js';
 import {
   addNetworkTraffic,
   ensureLocationTrafficTable,
@@ -26,11 +26,11 @@ import {
   locationTrafficTable,
   topPairs,
   trafficSeries,
-  type NetworkFlow,
 } from '../../storage/network-traffic.repo.js';
 import { PartitionManager } from '../../storage/partitions.js';
 import type { AuditService } from '../accounts/audit.service.js';
-import type { TrafficRecorded } from '../sensors/sensor-ingest.js';
+import type { NewTraffic, TrafficRecorded } from '../sensors/sensor-ingest.js';
+import { foldTraffic } from '../../storage/traffic-fold.js';
 import { invalid, notFound } from '../errors.js';
 import type { DomainEvents } from '../events.js';
 import { canonicalCidr } from './cidr.js';
@@ -40,7 +40,6 @@ import { effectiveOf } from './subnet-map.js';
 import type { NetworkLocationsView, NetworkSettings, SubnetView, TrafficQuery, TrafficView } from './network.types.js';
 
 const DAY_MS = 86_400_000;
-const MINUTE_MS = 60_000;
 /** Buckets a series may use, seconds; the default is the smallest that gives at most 1,440 points. */
 const BUCKETS = [60, 300, 900, 3600, 21_600, 86_400];
 const MAX_POINTS = 10_000;
@@ -75,36 +74,41 @@ export class NetworkService {
   }
 
   /**
-   * Adds a traffic message's new flows (inside the ingest transaction); pass what it returns to
-   * `afterCommit` once the transaction committed (a location's table is known to exist only then).
+   * Adds a traffic batch's new flows (inside the ingest transaction): folded in memory
+   * (storage/traffic-fold.ts) into the base rows, the minute totals, the hourly pairs and the pair evidence,
+   * then one multi-row upsert each. Pass what it returns to `afterCommit` once the transaction
+   * committed (a location's table is known to exist only then).
    */
-  async recordTraffic(
-    tx: Queryable,
-    t: { sensorId: number; intervalStart: Date; flows: readonly { srcNet: string; dstNet: string; packets: number; bytes: number }[] },
-  ): Promise<TrafficRecorded> {
-    if (t.flows.length === 0) return null;
-    const locationId = await sensorLocationId(tx, t.sensorId);
-    if (locationId === null) return null;
-    const createdTable = !this.tables.has(locationId) && (await ensureLocationTrafficTable(tx, locationId));
-    const flows: NetworkFlow[] = t.flows.map((f) => ({ src: canonicalCidr(f.srcNet), dst: canonicalCidr(f.dstNet), packets: f.packets, bytes: f.bytes }));
-    const minute = new Date(Math.floor(t.intervalStart.getTime() / MINUTE_MS) * MINUTE_MS);
-    await addNetworkTraffic(tx, { locationId, sensorId: t.sensorId, minute, flows });
-    await addPairs(tx, locationId, t.intervalStart, flows);
-    return { locationId, createdTable };
+  async recordTraffic(tx: Queryable, batch: readonly NewTraffic[]): Promise<TrafficRecorded> {
+    if (batch.length === 0) return null;
+    const createdTables: number[] = [];
+    for (const locationId of [...new Set(batch.map((b) => b.locationId))].sort((x, y) => x - y)) {
+      if (!this.tables.has(locationId) && (await ensureLocationTrafficTable(tx, locationId))) createdTables.push(locationId);
+    }
+    const folded = foldTraffic(
+      batch.map((b) => ({
+        locationId: b.locationId,
+        sensorId: b.sensorId,
+        intervalStart: b.intervalStart,
+        flows: b.flows.map((f) => ({ src: canonicalCidr(f.srcNet), dst: canonicalCidr(f.dstNet), packets: f.packets, bytes: f.bytes })),
+      })),
+    );
+    await addNetworkTraffic(tx, folded);
+    await addPairs(tx, folded.pairs);
+    return { locations: [...new Set(batch.map((b) => b.locationId))], createdTables };
   }
 
-  /** After the ingest transaction committed: remembers the location's table; a new one gets its day partitions from the partition manager. */
+  /** After the ingest transaction committed: remembers the locations' tables; new ones get their day partitions from the partition manager. */
   async afterCommit(recorded: TrafficRecorded): Promise<void> {
     if (recorded === null) return;
-    this.tables.add(recorded.locationId);
-    if (!recorded.createdTable) return;
-    const createdLocationId = recorded.locationId;
-    this.deps.log.info({ locationId: createdLocationId }, 'network traffic table created for a location');
+    for (const id of recorded.locations) this.tables.add(id);
+    if (recorded.createdTables.length === 0) return;
+    this.deps.log.info({ locationIds: recorded.createdTables }, 'network traffic table created for a location');
     const pm = new PartitionManager({
       db: this.deps.db,
       log: this.deps.log,
       ahead: this.deps.partitions.ahead,
-      tables: [{ table: locationTrafficTable(createdLocationId), column: 'minute', retentionDays: this.deps.partitions.retentionDays }],
+      tables: recorded.createdTables.map((id) => ({ table: locationTrafficTable(id), column: 'minute', retentionDays: this.deps.partitions.retentionDays })),
     });
     await pm.run(this.now());
   }

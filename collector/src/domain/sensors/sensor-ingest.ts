@@ -11,29 +11,52 @@
  * - health: the sample is stored once per (sensor, sentAt, seq) ('duplicate' otherwise); only a
  *   message newer than last_seq updates disks/devices/status (spooled backlog is history).
  * - pcap: applied when its seq is above the stored availability's seq.
- * - traffic: each (interval, src, dst) stored once; only the flows stored now (not a replay's)
- *   go on to the network view (`network`, domain/network/network.service.ts), in the same
- *   transaction.
+ * - traffic: each (interval, part, src, dst) stored once; only the flows stored now (not a
+ *   replay's) go on to the network view (`network`, domain/network/network.service.ts), in the same
+ *   transaction. Traffic messages are batched (domain/batcher.ts): up to `trafficBatch.maxMessages`
+ *   messages or `maxRows` flows, or what came within `maxDelayMs`, are applied in ONE transaction
+ *   (sensors locked in id order, multi-row statements); each message's promise resolves only
+ *   after that transaction committed, and every message of a failed batch rejects (not
+ *   acknowledged: the agents send them again, and the replay stores only what is missing).
  */
 import type { HealthMessage, PcapMessage, SensorStatusEvent, StateMessage, TrafficMessage } from '@pcapmesh/shared/wire';
+import { Batcher } from '../batcher.js';
 import type { Logger } from '../../log.js';
 import type { Db, Queryable } from '../../storage/db.js';
 import { applyDeviceHealth, managedDeviceNames, syncDevices } from '../../storage/devices.repo.js';
 import { insertHealthSample } from '../../storage/health.repo.js';
 import { ensureLocation } from '../../storage/locations.repo.js';
-import { applyBirth, applyHealthSummary, applyPcap, lockSensor, raiseBdSeq, touchSensor, type SensorLockRow } from '../../storage/sensors.repo.js';
-import { insertTraffic, type TrafficFlow } from '../../storage/traffic.repo.js';
+import {
+  applyBirth,
+  applyHealthSummary,
+  applyPcap,
+  lockSensor,
+  lockSensors,
+  raiseBdSeq,
+  touchSensor,
+  touchSensors,
+  type SensorLockRow,
+} from '../../storage/sensors.repo.js';
+import { insertTrafficBatch, type TrafficFlow, type TrafficSampleSet } from '../../storage/traffic.repo.js';
 import type { DomainEvents, SensorHealthEvent } from '../events.js';
 import { degradedReason, fullestDiskPercent, transition } from './sensor-status.js';
 import type { IngestOutcome } from './sensors.types.js';
 import { maxTimestamp, minTimestamp, timestampToIso } from '../time.js';
 
-/** What a TrafficSink recorded, handed back to it after commit. */
-export type TrafficRecorded = { locationId: number; createdTable: boolean } | null;
+/** What a TrafficSink recorded, handed back to it after commit: the locations it wrote to, and those whose traffic table it created. */
+export type TrafficRecorded = { locations: number[]; createdTables: number[] } | null;
 
-/** Receives a traffic message's newly stored flows in the ingest transaction (NetworkService). */
+/** One message's newly stored flows, from a sensor at a location. */
+export interface NewTraffic {
+  sensorId: number;
+  locationId: number;
+  intervalStart: Date;
+  flows: TrafficFlow[];
+}
+
+/** Receives a traffic batch's newly stored flows in the ingest transaction (NetworkService). */
 export interface TrafficSink {
-  recordTraffic(tx: Queryable, t: { sensorId: number; intervalStart: Date; flows: TrafficFlow[] }): Promise<TrafficRecorded>;
+  recordTraffic(tx: Queryable, batch: NewTraffic[]): Promise<TrafficRecorded>;
   /** Runs only after the transaction committed, with what recordTraffic returned. */
   afterCommit(recorded: TrafficRecorded): Promise<void>;
 }
@@ -44,12 +67,43 @@ export interface SensorIngestDeps {
   log: Logger;
   now: () => Date;
   network?: TrafficSink | undefined;
+  /** How traffic messages are batched (defaults: TRAFFIC_BATCH). */
+  trafficBatch?: Partial<TrafficBatchSettings> | undefined;
+}
+
+export interface TrafficBatchSettings {
+  /** Messages in one transaction at most. */
+  maxMessages: number;
+  /** Flows in one transaction at most (a bigger message goes alone). */
+  maxRows: number;
+  /** How long the first message of a batch waits for others. */
+  maxDelayMs: number;
+  /** Batches being stored at once (PostgreSQL: connections busy with traffic). */
+  concurrency: number;
+}
+
+/** Defaults: 50 agent messages of 1,000 rows, or 20 ms, two transactions at once. */
+export const TRAFFIC_BATCH: TrafficBatchSettings = { maxMessages: 200, maxRows: 50_000, maxDelayMs: 20, concurrency: 2 };
+
+interface TrafficItem {
+  sensor: string;
+  msg: TrafficMessage;
 }
 
 type Applied = { outcome: IngestOutcome; status?: SensorStatusEvent | null; health?: SensorHealthEvent };
 
 export class SensorIngest {
-  constructor(private readonly deps: SensorIngestDeps) {}
+  private readonly trafficBatcher: Batcher<TrafficItem, IngestOutcome>;
+
+  constructor(private readonly deps: SensorIngestDeps) {
+    const b = { ...TRAFFIC_BATCH, ...deps.trafficBatch };
+    this.trafficBatcher = new Batcher((items) => this.trafficBatch(items), {
+      maxItems: b.maxMessages,
+      maxWeight: b.maxRows,
+      maxDelayMs: b.maxDelayMs,
+      concurrency: b.concurrency,
+    });
+  }
 
   state(sensor: string, msg: StateMessage): Promise<IngestOutcome> {
     return this.apply(sensor, async (tx, row, now) => {
@@ -145,26 +199,71 @@ export class SensorIngest {
     });
   }
 
-  async traffic(sensor: string, msg: TrafficMessage): Promise<IngestOutcome> {
+  /** Applies a traffic message in the next batch; resolves after that batch committed (see the contract). */
+  traffic(sensor: string, msg: TrafficMessage): Promise<IngestOutcome> {
+    return this.trafficBatcher.add({ sensor, msg }, Math.max(1, msg.flows.length));
+  }
+
+  /** Resolves when every traffic message handed in so far was stored or failed. */
+  drainTraffic(): Promise<void> {
+    return this.trafficBatcher.drain();
+  }
+
+  /** One transaction for a batch of traffic messages: one outcome per message, in order. */
+  private async trafficBatch(items: TrafficItem[]): Promise<IngestOutcome[]> {
     const network = this.deps.network;
     let recorded: TrafficRecorded = null;
-    const outcome = await this.apply(sensor, async (tx, row, now) => {
-      const intervalStart = new Date(msg.intervalStart);
-      const stored = await insertTraffic(tx, {
-        sensorId: row.id,
-        intervalStart,
-        intervalSeconds: msg.intervalSeconds,
-        part: msg.part ?? '',
-        seq: msg.seq,
-        flows: msg.flows,
+    const outcomes = await this.deps.db.transaction(async (tx) => {
+      const now = this.deps.now();
+      const sensors = new Map(
+        (
+          await lockSensors(
+            tx,
+            items.map((i) => i.sensor),
+          )
+        ).map((r) => [r.name, r]),
+      );
+      const sets: (TrafficSampleSet & { locationId: number | null })[] = [];
+      const setOf = items.map((i) => {
+        const row = sensors.get(i.sensor);
+        if (!row) return -1;
+        const m = i.msg;
+        sets.push({
+          sensorId: row.id,
+          locationId: row.locationId,
+          intervalStart: new Date(m.intervalStart),
+          intervalSeconds: m.intervalSeconds,
+          part: m.part ?? '',
+          seq: m.seq,
+          flows: m.flows,
+        });
+        return sets.length - 1;
       });
-      if (stored.length === 0 && msg.flows.length > 0) return { outcome: 'duplicate' };
-      if (network) recorded = await network.recordTraffic(tx, { sensorId: row.id, intervalStart, flows: stored });
-      await touchSensor(tx, row.id, now, msg.seq);
-      return { outcome: 'applied' };
+      const fresh: TrafficFlow[][] = sets.map(() => []);
+      for (const f of await insertTrafficBatch(tx, sets)) fresh[f.message]!.push(f);
+      const out = items.map((_, k): IngestOutcome => {
+        const s = setOf[k]!;
+        if (s < 0) return 'unknown-sensor';
+        return fresh[s]!.length === 0 && sets[s]!.flows.length > 0 ? 'duplicate' : 'applied';
+      });
+      const applied = sets.filter((_, s) => fresh[s]!.length > 0 || sets[s]!.flows.length === 0);
+      if (network) {
+        const batch = sets.flatMap((set, s) =>
+          set.locationId !== null && fresh[s]!.length > 0
+            ? [{ sensorId: set.sensorId, locationId: set.locationId, intervalStart: set.intervalStart, flows: fresh[s]! }]
+            : [],
+        );
+        recorded = await network.recordTraffic(tx, batch);
+      }
+      await touchSensors(
+        tx,
+        now,
+        applied.map((set) => ({ id: set.sensorId, seq: set.seq })),
+      );
+      return out;
     });
     if (network) await network.afterCommit(recorded);
-    return outcome;
+    return outcomes;
   }
 
   /** Runs `fn` in a transaction with the sensor row locked; emits its events after commit. */
