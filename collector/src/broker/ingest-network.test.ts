@@ -169,4 +169,42 @@ forEachDatabase('network view from traffic ingest', (ctx) => {
     assert.equal(await h.sensors.ingestTraffic('c1', traffic(1, now, [flow('10.3.0.0/24', '10.3.1.0/24', 700)])), 'applied');
     assert.equal((await h.network.traffic({ location: 'site-c', from: new Date(now - 120_000), to: new Date(now + 60_000) })).totals.bytes, 700);
   });
+
+  test('traffic of several sensors is stored in one transaction: one bad message fails (does not acknowledge) all of them; resent, each is stored once', async () => {
+    const fresh = await ctx.fresh({ migrate: true });
+    const h = networkHarness(fresh.db);
+    const stats = new IngestStats();
+    const ingest = new Ingest(h.sensors, stats, pino({ level: 'silent' }));
+    const names = ['t1', 't2', 't3', 't4'];
+    for (const name of names) await h.sensors.register({ name, location: 'site-t' });
+    const now = Date.now();
+    const minute = Math.floor(now / 60_000) * 60_000;
+    const payloads = names.map((name, i) =>
+      encodeMessage(
+        'traffic',
+        traffic(1, minute, [flow(`10.9.${i}.0/24`, '10.9.100.0/24', 1000 + i), flow('10.9.100.0/24', `10.9.${i}.0/24`, i === 2 ? 666 : 500)]),
+      ),
+    );
+    const storedRows = async () => (await fresh.db.query<{ n: number }>('SELECT count(*)::int AS n FROM traffic_samples'))[0]!.n;
+    // A real storage failure caused by one message's row (t3's 666 bytes) fails its whole batch.
+    await fresh.db.exec('ALTER TABLE traffic_samples ADD CONSTRAINT test_no_666 CHECK (bytes <> 666)');
+    const sendAll = (extra: [string, Uint8Array][] = []) =>
+      Promise.all([...names.map((n, i): [string, Uint8Array] => [n, payloads[i]!]), ...extra].map(([n, p]) => ingest.handle(topics.sensor(n, 'traffic'), p)));
+    assert.deepEqual(await sendAll(), ['retry', 'retry', 'retry', 'retry'], 'no message of the failed batch is acknowledged');
+    assert.equal(stats.snapshot().rejected['store-error'], 4);
+    assert.equal(await storedRows(), 0, 'nothing of the failed batch is stored');
+
+    await fresh.db.exec('ALTER TABLE traffic_samples DROP CONSTRAINT test_no_666');
+    // The resend, with an unknown sensor and a replay in the same batch: each gets its own outcome.
+    assert.deepEqual(await sendAll([['ghost', payloads[0]!]]), ['done', 'done', 'done', 'done', 'done']);
+    assert.deepEqual([stats.snapshot().accepted.traffic, stats.snapshot().rejected['unknown-sensor']], [4, 1]);
+    assert.deepEqual(await sendAll(), ['done', 'done', 'done', 'done']);
+    assert.equal(stats.snapshot().rejected.duplicate, 4, 'the second resend is a replay');
+    assert.equal(await storedRows(), 8);
+    const view = await h.network.traffic({ location: 'site-t', from: new Date(minute), to: new Date(minute + 60_000) });
+    assert.equal(view.totals.bytes, 1000 + 1001 + 1002 + 1003 + 500 * 3 + 666);
+    const [seen] = await fresh.db.query<{ n: number }>('SELECT count(*)::int AS n FROM sensors WHERE last_seq = 1 AND last_seen IS NOT NULL');
+    assert.equal(seen!.n, 4, 'every sensor of the batch was touched');
+    await fresh.drop();
+  });
 });
