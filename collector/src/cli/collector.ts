@@ -8,6 +8,6 @@ export async function runCollector({ config, log }: CliContext): Promise<void> {
   const collector = createCollector(config, { log });
   await collector.start();
   stopOnSignal(() => collector.stop(), log);
-  printFirstStartNotes(collector);
+  printFirstStartNotes(collector, { dataDir: config.dataDir });
   printReady({ http: collector.httpUrl, mqtt: collector.mqttPort, ...(collector.mqttsPort !== null ? { mqtts: collector.mqttsPort } : {}) });
 }

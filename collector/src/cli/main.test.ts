@@ -5,6 +5,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { MemoryCache } from '../cache/memory.js';
+import { ACCESS_TOKEN_KEY, AccessTokens } from '../domain/accounts/access-tokens.js';
+import { KnownClients } from '../domain/accounts/known-clients.js';
+import { loadSecretSet } from '../storage/auth-secrets.repo.js';
+import { openDb } from '../storage/db.js';
 
 const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
 const NODE_ARGS = ['--conditions=pcapmesh-src', '--import', import.meta.resolve('tsx'), MAIN];
@@ -125,6 +130,40 @@ test('sensor add prints the secret once; a second add of the same name fails', a
     const migrate = await pcapmesh(['db', 'migrate'], { env });
     assert.equal(migrate.code, 0, migrate.stderr);
     assert.match(migrate.stdout, /0 migration\(s\) applied/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('keys rotate keeps the old keys as previous ones and prints no key', async () => {
+  const dir = tempDir();
+  try {
+    const env = { PCAPMESH_DATA_DIR: dir, PCAPMESH_LOG__LEVEL: 'warn' };
+    const none = await pcapmesh(['keys', 'rotate'], { env });
+    assert.equal(none.code, 0, none.stderr);
+    assert.match(none.stdout, /no keys yet/);
+    // The keys a first start creates, then the rotation.
+    const db = await openDb({ dataDir: dir });
+    const before = await AccessTokens.open({ db, minutes: 15 });
+    const token = await before.issue({ username: 'ana', role: 'admin' });
+    await KnownClients.open({ db, cache: new MemoryCache('t:'), days: 30 });
+    const oldKey = (await loadSecretSet(db, ACCESS_TOKEN_KEY))!.current;
+    await db.close();
+    const rotated = await pcapmesh(['keys', 'rotate'], { env });
+    assert.equal(rotated.code, 0, rotated.stderr);
+    assert.match(rotated.stdout, /rotated the keys of access tokens \(JWT\) and device cookies/);
+    const after = await openDb({ dataDir: dir });
+    try {
+      const set = (await loadSecretSet(after, ACCESS_TOKEN_KEY))!;
+      assert.equal(set.previous?.value, oldKey);
+      assert.ok(!rotated.stdout.includes(set.current) && !rotated.stderr.includes(set.current), 'no key printed');
+      assert.deepEqual(await (await AccessTokens.open({ db: after, minutes: 15 })).verify(token.token), { username: 'ana', role: 'admin' });
+    } finally {
+      await after.close();
+    }
+    const bad = await pcapmesh(['keys', 'spin'], { env });
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /unknown keys command "spin" \(rotate\)/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

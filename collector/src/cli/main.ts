@@ -13,6 +13,7 @@ import { jobCommand, jobUsage } from './job.js';
 import { ApiError } from './job-client.js';
 import { sensorAdd } from './sensor.js';
 import { userCommand } from './user.js';
+import { keysCommand } from './keys.js';
 import { USAGE } from './usage.js';
 
 async function main(argv: string[]): Promise<void> {
@@ -74,6 +75,9 @@ async function main(argv: string[]): Promise<void> {
       expectNoMore(more);
       return userCommand(context(), sub, name, { role: values.role, passwordStdin: values['password-stdin'] });
     }
+    case 'keys':
+      expectNoMore(rest);
+      return keysCommand(context(), sub);
     default:
       throw new UsageError(`unknown command ${JSON.stringify(command)}`);
   }

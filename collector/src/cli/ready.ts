@@ -1,3 +1,6 @@
+import { chmodSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
 /** The one stdout line a test harness or supervisor waits for. */
 export interface ReadyLine {
   event: 'ready';
@@ -17,11 +20,32 @@ export interface FirstStartNotes {
   generatedAdminPassword: string | null;
 }
 
-export function printFirstStartNotes(collector: FirstStartNotes): void {
-  if (collector.apiTokenFile) process.stderr.write(`API token written to ${collector.apiTokenFile}\n`);
-  if (collector.generatedAdminPassword) {
-    process.stderr.write(
-      `first start: user "admin" created with password ${collector.generatedAdminPassword} (shown only this once; change it with "pcapmesh user passwd admin")\n`,
-    );
+/** The file a generated admin password goes to when stderr is not a terminal. */
+export const ADMIN_PASSWORD_FILE = 'admin-password';
+
+/**
+ * Tells the operator where the API token went and the generated admin password. On a terminal the
+ * password is printed; otherwise (systemd, a pipe: stderr ends in the journal or a log file) it is
+ * written to `<dataDir>/admin-password` with mode 0600 and only that path is printed.
+ */
+export function printFirstStartNotes(collector: FirstStartNotes, where: { dataDir: string; terminal?: boolean; write?: (text: string) => void }): void {
+  const write = where.write ?? ((text: string) => process.stderr.write(text));
+  if (collector.apiTokenFile) write(`API token written to ${collector.apiTokenFile}\n`);
+  const password = collector.generatedAdminPassword;
+  if (password === null) return;
+  if (where.terminal ?? process.stderr.isTTY === true) {
+    write(`first start: user "admin" created with password ${password} (shown only this once; change it with "pcapmesh user passwd admin")\n`);
+    return;
   }
+  const file = join(where.dataDir, ADMIN_PASSWORD_FILE);
+  writeSecretFile(file, `${password}\n`);
+  write(`first start: user "admin" created; its password is in ${file} (mode 0600; delete the file once read, change it with "pcapmesh user passwd admin")\n`);
+}
+
+/** Writes `text` to `file` readable by the owner only (a temporary file renamed over, created 0600). */
+function writeSecretFile(file: string, text: string): void {
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, text, { mode: 0o600, flag: 'w' });
+  chmodSync(tmp, 0o600);
+  renameSync(tmp, file);
 }

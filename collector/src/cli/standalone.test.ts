@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -48,12 +48,16 @@ test('standalone: the local agent shows online with health and availability with
     const ready = JSON.parse(stdout.split('\n')[0]!) as { event: string; http: string; mqtt: number };
     assert.equal(ready.event, 'ready');
     const token = readFileSync(join(dir, 'api-token'), 'utf8').trim();
-    // First start: the operator learns how to sign in to the dashboard, once.
+    // First start: the operator learns how to sign in to the dashboard, once. stderr is a pipe here
+    // (as under systemd, where it ends in the journal): the password goes to a 0600 file, only its path to stderr.
     // (written to stderr just before the ready line on stdout; the two pipes may arrive in either order)
-    const printed = /user "admin" created with password (\S+)/;
+    const printed = /user "admin" created; its password is in (\S+) \(mode 0600/;
     for (let i = 0; i < 50 && !printed.test(stderr); i++) await new Promise((r) => setTimeout(r, 100));
-    const password = printed.exec(stderr)?.[1];
-    assert.ok(password, `the generated admin password is printed; stderr:\n${stderr.slice(-3000)}`);
+    const passwordFile = printed.exec(stderr)?.[1];
+    assert.equal(passwordFile, join(dir, 'admin-password'), `the password file is named; stderr:\n${stderr.slice(-3000)}`);
+    assert.equal(statSync(passwordFile).mode & 0o777, 0o600);
+    const password = readFileSync(passwordFile, 'utf8').trim();
+    assert.ok(password.length >= 10 && !stderr.includes(password) && !stdout.includes(password), 'the password appears nowhere but in its file');
     const login = await fetch(`${ready.http}/api/v1/login`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },

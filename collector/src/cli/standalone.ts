@@ -116,6 +116,6 @@ export async function runStandalone({ config, log }: CliContext): Promise<void> 
     throw new Error('standalone: starting the local agent failed', { cause: err });
   }
 
-  printFirstStartNotes(collector);
+  printFirstStartNotes(collector, { dataDir: config.dataDir });
   printReady({ http: collector.httpUrl, mqtt: collector.mqttPort });
 }

@@ -16,6 +16,9 @@ Usage:
   pcapmesh user list                          users, roles and last logins
                                               (without --password-stdin a password is
                                               generated and printed once)
+  pcapmesh keys rotate [--config FILE]        new keys for access tokens and device cookies;
+                                              what the old ones signed stays valid until it
+                                              expires (PGlite: stop the collector first)
   pcapmesh job submit --from T --to T (--filter EXPR | --host H --port P ...)
                      (--sensors a,b | --locations X | --auto) [--name N]
                      [--max-bytes N] [--dry-run] [--wait [-o result.pcap]] [--json]

@@ -4,6 +4,8 @@
  * Contract:
  * - the signing key is 32 random bytes generated on the first start and kept in the database
  *   (`auth_secrets`), shared by every collector on that database, never logged or returned;
+ *   `pcapmesh keys rotate` replaces it, and tokens signed with the previous key stay valid until
+ *   they expire (key-ring.ts);
  * - `verify` accepts only HS256 with our issuer and audience and an unexpired `exp` (no clock
  *   tolerance): a tampered, expired, `alg: none` or otherwise foreign token yields null;
  * - tokens are not revocable; their lifetime (auth.accessTokenMinutes, 15 by default) bounds the damage.
@@ -13,16 +15,16 @@
  *   const { token, expiresIn } = await tokens.issue({ username: 'ana', role: 'analyst' });
  *   await tokens.verify(token); // { username: 'ana', role: 'analyst' }
  */
-import { randomBytes } from 'node:crypto';
 import { jwtVerify, SignJWT } from 'jose';
 import type { Queryable } from '../../storage/db.js';
-import { ensureSecret } from '../../storage/auth-secrets.repo.js';
+import { KeyRing } from './key-ring.js';
 import { isRole } from './roles.js';
 import type { AuthenticatedUser } from './users.service.js';
 
 const ISSUER = 'pcapmesh';
 const AUDIENCE = 'pcapmesh-api';
-const SECRET_NAME = 'jwt-hs256';
+/** The key's name in auth_secrets (and `pcapmesh keys rotate`). */
+export const ACCESS_TOKEN_KEY = 'jwt-hs256';
 
 export interface IssuedAccessToken {
   token: string;
@@ -33,18 +35,21 @@ export interface IssuedAccessToken {
 export class AccessTokens {
   readonly counters = { issued: 0, verified: 0, refused: 0 };
 
+  private readonly keys: KeyRing;
+
   constructor(
-    private readonly key: Uint8Array,
+    key: Uint8Array | KeyRing,
     private readonly minutes: number,
     private readonly now: () => Date = () => new Date(),
   ) {
-    if (key.length < 32) throw new Error('access token key must be at least 32 bytes');
+    this.keys = key instanceof KeyRing ? key : KeyRing.fixed(key);
   }
 
   /** Loads (or on the first start creates) the signing key from the database. */
   static async open(opts: { db: Queryable; minutes: number; now?: () => Date }): Promise<AccessTokens> {
-    const stored = await ensureSecret(opts.db, SECRET_NAME, randomBytes(32).toString('base64url'));
-    return new AccessTokens(Buffer.from(stored, 'base64url'), opts.minutes, opts.now);
+    const now = opts.now ?? (() => new Date());
+    const keys = await KeyRing.open({ db: opts.db, name: ACCESS_TOKEN_KEY, graceMs: opts.minutes * 60_000, now: () => now().getTime() });
+    return new AccessTokens(keys, opts.minutes, now);
   }
 
   async issue(user: AuthenticatedUser): Promise<IssuedAccessToken> {
@@ -57,28 +62,38 @@ export class AccessTokens {
       .setAudience(AUDIENCE)
       .setIssuedAt(iat)
       .setExpirationTime(iat + expiresIn)
-      .sign(this.key);
+      .sign(await this.keys.signing());
     this.counters.issued += 1;
     return { token, expiresIn };
   }
 
   /** The user a valid token names, or null. Never throws for bad tokens. */
   async verify(token: string): Promise<AuthenticatedUser | null> {
-    try {
-      const { payload } = await jwtVerify(token, this.key, {
-        algorithms: ['HS256'],
-        issuer: ISSUER,
-        audience: AUDIENCE,
-        requiredClaims: ['exp', 'sub'],
-        currentDate: this.now(),
-      });
-      if (typeof payload.sub !== 'string' || !isRole(payload.role)) throw new Error('claims');
-      this.counters.verified += 1;
-      return { username: payload.sub, role: payload.role };
-    } catch {
-      this.counters.refused += 1;
-      return null;
+    const user =
+      (await this.verifyWith(token, await this.keys.verifying())) ??
+      ((await this.keys.reloadEarly()) ? await this.verifyWith(token, await this.keys.verifying()) : null);
+    if (user === null) this.counters.refused += 1;
+    else this.counters.verified += 1;
+    return user;
+  }
+
+  private async verifyWith(token: string, keys: Uint8Array[]): Promise<AuthenticatedUser | null> {
+    for (const key of keys) {
+      try {
+        const { payload } = await jwtVerify(token, key, {
+          algorithms: ['HS256'],
+          issuer: ISSUER,
+          audience: AUDIENCE,
+          requiredClaims: ['exp', 'sub'],
+          currentDate: this.now(),
+        });
+        if (typeof payload.sub !== 'string' || !isRole(payload.role)) return null;
+        return { username: payload.sub, role: payload.role };
+      } catch {
+        // the next key, if any
+      }
     }
+    return null;
   }
 }
 
