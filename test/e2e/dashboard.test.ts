@@ -2,7 +2,8 @@
  * End-to-end: the dashboard in headless Debian Chromium against a real collector (serving web/dist)
  * and a real agent. Sign in (API token, keyboard only), watch the sensor come online live, kill -9
  * the agent and see it go offline within 10 s without a reload, open the sensor from the table by
- * keyboard, check every input is labelled, sign out. Screenshots in test-artifacts/e2e/.
+ * keyboard, check every input is labelled, sign out. axe-core finds no serious or critical violation on
+ * each page (accessibility.ts). Screenshots in test-artifacts/e2e/.
  *
  * Username/password sign-in joins this test when the collector has POST /api/v1/login (issue 4).
  */
@@ -10,6 +11,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import type { Page } from 'playwright-core';
 import { Agent, Collector, integrationTest, prepareBackend } from '../integration/harness.js';
+import { assertAccessible } from './accessibility.js';
 import { focused, launchBrowser, newContext, screenshot, tabTo, unlabelledControls } from './browser.js';
 import { recordBudget } from './budgets.js';
 import * as scripts from './page-scripts.js';
@@ -66,6 +68,7 @@ integrationTest('dashboard: sign in, sensor online live, kill -9 → offline wit
   await page.getByRole('heading', { name: 'Sign in' }).waitFor();
   await assertAllLabelled(page, 'login (password)');
   await screenshot(page, '01-login');
+  await assertAccessible(page, 'login');
 
   // Keyboard only: Tab to "Sign in with API token", Enter, Tab to the token field, type, Enter.
   await tabTo(page, (d) => d.includes('Sign in with API token'));
@@ -98,6 +101,7 @@ integrationTest('dashboard: sign in, sensor online live, kill -9 → offline wit
   await waitForRow(page, 'alpha', 'online', 30_000);
   await page.locator('[data-key="alpha"] [role=meter]').first().waitFor({ timeout: 10_000 });
   await screenshot(page, '02-sensors-online');
+  await assertAccessible(page, 'sensors');
 
   // Fleet dashboard (client-side navigation): counts and the recent change, live.
   await navTo(page, 'Fleet');
@@ -105,6 +109,7 @@ integrationTest('dashboard: sign in, sensor online live, kill -9 → offline wit
   await page.locator('.activity li[data-sensor="alpha"][data-to="online"]').first().waitFor();
   await assertAllLabelled(page, 'fleet');
   await screenshot(page, '03-fleet-online');
+  await assertAccessible(page, 'fleet');
 
   // kill -9: offline within 10 s on the fleet page and on the sensors page, without reload.
   const killedAt = Date.now();
@@ -132,6 +137,7 @@ integrationTest('dashboard: sign in, sensor online live, kill -9 → offline wit
   await page.getByLabel('Absolute').check();
   await assertAllLabelled(page, 'sensor detail (absolute range)');
   await screenshot(page, '05-sensor-detail');
+  await assertAccessible(page, 'sensor-detail');
 
   // Phone width and the dark theme (OS preference).
   await page.setViewportSize({ width: 390, height: 844 });
@@ -143,6 +149,7 @@ integrationTest('dashboard: sign in, sensor online live, kill -9 → offline wit
   const overflow = await page.evaluate(scripts.horizontalOverflow);
   assert.ok(overflow <= 1, `no horizontal scrolling at phone width (overflow ${overflow} px)`);
   await screenshot(page, '06-sensors-phone-dark');
+  await assertAccessible(page, 'sensors-phone-dark');
 
   assert.equal(await page.evaluate(scripts.marker), 42, 'the page was never reloaded');
 
@@ -186,6 +193,7 @@ integrationTest('dashboard: sign in, sensor online live, kill -9 → offline wit
     await page.getByText('Preferences saved.').waitFor();
     assert.equal(await page.getAttribute('html', 'data-theme'), 'light');
     await screenshot(page, '08-preferences');
+    await assertAccessible(page, 'preferences');
     // Admin pages follow the role: add a user, then find it in the audit log.
     await navTo(page, 'Users');
     await page.locator('tr[data-user="admin"]').waitFor();
@@ -196,6 +204,7 @@ integrationTest('dashboard: sign in, sensor online live, kill -9 → offline wit
     await page.getByRole('button', { name: 'Add user' }).click();
     await page.locator('tr[data-user="viewer-e2e"]').waitFor();
     await screenshot(page, '09-admin-users');
+    await assertAccessible(page, 'admin-users');
     await navTo(page, 'Audit log');
     await assertAllLabelled(page, 'audit log');
     await page.locator('tr[data-action="user.create"]').first().waitFor();
