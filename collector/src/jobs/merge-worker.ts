@@ -4,20 +4,38 @@
  * blocks the collector's event loop.
  *
  * Given the task result files, it
- *   1. merges them in time order with duplicates across sensors removed (mergeCaptures, dedup
- *      window DEFAULT_DEDUP_WINDOW_NS) into `{job}/merged.tmp`, fsynced;
- *   2. renames that to `merged.pcap` or `merged.pcapng` (by the format the merge chose) and removes
- *      the other name if an earlier merge left it — so a half-written merge is never under a name
- *      that is served, and running it again after a kill simply starts over;
- *   3. hashes the merged file and analyses it (analyzeFiles), the report naming the download name.
+ *   1. merges them in time order with duplicates across sensors removed (mergeReaders, dedup
+ *      window DEFAULT_DEDUP_WINDOW_NS) into `{job}/merged.tmp`, and in the same pass hashes the
+ *      bytes it writes and analyses the packets it writes (the library's Analyzer, the report
+ *      naming the download name) — one read of the inputs, no read of the output;
+ *   2. fsyncs `merged.tmp` and renames it to `merged.pcap` or `merged.pcapng` (by the format the
+ *      merge chose), removing the other name if an earlier merge left it, and fsyncs the directory
+ *      — so a half-written merge is never under a name that is served, and running it again after
+ *      a kill simply starts over.
  * In: one `MergeWorkerInput` message per merge (the next only after the answer). Out: one
  * `{ ok: MergeWorkerResult }` or `{ error }` message per input; the thread then waits for the next.
  */
-import { createHash } from 'node:crypto';
-import { closeSync, fsyncSync, openSync, readSync, renameSync, rmSync } from 'node:fs';
+import { createHash, type Hash } from 'node:crypto';
+import { closeSync, fsyncSync, openSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parentPort } from 'node:worker_threads';
-import { analyzeFiles, DEFAULT_DEDUP_WINDOW_NS, mergeCaptures, type AnalysisReport, type CaptureProblem } from '@pcapmesh/shared/pcap';
+import {
+  Analyzer,
+  chooseFormat,
+  decodePacket,
+  DEFAULT_DEDUP_WINDOW_NS,
+  FileSink,
+  mergeReaders,
+  newDecodedPacket,
+  openCapture,
+  PcapngWriter,
+  PcapWriter,
+  type AnalysisReport,
+  type ByteSink,
+  type CaptureProblem,
+  type CaptureReader,
+  type PacketWriter,
+} from '@pcapmesh/shared/pcap';
 
 export interface MergeWorkerInput {
   /** Absolute paths of the task results, in sensor order. */
@@ -45,31 +63,88 @@ export type MergeWorkerMessage = { ok: MergeWorkerResult } | { error: string };
 
 const TEMP = 'merged.tmp';
 
+/** Read buffer per input: the inputs are read once, start to end. */
+const READ_BUFFER = 1024 * 1024;
+
 export function runMerge(input: MergeWorkerInput): MergeWorkerResult {
   const temp = join(input.jobDir, TEMP);
   rmSync(temp, { force: true });
-  const stats = mergeCaptures(input.inputs, temp, { dedup: true, dedupWindowNs: DEFAULT_DEDUP_WINDOW_NS, format: 'auto' });
-  syncPath(temp);
-  const ext = stats.format === 'pcapng' ? 'pcapng' : 'pcap';
-  const file = `merged.${ext}` as const;
-  const final = join(input.jobDir, file);
-  rmSync(join(input.jobDir, ext === 'pcap' ? 'merged.pcapng' : 'merged.pcap'), { force: true });
-  renameSync(temp, final);
-  syncPath(dirname(final));
-  const { sha256, size } = hashSync(final);
-  const analysis = analyzeFiles([final]);
-  analysis.files = [input.fileNames[ext]];
+  const readers: CaptureReader[] = [];
+  try {
+    for (const path of input.inputs) readers.push(openCapture(path, { bufferSize: READ_BUFFER }));
+    const format = chooseFormat(readers, 'auto');
+    const ext = format === 'pcapng' ? 'pcapng' : 'pcap';
+    const sink = new HashingSink(new FileSink(temp));
+    const nanosecond = readers.some((r) => r.nanosecond);
+    const writer =
+      format === 'pcapng'
+        ? new PcapngWriter(sink, { nanosecond })
+        : new PcapWriter(sink, { linkType: readers[0]?.linkTypes[0] ?? 1, nanosecond: format === 'nsecpcap' });
+    const analyzer = new Analyzer();
+    let stats;
+    try {
+      stats = mergeReaders(readers, analysing(writer, analyzer), { dedup: true, dedupWindowNs: DEFAULT_DEDUP_WINDOW_NS });
+    } finally {
+      writer.close();
+    }
+    syncPath(temp);
+    const file = `merged.${ext}` as const;
+    const final = join(input.jobDir, file);
+    rmSync(join(input.jobDir, ext === 'pcap' ? 'merged.pcapng' : 'merged.pcap'), { force: true });
+    renameSync(temp, final);
+    syncPath(dirname(final));
+    return {
+      file,
+      format,
+      packets: stats.packets,
+      bytes: stats.bytes,
+      duplicates: stats.duplicates,
+      fileBytes: sink.bytes,
+      sha256: sink.digest(),
+      // What analyzeFiles([merged file]) would report, without reading it back.
+      analysis: analyzer.report({ files: [input.fileNames[ext]], problems: [] }),
+      problems: stats.problems,
+    };
+  } finally {
+    for (const r of readers) r.close();
+  }
+}
+
+/** The writer, also feeding every packet it writes (as written: dedup is before it) to the analyser. */
+function analysing(writer: PacketWriter, analyzer: Analyzer): PacketWriter {
+  const decoded = newDecodedPacket();
   return {
-    file,
-    format: stats.format,
-    packets: stats.packets,
-    bytes: stats.bytes,
-    duplicates: stats.duplicates,
-    fileBytes: size,
-    sha256,
-    analysis,
-    problems: stats.problems,
+    write(packet, snaplen) {
+      writer.write(packet, snaplen);
+      analyzer.add(packet, decodePacket(packet, decoded));
+    },
+    close: () => writer.close(),
+    get packets() {
+      return writer.packets;
+    },
   };
+}
+
+/** A sink that hashes (SHA-256) and counts the bytes it passes on. */
+class HashingSink implements ByteSink {
+  bytes = 0;
+  private readonly hash: Hash = createHash('sha256');
+
+  constructor(private readonly inner: ByteSink) {}
+
+  write(chunk: Uint8Array): void {
+    this.hash.update(chunk);
+    this.inner.write(chunk);
+    this.bytes += chunk.length;
+  }
+
+  close(): void {
+    this.inner.close();
+  }
+
+  digest(): string {
+    return this.hash.digest('hex');
+  }
 }
 
 function syncPath(path: string): void {
@@ -79,22 +154,6 @@ function syncPath(path: string): void {
   } finally {
     closeSync(fd);
   }
-}
-
-function hashSync(path: string): { sha256: string; size: number } {
-  const hash = createHash('sha256');
-  const buf = Buffer.allocUnsafe(4 << 20);
-  const fd = openSync(path, 'r');
-  let size = 0;
-  try {
-    for (let n = readSync(fd, buf, 0, buf.length, null); n > 0; n = readSync(fd, buf, 0, buf.length, null)) {
-      hash.update(buf.subarray(0, n));
-      size += n;
-    }
-  } finally {
-    closeSync(fd);
-  }
-  return { sha256: hash.digest('hex'), size };
 }
 
 if (parentPort) {
