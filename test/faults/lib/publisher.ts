@@ -1,0 +1,115 @@
+/**
+ * A sensor publisher with an agent's delivery rules and exact bookkeeping, for the loss tests:
+ * health reports with seq 1, 2, 3… at a fixed rate, each kept in a local queue until the broker's
+ * PUBACK (QoS 1), every unacknowledged one sent again, in order, after each reconnect (clean
+ * session, backoff 0.5–2 s) — what the agent's spool does (agent/src/mqtt/connection.ts), with
+ * the sequence numbers of every report produced known exactly, so "stored" can be compared with
+ * "produced" seq by seq. Real credentials, a real MQTT connection, real CBOR health messages.
+ */
+import mqtt, { type MqttClient } from 'mqtt';
+import { encodeMessage, SCHEMA_VERSION, topics } from '@pcapmesh/shared/wire';
+import { healthBody } from '../../integration/harness.js';
+
+export interface PublisherStats {
+  produced: number;
+  acked: number;
+  pending: number;
+  connects: number;
+  disconnects: number;
+}
+
+export class SpoolingPublisher {
+  private readonly queue: { seq: number; payload: Buffer }[] = [];
+  private nextSeq = 1;
+  private acked = 0;
+  private connects = 0;
+  private disconnects = 0;
+  private client: MqttClient | null = null;
+  private producer: NodeJS.Timeout | null = null;
+  private stopped = false;
+  private retry: NodeJS.Timeout | null = null;
+
+  constructor(
+    readonly sensor: string,
+    private readonly secret: string,
+    private readonly url: string,
+    private readonly everyMs = 200,
+  ) {}
+
+  start(): void {
+    this.producer = setInterval(() => this.produce(), this.everyMs);
+    this.connect();
+  }
+
+  /** Stops producing; the queue keeps draining while connected. */
+  stopProducing(): void {
+    if (this.producer) clearInterval(this.producer);
+    this.producer = null;
+  }
+
+  get stats(): PublisherStats {
+    return { produced: this.nextSeq - 1, acked: this.acked, pending: this.queue.length, connects: this.connects, disconnects: this.disconnects };
+  }
+
+  /** Every seq produced so far. */
+  producedSeqs(): number[] {
+    return Array.from({ length: this.nextSeq - 1 }, (_, i) => i + 1);
+  }
+
+  async close(): Promise<void> {
+    this.stopped = true;
+    this.stopProducing();
+    if (this.retry) clearTimeout(this.retry);
+    const c = this.client;
+    this.client = null;
+    if (c?.connected) await c.endAsync();
+    else c?.end(true);
+  }
+
+  private produce(): void {
+    const seq = this.nextSeq++;
+    const payload = Buffer.from(encodeMessage('health', { ...healthBody(seq % 100), v: SCHEMA_VERSION, sentAt: Date.now(), seq }));
+    this.queue.push({ seq, payload });
+    this.send(this.queue.at(-1)!);
+  }
+
+  private send(item: { seq: number; payload: Buffer }): void {
+    const c = this.client;
+    if (!c?.connected) return;
+    c.publish(topics.sensor(this.sensor, 'health'), item.payload, { qos: 1 }, (err) => {
+      if (err || this.client !== c) return; // resent after the reconnect
+      const i = this.queue.findIndex((q) => q.seq === item.seq);
+      if (i >= 0) {
+        this.queue.splice(i, 1);
+        this.acked += 1;
+      }
+    });
+  }
+
+  private connect(): void {
+    if (this.stopped) return;
+    const c = mqtt.connect(this.url, {
+      username: this.sensor,
+      password: this.secret,
+      clientId: this.sensor,
+      protocolVersion: 4,
+      clean: true,
+      reconnectPeriod: 0,
+      connectTimeout: 10_000,
+      keepalive: 10,
+    });
+    this.client = c;
+    c.on('error', () => undefined);
+    c.once('connect', () => {
+      this.connects += 1;
+      for (const item of [...this.queue]) this.send(item);
+    });
+    c.once('close', () => {
+      if (this.client !== c) return;
+      this.disconnects += 1;
+      this.client = null;
+      c.end(true);
+      if (!this.stopped) this.retry = setTimeout(() => this.connect(), 500 + Math.random() * 1500);
+    });
+  }
+}
