@@ -4,6 +4,7 @@
  * rows are reported as approximate. Totals of keys admitted before the cap stay exact.
  */
 import { SpaceSaving } from './space-saving.js';
+import { topRows } from './top.js';
 
 export interface TableRow<V> {
   key: string;
@@ -61,9 +62,11 @@ export class BoundedTable<V> {
 
   /** The `n` rows with the largest `score`, largest first. */
   top(n: number, score: (v: V) => number): TableRow<V>[] {
-    const best: TableRow<V>[] = [];
-    for (const row of this.rows()) best.push(row);
-    best.sort((x, y) => score(y.value) - score(x.value) || (x.key < y.key ? -1 : x.key > y.key ? 1 : 0));
-    return best.slice(0, n);
+    return topRows(
+      [...this.rows()],
+      n,
+      (r) => score(r.value),
+      (r) => r.key,
+    );
   }
 }

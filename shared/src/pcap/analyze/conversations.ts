@@ -1,29 +1,21 @@
 /**
  * Conversation tables: per IP address pair (both directions, as tshark `-z conv,ip` and
  * `-z conv,ipv6`) and per TCP/UDP 5-tuple, exact up to a cap, then bounded sketches (see
- * bounded-table.ts). Top talkers are derived from the pair table when the report is made.
+ * conv-store.ts). Top talkers are derived from the pair table when the report is made.
  *
- * Keys are built in one `String.fromCharCode` call per table from the addresses in canonical
- * order (lower endpoint first): an IPv4 pair is 4 UTF-16 code units, an IPv6 pair 16, a flow
- * adds both ports and the protocol. Each entry remembers whether the lower endpoint sent
- * first, which is side A in the report.
+ * Keys are 32-bit words written into a reused scratch key per packet (no string, no object):
+ * the addresses in canonical order (lower endpoint first), so an IPv4 pair is 2 words, an IPv6
+ * pair 8, and a flow adds a word of both ports (lower endpoint's first) and one of the protocol.
+ * The report reads them back as strings of 16-bit code units: an IPv4 pair 4, an IPv6 pair 16,
+ * a flow 3 more (ports and protocol). Each entry remembers whether the lower endpoint sent first, which is
+ * side A in the report.
  */
 import { L3, type DecodedPacket, type PacketView } from '../types.js';
 import { addressText } from './address-key.js';
-import { BoundedTable } from './bounded-table.js';
+import { type Conv, ConvStore } from './conv-store.js';
+import type { KeyIndex } from './key-index.js';
+import { topRows } from './top.js';
 import type { FlowConversationRow, IpConversationRow, TableSummary, TalkerRow } from './report.js';
-
-interface Conv {
-  /** True when the lower endpoint of the key sent the first packet (it is side A). */
-  lowFirst: boolean;
-  /** Packets/bytes sent by the lower and by the higher endpoint of the key. */
-  lowPackets: number;
-  lowBytes: number;
-  highPackets: number;
-  highBytes: number;
-  first: number;
-  last: number;
-}
 
 export interface TableLimits {
   /** Exact entries per table before the sketch takes over (default 100 000). */
@@ -32,46 +24,47 @@ export interface TableLimits {
   sketch: number;
 }
 
-const blank = (): Conv => ({ lowFirst: true, lowPackets: 0, lowBytes: 0, highPackets: 0, highBytes: 0, first: Infinity, last: -Infinity });
-const reset = (c: Conv): void => {
-  Object.assign(c, blank());
-};
-
-/**
- * Which side sent the packet whose pair key was just built: the key's lower endpoint (0) or
- * its higher one (1). A module variable rather than a returned tuple: no allocation per packet.
- */
-let sender = 0;
-
 export class ConversationTables {
-  private readonly pairs: BoundedTable<Conv>;
-  private readonly flows: BoundedTable<Conv>;
+  private readonly pairs: ConvStore;
+  private readonly flows: ConvStore;
+  /** Key indexes: IPv4 pair (2 words), IPv6 pair (8), and the flows with ports and protocol (+2). */
+  private readonly pair4: KeyIndex;
+  private readonly pair6: KeyIndex;
+  private readonly flow4: KeyIndex;
+  private readonly flow6: KeyIndex;
 
   constructor(limits: TableLimits = { cap: 100_000, sketch: 10_000 }) {
-    this.pairs = new BoundedTable(limits.cap, blank, reset, limits.sketch);
-    this.flows = new BoundedTable(limits.cap, blank, reset, limits.sketch);
+    this.pairs = new ConvStore(limits.cap, limits.sketch);
+    this.flows = new ConvStore(limits.cap, limits.sketch);
+    this.pair4 = this.pairs.index(2);
+    this.pair6 = this.pairs.index(8);
+    // The protocol word holds proto << 16: its string is one code unit (the last is cut).
+    this.flow4 = this.flows.index(4, 7);
+    this.flow6 = this.flows.index(10, 19);
   }
 
   /** Counts an IPv4/IPv6 packet; ignored when its addresses were not captured. */
   add(view: PacketView, pkt: DecodedPacket, time: number): void {
-    const d = view.data;
     const len = view.origLen;
     const v4 = pkt.l3 === L3.IPV4;
-    const pairKey = v4 ? v4PairKey(pkt) : v6PairKey(d, pkt);
-    if (pairKey === '') return;
-    count(this.pairs.touch(pairKey, len), sender, len, time);
+    const pair = v4 ? this.pair4 : this.pair6;
+    // sender: which side sent the packet, the key's lower endpoint (0) or its higher one (1).
+    const sender = v4 ? v4PairKey(pkt, pair.key) : v6PairKey(view.data, pkt, pair.key);
+    if (sender < 0) return;
+    this.pairs.count(pair, sender, len, time);
 
     const proto = pkt.ipProto;
     if ((proto !== 6 && proto !== 17) || pkt.sport < 0 || pkt.dport < 0 || pkt.laterFragment) return;
     // Same address on both ends: the lower port is the lower endpoint.
-    const lowSide = samePair(pairKey) ? (pkt.sport <= pkt.dport ? 0 : 1) : sender;
-    const lowPort = lowSide === 0 ? pkt.sport : pkt.dport;
-    const highPort = lowSide === 0 ? pkt.dport : pkt.sport;
-    // One string per key (no concatenation: a rope would be flattened again on lookup).
-    const flowKey = v4
-      ? String.fromCharCode(pairKey.charCodeAt(0), pairKey.charCodeAt(1), pairKey.charCodeAt(2), pairKey.charCodeAt(3), lowPort, highPort, proto)
-      : v6FlowKey(pairKey, lowPort, highPort, proto);
-    count(this.flows.touch(flowKey, len), lowSide, len, time);
+    const lowSide = samePair(pair.key) ? (pkt.sport <= pkt.dport ? 0 : 1) : sender;
+    const flow = v4 ? this.flow4 : this.flow6;
+    const k = flow.key;
+    const p = pair.key;
+    const n = p.length;
+    for (let i = 0; i < n; i++) k[i] = p[i]!;
+    k[n] = lowSide === 0 ? (pkt.sport << 16) | pkt.dport : (pkt.dport << 16) | pkt.sport;
+    k[n + 1] = proto << 16;
+    this.flows.count(flow, lowSide, len, time);
   }
 
   /** The `n` heaviest IP pairs by bytes. */
@@ -125,82 +118,53 @@ export class ConversationTables {
       side(low, packets, c.lowBytes, c.highBytes, approximate);
       if (high !== low) side(high, packets, c.highBytes, c.lowBytes, approximate);
     }
-    return [...talkers.values()]
-      .sort((x, y) => y.bytes - x.bytes || (x.address < y.address ? -1 : 1))
-      .slice(0, n)
-      .map((t) => ({ ...t, address: addressText(t.address) }));
+    return topRows(
+      [...talkers.values()],
+      n,
+      (t) => t.bytes,
+      (t) => t.address,
+    ).map((t) => ({ ...t, address: addressText(t.address) }));
   }
 
   /** Table summaries; talkers come from the pair table, so they share its summary. */
   summaries(): { ipTable: TableSummary; flowTable: TableSummary; talkerTable: TableSummary } {
-    const summary = <V>(t: BoundedTable<V>): TableSummary => ({ distinct: t.size, cap: t.cap, capped: t.capped });
+    const summary = (t: ConvStore): TableSummary => ({ distinct: t.size, cap: t.cap, capped: t.capped });
     return { ipTable: summary(this.pairs), flowTable: summary(this.flows), talkerTable: summary(this.pairs) };
   }
 }
 
-/** IPv4 pair key, lower address first; sets `sender`. */
-function v4PairKey(pkt: DecodedPacket): string {
+/** Writes the IPv4 pair key (lower address first) into `k`; returns the sender side, -1 without addresses. */
+function v4PairKey(pkt: DecodedPacket, k: Int32Array): number {
   const s = pkt.src4;
   const t = pkt.dst4;
-  if (s < 0 || t < 0) return '';
-  sender = s <= t ? 0 : 1;
-  const lo = sender === 0 ? s : t;
-  const hi = sender === 0 ? t : s;
-  return String.fromCharCode(lo >>> 16, lo & 0xffff, hi >>> 16, hi & 0xffff);
+  if (s < 0 || t < 0) return -1;
+  const sender = s <= t ? 0 : 1;
+  k[0] = sender === 0 ? s : t;
+  k[1] = sender === 0 ? t : s;
+  return sender;
 }
 
-/** IPv6 pair key, lower address first; sets `sender`. */
-function v6PairKey(d: Uint8Array, pkt: DecodedPacket): string {
+/** Writes the IPv6 pair key (lower address first) into `k`; returns the sender side, -1 without addresses. */
+function v6PairKey(d: Uint8Array, pkt: DecodedPacket, k: Int32Array): number {
   let a = pkt.src6Offset;
   let b = pkt.dst6Offset;
-  if (a < 0 || b < 0) return '';
+  if (a < 0 || b < 0) return -1;
   let i = 0;
   while (i < 15 && d[a + i] === d[b + i]) i++;
-  sender = d[a + i]! <= d[b + i]! ? 0 : 1;
+  const sender = d[a + i]! <= d[b + i]! ? 0 : 1;
   if (sender === 1) [a, b] = [b, a];
-  const w = (o: number): number => (d[o]! << 8) | d[o + 1]!;
-  return String.fromCharCode(
-    w(a),
-    w(a + 2),
-    w(a + 4),
-    w(a + 6),
-    w(a + 8),
-    w(a + 10),
-    w(a + 12),
-    w(a + 14),
-    w(b),
-    w(b + 2),
-    w(b + 4),
-    w(b + 6),
-    w(b + 8),
-    w(b + 10),
-    w(b + 12),
-    w(b + 14),
-  );
-}
-
-function v6FlowKey(k: string, lowPort: number, highPort: number, proto: number): string {
-  const c = (i: number): number => k.charCodeAt(i);
-  return String.fromCharCode(c(0), c(1), c(2), c(3), c(4), c(5), c(6), c(7), c(8), c(9), c(10), c(11), c(12), c(13), c(14), c(15), lowPort, highPort, proto);
+  for (let j = 0; j < 16; j += 4) {
+    k[j >> 2] = (d[a + j]! << 24) | (d[a + j + 1]! << 16) | (d[a + j + 2]! << 8) | d[a + j + 3]!;
+    k[4 + (j >> 2)] = (d[b + j]! << 24) | (d[b + j + 1]! << 16) | (d[b + j + 2]! << 8) | d[b + j + 3]!;
+  }
+  return sender;
 }
 
 /** True when both halves of a pair key are the same address. */
-function samePair(key: string): boolean {
-  const half = key.length / 2;
-  return key.charCodeAt(0) === key.charCodeAt(half) && key.slice(0, half) === key.slice(half);
-}
-
-function count(c: Conv, side: number, len: number, time: number): void {
-  if (c.lowPackets + c.highPackets === 0) c.lowFirst = side === 0;
-  if (side === 0) {
-    c.lowPackets++;
-    c.lowBytes += len;
-  } else {
-    c.highPackets++;
-    c.highBytes += len;
-  }
-  if (time < c.first) c.first = time;
-  if (time > c.last) c.last = time;
+function samePair(k: Int32Array): boolean {
+  const half = k.length / 2;
+  for (let i = 0; i < half; i++) if (k[i] !== k[half + i]) return false;
+  return true;
 }
 
 function weight(c: Conv): number {

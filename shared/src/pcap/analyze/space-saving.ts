@@ -4,7 +4,8 @@
  * as possible over-estimate (`error`). Any key whose true weight exceeds total/capacity is
  * guaranteed to be tracked, and `weight - error ≤ true weight ≤ weight`.
  *
- * A binary min-heap ordered by weight keeps updates O(log capacity).
+ * A binary min-heap ordered by weight keeps updates O(log capacity); each entry knows its heap
+ * slot, so the key map is touched only when a key is admitted or evicted, never per heap move.
  *
  * Each entry carries a caller-owned `data` object (made by `make`, cleared by `reset` when its
  * key is evicted) so callers can keep details such as per-direction counts for tracked keys.
@@ -25,9 +26,14 @@ export interface SketchEntry<K, V> {
   data: V;
 }
 
+/** An entry with its slot in the heap array. */
+interface Slot<K, V> extends SketchEntry<K, V> {
+  at: number;
+}
+
 export class SpaceSaving<K, V = undefined> {
-  private readonly heap: SketchEntry<K, V>[] = [];
-  private readonly index = new Map<K, number>();
+  private readonly heap: Slot<K, V>[] = [];
+  private readonly index = new Map<K, Slot<K, V>>();
 
   constructor(
     readonly capacity: number,
@@ -39,19 +45,18 @@ export class SpaceSaving<K, V = undefined> {
 
   /** Adds `weight` to `key` (one item); returns the key's entry (valid until the next add). */
   add(key: K, weight: number): SketchEntry<K, V> {
-    const at = this.index.get(key);
-    if (at !== undefined) {
-      const e = this.heap[at]!;
-      e.weight += weight;
-      e.count++;
-      this.down(at);
-      return e;
+    const hit = this.index.get(key);
+    if (hit !== undefined) {
+      hit.weight += weight;
+      hit.count++;
+      this.down(hit.at);
+      return hit;
     }
     if (this.heap.length < this.capacity) {
-      const e = { key, weight, error: 0, count: 1, data: this.make() };
+      const e: Slot<K, V> = { key, weight, error: 0, count: 1, data: this.make(), at: this.heap.length };
       this.heap.push(e);
-      this.index.set(key, this.heap.length - 1);
-      this.up(this.heap.length - 1);
+      this.index.set(key, e);
+      this.up(e.at);
       return e;
     }
     const min = this.heap[0]!;
@@ -61,7 +66,7 @@ export class SpaceSaving<K, V = undefined> {
     min.weight += weight;
     min.count = 1;
     this.reset(min.data);
-    this.index.set(key, 0);
+    this.index.set(key, min);
     this.down(0);
     return min;
   }
@@ -73,7 +78,7 @@ export class SpaceSaving<K, V = undefined> {
 
   /** Tracked entries, heaviest first. */
   entries(): SketchEntry<K, V>[] {
-    return [...this.heap].sort((a, b) => b.weight - a.weight);
+    return this.heap.map(({ key, weight, error, count, data }) => ({ key, weight, error, count, data })).sort((a, b) => b.weight - a.weight);
   }
 
   private up(i: number): void {
@@ -106,7 +111,7 @@ export class SpaceSaving<K, V = undefined> {
     const b = h[j]!;
     h[i] = b;
     h[j] = a;
-    this.index.set(b.key, i);
-    this.index.set(a.key, j);
+    b.at = i;
+    a.at = j;
   }
 }
