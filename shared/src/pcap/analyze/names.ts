@@ -6,6 +6,7 @@
 import type { DecodedPacket, PacketView } from '../types.js';
 import { dnsQueryName } from './app/dns.js';
 import { httpRequestHost } from './app/http.js';
+import { NameText } from './app/text.js';
 import { tlsClientHelloSni } from './app/tls.js';
 import { BoundedTable } from './bounded-table.js';
 import type { NameCount } from './report.js';
@@ -28,6 +29,8 @@ export class NameCounter {
   private readonly dns: BoundedTable<Count>;
   private readonly sni: BoundedTable<Count>;
   private readonly http: BoundedTable<Count>;
+  /** Names are built here; one seen before comes back as the same string (no allocation). */
+  private readonly text = new NameText(65_536, 4 << 20);
 
   constructor(cap = 50_000, sketch = 5_000) {
     this.dns = new BoundedTable(cap, blank, reset, sketch);
@@ -43,18 +46,18 @@ export class NameCounter {
     const { sport, dport } = pkt;
     if (pkt.ipProto === 17) {
       if (sport === DNS_PORT || dport === DNS_PORT || sport === MDNS_PORT || dport === MDNS_PORT) {
-        this.bump(this.dns, dnsQueryName(d, off, len, false));
+        this.bump(this.dns, dnsQueryName(d, off, len, false, this.text));
       }
       return;
     }
     if (pkt.ipProto !== 6) return;
     if (sport === DNS_PORT || dport === DNS_PORT) {
-      this.bump(this.dns, dnsQueryName(d, off, len, true));
+      this.bump(this.dns, dnsQueryName(d, off, len, true, this.text));
       return;
     }
     const first = d[off]!;
-    if (first === 0x16) this.bump(this.sni, tlsClientHelloSni(d, off, len));
-    else if (HTTP_METHOD_INITIALS[first] === 1) this.bump(this.http, httpRequestHost(d, off, len));
+    if (first === 0x16) this.bump(this.sni, tlsClientHelloSni(d, off, len, this.text));
+    else if (HTTP_METHOD_INITIALS[first] === 1) this.bump(this.http, httpRequestHost(d, off, len, this.text));
   }
 
   rows(n: number): { dns: NameCount[]; tlsSni: NameCount[]; httpHosts: NameCount[] } {

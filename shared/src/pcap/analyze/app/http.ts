@@ -7,15 +7,18 @@
  * @example
  * httpRequestHost(payload, 0, payload.length); // "example.com"
  */
-import { printable } from './text.js';
+import { NameText } from './text.js';
 
 const METHODS = ['GET', 'POST', 'HEAD', 'PUT', 'DELETE', 'OPTIONS', 'PATCH', 'CONNECT', 'TRACE'].map((m) => Uint8Array.from(m + ' ', (c) => c.charCodeAt(0)));
 /** Headers are looked for in the first this-many bytes. */
 const MAX_HEAD = 8192;
 const CR = 13;
 const LF = 10;
+/** Builds names for callers that pass no NameText of their own (no cache). */
+const plain = new NameText();
 
-export function httpRequestHost(d: Uint8Array, off: number, len: number): string | null {
+/** `out`: where the name is built (pass one with a cache to get repeated names without allocating). */
+export function httpRequestHost(d: Uint8Array, off: number, len: number, out: NameText = plain): string | null {
   const end = off + Math.min(len, MAX_HEAD);
   if (len < 16 || !startsWithMethod(d, off, end)) return null;
   let lineEnd = indexOfCrlf(d, off, end);
@@ -28,7 +31,10 @@ export function httpRequestHost(d: Uint8Array, off: number, len: number): string
       let to = lineEnd;
       while (from < to && (d[from] === 0x20 || d[from] === 0x09)) from++;
       while (to > from && (d[to - 1] === 0x20 || d[to - 1] === 0x09)) to--;
-      return to > from ? printable(d, from, to).toLowerCase() : null;
+      if (to <= from) return null;
+      out.reset();
+      out.appendPrintable(d, from, to);
+      return out.text();
     }
   }
   return null;

@@ -7,9 +7,13 @@
  * @example
  * tlsClientHelloSni(payload, 0, payload.length); // "example.com"
  */
-import { printable } from './text.js';
+import { NameText } from './text.js';
 
-export function tlsClientHelloSni(d: Uint8Array, off: number, len: number): string | null {
+/** Builds names for callers that pass no NameText of their own (no cache). */
+const plain = new NameText();
+
+/** `out`: where the name is built (pass one with a cache to get repeated names without allocating). */
+export function tlsClientHelloSni(d: Uint8Array, off: number, len: number, out: NameText = plain): string | null {
   const end = off + len;
   // Record header: handshake (22), version 3.x, length; then handshake type ClientHello (1).
   if (len < 9 || d[off] !== 0x16 || d[off + 1] !== 3 || d[off + 2]! > 4 || d[off + 5] !== 1) return null;
@@ -27,14 +31,14 @@ export function tlsClientHelloSni(d: Uint8Array, off: number, len: number): stri
     const type = (d[p]! << 8) | d[p + 1]!;
     const extLen = (d[p + 2]! << 8) | d[p + 3]!;
     p += 4;
-    if (type === 0) return serverName(d, p, Math.min(extEnd, p + extLen));
+    if (type === 0) return serverName(d, p, Math.min(extEnd, p + extLen), out);
     p += extLen;
   }
   return null;
 }
 
 /** First host_name entry of a ServerNameList. */
-function serverName(d: Uint8Array, p: number, end: number): string | null {
+function serverName(d: Uint8Array, p: number, end: number, out: NameText): string | null {
   if (p + 2 > end) return null;
   const listEnd = Math.min(end, p + 2 + ((d[p]! << 8) | d[p + 1]!));
   p += 2;
@@ -43,7 +47,11 @@ function serverName(d: Uint8Array, p: number, end: number): string | null {
     const n = (d[p + 1]! << 8) | d[p + 2]!;
     p += 3;
     if (p + n > listEnd) return null;
-    if (type === 0 && n > 0) return printable(d, p, p + n).toLowerCase();
+    if (type === 0 && n > 0) {
+      out.reset();
+      out.appendPrintable(d, p, p + n);
+      return out.text();
+    }
     p += n;
   }
   return null;
