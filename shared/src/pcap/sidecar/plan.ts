@@ -14,7 +14,8 @@
  * if (plan.scan) scanWholeFile(); else for (const [start, end] of plan.ranges) readRange(start, end);
  */
 import type { Timestamp } from '../types.js';
-import type { CandidateSelector } from './candidates.js';
+import type { IndexBlock } from './block-summary.js';
+import type { CandidateSelector, Candidates } from './candidates.js';
 import type { CaptureIndex } from './index.js';
 
 /**
@@ -46,6 +47,11 @@ function recordOverhead(format: 'pcap' | 'pcapng'): number {
 
 /** The ranges extract reads from a capture for `select` over [from, to) (null = unbounded). */
 export function planReads(index: CaptureIndex, select: CandidateSelector, from: Timestamp | null, to: Timestamp | null): ReadPlan {
+  return planFrom(index, (block) => select(block), from, to);
+}
+
+/** planReads over candidates already computed (`candidatesOf` is asked once per block in the window). */
+function planFrom(index: CaptureIndex, candidatesOf: (block: IndexBlock, i: number) => Candidates, from: Timestamp | null, to: Timestamp | null): ReadPlan {
   const overhead = recordOverhead(index.format);
   const ranges: Array<[number, number]> = [];
   let blocksSkipped = 0;
@@ -54,7 +60,8 @@ export function planReads(index: CaptureIndex, select: CandidateSelector, from: 
     if (prev && start - prev[1] <= READ_GAP) prev[1] = Math.max(prev[1], end);
     else ranges.push([start, end]);
   };
-  for (const block of index.blocks) {
+  for (let i = 0; i < index.blocks.length; i++) {
+    const block = index.blocks[i]!;
     if (block.mustRead) {
       // The first packet of a pcapng interface: its IDB is inside the block, before any record we could seek to.
       push(block.offset, block.end);
@@ -64,7 +71,7 @@ export function planReads(index: CaptureIndex, select: CandidateSelector, from: 
       blocksSkipped++;
       continue;
     }
-    const c = select(block);
+    const c = candidatesOf(block, i);
     if (c.kind === 'none') {
       blocksSkipped++;
       continue;
@@ -104,10 +111,14 @@ export interface IndexEstimate {
  */
 export function estimateIndex(index: CaptureIndex, select: CandidateSelector, from: Timestamp | null, to: Timestamp | null): IndexEstimate {
   const out: IndexEstimate = { packets: 0, bytes: 0, exact: true, bytesToRead: 0 };
-  for (const block of index.blocks) {
+  // Each block's candidates once: counted here, then turned into the read plan.
+  const candidates: Array<Candidates | undefined> = new Array<Candidates | undefined>(index.blocks.length);
+  for (let i = 0; i < index.blocks.length; i++) {
+    const block = index.blocks[i]!;
     if (!block.mayOverlap(from, to)) continue;
     const inside = insideWindow(block.first, block.last, from, to);
     const c = select(block);
+    candidates[i] = c;
     if (c.kind === 'none') continue;
     if (c.kind === 'all') {
       out.packets += block.packets;
@@ -119,7 +130,7 @@ export function estimateIndex(index: CaptureIndex, select: CandidateSelector, fr
     for (const length of c.list.lengths) out.bytes += length;
     out.exact &&= c.exact && inside;
   }
-  const plan = planReads(index, select, from, to);
+  const plan = planFrom(index, (block, i) => candidates[i] ?? select(block), from, to);
   out.bytesToRead = plan.scan ? index.data.capture.size : plan.bytes;
   return out;
 }
