@@ -217,7 +217,17 @@ export function createCollector(config: CollectorConfig, opts: CreateCollectorOp
     // The port is known once the HTTP server listens (http.port 0 picks one); upload URLs are made after that.
     const bound: { port?: number } = {};
     const stack = (late.jobs = await step('jobs', () =>
-      openJobsStack({ db, sensors, events, broker, log, version: COLLECTOR_VERSION, config, publicUrl: () => publicUrlOf(config, bound.port) }),
+      openJobsStack({
+        db,
+        sensors,
+        subnets: network,
+        events,
+        broker,
+        log,
+        version: COLLECTOR_VERSION,
+        config,
+        publicUrl: () => publicUrlOf(config, bound.port),
+      }),
     ));
     closers.push({ what: 'jobs', close: () => stack.close() });
 

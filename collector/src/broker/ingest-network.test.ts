@@ -207,4 +207,35 @@ forEachDatabase('network view from traffic ingest', (ctx) => {
     assert.equal(seen!.n, 4, 'every sensor of the batch was touched');
     await fresh.drop();
   });
+
+  test("locate (the jobs planner's SubnetLocator): the most specific mapped subnet containing a network decides; external and unknown give null", async () => {
+    const fresh = await ctx.fresh({ migrate: true });
+    const h = networkHarness(fresh.db);
+    await h.sensors.register({ name: 'la', location: 'site-la' });
+    await h.sensors.register({ name: 'lb', location: 'site-lb' });
+    const minute = Math.floor(Date.now() / 60_000) * 60_000;
+    await h.sensors.ingestTraffic('la', traffic(1, minute, [flow('10.5.1.0/24', '198.51.100.0/24', 900)]));
+    await h.sensors.ingestTraffic('lb', traffic(1, minute, [flow('10.6.1.0/24', '198.51.100.0/24', 900)]));
+    await h.network.learn();
+    const nets = ['10.5.1.7/32', '10.6.1.0/24', '198.51.100.1/32', '192.0.2.1/32', '10.5.0.0/16'];
+    const where = async () => Object.fromEntries(await h.network.locate(nets));
+    assert.deepEqual(await where(), {
+      '10.5.1.7/32': 'site-la',
+      '10.6.1.0/24': 'site-lb',
+      '198.51.100.1/32': null, // seen at both: external
+      '192.0.2.1/32': null, // unknown to the map
+      '10.5.0.0/16': null, // wider than any mapped subnet
+    });
+    // A pin on a wider network places what it contains unless a more specific subnet says otherwise.
+    await h.network.pin('10.5.0.0/16', 'site-lb', { actor: 'admin' });
+    await h.network.pin('198.51.100.0/24', 'site-la', { actor: 'admin' });
+    assert.deepEqual(await where(), {
+      '10.5.1.7/32': 'site-la',
+      '10.6.1.0/24': 'site-lb',
+      '198.51.100.1/32': 'site-la',
+      '192.0.2.1/32': null,
+      '10.5.0.0/16': 'site-lb',
+    });
+    await fresh.drop();
+  });
 });

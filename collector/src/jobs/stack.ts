@@ -19,12 +19,15 @@ import { ManifestSigner } from '../domain/jobs/manifest.js';
 import { ResultsService } from '../domain/jobs/results.service.js';
 import { TaskTokens } from '../domain/jobs/task-tokens.js';
 import { UploadService } from '../domain/jobs/uploads.service.js';
+import type { SubnetLocator } from '../domain/jobs/jobs.ports.js';
 import type { SensorView } from '../domain/sensors/sensors.types.js';
 import type { Db } from '../storage/db.js';
 
 export interface JobsStackDeps {
   db: Db;
   sensors: { list(): Promise<SensorView[]> };
+  /** The subnet map (NetworkService), narrowing `targets: { auto: true }`. */
+  subnets?: SubnetLocator | undefined;
   events: DomainEvents;
   broker: Pick<BrokerTransport, 'publish'>;
   log: Logger;
@@ -62,6 +65,7 @@ export async function openJobsStack(deps: JobsStackDeps): Promise<JobsStack> {
   const jobs = createJobs({
     db,
     sensors: deps.sensors,
+    subnets: deps.subnets,
     commands: new BrokerCommands(deps.broker, () => now().getTime()),
     tokens,
     results,

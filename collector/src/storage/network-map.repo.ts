@@ -42,6 +42,24 @@ export async function addPairs(q: Queryable, pairs: readonly PairEvidence[]): Pr
   );
 }
 
+/**
+ * Where the map puts each network (CIDR text): the effective location (a pin, else a learned one)
+ * of the most specific subnet containing it, null when that subnet is external or ambiguous; a
+ * network no subnet contains is absent.
+ */
+export async function locateNets(q: Queryable, nets: readonly string[]): Promise<Map<string, string | null>> {
+  if (nets.length === 0) return new Map();
+  const rows = await q.query<{ net: string; location: string | null }>(
+    `SELECT DISTINCT ON (n.net) n.net, l.name AS location
+       FROM unnest($1::text[]) AS n(net)
+       JOIN network_subnets ns ON ns.subnet <> 'other' AND ns.subnet::cidr >>= n.net::cidr
+       LEFT JOIN locations l ON l.id = COALESCE(ns.pinned_location_id, CASE WHEN ns.state = 'learned' THEN ns.location_id END)
+      ORDER BY n.net, masklen(ns.subnet::cidr) DESC`,
+    [nets],
+  );
+  return new Map(rows.map((r) => [r.net, r.location]));
+}
+
 const LEARN_LOCK_KEY = 4_242_011;
 
 /**

@@ -48,3 +48,12 @@ export interface JobResults {
   removeJobFiles(jobId: string): void | Promise<void>;
   sweepExpired(now: Date): Promise<unknown>;
 }
+
+/**
+ * The subnet map (NetworkService.locate), which narrows `targets: { auto: true }`: for each network
+ * (CIDR text), the location of the most specific mapped subnet that contains it — a pin, else a
+ * learned location — or null when that subnet is external or ambiguous, or no subnet contains it.
+ */
+export interface SubnetLocator {
+  locate(nets: readonly string[]): Promise<Map<string, string | null>>;
+}

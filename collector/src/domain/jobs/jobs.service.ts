@@ -53,9 +53,9 @@ import type {
   TaskView,
   EvidenceManifest,
 } from './jobs.types.js';
-import type { JobResults } from './jobs.ports.js';
+import type { JobResults, SubnetLocator } from './jobs.ports.js';
 import type { JobLifecycle } from './lifecycle.js';
-import { availabilityOf, makePlan, planEntry, resolveTargets, validateRequest } from './planner.js';
+import { availabilityOf, filterLocations, filterNets, makePlan, planEntry, resolveTargets, validateRequest } from './planner.js';
 import { isoOfNs, nsOfDate, nsOfTimestamp, dateOfNs } from './window.js';
 
 export interface JobsSettings {
@@ -69,6 +69,8 @@ export interface JobsSettings {
 export interface JobsServiceDeps {
   db: Db;
   sensors: { list(): Promise<SensorView[]> };
+  /** The subnet map: narrows `targets: { auto: true }` to where the filter's addresses are (absent: no narrowing). */
+  subnets?: SubnetLocator | undefined;
   dispatcher: TaskDispatcher;
   lifecycle: JobLifecycle;
   estimates: DryRunEstimates;
@@ -103,7 +105,9 @@ export class JobsService implements JobsApi {
     const v = validateRequest(request, settings);
     const now = this.deps.now();
     const nowNs = nsOfDate(now);
-    const targets = resolveTargets(v.targets, await this.deps.sensors.list(), v.window, nowNs);
+    const subnets = this.deps.subnets;
+    const narrowTo = 'auto' in v.targets && subnets ? filterLocations(v.expression, await subnets.locate(filterNets(v.expression))) : null;
+    const targets = resolveTargets(v.targets, await this.deps.sensors.list(), v.window, nowNs, narrowTo);
     let answers = new Map<string, EstimateMessage | 'no-answer'>();
     if (request.dryRun === true) {
       // Counted once the request is valid: only dry runs that reach the sensors are limited.

@@ -18,7 +18,7 @@ import type { DomainEvents } from '../events.js';
 import type { SensorView } from '../sensors/sensors.types.js';
 import { TaskDispatcher } from './dispatcher.js';
 import { DryRunEstimates } from './estimates.js';
-import type { CommandSender, JobResults, TaskTokenIssuer } from './jobs.ports.js';
+import type { CommandSender, JobResults, SubnetLocator, TaskTokenIssuer } from './jobs.ports.js';
 import { JobsService, type JobsSettings } from './jobs.service.js';
 import { JobLifecycle } from './lifecycle.js';
 import { JobScheduler } from './scheduler.js';
@@ -26,6 +26,8 @@ import { JobScheduler } from './scheduler.js';
 export interface JobsDeps {
   db: Db;
   sensors: { list(): Promise<SensorView[]> };
+  /** The subnet map, for `targets: { auto: true }` (JobsServiceDeps.subnets). */
+  subnets?: SubnetLocator | undefined;
   commands: CommandSender;
   tokens: TaskTokenIssuer;
   results: JobResults;
@@ -70,7 +72,18 @@ export function createJobs(deps: JobsDeps): Jobs {
   const holder = deps.holder ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   const lifecycle = new JobLifecycle({ db, dispatcher, results: deps.results, events: deps.events, log, now, settings, holder });
   const estimates = new DryRunEstimates(deps.commands, (sensor, err) => log.warn({ sensor, err }, 'publishing an estimate command failed'));
-  const service = new JobsService({ db, sensors: deps.sensors, dispatcher, lifecycle, estimates, results: deps.results, log, now, settings });
+  const service = new JobsService({
+    db,
+    sensors: deps.sensors,
+    subnets: deps.subnets,
+    dispatcher,
+    lifecycle,
+    estimates,
+    results: deps.results,
+    log,
+    now,
+    settings,
+  });
   const scheduler = new JobScheduler({ db, service, dispatcher, lifecycle, results: deps.results, log, now, settings });
   // A sensor that is born or comes back gets its unfinished tasks again (commands sent while it was away are lost).
   const unwatch = scheduler.watch(deps.events);

@@ -4,7 +4,7 @@ import { isDomainError } from '../errors.js';
 import type { SensorView } from '../sensors/sensors.types.js';
 import { source } from '../../testing/jobs.fixture.js';
 import type { JobRequest } from './jobs.types.js';
-import { availabilityOf, canonicalFilter, planEntry, resolveTargets, validateRequest, type PlannerSettings } from './planner.js';
+import { availabilityOf, canonicalFilter, filterLocations, filterNets, planEntry, resolveTargets, validateRequest, type PlannerSettings } from './planner.js';
 import { nsOfDate } from './window.js';
 
 const settings: PlannerSettings = {
@@ -120,4 +120,57 @@ test('resolveTargets: named sensors and locations, auto by overlap; unknown name
   refused(() => resolveTargets({ sensors: ['edge-a', 'edge-x', 'edge-y'] }, [a, b, c], window, now), /^targets: unknown sensors 'edge-x', 'edge-y'$/);
   refused(() => resolveTargets({ locations: ['mars'] }, [a, b, c], window, now), /^targets: no sensor at location 'mars'$/);
   refused(() => resolveTargets({ auto: true }, [b, c], window, now), /^targets: auto found no sensor whose captures overlap the window$/);
+});
+
+test('filterNets: the networks a filter names outside `not`, as CIDR text; filterLocations: where every matching packet was seen', () => {
+  assert.deepEqual(filterNets(canonicalFilter({ expression: 'host 10.1.2.3 and (net 10.2.0.0/16 or not host 10.9.9.9) and tcp port 443' })), [
+    '10.1.2.3/32',
+    '10.2.0.0/16',
+  ]);
+  assert.deepEqual(filterNets(canonicalFilter({ expression: 'host 2001:db8::1 or net 2001:db8:1::/48' })), [
+    '2001:db8:0:0:0:0:0:1/128',
+    '2001:db8:1:0:0:0:0:0/48',
+  ]);
+  assert.deepEqual(filterNets(canonicalFilter({ expression: 'tcp port 443' })), []);
+
+  const located = new Map<string, string | null>([
+    ['10.1.2.3/32', 'dc-1'],
+    ['10.2.0.0/16', 'dc-2'],
+    ['10.3.0.1/32', 'dc-3'],
+    ['8.8.8.8/32', null], // external
+  ]);
+  const at = (expression: string) => {
+    const set = filterLocations(canonicalFilter({ expression }), located);
+    return set === null ? null : [...set].sort();
+  };
+  assert.deepEqual(at('host 10.1.2.3'), ['dc-1']);
+  assert.deepEqual(at('host 10.1.2.3 and tcp port 22'), ['dc-1'], 'a non-address term keeps the address scope');
+  assert.deepEqual(at('host 10.1.2.3 or net 10.2.0.0/16'), ['dc-1', 'dc-2']);
+  assert.deepEqual(at('host 10.1.2.3 and host 8.8.8.8'), ['dc-1'], 'and: the placed side is enough');
+  assert.deepEqual(at('(host 10.1.2.3 or host 10.3.0.1) and net 10.2.0.0/16'), ['dc-2'], 'and: the side with fewer locations');
+  assert.equal(at('host 8.8.8.8'), null, 'external: every sensor');
+  assert.equal(at('host 192.0.2.1'), null, 'unknown to the map: every sensor');
+  assert.equal(at('host 10.1.2.3 or tcp port 22'), null, 'or with an unrestricted side');
+  assert.equal(at('not host 10.1.2.3'), null, 'a negated address narrows nothing');
+  assert.equal(at('tcp port 443'), null);
+});
+
+test('resolveTargets: auto narrowed to the locations the subnet map gives, over the sensors that overlap the window', () => {
+  const window = { from: ns(T), to: ns(T + 600_000) };
+  const now = ns(T + 3_600_000);
+  const pcap = { oldest: null, newest: null, updatedAt: null, sources: [source(T, T + 600_000, 10)] };
+  const a = sensor('edge-a', { location: 'dc-1', pcap });
+  const b = sensor('edge-b', { location: 'dc-2', pcap });
+  const c = sensor('edge-c', { location: 'dc-1' }); // no captures in the window
+  const d = sensor('edge-d', { location: null, pcap });
+  const names = (narrow: ReadonlySet<string> | null) => resolveTargets({ auto: true }, [a, b, c, d], window, now, narrow).map((s) => s.name);
+  assert.deepEqual(names(null), ['edge-a', 'edge-b', 'edge-d'], 'no narrowing: every overlapping sensor, as before');
+  assert.deepEqual(names(new Set(['dc-1'])), ['edge-a']);
+  assert.deepEqual(names(new Set(['dc-1', 'dc-2'])), ['edge-a', 'edge-b']);
+  assert.deepEqual(names(new Set(['dc-9'])), ['edge-a', 'edge-b', 'edge-d'], 'no overlapping sensor there: every overlapping sensor');
+  assert.deepEqual(
+    resolveTargets({ sensors: ['edge-b'] }, [a, b], window, now, new Set(['dc-1'])).map((s) => s.name),
+    ['edge-b'],
+    'named targets are never narrowed',
+  );
 });

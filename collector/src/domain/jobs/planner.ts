@@ -16,6 +16,7 @@ import {
   parseFilter,
   structuredToFilter,
   type FilterNode,
+  type Network,
 } from '@pcapmesh/shared/pcap/filter/index';
 import type { EstimateMessage, PcapSource } from '@pcapmesh/shared/wire';
 import { invalid } from '../errors.js';
@@ -111,9 +112,17 @@ function limitsOf(requested: Partial<JobLimits> | undefined, s: PlannerSettings)
 /**
  * The sensors a job targets. Unknown sensors or locations are refused by name; `auto` takes every
  * sensor whose availability overlaps the window (or that is online and may still capture into a
- * window reaching past `now`).
+ * window reaching past `now`), narrowed to the sensors at `narrowTo` when given (filterLocations:
+ * where the subnet map puts the filter's addresses) — unless none of those overlaps the window,
+ * then it stays every overlapping sensor.
  */
-export function resolveTargets(targets: JobTargets, sensors: SensorView[], window: Interval, now: bigint): SensorView[] {
+export function resolveTargets(
+  targets: JobTargets,
+  sensors: SensorView[],
+  window: Interval,
+  now: bigint,
+  narrowTo: ReadonlySet<string> | null = null,
+): SensorView[] {
   const byName = new Map(sensors.map((s) => [s.name, s]));
   if ('sensors' in targets) {
     const unknown = targets.sensors.filter((n) => !byName.has(n));
@@ -129,7 +138,62 @@ export function resolveTargets(targets: JobTargets, sensors: SensorView[], windo
   }
   const chosen = sensors.filter((s) => availabilityOf(s, window, now).included);
   if (chosen.length === 0) throw invalid('targets: auto found no sensor whose captures overlap the window');
-  return chosen;
+  if (narrowTo === null) return chosen;
+  const narrowed = chosen.filter((s) => s.location !== null && narrowTo.has(s.location));
+  return narrowed.length > 0 ? narrowed : chosen;
+}
+
+/** A network of the filter as CIDR text PostgreSQL reads (`10.1.2.3/32`, `2001:db8:0:0:0:0:0:0/64`). */
+function cidrOf(net: Network): string {
+  if (net.family === 4) {
+    const a = net.addr >>> 0;
+    let prefix = 0;
+    for (let m = net.mask >>> 0; (m & 0x8000_0000) !== 0; m = (m << 1) >>> 0) prefix++;
+    return `${a >>> 24}.${(a >>> 16) & 255}.${(a >>> 8) & 255}.${a & 255}/${prefix}`;
+  }
+  const groups = Array.from({ length: 8 }, (_, i) => ((net.bytes[2 * i]! << 8) | net.bytes[2 * i + 1]!).toString(16));
+  return `${groups.join(':')}/${net.prefix}`;
+}
+
+/** The networks a filter names outside any `not` (a negated address says nothing of where packets are). */
+export function filterNets(expression: string): string[] {
+  const out = new Set<string>();
+  const walk = (n: FilterNode): void => {
+    if (n.kind === 'address') out.add(cidrOf(n.net));
+    else if (n.kind === 'and' || n.kind === 'or') {
+      walk(n.left);
+      walk(n.right);
+    }
+  };
+  walk(parseFilter(expression));
+  return [...out];
+}
+
+/**
+ * The locations at least one of which saw every packet the filter matches, given where the subnet
+ * map puts its networks (`located`: a location, or null for external, ambiguous or unmapped); null
+ * when the filter does not restrict that (no address, an address the map does not place, an `or`
+ * with a side that has no address, anything under `not`). An address at a location: its sensors;
+ * `A or B`: both sides' locations; `A and B`: either side alone is enough, the one with fewer.
+ */
+export function filterLocations(expression: string, located: ReadonlyMap<string, string | null>): Set<string> | null {
+  const scope = (n: FilterNode): Set<string> | null => {
+    if (n.kind === 'address') {
+      const at = located.get(cidrOf(n.net));
+      return at === undefined || at === null ? null : new Set([at]);
+    }
+    if (n.kind === 'or') {
+      const [l, r] = [scope(n.left), scope(n.right)];
+      return l === null || r === null ? null : new Set([...l, ...r]);
+    }
+    if (n.kind === 'and') {
+      const [l, r] = [scope(n.left), scope(n.right)];
+      if (l === null || r === null) return l ?? r;
+      return l.size <= r.size ? l : r;
+    }
+    return null;
+  };
+  return scope(parseFilter(expression));
 }
 
 /** Coverage of the window by one sensor's reported availability, and whether it gets a task. */

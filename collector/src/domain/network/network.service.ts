@@ -15,7 +15,7 @@
 import type { CacheStore } from '../../cache/store.js';
 import type { Logger } from '../../log.js';
 import type { Db, Queryable } from '../../storage/db.js';
-import { getSubnet, listSubnets, pinSubnet, unpinSubnet, type SubnetRow } from '../../storage/network-map.repo.js';
+import { getSubnet, listSubnets, locateNets, pinSubnet, unpinSubnet, type SubnetRow } from '../../storage/network-map.repo.js';
 import { addPairs } from '../../storage/network-map.repo.js';
 import { locationIdByName, networkLocations, upsertLocationDetails, type LocationDetails } from '../../storage/network-locations.repo.js';
 import {
@@ -111,6 +111,15 @@ export class NetworkService {
       tables: recorded.createdTables.map((id) => ({ table: locationTrafficTable(id), column: 'minute', retentionDays: this.deps.partitions.retentionDays })),
     });
     await pm.run(this.now());
+  }
+
+  /**
+   * Where the subnet map puts each network (CIDR text; SubnetLocator of the jobs planner): a
+   * location, or null when its most specific subnet is external or ambiguous or none contains it.
+   */
+  async locate(nets: readonly string[]): Promise<Map<string, string | null>> {
+    const found = await locateNets(this.deps.db, nets);
+    return new Map(nets.map((n) => [n, found.get(n) ?? null]));
   }
 
   /** One learning pass; emits `network.subnet` for each change and refreshes the cache. */
