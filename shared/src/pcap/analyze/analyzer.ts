@@ -1,7 +1,8 @@
 /**
  * The analysis accumulator: feed it every packet (view + decoded headers) of one or more
  * captures, then ask for the report. Memory is bounded whatever the input size (see
- * bounded-table.ts and timeline.ts); per packet it allocates only a few short map keys.
+ * conv-store.ts, bounded-table.ts and timeline.ts); per packet it allocates nothing, except a
+ * string for a DNS/SNI/HTTP name not seen before.
  *
  * @example
  * const a = new Analyzer();
@@ -38,6 +39,8 @@ export class Analyzer {
   private readonly names = new NameCounter();
   private readonly timeline = new Timeline();
   private readonly linkTypes = new Set<number>();
+  /** The link type last added to `linkTypes` (a Set.add per packet costs more than a compare). */
+  private lastLinkType = -1;
   private first = Infinity;
   private last = -Infinity;
 
@@ -50,7 +53,10 @@ export class Analyzer {
     this.packets++;
     this.bytes += view.origLen;
     this.capturedBytes += view.caplen;
-    this.linkTypes.add(view.linkType);
+    if (view.linkType !== this.lastLinkType) {
+      this.lastLinkType = view.linkType;
+      this.linkTypes.add(view.linkType);
+    }
     const time = view.sec + view.nsec / 1e9;
     if (time < this.first) this.first = time;
     if (time > this.last) this.last = time;

@@ -152,7 +152,11 @@ function v6PairKey(d: Uint8Array, pkt: DecodedPacket, k: Int32Array): number {
   let i = 0;
   while (i < 15 && d[a + i] === d[b + i]) i++;
   const sender = d[a + i]! <= d[b + i]! ? 0 : 1;
-  if (sender === 1) [a, b] = [b, a];
+  if (sender === 1) {
+    const t = a;
+    a = b;
+    b = t;
+  }
   for (let j = 0; j < 16; j += 4) {
     k[j >> 2] = (d[a + j]! << 24) | (d[a + j + 1]! << 16) | (d[a + j + 2]! << 8) | d[a + j + 3]!;
     k[4 + (j >> 2)] = (d[b + j]! << 24) | (d[b + j + 1]! << 16) | (d[b + j + 2]! << 8) | d[b + j + 3]!;
