@@ -303,6 +303,9 @@ export class CaptureIndexer {
       log.debug({ source: job.source, file: job.path, reason: outcome.reason }, 'index: file skipped');
     } else if (outcome.status === 'summarised') {
       log.debug({ source: job.source, file: job.path, minutes: outcome.traffic?.minutes.length }, 'index: traffic read');
+    } else if (outcome.status === 'rebuilt') {
+      // Stale, damaged, or of an older format (after an upgrade: "index format version 2 is older than …").
+      log.info({ source: job.source, file: job.path, reason: outcome.reason }, 'index: sidecar rebuilt');
     } else {
       log.debug({ source: job.source, file: job.path, status: outcome.status, reason: outcome.reason }, 'index: sidecar written');
     }
