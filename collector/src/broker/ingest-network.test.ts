@@ -201,9 +201,13 @@ forEachDatabase('network view from traffic ingest', (ctx) => {
     assert.deepEqual(await sendAll(), ['done', 'done', 'done', 'done']);
     assert.equal(stats.snapshot().rejected.duplicate, 4, 'the second resend is a replay');
     assert.equal(await storedRows(), 8);
+    // Same sensor, minute and part again with a flow set that is partly new: only the new flow counts.
+    const partly = encodeMessage('traffic', traffic(2, minute, [flow('10.9.0.0/24', '10.9.100.0/24', 1000), flow('10.9.0.0/24', '10.9.200.0/24', 77)]));
+    assert.equal(await ingest.handle(topics.sensor('t1', 'traffic'), partly), 'done');
+    assert.equal(stats.snapshot().accepted.traffic, 5);
     const view = await h.network.traffic({ location: 'site-t', from: new Date(minute), to: new Date(minute + 60_000) });
-    assert.equal(view.totals.bytes, 1000 + 1001 + 1002 + 1003 + 500 * 3 + 666);
-    const [seen] = await fresh.db.query<{ n: number }>('SELECT count(*)::int AS n FROM sensors WHERE last_seq = 1 AND last_seen IS NOT NULL');
+    assert.equal(view.totals.bytes, 1000 + 1001 + 1002 + 1003 + 500 * 3 + 666 + 77);
+    const [seen] = await fresh.db.query<{ n: number }>('SELECT count(*)::int AS n FROM sensors WHERE last_seq >= 1 AND last_seen IS NOT NULL');
     assert.equal(seen!.n, 4, 'every sensor of the batch was touched');
     await fresh.drop();
   });

@@ -43,15 +43,22 @@ export interface StoredFlow extends TrafficFlow {
 }
 
 /**
- * Stores the flows of many messages in one multi-row statement; returns those that were new, each
- * with the index of its message (a replayed message stores none). Messages of one batch must not
- * share (sensor, intervalStart, part) — the ingest queue per sensor guarantees it — else a stored
- * flow is credited to the first of them.
+ * Stores the flows of many messages in one multi-row statement; returns, per message (same order),
+ * the flows that were new — a replayed message stores none. Messages of one batch must not share
+ * (sensor, intervalStart, part) — the ingest queue per sensor guarantees it — else the later ones
+ * count as replays. The statement returns only a count per message: when all of a message's flows
+ * are new (the usual case) they are the message's own flows; a message stored in part before
+ * (another flow set under the same sensor, interval and part) has its new rows read back — those
+ * with received_at = now(), the transaction's start, which no earlier transaction had.
  */
-export async function insertTrafficBatch(q: Queryable, sets: readonly TrafficSampleSet[]): Promise<StoredFlow[]> {
+export async function insertTrafficBatch(q: Queryable, sets: readonly TrafficSampleSet[]): Promise<TrafficFlow[][]> {
   const n = sets.reduce((k, s) => k + s.flows.length, 0);
-  if (n === 0) return [];
-  const cols = { sensor: new Array<number>(n), start: new Array<string>(n), seconds: new Array<number>(n), part: new Array<string>(n) };
+  const fresh: TrafficFlow[][] = sets.map(() => []);
+  if (n === 0) return fresh;
+  const sensor = new Array<number>(n);
+  const start = new Array<string>(n);
+  const seconds = new Array<number>(n);
+  const part = new Array<string>(n);
   const src = new Array<string>(n);
   const dst = new Array<string>(n);
   const packets = new Array<number>(n);
@@ -60,14 +67,14 @@ export async function insertTrafficBatch(q: Queryable, sets: readonly TrafficSam
   const byKey = new Map<string, number>();
   let i = 0;
   sets.forEach((s, m) => {
-    const start = s.intervalStart.toISOString();
+    const iso = s.intervalStart.toISOString();
     const key = `${s.sensorId}|${s.intervalStart.getTime()}|${s.part}`;
     if (!byKey.has(key)) byKey.set(key, m);
     for (const f of s.flows) {
-      cols.sensor[i] = s.sensorId;
-      cols.start[i] = start;
-      cols.seconds[i] = s.intervalSeconds;
-      cols.part[i] = s.part;
+      sensor[i] = s.sensorId;
+      start[i] = iso;
+      seconds[i] = s.intervalSeconds;
+      part[i] = s.part;
       src[i] = f.srcNet;
       dst[i] = f.dstNet;
       packets[i] = f.packets;
@@ -76,18 +83,27 @@ export async function insertTrafficBatch(q: Queryable, sets: readonly TrafficSam
       i++;
     }
   });
-  const rows = await q.query<TrafficFlow & { sensorId: number; intervalStart: Date; part: string }>(
-    `INSERT INTO traffic_samples (sensor_id, interval_start, interval_seconds, part, src_net, dst_net, packets, bytes, seq)
-     SELECT * FROM unnest($1::int8[], $2::timestamptz[], $3::int4[], $4::text[], $5::text[], $6::text[], $7::int8[], $8::int8[], $9::int8[])
-     ON CONFLICT DO NOTHING
-     RETURNING sensor_id AS "sensorId", interval_start AS "intervalStart", part, src_net AS "srcNet", dst_net AS "dstNet", packets, bytes`,
-    [cols.sensor, cols.start, cols.seconds, cols.part, src, dst, packets, bytes, seq],
+  const counts = await q.query<{ sensorId: number; intervalStart: Date; part: string; n: number }>(
+    `WITH ins AS (
+       INSERT INTO traffic_samples (sensor_id, interval_start, interval_seconds, part, src_net, dst_net, packets, bytes, seq)
+       SELECT * FROM unnest($1::int8[], $2::timestamptz[], $3::int4[], $4::text[], $5::text[], $6::text[], $7::int8[], $8::int8[], $9::int8[])
+       ON CONFLICT DO NOTHING
+       RETURNING sensor_id, interval_start, part)
+     SELECT sensor_id AS "sensorId", interval_start AS "intervalStart", part, count(*)::int AS n FROM ins GROUP BY 1, 2, 3`,
+    [sensor, start, seconds, part, src, dst, packets, bytes, seq],
   );
-  return rows.map((r) => ({
-    message: byKey.get(`${r.sensorId}|${new Date(r.intervalStart).getTime()}|${r.part}`)!,
-    srcNet: r.srcNet,
-    dstNet: r.dstNet,
-    packets: r.packets,
-    bytes: r.bytes,
-  }));
+  for (const c of counts) {
+    const m = byKey.get(`${c.sensorId}|${new Date(c.intervalStart).getTime()}|${c.part}`)!;
+    const set = sets[m]!;
+    if (c.n === set.flows.length) {
+      fresh[m] = [...set.flows];
+      continue;
+    }
+    fresh[m] = await q.query<TrafficFlow>(
+      `SELECT src_net AS "srcNet", dst_net AS "dstNet", packets, bytes FROM traffic_samples
+        WHERE sensor_id = $1 AND interval_start = $2 AND part = $3 AND received_at = now()`,
+      [set.sensorId, set.intervalStart, set.part],
+    );
+  }
+  return fresh;
 }

@@ -85,12 +85,19 @@ export class NetworkService {
     for (const locationId of [...new Set(batch.map((b) => b.locationId))].sort((x, y) => x - y)) {
       if (!this.tables.has(locationId) && (await ensureLocationTrafficTable(tx, locationId))) createdTables.push(locationId);
     }
+    // Sensors of a location report the same subnets: each text is made canonical once a batch.
+    const canonical = new Map<string, string>();
+    const canon = (net: string): string => {
+      let c = canonical.get(net);
+      if (c === undefined) canonical.set(net, (c = canonicalCidr(net)));
+      return c;
+    };
     const folded = foldTraffic(
       batch.map((b) => ({
         locationId: b.locationId,
         sensorId: b.sensorId,
         intervalStart: b.intervalStart,
-        flows: b.flows.map((f) => ({ src: canonicalCidr(f.srcNet), dst: canonicalCidr(f.dstNet), packets: f.packets, bytes: f.bytes })),
+        flows: b.flows.map((f) => ({ src: canon(f.srcNet), dst: canon(f.dstNet), packets: f.packets, bytes: f.bytes })),
       })),
     );
     await addNetworkTraffic(tx, folded);

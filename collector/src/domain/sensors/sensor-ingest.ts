@@ -239,8 +239,7 @@ export class SensorIngest {
         });
         return sets.length - 1;
       });
-      const fresh: TrafficFlow[][] = sets.map(() => []);
-      for (const f of await insertTrafficBatch(tx, sets)) fresh[f.message]!.push(f);
+      const fresh = await insertTrafficBatch(tx, sets);
       const out = items.map((_, k): IngestOutcome => {
         const s = setOf[k]!;
         if (s < 0) return 'unknown-sensor';
