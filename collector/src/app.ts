@@ -167,7 +167,7 @@ export function createCollector(config: CollectorConfig, opts: CreateCollectorOp
         db,
         cache,
         log,
-        config: config.auth,
+        config: { ...config.auth, ldapRecheckMinutes: ldapConfig?.recheckMinutes },
         ...(ldapConfig ? { ldap: (users) => new LdapAuthenticator(ldapConfig, users, log.child({ component: 'ldap' })) } : {}),
       }),
     );

@@ -316,6 +316,27 @@ export const collectorConfigSchema = z.strictObject({
           defaultRole: z.enum(['admin', 'analyst', 'viewer']).optional(),
           /** Connect and operation timeout, milliseconds. Default 5000. */
           timeoutMs: z.number().int().min(100).max(60_000).default(5000),
+          /** Upgrade an ldap:// connection with StartTLS before any bind. Default false. */
+          startTls: z.boolean().default(false),
+          /** Accept ldap:// without StartTLS (passwords cross the network in clear). Default false: refused at start. */
+          allowPlain: z.boolean().default(false),
+          /** PEM file of the CA the directory's certificate must chain to (ldaps:// or StartTLS). Default: the system's CAs. */
+          caFile: optionalText,
+          /** DN the refresh re-check binds as to read users and groups. Unset: anonymous. */
+          bindDn: optionalText,
+          /** Password of bindDn (never logged). */
+          bindPassword: optionalText,
+          /** A refresh re-checks an LDAP user in the directory (still present, groups → role) when the last check is older than this, minutes. Default 5. */
+          recheckMinutes: z.number().int().min(1).max(60).default(5),
+        })
+        .superRefine((ldap, ctx) => {
+          if (ldap.url.startsWith('ldap://') && !ldap.startTls && !ldap.allowPlain) {
+            ctx.addIssue({
+              code: 'custom',
+              path: ['url'],
+              message: 'ldap:// without StartTLS sends passwords in clear: use ldaps://, set startTls: true, or allowPlain: true to accept that',
+            });
+          }
         })
         .optional(),
     })

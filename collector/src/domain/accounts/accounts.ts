@@ -23,6 +23,8 @@ export interface AccountsConfig extends LoginThrottleLimits {
   refreshTokenDays: number;
   /** Days a source stays known after a successful login. Default 30. */
   knownForDays?: number | undefined;
+  /** Minutes between directory re-checks of an LDAP user on refresh (auth.ldap.recheckMinutes). Default 5. */
+  ldapRecheckMinutes?: number | undefined;
 }
 
 export interface Accounts {
@@ -71,7 +73,16 @@ export async function createAccounts(opts: {
       });
     },
   });
-  const auth = new AuthService({ users, access, refresh, throttle, known, audit, ldap: opts.ldap?.(users) });
+  const auth = new AuthService({
+    users,
+    access,
+    refresh,
+    throttle,
+    known,
+    audit,
+    ldap: opts.ldap?.(users),
+    ldapRecheck: { seconds: (opts.config.ldapRecheckMinutes ?? 5) * 60, cache: opts.cache, log: log.child({ component: 'ldap' }) },
+  });
   const userAdmin = new UserAdminService({ users, refresh, audit });
   const apiTokens = new ApiTokensService({ db: opts.db, audit, log });
   return { users, userAdmin, apiTokens, audit, access, refresh, throttle, known, auth, preferences: new PreferencesService(opts.db) };

@@ -12,14 +12,23 @@
  *   a success remembers the source as known and returns a new device cookie for the user;
  * - `refresh` rotates the refresh token; reuse of a used token revokes its family and is audited
  *   ('refresh.reuse'); a user disabled or deleted since cannot refresh;
+ * - LDAP users (with an authenticator that can `recheck`): a refresh asks the directory again when
+ *   the last answer is older than `ldapRecheck.seconds` (shared through the cache store). Gone from
+ *   the directory or in no mapped group → every session of the user ends ('ldap.recheck' denied,
+ *   audited); a changed group → the new role from this refresh on. When the directory cannot be
+ *   asked the refresh goes through while the last good answer is younger than 3 × seconds, and is
+ *   refused after that (fail closed, logged);
  * - `logout` revokes the family of the presented refresh token.
  */
+import type { CacheStore } from '../../cache/store.js';
+import type { Logger } from '../../log.js';
 import type { AccessTokens } from './access-tokens.js';
 import type { AuditService } from './audit.service.js';
 import { DomainError } from '../errors.js';
 import type { KnownClients } from './known-clients.js';
 import type { LoginAttempt, LoginThrottle } from './login-throttle.js';
 import type { RefreshTokens } from './refresh-tokens.js';
+import type { Role } from './roles.js';
 import type { AuthenticatedUser, UsersService } from './users.service.js';
 
 export interface Session {
@@ -33,6 +42,8 @@ export interface Session {
 /** Another way to check a password (LDAP); null when it does not know or refuses the user. */
 export interface PasswordAuthenticator {
   authenticate(username: string, password: string): Promise<AuthenticatedUser | null>;
+  /** Asks the directory again about a user it created (ldap/authenticator.ts); throws when it cannot. */
+  recheck?(username: string): Promise<{ role: Role } | 'gone' | 'refused'>;
 }
 
 export interface AuthServiceDeps {
@@ -44,6 +55,8 @@ export interface AuthServiceDeps {
   audit: AuditService;
   /** Tried when the local password check fails (config auth.ldap). */
   ldap?: PasswordAuthenticator | undefined;
+  /** How often LDAP users are re-checked on refresh, and where the last check is remembered. */
+  ldapRecheck?: { seconds: number; cache: CacheStore; log: Logger } | undefined;
 }
 
 /** A session and the device cookie value that marks the browser as known for its user. */
@@ -119,7 +132,8 @@ export class AuthService {
       }
       throw new DomainError('unauthenticated', 'refresh token is not valid (expired, used or revoked); log in again');
     }
-    const user = await this.deps.users.current(result.username);
+    let user: AuthenticatedUser | null = await this.deps.users.current(result.username);
+    if (user !== null) user = await this.recheckLdap(user, sourceIp);
     if (user === null) {
       await this.deps.refresh.revoke(result.token);
       throw new DomainError('unauthenticated', 'this account can no longer sign in');
@@ -130,6 +144,41 @@ export class AuthService {
   async logout(token: string | null, sourceIp: string): Promise<void> {
     const username = token === null ? null : await this.deps.refresh.revoke(token);
     if (username !== null) await this.deps.audit.record({ actor: username, action: 'logout', target: username, outcome: 'ok', sourceIp });
+  }
+
+  /** The user as the directory says now (see the contract); null: the user may no longer sign in. */
+  private async recheckLdap(user: AuthenticatedUser, sourceIp: string): Promise<AuthenticatedUser | null> {
+    const { ldap, ldapRecheck } = this.deps;
+    if (ldap?.recheck === undefined || ldapRecheck === undefined) return user;
+    const { cache, seconds, log } = ldapRecheck;
+    if ((await cache.get(`ldap-checked:${user.username}`)) !== null) return user;
+    if ((await this.deps.users.get(user.username)).source !== 'ldap') return user;
+    let answer: Awaited<ReturnType<NonNullable<PasswordAuthenticator['recheck']>>>;
+    try {
+      answer = await ldap.recheck(user.username);
+    } catch (err) {
+      const recent = (await cache.get(`ldap-ok:${user.username}`)) !== null;
+      log.warn({ err, user: user.username, allowed: recent }, 'LDAP re-check failed: the directory cannot be asked');
+      return recent ? user : null;
+    }
+    if (answer === 'gone' || answer === 'refused') {
+      await this.deps.refresh.revokeUser(user.username);
+      await this.deps.audit.record({
+        actor: null,
+        action: 'ldap.recheck',
+        target: user.username,
+        outcome: 'denied',
+        sourceIp,
+        details: { reason: answer === 'gone' ? 'not in the directory' : 'in no mapped group' },
+      });
+      return null;
+    }
+    await cache.set(`ldap-checked:${user.username}`, '1', seconds);
+    await cache.set(`ldap-ok:${user.username}`, '1', 3 * seconds);
+    if (answer.role === user.role) return user;
+    await this.deps.users.upsertLdap(user.username, answer.role);
+    log.info({ user: user.username, from: user.role, to: answer.role }, 'LDAP re-check: role changed');
+    return { ...user, role: answer.role };
   }
 
   private async session(user: AuthenticatedUser, refreshToken: string): Promise<Session> {
