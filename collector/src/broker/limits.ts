@@ -4,8 +4,10 @@
  * - `watchPacketSizes(socket, …)`: reads each MQTT fixed header (packet type and remaining length,
  *   MQTT 3.1.1 §2.2) as the bytes pass and destroys the socket as soon as a header announces a
  *   packet over its type's limit — before its body is buffered. CONNECT ≤ 4 KiB, PUBLISH ≤ the
- *   codec's payload limit (MAX_PAYLOAD_BYTES) plus room for the topic, anything else ≤ 4 KiB; a
- *   remaining length longer than four bytes is malformed and treated the same way.
+ *   codec's payload limit (MAX_PAYLOAD_BYTES) plus 8 KiB (topic, packet id, and slack so that a
+ *   payload a little over the codec's limit still reaches ingest and is counted there as
+ *   'oversized' without costing the sensor its connection), anything else ≤ 4 KiB; a remaining
+ *   length longer than four bytes is malformed and treated the same way.
  * - `ConnectionsPerAddress`: at most `max` open connections per source address; the next one is
  *   closed at once.
  *
@@ -35,8 +37,8 @@ export const newLimitCounters = (): BrokerLimitCounters => ({ oversized: 0, reta
 
 /** Largest CONNECT (client id, name, secret and will together). */
 export const MAX_CONNECT_BYTES = 4 * 1024;
-/** Largest PUBLISH: the codec's payload limit plus topic (≤ 1 KiB here) and packet id. */
-export const MAX_PUBLISH_BYTES = MAX_PAYLOAD_BYTES + 1024 + 4;
+/** Largest PUBLISH: the codec's payload limit plus 8 KiB for topic, packet id and slack (see above). */
+export const MAX_PUBLISH_BYTES = MAX_PAYLOAD_BYTES + 8 * 1024;
 /** Largest packet of any other type (SUBSCRIBE, acknowledgements, PINGREQ…). */
 export const MAX_OTHER_BYTES = 4 * 1024;
 
