@@ -31,7 +31,7 @@ forEachDatabase('ingest of task statuses and estimates', (ctx) => {
     const a = await h.sensor([source(NOW.getTime() - 7_200_000, NOW.getTime(), 1000)]);
     const b = await h.sensor([source(NOW.getTime() - 7_200_000, NOW.getTime(), 1000)]);
     const { job } = await h.jobs.service.submit(
-      { name: 'ana', role: 'analyst' },
+      { id: 'user:ana', name: 'ana', role: 'analyst' },
       { window: { from: ns(NOW.getTime() - 3_600_000), to: ns(NOW.getTime() - 3_000_000) }, filter: { expression: '' }, targets: { sensors: [a] } },
     );
     const task = job!.taskList[0]!.id;
@@ -68,7 +68,7 @@ forEachDatabase('ingest of task statuses and estimates', (ctx) => {
     const a = await h.sensor([source(NOW.getTime() - 7_200_000, NOW.getTime(), 1000)]);
     await h.jobs.scheduler.resume();
     const { job } = await h.jobs.service.submit(
-      { name: 'ana-birth', role: 'analyst' },
+      { id: 'user:ana-birth', name: 'ana-birth', role: 'analyst' },
       { window: { from: ns(NOW.getTime() - 3_600_000), to: ns(NOW.getTime() - 3_000_000) }, filter: { expression: '' }, targets: { sensors: [a] } },
     );
     assert.equal(h.broker.commands('tasks', a).length, 1);
@@ -101,7 +101,7 @@ forEachDatabase('ingest of task statuses and estimates', (ctx) => {
         void h.broker.deliver(topics.estimate(a, parsed.message.requestId), answer(parsed.message.requestId));
     };
     const { plan } = await h.jobs.service.submit(
-      { name: 'ana', role: 'analyst' },
+      { id: 'user:ana', name: 'ana', role: 'analyst' },
       {
         window: { from: ns(NOW.getTime() - 3_600_000), to: ns(NOW.getTime() - 3_000_000) },
         filter: { expression: 'udp' },

@@ -16,12 +16,12 @@ import type { Actor } from '../domain/accounts/roles.js';
 import type { JobDetail } from '../domain/jobs/jobs.types.js';
 import { createTestHttp, type TestHttp } from '../http/app.fixture.js';
 import { API_PREFIX } from '../http/app.js';
-import { availableSensor, completedJob, finishJob, pastWindow } from '../http/jobs.fixture.js';
+import { availableSensor, completedJob, finishJob, pastWindow, tokenActor } from '../http/jobs.fixture.js';
 import { startHttpServer, type HttpServer } from '../http/server.js';
 
 const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
-/** The fixture's API token is an admin's, labelled "test": jobs it submits belong to token:test. */
-const OWNER: Actor = { name: 'token:test', role: 'admin' };
+/** The fixture's API token is an admin's, labelled "test": jobs it submits belong to it (shown as token:test). */
+let OWNER: Actor;
 
 let t: TestHttp;
 let server: HttpServer;
@@ -31,6 +31,7 @@ let sensor: string;
 
 before(async () => {
   t = await createTestHttp();
+  OWNER = await tokenActor(t);
   server = await startHttpServer(t.app, { host: '127.0.0.1', port: 0, log: pino({ level: 'silent' }) });
   dir = mkdtempSync(join(tmpdir(), 'pcapmesh-job-cli-'));
   tokenFile = join(dir, 'api-token');

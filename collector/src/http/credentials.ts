@@ -4,9 +4,10 @@
  * (ApiTokensService.authenticate, which carries the token's role, looked up by SHA-256: a junk
  * bearer costs one query, no password hash). A JWT is never tried as an API token.
  *
- * With `users`, a valid JWT is also checked against the user's current record (remembered for
- * `recheckMs`, default 2 s): a user disabled or deleted since the token was issued is refused, and
- * a changed role applies, within that time rather than when the token expires.
+ * A valid JWT is also checked against the user's current record (remembered for `recheckMs`,
+ * default 2 s): a user disabled or deleted since the token was issued is refused, and a changed
+ * role applies, within that time rather than when the token expires. The record gives the
+ * principal's stable id (`user:{id}`; an API token's is `token:{id}`).
  */
 import type { AccessTokens } from '../domain/accounts/access-tokens.js';
 import { looksLikeJwt } from '../domain/accounts/access-tokens.js';
@@ -15,13 +16,15 @@ import type { AuthenticatedUser, UsersService } from '../domain/accounts/users.s
 import type { TokenVerifier } from './auth.js';
 import type { Principal } from './env.js';
 
+type CurrentUser = AuthenticatedUser & { id: number };
+
 export class CredentialVerifier implements TokenVerifier {
-  private readonly current = new Map<string, { user: AuthenticatedUser | null; until: number }>();
+  private readonly current = new Map<string, { user: CurrentUser | null; until: number }>();
 
   constructor(
     private readonly access: Pick<AccessTokens, 'verify'>,
     private readonly apiTokens: Pick<ApiTokensService, 'authenticate'>,
-    private readonly users?: Pick<UsersService, 'current'>,
+    private readonly users: Pick<UsersService, 'currentWithId'>,
     private readonly recheckMs = 2_000,
     private readonly now: () => number = Date.now,
   ) {}
@@ -29,18 +32,18 @@ export class CredentialVerifier implements TokenVerifier {
   async verify(token: string): Promise<Principal | null> {
     if (!looksLikeJwt(token)) {
       const apiToken = await this.apiTokens.authenticate(token);
-      return apiToken === null ? null : { kind: 'api-token', name: apiToken.name, role: apiToken.role };
+      return apiToken === null ? null : { kind: 'api-token', id: `token:${apiToken.id}`, name: apiToken.name, role: apiToken.role };
     }
     const claimed = await this.access.verify(token);
     if (claimed === null) return null;
-    const user = this.users ? await this.recheck(claimed.username) : claimed;
-    return user === null ? null : { kind: 'user', name: user.username, role: user.role };
+    const user = await this.recheck(claimed.username);
+    return user === null ? null : { kind: 'user', id: `user:${user.id}`, name: user.username, role: user.role };
   }
 
-  private async recheck(username: string): Promise<AuthenticatedUser | null> {
+  private async recheck(username: string): Promise<CurrentUser | null> {
     const hit = this.current.get(username);
     if (hit && hit.until > this.now()) return hit.user;
-    const user = await this.users!.current(username);
+    const user = await this.users.currentWithId(username);
     if (this.current.size > 10_000) this.current.clear();
     this.current.set(username, { user, until: this.now() + this.recheckMs });
     return user;

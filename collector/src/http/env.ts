@@ -10,6 +10,11 @@ import type { TaskTokenClaims } from '../domain/jobs/task-tokens.js';
 /** Who made the request, once authenticated: a user (access JWT) or an integrator's API token. */
 export interface Principal {
   kind: 'api-token' | 'user';
+  /**
+   * Stable id: `user:{users.id}` or `token:{api_tokens.id}`. What owns jobs (a user or token deleted
+   * and re-created under the same name is another principal).
+   */
+  id: string;
   /** Username, or the token's label; safe to log (never the token itself). */
   name: string;
   /** Decides which permission levels it reaches (domain/accounts/roles.ts). */

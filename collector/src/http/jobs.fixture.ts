@@ -20,6 +20,22 @@ import type { TestHttp } from './app.fixture.js';
 const MINUTE = 60_000;
 let seq = 1_000;
 
+/** The fixture user `username` (admin1, analyst1, …) as the domain sees it once signed in: `user:{id}`. */
+export async function userActor(t: TestHttp, username: string): Promise<Actor> {
+  const [row] = await t.db.query<{ id: number; role: Actor['role'] }>('SELECT id, role FROM users WHERE username = $1', [username]);
+  if (!row) throw new Error(`fixture: no user ${username}`);
+  return { id: `user:${row.id}`, name: username, role: row.role };
+}
+
+/** The fixture's API token (`t.token`, an admin's, labelled "test") as the domain sees it: `token:{id}`, shown as token:test. */
+export async function tokenActor(t: TestHttp): Promise<Actor> {
+  const [row] = await t.db.query<{ id: number }>("SELECT id FROM api_tokens WHERE name = 'test'");
+  if (!row) throw new Error('fixture: no API token "test"');
+  return { id: `token:${row.id}`, name: 'token:test', role: 'admin' };
+}
+
+const actorFor = (t: TestHttp, owner: Actor | string): Promise<Actor> => (typeof owner === 'string' ? userActor(t, owner) : Promise.resolve(owner));
+
 /** A sensor that is online and reports captures covering the last two hours. */
 export async function availableSensor(t: TestHttp, opts: { location?: string } = {}): Promise<string> {
   const name = uniqueName('edge');
@@ -47,10 +63,11 @@ function status(taskId: string, s: TaskStatusMessage['status']): TaskStatusMessa
 }
 
 /**
- * Submits a job over `sensors` as `owner`, plays each sensor's agent (finishJob) and returns it
- * complete.
+ * Submits a job over `sensors` as `owner` (an Actor, or a fixture username: userActor), plays each
+ * sensor's agent (finishJob) and returns it complete.
  */
-export async function completedJob(t: TestHttp, owner: Actor, sensors: string[], opts: { name?: string } = {}): Promise<JobDetail> {
+export async function completedJob(t: TestHttp, ownerOrUsername: Actor | string, sensors: string[], opts: { name?: string } = {}): Promise<JobDetail> {
+  const owner = await actorFor(t, ownerOrUsername);
   const window = pastWindow();
   const ns = (d: Date) => BigInt(d.getTime()) * 1_000_000n;
   const { job } = await t.jobs.jobs.service.submit(owner, {
@@ -67,7 +84,8 @@ export async function completedJob(t: TestHttp, owner: Actor, sensors: string[],
  * Plays the agent of every task of job `id` (however it was submitted): accepted, scanning, the
  * upload of a generated capture inside the window; waits until the job is merged: complete.
  */
-export async function finishJob(t: TestHttp, owner: Actor, id: string): Promise<JobDetail> {
+export async function finishJob(t: TestHttp, ownerOrUsername: Actor | string, id: string): Promise<JobDetail> {
+  const owner = await actorFor(t, ownerOrUsername);
   const job = await t.jobs.jobs.service.get(owner, id);
   const windowFrom = Date.parse(job.window.from);
   const uploads = new UploadService({

@@ -352,7 +352,7 @@ test('every JSON GET answers with exactly the documented shape (sensor with birt
     ]),
   );
   // A job merged, analysed and signed through the real jobs stack, for /jobs/{id}/… (analysis and manifest exist only then).
-  const job = await completedJob(t, { name: 'admin1', role: 'admin' }, [await availableSensor(t, { location: 'lab' })], { name: 'openapi' });
+  const job = await completedJob(t, 'admin1', [await availableSensor(t, { location: 'lab' })], { name: 'openapi' });
   const fill = (path: string) =>
     path.replace('{name}', 'edge-1').replace('{username}', 'admin1').replace('{id}', job.id).replace('{task}', job.taskList[0]!.id).replace('{n}', '1');
   // 'task' routes take the task's upload token only (the agent's credential).
@@ -421,7 +421,7 @@ test('a handler whose real answer grew a field is caught by both checks', async 
   // (past reply()'s typing, as a cast or plain JavaScript could).
   const sample = new Hono<AppEnv>();
   const operations: OperationSpec[] = [];
-  const route = createRoute(createPermit({ verify: () => Promise.resolve({ kind: 'user', name: 'u', role: 'viewer' }) }), operations);
+  const route = createRoute(createPermit({ verify: () => Promise.resolve({ kind: 'user', id: 'user:1', name: 'u', role: 'viewer' }) }), operations);
   sample.use(async (c, next) => {
     c.set('log', pino({ level: 'silent' }));
     await next();
@@ -437,7 +437,9 @@ test('a handler whose real answer grew a field is caught by both checks', async 
 
 test('with checkResponses (the app fixture sets it), a reply that drifts from its schema is a 500 naming the operation and the field', async () => {
   const sample = new Hono<AppEnv>();
-  const route = createRoute(createPermit({ verify: () => Promise.resolve({ kind: 'user', name: 'u', role: 'viewer' }) }), [], { checkResponses: true });
+  const route = createRoute(createPermit({ verify: () => Promise.resolve({ kind: 'user', id: 'user:1', name: 'u', role: 'viewer' }) }), [], {
+    checkResponses: true,
+  });
   sample.use(async (c, next) => {
     c.set('log', pino({ level: 'silent' }));
     await next();

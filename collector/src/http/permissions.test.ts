@@ -21,7 +21,10 @@ after(() => t.close());
 
 test('each permission level admits exactly the roles it should (viewer cannot download or submit; analyst is not admin)', async () => {
   // One route per level, guarded by the very permit() machinery the app uses, over real logins.
-  const permit = createPermit(new CredentialVerifier(t.accounts.access, { authenticate: () => Promise.resolve(null) }), await TaskTokens.open({ db: t.db }));
+  const permit = createPermit(
+    new CredentialVerifier(t.accounts.access, { authenticate: () => Promise.resolve(null) }, t.accounts.users),
+    await TaskTokens.open({ db: t.db }),
+  );
   const sample = new Hono<AppEnv>();
   sample.use(async (c, next) => {
     c.set('log', pino({ level: 'silent' }));
@@ -48,7 +51,8 @@ test('API tokens stay valid integrator credentials; a role-scoped token gets its
   assert.deepEqual(await res.json(), { username: 'test', role: 'admin', kind: 'api-token' });
   await t.db.query("UPDATE api_tokens SET role = 'viewer' WHERE name = 'test'");
   const fresh = new ApiTokensService({ db: t.db, audit: t.accounts.audit, log: pino({ level: 'silent' }) });
-  assert.deepEqual(await fresh.authenticate(t.token), { name: 'test', role: 'viewer' });
+  const [row] = await t.db.query<{ id: number }>("SELECT id FROM api_tokens WHERE name = 'test'");
+  assert.deepEqual(await fresh.authenticate(t.token), { id: row!.id, name: 'test', role: 'viewer' }, 'with its stable id (what owns its jobs)');
 });
 
 test('admins create role-scoped API tokens (shown once) and delete them; a viewer token reads but cannot administer', async () => {

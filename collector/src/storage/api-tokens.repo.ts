@@ -6,6 +6,8 @@
 import type { Queryable } from './db.js';
 
 export interface ApiTokenRow {
+  /** Stable: a job submitted with the token is owned by `token:{id}` (a token re-created under the same name is another). */
+  id: number;
   name: string;
   tokenHash: string;
   /** admin, analyst or viewer (sql/0004_users.sql; tokens from before are admin). */
@@ -16,23 +18,23 @@ export class ApiTokensRepo {
   constructor(private readonly db: Queryable) {}
 
   async list(): Promise<ApiTokenRow[]> {
-    return this.db.query<ApiTokenRow>('SELECT name, token_hash AS "tokenHash", role FROM api_tokens ORDER BY id');
+    return this.db.query<ApiTokenRow>('SELECT id, name, token_hash AS "tokenHash", role FROM api_tokens ORDER BY id');
   }
 
   async find(name: string): Promise<ApiTokenRow | null> {
-    const rows = await this.db.query<ApiTokenRow>('SELECT name, token_hash AS "tokenHash", role FROM api_tokens WHERE name = $1', [name]);
+    const rows = await this.db.query<ApiTokenRow>('SELECT id, name, token_hash AS "tokenHash", role FROM api_tokens WHERE name = $1', [name]);
     return rows[0] ?? null;
   }
 
   /** The token whose stored hash is exactly `tokenHash` (the `sha256:` form), or null. */
   async findByHash(tokenHash: string): Promise<ApiTokenRow | null> {
-    const rows = await this.db.query<ApiTokenRow>('SELECT name, token_hash AS "tokenHash", role FROM api_tokens WHERE token_hash = $1', [tokenHash]);
+    const rows = await this.db.query<ApiTokenRow>('SELECT id, name, token_hash AS "tokenHash", role FROM api_tokens WHERE token_hash = $1', [tokenHash]);
     return rows[0] ?? null;
   }
 
   /** Tokens still stored as legacy argon2 hashes. */
   async listLegacy(): Promise<ApiTokenRow[]> {
-    return this.db.query<ApiTokenRow>(`SELECT name, token_hash AS "tokenHash", role FROM api_tokens WHERE token_hash LIKE '$argon2%' ORDER BY id`);
+    return this.db.query<ApiTokenRow>(`SELECT id, name, token_hash AS "tokenHash", role FROM api_tokens WHERE token_hash LIKE '$argon2%' ORDER BY id`);
   }
 
   /** Replaces `name`'s stored hash if it is still `from` (a legacy hash upgraded after use); false otherwise. */

@@ -34,6 +34,7 @@ function newJob(over: Partial<NewJob> = {}): NewJob {
     id: randomUUID(),
     name: 'probe',
     owner: 'alice',
+    ownerId: 'user:1',
     windowFrom: '2026-03-01T09:00:00.123456Z',
     windowTo: '2026-03-01T09:10:00.000000Z',
     windowNs: { from: '1772355600123456789', to: '1772356200000000000' },
@@ -135,9 +136,10 @@ forEachDatabase('jobs repo', (ctx) => {
   });
 
   test('job status moves only from the named states; open-job count; delete cascades', async () => {
-    const job = newJob({ owner: `owner-${randomUUID()}` });
+    const job = newJob({ owner: 'alice', ownerId: `user:${randomUUID()}` });
     await insertJob(ctx.db, job);
-    assert.equal(await countOpenJobs(ctx.db, job.owner), 1);
+    assert.equal(await countOpenJobs(ctx.db, job.ownerId), 1, 'counted by principal id');
+    assert.equal(await countOpenJobs(ctx.db, 'alice'), 0, 'not by the name shown');
     assert.equal(await setJobStatus(ctx.db, job.id, { from: ['running'], to: 'merging', at: T0 }), false);
     assert.equal(await setJobStatus(ctx.db, job.id, { from: ['pending'], to: 'running', at: T0 }), true);
     assert.equal((await findJob(ctx.db, job.id))!.startedAt?.getTime(), T0.getTime());
@@ -145,8 +147,8 @@ forEachDatabase('jobs repo', (ctx) => {
     assert.equal(await setJobStatus(ctx.db, job.id, { from: ['running'], to: 'cancelled', reason: 'cancelled by alice', at: T0, final: true }), true);
     const ended = (await findJob(ctx.db, job.id))!;
     assert.deepEqual([ended.status, ended.statusReason, ended.finishedAt?.getTime()], ['cancelled', 'cancelled by alice', T0.getTime()]);
-    assert.equal(await countOpenJobs(ctx.db, job.owner), 0);
-    await ctx.db.transaction((tx) => lockOwner(tx, job.owner));
+    assert.equal(await countOpenJobs(ctx.db, job.ownerId), 0);
+    await ctx.db.transaction((tx) => lockOwner(tx, job.ownerId));
     await insertTasks(ctx.db, [{ id: `t-${randomUUID()}`, jobId: job.id, sensorName: 'edge-1', status: 'pending', reason: null, at: T0 }]);
     assert.equal(await deleteJob(ctx.db, job.id), true);
     assert.equal(await findJob(ctx.db, job.id), null);
@@ -187,12 +189,14 @@ forEachDatabase('jobs repo', (ctx) => {
     );
   });
 
-  test('downloads are summed per user over a time range', async () => {
-    const user = `dl-${randomUUID()}`;
-    await insertDownload(ctx.db, { username: user, jobId: randomUUID(), bytes: 100, at: new Date(T0.getTime() - 2 * 86_400_000) });
-    await insertDownload(ctx.db, { username: user, jobId: randomUUID(), bytes: 250, at: T0 });
-    await insertDownload(ctx.db, { username: user, jobId: randomUUID(), bytes: 5_000_000_000, at: T0 });
+  test('downloads are summed per principal (by id) over a time range', async () => {
+    const user = `user:${randomUUID()}`;
+    const d = { principal: user, username: 'dl', jobId: randomUUID() };
+    await insertDownload(ctx.db, { ...d, bytes: 100, at: new Date(T0.getTime() - 2 * 86_400_000) });
+    await insertDownload(ctx.db, { ...d, bytes: 250, at: T0 });
+    await insertDownload(ctx.db, { ...d, bytes: 5_000_000_000, at: T0 });
+    await insertDownload(ctx.db, { ...d, principal: `user:${randomUUID()}`, bytes: 7, at: T0 });
     assert.equal(await bytesDownloadedSince(ctx.db, user, new Date(T0.getTime() - 86_400_000)), 5_000_000_250);
-    assert.equal(await bytesDownloadedSince(ctx.db, 'nobody', T0), 0);
+    assert.equal(await bytesDownloadedSince(ctx.db, 'dl', T0), 0, 'not by the name shown');
   });
 });

@@ -13,7 +13,10 @@ export type JobStatusText = 'pending' | 'running' | 'merging' | 'complete' | 'pa
 export interface JobRow {
   id: string;
   name: string | null;
+  /** Display name of the owner (username, or token:<label>). */
   owner: string;
+  /** The owning principal's stable id (user:{id} / token:{id}); null for a job whose owner was gone when ids came (sql/0016). */
+  ownerId: string | null;
   status: JobStatusText;
   statusReason: string | null;
   windowFrom: Date;
@@ -61,6 +64,7 @@ export interface NewJob {
   id: string;
   name: string | null;
   owner: string;
+  ownerId: string;
   /** ISO 8601 with microseconds. */
   windowFrom: string;
   windowTo: string;
@@ -77,7 +81,7 @@ export interface NewJob {
 const isoMicros = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
 
 const JOB_COLUMNS = `
-  j.id, j.name, j.owner, j.status, j.status_reason AS "statusReason", j.window_from AS "windowFrom",
+  j.id, j.name, j.owner, j.owner_id AS "ownerId", j.status, j.status_reason AS "statusReason", j.window_from AS "windowFrom",
   j.window_to AS "windowTo", j.window_ns AS "windowNs", j.filter, j.filter_expression AS "filterExpression",
   j.targets, j.limits, j.plan, j.created_at AS "createdAt", ${isoMicros('j.created_at')} AS "createdAtText",
   j.updated_at AS "updatedAt", j.started_at AS "startedAt", j.finished_at AS "finishedAt", j.deadline_at AS "deadlineAt",
@@ -103,8 +107,8 @@ const SELECT_WITH_TALLY = `SELECT ${JOB_COLUMNS}, to_jsonb(tally) AS tally FROM 
 export async function insertJob(q: Queryable, job: NewJob): Promise<void> {
   await q.query(
     `INSERT INTO jobs (id, name, owner, window_from, window_to, window_ns, filter, filter_expression, targets, limits, plan,
-                       created_at, updated_at, deadline_at)
-     VALUES ($1, $2, $3, $4::timestamptz, $5::timestamptz, $6::jsonb, $7::jsonb, $8, $9::jsonb, $10::jsonb, $11::jsonb, $12, $12, $13)`,
+                       created_at, updated_at, deadline_at, owner_id)
+     VALUES ($1, $2, $3, $4::timestamptz, $5::timestamptz, $6::jsonb, $7::jsonb, $8, $9::jsonb, $10::jsonb, $11::jsonb, $12, $12, $13, $14)`,
     [
       job.id,
       job.name,
@@ -119,6 +123,7 @@ export async function insertJob(q: Queryable, job: NewJob): Promise<void> {
       JSON.stringify(job.plan),
       job.createdAt,
       job.deadlineAt,
+      job.ownerId,
     ],
   );
 }
@@ -162,9 +167,11 @@ export async function openJobs(q: Queryable): Promise<JobWithTally[]> {
   return q.query<JobWithTally>(`${SELECT_WITH_TALLY} WHERE j.status IN ('pending', 'running', 'merging') ORDER BY j.created_at, j.id`);
 }
 
-/** Open jobs of one owner (the per-user concurrent-jobs quota). */
-export async function countOpenJobs(q: Queryable, owner: string): Promise<number> {
-  const [row] = await q.query<{ n: number }>(`SELECT count(*)::int AS n FROM jobs WHERE owner = $1 AND status IN ('pending', 'running', 'merging')`, [owner]);
+/** Open jobs of one principal, by its id (the per-user concurrent-jobs quota). */
+export async function countOpenJobs(q: Queryable, ownerId: string): Promise<number> {
+  const [row] = await q.query<{ n: number }>(`SELECT count(*)::int AS n FROM jobs WHERE owner_id = $1 AND status IN ('pending', 'running', 'merging')`, [
+    ownerId,
+  ]);
   return row?.n ?? 0;
 }
 
@@ -229,15 +236,30 @@ export async function deleteJob(q: Queryable, id: string): Promise<boolean> {
   return rows.length === 1;
 }
 
-/** Records a download for the per-user daily byte quota (no check: see `recordDownloadWithinQuota`). */
-export async function insertDownload(q: Queryable, d: { username: string; jobId: string; bytes: number; at: Date }): Promise<void> {
-  await q.query('INSERT INTO job_downloads (username, job_id, at, bytes) VALUES ($1, $2, $3, $4)', [d.username, d.jobId, d.at, d.bytes]);
+/** A download: who (principal id for the quota, display name for reports), of which job, when, how many bytes. */
+export interface DownloadRecord {
+  principal: string;
+  username: string;
+  jobId: string;
+  bytes: number;
+  at: Date;
 }
 
-/** Bytes `username` downloaded at or after `since`. */
-export async function bytesDownloadedSince(q: Queryable, username: string, since: Date): Promise<number> {
-  const [row] = await q.query<{ n: number }>('SELECT coalesce(sum(bytes), 0)::bigint AS n FROM job_downloads WHERE username = $1 AND at >= $2', [
-    username,
+/** Records a download for the per-user daily byte quota (no check: see `recordDownloadWithinQuota`). */
+export async function insertDownload(q: Queryable, d: DownloadRecord): Promise<void> {
+  await q.query('INSERT INTO job_downloads (principal, username, job_id, at, bytes) VALUES ($1, $2, $3, $4, $5)', [
+    d.principal,
+    d.username,
+    d.jobId,
+    d.at,
+    d.bytes,
+  ]);
+}
+
+/** Bytes the principal `principal` (its id) downloaded at or after `since`. */
+export async function bytesDownloadedSince(q: Queryable, principal: string, since: Date): Promise<number> {
+  const [row] = await q.query<{ n: number }>('SELECT coalesce(sum(bytes), 0)::bigint AS n FROM job_downloads WHERE principal = $1 AND at >= $2', [
+    principal,
     since,
   ]);
   return row?.n ?? 0;
@@ -247,28 +269,28 @@ export async function bytesDownloadedSince(q: Queryable, username: string, since
 export type DownloadQuotaOutcome = { recorded: true; usedBefore: number } | { recorded: false; usedBefore: number };
 
 /**
- * Checks and counts a download in one step: records `d` only when the bytes `d.username`
- * downloaded since `quota.since` plus `d.bytes` stay within `quota.limit` (0 = no limit).
+ * Checks and counts a download in one step: records `d` only when the bytes the principal
+ * `d.principal` downloaded since `quota.since` plus `d.bytes` stay within `quota.limit` (0 = no limit).
  *
- * Runs in one transaction under a per-user transaction lock, and the check-and-insert is one
+ * Runs in one transaction under a per-principal transaction lock, and the check-and-insert is one
  * statement taken after the lock: two downloads of one user at once are counted one after the
  * other, so together they can never pass the limit (a check followed by a separate insert could).
  */
 export async function recordDownloadWithinQuota(
   db: Pick<Db, 'transaction'>,
-  d: { username: string; jobId: string; bytes: number; at: Date },
+  d: DownloadRecord,
   quota: { limit: number; since: Date },
 ): Promise<DownloadQuotaOutcome> {
   return db.transaction(async (tx) => {
-    await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`downloads:${d.username}`]);
+    await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`downloads:${d.principal}`]);
     // A new statement after the lock: its snapshot sees what the previous holder committed.
     const rows = await tx.query<{ used: number; recorded: boolean }>(
-      `WITH used AS (SELECT coalesce(sum(bytes), 0)::bigint AS n FROM job_downloads WHERE username = $1 AND at >= $5),
-            ins AS (INSERT INTO job_downloads (username, job_id, at, bytes)
-                    SELECT $1, $2, $3, $4 FROM used WHERE $6::bigint = 0 OR used.n + $4::bigint <= $6::bigint
+      `WITH used AS (SELECT coalesce(sum(bytes), 0)::bigint AS n FROM job_downloads WHERE principal = $1 AND at >= $5),
+            ins AS (INSERT INTO job_downloads (principal, username, job_id, at, bytes)
+                    SELECT $1, $7, $2, $3, $4 FROM used WHERE $6::bigint = 0 OR used.n + $4::bigint <= $6::bigint
                     RETURNING 1)
        SELECT used.n AS used, EXISTS (SELECT 1 FROM ins) AS recorded FROM used`,
-      [d.username, d.jobId, d.at, d.bytes, quota.since, quota.limit],
+      [d.principal, d.jobId, d.at, d.bytes, quota.since, quota.limit, d.username],
     );
     const row = rows[0];
     return { recorded: row?.recorded === true, usedBefore: Number(row?.used ?? 0) } as DownloadQuotaOutcome;
@@ -282,9 +304,9 @@ export function isUuid(id: string): boolean {
   return UUID.test(id);
 }
 
-/** Serialises submits of one owner until the transaction ends (the concurrent-jobs quota). */
-export async function lockOwner(q: Queryable, owner: string): Promise<void> {
-  await q.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`jobs:${owner}`]);
+/** Serialises submits of one principal (by id) until the transaction ends (the concurrent-jobs quota). */
+export async function lockOwner(q: Queryable, ownerId: string): Promise<void> {
+  await q.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`jobs:${ownerId}`]);
 }
 
 /** The stored analysis (AnalysisReport JSON) and signed manifest of a job; null when no such job. */

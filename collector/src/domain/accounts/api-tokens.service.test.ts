@@ -13,6 +13,9 @@ import { ApiTokensService, generateApiToken } from './api-tokens.service.js';
 import { LegacyVerifier, secretHashCounters } from './machine-secrets.js';
 import { AuditService } from './audit.service.js';
 
+/** What a token authenticates as, without its numeric id (checked apart). */
+const nameRole = (v: { name: string; role: string } | null) => (v === null ? null : { name: v.name, role: v.role });
+
 const log = pino({ level: 'silent' });
 let db: Db;
 let dir: string;
@@ -46,8 +49,8 @@ test('a generated token is written once (0600) and stored only as its SHA-256', 
   assert.equal((await repo.find('generated'))?.tokenHash, stored?.tokenHash);
 
   const tokens = service();
-  assert.deepEqual(await tokens.authenticate(token), { name: 'generated', role: 'admin' });
-  assert.deepEqual(await tokens.authenticate(token), { name: 'generated', role: 'admin' });
+  assert.deepEqual(nameRole(await tokens.authenticate(token)), { name: 'generated', role: 'admin' });
+  assert.deepEqual(nameRole(await tokens.authenticate(token)), { name: 'generated', role: 'admin' });
   assert.equal(tokens.counters.cached, 1, 'the second check is served from the verified-token cache');
   assert.equal(await tokens.authenticate(generateApiToken()), null);
   assert.equal(await tokens.authenticate('short'), null);
@@ -64,7 +67,7 @@ test('a configured token is stored under "config" and re-hashed only when it cha
   const changed = 'another-configured-token-987654';
   await service().ensureStartToken({ configured: changed, dataDir: dir });
   const tokens = service();
-  assert.deepEqual(await tokens.authenticate(changed), { name: 'config', role: 'admin' });
+  assert.deepEqual(nameRole(await tokens.authenticate(changed)), { name: 'config', role: 'admin' });
   assert.equal(await tokens.authenticate(configured), null, 'the old configured token no longer works');
 });
 
@@ -73,7 +76,12 @@ test('create shows the token once, keeps names unique and audits; remove audits 
   const created = await tokens.create({ actor: 'admin1', sourceIp: '192.0.2.7' }, 'grafana', 'viewer');
   assert.equal(created.name, 'grafana');
   assert.equal(created.role, 'viewer');
-  assert.deepEqual(await tokens.authenticate(created.token), { name: 'grafana', role: 'viewer' });
+  assert.deepEqual(nameRole(await tokens.authenticate(created.token)), { name: 'grafana', role: 'viewer' });
+  assert.equal(
+    (await tokens.authenticate(created.token))?.id,
+    (await db.query<{ id: number }>("SELECT id FROM api_tokens WHERE name = 'grafana'"))[0]?.id,
+    'with its stable id',
+  );
   await assert.rejects(tokens.create({ actor: 'admin1' }, 'grafana', 'admin'), (e) => isDomainError(e, 'conflict'));
   assert.ok((await tokens.list()).some((t) => t.name === 'grafana' && t.role === 'viewer'));
   await tokens.remove({ actor: 'admin1' }, 'grafana');
@@ -97,7 +105,7 @@ test('junk bearers cost no argon2, however many tokens are stored; created token
     assert.equal(await tokens.authenticate(i % 2 ? generateApiToken() : `junk-bearer-value-${i}`), null);
   }
   assert.equal(secretHashCounters.argon2, before, 'no argon2 for 60 junk bearers');
-  assert.deepEqual(await service().authenticate(created[3]!.token), { name: 'junk-test-3', role: 'viewer' });
+  assert.deepEqual(nameRole(await service().authenticate(created[3]!.token)), { name: 'junk-test-3', role: 'viewer' });
   for (const c of created) await tokens.remove({ actor: 'admin1' }, c.name);
 });
 
@@ -113,11 +121,11 @@ test('a legacy argon2 token still works, once within the legacy budget, and is r
   assert.equal(secretHashCounters.argon2, before + 3, 'junk of the generated shape: at most the budget (3 a second)');
   assert.equal(await tokens.authenticate(old), null, 'over budget: refused unchecked');
   await new Promise((r) => setTimeout(r, 1_050));
-  assert.deepEqual(await tokens.authenticate(old), { name: 'legacy', role: 'analyst' });
+  assert.deepEqual(nameRole(await tokens.authenticate(old)), { name: 'legacy', role: 'analyst' });
   assert.equal(tokens.counters.upgraded, 1);
   assert.match((await repo.find('legacy'))?.tokenHash ?? '', /^sha256:[0-9a-f]{64}$/);
   const fresh = new ApiTokensService({ db, audit, log, legacy: new LegacyVerifier(0) });
-  assert.deepEqual(await fresh.authenticate(old), { name: 'legacy', role: 'analyst' }, 'now found by SHA-256, no argon2 needed');
+  assert.deepEqual(nameRole(await fresh.authenticate(old)), { name: 'legacy', role: 'analyst' }, 'now found by SHA-256, no argon2 needed');
   assert.equal(await fresh.authenticate(generateApiToken()), null);
   assert.equal(secretHashCounters.argon2, before + 4);
   await tokens.remove({ actor: 'admin1' }, 'legacy');

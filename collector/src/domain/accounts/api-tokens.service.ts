@@ -51,6 +51,11 @@ export interface ApiTokenView {
   role: Role;
 }
 
+/** An authenticated token: its view and its stable id (api_tokens.id). */
+export interface AuthenticatedApiToken extends ApiTokenView {
+  id: number;
+}
+
 export interface ApiTokensServiceDeps {
   db: Queryable;
   audit: AuditService;
@@ -64,7 +69,7 @@ const roleOf = (role: string): Role => (isRole(role) ? role : 'viewer');
 
 export class ApiTokensService {
   /** sha256(token) → who it is and until when; only tokens that verified. */
-  private readonly recent = new Map<string, { token: ApiTokenView; until: number }>();
+  private readonly recent = new Map<string, { token: AuthenticatedApiToken; until: number }>();
   readonly counters = { verified: 0, refused: 0, cached: 0, upgraded: 0 };
   private readonly repo: ApiTokensRepo;
   private readonly now: () => number;
@@ -94,7 +99,7 @@ export class ApiTokensService {
   }
 
   /** Who the presented token is, or null (see the contract). */
-  async authenticate(token: string): Promise<ApiTokenView | null> {
+  async authenticate(token: string): Promise<AuthenticatedApiToken | null> {
     if (token.length < 16 || token.length > 512) {
       this.counters.refused += 1;
       return null;
@@ -112,7 +117,7 @@ export class ApiTokensService {
       this.counters.refused += 1;
       return null;
     }
-    const view = { name: found.name, role: roleOf(found.role) };
+    const view: AuthenticatedApiToken = { id: found.id, name: found.name, role: roleOf(found.role) };
     if (this.recent.size > 10_000) this.recent.clear();
     this.recent.set(key, { token: view, until: this.now() + CACHE_MS });
     this.counters.verified += 1;
@@ -123,7 +128,7 @@ export class ApiTokensService {
   }
 
   /** A legacy argon2 row that `token` verifies against (then rewritten as `key`), or null. */
-  private async legacyMatch(token: string, key: string): Promise<{ name: string; role: string } | null> {
+  private async legacyMatch(token: string, key: string): Promise<{ id: number; name: string; role: string } | null> {
     if (!GENERATED_SHAPE.test(token)) return null;
     for (const row of await this.repo.listLegacy()) {
       const ok = await this.legacy.verify(row.tokenHash, token);

@@ -11,14 +11,18 @@ test('role × permission matrix: viewer reads only, analyst submits and download
   });
 });
 
-test('job ownership: analysts touch only their own jobs, viewers only read, admins anything', () => {
-  const job = { owner: 'ana' };
-  assert.equal(mayTouchJob({ name: 'ana', role: 'analyst' }, job, 'cancel'), true);
-  assert.equal(mayTouchJob({ name: 'ana', role: 'analyst' }, job, 'download'), true);
-  assert.equal(mayTouchJob({ name: 'bob', role: 'analyst' }, job, 'cancel'), false);
-  assert.equal(mayTouchJob({ name: 'bob', role: 'analyst' }, job, 'download'), false);
-  assert.equal(mayTouchJob({ name: 'bob', role: 'analyst' }, job, 'read'), true);
-  assert.equal(mayTouchJob({ name: 'ana', role: 'viewer' }, job, 'download'), false, 'even a viewer named as owner cannot download');
-  assert.equal(mayTouchJob({ name: 'vic', role: 'viewer' }, job, 'read'), true);
-  assert.equal(mayTouchJob({ name: 'root', role: 'admin' }, job, 'download'), true);
+test('job ownership: analysts touch only their own jobs (by principal id), viewers only read, admins anything', () => {
+  const job = { ownerId: 'user:7' };
+  assert.equal(mayTouchJob({ id: 'user:7', name: 'ana', role: 'analyst' }, job, 'cancel'), true);
+  assert.equal(mayTouchJob({ id: 'user:7', name: 'ana', role: 'analyst' }, job, 'download'), true);
+  assert.equal(mayTouchJob({ id: 'user:8', name: 'bob', role: 'analyst' }, job, 'cancel'), false);
+  assert.equal(mayTouchJob({ id: 'user:8', name: 'bob', role: 'analyst' }, job, 'download'), false);
+  assert.equal(mayTouchJob({ id: 'user:8', name: 'bob', role: 'analyst' }, job, 'read'), true);
+  assert.equal(mayTouchJob({ id: 'user:9', name: 'ana', role: 'analyst' }, job, 'cancel'), false, 'ana deleted and re-created is another principal');
+  assert.equal(mayTouchJob({ id: 'token:7', name: 'token:ana', role: 'analyst' }, job, 'cancel'), false, 'a token with the same number is not the user');
+  assert.equal(mayTouchJob({ id: 'user:7', name: 'ana', role: 'viewer' }, job, 'download'), false, 'even a viewer who owns it cannot download');
+  assert.equal(mayTouchJob({ id: 'user:10', name: 'vic', role: 'viewer' }, job, 'read'), true);
+  assert.equal(mayTouchJob({ id: 'user:1', name: 'root', role: 'admin' }, job, 'download'), true);
+  assert.equal(mayTouchJob({ id: 'user:7', name: 'ana', role: 'analyst' }, { ownerId: null }, 'cancel'), false, 'a job of a gone owner is an admin’s only');
+  assert.equal(mayTouchJob({ id: 'user:1', name: 'root', role: 'admin' }, { ownerId: null }, 'cancel'), true);
 });

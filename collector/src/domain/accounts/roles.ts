@@ -36,17 +36,21 @@ export function roleAllows(role: Role, permission: Permission): boolean {
 
 /** The part of an authenticated caller that ownership checks need. */
 export interface Actor {
-  /** Username (or the API token's label). */
+  /** Stable principal id, `user:{id}` or `token:{id}` (http/env.ts Principal.id): what owns jobs. */
+  id: string;
+  /** Display name: the username, or `token:<label>` for an API token. Shown, never compared for rights. */
   name: string;
   role: Role;
 }
 
 /**
- * Job ownership: an admin touches any job; an analyst only the jobs they own; a viewer may read
- * any job (`action: 'read'`) but never submit, cancel or download one.
+ * Job ownership: an admin touches any job; an analyst only the jobs they own — by principal id, so a
+ * user or token deleted and re-created under the same name owns none of the old one's jobs; a
+ * viewer may read any job (`action: 'read'`) but never submit, cancel or download one. A job of no
+ * known principal (`ownerId` null: its owner was gone when ids were introduced) is an admin's only.
  */
-export function mayTouchJob(actor: Actor, job: { owner: string }, action: 'read' | 'cancel' | 'download'): boolean {
+export function mayTouchJob(actor: Actor, job: { ownerId: string | null }, action: 'read' | 'cancel' | 'download'): boolean {
   if (actor.role === 'admin') return true;
   if (action === 'read') return true;
-  return actor.role === 'analyst' && job.owner === actor.name;
+  return actor.role === 'analyst' && job.ownerId !== null && job.ownerId === actor.id;
 }

@@ -186,8 +186,14 @@ export class UsersService {
 
   /** Whether the user exists, is enabled, and has this role now (checked on refresh). */
   async current(username: string): Promise<AuthenticatedUser | null> {
+    const user = await this.currentWithId(username);
+    return user === null ? null : { username: user.username, role: user.role };
+  }
+
+  /** `current`, with the user's stable id (users.id): what a signed-in user's principal id is made of. */
+  async currentWithId(username: string): Promise<(AuthenticatedUser & { id: number }) | null> {
     const row = await findUser(this.deps.db, username);
-    return row && !row.disabled && isRole(row.role) ? { username, role: row.role } : null;
+    return row && !row.disabled && isRole(row.role) ? { id: row.id, username, role: row.role } : null;
   }
 
   async recordLogin(username: string): Promise<void> {

@@ -30,6 +30,7 @@ export function jobView(row: JobWithTally): JobView {
     id: row.id,
     name: row.name,
     owner: row.owner,
+    ownerId: row.ownerId,
     status: row.status,
     reason: row.statusReason,
     window: windowView(jobWindow(row)),

@@ -72,7 +72,7 @@ forEachDatabase('JobsService with uploads and results', (ctx) => {
       });
       const avail = [source(START * 1000 - 60_000, START * 1000 + 120_000, 1_000_000)];
       const sensors = [await h.sensor(avail), await h.sensor(avail)];
-      const owner = { name: 'ana-results', role: 'analyst' as const };
+      const owner = { id: 'user:ana-results', name: 'ana-results', role: 'analyst' as const };
       const { job } = await h.jobs.service.submit(owner, {
         name: 'overlap',
         window: { from: nsOfDate(new Date(START * 1000)), to: nsOfDate(new Date((START + 60) * 1000)) },
@@ -135,7 +135,7 @@ forEachDatabase('JobsService with uploads and results', (ctx) => {
       });
       const avail = [source(START * 1000 - 60_000, START * 1000 + 120_000, 1_000_000)];
       const sensors = [await h.sensor(avail), await h.sensor(avail)];
-      const owner = { name: 'ana-quota', role: 'analyst' as const };
+      const owner = { id: 'user:ana-quota', name: 'ana-quota', role: 'analyst' as const };
       const { job } = await h.jobs.service.submit(owner, {
         window: { from: nsOfDate(new Date(START * 1000)), to: nsOfDate(new Date((START + 60) * 1000)) },
         filter: { expression: '' },

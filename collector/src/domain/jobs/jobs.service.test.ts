@@ -41,7 +41,10 @@ class RecordingResults implements JobResults {
 
 const NOW = new Date('2026-03-01T12:00:00Z');
 const HOUR = 3_600_000;
-const analyst = (): Actor => ({ name: `ana-${randomUUID().slice(0, 8)}`, role: 'analyst' });
+const analyst = (): Actor => {
+  const name = `ana-${randomUUID().slice(0, 8)}`;
+  return { id: `user:${name}`, name, role: 'analyst' };
+};
 const ns = (ms: number) => nsOfDate(new Date(ms));
 /** A window of the last 10 minutes before NOW - 1 h. */
 const pastWindow = { from: ns(NOW.getTime() - HOUR - 600_000), to: ns(NOW.getTime() - HOUR) };
@@ -118,7 +121,7 @@ forEachDatabase('JobsService', (ctx) => {
       (err) => isDomainError(err, 'invalid') && err.message === "targets: unknown sensor 'edge-none'",
     );
     await assert.rejects(
-      h.jobs.service.submit({ name: 'vera', role: 'viewer' }, { window: pastWindow, filter: { expression: '' }, targets: { sensors: [a] } }),
+      h.jobs.service.submit({ id: 'user:vera', name: 'vera', role: 'viewer' }, { window: pastWindow, filter: { expression: '' }, targets: { sensors: [a] } }),
       (err) => isDomainError(err, 'forbidden'),
     );
     for (let i = 0; i < 3; i += 1) await submit(h, actor, [a]);
@@ -288,7 +291,7 @@ forEachDatabase('JobsService', (ctx) => {
       h.jobs.service.cancel(analyst(), job.id),
       (err) => isDomainError(err, 'forbidden') && err.message.includes(`belongs to ${owner.name}`),
     );
-    const cancelled = await h.jobs.service.cancel({ name: 'root', role: 'admin' }, job.id);
+    const cancelled = await h.jobs.service.cancel({ id: 'user:root', name: 'root', role: 'admin' }, job.id);
     assert.deepEqual([cancelled.status, cancelled.reason], ['cancelled', 'cancelled by root']);
     const [cancel] = h.broker.commands('cancel', a);
     assert.deepEqual([cancel!.message.taskId, cancel!.message.reason], [job.taskList[0]!.id, 'cancelled by root']);
@@ -318,7 +321,7 @@ forEachDatabase('JobsService', (ctx) => {
       h.jobs.service.download(owner, job.id),
       (err) => isDomainError(err, 'not_found') && /merged result of job .* \(status running\)/.test(err.message),
     );
-    await assert.rejects(h.jobs.service.download({ name: 'vera', role: 'viewer' }, job.id), (err) => isDomainError(err, 'forbidden'));
+    await assert.rejects(h.jobs.service.download({ id: 'user:vera', name: 'vera', role: 'viewer' }, job.id), (err) => isDomainError(err, 'forbidden'));
     results.files.set(job.id, { path: '/r/merged.pcap', size: 600, fileName: 'm.pcap', contentType: 'application/vnd.tcpdump.pcap' });
     assert.equal((await h.jobs.service.download(owner, job.id)).size, 600);
     await assert.rejects(
@@ -347,7 +350,7 @@ forEachDatabase('JobsService', (ctx) => {
     assert.equal(refused.length, 5);
     for (const err of refused)
       assert.ok(isDomainError(err, 'throttled') && /jobs\.quota\.bytesPerDay \(1000\): 900 bytes downloaded/.test(err.message), err.message);
-    const [row] = await ctx.db.query<{ n: number }>('SELECT coalesce(sum(bytes), 0)::bigint AS n FROM job_downloads WHERE username = $1', [owner.name]);
+    const [row] = await ctx.db.query<{ n: number }>('SELECT coalesce(sum(bytes), 0)::bigint AS n FROM job_downloads WHERE principal = $1', [owner.id]);
     assert.equal(Number(row?.n), 900, 'only what was served is counted');
   });
 

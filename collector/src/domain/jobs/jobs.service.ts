@@ -111,7 +111,7 @@ export class JobsService implements JobsApi {
     let answers = new Map<string, EstimateMessage | 'no-answer'>();
     if (request.dryRun === true) {
       // Counted once the request is valid: only dry runs that reach the sensors are limited.
-      this.dryRuns.take(actor.name);
+      this.dryRuns.take(actor.id, actor.name);
       const asked = targets.filter((s) => (s.status === 'online' || s.status === 'degraded') && availabilityOf(s, v.window, nowNs).included);
       answers = await this.deps.estimates.ask(
         asked.map((s) => s.name),
@@ -136,8 +136,8 @@ export class JobsService implements JobsApi {
       at: now,
     }));
     await db.transaction(async (tx) => {
-      await lockOwner(tx, actor.name);
-      const open = await countOpenJobs(tx, actor.name);
+      await lockOwner(tx, actor.id);
+      const open = await countOpenJobs(tx, actor.id);
       if (open >= settings.quota.concurrentJobs) {
         throw new DomainError('throttled', `${actor.name} has ${open} open jobs; jobs.quota.concurrentJobs allows ${settings.quota.concurrentJobs}`);
       }
@@ -145,6 +145,7 @@ export class JobsService implements JobsApi {
         id,
         name: v.name,
         owner: actor.name,
+        ownerId: actor.id,
         windowFrom: isoOfNs(v.window.from),
         windowTo: isoOfNs(v.window.to),
         windowNs: { from: v.window.from.toString(), to: v.window.to.toString() },
@@ -158,7 +159,7 @@ export class JobsService implements JobsApi {
       });
       await insertTasks(tx, tasks);
     });
-    log.info({ job: id, owner: actor.name, sensors: tasks.map((t) => t.sensorName), filter: v.expression }, 'job submitted');
+    log.info({ job: id, owner: actor.name, ownerId: actor.id, sensors: tasks.map((t) => t.sensorName), filter: v.expression }, 'job submitted');
     await this.deps.lifecycle.emitJob(id, 'submitted');
     await this.dispatchJob(id);
     return { job: await this.detail(id), plan };
@@ -241,7 +242,7 @@ export class JobsService implements JobsApi {
     // Checked and counted in one step: concurrent downloads of one user cannot together pass the limit.
     const counted = await recordDownloadWithinQuota(
       this.deps.db,
-      { username: actor.name, jobId: id, bytes, at: now },
+      { principal: actor.id, username: actor.name, jobId: id, bytes, at: now },
       { limit: bytes > 0 ? limit : 0, since: new Date(now.getTime() - DAY_MS) },
     );
     if (!counted.recorded) {

@@ -100,7 +100,10 @@ export interface TaskView {
 export interface JobView {
   id: string;
   name: string | null;
+  /** Who submitted it, as shown: username, or token:<label>. */
   owner: string;
+  /** The owning principal's stable id (user:{id} / token:{id}): what ownership is checked on; null when its owner is gone. */
+  ownerId: string | null;
   status: JobStatus;
   reason: string | null;
   window: { from: string; to: string; fromNs: string; toNs: string };

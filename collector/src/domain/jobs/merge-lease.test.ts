@@ -40,8 +40,9 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function runningJob(h: JobsHarness): Promise<{ jobId: string; taskId: string }> {
   const sensor = await h.sensor([source(NOW.getTime() - 2 * HOUR, NOW.getTime() - 1000, 1_000_000)]);
+  const name = `ana-${randomUUID().slice(0, 8)}`;
   const { job } = await h.jobs.service.submit(
-    { name: `ana-${randomUUID().slice(0, 8)}`, role: 'analyst' },
+    { id: `user:${name}`, name, role: 'analyst' },
     { window: { from: ns(NOW.getTime() - HOUR - 60_000), to: ns(NOW.getTime() - HOUR) }, filter: { expression: 'tcp' }, targets: { sensors: [sensor] } },
   );
   return { jobId: job!.id, taskId: job!.taskList[0]!.id };

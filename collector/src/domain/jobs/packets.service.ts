@@ -101,7 +101,7 @@ export class PacketsService {
     if (!Number.isInteger(n) || n < 1) throw invalid(`n: must be a packet number ≥ 1, got ${n}`);
     let detail: PacketDetail | null = null;
     await this.withIndex(actor, jobId, async (index, owner) => {
-      const mayDownload = roleAllows(actor.role, 'download') && mayTouchJob(actor, { owner }, 'download');
+      const mayDownload = roleAllows(actor.role, 'download') && mayTouchJob(actor, { ownerId: owner }, 'download');
       if (n > index.count) throw notFound(`packet ${n} of job ${jobId} (the result has ${index.count})`);
       await index.read(n - 1, 1, (view, i) => {
         detail = {
@@ -118,8 +118,9 @@ export class PacketsService {
   }
 
   /** Runs `use` on the job's index; an index gone stale under it (a new merge) is rebuilt once. */
-  private async withIndex<T>(actor: Actor, jobId: string, use: (index: PacketIndex, owner: string) => Promise<T>): Promise<T> {
-    const { owner } = await this.deps.jobs.get(actor, jobId);
+  /** `use` gets the index and the job's owner principal id (ownership is checked on it). */
+  private async withIndex<T>(actor: Actor, jobId: string, use: (index: PacketIndex, ownerId: string | null) => Promise<T>): Promise<T> {
+    const { ownerId: owner } = await this.deps.jobs.get(actor, jobId);
     for (let attempt = 0; ; attempt++) {
       const file = await this.deps.results.mergedFile(jobId);
       if (file === null) throw notFound(`merged result of job ${jobId}`);

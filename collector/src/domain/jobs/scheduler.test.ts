@@ -42,6 +42,7 @@ function jobRow(owner: string, sensor: string) {
   return {
     name: null,
     owner,
+    ownerId: `user:${owner}`,
     windowFrom: new Date(NOW.getTime() - HOUR).toISOString(),
     windowTo: new Date(NOW.getTime() - HOUR + 60_000).toISOString(),
     windowNs: { from: String(ns(NOW.getTime() - HOUR)), to: String(ns(NOW.getTime() - HOUR + 60_000)) },
@@ -76,7 +77,7 @@ async function submit(
   timeoutSeconds = 600,
 ) {
   const { job } = await h.jobs.service.submit(
-    { name: `ana-${randomUUID().slice(0, 6)}`, role: 'analyst' },
+    { id: `user:${randomUUID()}`, name: `ana-${randomUUID().slice(0, 6)}`, role: 'analyst' },
     { window, filter: { expression: 'tcp' }, targets: { sensors }, limits: { timeoutSeconds } },
   );
   return job!;

@@ -5,7 +5,7 @@ import { health, pcap, traffic } from '../../domain/sensors/sensors.fixture.js';
 import { insertTransition } from '../../storage/status-history.repo.js';
 import { createTestHttp, type TestHttp } from '../app.fixture.js';
 import { API_PREFIX } from '../app.js';
-import { availableSensor, completedJob } from '../jobs.fixture.js';
+import { availableSensor, completedJob, userActor } from '../jobs.fixture.js';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
@@ -103,7 +103,7 @@ test('GET /analytics/sensors: retention days, coverage, drop rates with a counte
 
 test('GET /analytics/jobs: jobs per day by outcome, bytes retrieved, median time to result', async () => {
   const sensor = await availableSensor(t, { location: 'site-z' });
-  const admin = { name: 'admin1', role: 'admin' as const };
+  const admin = await userActor(t, 'admin1');
   const job = await completedJob(t, admin, [sensor]);
   const download = await call('admin1', `/jobs/${job.id}/pcap`);
   assert.equal(download.status, 200);

@@ -22,7 +22,7 @@ before(async () => {
   t = await createTestHttp();
   for (const username of ['admin1', 'analyst1', 'viewer1']) bearer[username] = await t.accessTokenOf(username);
   const sensors = [await availableSensor(t, { location: 'lab' }), await availableSensor(t, { location: 'lab' })];
-  job = await completedJob(t, { name: 'analyst1', role: 'analyst' }, sensors, { name: 'packets' });
+  job = await completedJob(t, 'analyst1', sensors, { name: 'packets' });
 });
 after(() => t.close());
 

@@ -11,7 +11,7 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 import type { Actor } from '../../domain/accounts/roles.js';
 import { MAX_PACKET_PAGE, type PacketDetail, type PacketPage, type PacketsService } from '../../domain/jobs/packets.service.js';
-import { actorOf } from '../actor.js';
+import { principalActor } from '../actor.js';
 import type { AppEnv } from '../env.js';
 import { int, mirrors } from '../openapi/kit.js';
 import { defineOperation } from '../openapi/operation.js';
@@ -103,11 +103,7 @@ export interface JobPacketRouteDeps {
 
 export function jobPacketRoutes(deps: JobPacketRouteDeps, { route }: RouteTools): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
-  const actorIn = (c: Parameters<typeof actorOf>[0]): Actor => {
-    const principal = c.var.principal;
-    if (principal === undefined) throw new Error('packet route without permit()');
-    return { name: actorOf(c).actor ?? principal.name, role: principal.role };
-  };
+  const actorIn = (c: Parameters<typeof principalActor>[0]): Actor => principalActor(c);
   route(app, listJobPackets, async (c, { params, query, reply }) => reply(200, await deps.packets.page(actorIn(c), params.id, query.offset, query.limit)));
   route(app, getJobPacket, async (c, { params, reply }) => reply(200, await deps.packets.packet(actorIn(c), params.id, params.n)));
   return app;

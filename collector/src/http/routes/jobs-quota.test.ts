@@ -30,7 +30,7 @@ function call(as: string, method: string, path: string, headers: Record<string, 
 }
 
 test('concurrent downloads of one user: the daily byte quota holds (the rest get 429 naming jobs.quota.bytesPerDay)', async () => {
-  const job = await completedJob(t, { name: 'analyst1', role: 'analyst' }, [sensor]);
+  const job = await completedJob(t, 'analyst1', [sensor]);
   const answers = await Promise.all(Array.from({ length: 16 }, () => call('analyst1', 'GET', `/jobs/${job.id}/pcap`, { range: 'bytes=0-99' })));
   const bodies = await Promise.all(
     answers.map(async (res) => ({

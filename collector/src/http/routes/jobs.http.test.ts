@@ -54,6 +54,7 @@ function detail(owner: string, p: JobPlan): JobDetail {
     id: JOB,
     name: null,
     owner,
+    ownerId: `user:${owner}`,
     status: 'complete',
     reason: null,
     window: p.window,
@@ -163,7 +164,7 @@ before(async () => {
   const log = pino({ level: 'silent' });
   audit = new AuditService({ db, log });
   const roles: Record<string, Role> = { admin1: 'admin', analyst1: 'analyst', analyst2: 'analyst', viewer1: 'viewer' };
-  const permit = createPermit({ verify: async (token) => (roles[token] ? { kind: 'user', name: token, role: roles[token] } : null) });
+  const permit = createPermit({ verify: async (token) => (roles[token] ? { kind: 'user', id: `user:${token}`, name: token, role: roles[token] } : null) });
   app = new Hono<AppEnv>();
   app.use(async (c, next) => {
     c.set('log', log);

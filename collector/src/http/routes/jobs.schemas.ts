@@ -319,6 +319,7 @@ const jobViewShape = {
   id: z.string(),
   name: orNull(z.string()),
   owner: z.string().describe('username, or token:<label>'),
+  ownerId: z.string().nullable().describe('the owning principal: user:{id} or token:{id} (ownership is by it; null when the owner is gone)'),
   status: z.enum(JOB_STATUSES),
   reason: orNull(z.string()).describe('why it is partial, failed or cancelled (names each sensor)'),
   window: windowView,

@@ -138,7 +138,7 @@ test('more open jobs than jobs.quota.concurrentJobs is 429 naming the limit', as
 });
 
 test('a merged job: download whole and by range (ETag = SHA-256), one sensor’s result, the analysis, and a manifest that verifies against the served key', async () => {
-  const job: JobDetail = await completedJob(t, { name: 'analyst1', role: 'analyst' }, [sensor]);
+  const job: JobDetail = await completedJob(t, 'analyst1', [sensor]);
   const result = job.result!;
 
   assert.equal((await call('viewer1', 'GET', `/jobs/${job.id}/pcap`)).status, 403, 'a viewer never downloads packets');

@@ -29,7 +29,7 @@ import type { Actor } from '../../domain/accounts/roles.js';
 import { isDomainError } from '../../domain/errors.js';
 import type { AuditService } from '../../domain/accounts/audit.service.js';
 import type { JobsApi } from '../../domain/jobs/jobs.types.js';
-import { actorOf } from '../actor.js';
+import { actorOf, principalActor } from '../actor.js';
 import type { AppEnv } from '../env.js';
 import { errorResponse } from '../errors.js';
 import { ErrorSchema } from '../openapi/kit.js';
@@ -299,12 +299,8 @@ export function jobRoutes(deps: JobRouteDeps, { route }: RouteTools): Hono<AppEn
   const { jobs } = deps;
   const { audit } = deps.accounts;
 
-  /** The caller as JobsApi sees it: owner names are actorOf's (username, or token:<label>). */
-  const actorIn = (c: Context<AppEnv>): Actor => {
-    const principal = c.var.principal;
-    if (principal === undefined) throw new Error('jobs route without permit()'); // permit() always sets it
-    return { name: actorOf(c).actor ?? principal.name, role: principal.role };
-  };
+  /** The caller as JobsApi sees it: its principal id owns jobs; the name shown is actorOf's (username, or token:<label>). */
+  const actorIn = (c: Context<AppEnv>): Actor => principalActor(c);
 
   /** Runs `run` and records `action` in the audit log once, whatever its outcome. */
   async function audited<T>(

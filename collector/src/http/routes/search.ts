@@ -7,6 +7,7 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { MAX_HITS, MAX_QUERY_LENGTH } from '../../domain/search/search.service.js';
+import { principalActor } from '../actor.js';
 import type { HttpDeps } from '../deps.js';
 import type { AppEnv } from '../env.js';
 import { defineOperation } from '../openapi/operation.js';
@@ -45,9 +46,7 @@ export const search = defineOperation({
 export function searchRoutes(deps: HttpDeps, { route }: RouteTools): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   route(app, search, async (c, { query, reply }) => {
-    const principal = c.var.principal;
-    if (principal === undefined) throw new Error('search route without permit()'); // permit() always sets it
-    return reply(200, await deps.search.search(query, { name: principal.name, role: principal.role }));
+    return reply(200, await deps.search.search(query, principalActor(c)));
   });
   return app;
 }
