@@ -108,8 +108,8 @@ const ADD = (table: string, key: string) =>
 /**
  * Adds traffic to the base rows and to both rollups, three multi-row upserts (a row that exists
  * gets the packets and bytes added). Contract: each list holds each key at most once (folded:
- * storage/traffic-fold.ts), `minutes` and `hours` are the sums of `rows` by their keys, and
- * rows are in key order (concurrent writers then lock rows in one order: no deadlock cycle).
+ * storage/traffic-fold.ts), `minutes` and `hours` are the sums of `rows` by their keys;
+ * `minutes` and `hours` in key order (rows other batches also write: one lock order, no deadlock cycle).
  * Callers pass only flows not stored before (traffic_samples' dedup), so a replay adds nothing.
  * Every location's table must exist (ensureLocationTrafficTable).
  */

@@ -2,8 +2,13 @@
  * Folds the traffic of many messages (one ingest batch) into the rows the network view stores, in
  * memory, before any upsert: one base row per (location, minute, sensor, pair), one total per
  * (location, minute), one sum per (location, hour, pair), and one evidence row per (location,
- * unordered pair). Every list is sorted by its key, so concurrent writers lock rows in one order.
- * Sums are exact: each output's packets and bytes add up to those of the input flows it covers.
+ * unordered pair). Sums are exact: each output's packets and bytes add up to those of the input
+ * flows it covers.
+ *
+ * Order: the rows other batches may also write — minute totals, hourly pairs and evidence, shared
+ * by every sensor of a location — come sorted by key, so concurrent writers lock them in one order
+ * (no deadlock cycle). Base rows carry the sensor in their key and a sensor is in one batch at a
+ * time (the ingest queue per sensor), so they are left in arrival order.
  */
 import type { HourPairRow, MinuteTotalRow, TrafficAdd, TrafficRow } from './network-traffic.repo.js';
 import type { PairEvidence } from './network-map.repo.js';
@@ -23,23 +28,7 @@ export interface Folded extends TrafficAdd {
   pairs: PairEvidence[];
 }
 
-interface Sum {
-  packets: number;
-  bytes: number;
-}
-
-function bump<K>(map: Map<string, K & Sum>, key: string, make: () => K, packets: number, bytes: number): void {
-  const cur = map.get(key);
-  if (cur) {
-    cur.packets += packets;
-    cur.bytes += bytes;
-  } else map.set(key, { ...make(), packets, bytes });
-}
-
-const SEP = '\u0000';
-const sorted = <T>(map: Map<string, T>): T[] => [...map.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, v]) => v);
-/** A sort key whose string order is (location, time, …) order: fixed-width numbers. */
-const pad = (n: number) => n.toString().padStart(16, '0');
+const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 export function foldTraffic(inputs: readonly FoldInput[]): Folded {
   const rows = new Map<string, TrafficRow>();
@@ -51,28 +40,34 @@ export function foldTraffic(inputs: readonly FoldInput[]): Folded {
     const hourMs = Math.floor(minuteMs / HOUR_MS) * HOUR_MS;
     const minute = new Date(minuteMs);
     const hour = new Date(hourMs);
-    const loc = pad(m.locationId);
+    const rowPrefix = `${m.locationId}|${minuteMs}|${m.sensorId}|`;
+    const hourPrefix = `${m.locationId}|${hourMs}|`;
     let mp = 0;
     let mb = 0;
     for (const f of m.flows) {
-      const pair = `${f.src}${SEP}${f.dst}`;
-      bump(
-        rows,
-        `${loc}${pad(minuteMs)}${pad(m.sensorId)}${pair}`,
-        () => ({ locationId: m.locationId, minute, sensorId: m.sensorId, src: f.src, dst: f.dst }),
-        f.packets,
-        f.bytes,
-      );
-      bump(hours, `${loc}${pad(hourMs)}${pair}`, () => ({ locationId: m.locationId, hour, src: f.src, dst: f.dst }), f.packets, f.bytes);
+      const pair = `${f.src}|${f.dst}`;
+      const rk = rowPrefix + pair;
+      const row = rows.get(rk);
+      if (row) {
+        row.packets += f.packets;
+        row.bytes += f.bytes;
+      } else rows.set(rk, { locationId: m.locationId, minute, sensorId: m.sensorId, src: f.src, dst: f.dst, packets: f.packets, bytes: f.bytes });
+      const hk = hourPrefix + pair;
+      const h = hours.get(hk);
+      if (h) {
+        h.packets += f.packets;
+        h.bytes += f.bytes;
+      } else hours.set(hk, { locationId: m.locationId, hour, src: f.src, dst: f.dst, packets: f.packets, bytes: f.bytes });
       const [a, b] = f.src <= f.dst ? [f.src, f.dst] : [f.dst, f.src];
-      const ev = pairs.get(`${a}${SEP}${b}${SEP}${loc}`);
+      const ek = `${m.locationId}|${a}|${b}`;
+      const ev = pairs.get(ek);
       if (ev) {
         ev.packets += f.packets;
         ev.bytes += f.bytes;
         if (m.intervalStart < ev.firstSeen) ev.firstSeen = m.intervalStart;
         if (m.intervalStart > ev.lastSeen) ev.lastSeen = m.intervalStart;
       } else {
-        pairs.set(`${a}${SEP}${b}${SEP}${loc}`, {
+        pairs.set(ek, {
           netA: a,
           netB: b,
           locationId: m.locationId,
@@ -85,7 +80,18 @@ export function foldTraffic(inputs: readonly FoldInput[]): Folded {
       mp += f.packets;
       mb += f.bytes;
     }
-    if (m.flows.length > 0) bump(minutes, `${loc}${pad(minuteMs)}`, () => ({ locationId: m.locationId, minute }), mp, mb);
+    if (m.flows.length === 0) continue;
+    const mk = `${m.locationId}|${minuteMs}`;
+    const t = minutes.get(mk);
+    if (t) {
+      t.packets += mp;
+      t.bytes += mb;
+    } else minutes.set(mk, { locationId: m.locationId, minute, packets: mp, bytes: mb });
   }
-  return { rows: sorted(rows), minutes: sorted(minutes), hours: sorted(hours), pairs: sorted(pairs) };
+  return {
+    rows: [...rows.values()],
+    minutes: [...minutes.values()].sort((x, y) => x.locationId - y.locationId || x.minute.getTime() - y.minute.getTime()),
+    hours: [...hours.values()].sort((x, y) => x.locationId - y.locationId || x.hour.getTime() - y.hour.getTime() || cmp(x.src, y.src) || cmp(x.dst, y.dst)),
+    pairs: [...pairs.values()].sort((x, y) => cmp(x.netA, y.netA) || cmp(x.netB, y.netB) || x.locationId - y.locationId),
+  };
 }
