@@ -6,12 +6,14 @@
  * --disable-webgl the same locations show as a table. "/" focuses the search box, which finds a
  * sensor and opens it. The system, storage and access pages show live data; the access page
  * registers a sensor and shows its one-time `pcapmesh-agent enroll` command, and creates an API
- * token. Screenshots test-artifacts/e2e/network-*.png, admin-*.png; the globe chunk's size in
+ * token. axe-core finds no serious or critical violation on each page (accessibility.ts).
+ * Screenshots test-artifacts/e2e/network-*.png, admin-*.png; the globe chunk's size in
  * budget-globeChunk.json.
  */
 import assert from 'node:assert/strict';
 import type { Browser, Page } from 'playwright-core';
 import { Collector, integrationTest, prepareBackend } from '../integration/harness.js';
+import { assertAccessible } from './accessibility.js';
 import { launchBrowser, newContext, screenshot, unlabelledControls } from './browser.js';
 import { recordBudget } from './budgets.js';
 import { activeId, canvasColours } from './network-scripts.js';
@@ -108,6 +110,7 @@ integrationTest(
     assert.equal(await page.inputValue('#loc-lat'), '52.52');
     await assertAllLabelled(page, 'network');
     await screenshot(page, 'network-01-globe');
+    await assertAccessible(page, 'network');
 
     // "/" focuses the search box; a sensor is found and opened.
     await page.locator('h1').click();
@@ -117,6 +120,7 @@ integrationTest(
     const hit = page.locator('[data-kind="sensors"] li[data-key="sensor:alpha"] a');
     await hit.waitFor({ timeout: 10_000 });
     await screenshot(page, 'network-02-search');
+    await assertAccessible(page, 'search');
     await hit.click();
     await page.waitForURL(`${base}/sensors/alpha`);
     await page.getByRole('heading', { name: 'alpha' }).waitFor();
@@ -130,11 +134,13 @@ integrationTest(
     await page.locator('[data-card="sys-logins"] dd[data-fact="overBudget"]').waitFor();
     await assertAllLabelled(page, 'system');
     await screenshot(page, 'admin-01-system');
+    await assertAccessible(page, 'admin-system');
 
     await navTo(page, 'Storage');
     await page.locator('tr[data-table]').first().waitFor();
     assert.ok(Number(await page.locator('[data-database-bytes]').getAttribute('data-database-bytes')) > 0, 'the database has a size');
     await screenshot(page, 'admin-02-storage');
+    await assertAccessible(page, 'admin-storage');
 
     await navTo(page, 'Access');
     await page.locator('tr[data-sensor="alpha"]').waitFor();
@@ -152,6 +158,7 @@ integrationTest(
     await page.locator('[data-secret="API token e2e-ci (viewer)"]').waitFor();
     await assertAllLabelled(page, 'access');
     await screenshot(page, 'admin-03-access');
+    await assertAccessible(page, 'admin-access');
     assert.deepEqual(errors, [], 'no uncaught errors in the page');
 
     // Without WebGL: the same locations as a table.
@@ -164,6 +171,7 @@ integrationTest(
     assert.equal(await fallback.page.locator('.globe').count(), 0, 'no globe without WebGL');
     assert.ok(!fallback.scripts.some((s) => s.includes('/globe.gl-')), 'without WebGL the globe chunk is never loaded');
     await screenshot(fallback.page, 'network-03-no-webgl');
+    await assertAccessible(fallback.page, 'network-no-webgl');
     assert.deepEqual(fallback.errors, [], 'no uncaught errors without WebGL');
     await collector.stop();
   },
