@@ -44,6 +44,11 @@ export class BoundedTable<V> {
     return this.sketch.add(key, weight).data;
   }
 
+  /** True when `key` is in the exact table (its value object then stays the key's for good). */
+  holdsExactly(key: string): boolean {
+    return this.exact.has(key);
+  }
+
   /** Exact keys held. */
   get size(): number {
     return this.exact.size;

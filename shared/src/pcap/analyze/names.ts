@@ -31,6 +31,10 @@ export class NameCounter {
   private readonly http: BoundedTable<Count>;
   /** Names are built here; one seen before comes back as the same string (no allocation). */
   private readonly text = new NameText(65_536, 4 << 20);
+  /** Per table, by NameText cache entry: the count of that name when it is in the exact table (no Map lookup). */
+  private readonly dnsMemo: Count[] = [];
+  private readonly sniMemo: Count[] = [];
+  private readonly httpMemo: Count[] = [];
 
   constructor(cap = 50_000, sketch = 5_000) {
     this.dns = new BoundedTable(cap, blank, reset, sketch);
@@ -46,18 +50,18 @@ export class NameCounter {
     const { sport, dport } = pkt;
     if (pkt.ipProto === 17) {
       if (sport === DNS_PORT || dport === DNS_PORT || sport === MDNS_PORT || dport === MDNS_PORT) {
-        this.bump(this.dns, dnsQueryName(d, off, len, false, this.text));
+        this.bump(this.dns, this.dnsMemo, dnsQueryName(d, off, len, false, this.text));
       }
       return;
     }
     if (pkt.ipProto !== 6) return;
     if (sport === DNS_PORT || dport === DNS_PORT) {
-      this.bump(this.dns, dnsQueryName(d, off, len, true, this.text));
+      this.bump(this.dns, this.dnsMemo, dnsQueryName(d, off, len, true, this.text));
       return;
     }
     const first = d[off]!;
-    if (first === 0x16) this.bump(this.sni, tlsClientHelloSni(d, off, len, this.text));
-    else if (HTTP_METHOD_INITIALS[first] === 1) this.bump(this.http, httpRequestHost(d, off, len, this.text));
+    if (first === 0x16) this.bump(this.sni, this.sniMemo, tlsClientHelloSni(d, off, len, this.text));
+    else if (HTTP_METHOD_INITIALS[first] === 1) this.bump(this.http, this.httpMemo, httpRequestHost(d, off, len, this.text));
   }
 
   rows(n: number): { dns: NameCount[]; tlsSni: NameCount[]; httpHosts: NameCount[] } {
@@ -72,7 +76,17 @@ export class NameCounter {
     return { dns: list(this.dns), tlsSni: list(this.sni), httpHosts: list(this.http) };
   }
 
-  private bump(table: BoundedTable<Count>, name: string | null): void {
-    if (name !== null) table.touch(name, 1).n++;
+  private bump(table: BoundedTable<Count>, memo: Count[], name: string | null): void {
+    if (name === null) return;
+    const e = this.text.lastEntry;
+    const known = e >= 0 ? memo[e] : undefined;
+    if (known !== undefined) {
+      known.n++;
+      return;
+    }
+    const c = table.touch(name, 1);
+    c.n++;
+    // Exact rows keep their value object; sketch rows may pass it to another name on eviction.
+    if (e >= 0 && table.holdsExactly(name)) memo[e] = c;
   }
 }

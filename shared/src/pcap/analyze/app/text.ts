@@ -55,6 +55,12 @@ export class NameText {
     this.arena = new Uint8Array(cacheEntries > 0 ? Math.min(cacheBytes, 16 * 1024) : 0);
   }
 
+  /**
+   * The cache entry (0, 1, …) of the text the last `text()` returned, or -1 when it is not kept
+   * (no cache, or past its limits): callers may key their own per-name data by it.
+   */
+  lastEntry = -1;
+
   /** Texts kept in the cache. */
   get kept(): number {
     return this.strings.length;
@@ -91,6 +97,7 @@ export class NameText {
 
   /** The text built since `reset`. */
   text(): string {
+    this.lastEntry = -1;
     if (this.slots.length === 0) return this.build();
     const buf = this.buf;
     const len = this.len;
@@ -100,7 +107,10 @@ export class NameText {
     const mask = this.slots.length - 1;
     let s = h & mask;
     for (let e = this.slots[s]! - 1; e >= 0; s = (s + 1) & mask, e = this.slots[s]! - 1) {
-      if (this.hashes[e] === h && this.lengths[e] === len && this.same(this.starts[e]!, len)) return this.strings[e]!;
+      if (this.hashes[e] === h && this.lengths[e] === len && this.same(this.starts[e]!, len)) {
+        this.lastEntry = e;
+        return this.strings[e]!;
+      }
     }
     const text = this.build();
     this.keep(text, h, s);
@@ -155,6 +165,7 @@ export class NameText {
     this.strings.push(text);
     this.arenaUsed += len;
     this.slots[s] = e + 1;
+    this.lastEntry = e;
     if (2 * (e + 1) > this.slots.length) this.rehash();
   }
 
