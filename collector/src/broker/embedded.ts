@@ -15,9 +15,10 @@
  * has fewer than `maxConnectionsPerAddress` open; its packets are size-checked from their fixed
  * header before aedes buffers them; retain is refused outside state and pcap (policy.ts); and a task
  * status (`sensors/{name}/tasks/{task}`) is delivered only when `taskOwner` says the task is the
- * sensor's — another sensor's task closes the connection, a task that does not exist (its job was
- * deleted) is acknowledged and dropped, since refusing it would have the agent re-send it forever.
- * Owners are cached (an owner never changes; "no such task" for 5 s). Each refusal is counted in
+ * sensor's — another sensor's task closes the connection. A task that does not exist (its job was
+ * deleted) is not refused — the agent would re-send it on every reconnect, holding up its spool —
+ * but handed to ingest, which counts it by reason like any message it cannot apply. Owners are
+ * cached (an owner never changes; "no such task" for 5 s). Each refusal is counted in
  * status().limits.
  *
  * Retained messages (births, availability) live in aedes' in-memory persistence: they survive
@@ -100,16 +101,12 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
     owners.set(taskId, owner, owner === null ? UNKNOWN_TASK_TTL_MS : undefined);
     return owner;
   };
-  /** 'deliver', 'drop' (acknowledged, not delivered) or an Error refusing the publish. */
-  const checkTask = async (sensor: string, topic: string): Promise<'deliver' | 'drop' | Error> => {
+  /** 'deliver', or an Error refusing the publish. */
+  const checkTask = async (sensor: string, topic: string): Promise<'deliver' | Error> => {
     const parsed = options.taskOwner === undefined ? null : parseTopic(topic);
     if (parsed?.kind !== 'task-status') return 'deliver';
     const owner = await taskOwner(parsed.taskId);
-    if (owner === sensor) return 'deliver';
-    if (owner === null) {
-      counters.unknownTask += 1;
-      return 'drop';
-    }
+    if (owner === sensor || owner === null) return 'deliver';
     counters.task += 1;
     log.warn({ sensor, task: parsed.taskId }, 'broker refused publish: status of another sensor’s task');
     options.policy.onRefused?.('publish', sensor, topic);
@@ -125,7 +122,7 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
       checkTask(client.id, packet.topic).then(
         (verdict) => {
           if (verdict === 'deliver') deliver(client, packet, done);
-          else done(verdict === 'drop' ? null : verdict);
+          else done(verdict);
         },
         (err: unknown) => {
           log.error({ err, sensor: client.id, topic: packet.topic }, 'task owner lookup failed; sensor disconnected, it sends the message again');

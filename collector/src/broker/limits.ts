@@ -25,15 +25,13 @@ export interface BrokerLimitCounters {
   retain: number;
   /** Task status publishes refused because the task is another sensor's. */
   task: number;
-  /** Task status publishes for a task that does not exist (acknowledged, not delivered). */
-  unknownTask: number;
   /** Connections closed because their address had `maxConnectionsPerAddress` open already. */
   connections: number;
   /** CONNECTs refused because their address failed to log in too often (connect-attempts.ts). */
   logins: number;
 }
 
-export const newLimitCounters = (): BrokerLimitCounters => ({ oversized: 0, retain: 0, task: 0, unknownTask: 0, connections: 0, logins: 0 });
+export const newLimitCounters = (): BrokerLimitCounters => ({ oversized: 0, retain: 0, task: 0, connections: 0, logins: 0 });
 
 /** Largest CONNECT (client id, name, secret and will together). */
 export const MAX_CONNECT_BYTES = 4 * 1024;

@@ -26,7 +26,6 @@ export const BrokerStatusSchema = mirrors<BrokerStatus>()(
           oversized: int.describe('connections closed for a packet over its size limit'),
           retain: int.describe('publishes refused for retaining outside state and pcap'),
           task: int.describe("task statuses refused: another sensor's task"),
-          unknownTask: int.describe('task statuses of no existing task, acknowledged and dropped'),
           connections: int.describe('connections refused: too many open from one address'),
           logins: int.describe('CONNECTs refused: too many failed logins from one address'),
         })
