@@ -143,13 +143,17 @@ export const agentConfigSchema = z.strictObject({
     .strictObject({
       /** Tasks scanning or uploading at once; the others wait in the queue (status accepted). */
       maxConcurrent: z.number().int().min(1).max(16).default(1),
-      /** Bytes per upload chunk (PUT); at most the collector's jobs.uploadChunkMaxBytes. */
+      /**
+       * Bytes per upload chunk (PUT); at most the collector's jobs.uploadChunkMaxBytes (default 16 MiB
+       * too). A result up to this size goes in one request; chunks are streamed from the file, so the
+       * size costs no memory.
+       */
       uploadChunkBytes: z
         .number()
         .int()
         .min(64 * 1024)
         .max(64 * 1024 * 1024)
-        .default(4 * 1024 * 1024),
+        .default(16 * 1024 * 1024),
       /** A capture source whose newest file has not changed for this long is closed: a task whose window has ended may start. */
       closedAfterSeconds: seconds(5),
       /** Ended tasks' state (and any file left) is kept this long, then removed. */

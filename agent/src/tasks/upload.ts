@@ -10,8 +10,11 @@
  *   (X-Upload-Packets, X-Upload-Bytes, X-Upload-Truncated). When the collector answers it with 409
  *   (it holds part of the file, or does not take declaring chunks) or 413, the upload goes on the
  *   long way: POST the declaration, then chunks from `received`.
- * - Chunks of `chunkBytes` are read with positioned reads from `received` on; `end` is inclusive
- *   (RFC 9110 Content-Range).
+ * - Chunks of `chunkBytes` from `received` on; `end` is inclusive (RFC 9110 Content-Range). A chunk
+ *   over 1 MiB is never held in memory: its SHA-256 is computed reading the file region in 1 MiB
+ *   pieces, and its body is streamed from the file (with its Content-Length), so memory stays at a
+ *   read buffer whatever the chunk size. A file whose size is not the declared one fails at once,
+ *   not transient.
  * - 409 on a chunk (the collector holds a different offset): continue from the `received` in the
  *   answer (`received` or `error.received`), else from a fresh GET; more than 3 in a row without
  *   progress (the same offset, or no offset: the task was closed) fail, transient. 409 on the
@@ -31,7 +34,7 @@
  * The bearer token is never logged or put in an error message.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, createReadStream, fstatSync, openSync, readSync } from 'node:fs';
 import type { TruncationReason } from '@pcapmesh/shared/pcap/extract-limit';
 
 export interface UploadDeclaration {
@@ -112,6 +115,8 @@ export async function uploadFile(file: string, declaration: UploadDeclaration, t
   const client = new Client(target, opts);
   const fd = openSync(file, 'r');
   try {
+    const held = fstatSync(fd).size;
+    if (held !== declaration.size) throw new UploadError(`the result file has ${held} bytes, its declaration ${declaration.size}`, false);
     let restarted = false;
     let conflicts = 0;
     let redeclared = 0;
@@ -137,10 +142,11 @@ export async function uploadFile(file: string, declaration: UploadDeclaration, t
       }
       const start = state.received;
       const length = Math.min(chunkBytes, declaration.size - start);
-      const chunk = readChunk(fd, start, length);
+      const chunk: Region = { fd, start, length };
+      const sha256 = hashRegion(chunk);
       try {
         state = await client.retrying(
-          () => client.put(chunk, start, declaration.size),
+          () => client.put(chunk, declaration.size, sha256),
           () => client.status(),
         );
       } catch (err) {
@@ -167,25 +173,58 @@ export async function uploadFile(file: string, declaration: UploadDeclaration, t
   }
 }
 
-/** The whole file in one declaring PUT; null when the collector wants the long way (409, 413). */
+/** The whole file in one declaring PUT (its SHA-256 is the declared one); null when the collector wants the long way (409, 413). */
 async function declaringPut(client: Client, fd: number, declaration: UploadDeclaration): Promise<UploadState | null> {
-  const file = readChunk(fd, 0, declaration.size);
+  const whole: Region = { fd, start: 0, length: declaration.size };
   try {
-    return await client.retrying(() => client.put(file, 0, declaration.size, declaration));
+    return await client.retrying(() => client.put(whole, declaration.size, declaration.sha256, declaration));
   } catch (err) {
     if (err instanceof Conflict || (err instanceof UploadError && err.status === 413)) return null;
     throw err;
   }
 }
 
-function readChunk(fd: number, position: number, length: number): Uint8Array {
-  const buf = new Uint8Array(length);
+/** A chunk: `length` bytes of the open file `fd` from `start`. */
+interface Region {
+  fd: number;
+  start: number;
+  length: number;
+}
+
+/** Read buffer of a chunk's hash pass and body stream; a chunk up to this size is sent from memory. */
+const READ_BYTES = 1024 * 1024;
+
+/** Reads `length` bytes at `position` into `buf` (from 0). */
+function readFully(fd: number, buf: Uint8Array, position: number, length: number): void {
   for (let at = 0; at < length;) {
     const n = readSync(fd, buf, at, length - at, position + at);
     if (n === 0) throw new UploadError(`the result file ended at ${position + at} bytes, before the declared size`, false);
     at += n;
   }
-  return buf;
+}
+
+/** SHA-256 (hex) of a region, read in pieces of at most READ_BYTES. */
+function hashRegion(r: Region): string {
+  const hash = createHash('sha256');
+  const buf = new Uint8Array(Math.min(READ_BYTES, r.length));
+  for (let done = 0; done < r.length;) {
+    const n = Math.min(buf.length, r.length - done);
+    readFully(r.fd, buf, r.start + done, n);
+    hash.update(buf.subarray(0, n));
+    done += n;
+  }
+  return hash.digest('hex');
+}
+
+/** The body of a chunk: its bytes when small, else a stream over the file region (the descriptor stays open). */
+function bodyOf(r: Region): { body: Uint8Array } | { body: AsyncIterable<Uint8Array>; duplex: 'half'; stream: { destroy(): void } } {
+  if (r.length <= READ_BYTES) {
+    const bytes = new Uint8Array(r.length);
+    readFully(r.fd, bytes, r.start, r.length);
+    return { body: bytes };
+  }
+  const stream = createReadStream('', { fd: r.fd, autoClose: false, start: r.start, end: r.start + r.length - 1, highWaterMark: READ_BYTES });
+  return { body: stream as AsyncIterable<Uint8Array>, duplex: 'half', stream };
 }
 
 class Client {
@@ -202,15 +241,16 @@ class Client {
     return this.request('GET', {});
   }
 
-  /** One chunk; with `declaration` (the chunk is the whole file) it declares the upload too. */
-  put(chunk: Uint8Array, start: number, size: number, declaration?: UploadDeclaration): Promise<UploadState> {
-    const end = start + chunk.length - 1;
+  /** One chunk, streamed from the file; with `declaration` (the chunk is the whole file) it declares the upload too. */
+  put(chunk: Region, size: number, sha256: string, declaration?: UploadDeclaration): Promise<UploadState> {
+    const end = chunk.start + chunk.length - 1;
     return this.request(
       'PUT',
       {
         'Content-Type': 'application/octet-stream',
-        'Content-Range': `bytes ${start}-${end}/${size}`,
-        'X-Chunk-SHA256': declaration?.sha256 ?? createHash('sha256').update(chunk).digest('hex'),
+        'Content-Length': String(chunk.length),
+        'Content-Range': `bytes ${chunk.start}-${end}/${size}`,
+        'X-Chunk-SHA256': sha256,
         ...(declaration
           ? {
               'X-Upload-Packets': String(declaration.packets),
@@ -245,23 +285,25 @@ class Client {
     }
   }
 
-  private async request(method: string, headers: Record<string, string>, body?: string | Uint8Array): Promise<UploadState> {
+  private async request(method: string, headers: Record<string, string>, body?: string | Region): Promise<UploadState> {
     const signal = this.opts.signal;
     signal?.throwIfAborted();
     const timeout = AbortSignal.timeout(this.opts.requestTimeoutMs ?? 60_000);
+    const sent = body === undefined ? undefined : typeof body === 'string' ? { body } : bodyOf(body);
     let res: Response;
     try {
       res = await fetch(this.target.url, {
         method,
         headers: { ...headers, Authorization: `Bearer ${this.target.token}` },
-        // STACK.md pitfall 9: a plain Uint8Array (not a Buffer view) as BodyInit.
-        ...(body !== undefined ? { body: typeof body === 'string' ? body : new Uint8Array(body) } : {}),
+        ...(sent ? { body: sent.body, ...('duplex' in sent ? { duplex: sent.duplex } : {}) } : {}),
         signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
       });
     } catch (err) {
       signal?.throwIfAborted();
       const cause = (err as Error & { cause?: Error }).cause;
       throw new Retryable(`${method} ${redact(this.target.url)}: ${(err as Error).message}${cause ? ` (${cause.message})` : ''}`);
+    } finally {
+      if (sent && 'stream' in sent) sent.stream.destroy();
     }
     let text: string;
     try {
