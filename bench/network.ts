@@ -17,7 +17,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -73,12 +73,15 @@ class CollectorProcess {
     const [httpPort, mqttPort] = [await freePort(), await freePort()];
     const token = randomBytes(24).toString('hex');
     const config = join(dir, 'collector.yaml');
+    // The data directory must exist: on PostgreSQL nothing else creates it before the first start
+    // writes the generated admin password there (cli/ready.ts; ENOENT otherwise).
+    mkdirSync(join(dir, 'data'), { recursive: true });
     writeFileSync(
       config,
       JSON.stringify({
         dataDir: join(dir, 'data'),
         http: { host: '127.0.0.1', port: httpPort, apiToken: token },
-        mqtt: { host: '127.0.0.1', port: mqttPort },
+        mqtt: { host: '127.0.0.1', port: mqttPort, maxConnectionsPerAddress: 5_000 },
         database: { url: databaseUrl },
         ingest: { healthIntervalSeconds: 600 },
         log: { level: 'warn' },
@@ -173,18 +176,21 @@ async function ingest(collector: CollectorProcess, databaseUrl: string): Promise
   });
   console.error(`enrolled ${sensors} sensors in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   const clients = new Map<string, MqttClient>();
+  let closed = 0;
   await pool(names, 32, async (name) => {
     const c = await mqtt.connectAsync(collector.mqttUrl, {
       username: name,
       password: secrets.get(name)!,
       clientId: name,
       protocolVersion: 4,
-      reconnectPeriod: 0,
+      // Like an agent: a lost connection comes back and the unacknowledged messages are sent again.
+      reconnectPeriod: 1_000,
       connectTimeout: 30_000,
     });
     await c.publishAsync(topics.sensor(name, 'state'), Buffer.from(encodeMessage('state', new Sequencer(1).stamp('state', { status: 'online', bdSeq: 1 }))), {
       qos: 1,
     });
+    c.on('close', () => closed++);
     clients.set(name, c);
   });
   console.error(`connected ${sensors} clients`);
@@ -286,7 +292,11 @@ async function ingest(collector: CollectorProcess, databaseUrl: string): Promise
     }
   }
   const sentAt = Date.now();
-  while (inFlight > 0) await new Promise((r) => setTimeout(r, 20));
+  // Bounded: a client that lost its connection (e.g. its keep-alive ran out behind a long queue)
+  // never sees its in-flight publishes acknowledged.
+  const ackDeadline = Date.now() + 300_000;
+  while (inFlight > 0 && Date.now() < ackDeadline) await new Promise((r) => setTimeout(r, 20));
+  if (inFlight > 0) throw new Error(`${inFlight} publishes unacknowledged 300 s after sending ended (${closed} client connections closed)`);
   // Drained: everything sent is stored (or the collector stopped making progress for 60 s).
   let last = -1;
   let lastChange = Date.now();
@@ -313,7 +323,7 @@ async function ingest(collector: CollectorProcess, databaseUrl: string): Promise
     '',
     '| rows offered (at the goal rate, capped 200k ahead of storage) | stored (traffic_samples) | network_traffic rows | sending s | until all stored s | rows/s stored | of goal | collector CPU s | collector CPU % of one core |',
     '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
-    `| ${sentRows.toLocaleString('en')}${backlogWaits > 0 ? ' (backlog cap hit)' : ''}${failed > 0 ? ` (${failed} publishes failed)` : ''} | ${rows.toLocaleString('en')} | ${network.toLocaleString('en')} | ${((sentAt - start) / 1000).toFixed(1)} | ${wall.toFixed(1)} | ${Math.round(rows / wall).toLocaleString('en')} | ${((rows / wall / goal) * 100).toFixed(1)} % | ${cpu.toFixed(1)} | ${((cpu / wall) * 100).toFixed(0)} % |`,
+    `| ${sentRows.toLocaleString('en')}${backlogWaits > 0 ? ' (backlog cap hit)' : ''}${failed > 0 ? ` (${failed} publishes failed)` : ''}${closed > 0 ? ` (${closed} client connections lost and resumed)` : ''} | ${rows.toLocaleString('en')} | ${network.toLocaleString('en')} | ${((sentAt - start) / 1000).toFixed(1)} | ${wall.toFixed(1)} | ${Math.round(rows / wall).toLocaleString('en')} | ${((rows / wall / goal) * 100).toFixed(1)} % | ${cpu.toFixed(1)} | ${((cpu / wall) * 100).toFixed(0)} % |`,
   ];
 }
 
@@ -342,6 +352,11 @@ async function query(collector: CollectorProcess, databaseUrl: string): Promise<
       const to = new Date(from.getTime() + 86_400_000);
       const part = `${table}_p${from.toISOString().slice(0, 10).replace(/-/g, '')}`;
       await db.query(`CREATE TABLE IF NOT EXISTS ${part} PARTITION OF ${table} FOR VALUES FROM ('${from.toISOString()}') TO ('${to.toISOString()}')`);
+      // The rollups' day partitions (one per day for every location; made once).
+      for (const rollup of i === 0 ? ['network_traffic_minute', 'network_pairs_hour'] : []) {
+        const rp = `${rollup}_p${from.toISOString().slice(0, 10).replace(/-/g, '')}`;
+        await db.query(`CREATE TABLE IF NOT EXISTS ${rp} PARTITION OF ${rollup} FOR VALUES FROM ('${from.toISOString()}') TO ('${to.toISOString()}')`);
+      }
     }
     // R pairs every minute of 30 days, one day per statement.
     for (let d = 0; d < DAYS; d++) {
@@ -353,15 +368,38 @@ async function query(collector: CollectorProcess, databaseUrl: string): Promise<
                 generate_series(0, $5::int - 1) AS p`,
         [id, sensorIds[i], from, i, rowsPerMinute],
       );
+      // The rollups as ingest keeps them: the same sums, made here from the base rows of the day.
+      await db.query(
+        `INSERT INTO network_traffic_minute (location_id, minute, packets, bytes)
+         SELECT location_id, minute, sum(packets), sum(bytes) FROM network_traffic
+          WHERE location_id = $1 AND minute >= $2 AND minute < $2::timestamptz + interval '1 day' GROUP BY 1, 2`,
+        [id, from],
+      );
+      await db.query(
+        `INSERT INTO network_pairs_hour (location_id, hour, src_net, dst_net, packets, bytes)
+         SELECT location_id, date_trunc('hour', minute AT TIME ZONE 'UTC') AT TIME ZONE 'UTC', src_net, dst_net, sum(packets), sum(bytes) FROM network_traffic
+          WHERE location_id = $1 AND minute >= $2 AND minute < $2::timestamptz + interval '1 day' GROUP BY 1, 2, 3, 4`,
+        [id, from],
+      );
     }
     await db.query(`ANALYZE ${table}`);
   }
+  await db.query('ANALYZE network_traffic_minute');
+  await db.query('ANALYZE network_pairs_hour');
   const total = Number((await db.query<{ n: string }>('SELECT count(*) AS n FROM network_traffic')).rows[0]!.n);
   const size = (
     await db.query<{ s: string }>(
       "SELECT pg_size_pretty(sum(pg_total_relation_size(c.oid))) AS s FROM pg_class c WHERE c.relname LIKE 'network_traffic_l%' AND c.relkind = 'r'",
     )
   ).rows[0]!.s;
+  // The first request's totals must equal the base rows' sum (the rollups are exact).
+  const [expected] = (
+    await db.query<{ p: string }>('SELECT sum(packets) AS p FROM network_traffic WHERE location_id = $1 AND minute >= $2 AND minute < $3', [
+      ids[0],
+      new Date(first),
+      new Date(first + 86_400_000),
+    ])
+  ).rows;
   await db.end();
   console.error(`loaded ${total} rows (${size}) in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
 
@@ -378,6 +416,7 @@ async function query(collector: CollectorProcess, databaseUrl: string): Promise<
     times.push(performance.now() - t);
     if (!checked) {
       if (view.series.length !== 1440 || view.top.length !== 20) throw new Error(`unexpected answer: ${view.series.length} points, ${view.top.length} pairs`);
+      if (view.totals.packets !== Number(expected!.p)) throw new Error(`totals ${view.totals.packets} packets, the base rows hold ${expected!.p}`);
       checked = true;
     }
   }
