@@ -45,8 +45,12 @@ interface Cached {
 
 const cache = new Map<string, Cached>();
 
+/** File-system work of the listings, for tests and the waiting check's cost (capture-watch.ts). */
+export const listingCounters = { listings: 0, filesStatted: 0 };
+
 /** Every capture file of the sources, in (source, path) order. */
 export function listCaptures(sources: readonly CaptureSource[]): CaptureFile[] {
+  listingCounters.listings += 1;
   const out: CaptureFile[] = [];
   const seen = new Set<string>();
   for (const source of sources) {
@@ -78,6 +82,11 @@ export function closedAt(files: readonly CaptureFile[], sources: readonly Captur
     const newest = Math.max(...own.map((f) => f.mtimeMs));
     return now - newest >= quietMs;
   });
+}
+
+/** One file as a listing describes it (cached by path, inode, size, mtime and its sidecar's); null when it is no capture. */
+export function describeCapture(source: string, path: string, stat: Stats): CaptureFile | null {
+  return describe(source, path, stat);
 }
 
 function describe(source: string, path: string, stat: Stats): CaptureFile | null {
@@ -141,6 +150,7 @@ function regularFiles(dir: string, depth: number): { path: string; stat: Stats }
     let stat: Stats;
     try {
       stat = statSync(path);
+      listingCounters.filesStatted += 1;
     } catch {
       continue;
     }

@@ -30,6 +30,7 @@ import type { ExtractProgress } from '@pcapmesh/shared/pcap/extract';
 import { parseFilter } from '@pcapmesh/shared/pcap/filter/parser';
 import { compareTimestamps } from '@pcapmesh/shared/pcap/timestamp';
 import type { Body, CancelCommand, TaskCommand, Timestamp } from '@pcapmesh/shared/wire';
+import { CaptureWatch } from './capture-watch.js';
 import { closedAt, listCaptures, overlapping, type CaptureSource } from './captures.js';
 import type { Extractor } from './extractor.js';
 import { ENDED_STATES, isTaskId, type TaskRecord, type TaskStore } from './store.js';
@@ -91,6 +92,8 @@ export class TaskRunner {
   private pruneTimer: NodeJS.Timeout | null = null;
   private queuedTimer: NodeJS.Timeout | null = null;
   private readonly now: () => number;
+  /** What waiting tasks check every second: kept up to date incrementally, not listed each time. */
+  private readonly captures = new CaptureWatch();
 
   constructor(private readonly opts: TaskRunnerOptions) {
     this.now = opts.now ?? Date.now;
@@ -260,7 +263,8 @@ export class TaskRunner {
     const now = this.now();
     const toMs = timestampMs(window.to);
     const deadline = toMs + this.opts.closeDelayMs;
-    const ready = now >= deadline || (now >= toMs && closedAt(listCaptures(this.opts.sources), this.opts.sources, window.to, this.opts.quietMs ?? 5_000, now));
+    const ready =
+      now >= deadline || (now >= toMs && closedAt(this.captures.files(this.opts.sources), this.opts.sources, window.to, this.opts.quietMs ?? 5_000, now));
     if (ready) {
       // Queued: `accepted` again (a resumed upload stays `uploading`); upload() reports `uploading` when it starts.
       const status = task.record.status === 'uploading' ? 'uploading' : 'accepted';
