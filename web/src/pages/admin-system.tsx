@@ -1,6 +1,7 @@
 /**
- * System status (admin): versions, uptime, database, broker, ingest counters, live feed, audit and
- * the login throttle, from GET /admin/system/status; "Refresh" reloads it.
+ * System status (admin): versions, uptime, database, broker (and its refusals by limit), ingest
+ * counters, live feed, audit and the login throttle, from GET /admin/system/status; "Refresh"
+ * reloads it.
  */
 import { createResource, For, Show, type JSX } from 'solid-js';
 import { useApp } from '../context.jsx';
@@ -60,7 +61,11 @@ export default function SystemPage(): JSX.Element {
                 ['size', formatBytes(s().database.bytes)],
               ]}
             />
-            <Facts title="Broker" id="sys-broker" facts={Object.entries(s().broker)} />
+            <Facts title="Broker" id="sys-broker" facts={Object.entries(s().broker).filter(([k]) => k !== 'limits')} />
+            {/* Connections and publishes the embedded broker refused by limit (docs/mqtt.md "Limits"). */}
+            <Show when={s().broker.limits as Record<string, number> | undefined}>
+              {(limits) => <Facts title="Broker refusals" id="sys-broker-limits" facts={Object.entries(limits())} />}
+            </Show>
             <Facts
               title="Ingest"
               id="sys-ingest"
