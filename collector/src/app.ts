@@ -50,6 +50,7 @@ import { migrate } from './storage/migrate.js';
 import { PartitionManager, PartitionRegistry, partitionedTables } from './storage/partitions.js';
 import { networkPartitionedTables } from './storage/network-traffic.repo.js';
 import { NetworkService } from './domain/network/network.service.js';
+import { PacketsService } from './domain/jobs/packets.service.js';
 import { taskOwner } from './domain/jobs/task-owner.js';
 import type { AuditService } from './domain/accounts/audit.service.js';
 import { COLLECTOR_VERSION } from './version.js';
@@ -259,6 +260,7 @@ export function createCollector(config: CollectorConfig, opts: CreateCollectorOp
       analytics: new AnalyticsService({ db, sensors, settings: config.analytics }),
       search: new SearchService({ db, subnets: () => network.subnets(), settings: { maxWindowDays: config.network.maxWindowDays, defaultWindowDays: 7 } }),
       manifestKeys: stack.results,
+      packets: new PacketsService({ jobs: stack.jobs.service, results: stack.results, log }),
       uploads: { tokens: stack.tokens, service: stack.uploads },
     });
     const server = await step('HTTP server', () => startHttpServer(app, { host: config.http.host, port: config.http.port, log }));
