@@ -89,9 +89,11 @@ async function api<T>(base: string, method: string, path: string, body?: unknown
   try {
     res = await send();
   } catch (err) {
-    // A kept-alive connection the server closed as idle (its 5 s keep-alive timeout) just as this
-    // request went out: the request was never read. Once more on a new connection.
-    if ((err as { cause?: { code?: string } }).cause?.code !== 'UND_ERR_SOCKET') throw err;
+    // A kept-alive connection the server closed as idle (its 5 s keep-alive timeout; the manual way
+    // runs longer than that between jobs) just as this request went out: the request was never read
+    // (undici says UND_ERR_SOCKET, or EPIPE when the write itself failed). Once more on a new connection.
+    const code = (err as { cause?: { code?: string } }).cause?.code;
+    if (code !== 'UND_ERR_SOCKET' && code !== 'EPIPE') throw err;
     res = await send();
   }
   const text = await res.text();
