@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, statSync, existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { printFirstStartNotes } from './ready.js';
@@ -18,6 +18,23 @@ test('not on a terminal, the generated admin password goes to a 0600 file and on
     assert.doesNotMatch(out, /generated-Passw0rd-x/);
     assert.match(out, new RegExp(`password is in ${file} \\(mode 0600`));
     assert.match(out, /API token written to \/d\/api-token/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a data directory that does not exist yet is created (PostgreSQL); one that cannot be written is reported, password not printed', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'first-start-'));
+  try {
+    let out = '';
+    const nested = join(dir, 'not', 'yet');
+    printFirstStartNotes(notes, { dataDir: nested, terminal: false, write: (t) => (out += t) });
+    assert.equal(readFileSync(join(nested, 'admin-password'), 'utf8'), 'generated-Passw0rd-x\n');
+    out = '';
+    writeFileSync(join(dir, 'a-file'), '');
+    printFirstStartNotes(notes, { dataDir: join(dir, 'a-file'), terminal: false, write: (t) => (out += t) });
+    assert.match(out, /could not be written to .*a-file\/admin-password .*pcapmesh user passwd admin/);
+    assert.doesNotMatch(out, /generated-Passw0rd-x/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -1,4 +1,4 @@
-import { chmodSync, renameSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** The one stdout line a test harness or supervisor waits for. */
@@ -38,7 +38,17 @@ export function printFirstStartNotes(collector: FirstStartNotes, where: { dataDi
     return;
   }
   const file = join(where.dataDir, ADMIN_PASSWORD_FILE);
-  writeSecretFile(file, `${password}\n`);
+  try {
+    // With PostgreSQL nothing else may have created the data directory yet.
+    mkdirSync(where.dataDir, { recursive: true, mode: 0o700 });
+    writeSecretFile(file, `${password}\n`);
+  } catch (err) {
+    // Not printed instead: stderr is a journal or a file here. The collector keeps running.
+    write(
+      `first start: user "admin" created, but its generated password could not be written to ${file} (${(err as Error).message}); set one with "pcapmesh user passwd admin"\n`,
+    );
+    return;
+  }
   write(`first start: user "admin" created; its password is in ${file} (mode 0600; delete the file once read, change it with "pcapmesh user passwd admin")\n`);
 }
 
