@@ -216,6 +216,8 @@ async function ingest(collector: CollectorProcess, databaseUrl: string): Promise
   const rowCount = new Map<Buffer, number>();
   const rowsOf = (p: Buffer) => rowCount.get(p) ?? 0;
   const db = new pg.Client({ connectionString: databaseUrl });
+  // The database is dropped (WITH FORCE) when the run fails: that must not hide the failure.
+  db.on('error', () => undefined);
   await db.connect();
   const stored = async () => Number((await db.query<{ n: string }>('SELECT count(*) AS n FROM traffic_samples')).rows[0]!.n);
   // Inserted rows as PostgreSQL's statistics see them (cheap, about a second late): for pacing only.
@@ -329,6 +331,8 @@ async function ingest(collector: CollectorProcess, databaseUrl: string): Promise
 
 async function query(collector: CollectorProcess, databaseUrl: string): Promise<string[]> {
   const db = new pg.Client({ connectionString: databaseUrl });
+  // The database is dropped (WITH FORCE) when the run fails: that must not hide the failure.
+  db.on('error', () => undefined);
   await db.connect();
   const today = Math.floor(Date.now() / 86_400_000) * 86_400_000;
   const first = today - (DAYS - 1) * 86_400_000;
@@ -345,7 +349,10 @@ async function query(collector: CollectorProcess, databaseUrl: string): Promise<
   const q = { query: async <T>(sql: string, params?: unknown[]) => (await db.query(sql, params)).rows as T[] };
   const t0 = Date.now();
   for (const [i, id] of ids.entries()) {
+    // In a transaction, as ingest calls it (it locks the parent table while it creates).
+    await db.query('BEGIN');
     await ensureLocationTrafficTable(q as never, id);
+    await db.query('COMMIT');
     const table = locationTrafficTable(id);
     for (let d = 0; d < DAYS + 1; d++) {
       const from = new Date(first + d * 86_400_000);
