@@ -23,11 +23,11 @@ const file = join(dir, 'merged.pcap');
 writeCapture(file, { seed: 5, packets: 250 });
 const service = new PacketsService({
   // The job's rights check (JobsService.get) answers the owner; the result file is the generated capture.
-  jobs: { get: async () => ({ owner: 'alice' }) as unknown as JobDetail },
+  jobs: { get: async () => ({ owner: 'alice', ownerId: 'user:1' }) as unknown as JobDetail },
   results: { mergedFile: async () => ({ path: file, size: 0, fileName: 'merged.pcap', contentType: 'application/vnd.tcpdump.pcap' }) },
   log: pino({ level: 'silent' }),
 });
-const alice = { name: 'alice', role: 'analyst' } as const;
+const alice = { id: 'user:1', name: 'alice', role: 'analyst' } as const;
 const api = {
   jobPackets: (id: string, offset: number, limit: number) => service.page(alice, id, offset, limit),
   jobPacket: (id: string, n: number) => service.packet(alice, id, n),
@@ -46,7 +46,7 @@ test('pages, keyboard selection and "go to packet"', async () => {
   await screen.findByText('Packets 1–100 of 250');
   const grid = screen.getByRole('grid', { name: 'Packets' });
   await waitFor(() => expect(document.querySelector('[data-packet-layers="1"]')).not.toBeNull());
-  expect(document.querySelector('[data-hexdump]')?.textContent).toMatch(/^0000 [0-9a-f]{2} /);
+  expect(document.querySelector('[data-hexdump]')?.textContent, 'its owner sees the bytes').toMatch(/^0000 [0-9a-f]{2} /);
 
   fireEvent.keyDown(grid, { key: 'ArrowDown' });
   await waitFor(() => expect(document.querySelector('[data-packet-layers="2"]')).not.toBeNull());
