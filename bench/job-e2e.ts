@@ -199,6 +199,8 @@ async function main(): Promise<void> {
   rmSync(work, { recursive: true, force: true });
   const logDir = join(work, 'logs');
   mkdirSync(logDir, { recursive: true });
+  // The collector's first start writes the generated admin password into its data directory.
+  mkdirSync(join(work, 'collector'), { recursive: true });
   const httpPort = await freePort();
   const mqttPort = await freePort();
   const base = `http://127.0.0.1:${httpPort}`;
