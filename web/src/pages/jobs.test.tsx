@@ -44,6 +44,7 @@ function job(): JobDetail {
     id: ID,
     name: 'incident 42',
     owner: 'alice',
+    ownerId: 'user:1',
     status: 'running',
     reason: null,
     window: { from: '2026-03-10T11:00:00.000Z', to: '2026-03-10T11:15:00.000Z', fromNs: '0', toNs: '0' },
