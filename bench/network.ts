@@ -317,6 +317,7 @@ async function ingest(collector: CollectorProcess, databaseUrl: string): Promise
   const rows = (await stored()) - warmRows;
   const network = Number((await db.query<{ n: string }>('SELECT count(*) AS n FROM network_traffic')).rows[0]!.n);
   await db.end();
+  const lost = closed; // before the clients are ended
   await Promise.all([...clients.values()].map((c) => c.endAsync()));
   const wall = (end - start) / 1000;
   const goal = (sensors * pairs) / 60;
@@ -325,7 +326,7 @@ async function ingest(collector: CollectorProcess, databaseUrl: string): Promise
     '',
     '| rows offered (at the goal rate, capped 200k ahead of storage) | stored (traffic_samples) | network_traffic rows | sending s | until all stored s | rows/s stored | of goal | collector CPU s | collector CPU % of one core |',
     '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
-    `| ${sentRows.toLocaleString('en')}${backlogWaits > 0 ? ' (backlog cap hit)' : ''}${failed > 0 ? ` (${failed} publishes failed)` : ''}${closed > 0 ? ` (${closed} client connections lost and resumed)` : ''} | ${rows.toLocaleString('en')} | ${network.toLocaleString('en')} | ${((sentAt - start) / 1000).toFixed(1)} | ${wall.toFixed(1)} | ${Math.round(rows / wall).toLocaleString('en')} | ${((rows / wall / goal) * 100).toFixed(1)} % | ${cpu.toFixed(1)} | ${((cpu / wall) * 100).toFixed(0)} % |`,
+    `| ${sentRows.toLocaleString('en')}${backlogWaits > 0 ? ' (backlog cap hit)' : ''}${failed > 0 ? ` (${failed} publishes failed)` : ''}${lost > 0 ? ` (${lost} client connections lost and resumed)` : ''} | ${rows.toLocaleString('en')} | ${network.toLocaleString('en')} | ${((sentAt - start) / 1000).toFixed(1)} | ${wall.toFixed(1)} | ${Math.round(rows / wall).toLocaleString('en')} | ${((rows / wall / goal) * 100).toFixed(1)} % | ${cpu.toFixed(1)} | ${((cpu / wall) * 100).toFixed(0)} % |`,
   ];
 }
 
