@@ -185,3 +185,23 @@ test('a result that fits in one chunk goes in one declaring PUT; a collector hol
     assert.equal(server.uploads.get('old')!.complete, true);
   });
 });
+
+test('chunks over 1 MiB are streamed from the file: a streamed declaring PUT, then streamed chunks, then the file is still readable', async () => {
+  await withServer(async (server, _file, _declaration) => {
+    const dir = mkdtempSync(join(tmpdir(), 'agent-upload-big-'));
+    try {
+      const bytes = randomBytes(3 * 1024 * 1024 + 777);
+      const file = join(dir, 'big.pcap');
+      writeFileSync(file, bytes);
+      const declaration = { size: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex'), packets: 1, bytes: 1 };
+      await uploadFile(file, declaration, { url: server.url('big1'), token: 'x' }, { ...fast, chunkBytes: 4 * 1024 * 1024 });
+      await uploadFile(file, declaration, { url: server.url('big2'), token: 'x' }, { ...fast, chunkBytes: 2 * 1024 * 1024 });
+      assert.deepEqual(server.log, ['PUT 200 0 declaring', 'POST 200', 'PUT 200 0', `PUT 200 ${2 * 1024 * 1024}`]);
+      for (const task of ['big1', 'big2']) assert.ok(server.uploads.get(task)!.data.equals(bytes), task);
+      // Nothing of the streams is left to close (a stream closing a shared descriptor crashed the agent once).
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

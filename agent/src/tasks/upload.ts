@@ -121,7 +121,7 @@ export async function uploadFile(file: string, declaration: UploadDeclaration, t
     let conflicts = 0;
     let redeclared = 0;
     let chunkBytes = opts.chunkBytes;
-    let state = declaration.size <= chunkBytes ? await declaringPut(client, fd, declaration) : null;
+    let state = declaration.size <= chunkBytes ? await declaringPut(client, file, fd, declaration) : null;
     state ??= await client.retrying(() => client.declare(declaration));
     for (;;) {
       if (state.size === null && redeclared++ < 3) {
@@ -142,7 +142,7 @@ export async function uploadFile(file: string, declaration: UploadDeclaration, t
       }
       const start = state.received;
       const length = Math.min(chunkBytes, declaration.size - start);
-      const chunk: Region = { fd, start, length };
+      const chunk: Region = { file, fd, start, length };
       const sha256 = hashRegion(chunk);
       try {
         state = await client.retrying(
@@ -174,8 +174,8 @@ export async function uploadFile(file: string, declaration: UploadDeclaration, t
 }
 
 /** The whole file in one declaring PUT (its SHA-256 is the declared one); null when the collector wants the long way (409, 413). */
-async function declaringPut(client: Client, fd: number, declaration: UploadDeclaration): Promise<UploadState | null> {
-  const whole: Region = { fd, start: 0, length: declaration.size };
+async function declaringPut(client: Client, file: string, fd: number, declaration: UploadDeclaration): Promise<UploadState | null> {
+  const whole: Region = { file, fd, start: 0, length: declaration.size };
   try {
     return await client.retrying(() => client.put(whole, declaration.size, declaration.sha256, declaration));
   } catch (err) {
@@ -184,8 +184,9 @@ async function declaringPut(client: Client, fd: number, declaration: UploadDecla
   }
 }
 
-/** A chunk: `length` bytes of the open file `fd` from `start`. */
+/** A chunk: `length` bytes of `file` (open as `fd`) from `start`. */
 interface Region {
+  file: string;
   fd: number;
   start: number;
   length: number;
@@ -216,14 +217,14 @@ function hashRegion(r: Region): string {
   return hash.digest('hex');
 }
 
-/** The body of a chunk: its bytes when small, else a stream over the file region (the descriptor stays open). */
+/** The body of a chunk: its bytes when small, else a stream over the file region (on a descriptor of its own: destroying a stream closes its descriptor). */
 function bodyOf(r: Region): { body: Uint8Array } | { body: AsyncIterable<Uint8Array>; duplex: 'half'; stream: { destroy(): void } } {
   if (r.length <= READ_BYTES) {
     const bytes = new Uint8Array(r.length);
     readFully(r.fd, bytes, r.start, r.length);
     return { body: bytes };
   }
-  const stream = createReadStream('', { fd: r.fd, autoClose: false, start: r.start, end: r.start + r.length - 1, highWaterMark: READ_BYTES });
+  const stream = createReadStream(r.file, { start: r.start, end: r.start + r.length - 1, highWaterMark: READ_BYTES });
   return { body: stream as AsyncIterable<Uint8Array>, duplex: 'half', stream };
 }
 
