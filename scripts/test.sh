@@ -7,7 +7,9 @@
 #    PCAPMESH_TEST_DATABASE_URL, PCAPMESH_TEST_REDIS_URL, PCAPMESH_TEST_MQTT_URL, … for the tests,
 # 4. type-checks and lints everything, runs the unit tests (every *.test.ts under shared/src, agent/src,
 #    collector/src, test/docs, test/lint) and the dashboard's component tests, then the integration
-#    tests (test/integration/*.test.ts: real collector and agent processes over real sockets),
+#    tests (test/integration/*.test.ts: real collector and agent processes over real sockets), the
+#    end-to-end tests (test/e2e) and the fault suite's CI forms (test/faults: fuzz, damaged captures,
+#    database outage, attacks; long forms in bench/faults.ts),
 # 5. stops the services it started, whatever happened (trap).
 #
 # With CI=true a test that lacks a service or a binary fails instead of skipping.
@@ -60,7 +62,7 @@ fi
 if [ "$tier" != unit ]; then
   echo "== integration tests"
   run_tests 1 "${alone[@]}" || status=1
-  EXCLUDE="${alone[*]}" run_tests "${INTEGRATION_CONCURRENCY:-2}" test/integration test/e2e || status=1
+  EXCLUDE="${alone[*]}" run_tests "${INTEGRATION_CONCURRENCY:-2}" test/integration test/e2e test/faults || status=1
 fi
 echo "== tests finished in $((SECONDS - started)) s: $([ $status -eq 0 ] && echo passed || echo FAILED)"
 exit $status

@@ -1,0 +1,103 @@
+/**
+ * Fault suite, broker outage (issue 14): the embedded broker goes away with its collector (SIGTERM)
+ * while three sensors publish, and comes back after a configurable time on the same data dir and
+ * ports. No report may be lost: every seq the publishers produced (lib/publisher.ts: an agent's
+ * delivery rules with exact bookkeeping) is stored exactly once afterwards, and a real agent beside
+ * them reports again on its own.
+ *
+ * CI form: 20 s. Long form (bench/faults.ts, FAULTS_LONG=1): 300 s. FAULTS_BROKER_OUTAGE_SECONDS overrides.
+ */
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Agent, Collector, eventually, integrationTest, prepareBackend } from '../integration/harness.js';
+import { SpoolingPublisher } from './lib/publisher.js';
+import { enrolSensors, figure, sized } from './lib/world.js';
+
+const OUTAGE_S = sized('FAULTS_BROKER_OUTAGE_SECONDS', 20, 300);
+const SENSORS = ['pub-1', 'pub-2', 'pub-3'];
+
+integrationTest(
+  `broker outage: the embedded broker down ${OUTAGE_S} s while three sensors publish: 0 reports lost [pglite]`,
+  async (scope) => {
+    const backend = await prepareBackend(scope, 'pglite');
+    if (!backend) return;
+    const collector = await Collector.create(scope, { backend });
+    await collector.start();
+    const { api } = collector;
+    const secrets = await enrolSensors(collector, [...SENSORS, 'agent-1']);
+    const agent = new Agent(scope, {
+      name: 'agent-1',
+      secret: secrets.get('agent-1')!,
+      mqttUrl: collector.mqttUrl,
+      healthSeconds: 1,
+      availabilitySeconds: 3600,
+    });
+    agent.start();
+    const publishers = SENSORS.map((s) => new SpoolingPublisher(s, secrets.get(s)!, collector.mqttUrl, 200));
+    for (const p of publishers) p.start();
+    await api.waitForStatus('agent-1', 'online', 60_000);
+    await eventually(async () => (publishers.every((p) => p.stats.acked >= 10) ? true : undefined), {
+      what: 'each publisher has 10 reports stored',
+      timeoutMs: 60_000,
+    });
+
+    const before = publishers.map((p) => p.stats);
+    await collector.stop();
+    await sleep(OUTAGE_S * 1000);
+    const during = publishers.map((p) => p.stats);
+    assert.ok(agent.running, `the agent must ride out the outage:\n${agent.process.tail(20)}`);
+    await collector.start();
+    const restartedAt = Date.now();
+
+    for (const p of publishers) p.stopProducing();
+    const drained = await eventually(async () => (publishers.every((p) => p.stats.pending === 0) ? Date.now() : undefined), {
+      what: 'every report queued during the outage acknowledged',
+      timeoutMs: 120_000,
+    }).catch((err: unknown) => {
+      throw new Error(`${String(err)}: ${JSON.stringify(publishers.map((p) => ({ sensor: p.sensor, ...p.stats })))}`);
+    });
+    await eventually(
+      async () => {
+        const points = await api.healthSeries('agent-1', new Date(restartedAt), new Date(Date.now() + 60_000));
+        return points.reduce((n, x) => n + x.samples, 0) >= 2 ? true : undefined;
+      },
+      { what: 'the real agent reporting again after the outage', timeoutMs: 120_000 },
+    );
+    await agent.stop();
+    for (const p of publishers) await p.close();
+    await collector.stop();
+
+    // Produced vs stored, seq by seq (PGlite: read once the collector has released its data dir).
+    const db = await backend.openDb(collector.dataDir);
+    const lost: Record<string, number[]> = {};
+    const twice: Record<string, number> = {};
+    try {
+      for (const p of publishers) {
+        const rows = await db.query<{ seq: number | string }>(
+          'SELECT h.seq FROM health_samples h JOIN sensors s ON s.id = h.sensor_id WHERE s.name = $1 ORDER BY h.seq',
+          [p.sensor],
+        );
+        const stored = rows.map((r) => Number(r.seq));
+        const set = new Set(stored);
+        twice[p.sensor] = stored.length - set.size;
+        lost[p.sensor] = p.producedSeqs().filter((s) => !set.has(s));
+      }
+    } finally {
+      await db.close();
+    }
+    for (const p of publishers) {
+      assert.deepEqual(lost[p.sensor], [], `${p.sensor}: reports produced but not stored`);
+      assert.equal(twice[p.sensor], 0, `${p.sensor}: reports stored twice`);
+    }
+    const producedInOutage = during.reduce((n, s, i) => n + s.produced - before[i]!.produced, 0);
+    assert.ok(producedInOutage >= OUTAGE_S * 3, `reports were produced during the outage: ${producedInOutage}`);
+    figure('broker-outage', {
+      outageSeconds: OUTAGE_S,
+      produced: publishers.map((p) => p.stats.produced),
+      producedDuringOutage: producedInOutage,
+      lost: 0,
+      drainedAfterRestartMs: drained - restartedAt,
+    });
+  },
+  { timeoutMs: 1_800_000 },
+);
