@@ -20,6 +20,7 @@ const ALL = [
   ['job-e2e', []],
   ['network', []],
   ['analyze', []],
+  ['faults', []],
 ];
 
 const wanted = process.argv.slice(2);
