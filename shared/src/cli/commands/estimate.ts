@@ -1,9 +1,7 @@
 /** `pcapmesh-pcap estimate [--from T] [--to T] [--filter EXPR] [--json] PATH...`: an extract's size from the indexes alone. */
 import { estimateCaptures } from '../../pcap/estimate.js';
-import { parseTimeBound } from '../../pcap/extract-time.js';
-import { FilterSyntaxError, FilterUnsupportedError } from '../../pcap/filter/errors.js';
-import { parseFilter } from '../../pcap/filter/parser.js';
 import { UsageError, parseCommandLine, type CliCommand } from '../command.js';
+import { parseSelection } from '../selection.js';
 
 export const command: CliCommand = {
   summary: 'packets and bytes an extract would write, from the indexes alone',
@@ -25,25 +23,7 @@ Exit status 1 when an input cannot be read.`,
       json: { type: 'boolean' },
     });
     if (positionals.length === 0) throw new UsageError('no input given');
-    const bound = (text: string | undefined, what: string) => {
-      if (text === undefined) return undefined;
-      try {
-        return parseTimeBound(text, what);
-      } catch (error) {
-        throw new UsageError((error as Error).message, { cause: error });
-      }
-    };
-    const from = bound(values.from, '--from');
-    const to = bound(values.to, '--to');
-    let filter;
-    try {
-      filter = parseFilter(values.filter ?? '');
-    } catch (error) {
-      if (error instanceof FilterSyntaxError || error instanceof FilterUnsupportedError) {
-        throw new UsageError(`--filter: ${error.message}\n  ${values.filter}\n  ${' '.repeat(error.position)}^`, { cause: error });
-      }
-      throw error;
-    }
+    const { from, to, filter } = parseSelection(values);
     const started = performance.now();
     const cpu = process.cpuUsage();
     const e = estimateCaptures({ inputs: positionals, filter, from, to });

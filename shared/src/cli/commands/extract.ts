@@ -1,9 +1,7 @@
 /** `pcapmesh-pcap extract [--from T] [--to T] [--filter EXPR] [--no-index] [--workers N] [--json] -o OUT PATH...` */
 import { extract } from '../../pcap/extract.js';
-import { parseTimeBound } from '../../pcap/extract-time.js';
-import { FilterSyntaxError, FilterUnsupportedError } from '../../pcap/filter/errors.js';
-import { parseFilter } from '../../pcap/filter/parser.js';
 import { UsageError, parseCommandLine, type CliCommand } from '../command.js';
+import { parseSelection } from '../selection.js';
 
 export const command: CliCommand = {
   summary: 'write the packets of a time window matching a filter',
@@ -35,26 +33,7 @@ Damaged or unreadable inputs are reported on stderr; their valid packets are ext
     if (values.output === '-' && process.stdout.isTTY) throw new UsageError('refusing to write a capture to a terminal (-o -)');
     const toStdout = values.output === '-';
     if (positionals.length === 0) throw new UsageError('no input given');
-    const bound = (text: string | undefined, what: string) => {
-      if (text === undefined) return undefined;
-      try {
-        return parseTimeBound(text, what);
-      } catch (error) {
-        throw new UsageError((error as Error).message, { cause: error });
-      }
-    };
-    const from = bound(values.from, '--from');
-    const to = bound(values.to, '--to');
-    let filter;
-    try {
-      filter = parseFilter(values.filter ?? '');
-    } catch (error) {
-      if (error instanceof FilterSyntaxError || error instanceof FilterUnsupportedError) {
-        const caret = `  ${values.filter}\n  ${' '.repeat(error.position)}^`;
-        throw new UsageError(`--filter: ${error.message}\n${caret}`, { cause: error });
-      }
-      throw error;
-    }
+    const { from, to, filter } = parseSelection(values);
     let workers: number | undefined;
     if (values.workers !== undefined) {
       workers = Number(values.workers);
