@@ -6,6 +6,7 @@
  * the sequence numbers of every report produced known exactly, so "stored" can be compared with
  * "produced" seq by seq. Real credentials, a real MQTT connection, real CBOR health messages.
  */
+import assert from 'node:assert/strict';
 import mqtt, { type MqttClient } from 'mqtt';
 import { encodeMessage, SCHEMA_VERSION, topics } from '@pcapmesh/shared/wire';
 import { healthBody } from '../../integration/harness.js';
@@ -111,5 +112,22 @@ export class SpoolingPublisher {
       c.end(true);
       if (!this.stopped) this.retry = setTimeout(() => this.connect(), 500 + Math.random() * 1500);
     });
+  }
+}
+
+/** Health report numbers stored for one sensor (duplicates kept, so a report stored twice shows). */
+export const STORED_HEALTH_SEQS_SQL = 'SELECT h.seq FROM health_samples h JOIN sensors s ON s.id = h.sensor_id WHERE s.name = $1 ORDER BY h.seq';
+
+/** Asserts that every report each publisher produced was stored exactly once; `storedSeqs` reads one sensor's. */
+export async function assertStoredOnce(publishers: SpoolingPublisher[], storedSeqs: (sensor: string) => Promise<number[]>): Promise<void> {
+  for (const p of publishers) {
+    const stored = await storedSeqs(p.sensor);
+    const set = new Set(stored);
+    assert.deepEqual(
+      p.producedSeqs().filter((s) => !set.has(s)),
+      [],
+      `${p.sensor}: reports produced but not stored`,
+    );
+    assert.equal(stored.length - set.size, 0, `${p.sensor}: reports stored twice`);
   }
 }
