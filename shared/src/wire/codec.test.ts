@@ -69,3 +69,16 @@ test('values the collector cannot store are schema failures, not messages it wou
   const year9999 = { ...source, oldest: { sec: 253_402_300_799, nsec: 999_999_999 } };
   assert.ok(decodeMessage('pcap', rawCbor({ v: 1, sentAt: 1, seq: 1, sources: [year9999] })).ok, 'the last second of year 9999 is a timestamp');
 });
+
+test('one payload cannot change how the next decodes (no record structures kept between payloads)', () => {
+  const msg = seq.stamp('state', { status: 'online', bdSeq: 3, version: '0.1.0', location: 'lab', interfaces: [] });
+  const keys = Object.keys(msg);
+  const values = Object.values(msg).map((v) => Buffer.from(rawCbor(v)));
+  // cbor-x records: tag 0xdfff [id 0xe000, keys, ...values] defines structure 0 and uses it;
+  // tag 0xe000 [...values] only refers to it.
+  const define = Buffer.concat([Buffer.from([0xd9, 0xdf, 0xff, 0x80 + 2 + keys.length, 0x19, 0xe0, 0x00]), Buffer.from(rawCbor(keys)), ...values]);
+  const refer = Buffer.concat([Buffer.from([0xd9, 0xe0, 0x00, 0x80 + values.length]), ...values]);
+  assert.ok(decodeMessage('state', define).ok, 'a self-contained record payload decodes');
+  const after = decodeMessage('state', refer);
+  assert.equal(after.ok ? 'ok' : after.reason, 'schema', 'a structure defined by an earlier payload is not applied to this one');
+});

@@ -7,7 +7,7 @@
  *   const r = decodeMessage('health', bytes);
  *   if (r.ok) use(r.message); else count(r.reason);
  */
-import { Encoder } from 'cbor-x';
+import { Decoder, Encoder } from 'cbor-x';
 import { SCHEMA_VERSION, messageSchemas, type MessageKind, type MessageOf } from './schemas.js';
 
 /** Largest payload accepted on any sensor topic. Bigger ones are rejected before decoding. */
@@ -20,6 +20,10 @@ export type DecodeResult<K extends MessageKind> = { ok: true; message: MessageOf
 
 // Plain CBOR maps (no cbor-x record extension), so any CBOR library can read what we send.
 const cbor = new Encoder({ useRecords: false, mapsAsObjects: true, tagUint8Array: false });
+// Decoding has a Decoder of its own, without shared record structures: an Encoder instance keeps the
+// record definitions (tag 0xdfff/105) it has read and applies them to later payloads, so one sensor's
+// bytes would change how the next sensor's message decodes. Here every payload starts from nothing.
+const decoder = new Decoder({ useRecords: false, mapsAsObjects: true });
 
 export function encodeMessage<K extends MessageKind>(kind: K, message: MessageOf<K>): Uint8Array {
   return cbor.encode(message);
@@ -31,7 +35,7 @@ export function decodeMessage<K extends MessageKind>(kind: K, payload: Uint8Arra
   }
   let value: unknown;
   try {
-    value = cbor.decode(payload);
+    value = decoder.decode(payload);
   } catch (err) {
     return { ok: false, reason: 'not-cbor', detail: err instanceof Error ? err.message : String(err) };
   }
