@@ -88,6 +88,10 @@ pg_start() {
   if [ "$("${psql[@]}" -tAc "SELECT 1 FROM pg_roles WHERE rolname = 'pcapmesh'")" != 1 ]; then
     "${psql[@]}" -c "CREATE ROLE pcapmesh LOGIN CREATEDB PASSWORD 'pcapmesh'"
   fi
+  # Tests drop their databases WITH (FORCE); an autovacuum worker in one has no role of its own,
+  # and only pg_signal_backend may end it (otherwise: "must be a member of the role whose process
+  # is being terminated").
+  "${psql[@]}" -c "GRANT pg_signal_backend TO pcapmesh" 2>/dev/null
   if [ "$("${psql[@]}" -tAc "SELECT 1 FROM pg_database WHERE datname = 'pcapmesh'")" != 1 ]; then
     "${psql[@]}" -c "CREATE DATABASE pcapmesh OWNER pcapmesh"
   fi

@@ -34,7 +34,7 @@ export async function prepareBackend(scope: TestScope, name: BackendName): Promi
   if (redisUrl === null) return null;
   const database = `pcapmesh_it_${randomBytes(6).toString('hex')}`;
   await adminQuery(baseUrl, `CREATE DATABASE ${database}`);
-  scope.defer(() => adminQuery(baseUrl, `DROP DATABASE IF EXISTS ${database} WITH (FORCE)`));
+  scope.defer(() => dropDatabase(baseUrl, database));
   const url = new URL(baseUrl);
   url.pathname = `/${database}`;
   return {
@@ -53,5 +53,22 @@ async function adminQuery(url: string, sql: string): Promise<void> {
     throw new Error(`PostgreSQL admin query failed: ${sql}`, { cause: err });
   } finally {
     await client.end();
+  }
+}
+
+/**
+ * Drops a test database, ending its sessions. A role without pg_signal_backend (a server set up
+ * before scripts/services.sh granted it) cannot end an autovacuum worker there; that worker
+ * finishes on its own, so the drop is tried again for a while.
+ */
+async function dropDatabase(url: string, database: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await adminQuery(url, `DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+      return;
+    } catch (err) {
+      if ((err as { cause?: { code?: string } }).cause?.code !== '42501' || attempt >= 20) throw err;
+      await new Promise((r) => setTimeout(r, 500));
+    }
   }
 }
