@@ -9,7 +9,7 @@ import { Sequencer } from '@pcapmesh/shared/wire';
 import { createLogger } from '../log.js';
 import { BdSeqStore } from './bd-seq.js';
 import { TestBroker } from './broker.fixture.js';
-import { MqttConnection, redactUrl } from './connection.js';
+import { MqttConnection, reconnectDelay, redactUrl, type ConnectionOptions } from './connection.js';
 import { Outbox } from './outbox.js';
 import { Spool } from './spool.js';
 
@@ -29,6 +29,7 @@ function agentParts(
   stateDir = mkdtempSync(join(tmpdir(), 'conn-')),
   password = 's3cret',
   tls: { caFile?: string; rejectUnauthorized: boolean } = { rejectUnauthorized: true },
+  extra: Pick<ConnectionOptions, 'backoff' | 'onRetry'> = {},
 ) {
   const spool = Spool.open(join(stateDir, 'spool'), { maxBytes: 1 << 20 });
   const sequencer = new Sequencer(spool.nextSeq);
@@ -47,6 +48,7 @@ function agentParts(
     logger,
     describe: () => ({ version: '0.1.0', location: 'lab', hostname: 'h', interfaces: [], capabilities: ['health'] }),
     onOnline: ({ bdSeq }) => onlines.push(bdSeq),
+    ...extra,
   });
   const outbox = new Outbox('alpha', spool, sequencer, () => connection.notify());
   return { spool, connection, outbox, onlines, stateDir };
@@ -187,6 +189,58 @@ test('wrong credentials are refused and retried, never online', async () => {
     assert.equal(a.connection.online, false);
     assert.equal(a.onlines.length, 0);
     assert.equal(broker.of('state').length, 0);
+  } finally {
+    await a.connection.stop();
+    a.spool.close();
+    await broker.stop();
+  }
+});
+
+test('reconnectDelay: full jitter between 0 and a cap that doubles up to maxMs', () => {
+  const at = (r: number) => ({ baseMs: 1_000, maxMs: 60_000, random: () => r });
+  // The cap: 1 s, 2 s, 4 s … up to 60 s, reached at attempt 6 and kept (huge attempts do not overflow).
+  assert.deepEqual(
+    [0, 1, 2, 3, 5, 6, 7, 1000].map((n) => reconnectDelay(n, at(0.999_999_9))),
+    [1_000, 2_000, 4_000, 8_000, 32_000, 60_000, 60_000, 60_000],
+  );
+  // The floor is 0, not half the cap: a fleet that lost its broker together spreads over the whole cap.
+  assert.deepEqual(
+    [0, 3, 9].map((n) => reconnectDelay(n, at(0))),
+    [0, 0, 0],
+  );
+  assert.equal(reconnectDelay(3, at(0.25)), 2_000);
+  // With the real random source, draws for one attempt differ and stay within [0, cap].
+  const draws = Array.from({ length: 200 }, () => reconnectDelay(4));
+  assert.ok(
+    draws.every((d) => Number.isInteger(d) && d >= 0 && d <= 16_000),
+    `out of range: ${draws.join(',')}`,
+  );
+  assert.ok(new Set(draws).size > 100, `200 draws from [0, 16000] gave only ${new Set(draws).size} distinct delays`);
+  assert.throws(() => reconnectDelay(-1), /attempt must be an integer ≥ 0, got -1/);
+  assert.throws(() => reconnectDelay(1.5), /got 1.5/);
+});
+
+test('a refused agent reconnects with jittered, growing delays drawn by reconnectDelay', async () => {
+  const broker = new TestBroker({ username: 'alpha', password: 'right' });
+  await broker.start();
+  const draws = [0.9, 0.1, 0.6, 0.3];
+  let i = 0;
+  const retries: { attempt: number; delayMs: number }[] = [];
+  const a = agentParts(broker, undefined, 'wrong', undefined, {
+    backoff: { baseMs: 40, maxMs: 1_000, random: () => draws[i++ % draws.length]! },
+    onRetry: (r) => retries.push(r),
+  });
+  a.connection.start();
+  try {
+    await broker.until('four refused attempts', () => retries.length >= 4, 30_000);
+    // Caps 40, 80, 160, 320 ms: each delay is the injected draw's share of its attempt's cap.
+    assert.deepEqual(retries.slice(0, 4), [
+      { attempt: 0, delayMs: 36 },
+      { attempt: 1, delayMs: 8 },
+      { attempt: 2, delayMs: 96 },
+      { attempt: 3, delayMs: 96 },
+    ]);
+    assert.equal(a.connection.online, false);
   } finally {
     await a.connection.stop();
     a.spool.close();

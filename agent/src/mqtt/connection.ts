@@ -18,9 +18,12 @@
  * next to the spool's replay), and the collector re-sends pending tasks when a sensor comes
  * online, so nothing needs to wait in the broker for a disconnected agent.
  *
- * Reconnects use exponential backoff with jitter (1 s doubling to 30 s, each delay drawn from
- * [d/2, d]); every attempt is a fresh mqtt.js client, so one session's callbacks can never act on
- * the next. `stop()` publishes the retained state offline with reason "shutdown" (same bdSeq)
+ * Reconnects use exponential backoff with full jitter (`reconnectDelay`: each delay drawn from
+ * [0, cap], the cap 1 s doubling to 60 s), so a fleet that lost its broker at the same instant
+ * comes back spread over the cap instead of in waves; a CONNACK may take up to CONNACK_TIMEOUT_MS
+ * (30 s: a busy collector answers late rather than never, and a broker over its connect rate
+ * answers CONNACK 3 "server unavailable" at once, which counts as a failed attempt). Every attempt
+ * is a fresh mqtt.js client, so one session's callbacks can never act on the next. `stop()` publishes the retained state offline with reason "shutdown" (same bdSeq)
  * and disconnects cleanly, so the broker discards the will.
  */
 import { readFileSync } from 'node:fs';
@@ -61,6 +64,10 @@ export interface ConnectionOptions {
   logger: Logger;
   /** Most spool records in flight at once (STACK.md pitfall 3). */
   window?: number;
+  /** Reconnect backoff (default: 1 s doubling to 60 s, full jitter); tests shorten it. */
+  backoff?: Partial<BackoffOptions>;
+  /** Called when a reconnect is scheduled, with its attempt number (0 = first) and delay. */
+  onRetry?: (info: { attempt: number; delayMs: number }) => void;
   /** Called after each successful connect + birth (for the `ready` line). */
   onOnline?: (info: { bdSeq: number }) => void;
   /** Each valid command (decoded with the wire codec); undecodable ones are counted and logged. */
@@ -81,8 +88,30 @@ export function redactUrl(url: string): string {
   }
 }
 
-const MIN_BACKOFF_MS = 1_000;
-const MAX_BACKOFF_MS = 30_000;
+export interface BackoffOptions {
+  /** Cap of the first delay (ms). */
+  baseMs: number;
+  /** Largest cap (ms): the cap doubles per failed attempt up to this. */
+  maxMs: number;
+  /** Uniform in [0, 1) (Math.random; tests pass a fixed sequence). */
+  random: () => number;
+}
+
+export const DEFAULT_BACKOFF: BackoffOptions = { baseMs: 1_000, maxMs: 60_000, random: Math.random };
+
+/**
+ * The delay before reconnect attempt `attempt` (0 = the first after a loss): "full jitter", a
+ * uniform draw from [0, min(maxMs, baseMs·2^attempt)], rounded to whole ms. Never negative, never
+ * over the cap; `attempt` below 0 or not an integer is a programming error (RangeError).
+ */
+export function reconnectDelay(attempt: number, { baseMs, maxMs, random }: BackoffOptions = DEFAULT_BACKOFF): number {
+  if (!Number.isInteger(attempt) || attempt < 0) throw new RangeError(`reconnectDelay: attempt must be an integer ≥ 0, got ${attempt}`);
+  const cap = Math.min(maxMs, baseMs * 2 ** Math.min(attempt, 30));
+  return Math.min(cap, Math.floor(random() * (cap + 1)));
+}
+
+/** How long an attempt waits for CONNACK before it counts as failed. */
+export const CONNACK_TIMEOUT_MS = 30_000;
 const ACK_TIMEOUT_MS = 5_000;
 
 interface Session {
@@ -156,7 +185,7 @@ export class MqttConnection {
       keepalive: this.opts.keepaliveSeconds,
       clean: true,
       reconnectPeriod: 0,
-      connectTimeout: 10_000,
+      connectTimeout: CONNACK_TIMEOUT_MS,
       will: { topic: topics.sensor(sensor, 'state'), payload: Buffer.from(will), qos: 1, retain: true },
       rejectUnauthorized: this.opts.tls.rejectUnauthorized,
       ...(this.ca ? { ca: this.ca } : {}),
@@ -214,8 +243,9 @@ export class MqttConnection {
     this.opts.spool.rewind();
     if (this.stopping) return;
     if (wasOnline) this.opts.logger.warn({ bdSeq: s.bdSeq }, 'mqtt: connection lost; spooling');
-    const ceiling = Math.min(MAX_BACKOFF_MS, MIN_BACKOFF_MS * 2 ** this.attempts++);
-    const delay = Math.round(ceiling / 2 + Math.random() * (ceiling / 2));
+    const attempt = this.attempts++;
+    const delay = reconnectDelay(attempt, { ...DEFAULT_BACKOFF, ...this.opts.backoff });
+    this.opts.onRetry?.({ attempt, delayMs: delay });
     this.timer = setTimeout(() => {
       this.timer = null;
       if (!this.stopping) this.connect();
