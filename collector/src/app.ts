@@ -405,6 +405,7 @@ async function openBroker(
     tls,
     log,
     maxConnectionsPerAddress: mqtt.maxConnectionsPerAddress,
+    connectRate: mqtt.connectRate,
     taskOwner,
     policy: {
       verifySecret: (name, secret) => sensors.verifySecret(name, secret),

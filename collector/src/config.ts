@@ -96,6 +96,8 @@ export const collectorConfigSchema = z.strictObject({
       plainHost: optionalText,
       /** Open connections one source address may hold at the embedded broker; more are closed at once. Default 100. */
       maxConnectionsPerAddress: z.number().int().min(1).max(100_000).default(100),
+      /** CONNECTs the embedded broker takes on per second (bucket of the same size); more are answered CONNACK 3 at once and retried by the agents. Default 200. */
+      connectRate: z.number().int().min(1).max(100_000).default(200),
       tls: z
         .strictObject({
           /** PEM certificate (chain) for MQTT over TLS. With keyFile, enables the TLS listener. */

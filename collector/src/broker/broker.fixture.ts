@@ -9,7 +9,7 @@ import { IngestStats } from '../domain/ingest-stats.js';
 import { SensorService } from '../domain/sensors/sensors.service.js';
 import { openDb, type Db } from '../storage/db.js';
 import { migrate } from '../storage/migrate.js';
-import type { ConnectAttempts } from './connect-attempts.js';
+import type { ConnectAttempts, ConnectGate } from './connect-attempts.js';
 import { startEmbeddedBroker, type EmbeddedBroker, type EmbeddedBrokerOptions } from './embedded.js';
 import { Ingest } from './ingest.js';
 
@@ -33,6 +33,7 @@ export async function createTestBroker(
   opts: {
     tls?: { cert: string | Buffer; key: string | Buffer };
     attempts?: ConnectAttempts;
+    gate?: ConnectGate;
     /** Extra broker options (limits, task owners). */
     broker?: Pick<EmbeddedBrokerOptions, 'maxConnectionsPerAddress' | 'taskOwner'>;
   } = {},
@@ -55,6 +56,7 @@ export async function createTestBroker(
     policy: {
       verifySecret: (name, secret) => sensors.verifySecret(name, secret),
       ...(opts.attempts ? { attempts: opts.attempts } : {}),
+      ...(opts.gate ? { gate: opts.gate } : {}),
       onRefused: (kind) => {
         if (kind === 'publish') stats.rejected('not-permitted');
       },

@@ -18,8 +18,10 @@
  * sensor's — another sensor's task closes the connection. A task that does not exist (its job was
  * deleted) is not refused — the agent would re-send it on every reconnect, holding up its spool —
  * but handed to ingest, which counts it by reason like any message it cannot apply. Owners are
- * cached (an owner never changes; "no such task" for 5 s). Each refusal is counted in
- * status().limits.
+ * cached (an owner never changes; "no such task" for 5 s). CONNECTs are admitted at `connectRate`
+ * a second (policy.ts; over it CONNACK 3 at once) and a secret that verified recently is accepted
+ * from a cache that `disconnect` (revoke, rotate) clears for the sensors it disconnects. Each
+ * refusal is counted in status().limits.
  *
  * Retained messages (births, availability) live in aedes' in-memory persistence: they survive
  * sensor reconnects, not a collector restart — agents re-publish them on every connect.
@@ -35,7 +37,8 @@ import { Aedes, type Client } from 'aedes';
 import type { Logger } from 'pino';
 import { parseTopic, topics } from '@pcapmesh/shared/wire';
 import { Lru } from '@pcapmesh/shared/util/lru';
-import { ConnectAttempts } from './connect-attempts.js';
+import { ConnectAttempts, ConnectGate } from './connect-attempts.js';
+import { SecretCache } from './secret-cache.js';
 import { ConnectionsPerAddress, newLimitCounters, watchPacketSizes } from './limits.js';
 import { sensorPolicy, type SensorPolicyOptions } from './policy.js';
 import type { BrokerStatus, BrokerTransport, PublishOptions, SensorMessageHandler } from './transport.js';
@@ -54,6 +57,8 @@ export interface EmbeddedBrokerOptions {
   log: Logger;
   /** Open connections one source address may have (default 100). */
   maxConnectionsPerAddress?: number;
+  /** CONNECTs taken on per second; beyond it CONNACK 3 (default 200, bucket of the same size). */
+  connectRate?: number;
   /**
    * The sensor a task was given to, null when no such task exists (the jobs domain's
    * JobsService.taskOwner). Absent: task statuses are not checked here (ingest still checks them).
@@ -64,6 +69,8 @@ export interface EmbeddedBrokerOptions {
 /** How long "no such task" is believed (a task is created before it is sent, so this is only a flood guard). */
 const UNKNOWN_TASK_TTL_MS = 5_000;
 const TASK_OWNER_CACHE = 10_000;
+/** CONNECTs per second the broker takes on by default (mqtt.connectRate). */
+export const DEFAULT_CONNECT_RATE = 200;
 
 export interface EmbeddedBroker extends BrokerTransport {
   readonly mode: 'embedded';
@@ -91,7 +98,9 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
   const log = options.log.child({ component: 'broker', mode: 'embedded' });
   const counters = newLimitCounters();
   const attempts = options.policy.attempts ?? new ConnectAttempts();
-  const policy = sensorPolicy({ ...options.policy, attempts, counters, log });
+  const gate = options.policy.gate ?? new ConnectGate({ ratePerSecond: options.connectRate ?? DEFAULT_CONNECT_RATE });
+  const secrets = options.policy.secrets ?? new SecretCache();
+  const policy = sensorPolicy({ ...options.policy, attempts, counters, log, gate, secrets });
   const perAddress = new ConnectionsPerAddress(options.maxConnectionsPerAddress ?? 100);
   const owners = new Lru<string, string | null>({ maxEntries: TASK_OWNER_CACHE });
   const taskOwner = async (taskId: string): Promise<string | null> => {
@@ -205,6 +214,8 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
       );
     },
     disconnect(match: (clientId: string) => boolean): number {
+      // A revoked or rotated secret must go back to the database check at the next CONNECT.
+      secrets.forget(match);
       let n = 0;
       // aedes keeps connected clients by id in `clients` (not in its type declarations).
       const clients = (aedes as unknown as { clients: Record<string, Client> }).clients;
@@ -221,7 +232,7 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
         mode: 'embedded',
         clients: aedes.connectedClients,
         ok: !closed && !aedes.closed,
-        limits: { ...counters, logins: attempts.blockedCount },
+        limits: { ...counters, logins: attempts.blockedCount, busy: gate.refused },
       };
     },
     async close() {

@@ -29,9 +29,11 @@ export interface BrokerLimitCounters {
   connections: number;
   /** CONNECTs refused because their address failed to log in too often (connect-attempts.ts). */
   logins: number;
+  /** CONNECTs answered CONNACK 3 because the broker was over its connect rate (ConnectGate). */
+  busy: number;
 }
 
-export const newLimitCounters = (): BrokerLimitCounters => ({ oversized: 0, retain: 0, task: 0, connections: 0, logins: 0 });
+export const newLimitCounters = (): BrokerLimitCounters => ({ oversized: 0, retain: 0, task: 0, connections: 0, logins: 0, busy: 0 });
 
 /** Largest CONNECT (client id, name, secret and will together). */
 export const MAX_CONNECT_BYTES = 4 * 1024;

@@ -17,6 +17,12 @@
  * (default 10 a minute) is refused with CONNACK 3 (server unavailable) before any secret is
  * checked, so guessing secrets costs the collector nothing beyond the limit.
  *
+ * Connects are admitted at a bounded rate (`gate`, connect-attempts.ts ConnectGate): over it, a
+ * CONNECT is answered at once with CONNACK 3 (server unavailable) — not counted as a failed login —
+ * and the agent retries with jittered backoff, so a reconnect storm never waits into CONNACK
+ * timeouts. A sensor secret that verified recently is accepted from `secrets` (secret-cache.ts)
+ * without waiting in the database queue behind ingest writes.
+ *
  * Retain is allowed only where the protocol uses it (`sensors/{name}/state` and `…/pcap`): a sensor
  * publishing (or willing) a retained message elsewhere is refused like a foreign publish (the
  * connection closes) and counted in `counters.retain`, so retained messages cannot pile up in
@@ -29,7 +35,8 @@ import type { AedesOptions, AuthenticateError, Client } from 'aedes';
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { integrationMaySubscribe, isValidSensorName, parseTopic, sensorMayPublish, sensorMaySubscribe } from '@pcapmesh/shared/wire';
-import { ConnectAttempts } from './connect-attempts.js';
+import { ConnectAttempts, type ConnectGate } from './connect-attempts.js';
+import type { SecretCache } from './secret-cache.js';
 import type { BrokerLimitCounters } from './limits.js';
 
 /** Checks a sensor's secret; false for unknown sensors. Must not throw for bad credentials. */
@@ -48,6 +55,10 @@ export interface SensorPolicyOptions {
   attempts?: ConnectAttempts;
   /** Where refused retains are counted. */
   counters?: Pick<BrokerLimitCounters, 'retain'>;
+  /** Connect admission (rate and checks in progress); absent: unbounded. */
+  gate?: ConnectGate;
+  /** Sensor secrets that verified recently; absent: every CONNECT asks verifySecret. */
+  secrets?: SecretCache;
 }
 
 /** Channels whose messages a sensor may publish retained (the latest birth and availability). */
@@ -85,6 +96,8 @@ export function sensorPolicy({
   onRefused,
   attempts = new ConnectAttempts(),
   counters,
+  gate,
+  secrets,
 }: SensorPolicyOptions): PolicyHooks {
   /** Clients that authenticated as integration accounts. */
   const integrations = new WeakSet<Client>();
@@ -101,7 +114,13 @@ export function sensorPolicy({
       bareDone(authError('too many failed logins from this address', SERVER_UNAVAILABLE), false);
       return;
     }
+    if (gate && !gate.admit()) {
+      log.debug({ sensor: name, address, pending: gate.pending }, 'CONNECT refused: over the connect rate; the client retries');
+      bareDone(authError('server busy: over the connect rate, retry later', SERVER_UNAVAILABLE), false);
+      return;
+    }
     const done: typeof bareDone = (err, ok) => {
+      gate?.settled();
       if (!ok) attempts.failed(address);
       bareDone(err, ok);
     };
@@ -134,9 +153,15 @@ export function sensorPolicy({
       done(authError('client id must equal the sensor name', IDENTIFIER_REJECTED), false);
       return;
     }
-    verifySecret(name, password.toString('utf8')).then(
+    const secret = password.toString('utf8');
+    if (secrets?.matches(name, secret)) {
+      done(null, true);
+      return;
+    }
+    verifySecret(name, secret).then(
       (ok) => {
         if (ok) {
+          secrets?.remember(name, secret);
           done(null, true);
         } else {
           refuse('authenticate', name, 'wrong secret or unknown sensor');

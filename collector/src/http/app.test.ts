@@ -159,5 +159,5 @@ test('health/summary: sensors by status, ingest counters, database and broker st
   assert.equal(body.ingest.accepted.health, 1);
   assert.equal(body.ingest.rejected.schema, 1);
   assert.deepEqual([body.database.kind, body.database.ok, typeof body.database.latencyMs], ['pglite', true, 'number']);
-  assert.deepEqual(body.broker, { mode: 'embedded', clients: 0, ok: true, limits: { oversized: 0, retain: 0, task: 0, connections: 0, logins: 0 } });
+  assert.deepEqual(body.broker, { mode: 'embedded', clients: 0, ok: true, limits: { oversized: 0, retain: 0, task: 0, connections: 0, logins: 0, busy: 0 } });
 });

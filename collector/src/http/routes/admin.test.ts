@@ -124,7 +124,7 @@ test('system status, storage and recent logs', async () => {
   assert.ok(status.uptimeSeconds >= 5);
   assert.deepEqual(status.versions, { collector: '9.9.9', node: process.versions.node });
   assert.ok(status.database.bytes > 0);
-  assert.deepEqual(status.broker, { mode: 'embedded', clients: 0, ok: true, limits: { oversized: 0, retain: 0, task: 0, connections: 0, logins: 0 } });
+  assert.deepEqual(status.broker, { mode: 'embedded', clients: 0, ok: true, limits: { oversized: 0, retain: 0, task: 0, connections: 0, logins: 0, busy: 0 } });
   assert.equal(typeof status.messages.perSecond, 'number');
   const storage = await json<{ database: { tables: { table: string; partitions: number }[] } }>(await call('admin1', 'GET', '/admin/storage'));
   const audit = storage.database.tables.find((x) => x.table === 'audit_log');

@@ -28,6 +28,7 @@ export const BrokerStatusSchema = mirrors<BrokerStatus>()(
           task: int.describe("task statuses refused: another sensor's task"),
           connections: int.describe('connections refused: too many open from one address'),
           logins: int.describe('CONNECTs refused: too many failed logins from one address'),
+          busy: int.describe('CONNECTs answered CONNACK 3: over the connect rate (mqtt.connectRate)'),
         })
         .optional()
         .describe('refusals by limit since start (embedded broker)'),
