@@ -36,7 +36,7 @@ export class RunnerHarness {
       store: new TaskStore(this.stateDir),
       sources: [{ name: 'local', directory: this.captures }],
       extractor: new WorkerExtractor({ progressEveryMs: 100 }),
-      uploader: new HttpUploader({ chunkBytes: 64 * 1024, baseBackoffMs: 20, maxBackoffMs: 100 }),
+      uploader: new HttpUploader({ chunkBytes: 1024 * 1024, baseBackoffMs: 20, maxBackoffMs: 100 }),
       sink: { taskStatus: (body) => this.statuses.push({ ...body, at: Date.now() }) },
       logger: pino({ level: process.env.TEST_LOG ?? 'silent' }),
       maxConcurrent: 1,
@@ -83,7 +83,7 @@ export class RunnerHarness {
     return readdirSync(this.stateDir).filter((n) => !n.endsWith('.json'));
   }
 
-  async until(what: string, check: () => boolean, ms = 60_000): Promise<void> {
+  async until(what: string, check: () => boolean, ms = 180_000): Promise<void> {
     const end = Date.now() + ms;
     while (!check()) {
       if (Date.now() > end)
