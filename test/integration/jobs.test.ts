@@ -47,13 +47,12 @@ for (const backendName of BACKENDS) {
     const world = await JobWorld.start(scope, { backend, sensors });
     const { jobs } = world;
 
-    // Dry run: coverage and estimates for every sensor within 3 s (the first one each agent
-    // answers); nothing created.
+    // Dry run: coverage and estimates for every sensor; nothing created. Its latency is reported,
+    // not asserted (bench/ measures it).
     const started = Date.now();
     const { plan } = await jobs.dryRun(SUBMIT);
     const dryRunMs = Date.now() - started;
     scope.t.diagnostic(`dry run answered in ${dryRunMs} ms`);
-    assert.ok(dryRunMs < 3_000, `dry run took ${dryRunMs} ms`);
     assert.deepEqual(plan.sensors.map((s) => s.sensor).sort(), sensors.map((s) => s.name).sort());
     for (const entry of plan.sensors) {
       assert.ok(entry.included, `${entry.sensor} included: ${JSON.stringify(entry)}`);
