@@ -33,7 +33,7 @@ import { AvailabilityReporter } from './pcap/reporter.js';
 import { TcpdumpCapture } from './capture/tcpdump.js';
 import { resolveCaptureUser } from './capture/capture-user.js';
 import { TrafficPublisher } from './traffic/publisher.js';
-import { sweep } from './capture/retention.js';
+import { RingRetention } from './capture/retention.js';
 import { AGENT_VERSION } from './version.js';
 import { Estimator } from './tasks/estimate.js';
 import { WorkerExtractor } from './tasks/extractor.js';
@@ -60,6 +60,7 @@ export class Agent {
   private readonly runner: TaskRunner;
   /** Keeps its extract threads between tasks; closed on stop. */
   private readonly extractor = new WorkerExtractor();
+  private readonly retention: RingRetention;
   private stops: (() => Promise<void>)[] = [];
   private onlineCount = 0;
 
@@ -88,6 +89,15 @@ export class Agent {
         statsIntervalMs: config.intervals.healthSeconds * 1000,
       }),
     }));
+
+    this.retention = new RingRetention(
+      this.captures.map(({ config: c }) => ({
+        directory: resolve(c.directory),
+        interface: c.interface!,
+        maxBytes: c.maxBytes,
+        minFreePercent: c.minFreePercent,
+      })),
+    );
 
     this.connection = new MqttConnection({
       sensor: config.name,
@@ -200,7 +210,8 @@ export class Agent {
       every('health report', intervals.healthSeconds * 1000, async () => this.outbox.send('health', await this.health.collect()), this.logger, 1_000),
       // Checked every 30 s: retried while unknown, re-measured every intervals.clockSeconds.
       every('clock offset', 30_000, () => this.clock.refreshIfDue(intervals.clockSeconds * 1000), this.logger),
-      every('ring retention', 10_000, () => this.sweepRings(), this.logger),
+      // A free-space check every second, a full sweep every 10 s (capture/retention.ts).
+      every('ring retention', 1_000, () => this.sweepRings(), this.logger),
     );
   }
 
@@ -214,14 +225,11 @@ export class Agent {
   }
 
   private sweepRings(): void {
-    for (const { config: c } of this.captures) {
-      const r = sweep({ directory: resolve(c.directory), interface: c.interface!, maxBytes: c.maxBytes, minFreePercent: c.minFreePercent });
-      if (r.deleted.length > 0) {
-        this.logger.info(
-          { interface: c.interface, deleted: r.deleted.length, bytes: r.deletedBytes, keptBytes: r.keptBytes },
-          'capture: ring retention deleted the oldest files',
-        );
-      }
+    for (const { policy, result: r } of this.retention.tick()) {
+      this.logger.info(
+        { interface: policy.interface, deleted: r.deleted.length, bytes: r.deletedBytes, keptBytes: r.keptBytes },
+        'capture: ring retention deleted the oldest files',
+      );
     }
   }
 }

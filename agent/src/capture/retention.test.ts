@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePercent, sweep } from './retention.js';
+import { freePercent, RingRetention, sweep } from './retention.js';
 
 function ring(): string {
   const dir = mkdtempSync(join(tmpdir(), 'ring-'));
@@ -57,4 +57,40 @@ test('a deleted ring file takes its sidecar index with it; sidecars count toward
       .sort(),
     ['eth0-20260101000400.pcap.pmidx', 'evidence.pcap.pmidx'],
   );
+});
+
+test('RingRetention: a full sweep at the first tick and every period; in between only a ring under its free-space floor is swept', () => {
+  const full = ring();
+  const low = ring();
+  let freeOfLow = 50;
+  const retention = new RingRetention(
+    [
+      { directory: full, interface: 'eth0', maxBytes: 2500, minFreePercent: 10 },
+      { directory: low, interface: 'eth0', maxBytes: 0, minFreePercent: 10 },
+    ],
+    10_000,
+    (dir) => (dir === low ? freeOfLow : 90),
+  );
+  // First tick: full sweep of both; only the maxBytes ring is over a limit.
+  assert.deepEqual(
+    retention.tick(1_000).map((s) => [s.policy.directory, s.result.deleted.length]),
+    [[full, 3]],
+  );
+  writeFileSync(join(full, 'eth0-20260101000500.pcap'), Buffer.alloc(1000)); // over maxBytes again
+  freeOfLow = 5; // the other ring's disk fills
+  // Between full sweeps: the ring under its floor is cut back at once; the maxBytes ring waits for the next full sweep.
+  assert.deepEqual(
+    retention.tick(2_000).map((s) => [s.policy.directory, s.result.deleted.length]),
+    [[low, 4]],
+  );
+  assert.deepEqual(
+    retention.tick(11_000).map((s) => [s.policy.directory, s.result.deleted.length]),
+    [[full, 1]],
+  );
+});
+
+test('RingRetention: a ring directory that does not exist yet is no error', () => {
+  const retention = new RingRetention([{ directory: join(mkdtempSync(join(tmpdir(), 'ring-')), 'later'), interface: 'eth0', maxBytes: 0, minFreePercent: 10 }]);
+  assert.deepEqual(retention.tick(), []);
+  assert.deepEqual(retention.tick(), []);
 });

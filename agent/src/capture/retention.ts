@@ -5,6 +5,11 @@
  * `minFreePercent` free. The newest file (being written) is never deleted, nor any file that
  * does not carry the agent's name pattern. A ring file's sidecar index (`<file>.pmidx`, see
  * pcap/indexer.ts) counts with it and goes with it.
+ *
+ * `RingRetention` schedules the sweeps: a full one of every ring now and then, and a cheap
+ * free-space check in between, so a disk that fills faster than the full sweeps come is cut back
+ * within a tick. (tcpdump does not stop on a full disk: it goes on writing empty and torn files and
+ * loses every packet, silently — the ring must free space before that happens.)
  */
 import { readdirSync, statfsSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
@@ -78,6 +83,45 @@ export function sweep(policy: RetentionPolicy, free: (dir: string) => number = f
   }
   result.keptBytes = total;
   return result;
+}
+
+/**
+ * Sweeps a set of rings on a schedule the caller drives with `tick()` (the agent: every second).
+ * Each tick costs one statfs per ring; a ring is swept (readdir + stat of its files) when its
+ * filesystem is under `minFreePercent`, and every ring at the first tick and then every
+ * `fullEveryMs` (the `maxBytes` bound is checked there).
+ */
+export class RingRetention {
+  private lastFull = Number.NEGATIVE_INFINITY;
+
+  constructor(
+    private readonly policies: readonly RetentionPolicy[],
+    private readonly fullEveryMs = 10_000,
+    private readonly free: (dir: string) => number = freePercent,
+  ) {}
+
+  /** One tick at `now`: the sweeps that deleted something. */
+  tick(now = Date.now()): { policy: RetentionPolicy; result: SweepResult }[] {
+    const full = now - this.lastFull >= this.fullEveryMs;
+    if (full) this.lastFull = now;
+    const out: { policy: RetentionPolicy; result: SweepResult }[] = [];
+    for (const policy of this.policies) {
+      if (!full && !(policy.minFreePercent > 0 && this.freeOrFull(policy.directory) < policy.minFreePercent)) continue;
+      const result = sweep(policy, this.free);
+      if (result.deleted.length > 0) out.push({ policy, result });
+    }
+    return out;
+  }
+
+  /** Free percentage of `dir`'s filesystem; 100 while the directory does not exist yet. */
+  private freeOrFull(dir: string): number {
+    try {
+      return this.free(dir);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 100;
+      throw new Error(`ring retention cannot check the free space of ${dir}`, { cause: err });
+    }
+  }
 }
 
 function sizeIfAny(path: string): number {
