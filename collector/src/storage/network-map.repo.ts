@@ -200,3 +200,21 @@ export async function unpinSubnet(q: Queryable, subnet: string, at: Date): Promi
   await q.query('DELETE FROM network_subnets WHERE subnet = $1 AND state IS NULL AND pinned_location_id IS NULL', [subnet]);
   return rows.length > 0;
 }
+
+/** What the location cache's entries are valid for (sql/0017): this database's scope and the current generation. */
+export interface CacheVersion {
+  /** The database's random token and name: keys of different databases never meet in a shared cache. */
+  scope: string;
+  generation: string;
+}
+
+export async function cacheVersion(q: Queryable): Promise<CacheVersion> {
+  const [row] = await q.query<CacheVersion>(`SELECT token || ':' || current_database() AS scope, generation::text AS generation FROM network_cache_version`);
+  if (!row) throw new Error('network_cache_version has no row (sql/0017 not applied?)');
+  return row;
+}
+
+/** Makes every cached entry stale: call in (or right after) the transaction that changed the map or a location. */
+export async function bumpCacheVersion(q: Queryable): Promise<void> {
+  await q.query('UPDATE network_cache_version SET generation = generation + 1');
+}

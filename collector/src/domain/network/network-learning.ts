@@ -7,7 +7,16 @@
  * at a time (an advisory lock; a pass that finds it taken is skipped), so events go out once.
  */
 import type { Db } from '../../storage/db.js';
-import { deletePairsBefore, listSubnets, saveLearned, sightings, tryLearnLock, type LearnedRow, type SubnetRow } from '../../storage/network-map.repo.js';
+import {
+  bumpCacheVersion,
+  deletePairsBefore,
+  listSubnets,
+  saveLearned,
+  sightings,
+  tryLearnLock,
+  type LearnedRow,
+  type SubnetRow,
+} from '../../storage/network-map.repo.js';
 import { classify, effectiveOf, type LearningRule, type Sighting } from './subnet-map.js';
 import type { NetworkSubnetEvent } from './network.types.js';
 
@@ -41,6 +50,8 @@ export async function learnPass(db: Db, now: Date, windowDays: number, rule: Lea
       const event = changeOf(before.get(after.subnet), after, now);
       if (event) events.push(event);
     }
+    // Last, so the version row is locked only for the commit (pins wait on it).
+    await bumpCacheVersion(tx);
     return { skipped: false, subnets: learned.length, forgotPairs, events };
   });
 }

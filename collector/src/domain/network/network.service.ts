@@ -15,7 +15,7 @@
 import type { CacheStore } from '../../cache/store.js';
 import type { Logger } from '../../log.js';
 import type { Db, Queryable } from '../../storage/db.js';
-import { getSubnet, listSubnets, locateNets, pinSubnet, unpinSubnet, type SubnetRow } from '../../storage/network-map.repo.js';
+import { bumpCacheVersion, cacheVersion, getSubnet, listSubnets, locateNets, pinSubnet, unpinSubnet, type SubnetRow } from '../../storage/network-map.repo.js';
 import { addPairs } from '../../storage/network-map.repo.js';
 import { locationIdByName, networkLocations, upsertLocationDetails, type LocationDetails } from '../../storage/network-locations.repo.js';
 import {
@@ -69,7 +69,7 @@ export class NetworkService {
   private readonly tables = new Set<number>();
 
   constructor(private readonly deps: NetworkServiceDeps) {
-    this.cache = new LocationCache(deps.cache, deps.settings.cacheSeconds);
+    this.cache = new LocationCache(deps.cache, deps.settings.cacheSeconds, () => cacheVersion(deps.db));
     this.now = deps.now ?? (() => new Date());
   }
 
@@ -218,6 +218,7 @@ export class NetworkService {
       if (locationId === null) throw notFound(`location ${location}`);
       const before = await getSubnet(tx, subnet);
       await pinSubnet(tx, subnet, locationId, by.actor, this.now());
+      await bumpCacheVersion(tx);
       return { before, after: (await getSubnet(tx, subnet))! };
     });
     await this.changed('pinned', before, after, by, { location });
@@ -229,6 +230,7 @@ export class NetworkService {
     const { before, after } = await this.deps.db.transaction(async (tx) => {
       const before = await getSubnet(tx, subnet);
       if (!(await unpinSubnet(tx, subnet, this.now()))) throw notFound(`pin of subnet ${subnet}`);
+      await bumpCacheVersion(tx);
       return { before, after: await getSubnet(tx, subnet) };
     });
     await this.changed('unpinned', before, after, by, {});
@@ -239,7 +241,11 @@ export class NetworkService {
     const { latitude, longitude } = details;
     if (latitude !== undefined && latitude !== null && !(latitude >= -90 && latitude <= 90)) throw invalid('latitude: must be between -90 and 90');
     if (longitude !== undefined && longitude !== null && !(longitude >= -180 && longitude <= 180)) throw invalid('longitude: must be between -180 and 180');
-    const created = await upsertLocationDetails(this.deps.db, name, details);
+    const created = await this.deps.db.transaction(async (tx) => {
+      const created = await upsertLocationDetails(tx, name, details);
+      await bumpCacheVersion(tx);
+      return created;
+    });
     await this.deps.audit.record({
       actor: by.actor,
       sourceIp: by.sourceIp ?? null,
