@@ -69,6 +69,7 @@ test('job status events go to events/jobs/{id}/status as JSON, not retained; pro
     event: 'progress',
     status: 'running',
     owner: 'ana',
+    ownerId: 'user:1',
     name: null,
     window: { from: '2026-01-02T03:00:00.000000Z', to: '2026-01-02T03:10:00.000000Z' },
     tasks: { total: 2, done: 0, failed: 0, running: 2 },

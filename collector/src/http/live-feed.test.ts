@@ -56,6 +56,7 @@ forEachCache('live feed across replicas', (ctx) => {
         event: 'running',
         status: 'running',
         owner: 'ana',
+        ownerId: 'user:1',
         name: null,
         window: { from: '2026-01-02T03:00:00.000000Z', to: '2026-01-02T03:10:00.000000Z' },
         tasks: { total: 1, done: 0, failed: 0, running: 1 },

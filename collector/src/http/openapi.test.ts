@@ -235,10 +235,10 @@ test('the schema checker this file relies on tells a conforming value from a wro
     '$.role: "root" not one of admin, analyst, viewer',
     '$.x: not in the schema',
   ]);
-  assert.deepEqual(check({ $ref: '#/components/schemas/Me' }, { username: 'a', role: 'admin', kind: 'user', extra: true }, { strict: true }), [
+  assert.deepEqual(check({ $ref: '#/components/schemas/Me' }, { id: 'user:1', username: 'a', role: 'admin', kind: 'user', extra: true }, { strict: true }), [
     '$.extra: not in the schema',
   ]);
-  assert.deepEqual(check({ $ref: '#/components/schemas/Me' }, { username: 'a', role: 'admin' }, { strict: true }), ['$.kind: missing']);
+  assert.deepEqual(check({ $ref: '#/components/schemas/Me' }, { id: 'user:1', username: 'a', role: 'admin' }, { strict: true }), ['$.kind: missing']);
 });
 
 // ─── served ──────────────────────────────────────────────────────────────────────────────────────
@@ -426,7 +426,7 @@ test('a handler whose real answer grew a field is caught by both checks', async 
     c.set('log', pino({ level: 'silent' }));
     await next();
   });
-  route(sample, getMe, (_c, { reply }) => reply(200, { username: 'u', role: 'viewer', kind: 'user', password: 'oops' } as never));
+  route(sample, getMe, (_c, { reply }) => reply(200, { id: 'user:1', username: 'u', role: 'viewer', kind: 'user', password: 'oops' } as never));
   const res = await sample.request(getMe.path, { headers: { authorization: 'Bearer x' } });
   assert.equal(res.status, 200);
   const body = (await res.json()) as unknown;
@@ -445,12 +445,12 @@ test('with checkResponses (the app fixture sets it), a reply that drifts from it
     await next();
   });
   sample.onError(onError);
-  let answer: unknown = { username: 'u', role: 'viewer', kind: 'user' };
+  let answer: unknown = { id: 'user:1', username: 'u', role: 'viewer', kind: 'user' };
   route(sample, getMe, (_c, { reply }) => reply(200, answer as never));
   const get = () => sample.request(getMe.path, { headers: { authorization: 'Bearer x' } });
   assert.equal((await get()).status, 200, 'a conforming answer passes');
   for (const [drifted, named] of [
-    [{ username: 'u', role: 'viewer', kind: 'user', password: 'oops' }, 'password'],
+    [{ id: 'user:1', username: 'u', role: 'viewer', kind: 'user', password: 'oops' }, 'password'],
     [{ username: 'u', role: 'viewer' }, 'kind'],
   ] as const) {
     answer = drifted;

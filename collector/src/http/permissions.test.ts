@@ -48,10 +48,10 @@ test('each permission level admits exactly the roles it should (viewer cannot do
 
 test('API tokens stay valid integrator credentials; a role-scoped token gets its role', async () => {
   const res = await t.app.request(`${API_PREFIX}/me`, { headers: { authorization: `Bearer ${t.token}` } });
-  assert.deepEqual(await res.json(), { username: 'test', role: 'admin', kind: 'api-token' });
+  const [row] = await t.db.query<{ id: number }>("SELECT id FROM api_tokens WHERE name = 'test'");
+  assert.deepEqual(await res.json(), { id: `token:${row!.id}`, username: 'test', role: 'admin', kind: 'api-token' });
   await t.db.query("UPDATE api_tokens SET role = 'viewer' WHERE name = 'test'");
   const fresh = new ApiTokensService({ db: t.db, audit: t.accounts.audit, log: pino({ level: 'silent' }) });
-  const [row] = await t.db.query<{ id: number }>("SELECT id FROM api_tokens WHERE name = 'test'");
   assert.deepEqual(await fresh.authenticate(t.token), { id: row!.id, name: 'test', role: 'viewer' }, 'with its stable id (what owns its jobs)');
 });
 

@@ -26,7 +26,10 @@ export interface JobStatusEvent {
   /** What happened: the new state, or `submitted` / `progress`. */
   event: 'submitted' | 'progress' | JobStatus;
   status: JobStatus;
+  /** The owner's name (username, or token:<label>): for display. */
   owner: string;
+  /** The owning principal, `user:{id}` or `token:{id}` (GET /me's `id`); null once that principal is gone. Ownership is by it. */
+  ownerId: string | null;
   name: string | null;
   window: { from: string; to: string };
   tasks: { total: number; done: number; failed: number; running: number };

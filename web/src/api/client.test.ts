@@ -98,7 +98,7 @@ describe('API client against the real collector app', () => {
     expect(result.user).toEqual({ username: 'analyst1', role: 'analyst' });
     expect(result.expiresIn).toBeGreaterThan(0);
     const { api: signedIn } = clientWith({ token: () => result.accessToken, refresh: async () => false });
-    expect(await signedIn.me()).toMatchObject({ username: 'analyst1', role: 'analyst' });
+    expect(await signedIn.me()).toEqual({ id: expect.stringMatching(/^user:\d+$/), username: 'analyst1', role: 'analyst', kind: 'user' });
     expect((await signedIn.sensors()).sensors.map((s) => s.name)).toEqual(['edge-1']);
   });
 

@@ -23,7 +23,7 @@ import type {
   LoginResult,
   Preferences,
   SensorView,
-  User,
+  Me,
   UserView,
   AuditEntry,
   Role,
@@ -188,7 +188,7 @@ export function makeApiClient(opts: ApiClientOptions) {
     /** Uses the httpOnly refresh cookie; rotates it. */
     refresh: () => request<LoginResult>('/refresh', { method: 'POST', auth: false }),
     logout: () => request<void>('/logout', { method: 'POST' }),
-    me: () => request<User & { preferences?: Preferences }>('/me'),
+    me: () => request<Me>('/me'),
     preferences: () => request<Preferences>('/preferences'),
     /** Merges the given keys (avatar: use uploadAvatar / deleteAvatar). */
     savePreferences: (p: Partial<Omit<Preferences, 'avatar'>>) => request<Preferences>('/preferences', { method: 'PUT', body: p }),

@@ -40,6 +40,21 @@ import type { SensorStatus } from '../../../collector/src/domain/sensors/sensors
 import type { IngestSnapshot } from '../../../collector/src/domain/ingest-stats.js';
 import type { Preferences as StoredPreferences } from '../../../collector/src/domain/accounts/preferences.service.js';
 
+import type { AuthenticatedUser } from '../../../collector/src/domain/accounts/users.service.js';
+
+/**
+ * GET /me (built in collector/src/http/routes/session.ts): who the credential belongs to. `id` is
+ * the principal, `user:{id}` or `token:{id}` — what owns jobs (a job's `ownerId`), unlike the name,
+ * which a deleted and re-created user or token shares with its predecessor.
+ */
+export interface Me extends AuthenticatedUser {
+  id: string;
+  kind: 'user' | 'api-token';
+}
+
+/** The signed-in user as the session holds it: `id` (the principal, from GET /me) once known. */
+export type SessionUser = AuthenticatedUser & { id?: string };
+
 /** One frame of the live feed (`GET /api/v1/ws`). */
 export type LiveMessage = { type: 'hello'; time: string } | SensorStatusEvent | SensorHealthEvent | JobStatusEvent | TaskProgressEvent;
 

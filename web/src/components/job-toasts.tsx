@@ -13,7 +13,7 @@ export function JobToasts(): JSX.Element {
   const toasts = useToasts();
   jobFeed.subscribe((m) => {
     if (m.type !== 'job.status' || m.event !== m.status || !JOB_FINAL.includes(m.status)) return;
-    if (!ownsJob(session.user(), m.owner)) return;
+    if (!ownsJob(session.user(), m.ownerId)) return;
     const what = m.name ? `“${m.name}”` : m.job.slice(0, 8);
     const kind = m.status === 'complete' ? 'success' : m.status === 'partial' || m.status === 'cancelled' ? 'info' : 'error';
     toasts.show({ kind, text: `Job ${what} ${m.status}${m.reason ? `: ${m.reason}` : ''}` });

@@ -51,7 +51,7 @@ export default function JobPage(): JSX.Element {
   const user = () => app.session.user();
   const mayDownload = () => {
     const j = data.job();
-    return !!j && mayChangeJob(user(), j.owner);
+    return !!j && mayChangeJob(user(), j.ownerId);
   };
 
   async function download(task?: TaskView): Promise<void> {
@@ -101,7 +101,7 @@ export default function JobPage(): JSX.Element {
               <h1 id="job-title">{job().name ?? `Job ${job().id.slice(0, 8)}`}</h1>
               <JobStatusBadge status={job().status} title={job().reason} />
               <ProgressBar fraction={jobFraction(job(), job().taskList)} label="Job progress" state={job().status} />
-              <Show when={mayChangeJob(user(), job().owner)}>
+              <Show when={mayChangeJob(user(), job().ownerId)}>
                 <span class="row-actions">
                   <Show when={!JOB_FINAL.includes(job().status)}>
                     <button type="button" onClick={() => void cancel()}>

@@ -13,7 +13,7 @@ import type { JobDetail, JobStatusEvent, TaskProgressEvent, TaskView } from '../
 import { JobToasts } from '../components/job-toasts.jsx';
 import { ToastProvider } from '../components/toasts.jsx';
 import { AppContext, type AppServices } from '../context.jsx';
-import { createJobFeed } from '../state/jobs.js';
+import { createJobFeed, mayChangeJob, ownsJob } from '../state/jobs.js';
 import JobPage from './job.jsx';
 import JobsPage from './jobs.jsx';
 
@@ -80,6 +80,7 @@ function jobEvent(e: Partial<JobStatusEvent>): JobStatusEvent {
     event: 'progress',
     status: 'running',
     owner: 'alice',
+    ownerId: 'user:1',
     name: 'incident 42',
     window: { from: AT, to: AT },
     tasks: { total: 2, done: 0, failed: 0, running: 2 },
@@ -105,7 +106,8 @@ function taskEvent(sensor: string, e: Partial<TaskProgressEvent>): TaskProgressE
   };
 }
 
-function show(path: string, user: string) {
+/** The page as `user` sees it; alice (user:1) owns the job. */
+function show(path: string, user: { username: string; id?: string }) {
   const feed = createJobFeed();
   const detail = job();
   const api = {
@@ -122,7 +124,7 @@ function show(path: string, user: string) {
     api,
     jobFeed: feed,
     preferences: { timeZone: () => 'UTC' },
-    session: { user: () => ({ username: user, role: 'analyst' }) },
+    session: { user: () => ({ ...user, role: 'analyst' }) },
   } as unknown as AppServices;
   window.history.replaceState(null, '', path);
   render(() => (
@@ -142,7 +144,7 @@ function show(path: string, user: string) {
 const bar = (name: string) => screen.getByRole('progressbar', { name }).getAttribute('aria-valuenow');
 
 test('jobs list: the bar and status follow job.status events; the owner gets a toast when it ends', async () => {
-  const { feed } = show('/jobs', 'alice');
+  const { feed } = show('/jobs', { username: 'alice', id: 'user:1' });
   await waitFor(() => screen.getByRole('progressbar', { name: 'Progress of incident 42' }));
   expect(bar('Progress of incident 42')).toBe('0');
   expect(screen.getByRole('button', { name: 'Cancel job incident 42' })).toBeTruthy();
@@ -169,7 +171,7 @@ test('jobs list: the bar and status follow job.status events; the owner gets a t
 });
 
 test('job page: the bar of each task follows task.progress (scanning by bytes, uploading by bytes sent), a failed task shows its error; no toast for a job of another user', async () => {
-  const { feed, detail } = show(`/jobs/${ID}`, 'bob');
+  const { feed, detail } = show(`/jobs/${ID}`, { username: 'bob', id: 'user:2' });
   await waitFor(() => screen.getByRole('progressbar', { name: 'Progress of edge-1' }));
   expect(bar('Progress of edge-1')).toBe('0');
   // bob is an analyst and not the owner: no cancel, no delete.
@@ -199,4 +201,36 @@ test('job page: the bar of each task follows task.progress (scanning by bytes, u
       .join(''),
   ).not.toContain('incident 42');
   expect(document.querySelector('.toasts')!.textContent).toBe('');
+});
+
+test('ownership is by principal id, not name: an "alice" re-created after the owner was deleted (user:9) gets no cancel and no toast', async () => {
+  const { feed } = show('/jobs', { username: 'alice', id: 'user:9' });
+  await waitFor(() => screen.getByRole('progressbar', { name: 'Progress of incident 42' }));
+  expect(screen.queryByRole('button', { name: 'Cancel job incident 42' })).toBeNull();
+  feed.emit(
+    jobEvent({
+      event: 'complete',
+      status: 'complete',
+      tasks: { total: 2, done: 2, failed: 0, running: 0 },
+      result: { fileBytes: 100, sha256: 'ab', packets: 20 },
+    }),
+  );
+  expect(bar('Progress of incident 42')).toBe('100');
+  expect(screen.queryByRole('button', { name: 'Delete job incident 42' })).toBeNull(); // the owner would have one now
+  expect(document.querySelector('.toasts')!.textContent).toBe('');
+});
+
+test('ownsJob / mayChangeJob compare principal ids: tokens and users, an unknown id, an owner gone', () => {
+  const analyst = (id?: string) => ({ username: 'ci', role: 'analyst', ...(id ? { id } : {}) });
+  expect(ownsJob(analyst('token:3'), 'token:3')).toBe(true);
+  expect(ownsJob(analyst('token:4'), 'token:3')).toBe(false); // same label "ci", another token
+  expect(ownsJob(analyst('user:3'), 'token:3')).toBe(false); // a user and a token with the same number
+  expect(ownsJob(analyst(), 'token:3')).toBe(false); // the session's id not known yet
+  expect(ownsJob(analyst('token:3'), null)).toBe(false); // the owner was deleted
+  expect(ownsJob(null, 'token:3')).toBe(false);
+  expect(mayChangeJob(analyst('token:3'), 'token:3')).toBe(true);
+  expect(mayChangeJob(analyst('token:4'), 'token:3')).toBe(false);
+  expect(mayChangeJob({ role: 'admin' }, 'token:3')).toBe(true);
+  expect(mayChangeJob({ role: 'admin' }, null)).toBe(true);
+  expect(mayChangeJob({ id: 'token:3', role: 'viewer' }, 'token:3')).toBe(false);
 });

@@ -139,7 +139,7 @@ export default function JobsPage(): JSX.Element {
                   <td>{job.packets.toLocaleString()}</td>
                   <td>{formatDateTime(Date.parse(job.createdAt), tz())}</td>
                   <td class="row-actions">
-                    <Show when={mayChangeJob(user(), job.owner)}>
+                    <Show when={mayChangeJob(user(), job.ownerId)}>
                       <Show when={!JOB_FINAL.includes(job.status)}>
                         <button type="button" onClick={() => void cancel(job)} aria-label={`Cancel job ${job.name ?? job.id}`}>
                           Cancel

@@ -22,7 +22,9 @@ function setup(answer: () => Promise<LoginResult>, tokenOk = true) {
       refresh: () => Promise.reject(new ApiError('no', 401, 'unauthenticated')),
       logout: () => Promise.resolve(),
       me: () =>
-        tokenOk ? Promise.resolve({ username: 'grafana', role: 'viewer' as const }) : Promise.reject(new ApiError('invalid token', 401, 'unauthenticated')),
+        tokenOk
+          ? Promise.resolve({ id: 'token:7', username: 'grafana', role: 'viewer' as const, kind: 'api-token' as const })
+          : Promise.reject(new ApiError('invalid token', 401, 'unauthenticated')),
     },
   });
   const services = { session } as unknown as AppServices;

@@ -100,15 +100,20 @@ export function applyTaskEvent(task: TaskView, e: TaskProgressEvent): TaskView {
   return { ...task, status: e.status, attempt: e.attempt, reason: e.reason, progress: e.progress ?? task.progress, lastProgressAt: e.at };
 }
 
-/** True when the signed-in user (a username, or an API token's label) owns jobs of `owner`. */
-export function ownsJob(user: { username: string } | null | undefined, owner: string): boolean {
-  return !!user && (owner === user.username || owner === `token:${user.username}`);
+/**
+ * True when the signed-in user owns a job whose `ownerId` is given: the principal ids are compared
+ * (`user:{id}` / `token:{id}`, the session's from GET /me), never names — a user or token deleted
+ * and re-created under the same name is another principal and owns none of the old jobs. False
+ * while the session's id is not known yet, and for a job whose owner is gone (null).
+ */
+export function ownsJob(user: { id?: string } | null | undefined, ownerId: string | null): boolean {
+  return !!user && user.id !== undefined && typeof ownerId === 'string' && ownerId === user.id;
 }
 
-/** Cancel and delete: admins any job, analysts their own, viewers none. */
-export function mayChangeJob(user: { username: string; role: string } | null | undefined, owner: string): boolean {
+/** Cancel and delete: admins any job, analysts their own (by principal id), viewers none. */
+export function mayChangeJob(user: { id?: string; role: string } | null | undefined, ownerId: string | null): boolean {
   if (!user) return false;
-  return user.role === 'admin' || (user.role === 'analyst' && ownsJob(user, owner));
+  return user.role === 'admin' || (user.role === 'analyst' && ownsJob(user, ownerId));
 }
 
 /** "1.2 MB" (powers of 1000). */

@@ -14,8 +14,9 @@ function memoryStorage() {
   return { getItem: (k: string) => m.get(k) ?? null, setItem: (k: string, v: string) => void m.set(k, v), removeItem: (k: string) => void m.delete(k), m };
 }
 
-function contract(opts: { password?: string; refreshOk?: () => boolean; token?: string } = {}) {
+function contract(opts: { password?: string; refreshOk?: () => boolean; token?: string; meFails?: () => boolean } = {}) {
   let issued = 0;
+  let signedIn = false;
   const calls: string[] = [];
   const result = (): LoginResult => ({ accessToken: `jwt-${++issued}`, expiresIn: 900, user: { username: 'ana', role: 'analyst' } });
   return {
@@ -24,19 +25,25 @@ function contract(opts: { password?: string; refreshOk?: () => boolean; token?: 
       async login(_u: string, p: string) {
         calls.push('login');
         if (p !== (opts.password ?? 'right')) throw new ApiError('wrong username or password', 401, 'unauthenticated');
+        signedIn = true;
         return result();
       },
       async refresh() {
         calls.push('refresh');
         if (opts.refreshOk && !opts.refreshOk()) throw new ApiError('refresh token expired', 401, 'unauthenticated');
+        signedIn = true;
         return result();
       },
       async logout() {
         calls.push('logout');
       },
+      /** ana's session (after login or refresh), else the API token labelled grafana. */
       async me() {
         calls.push('me');
-        return { username: 'grafana', role: 'viewer' as const };
+        if (opts.meFails?.()) throw new ApiError('GET /me: the collector cannot be reached', 0, 'network');
+        return signedIn
+          ? { id: 'user:1', username: 'ana', role: 'analyst' as const, kind: 'user' as const }
+          : { id: 'token:7', username: 'grafana', role: 'viewer' as const, kind: 'api-token' as const };
       },
     },
   };
@@ -55,7 +62,7 @@ describe('session', () => {
     const s = createRoot(() => createSession({ api, storage: memoryStorage() }));
     await s.login('ana', 'right');
     expect(s.token()).toBe('jwt-1');
-    expect(s.user()).toEqual({ username: 'ana', role: 'analyst' });
+    expect(s.user()).toEqual({ username: 'ana', role: 'analyst', id: 'user:1' });
     vi.advanceTimersByTime(839_000);
     expect(s.expiring()).toBe(false);
     vi.advanceTimersByTime(2_000);
@@ -71,7 +78,7 @@ describe('session', () => {
     await s.login('ana', 'right');
     s.noteActivity();
     await vi.advanceTimersByTimeAsync(841_000);
-    expect(calls).toEqual(['login', 'refresh']);
+    expect(calls).toEqual(['login', 'me', 'refresh']); // the refresh keeps the principal id: no second GET /me
     expect(s.token()).toBe('jwt-2');
     expect(s.expiring()).toBe(false);
     // Idle now: warned, then the dialog's button refreshes.
@@ -110,7 +117,7 @@ describe('session', () => {
     await expect(s.loginWithApiToken('   ')).rejects.toThrow(/enter an API token/);
     await s.loginWithApiToken(' pmt_abc ');
     expect(s.kind()).toBe('api-token');
-    expect(s.user()).toEqual({ username: 'grafana', role: 'viewer' }); // the token's label and role, not always admin
+    expect(s.user()).toEqual({ username: 'grafana', role: 'viewer', id: 'token:7' }); // the token's label, role and principal id
     expect(storage.m.get(API_TOKEN_KEY)).toBe('pmt_abc');
     expect(await s.refresh()).toBe(false);
 
@@ -122,5 +129,19 @@ describe('session', () => {
     expect(storage.m.has(API_TOKEN_KEY)).toBe(false);
     expect(again.signedOut()).toBe('logout');
     expect(calls).not.toContain('logout'); // nothing to revoke for an API token
+  });
+
+  test('the principal id (what owns jobs) comes from GET /me; a failed /me leaves it unknown and the next refresh asks again', async () => {
+    let down = true;
+    const { api, calls } = contract({ meFails: () => down });
+    const s = createRoot(() => createSession({ api, storage: memoryStorage() }));
+    await s.login('ana', 'right');
+    expect(s.token()).toBe('jwt-1'); // signed in all the same
+    expect(s.user()).toEqual({ username: 'ana', role: 'analyst' });
+    down = false;
+    expect(await s.refresh()).toBe(true);
+    expect(s.user()).toEqual({ username: 'ana', role: 'analyst', id: 'user:1' });
+    expect(await s.refresh()).toBe(true);
+    expect(calls).toEqual(['login', 'me', 'refresh', 'me', 'refresh']);
   });
 });

@@ -16,7 +16,7 @@
  */
 import { batch, createSignal } from 'solid-js';
 import { ApiError, type ApiClient } from '../api/client.js';
-import type { LoginResult, User } from '../api/types.js';
+import type { LoginResult, Me, SessionUser, User } from '../api/types.js';
 
 export type SessionKind = 'user' | 'api-token';
 export type SignOutReason = 'logout' | 'expired' | 'revoked';
@@ -38,7 +38,7 @@ export function createSession(opts: SessionOptions) {
   const storage = opts.storage ?? window.sessionStorage;
   const warnBeforeMs = opts.warnBeforeMs ?? 60_000;
   const [token, setToken] = createSignal<string | null>(null);
-  const [user, setUser] = createSignal<User | null>(null);
+  const [user, setUser] = createSignal<SessionUser | null>(null);
   const [kind, setKind] = createSignal<SessionKind | null>(null);
   const [expiresAt, setExpiresAt] = createSignal<number | null>(null);
   const [expiring, setExpiring] = createSignal(false);
@@ -52,12 +52,18 @@ export function createSession(opts: SessionOptions) {
     timers = [];
   }
 
+  /**
+   * Takes a login or refresh answer. The answer names the user but not the principal id jobs are
+   * owned by: a refresh for the same user keeps the id already known; otherwise `learnId()` asks.
+   */
   function adopt(result: LoginResult): void {
     clearTimers();
     const expires = now() + result.expiresIn * 1000;
+    const known = user();
+    const id = known?.id !== undefined && known.username === result.user.username ? known.id : undefined;
     batch(() => {
       setToken(result.accessToken);
-      setUser(result.user);
+      setUser(id === undefined ? { ...result.user } : { ...result.user, id });
       setKind('user');
       setExpiresAt(expires);
       setExpiring(false);
@@ -87,9 +93,28 @@ export function createSession(opts: SessionOptions) {
     });
   }
 
+  /**
+   * GET /me for the principal id of a signed-in user (what ownsJob compares). Never throws: without
+   * the id the dashboard offers no owner-only action (the collector decides anyway), and the next
+   * refresh asks again.
+   */
+  async function learnId(): Promise<void> {
+    const current = user();
+    if (current === null || current.id !== undefined) return;
+    let me: Me;
+    try {
+      me = await opts.api.me();
+    } catch {
+      return;
+    }
+    const signedIn = user();
+    if (signedIn !== null && signedIn.id === undefined && signedIn.username === me.username) setUser({ ...signedIn, id: me.id });
+  }
+
   async function login(username: string, password: string): Promise<User> {
     const result = await opts.api.login(username, password);
     adopt(result);
+    await learnId();
     return result.user;
   }
 
@@ -98,7 +123,7 @@ export function createSession(opts: SessionOptions) {
     const trimmed = apiToken.trim();
     if (trimmed === '') throw new ApiError('enter an API token', 400, 'invalid');
     setToken(trimmed);
-    let me: User;
+    let me: Me;
     try {
       me = await opts.api.me();
     } catch (err) {
@@ -109,7 +134,7 @@ export function createSession(opts: SessionOptions) {
     storage.setItem(API_TOKEN_KEY, trimmed);
     clearTimers();
     batch(() => {
-      setUser({ username: me.username, role: me.role });
+      setUser({ username: me.username, role: me.role, id: me.id });
       setKind('api-token');
       setExpiresAt(null);
       setSignedOut(null);
@@ -120,8 +145,9 @@ export function createSession(opts: SessionOptions) {
     if (kind() === 'api-token') return Promise.resolve(false);
     pending ??= opts.api
       .refresh()
-      .then((result) => {
+      .then(async (result) => {
         adopt(result);
+        await learnId();
         return true;
       })
       .catch((err: unknown) => {

@@ -92,6 +92,7 @@ export function jobStatusEvent(row: JobWithTally, event: JobStatusEvent['event']
     event,
     status: row.status,
     owner: row.owner,
+    ownerId: row.ownerId,
     name: row.name,
     window: { from: view.window.from, to: view.window.to },
     tasks: { total: view.tasks.total, done: view.tasks.done, failed: view.tasks.failed + view.tasks.skipped, running: view.tasks.running + view.tasks.pending },

@@ -45,7 +45,12 @@ test('browser login: access JWT in the body, refresh token only in an httpOnly S
   for (const attribute of [/HttpOnly/i, /SameSite=Strict/i, /Path=\/api\/v1/i, /Max-Age=604800/i]) assert.match(cookie, attribute);
   const who = await me(body.accessToken);
   assert.equal(who.status, 200);
-  assert.deepEqual(await who.json(), { username: 'analyst1', role: 'analyst', kind: 'user' });
+  const [row] = await t.db.query<{ id: number }>("SELECT id FROM users WHERE username = 'analyst1'");
+  assert.deepEqual(
+    await who.json(),
+    { id: `user:${row!.id}`, username: 'analyst1', role: 'analyst', kind: 'user' },
+    'with the principal id that owns its jobs',
+  );
 });
 
 test('refresh rotates; reusing a used refresh token revokes the whole family (audited)', async () => {

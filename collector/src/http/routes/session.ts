@@ -66,7 +66,12 @@ const SessionSchema = z
   .meta({ id: 'Session' });
 
 const MeSchema = z
-  .strictObject({ username: z.string().describe("username, or the API token's label"), role: RoleSchema, kind: oneOf(['user', 'api-token']) })
+  .strictObject({
+    id: z.string().describe("the caller's principal id, `user:{id}` or `token:{id}`: what owns jobs (a job's `ownerId`)"),
+    username: z.string().describe("username, or the API token's label"),
+    role: RoleSchema,
+    kind: oneOf(['user', 'api-token']),
+  })
   .meta({ id: 'Me' });
 
 export const login = defineOperation({
@@ -187,7 +192,7 @@ export function sessionRoutes(deps: HttpDeps, { route }: RouteTools): Hono<AppEn
 
   route(app, getMe, (c, { reply }) => {
     const principal = c.var.principal!;
-    return reply(200, { username: principal.name, role: principal.role, kind: principal.kind });
+    return reply(200, { id: principal.id, username: principal.name, role: principal.role, kind: principal.kind });
   });
 
   return app;
