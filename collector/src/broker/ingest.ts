@@ -12,7 +12,11 @@
  *   disconnected before its PUBACK; external: the PUBACK is withheld and the message retried), so
  *   the agent keeps it in its spool and sends it again; every store is idempotent by seq.
  * - A sensor's messages are applied one at a time in arrival order (a queue per sensor); different
- *   sensors proceed concurrently.
+ *   sensors proceed concurrently, and the service stores many sensors' messages in one transaction
+ *   (domain/sensors/sensor-ingest.ts batches them), resolving each only after that commit, so the
+ *   transport acknowledges a message only once it is stored.
+ * - A message the schema accepted but the service refuses as invalid (DomainError 'invalid') counts
+ *   as 'schema' and is acknowledged (sending it again would not help).
  * - `drain()` resolves once everything handed in so far has been applied (used at shutdown).
  *
  * Sensor gate (optional, used with an external broker, which keeps accepting a revoked sensor's
@@ -147,6 +151,11 @@ export class Ingest {
     } catch (err) {
       if (isDomainError(err, 'not_found')) {
         this.stats.rejected('unknown-sensor');
+        return 'done';
+      }
+      if (isDomainError(err, 'invalid')) {
+        // Passed the schema but cannot be stored (e.g. a sending time past the last representable date).
+        this.stats.rejected('schema');
         return 'done';
       }
       this.stats.rejected('store-error');

@@ -12,12 +12,18 @@
  *   `concurrency` batches are being applied at once (further full batches wait their turn).
  * - Items keep their order within a batch, and batches start in the order they were formed.
  * - `apply` must return one result per item, in order; a wrong count fails the batch.
+ * - With `coalesce` (group commit), a batch due by its delay while all `concurrency` slots are
+ *   busy is not queued behind them: it keeps taking items (up to `maxItems` / `maxWeight`) and is
+ *   sent as soon as a slot frees, so under load batches grow with the time a batch takes instead
+ *   of queueing as many small ones.
  */
 export interface BatcherOptions {
   maxItems: number;
   maxWeight: number;
   maxDelayMs: number;
   concurrency: number;
+  /** Group commit: see the contract. Default false. */
+  coalesce?: boolean;
 }
 
 interface Pending<T, R> {
@@ -33,6 +39,8 @@ export class Batcher<T, R> {
   private readonly ready: Pending<T, R>[][] = [];
   private running = 0;
   private idle: (() => void)[] = [];
+  /** coalesce: the current batch's delay has passed while every slot was busy. */
+  private due = false;
 
   constructor(
     private readonly apply: (items: T[]) => Promise<R[]>,
@@ -50,7 +58,7 @@ export class Batcher<T, R> {
       this.current.push({ item, resolve, reject });
       this.currentWeight += weight;
       if (this.current.length >= this.opts.maxItems || this.currentWeight >= this.opts.maxWeight) this.seal();
-      else this.timer ??= setTimeout(() => this.seal(), this.opts.maxDelayMs);
+      else if (!this.due) this.timer ??= setTimeout(() => this.expire(), this.opts.maxDelayMs);
       this.pump();
     });
   }
@@ -62,9 +70,20 @@ export class Batcher<T, R> {
     while (this.running > 0 || this.ready.length > 0) await new Promise<void>((resolve) => this.idle.push(resolve));
   }
 
+  /** The current batch's delay has passed: send it, or (coalesce, no free slot) let it grow until one frees. */
+  private expire(): void {
+    this.timer = null;
+    if (this.opts.coalesce === true && this.running >= this.opts.concurrency && this.current.length > 0) {
+      this.due = true;
+      return;
+    }
+    this.seal();
+  }
+
   private seal(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
+    this.due = false;
     if (this.current.length === 0) return;
     this.ready.push(this.current);
     this.current = [];
@@ -89,6 +108,7 @@ export class Batcher<T, R> {
       for (const p of batch) p.reject(err);
     } finally {
       this.running--;
+      if (this.due && this.ready.length === 0) this.seal();
       this.pump();
       if (this.running === 0 && this.ready.length === 0) for (const wake of this.idle.splice(0)) wake();
     }

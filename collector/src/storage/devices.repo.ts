@@ -35,39 +35,6 @@ export async function syncDevices(q: Queryable, sensorId: number, interfaces: { 
   );
 }
 
-/** Applies a health message's capture process states and interface counters to known devices. */
-export async function applyDeviceHealth(
-  q: Queryable,
-  sensorId: number,
-  h: { captures: CaptureProcess[]; interfaces: InterfaceCounters[]; at: Date },
-): Promise<void> {
-  if (h.captures.length > 0) {
-    await q.query(
-      `UPDATE devices d
-          SET status = CASE WHEN NOT d.managed THEN 'watching' WHEN c.running THEN 'running' ELSE 'stopped' END,
-              packets = c.packets, drops = c.drops, error = c.error, updated_at = $3
-         FROM jsonb_to_recordset($2::jsonb) AS c(interface text, running boolean, packets bigint, drops bigint, error text)
-        WHERE d.sensor_id = $1 AND d.name = c.interface`,
-      [sensorId, JSON.stringify(h.captures), h.at],
-    );
-  }
-  if (h.interfaces.length > 0) {
-    await q.query(
-      `UPDATE devices d
-          SET rx_bytes = i."rxBytes", rx_packets = i."rxPackets", rx_dropped = i."rxDropped", updated_at = $3
-         FROM jsonb_to_recordset($2::jsonb) AS i(name text, "rxBytes" bigint, "rxPackets" bigint, "rxDropped" bigint)
-        WHERE d.sensor_id = $1 AND d.name = i.name`,
-      [sensorId, JSON.stringify(h.interfaces), h.at],
-    );
-  }
-}
-
-/** Names of the sensor's managed capture devices. */
-export async function managedDeviceNames(q: Queryable, sensorId: number): Promise<string[]> {
-  const rows = await q.query<{ name: string }>('SELECT name FROM devices WHERE sensor_id = $1 AND managed ORDER BY name', [sensorId]);
-  return rows.map((r) => r.name);
-}
-
 export async function listDevices(q: Queryable, sensorId: number): Promise<DeviceRow[]> {
   return q.query<DeviceRow>(
     `SELECT name, managed, directory, status, packets, drops, error, rx_bytes AS "rxBytes", rx_packets AS "rxPackets",
@@ -75,4 +42,58 @@ export async function listDevices(q: Queryable, sensorId: number): Promise<Devic
        FROM devices WHERE sensor_id = $1 ORDER BY name`,
     [sensorId],
   );
+}
+
+/** One sensor's device report from a health message (applyDevicesHealth). */
+export interface DeviceHealthInput {
+  sensorId: number;
+  captures: CaptureProcess[];
+  interfaces: InterfaceCounters[];
+  at: Date;
+}
+
+/**
+ * applyDeviceHealth for many sensors: at most two statements whatever the number of sensors
+ * (capture states, interface counters), each a multi-row UPDATE of the known devices.
+ */
+export async function applyDevicesHealth(q: Queryable, reports: readonly DeviceHealthInput[]): Promise<void> {
+  const captures = reports.flatMap((r) => r.captures.map((c) => ({ ...c, sensorId: r.sensorId, at: r.at.toISOString() })));
+  const interfaces = reports.flatMap((r) => r.interfaces.map((i) => ({ ...i, sensorId: r.sensorId, at: r.at.toISOString() })));
+  if (captures.length > 0) {
+    await q.query(
+      `UPDATE devices d
+          SET status = CASE WHEN NOT d.managed THEN 'watching' WHEN c.running THEN 'running' ELSE 'stopped' END,
+              packets = c.packets, drops = c.drops, error = c.error, updated_at = c.at
+         FROM jsonb_to_recordset($1::jsonb) AS c("sensorId" int8, interface text, running boolean, packets bigint, drops bigint, error text,
+                                                   at timestamptz)
+        WHERE d.sensor_id = c."sensorId" AND d.name = c.interface`,
+      [JSON.stringify(captures)],
+    );
+  }
+  if (interfaces.length > 0) {
+    await q.query(
+      `UPDATE devices d
+          SET rx_bytes = i."rxBytes", rx_packets = i."rxPackets", rx_dropped = i."rxDropped", updated_at = i.at
+         FROM jsonb_to_recordset($1::jsonb) AS i("sensorId" int8, name text, "rxBytes" bigint, "rxPackets" bigint, "rxDropped" bigint,
+                                                   at timestamptz)
+        WHERE d.sensor_id = i."sensorId" AND d.name = i.name`,
+      [JSON.stringify(interfaces)],
+    );
+  }
+}
+
+/** Managed capture device names of each of `sensorIds` (sensors without any are absent). */
+export async function managedDevicesOf(q: Queryable, sensorIds: readonly number[]): Promise<Map<number, string[]>> {
+  const out = new Map<number, string[]>();
+  if (sensorIds.length === 0) return out;
+  const rows = await q.query<{ sensorId: number; name: string }>(
+    'SELECT sensor_id AS "sensorId", name FROM devices WHERE sensor_id = ANY($1::int8[]) AND managed ORDER BY sensor_id, name',
+    [[...new Set(sensorIds)]],
+  );
+  for (const r of rows) {
+    const list = out.get(r.sensorId);
+    if (list) list.push(r.name);
+    else out.set(r.sensorId, [r.name]);
+  }
+  return out;
 }

@@ -114,3 +114,46 @@ export async function latestHealthSamples(q: Queryable, sensorIds: readonly numb
     [sensorIds],
   );
 }
+
+/**
+ * Stores many samples in ONE multi-row statement; returns, per input (same order), whether it was
+ * stored now — false for a sample already stored (a replay) and for a repeat of an earlier input
+ * of the same call (same sensor, sampled_at and seq).
+ */
+export async function insertHealthSamples(q: Queryable, samples: readonly HealthSampleInput[]): Promise<boolean[]> {
+  if (samples.length === 0) return [];
+  const key = (sensorId: number, at: number, seq: number) => `${sensorId}|${at}|${seq}`;
+  const rows = samples.map((s) => ({
+    sensor_id: s.sensorId,
+    sampled_at: s.sampledAt.toISOString(),
+    seq: s.seq,
+    cpu_usage: s.cpuUsage,
+    cpu_cores: s.cpuCores,
+    memory_total: s.memoryTotal,
+    memory_used: s.memoryUsed,
+    memory_available: s.memoryAvailable,
+    load1: s.load[0],
+    load5: s.load[1],
+    load15: s.load[2],
+    uptime_seconds: s.uptimeSeconds,
+    disk_used_percent: s.diskUsedPercent,
+    disks: s.disks,
+    interfaces: s.interfaces,
+    captures: s.captures,
+    clock_offset_ms: s.clockOffsetMs,
+    spool_dropped: s.spoolDropped,
+  }));
+  const stored = await q.query<{ sensorId: number; sampledAt: Date; seq: number }>(
+    `INSERT INTO health_samples (sensor_id, sampled_at, seq, cpu_usage, cpu_cores, memory_total, memory_used, memory_available,
+                                 load1, load5, load15, uptime_seconds, disk_used_percent, disks, interfaces, captures,
+                                 clock_offset_ms, spool_dropped)
+     SELECT * FROM jsonb_to_recordset($1::jsonb) AS h(sensor_id int8, sampled_at timestamptz, seq int8, cpu_usage real, cpu_cores int4,
+            memory_total int8, memory_used int8, memory_available int8, load1 real, load5 real, load15 real, uptime_seconds float8,
+            disk_used_percent real, disks jsonb, interfaces jsonb, captures jsonb, clock_offset_ms float8, spool_dropped int8)
+     ON CONFLICT DO NOTHING
+     RETURNING sensor_id AS "sensorId", sampled_at AS "sampledAt", seq`,
+    [JSON.stringify(rows)],
+  );
+  const fresh = new Set(stored.map((r) => key(r.sensorId, new Date(r.sampledAt).getTime(), r.seq)));
+  return samples.map((s) => fresh.delete(key(s.sensorId, s.sampledAt.getTime(), s.seq)));
+}

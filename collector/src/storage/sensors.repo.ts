@@ -127,15 +127,6 @@ export async function setStatusReason(q: Queryable, id: number, reason: string):
   await q.query('UPDATE sensors SET status_reason = $2, updated_at = now() WHERE id = $1', [id, reason]);
 }
 
-/** Records that a message arrived: last_seen (collector clock) and the highest envelope seq. */
-export async function touchSensor(q: Queryable, id: number, seenAt: Date, seq: number): Promise<void> {
-  await q.query(`UPDATE sensors SET last_seen = GREATEST(last_seen, $2), last_seq = GREATEST(last_seq, $3), updated_at = now() WHERE id = $1`, [
-    id,
-    seenAt,
-    seq,
-  ]);
-}
-
 export interface BirthFields {
   bdSeq: number;
   seq: number;
@@ -159,32 +150,6 @@ export async function applyBirth(q: Queryable, id: number, b: BirthFields): Prom
   );
 }
 
-/** Raises the recorded bdSeq (a will of a session whose birth was never seen). */
-export async function raiseBdSeq(q: Queryable, id: number, bdSeq: number): Promise<void> {
-  await q.query('UPDATE sensors SET bd_seq = GREATEST(bd_seq, $2), updated_at = now() WHERE id = $1', [id, bdSeq]);
-}
-
-export async function applyHealthSummary(q: Queryable, id: number, h: { disks: unknown[]; clockOffsetMs: number | null }): Promise<void> {
-  await q.query(`UPDATE sensors SET disks = $2::jsonb, clock_offset_ms = COALESCE($3, clock_offset_ms), updated_at = now() WHERE id = $1`, [
-    id,
-    JSON.stringify(h.disks),
-    h.clockOffsetMs,
-  ]);
-}
-
-export async function applyPcap(
-  q: Queryable,
-  id: number,
-  p: { oldest: string | null; newest: string | null; sources: unknown[]; at: Date; seq: number },
-): Promise<void> {
-  await q.query(
-    `UPDATE sensors SET pcap_oldest = $2::timestamptz, pcap_newest = $3::timestamptz, pcap = $4::jsonb, pcap_updated_at = $5,
-            pcap_seq = $6, updated_at = now()
-      WHERE id = $1`,
-    [id, p.oldest, p.newest, JSON.stringify(p.sources), p.at, p.seq],
-  );
-}
-
 /** Names of online/degraded sensors not seen since `cutoff`. */
 export async function silentLiveSensors(q: Queryable, cutoff: Date): Promise<string[]> {
   const rows = await q.query<{ name: string }>(
@@ -205,4 +170,119 @@ export async function isSilentLive(q: Queryable, id: number, cutoff: Date): Prom
 
 export async function countByStatus(q: Queryable): Promise<{ status: string; n: number }[]> {
   return q.query('SELECT status, count(*)::int AS n FROM sensors GROUP BY status');
+}
+
+/** A sensor row-locked for a batch of state/health/availability messages: what ingest decides on. */
+export interface SensorIngestRow extends SensorLockRow {
+  locationId: number | null;
+  lastSeen: Date | null;
+  statusChangedAt: Date | null;
+  clockOffsetMs: number | null;
+}
+
+/**
+ * Reads and row-locks (FOR UPDATE) the named sensors for one ingest batch, in id order (like
+ * lockSensors: batches lock common sensors in the same order, so no deadlock cycle); unknown
+ * names are absent. Call inside a transaction.
+ */
+export async function lockSensorsForIngest(q: Queryable, names: readonly string[]): Promise<SensorIngestRow[]> {
+  if (names.length === 0) return [];
+  return q.query<SensorIngestRow>(
+    `SELECT id, name, status, status_reason AS "statusReason", status_changed_at AS "statusChangedAt", bd_seq AS "bdSeq",
+            last_seq AS "lastSeq", pcap_seq AS "pcapSeq", location_id AS "locationId", last_seen AS "lastSeen",
+            clock_offset_ms AS "clockOffsetMs"
+       FROM sensors WHERE name = ANY($1::text[]) ORDER BY id FOR UPDATE`,
+    [[...new Set(names)]],
+  );
+}
+
+/**
+ * A sensor's fields after an ingest batch (the domain computed them from the locked row and the
+ * batch's messages). `disks` undefined: unchanged; `pcap` undefined: unchanged.
+ */
+export interface SensorIngestUpdate {
+  id: number;
+  bdSeq: number | null;
+  lastSeq: number | null;
+  lastSeen: Date | null;
+  status: string;
+  statusReason: string | null;
+  statusChangedAt: Date | null;
+  clockOffsetMs: number | null;
+  disks?: unknown[] | undefined;
+  pcap?: { oldest: string | null; newest: string | null; sources: unknown[]; at: Date; seq: number } | undefined;
+}
+
+/**
+ * Writes a batch's sensor changes in ONE statement. A row whose fields all equal the stored ones
+ * is not rewritten (the IS DISTINCT FROM guard), so only sensors with a changed field get a new
+ * row version.
+ */
+export async function updateSensorsAfterIngest(q: Queryable, updates: readonly SensorIngestUpdate[]): Promise<void> {
+  if (updates.length === 0) return;
+  const rows = updates.map((u) => ({
+    id: u.id,
+    bd_seq: u.bdSeq,
+    last_seq: u.lastSeq,
+    last_seen: u.lastSeen?.toISOString() ?? null,
+    status: u.status,
+    status_reason: u.statusReason,
+    status_changed_at: u.statusChangedAt?.toISOString() ?? null,
+    clock_offset_ms: u.clockOffsetMs,
+    set_disks: u.disks !== undefined,
+    disks: u.disks ?? null,
+    set_pcap: u.pcap !== undefined,
+    pcap_oldest: u.pcap?.oldest ?? null,
+    pcap_newest: u.pcap?.newest ?? null,
+    pcap: u.pcap?.sources ?? null,
+    pcap_updated_at: u.pcap?.at.toISOString() ?? null,
+    pcap_seq: u.pcap?.seq ?? null,
+  }));
+  await q.query(
+    `WITH u AS (
+       SELECT u.id, u.bd_seq, u.last_seq, u.last_seen, u.status, u.status_reason, u.status_changed_at, u.clock_offset_ms,
+              CASE WHEN u.set_disks THEN u.disks ELSE s.disks END AS disks,
+              CASE WHEN u.set_pcap THEN u.pcap_oldest ELSE s.pcap_oldest END AS pcap_oldest,
+              CASE WHEN u.set_pcap THEN u.pcap_newest ELSE s.pcap_newest END AS pcap_newest,
+              CASE WHEN u.set_pcap THEN u.pcap ELSE s.pcap END AS pcap,
+              CASE WHEN u.set_pcap THEN u.pcap_updated_at ELSE s.pcap_updated_at END AS pcap_updated_at,
+              CASE WHEN u.set_pcap THEN u.pcap_seq ELSE s.pcap_seq END AS pcap_seq
+         FROM jsonb_to_recordset($1::jsonb) AS u(id int8, bd_seq int8, last_seq int8, last_seen timestamptz, status text,
+                status_reason text, status_changed_at timestamptz, clock_offset_ms float8, set_disks boolean, disks jsonb,
+                set_pcap boolean, pcap_oldest timestamptz, pcap_newest timestamptz, pcap jsonb, pcap_updated_at timestamptz,
+                pcap_seq int8)
+         JOIN sensors s ON s.id = u.id)
+     UPDATE sensors s
+        SET bd_seq = u.bd_seq, last_seq = u.last_seq, last_seen = u.last_seen, status = u.status, status_reason = u.status_reason,
+            status_changed_at = u.status_changed_at, clock_offset_ms = u.clock_offset_ms, disks = u.disks,
+            pcap_oldest = u.pcap_oldest, pcap_newest = u.pcap_newest, pcap = u.pcap, pcap_updated_at = u.pcap_updated_at,
+            pcap_seq = u.pcap_seq, updated_at = now()
+       FROM u
+      WHERE s.id = u.id
+        AND (s.bd_seq, s.last_seq, s.last_seen, s.status, s.status_reason, s.status_changed_at, s.clock_offset_ms, s.disks,
+             s.pcap_oldest, s.pcap_newest, s.pcap, s.pcap_updated_at, s.pcap_seq)
+            IS DISTINCT FROM
+            (u.bd_seq, u.last_seq, u.last_seen, u.status, u.status_reason, u.status_changed_at, u.clock_offset_ms, u.disks,
+             u.pcap_oldest, u.pcap_newest, u.pcap, u.pcap_updated_at, u.pcap_seq)`,
+    [JSON.stringify(rows)],
+  );
+}
+
+/** What the fleet view's refresh compares: a sensor changed since `since` (by updated_at). */
+export interface SensorChangeRow {
+  name: string;
+  status: string;
+  statusReason: string | null;
+  lastSeen: Date | null;
+}
+
+/** The sensors changed since `since` (updated_at), a few columns each: the fleet view's refresh. */
+export async function sensorsChangedSince(q: Queryable, since: Date): Promise<SensorChangeRow[]> {
+  return q.query<SensorChangeRow>('SELECT name, status, status_reason AS "statusReason", last_seen AS "lastSeen" FROM sensors WHERE updated_at >= $1', [since]);
+}
+
+/** The named sensors' rows (absent names skipped). */
+export async function findSensors(q: Queryable, names: readonly string[]): Promise<SensorRow[]> {
+  if (names.length === 0) return [];
+  return q.query<SensorRow>(`${SELECT_VIEW} WHERE s.name = ANY($1::text[]) ORDER BY s.name`, [[...names]]);
 }

@@ -29,3 +29,13 @@ export async function listTransitions(q: Queryable, opts: { since: Date | null; 
     [opts.since, opts.limit, opts.sensorId ?? null],
   );
 }
+
+/** Many transitions in ONE multi-row INSERT (a batch's status changes). */
+export async function insertTransitions(q: Queryable, ts: readonly { sensorId: number; from: string; to: string; reason: string; at: Date }[]): Promise<void> {
+  if (ts.length === 0) return;
+  await q.query(
+    `INSERT INTO sensor_status_history (sensor_id, from_status, to_status, reason, at)
+     SELECT * FROM unnest($1::int8[], $2::text[], $3::text[], $4::text[], $5::timestamptz[])`,
+    [ts.map((t) => t.sensorId), ts.map((t) => t.from), ts.map((t) => t.to), ts.map((t) => t.reason), ts.map((t) => t.at.toISOString())],
+  );
+}

@@ -1,7 +1,16 @@
 /**
- * Applies agent messages to the fleet's state. Each message is applied in one transaction with
- * the sensor row locked, so concurrent collectors and the heartbeat sweep never interleave a
- * status change; events are emitted only after commit.
+ * Applies agent messages to the fleet's state. Messages are applied in batches of many sensors,
+ * each batch one transaction with its sensors' rows locked (in id order), so concurrent
+ * collectors and the heartbeat sweep never interleave a status change; events are emitted, and
+ * the fleet view (fleet-view.ts) updated, only after commit.
+ *
+ * State, health and availability messages share one batcher (domain/batcher.ts, group commit:
+ * up to `sensorBatch.maxMessages` messages, sent `maxDelayMs` after the first when a slot is free,
+ * else as soon as one frees, growing meanwhile); sensor-batch.ts applies a batch with a fixed
+ * handful of multi-row statements. Each message's promise resolves only after its batch committed;
+ * every message of a failed batch rejects (not acknowledged: the agents send them again, and every
+ * store is idempotent by seq). Ingest (broker/ingest.ts) hands in one message per sensor at a time,
+ * so a sensor's messages are applied in arrival order.
  *
  * Ordering rules (envelope `seq` increases per agent message; `bdSeq` per connection):
  * - birth (state online): starts a session — bd_seq := bdSeq, last_seq := seq, status online.
@@ -19,29 +28,17 @@
  *   after that transaction committed, and every message of a failed batch rejects (not
  *   acknowledged: the agents send them again, and the replay stores only what is missing).
  */
-import type { HealthMessage, PcapMessage, SensorStatusEvent, StateMessage, TrafficMessage } from '@pcapmesh/shared/wire';
+import type { HealthMessage, PcapMessage, StateMessage, TrafficMessage } from '@pcapmesh/shared/wire';
 import { Batcher } from '../batcher.js';
 import type { Logger } from '../../log.js';
 import type { Db, Queryable } from '../../storage/db.js';
-import { applyDeviceHealth, managedDeviceNames, syncDevices } from '../../storage/devices.repo.js';
-import { insertHealthSample } from '../../storage/health.repo.js';
-import { ensureLocation } from '../../storage/locations.repo.js';
-import {
-  applyBirth,
-  applyHealthSummary,
-  applyPcap,
-  lockSensor,
-  lockSensors,
-  raiseBdSeq,
-  touchSensor,
-  touchSensors,
-  type SensorLockRow,
-} from '../../storage/sensors.repo.js';
+import { lockSensors, touchSensors } from '../../storage/sensors.repo.js';
 import { insertTrafficBatch, type TrafficFlow, type TrafficSampleSet } from '../../storage/traffic.repo.js';
-import type { DomainEvents, SensorHealthEvent } from '../events.js';
-import { degradedReason, fullestDiskPercent, transition } from './sensor-status.js';
+import { invalid } from '../errors.js';
+import type { DomainEvents } from '../events.js';
+import type { FleetView } from './fleet-view.js';
+import { applySensorBatch, validSentAt, type BatchResult, type SensorItem } from './sensor-batch.js';
 import type { IngestOutcome } from './sensors.types.js';
-import { maxTimestamp, minTimestamp, timestampToIso } from '../time.js';
 
 /** What a TrafficSink recorded, handed back to it after commit: the locations it wrote to, and those whose traffic table it created. */
 export type TrafficRecorded = { locations: number[]; createdTables: number[] } | null;
@@ -69,6 +66,37 @@ export interface SensorIngestDeps {
   network?: TrafficSink | undefined;
   /** How traffic messages are batched (defaults: TRAFFIC_BATCH). */
   trafficBatch?: Partial<TrafficBatchSettings> | undefined;
+  /** How state, health and availability messages are batched (defaults: sensorBatchDefaults(db.kind)). */
+  sensorBatch?: Partial<SensorBatchSettings> | undefined;
+  /** Told every committed change (SensorService's fleet view). */
+  fleet?: FleetView | undefined;
+}
+
+export interface SensorBatchSettings {
+  /** Messages in one transaction at most. */
+  maxMessages: number;
+  /** How long the first message of a batch waits for others while a slot is free. */
+  maxDelayMs: number;
+  /** Batches being stored at once. */
+  concurrency: number;
+}
+
+/**
+ * Defaults: up to 1,000 messages; 10 ms (under load a batch grows for as long as the one before it
+ * takes: group commit); one batch at a time on PGlite (its queries are serialised anyway, and a
+ * waiting batch keeps growing), two on PostgreSQL.
+ */
+export function sensorBatchDefaults(kind: Db['kind']): SensorBatchSettings {
+  return { maxMessages: 1_000, maxDelayMs: 10, concurrency: kind === 'pglite' ? 1 : 2 };
+}
+
+/** SQLSTATE classes of errors caused by a statement's data (22 data exception, 23 integrity, 54 limits). */
+function isDataError(err: unknown): boolean {
+  for (let e: unknown = err; e instanceof Object; e = (e as { cause?: unknown }).cause) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && /^(22|23|54)[0-9A-Z]{3}$/.test(code)) return true;
+  }
+  return false;
 }
 
 export interface TrafficBatchSettings {
@@ -90,12 +118,19 @@ interface TrafficItem {
   msg: TrafficMessage;
 }
 
-type Applied = { outcome: IngestOutcome; status?: SensorStatusEvent | null; health?: SensorHealthEvent };
-
 export class SensorIngest {
   private readonly trafficBatcher: Batcher<TrafficItem, IngestOutcome>;
+  private readonly sensorBatcher: Batcher<SensorItem, IngestOutcome | { error: unknown }>;
 
   constructor(private readonly deps: SensorIngestDeps) {
+    const sb = { ...sensorBatchDefaults(deps.db.kind), ...deps.sensorBatch };
+    this.sensorBatcher = new Batcher((items) => this.sensorBatch(items), {
+      maxItems: sb.maxMessages,
+      maxWeight: sb.maxMessages,
+      maxDelayMs: sb.maxDelayMs,
+      concurrency: sb.concurrency,
+      coalesce: true,
+    });
     const b = { ...TRAFFIC_BATCH, ...deps.trafficBatch };
     this.trafficBatcher = new Batcher((items) => this.trafficBatch(items), {
       maxItems: b.maxMessages,
@@ -105,98 +140,67 @@ export class SensorIngest {
     });
   }
 
+  /** Birth or will/shutdown, in the next sensor batch; resolves after that batch committed. */
   state(sensor: string, msg: StateMessage): Promise<IngestOutcome> {
-    return this.apply(sensor, async (tx, row, now) => {
-      if (msg.status === 'online') {
-        if (row.bdSeq === msg.bdSeq && row.lastSeq !== null && msg.seq <= row.lastSeq) return { outcome: 'duplicate' };
-        if (row.bdSeq !== null && msg.bdSeq < row.bdSeq) {
-          this.deps.log.warn({ sensor, bdSeq: msg.bdSeq, previousBdSeq: row.bdSeq }, 'birth with a lower bdSeq: agent state was reset');
-        }
-        const locationId = msg.location ? await ensureLocation(tx, msg.location) : undefined;
-        await applyBirth(tx, row.id, {
-          bdSeq: msg.bdSeq,
-          seq: msg.seq,
-          seenAt: now,
-          version: msg.version ?? null,
-          hostname: msg.hostname ?? null,
-          locationId,
-          capabilities: msg.capabilities ?? [],
-          interfaces: msg.interfaces ?? [],
-        });
-        if (msg.interfaces) await syncDevices(tx, row.id, msg.interfaces);
-        return { outcome: 'applied', status: await transition(tx, row, 'online', 'birth', now) };
-      }
-      if (row.bdSeq !== null && msg.bdSeq < row.bdSeq) return { outcome: 'stale' };
-      await raiseBdSeq(tx, row.id, msg.bdSeq);
-      const reason = msg.reason === 'lost' ? 'last will' : (msg.reason ?? 'offline');
-      return { outcome: 'applied', status: await transition(tx, row, 'offline', reason, now) };
-    });
+    return this.batched({ kind: 'state', sensor, msg });
   }
 
+  /** A health report, in the next sensor batch; resolves after that batch committed. */
   health(sensor: string, msg: HealthMessage): Promise<IngestOutcome> {
-    return this.apply(sensor, async (tx, row, now) => {
-      const sampledAt = new Date(msg.sentAt);
-      const diskUsedPercent = fullestDiskPercent(msg.disks);
-      const stored = await insertHealthSample(tx, {
-        sensorId: row.id,
-        sampledAt,
-        seq: msg.seq,
-        cpuUsage: msg.cpu.usage,
-        cpuCores: msg.cpu.cores,
-        memoryTotal: msg.memory.total,
-        memoryUsed: msg.memory.used,
-        memoryAvailable: msg.memory.available,
-        load: msg.load,
-        uptimeSeconds: msg.uptime,
-        diskUsedPercent,
-        disks: msg.disks,
-        interfaces: msg.interfaces,
-        captures: msg.captures,
-        clockOffsetMs: msg.clockOffsetMs ?? null,
-        spoolDropped: msg.spoolDropped ?? null,
-      });
-      if (!stored) return { outcome: 'duplicate' };
-      const newest = row.lastSeq === null || msg.seq > row.lastSeq;
-      await touchSensor(tx, row.id, now, msg.seq);
-      if (!newest) return { outcome: 'applied' };
-
-      await applyHealthSummary(tx, row.id, { disks: msg.disks, clockOffsetMs: msg.clockOffsetMs ?? null });
-      await applyDeviceHealth(tx, row.id, { captures: msg.captures, interfaces: msg.interfaces, at: now });
-      const degraded = degradedReason(msg, await managedDeviceNames(tx, row.id));
-      const wasLive = row.status === 'online' || row.status === 'degraded';
-      const reason = degraded ?? (wasLive ? 'recovered' : 'health received');
-      const status = await transition(tx, row, degraded ? 'degraded' : 'online', reason, now);
-      const health: SensorHealthEvent = {
-        type: 'sensor.health',
-        sensor,
-        at: sampledAt.toISOString(),
-        cpu: msg.cpu.usage,
-        memoryUsed: msg.memory.used,
-        memoryTotal: msg.memory.total,
-        load1: msg.load[0],
-        disks: msg.disks.map((d) => ({ mount: d.mount, size: d.size, used: d.used, usedPercent: d.size > 0 ? (d.used / d.size) * 100 : 0 })),
-      };
-      return { outcome: 'applied', status, health };
-    });
+    if (!validSentAt(msg)) return Promise.reject(invalid(`health of ${sensor}: sentAt ${msg.sentAt} is not a representable time`));
+    return this.batched({ kind: 'health', sensor, msg });
   }
 
+  /** An availability report, in the next sensor batch; resolves after that batch committed. */
   pcap(sensor: string, msg: PcapMessage): Promise<IngestOutcome> {
-    return this.apply(sensor, async (tx, row, now) => {
-      if (row.pcapSeq !== null && msg.seq <= row.pcapSeq) {
-        return { outcome: msg.seq === row.pcapSeq ? 'duplicate' : 'stale' };
+    return this.batched({ kind: 'pcap', sensor, msg });
+  }
+
+  /** Resolves when every state, health and availability message handed in so far was stored or failed. */
+  drainSensors(): Promise<void> {
+    return this.sensorBatcher.drain();
+  }
+
+  private async batched(item: SensorItem): Promise<IngestOutcome> {
+    const r = await this.sensorBatcher.add(item);
+    if (typeof r === 'string') return r;
+    throw r.error;
+  }
+
+  /**
+   * One transaction for a batch of state/health/availability messages. When the database refuses
+   * the batch for the data of a message (SQLSTATE class 22/23/54: a value out of range, a NUL in a
+   * text), each message is tried alone, so one bad message does not hold up the others; any other
+   * failure (the database is down, a table is gone) fails every message of the batch.
+   */
+  private async sensorBatch(items: SensorItem[]): Promise<(IngestOutcome | { error: unknown })[]> {
+    try {
+      return (await this.commitSensorBatch(items)).outcomes;
+    } catch (err) {
+      if (items.length === 1 || !isDataError(err)) throw err;
+      this.deps.log.warn({ messages: items.length, err }, 'a sensor batch was refused for its data; storing its messages one by one');
+      const out: (IngestOutcome | { error: unknown })[] = [];
+      for (const item of items) {
+        try {
+          out.push((await this.commitSensorBatch([item])).outcomes[0]!);
+        } catch (one) {
+          out.push({ error: one });
+        }
       }
-      const oldest = msg.sources.map((s) => s.oldest).reduce((a, b) => (a && b ? minTimestamp(a, b) : (a ?? b)), null);
-      const newest = msg.sources.map((s) => s.newest).reduce((a, b) => (a && b ? maxTimestamp(a, b) : (a ?? b)), null);
-      await applyPcap(tx, row.id, {
-        oldest: oldest ? timestampToIso(oldest) : null,
-        newest: newest ? timestampToIso(newest) : null,
-        sources: msg.sources,
-        at: now,
-        seq: msg.seq,
-      });
-      await touchSensor(tx, row.id, now, msg.seq);
-      return { outcome: 'applied' };
-    });
+      return out;
+    }
+  }
+
+  private async commitSensorBatch(items: SensorItem[]): Promise<BatchResult> {
+    const result = await this.deps.db.transaction((tx) => applySensorBatch(tx, items, this.deps.now(), this.deps.log));
+    this.deps.fleet?.apply(result.changes);
+    for (const event of result.events) {
+      if (event.type === 'sensor.status') {
+        this.deps.log.info({ sensor: event.sensor, status: event.status, previous: event.previous, reason: event.reason }, 'sensor status changed');
+        this.deps.events.emit('sensor.status', event);
+      } else this.deps.events.emit('sensor.health', event);
+    }
+    return result;
   }
 
   /** Applies a traffic message in the next batch; resolves after that batch committed (see the contract). */
@@ -263,20 +267,5 @@ export class SensorIngest {
     });
     if (network) await network.afterCommit(recorded);
     return outcomes;
-  }
-
-  /** Runs `fn` in a transaction with the sensor row locked; emits its events after commit. */
-  private async apply(sensor: string, fn: (tx: Queryable, row: SensorLockRow, now: Date) => Promise<Applied>): Promise<IngestOutcome> {
-    const result = await this.deps.db.transaction(async (tx): Promise<Applied> => {
-      const row = await lockSensor(tx, sensor);
-      if (!row) return { outcome: 'unknown-sensor' };
-      return fn(tx, row, this.deps.now());
-    });
-    if (result.status) {
-      this.deps.log.info({ sensor, status: result.status.status, previous: result.status.previous, reason: result.status.reason }, 'sensor status changed');
-      this.deps.events.emit('sensor.status', result.status);
-    }
-    if (result.health) this.deps.events.emit('sensor.health', result.health);
-    return result.outcome;
   }
 }

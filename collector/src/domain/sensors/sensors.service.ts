@@ -25,6 +25,8 @@ import {
   lockSensor,
   secretHash,
   sensorId,
+  findSensors,
+  sensorsChangedSince,
   setSecretHash,
   silentLiveSensors,
 } from '../../storage/sensors.repo.js';
@@ -32,11 +34,10 @@ import { listTransitions } from '../../storage/status-history.repo.js';
 import { sensorStanding, setRevoked } from '../../storage/sensor-revocation.repo.js';
 import { Lru } from '@pcapmesh/shared/util/lru';
 
-/** How long SensorService.standing() trusts an answer. */
-const STANDING_CACHE_MS = 5_000;
 import { conflict, invalid, notFound } from '../errors.js';
 import type { DomainEvents } from '../events.js';
-import { SensorIngest, type TrafficSink } from './sensor-ingest.js';
+import { FleetView } from './fleet-view.js';
+import { SensorIngest, type SensorBatchSettings, type TrafficSink } from './sensor-ingest.js';
 import { transition } from './sensor-status.js';
 import { toDeviceView, toSensorView } from './sensor-views.js';
 import {
@@ -51,6 +52,16 @@ import {
   type SensorView,
 } from './sensors.types.js';
 
+/** How long SensorService.standing() trusts an answer. */
+const STANDING_CACHE_MS = 5_000;
+/**
+ * PostgreSQL only (other collectors may write the same sensors): the fleet view re-reads the rows
+ * changed since its last look at most this often, in the background of a read.
+ */
+const FLEET_REFRESH_MS = 2_000;
+/** A refresh re-reads this much before its last look (a transaction's updated_at is its start time). */
+const FLEET_REFRESH_OVERLAP_MS = 10_000;
+
 export interface SensorServiceDeps {
   db: Db;
   events: DomainEvents;
@@ -63,6 +74,8 @@ export interface SensorServiceDeps {
   network?: TrafficSink;
   /** Budget for checks against legacy argon2 secret hashes (default: the process-wide one). */
   legacy?: LegacyVerifier;
+  /** How state/health/availability messages are batched (tests; defaults in sensor-ingest.ts). */
+  sensorBatch?: Partial<SensorBatchSettings>;
 }
 
 /** Secret of a sensor: 32 random bytes, base64url. */
@@ -79,11 +92,23 @@ export class SensorService {
   private readonly legacy: LegacyVerifier;
   /** standing() answers, bounded and short-lived. */
   private readonly standings = new Lru<string, 'active' | 'revoked' | 'unknown'>({ maxEntries: 20_000, defaultTtlMs: STANDING_CACHE_MS });
+  /** Every sensor's view in memory (fleet-view.ts): list/get/status answer from it once loaded. */
+  private readonly fleet = new FleetView();
+  private fleetLoading: Promise<void> | null = null;
+  private fleetRefresh: { at: number; running: Promise<void> | null; since: Date } = { at: 0, running: null, since: new Date(0) };
 
   constructor(private readonly deps: SensorServiceDeps) {
     this.now = deps.now ?? (() => new Date());
     this.startedAt = this.now();
-    this.ingest = new SensorIngest({ db: deps.db, events: deps.events, log: deps.log, now: this.now, network: deps.network });
+    this.ingest = new SensorIngest({
+      db: deps.db,
+      events: deps.events,
+      log: deps.log,
+      now: this.now,
+      network: deps.network,
+      sensorBatch: deps.sensorBatch,
+      fleet: this.fleet,
+    });
     this.legacy = deps.legacy ?? sharedLegacyVerifier;
   }
 
@@ -106,7 +131,9 @@ export class SensorService {
       throw new Error(`cannot register sensor ${input.name}`, { cause: err });
     }
     this.deps.log.info({ sensor: input.name, location: location ?? null }, 'sensor registered');
-    return { sensor: await this.get(input.name), secret };
+    const sensor = await this.read(input.name);
+    if (this.fleet.loaded) this.fleet.put(sensor);
+    return { sensor, secret };
   }
 
   /** A new secret for `name`; the old one is invalid at once and a revoke is lifted. not_found if unknown. */
@@ -201,6 +228,7 @@ export class SensorService {
         return transition(tx, row, 'offline', 'heartbeat timeout', now);
       });
       if (event) {
+        this.fleet.apply([{ name, status: { status: event.status, reason: event.reason, since: new Date(event.at) } }]);
         marked.push(name);
         this.deps.log.info({ sensor: name, status: 'offline', previous: event.previous, reason: event.reason }, 'sensor status changed');
         this.deps.events.emit('sensor.status', event);
@@ -209,33 +237,106 @@ export class SensorService {
     return marked;
   }
 
-  /** Every sensor by name, each with its newest health sample (two queries whatever the fleet's size). */
+  /**
+   * Every sensor by name, each with its newest health sample: from the fleet view (loaded from the
+   * database on first use, two queries whatever the fleet's size; then kept current by ingest).
+   */
   async list(): Promise<SensorView[]> {
-    const rows = await listSensors(this.deps.db);
-    const latest = new Map(
-      (
-        await latestHealthSamples(
-          this.deps.db,
-          rows.map((r) => r.id),
-        )
-      ).map((h) => [h.sensorId, h]),
-    );
-    return rows.map((r) => toSensorView(r, latest.get(r.id)));
+    await this.fleetReady();
+    return this.fleet.list();
   }
 
-  /** not_found if unknown. */
+  /** not_found if unknown. From the fleet view; a sensor it does not hold yet (registered by another collector) is read from the database. */
   async get(name: string): Promise<SensorView> {
+    await this.fleetReady();
+    const view = this.fleet.get(name);
+    if (view) return view;
+    const read = await this.read(name);
+    this.fleet.put(read);
+    return read;
+  }
+
+  async status(name: string): Promise<SensorStatusView> {
+    const s = await this.get(name);
+    return { name: s.name, status: s.status, reason: s.statusReason, since: s.statusChangedAt, lastSeen: s.lastSeen };
+  }
+
+  /** Waits for in-flight state/health/availability batches (tests, shutdown). */
+  drainIngest(): Promise<void> {
+    return this.ingest.drainSensors();
+  }
+
+  /** One sensor from the database. not_found if unknown. */
+  private async read(name: string): Promise<SensorView> {
     const row = await findSensor(this.deps.db, name);
     if (!row) throw notFound(`sensor ${name}`);
     const [latest] = await latestHealthSamples(this.deps.db, [row.id]);
     return toSensorView(row, latest);
   }
 
-  async status(name: string): Promise<SensorStatusView> {
-    const row = await findSensor(this.deps.db, name);
-    if (!row) throw notFound(`sensor ${name}`);
-    const s = toSensorView(row);
-    return { name: s.name, status: s.status, reason: s.statusReason, since: s.statusChangedAt, lastSeen: s.lastSeen };
+  /** Loads the fleet view once; on PostgreSQL starts a background refresh when the last is older than FLEET_REFRESH_MS. */
+  private async fleetReady(): Promise<void> {
+    if (!this.fleet.loaded) {
+      this.fleetLoading ??= this.loadFleet().finally(() => (this.fleetLoading = null));
+      await this.fleetLoading;
+      return;
+    }
+    const r = this.fleetRefresh;
+    if (this.deps.db.kind !== 'postgres' || r.running !== null || Date.now() - r.at < FLEET_REFRESH_MS) return;
+    r.running = this.refreshFleet()
+      .catch((err: unknown) => this.deps.log.warn({ err }, 'refreshing the fleet view failed; it is tried again on the next read'))
+      .finally(() => (r.running = null));
+  }
+
+  private async loadFleet(): Promise<void> {
+    const startedAt = new Date(Date.now() - FLEET_REFRESH_OVERLAP_MS);
+    this.fleet.beginLoad();
+    try {
+      const rows = await listSensors(this.deps.db);
+      const latest = new Map(
+        (
+          await latestHealthSamples(
+            this.deps.db,
+            rows.map((r) => r.id),
+          )
+        ).map((h) => [h.sensorId, h]),
+      );
+      this.fleet.load(rows.map((r) => toSensorView(r, latest.get(r.id))));
+      this.fleetRefresh = { at: Date.now(), running: null, since: startedAt };
+      this.deps.log.info({ sensors: rows.length }, 'fleet view loaded');
+    } catch (err) {
+      this.fleet.abortLoad();
+      throw err;
+    }
+  }
+
+  /**
+   * Re-reads the sensors another writer changed since the last look (status, reason or last seen
+   * differ from the view) and puts them in the view, unless this process changed them meanwhile.
+   */
+  private async refreshFleet(): Promise<void> {
+    const startedAt = new Date(Date.now() - FLEET_REFRESH_OVERLAP_MS);
+    const mark = this.fleet.mark();
+    const changed = (await sensorsChangedSince(this.deps.db, this.fleetRefresh.since)).filter((r) => {
+      const v = this.fleet.get(r.name);
+      return !v || v.status !== r.status || v.statusReason !== r.statusReason || v.lastSeen !== (r.lastSeen?.toISOString() ?? null);
+    });
+    if (changed.length > 0) {
+      const rows = await findSensors(
+        this.deps.db,
+        changed.map((r) => r.name),
+      );
+      const latest = new Map(
+        (
+          await latestHealthSamples(
+            this.deps.db,
+            rows.map((r) => r.id),
+          )
+        ).map((h) => [h.sensorId, h]),
+      );
+      for (const r of rows) this.fleet.put(toSensorView(r, latest.get(r.id)), mark);
+    }
+    this.fleetRefresh = { at: Date.now(), running: null, since: startedAt };
   }
 
   async devices(name: string): Promise<DeviceView[]> {
