@@ -74,7 +74,12 @@ export const agentConfigSchema = z.strictObject({
           caFile: z.string().min(1).optional(),
           /** Refuse brokers whose certificate does not verify. Keep true outside labs. */
           rejectUnauthorized: z.boolean().default(true),
+          /** PEM client certificate (`pcapmesh certs sensor NAME`) for a broker that requires one (collector mqtt.tls.clientCaFile); its CN must be the sensor name. */
+          certFile: z.string().min(1).optional(),
+          /** PEM private key of certFile (keep it 0600). */
+          keyFile: z.string().min(1).optional(),
         })
+        .refine((tls) => (tls.certFile === undefined) === (tls.keyFile === undefined), { message: 'certFile and keyFile are set together', path: ['keyFile'] })
         .prefault({}),
     })
     .prefault({}),
@@ -173,6 +178,8 @@ export const agentConfigSchema = z.strictObject({
   log: z
     .strictObject({
       level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+      /** auto: readable lines when stderr is a terminal, JSON lines otherwise; json or pretty force either. */
+      format: z.enum(['auto', 'json', 'pretty']).default('auto'),
     })
     .prefault({}),
 });

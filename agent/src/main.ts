@@ -66,7 +66,7 @@ async function main(): Promise<number> {
     }
     throw err;
   }
-  const logger = createLogger(config.log.level, config.name);
+  const logger = createLogger(config.log.level, config.name, config.log.format);
   const sensor = config.name;
   // Listen before starting anything: a stop requested during start-up is honoured after it.
   // Later signals change nothing (a terminal's Ctrl-C reaches both the launcher, which forwards

@@ -17,9 +17,8 @@
  *   console.log(collector.httpUrl, collector.mqttPort);
  *   await collector.stop();
  */
-import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
-import { startEmbeddedBroker, type EmbeddedBroker } from './broker/embedded.js';
+import { startEmbeddedBroker, type BrokerTlsFiles, type EmbeddedBroker } from './broker/embedded.js';
 import { publishDomainEvents } from './broker/events-publisher.js';
 import { connectExternalBroker, type ExternalBroker } from './broker/external.js';
 import { Ingest } from './broker/ingest.js';
@@ -37,7 +36,8 @@ import { createHttpApp } from './http/app.js';
 import { openJobsStack, type JobsStack } from './jobs/stack.js';
 import { CredentialVerifier } from './http/credentials.js';
 import { openLiveFeed } from './http/live-feed.js';
-import { startHttpServer } from './http/server.js';
+import { startHttpServer, type HttpServer } from './http/server.js';
+import { readCaFile, readTlsPair, type TlsPair } from './tls-files.js';
 import { LdapAuthenticator } from './ldap/authenticator.js';
 import { createLogger } from './log.js';
 import { recentLogs } from './log-ring.js';
@@ -86,6 +86,12 @@ export interface Collector {
   readonly generatedAdminPassword: string | null;
   /** Available after start. */
   readonly services: CollectorServices;
+  /**
+   * Re-reads the certificate files of http.tls and mqtt.tls (SIGHUP) and serves new connections
+   * with them. A file that is refused keeps the old certificate and is logged naming its key.
+   * Resolves to what was reloaded.
+   */
+  reloadTls(): { http: boolean; mqtt: boolean };
 }
 
 export interface CreateCollectorOptions {
@@ -102,6 +108,8 @@ export function createCollector(config: CollectorConfig, opts: CreateCollectorOp
   let apiTokenFile: string | null = null;
   let generatedAdminPassword: string | null = null;
   let stopping: Promise<void> | undefined;
+  let httpServer: HttpServer | undefined;
+  let embeddedBroker: EmbeddedBroker | undefined;
 
   async function step<T>(what: string, fn: () => Promise<T>): Promise<T> {
     try {
@@ -112,6 +120,10 @@ export function createCollector(config: CollectorConfig, opts: CreateCollectorOp
   }
 
   async function startAll(): Promise<void> {
+    // Certificate files first: a bad one is refused (ConfigError naming the key) before anything opens.
+    const httpTls = config.http.tls.certFile === undefined ? undefined : logPair(readTlsPair(config.http.tls, 'http.tls'), 'http.tls');
+    const mqttTls =
+      config.mqtt.mode === 'external' || config.mqtt.tls.certFile === undefined ? undefined : brokerTlsFiles(config, (p) => logPair(p, 'mqtt.tls'));
     const db = await step('open database', () =>
       openDb({
         url: config.database.url,
@@ -201,7 +213,7 @@ export function createCollector(config: CollectorConfig, opts: CreateCollectorOp
     // Closers run last-first: the broker stops delivering, then ingest finishes what it has.
     closers.push({ what: 'ingest', close: () => ingest.drain() });
     const integrations = new IntegrationsService({ db, audit: accounts.audit, kick: (match) => kick(match) });
-    const broker = await step('MQTT broker', () => openBroker(config, sensors, ingestStats, log, integrations, (taskId) => taskOwner(db, taskId)));
+    const broker = await step('MQTT broker', () => openBroker(config, mqttTls, sensors, ingestStats, log, integrations, (taskId) => taskOwner(db, taskId)));
     // An external broker cannot be told to drop a client: ingest refuses a revoked sensor's messages (sensors.standing).
     const kick: KickClients = (match) => (broker.mode === 'embedded' ? broker.disconnect(match) : 0);
     const enrolment = new EnrolmentService({
@@ -213,7 +225,10 @@ export function createCollector(config: CollectorConfig, opts: CreateCollectorOp
       throttle: accounts.throttle,
     });
     closers.push({ what: 'MQTT broker', close: () => broker.close() });
-    if (broker.mode === 'embedded') ports = broker.ports;
+    if (broker.mode === 'embedded') {
+      ports = broker.ports;
+      embeddedBroker = broker;
+    }
 
     // The port is known once the HTTP server listens (http.port 0 picks one); upload URLs are made after that.
     const bound: { port?: number } = {};
@@ -263,7 +278,8 @@ export function createCollector(config: CollectorConfig, opts: CreateCollectorOp
       packets: new PacketsService({ jobs: stack.jobs.service, results: stack.results, log }),
       uploads: { tokens: stack.tokens, service: stack.uploads },
     });
-    const server = await step('HTTP server', () => startHttpServer(app, { host: config.http.host, port: config.http.port, log }));
+    const server = await step('HTTP server', () => startHttpServer(app, { host: config.http.host, port: config.http.port, log, tls: httpTls }));
+    httpServer = server;
     closers.push({ what: 'HTTP server', close: () => server.close() });
     httpUrl = server.url;
     bound.port = Number(new URL(server.url).port);
@@ -334,6 +350,25 @@ export function createCollector(config: CollectorConfig, opts: CreateCollectorOp
     services = { db, cache, sensors, events, ingestStats, broker };
   }
 
+  function logPair(pair: TlsPair, key: string): TlsPair {
+    log.info({ component: 'tls', key, fingerprint: pair.fingerprint, validTo: pair.validTo }, 'certificate loaded');
+    return pair;
+  }
+
+  /** One listener's reload; false (logged) when its files are refused. */
+  function reloadOne(key: string, apply: () => void): boolean {
+    try {
+      apply();
+      return true;
+    } catch (err) {
+      log.error(
+        { component: 'tls', key, err: err instanceof Error ? err.message : String(err) },
+        'certificate reload refused; the previous certificate stays in use',
+      );
+      return false;
+    }
+  }
+
   async function closeAll(): Promise<void> {
     while (closers.length > 0) {
       const { what, close } = closers.pop()!;
@@ -379,11 +414,35 @@ export function createCollector(config: CollectorConfig, opts: CreateCollectorOp
       if (!services) throw new Error('collector not started');
       return services;
     },
+    reloadTls() {
+      const { http, mqtt } = config;
+      const server = httpServer;
+      const broker = embeddedBroker;
+      return {
+        http:
+          server !== undefined &&
+          http.tls.certFile !== undefined &&
+          reloadOne('http.tls', () => server.setTls(logPair(readTlsPair(http.tls, 'http.tls'), 'http.tls'))),
+        mqtt:
+          broker !== undefined &&
+          mqtt.tls.certFile !== undefined &&
+          reloadOne('mqtt.tls', () => broker.setTls(brokerTlsFiles(config, (pair) => logPair(pair, 'mqtt.tls')))),
+      };
+    },
   };
+}
+
+/** Certificate, key and client CA of the embedded broker's TLS listener, read and checked. */
+function brokerTlsFiles(config: CollectorConfig, seen: (pair: TlsPair) => void): BrokerTlsFiles {
+  const pair = readTlsPair(config.mqtt.tls, 'mqtt.tls');
+  seen(pair);
+  const caFile = config.mqtt.tls.clientCaFile;
+  return { cert: pair.cert, key: pair.key, ...(caFile !== undefined ? { ca: readCaFile(caFile, 'mqtt.tls.clientCaFile') } : {}) };
 }
 
 async function openBroker(
   config: CollectorConfig,
+  tlsFiles: BrokerTlsFiles | undefined,
   sensors: SensorService,
   stats: IngestStats,
   log: Logger,
@@ -394,10 +453,7 @@ async function openBroker(
   if (mqtt.mode === 'external' && mqtt.url !== undefined) {
     return connectExternalBroker({ url: mqtt.url, username: mqtt.username, password: mqtt.password, sharedGroup: mqtt.sharedGroup, log });
   }
-  const tls =
-    mqtt.tls.certFile !== undefined && mqtt.tls.keyFile !== undefined
-      ? { port: mqtt.tls.port, cert: readTlsFile(mqtt.tls.certFile, 'mqtt.tls.certFile'), key: readTlsFile(mqtt.tls.keyFile, 'mqtt.tls.keyFile') }
-      : undefined;
+  const tls = tlsFiles ? { port: mqtt.tls.port, ...tlsFiles } : undefined;
   return startEmbeddedBroker({
     host: mqtt.host,
     port: mqtt.plainEnabled ? mqtt.port : null,
@@ -415,14 +471,6 @@ async function openBroker(
       },
     },
   });
-}
-
-function readTlsFile(path: string, key: string): Buffer {
-  try {
-    return readFileSync(path);
-  } catch (err) {
-    throw new Error(`${key}: cannot read ${path}`, { cause: err });
-  }
 }
 
 function fail(message: string): never {

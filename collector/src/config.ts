@@ -40,6 +40,17 @@ const urlWithScheme = (schemes: string[]) =>
     `must be a URL starting with ${schemes.map((s) => `${s}://`).join(' or ')}`,
   );
 
+/** A certificate and its key are set together or not at all (reported at the one that is missing). */
+function pairedFiles(
+  tls: { certFile?: string | undefined; keyFile?: string | undefined },
+  ctx: { addIssue(issue: { code: 'custom'; path: string[]; message: string }): void },
+): void {
+  if ((tls.certFile === undefined) !== (tls.keyFile === undefined)) {
+    const missing = tls.certFile === undefined ? 'certFile' : 'keyFile';
+    ctx.addIssue({ code: 'custom', path: ['tls', missing], message: 'required when the other of certFile/keyFile is set' });
+  }
+}
+
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
 /** Job limits with the given defaults (jobs.defaultLimits, jobs.ceilings). */
@@ -81,7 +92,16 @@ export const collectorConfigSchema = z.strictObject({
         .array(z.union([z.ipv4(), z.ipv6()]))
         .max(64)
         .default([]),
+      tls: z
+        .strictObject({
+          /** PEM certificate (chain) of the HTTP server. With keyFile, the API and dashboard are served over HTTPS only. Re-read on SIGHUP. */
+          certFile: optionalText,
+          /** PEM private key for certFile (keep it 0600). Re-read on SIGHUP. */
+          keyFile: optionalText,
+        })
+        .prefault({}),
     })
+    .superRefine((http, ctx) => pairedFiles(http.tls, ctx))
     .prefault({}),
 
   mqtt: z
@@ -106,6 +126,8 @@ export const collectorConfigSchema = z.strictObject({
           keyFile: optionalText,
           /** Port of the TLS listener. Default 8883. */
           port: port.default(8883),
+          /** PEM CA certificate(s). Set: MQTTS clients must present a certificate signed by it whose CN equals their MQTT username (the sensor name), in addition to their secret. Re-read on SIGHUP. */
+          clientCaFile: optionalText,
         })
         .prefault({}),
       /** External broker URL (mqtt://, mqtts://, ws://, wss://). Set: the collector is a client of it and runs no broker. */
@@ -122,10 +144,14 @@ export const collectorConfigSchema = z.strictObject({
     })
     // Checked on the section, so these are reported even when other sections have problems.
     .superRefine((mqtt, ctx) => {
-      const { certFile, keyFile } = mqtt.tls;
-      if ((certFile === undefined) !== (keyFile === undefined)) {
-        const missing = certFile === undefined ? 'certFile' : 'keyFile';
-        ctx.addIssue({ code: 'custom', path: ['tls', missing], message: 'required when the other of certFile/keyFile is set' });
+      const { certFile } = mqtt.tls;
+      pairedFiles(mqtt.tls, ctx);
+      if (mqtt.tls.clientCaFile !== undefined && certFile === undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['tls', 'clientCaFile'],
+          message: 'needs mqtt.tls.certFile and keyFile (client certificates are checked on the MQTTS listener)',
+        });
       }
       if (!mqtt.plainEnabled && certFile === undefined && mqtt.url === undefined) {
         ctx.addIssue({ code: 'custom', path: ['plainEnabled'], message: 'false needs mqtt.tls.certFile and keyFile (else the broker has no listener)' });
@@ -347,6 +373,8 @@ export const collectorConfigSchema = z.strictObject({
     .strictObject({
       /** Log level: fatal, error, warn, info, debug, trace or silent. Default info. */
       level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+      /** auto: one readable line per entry when the log goes to a terminal, JSON lines otherwise; json or pretty force either. Default auto. */
+      format: z.enum(['auto', 'json', 'pretty']).default('auto'),
     })
     .prefault({}),
 });
@@ -402,14 +430,15 @@ export function resolveConfig(parsed: Parsed, cwd: string = process.cwd()): Coll
 
 /**
  * The base URL agents use to reach this collector's HTTP API: `http.publicUrl`, else
- * `http://{host}:{port}` with a wildcard host replaced by 127.0.0.1 and `boundPort` (the real port
+ * `http(s)://{host}:{port}` (https when http.tls is set) with a wildcard host replaced by 127.0.0.1 and `boundPort` (the real port
  * after start) used when it is given.
  */
 export function publicUrlOf(config: Pick<CollectorConfig, 'http'>, boundPort?: number): string {
   if (config.http.publicUrl !== undefined) return config.http.publicUrl;
   const host = ['0.0.0.0', '::', '[::]'].includes(config.http.host) ? '127.0.0.1' : config.http.host;
   const shown = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
-  return `http://${shown}:${boundPort ?? config.http.port}`;
+  const scheme = config.http.tls.certFile === undefined ? 'http' : 'https';
+  return `${scheme}://${shown}:${boundPort ?? config.http.port}`;
 }
 
 /** A full configuration from partial input, validated (for tests and embedding). Throws ConfigError. */

@@ -2,11 +2,16 @@
  * Structured logging (pino). Fields that may hold secrets are redacted wherever they appear in
  * the first levels of a log object, so a secret can never reach the log by accident.
  *
+ * Format (`log.format`): JSON lines, or readable lines (shared/util/log-format.ts) when the
+ * destination is a terminal (`auto`, the default) or when `pretty` is asked for. GET /admin/logs
+ * always keeps the JSON form.
+ *
  * @example
  *   const log = createLogger(config);
  *   log.child({ sensor: 'edge-1' }).info({ status: 'online' }, 'sensor status changed');
  */
 import { pino, type DestinationStream, type Logger } from 'pino';
+import { formatLogLine, wantsPretty, type LogFormat } from '@pcapmesh/shared/util/log-format';
 import { recentLogs } from './log-ring.js';
 
 export type { Logger };
@@ -21,10 +26,14 @@ export interface LoggerOptions {
   destination?: DestinationStream;
   /** Base fields on every line. Default { service: 'collector' }. */
   base?: Record<string, unknown>;
+  /** Whether the destination is a terminal (log.format auto). Default: whether stdout is one (the default destination). */
+  isTerminal?: boolean;
 }
 
-/** A pino logger at `config.log.level` that redacts secrets. */
-export function createLogger(config: { log: { level: string } }, opts: LoggerOptions = {}): Logger {
+/** A pino logger at `config.log.level` in `config.log.format` (default auto) that redacts secrets. */
+export function createLogger(config: { log: { level: string; format?: LogFormat } }, opts: LoggerOptions = {}): Logger {
+  const isTerminal = opts.isTerminal ?? (opts.destination === undefined && process.stdout.isTTY === true);
+  const pretty = wantsPretty(config.log.format ?? 'auto', isTerminal);
   return pino(
     {
       level: config.log.level,
@@ -32,7 +41,8 @@ export function createLogger(config: { log: { level: string } }, opts: LoggerOpt
       redact: { paths: REDACT_PATHS, censor: '[redacted]' },
       timestamp: pino.stdTimeFunctions.isoTime,
       // Every line (already redacted) is kept in the ring GET /admin/logs serves.
-      hooks: { streamWrite: (line: string) => (recentLogs.push(line), line) },
+      // Readable lines are coloured only on a terminal.
+      hooks: { streamWrite: (line: string) => (recentLogs.push(line), pretty ? formatLogLine(line, { color: isTerminal }) : line) },
     },
     opts.destination,
   );

@@ -26,9 +26,11 @@
  * is a fresh mqtt.js client, so one session's callbacks can never act on the next. `stop()` publishes the retained state offline with reason "shutdown" (same bdSeq)
  * and disconnects cleanly, so the broker discards the will.
  */
+import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
+import { ConfigError } from '@pcapmesh/shared/util/config';
 import {
   SCHEMA_VERSION,
   decodeMessage,
@@ -55,7 +57,7 @@ export interface ConnectionOptions {
   password: string | undefined;
   protocolVersion: 4 | 5;
   keepaliveSeconds: number;
-  tls: { caFile?: string | undefined; rejectUnauthorized: boolean };
+  tls: { caFile?: string | undefined; rejectUnauthorized: boolean; certFile?: string | undefined; keyFile?: string | undefined };
   spool: Spool;
   sequencer: Sequencer;
   bdSeq: BdSeqStore;
@@ -128,16 +130,14 @@ export class MqttConnection {
   private stopping = false;
   private lastError = '';
   private readonly ca: Buffer | undefined;
+  private readonly clientCert: { cert: Buffer; key: Buffer } | undefined;
   /** Counters for health and tests. */
   readonly counters = { connects: 0, published: 0, acked: 0, commandsReceived: 0, commandsRejected: 0 };
 
   constructor(private readonly opts: ConnectionOptions) {
-    const caFile = opts.tls.caFile;
-    try {
-      this.ca = caFile ? readFileSync(caFile) : undefined;
-    } catch (err) {
-      throw new Error(`cannot read mqtt.tls.caFile ${caFile}`, { cause: err });
-    }
+    const { caFile, certFile, keyFile } = opts.tls;
+    this.ca = caFile ? readTlsFile(caFile, 'mqtt.tls.caFile') : undefined;
+    this.clientCert = certFile && keyFile ? readClientCert(certFile, keyFile) : undefined;
   }
 
   get online(): boolean {
@@ -189,6 +189,7 @@ export class MqttConnection {
       will: { topic: topics.sensor(sensor, 'state'), payload: Buffer.from(will), qos: 1, retain: true },
       rejectUnauthorized: this.opts.tls.rejectUnauthorized,
       ...(this.ca ? { ca: this.ca } : {}),
+      ...(this.clientCert ?? {}),
     };
     const client = mqtt.connect(this.opts.url, options);
     const session: Session = { client, bdSeq, inflight: 0, online: false };
@@ -337,4 +338,27 @@ function decodeCommand(command: AgentCommand['kind'], payload: Uint8Array): Agen
   }
   const r = decodeMessage('estimate-command', payload);
   return r.ok ? { kind: 'estimate', message: r.message } : r;
+}
+
+/** A file named by `key`, or a ConfigError naming the key and why it cannot be read. */
+function readTlsFile(path: string, key: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    throw new ConfigError([`${key}: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`], 'certificate files');
+  }
+}
+
+/** The client certificate and key (mqtt.tls.certFile/keyFile), checked to belong together. */
+function readClientCert(certFile: string, keyFile: string): { cert: Buffer; key: Buffer } {
+  const cert = readTlsFile(certFile, 'mqtt.tls.certFile');
+  const key = readTlsFile(keyFile, 'mqtt.tls.keyFile');
+  let matches: boolean;
+  try {
+    matches = new X509Certificate(cert).checkPrivateKey(createPrivateKey(key));
+  } catch (err) {
+    throw new ConfigError([`mqtt.tls.certFile: ${certFile} or ${keyFile} is not PEM (${(err as Error).message})`], 'certificate files');
+  }
+  if (!matches) throw new ConfigError([`mqtt.tls.keyFile: ${keyFile} does not match the certificate in mqtt.tls.certFile (${certFile})`], 'certificate files');
+  return { cert, key };
 }

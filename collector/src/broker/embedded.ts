@@ -23,6 +23,13 @@
  * from a cache that `disconnect` (revoke, rotate) clears for the sensors it disconnects. Each
  * refusal is counted in status().limits.
  *
+ * Client certificates (mqtt.tls.clientCaFile): with `tls.ca` the TLS listener asks every client for
+ * a certificate and completes the handshake only with one signed by that CA; at CONNECT the
+ * certificate's CN must equal the MQTT username (the sensor name, or `integration:<name>`), else
+ * the connection is refused (CONNACK 5, not authorized) before the secret is checked — so one
+ * sensor's certificate never logs in as another. The secret is still required. `setTls()` swaps
+ * certificate, key and CA for new connections (SIGHUP); the plain listener is unaffected.
+ *
  * Retained messages (births, availability) live in aedes' in-memory persistence: they survive
  * sensor reconnects, not a collector restart — agents re-publish them on every connect.
  *
@@ -32,8 +39,8 @@
  *   broker.ports.mqtt; // the real port (0 in config = ephemeral)
  */
 import { createServer as createTcpServer, type AddressInfo, type Server, type Socket } from 'node:net';
-import { createServer as createTlsServer } from 'node:tls';
-import { Aedes, type Client } from 'aedes';
+import { createServer as createTlsServer, TLSSocket, type Server as TlsServer, type TlsOptions } from 'node:tls';
+import { Aedes, type AuthenticateError, type Client } from 'aedes';
 import type { Logger } from 'pino';
 import { parseTopic, topics } from '@pcapmesh/shared/wire';
 import { Lru } from '@pcapmesh/shared/util/lru';
@@ -52,7 +59,7 @@ export interface EmbeddedBrokerOptions {
   port: number | null;
   /** Address of the plain listener when it differs from `host` (the TLS listener's). */
   plainHost?: string | undefined;
-  tls?: { port: number; cert: string | Buffer; key: string | Buffer } | undefined;
+  tls?: ({ port: number } & BrokerTlsFiles) | undefined;
   policy: Omit<SensorPolicyOptions, 'log' | 'counters'>;
   log: Logger;
   /** Open connections one source address may have (default 100). */
@@ -64,6 +71,21 @@ export interface EmbeddedBrokerOptions {
    * JobsService.taskOwner). Absent: task statuses are not checked here (ingest still checks them).
    */
   taskOwner?: (taskId: string) => Promise<string | null>;
+}
+
+/** Certificate, key and (for client certificates) the CA of the TLS listener. */
+export interface BrokerTlsFiles {
+  cert: string | Buffer;
+  key: string | Buffer;
+  /** CA whose signature a client certificate must carry; absent: no client certificate is asked for. */
+  ca?: Buffer | undefined;
+}
+
+/** MQTT 3.1.1 CONNACK 5: not authorized. */
+const NOT_AUTHORIZED = 5;
+
+function tlsOptions(files: BrokerTlsFiles): TlsOptions {
+  return { cert: files.cert, key: files.key, ...(files.ca ? { ca: files.ca, requestCert: true, rejectUnauthorized: true } : {}) };
 }
 
 /** How long "no such task" is believed (a task is created before it is sent, so this is only a flood guard). */
@@ -78,6 +100,8 @@ export interface EmbeddedBroker extends BrokerTransport {
   disconnect(match: (clientId: string) => boolean): number;
   /** The ports actually bound (useful when configured as 0). */
   readonly ports: { mqtt: number | null; mqtts: number | null };
+  /** New certificate, key and CA for connections opened from now on; throws without a TLS listener. */
+  setTls(files: BrokerTlsFiles): void;
 }
 
 function listen(server: Server, port: number, host: string): Promise<number> {
@@ -156,7 +180,22 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
       },
     );
   };
-  const aedes = await Aedes.createBroker({ ...policy, authorizePublish });
+  const clientCerts = options.tls?.ca !== undefined;
+  /** With client certificates: the certificate's CN must be the username, checked before the secret. */
+  const authenticate: typeof policy.authenticate = (client, username, password, done) => {
+    const conn: unknown = client.conn;
+    if (clientCerts && conn instanceof TLSSocket) {
+      const cn = conn.getPeerCertificate().subject?.CN;
+      if (typeof cn !== 'string' || cn !== username) {
+        log.warn({ sensor: username, certificateCn: cn ?? null, address: conn.remoteAddress }, 'MQTT login refused: client certificate CN is not the username');
+        options.policy.onRefused?.('authenticate', username ?? '', 'client certificate CN');
+        done(Object.assign(new Error('client certificate does not name this client'), { returnCode: NOT_AUTHORIZED }) as AuthenticateError, false);
+        return;
+      }
+    }
+    policy.authenticate(client, username, password, done);
+  };
+  const aedes = await Aedes.createBroker({ ...policy, authenticate, authorizePublish });
   aedes.on('clientError', (client, err) => log.debug({ sensor: client.id, err: err.message }, 'client error'));
   aedes.on('connectionError', (client, err) => log.debug({ sensor: client.id, err: err.message }, 'connection error'));
   aedes.on('clientReady', (client) => log.info({ sensor: client.id }, 'sensor connected'));
@@ -178,6 +217,7 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
   };
 
   const servers: Server[] = [];
+  let secureServer: TlsServer | undefined;
   const ports: { mqtt: number | null; mqtts: number | null } = { mqtt: null, mqtts: null };
   try {
     if (options.port !== null) {
@@ -186,8 +226,10 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
       ports.mqtt = await listen(plain, options.port, options.plainHost ?? options.host);
     }
     if (options.tls) {
-      const secure = createTlsServer({ cert: options.tls.cert, key: options.tls.key }, handle);
+      const secure = createTlsServer(tlsOptions(options.tls), handle);
+      secure.on('tlsClientError', (err, socket) => log.debug({ address: socket.remoteAddress, err: err.message }, 'MQTTS handshake failed'));
       servers.push(secure);
+      secureServer = secure;
       ports.mqtts = await listen(secure, options.tls.port, options.host);
     }
   } catch (err) {
@@ -212,6 +254,11 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
           err ? reject(new Error(`publish to ${topic} failed`, { cause: err })) : resolve(),
         ),
       );
+    },
+    setTls(files: BrokerTlsFiles) {
+      if (!secureServer) throw new Error('the embedded broker has no TLS listener (mqtt.tls is not set)');
+      if ((files.ca !== undefined) !== clientCerts) throw new Error('mqtt.tls.clientCaFile cannot be set or unset by a reload: restart the collector');
+      secureServer.setSecureContext(tlsOptions(files));
     },
     disconnect(match: (clientId: string) => boolean): number {
       // A revoked or rotated secret must go back to the database check at the next CONNECT.

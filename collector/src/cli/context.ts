@@ -12,7 +12,7 @@ export interface CliContext {
 /** Throws ConfigError (listing every problem) when the configuration is bad. */
 export function cliContext(configFile: string | undefined, env: NodeJS.ProcessEnv = process.env): CliContext {
   const config = loadCollectorConfig({ file: configFile, env });
-  return { config, log: createLogger(config, { destination: pino.destination({ dest: 2, sync: true }) }) };
+  return { config, log: createLogger(config, { destination: pino.destination({ dest: 2, sync: true }), isTerminal: process.stderr.isTTY === true }) };
 }
 
 /** A mistake in how the command was called (exit 2). */

@@ -2,6 +2,7 @@
  * The `pcapmesh` command (see usage.ts). Exit status: 0 success, 1 failure, 2 bad usage or
  * configuration (every bad key is listed).
  */
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../config.js';
 import { isDomainError } from '../domain/errors.js';
@@ -15,6 +16,7 @@ import { sensorAdd } from './sensor.js';
 import { userCommand } from './user.js';
 import { keysCommand } from './keys.js';
 import { USAGE } from './usage.js';
+import { certsInit, certsSensor } from './certs.js';
 
 async function main(argv: string[]): Promise<void> {
   // `job` has options of its own (job.ts) and sets its exit status (1 when a waited-for job failed, a verify did not hold).
@@ -34,6 +36,8 @@ async function main(argv: string[]): Promise<void> {
         role: { type: 'string' },
         'password-stdin': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
+        host: { type: 'string', multiple: true },
+        dir: { type: 'string' },
       },
     });
   } catch (err) {
@@ -85,6 +89,20 @@ async function main(argv: string[]): Promise<void> {
 
 /** The message and its causes, one per line ("caused by: …"). */
 function describe(err: unknown): string {
+    case 'certs': {
+      const [arg, ...more] = rest;
+      expectNoMore(more);
+      // Without a directory: <dataDir>/tls of the configuration.
+      const dirOf = (given: string | undefined) => given ?? join(context().config.dataDir, 'tls');
+      let written: string[];
+      if (sub === 'init') written = await certsInit(dirOf(arg), { hosts: values.host, force: values.force === true });
+      else if (sub === 'sensor') {
+        if (arg === undefined) throw new UsageError('certs sensor needs a NAME');
+        written = await certsSensor(dirOf(values.dir), arg, { force: values.force === true });
+      } else throw new UsageError(`unknown certs command ${JSON.stringify(sub ?? '')} (init, sensor)`);
+      process.stdout.write(`${written.join('\n')}\n`);
+      return;
+    }
   const lines: string[] = [];
   for (let e: unknown = err, depth = 0; e !== undefined && depth < 5; depth++) {
     lines.push(e instanceof Error ? e.message : String(e));
@@ -94,12 +112,24 @@ function describe(err: unknown): string {
 }
 
 main(process.argv.slice(2)).catch((err: unknown) => {
-  if (err instanceof ConfigError) {
-    process.stderr.write(`pcapmesh: ${err.message}\n`);
+  const configError = configErrorIn(err);
+  if (configError) {
+    // One problem: one line naming the key and the reason (what systemd shows); several: a list.
+    const [only] = configError.problems;
+    process.stderr.write(`pcapmesh: ${configError.problems.length === 1 ? `invalid configuration: ${only}` : configError.message}\n`);
     process.exit(2);
   }
   if (err instanceof ApiError) {
     // The collector refused: its message names what was wrong (a bad filter: the position). Invalid input is a usage error.
+/** The first ConfigError of `err` and its causes (a start step wraps a refused port or certificate). */
+function configErrorIn(err: unknown): ConfigError | undefined {
+  for (let e: unknown = err, depth = 0; e !== undefined && depth < 5; depth++) {
+    if (e instanceof ConfigError) return e;
+    e = e instanceof Error ? e.cause : undefined;
+  }
+  return undefined;
+}
+
     process.stderr.write(`pcapmesh: ${err.message}${err.status === 400 ? '' : ` (HTTP ${err.status})`}\n`);
     process.exit(err.status === 400 ? 2 : 1);
   }

@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { entryArgs } from '@pcapmesh/shared/launch';
 import { createCollector } from '../app.js';
 import { printFirstStartNotes, printReady } from './ready.js';
-import { stopOnSignal } from './signals.js';
+import { reloadTlsOnHangup, stopOnSignal } from './signals.js';
 import type { CliContext } from './context.js';
 import { UsageError } from './context.js';
 import { isDomainError } from '../domain/errors.js';
@@ -76,6 +76,7 @@ export async function runStandalone({ config, log }: CliContext): Promise<void> 
     await stopAgent();
     await collector.stop();
   }, log);
+  reloadTlsOnHangup(collector, log);
 
   try {
     const pcapDir = join(config.dataDir, 'pcap');

@@ -23,6 +23,13 @@ Usage:
                      (--sensors a,b | --locations X | --auto) [--name N]
                      [--max-bytes N] [--dry-run] [--wait [-o result.pcap]] [--json]
                                               plan (--dry-run) or submit a capture job
+  pcapmesh certs init [DIR] [--host NAME_OR_IP ...] [--force]
+                                              a private CA and the collector's server certificate
+                                              (default DIR <dataDir>/tls; hosts: this machine's
+                                              names and addresses)
+  pcapmesh certs sensor NAME [--dir DIR] [--force]
+                                              a client certificate for sensor NAME (MQTTS with
+                                              mqtt.tls.clientCaFile)
   pcapmesh job list [--status S] [--json]     jobs, newest first
   pcapmesh job show ID [--json]               a job and its tasks
   pcapmesh job cancel ID                      stop an open job
