@@ -12,7 +12,9 @@
  *
  * Exact means: the packets whose decoded addresses satisfy the filter — what tcpdump selects with
  * the through-VLAN-tags form, except packets with more than two VLAN tags (the decoder sees
- * through up to eight, the filter through two): the answer is then an upper bound in fact.
+ * through up to eight, the filter through two): the answer is then an upper bound in fact. Likewise
+ * a frame cut short before a field the filter reads, which libpcap (and extract) rejects even under
+ * `not` (filter/compile.ts): a block answered "all" by `not` counts it.
  *
  * @example
  * const select = compileCandidates(parseFilter('host 10.0.0.1 and port 53'));
