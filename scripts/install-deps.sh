@@ -11,6 +11,7 @@ for pkg in systemd postgresql redis-server mosquitto mosquitto-clients tcpdump t
   have "$pkg" || need+=("$pkg")
 done
 [ ${#need[@]} -eq 0 ] && { echo "install-deps: all packages present"; exit 0; }
+have nginx || need+=(nginx) # the reverse-proxy example's test (test/integration/nginx.test.ts) runs nginx on ports of its own
 
 SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
 export DEBIAN_FRONTEND=noninteractive
@@ -21,6 +22,6 @@ echo "install-deps: installing ${need[*]}"
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}"
 # The packages start system-wide daemons on the default ports; the tests run their own on other ports.
-for svc in redis-server mosquitto slapd postgresql; do
+for svc in redis-server mosquitto slapd postgresql nginx; do
   $SUDO systemctl disable --now "$svc" >/dev/null 2>&1 || $SUDO service "$svc" stop >/dev/null 2>&1 || true
 done
