@@ -10,8 +10,8 @@ have() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok ins
 for pkg in systemd postgresql redis-server mosquitto mosquitto-clients tcpdump tshark wireshark-common tcpreplay slapd ldap-utils chromium time strace; do
   have "$pkg" || need+=("$pkg")
 done
-[ ${#need[@]} -eq 0 ] && { echo "install-deps: all packages present"; exit 0; }
 have nginx || need+=(nginx) # the reverse-proxy example's test (test/integration/nginx.test.ts) runs nginx on ports of its own
+[ ${#need[@]} -eq 0 ] && { echo "install-deps: all packages present"; exit 0; }
 
 SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
 export DEBIAN_FRONTEND=noninteractive
