@@ -15,8 +15,8 @@ import { ApiError } from './job-client.js';
 import { sensorAdd } from './sensor.js';
 import { userCommand } from './user.js';
 import { keysCommand } from './keys.js';
-import { USAGE } from './usage.js';
 import { certsInit, certsSensor } from './certs.js';
+import { USAGE } from './usage.js';
 
 async function main(argv: string[]): Promise<void> {
   // `job` has options of its own (job.ts) and sets its exit status (1 when a waited-for job failed, a verify did not hold).
@@ -35,9 +35,9 @@ async function main(argv: string[]): Promise<void> {
         force: { type: 'boolean' },
         role: { type: 'string' },
         'password-stdin': { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
         host: { type: 'string', multiple: true },
         dir: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
       },
     });
   } catch (err) {
@@ -82,13 +82,6 @@ async function main(argv: string[]): Promise<void> {
     case 'keys':
       expectNoMore(rest);
       return keysCommand(context(), sub);
-    default:
-      throw new UsageError(`unknown command ${JSON.stringify(command)}`);
-  }
-}
-
-/** The message and its causes, one per line ("caused by: …"). */
-function describe(err: unknown): string {
     case 'certs': {
       const [arg, ...more] = rest;
       expectNoMore(more);
@@ -103,12 +96,28 @@ function describe(err: unknown): string {
       process.stdout.write(`${written.join('\n')}\n`);
       return;
     }
+    default:
+      throw new UsageError(`unknown command ${JSON.stringify(command)}`);
+  }
+}
+
+/** The message and its causes, one per line ("caused by: …"). */
+function describe(err: unknown): string {
   const lines: string[] = [];
   for (let e: unknown = err, depth = 0; e !== undefined && depth < 5; depth++) {
     lines.push(e instanceof Error ? e.message : String(e));
     e = e instanceof Error ? e.cause : undefined;
   }
   return lines.join('\n  caused by: ');
+}
+
+/** The first ConfigError of `err` and its causes (a start step wraps a refused port or certificate). */
+function configErrorIn(err: unknown): ConfigError | undefined {
+  for (let e: unknown = err, depth = 0; e !== undefined && depth < 5; depth++) {
+    if (e instanceof ConfigError) return e;
+    e = e instanceof Error ? e.cause : undefined;
+  }
+  return undefined;
 }
 
 main(process.argv.slice(2)).catch((err: unknown) => {
@@ -121,15 +130,6 @@ main(process.argv.slice(2)).catch((err: unknown) => {
   }
   if (err instanceof ApiError) {
     // The collector refused: its message names what was wrong (a bad filter: the position). Invalid input is a usage error.
-/** The first ConfigError of `err` and its causes (a start step wraps a refused port or certificate). */
-function configErrorIn(err: unknown): ConfigError | undefined {
-  for (let e: unknown = err, depth = 0; e !== undefined && depth < 5; depth++) {
-    if (e instanceof ConfigError) return e;
-    e = e instanceof Error ? e.cause : undefined;
-  }
-  return undefined;
-}
-
     process.stderr.write(`pcapmesh: ${err.message}${err.status === 400 ? '' : ` (HTTP ${err.status})`}\n`);
     process.exit(err.status === 400 ? 2 : 1);
   }

@@ -19,10 +19,6 @@ Usage:
   pcapmesh keys rotate [--config FILE]        new keys for access tokens and device cookies;
                                               what the old ones signed stays valid until it
                                               expires (PGlite: stop the collector first)
-  pcapmesh job submit --from T --to T (--filter EXPR | --host H --port P ...)
-                     (--sensors a,b | --locations X | --auto) [--name N]
-                     [--max-bytes N] [--dry-run] [--wait [-o result.pcap]] [--json]
-                                              plan (--dry-run) or submit a capture job
   pcapmesh certs init [DIR] [--host NAME_OR_IP ...] [--force]
                                               a private CA and the collector's server certificate
                                               (default DIR <dataDir>/tls; hosts: this machine's
@@ -30,6 +26,10 @@ Usage:
   pcapmesh certs sensor NAME [--dir DIR] [--force]
                                               a client certificate for sensor NAME (MQTTS with
                                               mqtt.tls.clientCaFile)
+  pcapmesh job submit --from T --to T (--filter EXPR | --host H --port P ...)
+                     (--sensors a,b | --locations X | --auto) [--name N]
+                     [--max-bytes N] [--dry-run] [--wait [-o result.pcap]] [--json]
+                                              plan (--dry-run) or submit a capture job
   pcapmesh job list [--status S] [--json]     jobs, newest first
   pcapmesh job show ID [--json]               a job and its tasks
   pcapmesh job cancel ID                      stop an open job
