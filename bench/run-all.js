@@ -19,6 +19,7 @@ const ALL = [
   ['login-spray', []],
   ['job-e2e', []],
   ['network', []],
+  ['fleet', []],
   ['analyze', []],
   ['faults', []],
 ];
