@@ -17,6 +17,7 @@ import {
   bytesDownloadedSince,
   countOpenJobs,
   deleteJob,
+  endJob,
   findJob,
   insertDownload,
   insertJob,
@@ -24,6 +25,7 @@ import {
   lockOwner,
   openJobs,
   setJobStatus,
+  startMerge,
   type NewJob,
 } from './jobs.repo.js';
 
@@ -198,5 +200,44 @@ forEachDatabase('jobs repo', (ctx) => {
     await insertDownload(ctx.db, { ...d, principal: `user:${randomUUID()}`, bytes: 7, at: T0 });
     assert.equal(await bytesDownloadedSince(ctx.db, user, new Date(T0.getTime() - 86_400_000)), 5_000_000_250);
     assert.equal(await bytesDownloadedSince(ctx.db, 'dl', T0), 0, 'not by the name shown');
+  });
+
+  test('startMerge takes running → merging with the lease in one statement; endJob ends, sets the expiry and gives up only its holder’s lease', async () => {
+    const lease = async (id: string) =>
+      (
+        await ctx.db.query<{ holder: string | null; held: boolean }>(
+          'SELECT merge_holder AS holder, merge_lease_until IS NOT NULL AS held FROM jobs WHERE id = $1',
+          [id],
+        )
+      )[0];
+    const job = newJob();
+    await insertJob(ctx.db, job);
+    assert.equal(await setJobStatus(ctx.db, job.id, { from: ['pending'], to: 'running', at: T0 }), true);
+    const at = new Date(T0.getTime() + 5_000);
+    assert.equal(await startMerge(ctx.db, job.id, 'collector-a', 30, at), true);
+    assert.equal((await findJob(ctx.db, job.id))!.status, 'merging');
+    assert.deepEqual(await lease(job.id), { holder: 'collector-a', held: true });
+    assert.equal(await startMerge(ctx.db, job.id, 'collector-b', 30, at), false, 'a merging job is not started twice');
+    assert.deepEqual(await lease(job.id), { holder: 'collector-a', held: true }, 'nor its lease taken');
+
+    const end = new Date(T0.getTime() + 9_000);
+    const expiresAt = new Date(T0.getTime() + 86_400_000);
+    const change = { from: ['merging' as const], to: 'partial' as const, reason: 'edge-2 failed: gone', at: end, expiresAt };
+    assert.equal(await endJob(ctx.db, job.id, { ...change, holder: 'collector-b' }), true);
+    const ended = (await findJob(ctx.db, job.id))!;
+    assert.deepEqual(
+      [ended.status, ended.statusReason, ended.finishedAt?.toISOString(), ended.expiresAt?.toISOString()],
+      ['partial', 'edge-2 failed: gone', end.toISOString(), expiresAt.toISOString()],
+    );
+    assert.deepEqual(await lease(job.id), { holder: 'collector-a', held: true }, 'another holder’s lease stays');
+    assert.equal(await endJob(ctx.db, job.id, { ...change, to: 'complete', reason: null, holder: 'collector-a' }), false, 'guarded: no longer merging');
+    assert.equal((await findJob(ctx.db, job.id))!.status, 'partial', 'and nothing changed');
+
+    const other = newJob();
+    await insertJob(ctx.db, other);
+    assert.equal(await startMerge(ctx.db, other.id, 'collector-a', 30, at), true, 'from pending too');
+    assert.equal(await endJob(ctx.db, other.id, { ...change, to: 'complete', reason: null, holder: 'collector-a' }), true);
+    assert.deepEqual(await lease(other.id), { holder: null, held: false }, 'its own holder’s lease given up with the end');
+    assert.equal(await startMerge(ctx.db, other.id, 'collector-a', 30, at), false, 'an ended job is not merged again');
   });
 });

@@ -211,6 +211,42 @@ export async function acquireMergeLease(q: Queryable, jobId: string, holder: str
   return rows.length === 1;
 }
 
+/**
+ * A running (or pending) job whose tasks have all ended goes to `merging` with `holder`'s merge
+ * lease taken, in one statement (setJobStatus + acquireMergeLease, one round trip fewer on the way
+ * to the result). False when the job is no longer pending or running (another path moved it).
+ */
+export async function startMerge(q: Queryable, jobId: string, holder: string, seconds: number, at: Date): Promise<boolean> {
+  const rows = await q.query(
+    `UPDATE jobs SET status = 'merging', status_reason = NULL, updated_at = $4,
+            merge_holder = $2, merge_lease_until = clock_timestamp() + $3 * interval '1 second'
+      WHERE id = $1 AND status IN ('pending', 'running') RETURNING id`,
+    [jobId, holder, seconds, at],
+  );
+  return rows.length === 1;
+}
+
+/**
+ * Ends an open job in one statement: status `to` (final: finished_at = `at`), the reason, the
+ * results' expiry, and — with `holder` — that holder's merge lease given up (what setJobStatus,
+ * setJobExpiry and releaseMergeLease did in three). Guarded like setJobStatus: false when the job
+ * is not in one of `from` (cancelled or ended meanwhile), and then nothing changes.
+ */
+export async function endJob(
+  q: Queryable,
+  id: string,
+  change: { from: JobStatusText[]; to: JobStatusText; reason: string | null; at: Date; expiresAt: Date; holder?: string },
+): Promise<boolean> {
+  const rows = await q.query(
+    `UPDATE jobs SET status = $2, status_reason = $3, updated_at = $4, finished_at = $4, expires_at = $5,
+            merge_holder = CASE WHEN merge_holder = $7::text THEN NULL ELSE merge_holder END,
+            merge_lease_until = CASE WHEN merge_holder = $7::text THEN NULL ELSE merge_lease_until END
+      WHERE id = $1 AND status = ANY($6::text[]) RETURNING id`,
+    [id, change.to, change.reason, change.at, change.expiresAt, change.from, change.holder ?? null],
+  );
+  return rows.length === 1;
+}
+
 /** Extends `holder`'s lease to `seconds` from now; false when it no longer holds it (it expired and another took it). */
 export async function renewMergeLease(q: Queryable, jobId: string, holder: string, seconds: number): Promise<boolean> {
   const rows = await q.query(

@@ -17,11 +17,11 @@ import type { Db } from '../../storage/db.js';
 import { applyTaskStatus, listTasks, OPEN_TASK_STATES, reopenForRetry, type TaskRow } from '../../storage/job-tasks.repo.js';
 import {
   acquireMergeLease,
+  endJob,
   findJob,
   releaseMergeLease,
   renewMergeLease,
-  setJobExpiry,
-  setJobStatus,
+  startMerge,
   type JobRow,
   type JobStatusText,
 } from '../../storage/jobs.repo.js';
@@ -133,9 +133,10 @@ export class JobLifecycle {
   async finishIfDone(jobId: string): Promise<boolean> {
     const { db } = this.deps;
     if (this.merging.has(jobId)) return false;
-    const job = await findJob(db, jobId);
+    // Both reads at once (separate connections on PostgreSQL): this is the path from the last task's
+    // end to the job's result, and each round trip on it is waited for.
+    const [job, tasks] = await Promise.all([findJob(db, jobId), listTasks(db, jobId)]);
     if (job === null || (job.status !== 'running' && job.status !== 'merging' && job.status !== 'pending')) return false;
-    const tasks = await listTasks(db, jobId);
     if (tasks.some((t) => OPEN_TASK_STATES.includes(t.status))) return false;
     const reason = failureReason(tasks);
     const done = tasks.filter((t) => t.status === 'done').length;
@@ -143,30 +144,39 @@ export class JobLifecycle {
       return this.end(job, 'failed', reason ?? 'no task produced a result');
     }
     const final: JobStatusText = reason === null ? 'complete' : 'partial';
-    if (job.status !== 'merging') {
-      if (!(await setJobStatus(db, jobId, { from: ['pending', 'running'], to: 'merging', at: this.deps.now() }))) return false;
-      await this.emitJob(jobId, 'merging');
-    }
     const { holder, settings } = this.deps;
-    if (!(await acquireMergeLease(db, jobId, holder, settings.mergeLeaseSeconds))) {
+    // running → merging with the lease taken in one statement; a job found merging (restart, or
+    // another collector's lease expired) takes the lease alone.
+    let announced: Promise<void> = Promise.resolve();
+    if (job.status !== 'merging') {
+      if (!(await startMerge(db, jobId, holder, settings.mergeLeaseSeconds, this.deps.now()))) return false;
+      // The `merging` event reads the job back; the merge need not wait for it, the job's end does (event order).
+      announced = this.emitJob(jobId, 'merging').catch((err: unknown) => this.deps.log.warn({ job: jobId, err }, 'emitting merging failed'));
+    } else if (!(await acquireMergeLease(db, jobId, holder, settings.mergeLeaseSeconds))) {
       this.deps.log.debug({ job: jobId, holder }, 'another collector holds the merge lease');
       return false;
     }
     this.merging.add(jobId);
     const renew = setInterval(() => void this.renewLease(jobId), (settings.mergeLeaseSeconds * 1000) / 3);
+    let released = false;
     try {
       const merged = await this.deps.results.merge(jobId, final, holder);
       this.deps.log.info(
         { job: jobId, status: final, packets: merged.packets, fileBytes: merged.fileBytes, duplicatesRemoved: merged.duplicatesRemoved },
         'job merged',
       );
-      await this.end(job, final, reason, ['merging']);
+      await announced;
+      released = await this.end(job, final, reason, ['merging'], holder);
     } catch (err) {
       this.deps.log.error({ job: jobId, err }, 'merge failed');
-      await this.end(job, 'failed', `merge failed: ${err instanceof Error ? err.message : String(err)}`, ['merging']);
+      await announced;
+      released = await this.end(job, 'failed', `merge failed: ${err instanceof Error ? err.message : String(err)}`, ['merging'], holder);
     } finally {
       clearInterval(renew);
-      await releaseMergeLease(db, jobId, holder).catch((err: unknown) => this.deps.log.warn({ job: jobId, err }, 'releasing the merge lease failed'));
+      // end() gave the lease up with the job's final state; when it did not end the job (cancelled meanwhile, or it threw), here.
+      if (!released) {
+        await releaseMergeLease(db, jobId, holder).catch((err: unknown) => this.deps.log.warn({ job: jobId, err }, 'releasing the merge lease failed'));
+      }
       this.merging.delete(jobId);
     }
     return true;
@@ -187,14 +197,26 @@ export class JobLifecycle {
     return new Date(at.getTime() + this.deps.settings.expiryDays * 86_400_000);
   }
 
-  /** Moves an open job to a final state, sets its results' expiry and emits. */
-  async end(job: Pick<JobRow, 'id'>, to: JobStatusText, reason: string | null, from: JobStatusText[] = ['pending', 'running', 'merging']): Promise<boolean> {
-    const { db } = this.deps;
+  /**
+   * Moves an open job to a final state and sets its results' expiry in one statement, then emits;
+   * with `holder`, that holder's merge lease is given up in the same statement. False (nothing
+   * changed) when the job was not in one of `from`.
+   */
+  async end(
+    job: Pick<JobRow, 'id'>,
+    to: JobStatusText,
+    reason: string | null,
+    from: JobStatusText[] = ['pending', 'running', 'merging'],
+    holder?: string,
+  ): Promise<boolean> {
     const now = this.deps.now();
-    const changed = await db.transaction(async (tx) => {
-      if (!(await setJobStatus(tx, job.id, { from, to, reason, at: now, final: true }))) return false;
-      await setJobExpiry(tx, job.id, this.expiresAt(now));
-      return true;
+    const changed = await endJob(this.deps.db, job.id, {
+      from,
+      to,
+      reason,
+      at: now,
+      expiresAt: this.expiresAt(now),
+      ...(holder !== undefined ? { holder } : {}),
     });
     if (!changed) return false;
     this.deps.log.info({ job: job.id, status: to, reason }, 'job ended');

@@ -160,14 +160,14 @@ export class ResultsService {
 
   private async mergeOnce(jobId: string, finalStatus: JobStatus, holder: string | undefined): Promise<MergeOutcome> {
     const { db, directory } = this.opts;
-    const job = await findResultJob(db, jobId);
+    // Both reads at once (separate connections on PostgreSQL): this is on the way to the job's result.
+    const [job, tasks] = await Promise.all([findResultJob(db, jobId), listResultTasks(db, jobId)]);
     if (!job) throw notFound(`job ${jobId}`);
     const stored = await this.storedOutcome(job);
     if (stored) {
       this.counters.mergesReused += 1;
       return stored;
     }
-    const tasks = await listResultTasks(db, jobId);
     const results = tasks.filter((t) => t.complete && t.resultPath !== null && t.status === 'done');
     if (results.length === 0) throw conflict(`job ${jobId} has no verified task result to merge`);
     const started = performance.now();
