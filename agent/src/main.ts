@@ -41,6 +41,11 @@ async function runEnroll(argv: string[]): Promise<number> {
   return 0;
 }
 
+/** One problem on one line naming the key and the reason (what systemd shows); several as a list. */
+function configErrorText(err: ConfigError): string {
+  return err.problems.length === 1 ? `invalid configuration: ${err.problems[0]}` : err.message;
+}
+
 async function main(): Promise<number> {
   if (process.argv[2] === 'enroll') return runEnroll(process.argv.slice(3));
   const args = parseArgs(process.argv.slice(2));
@@ -61,7 +66,7 @@ async function main(): Promise<number> {
     config = loadAgentConfig(args.config ?? (existsSync(DEFAULT_CONFIG) ? DEFAULT_CONFIG : undefined));
   } catch (err) {
     if (err instanceof ConfigError) {
-      process.stderr.write(`pcapmesh-agent: ${err.message}\n`);
+      process.stderr.write(`pcapmesh-agent: ${configErrorText(err)}\n`);
       return 2;
     }
     throw err;
@@ -84,7 +89,7 @@ async function main(): Promise<number> {
   } catch (err) {
     // A capture user that does not exist (capture.user) is a configuration error: exit 2, no restart.
     if (err instanceof ConfigError) {
-      process.stderr.write(`pcapmesh-agent: ${err.message}\n`);
+      process.stderr.write(`pcapmesh-agent: ${configErrorText(err)}\n`);
       return 2;
     }
     throw err;
