@@ -86,6 +86,19 @@ forEachDatabase('uploads service', (ctx) => {
     await assert.rejects(service.declare(who, declaration(randomBytes(10))), domain('conflict', /already has a verified upload/));
   });
 
+  test('chunks larger than the write buffer (1 MiB), in odd-sized pieces, land byte for byte', async () => {
+    const big = randomBytes(2 * 1024 * 1024 + 300_007);
+    const { service } = makeService(ctx.db, dir, { chunkMaxBytes: 4 * 1024 * 1024 });
+    const job = await insertJob(ctx.db, { sensors: ['edge-1'] });
+    const who = job.tasks[0]!;
+    await service.declare(who, declaration(big));
+    let state;
+    for (const c of chunksOf(big, 1024 * 1024 + 65_539))
+      state = await service.chunk(who, { start: c.start, end: c.end, size: big.length }, c.sha256, streamOf(c.bytes, 65_537));
+    assert.deepEqual(state, { received: big.length, size: big.length, complete: true });
+    assert.ok(readFileSync(join(dir, job.jobId, 'tasks', `${who.taskId}.pcap`)).equals(big));
+  });
+
   test('a cut at any offset resumes from the last acknowledged chunk; the partial file never holds unacknowledged bytes', async () => {
     const { service, uploaded } = makeService(ctx.db, dir);
     const chunks = chunksOf(FILE, CHUNK);

@@ -326,6 +326,16 @@ export class UploadService {
       if ((await fh.stat()).size !== start) await fh.truncate(start);
       const hash = createHash('sha256');
       let count = 0;
+      // The body's pieces (~64 KiB each) are gathered into one buffer and written when it is full:
+      // one awaited write per WRITE_BUFFER bytes instead of one per piece.
+      const pending = Buffer.allocUnsafe(Math.max(1, Math.min(WRITE_BUFFER, length)));
+      let held = 0;
+      let written = 0;
+      const flush = async (): Promise<void> => {
+        for (let off = 0; off < held;) off += (await fh!.write(pending, off, held - off, start + written + off)).bytesWritten;
+        written += held;
+        held = 0;
+      };
       for await (const piece of readBody(body, () => count)) {
         count += piece.length;
         if (count > this.opts.chunkMaxBytes) {
@@ -333,8 +343,15 @@ export class UploadService {
         }
         if (count > length) throw invalid(`chunk body is longer than its Content-Range (${length} bytes)`);
         hash.update(piece);
-        await fh.write(piece, 0, piece.length, start + count - piece.length);
+        for (let at = 0; at < piece.length;) {
+          const n = Math.min(piece.length - at, pending.length - held);
+          pending.set(piece.subarray(at, at + n), held);
+          held += n;
+          at += n;
+          if (held === pending.length) await flush();
+        }
       }
+      await flush();
       if (count < length) throw invalid(`chunk body has ${count} bytes, its Content-Range says ${length}`);
       const actual = hash.digest('hex');
       if (actual !== sha256) throw invalid(`X-Chunk-SHA256 ${sha256} does not match the chunk's SHA-256 ${actual}; nothing of it was kept`);
@@ -438,6 +455,9 @@ export class UploadService {
     await rm(this.path(row, 'pcap'), { force: true });
   }
 }
+
+/** Bytes gathered from a chunk's body before one write to the part file. */
+const WRITE_BUFFER = 1024 * 1024;
 
 /** The body's pieces; a failure to read them (the client cut the connection) becomes DomainError('invalid'), so it is not taken for a disk fault. */
 async function* readBody(body: ChunkBody, received: () => number): AsyncIterable<Uint8Array> {
