@@ -109,7 +109,7 @@ function writeTruncations(path: string, linkType: number): number {
   header.writeUInt16LE(4, 6);
   header.writeUInt32LE(65535, 16);
   header.writeUInt32LE(linkType, 20);
-  const parts = [header];
+  const parts: Buffer[] = [header];
   let i = 0;
   for (const frame of frames(linkType)) {
     for (let len = 0; len <= frame.length; len++, i++) {
