@@ -50,15 +50,36 @@ export function planReads(index: CaptureIndex, select: CandidateSelector, from: 
   return planFrom(index, (block) => select(block), from, to);
 }
 
-/** planReads over candidates already computed (`candidatesOf` is asked once per block in the window). */
-function planFrom(index: CaptureIndex, candidatesOf: (block: IndexBlock, i: number) => Candidates, from: Timestamp | null, to: Timestamp | null): ReadPlan {
+/**
+ * planReads over candidates already computed (`candidatesOf` is asked once per block in the window).
+ * `collect: false` (estimate): only the byte total, no ranges kept — one allocation less per range,
+ * which matters in a short-lived process where this loop runs before the JIT has optimised it.
+ */
+function planFrom(
+  index: CaptureIndex,
+  candidatesOf: (block: IndexBlock, i: number) => Candidates,
+  from: Timestamp | null,
+  to: Timestamp | null,
+  collect = true,
+): ReadPlan {
   const overhead = recordOverhead(index.format);
   const ranges: Array<[number, number]> = [];
   let blocksSkipped = 0;
+  let bytes = 0;
+  // The range being coalesced: [runStart, runEnd), none while runEnd < 0.
+  let runStart = 0;
+  let runEnd = -1;
   const push = (start: number, end: number): void => {
-    const prev = ranges[ranges.length - 1];
-    if (prev && start - prev[1] <= READ_GAP) prev[1] = Math.max(prev[1], end);
-    else ranges.push([start, end]);
+    if (runEnd >= 0 && start - runEnd <= READ_GAP) {
+      if (end > runEnd) runEnd = end;
+      return;
+    }
+    if (runEnd >= 0) {
+      bytes += runEnd - runStart;
+      if (collect) ranges.push([runStart, runEnd]);
+    }
+    runStart = start;
+    runEnd = end;
   };
   for (let i = 0; i < index.blocks.length; i++) {
     const block = index.blocks[i]!;
@@ -82,15 +103,14 @@ function planFrom(index: CaptureIndex, candidatesOf: (block: IndexBlock, i: numb
     }
     const { offsets, lengths } = c.list;
     let listed = 0;
-    for (const length of lengths) listed += length + overhead;
+    for (let k = 0; k < lengths.length; k++) listed += lengths[k]! + overhead;
     if (listed > DENSE_SHARE * (block.end - block.offset)) {
       push(block.offset, block.end);
       continue;
     }
     for (let i = 0; i < offsets.length; i++) push(offsets[i]!, Math.min(block.end, offsets[i]! + lengths[i]! + overhead));
   }
-  let bytes = 0;
-  for (const [start, end] of ranges) bytes += end - start;
+  push(Infinity, Infinity); // closes the last run
   const size = index.data.capture.size;
   return { scan: size > 0 && bytes > SCAN_SHARE * size, ranges, blocksSkipped, bytes };
 }
@@ -126,11 +146,12 @@ export function estimateIndex(index: CaptureIndex, select: CandidateSelector, fr
       out.exact &&= c.exact && inside;
       continue;
     }
-    out.packets += c.list.offsets.length;
-    for (const length of c.list.lengths) out.bytes += length;
+    const lengths = c.list.lengths;
+    out.packets += lengths.length;
+    for (let k = 0; k < lengths.length; k++) out.bytes += lengths[k]!;
     out.exact &&= c.exact && inside;
   }
-  const plan = planFrom(index, (block, i) => candidates[i] ?? select(block), from, to);
+  const plan = planFrom(index, (block, i) => candidates[i] ?? select(block), from, to, false);
   out.bytesToRead = plan.scan ? index.data.capture.size : plan.bytes;
   return out;
 }

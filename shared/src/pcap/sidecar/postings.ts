@@ -164,9 +164,12 @@ export function findKey(sorted: ArrayLike<number>, key: number): number {
 
 /**
  * Decodes list bytes[start, end) of a block starting at `blockOffset` and ending at `blockEnd`.
- * Null when the list leaves the block (damage the checksums missed): the caller reads the block.
+ * Null when [start, end) is not a range of `bytes` (starts out of order: the loader does not walk
+ * every block's starts, a cold process would spend more on that than on the query) or the list
+ * leaves the block — damage the checksums missed: the caller reads the block.
  */
 export function decodeList(bytes: Uint8Array, start: number, end: number, blockOffset: number, blockEnd: number): PostingList | null {
+  if (!(start <= end && end <= bytes.length)) return null;
   const offsets: number[] = [];
   const lengths: number[] = [];
   let at = start;
