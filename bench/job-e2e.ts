@@ -55,6 +55,8 @@ interface Proc {
   sampledKiB: number;
   /** VmRSS once started and idle (before the first job), KiB. */
   idleKiB: number;
+  /** Highest VmRSS sampled during each host class's jobs, KiB. */
+  byClass: Record<string, number>;
 }
 
 /** /proc/<pid>/status field in KiB (VmRSS, VmHWM). */
@@ -75,7 +77,7 @@ function start(name: string, args: string[], logDir: string): Proc {
   child.once('exit', (code, signal) => {
     if (!stopping) console.error(`bench: ${name} exited (${signal ?? `code ${code}`}) during the bench; its log: ${join(logDir, `${name}.log`)}`);
   });
-  return { name, child, sampledKiB: 0, idleKiB: 0 };
+  return { name, child, sampledKiB: 0, idleKiB: 0, byClass: {} };
 }
 
 async function api<T>(base: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; json: T }> {
@@ -190,10 +192,12 @@ function countPackets(path: string): number {
   return Number(r.stdout.trim().split('\t').at(-1));
 }
 
+const loadAverage = (): string => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const secs = (s: number): string => s.toFixed(s < 0.1 ? 3 : 2);
 
 async function main(): Promise<void> {
+  const loadBefore = loadAverage();
   const sensors: BenchSensor[] = benchSensors(gib);
   build();
   rmSync(work, { recursive: true, force: true });
@@ -281,7 +285,13 @@ async function main(): Promise<void> {
     for (const cls of Object.keys(HOSTS) as HostClass[]) {
       const host = HOSTS[cls];
       const jobs: JobRun[] = [];
+      const before = procs.map((p) => p.sampledKiB);
+      for (const p of procs) p.sampledKiB = 0;
       for (let i = 0; i < runs; i++) jobs.push(await runJob(base, host, procs));
+      procs.forEach((p, i) => {
+        p.byClass[cls] = p.sampledKiB;
+        p.sampledKiB = Math.max(p.sampledKiB, before[i]!);
+      });
       phaseRows.push(phaseRow(cls, join(logDir, 'collector.log'), jobs));
       const manualDir = join(work, 'manual');
       const manualAll = measure(`manual, all ${all.length} files`, 'sh', ['-c', manualScript(manualDir, host), 'sh', ...all], { runs });
@@ -295,12 +305,16 @@ async function main(): Promise<void> {
       rows.push(row(cls, host, jobs, ours, manualAll, manualWindow, manualPackets, same));
     }
     const mib = (kib: number) => `${(kib / 1024).toFixed(0)} MiB`;
-    const memory = procs.map((p) => `| ${p.name} | ${mib(p.idleKiB)} | ${mib(p.sampledKiB)} | ${mib(statusKiB(p.child.pid!, 'VmHWM'))} |`);
+    const classes = Object.keys(HOSTS) as HostClass[];
+    const memory = procs.map(
+      (p) =>
+        `| ${p.name} | ${mib(p.idleKiB)} | ${mib(p.sampledKiB)} | ${classes.map((c) => mib(p.byClass[c] ?? 0)).join(' | ')} | ${mib(statusKiB(p.child.pid!, 'VmHWM'))} |`,
+    );
     console.log(
       [
         `### job end to end: 3 sensors × ${gib} GiB/hour, window 10 min, \`host H\`, collector on ${dbKind === 'postgres' ? 'PostgreSQL 15' : 'PGlite (embedded)'}`,
         '',
-        `Machine: ${machine()}; load average before: ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`,
+        `Machine: ${machine()}; load average (1, 5, 15 min) before: ${loadBefore}, after: ${loadAverage()}`,
         '',
         '| host class | job runs (s) | job median s | packets | duplicates removed | manual, all files: median s (runs) | ratio | manual, overlapping files: median s | ratio | same packets |',
         '|---|---|---:|---:|---:|---|---:|---:|---:|---|',
@@ -312,8 +326,8 @@ async function main(): Promise<void> {
         '|---|---:|---:|---:|---:|---:|',
         ...phaseRows,
         '',
-        '| process | RSS idle before the jobs | peak RSS sampled during the jobs | VmHWM (since start) |',
-        '|---|---:|---:|---:|',
+        `| process | RSS idle before the jobs | peak RSS sampled during the jobs | ${classes.map((c) => `peak during ${c}`).join(' | ')} | VmHWM (since start) |`,
+        `|---|---:|---:|${classes.map(() => '---:|').join('')}---:|`,
         ...memory,
         '',
         `Data: ${sensors.map((s) => `${s.name} ${s.files.length} files ${(s.bytes / 1e6).toFixed(0)} MB`).join(', ')}; hour ${new Date(START * 1000).toISOString()} + ${DURATION} s.`,
