@@ -5,7 +5,7 @@
  *           `sensors/{s}/traffic` messages of at most 1,000 rows each, like the agent, P pairs per
  *           sensor and minute, for as long as the collector keeps up or `seconds` pass, at most
  *           1,000 messages in flight (STACK.md pitfall 3). Measured: rows stored per second (counted
- *           in traffic_samples once everything sent is stored), collector CPU (/proc of its pid),
+ *           in network_traffic, where located sensors' flows are stored once since sql/0018, once everything sent is stored), collector CPU (/proc of its pid),
  *           versus the goal S × P rows a minute.
  *   query   30 days of `network_traffic` for L locations (R rows a minute each, day partitions as
  *           the partition manager keeps them) bulk-loaded with INSERT … SELECT generate_series, then
@@ -219,10 +219,12 @@ async function ingest(collector: CollectorProcess, databaseUrl: string): Promise
   // The database is dropped (WITH FORCE) when the run fails: that must not hide the failure.
   db.on('error', () => undefined);
   await db.connect();
-  const stored = async () => Number((await db.query<{ n: string }>('SELECT count(*) AS n FROM traffic_samples')).rows[0]!.n);
+  const stored = async () => Number((await db.query<{ n: string }>('SELECT count(*) AS n FROM network_traffic')).rows[0]!.n);
   // Inserted rows as PostgreSQL's statistics see them (cheap, about a second late): for pacing only.
   const inserted = async () =>
-    Number((await db.query<{ n: string | null }>("SELECT sum(n_tup_ins) AS n FROM pg_stat_user_tables WHERE relname LIKE 'traffic_samples%'")).rows[0]!.n ?? 0);
+    Number(
+      (await db.query<{ n: string | null }>("SELECT sum(n_tup_ins) AS n FROM pg_stat_user_tables WHERE relname LIKE 'network\\_traffic\\_l%'")).rows[0]!.n ?? 0,
+    );
   // Warm-up, not timed: one small message per location, one at a time, so each location's traffic
   // table exists before the load (two sensors of a new location at once can race on creating it:
   // "relation network_traffic_lN already exists", see bench/README.md).
@@ -315,7 +317,7 @@ async function ingest(collector: CollectorProcess, databaseUrl: string): Promise
   const end = Date.now();
   const cpu = collector.cpuSeconds() - cpu0;
   const rows = (await stored()) - warmRows;
-  const network = Number((await db.query<{ n: string }>('SELECT count(*) AS n FROM network_traffic')).rows[0]!.n);
+  const samples = Number((await db.query<{ n: string }>('SELECT count(*) AS n FROM traffic_samples')).rows[0]!.n);
   await db.end();
   const lost = closed; // before the clients are ended
   await Promise.all([...clients.values()].map((c) => c.endAsync()));
@@ -324,9 +326,9 @@ async function ingest(collector: CollectorProcess, databaseUrl: string): Promise
   return [
     `Ingest: ${sensors} sensors × ${pairs} pairs a minute (goal ${Math.round(goal).toLocaleString('en')} rows/s), ${ROWS_PER_MESSAGE} rows a message, ≤ ${IN_FLIGHT} in flight`,
     '',
-    '| rows offered (at the goal rate, capped 200k ahead of storage) | stored (traffic_samples) | network_traffic rows | sending s | until all stored s | rows/s stored | of goal | collector CPU s | collector CPU % of one core |',
+    '| rows offered (at the goal rate, capped 200k ahead of storage) | stored (network_traffic rows) | traffic_samples rows | sending s | until all stored s | rows/s stored | of goal | collector CPU s | collector CPU % of one core |',
     '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
-    `| ${sentRows.toLocaleString('en')}${backlogWaits > 0 ? ' (backlog cap hit)' : ''}${failed > 0 ? ` (${failed} publishes failed)` : ''}${lost > 0 ? ` (${lost} client connections lost and resumed)` : ''} | ${rows.toLocaleString('en')} | ${network.toLocaleString('en')} | ${((sentAt - start) / 1000).toFixed(1)} | ${wall.toFixed(1)} | ${Math.round(rows / wall).toLocaleString('en')} | ${((rows / wall / goal) * 100).toFixed(1)} % | ${cpu.toFixed(1)} | ${((cpu / wall) * 100).toFixed(0)} % |`,
+    `| ${sentRows.toLocaleString('en')}${backlogWaits > 0 ? ' (backlog cap hit)' : ''}${failed > 0 ? ` (${failed} publishes failed)` : ''}${lost > 0 ? ` (${lost} client connections lost and resumed)` : ''} | ${rows.toLocaleString('en')} | ${samples.toLocaleString('en')} | ${((sentAt - start) / 1000).toFixed(1)} | ${wall.toFixed(1)} | ${Math.round(rows / wall).toLocaleString('en')} | ${((rows / wall / goal) * 100).toFixed(1)} % | ${cpu.toFixed(1)} | ${((cpu / wall) * 100).toFixed(0)} % |`,
   ];
 }
 

@@ -160,7 +160,7 @@ forEachDatabase('network view from traffic ingest', (ctx) => {
     await assert.rejects(
       ctx.db.transaction(async (tx) => {
         await h.network.recordTraffic(tx, [
-          { sensorId: row!.id, locationId: row!.locationId, intervalStart: new Date(now), flows: [flow('10.3.0.0/24', '10.3.1.0/24', 100)] },
+          { sensorId: row!.id, locationId: row!.locationId, intervalStart: new Date(now), part: '', flows: [flow('10.3.0.0/24', '10.3.1.0/24', 100)] },
         ]);
         throw new Error('rolled back');
       }),
@@ -185,16 +185,16 @@ forEachDatabase('network view from traffic ingest', (ctx) => {
         traffic(1, minute, [flow(`10.9.${i}.0/24`, '10.9.100.0/24', 1000 + i), flow('10.9.100.0/24', `10.9.${i}.0/24`, i === 2 ? 666 : 500)]),
       ),
     );
-    const storedRows = async () => (await fresh.db.query<{ n: number }>('SELECT count(*)::int AS n FROM traffic_samples'))[0]!.n;
+    const storedRows = async () => (await fresh.db.query<{ n: number }>('SELECT count(*)::int AS n FROM network_traffic'))[0]!.n;
     // A real storage failure caused by one message's row (t3's 666 bytes) fails its whole batch.
-    await fresh.db.exec('ALTER TABLE traffic_samples ADD CONSTRAINT test_no_666 CHECK (bytes <> 666)');
+    await fresh.db.exec('ALTER TABLE network_traffic ADD CONSTRAINT test_no_666 CHECK (bytes <> 666)');
     const sendAll = (extra: [string, Uint8Array][] = []) =>
       Promise.all([...names.map((n, i): [string, Uint8Array] => [n, payloads[i]!]), ...extra].map(([n, p]) => ingest.handle(topics.sensor(n, 'traffic'), p)));
     assert.deepEqual(await sendAll(), ['retry', 'retry', 'retry', 'retry'], 'no message of the failed batch is acknowledged');
     assert.equal(stats.snapshot().rejected['store-error'], 4);
     assert.equal(await storedRows(), 0, 'nothing of the failed batch is stored');
 
-    await fresh.db.exec('ALTER TABLE traffic_samples DROP CONSTRAINT test_no_666');
+    await fresh.db.exec('ALTER TABLE network_traffic DROP CONSTRAINT test_no_666');
     // The resend, with an unknown sensor and a replay in the same batch: each gets its own outcome.
     assert.deepEqual(await sendAll([['ghost', payloads[0]!]]), ['done', 'done', 'done', 'done', 'done']);
     assert.deepEqual([stats.snapshot().accepted.traffic, stats.snapshot().rejected['unknown-sensor']], [4, 1]);

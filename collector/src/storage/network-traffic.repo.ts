@@ -1,7 +1,8 @@
 /**
- * SQL of `network_traffic` (sql/0010_network.sql): packets and bytes per minute per (location,
- * sensor, source subnet, destination subnet), LIST-partitioned by location into
- * `network_traffic_l{id}`, each RANGE-partitioned by day on `minute` by the partition manager.
+ * SQL of `network_traffic` (sql/0010_network.sql, part since 0018): packets and bytes per minute per
+ * (location, sensor, part, source subnet, destination subnet), stored once by ingest
+ * (insertNewRows), LIST-partitioned by location into `network_traffic_l{id}`, each
+ * RANGE-partitioned by day on `minute` by the partition manager.
  *
  * Every read here filters on `location_id` (when one location is asked for) and on a `minute`
  * range, so PostgreSQL prunes to the asked location's tables and the asked days' partitions
@@ -66,11 +67,13 @@ export async function networkPartitionedTables(q: Queryable, retentionDays: numb
   ];
 }
 
-/** One folded base row: a sensor's packets and bytes of one pair in one minute at its location. */
+/** One folded base row: a sensor's packets and bytes of one pair in one minute (one part of it) at its location. */
 export interface TrafficRow {
   locationId: number;
   minute: Date;
   sensorId: number;
+  /** The capture file's share of the minute (docs/mqtt.md "Traffic"); '' from senders without parts. */
+  part: string;
   src: string;
   dst: string;
   packets: number;
@@ -110,27 +113,100 @@ const ADD = (table: string, key: string) =>
  * gets the packets and bytes added). Contract: each list holds each key at most once (folded:
  * storage/traffic-fold.ts), `minutes` and `hours` are the sums of `rows` by their keys;
  * `minutes` and `hours` in key order (rows other batches also write: one lock order, no deadlock cycle).
- * Callers pass only flows not stored before (traffic_samples' dedup), so a replay adds nothing.
+ * No replay check: ingest uses insertNewRows + addRollups instead; this is the loader of tests and benches.
  * Every location's table must exist (ensureLocationTrafficTable).
  */
 export async function addNetworkTraffic(q: Queryable, add: TrafficAdd): Promise<void> {
-  const { rows, minutes, hours } = add;
+  const { rows } = add;
   if (rows.length > 0) {
     await q.query(
-      `INSERT INTO network_traffic (location_id, minute, sensor_id, src_net, dst_net, packets, bytes)
-       SELECT * FROM unnest($1::int8[], $2::timestamptz[], $3::int8[], $4::text[], $5::text[], $6::int8[], $7::int8[])
-       ${ADD('network_traffic', 'location_id, minute, sensor_id, src_net, dst_net')}`,
-      [
-        rows.map((r) => r.locationId),
-        rows.map((r) => r.minute.toISOString()),
-        rows.map((r) => r.sensorId),
-        rows.map((r) => r.src),
-        rows.map((r) => r.dst),
-        rows.map((r) => r.packets),
-        rows.map((r) => r.bytes),
-      ],
+      `INSERT INTO network_traffic (location_id, minute, sensor_id, part, src_net, dst_net, packets, bytes)
+       SELECT * FROM unnest($1::int8[], $2::timestamptz[], $3::int8[], $4::text[], $5::text[], $6::text[], $7::int8[], $8::int8[])
+       ${ADD('network_traffic', 'location_id, minute, sensor_id, part, src_net, dst_net')}`,
+      rowArrays(rows),
     );
   }
+  await addRollups(q, add);
+}
+
+function rowArrays(rows: readonly TrafficRow[]): unknown[] {
+  const n = rows.length;
+  const loc = new Array<number>(n);
+  const minute = new Array<string>(n);
+  const sensor = new Array<number>(n);
+  const part = new Array<string>(n);
+  const src = new Array<string>(n);
+  const dst = new Array<string>(n);
+  const packets = new Array<number>(n);
+  const bytes = new Array<number>(n);
+  const iso = new Map<number, string>();
+  for (let i = 0; i < n; i++) {
+    const r = rows[i]!;
+    const t = r.minute.getTime();
+    let m = iso.get(t);
+    if (m === undefined) iso.set(t, (m = r.minute.toISOString()));
+    loc[i] = r.locationId;
+    minute[i] = m;
+    sensor[i] = r.sensorId;
+    part[i] = r.part;
+    src[i] = r.src;
+    dst[i] = r.dst;
+    packets[i] = r.packets;
+    bytes[i] = r.bytes;
+  }
+  return [loc, minute, sensor, part, src, dst, packets, bytes];
+}
+
+/** How many rows of one (sensor, minute, part) an insertNewRows call stored. */
+export interface StoredCount {
+  sensorId: number;
+  minute: Date;
+  part: string;
+  n: number;
+}
+
+/**
+ * Inserts base rows that are not stored yet (ON CONFLICT DO NOTHING: a replayed row adds nothing),
+ * one statement; returns how many were stored per (sensor, minute, part). Contract: `rows` holds
+ * each key at most once (a repeated key in one statement would count as its own replay).
+ * Every location's table must exist (ensureLocationTrafficTable).
+ */
+export async function insertNewRows(q: Queryable, rows: readonly TrafficRow[]): Promise<StoredCount[]> {
+  if (rows.length === 0) return [];
+  return q.query<StoredCount>(
+    `WITH ins AS (
+       INSERT INTO network_traffic (location_id, minute, sensor_id, part, src_net, dst_net, packets, bytes)
+       SELECT * FROM unnest($1::int8[], $2::timestamptz[], $3::int8[], $4::text[], $5::text[], $6::text[], $7::int8[], $8::int8[])
+       ON CONFLICT DO NOTHING
+       RETURNING sensor_id, minute, part)
+     SELECT sensor_id AS "sensorId", minute, part, count(*)::int AS n FROM ins GROUP BY 1, 2, 3`,
+    rowArrays(rows),
+  );
+}
+
+/**
+ * The rows of one (location, minute, sensor, part) that this transaction inserted (xmin = its own
+ * id): after insertNewRows stored only some of a message's rows (the rest were there before), these
+ * are its new ones.
+ */
+export async function rowsInsertedNow(
+  q: Queryable,
+  key: { locationId: number; minute: Date; sensorId: number; part: string },
+): Promise<{ src: string; dst: string; packets: number; bytes: number }[]> {
+  return q.query(
+    `SELECT src_net AS src, dst_net AS dst, packets, bytes FROM network_traffic
+      WHERE location_id = $1 AND minute = $2 AND sensor_id = $3 AND part = $4 AND xmin = pg_current_xact_id()::xid`,
+    [key.locationId, key.minute, key.sensorId, key.part],
+  );
+}
+
+/**
+ * Adds to both rollups (minute totals, hourly pairs), two multi-row upserts. Contract: each key at
+ * most once, in key order (folded: storage/traffic-fold.ts), the sums of base rows stored in the
+ * same transaction.
+ */
+export async function addRollups(q: Queryable, add: Pick<TrafficAdd, 'minutes' | 'hours'>): Promise<void> {
+  const { minutes, hours } = add;
   if (minutes.length > 0) {
     await q.query(
       `INSERT INTO network_traffic_minute (location_id, minute, packets, bytes)

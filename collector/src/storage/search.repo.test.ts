@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { forEachDatabase } from '../testing/databases.js';
+import { ensureLocationTrafficTable } from './network-traffic.repo.js';
 import { containsPattern, reportedNets, searchLocations, searchSensors, sightingsOf } from './search.repo.js';
 
 forEachDatabase('search repo', (ctx) => {
@@ -42,5 +43,31 @@ forEachDatabase('search repo', (ctx) => {
       ],
     );
     assert.deepEqual(await sightingsOf(db, ['10.0.0.0/24'], new Date(t0 + 3_600_000), new Date(t0 + 7_200_000)), []);
+
+    // Located sensors' traffic is in network_traffic (one row per minute, sensor, part and pair, since
+    // sql/0018); a (sensor, minute) that traffic_samples also holds (stored twice before) counts once.
+    const t1 = t0 + 86_400_000;
+    await db.transaction(async (tx) => {
+      const [loc] = await tx.query<{ id: number }>(`SELECT id FROM locations WHERE name = 'site-2'`);
+      await ensureLocationTrafficTable(tx, loc!.id);
+      await tx.query(
+        `INSERT INTO network_traffic (location_id, minute, sensor_id, part, src_net, dst_net, packets, bytes)
+         SELECT $1, v.at, s.id, v.part, v.src, '10.9.0.0/24', 1, v.bytes FROM sensors s,
+           (VALUES ($2::timestamptz, 'a', '10.0.0.0/24', 30), ($2::timestamptz, 'b', '10.0.0.0/24', 12), ($3::timestamptz, 'a', '10.0.2.0/24', 5)) AS v(at, part, src, bytes)
+          WHERE s.name = 's2'`,
+        [loc!.id, new Date(t1), new Date(t1 + 60_000)],
+      );
+      await tx.query(
+        `INSERT INTO traffic_samples (sensor_id, interval_start, interval_seconds, src_net, dst_net, packets, bytes, seq)
+         SELECT id, $1, 60, '10.0.0.0/24', '10.9.0.0/24', 1, 42, 1 FROM sensors WHERE name = 's2'`,
+        [new Date(t1)],
+      );
+    });
+    const day2 = [new Date(t1), new Date(t1 + 3_600_000)] as const;
+    assert.deepEqual((await reportedNets(db, ...day2)).sort(), ['10.0.0.0/24', '10.0.2.0/24', '10.9.0.0/24']);
+    assert.deepEqual(
+      (await sightingsOf(db, ['10.0.0.0/24'], ...day2)).map((s) => [s.sensor, s.location, s.bytes, s.firstSeen.getTime(), s.lastSeen.getTime()]),
+      [['s2', 'site-2', 42, t1, t1 + 60_000]],
+    );
   });
 });

@@ -1,6 +1,6 @@
 /**
  * SQL of the search box (domain/search): substring matches over sensors, locations, jobs and users,
- * and the traffic summaries (`traffic_samples`) an address or network appears in.
+ * and the traffic summaries (`network_traffic`, `traffic_samples` for sensors without a location) an address or network appears in.
  *
  * Every pattern is a bound parameter; `%`, `_` and `\` in the user's text are escaped, so they
  * match themselves.
@@ -77,10 +77,16 @@ export async function searchUsers(q: Queryable, text: string, limit: number): Pr
   return q.query<UserHitRow>(`SELECT username, role, disabled FROM users WHERE username ILIKE $1 ORDER BY username LIMIT $2`, [containsPattern(text), limit]);
 }
 
-/** Every distinct subnet text reported in [from, to) (sources and destinations, as agents sent them). */
+/**
+ * Every distinct subnet text reported in [from, to) (sources and destinations): the canonical
+ * subnets of located sensors (network_traffic) and, as agents sent them, those of sensors without a
+ * location (traffic_samples).
+ */
 export async function reportedNets(q: Queryable, from: Date, to: Date): Promise<string[]> {
   const rows = await q.query<{ net: string }>(
-    `SELECT src_net AS net FROM traffic_samples WHERE interval_start >= $1 AND interval_start < $2
+    `SELECT src_net AS net FROM network_traffic WHERE minute >= $1 AND minute < $2
+     UNION SELECT dst_net FROM network_traffic WHERE minute >= $1 AND minute < $2
+     UNION SELECT src_net FROM traffic_samples WHERE interval_start >= $1 AND interval_start < $2
      UNION SELECT dst_net FROM traffic_samples WHERE interval_start >= $1 AND interval_start < $2`,
     [from, to],
   );
@@ -97,15 +103,27 @@ export interface SightingRow {
   bytes: number;
 }
 
-/** Per sensor: when and how much traffic to or from one of `nets` it reported in [from, to), most bytes first. */
+/**
+ * Per sensor: when and how much traffic to or from one of `nets` it reported in [from, to), most
+ * bytes first. Located sensors' traffic is in network_traffic (minute rows), the others' in
+ * traffic_samples; a traffic_samples row of a (sensor, minute) that network_traffic also has (stored
+ * twice before sql/0018) is left out.
+ */
 export async function sightingsOf(q: Queryable, nets: string[], from: Date, to: Date): Promise<SightingRow[]> {
   if (nets.length === 0) return [];
   return q.query<SightingRow>(
-    `SELECT s.name AS sensor, l.name AS location, min(t.interval_start) AS "firstSeen",
-            max(t.interval_start + make_interval(secs => t.interval_seconds)) AS "lastSeen",
+    `WITH t AS (
+       SELECT n.sensor_id, n.minute AS start, n.minute + interval '1 minute' AS stop, n.packets, n.bytes
+         FROM network_traffic n
+        WHERE n.minute >= $2 AND n.minute < $3 AND (n.src_net = ANY ($1::text[]) OR n.dst_net = ANY ($1::text[]))
+       UNION ALL
+       SELECT ts.sensor_id, ts.interval_start, ts.interval_start + make_interval(secs => ts.interval_seconds), ts.packets, ts.bytes
+         FROM traffic_samples ts
+        WHERE ts.interval_start >= $2 AND ts.interval_start < $3 AND (ts.src_net = ANY ($1::text[]) OR ts.dst_net = ANY ($1::text[]))
+          AND NOT EXISTS (SELECT 1 FROM network_traffic n WHERE n.sensor_id = ts.sensor_id AND n.minute = ts.interval_start))
+     SELECT s.name AS sensor, l.name AS location, min(t.start) AS "firstSeen", max(t.stop) AS "lastSeen",
             sum(t.packets)::int8 AS packets, sum(t.bytes)::int8 AS bytes
-       FROM traffic_samples t JOIN sensors s ON s.id = t.sensor_id LEFT JOIN locations l ON l.id = s.location_id
-      WHERE t.interval_start >= $2 AND t.interval_start < $3 AND (t.src_net = ANY ($1::text[]) OR t.dst_net = ANY ($1::text[]))
+       FROM t JOIN sensors s ON s.id = t.sensor_id LEFT JOIN locations l ON l.id = s.location_id
       GROUP BY s.name, l.name ORDER BY bytes DESC, s.name`,
     [nets, from, to],
   );

@@ -1,6 +1,6 @@
 /**
  * Folds the traffic of many messages (one ingest batch) into the rows the network view stores, in
- * memory, before any upsert: one base row per (location, minute, sensor, pair), one total per
+ * memory, before any upsert: one base row per (location, minute, sensor, part, pair), one total per
  * (location, minute), one sum per (location, hour, pair), and one evidence row per (location,
  * unordered pair). Sums are exact: each output's packets and bytes add up to those of the input
  * flows it covers.
@@ -21,6 +21,8 @@ export interface FoldInput {
   locationId: number;
   sensorId: number;
   intervalStart: Date;
+  /** The capture file's share of the minute; default ''. */
+  part?: string;
   flows: readonly { src: string; dst: string; packets: number; bytes: number }[];
 }
 
@@ -40,7 +42,8 @@ export function foldTraffic(inputs: readonly FoldInput[]): Folded {
     const hourMs = Math.floor(minuteMs / HOUR_MS) * HOUR_MS;
     const minute = new Date(minuteMs);
     const hour = new Date(hourMs);
-    const rowPrefix = `${m.locationId}|${minuteMs}|${m.sensorId}|`;
+    const part = m.part ?? '';
+    const rowPrefix = `${m.locationId}|${minuteMs}|${m.sensorId}|${part}|`;
     const hourPrefix = `${m.locationId}|${hourMs}|`;
     let mp = 0;
     let mb = 0;
@@ -51,7 +54,7 @@ export function foldTraffic(inputs: readonly FoldInput[]): Folded {
       if (row) {
         row.packets += f.packets;
         row.bytes += f.bytes;
-      } else rows.set(rk, { locationId: m.locationId, minute, sensorId: m.sensorId, src: f.src, dst: f.dst, packets: f.packets, bytes: f.bytes });
+      } else rows.set(rk, { locationId: m.locationId, minute, sensorId: m.sensorId, part, src: f.src, dst: f.dst, packets: f.packets, bytes: f.bytes });
       const hk = hourPrefix + pair;
       const h = hours.get(hk);
       if (h) {

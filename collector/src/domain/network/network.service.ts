@@ -3,9 +3,10 @@
  * learned subnet → location map with admins' pins, locations' coordinates, and the location cache.
  *
  * - Ingest: `recordTraffic(tx, ...)` runs inside a traffic batch's transaction
- *   (sensors/sensor-ingest.ts) with only the flows traffic_samples had not stored yet, so a replay
- *   adds nothing; it sums them into the location's minute rows, the rollups (minute totals, hourly
- *   pairs) and the pair evidence. A sensor without a location adds nothing here. The first traffic of a location creates its table;
+ *   (sensors/sensor-ingest.ts) with the messages of located sensors: it stores each (minute,
+ *   sensor, part, pair) row once in the location's table (a replay adds nothing) and sums the new
+ *   rows into the rollups (minute totals, hourly pairs) and the pair evidence. Sensors without a
+ *   location are stored in traffic_samples by the ingest, not here. The first traffic of a location creates its table;
  *   `afterCommit` then has the partition manager make its day partitions.
  * - Learning: `learn()` (every network.learnIntervalSeconds) applies the rule of subnet-map.ts
  *   and emits `network.subnet` for each subnet learned or moved.
@@ -19,18 +20,20 @@ import { bumpCacheVersion, cacheVersion, getSubnet, listSubnets, locateNets, pin
 import { addPairs } from '../../storage/network-map.repo.js';
 import { locationIdByName, networkLocations, upsertLocationDetails, type LocationDetails } from '../../storage/network-locations.repo.js';
 import {
-  addNetworkTraffic,
+  addRollups,
   ensureLocationTrafficTable,
+  insertNewRows,
   interLocationFlows,
   locationTotals,
   locationTrafficTable,
+  rowsInsertedNow,
   topPairs,
   trafficSeries,
 } from '../../storage/network-traffic.repo.js';
 import { PartitionManager } from '../../storage/partitions.js';
 import type { AuditService } from '../accounts/audit.service.js';
 import type { NewTraffic, TrafficRecorded } from '../sensors/sensor-ingest.js';
-import { foldTraffic } from '../../storage/traffic-fold.js';
+import { foldTraffic, type FoldInput, type Folded } from '../../storage/traffic-fold.js';
 import { invalid, notFound } from '../errors.js';
 import type { DomainEvents } from '../events.js';
 import { canonicalCidr } from './cidr.js';
@@ -40,6 +43,7 @@ import { effectiveOf } from './subnet-map.js';
 import type { NetworkLocationsView, NetworkSettings, SubnetView, TrafficQuery, TrafficView } from './network.types.js';
 
 const DAY_MS = 86_400_000;
+const MINUTE_MS = 60_000;
 /** Buckets a series may use, seconds; the default is the smallest that gives at most 1,440 points. */
 const BUCKETS = [60, 300, 900, 3600, 21_600, 86_400];
 const MAX_POINTS = 10_000;
@@ -74,13 +78,19 @@ export class NetworkService {
   }
 
   /**
-   * Adds a traffic batch's new flows (inside the ingest transaction): folded in memory
-   * (storage/traffic-fold.ts) into the base rows, the minute totals, the hourly pairs and the pair evidence,
-   * then one multi-row upsert each. Pass what it returns to `afterCommit` once the transaction
-   * committed (a location's table is known to exist only then).
+   * Stores a traffic batch's messages of located sensors (inside the ingest transaction) and
+   * returns, per message (same order), how many of its rows were new. Each message's flows are
+   * made canonical and folded (storage/traffic-fold.ts) into one base row per (location, minute,
+   * sensor, part, pair); the base rows go into network_traffic with ON CONFLICT DO NOTHING, so a
+   * replayed row adds nothing (this is the replay check, sql/0018); the new rows' sums then go to
+   * the rollups (minute totals, hourly pairs) and the pair evidence, one multi-row upsert each.
+   * When a message was stored in part before, its new rows are read back. Contract: no two
+   * messages of a batch share (sensor, minute, part) — the ingest queue per sensor guarantees it.
+   * Pass `recorded` to `afterCommit` once the transaction committed (a location's table is known
+   * to exist only then).
    */
-  async recordTraffic(tx: Queryable, batch: readonly NewTraffic[]): Promise<TrafficRecorded> {
-    if (batch.length === 0) return null;
+  async recordTraffic(tx: Queryable, batch: readonly NewTraffic[]): Promise<{ recorded: TrafficRecorded; stored: number[] }> {
+    if (batch.length === 0) return { recorded: null, stored: [] };
     const createdTables: number[] = [];
     for (const locationId of [...new Set(batch.map((b) => b.locationId))].sort((x, y) => x - y)) {
       if (!this.tables.has(locationId) && (await ensureLocationTrafficTable(tx, locationId))) createdTables.push(locationId);
@@ -92,17 +102,44 @@ export class NetworkService {
       if (c === undefined) canonical.set(net, (c = canonicalCidr(net)));
       return c;
     };
-    const folded = foldTraffic(
-      batch.map((b) => ({
-        locationId: b.locationId,
-        sensorId: b.sensorId,
-        intervalStart: b.intervalStart,
-        flows: b.flows.map((f) => ({ src: canon(f.srcNet), dst: canon(f.dstNet), packets: f.packets, bytes: f.bytes })),
-      })),
-    );
-    await addNetworkTraffic(tx, folded);
-    await addPairs(tx, folded.pairs);
-    return { locations: [...new Set(batch.map((b) => b.locationId))], createdTables };
+    const inputs: FoldInput[] = batch.map((b) => ({
+      locationId: b.locationId,
+      sensorId: b.sensorId,
+      intervalStart: b.intervalStart,
+      part: rowPart(b),
+      flows: b.flows.map((f) => ({ src: canon(f.srcNet), dst: canon(f.dstNet), packets: f.packets, bytes: f.bytes })),
+    }));
+    const folded = foldTraffic(inputs);
+    const keyOf = (sensorId: number, minute: Date, part: string) => `${sensorId}|${Math.floor(minute.getTime() / MINUTE_MS)}|${part}`;
+    const rowsOf = new Map<string, number>();
+    for (const r of folded.rows) {
+      const k = keyOf(r.sensorId, r.minute, r.part);
+      rowsOf.set(k, (rowsOf.get(k) ?? 0) + 1);
+    }
+    const storedOf = new Map((await insertNewRows(tx, folded.rows)).map((c) => [keyOf(c.sensorId, new Date(c.minute), c.part), c.n]));
+    const keys = batch.map((b) => keyOf(b.sensorId, b.intervalStart, rowPart(b)));
+    const stored = keys.map((k) => storedOf.get(k) ?? 0);
+    let add: Folded = folded;
+    if (keys.some((k, i) => stored[i] !== (rowsOf.get(k) ?? 0))) {
+      // Some message was a replay, whole or in part: the rollups get only what is new.
+      const fresh: FoldInput[] = [];
+      for (const [i, input] of inputs.entries()) {
+        const n = stored[i]!;
+        if (n === 0) continue;
+        if (n === (rowsOf.get(keys[i]!) ?? 0)) fresh.push(input);
+        else {
+          const minute = new Date(Math.floor(input.intervalStart.getTime() / MINUTE_MS) * MINUTE_MS);
+          fresh.push({
+            ...input,
+            flows: await rowsInsertedNow(tx, { locationId: input.locationId, minute, sensorId: input.sensorId, part: input.part ?? '' }),
+          });
+        }
+      }
+      add = foldTraffic(fresh);
+    }
+    await addRollups(tx, add);
+    await addPairs(tx, add.pairs);
+    return { recorded: { locations: [...new Set(batch.map((x) => x.locationId))], createdTables }, stored };
   }
 
   /** After the ingest transaction committed: remembers the locations' tables; new ones get their day partitions from the partition manager. */
@@ -317,6 +354,16 @@ export class NetworkService {
     if (to.getTime() - from.getTime() > maxDays * DAY_MS) throw invalid(`from: the window from–to exceeds network.maxWindowDays (${maxDays} days)`);
     return { from, to };
   }
+}
+
+/**
+ * The `part` of a message's base rows: its part, plus the interval's offset into the minute when it
+ * does not start on one (docs/mqtt.md asks for whole minutes; a sender that splits a minute into
+ * intervals keeps each interval's rows apart, so they add up instead of counting as replays).
+ */
+function rowPart(b: { intervalStart: Date; part: string }): string {
+  const offset = b.intervalStart.getTime() % MINUTE_MS;
+  return offset === 0 ? b.part : `${b.part}+${offset}ms`;
 }
 
 function iso(d: Date | null): string | null {

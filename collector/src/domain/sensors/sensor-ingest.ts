@@ -20,13 +20,14 @@
  * - health: the sample is stored once per (sensor, sentAt, seq) ('duplicate' otherwise); only a
  *   message newer than last_seq updates disks/devices/status (spooled backlog is history).
  * - pcap: applied when its seq is above the stored availability's seq.
- * - traffic: each (interval, part, src, dst) stored once; only the flows stored now (not a
- *   replay's) go on to the network view (`network`, domain/network/network.service.ts), in the same
- *   transaction. Traffic messages are batched (domain/batcher.ts): up to `trafficBatch.maxMessages`
- *   messages or `maxRows` flows, or what came within `maxDelayMs`, are applied in ONE transaction
- *   (sensors locked in id order, multi-row statements); each message's promise resolves only
- *   after that transaction committed, and every message of a failed batch rejects (not
- *   acknowledged: the agents send them again, and the replay stores only what is missing).
+ * - traffic: each (interval, part, src, dst) stored once: a located sensor's flows by the network
+ *   view (`network`, domain/network/network.service.ts: network_traffic is the replay check, and
+ *   only new rows reach the rollups), the others' in traffic_samples, in the same transaction.
+ *   Traffic messages are batched (domain/batcher.ts): up to `trafficBatch.maxMessages` messages or
+ *   `maxRows` flows, or what came within `maxDelayMs`, are applied in ONE transaction (sensors
+ *   locked in id order, multi-row statements); each message's promise resolves only after that
+ *   transaction committed, and every message of a failed batch rejects (not acknowledged: the
+ *   agents send them again, and the replay stores only what is missing).
  */
 import type { HealthMessage, PcapMessage, StateMessage, TrafficMessage } from '@pcapmesh/shared/wire';
 import { Batcher } from '../batcher.js';
@@ -43,17 +44,21 @@ import type { IngestOutcome } from './sensors.types.js';
 /** What a TrafficSink recorded, handed back to it after commit: the locations it wrote to, and those whose traffic table it created. */
 export type TrafficRecorded = { locations: number[]; createdTables: number[] } | null;
 
-/** One message's newly stored flows, from a sensor at a location. */
+/** One traffic message of a sensor at a location (all its flows). */
 export interface NewTraffic {
   sensorId: number;
   locationId: number;
   intervalStart: Date;
-  flows: TrafficFlow[];
+  part: string;
+  flows: readonly TrafficFlow[];
 }
 
-/** Receives a traffic batch's newly stored flows in the ingest transaction (NetworkService). */
+/**
+ * Stores a traffic batch's messages of located sensors in the ingest transaction, each row once
+ * (NetworkService: network_traffic is the replay check), and says per message how many rows were new.
+ */
 export interface TrafficSink {
-  recordTraffic(tx: Queryable, batch: NewTraffic[]): Promise<TrafficRecorded>;
+  recordTraffic(tx: Queryable, batch: NewTraffic[]): Promise<{ recorded: TrafficRecorded; stored: number[] }>;
   /** Runs only after the transaction committed, with what recordTraffic returned. */
   afterCommit(recorded: TrafficRecorded): Promise<void>;
 }
@@ -243,21 +248,33 @@ export class SensorIngest {
         });
         return sets.length - 1;
       });
-      const fresh = await insertTrafficBatch(tx, sets);
+      // Located sensors' messages go to the network view, which stores each row once; the others'
+      // to traffic_samples (same replay rule). fresh[s]: how many of set s's rows were new.
+      const located = (set: (typeof sets)[number]): set is TrafficSampleSet & { locationId: number } => network !== undefined && set.locationId !== null;
+      const plain = await insertTrafficBatch(
+        tx,
+        sets.filter((set) => !located(set)),
+      );
+      let viaNetwork: number[] = [];
+      if (network) {
+        const r = await network.recordTraffic(
+          tx,
+          sets
+            .filter(located)
+            .map((set) => ({ sensorId: set.sensorId, locationId: set.locationId, intervalStart: set.intervalStart, part: set.part, flows: set.flows })),
+        );
+        recorded = r.recorded;
+        viaNetwork = r.stored;
+      }
+      let p = 0;
+      let n = 0;
+      const fresh = sets.map((set) => (located(set) ? viaNetwork[n++]! : plain[p++]!.length));
       const out = items.map((_, k): IngestOutcome => {
         const s = setOf[k]!;
         if (s < 0) return 'unknown-sensor';
-        return fresh[s]!.length === 0 && sets[s]!.flows.length > 0 ? 'duplicate' : 'applied';
+        return fresh[s] === 0 && sets[s]!.flows.length > 0 ? 'duplicate' : 'applied';
       });
-      const applied = sets.filter((_, s) => fresh[s]!.length > 0 || sets[s]!.flows.length === 0);
-      if (network) {
-        const batch = sets.flatMap((set, s) =>
-          set.locationId !== null && fresh[s]!.length > 0
-            ? [{ sensorId: set.sensorId, locationId: set.locationId, intervalStart: set.intervalStart, flows: fresh[s]! }]
-            : [],
-        );
-        recorded = await network.recordTraffic(tx, batch);
-      }
+      const applied = sets.filter((_, s) => fresh[s]! > 0 || sets[s]!.flows.length === 0);
       await touchSensors(
         tx,
         now,
