@@ -9,7 +9,7 @@
  * `<name>.tmp`, fsynced, then renamed over the old, so after a power loss either the old or the new
  * content is there, never a truncated file.
  */
-import { closeSync, fsyncSync, ftruncateSync, openSync, readdirSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, ftruncateSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { decodeRecord, type SpoolRecord } from './spool-format.js';
@@ -63,7 +63,9 @@ export function scanSegment(path: string, onRecord: (record: SpoolRecord, offset
 
 /**
  * Rewrites a segment with only the given records (byte ranges of the current file, in file order),
- * durably. Each range's `offset` is updated in place to where the record now sits; returns the new length.
+ * durably. Once the new file is in place, each range's `offset` is updated to where the record now
+ * sits; returns the new length. When the write fails (a full disk) the old file and every offset
+ * stay as they were.
  */
 export function rewriteSegment(path: string, keep: { offset: number; size: number }[]): number {
   const old = readFileSync(path);
@@ -71,11 +73,41 @@ export function rewriteSegment(path: string, keep: { offset: number; size: numbe
   let o = 0;
   for (const e of keep) {
     old.copy(out, o, e.offset, e.offset + e.size);
-    e.offset = o;
     o += e.size;
   }
   replaceDurably(path, out);
+  o = 0;
+  for (const e of keep) {
+    e.offset = o;
+    o += e.size;
+  }
   return o;
+}
+
+/** Error codes by which a filesystem refuses to store more: full, over quota, too large, read-only, failing. */
+const REFUSALS = new Set(['ENOSPC', 'EDQUOT', 'EFBIG', 'EROFS', 'EIO']);
+
+/** True when `err` says the disk would not take the bytes (the spool then holds records in memory). */
+export function isDiskRefusal(err: unknown): err is NodeJS.ErrnoException {
+  return REFUSALS.has((err as NodeJS.ErrnoException | undefined)?.code ?? '');
+}
+
+/**
+ * Appends `bytes` to the segment open on `fd` (opened for append) whose valid length is `length`:
+ * short writes are continued; when a write fails, the file is truncated back to `length`, so no
+ * torn record stays behind, and the error is thrown.
+ */
+export function appendRecordBytes(fd: number, bytes: Uint8Array, length: number): void {
+  try {
+    for (let done = 0; done < bytes.length;) done += writeSync(fd, bytes, done);
+  } catch (err) {
+    try {
+      ftruncateSync(fd, length);
+    } catch {
+      // the truncation needs no space; if even it fails, the next open cuts the torn tail (scanSegment)
+    }
+    throw err;
+  }
 }
 
 /** meta.json of `dir`; a missing or damaged file means "replay everything" (loses nothing; a damaged one is logged). */
@@ -101,14 +133,27 @@ export function writeMeta(dir: string, meta: SpoolMeta): void {
   replaceDurably(join(dir, 'meta.json'), Buffer.from(JSON.stringify({ ackedThrough: meta.ackedThrough, nextSeq: meta.nextSeq })));
 }
 
-/** Replaces `path` with `bytes`: written to `<path>.tmp`, synced, then renamed over it. */
+/**
+ * Replaces `path` with `bytes`: written to `<path>.tmp`, synced, then renamed over it. On failure
+ * (a full disk) the temporary file is removed, so it holds no space, and the old file stays.
+ */
 function replaceDurably(path: string, bytes: Uint8Array): void {
-  const fd = openSync(`${path}.tmp`, 'w');
+  const tmp = `${path}.tmp`;
   try {
-    for (let done = 0; done < bytes.length;) done += writeSync(fd, bytes, done);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
+    const fd = openSync(tmp, 'w');
+    try {
+      for (let done = 0; done < bytes.length;) done += writeSync(fd, bytes, done);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, path);
+  } catch (err) {
+    try {
+      unlinkSync(tmp);
+    } catch {
+      // not created
+    }
+    throw err;
   }
-  renameSync(`${path}.tmp`, path);
 }

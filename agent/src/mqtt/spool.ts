@@ -21,10 +21,17 @@
  *   (the damage is logged). Power loss: appended records reach the disk within `syncDelayMs`
  *   (one fdatasync per burst, group commit; 0 = at every append), and `meta.json` is synced
  *   before it replaces the old one, so it is never found empty.
+ * - Full disk (ENOSPC, EDQUOT, EFBIG, EROFS, EIO): nothing throws. A record the disk refuses is
+ *   held in memory (under the same `maxBytes` bound, same drop order) and delivered like the
+ *   others; a write cut short is truncated away; segments are not deleted or compacted while
+ *   `meta.json` cannot be written (so a sequence number is never reused); a refused temporary file
+ *   is removed. Logged once per episode. Records still in memory at `close()` are written to the
+ *   disk if it has room again, else lost (logged with their count) — the only loss a full disk causes.
  */
-import { closeSync, fdatasyncSync, fstatSync, mkdirSync, openSync, readSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fdatasyncSync, fstatSync, mkdirSync, openSync, readSync, unlinkSync } from 'node:fs';
 import type { Logger } from 'pino';
-import { listSegments, readMeta, rewriteSegment, scanSegment, segmentPath, writeMeta } from './spool-files.js';
+import { appendRecordBytes, isDiskRefusal, listSegments, readMeta, rewriteSegment, scanSegment, segmentPath, writeMeta } from './spool-files.js';
+import { indexOfId, liveBySegment, victimOrder, type Entry, type Segment } from './spool-entries.js';
 import { decodeRecord, encodeRecord, type SpoolKind, type SpoolRecord } from './spool-format.js';
 
 export interface SpoolOptions {
@@ -48,28 +55,8 @@ export interface SpoolStats {
   dropped: number;
   appended: number;
   acked: number;
-}
-
-type EntryState = 'due' | 'inflight' | 'acked';
-
-interface Segment {
-  no: number;
-  path: string;
-  bytes: number;
-  /** Records in this segment that are neither acknowledged nor dropped. */
-  live: number;
-}
-
-interface Entry {
-  id: number;
-  seq: number;
-  kind: SpoolKind;
-  topic: string;
-  retain: boolean;
-  segment: Segment;
-  offset: number;
-  size: number;
-  state: EntryState;
+  /** Unacknowledged records held in memory because the disk refused them. */
+  inMemory: number;
 }
 
 export class Spool {
@@ -94,6 +81,10 @@ export class Spool {
   /** Pending group commit of the current segment (appended bytes not yet synced). */
   private syncTimer: NodeJS.Timeout | null = null;
   private dropBurst = 0;
+  /** Where records the disk refused live (never in `segments`, no file); `bytes` counts them. */
+  private readonly memory: Segment = { no: 0, path: '(memory)', bytes: 0, live: 0 };
+  /** The disk error of the current full-disk episode (null while writes succeed). */
+  private refusal: string | null = null;
   private readonly segmentBytes: number;
   private readonly counters = { dropped: 0, appended: 0, acked: 0 };
   private closed = false;
@@ -125,8 +116,9 @@ export class Spool {
   get stats(): SpoolStats {
     return {
       pending: this.pending,
-      bytes: this.segments.reduce((n, s) => n + s.bytes, 0),
+      bytes: this.diskBytes(),
       ...this.counters,
+      inMemory: this.memory.live,
     };
   }
 
@@ -150,10 +142,7 @@ export class Spool {
       return null;
     }
     this.makeRoom(bytes.length);
-    let seg = this.segments.at(-1);
-    if (!seg || this.fd === null || (seg.bytes > 0 && seg.bytes + bytes.length > this.segmentBytes)) seg = this.startSegment();
-    writeSync(this.fd!, bytes);
-    this.scheduleSync();
+    const seg = this.store(bytes);
     const entry: Entry = {
       id: record.id,
       seq: msg.seq,
@@ -164,6 +153,7 @@ export class Spool {
       offset: seg.bytes,
       size: bytes.length,
       state: 'due',
+      ...(seg === this.memory ? { held: bytes } : {}),
     };
     seg.bytes += bytes.length;
     seg.live++;
@@ -189,11 +179,12 @@ export class Spool {
 
   /** Marks a record delivered (PUBACK received). Unknown or already acked ids are ignored. */
   ack(id: number): void {
-    const i = this.indexOf(id);
+    const i = indexOfId(this.entries, this.head, id);
     const entry = this.entries[i];
     if (!entry || entry.state === 'acked') return;
     entry.state = 'acked';
     entry.segment.live--;
+    this.release(entry);
     this.pending--;
     this.counters.acked++;
     const before = this.head;
@@ -211,10 +202,11 @@ export class Spool {
     this.cursor = this.head;
   }
 
-  /** Persists the ack pointer and closes the segment file. */
+  /** Persists the ack pointer and closes the segment file (records held in memory: see the contract). */
   close(): void {
     if (this.closed) return;
     if (this.metaTimer) clearTimeout(this.metaTimer);
+    this.flushHeld();
     this.writeMeta();
     this.sync();
     if (this.fd !== null) closeSync(this.fd);
@@ -251,20 +243,25 @@ export class Spool {
     this.releaseSegments(true);
   }
 
-  private writeMeta(): void {
-    writeMeta(this.dir, { ackedThrough: this.ackedThrough, nextSeq: this.nextSeq });
+  /** Persists the meta; false (logged) when the disk refuses it. */
+  private writeMeta(): boolean {
+    try {
+      writeMeta(this.dir, { ackedThrough: this.ackedThrough, nextSeq: this.nextSeq });
+      return true;
+    } catch (err) {
+      if (!isDiskRefusal(err)) throw err;
+      this.refused(err, 'meta.json');
+      return false;
+    }
   }
 
   /** Group commit: one fdatasync of the current segment `syncDelayMs` after the first unsynced append. */
   private scheduleSync(): void {
     const delay = this.opts.syncDelayMs ?? 1000;
-    if (delay <= 0) {
-      fdatasyncSync(this.fd!);
-      return;
-    }
     if (this.syncTimer) return;
-    this.syncTimer = setTimeout(() => this.sync(), delay);
+    this.syncTimer = setTimeout(() => this.sync(), Math.max(0, delay));
     this.syncTimer.unref();
+    if (delay <= 0) this.sync();
   }
 
   /** Flushes the current segment's appended records to the disk now, if any are unsynced. */
@@ -272,15 +269,21 @@ export class Spool {
     if (!this.syncTimer) return;
     clearTimeout(this.syncTimer);
     this.syncTimer = null;
-    if (this.fd !== null) fdatasyncSync(this.fd);
+    try {
+      if (this.fd !== null) fdatasyncSync(this.fd);
+    } catch (err) {
+      if (!isDiskRefusal(err)) throw err;
+      this.refused(err, 'fdatasync');
+    }
   }
 
-  private scheduleMeta(): void {
+  private scheduleMeta(delayMs = this.opts.metaDelayMs ?? 250): void {
     if (this.metaTimer || this.closed) return;
     this.metaTimer = setTimeout(() => {
       this.metaTimer = null;
-      if (!this.closed) this.writeMeta();
-    }, this.opts.metaDelayMs ?? 250);
+      // Refused by a full disk: tried again every second.
+      if (!this.closed && !this.writeMeta()) this.scheduleMeta(1_000);
+    }, delayMs);
     this.metaTimer.unref();
   }
 
@@ -289,6 +292,7 @@ export class Spool {
   private startSegment(): Segment {
     this.sync();
     if (this.fd !== null) closeSync(this.fd);
+    this.fd = null;
     const no = (this.segments.at(-1)?.no ?? 0) + 1;
     const seg: Segment = { no, path: segmentPath(this.dir, no), bytes: 0, live: 0 };
     this.fd = openSync(seg.path, 'a');
@@ -301,8 +305,7 @@ export class Spool {
   private releaseSegments(atOpen = false): void {
     const active = this.segments.at(-1);
     const dead = this.segments.filter((s) => s.live === 0 && (atOpen || s !== active || s.bytes >= this.segmentBytes / 2));
-    if (dead.length === 0) return;
-    this.writeMeta();
+    if (dead.length === 0 || !this.writeMeta()) return;
     this.closeReader();
     for (const seg of dead) {
       if (seg === this.segments.at(-1) && this.fd !== null) {
@@ -331,7 +334,7 @@ export class Spool {
 
   /** Drops victims (see the contract) until `incoming` more bytes fit under maxBytes. */
   private makeRoom(incoming: number): void {
-    const used = this.segments.reduce((n, s) => n + s.bytes, 0);
+    const used = this.diskBytes() + this.memory.bytes;
     if (used + incoming <= this.opts.maxBytes) {
       this.endBurst();
       return;
@@ -345,13 +348,16 @@ export class Spool {
     // Free an extra 1/16 of the bound so compaction does not run again on every append.
     const target = this.opts.maxBytes - incoming - Math.floor(this.opts.maxBytes / 16);
     const victims = new Set<Entry>();
-    for (const candidate of this.victimOrder()) {
+    for (const candidate of victimOrder(this.entries, this.head)) {
       if (live <= target) break;
       victims.add(candidate);
       live -= candidate.size;
     }
     if (victims.size > 0) {
-      for (const v of victims) v.segment.live--;
+      for (const v of victims) {
+        v.segment.live--;
+        this.release(v);
+      }
       this.pending -= victims.size;
       this.rebase(this.entries.slice(this.head).filter((e) => !victims.has(e)));
       this.noteDrops(victims.size, 'spool full');
@@ -359,37 +365,10 @@ export class Spool {
     this.compact();
   }
 
-  /** Droppable entries, most expendable first. */
-  private *victimOrder(): Generator<Entry> {
-    const due = this.entries.slice(this.head).filter((e) => e.state === 'due');
-    const newestOfTopic = new Map<string, Entry>();
-    for (const e of due) if (e.retain) newestOfTopic.set(e.topic, e);
-    const taken = new Set<Entry>();
-    for (const e of due) {
-      if (e.retain && newestOfTopic.get(e.topic) !== e) {
-        taken.add(e);
-        yield e;
-      }
-    }
-    for (const e of due) {
-      if (e.kind === 'health' && !taken.has(e)) {
-        taken.add(e);
-        yield e;
-      }
-    }
-    for (const e of due) if (!taken.has(e)) yield e;
-  }
-
   /** Rewrites every segment that holds dropped or acknowledged bytes with only its live records. */
   private compact(): void {
-    const liveBySeg = new Map<Segment, Entry[]>();
-    for (const e of this.entries.slice(this.head)) {
-      if (e.state === 'acked') continue;
-      const list = liveBySeg.get(e.segment) ?? [];
-      list.push(e);
-      liveBySeg.set(e.segment, list);
-    }
-    this.writeMeta();
+    const liveBySeg = liveBySegment(this.entries, this.head);
+    if (!this.writeMeta()) return; // a full disk: the files stay as they are
     this.closeReader();
     this.sync();
     if (this.fd !== null) {
@@ -408,7 +387,12 @@ export class Spool {
         unlinkSync(seg.path);
         continue;
       }
-      seg.bytes = rewriteSegment(seg.path, live);
+      try {
+        seg.bytes = rewriteSegment(seg.path, live);
+      } catch (err) {
+        if (!isDiskRefusal(err)) throw err;
+        this.refused(err, 'compaction'); // the old file stays whole, with its dropped records
+      }
       kept.push(seg);
     }
     this.segments = kept;
@@ -432,9 +416,63 @@ export class Spool {
     this.dropBurst = 0;
   }
 
+  // ── full disk ───────────────────────────────────────────────────────────────────────────────
+
+  /** Writes a record to the current segment; to memory when the disk refuses it or has no room under the bound. */
+  private store(bytes: Buffer): Segment {
+    if (this.diskBytes() + bytes.length <= this.opts.maxBytes) {
+      try {
+        let seg = this.segments.at(-1);
+        if (!seg || this.fd === null || (seg.bytes > 0 && seg.bytes + bytes.length > this.segmentBytes)) seg = this.startSegment();
+        appendRecordBytes(this.fd!, bytes, seg.bytes);
+        this.scheduleSync();
+        if (this.refusal !== null) this.opts.logger?.info({ dir: this.dir, heldInMemory: this.memory.live }, 'spool: the disk takes records again');
+        this.refusal = null;
+        return seg;
+      } catch (err) {
+        if (!isDiskRefusal(err)) throw err;
+        this.refused(err, 'append');
+      }
+    }
+    return this.memory;
+  }
+
+  /** Frees the memory of a record held there (acknowledged or dropped). */
+  private release(entry: Entry): void {
+    if (!entry.held) return;
+    this.memory.bytes -= entry.size;
+    delete entry.held;
+  }
+
+  /** Logs the first refusal of an episode (the next successful append ends it). */
+  private refused(err: NodeJS.ErrnoException, op: string): void {
+    if (this.refusal !== null) return;
+    this.refusal = err.code ?? 'error';
+    this.opts.logger?.warn({ dir: this.dir, op, code: err.code }, 'spool: the disk refused a write; records are held in memory until it takes them again');
+  }
+
+  /** At close: writes the records held in memory to the disk if it has room now (recovery orders by id). */
+  private flushHeld(): void {
+    if (this.memory.live === 0) return;
+    this.compact(); // bytes of records acknowledged or dropped while the disk was full make room first
+    let lost = 0;
+    for (const e of this.entries.slice(this.head)) {
+      if (!e.held || e.state === 'acked') continue;
+      const seg = this.store(e.held);
+      if (seg === this.memory) lost++;
+      else seg.bytes += e.size;
+    }
+    if (lost > 0) this.opts.logger?.error({ dir: this.dir, lost }, 'spool: records held in memory could not be written at shutdown (disk full): lost');
+  }
+
   // ── helpers ─────────────────────────────────────────────────────────────────────────────────
 
+  private diskBytes(): number {
+    return this.segments.reduce((n, s) => n + s.bytes, 0);
+  }
+
   private read(entry: Entry): SpoolRecord {
+    if (entry.held) return (decodeRecord(entry.held, 0) as { record: SpoolRecord }).record;
     const buf = Buffer.allocUnsafe(entry.size);
     if (this.reader?.segment !== entry.segment) {
       this.closeReader();
@@ -449,20 +487,6 @@ export class Spool {
   private closeReader(): void {
     if (this.reader) closeSync(this.reader.fd);
     this.reader = null;
-  }
-
-  private indexOf(id: number): number {
-    // Ids increase along `entries`: binary search.
-    let lo = this.head;
-    let hi = this.entries.length - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      const v = this.entries[mid]!.id;
-      if (v === id) return mid;
-      if (v < id) lo = mid + 1;
-      else hi = mid - 1;
-    }
-    return -1;
   }
 
   private assertOpen(): void {
