@@ -173,6 +173,8 @@ export function createCollector(config: CollectorConfig, opts: CreateCollectorOp
       heartbeatTimeoutSeconds: config.ingest.heartbeatTimeoutSeconds,
       network,
     });
+    // Every sensor's view in memory before MQTT and HTTP start (GET /sensors answers from it).
+    await step('load the fleet view', () => sensors.loadFleetView());
 
     const ldapConfig = config.auth.ldap;
     const accounts = await step('accounts', () =>

@@ -261,9 +261,10 @@ export class SensorService {
     return { name: s.name, status: s.status, reason: s.statusReason, since: s.statusChangedAt, lastSeen: s.lastSeen };
   }
 
-  /** Waits for in-flight state/health/availability batches (tests, shutdown). */
-  drainIngest(): Promise<void> {
-    return this.ingest.drainSensors();
+  /** Loads the fleet view now (at collector start) rather than on the first read. */
+  async loadFleetView(): Promise<number> {
+    await this.fleetReady();
+    return this.fleet.size;
   }
 
   /** One sensor from the database. not_found if unknown. */
