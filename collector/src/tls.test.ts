@@ -1,7 +1,7 @@
 /**
  * Certificates: `pcapmesh certs` (real openssl), the checks that refuse bad certificate files at
  * start (tls-files.ts), and the HTTPS server — HSTS, and a new certificate for new connections
- * after setTls (what SIGHUP does). A port in use is refused naming http.port.
+ * after setTls (what SIGHUP does). A port in use is refused naming http.port or mqtt.port.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -18,6 +18,7 @@ import { pino } from 'pino';
 import { requireTool } from '@pcapmesh/shared/util/testing';
 import { certsInit, certsSensor } from './cli/certs.js';
 import { ConfigError } from './config.js';
+import { startEmbeddedBroker } from './broker/embedded.js';
 import { startHttpServer } from './http/server.js';
 import type { AppEnv } from './http/env.js';
 import { readCaFile, readTlsPair } from './tls-files.js';
@@ -151,6 +152,18 @@ test('a port in use is refused as a ConfigError naming http.port', async (t) => 
   await assert.rejects(startHttpServer(new Hono<AppEnv>(), { host: '127.0.0.1', port, log }), (err: unknown) => {
     assert.ok(err instanceof ConfigError);
     assert.deepEqual(err.problems, [`http.port: 127.0.0.1:${port} is already in use (EADDRINUSE)`]);
+    return true;
+  });
+});
+
+test('an MQTT port in use is refused as a ConfigError naming mqtt.port', async (t) => {
+  const holder = createServer();
+  await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+  t.after(() => holder.close());
+  const port = (holder.address() as AddressInfo).port;
+  await assert.rejects(startEmbeddedBroker({ host: '127.0.0.1', port, log, policy: { verifySecret: () => Promise.resolve(false) } }), (err: unknown) => {
+    assert.ok(err instanceof ConfigError);
+    assert.deepEqual(err.problems, [`mqtt.port: 127.0.0.1:${port} is already in use (EADDRINUSE)`]);
     return true;
   });
 });

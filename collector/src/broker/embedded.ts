@@ -42,6 +42,7 @@ import { createServer as createTcpServer, type AddressInfo, type Server, type So
 import { createServer as createTlsServer, TLSSocket, type Server as TlsServer, type TlsOptions } from 'node:tls';
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
 import type { Logger } from 'pino';
+import { ConfigError } from '@pcapmesh/shared/util/config';
 import { parseTopic, topics } from '@pcapmesh/shared/wire';
 import { Lru } from '@pcapmesh/shared/util/lru';
 import { ConnectAttempts, ConnectGate } from './connect-attempts.js';
@@ -80,6 +81,12 @@ export interface BrokerTlsFiles {
   /** CA whose signature a client certificate must carry; absent: no client certificate is asked for. */
   ca?: Buffer | undefined;
 }
+
+const LISTEN_REASONS: Record<string, string> = {
+  EADDRINUSE: 'is already in use',
+  EACCES: 'needs privileges this process lacks (ports below 1024)',
+  EADDRNOTAVAIL: 'is not an address of this machine',
+};
 
 /** MQTT 3.1.1 CONNACK 5: not authorized. */
 const NOT_AUTHORIZED = 5;
@@ -218,11 +225,13 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
 
   const servers: Server[] = [];
   let secureServer: TlsServer | undefined;
+  let listening = { key: 'mqtt.port', address: '' };
   const ports: { mqtt: number | null; mqtts: number | null } = { mqtt: null, mqtts: null };
   try {
     if (options.port !== null) {
       const plain = createTcpServer(handle);
       servers.push(plain);
+      listening = { key: 'mqtt.port', address: `${options.plainHost ?? options.host}:${options.port}` };
       ports.mqtt = await listen(plain, options.port, options.plainHost ?? options.host);
     }
     if (options.tls) {
@@ -230,12 +239,16 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
       secure.on('tlsClientError', (err, socket) => log.debug({ address: socket.remoteAddress, err: err.message }, 'MQTTS handshake failed'));
       servers.push(secure);
       secureServer = secure;
+      listening = { key: 'mqtt.tls.port', address: `${options.host}:${options.tls.port}` };
       ports.mqtts = await listen(secure, options.tls.port, options.host);
     }
   } catch (err) {
     await Promise.all(servers.map(closeServer));
     await new Promise<void>((resolve) => aedes.close(() => resolve()));
-    throw new Error(`cannot listen for MQTT on ${options.host}:${options.port ?? options.tls?.port}`, { cause: err });
+    // A port in use, not permitted or an address not on this machine is a configuration problem naming its key.
+    const reason = LISTEN_REASONS[(err as NodeJS.ErrnoException).code ?? ''];
+    if (reason) throw new ConfigError([`${listening.key}: ${listening.address} ${reason} (${(err as NodeJS.ErrnoException).code})`], 'MQTT listener');
+    throw new Error(`cannot listen for MQTT on ${listening.address}`, { cause: err });
   }
   log.info({ ports }, 'embedded MQTT broker listening');
 
