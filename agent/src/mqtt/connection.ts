@@ -114,6 +114,14 @@ export function reconnectDelay(attempt: number, { baseMs, maxMs, random }: Backo
 
 /** How long an attempt waits for CONNACK before it counts as failed. */
 export const CONNACK_TIMEOUT_MS = 30_000;
+/**
+ * How long the birth may wait for its PUBACK before the session is dropped and retried. The
+ * collector acknowledges only after storing it, and a collector taking back a whole fleet stores
+ * slowly: a short wait would make every agent reconnect and send its birth again, adding to the
+ * queue it waits in.
+ */
+export const BIRTH_ACK_TIMEOUT_MS = 30_000;
+/** The shutdown state's wait (stop() should not hang on a broker that went away). */
 const ACK_TIMEOUT_MS = 5_000;
 
 interface Session {
@@ -290,9 +298,10 @@ export class MqttConnection {
   private async publishState(s: Session, status: 'online' | 'offline', reason?: string): Promise<void> {
     const payload = Buffer.from(this.stateMessage(s.bdSeq, status, reason));
     const topic = topics.sensor(this.opts.sensor, 'state');
+    const waitMs = status === 'online' ? BIRTH_ACK_TIMEOUT_MS : ACK_TIMEOUT_MS;
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`no PUBACK for the ${status} state within ${ACK_TIMEOUT_MS} ms`)), ACK_TIMEOUT_MS);
+      timer = setTimeout(() => reject(new Error(`no PUBACK for the ${status} state within ${waitMs} ms`)), waitMs);
     });
     try {
       await Promise.race([s.client.publishAsync(topic, payload, { qos: 1, retain: true }), timeout]);
