@@ -111,7 +111,19 @@ class Fleet {
   }
 
   sum(): Omit<FleetReport, 'lags'> {
-    const total = { online: 0, attempts: 0, connackTimeouts: 0, busy: 0, refused: 0, lost: 0, sent: 0, acked: 0, healthSent: 0, healthAcked: 0 };
+    const total = {
+      online: 0,
+      attempts: 0,
+      connackTimeouts: 0,
+      busy: 0,
+      refused: 0,
+      lost: 0,
+      birthTimeouts: 0,
+      sent: 0,
+      acked: 0,
+      healthSent: 0,
+      healthAcked: 0,
+    };
     for (const r of this.latest.values()) for (const k of Object.keys(total) as (keyof typeof total)[]) total[k] += r[k];
     return total;
   }
@@ -124,8 +136,13 @@ class Fleet {
 
   async waitOnline(n: number, what: string): Promise<number> {
     const t0 = Date.now();
+    let shown = t0;
     while (this.sum().online < n) {
-      if (Date.now() - t0 > WAIT_ONLINE_MS) throw new Error(`${what}: ${this.sum().online} of ${n} online after ${WAIT_ONLINE_MS / 1000} s`);
+      if (Date.now() - shown >= 15_000) {
+        shown = Date.now();
+        console.error(`[${n}] ${what}: ${((shown - t0) / 1000).toFixed(0)} s ${JSON.stringify(this.sum())}`);
+      }
+      if (Date.now() - t0 > WAIT_ONLINE_MS) throw new Error(`${what}: not all ${n} online after ${WAIT_ONLINE_MS / 1000} s: ${JSON.stringify(this.sum())}`);
       await sleep(200);
     }
     return (Date.now() - t0) / 1000;
@@ -231,6 +248,8 @@ async function level(n: number): Promise<string> {
     const storm = diff(ready, fleet.sum());
     const stormAll = diff(beforeStop, fleet.sum());
     const loadStorm = load();
+    const summary = await collector.call<{ broker: { limits?: Record<string, number> } }>('GET', '/health/summary');
+    console.error(`[${n}] broker refusals since the restart: ${JSON.stringify(summary.broker.limits)}`);
     console.error(`[${n}] storm: back in ${stormS.toFixed(1)} s after ready (restart ${restartS.toFixed(1)} s): ${JSON.stringify(stormAll)}`);
     await sleep(15_000); // the returning agents' spooled-equivalent health flows again
     const total = fleet.sum();

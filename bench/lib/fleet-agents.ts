@@ -15,7 +15,7 @@
  */
 import mqtt, { type MqttClient } from 'mqtt';
 import { encodeMessage, Sequencer, topics, type Body } from '@pcapmesh/shared/wire';
-import { CONNACK_TIMEOUT_MS, reconnectDelay } from '../../agent/src/mqtt/connection.js';
+import { BIRTH_ACK_TIMEOUT_MS, CONNACK_TIMEOUT_MS, reconnectDelay } from '../../agent/src/mqtt/connection.js';
 
 export interface FleetReport {
   online: number;
@@ -25,6 +25,8 @@ export interface FleetReport {
   busy: number;
   refused: number;
   lost: number;
+  /** Births not acknowledged in time (the connection is dropped and retried, as the agent does). */
+  birthTimeouts: number;
   sent: number;
   acked: number;
   healthSent: number;
@@ -34,6 +36,7 @@ export interface FleetReport {
 }
 
 const HEALTH_MS = 10_000;
+
 const SLOW_MS = 60_000;
 
 const healthBody = (n: number): Body<'health'> => ({
@@ -141,8 +144,14 @@ class SimAgent {
       interfaces: ['eth0', 'eth1'].map((name) => ({ name, managed: true, directory: `/data/pcap/${name}` })),
       capabilities: ['health', 'pcap', 'traffic', 'extract'],
     });
-    if (!(await this.publish(client, 'state', encodeMessage('state', birth), true))) return;
-    if (this.client !== client) return;
+    // Like the agent: no PUBACK for the birth in time → drop the connection and retry later.
+    const timer = setTimeout(() => {
+      this.report.birthTimeouts += 1;
+      client.end(true);
+    }, BIRTH_ACK_TIMEOUT_MS);
+    const acked = await this.publish(client, 'state', encodeMessage('state', birth), true);
+    clearTimeout(timer);
+    if (!acked || this.client !== client || !client.connected) return;
     this.online = true;
     this.retry = 0;
     this.report.online += 1;
@@ -209,6 +218,7 @@ const report: FleetReport = {
   busy: 0,
   refused: 0,
   lost: 0,
+  birthTimeouts: 0,
   sent: 0,
   acked: 0,
   healthSent: 0,
