@@ -10,6 +10,7 @@ import { runStandalone } from './standalone.js';
 import { runCollector } from './collector.js';
 import { cliContext, UsageError } from './context.js';
 import { dbMigrate, dbReset } from './db.js';
+import { dbBackup, dbRestore } from './db-backup.js';
 import { jobCommand, jobUsage } from './job.js';
 import { ApiError } from './job-client.js';
 import { sensorAdd } from './sensor.js';
@@ -62,11 +63,17 @@ async function main(argv: string[]): Promise<void> {
     case 'standalone':
       expectNoMore([sub, ...rest]);
       return runStandalone(context());
-    case 'db':
+    case 'db': {
+      if (sub === 'backup' || sub === 'restore') {
+        const [file, ...more] = rest;
+        expectNoMore(more);
+        return sub === 'backup' ? dbBackup(context(), file) : dbRestore(context(), file);
+      }
       expectNoMore(rest);
       if (sub === 'migrate') return dbMigrate(context());
       if (sub === 'reset') return dbReset(context(), values.force === true);
-      throw new UsageError(`unknown db command ${JSON.stringify(sub ?? '')} (migrate, reset)`);
+      throw new UsageError(`unknown db command ${JSON.stringify(sub ?? '')} (migrate, reset, backup, restore)`);
+    }
     case 'sensor': {
       const [name, ...more] = rest;
       expectNoMore(more);

@@ -7,6 +7,10 @@ Usage:
                                               watching <dataDir>/pcap; Ctrl-C stops both
   pcapmesh db migrate [--config FILE]         apply pending sql/ migrations
   pcapmesh db reset --force [--config FILE]   drop everything, then migrate from zero
+  pcapmesh db backup FILE [--config FILE]     back the database up (PostgreSQL: pg_dump custom
+                                              format; embedded: stop the collector first)
+  pcapmesh db restore FILE [--config FILE]    replace the database with a backup (stop the
+                                              collectors first)
   pcapmesh sensor add NAME [--location LOC] [--config FILE]
                                               register a sensor; prints its secret once
   pcapmesh user add NAME [--role admin|analyst|viewer] [--password-stdin]
