@@ -18,6 +18,7 @@ import { createTestHttp, type TestHttp } from '../http/app.fixture.js';
 import { API_PREFIX } from '../http/app.js';
 import { availableSensor, completedJob, finishJob, pastWindow, tokenActor } from '../http/jobs.fixture.js';
 import { startHttpServer, type HttpServer } from '../http/server.js';
+import { pollDelayMs } from './job.js';
 
 const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
 /** The fixture's API token is an admin's, labelled "test": jobs it submits belong to it (shown as token:test). */
@@ -205,4 +206,11 @@ test('cancel stops an open job', async () => {
   const unknown = await job(['show', '0190a3c4-1111-7000-8000-00000000abcd']);
   assert.equal(unknown.code, 1);
   assert.match(unknown.stderr, /not found \(HTTP 404\)/);
+});
+
+test('--wait looks at the job after 50 ms, then doubling to once a second', () => {
+  assert.deepEqual(
+    Array.from({ length: 8 }, (_, n) => pollDelayMs(n)),
+    [50, 100, 200, 400, 800, 1000, 1000, 1000],
+  );
 });

@@ -143,13 +143,21 @@ export function submitRequest(v: Values): Record<string, unknown> {
 }
 
 const FINAL = new Set(['complete', 'partial', 'failed', 'cancelled']);
-const POLL_MS = 1_000;
+
+/**
+ * Milliseconds before the `n`th look at a waited-for job (n = 0, 1, …): 50 ms, doubling to at most
+ * one second — a job that ends in a fraction of a second is seen within ~50–100 ms of its end,
+ * a long one is asked once a second.
+ */
+export function pollDelayMs(n: number): number {
+  return Math.min(1_000, 50 * 2 ** Math.min(n, 5));
+}
 
 /** Polls the job until it ends, showing progress on stderr; returns the final detail. */
 async function waitFor(conn: Connection, id: string): Promise<JobDetail> {
   const tty = process.stderr.isTTY === true;
   let last = '';
-  for (;;) {
+  for (let n = 0; ; n++) {
     const job = await call<JobDetail>(conn, 'GET', `/jobs/${id}`);
     const line = progressLine(job, tty);
     if (tty) err(`\r${line}\u001b[K`);
@@ -159,7 +167,7 @@ async function waitFor(conn: Connection, id: string): Promise<JobDetail> {
       if (tty) err('\n');
       return job;
     }
-    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+    await new Promise((resolve) => setTimeout(resolve, pollDelayMs(n)));
   }
 }
 
