@@ -86,7 +86,7 @@ integrationTest('TLS: HTTPS reloaded on SIGHUP; MQTTS client certificates: own c
     certFile: join(tls, 'sensors', `${cert}.crt`),
     keyFile: join(tls, 'sensors', `${cert}.key`),
   });
-  const mqttUrl = `mqtts://localhost:${mqttsPort}`;
+  const mqttUrl = `mqtts://127.0.0.1:${mqttsPort}`; // an IP SAN of the server certificate: no name resolution
   const alpha = new Agent(scope, { name: 'alpha', secret, mqttUrl, extraConfig: { mqtt: { tls: agentTls('alpha') } } });
   alpha.start();
   await alpha.process.waitForLine(/"event":"ready"/, 120_000);
