@@ -17,7 +17,7 @@ import { secureHeaders } from 'hono/secure-headers';
 import { pino } from 'pino';
 import { requireTool } from '@pcapmesh/shared/util/testing';
 import { certsInit, certsSensor } from './cli/certs.js';
-import { ConfigError } from './config.js';
+import { collectorConfig, ConfigError, publicUrlOf } from './config.js';
 import { startEmbeddedBroker } from './broker/embedded.js';
 import { startHttpServer } from './http/server.js';
 import type { AppEnv } from './http/env.js';
@@ -166,4 +166,25 @@ test('an MQTT port in use is refused as a ConfigError naming mqtt.port', async (
     assert.deepEqual(err.problems, [`mqtt.port: 127.0.0.1:${port} is already in use (EADDRINUSE)`]);
     return true;
   });
+});
+
+test('config: certificate and key come together, a client CA needs the MQTTS listener, log.format is one of three; https in the default public URL', () => {
+  const problems = (input: Parameters<typeof collectorConfig>[0]): string[] => {
+    try {
+      collectorConfig(input);
+      return [];
+    } catch (err) {
+      assert.ok(err instanceof ConfigError);
+      return err.problems;
+    }
+  };
+  assert.deepEqual(problems({ http: { tls: { certFile: '/etc/pcapmesh/tls/server.crt' } } }), [
+    'http.tls.keyFile: required when the other of certFile/keyFile is set',
+  ]);
+  assert.deepEqual(problems({ mqtt: { tls: { keyFile: '/k' } } }), ['mqtt.tls.certFile: required when the other of certFile/keyFile is set']);
+  assert.match(problems({ mqtt: { tls: { clientCaFile: '/ca.crt' } } }).join(), /^mqtt\.tls\.clientCaFile: needs mqtt\.tls\.certFile/);
+  assert.match(problems({ log: { format: 'fancy' as 'json' } }).join(), /^log\.format: /);
+  assert.deepEqual(problems({ http: { tls: { certFile: '/c', keyFile: '/k' } }, log: { format: 'pretty' } }), []);
+  assert.equal(publicUrlOf(collectorConfig({ http: { port: 8443, tls: { certFile: '/c', keyFile: '/k' } } })), 'https://127.0.0.1:8443');
+  assert.equal(publicUrlOf(collectorConfig({ http: { port: 8080 } })), 'http://127.0.0.1:8080');
 });
