@@ -37,6 +37,7 @@ import { openJobsStack, type JobsStack } from './jobs/stack.js';
 import { CredentialVerifier } from './http/credentials.js';
 import { openLiveFeed } from './http/live-feed.js';
 import { startHttpServer, type HttpServer } from './http/server.js';
+import { openCollectorMetrics } from './http/metrics-routes.js';
 import { readCaFile, readTlsPair, type TlsPair } from './tls-files.js';
 import { LdapAuthenticator } from './ldap/authenticator.js';
 import { createLogger } from './log.js';
@@ -47,6 +48,7 @@ import { EnrolmentService, type KickClients } from './domain/fleet/enrolment.ser
 import { IntegrationsService } from './domain/fleet/integrations.service.js';
 import { openDb, type Db } from './storage/db.js';
 import { migrate } from './storage/migrate.js';
+import { activeSha256Secrets } from './storage/sensors.repo.js';
 import { PartitionManager, PartitionRegistry, partitionedTables } from './storage/partitions.js';
 import { networkPartitionedTables } from './storage/network-traffic.repo.js';
 import { NetworkService } from './domain/network/network.service.js';
@@ -215,7 +217,18 @@ export function createCollector(config: CollectorConfig, opts: CreateCollectorOp
     // Closers run last-first: the broker stops delivering, then ingest finishes what it has.
     closers.push({ what: 'ingest', close: () => ingest.drain() });
     const integrations = new IntegrationsService({ db, audit: accounts.audit, kick: (match) => kick(match) });
-    const broker = await step('MQTT broker', () => openBroker(config, mqttTls, sensors, ingestStats, log, integrations, (taskId) => taskOwner(db, taskId)));
+    const broker = await step('MQTT broker', () =>
+      openBroker(
+        config,
+        mqttTls,
+        sensors,
+        ingestStats,
+        log,
+        integrations,
+        (taskId) => taskOwner(db, taskId),
+        () => activeSha256Secrets(db),
+      ),
+    );
     // An external broker cannot be told to drop a client: ingest refuses a revoked sensor's messages (sensors.standing).
     const kick: KickClients = (match) => (broker.mode === 'embedded' ? broker.disconnect(match) : 0);
     const enrolment = new EnrolmentService({
@@ -254,7 +267,10 @@ export function createCollector(config: CollectorConfig, opts: CreateCollectorOp
 
     const live = await step('live feed', () => openLiveFeed(events, cache, log.child({ component: 'live-feed' })));
     closers.push({ what: 'live feed', close: () => live.close() });
+    const metrics = await step('metrics', () => openCollectorMetrics(config, { ingestStats, sensors, broker, db, events, log, throttle: accounts.throttle }));
+    closers.push({ what: 'metrics', close: () => metrics.close() });
     const { app } = createHttpApp({
+      metrics,
       log,
       version: COLLECTOR_VERSION,
       sensors,
@@ -450,6 +466,7 @@ async function openBroker(
   log: Logger,
   integrations: IntegrationsService,
   taskOwner: (taskId: string) => Promise<string | null>,
+  knownSecrets: () => Promise<{ name: string; secretHash: string }[]>,
 ): Promise<EmbeddedBroker | ExternalBroker> {
   const { mqtt } = config;
   if (mqtt.mode === 'external' && mqtt.url !== undefined) {
@@ -464,6 +481,7 @@ async function openBroker(
     log,
     maxConnectionsPerAddress: mqtt.maxConnectionsPerAddress,
     connectRate: mqtt.connectRate,
+    knownSecrets,
     taskOwner,
     policy: {
       verifySecret: (name, secret) => sensors.verifySecret(name, secret),

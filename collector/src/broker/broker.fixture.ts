@@ -9,6 +9,7 @@ import { IngestStats } from '../domain/ingest-stats.js';
 import { SensorService } from '../domain/sensors/sensors.service.js';
 import { openDb, type Db } from '../storage/db.js';
 import { migrate } from '../storage/migrate.js';
+import { activeSha256Secrets } from '../storage/sensors.repo.js';
 import type { ConnectAttempts, ConnectGate } from './connect-attempts.js';
 import { startEmbeddedBroker, type EmbeddedBroker, type EmbeddedBrokerOptions } from './embedded.js';
 import { Ingest } from './ingest.js';
@@ -34,6 +35,8 @@ export async function createTestBroker(
     tls?: { cert: string | Buffer; key: string | Buffer };
     attempts?: ConnectAttempts;
     gate?: ConnectGate;
+    /** Fill the broker's secret cache from the sensors table at start (as the collector does). */
+    preloadSecrets?: boolean;
     /** Extra broker options (limits, task owners). */
     broker?: Pick<EmbeddedBrokerOptions, 'maxConnectionsPerAddress' | 'taskOwner'>;
   } = {},
@@ -53,6 +56,7 @@ export async function createTestBroker(
     tls: opts.tls ? { port: 0, ...opts.tls } : undefined,
     log,
     ...opts.broker,
+    ...(opts.preloadSecrets ? { knownSecrets: () => activeSha256Secrets(db) } : {}),
     policy: {
       verifySecret: (name, secret) => sensors.verifySecret(name, secret),
       ...(opts.attempts ? { attempts: opts.attempts } : {}),

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createTestBroker } from './broker.fixture.js';
 import { ConnectAttempts, ConnectGate } from './connect-attempts.js';
+import { hashMachineSecret } from '../domain/accounts/machine-secrets.js';
 import { SecretCache } from './secret-cache.js';
 
 test('ConnectGate: a bucket of `burst` refilled at the rate, a cap on checks in progress, refusals counted', () => {
@@ -86,6 +87,38 @@ test('a reconnecting sensor is admitted from the secret cache; disconnect (revok
     t.broker.disconnect((id) => id === 'alpha');
     await (await t.client(login)).endAsync();
     assert.equal(checks, 3, 'after disconnect() the secret is checked again');
+  } finally {
+    await t.close();
+  }
+});
+
+test('SecretCache.preload takes stored SHA-256 hashes and skips other forms', () => {
+  const cache = new SecretCache();
+  const n = cache.preload([
+    { name: 'alpha', secretHash: hashMachineSecret('s1') },
+    { name: 'legacy', secretHash: '$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA' },
+  ]);
+  assert.equal(n, 1);
+  assert.equal(cache.matches('alpha', 's1'), true);
+  assert.equal(cache.matches('alpha', 's2'), false);
+  assert.equal(cache.matches('legacy', 'anything'), false);
+});
+
+test('with the secrets read at start, a first CONNECT needs no database read; a revoked sensor is not among them', async () => {
+  const t = await createTestBroker(['alpha', 'bravo'], { preloadSecrets: true });
+  try {
+    let checks = 0;
+    const verify = t.sensors.verifySecret.bind(t.sensors);
+    t.sensors.verifySecret = (name, secret) => {
+      checks += 1;
+      return verify(name, secret);
+    };
+    await (await t.client({ clientId: 'alpha', username: 'alpha', password: t.secrets.alpha! })).endAsync();
+    assert.equal(checks, 0, 'answered from the preloaded hash');
+    await t.sensors.revokeSecret('bravo');
+    t.broker.disconnect((id) => id === 'bravo'); // what revoke does through the collector's kick
+    await assert.rejects(t.client({ clientId: 'bravo', username: 'bravo', password: t.secrets.bravo! }), (err: Error & { code?: number }) => err.code === 4);
+    assert.equal(checks, 1, 'the revoked sensor went to the database and was refused');
   } finally {
     await t.close();
   }

@@ -68,6 +68,11 @@ export interface EmbeddedBrokerOptions {
   /** CONNECTs taken on per second; beyond it CONNACK 3 (default 200, bucket of the same size). */
   connectRate?: number;
   /**
+   * Stored secret hashes of the active sensors, read once at start into the secret cache, so a
+   * fleet connecting at once needs no database read per CONNECT. A failure is logged and ignored.
+   */
+  knownSecrets?: () => Promise<readonly { name: string; secretHash: string }[]>;
+  /**
    * The sensor a task was given to, null when no such task exists (the jobs domain's
    * JobsService.taskOwner). Absent: task statuses are not checked here (ingest still checks them).
    */
@@ -132,6 +137,13 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
   const gate = options.policy.gate ?? new ConnectGate({ ratePerSecond: options.connectRate ?? DEFAULT_CONNECT_RATE });
   const secrets = options.policy.secrets ?? new SecretCache();
   const policy = sensorPolicy({ ...options.policy, attempts, counters, log, gate, secrets });
+  if (options.knownSecrets) {
+    try {
+      log.info({ sensors: secrets.preload(await options.knownSecrets()) }, 'sensor secrets cached for CONNECT');
+    } catch (err) {
+      log.warn({ err }, 'sensor secrets not cached; each CONNECT reads the database');
+    }
+  }
   const perAddress = new ConnectionsPerAddress(options.maxConnectionsPerAddress ?? 100);
   const owners = new Lru<string, string | null>({ maxEntries: TASK_OWNER_CACHE });
   const taskOwner = async (taskId: string): Promise<string | null> => {

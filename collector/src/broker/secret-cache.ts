@@ -1,6 +1,6 @@
 /**
- * Secrets that recently passed the database check, so a sensor reconnecting does not wait in the
- * database queue behind ingest writes (broker/policy.ts). Holds, per sensor name, the SHA-256 of
+ * Secrets that recently passed the database check, or were read in bulk at start (`preload`), so a
+ * sensor connecting does not wait in the database queue behind ingest writes (broker/policy.ts). Holds, per sensor name, the SHA-256 of
  * the secret that verified — never the secret — for `ttlMs` (default 10 min); at most
  * `maxEntries` sensors (the longest-cached dropped first).
  *
@@ -11,6 +11,7 @@
  * standing check refuses a revoked sensor's messages within 5 s regardless).
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { isSha256Hash } from '../domain/accounts/machine-secrets.js';
 
 export interface SecretCacheOptions {
   ttlMs?: number;
@@ -50,12 +51,31 @@ export class SecretCache {
 
   /** Records that `secret` verified for `name` against the database. */
   remember(name: string, secret: string): void {
+    this.put(name, digest(secret));
+  }
+
+  private put(name: string, value: Buffer): void {
     this.entries.delete(name);
-    this.entries.set(name, { digest: digest(secret), expiresAt: this.now() + this.ttlMs });
+    this.entries.set(name, { digest: value, expiresAt: this.now() + this.ttlMs });
     if (this.entries.size > this.maxEntries) {
       const oldest = this.entries.keys().next().value;
       if (oldest !== undefined) this.entries.delete(oldest);
     }
+  }
+
+  /**
+   * Fills the cache from stored hashes (`sha256:` + hex, the sensors table's form), so CONNECTs right
+   * after a start — a whole fleet reconnecting — need no database read. Other forms (legacy argon2)
+   * are skipped: those sensors are checked against the database. Returns how many were taken.
+   */
+  preload(rows: Iterable<{ name: string; secretHash: string }>): number {
+    let n = 0;
+    for (const { name, secretHash } of rows) {
+      if (!isSha256Hash(secretHash)) continue;
+      this.put(name, Buffer.from(secretHash.slice('sha256:'.length), 'hex'));
+      n += 1;
+    }
+    return n;
   }
 
   /** Drops every name `match` accepts; returns how many. */

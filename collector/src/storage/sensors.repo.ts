@@ -73,6 +73,13 @@ export async function secretHash(q: Queryable, name: string): Promise<string | n
   return row?.secretHash ?? null;
 }
 
+/** Name and stored hash of every sensor not revoked whose secret is stored as SHA-256 (the broker's secret cache starts from these). */
+export async function activeSha256Secrets(q: Queryable): Promise<{ name: string; secretHash: string }[]> {
+  return q.query<{ name: string; secretHash: string }>(
+    `SELECT name, secret_hash AS "secretHash" FROM sensors WHERE revoked_at IS NULL AND secret_hash LIKE 'sha256:%'`,
+  );
+}
+
 /** Replaces the secret hash; false when no such sensor. */
 export async function setSecretHash(q: Queryable, name: string, hash: string): Promise<boolean> {
   const rows = await q.query('UPDATE sensors SET secret_hash = $2, updated_at = now() WHERE name = $1 RETURNING id', [name, hash]);
