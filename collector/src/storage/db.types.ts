@@ -44,4 +44,6 @@ export interface Db extends Queryable {
   ping(): Promise<void>;
   /** Closes connections (and releases the PGlite lock). Idempotent. */
   close(): Promise<void>;
+  /** PostgreSQL: the pg pool's open, idle and waiting counts (read by GET /metrics). Absent on PGlite (no pool). */
+  poolStats?(): { total: number; idle: number; waiting: number };
 }

@@ -76,6 +76,10 @@ class PostgresDb implements Db {
     await this.pool.query(sqlText);
   }
 
+  poolStats(): { total: number; idle: number; waiting: number } {
+    return { total: this.pool.totalCount, idle: this.pool.idleCount, waiting: this.pool.waitingCount };
+  }
+
   async transaction<R>(fn: (tx: Queryable) => Promise<R>): Promise<R> {
     const client = await this.pool.connect();
     let broken: Error | undefined;
