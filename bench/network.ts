@@ -11,6 +11,8 @@
  *           the partition manager keeps them) bulk-loaded with INSERT … SELECT generate_series, then
  *           N × GET /network/traffic for one location and one day over HTTP: p50/p95/max.
  *
+ * The storage side of ingest alone, in process: bench/network-store.ts.
+ *
  * Needs PCAPMESH_TEST_DATABASE_URL (scripts/services.sh); a database of its own is created and dropped.
  * Usage: node --conditions=pcapmesh-src --import tsx bench/network.ts [ingest|query|all]
  *          [sensors=1000] [pairs=10000] [seconds=60] [locations=2] [rowsPerMinute=100] [requests=60]
