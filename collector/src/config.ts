@@ -369,6 +369,14 @@ export const collectorConfigSchema = z.strictObject({
         .optional(),
     })
     .prefault({}),
+  metrics: z
+    .strictObject({
+      /** Bearer token Prometheus sends to GET /api/v1/metrics (and to metrics.listen when set); at least 16 characters, never logged. Unset: /api/v1/metrics answers 401 to everyone. */
+      token: optionalText.refine((s) => s === undefined || s.length >= 16, 'must be at least 16 characters'),
+      /** host:port of a listener of its own serving GET /metrics (for a network only Prometheus reaches), e.g. 127.0.0.1:9464. Unset: none. */
+      listen: optionalText.refine((s) => s === undefined || /^(?:\[[^\]]+\]|[^:]+):\d{1,5}$/.test(s), 'must be host:port, e.g. 127.0.0.1:9464'),
+    })
+    .prefault({}),
   log: z
     .strictObject({
       /** Log level: fatal, error, warn, info, debug, trace or silent. Default info. */

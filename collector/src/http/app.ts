@@ -38,6 +38,8 @@ import { adminMaintenanceRoutes } from './routes/admin-maintenance.js';
 import { searchRoutes } from './routes/search.js';
 import { analyticsRoutes } from './routes/analytics.js';
 import { openApiRoutes } from './openapi/routes.js';
+import { metricsRoutes } from './metrics-routes.js';
+import { asyncApiRoutes } from './routes/asyncapi.js';
 import { createRoute, type OperationSpec } from './openapi/operation.js';
 import { defaultWebRoot, serveWeb } from './static.js';
 import type { RouteTools } from './routes/tools.js';
@@ -66,6 +68,7 @@ export function createHttpApp(deps: HttpDeps): HttpApp {
   const app = new Hono<AppEnv>();
 
   app.use(requestId());
+  if (deps.metrics) app.use(deps.metrics.metrics.httpMiddleware);
   app.use(async (c, next) => {
     c.set('log', log.child({ requestId: c.var.requestId }));
     const started = performance.now();
@@ -105,6 +108,8 @@ export function createHttpApp(deps: HttpDeps): HttpApp {
   app.route(API_PREFIX, taskUploadRoutes(deps, tools));
   app.route(API_PREFIX, wsRoutes(deps, tools, counters.liveFeed));
   app.route(API_PREFIX, adminSystemRoutes(deps, tools, counters.liveFeed));
+  if (deps.metrics) app.route(API_PREFIX, metricsRoutes(deps.metrics.metrics, { token: deps.metrics.token }, tools));
+  app.route(API_PREFIX, asyncApiRoutes(deps, tools));
   app.route(API_PREFIX, openApiRoutes(deps, tools, API_PREFIX, operations)); // GET /api/v1/openapi.json, last: it documents the routes above
   app.use(serveWeb({ root: deps.webRoot ?? defaultWebRoot() })); // the dashboard at `/` (after the API; never /api)
 

@@ -28,6 +28,7 @@ import type { SearchService } from '../domain/search/search.service.js';
 import type { AnalyticsService } from '../domain/analytics/analytics.service.js';
 import type { TaskTokenVerifier, TokenVerifier } from './auth.js';
 import type { LiveFeed } from './live-feed.js';
+import type { Metrics } from './metrics.js';
 
 export type SensorQueries = Pick<SensorService, 'list' | 'get' | 'status' | 'devices' | 'healthSeries' | 'activity' | 'locations' | 'statusCounts'>;
 
@@ -88,6 +89,8 @@ export interface HttpDeps {
   search: Pick<SearchService, 'search'>;
   /** Sensor, job and traffic statistics (routes/analytics.ts): AnalyticsService. */
   analytics: Pick<AnalyticsService, 'sensors' | 'jobs' | 'traffic'>;
+  /** Prometheus metrics (metrics.ts) and config.metrics.token: GET /api/v1/metrics, and each request's duration observed. Absent: neither. */
+  metrics?: { metrics: Metrics; token?: string | undefined };
   /** Collector clock; default `() => new Date()`. */
   now?: () => Date;
   /** Tests: check every reply() body against its operation's response schema (a mismatch → 500 naming it; openapi/operation.ts). Default false. */
