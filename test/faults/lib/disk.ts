@@ -135,7 +135,9 @@ export async function privateLo(scope: TestScope): Promise<{ ns: string; ip: str
   if (problem === null) {
     try {
       execFileSync(ip!, ['netns', 'add', ns], { stdio: ['ignore', 'ignore', 'pipe'], timeout: 30_000 });
-      scope.defer(() => execFileSync(ip!, ['netns', 'del', ns], { stdio: 'ignore', timeout: 30_000 }));
+      scope.defer(() => {
+        execFileSync(ip!, ['netns', 'del', ns], { stdio: 'ignore', timeout: 30_000 });
+      });
       execFileSync(ip!, ['netns', 'exec', ns, ip!, 'link', 'set', 'lo', 'up'], { stdio: ['ignore', 'ignore', 'pipe'], timeout: 30_000 });
     } catch (err) {
       problem = `ip netns failed: ${String((err as { stderr?: Buffer }).stderr ?? (err as Error).message).trim()}`;
@@ -195,6 +197,7 @@ export async function trafficInNamespace(
     name: `traffic-${Date.now()}`,
     command: lo.ip,
     args: ['netns', 'exec', lo.ns, process.execPath, '-e', TRAFFIC, String(bytesPerSecond), String(totalBytes), '1400'],
+    cwd: scope.dir,
   });
   const line = await proc.waitForLine(/^sent \d+$/, timeoutMs);
   return Number(line.slice(5));
