@@ -187,7 +187,8 @@ export async function insertNewRows(q: Queryable, rows: readonly TrafficRow[]): 
 /**
  * The rows of one (location, minute, sensor, part) that this transaction inserted (xmin = its own
  * id): after insertNewRows stored only some of a message's rows (the rest were there before), these
- * are its new ones.
+ * are its new ones. Call it at the same (sub)transaction level as insertNewRows: rows inserted under
+ * a savepoint carry the subtransaction's id.
  */
 export async function rowsInsertedNow(
   q: Queryable,
