@@ -4,14 +4,16 @@
  * writes name, secret (mqtt.password) and collectorUrl into the agent's YAML config with mode 0600.
  *
  * Contract:
- * - the config file's other keys (and comments) are kept; a missing file is created;
+ * - the config file's other keys (and comments) are kept; a missing file is created; an existing
+ *   file keeps its owner and group when root enrols (the packaged agent runs as `pcapmesh` and reads
+ *   /etc/pcapmesh/agent.yaml, pcapmesh:pcapmesh 0600, which `sudo pcapmesh-agent enroll` rewrites);
  * - the file is written to a temporary file beside it (0600) and renamed over, so a crash never
  *   leaves a half-written config; the secret is never printed or logged;
  * - a refused token (used, expired, unknown) exits 1 with the collector's message; bad usage exits 2;
  * - an `http://` collector URL is refused (exit 2) unless `--insecure` is given or the host is this
  *   machine (localhost, 127.0.0.0/8, ::1): the answer carries the sensor's secret in clear.
  */
-import { chmod, readFile, rename, writeFile } from 'node:fs/promises';
+import { chmod, chown, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { parseDocument } from 'yaml';
 
 export const ENROLL_USAGE = `usage: pcapmesh-agent enroll --collector URL --token TOKEN [--config FILE]
@@ -94,10 +96,12 @@ async function writeAgentConfig(path: string, v: { name: string; secret: string;
   doc.set('name', v.name);
   doc.set('collectorUrl', v.collectorUrl);
   doc.setIn(['mqtt', 'password'], v.secret);
+  const owner = await stat(path).catch(() => null);
   const tmp = `${path}.enroll-${process.pid}.tmp`;
   try {
     await writeFile(tmp, doc.toString(), { mode: 0o600 });
     await chmod(tmp, 0o600);
+    if (owner && process.getuid?.() === 0) await chown(tmp, owner.uid, owner.gid);
     await rename(tmp, path);
   } catch (err) {
     throw new Error(`cannot write ${path}`, { cause: err });
