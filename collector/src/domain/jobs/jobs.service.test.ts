@@ -322,6 +322,11 @@ forEachDatabase('JobsService', (ctx) => {
       (err) => isDomainError(err, 'not_found') && /merged result of job .* \(status running\)/.test(err.message),
     );
     await assert.rejects(h.jobs.service.download({ id: 'user:vera', name: 'vera', role: 'viewer' }, job.id), (err) => isDomainError(err, 'forbidden'));
+    await assert.rejects(
+      h.jobs.service.download(owner, 'not-a-job-id'),
+      (err) => isDomainError(err, 'not_found'),
+      'an id that is no uuid: not found, no database error',
+    );
     results.files.set(job.id, { path: '/r/merged.pcap', size: 600, fileName: 'm.pcap', contentType: 'application/vnd.tcpdump.pcap' });
     assert.equal((await h.jobs.service.download(owner, job.id)).size, 600);
     await assert.rejects(

@@ -26,6 +26,7 @@ import {
   findJob,
   recordDownloadWithinQuota,
   insertJob,
+  isUuid,
   jobAnalysisAndManifest,
   listJobs,
   lockOwner,
@@ -223,7 +224,9 @@ export class JobsService implements JobsApi {
   }
 
   async download(actor: Actor, id: string, taskId?: string, bytesServed?: (size: number) => number): Promise<ResultFile> {
-    const job = await this.job(actor, id, 'download');
+    // The merged file's record is read beside the job and the right to it (answered only once both
+    // pass): two round trips fewer on the way to a result's first byte.
+    const [job, merged] = await Promise.all([this.job(actor, id, 'download'), taskId === undefined && isUuid(id) ? this.deps.results.mergedFile(id) : null]);
     if (job.expiredAt !== null) throw notFound(`results of job ${id} (expired)`);
     let file: ResultFile | null;
     if (taskId !== undefined) {
@@ -232,7 +235,7 @@ export class JobsService implements JobsApi {
       file = await this.deps.results.taskResultFile(id, taskId);
       if (file === null) throw notFound(`result of task ${taskId} (status ${task.status})`);
     } else {
-      file = await this.deps.results.mergedFile(id);
+      file = merged;
       if (file === null) throw notFound(`merged result of job ${id} (status ${job.status})`);
     }
     // A ranged request (a resumed download) counts only the bytes it sends.
