@@ -82,3 +82,17 @@ test('one payload cannot change how the next decodes (no record structures kept 
   const after = decodeMessage('state', refer);
   assert.equal(after.ok ? 'ok' : after.reason, 'schema', 'a structure defined by an earlier payload is not applied to this one');
 });
+
+test('deep nesting is refused the same way whatever the caller’s stack depth (the decoder’s own limit is not)', () => {
+  const nested = (d: number) => Buffer.concat([Buffer.alloc(d, 0x81), Buffer.from([0x01])]);
+  const verdicts = (frames: number): string[] => {
+    if (frames > 0) return verdicts(frames - 1);
+    return [20, 33, 500, 2_000, 2_300, 5_000].map((d) => {
+      const r = decodeMessage('health', nested(d));
+      return r.ok ? 'ok' : r.reason;
+    });
+  };
+  const expected = ['schema', 'not-cbor', 'not-cbor', 'not-cbor', 'not-cbor', 'not-cbor'];
+  assert.deepEqual(verdicts(0), expected);
+  assert.deepEqual(verdicts(3_000), expected, 'called 3,000 frames deeper');
+});

@@ -13,6 +13,9 @@ import { SCHEMA_VERSION, messageSchemas, type MessageKind, type MessageOf } from
 /** Largest payload accepted on any sensor topic. Bigger ones are rejected before decoding. */
 export const MAX_PAYLOAD_BYTES = 256 * 1024;
 
+/** Deepest array/map nesting accepted; deeper is a decode failure (not-cbor) whatever the caller's stack. */
+export const MAX_NESTING = 32;
+
 export type DecodeFailure = 'oversized' | 'not-cbor' | 'schema' | 'version';
 export const DECODE_FAILURES: readonly DecodeFailure[] = ['oversized', 'not-cbor', 'schema', 'version'];
 
@@ -39,6 +42,9 @@ export function decodeMessage<K extends MessageKind>(kind: K, payload: Uint8Arra
   } catch (err) {
     return { ok: false, reason: 'not-cbor', detail: err instanceof Error ? err.message : String(err) };
   }
+  if (nestedDeeperThan(value, MAX_NESTING)) {
+    return { ok: false, reason: 'not-cbor', detail: `nested deeper than ${MAX_NESTING} levels` };
+  }
   const v = (value as { v?: unknown } | null)?.v;
   if (typeof v === 'number' && v > SCHEMA_VERSION) {
     return { ok: false, reason: 'version', detail: `schema version ${v}, this collector reads up to ${SCHEMA_VERSION}` };
@@ -52,6 +58,23 @@ export function decodeMessage<K extends MessageKind>(kind: K, payload: Uint8Arra
     return { ok: false, reason: 'schema', detail: `${kind}: ${where}: ${issue?.message ?? 'invalid'}` };
   }
   return { ok: true, message: parsed.data as MessageOf<K> };
+}
+
+/**
+ * Whether arrays/maps nest deeper than `max` (walked without recursion). Payloads nested deeper than
+ * the decoder's stack allows fail to decode (not-cbor), but where that limit lies depends on how deep
+ * the caller's stack already is, so the same payload could decode in one process and not in another;
+ * every payload nested deeper than any message (≤ 5 levels) is refused here instead, the same everywhere.
+ */
+function nestedDeeperThan(value: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    if (depth >= max) return true;
+    for (const child of Array.isArray(v) ? v : Object.values(v)) stack.push([child, depth + 1]);
+  }
+  return false;
 }
 
 /**
