@@ -92,7 +92,7 @@ function rawConnection(port: number, sensor: string, secret: string, c: RawCase)
     const timer = setTimeout(() => {
       socket.destroy();
       resolve({ name: c.name, closedAfterMs: null });
-    }, 20_000);
+    }, 60_000); // the broker closes at once; generous for a loaded machine
     socket.on('error', () => undefined);
     socket.on('close', () => {
       clearTimeout(timer);
@@ -140,9 +140,15 @@ integrationTest(
     const rssBefore = rssMiB(pid);
     let rssPeak = rssBefore;
     const sampler = setInterval(() => {
-      rssPeak = Math.max(rssPeak, rssMiB(pid));
+      // A collector that died is reported by the assertions below, not by this sampler.
+      if (collector.process.running) rssPeak = Math.max(rssPeak, rssMiB(pid));
     }, 500);
     sampler.unref();
+    scope.defer(() => clearInterval(sampler));
+    // The steady agent's reconnects (its stdout `online` events): each adds a birth and the re-sent
+    // reports in flight (counted as duplicates) that the stored-sample count cannot attribute.
+    const steadyOnlines = () => (steady.process.output().match(/"event":"online"/g) ?? []).length;
+    const onlinesBefore = steadyOnlines();
     const started = Date.now();
 
     // Three fuzzing sensors at once.
@@ -176,7 +182,16 @@ integrationTest(
     for (const reason of DECODE_FAILURES) assert.equal(delta[reason], expected[reason] ?? 0, `payloads counted as ${reason}`);
     const steadyStored = after.steady - before.steady;
     const fuzzCounted = total(after.summary) - total(before.summary) - steadyStored;
-    assert.equal(fuzzCounted, sent, 'every payload counted exactly once');
+    const steadyReconnects = steadyOnlines() - onlinesBefore;
+    if (steadyReconnects === 0) assert.equal(fuzzCounted, sent, 'every payload counted exactly once');
+    else {
+      // Under heavy load the steady agent may have lost its connection (keepalive): its birth and
+      // re-sent reports (at most its window of 500 each time) are in the totals too.
+      assert.ok(
+        fuzzCounted >= sent && fuzzCounted - sent <= steadyReconnects * 501,
+        `${fuzzCounted} counted for ${sent} fuzz payloads, with ${steadyReconnects} reconnects of the steady agent`,
+      );
+    }
     assert.equal(delta['store-error'], 0, 'no valid payload made the database fail');
     // The other sensor's data kept arriving while the fuzzing ran (one report a second).
     assert.ok(steadyStored >= Math.min(3, Math.floor(sentMs / 3000)), `steady stored ${steadyStored} reports in ${sentMs} ms of fuzzing`);
@@ -227,6 +242,7 @@ integrationTest(
       sentMs,
       payloadsPerSecond: Math.round(sent / (sentMs / 1000)),
       steadyStored,
+      steadyReconnects,
       rssMiB: { before: Math.round(rssBefore), peak: Math.round(rssPeak), after: Math.round(rssAfter) },
     });
     await steady.stop();
