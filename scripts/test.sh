@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs every test: `npm test` (unit + integration), `npm test -- unit` or `npm test -- integration` for one tier.
+# Runs every test: `npm test` (unit + integration + packaging), `npm test -- unit`, `npm test -- integration` or
+# `npm test -- packaging` for one tier.
 #
 # 1. installs the Debian packages the tests need when they are missing (scripts/install-deps.sh),
 # 2. builds the workspaces (a type error fails here, before any test runs),
@@ -9,7 +10,9 @@
 #    collector/src, test/docs, test/lint) and the dashboard's component tests, then the integration
 #    tests (test/integration/*.test.ts: real collector and agent processes over real sockets), the
 #    end-to-end tests (test/e2e) and the fault suite's CI forms (test/faults: fuzz, damaged captures,
-#    database outage, attacks; long forms in bench/faults.ts),
+#    database outage, attacks; long forms in bench/faults.ts), and last, alone, the packaging test
+#    (test/packaging: both .debs built, installed, run, upgraded and purged in a Debian 12 booted with
+#    systemd-nspawn; needs root; its debootstrap root is cached in /var/cache/pcapmesh-test),
 # 5. stops the services it started, whatever happened (trap).
 #
 # With CI=true a test that lacks a service or a binary fails instead of skipping.
@@ -19,7 +22,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tier=${1:-all}
-case "$tier" in all | unit | integration) ;; *) echo "usage: $0 [all|unit|integration]" >&2; exit 2 ;; esac
+case "$tier" in all | unit | integration | packaging) ;; *) echo "usage: $0 [all|unit|integration|packaging]" >&2; exit 2 ;; esac
 
 scripts/install-deps.sh
 [ "${SKIP_BUILD:-}" = 1 ] || npm run build --silent
@@ -59,10 +62,14 @@ if [ "$tier" != integration ]; then
   run_tests "${TEST_CONCURRENCY:-2}" shared/src agent/src collector/src test/docs test/lint || status=1
   npm test -w web --silent || status=1 # dashboard component tests (vitest + happy-dom)
 fi
-if [ "$tier" != unit ]; then
+if [ "$tier" = all ] || [ "$tier" = integration ]; then
   echo "== integration tests"
   run_tests 1 "${alone[@]}" || status=1
   EXCLUDE="${alone[*]}" run_tests "${INTEGRATION_CONCURRENCY:-2}" test/integration test/e2e test/faults || status=1
+fi
+if [ "$tier" = all ] || [ "$tier" = packaging ]; then
+  echo "== packaging test"
+  run_tests 1 test/packaging || status=1
 fi
 echo "== tests finished in $((SECONDS - started)) s: $([ $status -eq 0 ] && echo passed || echo FAILED)"
 exit $status
