@@ -6,7 +6,9 @@
  *
  * Keys are looked up in KeyIndex instances made by `index()` (one per key shape, e.g.
  * IPv4 and IPv6 pairs); all of them share the cap and one numbering in arrival order. Exact
- * counters are columns indexed by that number; past the cap, ConvSketch keeps the same words.
+ * counters of key number id are the 8 numbers at id × 8 of one Float64Array (LOW_PACKETS …
+ * LOW_FIRST below), one 64-byte cache line per conversation instead of one miss per column
+ * once the table outgrows the cache; past the cap, ConvSketch keeps the same words.
  * A key becomes a string only when rows are read.
  */
 import { ConvSketch } from './conv-sketch.js';
@@ -35,27 +37,18 @@ export class ConvStore {
   /** Made at the first key past the cap. */
   private sketch: ConvSketch | null = null;
   private readonly indexes: KeyIndex[] = [];
-  private lowFirst: Uint8Array;
-  private lowPackets: Float64Array;
-  private lowBytes: Float64Array;
-  private highPackets: Float64Array;
-  private highBytes: Float64Array;
-  private first: Float64Array;
-  private last: Float64Array;
+  /** Key number id's counters at id × STRIDE + LOW_PACKETS … LOW_FIRST. */
+  private counters: Float64Array;
+  /** Keys the counters have room for. */
+  private room: number;
 
   constructor(
     readonly cap: number,
     private readonly sketchCapacity = 10_000,
   ) {
     if (!(Number.isInteger(sketchCapacity) && sketchCapacity > 0)) throw new Error(`Space-Saving capacity must be a positive integer, got ${sketchCapacity}`);
-    const n = Math.max(16, Math.min(cap, 1024));
-    this.lowFirst = new Uint8Array(n);
-    this.lowPackets = new Float64Array(n);
-    this.lowBytes = new Float64Array(n);
-    this.highPackets = new Float64Array(n);
-    this.highBytes = new Float64Array(n);
-    this.first = new Float64Array(n);
-    this.last = new Float64Array(n);
+    this.room = Math.max(16, Math.min(cap, 1024));
+    this.counters = new Float64Array(this.room * STRIDE);
   }
 
   /** A new key index (see KeyIndex) whose keys count in this store. */
@@ -84,37 +77,42 @@ export class ConvStore {
         return;
       }
       id = this.size++;
-      if (id >= this.first.length) this.grow();
+      if (id >= this.room) this.grow();
       index.set(h, id);
-      this.lowFirst[id] = side === 0 ? 1 : 0;
-      this.first[id] = time;
-      this.last[id] = time;
-    } else {
-      if (time < this.first[id]!) this.first[id] = time;
-      if (time > this.last[id]!) this.last[id] = time;
+      const at = id * STRIDE;
+      const c = this.counters;
+      c[at + LOW_FIRST] = side === 0 ? 1 : 0;
+      c[at + FIRST] = time;
+      c[at + LAST] = time;
+      c[at + side * 2] = 1;
+      c[at + side * 2 + 1] = len;
+      return;
     }
-    if (side === 0) {
-      this.lowPackets[id] = this.lowPackets[id]! + 1;
-      this.lowBytes[id] = this.lowBytes[id]! + len;
-    } else {
-      this.highPackets[id] = this.highPackets[id]! + 1;
-      this.highBytes[id] = this.highBytes[id]! + len;
-    }
+    const c = this.counters;
+    const at = id * STRIDE;
+    if (time < c[at + FIRST]!) c[at + FIRST] = time;
+    if (time > c[at + LAST]!) c[at + LAST] = time;
+    // side 0: LOW_PACKETS/LOW_BYTES, side 1: HIGH_PACKETS/HIGH_BYTES.
+    const p = at + side * 2;
+    c[p] = c[p]! + 1;
+    c[p + 1] = c[p + 1]! + len;
   }
 
   /** Every exact row in arrival order, then every sketch row (heaviest first). */
   *rows(): Generator<TableRow<Conv>> {
     const keys = new Array<string>(this.size);
     for (const index of this.indexes) for (let e = 0; e < index.size; e++) keys[index.value(e)] = index.keyString(e);
+    const c = this.counters;
     for (let id = 0; id < this.size; id++) {
+      const at = id * STRIDE;
       const value: Conv = {
-        lowFirst: this.lowFirst[id] === 1,
-        lowPackets: this.lowPackets[id]!,
-        lowBytes: this.lowBytes[id]!,
-        highPackets: this.highPackets[id]!,
-        highBytes: this.highBytes[id]!,
-        first: this.first[id]!,
-        last: this.last[id]!,
+        lowFirst: c[at + LOW_FIRST] === 1,
+        lowPackets: c[at + LOW_PACKETS]!,
+        lowBytes: c[at + LOW_BYTES]!,
+        highPackets: c[at + HIGH_PACKETS]!,
+        highBytes: c[at + HIGH_BYTES]!,
+        first: c[at + FIRST]!,
+        last: c[at + LAST]!,
       };
       yield { key: keys[id]!, value, approximate: false };
     }
@@ -161,19 +159,21 @@ export class ConvStore {
   }
 
   private grow(): void {
-    const n = Math.min(this.cap, this.first.length * 2);
-    const more = <T extends Float64Array | Uint8Array>(a: T, make: (n: number) => T): T => {
-      const b = make(n);
-      b.set(a);
-      return b;
-    };
-    const f64 = (k: number): Float64Array => new Float64Array(k);
-    this.lowFirst = more(this.lowFirst, (k) => new Uint8Array(k));
-    this.lowPackets = more(this.lowPackets, f64);
-    this.lowBytes = more(this.lowBytes, f64);
-    this.highPackets = more(this.highPackets, f64);
-    this.highBytes = more(this.highBytes, f64);
-    this.first = more(this.first, f64);
-    this.last = more(this.last, f64);
+    this.room = Math.min(this.cap, this.room * 2);
+    const counters = new Float64Array(this.room * STRIDE);
+    counters.set(this.counters);
+    this.counters = counters;
   }
 }
+
+/** Offsets of one key's counters; packets/bytes of side s at 2s/2s+1 (count relies on it). */
+const LOW_PACKETS = 0;
+const LOW_BYTES = 1;
+const HIGH_PACKETS = 2;
+const HIGH_BYTES = 3;
+const FIRST = 4;
+const LAST = 5;
+/** 1 when the lower endpoint sent first. */
+const LOW_FIRST = 6;
+/** Numbers per key (one 64-byte cache line). */
+const STRIDE = 8;

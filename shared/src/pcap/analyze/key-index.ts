@@ -5,9 +5,12 @@
  * a string only when a report is made: each word as two UTF-16 code units (high 16 bits
  * first), cut to `stringUnits` units (so a last word holding `x << 16` ends the string in x).
  *
- * Open addressing with linear probing over a power-of-two slot array kept at most half full;
- * entries (key units, hash, value) live in arrays indexed by insertion order and grow by
- * doubling. Keys are never removed.
+ * Open addressing with linear probing over a power-of-two slot array kept at most half full.
+ * A slot is 4 words — entry + 1 (0 = empty), the key's hash and its value — so a probe reads
+ * one cache line and only a matching hash reads the key's words (past ~100k keys the tables
+ * do not fit in cache, and each separate array read was a miss). Entries (key words, hash,
+ * value) also live in arrays indexed by insertion order that grow by doubling. Keys are
+ * never removed.
  *
  * @example
  * const index = new KeyIndex(2);
@@ -26,7 +29,7 @@ export class KeyIndex {
   private keys: Int32Array;
   private hashes: Int32Array;
   private values: Int32Array;
-  /** Entry index + 1 per slot; 0 = empty. */
+  /** Per slot, SLOT words: entry index + 1 (0 = empty), hash, value, unused. */
   private slots: Int32Array;
   private mask: number;
   /** Slot where the last missed `get` stopped: where `set` puts the key. */
@@ -53,8 +56,9 @@ export class KeyIndex {
     this.keys = new Int32Array(entries * width);
     this.hashes = new Int32Array(entries);
     this.values = new Int32Array(entries);
-    this.slots = new Int32Array(nextPowerOfTwo(entries * 2));
-    this.mask = this.slots.length - 1;
+    const slotCount = nextPowerOfTwo(entries * 2);
+    this.slots = new Int32Array(slotCount * SLOT);
+    this.mask = slotCount - 1;
   }
 
   /** Hash of the scratch key (a multiply-xorshift step per word, then the murmur3 finaliser). */
@@ -77,12 +81,13 @@ export class KeyIndex {
     const slots = this.slots;
     const mask = this.mask;
     for (let s = h & mask; ; s = (s + 1) & mask) {
-      const e = slots[s]! - 1;
+      const at = s * SLOT;
+      const e = slots[at]! - 1;
       if (e < 0) {
         this.freeSlot = s;
         return -1;
       }
-      if (this.hashes[e] === h && this.sameKey(e)) return this.values[e]!;
+      if (slots[at + 1] === h && this.sameKey(e)) return slots[at + 2]!;
     }
   }
 
@@ -97,9 +102,12 @@ export class KeyIndex {
     this.keys.set(this.key, e * this.width);
     this.hashes[e] = h;
     this.values[e] = value;
-    this.slots[this.freeSlot] = e + 1;
+    const at = this.freeSlot * SLOT;
+    this.slots[at] = e + 1;
+    this.slots[at + 1] = h;
+    this.slots[at + 2] = value;
     this.freeSlot = -1;
-    if (this.size * 2 > this.slots.length) this.rehash();
+    if (this.size * 2 > this.mask + 1) this.rehash();
     return e;
   }
 
@@ -150,17 +158,24 @@ export class KeyIndex {
   }
 
   private rehash(): void {
-    const slots = new Int32Array(this.slots.length * 2);
-    const mask = slots.length - 1;
+    const slotCount = (this.mask + 1) * 2;
+    const slots = new Int32Array(slotCount * SLOT);
+    const mask = slotCount - 1;
     for (let e = 0; e < this.size; e++) {
-      let s = this.hashes[e]! & mask;
-      while (slots[s] !== 0) s = (s + 1) & mask;
-      slots[s] = e + 1;
+      const h = this.hashes[e]!;
+      let s = h & mask;
+      while (slots[s * SLOT] !== 0) s = (s + 1) & mask;
+      slots[s * SLOT] = e + 1;
+      slots[s * SLOT + 1] = h;
+      slots[s * SLOT + 2] = this.values[e]!;
     }
     this.slots = slots;
     this.mask = mask;
   }
 }
+
+/** Words per slot (a power of two, so slots stay aligned to 16 bytes). */
+const SLOT = 4;
 
 function nextPowerOfTwo(n: number): number {
   let p = 1;
