@@ -3,7 +3,12 @@
  * collector's data dir, in-memory cache) and PostgreSQL 15 with Redis (scripts/services.sh). Each
  * PostgreSQL run gets a database of its own, dropped at the end; each gets its own Redis db index.
  */
-import { randomBytes, randomInt } from 'node:crypto';
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import pg from 'pg';
 import { openDb, type Db } from '../../../collector/src/storage/db.js';
 import { requireEnv } from './env.js';
@@ -39,7 +44,7 @@ export async function prepareBackend(scope: TestScope, name: BackendName): Promi
   url.pathname = `/${database}`;
   return {
     name,
-    config: { database: { url: url.toString() }, redis: { url: `${redisUrl.replace(/\/\d*$/, '')}/${randomInt(1, 16)}` } },
+    config: { database: { url: url.toString() }, redis: { url: `${redisUrl.replace(/\/\d*$/, '')}/${await acquireRedisDb(scope, redisUrl)}` } },
     openDb: () => openDb({ url: url.toString(), maxConnections: 2 }),
   };
 }
@@ -70,5 +75,66 @@ async function dropDatabase(url: string, database: string): Promise<void> {
       if ((err as { cause?: { code?: string } }).cause?.code !== '42501' || attempt >= 20) throw err;
       await new Promise((r) => setTimeout(r, 500));
     }
+  }
+}
+
+/**
+ * A Redis database index (1–15) no other running test holds, emptied: tests run two at a time, and
+ * two collectors on one index would read each other's caches, tokens and login counters. Held
+ * through a lock directory per index (mkdir is atomic); a lock whose process is gone is taken over.
+ */
+async function acquireRedisDb(scope: TestScope, redisUrl: string): Promise<number> {
+  const { hostname, port } = new URL(redisUrl);
+  const locks = join(tmpdir(), 'pcapmesh-it-redis-locks', `${hostname}-${port || '6379'}`);
+  mkdirSync(locks, { recursive: true });
+  for (let round = 0; round < 600; round++) {
+    for (let index = 1; index <= 15; index++) {
+      const lock = join(locks, String(index));
+      if (!takeLock(lock)) continue;
+      scope.defer(() => rmSync(lock, { recursive: true, force: true }));
+      await promisify(execFile)('redis-cli', ['-h', hostname, '-p', port || '6379', '-n', String(index), 'FLUSHDB']);
+      return index;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`no free Redis database index under ${locks} after a minute`);
+}
+
+function takeLock(lock: string): boolean {
+  try {
+    mkdirSync(lock);
+  } catch {
+    if (!stale(lock)) return false;
+    rmSync(lock, { recursive: true, force: true });
+    try {
+      mkdirSync(lock);
+    } catch {
+      return false;
+    }
+  }
+  writeFileSync(join(lock, 'pid'), String(process.pid));
+  return true;
+}
+
+/** A lock whose process is gone, or one left without an owner for over 10 s. */
+function stale(lock: string): boolean {
+  try {
+    const owner = Number(readFileSync(join(lock, 'pid'), 'utf8'));
+    return !(Number.isInteger(owner) && alive(owner));
+  } catch {
+    try {
+      return Date.now() - statSync(lock).mtimeMs > 10_000;
+    } catch {
+      return false;
+    }
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
