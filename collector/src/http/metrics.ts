@@ -216,9 +216,12 @@ export function createMetrics(sources: MetricsSources): Metrics {
         if (pool) this.set(pick(pool));
       },
     });
-  poolGauge('pcapmesh_db_pool_connections', 'PostgreSQL pool: open connections (absent on PGlite).', (p) => p.total);
-  poolGauge('pcapmesh_db_pool_idle', 'PostgreSQL pool: idle connections (absent on PGlite).', (p) => p.idle);
-  poolGauge('pcapmesh_db_pool_waiting', 'PostgreSQL pool: queries waiting for a connection (absent on PGlite).', (p) => p.waiting);
+  // Only where there is a pool (PostgreSQL): on PGlite the families are absent rather than a misleading 0.
+  if (sources.pool() !== null) {
+    poolGauge('pcapmesh_db_pool_connections', 'PostgreSQL pool: open connections.', (p) => p.total);
+    poolGauge('pcapmesh_db_pool_idle', 'PostgreSQL pool: idle connections.', (p) => p.idle);
+    poolGauge('pcapmesh_db_pool_waiting', 'PostgreSQL pool: queries waiting for a connection.', (p) => p.waiting);
+  }
 
   new client.Counter({
     name: 'pcapmesh_login_throttle_total',

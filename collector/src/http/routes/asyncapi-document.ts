@@ -145,10 +145,40 @@ export function asyncApiChannels(): ChannelSpec[] {
   return channels;
 }
 
-/** A zod schema as a draft-07 JSON Schema, without its `$schema` (a component of the document). */
-function jsonSchema(schema: z.ZodType): Json {
-  const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { target: 'draft-7', io: 'output', unrepresentable: 'any', reused: 'inline' }) as Json;
-  return rest;
+const DEFINITIONS = '#/definitions/';
+const COMPONENT_SCHEMAS = '#/components/schemas/';
+
+/** `node` with every `#/definitions/X` reference pointed at `#/components/schemas/X`. */
+function rebase(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(rebase);
+  if (node === null || typeof node !== 'object') return node;
+  return Object.fromEntries(
+    Object.entries(node).map(([k, v]) => [
+      k,
+      k === '$ref' && typeof v === 'string' && v.startsWith(DEFINITIONS) ? COMPONENT_SCHEMAS + v.slice(DEFINITIONS.length) : rebase(v),
+    ]),
+  );
+}
+
+/**
+ * Adds a zod schema to `schemas` as draft-07 JSON Schema and returns the reference to its root.
+ * Schemas with a `.meta({ id })` (the live feed's events) come out of z.toJSONSchema as
+ * `definitions`: they become components of their own, and a root that is only a reference to one
+ * is that reference. Throws when two different schemas claim one component name.
+ */
+function addSchema(schemas: Record<string, Json>, name: string, schema: z.ZodType): string {
+  const generated = z.toJSONSchema(schema, { target: 'draft-7', io: 'output', unrepresentable: 'any' }) as Json;
+  const { $schema: _dialect, definitions, ...root } = rebase(generated) as Json & { definitions?: Record<string, Json> };
+  const put = (key: string, value: Json) => {
+    const known = schemas[key];
+    if (known !== undefined && JSON.stringify(known) !== JSON.stringify(value)) throw new Error(`asyncapi: two schemas named ${key}`);
+    schemas[key] = value;
+  };
+  for (const [key, value] of Object.entries(definitions ?? {})) put(key, value);
+  const keys = Object.keys(root);
+  if (keys.length === 1 && typeof root.$ref === 'string') return root.$ref;
+  put(name, root);
+  return COMPONENT_SCHEMAS + name;
 }
 
 /** The whole AsyncAPI 3.0.0 document. */
@@ -159,12 +189,12 @@ export function asyncApiDocument(opts: { version: string }): Json & { channels: 
   const schemas: Record<string, Json> = {};
   for (const ch of asyncApiChannels()) {
     const params = [...ch.address.matchAll(/\{([a-z]+)\}/g)].map((m) => m[1] as string);
-    schemas[ch.message.name] = jsonSchema(ch.message.schema);
+    const payload = addSchema(schemas, ch.message.name, ch.message.schema);
     messages[ch.message.name] = {
       name: ch.message.name,
       summary: ch.message.summary,
       contentType: ch.message.contentType,
-      payload: { $ref: `#/components/schemas/${ch.message.name}` },
+      payload: { $ref: payload },
     };
     channels[ch.id] = {
       address: ch.address,
