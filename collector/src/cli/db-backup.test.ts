@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -81,6 +81,7 @@ describe('db backup / restore [pglite]', () => {
 
   test('a round trip keeps users, sensors, jobs and settings and undoes later changes', async () => {
     // A data directory from the cached initdb dump: initdb itself takes many seconds under load.
+    mkdirSync(join(dataDir, 'db'), { recursive: true });
     await (await PGlite.create(join(dataDir, 'db'), { loadDataDir: await pgliteTemplate() })).close();
     let db = await openDb({ dataDir });
     await migrate(db);
