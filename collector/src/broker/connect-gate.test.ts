@@ -69,29 +69,6 @@ test('the broker answers CONNECTs over its rate with CONNACK 3 at once, counted 
   }
 });
 
-test('a reconnecting sensor is admitted from the secret cache; disconnect (revoke, rotate) sends it back to the database', async () => {
-  const t = await createTestBroker(['alpha']);
-  try {
-    let checks = 0;
-    const verify = t.sensors.verifySecret.bind(t.sensors);
-    t.sensors.verifySecret = (name, secret) => {
-      checks += 1;
-      return verify(name, secret);
-    };
-    const login = { clientId: 'alpha', username: 'alpha', password: t.secrets.alpha! };
-    await (await t.client(login)).endAsync();
-    await (await t.client(login)).endAsync();
-    assert.equal(checks, 1, 'the second CONNECT did not ask the database');
-    await assert.rejects(t.client({ ...login, password: 'not-the-secret' }), (err: Error & { code?: number }) => err.code === 4);
-    assert.equal(checks, 2, 'a different secret is checked against the database, and refused');
-    t.broker.disconnect((id) => id === 'alpha');
-    await (await t.client(login)).endAsync();
-    assert.equal(checks, 3, 'after disconnect() the secret is checked again');
-  } finally {
-    await t.close();
-  }
-});
-
 test('SecretCache.preload takes stored SHA-256 hashes and skips other forms', () => {
   const cache = new SecretCache();
   const n = cache.preload([
@@ -104,7 +81,8 @@ test('SecretCache.preload takes stored SHA-256 hashes and skips other forms', ()
   assert.equal(cache.matches('legacy', 'anything'), false);
 });
 
-test('with the secrets read at start, a first CONNECT needs no database read; a revoked sensor is not among them', async () => {
+test('CONNECTs are answered from the secret cache (read at start, then verified secrets); disconnect and revoke send a sensor back to the database', async () => {
+  // One broker for the whole story: each fixture costs a PGlite with migrations.
   const t = await createTestBroker(['alpha', 'bravo'], { preloadSecrets: true });
   try {
     let checks = 0;
@@ -113,12 +91,21 @@ test('with the secrets read at start, a first CONNECT needs no database read; a 
       checks += 1;
       return verify(name, secret);
     };
-    await (await t.client({ clientId: 'alpha', username: 'alpha', password: t.secrets.alpha! })).endAsync();
-    assert.equal(checks, 0, 'answered from the preloaded hash');
+    const login = { clientId: 'alpha', username: 'alpha', password: t.secrets.alpha! };
+    await (await t.client(login)).endAsync();
+    await (await t.client(login)).endAsync();
+    assert.equal(checks, 0, 'both CONNECTs answered from the hash read at start');
+    await assert.rejects(t.client({ ...login, password: 'not-the-secret' }), (err: Error & { code?: number }) => err.code === 4);
+    assert.equal(checks, 1, 'a different secret is checked against the database, and refused');
+    t.broker.disconnect((id) => id === 'alpha');
+    await (await t.client(login)).endAsync();
+    assert.equal(checks, 2, 'after disconnect() the secret is checked again');
+    await (await t.client(login)).endAsync();
+    assert.equal(checks, 2, 'and remembered once it verified');
     await t.sensors.revokeSecret('bravo');
     t.broker.disconnect((id) => id === 'bravo'); // what revoke does through the collector's kick
     await assert.rejects(t.client({ clientId: 'bravo', username: 'bravo', password: t.secrets.bravo! }), (err: Error & { code?: number }) => err.code === 4);
-    assert.equal(checks, 1, 'the revoked sensor went to the database and was refused');
+    assert.equal(checks, 3, 'the revoked sensor went to the database and was refused');
   } finally {
     await t.close();
   }
