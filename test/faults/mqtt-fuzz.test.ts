@@ -179,7 +179,12 @@ integrationTest(
     assert.ok(collector.process.running, 'the collector must not crash');
 
     const delta = Object.fromEntries(REJECT_REASONS.map((r) => [r, after.summary.ingest.rejected[r] - before.summary.ingest.rejected[r]]));
-    for (const reason of DECODE_FAILURES) assert.equal(delta[reason], expected[reason] ?? 0, `payloads counted as ${reason}`);
+    // All decode-failure counts at once, with every reason's delta in the message, so a mismatch explains itself.
+    assert.deepEqual(
+      Object.fromEntries(DECODE_FAILURES.map((r) => [r, delta[r]])),
+      Object.fromEntries(DECODE_FAILURES.map((r) => [r, expected[r] ?? 0])),
+      `payloads counted by decode failure (all counted reasons: ${JSON.stringify(delta)}; codec verdicts: ${JSON.stringify(expected)})`,
+    );
     const steadyStored = after.steady - before.steady;
     const fuzzCounted = total(after.summary) - total(before.summary) - steadyStored;
     const steadyReconnects = steadyOnlines() - onlinesBefore;
