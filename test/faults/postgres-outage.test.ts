@@ -46,6 +46,10 @@ integrationTest(
     agent.start();
     const publishers = SENSORS.map((s) => new SpoolingPublisher(s, secrets.get(s)!, collector.mqttUrl, 200));
     for (const p of publishers) p.start();
+    // Closed on every path: a publisher left running keeps reconnecting and the test process never exits.
+    scope.defer(async () => {
+      for (const p of publishers) await p.close();
+    });
     await api.waitForStatus('agent-1', 'online', 60_000);
     await eventually(async () => (publishers.every((p) => p.stats.acked >= 10) ? true : undefined), {
       what: 'each publisher has 10 reports stored',
