@@ -96,3 +96,24 @@ test('deep nesting is refused the same way whatever the caller’s stack depth (
   assert.deepEqual(verdicts(0), expected);
   assert.deepEqual(verdicts(3_000), expected, 'called 3,000 frames deeper');
 });
+
+test('values stored in 32-bit real columns: a non-zero value too small for one is a schema failure, not a store error for ever', () => {
+  const body = (load: [number, number, number], usage = 1) => ({
+    v: SCHEMA_VERSION,
+    sentAt: 1,
+    seq: 1,
+    cpu: { usage, cores: 2 },
+    memory: { total: 1, used: 1, available: 0 },
+    load,
+    uptime: 1,
+    disks: [],
+    interfaces: [],
+    captures: [],
+  });
+  assert.ok(decodeMessage('health', rawCbor(body([0, 0.01, 3.5]))).ok);
+  const tiny = decodeMessage('health', rawCbor(body([1.4e-163, 0, 0])));
+  assert.equal(tiny.ok ? 'ok' : tiny.reason, 'schema');
+  assert.match(tiny.ok ? '' : tiny.detail, /health: load\.0: .*32-bit real/);
+  const usage = decodeMessage('health', rawCbor(body([0, 0, 0], 5e-324)));
+  assert.equal(usage.ok ? 'ok' : usage.reason, 'schema');
+});

@@ -21,7 +21,12 @@ const name = z.string().min(1).max(256);
  * the schema and then fail every store, so the sensor would send the message again for ever.
  */
 const int32 = count.max(2_147_483_647);
-const real = z.number().min(-1e38).max(1e38);
+/** Smallest normal 32-bit float: PostgreSQL refuses a non-zero `real` below it ("out of range"). */
+const FLOAT32_MIN_NORMAL = 1.1754943508222875e-38;
+function storableAsReal(n: z.ZodNumber) {
+  return n.refine((v) => v === 0 || Math.abs(v) >= FLOAT32_MIN_NORMAL, { message: `non-zero values below ${FLOAT32_MIN_NORMAL} do not fit a 32-bit real` });
+}
+const real = storableAsReal(z.number().min(-1e38).max(1e38));
 /** Seconds of 0001-01-01 and 9999-12-31T23:59:59Z: what PostgreSQL timestamps and JavaScript dates both hold. */
 export const MIN_TIMESTAMP_SEC = -62_135_596_800;
 export const MAX_TIMESTAMP_SEC = 253_402_300_799;
@@ -91,7 +96,7 @@ export const captureProcessSchema = z.object({
 
 export const healthSchema = z.object({
   ...envelope,
-  cpu: z.object({ usage: z.number().min(0).max(100), cores: int32 }),
+  cpu: z.object({ usage: storableAsReal(z.number().min(0).max(100)), cores: int32 }),
   memory: z.object({ total: count, used: count, available: count }),
   load: z.tuple([real, real, real]),
   uptime: z.number().nonnegative(),
