@@ -88,7 +88,10 @@ test('a start that fails part-way names the step and releases what it had starte
   const takenPort = (blocker.address() as AddressInfo).port;
   const collector = createCollector(collectorConfig({ dataDir, http: { port: takenPort }, mqtt: { port: 0 }, database: { url: 'memory://' } }), { log });
   try {
-    await assert.rejects(collector.start(), /collector start failed at "HTTP server": cannot listen for HTTP on 127\.0\.0\.1:\d+/);
+    await assert.rejects(
+      collector.start(),
+      /collector start failed at "HTTP server": invalid configuration \(HTTP listener\):\n {2}- http\.port: 127\.0\.0\.1:\d+ is already in use \(EADDRINUSE\)/,
+    );
   } finally {
     await new Promise((resolve) => blocker.close(resolve));
     rmSync(dataDir, { recursive: true, force: true });

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { extract } from '@pcapmesh/shared/pcap/extract';
 import { writeRollingCaptures } from '@pcapmesh/shared/pcap/gen/output';
 import { RunnerHarness, ts } from './runner.fixture.js';
+import { HttpUploader } from './upload.js';
 
 const T0 = 1_700_000_000;
 
@@ -51,7 +52,10 @@ test('restart mid-upload resumes from the collector offset (same SHA-256); resta
   const h = await new RunnerHarness().start();
   try {
     writeRollingCaptures(h.captures, { seed: 22, packets: 60_000, start: T0, duration: 600 }, 60);
-    let runner = h.startRunner();
+    // 64 KiB chunks: the ~540 KB result goes up in several, so the agent can be stopped between two
+    // (and what is left after the restart is still more than one chunk: declared, then resumed).
+    const smallChunks = () => ({ uploader: new HttpUploader({ chunkBytes: 64 * 1024, baseBackoffMs: 20, maxBackoffMs: 100 }) });
+    let runner = h.startRunner(smallChunks());
     let stopping: Promise<void> | null = null;
     h.server.onPut = (_task, start) => {
       if (start >= 5 * 64 * 1024 && !stopping) stopping = runner.stop();
@@ -68,7 +72,7 @@ test('restart mid-upload resumes from the collector offset (same SHA-256); resta
     assert.equal(saved.status, 'uploading');
 
     h.server.log.length = 0;
-    runner = h.startRunner();
+    runner = h.startRunner(smallChunks());
     await h.until('done after restart', () => h.last('up')?.status === 'done');
     assert.deepEqual(h.server.log.slice(0, 2), ['POST 200', `PUT 200 ${offset}`], 'declared again, then on from the held offset');
     assert.equal(held.declarations, 2);
