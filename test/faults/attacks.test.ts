@@ -100,13 +100,25 @@ async function call(
   body?: string | Buffer | ReadableStream,
   headers: Record<string, string> = {},
 ): Promise<{ status: number; text: string }> {
-  const res = await fetch(url, {
-    method,
-    headers: { ...(bearer ? { authorization: `Bearer ${bearer}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
-    ...(body !== undefined ? { body, duplex: 'half' } : {}),
-    redirect: 'manual',
-    signal: AbortSignal.timeout(120_000),
-  } as RequestInit);
+  const send = () =>
+    fetch(url, {
+      method,
+      headers: { ...(bearer ? { authorization: `Bearer ${bearer}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
+      ...(body !== undefined ? { body, duplex: 'half' } : {}),
+      redirect: 'manual',
+      signal: AbortSignal.timeout(120_000),
+    } as RequestInit);
+  let res: Response;
+  try {
+    res = await send();
+  } catch (err) {
+    // The server closes a connection after refusing an oversized body; the client's keep-alive pool
+    // may hand that closing socket to the next request. Sent again once, as a browser does, when
+    // the body can be sent again.
+    const code = ((err as Error).cause as { code?: string } | undefined)?.code;
+    if (code !== 'UND_ERR_SOCKET' || body instanceof ReadableStream) throw err;
+    res = await send();
+  }
   return { status: res.status, text: await res.text() };
 }
 
