@@ -22,7 +22,10 @@ test('a larger input: scanning reports progress at least once a second; a cancel
     const uploading = h.of('big').find((s) => s.status === 'uploading')!;
     const marks = [...scanning.map((s) => s.at), uploading.at];
     for (let i = 1; i < marks.length; i++) assert.ok(marks[i]! - marks[i - 1]! <= 1_300, `a gap of ${marks[i]! - marks[i - 1]!} ms between scanning reports`);
-    assert.ok(marks.at(-1)! - marks[0]! > 1_000, 'the scan lasted more than a second (else this test shows nothing)');
+    // Counted from the task's first status: on a loaded machine the first scanning report itself can
+    // come late, which would shorten the span between the reports without the scan being short.
+    const lasted = uploading.at - h.of('big')[0]!.at;
+    assert.ok(lasted > 1_000, `the task ran ${lasted} ms, more than a second (else this test shows nothing)`);
     assert.equal(scanning[0]!.progress!.filesTotal, 10);
     for (let i = 1; i < scanning.length; i++) assert.ok(scanning[i]!.progress!.bytesScanned! >= scanning[i - 1]!.progress!.bytesScanned!);
     // The worker's progress reached the statuses (within-file progress: extractor.test.ts).
