@@ -198,7 +198,7 @@ cp -r "$src/sql" "$app/sql"
 mkdir -p "$app/web" && cp -r "$src/web/dist" "$app/web/dist"
 find "$app/web/dist" -name '*.map' -delete
 wrapper "$work/pkg-collector/usr/bin/pcapmesh" /usr/lib/pcapmesh/collector collector/bin/pcapmesh.js
-control pcapmesh-collector "$(cat "$work/depends-collector")" "postgresql-client" "pcapmesh collector: PCAP server and sensor fleet" \
+control pcapmesh-collector "$(cat "$work/depends-collector")" "postgresql-client, openssl" "pcapmesh collector: PCAP server and sensor fleet" \
   " Central server of pcapmesh: HTTP API and dashboard, embedded MQTT broker (or a
  client of an external one), ingest of sensor state, health and PCAP
  availability, capture jobs; PostgreSQL or an embedded PGlite database.
