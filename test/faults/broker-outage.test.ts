@@ -9,9 +9,9 @@
  */
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Agent, Collector, eventually, integrationTest, prepareBackend } from '../integration/harness.js';
-import { assertStoredOnce, SpoolingPublisher, STORED_HEALTH_SEQS_SQL } from './lib/publisher.js';
-import { enrolSensors, figure, sized } from './lib/world.js';
+import { Collector, eventually, integrationTest, prepareBackend } from '../integration/harness.js';
+import { assertStoredOnce, startPublishers, STORED_HEALTH_SEQS_SQL } from './lib/publisher.js';
+import { figure, sized } from './lib/world.js';
 
 const OUTAGE_S = sized('FAULTS_BROKER_OUTAGE_SECONDS', 20, 300);
 const SENSORS = ['pub-1', 'pub-2', 'pub-3'];
@@ -24,26 +24,7 @@ integrationTest(
     const collector = await Collector.create(scope, { backend });
     await collector.start();
     const { api } = collector;
-    const secrets = await enrolSensors(collector, [...SENSORS, 'agent-1']);
-    const agent = new Agent(scope, {
-      name: 'agent-1',
-      secret: secrets.get('agent-1')!,
-      mqttUrl: collector.mqttUrl,
-      healthSeconds: 1,
-      availabilitySeconds: 3600,
-    });
-    agent.start();
-    const publishers = SENSORS.map((s) => new SpoolingPublisher(s, secrets.get(s)!, collector.mqttUrl, 200));
-    for (const p of publishers) p.start();
-    // Closed on every path: a publisher left running keeps reconnecting and the test process never exits.
-    scope.defer(async () => {
-      for (const p of publishers) await p.close();
-    });
-    await api.waitForStatus('agent-1', 'online', 60_000);
-    await eventually(async () => (publishers.every((p) => p.stats.acked >= 10) ? true : undefined), {
-      what: 'each publisher has 10 reports stored',
-      timeoutMs: 60_000,
-    });
+    const { agent, publishers } = await startPublishers(scope, collector, SENSORS);
 
     const before = publishers.map((p) => p.stats);
     await collector.stop();

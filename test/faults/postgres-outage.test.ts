@@ -13,11 +13,11 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
-import { Agent, Collector, eventually, integrationTest, type Backend } from '../integration/harness.js';
+import { Collector, eventually, integrationTest, type Backend } from '../integration/harness.js';
 import { openDb } from '../../collector/src/storage/db.js';
 import { ownPostgres } from './lib/postgres.js';
-import { assertStoredOnce, SpoolingPublisher, STORED_HEALTH_SEQS_SQL } from './lib/publisher.js';
-import { enrolSensors, figure, sized } from './lib/world.js';
+import { assertStoredOnce, startPublishers, STORED_HEALTH_SEQS_SQL } from './lib/publisher.js';
+import { figure, sized } from './lib/world.js';
 
 const OUTAGE_S = sized('FAULTS_PG_OUTAGE_SECONDS', 15, 60);
 const SENSORS = ['pub-1', 'pub-2', 'pub-3'];
@@ -35,26 +35,7 @@ integrationTest(
     const collector = await Collector.create(scope, { backend });
     await collector.start();
     const { api } = collector;
-    const secrets = await enrolSensors(collector, [...SENSORS, 'agent-1']);
-    const agent = new Agent(scope, {
-      name: 'agent-1',
-      secret: secrets.get('agent-1')!,
-      mqttUrl: collector.mqttUrl,
-      healthSeconds: 1,
-      availabilitySeconds: 3600,
-    });
-    agent.start();
-    const publishers = SENSORS.map((s) => new SpoolingPublisher(s, secrets.get(s)!, collector.mqttUrl, 200));
-    for (const p of publishers) p.start();
-    // Closed on every path: a publisher left running keeps reconnecting and the test process never exits.
-    scope.defer(async () => {
-      for (const p of publishers) await p.close();
-    });
-    await api.waitForStatus('agent-1', 'online', 60_000);
-    await eventually(async () => (publishers.every((p) => p.stats.acked >= 10) ? true : undefined), {
-      what: 'each publisher has 10 reports stored',
-      timeoutMs: 60_000,
-    });
+    const { agent, publishers } = await startPublishers(scope, collector, SENSORS);
 
     const before = publishers.map((p) => p.stats);
     const stoppedAt = Date.now();

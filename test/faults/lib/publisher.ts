@@ -9,7 +9,8 @@
 import assert from 'node:assert/strict';
 import mqtt, { type MqttClient } from 'mqtt';
 import { encodeMessage, SCHEMA_VERSION, topics } from '@pcapmesh/shared/wire';
-import { healthBody } from '../../integration/harness.js';
+import { Agent, eventually, healthBody, type Collector, type TestScope } from '../../integration/harness.js';
+import { enrolSensors } from './world.js';
 
 export interface PublisherStats {
   produced: number;
@@ -134,4 +135,30 @@ export async function assertStoredOnce(publishers: SpoolingPublisher[], storedSe
     );
     assert.equal(stored.length - set.size, 0, `${p.sensor}: reports stored twice`);
   }
+}
+
+/**
+ * The outage tests' world on a started collector: `sensors` enrolled as spooling publishers (closed
+ * at cleanup: one left running keeps reconnecting and the test process never exits) and a real agent
+ * `agent-1` beside them; resolves once the agent is online and each publisher has 10 reports stored.
+ */
+export async function startPublishers(
+  scope: TestScope,
+  collector: Collector,
+  sensors: readonly string[],
+): Promise<{ agent: Agent; publishers: SpoolingPublisher[] }> {
+  const secrets = await enrolSensors(collector, [...sensors, 'agent-1']);
+  const agent = new Agent(scope, { name: 'agent-1', secret: secrets.get('agent-1')!, mqttUrl: collector.mqttUrl, healthSeconds: 1, availabilitySeconds: 3600 });
+  agent.start();
+  const publishers = sensors.map((s) => new SpoolingPublisher(s, secrets.get(s)!, collector.mqttUrl, 200));
+  for (const p of publishers) p.start();
+  scope.defer(async () => {
+    for (const p of publishers) await p.close();
+  });
+  await collector.api.waitForStatus('agent-1', 'online', 60_000);
+  await eventually(async () => (publishers.every((p) => p.stats.acked >= 10) ? true : undefined), {
+    what: 'each publisher has 10 reports stored',
+    timeoutMs: 60_000,
+  });
+  return { agent, publishers };
 }
