@@ -2,16 +2,15 @@
 # Installs the Debian packages the tests and benchmarks run against: PostgreSQL 15, Redis,
 # Mosquitto, tcpdump, tshark/mergecap/capinfos, OpenLDAP (slapd), Chromium, strace (the spool's
 # durability test watches its fsync calls), and debootstrap + systemd-container (the packaging test
-# boots a fresh Debian 12 with systemd-nspawn).
+# boots a fresh Debian 12 with systemd-nspawn), nginx (the reverse-proxy example's test) and openssl (certificates in the TLS tests).
 # Idempotent: packages already present are left alone. Needs root (or sudo).
 set -euo pipefail
 
 need=()
 have() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
-for pkg in systemd postgresql redis-server mosquitto mosquitto-clients tcpdump tshark wireshark-common tcpreplay slapd ldap-utils chromium time strace debootstrap systemd-container; do
+for pkg in systemd postgresql redis-server mosquitto mosquitto-clients tcpdump tshark wireshark-common tcpreplay slapd ldap-utils chromium time strace debootstrap systemd-container nginx openssl; do
   have "$pkg" || need+=("$pkg")
 done
-have nginx || need+=(nginx) # the reverse-proxy example's test (test/integration/nginx.test.ts) runs nginx on ports of its own
 [ ${#need[@]} -eq 0 ] && { echo "install-deps: all packages present"; exit 0; }
 
 SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
