@@ -17,16 +17,14 @@
  * Usage: node --conditions=pcapmesh-src --import tsx bench/network.ts [ingest|query|all]
  *          [sensors=1000] [pairs=10000] [seconds=60] [locations=2] [rowsPerMinute=100] [requests=60]
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import mqtt, { type MqttClient } from 'mqtt';
 import pg from 'pg';
-import { freePort, repoRoot } from '@pcapmesh/shared/util/testing';
 import { encodeMessage, Sequencer, topics } from '@pcapmesh/shared/wire';
+import { CollectorProcess } from './lib/collector-process.js';
 import { machine } from './lib/measure.js';
 
 const [mode = 'all', ...rest] = process.argv.slice(2);
@@ -59,86 +57,6 @@ async function admin(sql: string, url = baseUrl!): Promise<void> {
     await c.query(sql);
   } finally {
     await c.end();
-  }
-}
-
-/** The collector process: `pcapmesh collector` on its own database, ports on loopback. */
-class CollectorProcess {
-  private constructor(
-    readonly child: ChildProcess,
-    readonly http: string,
-    readonly mqttUrl: string,
-    readonly token: string,
-  ) {}
-
-  static async start(dir: string, databaseUrl: string): Promise<CollectorProcess> {
-    const [httpPort, mqttPort] = [await freePort(), await freePort()];
-    const token = randomBytes(24).toString('hex');
-    const config = join(dir, 'collector.yaml');
-    // The data directory must exist: on PostgreSQL nothing else creates it before the first start
-    // writes the generated admin password there (cli/ready.ts; ENOENT otherwise).
-    mkdirSync(join(dir, 'data'), { recursive: true });
-    writeFileSync(
-      config,
-      JSON.stringify({
-        dataDir: join(dir, 'data'),
-        http: { host: '127.0.0.1', port: httpPort, apiToken: token },
-        mqtt: { host: '127.0.0.1', port: mqttPort, maxConnectionsPerAddress: 5_000 },
-        database: { url: databaseUrl },
-        ingest: { healthIntervalSeconds: 600 },
-        log: { level: 'warn' },
-      }),
-    );
-    const child = spawn(
-      process.execPath,
-      ['--conditions=pcapmesh-src', '--import', 'tsx', join(repoRoot, 'collector/src/cli/main.ts'), 'collector', '--config', config],
-      { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    const errors: string[] = [];
-    createInterface({ input: child.stderr! }).on('line', (l) => {
-      if (errors.push(l) > 50) errors.shift();
-      if (/"level":(4|5)0/.test(l)) process.stderr.write(`collector: ${l.slice(0, 400)}\n`);
-    });
-    const lines = createInterface({ input: child.stdout! });
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`collector not ready in 180 s:\n${errors.join('\n')}`)), 180_000);
-      lines.on('line', (l) => {
-        if (l.startsWith('{"event":"ready"')) {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
-      child.once('exit', (code) => {
-        clearTimeout(timer);
-        reject(new Error(`collector exited ${code}:\n${errors.join('\n')}`));
-      });
-    });
-    return new CollectorProcess(child, `http://127.0.0.1:${httpPort}/api/v1`, `mqtt://127.0.0.1:${mqttPort}`, token);
-  }
-
-  /** CPU seconds (user + system) of the collector process so far. */
-  cpuSeconds(): number {
-    const fields = readFileSync(`/proc/${this.child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ 100)
-  }
-
-  async call<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const res = await fetch(`${this.http}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${this.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      signal: AbortSignal.timeout(60_000),
-    });
-    const text = await res.text();
-    if (!res.ok) throw new Error(`${method} ${path} → ${res.status} ${text.slice(0, 300)}`);
-    return (text ? JSON.parse(text) : null) as T;
-  }
-
-  async stop(): Promise<void> {
-    if (this.child.exitCode !== null) return;
-    const exited = new Promise((r) => this.child.once('exit', r));
-    this.child.kill('SIGTERM');
-    await exited;
   }
 }
 
@@ -451,7 +369,13 @@ url.pathname = `/${database}`;
 const dir = mkdtempSync(join(tmpdir(), 'pcapmesh-bench-network-'));
 let collector: CollectorProcess | null = null;
 try {
-  collector = await CollectorProcess.start(dir, url.toString());
+  collector = await CollectorProcess.create({
+    dir,
+    databaseUrl: url.toString(),
+    mqtt: { maxConnectionsPerAddress: 5_000 },
+    sections: { ingest: { healthIntervalSeconds: 600 } },
+  });
+  await collector.start();
   const out: string[] = [
     `Machine: ${machine()}, load average ${loadavg()
       .map((l) => l.toFixed(1))

@@ -16,6 +16,8 @@ export interface CollectorProcessOptions {
   databaseUrl?: string | undefined;
   /** Merged into the `mqtt` section. */
   mqtt?: Record<string, unknown>;
+  /** Further top-level config sections (e.g. `ingest`). */
+  sections?: Record<string, unknown>;
 }
 
 export class CollectorProcess {
@@ -40,6 +42,7 @@ export class CollectorProcess {
         http: { host: '127.0.0.1', port: httpPort, apiToken: proc.token },
         mqtt: { host: '127.0.0.1', port: mqttPort, ...opts.mqtt },
         ...(opts.databaseUrl ? { database: { url: opts.databaseUrl } } : {}),
+        ...opts.sections,
         log: { level: 'warn' },
       }),
     );
