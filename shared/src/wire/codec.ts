@@ -42,15 +42,15 @@ export function decodeMessage<K extends MessageKind>(kind: K, payload: Uint8Arra
   } catch (err) {
     return { ok: false, reason: 'not-cbor', detail: err instanceof Error ? err.message : String(err) };
   }
-  if (nestedDeeperThan(value, MAX_NESTING)) {
+  const scanned = scan(value);
+  if (scanned === 'too-deep') {
     return { ok: false, reason: 'not-cbor', detail: `nested deeper than ${MAX_NESTING} levels` };
   }
   const v = (value as { v?: unknown } | null)?.v;
   if (typeof v === 'number' && v > SCHEMA_VERSION) {
     return { ok: false, reason: 'version', detail: `schema version ${v}, this collector reads up to ${SCHEMA_VERSION}` };
   }
-  const nul = nulPath(value);
-  if (nul !== null) return { ok: false, reason: 'schema', detail: `${kind}: ${nul.join('.') || '(message)'}: NUL character in a string` };
+  if (scanned !== null) return { ok: false, reason: 'schema', detail: `${kind}: ${scanned.join('.') || '(message)'}: NUL character in a string` };
   const parsed = messageSchemas[kind].safeParse(value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -61,44 +61,27 @@ export function decodeMessage<K extends MessageKind>(kind: K, payload: Uint8Arra
 }
 
 /**
- * Whether arrays/maps nest deeper than `max` (walked without recursion). Payloads nested deeper than
- * the decoder's stack allows fail to decode (not-cbor), but where that limit lies depends on how deep
- * the caller's stack already is, so the same payload could decode in one process and not in another;
- * every payload nested deeper than any message (≤ 5 levels) is refused here instead, the same everywhere.
+ * One walk of a decoded payload. 'too-deep' when arrays/maps nest deeper than MAX_NESTING: payloads
+ * nested deeper than the decoder's stack allows fail to decode, but where that limit lies depends on
+ * how deep the caller's stack already is, so the same payload could decode in one process and not in
+ * another; every payload nested deeper than any message (≤ 5 levels) is refused instead, the same
+ * everywhere (and the walk's own recursion stays shallow). Otherwise the path of the first string
+ * (value or key) holding a NUL character, or null: PostgreSQL text and JSON cannot store U+0000, so
+ * such a message would fail every store and be sent again for ever (refused as a schema failure).
  */
-function nestedDeeperThan(value: unknown, max: number): boolean {
-  const stack: [unknown, number][] = [[value, 0]];
-  while (stack.length > 0) {
-    const [v, depth] = stack.pop()!;
-    if (v === null || typeof v !== 'object') continue;
-    if (depth >= max) return true;
-    for (const child of Array.isArray(v) ? v : Object.values(v)) stack.push([child, depth + 1]);
-  }
-  return false;
-}
-
-/**
- * The path of the first string (value or key) holding a NUL character, or null. PostgreSQL text
- * and JSON cannot store U+0000, so such a message would fail every store and be sent again for
- * ever: it is refused here as a schema failure.
- */
-function nulPath(value: unknown): (string | number)[] | null {
+function scan(value: unknown, depth = 0): 'too-deep' | (string | number)[] | null {
   if (typeof value === 'string') return value.includes('\u0000') ? [] : null;
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) {
-      const found = nulPath(value[i]);
-      if (found !== null) return [i, ...found];
-    }
-    return null;
+  if (value === null || typeof value !== 'object') return null;
+  if (depth >= MAX_NESTING) return 'too-deep';
+  let nul: (string | number)[] | null = null;
+  const entries: [string | number, unknown][] = Array.isArray(value) ? value.map((v, i) => [i, v]) : Object.entries(value);
+  for (const [k, v] of entries) {
+    if (nul === null && typeof k === 'string' && k.includes('\u0000')) nul = [k];
+    const found = scan(v, depth + 1);
+    if (found === 'too-deep') return found;
+    if (nul === null && found !== null) nul = [k, ...found];
   }
-  if (value !== null && typeof value === 'object') {
-    for (const [k, v] of Object.entries(value)) {
-      if (k.includes('\u0000')) return [k];
-      const found = nulPath(v);
-      if (found !== null) return [k, ...found];
-    }
-  }
-  return null;
+  return nul;
 }
 
 /** JSON for the `events/` tree: integrations (Telegraf, Node-RED, SIEMs) read it without code. */
