@@ -13,9 +13,8 @@
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
-import { secureHeaders } from 'hono/secure-headers';
 import { createPermit } from './auth.js';
-import { SECURITY_HEADERS } from './security-headers.js';
+import { securityHeaders } from './security-headers.js';
 import type { HttpDeps } from './deps.js';
 import type { AppEnv } from './env.js';
 import { errorResponse, notFound, onError } from './errors.js';
@@ -78,7 +77,7 @@ export function createHttpApp(deps: HttpDeps): HttpApp {
     // The path only: a query string may carry a live-feed token.
     c.var.log.info({ method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(performance.now() - started) }, 'request');
   });
-  app.use(secureHeaders(SECURITY_HEADERS));
+  app.use(securityHeaders(deps.accounts.trustedProxies ?? []));
   const limitBody = bodyLimit({
     maxSize: deps.bodyLimitBytes ?? DEFAULT_BODY_LIMIT,
     onError: (c) => errorResponse(c, 413, 'too_large', `request body larger than ${deps.bodyLimitBytes ?? DEFAULT_BODY_LIMIT} bytes`),

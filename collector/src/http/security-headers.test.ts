@@ -4,9 +4,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createTestHttp, type TestHttp } from './app.fixture.js';
 
+const PROXY = '10.9.9.9';
 let t: TestHttp;
 before(async () => {
-  t = await createTestHttp();
+  t = await createTestHttp({ trustedProxies: [PROXY] });
 });
 after(() => t.close());
 
@@ -36,11 +37,21 @@ for (const path of ['/', '/jobs/new', '/api/v1/sensors', '/api/v1/openapi.json']
     assert.equal(res.headers.get('x-content-type-options'), 'nosniff');
     assert.equal(res.headers.get('x-frame-options'), 'SAMEORIGIN');
     assert.equal(res.headers.get('referrer-policy'), 'no-referrer');
-    assert.match(res.headers.get('strict-transport-security') ?? '', /max-age=\d+/);
     assert.equal(res.headers.get('cross-origin-opener-policy'), 'same-origin');
     assert.match(res.headers.get('permissions-policy') ?? '', /camera=\(\)/);
   });
 }
+
+test('Strict-Transport-Security only where the browser is on https (RFC 6797 §7.2)', async () => {
+  const get = (url: string, headers: Record<string, string>, peer?: string) =>
+    t.app.request(url, { headers }, peer ? { incoming: { socket: { remoteAddress: peer } } } : undefined);
+  const hsts = (res: Response) => res.headers.get('strict-transport-security');
+  assert.equal(hsts(await get('http://localhost/api/v1/health', {})), null, 'plain HTTP: none');
+  assert.match(hsts(await get('https://localhost/api/v1/health', {})) ?? '', /^max-age=\d+; includeSubDomains$/, 'over TLS');
+  const forwarded = { 'x-forwarded-proto': 'https' };
+  assert.match(hsts(await get('http://localhost/api/v1/health', forwarded, PROXY)) ?? '', /max-age=\d+/, 'trusted proxy on https');
+  assert.equal(hsts(await get('http://localhost/api/v1/health', forwarded, '10.1.1.1')), null, 'any other peer cannot claim https');
+});
 
 test('the dashboard has no inline script (source and, when built, dist)', () => {
   for (const file of ['index.html', 'dist/index.html']) {
