@@ -1,12 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
-import { mkdtempSync, symlinkSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, statfsSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { healthSchema } from '@pcapmesh/shared/wire';
 import { HealthCollector } from './collect.js';
-import { disksOf, mountOf, realDirectory } from './disks.js';
+import { disksOf, localDisks, mountOf, parseMounts, realDirectory } from './disks.js';
 
 test('a directory belongs to the longest mount prefix, segment by segment', () => {
   const mounts = [{ mount: '/' }, { mount: '/data' }, { mount: '/data/pcap' }, { mount: '/datastore' }];
@@ -32,6 +32,25 @@ test('symlinks are resolved and missing directories use their nearest existing a
     ['proc', [join(base, 'link')]],
     ['root', [base]],
   ]);
+});
+
+test('the mount table is read whole (tmpfs too) and sizes come from statfs of the directory', () => {
+  assert.deepEqual(parseMounts('/dev/vda1 / ext4 rw 0 0\ntmpfs /run/pcap\\040ring tmpfs rw 0 0\n'), [
+    { mount: '/', fs: '/dev/vda1' },
+    { mount: '/run/pcap ring', fs: 'tmpfs' },
+  ]);
+  // A table where a temporary directory is a mount of its own (as a tmpfs ring would be).
+  const base = realDirectory(mkdtempSync(join(tmpdir(), 'ring-')));
+  mkdirSync(join(base, 'eth0'));
+  const table = `/dev/vda1 / ext4 rw 0 0\ntmpfs ${base} tmpfs rw 0 0\nold ${base} ext4 rw 0 0\nringfs ${base} tmpfs rw 0 0\n`;
+  const disks = localDisks([join(base, 'eth0'), join(base, 'not-yet')], table);
+  assert.equal(disks.length, 1);
+  assert.equal(disks[0]!.mount, base);
+  assert.equal(disks[0]!.fs, 'ringfs', 'the last mount on a path is the visible one');
+  assert.deepEqual(disks[0]!.directories, [join(base, 'eth0'), join(base, 'not-yet')]);
+  const s = statfsSync(base);
+  assert.equal(disks[0]!.size, s.blocks * s.bsize);
+  assert.ok(disks[0]!.available <= disks[0]!.size && disks[0]!.used <= disks[0]!.size);
 });
 
 test('a real health report of this machine passes the wire schema', async () => {

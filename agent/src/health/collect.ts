@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import { cpus, loadavg, uptime } from 'node:os';
 import si from 'systeminformation';
 import type { Body, HealthMessage } from '@pcapmesh/shared/wire';
-import { disksOf } from './disks.js';
+import { localDisks } from './disks.js';
 
 export interface HealthSources {
   /** Capture directories whose filesystems are reported. */
@@ -36,17 +36,14 @@ export class HealthCollector {
 
   async collect(): Promise<Body<'health'>> {
     if (!this.primed) await this.prime();
-    const [load, mem, mounts, nets] = await Promise.all([si.currentLoad(), si.mem(), si.fsSize(), si.networkStats('*')]);
+    const [load, mem, nets] = await Promise.all([si.currentLoad(), si.mem(), si.networkStats('*')]);
     const [l1, l5, l15] = loadavg();
     return {
       cpu: { usage: clamp(load.currentLoad, 0, 100), cores: cpus().length },
       memory: { total: mem.total, used: Math.max(0, mem.total - mem.available), available: mem.available },
       load: [l1 ?? 0, l5 ?? 0, l15 ?? 0],
       uptime: uptime(),
-      disks: disksOf(
-        this.sources.directories,
-        mounts.map((m) => ({ mount: m.mount, fs: m.fs, size: m.size, used: m.used, available: m.available })),
-      ),
+      disks: localDisks(this.sources.directories),
       interfaces: nets.slice(0, MAX_INTERFACES).map((n) => ({
         name: n.iface,
         // Loopback and tun devices report operstate "unknown" while carrying traffic.
