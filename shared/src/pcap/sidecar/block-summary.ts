@@ -20,6 +20,7 @@ const MAX_IPV4_LIST = 1024;
 const MAX_IPV6_LIST = 512;
 const MAX_PORT_LIST = 2048;
 const TWO_POW_32 = 4_294_967_296;
+const EMPTY = new Uint8Array(0);
 
 /** The serialised form (file-format.ts stores it: typed arrays and numbers). */
 export interface BlockRecord {
@@ -233,6 +234,37 @@ export class IndexBlock {
     if (!p) return null;
     const i = findKey(p.keys6, ipv6Key(bytes, 0));
     return i < 0 ? null : decodeList(p.bytes, p.starts6[i]!, p.starts6[i + 1]!, this.record.offset, this.record.end);
+  }
+
+  /**
+   * Where the posting list of IPv4 address `addr` lies in the block's list bytes, without decoding
+   * it: span[0..1] = [start, end) of `postingBytes`; false when the block keeps no list for it
+   * (read the block). The bounds are checked where the list is read (postings.ts listTotals).
+   */
+  postingSpan4(addr: number, span: Uint32Array): boolean {
+    const p = this.record.postings;
+    if (!p) return false;
+    const i = findKey(p.keys4, addr >>> 0);
+    if (i < 0) return false;
+    span[0] = p.starts4[i]!;
+    span[1] = p.starts4[i + 1]!;
+    return true;
+  }
+
+  /** Like postingSpan4 for the 53-bit key of an IPv6 address (ipv6Key). */
+  postingSpan6(key: number, span: Uint32Array): boolean {
+    const p = this.record.postings;
+    if (!p) return false;
+    const i = findKey(p.keys6, key);
+    if (i < 0) return false;
+    span[0] = p.starts6[i]!;
+    span[1] = p.starts6[i + 1]!;
+    return true;
+  }
+
+  /** The block's posting list bytes (see postingSpan4), empty when it keeps none. */
+  get postingBytes(): Uint8Array {
+    return this.record.postings?.bytes ?? EMPTY;
   }
 
   /** The block's IPv4 addresses under `addr/mask` when it keeps an exact list, else null (a Bloom filter). */

@@ -23,12 +23,20 @@
 import type { AddressNode, FilterNode } from '../filter/ast.js';
 import { someNode } from '../filter/ast.js';
 import { filterSummary } from '../filter/summary.js';
-import type { IndexBlock } from './block-summary.js';
+import { ipv6Key, type IndexBlock } from './block-summary.js';
 import { intersect, union, type PostingList } from './postings.js';
 
 export type Candidates = { kind: 'none' } | { kind: 'all'; exact: boolean } | { kind: 'some'; list: PostingList; exact: boolean };
 
-export type CandidateSelector = (block: IndexBlock) => Candidates;
+/**
+ * One address whose posting list alone answers the filter (`host A`, `src host A`, `ip6 host B`…):
+ * the planner and estimate then count and plan straight from the encoded list (plan.ts) instead of
+ * asking the selector for arrays. `exact` as for the selector's answers.
+ */
+export type SingleAddress = { family: 4; addr: number; exact: boolean } | { family: 6; bytes: Uint8Array; key: number; exact: boolean };
+
+/** The per-block selector; `single` is set when the filter is one full address (see SingleAddress). */
+export type CandidateSelector = ((block: IndexBlock) => Candidates) & { readonly single?: SingleAddress };
 
 const NONE: Candidates = { kind: 'none' };
 const ALL_EXACT: Candidates = { kind: 'all', exact: true };
@@ -38,7 +46,18 @@ const ALL_UNSURE: Candidates = { kind: 'all', exact: false };
 export function compileCandidates(filter: FilterNode): CandidateSelector {
   if (filter.kind === 'all') return () => ALL_EXACT;
   if (someNode(filter, (n) => n.kind === 'vlan')) return () => ALL_UNSURE;
-  return compile(filter);
+  const select = compile(filter);
+  const single = singleAddress(filter);
+  return single ? Object.assign(select, { single }) : select;
+}
+
+/** The filter's one full address (a /32 or /128 `host`/`net`, any direction or layer), or null. */
+export function singleAddress(filter: FilterNode): SingleAddress | null {
+  if (filter.kind !== 'address') return null;
+  const exact = filter.dir === 'src or dst' && filter.via === undefined;
+  const net = filter.net;
+  if (net.family === 6) return net.prefix === 128 ? { family: 6, bytes: net.bytes, key: ipv6Key(net.bytes, 0), exact } : null;
+  return net.mask >>> 0 === 0xffff_ffff ? { family: 4, addr: net.addr >>> 0, exact } : null;
 }
 
 function compile(f: FilterNode): CandidateSelector {

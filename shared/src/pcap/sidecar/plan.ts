@@ -15,8 +15,9 @@
  */
 import type { Timestamp } from '../types.js';
 import type { IndexBlock } from './block-summary.js';
-import type { CandidateSelector, Candidates } from './candidates.js';
+import type { CandidateSelector, Candidates, SingleAddress } from './candidates.js';
 import type { CaptureIndex } from './index.js';
+import { forEachPosting, listTotals } from './postings.js';
 
 /**
  * Gaps up to this many bytes between wanted records are read through rather than seeked over.
@@ -47,7 +48,39 @@ function recordOverhead(format: 'pcap' | 'pcapng'): number {
 
 /** The ranges extract reads from a capture for `select` over [from, to) (null = unbounded). */
 export function planReads(index: CaptureIndex, select: CandidateSelector, from: Timestamp | null, to: Timestamp | null): ReadPlan {
+  if (select.single) return planSingle(index, select.single, from, to, true, null);
   return planFrom(index, (block) => select(block), from, to);
+}
+
+/** Builds a read plan's ranges: records pushed in file order, coalesced across gaps up to READ_GAP. */
+class Coalescer {
+  readonly ranges: Array<[number, number]> = [];
+  bytes = 0;
+  // The range being coalesced: [runStart, runEnd), none while runEnd < 0.
+  private runStart = 0;
+  private runEnd = -1;
+
+  /** `collect: false`: only the byte total is kept (no range arrays). */
+  constructor(private readonly collect: boolean) {}
+
+  push(start: number, end: number): void {
+    if (this.runEnd >= 0 && start - this.runEnd <= READ_GAP) {
+      if (end > this.runEnd) this.runEnd = end;
+      return;
+    }
+    if (this.runEnd >= 0) {
+      this.bytes += this.runEnd - this.runStart;
+      if (this.collect) this.ranges.push([this.runStart, this.runEnd]);
+    }
+    this.runStart = start;
+    this.runEnd = end;
+  }
+
+  plan(index: CaptureIndex, blocksSkipped: number): ReadPlan {
+    this.push(Infinity, Infinity); // closes the last run
+    const size = index.data.capture.size;
+    return { scan: size > 0 && this.bytes > SCAN_SHARE * size, ranges: this.ranges, blocksSkipped, bytes: this.bytes };
+  }
 }
 
 /**
@@ -63,29 +96,13 @@ function planFrom(
   collect = true,
 ): ReadPlan {
   const overhead = recordOverhead(index.format);
-  const ranges: Array<[number, number]> = [];
+  const out = new Coalescer(collect);
   let blocksSkipped = 0;
-  let bytes = 0;
-  // The range being coalesced: [runStart, runEnd), none while runEnd < 0.
-  let runStart = 0;
-  let runEnd = -1;
-  const push = (start: number, end: number): void => {
-    if (runEnd >= 0 && start - runEnd <= READ_GAP) {
-      if (end > runEnd) runEnd = end;
-      return;
-    }
-    if (runEnd >= 0) {
-      bytes += runEnd - runStart;
-      if (collect) ranges.push([runStart, runEnd]);
-    }
-    runStart = start;
-    runEnd = end;
-  };
   for (let i = 0; i < index.blocks.length; i++) {
     const block = index.blocks[i]!;
     if (block.mustRead) {
       // The first packet of a pcapng interface: its IDB is inside the block, before any record we could seek to.
-      push(block.offset, block.end);
+      out.push(block.offset, block.end);
       continue;
     }
     if (!block.mayOverlap(from, to)) {
@@ -98,21 +115,73 @@ function planFrom(
       continue;
     }
     if (c.kind === 'all') {
-      push(block.offset, block.end);
+      out.push(block.offset, block.end);
       continue;
     }
     const { offsets, lengths } = c.list;
     let listed = 0;
     for (let k = 0; k < lengths.length; k++) listed += lengths[k]! + overhead;
     if (listed > DENSE_SHARE * (block.end - block.offset)) {
-      push(block.offset, block.end);
+      out.push(block.offset, block.end);
       continue;
     }
-    for (let i = 0; i < offsets.length; i++) push(offsets[i]!, Math.min(block.end, offsets[i]! + lengths[i]! + overhead));
+    for (let i = 0; i < offsets.length; i++) out.push(offsets[i]!, Math.min(block.end, offsets[i]! + lengths[i]! + overhead));
   }
-  push(Infinity, Infinity); // closes the last run
-  const size = index.data.capture.size;
-  return { scan: size > 0 && bytes > SCAN_SHARE * size, ranges, blocksSkipped, bytes };
+  return out.plan(index, blocksSkipped);
+}
+
+/**
+ * The read plan of a one-address filter straight from the encoded lists (no arrays of offsets):
+ * the same plan as planFrom with the address selector, and when `counts` is given, the same
+ * counts as estimateIndex's loop (counts[0] packets, [1] bytes, [2] 1 while exact, else 0).
+ */
+function planSingle(
+  index: CaptureIndex,
+  single: SingleAddress,
+  from: Timestamp | null,
+  to: Timestamp | null,
+  collect: boolean,
+  counts: Float64Array | null,
+): ReadPlan {
+  const overhead = recordOverhead(index.format);
+  const out = new Coalescer(collect);
+  const span = new Uint32Array(2);
+  const totals = new Float64Array(2);
+  let blocksSkipped = 0;
+  let end = 0;
+  const push = (offset: number, caplen: number): void => out.push(offset, Math.min(end, offset + caplen + overhead));
+  for (let i = 0; i < index.blocks.length; i++) {
+    const block = index.blocks[i]!;
+    const overlaps = block.mayOverlap(from, to);
+    // none: the index rules the block out; a list in span; else the whole block (no list kept, or damage).
+    let kind: 'none' | 'list' | 'all' = 'all';
+    if (single.family === 4) {
+      if (!block.mayHaveIpv4(single.addr, 0xffff_ffff)) kind = 'none';
+      else if (block.postingSpan4(single.addr, span)) kind = 'list';
+    } else if (!block.mayHaveIpv6(single.bytes, 128)) kind = 'none';
+    else if (block.postingSpan6(single.key, span)) kind = 'list';
+    if (kind === 'list' && !listTotals(block.postingBytes, span[0]!, span[1]!, block.offset, block.end, totals)) kind = 'all';
+    if (counts && overlaps && kind !== 'none') {
+      counts[0]! += kind === 'list' ? totals[0]! : block.packets;
+      counts[1]! += kind === 'list' ? totals[1]! : block.bytes;
+      if (!(kind === 'list' && single.exact && insideWindow(block.first, block.last, from, to))) counts[2] = 0;
+    }
+    if (block.mustRead) {
+      out.push(block.offset, block.end);
+      continue;
+    }
+    if (!overlaps || kind === 'none') {
+      blocksSkipped++;
+      continue;
+    }
+    if (kind === 'all' || totals[1]! + overhead * totals[0]! > DENSE_SHARE * (block.end - block.offset)) {
+      out.push(block.offset, block.end);
+      continue;
+    }
+    end = block.end;
+    forEachPosting(block.postingBytes, span[0]!, span[1]!, block.offset, push);
+  }
+  return out.plan(index, blocksSkipped);
 }
 
 export interface IndexEstimate {
@@ -130,6 +199,11 @@ export interface IndexEstimate {
  * window edge, or that the index cannot decide, counts as an upper bound (`exact: false`).
  */
 export function estimateIndex(index: CaptureIndex, select: CandidateSelector, from: Timestamp | null, to: Timestamp | null): IndexEstimate {
+  if (select.single) {
+    const counts = Float64Array.of(0, 0, 1);
+    const plan = planSingle(index, select.single, from, to, false, counts);
+    return { packets: counts[0]!, bytes: counts[1]!, exact: counts[2] === 1, bytesToRead: plan.scan ? index.data.capture.size : plan.bytes };
+  }
   const out: IndexEstimate = { packets: 0, bytes: 0, exact: true, bytesToRead: 0 };
   // Each block's candidates once: counted here, then turned into the read plan.
   const candidates: Array<Candidates | undefined> = new Array<Candidates | undefined>(index.blocks.length);

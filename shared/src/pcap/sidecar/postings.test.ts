@@ -11,7 +11,8 @@ import { writeCapture } from '../gen/output.js';
 import { openCapture } from '../reader.js';
 import { compileCandidates } from './candidates.js';
 import { decodeSidecar } from './file-format.js';
-import { buildIndex, loadIndex, sidecarPath, type CaptureIndex } from './index.js';
+import type { Timestamp } from '../types.js';
+import { buildIndex, loadIndex, sidecarPath, type CaptureIndex, type IndexBlock } from './index.js';
 import { estimateIndex, planReads } from './plan.js';
 import { PostingAccumulator, decodeList, intersect, union } from './postings.js';
 
@@ -200,4 +201,36 @@ test('a damaged posting section that passes the checksums is never trusted: its 
     const plain = await extract({ inputs: [path], output: out, filter: 'host 10.64.0.17', workers: 0, useIndex: false });
     assert.ok(plain.packets > 0);
     assert.deepEqual([damaged.packets, damaged.bytes, damaged.blocksSkipped], [plain.packets, plain.bytes, 0]);
+  }, 12_000));
+
+test('one-address filters are planned and estimated straight from the encoded lists: same plan and counts as through the selector', () =>
+  withCapture((path) => {
+    // A tight budget too, so some blocks keep no list for a host (whole-block answers).
+    for (const postingBudget of [undefined, 0.003]) {
+      const { index } = buildIndex(path, { postingBudget, persist: false });
+      const t0 = index.blocks[1]!.first;
+      const t1 = index.blocks[index.blocks.length - 2]!.last;
+      const windows: Array<[Timestamp | null, Timestamp | null]> = [
+        [null, null],
+        [{ sec: t0.sec, nsec: t0.nsec + 1 }, t1],
+      ];
+      const exprs = ['host 10.64.0.17', 'src host 10.64.0.33', 'host 10.1.0.53', 'host 192.0.2.99', 'ip host 10.64.1.4', 'host 10.64.0.4'];
+      let sparse = 0;
+      for (const expr of exprs) {
+        const fast = compileCandidates(parseFilter(expr));
+        assert.ok(fast.single, `${expr}: one address`);
+        // The same selector without the marker takes the general path (arrays of offsets).
+        const general = (b: IndexBlock): ReturnType<typeof fast> => fast(b);
+        for (const [from, to] of windows) {
+          const what = `${expr} [${from?.sec ?? '-'}, ${to?.sec ?? '-'}) budget ${postingBudget ?? 'default'}`;
+          assert.deepEqual(planReads(index, fast, from, to), planReads(index, general, from, to), what);
+          assert.deepEqual(estimateIndex(index, fast, from, to), estimateIndex(index, general, from, to), what);
+          sparse += planReads(index, fast, from, to).ranges.length;
+        }
+      }
+      assert.ok(sparse > 0, 'some plans read listed records');
+    }
+    assert.equal(compileCandidates(parseFilter('net 10.64.0.0/28')).single, undefined);
+    assert.equal(compileCandidates(parseFilter('host 10.64.0.17 and udp')).single, undefined);
+    assert.equal(compileCandidates(parseFilter('ip6 host 2001:db8::1')).single?.family, 6);
   }, 12_000));

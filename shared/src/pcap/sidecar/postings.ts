@@ -198,6 +198,74 @@ export function decodeList(bytes: Uint8Array, start: number, end: number, blockO
   return expectOffset ? { offsets, lengths } : null;
 }
 
+/**
+ * Packets and captured bytes of list bytes[start, end) without decoding it into arrays (estimate's
+ * and the planner's single-address path: a cold process pays for every array it grows). Writes
+ * out[0] = packets, out[1] = captured bytes; false under exactly the conditions decodeList
+ * returns null for (the caller then reads the block).
+ */
+export function listTotals(bytes: Uint8Array, start: number, end: number, blockOffset: number, blockEnd: number, out: Float64Array): boolean {
+  if (!(start <= end && end <= bytes.length)) return false;
+  let at = start;
+  let previous = blockOffset;
+  let packets = 0;
+  let captured = 0;
+  while (at < end) {
+    // The offset delta, then the captured length.
+    let n = 0;
+    let scale = 1;
+    let byte: number;
+    do {
+      if (at >= end) return false;
+      byte = bytes[at++]!;
+      n += (byte & 0x7f) * scale;
+      scale *= 128;
+    } while (byte & 0x80 && scale < 2 ** 49);
+    if (byte & 0x80) return false;
+    previous += n;
+    if (previous >= blockEnd || (packets > 0 && n === 0)) return false;
+    n = 0;
+    scale = 1;
+    do {
+      if (at >= end) return false;
+      byte = bytes[at++]!;
+      n += (byte & 0x7f) * scale;
+      scale *= 128;
+    } while (byte & 0x80 && scale < 2 ** 49);
+    if (byte & 0x80) return false;
+    packets++;
+    captured += n;
+  }
+  out[0] = packets;
+  out[1] = captured;
+  return true;
+}
+
+/** Calls `visit(offset, caplen)` for each packet of a list that listTotals accepted (no checks repeated). */
+export function forEachPosting(bytes: Uint8Array, start: number, end: number, blockOffset: number, visit: (offset: number, caplen: number) => void): void {
+  let at = start;
+  let previous = blockOffset;
+  while (at < end) {
+    let n = 0;
+    let scale = 1;
+    let byte: number;
+    do {
+      byte = bytes[at++]!;
+      n += (byte & 0x7f) * scale;
+      scale *= 128;
+    } while (byte & 0x80);
+    previous += n;
+    n = 0;
+    scale = 1;
+    do {
+      byte = bytes[at++]!;
+      n += (byte & 0x7f) * scale;
+      scale *= 128;
+    } while (byte & 0x80);
+    visit(previous, n);
+  }
+}
+
 /** Packets of both lists (sorted merge). */
 export function intersect(a: PostingList, b: PostingList): PostingList {
   const out: PostingList = { offsets: [], lengths: [] };
