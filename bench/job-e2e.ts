@@ -5,6 +5,11 @@
  *
  *   node --conditions=pcapmesh-src --import tsx bench/job-e2e.ts [RUNS=3] [GIB=1] [DB=pglite|postgres]
  *
+ * Switches (environment): JOB_E2E_CLASSES=heavy,typical — only these host classes (default all);
+ * JOB_E2E_PROFILE=1 — the collector and the agents run with `--cpu-prof` (one .cpuprofile per
+ * thread, worker threads included, written when they stop) into the run's `prof/` directory, and
+ * log at info level (the agents' task milestones with timestamps in `logs/sensor-*.log`).
+ *
  * Input (bench/job-e2e-data.ts): three sensors, one hour of traffic each (GIB GiB per sensor),
  * indexed. Job: window [10:20, 10:30) of the hour, filter `host H`, targets auto (all three), for
  * each host class — typical (1 of 4,000 clients), heavy (a tenth of all flows), sparse (only on
@@ -45,6 +50,12 @@ const from = START + 1200;
 const to = START + 1800;
 const work = join(dataDir, 'job-e2e-run');
 const token = 'bench-job-e2e-token-0123456789abcdef';
+const profile = process.env.JOB_E2E_PROFILE === '1';
+const profDir = join(work, 'prof');
+/** Node options of the measured processes: with JOB_E2E_PROFILE=1, a CPU profile per thread. */
+const nodeFlags = (name: string): string[] => (profile ? ['--cpu-prof', `--cpu-prof-dir=${join(profDir, name)}`] : []);
+const onlyClasses = process.env.JOB_E2E_CLASSES?.split(',').map((c) => c.trim());
+for (const c of onlyClasses ?? []) if (!(c in HOSTS)) throw new Error(`JOB_E2E_CLASSES: unknown host class ${c} (${Object.keys(HOSTS).join(', ')})`);
 
 let stopping = false;
 
@@ -70,7 +81,7 @@ function statusKiB(pid: number, field: 'VmRSS' | 'VmHWM'): number {
 }
 
 function start(name: string, args: string[], logDir: string): Proc {
-  const child = spawn(process.execPath, args, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...nodeFlags(name), ...args], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
   const log = createWriteStream(join(logDir, `${name}.log`));
   child.stdout!.pipe(log);
   child.stderr!.pipe(log);
@@ -251,7 +262,7 @@ async function main(): Promise<void> {
           stateDir: join(work, s.name),
           capture: { enabled: false },
           captures: [{ name: 'ring', directory: s.dir }],
-          log: { level: 'warn' },
+          log: { level: profile ? 'info' : 'warn' },
         }),
       );
       procs.push(start(s.name, [join(repoRoot, 'agent/dist/main.js'), '--config', config], logDir));
@@ -282,7 +293,7 @@ async function main(): Promise<void> {
     const all = sensors.flatMap((s) => s.files);
     const rows: string[] = [];
     const phaseRows: string[] = [];
-    for (const cls of Object.keys(HOSTS) as HostClass[]) {
+    for (const cls of (onlyClasses ?? Object.keys(HOSTS)) as HostClass[]) {
       const host = HOSTS[cls];
       const jobs: JobRun[] = [];
       const before = procs.map((p) => p.sampledKiB);
@@ -305,7 +316,7 @@ async function main(): Promise<void> {
       rows.push(row(cls, host, jobs, ours, manualAll, manualWindow, manualPackets, same));
     }
     const mib = (kib: number) => `${(kib / 1024).toFixed(0)} MiB`;
-    const classes = Object.keys(HOSTS) as HostClass[];
+    const classes = (onlyClasses ?? Object.keys(HOSTS)) as HostClass[];
     const memory = procs.map(
       (p) =>
         `| ${p.name} | ${mib(p.idleKiB)} | ${mib(p.sampledKiB)} | ${classes.map((c) => mib(p.byClass[c] ?? 0)).join(' | ')} | ${mib(statusKiB(p.child.pid!, 'VmHWM'))} |`,
@@ -335,7 +346,12 @@ async function main(): Promise<void> {
     );
   } finally {
     stopAll();
-    await sleep(2000);
+    // Each process writes its CPU profiles as it exits: wait for the exits (at most 30 s), not a fixed pause.
+    await Promise.race([
+      Promise.all(procs.map((p) => (p.child.exitCode !== null || p.child.signalCode !== null ? null : new Promise((r) => p.child.once('exit', r))))),
+      sleep(30_000),
+    ]);
+    if (profile) console.error(`CPU profiles: ${profDir}`);
     await database?.drop();
   }
 }

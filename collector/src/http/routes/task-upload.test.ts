@@ -6,6 +6,9 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createAdaptorServer } from '@hono/node-server';
 import { readFileSync, rmSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -212,4 +215,60 @@ test('a PUT of the whole file with X-Upload-Packets/-Bytes/-Truncated declares i
     [task.taskId],
   );
   assert.deepEqual(row, { status: 'done', packets: 500, truncated: 'max-packets' });
+});
+
+test('through a real Node server (the body read from the socket, not a web stream): a bad hash and a body cut mid-way keep nothing; the chunks then complete the upload', async () => {
+  const job = await insertJob(t.db, { sensors: ['edge-1'] });
+  const task = job.tasks[0]!;
+  const token = await tokenFor(task);
+  const server = createAdaptorServer({ fetch: t.app.fetch });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  try {
+    const file = randomBytes(1_500_000);
+    const [a, b] = chunksOf(file, 750_000) as [ReturnType<typeof chunksOf>[0], ReturnType<typeof chunksOf>[0]];
+    const send = (c: typeof a, sha: string) =>
+      fetch(`http://127.0.0.1:${port}${url(task)}`, {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${token}`, 'content-range': `bytes ${c.start}-${c.end}/${file.length}`, 'x-chunk-sha256': sha },
+        body: new Uint8Array(c.bytes),
+      });
+    assert.equal((await declare(task, token, file)).status, 200);
+    const badHash = await send(a, b.sha256);
+    assert.equal(badHash.status, 400);
+    assert.match((await errorOf(badHash)).message, /X-Chunk-SHA256/);
+    // Half of chunk a, then the connection closes: the chunk broke off, nothing of it is kept.
+    await new Promise<void>((resolve, reject) => {
+      const req = httpRequest({
+        host: '127.0.0.1',
+        port,
+        method: 'PUT',
+        path: url(task),
+        headers: {
+          authorization: `Bearer ${token}`,
+          'content-length': String(a.bytes.length),
+          'content-range': `bytes ${a.start}-${a.end}/${file.length}`,
+          'x-chunk-sha256': a.sha256,
+        },
+      });
+      req.on('error', () => resolve()); // the cut itself
+      req.on('response', (res) => reject(new Error(`a cut chunk was answered ${res.statusCode}`)));
+      req.write(a.bytes.subarray(0, 300_000), () => setTimeout(() => req.destroy(), 50));
+    });
+    const state = async () => (await t.app.request(url(task), { headers: { authorization: `Bearer ${token}` } })).json();
+    // The cut chunk is refused after the cut: until the collector has let go of it, chunk a is 409 (busy).
+    let sent: Response | undefined;
+    for (let i = 0; i < 200; i++) {
+      sent = await send(a, a.sha256);
+      if (sent.status !== 409) break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    assert.equal(sent?.status, 200, await sent?.text());
+    assert.deepEqual(await state(), { received: 750_000, size: file.length, complete: false });
+    const last = await send(b, b.sha256);
+    assert.equal(last.status, 200);
+    assert.deepEqual(await last.json(), { received: file.length, size: file.length, complete: true });
+  } finally {
+    await new Promise((resolve) => server.close(resolve));
+  }
 });
