@@ -1,8 +1,9 @@
 /**
  * Wires the collector together: database (+ migrations and partition maintenance, at start and
- * hourly), cache (Redis or memory), domain services, API token, MQTT broker (embedded aedes or
- * external client), ingest, `events/` publisher, live feed (through the cache's pub/sub), HTTP API,
- * and the heartbeat sweeper.
+ * hourly), the cluster check (data directory lock, shared results directory: cluster.service.ts),
+ * cache (Redis or memory), domain services, API token, MQTT broker (embedded aedes or external
+ * client), ingest, `events/` publisher, live feed (through the cache's pub/sub), HTTP API, the jobs
+ * tick and the periodic work (periodic-work.ts: heartbeat sweep, expiry, partitions, learning).
  *
  * Contract:
  * - `start()` brings everything up in dependency order; if a step fails, what was already started
@@ -57,12 +58,11 @@ import { taskOwner } from './domain/jobs/task-owner.js';
 import type { AuditService } from './domain/accounts/audit.service.js';
 import { COLLECTOR_VERSION } from './version.js';
 import { every } from '@pcapmesh/shared/util/every';
+import { joinCluster } from './domain/maintenance/cluster.service.js';
+import { startPeriodicWork } from './periodic-work.js';
 
 /** The jobs scheduler's period (dispatch, timeouts, deadlines; domain/jobs/scheduler.ts). */
 const JOBS_TICK_MS = 2_000;
-
-/** Partition maintenance runs at start and then hourly. */
-const PARTITION_INTERVAL_MS = 3_600_000;
 
 export interface CollectorServices {
   db: Db;
@@ -150,6 +150,9 @@ export function createCollector(config: CollectorConfig, opts: CreateCollectorOp
       tables: partitionRegistry,
     });
     await step('create partitions', () => partitions.run());
+    // The data directory locked, the results directory writable and the one the other collectors on this database use.
+    const member = await step('join the cluster', () => joinCluster({ db, dataDir: config.dataDir, resultsDir: config.results.directory, log }));
+    closers.push({ what: 'data directory lock', close: () => member.release() });
 
     const cache = await step('open cache', () => openCache({ url: config.redis.url }));
     closers.push({ what: 'cache', close: () => cache.close() });
@@ -258,6 +261,7 @@ export function createCollector(config: CollectorConfig, opts: CreateCollectorOp
         version: COLLECTOR_VERSION,
         config,
         publicUrl: () => publicUrlOf(config, bound.port),
+        holder: member.holder,
       }),
     ));
     closers.push({ what: 'jobs', close: () => stack.close() });
@@ -302,7 +306,7 @@ export function createCollector(config: CollectorConfig, opts: CreateCollectorOp
     httpUrl = server.url;
     bound.port = Number(new URL(server.url).port);
 
-    // Jobs: resume what a previous run left (dispatch needs the upload URL, so after the server), then tick; expire results hourly.
+    // Jobs: resume what a previous run left (dispatch needs the upload URL, so after the server), then tick.
     await step('resume uploads', () => stack.uploads.recover());
     await step('resume jobs', () => stack.jobs.scheduler.resume());
     const stopJobs = every(
@@ -313,57 +317,19 @@ export function createCollector(config: CollectorConfig, opts: CreateCollectorOp
       JOBS_TICK_MS,
     );
     closers.push({ what: 'jobs scheduler', close: stopJobs });
-    const stopExpiry = every(
-      'results expiry',
-      PARTITION_INTERVAL_MS,
-      async () => {
-        for (const expired of await stack.results.sweepExpired(new Date())) {
-          log.info({ job: expired.jobId, bytes: expired.bytes }, 'job results expired and deleted');
-          await accounts.audit.record({
-            actor: null,
-            action: 'job.expire',
-            target: expired.jobId,
-            outcome: 'ok',
-            details: { owner: expired.owner, bytes: expired.bytes },
-          });
-        }
-      },
-      (err) => log.error({ err }, 'results expiry failed'),
-    );
-    closers.push({ what: 'results expiry', close: stopExpiry });
-
-    // The first run of each is one period after start (partitions were made by the start step above).
-    const sweepMs = config.ingest.healthIntervalSeconds * 1000;
-    const stopSweeper = every(
-      'heartbeat sweep',
-      sweepMs,
-      async () => {
-        const offline = await sensors.sweepHeartbeats();
-        if (offline.length > 0) log.info({ sensors: offline }, 'heartbeat timeout: marked offline');
-      },
-      (err) => log.error({ err }, 'heartbeat sweep failed'),
-      sweepMs,
-    );
-    closers.push({ what: 'heartbeat sweeper', close: stopSweeper });
-    const stopPartitions = every(
-      'partition maintenance',
-      PARTITION_INTERVAL_MS,
-      () => partitions.run(new Date(), { ifLocked: 'skip' }),
-      (err) => log.error({ err }, 'partition maintenance failed'),
-      PARTITION_INTERVAL_MS,
-    );
-    closers.push({ what: 'partition manager', close: stopPartitions });
-    const learnMs = config.network.learnIntervalSeconds * 1000;
-    const stopLearning = every(
-      'subnet map learning',
-      learnMs,
-      async () => {
-        await network.learn();
-      },
-      (err) => log.error({ err }, 'subnet map learning failed'),
-      learnMs,
-    );
-    closers.push({ what: 'subnet map learning', close: stopLearning });
+    // Results expiry, heartbeat sweep, partitions, subnet learning: each once per interval across the collectors on this database.
+    const stopPeriodic = startPeriodicWork({
+      db,
+      holder: member.holder,
+      config,
+      log,
+      results: stack.results,
+      audit: accounts.audit,
+      sensors,
+      partitions,
+      network,
+    });
+    closers.push({ what: 'periodic work', close: stopPeriodic });
 
     services = { db, cache, sensors, events, ingestStats, broker };
   }

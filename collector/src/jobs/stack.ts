@@ -37,6 +37,8 @@ export interface JobsStackDeps {
   /** Base URL agents upload to (http.publicUrl, or the bound address once the server runs). */
   publicUrl: () => string;
   now?: () => Date;
+  /** This collector in job and merge leases (ClusterMember.holder); default unique per process. */
+  holder?: string;
 }
 
 export interface JobsStack {
@@ -73,6 +75,7 @@ export async function openJobsStack(deps: JobsStackDeps): Promise<JobsStack> {
     log: log.child({ component: 'jobs' }),
     publicUrl: deps.publicUrl,
     now,
+    ...(deps.holder !== undefined ? { holder: deps.holder } : {}),
     settings: {
       defaultLimits: config.jobs.defaultLimits,
       ceilings: config.jobs.ceilings,

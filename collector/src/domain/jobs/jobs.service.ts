@@ -55,6 +55,7 @@ import type {
   EvidenceManifest,
 } from './jobs.types.js';
 import type { JobResults, SubnetLocator } from './jobs.ports.js';
+import type { JobLeases } from './job-lease.js';
 import type { JobLifecycle } from './lifecycle.js';
 import { availabilityOf, filterLocations, filterNets, makePlan, planEntry, resolveTargets, validateRequest } from './planner.js';
 import { isoOfNs, nsOfDate, nsOfTimestamp, dateOfNs } from './window.js';
@@ -74,6 +75,8 @@ export interface JobsServiceDeps {
   subnets?: SubnetLocator | undefined;
   dispatcher: TaskDispatcher;
   lifecycle: JobLifecycle;
+  /** Job leases (job-lease.ts): a job is dispatched only by the collector holding its lease. */
+  leases: Pick<JobLeases, 'claim'>;
   estimates: DryRunEstimates;
   results: JobResults;
   log: Logger;
@@ -169,12 +172,14 @@ export class JobsService implements JobsApi {
   /**
    * Sends every task of a pending job that was never dispatched, moves the job to running, and
    * ends it at once when nothing is left to wait for (every sensor skipped). Used by submit and,
-   * after a restart, by the scheduler.
+   * after a restart, by the scheduler. Only under the job's lease: a job whose lease another
+   * collector holds is left to it (two collectors never both dispatch it).
    */
   async dispatchJob(id: string): Promise<void> {
     const { db } = this.deps;
     const job = await findJob(db, id);
     if (job === null || job.status !== 'pending') return;
+    if (!(await this.deps.leases.claim(id))) return;
     const tasks = await listTasks(db, id);
     await Promise.all(tasks.filter((t) => t.status === 'pending' && t.dispatchedAt === null).map((t) => this.deps.dispatcher.send(job, t, t.attempt)));
     if (await setJobStatus(db, id, { from: ['pending'], to: 'running', at: this.deps.now() })) await this.deps.lifecycle.emitJob(id, 'running');

@@ -21,6 +21,7 @@ import { DryRunEstimates } from './estimates.js';
 import type { CommandSender, JobResults, SubnetLocator, TaskTokenIssuer } from './jobs.ports.js';
 import { JobsService, type JobsSettings } from './jobs.service.js';
 import { JobLifecycle } from './lifecycle.js';
+import { JobLeases } from './job-lease.js';
 import { JobScheduler } from './scheduler.js';
 
 export interface JobsDeps {
@@ -45,7 +46,11 @@ export interface JobsDeps {
     /** jobs.mergeLeaseSeconds */
     mergeLeaseSeconds: number;
   };
-  /** This collector in merge leases; default `{hostname}:{pid}:{random}` (unique per process). */
+  /**
+   * This collector in job and merge leases, unique among the live collectors on the database;
+   * default `{hostname}:{pid}:{random}` (unique per process). jobs/stack.ts passes
+   * `{hostname}:{dataDir}` so a collector restarted on its (locked) data directory finds its leases again.
+   */
   holder?: string;
 }
 
@@ -70,6 +75,7 @@ export function createJobs(deps: JobsDeps): Jobs {
     now,
   });
   const holder = deps.holder ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  const leases = new JobLeases(db, holder, settings.mergeLeaseSeconds);
   const lifecycle = new JobLifecycle({ db, dispatcher, results: deps.results, events: deps.events, log, now, settings, holder });
   const estimates = new DryRunEstimates(deps.commands, (sensor, err) => log.warn({ sensor, err }, 'publishing an estimate command failed'));
   const service = new JobsService({
@@ -78,13 +84,14 @@ export function createJobs(deps: JobsDeps): Jobs {
     subnets: deps.subnets,
     dispatcher,
     lifecycle,
+    leases,
     estimates,
     results: deps.results,
     log,
     now,
     settings,
   });
-  const scheduler = new JobScheduler({ db, service, dispatcher, lifecycle, results: deps.results, log, now, settings });
+  const scheduler = new JobScheduler({ db, service, dispatcher, lifecycle, leases, results: deps.results, log, now, settings });
   // A sensor that is born or comes back gets its unfinished tasks again (commands sent while it was away are lost).
   const unwatch = scheduler.watch(deps.events);
   return {

@@ -13,9 +13,17 @@
  * 3. a job past its deadline ends with what it has: open tasks are cancelled with the reason;
  * 4. running jobs whose tasks are all final are merged and end complete, partial or failed.
  *
+ * Several collectors on one database (docs/jobs.md "Job lease"): a tick first renews this
+ * collector's job leases and takes the free and expired ones (job-lease.ts), and steps 1–4 look
+ * only at the jobs it holds, so each job is dispatched, retried, timed out and merged by one
+ * collector. A job taken over from a dead holder has its open tasks of online sensors re-sent
+ * (the holder may have recorded a dispatch it never published), as resume() does at start.
+ *
  * Agents run clean MQTT sessions, so a command sent while a sensor is offline is lost:
  * `sensorOnline(name)` re-sends that sensor's unfinished tasks at their current attempt (the agent
- * re-reports a task it already holds instead of starting it again).
+ * re-reports a task it already holds instead of starting it again). The collector that ingested
+ * the birth does it, whoever holds the job's lease: it is the one that saw the sensor return, and
+ * a re-send of an attempt already dispatched changes nothing at the agent.
  */
 import type { Logger } from 'pino';
 import type { Db } from '../../storage/db.js';
@@ -25,6 +33,7 @@ import type { DomainEvents } from '../events.js';
 import type { TaskDispatcher } from './dispatcher.js';
 import type { JobResults } from './jobs.ports.js';
 import type { JobsService } from './jobs.service.js';
+import type { JobLeases } from './job-lease.js';
 import type { JobLifecycle } from './lifecycle.js';
 
 export interface SchedulerDeps {
@@ -32,6 +41,8 @@ export interface SchedulerDeps {
   service: Pick<JobsService, 'dispatchJob'>;
   dispatcher: TaskDispatcher;
   lifecycle: JobLifecycle;
+  /** This collector's job leases: a tick works only on the jobs it holds. */
+  leases: Pick<JobLeases, 'claimOpen' | 'releaseStale'>;
   results: Pick<JobResults, 'sweepExpired'>;
   log: Logger;
   now: () => Date;
@@ -47,6 +58,8 @@ export interface TickReport {
   timedOut: number;
   /** Open jobs whose finish check started in the background (it merges those whose tasks all ended). */
   finishing: number;
+  /** Jobs whose lease this tick took over from another (expired) holder. */
+  takenOver: number;
 }
 
 export class JobScheduler {
@@ -89,27 +102,37 @@ export class JobScheduler {
    */
   async resume(): Promise<TickReport> {
     this.resumed = true;
-    const merging = (await openJobs(this.deps.db)).filter((j) => j.status === 'merging');
+    const released = await this.deps.leases.releaseStale();
+    if (released > 0) this.deps.log.info({ jobs: released }, "a previous run's job leases released");
+    const { held } = await this.deps.leases.claimOpen();
+    const merging = (await openJobs(this.deps.db)).filter((j) => j.status === 'merging' && held.has(j.id));
     for (const job of merging) {
       this.deps.log.info({ job: job.id }, 'merging again after a restart');
       this.finishInBackground(job.id);
     }
-    const online = new Set((await openTasksOfOnlineSensors(this.deps.db)).map((t) => t.sensorName));
-    for (const sensor of online) await this.sensorOnline(sensor);
+    const online = new Set((await openTasksOfOnlineSensors(this.deps.db)).filter((t) => held.has(t.jobId)).map((t) => t.sensorName));
+    for (const sensor of online) await this.sensorOnline(sensor, held);
     return this.tick();
   }
 
   async tick(): Promise<TickReport> {
-    const { db } = this.deps;
-    const report: TickReport = { dispatched: 0, stalled: 0, timedOut: 0, finishing: 0 };
-    for (const job of await openJobs(db)) {
+    const { db, log } = this.deps;
+    const report: TickReport = { dispatched: 0, stalled: 0, timedOut: 0, finishing: 0, takenOver: 0 };
+    const { held, takenOver } = await this.deps.leases.claimOpen();
+    for (const jobId of takenOver) {
+      log.info({ job: jobId }, 'job lease taken over from an expired holder: its open tasks of online sensors are re-sent');
+      await this.resendJob(jobId);
+      report.takenOver += 1;
+    }
+    const open = (await openJobs(db)).filter((j) => held.has(j.id));
+    for (const job of open) {
       if (job.status !== 'pending') continue;
       await this.deps.service.dispatchJob(job.id);
       report.dispatched += 1;
     }
-    report.stalled = await this.checkProgress();
+    report.stalled = await this.checkProgress(held);
     const now = this.deps.now();
-    for (const job of await openJobs(db)) {
+    for (const job of open.length > 0 ? (await openJobs(db)).filter((j) => held.has(j.id)) : []) {
       if (job.status === 'running' && job.deadlineAt.getTime() <= now.getTime()) {
         await this.timeOut(job, now);
         report.timedOut += 1;
@@ -119,6 +142,17 @@ export class JobScheduler {
       if (this.finishInBackground(job.id)) report.finishing += 1;
     }
     return report;
+  }
+
+  /** Re-sends a job's open tasks of online sensors at their current attempt (its lease was taken over). */
+  private async resendJob(jobId: string): Promise<number> {
+    const job = await findJob(this.deps.db, jobId);
+    if (job === null || job.status !== 'running') return 0;
+    let sent = 0;
+    for (const task of (await openTasksOfOnlineSensors(this.deps.db)).filter((t) => t.jobId === jobId)) {
+      if (task.dispatchedAt !== null && (await this.deps.dispatcher.send(job, task, task.attempt))) sent += 1;
+    }
+    return sent;
   }
 
   /**
@@ -142,9 +176,10 @@ export class JobScheduler {
    * Re-sends a sensor's unfinished tasks (it was born or came back; commands sent meanwhile were
    * lost). Called from the 'sensor.status' event and from ingest on every birth (a birth while the
    * collector still held the sensor online changes no status); calls for one sensor within
-   * RESEND_DEBOUNCE_MS of the last re-send are skipped, so one birth re-sends once.
+   * RESEND_DEBOUNCE_MS of the last re-send are skipped, so one birth re-sends once. `onlyJobs`:
+   * re-send only the tasks of these jobs (resume(): the jobs this collector holds the lease of).
    */
-  async sensorOnline(sensor: string): Promise<number> {
+  async sensorOnline(sensor: string, onlyJobs?: ReadonlySet<string>): Promise<number> {
     // Before resume() the upload URL may not be known yet (the HTTP server binds later); resume() re-sends then.
     if (!this.resumed) return 0;
     const now = this.deps.now().getTime();
@@ -154,6 +189,7 @@ export class JobScheduler {
     const tasks = await openTasksOfSensor(this.deps.db, sensor);
     let sent = 0;
     for (const task of tasks) {
+      if (onlyJobs !== undefined && !onlyJobs.has(task.jobId)) continue;
       const job = await findJob(this.deps.db, task.jobId);
       if (job === null || job.status !== 'running') continue;
       if (await this.deps.dispatcher.send(job, task, task.attempt)) sent += 1;
@@ -167,13 +203,14 @@ export class JobScheduler {
     return this.deps.results.sweepExpired(this.deps.now());
   }
 
-  private async checkProgress(): Promise<number> {
+  /** Fails or retries the stalled tasks of the jobs this collector holds. */
+  private async checkProgress(held: ReadonlySet<string>): Promise<number> {
     const { db, lifecycle } = this.deps;
     const now = this.deps.now().getTime();
     const limitMs = this.deps.settings.taskNoProgressSeconds * 1000;
     let stalled = 0;
     for (const task of await openTasksOfOnlineSensors(db)) {
-      if (now - since(task) < limitMs) continue;
+      if (!held.has(task.jobId) || now - since(task) < limitMs) continue;
       const job = await findJob(db, task.jobId);
       if (job === null || job.status !== 'running') continue;
       const outcome = await lifecycle.failOrRetry(job, task, `no progress for ${this.deps.settings.taskNoProgressSeconds} s`, true);
