@@ -268,7 +268,7 @@ async function query(collector: CollectorProcess, databaseUrl: string): Promise<
     ids.push(Number((await db.query<{ id: string }>('SELECT id FROM locations WHERE name = $1', [name])).rows[0]!.id));
   }
   const sensorIds = (await db.query<{ id: string }>("SELECT id FROM sensors WHERE name LIKE 'q%' ORDER BY name")).rows.map((r) => Number(r.id));
-  const { ensureLocationTrafficTable, locationTrafficTable } = await import('../collector/src/storage/network-traffic.repo.js');
+  const { ensureLocationTrafficTable, locationTrafficTable, netIds } = await import('../collector/src/storage/network-traffic.repo.js');
   const q = { query: async <T>(sql: string, params?: unknown[]) => (await db.query(sql, params)).rows as T[] };
   const t0 = Date.now();
   for (const [i, id] of ids.entries()) {
@@ -288,15 +288,20 @@ async function query(collector: CollectorProcess, databaseUrl: string): Promise<
         await db.query(`CREATE TABLE IF NOT EXISTS ${rp} PARTITION OF ${rollup} FOR VALUES FROM ('${from.toISOString()}') TO ('${to.toISOString()}')`);
       }
     }
+    // The location's R subnet pairs (network_nets ids, sql/0020), as ingest would have added them.
+    const src = (p: number) => `10.${i}.${p % 256}.0/24`;
+    const dst = (p: number) => `192.0.${Math.floor(p / 256)}.0/24`;
+    const ps = Array.from({ length: rowsPerMinute }, (_, p) => p);
+    const nets = await netIds(q as never, [...ps.map(src), ...ps.map(dst)]);
     // R pairs every minute of 30 days, one day per statement.
     for (let d = 0; d < DAYS; d++) {
       const from = new Date(first + d * 86_400_000);
       await db.query(
-        `INSERT INTO network_traffic (location_id, minute, sensor_id, src_net, dst_net, packets, bytes)
-         SELECT $1, m, $2, '10.' || $4::int || '.' || (p % 256) || '.0/24', '192.0.' || (p / 256) || '.0/24', 10 + p % 7, 1500 * (10 + p % 7)
+        `INSERT INTO network_traffic (location_id, minute, sensor_id, src_id, dst_id, packets, bytes)
+         SELECT $1, m, $2, p.src, p.dst, 10 + p.k % 7, 1500 * (10 + p.k % 7)
            FROM generate_series($3::timestamptz, $3::timestamptz + interval '1 day' - interval '1 minute', interval '1 minute') AS m,
-                generate_series(0, $5::int - 1) AS p`,
-        [id, sensorIds[i], from, i, rowsPerMinute],
+                unnest($4::int4[], $5::int4[], $6::int4[]) AS p(k, src, dst)`,
+        [id, sensorIds[i], from, ps, ps.map((p) => nets.get(src(p))), ps.map((p) => nets.get(dst(p)))],
       );
       // The rollups as ingest keeps them: the same sums, made here from the base rows of the day.
       await db.query(
@@ -306,8 +311,8 @@ async function query(collector: CollectorProcess, databaseUrl: string): Promise<
         [id, from],
       );
       await db.query(
-        `INSERT INTO network_pairs_hour (location_id, hour, src_net, dst_net, packets, bytes)
-         SELECT location_id, date_trunc('hour', minute AT TIME ZONE 'UTC') AT TIME ZONE 'UTC', src_net, dst_net, sum(packets), sum(bytes) FROM network_traffic
+        `INSERT INTO network_pairs_hour (location_id, hour, src_id, dst_id, packets, bytes)
+         SELECT location_id, date_trunc('hour', minute AT TIME ZONE 'UTC') AT TIME ZONE 'UTC', src_id, dst_id, sum(packets), sum(bytes) FROM network_traffic
           WHERE location_id = $1 AND minute >= $2 AND minute < $2::timestamptz + interval '1 day' GROUP BY 1, 2, 3, 4`,
         [id, from],
       );

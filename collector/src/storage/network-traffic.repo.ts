@@ -2,7 +2,9 @@
  * SQL of `network_traffic` (sql/0010_network.sql, part since 0018): packets and bytes per minute per
  * (location, sensor, part, source subnet, destination subnet), stored once by ingest
  * (insertNewRows), LIST-partitioned by location into `network_traffic_l{id}`, each
- * RANGE-partitioned by day on `minute` by the partition manager.
+ * RANGE-partitioned by day on `minute` by the partition manager. Subnets are int4 ids of
+ * `network_nets` (sql/0020) in network_traffic and network_pairs_hour; callers hand in and get back
+ * subnet texts, the ids are resolved here (netIds).
  *
  * Every read here filters on `location_id` (when one location is asked for) and on a `minute`
  * range, so PostgreSQL prunes to the asked location's tables and the asked days' partitions
@@ -67,6 +69,54 @@ export async function networkPartitionedTables(q: Queryable, retentionDays: numb
   ];
 }
 
+const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/** Subnet text → id (network_nets). */
+export type NetIds = ReadonlyMap<string, number>;
+
+/**
+ * The ids of subnet texts (canonical CIDR or 'other'), adding those network_nets lacks: one
+ * SELECT, and for missing ones an INSERT (sorted: concurrent adders take the unique index's
+ * locks in one order) and a second SELECT for those another transaction added meanwhile.
+ * Ids are final once the calling transaction commits; ids it added vanish if it rolls back, so
+ * a cache of ids may keep only those of committed transactions.
+ */
+export async function netIds(q: Queryable, nets: Iterable<string>): Promise<Map<string, number>> {
+  const want = [...new Set(nets)].sort(cmp);
+  const out = new Map<string, number>();
+  if (want.length === 0) return out;
+  const read = async (list: string[]) => {
+    for (const r of await q.query<{ id: number; net: string }>('SELECT id, net FROM network_nets WHERE net = ANY ($1::text[])', [list])) out.set(r.net, r.id);
+  };
+  await read(want);
+  let missing = want.filter((n) => !out.has(n));
+  if (missing.length === 0) return out;
+  for (const r of await q.query<{ id: number; net: string }>(
+    'INSERT INTO network_nets (net) SELECT n FROM unnest($1::text[]) AS n ORDER BY n ON CONFLICT (net) DO NOTHING RETURNING id, net',
+    [missing],
+  ))
+    out.set(r.net, r.id);
+  missing = missing.filter((n) => !out.has(n));
+  if (missing.length > 0) await read(missing);
+  const lost = want.find((n) => !out.has(n));
+  if (lost !== undefined) throw new Error(`network_nets: no id for ${JSON.stringify(lost)} after adding it`);
+  return out;
+}
+
+/** Every subnet text of the rows and hourly pairs. */
+export function netsOf(add: Partial<Pick<TrafficAdd, 'rows' | 'hours'>>): Set<string> {
+  const nets = new Set<string>();
+  for (const r of add.rows ?? []) nets.add(r.src).add(r.dst);
+  for (const r of add.hours ?? []) nets.add(r.src).add(r.dst);
+  return nets;
+}
+
+function idOf(ids: NetIds, net: string): number {
+  const id = ids.get(net);
+  if (id === undefined) throw new Error(`no network_nets id for ${JSON.stringify(net)} (netIds first)`);
+  return id;
+}
+
 /** One folded base row: a sensor's packets and bytes of one pair in one minute (one part of it) at its location. */
 export interface TrafficRow {
   locationId: number;
@@ -118,25 +168,26 @@ const ADD = (table: string, key: string) =>
  */
 export async function addNetworkTraffic(q: Queryable, add: TrafficAdd): Promise<void> {
   const { rows } = add;
+  const ids = await netIds(q, netsOf(add));
   if (rows.length > 0) {
     await q.query(
-      `INSERT INTO network_traffic (location_id, minute, sensor_id, part, src_net, dst_net, packets, bytes)
-       SELECT * FROM unnest($1::int8[], $2::timestamptz[], $3::int8[], $4::text[], $5::text[], $6::text[], $7::int8[], $8::int8[])
-       ${ADD('network_traffic', 'location_id, minute, sensor_id, part, src_net, dst_net')}`,
-      rowArrays(rows),
+      `INSERT INTO network_traffic (location_id, minute, sensor_id, part, src_id, dst_id, packets, bytes)
+       SELECT * FROM unnest($1::int8[], $2::timestamptz[], $3::int8[], $4::text[], $5::int4[], $6::int4[], $7::int8[], $8::int8[])
+       ${ADD('network_traffic', 'location_id, minute, sensor_id, part, src_id, dst_id')}`,
+      rowArrays(rows, ids),
     );
   }
-  await addRollups(q, add);
+  await addRollups(q, add, ids);
 }
 
-function rowArrays(rows: readonly TrafficRow[]): unknown[] {
+function rowArrays(rows: readonly TrafficRow[], ids: NetIds): unknown[] {
   const n = rows.length;
   const loc = new Array<number>(n);
   const minute = new Array<string>(n);
   const sensor = new Array<number>(n);
   const part = new Array<string>(n);
-  const src = new Array<string>(n);
-  const dst = new Array<string>(n);
+  const src = new Array<number>(n);
+  const dst = new Array<number>(n);
   const packets = new Array<number>(n);
   const bytes = new Array<number>(n);
   const iso = new Map<number, string>();
@@ -149,8 +200,8 @@ function rowArrays(rows: readonly TrafficRow[]): unknown[] {
     minute[i] = m;
     sensor[i] = r.sensorId;
     part[i] = r.part;
-    src[i] = r.src;
-    dst[i] = r.dst;
+    src[i] = idOf(ids, r.src);
+    dst[i] = idOf(ids, r.dst);
     packets[i] = r.packets;
     bytes[i] = r.bytes;
   }
@@ -168,19 +219,19 @@ export interface StoredCount {
 /**
  * Inserts base rows that are not stored yet (ON CONFLICT DO NOTHING: a replayed row adds nothing),
  * one statement; returns how many were stored per (sensor, minute, part). Contract: `rows` holds
- * each key at most once (a repeated key in one statement would count as its own replay).
- * Every location's table must exist (ensureLocationTrafficTable).
+ * each key at most once (a repeated key in one statement would count as its own replay); `ids`
+ * holds every subnet of the rows (netIds). Every location's table must exist (ensureLocationTrafficTable).
  */
-export async function insertNewRows(q: Queryable, rows: readonly TrafficRow[]): Promise<StoredCount[]> {
+export async function insertNewRows(q: Queryable, rows: readonly TrafficRow[], ids: NetIds): Promise<StoredCount[]> {
   if (rows.length === 0) return [];
   return q.query<StoredCount>(
     `WITH ins AS (
-       INSERT INTO network_traffic (location_id, minute, sensor_id, part, src_net, dst_net, packets, bytes)
-       SELECT * FROM unnest($1::int8[], $2::timestamptz[], $3::int8[], $4::text[], $5::text[], $6::text[], $7::int8[], $8::int8[])
+       INSERT INTO network_traffic (location_id, minute, sensor_id, part, src_id, dst_id, packets, bytes)
+       SELECT * FROM unnest($1::int8[], $2::timestamptz[], $3::int8[], $4::text[], $5::int4[], $6::int4[], $7::int8[], $8::int8[])
        ON CONFLICT DO NOTHING
        RETURNING sensor_id, minute, part)
      SELECT sensor_id AS "sensorId", minute, part, count(*)::int AS n FROM ins GROUP BY 1, 2, 3`,
-    rowArrays(rows),
+    rowArrays(rows, ids),
   );
 }
 
@@ -195,8 +246,9 @@ export async function rowsInsertedNow(
   key: { locationId: number; minute: Date; sensorId: number; part: string },
 ): Promise<{ src: string; dst: string; packets: number; bytes: number }[]> {
   return q.query(
-    `SELECT src_net AS src, dst_net AS dst, packets, bytes FROM network_traffic
-      WHERE location_id = $1 AND minute = $2 AND sensor_id = $3 AND part = $4 AND xmin = pg_current_xact_id()::xid`,
+    `SELECT s.net AS src, d.net AS dst, t.packets, t.bytes FROM network_traffic t
+       JOIN network_nets s ON s.id = t.src_id JOIN network_nets d ON d.id = t.dst_id
+      WHERE t.location_id = $1 AND t.minute = $2 AND t.sensor_id = $3 AND t.part = $4 AND t.xmin = pg_current_xact_id()::xid`,
     [key.locationId, key.minute, key.sensorId, key.part],
   );
 }
@@ -204,9 +256,9 @@ export async function rowsInsertedNow(
 /**
  * Adds to both rollups (minute totals, hourly pairs), two multi-row upserts. Contract: each key at
  * most once, in key order (folded: storage/traffic-fold.ts), the sums of base rows stored in the
- * same transaction.
+ * same transaction; `ids` holds every subnet of `hours` (netIds).
  */
-export async function addRollups(q: Queryable, add: Pick<TrafficAdd, 'minutes' | 'hours'>): Promise<void> {
+export async function addRollups(q: Queryable, add: Pick<TrafficAdd, 'minutes' | 'hours'>, ids: NetIds): Promise<void> {
   const { minutes, hours } = add;
   if (minutes.length > 0) {
     await q.query(
@@ -218,14 +270,14 @@ export async function addRollups(q: Queryable, add: Pick<TrafficAdd, 'minutes' |
   }
   if (hours.length > 0) {
     await q.query(
-      `INSERT INTO network_pairs_hour (location_id, hour, src_net, dst_net, packets, bytes)
-       SELECT * FROM unnest($1::int8[], $2::timestamptz[], $3::text[], $4::text[], $5::int8[], $6::int8[])
-       ${ADD('network_pairs_hour', 'location_id, hour, src_net, dst_net')}`,
+      `INSERT INTO network_pairs_hour (location_id, hour, src_id, dst_id, packets, bytes)
+       SELECT * FROM unnest($1::int8[], $2::timestamptz[], $3::int4[], $4::int4[], $5::int8[], $6::int8[])
+       ${ADD('network_pairs_hour', 'location_id, hour, src_id, dst_id')}`,
       [
         hours.map((r) => r.locationId),
         hours.map((r) => r.hour.toISOString()),
-        hours.map((r) => r.src),
-        hours.map((r) => r.dst),
+        hours.map((r) => idOf(ids, r.src)),
+        hours.map((r) => idOf(ids, r.dst)),
         hours.map((r) => r.packets),
         hours.map((r) => r.bytes),
       ],
@@ -258,9 +310,8 @@ function whereOf(p: Params, column: string, from: Date, to: Date, f: Pick<Traffi
   if (f.subnet !== null) {
     const c = `${p.add(f.subnet)}::cidr`;
     // 'other' is no CIDR: CASE keeps the cast away from it.
-    parts.push(
-      `(CASE WHEN t.src_net <> 'other' THEN t.src_net::cidr && ${c} ELSE false END OR CASE WHEN t.dst_net <> 'other' THEN t.dst_net::cidr && ${c} ELSE false END)`,
-    );
+    const overlapping = `SELECT n.id FROM network_nets n WHERE CASE WHEN n.net <> 'other' THEN n.net::cidr && ${c} ELSE false END`;
+    parts.push(`(t.src_id IN (${overlapping}) OR t.dst_id IN (${overlapping}))`);
   }
   return parts.join(' AND ');
 }
@@ -268,7 +319,7 @@ function whereOf(p: Params, column: string, from: Date, to: Date, f: Pick<Traffi
 const HOUR_MS = 3_600_000;
 
 /**
- * A row source `(location_id, at, src_net, dst_net, packets, bytes)` equal, row sums for row sums,
+ * A row source `(location_id, at, src_id, dst_id, packets, bytes)` equal, row sums for row sums,
  * to network_traffic over the filter: whole hours of the window from network_pairs_hour (`at` = the
  * hour), the minutes before the first and after the last whole hour from network_traffic (`at` =
  * the minute). A window without a whole hour reads network_traffic only.
@@ -277,10 +328,10 @@ function pairSource(p: Params, f: TrafficFilter): string {
   const firstHour = Math.ceil(f.from.getTime() / HOUR_MS) * HOUR_MS;
   const endHour = Math.floor(f.to.getTime() / HOUR_MS) * HOUR_MS;
   const base = (from: Date, to: Date) =>
-    `SELECT t.location_id, t.minute AS at, t.src_net, t.dst_net, t.packets, t.bytes FROM network_traffic t WHERE ${whereOf(p, 'minute', from, to, f)}`;
+    `SELECT t.location_id, t.minute AS at, t.src_id, t.dst_id, t.packets, t.bytes FROM network_traffic t WHERE ${whereOf(p, 'minute', from, to, f)}`;
   if (firstHour >= endHour) return base(f.from, f.to);
   const parts = [
-    `SELECT t.location_id, t.hour AS at, t.src_net, t.dst_net, t.packets, t.bytes FROM network_pairs_hour t WHERE ${whereOf(p, 'hour', new Date(firstHour), new Date(endHour), f)}`,
+    `SELECT t.location_id, t.hour AS at, t.src_id, t.dst_id, t.packets, t.bytes FROM network_pairs_hour t WHERE ${whereOf(p, 'hour', new Date(firstHour), new Date(endHour), f)}`,
   ];
   if (f.from.getTime() < firstHour) parts.push(base(f.from, new Date(firstHour)));
   if (endHour < f.to.getTime()) parts.push(base(new Date(endHour), f.to));
@@ -351,10 +402,14 @@ export async function topPairs(q: Queryable, f: TrafficFilter, limit: number): P
   const p = new Params();
   const lim = p.add(limit);
   return q.query<PairRow>(
-    `WITH top AS (
-       SELECT t.src_net, t.dst_net, sum(t.packets)::int8 AS packets, sum(t.bytes)::int8 AS bytes
+    `WITH sums AS (
+       SELECT t.src_id, t.dst_id, sum(t.packets)::int8 AS packets, sum(t.bytes)::int8 AS bytes
          FROM (${pairSource(p, f)}) t
-        GROUP BY 1, 2 ORDER BY bytes DESC, 1, 2 LIMIT ${lim})
+        GROUP BY 1, 2),
+     top AS (
+       SELECT sn.net AS src_net, dn.net AS dst_net, sums.packets, sums.bytes
+         FROM sums JOIN network_nets sn ON sn.id = sums.src_id JOIN network_nets dn ON dn.id = sums.dst_id
+        ORDER BY sums.bytes DESC, 1, 2 LIMIT ${lim})
      SELECT top.src_net AS src, top.dst_net AS dst, sl.name AS "srcLocation", dl.name AS "dstLocation", top.packets, top.bytes
        FROM top
        LEFT JOIN network_subnets s ON s.subnet = top.src_net
@@ -397,11 +452,16 @@ export async function interLocationFlows(q: Queryable, from: Date, to: Date): Pr
   const p = new Params();
   const source = pairSource(p, { from, to, locationId: null, subnet: null });
   return q.query<FlowRow>(
-    `WITH map AS (SELECT ns.subnet, ${EFFECTIVE} AS loc FROM network_subnets ns)
+    `WITH map AS (SELECT ns.subnet, ${EFFECTIVE} AS loc FROM network_subnets ns),
+     sums AS (
+       SELECT t.location_id, t.src_id, t.dst_id, sum(t.packets) AS packets, sum(t.bytes) AS bytes
+         FROM (${source}) t GROUP BY 1, 2, 3)
      SELECT sl.name AS "from", dl.name AS "to", sum(t.packets)::int8 AS packets, sum(t.bytes)::int8 AS bytes
-       FROM (${source}) t
-       JOIN map s ON s.subnet = t.src_net
-       JOIN map d ON d.subnet = t.dst_net
+       FROM sums t
+       JOIN network_nets sn ON sn.id = t.src_id
+       JOIN network_nets dn ON dn.id = t.dst_id
+       JOIN map s ON s.subnet = sn.net
+       JOIN map d ON d.subnet = dn.net
        JOIN locations sl ON sl.id = s.loc
        JOIN locations dl ON dl.id = d.loc
       WHERE s.loc <> d.loc AND t.location_id = s.loc

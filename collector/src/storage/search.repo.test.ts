@@ -50,10 +50,13 @@ forEachDatabase('search repo', (ctx) => {
     await db.transaction(async (tx) => {
       const [loc] = await tx.query<{ id: number }>(`SELECT id FROM locations WHERE name = 'site-2'`);
       await ensureLocationTrafficTable(tx, loc!.id);
+      // Subnets as network_nets ids (sql/0020); one id no row uses must not be reported.
+      await tx.query(`INSERT INTO network_nets (net) VALUES ('10.0.0.0/24'), ('10.0.2.0/24'), ('10.9.0.0/24'), ('10.7.0.0/24')`);
       await tx.query(
-        `INSERT INTO network_traffic (location_id, minute, sensor_id, part, src_net, dst_net, packets, bytes)
-         SELECT $1, v.at, s.id, v.part, v.src, '10.9.0.0/24', 1, v.bytes FROM sensors s,
+        `INSERT INTO network_traffic (location_id, minute, sensor_id, part, src_id, dst_id, packets, bytes)
+         SELECT $1, v.at, s.id, v.part, sn.id, dn.id, 1, v.bytes FROM sensors s,
            (VALUES ($2::timestamptz, 'a', '10.0.0.0/24', 30), ($2::timestamptz, 'b', '10.0.0.0/24', 12), ($3::timestamptz, 'a', '10.0.2.0/24', 5)) AS v(at, part, src, bytes)
+           JOIN network_nets sn ON sn.net = v.src JOIN network_nets dn ON dn.net = '10.9.0.0/24'
           WHERE s.name = 's2'`,
         [loc!.id, new Date(t1), new Date(t1 + 60_000)],
       );

@@ -84,8 +84,9 @@ export async function searchUsers(q: Queryable, text: string, limit: number): Pr
  */
 export async function reportedNets(q: Queryable, from: Date, to: Date): Promise<string[]> {
   const rows = await q.query<{ net: string }>(
-    `SELECT src_net AS net FROM network_traffic WHERE minute >= $1 AND minute < $2
-     UNION SELECT dst_net FROM network_traffic WHERE minute >= $1 AND minute < $2
+    `SELECT n.net FROM network_nets n
+      WHERE n.id IN (SELECT src_id FROM network_traffic WHERE minute >= $1 AND minute < $2)
+         OR n.id IN (SELECT dst_id FROM network_traffic WHERE minute >= $1 AND minute < $2)
      UNION SELECT src_net FROM traffic_samples WHERE interval_start >= $1 AND interval_start < $2
      UNION SELECT dst_net FROM traffic_samples WHERE interval_start >= $1 AND interval_start < $2`,
     [from, to],
@@ -112,10 +113,11 @@ export interface SightingRow {
 export async function sightingsOf(q: Queryable, nets: string[], from: Date, to: Date): Promise<SightingRow[]> {
   if (nets.length === 0) return [];
   return q.query<SightingRow>(
-    `WITH t AS (
+    `WITH ids AS (SELECT id FROM network_nets WHERE net = ANY ($1::text[])),
+     t AS (
        SELECT n.sensor_id, n.minute AS start, n.minute + interval '1 minute' AS stop, n.packets, n.bytes
          FROM network_traffic n
-        WHERE n.minute >= $2 AND n.minute < $3 AND (n.src_net = ANY ($1::text[]) OR n.dst_net = ANY ($1::text[]))
+        WHERE n.minute >= $2 AND n.minute < $3 AND (n.src_id IN (SELECT id FROM ids) OR n.dst_id IN (SELECT id FROM ids))
        UNION ALL
        SELECT ts.sensor_id, ts.interval_start, ts.interval_start + make_interval(secs => ts.interval_seconds), ts.packets, ts.bytes
          FROM traffic_samples ts

@@ -24,6 +24,8 @@ import {
   ensureLocationTrafficTable,
   insertNewRows,
   interLocationFlows,
+  netIds,
+  netsOf,
   locationTotals,
   locationTrafficTable,
   rowsInsertedNow,
@@ -47,6 +49,14 @@ const MINUTE_MS = 60_000;
 /** Buckets a series may use, seconds; the default is the smallest that gives at most 1,440 points. */
 const BUCKETS = [60, 300, 900, 3600, 21_600, 86_400];
 const MAX_POINTS = 10_000;
+/** Subnet ids remembered (network_nets ids are final): beyond this many the memory starts over. */
+const NET_ID_CACHE = 200_000;
+
+/** What recordTraffic hands the ingest for afterCommit: also the subnet ids it used (final once committed). */
+interface NetworkRecorded extends NonNullable<TrafficRecorded> {
+  nets: ReadonlyMap<string, number>;
+}
+const withNets = (r: TrafficRecorded): r is NetworkRecorded => r !== null && 'nets' in r;
 
 export interface NetworkServiceDeps {
   db: Db;
@@ -71,6 +81,8 @@ export class NetworkService {
   private readonly now: () => Date;
   /** Locations whose traffic table is known to exist. */
   private readonly tables = new Set<number>();
+  /** Subnet text → network_nets id, of committed transactions only (afterCommit). */
+  private readonly netIdCache = new Map<string, number>();
 
   constructor(private readonly deps: NetworkServiceDeps) {
     this.cache = new LocationCache(deps.cache, deps.settings.cacheSeconds, () => cacheVersion(deps.db));
@@ -110,13 +122,22 @@ export class NetworkService {
       flows: b.flows.map((f) => ({ src: canon(f.srcNet), dst: canon(f.dstNet), packets: f.packets, bytes: f.bytes })),
     }));
     const folded = foldTraffic(inputs);
+    // Subnet ids: remembered ones, the rest from network_nets (added when new) in this transaction.
+    const nets = new Map<string, number>();
+    const unknown: string[] = [];
+    for (const net of netsOf(folded)) {
+      const id = this.netIdCache.get(net);
+      if (id === undefined) unknown.push(net);
+      else nets.set(net, id);
+    }
+    for (const [net, id] of await netIds(tx, unknown)) nets.set(net, id);
     const keyOf = (sensorId: number, minute: Date, part: string) => `${sensorId}|${Math.floor(minute.getTime() / MINUTE_MS)}|${part}`;
     const rowsOf = new Map<string, number>();
     for (const r of folded.rows) {
       const k = keyOf(r.sensorId, r.minute, r.part);
       rowsOf.set(k, (rowsOf.get(k) ?? 0) + 1);
     }
-    const storedOf = new Map((await insertNewRows(tx, folded.rows)).map((c) => [keyOf(c.sensorId, new Date(c.minute), c.part), c.n]));
+    const storedOf = new Map((await insertNewRows(tx, folded.rows, nets)).map((c) => [keyOf(c.sensorId, new Date(c.minute), c.part), c.n]));
     const keys = batch.map((b) => keyOf(b.sensorId, b.intervalStart, rowPart(b)));
     const stored = keys.map((k) => storedOf.get(k) ?? 0);
     let add: Folded = folded;
@@ -137,15 +158,20 @@ export class NetworkService {
       }
       add = foldTraffic(fresh);
     }
-    await addRollups(tx, add);
+    await addRollups(tx, add, nets);
     await addPairs(tx, add.pairs);
-    return { recorded: { locations: [...new Set(batch.map((x) => x.locationId))], createdTables }, stored };
+    const recorded: NetworkRecorded = { locations: [...new Set(batch.map((x) => x.locationId))], createdTables, nets };
+    return { recorded, stored };
   }
 
   /** After the ingest transaction committed: remembers the locations' tables; new ones get their day partitions from the partition manager. */
   async afterCommit(recorded: TrafficRecorded): Promise<void> {
     if (recorded === null) return;
     for (const id of recorded.locations) this.tables.add(id);
+    if (withNets(recorded)) {
+      if (this.netIdCache.size + recorded.nets.size > NET_ID_CACHE) this.netIdCache.clear();
+      for (const [net, id] of recorded.nets) this.netIdCache.set(net, id);
+    }
     if (recorded.createdTables.length === 0) return;
     this.deps.log.info({ locationIds: recorded.createdTables }, 'network traffic table created for a location');
     const pm = new PartitionManager({
