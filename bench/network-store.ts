@@ -5,12 +5,18 @@
  * message each (the bench/network.ts flows: distinct pairs, so every row is new) through
  * SensorService.ingestTraffic — the real batcher (TRAFFIC_BATCH), transactions and SQL — all of a
  * round at once. Measured: rows stored per second (counted in network_traffic, and checked against
- * what was sent) and this process's CPU.
+ * what was sent), this process's CPU, and on PostgreSQL the CPU of the database's server processes
+ * (the pool's backends, from /proc/<pid>/stat; PostgreSQL runs on this machine) — CPU seconds per
+ * million rows are steadier than rows/s on a loaded machine. On PGlite the engine runs in this
+ * process, so its CPU is this process's.
  *
- * Needs PCAPMESH_TEST_DATABASE_URL (scripts/services.sh); a database of its own is created and dropped.
- * Usage: node --conditions=pcapmesh-src --import tsx bench/network-store.ts [sensors=200] [pairs=1000] [rounds=3]
+ * Needs PCAPMESH_TEST_DATABASE_URL (scripts/services.sh) for db=postgres; a database of its own is
+ * created and dropped. db=pglite uses an in-memory PGlite.
+ * Usage: node --conditions=pcapmesh-src --import tsx bench/network-store.ts [sensors=200] [pairs=1000] [rounds=3] [db=postgres|pglite]
  */
 import { randomBytes } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import pg from 'pg';
 import { openDb } from '../collector/src/storage/db.js';
@@ -19,6 +25,11 @@ import { networkHarness } from '../collector/src/domain/network/network.fixture.
 import { machine } from './lib/measure.js';
 
 const [sensors, pairs, rounds] = [200, 1000, 3].map((d, i) => Number(process.argv[2 + i] ?? d)) as [number, number, number];
+const kind = process.argv[5] ?? 'postgres';
+if (kind !== 'postgres' && kind !== 'pglite') {
+  console.error(`db must be postgres or pglite, got ${kind}`);
+  process.exit(2);
+}
 for (const [name, v] of Object.entries({ sensors, pairs, rounds })) {
   if (!Number.isSafeInteger(v) || v < 1) {
     console.error(`${name} must be a positive integer, got ${v}`);
@@ -26,7 +37,7 @@ for (const [name, v] of Object.entries({ sensors, pairs, rounds })) {
   }
 }
 const baseUrl = process.env.PCAPMESH_TEST_DATABASE_URL;
-if (!baseUrl) {
+if (kind === 'postgres' && !baseUrl) {
   console.error('PCAPMESH_TEST_DATABASE_URL is not set: scripts/services.sh start && eval "$(scripts/services.sh env)"');
   process.exit(2);
 }
@@ -56,11 +67,31 @@ const load = () =>
     .map((l) => l.toFixed(1))
     .join(' / ');
 
+/** CPU seconds (user + system) of the server processes behind this database's connections. */
+async function serverCpu(db: Awaited<ReturnType<typeof openDb>>, database: string): Promise<Map<number, number>> {
+  const pids = await db.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = $1', [database]);
+  const out = new Map<number, number>();
+  for (const { pid } of pids) {
+    try {
+      const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      out.set(pid, (Number(f[11]) + Number(f[12])) / sysconf.ticks);
+    } catch {
+      // Not on this machine, or gone: not counted.
+    }
+  }
+  return out;
+}
+const sysconf = { ticks: Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100 };
+
 const database = `pcapmesh_bench_${randomBytes(5).toString('hex')}`;
-await admin(`CREATE DATABASE ${database}`);
-const url = new URL(baseUrl);
-url.pathname = `/${database}`;
-const db = await openDb({ url: url.toString() });
+let url = 'memory://';
+if (kind === 'postgres') {
+  await admin(`CREATE DATABASE ${database}`);
+  const u = new URL(baseUrl!);
+  u.pathname = `/${database}`;
+  url = u.toString();
+}
+const db = await openDb({ url, maxConnections: 4 });
 try {
   await migrate(db);
   const h = networkHarness(db);
@@ -82,6 +113,7 @@ try {
   const count = async () => Number((await db.query<{ n: string }>('SELECT count(*)::int8 AS n FROM network_traffic'))[0]!.n);
   const before = await count();
   const loadStart = load();
+  const server0 = kind === 'postgres' ? await serverCpu(db, database) : new Map<number, number>();
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   for (let r = 0; r < rounds; r++) {
@@ -91,19 +123,23 @@ try {
   }
   const wall = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
+  const server1 = kind === 'postgres' ? await serverCpu(db, database) : new Map<number, number>();
+  const serverSeconds = [...server1].reduce((s, [pid, c]) => s + c - (server0.get(pid) ?? 0), 0);
   const rows = (await count()) - before;
+  const own = (cpu.user + cpu.system) / 1e6;
   if (rows !== sensors * rounds * pairs) throw new Error(`stored ${rows} rows, sent ${sensors * rounds * pairs}`);
   console.log(
     [
       `Machine: ${machine()}, load average ${loadStart} at start, ${load()} at the end`,
-      `Store: ${sensors} sensors at 10 locations, ${rounds} rounds of one ${pairs}-row message each, in process (SensorService.ingestTraffic)`,
+      `Store: ${sensors} sensors at 10 locations, ${rounds} rounds of one ${pairs}-row message each, in process (SensorService.ingestTraffic), ${kind}`,
       '',
-      '| rows stored | s | rows/s | this process CPU s |',
-      '|---:|---:|---:|---:|',
-      `| ${rows.toLocaleString('en')} | ${wall.toFixed(1)} | ${Math.round(rows / wall).toLocaleString('en')} | ${((cpu.user + cpu.system) / 1e6).toFixed(1)} |`,
+      '| db | rows stored | s | rows/s | this process CPU s | per M rows | PostgreSQL backends CPU s | per M rows |',
+      '|---|---:|---:|---:|---:|---:|---:|---:|',
+      `| ${kind} | ${rows.toLocaleString('en')} | ${wall.toFixed(1)} | ${Math.round(rows / wall).toLocaleString('en')} | ${own.toFixed(1)} | ${((own / rows) * 1e6).toFixed(1)} | ${kind === 'postgres' ? serverSeconds.toFixed(1) : '(in this process)'} | ${kind === 'postgres' ? ((serverSeconds / rows) * 1e6).toFixed(1) : '–'} |`,
     ].join('\n'),
   );
 } finally {
   await db.close();
-  await admin(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`).catch((err: unknown) => console.error(`could not drop ${database}: ${String(err)}`));
+  if (kind === 'postgres')
+    await admin(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`).catch((err: unknown) => console.error(`could not drop ${database}: ${String(err)}`));
 }
