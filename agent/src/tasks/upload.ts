@@ -35,6 +35,10 @@
  */
 import { createHash } from 'node:crypto';
 import { closeSync, createReadStream, fstatSync, openSync, readSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type { TruncationReason } from '@pcapmesh/shared/pcap/extract-limit';
 
 export interface UploadDeclaration {
@@ -218,14 +222,53 @@ function hashRegion(r: Region): string {
 }
 
 /** The body of a chunk: its bytes when small, else a stream over the file region (on a descriptor of its own: destroying a stream closes its descriptor). */
-function bodyOf(r: Region): { body: Uint8Array } | { body: AsyncIterable<Uint8Array>; duplex: 'half'; stream: { destroy(): void } } {
+function bodyOf(r: Region): Uint8Array | Readable {
   if (r.length <= READ_BYTES) {
     const bytes = new Uint8Array(r.length);
     readFully(r.fd, bytes, r.start, r.length);
-    return { body: bytes };
+    return bytes;
   }
-  const stream = createReadStream(r.file, { start: r.start, end: r.start + r.length - 1, highWaterMark: READ_BYTES });
-  return { body: stream as AsyncIterable<Uint8Array>, duplex: 'half', stream };
+  return createReadStream(r.file, { start: r.start, end: r.start + r.length - 1, highWaterMark: READ_BYTES });
+}
+
+/** An answer: status and body text. */
+interface Answer {
+  status: number;
+  text: string;
+}
+
+/**
+ * One HTTP exchange over node:http(s): the body piped from the file to the socket. (Through
+ * `fetch`, undici copied every piece of a streamed body into a web stream and back: on the heavy
+ * bench job that was most of the agent's main-thread CPU and garbage while it uploaded 15 MB.)
+ * Rejects on a network error, an answer cut off, or `signal`; a file read error destroys the request.
+ */
+function exchange(
+  url: URL,
+  method: string,
+  headers: Record<string, string>,
+  body: string | Uint8Array | Readable | undefined,
+  signal: AbortSignal,
+): Promise<Answer> {
+  return new Promise<Answer>((resolve, reject) => {
+    const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+    const req = send(url, { method, headers, signal }, (res) => {
+      const pieces: Buffer[] = [];
+      res.on('data', (piece: Buffer) => pieces.push(piece));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(pieces).toString('utf8') }));
+      res.on('error', (err) => reject(new Error(`answer cut off (${err.message})`)));
+      res.on('close', () => {
+        if (!res.complete) reject(new Error('answer cut off'));
+      });
+    });
+    req.on('error', reject);
+    if (body instanceof Readable) {
+      // An answer before the whole body (409, 413) ends the exchange; pipeline then stops the file stream too.
+      pipeline(body, req).catch((err: Error) => reject(err));
+    } else {
+      req.end(body);
+    }
+  });
 }
 
 class Client {
@@ -290,32 +333,28 @@ class Client {
     const signal = this.opts.signal;
     signal?.throwIfAborted();
     const timeout = AbortSignal.timeout(this.opts.requestTimeoutMs ?? 60_000);
-    const sent = body === undefined ? undefined : typeof body === 'string' ? { body } : bodyOf(body);
-    let res: Response;
+    const sent = body === undefined ? undefined : typeof body === 'string' ? body : bodyOf(body);
+    const length: Record<string, string> = typeof sent === 'string' ? { 'Content-Length': String(Buffer.byteLength(sent)) } : {};
+    let res: Answer;
     try {
-      res = await fetch(this.target.url, {
+      res = await exchange(
+        new URL(this.target.url),
         method,
-        headers: { ...headers, Authorization: `Bearer ${this.target.token}` },
-        ...(sent ? { body: sent.body, ...('duplex' in sent ? { duplex: sent.duplex } : {}) } : {}),
-        signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
-      });
+        { ...headers, ...length, Authorization: `Bearer ${this.target.token}` },
+        sent,
+        signal ? AbortSignal.any([signal, timeout]) : timeout,
+      );
     } catch (err) {
       signal?.throwIfAborted();
       const cause = (err as Error & { cause?: Error }).cause;
       throw new Retryable(`${method} ${redact(this.target.url)}: ${(err as Error).message}${cause ? ` (${cause.message})` : ''}`);
     } finally {
-      if (sent && 'stream' in sent) sent.stream.destroy();
+      if (sent instanceof Readable) sent.destroy();
     }
-    let text: string;
-    try {
-      text = await res.text();
-    } catch (err) {
-      signal?.throwIfAborted();
-      throw new Retryable(`${method} ${redact(this.target.url)}: answer cut off (${(err as Error).message})`);
-    }
-    const json = parseJson(text);
-    if (res.ok) return stateOf(json, method);
-    const message = errorMessage(json, text);
+    const json = parseJson(res.text);
+    const ok = res.status >= 200 && res.status < 300;
+    if (ok) return stateOf(json, method);
+    const message = errorMessage(json, res.text);
     if (res.status === 409) {
       // A declaration is refused with 409 only when the collector has closed the task.
       if (method === 'POST') throw new UploadError(`the collector refused the declaration (HTTP 409: ${message})`, false, 409);
