@@ -230,6 +230,7 @@ export function createCollector(config: CollectorConfig, opts: CreateCollectorOp
         integrations,
         (taskId) => taskOwner(db, taskId),
         () => activeSha256Secrets(db),
+        member.mqttClientId,
       ),
     );
     // An external broker cannot be told to drop a client: ingest refuses a revoked sensor's messages (sensors.standing).
@@ -433,10 +434,12 @@ async function openBroker(
   integrations: IntegrationsService,
   taskOwner: (taskId: string) => Promise<string | null>,
   knownSecrets: () => Promise<{ name: string; secretHash: string }[]>,
+  clientId: string,
 ): Promise<EmbeddedBroker | ExternalBroker> {
   const { mqtt } = config;
   if (mqtt.mode === 'external' && mqtt.url !== undefined) {
-    return connectExternalBroker({ url: mqtt.url, username: mqtt.username, password: mqtt.password, sharedGroup: mqtt.sharedGroup, log });
+    const { url, username, password, sharedGroup, sessionExpirySeconds } = mqtt;
+    return connectExternalBroker({ url, username, password, sharedGroup, clientId, sessionExpirySeconds, log });
   }
   const tls = tlsFiles ? { port: mqtt.tls.port, ...tlsFiles } : undefined;
   return startEmbeddedBroker({

@@ -141,6 +141,8 @@ export const collectorConfigSchema = z.strictObject({
         .string()
         .regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only')
         .default('pcapmesh-collectors'),
+      /** MQTT 5 session expiry on the external broker, s: messages unacknowledged when the collector died, and its share queued while it was down, arrive when it is back within this time (client id from its host and data directory). 0 = clean sessions. Default 3600. */
+      sessionExpirySeconds: z.number().int().min(0).max(604_800).default(3600),
     })
     // Checked on the section, so these are reported even when other sections have problems.
     .superRefine((mqtt, ctx) => {

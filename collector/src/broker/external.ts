@@ -14,6 +14,11 @@
  *   acknowledging it); the broker's receive maximum bounds how many wait so.
  * - Shared subscriptions receive no retained messages (MQTT 5 §4.8.2): births and availability
  *   published before the collector subscribed arrive with the agent's next publish or reconnect.
+ * - With `sessionExpirySeconds` > 0 and MQTT 5 the session outlives the connection (clean start
+ *   off, that session expiry) under a client id that must be stable per collector (cluster.service.ts
+ *   derives it from the host and data directory): a message in flight when the collector was
+ *   killed, and its share of the group queued while it was down, arrive when it reconnects. A
+ *   stop on purpose (`close()`) ends the session, so nothing queues for a collector shut down.
  * - The initial connection must succeed (start fails with the broker's answer); afterwards
  *   mqtt.js reconnects every second, re-subscribing.
  */
@@ -33,6 +38,8 @@ export interface ExternalBrokerOptions {
   log: Logger;
   /** Connection timeout in ms. Default 10,000. */
   connectTimeoutMs?: number;
+  /** MQTT 5 session expiry (s) of a persistent session; 0 or absent: clean sessions. Needs a stable `clientId`. */
+  sessionExpirySeconds?: number;
 }
 
 export interface ExternalBroker extends BrokerTransport {
@@ -95,8 +102,10 @@ export async function connectExternalBroker(options: ExternalBrokerOptions): Pro
 
   let protocolVersion: 4 | 5 = 5;
   let connected: { client: MqttClient; connack: IConnackPacket };
+  const expiry = options.sessionExpirySeconds ?? 0;
+  const v5: IClientOptions = expiry > 0 ? { ...base, clean: false, properties: { sessionExpiryInterval: expiry } } : base;
   try {
-    connected = await connectOnce(options.url, { ...base, protocolVersion: 5 });
+    connected = await connectOnce(options.url, { ...v5, protocolVersion: 5 });
   } catch (err) {
     const code = (err as { code?: number }).code;
     if (code === undefined || !UNSUPPORTED_VERSION.has(code)) {
@@ -167,7 +176,9 @@ export async function connectExternalBroker(options: ExternalBrokerOptions): Pro
     async close() {
       if (closed) return;
       closed = true;
-      await client.endAsync();
+      // A stop on purpose ends the persistent session too (MQTT 5 DISCONNECT with session expiry 0):
+      // the group's messages go to the other collectors at once instead of queueing for this one.
+      await (protocolVersion === 5 && expiry > 0 ? client.endAsync({ properties: { sessionExpiryInterval: 0 } }) : client.endAsync());
       log.info('disconnected from the external MQTT broker');
     },
   };

@@ -16,7 +16,7 @@
  *
  * Errors are DomainError('invalid') with a message naming `results.directory` or the data directory.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -34,6 +34,8 @@ export interface ClusterMember {
   clusterId: string;
   /** This collector in leases and claims: `{hostname}:{dataDir}`. */
   holder: string;
+  /** Its MQTT client id on an external broker, stable across restarts (its persistent session): derived from `holder`. */
+  mqttClientId: string;
   /** Releases the data directory lock. Idempotent. */
   release(): void;
 }
@@ -58,7 +60,9 @@ export async function joinCluster(deps: { db: Db; dataDir: string; resultsDir: s
     checkWritable(deps.resultsDir);
     const marker = await ensureMarker(deps.db, deps.resultsDir, identity.id, identity.resultsMarker);
     deps.log.info({ cluster: identity.id, resultsDirectory: deps.resultsDir, marker: marker.slice(0, 8) }, 'results directory checked');
-    return { clusterId: identity.id, holder: `${hostname()}:${dataDir}`, release: () => lock.release() };
+    const holder = `${hostname()}:${dataDir}`;
+    const mqttClientId = `pcapmesh-collector-${createHash('sha256').update(holder).digest('hex').slice(0, 16)}`;
+    return { clusterId: identity.id, holder, mqttClientId, release: () => lock.release() };
   } catch (err) {
     lock.release();
     throw err;
