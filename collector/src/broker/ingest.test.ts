@@ -56,36 +56,40 @@ test('every message ends as exactly one count: accepted by kind or rejected by r
   assert.equal((await sensors.status('alpha')).status, 'online');
 });
 
-test("a sensor's messages are applied in arrival order, whatever each one costs", async () => {
+test("a sensor's messages are applied in arrival order, many per batch, whatever each batch costs", async () => {
   const stats = new IngestStats();
-  // The real service behind a wrapper that adds a random latency before each call and records
-  // the order calls complete in: without per-sensor serialisation the order would scramble.
+  // The real service behind a wrapper that adds a random latency before each group and records
+  // the order messages complete in: without per-sensor order the order would scramble.
   const applied: number[] = [];
+  const groups: number[] = [];
   let rnd = 7;
   const jitter = () => new Promise((r) => setTimeout(r, (rnd = (rnd * 1103515245 + 12345) % 2147483648) % 6));
   const target: IngestTarget = {
-    ingestState: async (sensor, msg) => {
+    ingestSensorMessages: async (items) => {
       await jitter();
-      const outcome = await sensors.ingestState(sensor, msg);
-      applied.push(msg.seq);
-      return outcome;
+      const results = await sensors.ingestSensorMessages(items);
+      groups.push(items.length);
+      applied.push(...items.map((i) => i.msg.seq));
+      return results;
     },
-    ingestHealth: (sensor, msg) => sensors.ingestHealth(sensor, msg),
-    ingestPcap: (sensor, msg) => sensors.ingestPcap(sensor, msg),
     ingestTraffic: (sensor, msg) => sensors.ingestTraffic(sensor, msg),
   };
   const ingest = new Ingest(target, stats, log);
   const topic = topics.sensor('alpha', 'state');
   const sent: number[] = [];
+  const answered: number[] = [];
   for (let bdSeq = 10; bdSeq < 30; bdSeq++) {
     for (const status of ['online', 'offline'] as const) {
       const msg = seq.stamp('state', { status, bdSeq, version: '0.1.0', location: 'lab', interfaces: [] });
       sent.push(msg.seq);
-      void ingest.handle(topic, encodeMessage('state', msg));
+      void ingest.handle(topic, encodeMessage('state', msg)).then(() => answered.push(msg.seq));
+      if (bdSeq % 7 === 0 && status === 'online') await new Promise((r) => setTimeout(r, 3));
     }
   }
   await ingest.drain();
   assert.deepEqual(applied, sent);
+  assert.deepEqual(answered, sent, 'each message answered after its own batch, in order');
+  assert.ok(groups.length < sent.length / 2, `messages waiting together go in one batch: group sizes ${groups.join(',')}`);
   assert.equal(stats.snapshot().accepted.state, sent.length);
   assert.equal((await sensors.status('alpha')).status, 'offline');
 });

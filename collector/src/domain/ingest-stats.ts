@@ -15,7 +15,10 @@ export type IngestKind = (typeof INGEST_KINDS)[number];
  * - not-permitted: a publisher wrote under another sensor's topics;
  * - duplicate: already stored (a replay); stale: an offline state older than the current birth
  *   (bdSeq rule);
- * - store-error: the database refused or failed (logged with details where it happens).
+ * - store-error: the database failed (logged with details where it happens); not acknowledged,
+ *   the sensor sends the message again;
+ * - unstorable: the database refuses the message itself (SQLSTATE class 22/23/54 when stored
+ *   alone): acknowledged and dropped, logged with the sensor and seq, so it cannot block the sensor.
  */
 export const REJECT_REASONS = [
   ...DECODE_FAILURES,
@@ -26,6 +29,7 @@ export const REJECT_REASONS = [
   'duplicate',
   'stale',
   'store-error',
+  'unstorable',
 ] as const;
 export type RejectReason = (typeof REJECT_REASONS)[number];
 

@@ -4,7 +4,8 @@
  *   degraded from health), with the same outcome as one at a time;
  * - the fleet view answers list() without a query, and equals what a restarted collector loads
  *   from the database;
- * - a batch refused for one message's data stores the others.
+ * - a message the database refuses for its data (alone or in a batch) is 'unstorable' and logged
+ *   with its sensor and seq; the others are stored.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -112,37 +113,58 @@ forEachDatabase('sensor batches and the fleet view', (ctx) => {
     );
   });
 
-  test('a batch refused for one message’s data stores the other messages', async () => {
+  test('a message the database refuses for its data is unstorable, alone or in a batch, and the others are stored', async () => {
+    const lines: string[] = [];
+    const warnLog = createLogger({ log: { level: 'warn' } }, { destination: { write: (line: string) => void lines.push(line) } });
     const sensors = new SensorService({
       db: ctx.db,
       events: new DomainEvents(),
-      log,
+      log: warnLog,
       heartbeatTimeoutSeconds: 30,
       sensorBatch: { maxMessages: 4, maxDelayMs: 60_000 },
     });
     const names = Array.from({ length: 4 }, () => uniqueName('p'));
     for (const name of names) await sensors.register({ name });
     const at = Date.now() - 1_000;
-    const results = await Promise.allSettled(
-      names.map((n, i) =>
-        // A NUL in a text value: PostgreSQL's jsonb refuses it (22P05), PGlite alike.
-        sensors.ingestHealth(
-          n,
-          health(1, at, i === 2 ? { disks: [{ mount: '/da\u0000ta', fs: 'ext4', size: 10, used: 1, available: 9, directories: [] }] } : {}),
-        ),
-      ),
-    );
+    // A NUL in a text value: PostgreSQL's jsonb refuses it (22P05), PGlite alike.
+    const poisoned = (seq: number) =>
+      health(seq, at + seq, { disks: [{ mount: '/da\u0000ta', fs: 'ext4', size: 10, used: 1, available: 9, directories: [] }] });
+    const results = await Promise.allSettled(names.map((n, i) => sensors.ingestHealth(n, i === 2 ? poisoned(1) : health(1, at))));
     assert.deepEqual(
-      results.map((r) => r.status),
-      ['fulfilled', 'fulfilled', 'rejected', 'fulfilled'],
+      results.map((r) => (r.status === 'fulfilled' ? r.value : r.status)),
+      ['applied', 'applied', 'unstorable', 'applied'],
     );
-    const rows = await ctx.db.query<{ name: string }>(
-      'SELECT s.name FROM health_samples h JOIN sensors s ON s.id = h.sensor_id WHERE s.name = ANY($1::text[]) ORDER BY s.name',
+    // Alone (a batch of one, as when the sensor sends it again): the same verdict, not an error to retry.
+    const solo = new SensorService({
+      db: ctx.db,
+      events: new DomainEvents(),
+      log: warnLog,
+      heartbeatTimeoutSeconds: 30,
+      sensorBatch: { maxMessages: 1, maxDelayMs: 0 },
+    });
+    assert.equal(await solo.ingestHealth(names[2]!, poisoned(7)), 'unstorable');
+    // In a group with good messages of the same sensor before and after it.
+    const group = await solo.ingestSensorMessages([
+      { kind: 'health', sensor: names[2]!, msg: health(8, at + 8) },
+      { kind: 'health', sensor: names[2]!, msg: poisoned(9) },
+      { kind: 'health', sensor: names[2]!, msg: health(10, at + 10) },
+    ]);
+    assert.deepEqual(group, ['applied', 'unstorable', 'applied']);
+
+    const rows = await ctx.db.query<{ name: string; seq: number | string }>(
+      'SELECT s.name, h.seq FROM health_samples h JOIN sensors s ON s.id = h.sensor_id WHERE s.name = ANY($1::text[]) ORDER BY s.name, h.seq',
       [names],
     );
     assert.deepEqual(
-      rows.map((r) => r.name),
-      [names[0], names[1], names[3]].sort(),
+      rows.map((r) => `${r.name}#${Number(r.seq)}`).sort(),
+      [`${names[0]}#1`, `${names[1]}#1`, `${names[2]}#8`, `${names[2]}#10`, `${names[3]}#1`].sort(),
     );
+    // Each refusal logged with the sensor, kind, seq and SQLSTATE, never the payload.
+    const refusals = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => /refuses this sensor message/.test(String(l.msg)));
+    assert.deepEqual(
+      refusals.map((l) => [l.sensor, l.kind, l.seq, l.sqlstate]),
+      [1, 7, 9].map((seq) => [names[2], 'health', seq, '22P05']),
+    );
+    assert.ok(!lines.some((l) => l.includes('/da')), `no payload value in the log: ${lines.filter((l) => l.includes('/da')).join('')}`);
   });
 });

@@ -9,8 +9,17 @@
  * else as soon as one frees, growing meanwhile); sensor-batch.ts applies a batch with a fixed
  * handful of multi-row statements. Each message's promise resolves only after its batch committed;
  * every message of a failed batch rejects (not acknowledged: the agents send them again, and every
- * store is idempotent by seq). Ingest (broker/ingest.ts) hands in one message per sensor at a time,
- * so a sensor's messages are applied in arrival order.
+ * store is idempotent by seq). Ingest (broker/ingest.ts) hands in a sensor's messages as one group
+ * (`group()`: all that arrived while the sensor's previous group was being stored), one group per
+ * sensor at a time; a group is never split over two batches, so a sensor's messages are applied in
+ * arrival order even with two batches committing at once (PostgreSQL), and a spooled backlog is
+ * stored many messages per commit.
+ *
+ * A message the database refuses for its own data (SQLSTATE class 22 data exception, 23 integrity
+ * violation, 54 limit exceeded, raised when it is stored alone) would be refused on every resend:
+ * it ends as 'unstorable', is logged with its sensor, kind and seq (never its payload), and the
+ * caller acknowledges it, so it cannot block the sensor's queue for ever. Any other failure
+ * (connection lost, a table missing, a timeout) fails the message, which is then resent.
  *
  * Ordering rules (envelope `seq` increases per agent message; `bdSeq` per connection):
  * - birth (state online): starts a session — bd_seq := bdSeq, last_seq := seq, status online.
@@ -95,14 +104,20 @@ export function sensorBatchDefaults(kind: Db['kind']): SensorBatchSettings {
   return { maxMessages: 1_000, maxDelayMs: 10, concurrency: kind === 'pglite' ? 1 : 2 };
 }
 
-/** SQLSTATE classes of errors caused by a statement's data (22 data exception, 23 integrity, 54 limits). */
-function isDataError(err: unknown): boolean {
+/**
+ * The SQLSTATE of an error caused by a statement's data (class 22 data exception, 23 integrity,
+ * 54 limits), looked for along the `cause` chain; null for any other error.
+ */
+export function dataErrorCode(err: unknown): string | null {
   for (let e: unknown = err; e instanceof Object; e = (e as { cause?: unknown }).cause) {
     const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string' && /^(22|23|54)[0-9A-Z]{3}$/.test(code)) return true;
+    if (typeof code === 'string' && /^(22|23|54)[0-9A-Z]{3}$/.test(code)) return code;
   }
-  return false;
+  return null;
 }
+
+/** One message's result in a group: its outcome, or the error that kept it from being stored. */
+export type SensorItemResult = IngestOutcome | { error: unknown };
 
 export interface TrafficBatchSettings {
   /** Messages in one transaction at most. */
@@ -125,7 +140,8 @@ interface TrafficItem {
 
 export class SensorIngest {
   private readonly trafficBatcher: Batcher<TrafficItem, IngestOutcome>;
-  private readonly sensorBatcher: Batcher<SensorItem, IngestOutcome | { error: unknown }>;
+  /** Items are groups (one sensor's messages, kept together); weight = messages. */
+  private readonly sensorBatcher: Batcher<SensorItem[], SensorItemResult[]>;
 
   constructor(private readonly deps: SensorIngestDeps) {
     const sb = { ...sensorBatchDefaults(deps.db.kind), ...deps.sensorBatch };
@@ -166,34 +182,77 @@ export class SensorIngest {
     return this.sensorBatcher.drain();
   }
 
+  /**
+   * State, health and availability messages of one sensor (or any messages that must stay in this
+   * order), stored in the same batch, in order. Resolves after that batch committed with one result
+   * per message: an outcome ('unstorable': refused by the database for its data, see the module
+   * comment), or the error of a message that was not stored (a health report whose sending time is
+   * not representable fails alone with DomainError 'invalid'). Rejects when the batch failed: then
+   * none of the group was stored.
+   */
+  async group(items: readonly SensorItem[]): Promise<SensorItemResult[]> {
+    const results: (SensorItemResult | undefined)[] = items.map((item) =>
+      item.kind === 'health' && !validSentAt(item.msg)
+        ? { error: invalid(`health of ${item.sensor}: sentAt ${item.msg.sentAt} is not a representable time`) }
+        : undefined,
+    );
+    const valid = items.filter((_, k) => results[k] === undefined);
+    if (valid.length > 0) {
+      const stored = await this.sensorBatcher.add(valid, valid.length);
+      let n = 0;
+      for (let k = 0; k < results.length; k++) results[k] ??= stored[n++]!;
+    }
+    return results as SensorItemResult[];
+  }
+
   private async batched(item: SensorItem): Promise<IngestOutcome> {
-    const r = await this.sensorBatcher.add(item);
+    const [r] = await this.sensorBatcher.add([item], 1);
     if (typeof r === 'string') return r;
-    throw r.error;
+    throw r!.error;
   }
 
   /**
-   * One transaction for a batch of state/health/availability messages. When the database refuses
-   * the batch for the data of a message (SQLSTATE class 22/23/54: a value out of range, a NUL in a
-   * text), each message is tried alone, so one bad message does not hold up the others; any other
-   * failure (the database is down, a table is gone) fails every message of the batch.
+   * One transaction for a batch of groups of state/health/availability messages (flattened, in
+   * order; one result list per group). When the database refuses the batch for the data of a
+   * message (SQLSTATE class 22/23/54: a value out of range, a NUL in a text), each message is tried
+   * alone, so one bad message does not hold up the others, and one refused alone is 'unstorable';
+   * any other failure (the database is down, a table is gone) fails every message of the batch.
    */
-  private async sensorBatch(items: SensorItem[]): Promise<(IngestOutcome | { error: unknown })[]> {
+  private async sensorBatch(groups: SensorItem[][]): Promise<SensorItemResult[][]> {
+    const items = groups.flat();
+    let flat: SensorItemResult[];
     try {
-      return (await this.commitSensorBatch(items)).outcomes;
+      flat = (await this.commitSensorBatch(items)).outcomes;
     } catch (err) {
-      if (items.length === 1 || !isDataError(err)) throw err;
-      this.deps.log.warn({ messages: items.length, err }, 'a sensor batch was refused for its data; storing its messages one by one');
-      const out: (IngestOutcome | { error: unknown })[] = [];
-      for (const item of items) {
-        try {
-          out.push((await this.commitSensorBatch([item])).outcomes[0]!);
-        } catch (one) {
-          out.push({ error: one });
+      if (dataErrorCode(err) === null) throw err;
+      if (items.length === 1) flat = [this.unstorable(items[0]!, err)];
+      else {
+        // Not the error itself: a database error carries the statement's parameters (every message's payload).
+        this.deps.log.warn(
+          { messages: items.length, sqlstate: dataErrorCode(err), reason: (err as Error).message },
+          'a sensor batch was refused for its data; storing its messages one by one',
+        );
+        flat = [];
+        for (const item of items) {
+          try {
+            flat.push((await this.commitSensorBatch([item])).outcomes[0]!);
+          } catch (one) {
+            flat.push(dataErrorCode(one) === null ? { error: one } : this.unstorable(item, one));
+          }
         }
       }
-      return out;
     }
+    let k = 0;
+    return groups.map((g) => flat.slice(k, (k += g.length)));
+  }
+
+  /** A message the database refused alone for its data: logged (no payload) and 'unstorable'. */
+  private unstorable(item: SensorItem, err: unknown): IngestOutcome {
+    this.deps.log.warn(
+      { sensor: item.sensor, kind: item.kind, seq: item.msg.seq, sqlstate: dataErrorCode(err), reason: (err as Error).message },
+      'the database refuses this sensor message for its data; acknowledged and dropped (counted as unstorable)',
+    );
+    return 'unstorable';
   }
 
   private async commitSensorBatch(items: SensorItem[]): Promise<BatchResult> {

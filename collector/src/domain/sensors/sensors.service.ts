@@ -37,7 +37,8 @@ import { Lru } from '@pcapmesh/shared/util/lru';
 import { conflict, invalid, notFound } from '../errors.js';
 import type { DomainEvents } from '../events.js';
 import { FleetView } from './fleet-view.js';
-import { SensorIngest, type SensorBatchSettings, type TrafficSink } from './sensor-ingest.js';
+import { SensorIngest, type SensorBatchSettings, type SensorItemResult, type TrafficSink } from './sensor-ingest.js';
+import type { SensorItem } from './sensor-batch.js';
 import { transition } from './sensor-status.js';
 import { toDeviceView, toSensorView } from './sensor-views.js';
 import {
@@ -204,6 +205,14 @@ export class SensorService {
   /** PCAP availability: oldest/newest over all sources plus the per-source detail. */
   ingestPcap(sensor: string, msg: PcapMessage): Promise<IngestOutcome> {
     return this.ingest.pcap(sensor, msg);
+  }
+
+  /**
+   * State, health and availability messages in order, stored in one batch (sensor-ingest.ts
+   * `group`): one result per message once that batch committed; rejects when it failed.
+   */
+  ingestSensorMessages(items: readonly SensorItem[]): Promise<SensorItemResult[]> {
+    return this.ingest.group(items);
   }
 
   /** Traffic by subnet pair for one interval. */

@@ -128,5 +128,7 @@ export interface LocationView {
 /**
  * What an ingest call did. Anything but 'applied' is a rejection reason of IngestStats
  * (transport counts `applied` as accepted and the rest as rejected by that reason).
+ * 'unstorable': the database refuses the message for its data (sensor-ingest.ts); it is
+ * acknowledged so that it does not block the sensor, and dropped.
  */
-export type IngestOutcome = 'applied' | 'duplicate' | 'stale' | 'unknown-sensor';
+export type IngestOutcome = 'applied' | 'duplicate' | 'stale' | 'unknown-sensor' | 'unstorable';
