@@ -88,14 +88,21 @@ export function integrationTest(name: string, body: (scope: TestScope) => Promis
     const scope = new TestScope(t, slugOf(name));
     const processes = scope.processes;
     live.add(processes);
+    let failure: { err: unknown } | undefined;
     try {
       await body(scope);
     } catch (err) {
+      failure = { err };
       console.error(`\n[${name}] failed; child output follows (full logs: ${scope.logDir})\n${scope.report()}\n`);
-      throw err;
-    } finally {
-      live.delete(processes);
-      await scope.close();
     }
+    live.delete(processes);
+    try {
+      await scope.close();
+    } catch (cleanupErr) {
+      // The test's own error is the one to report; a cleanup that failed after it is printed beside it.
+      if (!failure) throw cleanupErr;
+      console.error(`[${name}] cleanup failed too:`, cleanupErr);
+    }
+    if (failure) throw failure.err;
   });
 }
