@@ -5,8 +5,9 @@
  * - Connects with MQTT 5 and consumes through the shared subscription
  *   `$share/{group}/pcapmesh/v1/sensors/#`, so several collectors split the sensors' messages.
  *   A broker that refuses MQTT 5 (CONNACK "unacceptable protocol version") or announces no shared
- *   subscriptions gets MQTT 3.1.1 / a plain subscription instead — logged, since every collector
- *   then receives every message.
+ *   subscriptions (CONNACK property "Shared Subscription Available" 0) is refused at start with
+ *   ExternalBrokerUnsuitableError saying what to use: without them every collector would store
+ *   every message (issue #16).
  * - A QoS 1 message is acknowledged only after the handler has finished with it (mqtt.js sends the
  *   PUBACK when `handleMessage` calls back), so a collector that dies mid-message gets it again.
  *   A message the handler could not store ('retry': the database failed) is handled again after
@@ -44,11 +45,20 @@ export interface ExternalBrokerOptions {
 
 export interface ExternalBroker extends BrokerTransport {
   readonly mode: 'external';
-  /** 5 or 4 (= MQTT 3.1.1), as negotiated. */
-  readonly protocolVersion: 4 | 5;
+  /** Always 5: a broker without MQTT 5 is refused. */
+  readonly protocolVersion: 5;
   /** The subscription actually used for sensor messages. */
   readonly subscription: string;
 }
+
+/** The broker cannot carry the collector's ingest (no MQTT 5 shared subscriptions); the message says what to use. */
+export class ExternalBrokerUnsuitableError extends Error {
+  override readonly name = 'ExternalBrokerUnsuitableError';
+}
+
+const NEEDS_SHARED =
+  'the collector consumes through an MQTT 5 shared subscription ($share/{mqtt.sharedGroup}/…), so that several collectors split ingest — ' +
+  'use a broker that has them (Mosquitto 2, EMQX, HiveMQ, VerneMQ; in mosquitto.conf keep `protocol mqtt` on the listener), or the embedded broker (unset mqtt.url)';
 
 /** CONNACK codes meaning "this broker does not speak the requested protocol version". */
 const UNSUPPORTED_VERSION = new Set([1, 0x84]);
@@ -100,7 +110,7 @@ export async function connectExternalBroker(options: ExternalBrokerOptions): Pro
     resubscribe: true,
   };
 
-  let protocolVersion: 4 | 5 = 5;
+  const protocolVersion = 5;
   let connected: { client: MqttClient; connack: IConnackPacket };
   const expiry = options.sessionExpirySeconds ?? 0;
   const v5: IClientOptions = expiry > 0 ? { ...base, clean: false, properties: { sessionExpiryInterval: expiry } } : base;
@@ -111,18 +121,14 @@ export async function connectExternalBroker(options: ExternalBrokerOptions): Pro
     if (code === undefined || !UNSUPPORTED_VERSION.has(code)) {
       throw new Error(`cannot connect to the MQTT broker ${safeUrl(options.url)}`, { cause: err });
     }
-    log.warn('broker refused MQTT 5; using MQTT 3.1.1 without shared subscriptions');
-    protocolVersion = 4;
-    try {
-      connected = await connectOnce(options.url, { ...base, protocolVersion: 4 });
-    } catch (err311) {
-      throw new Error(`cannot connect to the MQTT broker ${safeUrl(options.url)} (MQTT 3.1.1)`, { cause: err311 });
-    }
+    throw new ExternalBrokerUnsuitableError(`the MQTT broker ${safeUrl(options.url)} refused MQTT 5 (CONNACK ${code}): ${NEEDS_SHARED}`, { cause: err });
   }
   const { client, connack } = connected;
-  const shared = protocolVersion === 5 && connack.properties?.sharedSubscriptionAvailable !== false;
-  if (protocolVersion === 5 && !shared) log.warn('broker announces no shared subscriptions; every collector receives every message');
-  const subscription = shared ? `$share/${options.sharedGroup}/${topics.filters.allSensors}` : topics.filters.allSensors;
+  if (connack.properties?.sharedSubscriptionAvailable === false) {
+    client.end(true);
+    throw new ExternalBrokerUnsuitableError(`the MQTT broker ${safeUrl(options.url)} announces no shared subscriptions: ${NEEDS_SHARED}`);
+  }
+  const subscription = `$share/${options.sharedGroup}/${topics.filters.allSensors}`;
 
   client.on('error', (err) => log.warn({ err: err.message }, 'MQTT client error'));
   client.on('offline', () => log.warn('disconnected from the MQTT broker; reconnecting'));
