@@ -20,7 +20,7 @@
  * Counts and states are asserted; times only reported. CI form ~40 s.
  */
 import assert from 'node:assert/strict';
-import { readdirSync, rmSync, statSync } from 'node:fs';
+import { readdirSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import pino from 'pino';
 import { Spool } from '../../agent/src/mqtt/spool.js';
@@ -233,7 +233,9 @@ integrationTest(
     await eventually(
       async () => {
         const v = await api.sensor('disk-1');
-        // (Health `disks` is not checked: the agent's filesystem list attributes a tmpfs directory to "/".)
+        // Health names the ring's own filesystem (the tmpfs), seen full.
+        const ringDisk = v.disks.find((d) => d.mount === realpathSync(disk));
+        if (!ringDisk || ringDisk.available > ringDisk.size / 10) throw new Error(`disks ${JSON.stringify(v.disks)} (the tmpfs ${disk}, full)`);
         if (v.pcap.updatedAt !== null && Date.parse(v.pcap.updatedAt) > fullAt.getTime() + 2_000) return { pcapUpdatedAt: v.pcap.updatedAt };
         throw new Error(`pcap.updatedAt ${v.pcap.updatedAt} (full since ${fullAt.toISOString()})`);
       },
