@@ -11,7 +11,7 @@ import { DECODED_LINK_TYPES } from './decode.js';
 import { openCapture, type CaptureReader } from './reader.js';
 import { compileCandidates, type CandidateSelector } from './sidecar/candidates.js';
 import { loadIndex } from './sidecar/index.js';
-import { planReads } from './sidecar/plan.js';
+import { planReads, type ReadPlan } from './sidecar/plan.js';
 import type { CaptureProblem, Timestamp } from './types.js';
 import { PcapWriter, PcapngWriter, type PacketWriter } from './writer.js';
 
@@ -80,7 +80,7 @@ const MIN_RANGE_BUFFER = 64 * 1024;
  * An empty list means nothing can match. A corrupt, truncated or outdated sidecar is not fresh:
  * the file is scanned, never answered from damaged data.
  */
-function plannedRanges(task: ScanTask, result: ScanResult): Array<[number, number]> | null {
+function plannedRanges(task: ScanTask, result: ScanResult): Pick<ReadPlan, 'ranges' | 'picks'> | null {
   if (!task.indexFilter) return null;
   const loaded = loadIndex(task.path);
   if (loaded.status !== 'fresh') return null;
@@ -93,7 +93,7 @@ function plannedRanges(task: ScanTask, result: ScanResult): Array<[number, numbe
   }
   const plan = planReads(index, select, task.from ?? null, task.to ?? null);
   result.blocksSkipped = plan.blocksSkipped;
-  return plan.scan ? null : plan.ranges;
+  return plan.scan ? null : plan;
 }
 
 /** What a scan has matched so far, and where in the file it is (see `scanFile`'s `onTick`). */
@@ -131,7 +131,8 @@ export function scanFile(task: ScanTask, isAborted: () => boolean = () => false,
     partNanosecond: true,
     readMode: 'scan',
   };
-  const ranges = plannedRanges(task, result);
+  const planned = plannedRanges(task, result);
+  const ranges = planned?.ranges ?? null;
   if (ranges !== null && ranges.length === 0) {
     result.skippedByIndex = true;
     result.readMode = 'ranges';
@@ -174,10 +175,19 @@ export function scanFile(task: ScanTask, isAborted: () => boolean = () => false,
       : PcapngWriter.toFile(task.output, { nanosecond: true });
   // Without an index: one range, the whole file.
   const plan: Array<[number, number]> = ranges ?? [[-1, Infinity]];
+  const picks = planned?.picks ?? [null];
   try {
-    for (const [start, end] of plan) {
+    for (let r = 0; r < plan.length; r++) {
+      const [start, end] = plan[r]!;
+      const only = picks[r] ?? null;
+      // A range of listed records: the first seek reads the whole range, the next ones move in the buffer.
+      let k = 0;
       if (start >= 0) reader.seek(start, end);
-      for (let v = reader.next(); v !== null && v.offset < end; v = reader.next()) {
+      for (
+        let v = reader.next();
+        v !== null && v.offset < end;
+        v = only === null ? reader.next() : ++k < only.length ? (reader.seek(only[k]!, end), reader.next()) : null
+      ) {
         scanned++;
         scannedBytes += v.caplen;
         if ((scanned & (SCAN_TICK_PACKETS - 1)) === 0) {

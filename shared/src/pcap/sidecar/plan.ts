@@ -25,6 +25,14 @@ import { forEachPosting, listTotals } from './postings.js';
  * read from the page cache (measured on the bench's sparse host: 16 KiB read 5× the matches).
  */
 export const READ_GAP = 2 * 1024;
+/**
+ * Gaps up to this many bytes between listed records are read through in the same read, but only
+ * the listed records are parsed (ReadPlan.picks): bytes read through cost a copy from the page
+ * cache, not a parse and filter.
+ */
+export const PICK_GAP = 16 * 1024;
+/** A run of listed records is one read of at most this many bytes (the reader's buffer, see extract-scan.ts). */
+export const MAX_PICK_RUN = 1024 * 1024;
 /** Listed bytes above this share of a block: read the block whole. */
 export const DENSE_SHARE = 0.25;
 /** Planned bytes above this share of the file: scan the file instead. */
@@ -35,6 +43,11 @@ export interface ReadPlan {
   scan: boolean;
   /** File byte ranges [start, end), ascending, disjoint; each starts at a record. Empty: nothing can match. */
   ranges: Array<[number, number]>;
+  /**
+   * Per range: null = parse every record in it; else the file offsets (ascending, the first the
+   * range's start) of the only records in it that can match — the bytes between are read, not parsed.
+   */
+  picks: Array<number[] | null>;
   /** Blocks the index ruled out. */
   blocksSkipped: number;
   /** Bytes the ranges cover. */
@@ -52,36 +65,67 @@ export function planReads(index: CaptureIndex, select: CandidateSelector, from: 
   return planFrom(index, (block) => select(block), from, to);
 }
 
-/** Builds a read plan's ranges: records pushed in file order, coalesced across gaps up to READ_GAP. */
+/**
+ * Builds a read plan's ranges in file order: whole runs (`push`, coalesced across READ_GAP) and runs
+ * of listed records (`pick`, coalesced across PICK_GAP up to MAX_PICK_RUN, the offsets kept). The
+ * two kinds never share a run: a whole run parses every record it reads, a picked one only its own.
+ */
 class Coalescer {
   readonly ranges: Array<[number, number]> = [];
+  readonly picks: Array<number[] | null> = [];
   bytes = 0;
-  // The range being coalesced: [runStart, runEnd), none while runEnd < 0.
+  // The range being coalesced: [runStart, runEnd), none while runEnd < 0; runPicks null for a whole run.
   private runStart = 0;
   private runEnd = -1;
+  private runPicks: number[] | null = null;
 
   /** `collect: false`: only the byte total is kept (no range arrays). */
   constructor(private readonly collect: boolean) {}
 
+  /** Every record in [start, end). */
   push(start: number, end: number): void {
-    if (this.runEnd >= 0 && start - this.runEnd <= READ_GAP) {
+    if (this.runEnd >= 0 && this.runPicks === null && start - this.runEnd <= READ_GAP) {
       if (end > this.runEnd) this.runEnd = end;
       return;
     }
-    if (this.runEnd >= 0) {
-      this.bytes += this.runEnd - this.runStart;
-      if (this.collect) this.ranges.push([this.runStart, this.runEnd]);
-    }
+    this.close();
     this.runStart = start;
     this.runEnd = end;
   }
 
+  /** The one record at `start`, whose bytes end before `end`. */
+  pick(start: number, end: number): void {
+    if (this.runEnd >= 0 && this.runPicks !== null && start - this.runEnd <= PICK_GAP && end - this.runStart <= MAX_PICK_RUN) {
+      if (end > this.runEnd) this.runEnd = end;
+      if (this.collect) this.runPicks.push(start);
+      return;
+    }
+    this.close();
+    this.runStart = start;
+    this.runEnd = end;
+    this.runPicks = this.collect ? [start] : EMPTY_PICKS;
+  }
+
   plan(index: CaptureIndex, blocksSkipped: number): ReadPlan {
-    this.push(Infinity, Infinity); // closes the last run
+    this.close();
     const size = index.data.capture.size;
-    return { scan: size > 0 && this.bytes > SCAN_SHARE * size, ranges: this.ranges, blocksSkipped, bytes: this.bytes };
+    return { scan: size > 0 && this.bytes > SCAN_SHARE * size, ranges: this.ranges, picks: this.picks, blocksSkipped, bytes: this.bytes };
+  }
+
+  private close(): void {
+    if (this.runEnd < 0) return;
+    this.bytes += this.runEnd - this.runStart;
+    if (this.collect) {
+      this.ranges.push([this.runStart, this.runEnd]);
+      this.picks.push(this.runPicks);
+    }
+    this.runEnd = -1;
+    this.runPicks = null;
   }
 }
+
+/** Marks a picked run when the offsets are not collected (estimate). */
+const EMPTY_PICKS: number[] = [];
 
 /**
  * planReads over candidates already computed (`candidatesOf` is asked once per block in the window).
@@ -125,7 +169,7 @@ function planFrom(
       out.push(block.offset, block.end);
       continue;
     }
-    for (let i = 0; i < offsets.length; i++) out.push(offsets[i]!, Math.min(block.end, offsets[i]! + lengths[i]! + overhead));
+    for (let i = 0; i < offsets.length; i++) out.pick(offsets[i]!, Math.min(block.end, offsets[i]! + lengths[i]! + overhead));
   }
   return out.plan(index, blocksSkipped);
 }
@@ -149,7 +193,7 @@ function planSingle(
   const totals = new Float64Array(2);
   let blocksSkipped = 0;
   let end = 0;
-  const push = (offset: number, caplen: number): void => out.push(offset, Math.min(end, offset + caplen + overhead));
+  const pick = (offset: number, caplen: number): void => out.pick(offset, Math.min(end, offset + caplen + overhead));
   for (let i = 0; i < index.blocks.length; i++) {
     const block = index.blocks[i]!;
     const overlaps = block.mayOverlap(from, to);
@@ -179,7 +223,7 @@ function planSingle(
       continue;
     }
     end = block.end;
-    forEachPosting(block.postingBytes, span[0]!, span[1]!, block.offset, push);
+    forEachPosting(block.postingBytes, span[0]!, span[1]!, block.offset, pick);
   }
   return out.plan(index, blocksSkipped);
 }
