@@ -27,7 +27,7 @@ const cases = [
 ] as const;
 
 for (const c of cases) {
-  test(`one pass = mergeCaptures + SHA-256 + analyzeFiles of the result: ${c.name}`, () => {
+  test(`one pass = mergeCaptures + SHA-256 + analyzeFiles of the result: ${c.name}`, async () => {
     const dir = join(work, c.name.replace(/\W+/g, '-'));
     mkdirSync(join(dir, 'tasks'), { recursive: true });
     const inputs = c.inputs.map((opts, i) => {
@@ -36,7 +36,8 @@ for (const c of cases) {
       return path;
     });
     const names = { pcap: 'pcapmesh-x.pcap', pcapng: 'pcapmesh-x.pcapng' };
-    const result = runMerge({ inputs, jobDir: dir, fileNames: names });
+    // Early writebacks every 64 KiB here (8 MiB by default): many in flight while the merge writes, none changes a byte.
+    const result = await runMerge({ inputs, jobDir: dir, fileNames: names, writebackBytes: 64 * 1024 });
     const reference = join(work, `${c.name.replace(/\W+/g, '-')}.reference`);
     const stats = mergeCaptures(inputs, reference, { dedup: true, dedupWindowNs: DEFAULT_DEDUP_WINDOW_NS, format: 'auto' });
     assert.equal(result.format, c.format);

@@ -8,6 +8,9 @@
  *      window DEFAULT_DEDUP_WINDOW_NS) into `{job}/merged.tmp`, and in the same pass hashes the
  *      bytes it writes and analyses the packets it writes (the library's Analyzer, the report
  *      naming the download name) — one read of the inputs, no read of the output;
+ *      While it writes, every WRITEBACK_BYTES it asks the thread pool for an fdatasync of what is
+ *      written so far (not waited for): the disk writes the file while the merge goes on, and the
+ *      final fsync finds little left (it was ~30 ms of a 45 MB merge's end, all waiting);
  *   2. fsyncs `merged.tmp` and renames it to `merged.pcap` or `merged.pcapng` (by the format the
  *      merge chose), removing the other name if an earlier merge left it, and fsyncs the directory
  *      — so a half-written merge is never under a name that is served, and running it again after
@@ -16,7 +19,7 @@
  * `{ ok: MergeWorkerResult }` or `{ error }` message per input; the thread then waits for the next.
  */
 import { createHash, type Hash } from 'node:crypto';
-import { closeSync, fsyncSync, openSync, renameSync, rmSync } from 'node:fs';
+import { closeSync, fdatasync, fsyncSync, openSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parentPort } from 'node:worker_threads';
 import {
@@ -44,6 +47,8 @@ export interface MergeWorkerInput {
   jobDir: string;
   /** Download names by extension (the analysis names the merged file by it). */
   fileNames: { pcap: string; pcapng: string };
+  /** Bytes written between early writeback requests (default WRITEBACK_BYTES). */
+  writebackBytes?: number;
 }
 
 export interface MergeWorkerResult {
@@ -66,15 +71,25 @@ const TEMP = 'merged.tmp';
 /** Read buffer per input: the inputs are read once, start to end. */
 const READ_BUFFER = 1024 * 1024;
 
-export function runMerge(input: MergeWorkerInput): MergeWorkerResult {
+/** Written bytes between two early writeback requests (see the module comment). */
+const WRITEBACK_BYTES = 8 * 1024 * 1024;
+
+export async function runMerge(input: MergeWorkerInput): Promise<MergeWorkerResult> {
   const temp = join(input.jobDir, TEMP);
   rmSync(temp, { force: true });
   const readers: CaptureReader[] = [];
+  // The early writebacks in flight: the descriptor is closed only once they have all answered.
+  const writebacks: Promise<void>[] = [];
+  let fd: number | null = null;
   try {
     for (const path of input.inputs) readers.push(openCapture(path, { bufferSize: READ_BUFFER }));
     const format = chooseFormat(readers, 'auto');
     const ext = format === 'pcapng' ? 'pcapng' : 'pcap';
-    const sink = new HashingSink(new FileSink(temp));
+    fd = openSync(temp, 'w', 0o640);
+    const out = fd;
+    const sink = new HashingSink(new FileSink(out), input.writebackBytes ?? WRITEBACK_BYTES, () =>
+      writebacks.push(new Promise((resolve) => fdatasync(out, () => resolve()))),
+    );
     const nanosecond = readers.some((r) => r.nanosecond);
     const writer =
       format === 'pcapng'
@@ -87,7 +102,10 @@ export function runMerge(input: MergeWorkerInput): MergeWorkerResult {
     } finally {
       writer.close();
     }
-    syncPath(temp);
+    fsyncSync(out);
+    await Promise.all(writebacks);
+    closeSync(out);
+    fd = null;
     const file = `merged.${ext}` as const;
     const final = join(input.jobDir, file);
     rmSync(join(input.jobDir, ext === 'pcap' ? 'merged.pcapng' : 'merged.pcap'), { force: true });
@@ -107,6 +125,10 @@ export function runMerge(input: MergeWorkerInput): MergeWorkerResult {
     };
   } finally {
     for (const r of readers) r.close();
+    if (fd !== null) {
+      await Promise.all(writebacks);
+      closeSync(fd);
+    }
   }
 }
 
@@ -125,17 +147,28 @@ function analysing(writer: PacketWriter, analyzer: Analyzer): PacketWriter {
   };
 }
 
-/** A sink that hashes (SHA-256) and counts the bytes it passes on. */
+/** A sink that hashes (SHA-256) and counts the bytes it passes on, calling `every` after each `everyBytes` of them. */
 class HashingSink implements ByteSink {
   bytes = 0;
   private readonly hash: Hash = createHash('sha256');
+  private mark: number;
 
-  constructor(private readonly inner: ByteSink) {}
+  constructor(
+    private readonly inner: ByteSink,
+    private readonly everyBytes: number,
+    private readonly every: () => void,
+  ) {
+    this.mark = everyBytes;
+  }
 
   write(chunk: Uint8Array): void {
     this.hash.update(chunk);
     this.inner.write(chunk);
     this.bytes += chunk.length;
+    if (this.bytes >= this.mark) {
+      this.mark = this.bytes + this.everyBytes;
+      this.every();
+    }
   }
 
   close(): void {
@@ -158,10 +191,10 @@ function syncPath(path: string): void {
 
 if (parentPort) {
   const port = parentPort;
-  port.on('message', (input: MergeWorkerInput) => {
+  port.on('message', async (input: MergeWorkerInput) => {
     let message: MergeWorkerMessage;
     try {
-      message = { ok: runMerge(input) };
+      message = { ok: await runMerge(input) };
     } catch (err) {
       message = { error: err instanceof Error ? err.message : String(err) };
     }
