@@ -257,39 +257,122 @@ export function decodeSidecar(input: Uint8Array): SidecarData {
     }
     previousEnd = end;
     const flags = view.getUint32(r + 44, true);
-    const [v4, v6, ports, protos] = [52, 56, 60, 64].map((at) => view.getUint32(r + at, true)) as [number, number, number, number];
+    // Every part's place and size checked now; the views are made when a query first reads them.
     parts.seek(i, view.getUint32(r + 48, true));
-    const ipv4Bloom = flags & FLAG_IPV4_BLOOM ? parts.bloom(v4) : null;
-    const ipv4 = ipv4Bloom ? null : parts.next(Uint32Array, v4);
-    const ipv6Bloom = flags & FLAG_IPV6_BLOOM ? parts.bloom(v6) : null;
-    const ipv6 = ipv6Bloom ? null : parts.next(Float64Array, v6);
-    const portBitmap = flags & FLAG_PORT_BITMAP ? parts.next(Uint8Array, ports) : null;
-    if (portBitmap && portBitmap.length !== PORT_BITMAP_BYTES) throw new CorruptSidecarError(`block ${i}: port bitmap of ${portBitmap.length} bytes`);
-    data.blocks.push({
-      offset,
-      end,
-      packets: view.getUint32(r + 40, true),
-      bytes: view.getFloat64(r + 80, true),
-      first: { sec: view.getFloat64(r + 16, true), nsec: view.getUint32(r + 32, true) },
-      last: { sec: view.getFloat64(r + 24, true), nsec: view.getUint32(r + 36, true) },
-      mustRead: (flags & FLAG_MUST_READ) !== 0,
-      ipv4,
-      ipv4Bloom,
-      ipv6,
-      ipv6Bloom,
-      ports: portBitmap ? null : parts.next(Uint16Array, ports),
-      portBitmap,
-      ipProtos: parts.next(Uint8Array, protos),
-      postings: flags & FLAG_NO_POSTINGS ? null : readPostings(parts, view, r),
-    });
+    if (flags & FLAG_IPV4_BLOOM) parts.skipBloom(view.getUint32(r + 52, true));
+    else parts.skip(4, view.getUint32(r + 52, true));
+    if (flags & FLAG_IPV6_BLOOM) parts.skipBloom(view.getUint32(r + 56, true));
+    else parts.skip(8, view.getUint32(r + 56, true));
+    const ports = view.getUint32(r + 60, true);
+    if (flags & FLAG_PORT_BITMAP && ports !== PORT_BITMAP_BYTES) throw new CorruptSidecarError(`block ${i}: port bitmap of ${ports} bytes`);
+    parts.skip(flags & FLAG_PORT_BITMAP ? 1 : 2, ports);
+    parts.skip(1, view.getUint32(r + 64, true));
+    if (!(flags & FLAG_NO_POSTINGS)) {
+      const n4 = view.getUint32(r + 68, true);
+      const n6 = view.getUint32(r + 72, true);
+      parts.skip(4, n4);
+      parts.skip(4, n4 + 1);
+      parts.skip(8, n6);
+      parts.skip(4, n6 + 1);
+      parts.skip(1, view.getUint32(r + 76, true));
+    }
+    data.blocks.push(new StoredBlock(parts, view, i, r, flags));
   }
   return data;
 }
 
 /**
- * The posting section of block `i` (record at `r`). Its starts are checked where a list is read
- * (decodeList refuses a range out of order or outside the lists, and the block is then read whole):
- * walking every block's starts here cost half of a cold load.
+ * A block record read from a sidecar: the fixed fields at once, each summary part a view on the
+ * file's bytes made on first use (a query for one host reads 4 of a block's 10 parts; making every
+ * view of every block was most of a cold load). decodeSidecar has checked every part's bounds.
+ */
+class StoredBlock implements BlockRecord {
+  readonly offset: number;
+  readonly end: number;
+  readonly packets: number;
+  readonly bytes: number;
+  readonly first: Timestamp;
+  readonly last: Timestamp;
+  readonly mustRead: boolean;
+  private summaries: [Uint32Array | Uint8Array, Float64Array | Uint8Array, Uint16Array | Uint8Array, Uint8Array] | null = null;
+  private lists: BlockPostings | null | undefined = undefined;
+
+  constructor(
+    private readonly parts: PartReader,
+    private readonly view: DataView,
+    private readonly i: number,
+    private readonly r: number,
+    private readonly flags: number,
+  ) {
+    this.offset = view.getFloat64(r, true);
+    this.end = view.getFloat64(r + 8, true);
+    this.packets = view.getUint32(r + 40, true);
+    this.bytes = view.getFloat64(r + 80, true);
+    this.first = { sec: view.getFloat64(r + 16, true), nsec: view.getUint32(r + 32, true) };
+    this.last = { sec: view.getFloat64(r + 24, true), nsec: view.getUint32(r + 36, true) };
+    this.mustRead = (flags & FLAG_MUST_READ) !== 0;
+  }
+
+  get ipv4(): Uint32Array | null {
+    return this.flags & FLAG_IPV4_BLOOM ? null : (this.summary()[0] as Uint32Array);
+  }
+  get ipv4Bloom(): Uint8Array | null {
+    return this.flags & FLAG_IPV4_BLOOM ? (this.summary()[0] as Uint8Array) : null;
+  }
+  get ipv6(): Float64Array | null {
+    return this.flags & FLAG_IPV6_BLOOM ? null : (this.summary()[1] as Float64Array);
+  }
+  get ipv6Bloom(): Uint8Array | null {
+    return this.flags & FLAG_IPV6_BLOOM ? (this.summary()[1] as Uint8Array) : null;
+  }
+  get ports(): Uint16Array | null {
+    return this.flags & FLAG_PORT_BITMAP ? null : (this.summary()[2] as Uint16Array);
+  }
+  get portBitmap(): Uint8Array | null {
+    return this.flags & FLAG_PORT_BITMAP ? (this.summary()[2] as Uint8Array) : null;
+  }
+  get ipProtos(): Uint8Array {
+    return this.summary()[3];
+  }
+  get postings(): BlockPostings | null {
+    if (this.lists === undefined) {
+      if (this.flags & FLAG_NO_POSTINGS) this.lists = null;
+      else {
+        // Past the four summaries to the posting section.
+        const { parts, view, r, flags } = this;
+        parts.seek(this.i, view.getUint32(r + 48, true));
+        parts.skip(flags & FLAG_IPV4_BLOOM ? 1 : 4, view.getUint32(r + 52, true));
+        parts.skip(flags & FLAG_IPV6_BLOOM ? 1 : 8, view.getUint32(r + 56, true));
+        parts.skip(flags & FLAG_PORT_BITMAP ? 1 : 2, view.getUint32(r + 60, true));
+        parts.skip(1, view.getUint32(r + 64, true));
+        this.lists = readPostings(parts, view, r);
+      }
+    }
+    return this.lists;
+  }
+
+  /** The four summaries' views (made once). */
+  private summary(): NonNullable<StoredBlock['summaries']> {
+    if (this.summaries) return this.summaries;
+    const { parts, view, r, flags } = this;
+    parts.seek(this.i, view.getUint32(r + 48, true));
+    const v4 = view.getUint32(r + 52, true);
+    const v6 = view.getUint32(r + 56, true);
+    const ports = view.getUint32(r + 60, true);
+    this.summaries = [
+      flags & FLAG_IPV4_BLOOM ? parts.next(Uint8Array, v4) : parts.next(Uint32Array, v4),
+      flags & FLAG_IPV6_BLOOM ? parts.next(Uint8Array, v6) : parts.next(Float64Array, v6),
+      flags & FLAG_PORT_BITMAP ? parts.next(Uint8Array, ports) : parts.next(Uint16Array, ports),
+      parts.next(Uint8Array, view.getUint32(r + 64, true)),
+    ];
+    return this.summaries;
+  }
+}
+
+/**
+ * The posting section of the block whose record is at `r` (the part reader placed at it). Its
+ * starts are checked where a list is read (decodeList refuses a range out of order or outside the
+ * lists, and the block is then read whole): walking every block's starts here cost half of a cold load.
  */
 function readPostings(parts: PartReader, view: DataView, r: number): BlockPostings {
   const [n4, n6, length] = [68, 72, 76].map((at) => view.getUint32(r + at, true)) as [number, number, number];
@@ -335,12 +418,19 @@ class PartReader {
     return part;
   }
 
-  /** A Bloom filter: a power-of-two number of bytes, at least 8 (bloom.ts masks bit numbers). */
-  bloom(byteLength: number): Uint8Array {
+  /** Checks that `count` elements of `size` bytes fit at the current place, and moves past them. */
+  skip(size: number, count: number): void {
+    const byteLength = count * size;
+    if (this.at % 8 !== 0 || this.at + byteLength > this.end) throw new CorruptSidecarError(`block ${this.block}: summary outside the file`);
+    this.at += align8(byteLength);
+  }
+
+  /** skip for a Bloom filter: a power-of-two number of bytes, at least 8 (bloom.ts masks bit numbers). */
+  skipBloom(byteLength: number): void {
     if (byteLength < 8 || (byteLength & (byteLength - 1)) !== 0) {
       throw new CorruptSidecarError(`block ${this.block}: Bloom filter of ${byteLength} bytes (not a power of two)`);
     }
-    return this.next(Uint8Array, byteLength);
+    this.skip(1, byteLength);
   }
 }
 
