@@ -2,7 +2,8 @@
  * A sensor publisher with an agent's delivery rules and exact bookkeeping, for the loss tests:
  * health reports with seq 1, 2, 3… at a fixed rate, each kept in a local queue until the broker's
  * PUBACK (QoS 1), every unacknowledged one sent again, in order, after each reconnect (clean
- * session, backoff 0.5–2 s) — what the agent's spool does (agent/src/mqtt/connection.ts), with
+ * session, backoff 0.5–2 s), at most `window` (500) in flight at once — what the agent's spool
+ * does (agent/src/mqtt/connection.ts), with
  * the sequence numbers of every report produced known exactly, so "stored" can be compared with
  * "produced" seq by seq. Real credentials, a real MQTT connection, real CBOR health messages.
  */
@@ -20,8 +21,14 @@ export interface PublisherStats {
   disconnects: number;
 }
 
+/** Most reports in flight at once: the agent's default window (agent/src/mqtt/connection.ts). */
+export const PUBLISHER_WINDOW = 500;
+
 export class SpoolingPublisher {
   private readonly queue: { seq: number; payload: Buffer }[] = [];
+  /** The next seq to send on the current connection (0 after a reconnect: everything again). */
+  private cursor = 0;
+  private inflight = 0;
   private nextSeq = 1;
   private acked = 0;
   private connects = 0;
@@ -36,6 +43,7 @@ export class SpoolingPublisher {
     private readonly secret: string,
     private readonly url: string,
     private readonly everyMs = 200,
+    private readonly window = PUBLISHER_WINDOW,
   ) {}
 
   start(): void {
@@ -76,20 +84,29 @@ export class SpoolingPublisher {
     const seq = this.nextSeq++;
     const payload = Buffer.from(encodeMessage('health', { ...healthBody(seq % 100), v: SCHEMA_VERSION, sentAt: Date.now(), seq }));
     this.queue.push({ seq, payload });
-    this.send(this.queue.at(-1)!);
+    this.pump();
   }
 
-  private send(item: { seq: number; payload: Buffer }): void {
+  /** Sends queued reports not yet sent on this connection, in order, while the window has room. */
+  private pump(): void {
     const c = this.client;
     if (!c?.connected) return;
-    c.publish(topics.sensor(this.sensor, 'health'), item.payload, { qos: 1 }, (err) => {
-      if (err || this.client !== c) return; // resent after the reconnect
-      const i = this.queue.findIndex((q) => q.seq === item.seq);
-      if (i >= 0) {
-        this.queue.splice(i, 1);
-        this.acked += 1;
-      }
-    });
+    let i = this.queue.findIndex((q) => q.seq >= this.cursor);
+    while (i >= 0 && i < this.queue.length && this.inflight < this.window) {
+      const item = this.queue[i++]!;
+      this.cursor = item.seq + 1;
+      this.inflight += 1;
+      c.publish(topics.sensor(this.sensor, 'health'), item.payload, { qos: 1 }, (err) => {
+        if (err || this.client !== c) return; // resent after the reconnect
+        this.inflight -= 1;
+        const k = this.queue.findIndex((q) => q.seq === item.seq);
+        if (k >= 0) {
+          this.queue.splice(k, 1);
+          this.acked += 1;
+        }
+        this.pump();
+      });
+    }
   }
 
   private connect(): void {
@@ -108,7 +125,9 @@ export class SpoolingPublisher {
     c.on('error', () => undefined);
     c.once('connect', () => {
       this.connects += 1;
-      for (const item of [...this.queue]) this.send(item);
+      this.cursor = 0;
+      this.inflight = 0;
+      this.pump();
     });
     c.once('close', () => {
       if (this.client !== c) return;
