@@ -99,6 +99,20 @@ forEachDatabase('uploads service', (ctx) => {
     assert.ok(readFileSync(join(dir, job.jobId, 'tasks', `${who.taskId}.pcap`)).equals(big));
   });
 
+  test('a chunk past an early-writeback mark (4 MiB): a wrong SHA-256 keeps nothing, the right one lands byte for byte', async () => {
+    // Under the 10 MiB quota with the other tests' files (the database's results are shared by them).
+    const big = randomBytes(4 * 1024 * 1024 + 300_007);
+    const { service } = makeService(ctx.db, dir, { chunkMaxBytes: 8 * 1024 * 1024 });
+    const job = await insertJob(ctx.db, { sensors: ['edge-1'] });
+    const who = job.tasks[0]!;
+    await service.declare(who, declaration(big));
+    const range = { start: 0, end: big.length - 1, size: big.length };
+    await assert.rejects(service.chunk(who, range, sha256(FILE), streamOf(big, 65_536)), domain('invalid', /X-Chunk-SHA256/));
+    assert.equal(statSync(join(dir, job.jobId, 'tasks', `${who.taskId}.part`)).size, 0, 'the refused chunk was cut back to 0');
+    assert.deepEqual(await service.chunk(who, range, sha256(big), streamOf(big, 65_536)), { received: big.length, size: big.length, complete: true });
+    assert.ok(readFileSync(join(dir, job.jobId, 'tasks', `${who.taskId}.pcap`)).equals(big));
+  });
+
   test('a cut at any offset resumes from the last acknowledged chunk; the partial file never holds unacknowledged bytes', async () => {
     const { service, uploaded } = makeService(ctx.db, dir);
     const chunks = chunksOf(FILE, CHUNK);
