@@ -25,6 +25,11 @@
  *
  * Usage: node --conditions=pcapmesh-src --import tsx bench/fleet.ts [levels=1000,3000,10000] [db=pglite|postgres] [seconds=60]
  *   postgres needs PCAPMESH_TEST_DATABASE_URL (scripts/services.sh env).
+ *   PCAPMESH_PGLITE_WORKER=0 (inherited by the collector) runs PGlite on the collector's main thread
+ *   as before #17's database thread; the table's db column says which ran.
+ *   FLEET_CPU_PROF=DIR: the collector runs with --cpu-prof into DIR (one profile per thread, written
+ *   at each stop; the first covers cold start and steady phase); the phases' start and end times
+ *   (ms since the epoch) are printed so a profile can be cut by phase.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -57,6 +62,8 @@ if (dbKind === 'postgres' && !baseUrl) {
   console.error('db=postgres needs PCAPMESH_TEST_DATABASE_URL: eval "$(scripts/services.sh env)"');
   process.exit(2);
 }
+const dbLabel = dbKind === 'postgres' ? 'postgres' : process.env.PCAPMESH_PGLITE_WORKER === '0' ? 'pglite (main thread)' : 'pglite (thread)';
+const profDir = process.env.FLEET_CPU_PROF;
 const AGENTS_PER_PROCESS = 2_500;
 const WAIT_ONLINE_MS = 600_000;
 const log = pino({ level: 'silent' });
@@ -201,14 +208,21 @@ async function level(n: number): Promise<string> {
     }
     const enrolS = (Date.now() - t) / 1000;
     console.error(`[${n}] enrolled ${n} sensors in ${enrolS.toFixed(1)} s (load ${load()})`);
-    collector = await CollectorProcess.create({ dir, databaseUrl, mqtt: { maxConnectionsPerAddress: n + 1_000 } });
+    collector = await CollectorProcess.create({
+      dir,
+      databaseUrl,
+      mqtt: { maxConnectionsPerAddress: n + 1_000 },
+      ...(profDir ? { nodeArgs: ['--cpu-prof', '--cpu-prof-dir', profDir] } : {}),
+    });
     await collector.start();
 
     // connect (cold start)
     const loadConnect = load();
     fleet = Fleet.start(collector.mqttUrl, secrets);
+    const connectStart = Date.now();
     const connectS = await fleet.waitOnline(n, 'cold start');
     const afterConnect = fleet.sum();
+    console.error(`[${n}] phase connect ${connectStart}–${Date.now()}`);
     console.error(`[${n}] all online in ${connectS.toFixed(1)} s: ${JSON.stringify(afterConnect)}`);
 
     // steady
@@ -231,6 +245,7 @@ async function level(n: number): Promise<string> {
     const wall = (Date.now() - t) / 1000;
     const cpu = ((collector.cpuSeconds() - cpu0) / wall) * 100;
     const steady = diff(s0, fleet.sum());
+    console.error(`[${n}] phase steady ${t}–${Date.now()}`);
     const lags = fleet.takeLags();
     const loadSteady = load();
     if (count !== n) throw new Error(`GET /sensors listed ${count} sensors, expected ${n}`);
@@ -266,7 +281,7 @@ async function level(n: number): Promise<string> {
 
     const rate = (x: number) => (x / wall).toFixed(0);
     return [
-      `| ${n.toLocaleString('en')} | ${dbKind} | ${enrolS.toFixed(0)} s | ${connectS.toFixed(1)} s, ${afterConnect.connackTimeouts} CONNACK timeouts, ${afterConnect.busy} busy, ${(afterConnect.attempts / n).toFixed(2)} attempts/agent | ` +
+      `| ${n.toLocaleString('en')} | ${dbLabel} | ${enrolS.toFixed(0)} s | ${connectS.toFixed(1)} s, ${afterConnect.connackTimeouts} CONNACK timeouts, ${afterConnect.busy} busy, ${(afterConnect.attempts / n).toFixed(2)} attempts/agent | ` +
         `${cpu.toFixed(0)} % | ${rss.toFixed(0)} MiB | ${rate(steady.acked)} / ${rate(steady.sent)} | ${ms(pct(lags, 50))} / ${ms(pct(lags, 99))} (${lags.length}) | ${ms(pct(gets, 95))} (${gets.length}) | ` +
         `${stormS.toFixed(1)} s after ready (restart ${restartS.toFixed(0)} s), ${storm.connackTimeouts} CONNACK timeouts, ${storm.busy} busy, ${(stormAll.attempts / n).toFixed(2)} attempts/agent | ${check} | ${loadConnect} / ${loadSteady} / ${loadStorm} | ${openFiles} |`,
     ].join('\n');

@@ -18,6 +18,8 @@ export interface CollectorProcessOptions {
   mqtt?: Record<string, unknown>;
   /** Further top-level config sections (e.g. `ingest`). */
   sections?: Record<string, unknown>;
+  /** Extra node options for the collector process (e.g. `--cpu-prof`). */
+  nodeArgs?: string[];
 }
 
 export class CollectorProcess {
@@ -28,13 +30,14 @@ export class CollectorProcess {
     private readonly configFile: string,
     readonly httpPort: number,
     readonly mqttPort: number,
+    private readonly nodeArgs: string[] = [],
   ) {}
 
   static async create(opts: CollectorProcessOptions): Promise<CollectorProcess> {
     const [httpPort, mqttPort] = [await freePort(), await freePort()];
     const dataDir = join(opts.dir, 'data');
     mkdirSync(dataDir, { recursive: true });
-    const proc = new CollectorProcess(join(opts.dir, 'collector.json'), httpPort, mqttPort);
+    const proc = new CollectorProcess(join(opts.dir, 'collector.json'), httpPort, mqttPort, opts.nodeArgs);
     writeFileSync(
       proc.configFile,
       JSON.stringify({
@@ -66,7 +69,7 @@ export class CollectorProcess {
   async start(): Promise<void> {
     const child = spawn(
       process.execPath,
-      ['--conditions=pcapmesh-src', '--import', 'tsx', join(repoRoot, 'collector/src/cli/main.ts'), 'collector', '--config', this.configFile],
+      [...this.nodeArgs, '--conditions=pcapmesh-src', '--import', 'tsx', join(repoRoot, 'collector/src/cli/main.ts'), 'collector', '--config', this.configFile],
       { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     this.child = child;

@@ -10,7 +10,8 @@ export type { Db, DbKind, LockOutcome, Queryable } from './db.types.js';
 export interface OpenDbOptions {
   /**
    * postgres:// or postgresql:// → pg Pool; memory:// → an in-memory PGlite (tests);
-   * undefined → PGlite in `<dataDir>/db`, guarded by a PID lock.
+   * undefined → PGlite in `<dataDir>/db`, guarded by a PID lock, running in a worker thread of its
+   * own (storage/pglite-thread.ts; `PCAPMESH_PGLITE_WORKER=0` keeps it on the calling thread).
    */
   url?: string | undefined;
   /** Required when url is undefined. */

@@ -1,6 +1,7 @@
 /**
  * One small query interface over the two databases the collector runs on: PGlite (PostgreSQL in
- * WASM, embedded, the default) and PostgreSQL through a pg Pool. Repositories use only this.
+ * WASM, embedded, the default; in a worker thread of its own for a data directory) and PostgreSQL
+ * through a pg Pool. Repositories use only this.
  *
  * Contract, identical on both:
  * - `query(sql, params)` runs ONE statement with `$1..$n` parameters and returns its rows.
@@ -9,7 +10,8 @@
  *   `JSON.stringify(x)` with a `$n::jsonb` cast (pg would send a JS array as a PG array).
  * - `exec(sqlText)` runs a script of several statements without parameters (migrations).
  * - `transaction(fn)` runs fn in BEGIN/COMMIT (ROLLBACK when fn throws). Inside, use ONLY `tx`:
- *   on PGlite queries are serialised and calling `db` from inside the transaction deadlocks.
+ *   on PGlite queries are serialised and calling `db` from inside the transaction deadlocks
+ *   (in its thread too: the transaction holds PGlite's lock there until it ends).
  *
  * @example
  *   const db = await openDb({ url: undefined, dataDir: './data' }); // PGlite at ./data/db, PID-locked
