@@ -22,6 +22,7 @@ import type { Logger } from 'pino';
 import { startEmbeddedBroker, type BrokerTlsFiles, type EmbeddedBroker } from './broker/embedded.js';
 import { publishDomainEvents } from './broker/events-publisher.js';
 import { connectExternalBroker, type ExternalBroker } from './broker/external.js';
+import { openBrokerAccounts } from './broker/dynsec-setup.js';
 import { Ingest } from './broker/ingest.js';
 import type { BrokerTransport } from './broker/transport.js';
 import { openCache, type CacheStore } from './cache/store.js';
@@ -219,7 +220,10 @@ export function createCollector(config: CollectorConfig, opts: CreateCollectorOp
     );
     // Closers run last-first: the broker stops delivering, then ingest finishes what it has.
     closers.push({ what: 'ingest', close: () => ingest.drain() });
-    const integrations = new IntegrationsService({ db, audit: accounts.audit, kick: (match) => kick(match) });
+    // Accounts at an external Mosquitto (dynamic security) and the open-file check, before the broker connection subscribes.
+    const brokerAccounts = await step('broker accounts', () => openBrokerAccounts(config, db, log, member.mqttClientId));
+    closers.push({ what: 'broker accounts', close: () => brokerAccounts.close() });
+    const integrations = new IntegrationsService({ db, audit: accounts.audit, kick: (match) => kick(match), accounts: brokerAccounts.accounts });
     const broker = await step('MQTT broker', () =>
       openBroker(
         config,
@@ -233,13 +237,14 @@ export function createCollector(config: CollectorConfig, opts: CreateCollectorOp
         member.mqttClientId,
       ),
     );
-    // An external broker cannot be told to drop a client: ingest refuses a revoked sensor's messages (sensors.standing).
+    // An external broker drops clients itself (dynamic security) or not at all: ingest refuses a revoked sensor's messages (sensors.standing).
     const kick: KickClients = (match) => (broker.mode === 'embedded' ? broker.disconnect(match) : 0);
     const enrolment = new EnrolmentService({
       db,
       sensors,
       audit: accounts.audit,
       kick,
+      accounts: brokerAccounts.accounts,
       log: log.child({ component: 'enrolment' }),
       throttle: accounts.throttle,
     });

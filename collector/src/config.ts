@@ -143,6 +143,10 @@ export const collectorConfigSchema = z.strictObject({
         .default('pcapmesh-collectors'),
       /** MQTT 5 session expiry on the external broker, s: messages unacknowledged when the collector died, and its share queued while it was down, arrive when it is back within this time (client id from its host and data directory). 0 = clean sessions. Default 3600. */
       sessionExpirySeconds: z.number().int().min(0).max(604_800).default(3600),
+      /** manual: the external broker's accounts are kept by its operator; dynamic-security: the collector keeps sensor and integration accounts at a Mosquitto 2 with its dynamic security plugin (mqtt.username must be a plugin admin). Default manual. */
+      accounts: z.enum(['manual', 'dynamic-security']).default('manual'),
+      /** Sensors this deployment should hold connections for; the open-file limit is checked against the larger of this and the sensors registered. Default: the sensors registered. */
+      expectedSensors: z.number().int().min(0).max(10_000_000).optional(),
     })
     // Checked on the section, so these are reported even when other sections have problems.
     .superRefine((mqtt, ctx) => {
@@ -157,6 +161,13 @@ export const collectorConfigSchema = z.strictObject({
       }
       if (!mqtt.plainEnabled && certFile === undefined && mqtt.url === undefined) {
         ctx.addIssue({ code: 'custom', path: ['plainEnabled'], message: 'false needs mqtt.tls.certFile and keyFile (else the broker has no listener)' });
+      }
+      if (mqtt.accounts === 'dynamic-security' && (mqtt.url === undefined || mqtt.username === undefined)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['accounts'],
+          message: 'dynamic-security needs mqtt.url (an external Mosquitto) and mqtt.username (its dynamic-security admin)',
+        });
       }
       if (certFile !== undefined && mqtt.plainEnabled && mqtt.port !== 0 && mqtt.tls.port === mqtt.port && (mqtt.plainHost ?? mqtt.host) === mqtt.host) {
         ctx.addIssue({ code: 'custom', path: ['tls', 'port'], message: `must differ from mqtt.port (${mqtt.port})` });

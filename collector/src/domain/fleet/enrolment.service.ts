@@ -7,8 +7,12 @@
  *   concurrent uses exactly one succeeds) and returns a fresh secret for the sensor;
  * - `rotate` gives the sensor a new secret; `revoke` replaces it with one nobody knows and marks the
  *   sensor revoked (ingest then refuses its messages, also through an external broker). Both void
- *   unused enrolment tokens and disconnect the sensor from the embedded broker at once; an
- *   external broker's accounts are not changed here (docs/operations.md "External broker").
+ *   unused enrolment tokens and disconnect the sensor from the embedded broker at once. A broker
+ *   that keeps its own accounts (`accounts`, broker-accounts.ts: Mosquitto with dynamic security)
+ *   is told too: `enroll` and `rotate` set the new secret there (creating the account), `revoke`
+ *   deletes the account, and the broker disconnects the sensor's session itself. When the broker
+ *   does not take the change, the call fails with `unavailable` saying what the database already
+ *   holds: rotate again (also after a failed enrolment: its token is used), revoke again.
  *
  * Enrolment tokens are `pme_` + 32 random bytes; only their SHA-256 is stored. Every step is audited
  * except a failed `enroll`: with a `throttle` (the login throttle), failed redemptions are counted
@@ -23,6 +27,7 @@ import { claimEnrolmentToken, insertEnrolmentToken, voidEnrolmentTokens } from '
 import type { AuditService } from '../accounts/audit.service.js';
 import type { LoginAttempt, LoginThrottle } from '../accounts/login-throttle.js';
 import { DomainError, invalid, notFound } from '../errors.js';
+import { noBrokerAccounts, type BrokerAccounts } from './broker-accounts.js';
 import type { SensorService } from '../sensors/sensors.service.js';
 import { toSensorApiView } from '../sensors/sensor-views.js';
 import type { SensorApiView } from '../sensors/sensors.types.js';
@@ -46,6 +51,8 @@ export class EnrolmentService {
       sensors: Pick<SensorService, 'register' | 'rotateSecret' | 'revokeSecret' | 'get'>;
       audit: AuditService;
       kick: KickClients;
+      /** Accounts at a broker that keeps its own; absent: none (the embedded broker asks the database). */
+      accounts?: BrokerAccounts;
       log: Logger;
       now?: () => Date;
       /** Counts failed redemptions per address (see the contract); absent: unthrottled, unaudited failures. */
@@ -94,6 +101,7 @@ export class EnrolmentService {
     const secret = await this.deps.sensors.rotateSecret(sensor);
     this.deps.kick((id) => id === sensor);
     await this.deps.audit.record({ actor: `sensor:${sensor}`, action: 'sensor.enroll', target: sensor, outcome: 'ok', sourceIp });
+    await this.atBroker(sensor, 'the enrolment stored the new secret, but', () => this.accounts.setSensorSecret(sensor, secret));
     this.deps.log.info({ sensor }, 'sensor enrolled');
     return { sensor, secret };
   }
@@ -104,7 +112,24 @@ export class EnrolmentService {
     await voidEnrolmentTokens(this.deps.db, sensor, this.now());
     const kicked = this.deps.kick((id) => id === sensor);
     await this.deps.audit.record({ ...who, action: 'sensor.rotate', target: sensor, outcome: 'ok', details: { disconnected: kicked } });
+    await this.atBroker(sensor, 'the new secret is stored, but', () => this.accounts.setSensorSecret(sensor, secret));
     return secret;
+  }
+
+  private get accounts(): BrokerAccounts {
+    return this.deps.accounts ?? noBrokerAccounts;
+  }
+
+  /** Runs a change at the broker; its failure becomes `unavailable` saying what was already done. */
+  private async atBroker(sensor: string, done: string, change: () => Promise<void>): Promise<void> {
+    try {
+      await change();
+    } catch (err) {
+      this.deps.log.error({ sensor, err: err instanceof Error ? err.message : String(err) }, 'the MQTT broker did not take an account change');
+      throw new DomainError('unavailable', `${done} the MQTT broker did not take the change for sensor ${sensor}: try again (rotate or revoke it)`, {
+        cause: err,
+      });
+    }
   }
 
   /** No secret works any more (until rotate or a new enrolment); disconnected at once. */
@@ -113,6 +138,7 @@ export class EnrolmentService {
     await voidEnrolmentTokens(this.deps.db, sensor, this.now());
     const kicked = this.deps.kick((id) => id === sensor);
     await this.deps.audit.record({ ...who, action: 'sensor.revoke', target: sensor, outcome: 'ok', details: { disconnected: kicked } });
+    await this.atBroker(sensor, 'the sensor is revoked (its messages are refused), but', () => this.accounts.removeSensor(sensor));
     this.deps.log.info({ sensor, disconnected: kicked }, 'sensor secret revoked');
   }
 }
