@@ -96,8 +96,12 @@ export class CollectorProcess {
 
   /** CPU seconds (user + system) of the running process so far. */
   cpuSeconds(): number {
-    const fields = readFileSync(`/proc/${this.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ 100)
+    return statCpuSeconds(`/proc/${this.pid}/stat`);
+  }
+
+  /** CPU seconds of the process's main thread alone (its event loop; worker threads, GC helpers and the libuv pool excluded). */
+  mainThreadCpuSeconds(): number {
+    return statCpuSeconds(`/proc/${this.pid}/task/${this.pid}/stat`);
   }
 
   /** Resident memory of the running process, MiB. */
@@ -132,4 +136,10 @@ export class CollectorProcess {
     await exited;
     this.child = null;
   }
+}
+
+/** utime + stime of a /proc stat file, in seconds (clock ticks of USER_HZ 100). */
+function statCpuSeconds(file: string): number {
+  const fields = readFileSync(file, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
