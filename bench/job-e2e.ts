@@ -68,7 +68,21 @@ interface Proc {
   idleKiB: number;
   /** Highest VmRSS sampled during each host class's jobs, KiB. */
   byClass: Record<string, number>;
+  /** CPU seconds (user + system, all threads) each job of a host class cost this process. */
+  cpuByClass: Record<string, number[]>;
 }
+
+/** CPU seconds (utime + stime, every thread) a process has used so far: /proc/<pid>/stat. */
+function cpuSeconds(pid: number): number {
+  try {
+    // Fields after the command name (which may hold spaces, so split after its closing parenthesis): utime is 14th, stime 15th.
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond;
+  } catch {
+    return Number.NaN;
+  }
+}
+const ticksPerSecond = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
 
 /** /proc/<pid>/status field in KiB (VmRSS, VmHWM). */
 function statusKiB(pid: number, field: 'VmRSS' | 'VmHWM'): number {
@@ -88,7 +102,7 @@ function start(name: string, args: string[], logDir: string): Proc {
   child.once('exit', (code, signal) => {
     if (!stopping) console.error(`bench: ${name} exited (${signal ?? `code ${code}`}) during the bench; its log: ${join(logDir, `${name}.log`)}`);
   });
-  return { name, child, sampledKiB: 0, idleKiB: 0, byClass: {} };
+  return { name, child, sampledKiB: 0, idleKiB: 0, byClass: {}, cpuByClass: {} };
 }
 
 async function api<T>(base: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; json: T }> {
@@ -150,7 +164,8 @@ interface JobRun {
   duplicates: number;
 }
 
-async function runJob(base: string, host: string, procs: Proc[]): Promise<JobRun> {
+async function runJob(base: string, host: string, procs: Proc[], cls?: string): Promise<JobRun> {
+  const cpuBefore = procs.map((p) => cpuSeconds(p.child.pid!));
   let sampling = true;
   const sampler = (async () => {
     while (sampling) {
@@ -182,6 +197,7 @@ async function runJob(base: string, host: string, procs: Proc[]): Promise<JobRun
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   sampling = false;
   await sampler;
+  if (cls) procs.forEach((p, i) => (p.cpuByClass[cls] ??= []).push(cpuSeconds(p.child.pid!) - cpuBefore[i]!));
   return { id, seconds, packets: job.result!.packets, duplicates: job.result!.duplicatesRemoved };
 }
 
@@ -298,7 +314,7 @@ async function main(): Promise<void> {
       const jobs: JobRun[] = [];
       const before = procs.map((p) => p.sampledKiB);
       for (const p of procs) p.sampledKiB = 0;
-      for (let i = 0; i < runs; i++) jobs.push(await runJob(base, host, procs));
+      for (let i = 0; i < runs; i++) jobs.push(await runJob(base, host, procs, cls));
       procs.forEach((p, i) => {
         p.byClass[cls] = p.sampledKiB;
         p.sampledKiB = Math.max(p.sampledKiB, before[i]!);
@@ -336,6 +352,15 @@ async function main(): Promise<void> {
         '| host class | dispatch | extract | upload | merge | download |',
         '|---|---:|---:|---:|---:|---:|',
         ...phaseRows,
+        '',
+        'CPU seconds (user + system, all threads, /proc/<pid>/stat) per job, median of the runs — steadier than wall time on a shared machine:',
+        '',
+        `| host class | ${procs.map((p) => p.name).join(' | ')} | all |`,
+        `|---|${procs.map(() => '---:|').join('')}---:|`,
+        ...classes.map((c) => {
+          const per = procs.map((p) => median(p.cpuByClass[c] ?? [Number.NaN]));
+          return `| ${c} | ${per.map((x) => x.toFixed(3)).join(' | ')} | ${per.reduce((a, b) => a + b, 0).toFixed(3)} |`;
+        }),
         '',
         `| process | RSS idle before the jobs | peak RSS sampled during the jobs | ${classes.map((c) => `peak during ${c}`).join(' | ')} | VmHWM (since start) |`,
         `|---|---:|---:|${classes.map(() => '---:|').join('')}---:|`,
