@@ -129,6 +129,22 @@ test('dynamic security: enrol, own topics only, rotate, revoke disconnects, rest
     await bClosed;
     await assert.rejects(sensorClient(broker, 'edge-b', secretB), /not authori[sz]ed/i);
 
+    // An integration account: reads events only; deleting it ends its session.
+    const created = await call<{ secret: string }>('POST', '/admin/integrations', { name: 'ops' });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const ops = await connectAsync(
+      broker.url,
+      { clientId: 'integration:ops:feed', username: 'integration:ops', password: created.body.secret, protocolVersion: 5, reconnectPeriod: 0 },
+      false,
+    );
+    open.push(ops);
+    assert.equal((await ops.subscribeAsync(topics.filters.allEvents, { qos: 1 }))[0]?.qos, 1);
+    await assert.rejects(ops.subscribeAsync(topics.filters.allSensors, { qos: 1 }), /not authori[sz]ed/i);
+    await assert.rejects(ops.publishAsync(topics.event('sensors', 'edge-a', 'status'), '{}', { qos: 1 }), /not authori[sz]ed/i);
+    const opsClosed = closed(ops);
+    assert.equal((await call('DELETE', '/admin/integrations/ops')).status, 204);
+    await opsClosed;
+
     // While the collector is down the broker drifts: edge-a's role loses an ACL, revoked edge-b gets
     // an account again, edge-c's account is lost, and a marked account no sensor has appears.
     await collector.stop();
