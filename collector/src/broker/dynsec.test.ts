@@ -15,6 +15,7 @@ import { pino } from 'pino';
 import { requireTool } from '@pcapmesh/shared/util/testing';
 import { encodeMessage, Sequencer, topics } from '@pcapmesh/shared/wire';
 import { createCollector, type Collector } from '../app.js';
+import { sensorAdd } from '../cli/sensor.js';
 import { collectorConfig } from '../config.js';
 import { createTestDatabase, TEST_DATABASE_URL_ENV } from '../testing/databases.js';
 import { inCi } from '@pcapmesh/shared/util/testing';
@@ -45,14 +46,33 @@ function sensorClient(broker: TestMosquitto, name: string, password: string, cli
 }
 
 /** The collector on `dbUrl` managing accounts at `broker`, with an API helper. */
-function collectorOn(broker: TestMosquitto, dbUrl: string, dataDir: string): Collector {
-  const config = collectorConfig({
+function configFor(broker: TestMosquitto, dbUrl: string, dataDir: string) {
+  return collectorConfig({
     dataDir,
     http: { port: 0 },
     database: { url: dbUrl },
     mqtt: { url: broker.url, username: broker.admin.username, password: broker.admin.password, accounts: 'dynamic-security' },
   });
-  return createCollector(config, { log });
+}
+
+function collectorOn(broker: TestMosquitto, dbUrl: string, dataDir: string): Collector {
+  return createCollector(configFor(broker, dbUrl, dataDir), { log });
+}
+
+/** What `fn` writes to stdout, kept from the test's own output. */
+async function captureStdout(fn: () => Promise<void>): Promise<string> {
+  const original = process.stdout.write.bind(process.stdout);
+  let out = '';
+  process.stdout.write = ((chunk: string | Uint8Array) => {
+    out += chunk.toString();
+    return true;
+  }) as typeof process.stdout.write;
+  try {
+    await fn();
+  } finally {
+    process.stdout.write = original;
+  }
+  return out;
 }
 
 function api(collector: Collector, dataDir: string) {
@@ -190,6 +210,12 @@ test('dynamic security: enrol, own topics only, rotate, revoke disconnects, rest
     await a3.publishAsync(topics.sensor('edge-a', 'state'), birth(new Sequencer(5)), { qos: 1 });
     const rotatedC = await call<{ secret: string }>('POST', '/admin/sensors/edge-c/rotate');
     (await sensorClient(broker, 'edge-c', rotatedC.body.secret)).end(true);
+
+    // `pcapmesh sensor add` sets the printed secret at the broker too.
+    const printed = await captureStdout(() => sensorAdd({ config: configFor(broker, database.url, dataDir), log }, 'edge-d', undefined));
+    const secretD = /^secret: (\S+)$/m.exec(printed)?.[1];
+    assert.ok(secretD, 'sensor add printed a secret');
+    (await sensorClient(broker, 'edge-d', secretD)).end(true);
   } finally {
     for (const c of open) c.end(true);
     await admin?.close();
