@@ -23,12 +23,14 @@ import {
   addRollups,
   ensureLocationTrafficTable,
   insertNewRows,
+  insertRows,
   interLocationFlows,
   netIds,
   netsOf,
   locationTotals,
   locationTrafficTable,
   rowsInsertedNow,
+  storedKeys,
   topPairs,
   trafficSeries,
 } from '../../storage/network-traffic.repo.js';
@@ -93,8 +95,10 @@ export class NetworkService {
    * Stores a traffic batch's messages of located sensors (inside the ingest transaction) and
    * returns, per message (same order), how many of its rows were new. Each message's flows are
    * made canonical and folded (storage/traffic-fold.ts) into one base row per (location, minute,
-   * sensor, part, pair); the base rows go into network_traffic with ON CONFLICT DO NOTHING, so a
-   * replayed row adds nothing (this is the replay check, sql/0018); the new rows' sums then go to
+   * sensor, part, pair); the base rows go into network_traffic — those of a (sensor, minute, part)
+   * with no rows yet by a plain INSERT, the others with ON CONFLICT DO NOTHING, so a replayed row
+   * adds nothing (this is the replay check, sql/0018; a replay racing its original in another
+   * transaction fails the batch on the primary key, and its resend finds the rows); the new rows' sums then go to
    * the rollups (minute totals, hourly pairs) and the pair evidence, one multi-row upsert each.
    * When a message was stored in part before, its new rows are read back. Contract: no two
    * messages of a batch share (sensor, minute, part) — the ingest queue per sensor guarantees it.
@@ -137,7 +141,20 @@ export class NetworkService {
       const k = keyOf(r.sensorId, r.minute, r.part);
       rowsOf.set(k, (rowsOf.get(k) ?? 0) + 1);
     }
-    const storedOf = new Map((await insertNewRows(tx, folded.rows, nets)).map((c) => [keyOf(c.sensorId, new Date(c.minute), c.part), c.n]));
+    // Messages whose (sensor, minute, part) has no rows yet (the usual case) are inserted without a
+    // conflict check, all their rows new; the others skip what is stored (ON CONFLICT DO NOTHING).
+    const rowKeys = new Map<string, { locationId: number; minute: Date; sensorId: number; part: string }>();
+    for (const r of folded.rows) {
+      const k = keyOf(r.sensorId, r.minute, r.part);
+      if (!rowKeys.has(k)) rowKeys.set(k, { locationId: r.locationId, minute: r.minute, sensorId: r.sensorId, part: r.part });
+    }
+    const keyList = [...rowKeys.keys()];
+    const seen = new Set([...(await storedKeys(tx, [...rowKeys.values()]))].map((i) => keyList[i]!));
+    const plain = folded.rows.filter((r) => !seen.has(keyOf(r.sensorId, r.minute, r.part)));
+    await insertRows(tx, plain, nets);
+    const storedOf = new Map(keyList.filter((k) => !seen.has(k)).map((k) => [k, rowsOf.get(k) ?? 0]));
+    const checked = seen.size === 0 ? [] : folded.rows.filter((r) => seen.has(keyOf(r.sensorId, r.minute, r.part)));
+    for (const c of await insertNewRows(tx, checked, nets)) storedOf.set(keyOf(c.sensorId, new Date(c.minute), c.part), c.n);
     const keys = batch.map((b) => keyOf(b.sensorId, b.intervalStart, rowPart(b)));
     const stored = keys.map((k) => storedOf.get(k) ?? 0);
     let add: Folded = folded;
