@@ -6,7 +6,8 @@
  *
  * Consumption happens in aedes' authorizePublish hook, after the policy allowed the publish: aedes
  * writes a QoS 1 PUBACK before it hands a message to subscribers, so only there can the collector
- * store a message before the sensor is told it arrived. A message ingest could not store (handler
+ * store a message before the sensor is told it arrived. A sensor message that arrives before
+ * `consume()` waits in the hook until the consumer is set (never acknowledged unstored). A message ingest could not store (handler
  * answers 'retry': the database failed) fails that hook, and aedes closes the connection without
  * the PUBACK: the agent keeps the message in its spool and publishes it again after reconnecting.
  * A sensor's will goes through the same hook (aedes authorizes wills as well).
@@ -165,13 +166,17 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
     return new Error(`sensor ${sensor} does not hold task ${parsed.taskId}`);
   };
   let handler: SensorMessageHandler | null = null;
+  // Sensor messages that arrive before consume() (the listener opens a few start steps earlier)
+  // wait for it: acknowledged without a handler, they were lost (found by the 500-sensor restart test).
+  let handlerSet!: () => void;
+  const handlerReady = new Promise<void>((resolve) => (handlerSet = resolve));
   const authorizePublish: typeof policy.authorizePublish = (client, packet, done) => {
     policy.authorizePublish(client, packet, (refused) => {
-      if (refused || client === null || handler === null || !packet.topic.startsWith(SENSORS_PREFIX)) {
+      if (refused || client === null || !packet.topic.startsWith(SENSORS_PREFIX)) {
         done(refused);
         return;
       }
-      checkTask(client.id, packet.topic).then(
+      (handler === null ? handlerReady.then(() => checkTask(client.id, packet.topic)) : checkTask(client.id, packet.topic)).then(
         (verdict) => {
           if (verdict === 'deliver') deliver(client, packet, done);
           else done(verdict);
@@ -271,6 +276,7 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
     async consume(consumer: SensorMessageHandler) {
       if (handler !== null) throw new Error('embedded broker: consume() called twice');
       handler = consumer;
+      handlerSet();
       return Promise.resolve();
     },
     publish(topic: string, payload: Buffer, { qos, retain = false }: PublishOptions) {
