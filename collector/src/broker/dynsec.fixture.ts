@@ -16,6 +16,10 @@ export const DYNSEC_PLUGIN = '/usr/lib/x86_64-linux-gnu/mosquitto_dynamic_securi
 
 export interface TestMosquitto {
   url: string;
+  /** The broker's process id (CPU time in benches). */
+  pid: number;
+  /** The plugin's JSON file. */
+  dynsecFile: string;
   admin: { username: string; password: string };
   /** The broker's log so far (for failure messages). */
   log(): string;
@@ -64,6 +68,8 @@ export async function startTestMosquitto(tools: { mosquitto: string; mosquittoCt
   }
   return {
     url,
+    pid: proc.pid ?? 0,
+    dynsecFile,
     admin,
     log: readLog,
     async stop() {
