@@ -1,17 +1,17 @@
 /**
  * Long forms of the fault suite (issue 14): runs the test/faults files with FAULTS_LONG=1 (100,002
  * fuzz payloads, 10,000 mutated captures + 200 through the command, a 60 s PostgreSQL outage, a
- * 300 s broker outage, the disk-full run, 3,000 GET /sensors of 1,000 sensors and 200 logins) one after another and prints each test's figures (its FAULT-FIGURE lines)
+ * 300 s broker outage, 500 sensors through a 30 s broker restart, the disk-full run, 3,000 GET /sensors of 1,000 sensors and 200 logins) one after another and prints each test's figures (its FAULT-FIGURE lines)
  * with the machine's load average. Timings depend on the load: compare within one run.
  *
- *   node --conditions=pcapmesh-src --import tsx bench/faults.ts [mqtt-fuzz|captures|postgres-outage|broker-outage|disk-full|http-load|attacks]...
+ *   node --conditions=pcapmesh-src --import tsx bench/faults.ts [mqtt-fuzz|captures|postgres-outage|broker-outage|fleet-restart|disk-full|http-load|attacks]...
  */
 import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
-const ALL = ['mqtt-fuzz', 'captures', 'postgres-outage', 'broker-outage', 'disk-full', 'http-load', 'attacks'];
+const ALL = ['mqtt-fuzz', 'captures', 'postgres-outage', 'broker-outage', 'fleet-restart', 'disk-full', 'http-load', 'attacks'];
 const wanted = process.argv.slice(2);
 const unknown = wanted.filter((w) => !ALL.includes(w));
 if (unknown.length > 0) {
