@@ -375,13 +375,34 @@ class StoredBlock implements BlockRecord {
  * lists, and the block is then read whole): walking every block's starts here cost half of a cold load.
  */
 function readPostings(parts: PartReader, view: DataView, r: number): BlockPostings {
-  const [n4, n6, length] = [68, 72, 76].map((at) => view.getUint32(r + at, true)) as [number, number, number];
+  const n4 = view.getUint32(r + 68, true);
+  const n6 = view.getUint32(r + 72, true);
+  const length = view.getUint32(r + 76, true);
   const keys4 = parts.next(Uint32Array, n4);
   const starts4 = parts.next(Uint32Array, n4 + 1);
-  const keys6 = parts.next(Float64Array, n6);
-  const starts6 = parts.next(Uint32Array, n6 + 1);
+  // IPv6 keys and starts: views made when first asked for (an IPv4 query never is).
+  const at6 = parts.position;
+  parts.skip(8, n6);
+  parts.skip(4, n6 + 1);
   const bytes = parts.next(Uint8Array, length);
-  return { keys4, starts4, keys6, starts6, bytes };
+  let v6: [Float64Array, Uint32Array] | null = null;
+  const ipv6 = (): [Float64Array, Uint32Array] => {
+    if (v6) return v6;
+    parts.place(at6);
+    v6 = [parts.next(Float64Array, n6), parts.next(Uint32Array, n6 + 1)];
+    return v6;
+  };
+  return {
+    keys4,
+    starts4,
+    get keys6() {
+      return ipv6()[0];
+    },
+    get starts6() {
+      return ipv6()[1];
+    },
+    bytes,
+  };
 }
 
 type Typed = Uint8Array | Uint16Array | Uint32Array | Float64Array;
@@ -416,6 +437,16 @@ class PartReader {
     else part = new Ctor(swapped(this.bytes.slice(this.at, this.at + byteLength), size).buffer, 0, count);
     this.at += align8(byteLength);
     return part;
+  }
+
+  /** The current place (for `place`). */
+  get position(): number {
+    return this.at;
+  }
+
+  /** Goes back to a place `position` returned (same block). */
+  place(at: number): void {
+    this.at = at;
   }
 
   /** Checks that `count` elements of `size` bytes fit at the current place, and moves past them. */

@@ -198,12 +198,14 @@ function planSingle(
     const block = index.blocks[i]!;
     const overlaps = block.mayOverlap(from, to);
     // none: the index rules the block out; a list in span; else the whole block (no list kept, or damage).
+    // The list first: a block keeps a list only for an address it has, so the summary (views made
+    // on first use) is asked only when there is none — whether the address is absent or dense.
     let kind: 'none' | 'list' | 'all' = 'all';
     if (single.family === 4) {
-      if (!block.mayHaveIpv4(single.addr, 0xffff_ffff)) kind = 'none';
-      else if (block.postingSpan4(single.addr, span)) kind = 'list';
-    } else if (!block.mayHaveIpv6(single.bytes, 128)) kind = 'none';
-    else if (block.postingSpan6(single.key, span)) kind = 'list';
+      if (block.postingSpan4(single.addr, span)) kind = 'list';
+      else if (!block.mayHaveIpv4(single.addr, 0xffff_ffff)) kind = 'none';
+    } else if (block.postingSpan6(single.key, span)) kind = 'list';
+    else if (!block.mayHaveIpv6(single.bytes, 128)) kind = 'none';
     if (kind === 'list' && !listTotals(block.postingBytes, span[0]!, span[1]!, block.offset, block.end, totals)) kind = 'all';
     if (counts && overlaps && kind !== 'none') {
       counts[0]! += kind === 'list' ? totals[0]! : block.packets;
