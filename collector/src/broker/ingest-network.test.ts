@@ -248,4 +248,61 @@ forEachDatabase('network view from traffic ingest', (ctx) => {
     });
     await fresh.drop();
   });
+  test('a replay racing its original in another transaction fails on the key (plain insert) and counts nothing twice; its resend stores nothing', async () => {
+    const fresh = await ctx.fresh({ migrate: true });
+    const h = networkHarness(fresh.db);
+    await h.sensors.register({ name: 'r1', location: 'site-r' });
+    const [row] = await fresh.db.query<{ id: number; locationId: number }>('SELECT id, location_id AS "locationId" FROM sensors WHERE name = $1', ['r1']);
+    const minute = Math.floor(Date.now() / 60_000) * 60_000;
+    // The location's table and the subnets' ids exist first (made under locks of their own).
+    assert.equal(
+      await h.sensors.ingestTraffic('r1', traffic(1, minute - 60_000, [flow('10.8.0.0/24', '10.8.1.0/24', 10), flow('10.8.2.0/24', '10.8.1.0/24', 10)])),
+      'applied',
+    );
+    const msg = {
+      sensorId: row!.id,
+      locationId: row!.locationId,
+      intervalStart: new Date(minute),
+      part: 'p',
+      flows: [flow('10.8.0.0/24', '10.8.1.0/24', 300), flow('10.8.1.0/24', '10.8.2.0/24', 40)],
+    };
+    const record = () => fresh.db.transaction(async (tx) => (await h.network.recordTraffic(tx, [msg])).stored);
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let recorded!: () => void;
+    const firstRecorded = new Promise<void>((resolve) => (recorded = resolve));
+    const first = fresh.db.transaction(async (tx) => {
+      const r = await h.network.recordTraffic(tx, [msg]);
+      recorded();
+      await held;
+      return r.stored;
+    });
+    if (ctx.kind === 'pglite') {
+      // One connection: the transactions run one after the other, and the second sees the rows.
+      release();
+      assert.deepEqual([await first, await record()], [[2], [0]]);
+    } else {
+      await firstRecorded;
+      const second = record();
+      const outcome = second.then(
+        () => 'stored',
+        (err: unknown) => String(err),
+      );
+      // The second's insert waits on the first's uncommitted key (a lock wait), then the first commits.
+      for (let i = 0; i < 600; i++) {
+        const waiting = await fresh.db.query("SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'");
+        if (waiting.length > 0) break;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      release();
+      assert.deepEqual(await first, [2]);
+      assert.match(await outcome, /duplicate key/);
+      assert.deepEqual(await record(), [0], 'the resend finds the rows');
+    }
+    const view = await h.network.traffic({ location: 'site-r', from: new Date(minute), to: new Date(minute + 60_000) });
+    assert.equal(view.totals.bytes, 340, 'each flow counted once');
+    const [rows] = await fresh.db.query<{ n: number }>('SELECT count(*)::int AS n FROM network_traffic WHERE minute = $1', [new Date(minute)]);
+    assert.equal(rows!.n, 2);
+    await fresh.drop();
+  });
 });
