@@ -14,7 +14,8 @@
  * 4. a reconcile that must create all N (a new, empty broker), from a second Mosquitto.
  * Broker CPU is read from /proc/<pid>/stat around each phase; the load average is printed.
  */
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { readFileSync, statSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { pino } from 'pino';
@@ -76,17 +77,17 @@ try {
 
   // 2. reference: mosquitto_ctrl, one process per command, on the same broker (file already at N).
   const port = new URL(broker.url).port;
+  // Not execFileSync: the bench's own connection must keep answering keep-alives meanwhile.
+  const exec = promisify(execFile);
   const ctrl = (...args: string[]) =>
-    execFileSync(mosquittoCtrl, ['-h', '127.0.0.1', '-p', port, '-u', broker.admin.username, '-P', broker.admin.password, 'dynsec', ...args], {
-      stdio: 'ignore',
-    });
+    exec(mosquittoCtrl, ['-h', '127.0.0.1', '-p', port, '-u', broker.admin.username, '-P', broker.admin.password, 'dynsec', ...args]);
   cpu0 = cpuSeconds(broker.pid);
   t0 = performance.now();
   for (let i = sensors; i < sensors + reference; i++) {
-    ctrl('createRole', sensorRole(name(i)));
-    for (const acl of sensorAcls(name(i))) ctrl('addRoleACL', sensorRole(name(i)), acl.acltype, acl.topic, 'allow');
-    ctrl('createClient', name(i), '-p', `secret-${i}`, '-c', name(i));
-    ctrl('addClientRole', name(i), sensorRole(name(i)));
+    await ctrl('createRole', sensorRole(name(i)));
+    for (const acl of sensorAcls(name(i))) await ctrl('addRoleACL', sensorRole(name(i)), acl.acltype, acl.topic, 'allow');
+    await ctrl('createClient', name(i), '-p', `secret-${i}`, '-c', name(i));
+    await ctrl('addClientRole', name(i), sensorRole(name(i)));
   }
   const refWall = (performance.now() - t0) / 1000;
   rows.push(

@@ -16,7 +16,8 @@
  *   JSON file after every command, so batches bound the time one message holds the broker) and
  *   resolves with every response in order. Messages are sent one at a time; each carries a
  *   correlation id in its first command, so a late answer to an earlier (timed-out) message is
- *   never taken for another's. A message not answered within `timeoutMs` rejects the call.
+ *   never taken for another's. A message not answered within `timeoutMs`, or whose connection
+ *   closed before the answer (mqtt.js then reconnects), rejects the call: run it again.
  * - Commands are published with QoS 0: Mosquitto 2.0.11 drops the connection ("out of memory")
  *   when a `$CONTROL` message arrives with QoS 1.
  * - Passwords in commands are never logged (only command names are).
@@ -82,7 +83,8 @@ export async function openDynsecClient(options: DynsecClientOptions): Promise<Dy
     clean: true,
     reconnectPeriod: 1_000,
     connectTimeout: options.probeTimeoutMs ?? 10_000,
-    resubscribe: true,
+    // Re-subscribed by hand on reconnect, so that commands wait until answers can arrive.
+    resubscribe: false,
   };
   const client = await new Promise<MqttClient>((resolve, reject) => {
     const c = connect(options.url, mqttOptions);
@@ -99,7 +101,25 @@ export async function openDynsecClient(options: DynsecClientOptions): Promise<Dy
   client.on('error', (err) => log.warn({ err: err.message }, 'dynamic security connection error'));
 
   /** Answers awaited, by the correlation id in the first command of their message. */
-  const waiting = new Map<string, (responses: DynsecResponse[]) => void>();
+  const waiting = new Map<string, { resolve: (responses: DynsecResponse[]) => void; reject: (err: Error) => void }>();
+  // An answer to a message sent before the connection dropped never comes: fail those at once.
+  // Commands are published only while the response subscription stands (`subscribed`).
+  let subscribed: Promise<void> = Promise.resolve();
+  let markSubscribed: (() => void) | null = null;
+  client.on('close', () => {
+    for (const { reject } of waiting.values()) reject(new Error(`the connection to the broker closed before ${DYNSEC_TOPIC} answered`));
+    if (!markSubscribed) subscribed = new Promise<void>((resolve) => (markSubscribed = resolve));
+  });
+  client.on('connect', () => {
+    if (!markSubscribed) return; // the first connect: subscribed below
+    client.subscribeAsync(DYNSEC_RESPONSE_TOPIC, { qos: 0 }).then(
+      () => {
+        markSubscribed?.();
+        markSubscribed = null;
+      },
+      (err: unknown) => log.warn({ err: err instanceof Error ? err.message : String(err) }, 'dynamic security: re-subscription failed'),
+    );
+  });
   client.on('message', (topic, payload) => {
     if (topic !== DYNSEC_RESPONSE_TOPIC) return;
     let parsed: { responses?: DynsecResponse[] };
@@ -111,8 +131,7 @@ export async function openDynsecClient(options: DynsecClientOptions): Promise<Dy
     }
     const responses = Array.isArray(parsed.responses) ? parsed.responses : [];
     const id = responses[0]?.correlationData;
-    const resolve = id === undefined ? undefined : waiting.get(id);
-    if (resolve) resolve(responses);
+    if (id !== undefined) waiting.get(id)?.resolve(responses);
   });
 
   try {
@@ -138,16 +157,25 @@ export async function openDynsecClient(options: DynsecClientOptions): Promise<Dy
         waiting.delete(id);
         reject(new Error(`no answer on ${DYNSEC_TOPIC} within ${waitMs} ms to ${commands.map((c) => c.command).join(', ')}`));
       }, waitMs);
-      waiting.set(id, (responses) => {
-        clearTimeout(timer);
-        waiting.delete(id);
-        resolve(responses);
+      waiting.set(id, {
+        resolve: (responses) => {
+          clearTimeout(timer);
+          waiting.delete(id);
+          resolve(responses);
+        },
+        reject: (err) => {
+          clearTimeout(timer);
+          waiting.delete(id);
+          reject(err);
+        },
       });
-      client.publishAsync(DYNSEC_TOPIC, message, { qos: 0 }).catch((err: unknown) => {
-        clearTimeout(timer);
-        waiting.delete(id);
-        reject(new Error(`publish to ${DYNSEC_TOPIC} failed`, { cause: err }));
-      });
+      void subscribed
+        .then(() => client.publishAsync(DYNSEC_TOPIC, message, { qos: 0 }))
+        .catch((err: unknown) => {
+          clearTimeout(timer);
+          waiting.delete(id);
+          reject(new Error(`publish to ${DYNSEC_TOPIC} failed`, { cause: err }));
+        });
     });
   };
   const enqueue = (commands: readonly DynsecCommand[], waitMs: number): Promise<DynsecResponse[]> => {
@@ -181,8 +209,7 @@ export async function openDynsecClient(options: DynsecClientOptions): Promise<Dy
       return out;
     },
     async close() {
-      for (const resolve of waiting.values()) resolve([]);
-      waiting.clear();
+      for (const { reject } of waiting.values()) reject(new Error('dynamic security client closed'));
       await client.endAsync();
     },
   };
