@@ -9,6 +9,7 @@ import { LoginThrottle, ThrottledError } from '../accounts/login-throttle.js';
 import { isDomainError } from '../errors.js';
 import { DomainEvents } from '../events.js';
 import { SensorService } from '../sensors/sensors.service.js';
+import type { BrokerAccounts } from './broker-accounts.js';
 import { EnrolmentService } from './enrolment.service.js';
 
 test('failed enrolments are throttled per address like logins and audited once per lockout, not per guess', async () => {
@@ -35,6 +36,54 @@ test('failed enrolments are throttled per address like logins and audited once p
 
     // Another address is not affected, and the token still works from there.
     assert.equal((await enrolment.enroll(issued.token, '192.0.2.10')).sensor, 'edge-1');
+  } finally {
+    await db.close();
+  }
+});
+
+test('a broker that keeps accounts gets each change; when it refuses, the call is unavailable saying what the database already holds', async () => {
+  const log = pino({ level: 'silent' });
+  const db = await openDb({ url: 'memory://' });
+  try {
+    await migrate(db);
+    const audit = new AuditService({ db, log });
+    const sensors = new SensorService({ db, events: new DomainEvents(), log, heartbeatTimeoutSeconds: 30 });
+    const calls: string[] = [];
+    let refuse = false;
+    const accounts: BrokerAccounts = {
+      managed: true,
+      setSensorSecret: async (name, secret) => {
+        if (refuse) throw new Error('broker down');
+        calls.push(`set ${name} ${secret.length > 20}`);
+      },
+      removeSensor: async (name) => {
+        if (refuse) throw new Error('broker down');
+        calls.push(`remove ${name}`);
+      },
+      setIntegrationSecret: async () => {},
+      removeIntegration: async () => {},
+    };
+    const enrolment = new EnrolmentService({ db, sensors, audit, kick: () => 0, accounts, log });
+    const { enrolment: issued } = await enrolment.createSensor({ name: 'edge-1', expiresInHours: 1 }, { actor: 'admin1' });
+    const { secret } = await enrolment.enroll(issued.token, '192.0.2.1');
+    const rotated = await enrolment.rotate('edge-1', { actor: 'admin1' });
+    await enrolment.revoke('edge-1', { actor: 'admin1' });
+    assert.deepEqual(calls, ['set edge-1 true', 'set edge-1 true', 'remove edge-1']);
+    assert.notEqual(secret, rotated);
+
+    refuse = true;
+    await assert.rejects(
+      enrolment.rotate('edge-1', { actor: 'admin1' }),
+      (err) => isDomainError(err, 'unavailable') && /new secret is stored, but the MQTT broker did not take the change for sensor edge-1/.test(err.message),
+    );
+    assert.equal(await sensors.standing('edge-1'), 'active', 'the database holds the rotation');
+    await assert.rejects(
+      enrolment.revoke('edge-1', { actor: 'admin1' }),
+      (err) => isDomainError(err, 'unavailable') && /revoked .* but the MQTT broker did not take the change/.test(err.message),
+    );
+    assert.equal(await sensors.standing('edge-1'), 'revoked', 'revoked in the database: ingest refuses its messages');
+    const rows = (await audit.list({ action: 'sensor.revoke', limit: 10 })).entries;
+    assert.equal(rows.length, 2, 'both revokes audited');
   } finally {
     await db.close();
   }
