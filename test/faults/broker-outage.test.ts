@@ -35,7 +35,9 @@ integrationTest(
     const restartedAt = Date.now();
 
     for (const p of publishers) p.stopProducing();
-    const atRestart = publishers.map((p) => p.stats);
+    // Publishers may reconnect before the ready line (the broker listens first): count from before the start.
+    const atRestart = during;
+    const toDrain = () => publishers.map((p, i) => p.stats.produced - atRestart[i]!.acked);
     const progress: string[] = [];
     const tick = setInterval(() => {
       const pending = publishers.map((p) => `${p.stats.pending}/${p.stats.connects}`).join(' ');
@@ -79,10 +81,12 @@ integrationTest(
       producedDuringOutage: producedInOutage,
       lost: 0,
       drainedAfterRestartMs: drained - restartedAt,
-      // Per publisher: reports waiting when the broker came back, drained per second, and
-      // connects after the restart (1 = no reconnect while draining).
-      pendingAtRestart: atRestart.map((s) => s.pending),
-      drainPerSensorPerSecond: atRestart.map((s) => Math.round(s.pending / drainSeconds)),
+      // Per publisher: reports to drain (waiting when the collector was started again, plus those
+      // produced until its ready line), that count over the time from the ready line to the last
+      // PUBACK (an upper bound: draining may begin before the ready line), and connects since the
+      // start (1 = no reconnect while draining).
+      pendingAtRestart: toDrain(),
+      drainPerSensorPerSecond: toDrain().map((n) => Math.round(n / drainSeconds)),
       connectsAfterRestart: publishers.map((p, i) => p.stats.connects - atRestart[i]!.connects),
       agentOnlines: (agent.process.output().match(/"event":"(ready|online)"/g) ?? []).length,
     });
