@@ -12,9 +12,8 @@ export interface PgliteWorkerData {
 }
 
 export type PgliteRequest =
-  | { id: number; op: 'query'; sql: string; params?: unknown[] | undefined; tx?: number | undefined }
-  | { id: number; op: 'exec'; sql: string; tx?: number | undefined }
-  | { id: number; op: 'begin' }
+  | { id: number; op: 'query'; sql: string; params?: unknown[] | undefined; tx?: number | undefined; begin?: boolean | undefined }
+  | { id: number; op: 'exec'; sql: string; tx?: number | undefined; begin?: boolean | undefined }
   | { id: number; op: 'end'; tx: number; commit: boolean }
   | { id: number; op: 'close' };
 

@@ -67,6 +67,11 @@ test('worker mode: values, SQLSTATE errors and transactions come back as in-proc
     );
     assert.deepEqual(await db.query('SELECT id FROM t ORDER BY id'), [{ id: 1 }, { id: 2 }, { id: 3 }, { id: 4 }], 'rows 5 and 6 rolled back');
 
+    // BEGIN travels with the first statement: two first statements at once, and a transaction without any.
+    const both = await db.transaction((tx) => Promise.all([tx.query<{ n: number }>('SELECT 1 AS n'), tx.query<{ n: number }>('SELECT 2 AS n')]));
+    assert.deepEqual(both, [[{ n: 1 }], [{ n: 2 }]]);
+    assert.equal(await db.transaction(async () => 'nothing ran'), 'nothing ran');
+
     const outcome = await db.withAdvisoryLock(17, async () => (await db.query<{ n: number }>('SELECT 1 AS n'))[0]!.n);
     assert.deepEqual(outcome, { acquired: true, value: 1 });
   } finally {

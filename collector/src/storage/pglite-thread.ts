@@ -90,21 +90,30 @@ export class PgliteThread implements PgliteEngine {
   }
 
   async transaction<R>(fn: (tx: Queryable) => Promise<R>): Promise<R> {
-    const tx = (await this.call({ op: 'begin' })) as number;
+    // BEGIN travels with the first statement (one round trip fewer per transaction); a transaction
+    // that ran no statement has nothing to end.
+    const tx = this.nextId++;
+    let begun = false;
+    const first = () => {
+      const begin = !begun;
+      begun = true;
+      return begin;
+    };
     const q: Queryable = {
-      query: <T>(sql: string, params?: readonly unknown[]) => this.call({ op: 'query', sql, params: params as unknown[] | undefined, tx }) as Promise<T[]>,
+      query: <T>(sql: string, params?: readonly unknown[]) =>
+        this.call({ op: 'query', sql, params: params as unknown[] | undefined, tx, begin: first() }) as Promise<T[]>,
       exec: async (sqlText: string) => {
-        await this.call({ op: 'exec', sql: sqlText, tx });
+        await this.call({ op: 'exec', sql: sqlText, tx, begin: first() });
       },
     };
     let result: R;
     try {
       result = await fn(q);
     } catch (err) {
-      await this.call({ op: 'end', tx, commit: false }).catch(() => undefined); // fn's error is the one that matters
+      if (begun) await this.call({ op: 'end', tx, commit: false }).catch(() => undefined); // fn's error is the one that matters
       throw err;
     }
-    await this.call({ op: 'end', tx, commit: true });
+    if (begun) await this.call({ op: 'end', tx, commit: true });
     return result;
   }
 

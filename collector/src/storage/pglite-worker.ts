@@ -8,12 +8,13 @@
  * - at start, from `workerData` ({@link PgliteWorkerData}) the thread opens PGlite with the same
  *   int8 parser as in-process, then posts `{ ready: true }` or `{ failed: SerializedError }`;
  * - each {@link PgliteRequest} gets exactly one {@link PgliteResponse} with its `id`: `ok` (rows of a
- *   query, the transaction id of a `begin`, nothing otherwise) or `error` (a SerializedError whose
+ *   query, nothing otherwise) or `error` (a SerializedError whose
  *   `props` keep the SQLSTATE `code`, `detail`, `constraint`…);
- * - `begin` opens a PGlite transaction and answers once BEGIN ran; it holds PGlite's transaction
- *   lock until the matching `end` (so other queries wait, as they do in-process); queries carrying
- *   `tx` run inside it; `end` commits (`commit: true`) or rolls back and answers when that is done
- *   (an error when COMMIT failed);
+ * - a transaction is begun by its first statement (`tx` = an id the caller chose, `begin: true`:
+ *   no round trip of its own); it holds PGlite's transaction lock until the matching `end` (so
+ *   other queries wait, as they do in-process); statements carrying `tx` run inside it; `end`
+ *   commits (`commit: true`) or rolls back and answers when that is done (an error when COMMIT or
+ *   BEGIN failed);
  * - `close` closes PGlite (everything written is on disk) and answers; the thread then ends.
  * The PID lock of the data dir is held by the main thread, not here.
  */
@@ -55,39 +56,73 @@ async function start(port: NonNullable<typeof parentPort>, data: PgliteWorkerDat
     return;
   }
   const txs = new Map<number, OpenTx>();
+  /** Transactions begun (by their first statement) and not yet ended; rejected when BEGIN failed. */
+  const opening = new Map<number, Promise<OpenTx>>();
   const reply = (id: number, ok: unknown) => port.postMessage({ id, ok } satisfies PgliteResponse);
   const fail = (id: number, err: unknown) => port.postMessage({ id, error: serializeError(err) } satisfies PgliteResponse);
-  const target = (tx: number | undefined): Pick<Transaction, 'query' | 'exec'> => {
-    if (tx === undefined) return pg;
-    const open = txs.get(tx);
-    if (!open) throw new Error(`transaction ${tx} is not open (already committed or rolled back)`);
+  const notOpen = (tx: number) => new Error(`transaction ${tx} is not open (already committed or rolled back)`);
+
+  /** Opens transaction `id`: resolves once BEGIN ran and PGlite's transaction lock is held. */
+  const begin = (id: number): Promise<OpenTx> =>
+    new Promise<OpenTx>((resolveOpen, rejectOpen) => {
+      let opened = false;
+      pg.transaction(
+        (tx) =>
+          new Promise<void>((resolve, reject) => {
+            opened = true;
+            const open: OpenTx = { tx, finish: (commit) => (commit ? resolve() : reject(ROLLBACK)) };
+            txs.set(id, open);
+            resolveOpen(open);
+          }),
+      ).then(
+        () => {
+          const open = txs.get(id);
+          txs.delete(id);
+          if (open?.endId !== undefined) reply(open.endId, null);
+        },
+        (err: unknown) => {
+          const open = txs.get(id);
+          txs.delete(id);
+          if (!opened) rejectOpen(err);
+          else if (open?.endId === undefined) return;
+          else if (err === ROLLBACK) reply(open.endId, null);
+          else fail(open.endId, err);
+        },
+      );
+    });
+
+  /**
+   * Where a statement runs: PGlite, or its transaction — begun first when the statement carries
+   * `begin` (registered before the first await, so the statements behind it find it).
+   */
+  const target = async (msg: { tx?: number | undefined; begin?: boolean | undefined }): Promise<Pick<Transaction, 'query' | 'exec'>> => {
+    if (msg.tx === undefined) return pg;
+    if (msg.begin) {
+      const opened = begin(msg.tx);
+      opened.catch(() => undefined); // its statements and its end report the failure
+      opening.set(msg.tx, opened);
+    }
+    const opened = opening.get(msg.tx);
+    if (!opened) throw notOpen(msg.tx);
+    const open = await opened;
+    if (txs.get(msg.tx) !== open || open.endId !== undefined) throw notOpen(msg.tx);
     return open.tx;
   };
 
-  const begin = (id: number) => {
-    let opened = false;
-    pg.transaction(
-      (tx) =>
-        new Promise<void>((resolve, reject) => {
-          opened = true;
-          txs.set(id, { tx, finish: (commit) => (commit ? resolve() : reject(ROLLBACK)) });
-          reply(id, id);
-        }),
-    ).then(
-      () => {
-        const open = txs.get(id);
-        txs.delete(id);
-        if (open?.endId !== undefined) reply(open.endId, null);
-      },
-      (err: unknown) => {
-        const open = txs.get(id);
-        txs.delete(id);
-        if (!opened) fail(id, err);
-        else if (open?.endId === undefined) return;
-        else if (err === ROLLBACK) reply(open.endId, null);
-        else fail(open.endId, err);
-      },
-    );
+  /** Ends transaction `tx`: COMMIT or ROLLBACK, answered when PGlite has done it. */
+  const end = async (id: number, tx: number, commit: boolean): Promise<void> => {
+    const opened = opening.get(tx);
+    opening.delete(tx);
+    if (!opened) return fail(id, notOpen(tx));
+    let open: OpenTx;
+    try {
+      open = await opened;
+    } catch (err) {
+      return commit ? fail(id, err) : reply(id, null); // BEGIN failed: nothing to roll back
+    }
+    if (txs.get(tx) !== open || open.endId !== undefined) return fail(id, notOpen(tx)); // rolled back by close
+    open.endId = id;
+    open.finish(commit);
   };
 
   /** Statements received and not yet answered: `close` lets them finish first (no write is lost). */
@@ -103,7 +138,7 @@ async function start(port: NonNullable<typeof parentPort>, data: PgliteWorkerDat
         track(
           (async () => {
             try {
-              reply(msg.id, (await target(msg.tx).query(msg.sql, msg.params)).rows);
+              reply(msg.id, (await (await target(msg)).query(msg.sql, msg.params)).rows);
             } catch (err) {
               fail(msg.id, err);
             }
@@ -114,7 +149,7 @@ async function start(port: NonNullable<typeof parentPort>, data: PgliteWorkerDat
         track(
           (async () => {
             try {
-              await target(msg.tx).exec(msg.sql);
+              await (await target(msg)).exec(msg.sql);
               reply(msg.id, null);
             } catch (err) {
               fail(msg.id, err);
@@ -122,19 +157,9 @@ async function start(port: NonNullable<typeof parentPort>, data: PgliteWorkerDat
           })(),
         );
         return;
-      case 'begin':
-        begin(msg.id);
+      case 'end':
+        track(end(msg.id, msg.tx, msg.commit));
         return;
-      case 'end': {
-        const open = txs.get(msg.tx);
-        if (!open || open.endId !== undefined) {
-          fail(msg.id, new Error(`transaction ${msg.tx} is not open (already committed or rolled back)`));
-          return;
-        }
-        open.endId = msg.id;
-        open.finish(msg.commit);
-        return;
-      }
       case 'close':
         void (async () => {
           try {
