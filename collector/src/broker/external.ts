@@ -73,10 +73,18 @@ function safeUrl(url: string): string {
   }
 }
 
+type EarlyMessage = { packet: Parameters<MqttClient['handleMessage']>[0]; callback: Parameters<MqttClient['handleMessage']>[1] };
+/** Messages that arrived before consume() (a persistent session's queue follows CONNACK at once), unacknowledged. */
+const earlyMessages = new WeakMap<MqttClient, EarlyMessage[]>();
+
 /** Connects once; resolves with the client and its CONNACK, or rejects with the broker's refusal. */
 function connectOnce(url: string, options: IClientOptions): Promise<{ client: MqttClient; connack: IConnackPacket }> {
   return new Promise((resolve, reject) => {
     const client = connect(url, options);
+    const early: EarlyMessage[] = [];
+    earlyMessages.set(client, early);
+    // Held, not acknowledged (mqtt.js' default handler would acknowledge and drop them), until consume().
+    client.handleMessage = (packet, callback) => void early.push({ packet, callback });
     const cleanup = () => {
       client.off('connect', onConnect);
       client.off('error', onError);
@@ -137,6 +145,9 @@ export async function connectExternalBroker(options: ExternalBrokerOptions): Pro
 
   let consuming = false;
   let closed = false;
+  // A persistent session's queued messages arrive right after CONNACK, before consume() is called:
+  // held unacknowledged until it is (mqtt.js' default handler would acknowledge and drop them).
+  const early = earlyMessages.get(client) ?? [];
   return {
     mode: 'external',
     protocolVersion,
@@ -165,6 +176,7 @@ export async function connectExternalBroker(options: ExternalBrokerOptions): Pro
         };
         attempt(1_000);
       };
+      for (const { packet, callback } of early.splice(0)) client.handleMessage(packet, callback);
       const granted = await client.subscribeAsync(subscription, { qos: 1 });
       const refused = granted.filter((g) => g.qos === 128 || g.qos > 2);
       if (refused.length > 0) throw new Error(`the MQTT broker refused the subscription ${subscription}`);
