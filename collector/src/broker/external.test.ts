@@ -21,30 +21,48 @@ async function eventually(cond: () => boolean, what: string, ms = 5_000): Promis
   assert.ok(cond(), what);
 }
 
-/** A throw-away Mosquitto 2 on a free loopback port (anonymous, no persistence). */
-async function startMosquitto(binary: string): Promise<{ url: string; stop(): Promise<void> }> {
+/**
+ * A throw-away Mosquitto 2 on a free loopback port (anonymous; persistence off unless asked, then in
+ * its own directory, run as the invoking user so it can write there). `restart()` stops it with
+ * SIGTERM (it saves its database) and starts it again on the same port.
+ */
+async function startMosquitto(binary: string, opts: { persistence?: boolean } = {}): Promise<{ url: string; restart(): Promise<void>; stop(): Promise<void> }> {
   const dir = mkdtempSync(join(tmpdir(), 'pcapmesh-mosquitto-'));
   const port = await freePort();
   const conf = join(dir, 'mosquitto.conf');
-  writeFileSync(conf, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\n`);
-  const proc = spawn(binary, ['-c', conf], { stdio: 'ignore' });
+  const persistence = opts.persistence
+    ? [`persistence true`, `persistence_location ${dir}/`, ...(process.getuid?.() === 0 ? ['user root'] : [])]
+    : ['persistence false'];
+  writeFileSync(conf, [`listener ${port} 127.0.0.1`, 'allow_anonymous true', ...persistence, ''].join('\n'));
   const url = `mqtt://127.0.0.1:${port}`;
-  for (let i = 0; ; i++) {
-    try {
-      const probe = await connectAsync(url, { reconnectPeriod: 0, connectTimeout: 500 }, false);
-      await probe.endAsync();
-      break;
-    } catch (err) {
-      if (i > 50) throw new Error('mosquitto did not start', { cause: err });
-      await new Promise((r) => setTimeout(r, 100));
+  let proc = spawn(binary, ['-c', conf], { stdio: 'ignore' });
+  const ready = async () => {
+    for (let i = 0; ; i++) {
+      try {
+        const probe = await connectAsync(url, { reconnectPeriod: 0, connectTimeout: 500 }, false);
+        await probe.endAsync();
+        return;
+      } catch (err) {
+        if (i > 100) throw new Error('mosquitto did not start', { cause: err });
+        await new Promise((r) => setTimeout(r, 100));
+      }
     }
-  }
+  };
+  const halt = async () => {
+    const exited = new Promise((resolve) => proc.once('exit', resolve));
+    proc.kill('SIGTERM');
+    await exited;
+  };
+  await ready();
   return {
     url,
+    async restart() {
+      await halt();
+      proc = spawn(binary, ['-c', conf], { stdio: 'ignore' });
+      await ready();
+    },
     async stop() {
-      const exited = new Promise((resolve) => proc.once('exit', resolve));
-      proc.kill('SIGTERM');
-      await exited;
+      await halt();
       rmSync(dir, { recursive: true, force: true });
     },
   };
@@ -91,6 +109,43 @@ test('MQTT 5 shared subscription splits sensor messages between collectors, each
     await mosquitto.stop();
   }
   assert.equal(collectors[0]!.status().ok, false);
+});
+
+test('a persistent session restored by a restarted Mosquitto gets its shared subscription again', async (t) => {
+  // Mosquitto 2.0.11 restores the session (CONNACK session present) without its $share subscription.
+  const binary = requireTool(t, 'mosquitto');
+  if (!binary) return;
+  const mosquitto = await startMosquitto(binary, { persistence: true });
+  let collector: ExternalBroker | undefined;
+  try {
+    collector = await connectExternalBroker({ url: mosquitto.url, sharedGroup: 'g', log, clientId: 'collector-persistent', sessionExpirySeconds: 3600 });
+    const received: string[] = [];
+    await collector.consume(async (_topic, payload) => {
+      received.push(payload.toString());
+    });
+    const publishOnce = async (body: string) => {
+      const sensor = await connectAsync(mosquitto.url, { reconnectPeriod: 0, protocolVersion: 4 }, false);
+      await sensor.publishAsync(topics.sensor('s1', 'health'), body, { qos: 1 });
+      await sensor.endAsync();
+    };
+    await publishOnce('before');
+    await eventually(() => received.includes('before'), 'delivered before the restart');
+    await mosquitto.restart();
+    // Until the collector has reconnected and subscribed again a publish has no subscriber; keep
+    // publishing until one arrives (none ever did before the collector subscribed again).
+    const until = Date.now() + 30_000;
+    for (let n = 0; !received.some((r) => r.startsWith('after')) && Date.now() < until; n++) {
+      await publishOnce(`after ${n}`).catch(() => undefined);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.ok(
+      received.some((r) => r.startsWith('after')),
+      `a message published after the broker restart reached the collector (got ${JSON.stringify(received)})`,
+    );
+  } finally {
+    await collector?.close();
+    await mosquitto.stop();
+  }
 });
 
 test('a broker without MQTT 5 (so without shared subscriptions) is refused, saying what to use', async () => {

@@ -21,9 +21,14 @@
  *   killed, and its share of the group queued while it was down, arrive when it reconnects. A
  *   stop on purpose (`close()`) ends the session, so nothing queues for a collector shut down.
  * - The initial connection must succeed (start fails with the broker's answer); afterwards
- *   mqtt.js reconnects every second, re-subscribing.
+ *   mqtt.js reconnects every second, re-subscribing when the broker kept no session. When it says
+ *   it kept one, the subscription is sent again anyway: Mosquitto 2.0.11 restores a persistent
+ *   session from its database after a restart without its shared subscriptions (CONNACK session
+ *   present, then nothing delivered), and mqtt.js would not re-send a filter it believes held.
+ *   SUBSCRIBE to a filter the session has replaces it (MQTT 5 §3.8.4), so on a broker that did
+ *   restore it nothing doubles.
  */
-import { connect, type IClientOptions, type IConnackPacket, type MqttClient } from 'mqtt';
+import { connect, type IClientOptions, type IConnackPacket, type ISubscriptionMap, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import { topics } from '@pcapmesh/shared/wire';
 import type { BrokerStatus, BrokerTransport, PublishOptions, SensorMessageHandler } from './transport.js';
@@ -140,10 +145,22 @@ export async function connectExternalBroker(options: ExternalBrokerOptions): Pro
 
   client.on('error', (err) => log.warn({ err: err.message }, 'MQTT client error'));
   client.on('offline', () => log.warn('disconnected from the MQTT broker; reconnecting'));
-  client.on('connect', () => log.info('reconnected to the MQTT broker'));
+  let consuming = false;
+  // mqtt.js' `resubscribe` flag makes it send a filter it believes the session holds (its type,
+  // an index signature intersected with the flag, cannot be written as a literal).
+  const subscribeAgain = { [subscription]: { qos: 1 }, resubscribe: true } as unknown as ISubscriptionMap;
+  client.on('connect', (connack: IConnackPacket) => {
+    log.info({ sessionPresent: connack.sessionPresent }, 'reconnected to the MQTT broker');
+    if (!consuming || !connack.sessionPresent) return;
+    client.subscribeAsync(subscribeAgain).then(
+      (granted) => {
+        if (granted.some((g) => g.qos === 128 || g.qos > 2)) log.error({ subscription }, 'the MQTT broker refused the subscription again after a reconnect');
+      },
+      (err: unknown) => log.warn({ err, subscription }, 'subscribing again after a reconnect failed; the next reconnect tries again'),
+    );
+  });
   log.info({ protocolVersion, subscription }, 'connected to the external MQTT broker');
 
-  let consuming = false;
   let closed = false;
   // A persistent session's queued messages arrive right after CONNACK, before consume() is called:
   // held unacknowledged until it is (mqtt.js' default handler would acknowledge and drop them).
