@@ -1,21 +1,25 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type AddressInfo } from 'node:net';
-import { Aedes } from 'aedes';
 import { connectAsync } from 'mqtt';
 import { pino } from 'pino';
+import { requireTool } from '@pcapmesh/shared/util/testing';
 import { topics, type JobStatusEvent, type SensorStatusEvent } from '@pcapmesh/shared/wire';
 import { DomainEvents } from '../domain/events.js';
 import { publishDomainEvents } from './events-publisher.js';
 import { connectExternalBroker } from './external.js';
+import { startMosquitto } from './mosquitto.fixture.js';
 
-test('sensor status events are published as retained JSON under events/sensors/{name}/status', async () => {
+test('sensor status events are published as retained JSON under events/sensors/{name}/status', async (t) => {
+  // Through the real external-broker client, so on a real MQTT 5 broker (aedes speaks 3.1.1 only).
+  const binary = requireTool(t, 'mosquitto');
+  if (!binary) return;
   const log = pino({ level: 'silent' });
-  const aedes = await Aedes.createBroker();
-  const server = createServer(aedes.handle);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const url = `mqtt://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const broker = await connectExternalBroker({ url, sharedGroup: 'g', log });
+  const mosquitto = await startMosquitto(binary);
+  const url = mosquitto.url;
+  const broker = await connectExternalBroker({ url, sharedGroup: 'g', log }).catch(async (err: unknown) => {
+    await mosquitto.stop();
+    throw err;
+  });
   const events = new DomainEvents();
   const counters = { published: 0, failed: 0 };
   const stop = publishDomainEvents(events, broker, log, counters);
@@ -47,8 +51,7 @@ test('sensor status events are published as retained JSON under events/sensors/{
     assert.equal(counters.published, 1, 'nothing published after stop()');
   } finally {
     await broker.close();
-    await new Promise<void>((resolve) => aedes.close(() => resolve()));
-    await new Promise((resolve) => server.close(resolve));
+    await mosquitto.stop();
   }
 });
 

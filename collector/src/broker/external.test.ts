@@ -1,17 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Aedes } from 'aedes';
 import { connectAsync } from 'mqtt';
 import { pino } from 'pino';
-import { freePort } from '@pcapmesh/shared/util/testing';
-import { requireTool } from '@pcapmesh/shared/util/testing';
+import { freePort, requireTool } from '@pcapmesh/shared/util/testing';
 import { topics } from '@pcapmesh/shared/wire';
 import { connectExternalBroker, ExternalBrokerUnsuitableError, type ExternalBroker } from './external.js';
+import { startMosquitto } from './mosquitto.fixture.js';
 
 const log = pino({ level: 'silent' });
 
@@ -19,53 +15,6 @@ async function eventually(cond: () => boolean, what: string, ms = 5_000): Promis
   const until = Date.now() + ms;
   while (!cond() && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
   assert.ok(cond(), what);
-}
-
-/**
- * A throw-away Mosquitto 2 on a free loopback port (anonymous; persistence off unless asked, then in
- * its own directory, run as the invoking user so it can write there). `restart()` stops it with
- * SIGTERM (it saves its database) and starts it again on the same port.
- */
-async function startMosquitto(binary: string, opts: { persistence?: boolean } = {}): Promise<{ url: string; restart(): Promise<void>; stop(): Promise<void> }> {
-  const dir = mkdtempSync(join(tmpdir(), 'pcapmesh-mosquitto-'));
-  const port = await freePort();
-  const conf = join(dir, 'mosquitto.conf');
-  const persistence = opts.persistence
-    ? [`persistence true`, `persistence_location ${dir}/`, ...(process.getuid?.() === 0 ? ['user root'] : [])]
-    : ['persistence false'];
-  writeFileSync(conf, [`listener ${port} 127.0.0.1`, 'allow_anonymous true', ...persistence, ''].join('\n'));
-  const url = `mqtt://127.0.0.1:${port}`;
-  let proc = spawn(binary, ['-c', conf], { stdio: 'ignore' });
-  const ready = async () => {
-    for (let i = 0; ; i++) {
-      try {
-        const probe = await connectAsync(url, { reconnectPeriod: 0, connectTimeout: 500 }, false);
-        await probe.endAsync();
-        return;
-      } catch (err) {
-        if (i > 100) throw new Error('mosquitto did not start', { cause: err });
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    }
-  };
-  const halt = async () => {
-    const exited = new Promise((resolve) => proc.once('exit', resolve));
-    proc.kill('SIGTERM');
-    await exited;
-  };
-  await ready();
-  return {
-    url,
-    async restart() {
-      await halt();
-      proc = spawn(binary, ['-c', conf], { stdio: 'ignore' });
-      await ready();
-    },
-    async stop() {
-      await halt();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
 }
 
 test('MQTT 5 shared subscription splits sensor messages between collectors, each exactly once', async (t) => {
