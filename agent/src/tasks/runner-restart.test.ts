@@ -13,19 +13,23 @@ const T0 = 1_700_000_000;
 test('a larger input: scanning reports progress at least once a second; a cancel mid-scan stops it and removes its files', async () => {
   const h = await new RunnerHarness().start();
   try {
-    // Large enough that the scan lasts well over a second on a fast, quiet machine (the kept worker starts no thread).
+    // Statuses every 100 ms (progressMs; the default is 1 s): the scan of this input lasts several
+    // periods even on a fast, quiet machine (it took 0.85 s in a CI run: the second-long default
+    // could not be shown on it), so the test shows the periodic reports without needing a slow scan.
     writeRollingCaptures(h.captures, { seed: 21, packets: 1_500_000, start: T0, duration: 800 }, 80);
-    const runner = h.startRunner();
+    const runner = h.startRunner({ progressMs: 100 });
     runner.handleTask(h.command('big', { from: ts(T0), to: ts(T0 + 800) }, { filter: 'udp port 53' }));
     await h.until('done', () => h.last('big')?.status === 'done', 120_000);
     const scanning = h.of('big').filter((s) => s.status === 'scanning');
     const uploading = h.of('big').find((s) => s.status === 'uploading')!;
     const marks = [...scanning.map((s) => s.at), uploading.at];
-    for (let i = 1; i < marks.length; i++) assert.ok(marks[i]! - marks[i - 1]! <= 1_300, `a gap of ${marks[i]! - marks[i - 1]!} ms between scanning reports`);
+    // The promise to users is a status at least once a second; with 100 ms periods that leaves ample room for a loaded machine.
+    for (let i = 1; i < marks.length; i++) assert.ok(marks[i]! - marks[i - 1]! <= 1_000, `a gap of ${marks[i]! - marks[i - 1]!} ms between scanning reports`);
     // Counted from the task's first status: on a loaded machine the first scanning report itself can
     // come late, which would shorten the span between the reports without the scan being short.
     const lasted = uploading.at - h.of('big')[0]!.at;
-    assert.ok(lasted > 1_000, `the task ran ${lasted} ms, more than a second (else this test shows nothing)`);
+    assert.ok(lasted > 300, `the task ran ${lasted} ms, more than three periods (else this test shows nothing)`);
+    assert.ok(scanning.length >= 3, `${scanning.length} scanning reports`);
     assert.equal(scanning[0]!.progress!.filesTotal, 10);
     for (let i = 1; i < scanning.length; i++) assert.ok(scanning[i]!.progress!.bytesScanned! >= scanning[i - 1]!.progress!.bytesScanned!);
     // The worker's progress reached the statuses (within-file progress: extractor.test.ts).
